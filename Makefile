@@ -1,0 +1,149 @@
+# sealift: offline migration bundle compiler for PostgreSQL.
+#
+#   make            build bin/sealift and bin/sealift-apply (static)
+#   make check      install missing Debian packages, build, run every test suite
+#   make demo       install missing packages, build, run the end-to-end example
+#   make asan       run the suites under AddressSanitizer + UBSan
+#   make install    install the binaries (PREFIX, DESTDIR)
+#   make fmt-check  clang-format check; make fmt rewrites; make lint runs cppcheck
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BUILD    ?= build/release
+BIN      ?= bin
+SANITIZE ?=
+CC       ?= cc
+
+LIBDIR   := $(shell pg_config --libdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)
+PG_PKGLIBDIR := $(shell pg_config --pkglibdir 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wvla -Werror
+CSTD     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+ifeq ($(SANITIZE),1)
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDOPT    := -fsanitize=address,undefined
+else
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+            -fcf-protection
+LDOPT    := -Wl,-z,relro,-z,now
+endif
+CPPFLAGS += -Iinclude -DSEALIFT_VERSION='"$(VERSION)"' -MMD -MP
+CFLAGS   += $(CSTD) $(WARNINGS) $(OPT)
+
+LIB_SRCS      := $(sort $(wildcard lib/*.c))
+COMPILER_SRCS := $(sort $(wildcard compiler/*.c))
+APPLIER_SRCS  := $(sort $(wildcard applier/*.c))
+UNIT_SRCS     := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+COMPILER_OBJS := $(COMPILER_SRCS:%.c=$(BUILD)/%.o)
+APPLIER_OBJS  := $(APPLIER_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+LIBSEALIFT    := $(BUILD)/libsealift.a
+
+COMPILER_LIBS := -lpg_query -larchive -lsodium -lzstd -lz
+# The applier is one fully static binary: libpq (with OpenSSL for TLS), libarchive, libsodium,
+# zstd and zlib. Debian's libpq.a references GSSAPI and LDAP, which Debian ships only as shared
+# libraries; applier/static_shim.c stands in for them (see README "The static applier").
+APPLIER_STATIC_LIBS := $(LIBDIR)/libpq.a $(PG_PKGLIBDIR)/libpgcommon.a \
+                       $(PG_PKGLIBDIR)/libpgport.a $(LIBDIR)/libssl.a $(LIBDIR)/libcrypto.a \
+                       $(LIBDIR)/libarchive.a $(LIBDIR)/libsodium.a $(LIBDIR)/libzstd.a \
+                       $(LIBDIR)/libz.a -lpthread -ldl
+ifeq ($(SANITIZE),1)
+# Sanitizers cannot run in static binaries: link the applier dynamically in this build.
+APPLIER_LINK := -lpq -larchive -lsodium -lzstd -lz
+else
+APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
+endif
+
+.PHONY: all check unit-tests demo asan install fmt fmt-check lint clean deps golden bench fuzz
+
+all: $(BIN)/sealift $(BIN)/sealift-apply
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Static applier objects are built without PIE so the result is "statically linked".
+$(BUILD)/applier/%.o: applier/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(SANITIZE),,-fno-pie) -c $< -o $@
+
+$(LIBSEALIFT): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/nopie/libsealift.a: $(LIB_SRCS)
+	@mkdir -p $(BUILD)/nopie/lib
+	@set -e; for s in $(LIB_SRCS); do \
+	  $(CC) $(CPPFLAGS) $(CFLAGS) -fno-pie -c $$s -o $(BUILD)/nopie/$${s%.c}.o; done
+	@rm -f $@
+	ar rcs $@ $(LIB_SRCS:%.c=$(BUILD)/nopie/%.o)
+
+$(BIN)/sealift: $(COMPILER_OBJS) $(LIBSEALIFT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pie $(LDOPT) -o $@ $^ $(COMPILER_LIBS)
+
+ifeq ($(SANITIZE),1)
+$(BIN)/sealift-apply: $(APPLIER_OBJS) $(LIBSEALIFT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDOPT) -o $@ $^ $(APPLIER_LINK)
+else
+$(BIN)/sealift-apply: $(APPLIER_OBJS) $(BUILD)/nopie/libsealift.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -no-pie $(LDOPT) -o $@ $^ $(APPLIER_LINK) 2> $(BUILD)/applier-link.log || \
+	  { cat $(BUILD)/applier-link.log; exit 1; }
+endif
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSEALIFT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBSEALIFT) -lcmocka -larchive -lsodium -lzstd -lz
+
+unit-tests: $(UNIT_BINS)
+
+deps:
+	@scripts/install-deps
+
+# The README's two commands install what they need first, then build in a second make so
+# that the build sees the freshly installed headers.
+check:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory all unit-tests
+	@SEALIFT_BUILD=$(BUILD) SEALIFT_BIN=$(abspath $(BIN)) tests/run-all
+
+demo:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory all
+	@SEALIFT_BIN=$(abspath $(BIN)) scripts/demo
+
+asan:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan BIN=build/asan/bin all unit-tests
+	@SEALIFT_BUILD=build/asan SEALIFT_BIN=$(abspath build/asan/bin) SEALIFT_ASAN=1 tests/run-all
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN)/sealift $(BIN)/sealift-apply $(DESTDIR)$(PREFIX)/bin/
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
+
+fmt:
+	clang-format -i $(FORMAT_FILES)
+
+fmt-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 --inline-suppr -Iinclude --suppress=missingIncludeSystem \
+	  lib compiler applier
+
+# Rebuild the committed golden bundle from its committed inputs and test key.
+golden: all
+	@SEALIFT_BIN=$(abspath $(BIN)) bundles/golden/make-golden
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJS:.o=.d) $(COMPILER_OBJS:.o=.d) $(APPLIER_OBJS:.o=.d)

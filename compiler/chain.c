@@ -1,0 +1,113 @@
+/*
+ * chain.c: the compiler's in-memory migration chain and problem report.
+ * Layer: compiler.
+ */
+#include "chain.h"
+#include "sealift/diag.h"
+#include "sealift/xalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+chain_init(struct src_chain *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+void
+chain_release(struct src_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct src_migration *m = &c->v[i];
+
+        free(m->id);
+        free(m->name);
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            free(m->script[k].file);
+            buf_release(&m->script[k].text);
+            buf_release(&m->script[k].rendered);
+            free(m->script[k].stmts);
+        }
+    }
+    for (size_t i = 0; i < c->nignored; i++)
+        free(c->ignored[i]);
+    free(c->ignored);
+    free(c->v);
+    free(c->format);
+    free(c->dir);
+    chain_init(c);
+}
+
+struct src_migration *
+chain_add(struct src_chain *c, const char *id, const char *name)
+{
+    struct src_migration *m;
+
+    c->v = xgrow(c->v, &c->cap, c->n + 1, sizeof(*c->v));
+    m = &c->v[c->n++];
+    memset(m, 0, sizeof(*m));
+    m->id = xstrdup(id);
+    m->name = xstrdup(name);
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        buf_init(&m->script[k].text);
+        buf_init(&m->script[k].rendered);
+        m->script[k].transactional = 1;
+    }
+    return m;
+}
+
+void
+chain_add_ignored(struct src_chain *c, const char *name)
+{
+    c->ignored = xgrow(c->ignored, &c->ignored_cap, c->nignored + 1, sizeof(*c->ignored));
+    c->ignored[c->nignored++] = xstrdup(name);
+}
+
+void
+chain_hash_sources(struct src_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            struct src_script *s = &c->v[i].script[k];
+
+            if (s->present)
+                hash_sha256(s->text.data, s->text.len, s->source_sha);
+        }
+}
+
+static void
+vreport(const char *level, const char *fmt, va_list ap)
+{
+    char msg[2048];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (strcmp(level, "error") == 0)
+        diag_error("%s", msg);
+    else
+        diag_warning("%s", msg);
+}
+
+void
+report_error(struct report *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->errors++;
+    va_start(ap, fmt);
+    vreport("error", fmt, ap);
+    va_end(ap);
+}
+
+void
+report_warning(struct report *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->warnings++;
+    va_start(ap, fmt);
+    vreport("warning", fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,213 @@
+/*
+ * cmd_build.c: "sealift build": compile, render and sign a bundle.
+ * Layer: compiler.
+ */
+#include "cmds.h"
+#include "emit.h"
+#include "password.h"
+#include "pipeline.h"
+#include "sealift/seckey.h"
+#include "sealift/xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+usage_build(void)
+{
+    printf("Compile a migration chain into a signed bundle: check it, render placeholders,\n"
+           "record new migrations in sealift.sum, sign the manifest, write the archive.\n\n"
+           "Usage:\n  sealift build -s SECRET_KEY -o OUT [OPTIONS]\n\nOptions:\n" COMPILE_USAGE
+           "  -s, --seckey FILE     secret key to sign with (minisign format)\n"
+           "  -o, --output FILE     the bundle to write\n"
+           "      --env NAME        bind the bundle to one environment (e.g. production)\n"
+           "      --compression C   zstd (default), gzip or none\n"
+           "      --serial N        bundle serial (default: the number of recorded migrations)\n"
+           "      --frozen          refuse to record new migrations (for CI release builds)\n\n"
+           "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
+}
+
+struct build_opts {
+    const char *seckey;
+    const char *output;
+    const char *env;
+    enum codec_kind compression;
+    unsigned long long serial;
+    int have_serial;
+    int frozen;
+};
+
+static void
+parse_build_option(int c, struct build_opts *b)
+{
+    char *end;
+
+    switch (c) {
+    case 's':
+        b->seckey = optarg;
+        break;
+    case 'o':
+        b->output = optarg;
+        break;
+    case 'N':
+        if (!manifest_token_valid(optarg))
+            die_usage("build", "environment name must be 1-64 letters, digits, '.', '_' or '-'");
+        b->env = optarg;
+        break;
+    case 'C':
+        if (codec_parse_name(optarg, &b->compression) != 0)
+            die_usage("build", "--compression must be zstd, gzip or none");
+        break;
+    case 'R':
+        errno = 0;
+        b->serial = strtoull(optarg, &end, 10);
+        if (errno || *end || optarg[0] < '0' || optarg[0] > '9')
+            die_usage("build", "--serial must be a non-negative integer");
+        b->have_serial = 1;
+        break;
+    case 'Z':
+        b->frozen = 1;
+        break;
+    default:
+        die_usage("build", "invalid option");
+    }
+}
+
+int
+cmd_build(int argc, char **argv)
+{
+    static const struct option longopts[] = {COMPILE_LONGOPTS,
+                                             {"seckey", required_argument, NULL, 's'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"env", required_argument, NULL, 'N'},
+                                             {"compression", required_argument, NULL, 'C'},
+                                             {"serial", required_argument, NULL, 'R'},
+                                             {"frozen", no_argument, NULL, 'Z'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    struct vars vars;
+    struct compile_options opt = {"migrations", "auto", &vars, NULL};
+    struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
+    struct compiled comp;
+    struct report rep = {0, 0};
+    struct diag_err err = DIAG_ERR_INIT;
+    struct manifest m;
+    struct buf text = BUF_INIT;
+    struct emit_signatures sigs;
+    struct seckey *key = NULL;
+    const struct buf **data = NULL;
+    long long now;
+    char created[32], id[SIG_KEYID_HEX];
+    int c, ret = EXIT_REJECTED;
+    size_t newly;
+
+    vars_init(&vars);
+    compiled_init(&comp);
+    manifest_init(&m);
+    emit_signatures_init(&sigs);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "d:s:o:h", longopts, NULL)) != -1) {
+        if (compile_option(c, optarg, &opt, "build"))
+            continue;
+        if (c == 'h') {
+            usage_build();
+            ret = EXIT_OK;
+            goto cleanup;
+        }
+        parse_build_option(c, &b);
+    }
+    if (optind < argc)
+        die_usage("build", "unexpected argument \"%s\"", argv[optind]);
+    if (!b.seckey || !b.output)
+        die_usage("build", "both -s SECRET_KEY and -o OUT are required");
+    if (build_time(&now) != 0)
+        die(EXIT_USAGE, "SOURCE_DATE_EPOCH must be a number of seconds since 1970");
+
+    /* 1. Read and check everything before asking for a password or writing anything. */
+    if (compile_chain(&opt, &comp, &rep, &err) != 0) {
+        diag_error("%s", err.msg);
+        ret = exit_code_for(&err);
+        goto cleanup;
+    }
+    if (rep.errors) {
+        diag_error("%zu problem%s found; nothing was built", rep.errors,
+                   rep.errors == 1 ? "" : "s");
+        goto cleanup;
+    }
+    if (comp.chain.n == 0) {
+        diag_error("no migrations in \"%s\"; nothing to build", opt.dir);
+        goto cleanup;
+    }
+    compile_warn_unused(&opt);
+    if (b.frozen && comp.nnew > 0) {
+        diag_error("%zu migration%s not recorded in %s, and --frozen forbids recording them",
+                   comp.nnew, comp.nnew == 1 ? " is" : "s are", comp.sum_path);
+        diag_hint("run \"sealift build\" without --frozen and commit %s", comp.sum_path);
+        goto cleanup;
+    }
+
+    /* 2. The key: a wrong password must stop us before sealift.sum changes. */
+    key = seckey_load(b.seckey, password_get_cb, NULL, &err);
+    if (key == NULL) {
+        diag_error("%s", err.msg);
+        ret = EXIT_USAGE;
+        goto cleanup;
+    }
+
+    /* 3. Record the new migrations: from now on they are released history. */
+    newly = comp.nnew;
+    if (newly > 0 || !comp.sum.exists) {
+        compile_record(&comp);
+        if (sumfile_write(comp.sum_path, &comp.sum, &err) != 0) {
+            diag_error("%s", err.msg);
+            ret = EXIT_USAGE;
+            goto cleanup;
+        }
+    }
+
+    /* 4. The manifest, its signature, the archive. */
+    compile_manifest(&comp, &m);
+    format_utc(now, created);
+    m.project = xstrdup(comp.sum.project);
+    m.serial = b.have_serial ? b.serial : comp.sum.n;
+    m.environment = b.env ? xstrdup(b.env) : NULL;
+    m.created = xstrdup(created);
+    m.compiler = xstrdup("sealift/" SEALIFT_VERSION);
+    m.source = xstrdup(comp.chain.format);
+    manifest_emit(&m, &text);
+    if (emit_sign(&sigs, &m, &text, key, &err) != 0) {
+        diag_error("%s", err.msg);
+        goto cleanup;
+    }
+    data = xcalloc(m.nmembers, sizeof(*data));
+    for (size_t i = 0, j = 0; i < comp.chain.n; i++)
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+            if (comp.chain.v[i].script[k].present)
+                data[j++] = &comp.chain.v[i].script[k].rendered;
+    if (emit_bundle(b.output, b.compression, getenv("SOURCE_DATE_EPOCH") ? now : 0, &text, &sigs,
+                    &m, data, &err) != 0) {
+        diag_error("%s", err.msg);
+        ret = EXIT_USAGE;
+        goto cleanup;
+    }
+    if (newly > 0)
+        diag_info("recorded %zu new migration%s in %s: commit it", newly, newly == 1 ? "" : "s",
+                  comp.sum_path);
+    printf("built %s: project %s, serial %llu, %zu migrations, head %s_%s, signed by %s\n",
+           b.output, m.project, (unsigned long long)m.serial, m.nmigrations,
+           m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name,
+           sig_keyid_hex(id, key->keyid));
+    ret = EXIT_OK;
+cleanup:
+    free(data);
+    seckey_free(key);
+    emit_signatures_release(&sigs);
+    buf_release(&text);
+    manifest_release(&m);
+    compiled_release(&comp);
+    vars_release(&vars);
+    return ret;
+}

@@ -1,0 +1,71 @@
+/*
+ * cmd_check.c: "sealift check": validate the chain, its recorded history and every script.
+ * Layer: compiler.
+ */
+#include "cmds.h"
+#include "pipeline.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+static void
+usage_check(void)
+{
+    printf("Validate a migration chain: file names and pairs, directives, the recorded history\n"
+           "in sealift.sum, placeholders, and every script with PostgreSQL's own parser.\n\n"
+           "Usage:\n  sealift check [OPTIONS]\n\nOptions:\n" COMPILE_USAGE);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        COMPILE_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct vars vars;
+    struct compile_options opt = {"migrations", "auto", &vars, NULL};
+    struct compiled comp;
+    struct report rep = {0, 0};
+    struct diag_err err = DIAG_ERR_INIT;
+    int c, ret = EXIT_REJECTED;
+
+    vars_init(&vars);
+    compiled_init(&comp);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+        if (compile_option(c, optarg, &opt, "check"))
+            continue;
+        if (c == 'h') {
+            usage_check();
+            ret = EXIT_OK;
+            goto cleanup;
+        }
+        die_usage("check", "invalid option");
+    }
+    if (optind < argc)
+        die_usage("check", "unexpected argument \"%s\"", argv[optind]);
+
+    if (compile_chain(&opt, &comp, &rep, &err) != 0) {
+        diag_error("%s", err.msg);
+        ret = exit_code_for(&err);
+        goto cleanup;
+    }
+    compile_warn_unused(&opt);
+    printf("%zu migrations in %s (%s): %zu recorded in %s, %zu new\n", comp.chain.n, opt.dir,
+           comp.chain.format, comp.nrecorded, comp.sum_path, comp.nnew);
+    for (size_t i = comp.chain.n - comp.nnew; i < comp.chain.n && rep.errors == 0; i++)
+        printf("new: %s_%s (recorded by the next build)\n", comp.chain.v[i].id,
+               comp.chain.v[i].name);
+    for (size_t i = 0; i < comp.chain.nignored; i++)
+        printf("ignored: %s\n", comp.chain.ignored[i]);
+    if (rep.errors) {
+        diag_error("%zu problem%s found", rep.errors, rep.errors == 1 ? "" : "s");
+        goto cleanup;
+    }
+    if (comp.chain.n == 0)
+        diag_warning("no migrations in \"%s\"", opt.dir);
+    ret = EXIT_OK;
+cleanup:
+    compiled_release(&comp);
+    vars_release(&vars);
+    return ret;
+}

@@ -1,0 +1,92 @@
+/*
+ * emit.c: sign a manifest and write a bundle in format v1's member order.
+ * Layer: compiler.
+ */
+#include "emit.h"
+#include "sealift/bundle.h"
+#include "sealift/sig.h"
+#include "sealift/verify.h"
+#include "sealift/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+emit_signatures_init(struct emit_signatures *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void
+emit_signatures_release(struct emit_signatures *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        buf_release(&s->v[i].text);
+    free(s->v);
+    emit_signatures_init(s);
+}
+
+int
+emit_signatures_add(struct emit_signatures *s, const char *name, const char *text, size_t len,
+                    struct diag_err *err)
+{
+    size_t at = 0;
+
+    while (at < s->n && strcmp(s->v[at].name, name) < 0)
+        at++;
+    if (at < s->n && strcmp(s->v[at].name, name) == 0)
+        return err_set(err, "the bundle already has a signature by this key (%s)", name);
+    s->v = xgrow(s->v, &s->cap, s->n + 1, sizeof(*s->v));
+    memmove(&s->v[at + 1], &s->v[at], (s->n - at) * sizeof(*s->v));
+    s->n++;
+    snprintf(s->v[at].name, sizeof(s->v[at].name), "%s", name);
+    buf_init(&s->v[at].text);
+    buf_add(&s->v[at].text, text, len);
+    return 0;
+}
+
+int
+emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf *manifest_text,
+          const struct seckey *key, struct diag_err *err)
+{
+    struct buf comment = BUF_INIT;
+    struct buf sig = BUF_INIT;
+    char name[BUNDLE_SIG_NAME_MAX];
+    int ret;
+
+    bundle_trusted_comment(m, &comment);
+    ret = sig_sign(key, manifest_text->data, manifest_text->len, comment.data,
+                   "signature from sealift secret key", &sig, err);
+    if (ret == 0) {
+        bundle_signature_name(name, key->keyid);
+        ret = emit_signatures_add(s, name, sig.data, sig.len, err);
+    }
+    buf_release(&comment);
+    buf_release(&sig);
+    return ret;
+}
+
+int
+emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
+            const struct buf *manifest_text, const struct emit_signatures *sigs,
+            const struct manifest *m, const struct buf *const *data, struct diag_err *err)
+{
+    struct bundle_writer *w = bundle_writer_open(path, compression, mtime, err);
+
+    if (w == NULL)
+        return -1;
+    if (bundle_writer_add(w, MANIFEST_NAME, manifest_text->data, manifest_text->len, err) != 0)
+        goto fail;
+    for (size_t i = 0; i < sigs->n; i++)
+        if (bundle_writer_add(w, sigs->v[i].name, sigs->v[i].text.data, sigs->v[i].text.len, err) !=
+            0)
+            goto fail;
+    for (size_t i = 0; i < m->nmembers; i++)
+        if (bundle_writer_add(w, m->members[i].path, data[i]->data, data[i]->len, err) != 0)
+            goto fail;
+    return bundle_writer_close(w, err);
+fail:
+    bundle_writer_abort(w);
+    return -1;
+}

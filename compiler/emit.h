@@ -1,0 +1,41 @@
+/*
+ * emit.h: write a bundle archive in the order format v1 fixes: MANIFEST, its signatures sorted
+ * by key id, then every member in manifest order.
+ */
+#ifndef SEALIFT_COMPILER_EMIT_H
+#define SEALIFT_COMPILER_EMIT_H
+
+#include "sealift/buf.h"
+#include "sealift/codec.h"
+#include "sealift/diag.h"
+#include "sealift/manifest.h"
+#include "sealift/seckey.h"
+
+#include <stdint.h>
+
+struct emit_signature {
+    char name[48]; /* MANIFEST.<KEYID>.minisig */
+    struct buf text;
+};
+
+struct emit_signatures {
+    struct emit_signature *v;
+    size_t n;
+    size_t cap;
+};
+
+void emit_signatures_init(struct emit_signatures *s);
+void emit_signatures_release(struct emit_signatures *s);
+/* Add a signature member (text copied); keeps them sorted; refuses a second by one key. */
+int emit_signatures_add(struct emit_signatures *s, const char *name, const char *text, size_t len,
+                        struct diag_err *err);
+/* Sign manifest_text with key, with sealift's trusted comment for m, and add it. */
+int emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf *manifest_text,
+              const struct seckey *key, struct diag_err *err);
+
+/* Write the whole bundle. data[i] holds member i of m. */
+int emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
+                const struct buf *manifest_text, const struct emit_signatures *sigs,
+                const struct manifest *m, const struct buf *const *data, struct diag_err *err);
+
+#endif

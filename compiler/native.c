@@ -1,0 +1,238 @@
+/*
+ * native.c: reader for sealift's own source format.
+ * Layer: compiler.
+ */
+#include "native.h"
+#include "sqltext.h"
+#include "sealift/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SUM_FILE "sealift.sum"
+
+struct file_name {
+    char *name;
+    char *version;
+    char *slug;
+    int kind; /* MANIFEST_UP, MANIFEST_DOWN, MANIFEST_VERIFY */
+};
+
+int
+native_slug_valid(const char *slug)
+{
+    if (*slug == '\0' || strlen(slug) > 200)
+        return 0;
+    for (const char *p = slug; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+int
+native_version_cmp(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    while (*a == '0' && a[1])
+        a++;
+    while (*b == '0' && b[1])
+        b++;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+/* Split "VERSION_SLUG.KIND.sql". Returns 0 and fills f, or -1 if name does not have that form. */
+static int
+parse_name(const char *name, struct file_name *f)
+{
+    static const char *const kinds[] = {".up.sql", ".down.sql", ".verify.sql"};
+    size_t len = strlen(name);
+    size_t vlen = 0;
+
+    while (name[vlen] >= '0' && name[vlen] <= '9')
+        vlen++;
+    if (vlen == 0 || vlen > 32 || name[vlen] != '_')
+        return -1;
+    for (int k = 0; k < 3; k++) {
+        size_t kl = strlen(kinds[k]);
+
+        if (len > vlen + 1 + kl && strcmp(name + len - kl, kinds[k]) == 0) {
+            char *slug = xstrndup(name + vlen + 1, len - kl - vlen - 1);
+
+            if (!native_slug_valid(slug)) {
+                free(slug);
+                return -1;
+            }
+            f->version = xstrndup(name, vlen);
+            f->slug = slug;
+            f->kind = k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int
+cmp_files(const void *pa, const void *pb)
+{
+    const struct file_name *a = pa, *b = pb;
+    int c = native_version_cmp(a->version, b->version);
+
+    if (c)
+        return c;
+    c = strcmp(a->version, b->version);
+    if (c)
+        return c;
+    c = strcmp(a->slug, b->slug);
+    return c ? c : a->kind - b->kind;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read one script file into s and apply its directives. */
+static size_t
+load_script(const char *dir, const struct file_name *f, struct src_migration *m, unsigned *flags,
+            struct report *rep)
+{
+    static const unsigned allowed[] = {SQLTEXT_NO_TRANSACTION | SQLTEXT_IRREVERSIBLE,
+                                       SQLTEXT_NO_TRANSACTION, 0};
+    struct src_script *s = &m->script[f->kind];
+    struct diag_err err = DIAG_ERR_INIT;
+    size_t problems;
+
+    s->file = xasprintf("%s/%s", dir, f->name);
+    if (sqltext_read_file(s->file, &s->text, &err) != 0) {
+        report_error(rep, "%s", err.msg);
+        return 1;
+    }
+    s->present = 1;
+    problems = sqltext_directives(s->file, s->text.data, allowed[f->kind], flags, rep);
+    s->transactional = !(*flags & SQLTEXT_NO_TRANSACTION);
+    return problems;
+}
+
+static void
+check_pairing(const char *dir, struct src_migration *m, unsigned up_flags, struct report *rep)
+{
+    char *base = xasprintf("%s/%s_%s", dir, m->id, m->name);
+
+    if (!m->script[MANIFEST_UP].present) {
+        report_error(rep, "%s: migration has a %s file but no %s.up.sql", base,
+                     m->script[MANIFEST_DOWN].present ? "down" : "verify", base);
+    } else if (up_flags & SQLTEXT_IRREVERSIBLE) {
+        if (m->script[MANIFEST_DOWN].present)
+            report_error(rep,
+                         "%s.up.sql: marked \"-- sealift:irreversible\" but %s.down.sql exists "
+                         "(remove one of them)",
+                         base, base);
+    } else if (!m->script[MANIFEST_DOWN].present) {
+        report_error(rep,
+                     "%s.up.sql: no %s.down.sql (write one, or mark the up file with "
+                     "\"-- sealift:irreversible\")",
+                     base, base);
+    }
+    free(base);
+}
+
+int
+native_read(const char *dir, struct src_chain *c, struct report *rep, struct diag_err *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    struct file_name *files = NULL;
+    size_t nfiles = 0, cap = 0;
+    char **others = NULL;
+    size_t nothers = 0, ocap = 0;
+
+    if (d == NULL)
+        return err_set_io(err, "could not open migrations directory \"%s\": %s", dir,
+                          strerror(errno));
+    c->format = xstrdup("native");
+    c->dir = xstrdup(dir);
+    while ((de = readdir(d)) != NULL) {
+        struct file_name f = {0};
+        struct stat st;
+        char *path;
+        int is_file;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strcmp(de->d_name, SUM_FILE) == 0)
+            continue;
+        path = xasprintf("%s/%s", dir, de->d_name);
+        is_file = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        free(path);
+        if (is_file && parse_name(de->d_name, &f) == 0) {
+            f.name = xstrdup(de->d_name);
+            files = xgrow(files, &cap, nfiles + 1, sizeof(*files));
+            files[nfiles++] = f;
+            continue;
+        }
+        if (is_file) {
+            size_t len = strlen(de->d_name);
+
+            /* A .sql file that is not a migration is most likely a misnamed one: refuse. */
+            if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0) {
+                report_error(rep,
+                             "%s/%s: not a migration file name (expected "
+                             "VERSION_SLUG.up.sql, .down.sql or .verify.sql, VERSION digits, "
+                             "SLUG letters, digits, _ and -)",
+                             dir, de->d_name);
+                continue;
+            }
+        }
+        others = xgrow(others, &ocap, nothers + 1, sizeof(*others));
+        others[nothers++] = is_file ? xstrdup(de->d_name) : xasprintf("%s/", de->d_name);
+    }
+    closedir(d);
+    qsort(others, nothers, sizeof(*others), cmp_str);
+    for (size_t i = 0; i < nothers; i++) {
+        chain_add_ignored(c, others[i]);
+        free(others[i]);
+    }
+    free(others);
+
+    qsort(files, nfiles, sizeof(*files), cmp_files);
+    for (size_t i = 0; i < nfiles;) {
+        struct src_migration *m = chain_add(c, files[i].version, files[i].slug);
+        unsigned up_flags = 0;
+        size_t j = i;
+
+        for (; j < nfiles && native_version_cmp(files[j].version, files[i].version) == 0; j++) {
+            unsigned flags = 0;
+
+            if (strcmp(files[j].version, files[i].version) != 0 ||
+                strcmp(files[j].slug, files[i].slug) != 0) {
+                report_error(rep,
+                             "%s/%s: duplicate version %s (also used by %s_%s); every "
+                             "migration needs its own version",
+                             dir, files[j].name, files[j].version, files[i].version, files[i].slug);
+                continue;
+            }
+            load_script(dir, &files[j], m, &flags, rep);
+            if (files[j].kind == MANIFEST_UP)
+                up_flags = flags;
+        }
+        check_pairing(dir, m, up_flags, rep);
+        i = j;
+    }
+    for (size_t i = 0; i < nfiles; i++) {
+        free(files[i].name);
+        free(files[i].version);
+        free(files[i].slug);
+    }
+    free(files);
+    chain_hash_sources(c);
+    return 0;
+}

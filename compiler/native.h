@@ -1,0 +1,23 @@
+/*
+ * native.h: the native source format: VERSION_SLUG.up.sql, VERSION_SLUG.down.sql and
+ * VERSION_SLUG.verify.sql in one directory, ordered by VERSION (digits, compared as numbers).
+ */
+#ifndef SEALIFT_COMPILER_NATIVE_H
+#define SEALIFT_COMPILER_NATIVE_H
+
+#include "chain.h"
+#include "sealift/diag.h"
+
+/*
+ * Read the chain in dir. Problems with the files are reported and counted in rep; an
+ * unreadable directory returns -1 with err set (err->io). Returns 0 otherwise.
+ */
+int native_read(const char *dir, struct src_chain *c, struct report *rep, struct diag_err *err);
+
+/* Compare two version strings of digits as numbers (leading zeros ignored). */
+int native_version_cmp(const char *a, const char *b);
+
+/* 1 if name is a valid migration slug: letters, digits, '_' and '-'. */
+int native_slug_valid(const char *slug);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * pipeline.c: the check/build pipeline (see pipeline.h).
+ * Layer: compiler.
+ */
+#include "pipeline.h"
+#include "native.h"
+#include "sqlcheck.h"
+#include "sealift/xalloc.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const script_files[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
+
+void
+compiled_init(struct compiled *c)
+{
+    memset(c, 0, sizeof(*c));
+    chain_init(&c->chain);
+    sumfile_init(&c->sum);
+}
+
+void
+compiled_release(struct compiled *c)
+{
+    chain_release(&c->chain);
+    sumfile_release(&c->sum);
+    free(c->sum_path);
+    compiled_init(c);
+}
+
+/* The project name for a chain without sealift.sum: the directory holding DIR. */
+char *
+compile_default_project(const char *dir)
+{
+    char real[PATH_MAX];
+    char *copy, *parent, *base;
+    struct buf out = BUF_INIT;
+
+    if (realpath(dir, real) == NULL)
+        return xstrdup("project");
+    copy = xstrdup(real);
+    parent = dirname(copy);
+    base = basename(parent);
+    for (const char *p = base; *p && out.len < 64; p++) {
+        char ch = *p;
+
+        buf_addch(&out, (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                                (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'
+                            ? ch
+                            : '_');
+    }
+    free(copy);
+    if (out.len == 0 || !manifest_token_valid(out.data)) {
+        buf_release(&out);
+        return xstrdup("project");
+    }
+    return buf_detach(&out, NULL);
+}
+
+static const char *
+script_file(const struct src_migration *m, int k)
+{
+    return m->script[k].file ? m->script[k].file : script_files[k];
+}
+
+/* Compare one recorded migration with the chain's migration of the same id. */
+static void
+compare_recorded(const struct sum_entry *e, const struct src_migration *m, struct report *rep,
+                 const char *sum_path)
+{
+    char was[HASH_SHA256_HEX], now[HASH_SHA256_HEX];
+
+    if (strcmp(e->name, m->name) != 0)
+        report_error(rep,
+                     "migration %s was renamed from \"%s\" to \"%s\" after it was recorded in %s",
+                     e->id, e->name, m->name, sum_path);
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        const struct src_script *s = &m->script[k];
+
+        if (e->present[k] && !s->present) {
+            report_error(rep,
+                         "migration %s_%s: its %s script was removed after it was recorded "
+                         "in %s",
+                         e->id, e->name, script_files[k], sum_path);
+        } else if (!e->present[k] && s->present) {
+            report_error(rep, "%s: added after migration %s was recorded in %s", s->file, e->id,
+                         sum_path);
+        } else if (s->present && !hash_equal(e->sha[k], s->source_sha, HASH_SHA256_BYTES)) {
+            report_error(rep, "%s: edited after it was recorded in %s (recorded sha256 %s, now %s)",
+                         s->file, sum_path, hex_encode(was, e->sha[k], HASH_SHA256_BYTES),
+                         hex_encode(now, s->source_sha, HASH_SHA256_BYTES));
+        } else if (s->present && e->transactional[k] != s->transactional) {
+            report_error(rep, "%s: transaction mode changed after it was recorded in %s",
+                         script_file(m, k), sum_path);
+        }
+    }
+}
+
+/* Hold the chain against sealift.sum: same prefix, same contents, new ones only after it. */
+static void
+check_history(struct compiled *c, struct report *rep)
+{
+    const struct src_chain *ch = &c->chain;
+    const struct sumfile *sum = &c->sum;
+    size_t last_pos = 0; /* chain position after the last recorded migration seen */
+    int any_recorded_found = 0;
+
+    for (size_t i = 0; i < sum->n; i++) {
+        const struct sum_entry *e = &sum->v[i];
+        size_t j;
+
+        /* Usually the chain starts with the recorded history, in order: try that first. */
+        if (i < ch->n && strcmp(ch->v[i].id, e->id) == 0)
+            j = i;
+        else
+            for (j = 0; j < ch->n; j++)
+                if (strcmp(ch->v[j].id, e->id) == 0)
+                    break;
+        if (j == ch->n) {
+            report_error(rep,
+                         "migration %s_%s is recorded in %s but its files are gone (a released "
+                         "migration must never be removed)",
+                         e->id, e->name, c->sum_path);
+            continue;
+        }
+        if (any_recorded_found && j < last_pos)
+            report_error(rep, "migration %s is out of the order recorded in %s", e->id,
+                         c->sum_path);
+        compare_recorded(e, &ch->v[j], rep, c->sum_path);
+        last_pos = j + 1;
+        any_recorded_found = 1;
+    }
+    /* Every migration that is not recorded must come after every recorded one. */
+    c->nrecorded = 0;
+    c->nnew = 0;
+    for (size_t j = 0; j < ch->n; j++) {
+        int recorded = 0;
+
+        if (j < sum->n && strcmp(sum->v[j].id, ch->v[j].id) == 0)
+            recorded = 1;
+        for (size_t i = 0; i < sum->n && !recorded; i++)
+            recorded = strcmp(sum->v[i].id, ch->v[j].id) == 0;
+        if (recorded) {
+            c->nrecorded++;
+            continue;
+        }
+        if (j < last_pos)
+            report_error(rep,
+                         "%s: new migration %s sorts before the last recorded migration %s_%s; "
+                         "give it a later version than %s",
+                         script_file(&ch->v[j], MANIFEST_UP), ch->v[j].id, sum->v[sum->n - 1].id,
+                         sum->v[sum->n - 1].name, sum->v[sum->n - 1].id);
+        else
+            c->nnew++;
+    }
+}
+
+int
+compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
+              struct diag_err *err)
+{
+    const char *from = opt->from ? opt->from : "auto";
+
+    if (strcmp(from, "native") != 0 && strcmp(from, "auto") != 0)
+        return err_set(err,
+                       "source format \"%s\" is not supported by this version (supported: "
+                       "native)",
+                       from);
+    if (native_read(opt->dir, &out->chain, rep, err) != 0)
+        return -1;
+    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
+    if (sumfile_read(out->sum_path, &out->sum, err) != 0) {
+        report_error(rep, "%s", err->msg);
+        err->msg[0] = '\0';
+    }
+    if (!out->sum.exists)
+        out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
+    check_history(out, rep);
+
+    for (size_t i = 0; i < out->chain.n; i++) {
+        struct src_migration *m = &out->chain.v[i];
+
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            struct src_script *s = &m->script[k];
+
+            if (!s->present)
+                continue;
+            if (sqltext_render(s->file, &s->text, opt->vars, &s->rendered, rep) == 0)
+                sqlcheck_script(s->file, s, rep);
+        }
+    }
+    return 0;
+}
+
+char *
+compile_member_path(size_t ordinal, const char *id, const char *name, int kind)
+{
+    struct buf dir = BUF_INIT;
+    char *path;
+
+    buf_addf(&dir, "%06zu_", ordinal);
+    for (const char *p = id; *p; p++)
+        buf_addch(&dir, *p);
+    if (name[0]) {
+        buf_addch(&dir, '_');
+        buf_addstr(&dir, name);
+    }
+    /* Member names are restricted to [A-Za-z0-9._-] and 60 bytes of directory name. */
+    for (size_t i = 0; i < dir.len; i++) {
+        char ch = dir.data[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.'))
+            dir.data[i] = '_';
+    }
+    if (dir.len > 60)
+        buf_truncate(&dir, 60);
+    while (dir.len > 0 && dir.data[dir.len - 1] == '.')
+        buf_truncate(&dir, dir.len - 1);
+    path = xasprintf("migrations/%s/%s.sql", dir.data, script_files[kind]);
+    buf_release(&dir);
+    return path;
+}
+
+void
+compile_manifest(const struct compiled *c, struct manifest *m)
+{
+    const struct src_chain *ch = &c->chain;
+
+    for (size_t i = 0; i < ch->n; i++) {
+        const struct src_migration *src = &ch->v[i];
+        struct manifest_migration *mig = manifest_add_migration(m, src->id, src->name);
+
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            const struct src_script *s = &src->script[k];
+            struct manifest_script *ms = &mig->script[k];
+            unsigned char sha[HASH_SHA256_BYTES];
+            char *path;
+
+            if (!s->present)
+                continue;
+            path = compile_member_path(i + 1, src->id, src->name, k);
+            hash_sha256(s->rendered.data, s->rendered.len, sha);
+            ms->present = 1;
+            ms->transactional = s->transactional;
+            memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
+            ms->member = manifest_add_member(m, path, s->rendered.len, sha);
+            for (size_t st = 0; st < s->nstmts; st++)
+                manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
+            free(path);
+        }
+    }
+    manifest_chain_fill(m);
+}
+
+void
+compile_record(struct compiled *c)
+{
+    for (size_t j = 0; j < c->chain.n; j++) {
+        const struct src_migration *m = &c->chain.v[j];
+        struct sum_entry *e;
+        int recorded = 0;
+
+        if (j < c->sum.n && strcmp(c->sum.v[j].id, m->id) == 0)
+            recorded = 1;
+        for (size_t i = 0; i < c->sum.n && !recorded; i++)
+            recorded = strcmp(c->sum.v[i].id, m->id) == 0;
+        if (recorded)
+            continue;
+        e = sumfile_append(&c->sum, m->id, m->name);
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            e->present[k] = m->script[k].present;
+            e->transactional[k] = m->script[k].present ? m->script[k].transactional : 0;
+            if (m->script[k].present)
+                memcpy(e->sha[k], m->script[k].source_sha, HASH_SHA256_BYTES);
+        }
+        sumfile_fill_chain(&c->sum, c->sum.n - 1);
+    }
+}
+
+int
+compile_option(int c, const char *arg, struct compile_options *opt, const char *cmd)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+
+    switch (c) {
+    case 'd':
+        opt->dir = arg;
+        return 1;
+    case 'F':
+        opt->from = arg;
+        return 1;
+    case 'S':
+        if (vars_set_assignment(opt->vars, arg, &err) != 0)
+            die_usage(cmd, "--set %s", err.msg);
+        return 1;
+    case 'E':
+        if (vars_load_file(opt->vars, arg, &err) != 0)
+            die(2, "%s", err.msg);
+        return 1;
+    case 'P':
+        if (!manifest_token_valid(arg))
+            die_usage(cmd, "project name must be 1-64 letters, digits, '.', '_' or '-'");
+        opt->project = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void
+compile_warn_unused(const struct compile_options *opt)
+{
+    for (size_t i = 0; i < opt->vars->n; i++)
+        if (!opt->vars->v[i].used)
+            diag_warning("placeholder ${%s} was set but no migration uses it",
+                         opt->vars->v[i].name);
+}

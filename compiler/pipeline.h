@@ -1,0 +1,76 @@
+/*
+ * pipeline.h: what check and build share: read a chain in its source format, hold it against
+ * the recorded history (sealift.sum), render placeholders, parse every script; then, for
+ * build, turn it into a manifest and record the new migrations.
+ */
+#ifndef SEALIFT_COMPILER_PIPELINE_H
+#define SEALIFT_COMPILER_PIPELINE_H
+
+#include "chain.h"
+#include "sqltext.h"
+#include "sumfile.h"
+#include "sealift/diag.h"
+#include "sealift/manifest.h"
+
+struct compile_options {
+    const char *dir;
+    const char *from; /* source format name, or "auto" */
+    struct vars *vars;
+    const char *project; /* used when no sealift.sum exists yet; NULL = directory name */
+};
+
+struct compiled {
+    struct src_chain chain;
+    struct sumfile sum;
+    char *sum_path;
+    size_t nrecorded; /* migrations already in sealift.sum */
+    size_t nnew;      /* migrations after them, to be recorded by build */
+};
+
+void compiled_init(struct compiled *c);
+void compiled_release(struct compiled *c);
+
+/*
+ * Read, validate, render and parse. Problems with the chain are reported and counted in rep;
+ * returns -1 only when the work could not be done at all (err set; err->io for a missing
+ * directory), else 0.
+ */
+int compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
+                  struct diag_err *err);
+
+/* Fill m (initialised) from a chain that compiled without problems. */
+void compile_manifest(const struct compiled *c, struct manifest *m);
+
+/* Append the new migrations to the recorded history (in memory). */
+void compile_record(struct compiled *c);
+
+/* Project name for a chain without sealift.sum: the name of the directory holding dir. */
+char *compile_default_project(const char *dir);
+
+/* The member path of one script: "migrations/NNNNNN_ID_NAME/KIND.sql", sanitised. */
+char *compile_member_path(size_t ordinal, const char *id, const char *name, int kind);
+
+/*
+ * Options that check and build share (-d, --from, --set, --env-file, --project): handle option
+ * c with argument arg. Returns 1 if it was one of them, 0 if not; exits 2 on a bad value.
+ */
+int compile_option(int c, const char *arg, struct compile_options *opt, const char *cmd);
+
+#define COMPILE_LONGOPTS                                                                           \
+    {"dir", required_argument, NULL, 'd'}, {"from", required_argument, NULL, 'F'},                 \
+        {"set", required_argument, NULL, 'S'}, {"env-file", required_argument, NULL, 'E'},         \
+    {                                                                                              \
+        "project", required_argument, NULL, 'P'                                                    \
+    }
+
+#define COMPILE_USAGE                                                                              \
+    "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
+    "      --from FORMAT     source format: native (default) or auto\n"                            \
+    "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
+    "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
+    "      --project NAME    project name when the chain has no sealift.sum yet\n"
+
+/* Warn about --set values no script used. */
+void compile_warn_unused(const struct compile_options *opt);
+
+#endif

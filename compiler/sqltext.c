@@ -1,0 +1,372 @@
+/*
+ * sqltext.c: normalisation, directives, placeholders and positions of migration text.
+ * Layer: compiler. UTF-8 validation is hand-written: it is a small state machine and no
+ * library we already link offers it.
+ */
+#include "sqltext.h"
+#include "sealift/sig.h"
+#include "sealift/xalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and code points past U+10FFFF. */
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+int
+sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_err *err)
+{
+    const unsigned char *p = (const unsigned char *)raw;
+    size_t i = 0;
+    unsigned line = 1, col = 1;
+
+    buf_reset(out);
+    if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        i = 3;
+    while (i < len) {
+        size_t n;
+
+        if (p[i] == '\0')
+            return err_set(err, "%u:%u: NUL byte in the file", line, col);
+        if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
+            i++;
+            continue; /* the LF that follows is copied on the next turn */
+        }
+        n = utf8_seq(p + i, len - i);
+        if (n == 0)
+            return err_set(err, "%u:%u: invalid UTF-8 (byte 0x%02x)", line, col, p[i]);
+        buf_add(out, p + i, n);
+        if (p[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+        i += n;
+    }
+    return 0;
+}
+
+int
+sqltext_read_file(const char *path, struct buf *out, struct diag_err *err)
+{
+    struct buf raw = BUF_INIT;
+    int ret;
+
+    /* Migrations are text; 256 MiB is far beyond any real one and keeps memory bounded. */
+    ret = sig_read_small_file(path, 256u * 1024 * 1024, &raw, err);
+    if (ret == 0 && sqltext_normalize(raw.data, raw.len, out, err) != 0) {
+        err_prefix(err, "%s", path);
+        ret = -1;
+    }
+    buf_release(&raw);
+    return ret;
+}
+
+static const struct {
+    const char *name;
+    unsigned flag;
+} directives[] = {
+    {"no-transaction", SQLTEXT_NO_TRANSACTION},
+    {"irreversible", SQLTEXT_IRREVERSIBLE},
+};
+
+/* If line (len bytes) is a "-- sealift:NAME" directive, return a pointer to NAME. */
+static const char *
+directive_name(const char *line, size_t len, size_t *name_len)
+{
+    size_t i = 0;
+
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (len - i < 2 || line[i] != '-' || line[i + 1] != '-')
+        return NULL;
+    i += 2;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (len - i < 8 || memcmp(line + i, "sealift:", 8) != 0)
+        return NULL;
+    i += 8;
+    *name_len = len - i;
+    while (*name_len > 0 && (line[i + *name_len - 1] == ' ' || line[i + *name_len - 1] == '\t'))
+        (*name_len)--;
+    return line + i;
+}
+
+size_t
+sqltext_directives(const char *file, const char *text, unsigned allowed, unsigned *flags,
+                   struct report *rep)
+{
+    size_t problems = 0;
+    int leading = 1;
+    unsigned lineno = 0;
+    const char *p = text;
+
+    *flags = 0;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t name_len = 0;
+        const char *name = directive_name(p, len, &name_len);
+        size_t j = 0;
+
+        lineno++;
+        while (j < len && isspace((unsigned char)p[j]))
+            j++;
+        if (name == NULL && leading && j < len && !(len - j >= 2 && p[j] == '-' && p[j + 1] == '-'))
+            leading = 0; /* first line of SQL: the leading comment block is over */
+        if (name != NULL) {
+            unsigned flag = 0;
+
+            for (size_t d = 0; d < sizeof(directives) / sizeof(directives[0]); d++)
+                if (strlen(directives[d].name) == name_len &&
+                    memcmp(directives[d].name, name, name_len) == 0)
+                    flag = directives[d].flag;
+            if (!leading) {
+                report_error(rep,
+                             "%s:%u: directive \"sealift:%.*s\" must be in the leading comment "
+                             "block, before any SQL",
+                             file, lineno, (int)name_len, name);
+                problems++;
+            } else if (flag == 0) {
+                report_error(rep, "%s:%u: unknown directive \"sealift:%.*s\"", file, lineno,
+                             (int)name_len, name);
+                problems++;
+            } else if (!(allowed & flag)) {
+                report_error(rep, "%s:%u: directive \"sealift:%.*s\" is not allowed in this file",
+                             file, lineno, (int)name_len, name);
+                problems++;
+            } else {
+                *flags |= flag;
+            }
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return problems;
+}
+
+void
+vars_init(struct vars *v)
+{
+    memset(v, 0, sizeof(*v));
+}
+
+void
+vars_release(struct vars *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->v[i].name);
+        free(v->v[i].value);
+    }
+    free(v->v);
+    vars_init(v);
+}
+
+static int
+name_char(char c, int first)
+{
+    return isalpha((unsigned char)c) || c == '_' ||
+           (!first && (isdigit((unsigned char)c) || c == '.'));
+}
+
+static int
+valid_name(const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!name_char(s[i], i == 0))
+            return 0;
+    return 1;
+}
+
+static void
+vars_put(struct vars *v, const char *name, size_t nlen, const char *value)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        if (strlen(v->v[i].name) == nlen && memcmp(v->v[i].name, name, nlen) == 0) {
+            free(v->v[i].value);
+            v->v[i].value = xstrdup(value);
+            return;
+        }
+    }
+    v->v = xgrow(v->v, &v->cap, v->n + 1, sizeof(*v->v));
+    v->v[v->n].name = xstrndup(name, nlen);
+    v->v[v->n].value = xstrdup(value);
+    v->v[v->n].used = 0;
+    v->n++;
+}
+
+int
+vars_set_assignment(struct vars *v, const char *assignment, struct diag_err *err)
+{
+    const char *eq = strchr(assignment, '=');
+
+    if (eq == NULL || !valid_name(assignment, (size_t)(eq - assignment)))
+        return err_set(err, "\"%s\" is not NAME=VALUE with a valid placeholder name", assignment);
+    vars_put(v, assignment, (size_t)(eq - assignment), eq + 1);
+    return 0;
+}
+
+int
+vars_load_file(struct vars *v, const char *path, struct diag_err *err)
+{
+    struct buf text = BUF_INIT;
+    char *p;
+    unsigned lineno = 0;
+    int ret = -1;
+
+    if (sqltext_read_file(path, &text, err) != 0)
+        return -1;
+    p = text.data;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+
+        lineno++;
+        if (nl)
+            *nl = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != '#' && vars_set_assignment(v, p, err) != 0) {
+            err_prefix(err, "%s:%u", path, lineno);
+            goto cleanup;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    ret = 0;
+cleanup:
+    buf_release(&text);
+    return ret;
+}
+
+size_t
+sqltext_render(const char *file, const struct buf *text, struct vars *vars, struct buf *out,
+               struct report *rep)
+{
+    const char *s = text->data;
+    size_t len = text->len;
+    size_t problems = 0;
+    size_t i = 0;
+
+    buf_reset(out);
+    while (i < len) {
+        const char *open = memchr(s + i, '$', len - i);
+        size_t at, end;
+
+        if (open == NULL) {
+            buf_add(out, s + i, len - i);
+            break;
+        }
+        at = (size_t)(open - s);
+        buf_add(out, s + i, at - i);
+        i = at;
+        if (at + 1 >= len || s[at + 1] != '{') {
+            buf_addch(out, '$');
+            i++;
+            continue;
+        }
+        end = at + 2;
+        while (end < len && name_char(s[end], end == at + 2))
+            end++;
+        if (end >= len || s[end] != '}' || end == at + 2) {
+            /* "${" not followed by NAME}: not a placeholder; keep it as written. */
+            buf_addch(out, '$');
+            i++;
+            continue;
+        }
+        {
+            size_t nlen = end - at - 2;
+            const char *value = NULL;
+
+            for (size_t k = 0; k < vars->n; k++) {
+                struct var *var = &vars->v[k];
+
+                if (strlen(var->name) == nlen && memcmp(var->name, s + at + 2, nlen) == 0) {
+                    value = var->value;
+                    var->used = 1;
+                }
+            }
+            if (value == NULL) {
+                unsigned line, col;
+
+                sqltext_position(s, at, &line, &col);
+                report_error(rep, "%s:%u:%u: undefined placeholder ${%.*s} (give --set %.*s=VALUE)",
+                             file, line, col, (int)nlen, s + at + 2, (int)nlen, s + at + 2);
+                problems++;
+                buf_add(out, s + at, end + 1 - at);
+            } else {
+                buf_addstr(out, value);
+            }
+        }
+        i = end + 1;
+    }
+    return problems;
+}
+
+void
+sqltext_position(const char *text, size_t off, unsigned *line, unsigned *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
+size_t
+sqltext_char_to_byte(const char *text, size_t len, size_t idx)
+{
+    size_t chars = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (((unsigned char)text[i] & 0xc0) != 0x80) {
+            if (chars == idx)
+                return i;
+            chars++;
+        }
+    }
+    return len;
+}

@@ -1,0 +1,67 @@
+/*
+ * sqltext.h: migration text before it reaches the SQL parser: normalisation (UTF-8, BOM,
+ * line ends), "-- sealift:" directives, ${name} placeholders, and byte/character positions.
+ */
+#ifndef SEALIFT_COMPILER_SQLTEXT_H
+#define SEALIFT_COMPILER_SQLTEXT_H
+
+#include "chain.h"
+#include "sealift/buf.h"
+#include "sealift/diag.h"
+
+#include <stddef.h>
+
+#define SQLTEXT_NO_TRANSACTION 0x1
+#define SQLTEXT_IRREVERSIBLE   0x2
+
+/*
+ * Normalise raw file bytes into out: must be valid UTF-8 without NUL bytes; a leading BOM is
+ * dropped and every CRLF becomes LF, so that a Windows checkout has the same checksums.
+ * Returns 0, or -1 with err set to "LINE:COL: what".
+ */
+int sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_err *err);
+
+/* Read a file and normalise it. */
+int sqltext_read_file(const char *path, struct buf *out, struct diag_err *err);
+
+/*
+ * Parse the "-- sealift:NAME" directives of the leading comment block into *flags. A directive
+ * later in the file, or an unknown one, is reported against file. allowed is the mask of
+ * directives this kind of script may carry. Returns the number of problems reported.
+ */
+size_t sqltext_directives(const char *file, const char *text, unsigned allowed, unsigned *flags,
+                          struct report *rep);
+
+/* Placeholder values (--set NAME=VALUE, --env-file). */
+struct var {
+    char *name;
+    char *value;
+    int used;
+};
+
+struct vars {
+    struct var *v;
+    size_t n;
+    size_t cap;
+};
+
+void vars_init(struct vars *v);
+void vars_release(struct vars *v);
+/* "NAME=VALUE": set (a later value for the same name wins). Returns -1 if malformed. */
+int vars_set_assignment(struct vars *v, const char *assignment, struct diag_err *err);
+/* Load NAME=VALUE lines (blank lines and "#" comments skipped). */
+int vars_load_file(struct vars *v, const char *path, struct diag_err *err);
+
+/*
+ * Substitute every ${NAME} in text (NAME: a letter or underscore, then letters, digits,
+ * underscores or dots). An undefined name is reported as FILE:LINE. Returns problems reported.
+ */
+size_t sqltext_render(const char *file, const struct buf *text, struct vars *vars, struct buf *out,
+                      struct report *rep);
+
+/* 1-based line and column (in characters) of byte offset off in text. */
+void sqltext_position(const char *text, size_t off, unsigned *line, unsigned *col);
+/* Byte offset of the 0-based character index idx in text (clamped to len). */
+size_t sqltext_char_to_byte(const char *text, size_t len, size_t idx);
+
+#endif

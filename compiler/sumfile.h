@@ -1,0 +1,45 @@
+/*
+ * sumfile.h: sealift.sum, the recorded (released) history of a chain: its order and every
+ * script's checksum and transaction mode, with the chain hash. Written by "sealift build",
+ * committed with the migrations. The first line carries the count and the head hash, so two
+ * branches that each record a migration always conflict in git.
+ */
+#ifndef SEALIFT_COMPILER_SUMFILE_H
+#define SEALIFT_COMPILER_SUMFILE_H
+
+#include "sealift/diag.h"
+#include "sealift/hash.h"
+#include "sealift/manifest.h"
+
+#include <stddef.h>
+
+#define SUMFILE_NAME "sealift.sum"
+
+struct sum_entry {
+    char *id;
+    char *name;
+    int present[MANIFEST_NSCRIPTS];
+    int transactional[MANIFEST_NSCRIPTS];
+    unsigned char sha[MANIFEST_NSCRIPTS][HASH_SHA256_BYTES];
+    unsigned char chain[HASH_SHA256_BYTES];
+};
+
+struct sumfile {
+    int exists;
+    char *project;
+    struct sum_entry *v;
+    size_t n;
+    size_t cap;
+};
+
+void sumfile_init(struct sumfile *s);
+void sumfile_release(struct sumfile *s);
+/* Read path. A missing file leaves s->exists 0 and returns 0. Corruption is an error. */
+int sumfile_read(const char *path, struct sumfile *s, struct diag_err *err);
+/* Write s to path atomically (temporary file, fsync, rename). */
+int sumfile_write(const char *path, const struct sumfile *s, struct diag_err *err);
+/* Append an entry; its chain hash is computed from the previous entry. */
+struct sum_entry *sumfile_append(struct sumfile *s, const char *id, const char *name);
+void sumfile_fill_chain(struct sumfile *s, size_t i);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * codec.h: the compression layer under the bundle's tar stream (zstd, gzip or none).
+ *
+ * Written by hand over libzstd and zlib (rather than libarchive's filters) because a verifier
+ * needs what libarchive's filters do not give: a hard cap on decompressed bytes (bombs), a
+ * bounded zstd window (memory), exactly one compressed frame or gzip member, and a refusal of
+ * any byte after it. The writer fixes every parameter so that output is reproducible.
+ */
+#ifndef SEALIFT_CODEC_H
+#define SEALIFT_CODEC_H
+
+#include "sealift/diag.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum codec_kind { CODEC_ZSTD = 0, CODEC_GZIP = 1, CODEC_NONE = 2 };
+
+/* Largest zstd window a reader accepts: 2^23 bytes (8 MiB). Writers use 2^21. */
+#define CODEC_ZSTD_WINDOW_LOG_MAX 23
+
+/* "zstd", "gzip" or "none" into *out; returns -1 for anything else. */
+int codec_parse_name(const char *name, enum codec_kind *out);
+const char *codec_name(enum codec_kind kind);
+
+struct codec_reader;
+
+/*
+ * Read from fd (not closed by the reader). The compression is detected from the magic bytes:
+ * zstd frame, gzip member, or else uncompressed.
+ */
+struct codec_reader *codec_reader_open(int fd, struct diag_err *err);
+enum codec_kind codec_reader_kind(const struct codec_reader *r);
+/* Refuse to produce more than max decompressed bytes in total (0 = no limit). */
+void codec_reader_set_limit(struct codec_reader *r, uint64_t max);
+/*
+ * Read up to len decompressed bytes. Returns the count, 0 at the end of the stream, or -1 with
+ * err set (corrupt data, data after the compressed stream, limit exceeded, read error).
+ */
+ssize_t codec_reader_read(struct codec_reader *r, void *buf, size_t len, struct diag_err *err);
+uint64_t codec_reader_total_out(const struct codec_reader *r);
+uint64_t codec_reader_total_in(const struct codec_reader *r);
+void codec_reader_free(struct codec_reader *r);
+
+struct codec_writer;
+
+/* Compress into fd (not closed by the writer). */
+struct codec_writer *codec_writer_open(int fd, enum codec_kind kind, struct diag_err *err);
+int codec_writer_write(struct codec_writer *w, const void *data, size_t len, struct diag_err *err);
+/* End the stream and flush it to fd. The writer is freed in every case. */
+int codec_writer_finish(struct codec_writer *w, struct diag_err *err);
+void codec_writer_free(struct codec_writer *w);
+
+#endif

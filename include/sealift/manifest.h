@@ -1,0 +1,130 @@
+/*
+ * manifest.h: the bundle manifest (format v1): model, strict parser, emitter, chain hash.
+ *
+ * The manifest is the one signed object of a bundle. It is a text file that GNU sha256sum
+ * can check directly: metadata sits on lines starting with "# " (which sha256sum ignores) and
+ * every other member of the bundle has a "SHA256  PATH" line. The grammar is in
+ * bundles/FORMAT.md; this module implements it exactly, and nothing else (no file or archive
+ * I/O).
+ */
+#ifndef SEALIFT_MANIFEST_H
+#define SEALIFT_MANIFEST_H
+
+#include "sealift/buf.h"
+#include "sealift/diag.h"
+#include "sealift/hash.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_NAME           "MANIFEST"
+/* Longest manifest line, newline excluded. */
+#define MANIFEST_MAX_LINE 4096
+/* Largest manifest accepted (about 40,000 bytes per migration would be needed to reach it). */
+#define MANIFEST_MAX_BYTES (64u * 1024u * 1024u)
+/* Longest migration id or name (bytes, before percent-encoding). */
+#define MANIFEST_MAX_TOKEN 255
+/* Longest member path: a ustar name field without the prefix field. */
+#define MANIFEST_MAX_PATH 99
+
+enum manifest_script_kind {
+    MANIFEST_UP = 0,
+    MANIFEST_DOWN = 1,
+    MANIFEST_VERIFY = 2,
+    MANIFEST_NSCRIPTS = 3
+};
+
+/* A statement of a script, as a byte range of its member. */
+struct manifest_stmt {
+    uint64_t offset;
+    uint64_t length;
+};
+
+struct manifest_script {
+    int present;
+    int transactional; /* 0 for a "no-tx" script (runs statement by statement) */
+    unsigned char source[HASH_SHA256_BYTES]; /* SHA-256 of the normalised source text */
+    size_t member;                           /* index into manifest.members */
+    struct manifest_stmt *stmts;             /* required for no-tx scripts, else none */
+    size_t nstmts;
+    size_t stmts_cap;
+};
+
+struct manifest_migration {
+    char *id;   /* unique within the chain */
+    char *name; /* descriptive; may be empty */
+    struct manifest_script script[MANIFEST_NSCRIPTS];
+    unsigned char chain[HASH_SHA256_BYTES];
+};
+
+struct manifest_member {
+    char *path;
+    uint64_t size;
+    unsigned char sha256[HASH_SHA256_BYTES];
+    int referenced; /* set by the parser: some script names it */
+};
+
+struct manifest {
+    char *project;
+    uint64_t serial;
+    char *environment; /* NULL when the bundle is not bound to an environment */
+    char *created;     /* YYYY-MM-DDTHH:MM:SSZ */
+    char *compiler;    /* e.g. "sealift 0.1.0" */
+    char *source;      /* source format, e.g. "native" */
+    struct manifest_migration *migrations;
+    size_t nmigrations;
+    size_t migrations_cap;
+    struct manifest_member *members;
+    size_t nmembers;
+    size_t members_cap;
+    /* Open-addressing index of member paths (built by manifest_index()). */
+    size_t *index;
+    size_t index_cap;
+};
+
+void manifest_init(struct manifest *m);
+void manifest_release(struct manifest *m);
+
+/*
+ * Parse manifest text strictly. On error returns -1 with err set to "line N: what" (N is
+ * 1-based). The manifest is released and re-initialised first.
+ */
+int manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err *err);
+
+/* Append the canonical manifest text to out. manifest_emit(manifest_parse(x)) == x. */
+void manifest_emit(const struct manifest *m, struct buf *out);
+
+/* Append a migration (strings copied). Returns it, zeroed but for id and name. */
+struct manifest_migration *manifest_add_migration(struct manifest *m, const char *id,
+                                                  const char *name);
+/* Append a member (path copied). Returns its index. */
+size_t manifest_add_member(struct manifest *m, const char *path, uint64_t size,
+                           const unsigned char sha256[HASH_SHA256_BYTES]);
+void manifest_script_add_stmt(struct manifest_script *s, uint64_t offset, uint64_t length);
+
+/* Index of the member with this path, or -1. */
+long manifest_find_member(const struct manifest *m, const char *path);
+/* Index of the migration with this id, or with this "id_name" or name; -1 if none. */
+long manifest_find_migration(const struct manifest *m, const char *rev);
+
+const char *manifest_script_label(enum manifest_script_kind kind);
+
+/*
+ * The chain hash: chain(i) = SHA-256(chain(i-1) || record(i)), chain(-1) = 32 zero bytes,
+ * record(i) = "id\nup-source\nup-mode\ndown-source\ndown-mode\nverify-source\n" with hex
+ * digests, modes "tx" or "no-tx", and "-" for an absent script.
+ */
+void manifest_chain_next(const unsigned char prev[HASH_SHA256_BYTES],
+                         const struct manifest_migration *mig,
+                         unsigned char out[HASH_SHA256_BYTES]);
+/* Recompute every migration's chain hash in order (used by writers). */
+void manifest_chain_fill(struct manifest *m);
+
+/* Validation helpers shared with the compiler. Return 1 if valid. */
+int manifest_path_valid(const char *path);
+int manifest_token_valid(const char *s); /* project, environment, source format */
+/* Percent-encode s for a manifest field (bytes outside 0x21..0x7e, and '%'). */
+void manifest_pct_encode(struct buf *out, const char *s);
+
+#endif

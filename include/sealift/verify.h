@@ -1,0 +1,76 @@
+/*
+ * verify.h: open a bundle and establish trust in it, in the only safe order:
+ *   1. read the manifest (first member, bounded) and the signature members after it;
+ *   2. verify the signatures over the manifest bytes with the trusted keys (threshold);
+ *   3. only then parse the manifest, and check each signature's trusted comment against it;
+ *   4. stream every other member, in manifest order, checking name, size and SHA-256;
+ *   5. require the end of the archive right after the last member.
+ * Nothing read from the bundle is returned to the caller unless all of this holds.
+ */
+#ifndef SEALIFT_VERIFY_H
+#define SEALIFT_VERIFY_H
+
+#include "sealift/buf.h"
+#include "sealift/bundle.h"
+#include "sealift/codec.h"
+#include "sealift/diag.h"
+#include "sealift/manifest.h"
+#include "sealift/sig.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most signature members a bundle may carry. */
+#define VERIFY_MAX_SIGNATURES 64
+
+struct verify_options {
+    const struct sig_pubkey *keys; /* trusted public keys */
+    size_t nkeys;
+    unsigned threshold; /* distinct trusted keys whose signatures must verify (>= 1) */
+    /*
+     * 0 to skip trust (inspect, sign): signatures are parsed and listed, but the manifest is
+     * used without a trusted signature. Member checksums are still checked.
+     */
+    int require_trust;
+    int keep_data; /* keep member contents in memory (result.data) */
+};
+
+struct verify_signature {
+    char member[BUNDLE_SIG_NAME_MAX];
+    unsigned char keyid[SIG_KEYID_BYTES];
+    int trusted; /* a key given in the options has this key id */
+    int valid;   /* verified with that key */
+    char *trusted_comment;
+    struct buf text; /* the signature member's bytes */
+};
+
+struct verify_result {
+    struct manifest manifest;
+    struct buf manifest_text;
+    unsigned char bundle_id[HASH_SHA256_BYTES]; /* SHA-256 of the manifest bytes */
+    struct verify_signature *sigs;
+    size_t nsigs;
+    size_t ntrusted_valid; /* distinct trusted keys whose signature verified */
+    struct buf *data;      /* per member, when keep_data; else NULL */
+    enum codec_kind compression;
+    uint64_t file_size;
+    int64_t mtime; /* of the MANIFEST member (all members share it) */
+};
+
+void verify_result_init(struct verify_result *res);
+void verify_result_release(struct verify_result *res);
+
+/*
+ * Verify the bundle at path. Returns 0 with res filled, or -1 with err set; err->io is set
+ * when the bundle could not be read at all (missing file) rather than rejected.
+ */
+int bundle_verify(const char *path, const struct verify_options *opt, struct verify_result *res,
+                  struct diag_err *err);
+
+/* The trusted comment sealift puts in every signature of a bundle with this manifest. */
+void bundle_trusted_comment(const struct manifest *m, struct buf *out);
+
+/* The member name of the signature by keyid: "MANIFEST.<KEYID>.minisig". */
+void bundle_signature_name(char out[BUNDLE_SIG_NAME_MAX], const unsigned char *keyid);
+
+#endif

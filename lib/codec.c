@@ -1,0 +1,437 @@
+/*
+ * codec.c: bounded, strict decompression and reproducible compression (zstd, gzip, none).
+ * Layer: lib. The only file that speaks libzstd and zlib. See codec.h for why this is ours.
+ */
+#include "sealift/codec.h"
+#include "sealift/xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define IN_CHUNK           (128 * 1024)
+#define ZSTD_LEVEL         3
+#define ZSTD_WRITER_WINDOW 21
+#define GZIP_LEVEL         6
+
+static const unsigned char ZSTD_MAGIC[4] = {0x28, 0xb5, 0x2f, 0xfd};
+static const unsigned char GZIP_MAGIC[2] = {0x1f, 0x8b};
+
+int
+codec_parse_name(const char *name, enum codec_kind *out)
+{
+    if (strcmp(name, "zstd") == 0)
+        *out = CODEC_ZSTD;
+    else if (strcmp(name, "gzip") == 0)
+        *out = CODEC_GZIP;
+    else if (strcmp(name, "none") == 0)
+        *out = CODEC_NONE;
+    else
+        return -1;
+    return 0;
+}
+
+const char *
+codec_name(enum codec_kind kind)
+{
+    switch (kind) {
+    case CODEC_ZSTD:
+        return "zstd";
+    case CODEC_GZIP:
+        return "gzip";
+    case CODEC_NONE:
+        break;
+    }
+    return "none";
+}
+
+/* ---- reader ---- */
+
+struct codec_reader {
+    int fd;
+    enum codec_kind kind;
+    unsigned char *in;
+    size_t in_pos;
+    size_t in_len;
+    int in_eof;
+    int stream_done;
+    uint64_t total_in;
+    uint64_t total_out;
+    uint64_t limit;
+    ZSTD_DStream *zd;
+    z_stream zs;
+    int zs_ready;
+};
+
+/* Refill the input buffer when it is empty. Returns 0, or -1 on a read error. */
+static int
+fill_input(struct codec_reader *r, struct diag_err *err)
+{
+    ssize_t n;
+
+    if (r->in_pos < r->in_len || r->in_eof)
+        return 0;
+    for (;;) {
+        n = read(r->fd, r->in, IN_CHUNK);
+        if (n >= 0)
+            break;
+        if (errno != EINTR)
+            return err_set(err, "read error: %s", strerror(errno));
+    }
+    r->in_pos = 0;
+    r->in_len = (size_t)n;
+    r->total_in += (uint64_t)n;
+    if (n == 0)
+        r->in_eof = 1;
+    return 0;
+}
+
+struct codec_reader *
+codec_reader_open(int fd, struct diag_err *err)
+{
+    struct codec_reader *r = xcalloc(1, sizeof(*r));
+
+    r->fd = fd;
+    r->in = xmalloc(IN_CHUNK);
+    /* Read enough to see the magic bytes (a short first read is possible on pipes). */
+    while (r->in_len < 4 && !r->in_eof) {
+        ssize_t n = read(fd, r->in + r->in_len, IN_CHUNK - r->in_len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err_set(err, "read error: %s", strerror(errno));
+            codec_reader_free(r);
+            return NULL;
+        }
+        if (n == 0)
+            r->in_eof = 1;
+        r->in_len += (size_t)n;
+        r->total_in += (uint64_t)n;
+    }
+    if (r->in_len >= 4 && memcmp(r->in, ZSTD_MAGIC, 4) == 0) {
+        r->kind = CODEC_ZSTD;
+        r->zd = ZSTD_createDStream();
+        if (r->zd == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(r->zd, ZSTD_d_windowLogMax,
+                                                                 CODEC_ZSTD_WINDOW_LOG_MAX))) {
+            err_set(err, "could not set up zstd decompression");
+            codec_reader_free(r);
+            return NULL;
+        }
+    } else if (r->in_len >= 2 && memcmp(r->in, GZIP_MAGIC, 2) == 0) {
+        r->kind = CODEC_GZIP;
+        /* 16 + MAX_WBITS: gzip wrapper only, no zlib or raw deflate. */
+        if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK) {
+            err_set(err, "could not set up gzip decompression");
+            codec_reader_free(r);
+            return NULL;
+        }
+        r->zs_ready = 1;
+    } else {
+        r->kind = CODEC_NONE;
+    }
+    return r;
+}
+
+enum codec_kind
+codec_reader_kind(const struct codec_reader *r)
+{
+    return r->kind;
+}
+
+void
+codec_reader_set_limit(struct codec_reader *r, uint64_t max)
+{
+    r->limit = max;
+}
+
+uint64_t
+codec_reader_total_out(const struct codec_reader *r)
+{
+    return r->total_out;
+}
+
+uint64_t
+codec_reader_total_in(const struct codec_reader *r)
+{
+    return r->total_in;
+}
+
+/* After the compressed stream ended, nothing may follow it in the file. */
+static int
+check_nothing_after(struct codec_reader *r, struct diag_err *err)
+{
+    if (fill_input(r, err) != 0)
+        return -1;
+    if (r->in_pos < r->in_len)
+        return err_set(err, "data after the end of the %s stream", codec_name(r->kind));
+    return 0;
+}
+
+static ssize_t
+read_zstd(struct codec_reader *r, void *buf, size_t len, struct diag_err *err)
+{
+    ZSTD_outBuffer out = {buf, len, 0};
+
+    while (out.pos == 0) {
+        ZSTD_inBuffer in;
+        size_t ret;
+
+        if (r->stream_done)
+            return check_nothing_after(r, err) == 0 ? 0 : -1;
+        if (fill_input(r, err) != 0)
+            return -1;
+        if (r->in_eof && r->in_pos >= r->in_len)
+            return err_set(err, "zstd stream is truncated");
+        in.src = r->in;
+        in.size = r->in_len;
+        in.pos = r->in_pos;
+        ret = ZSTD_decompressStream(r->zd, &out, &in);
+        r->in_pos = in.pos;
+        if (ZSTD_isError(ret))
+            return err_set(err, "zstd: %s", ZSTD_getErrorName(ret));
+        if (ret == 0)
+            r->stream_done = 1; /* one frame, fully decoded and flushed */
+    }
+    return (ssize_t)out.pos;
+}
+
+static ssize_t
+read_gzip(struct codec_reader *r, void *buf, size_t len, struct diag_err *err)
+{
+    if (len > UINT32_MAX)
+        len = UINT32_MAX;
+    r->zs.next_out = buf;
+    r->zs.avail_out = (uInt)len;
+    while (r->zs.avail_out == len) {
+        int ret;
+
+        if (r->stream_done)
+            return check_nothing_after(r, err) == 0 ? 0 : -1;
+        if (fill_input(r, err) != 0)
+            return -1;
+        if (r->in_eof && r->in_pos >= r->in_len)
+            return err_set(err, "gzip stream is truncated");
+        r->zs.next_in = r->in + r->in_pos;
+        r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
+        ret = inflate(&r->zs, Z_NO_FLUSH);
+        r->in_pos = r->in_len - r->zs.avail_in;
+        if (ret == Z_STREAM_END)
+            r->stream_done = 1;
+        else if (ret != Z_OK && ret != Z_BUF_ERROR)
+            return err_set(err, "gzip: %s", r->zs.msg ? r->zs.msg : "corrupt data");
+    }
+    return (ssize_t)(len - r->zs.avail_out);
+}
+
+static ssize_t
+read_none(struct codec_reader *r, void *buf, size_t len, struct diag_err *err)
+{
+    size_t n;
+
+    if (fill_input(r, err) != 0)
+        return -1;
+    n = r->in_len - r->in_pos;
+    if (n > len)
+        n = len;
+    memcpy(buf, r->in + r->in_pos, n);
+    r->in_pos += n;
+    return (ssize_t)n;
+}
+
+ssize_t
+codec_reader_read(struct codec_reader *r, void *buf, size_t len, struct diag_err *err)
+{
+    ssize_t n;
+
+    if (len == 0)
+        return 0;
+    if (r->limit && len > r->limit - r->total_out + 1)
+        len = (size_t)(r->limit - r->total_out + 1); /* one byte past the limit proves excess */
+    switch (r->kind) {
+    case CODEC_ZSTD:
+        n = read_zstd(r, buf, len, err);
+        break;
+    case CODEC_GZIP:
+        n = read_gzip(r, buf, len, err);
+        break;
+    default:
+        n = read_none(r, buf, len, err);
+        break;
+    }
+    if (n > 0) {
+        r->total_out += (uint64_t)n;
+        if (r->limit && r->total_out > r->limit)
+            return err_set(err,
+                           "archive holds more data than its manifest allows "
+                           "(more than %llu bytes uncompressed)",
+                           (unsigned long long)r->limit);
+    }
+    return n;
+}
+
+void
+codec_reader_free(struct codec_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->zd)
+        ZSTD_freeDStream(r->zd);
+    if (r->zs_ready)
+        inflateEnd(&r->zs);
+    free(r->in);
+    free(r);
+}
+
+/* ---- writer ---- */
+
+struct codec_writer {
+    int fd;
+    enum codec_kind kind;
+    unsigned char *out;
+    ZSTD_CStream *zc;
+    z_stream zs;
+    int zs_ready;
+};
+
+static int
+write_all(int fd, const void *data, size_t len, struct diag_err *err)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_set(err, "write error: %s", strerror(errno));
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+struct codec_writer *
+codec_writer_open(int fd, enum codec_kind kind, struct diag_err *err)
+{
+    struct codec_writer *w = xcalloc(1, sizeof(*w));
+
+    w->fd = fd;
+    w->kind = kind;
+    w->out = xmalloc(IN_CHUNK);
+    if (kind == CODEC_ZSTD) {
+        w->zc = ZSTD_createCStream();
+        /* Every parameter fixed: the output must not depend on the zstd defaults of the day. */
+        if (w->zc == NULL ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_windowLog, ZSTD_WRITER_WINDOW)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, 0))) {
+            err_set(err, "could not set up zstd compression");
+            codec_writer_free(w);
+            return NULL;
+        }
+    } else if (kind == CODEC_GZIP) {
+        /* zlib writes a gzip header with mtime 0 and no name: reproducible. */
+        if (deflateInit2(&w->zs, GZIP_LEVEL, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK) {
+            err_set(err, "could not set up gzip compression");
+            codec_writer_free(w);
+            return NULL;
+        }
+        w->zs_ready = 1;
+    }
+    return w;
+}
+
+static int
+zstd_pump(struct codec_writer *w, const void *data, size_t len, ZSTD_EndDirective mode,
+          struct diag_err *err)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+
+    for (;;) {
+        ZSTD_outBuffer out = {w->out, IN_CHUNK, 0};
+        size_t left = ZSTD_compressStream2(w->zc, &out, &in, mode);
+
+        if (ZSTD_isError(left))
+            return err_set(err, "zstd: %s", ZSTD_getErrorName(left));
+        if (write_all(w->fd, w->out, out.pos, err) != 0)
+            return -1;
+        if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0)
+            return 0;
+    }
+}
+
+static int
+gzip_pump(struct codec_writer *w, const void *data, size_t len, int flush, struct diag_err *err)
+{
+    w->zs.next_in = (Bytef *)(uintptr_t)data;
+    w->zs.avail_in = (uInt)len;
+    for (;;) {
+        int ret;
+
+        w->zs.next_out = w->out;
+        w->zs.avail_out = IN_CHUNK;
+        ret = deflate(&w->zs, flush);
+        if (ret == Z_STREAM_ERROR)
+            return err_set(err, "gzip: compression failed");
+        if (write_all(w->fd, w->out, IN_CHUNK - w->zs.avail_out, err) != 0)
+            return -1;
+        if (flush == Z_FINISH ? ret == Z_STREAM_END : (w->zs.avail_in == 0 && w->zs.avail_out != 0))
+            return 0;
+    }
+}
+
+int
+codec_writer_write(struct codec_writer *w, const void *data, size_t len, struct diag_err *err)
+{
+    switch (w->kind) {
+    case CODEC_ZSTD:
+        return zstd_pump(w, data, len, ZSTD_e_continue, err);
+    case CODEC_GZIP:
+        while (len > 0) {
+            size_t n = len > UINT32_MAX ? UINT32_MAX : len;
+
+            if (gzip_pump(w, data, n, Z_NO_FLUSH, err) != 0)
+                return -1;
+            data = (const char *)data + n;
+            len -= n;
+        }
+        return 0;
+    case CODEC_NONE:
+        break;
+    }
+    return write_all(w->fd, data, len, err);
+}
+
+int
+codec_writer_finish(struct codec_writer *w, struct diag_err *err)
+{
+    int ret = 0;
+
+    if (w->kind == CODEC_ZSTD)
+        ret = zstd_pump(w, "", 0, ZSTD_e_end, err);
+    else if (w->kind == CODEC_GZIP)
+        ret = gzip_pump(w, "", 0, Z_FINISH, err);
+    codec_writer_free(w);
+    return ret;
+}
+
+void
+codec_writer_free(struct codec_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->zc)
+        ZSTD_freeCStream(w->zc);
+    if (w->zs_ready)
+        deflateEnd(&w->zs);
+    free(w->out);
+    free(w);
+}

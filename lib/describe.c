@@ -1,0 +1,226 @@
+/*
+ * describe.c: text and JSON descriptions of a verified bundle.
+ * Layer: lib (formats into a buf; never prints).
+ */
+#include "sealift/describe.h"
+#include "sealift/json.h"
+
+#include <string.h>
+
+static const char *
+signature_state(const struct verify_signature *s, int trust_checked)
+{
+    if (!trust_checked)
+        return "not checked (give -p to verify)";
+    if (s->valid)
+        return "verified";
+    return "not a trusted key";
+}
+
+static void
+add_signers(const struct verify_result *res, struct buf *out, int valid_only)
+{
+    char id[SIG_KEYID_HEX];
+    int first = 1;
+
+    for (size_t i = 0; i < res->nsigs; i++) {
+        if (valid_only && !res->sigs[i].valid)
+            continue;
+        buf_addf(out, "%s%s", first ? "" : ", ", sig_keyid_hex(id, res->sigs[i].keyid));
+        first = 0;
+    }
+}
+
+void
+describe_verified(const char *path, const struct verify_result *res, struct buf *out)
+{
+    const struct manifest *m = &res->manifest;
+
+    buf_addf(out,
+             "%s: verified: project %s, serial %llu, environment %s, %zu migrations, head %s; "
+             "signed by ",
+             path, m->project, (unsigned long long)m->serial,
+             m->environment ? m->environment : "(any)", m->nmigrations,
+             m->migrations[m->nmigrations - 1].id);
+    add_signers(res, out, 1);
+    buf_addch(out, '\n');
+}
+
+static const char *
+mode_label(const struct manifest_script *s)
+{
+    if (!s->present)
+        return "-";
+    return s->transactional ? "tx" : "no-tx";
+}
+
+void
+describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
+{
+    const struct manifest *m = &res->manifest;
+    char hex[HASH_SHA256_HEX];
+    char id[SIG_KEYID_HEX];
+    size_t idw = 2, namew = 4;
+
+    buf_addf(out, "bundle       %s\n", path);
+    buf_addf(out, "id           %s\n", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
+    buf_addf(out, "format       sealift bundle v%d, %s, %llu bytes\n", MANIFEST_FORMAT_VERSION,
+             codec_name(res->compression), (unsigned long long)res->file_size);
+    buf_addf(out, "project      %s\n", m->project);
+    buf_addf(out, "serial       %llu\n", (unsigned long long)m->serial);
+    buf_addf(out, "environment  %s\n", m->environment ? m->environment : "(any)");
+    buf_addf(out, "created      %s\n", m->created);
+    buf_addf(out, "compiler     %s\n", m->compiler);
+    buf_addf(out, "source       %s\n", m->source);
+    for (size_t i = 0; i < res->nsigs; i++)
+        buf_addf(out, "%s %s %s\n", i == 0 ? "signatures  " : "            ",
+                 sig_keyid_hex(id, res->sigs[i].keyid),
+                 signature_state(&res->sigs[i], trust_checked));
+    buf_addf(out, "migrations   %zu (head %s, chain %s)\n", m->nmigrations,
+             m->migrations[m->nmigrations - 1].id,
+             hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        size_t l = strlen(m->migrations[i].id), n = strlen(m->migrations[i].name);
+
+        idw = l > idw ? l : idw;
+        namew = n > namew ? n : namew;
+    }
+    buf_addf(out, "\n%6s  %-*s  %-*s  %-5s  %-5s  %s\n", "#", (int)idw, "id", (int)namew, "name",
+             "up", "down", "verify");
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const struct manifest_migration *mig = &m->migrations[i];
+
+        buf_addf(out, "%6zu  %-*s  %-*s  %-5s  %-5s  %s\n", i + 1, (int)idw, mig->id, (int)namew,
+                 mig->name, mode_label(&mig->script[MANIFEST_UP]),
+                 mig->script[MANIFEST_DOWN].present ? mode_label(&mig->script[MANIFEST_DOWN])
+                                                    : "irreversible",
+                 mig->script[MANIFEST_VERIFY].present ? "yes" : "-");
+    }
+}
+
+static void
+json_hex(struct buf *out, const unsigned char *bin, size_t len)
+{
+    char hex[2 * 64 + 1];
+
+    json_str(out, hex_encode(hex, bin, len));
+}
+
+static void
+json_script(struct buf *out, const struct manifest *m, const struct manifest_script *s)
+{
+    const struct manifest_member *mem;
+
+    if (!s->present) {
+        buf_addstr(out, "null");
+        return;
+    }
+    mem = &m->members[s->member];
+    buf_addch(out, '{');
+    json_key(out, "member", 1);
+    json_str(out, mem->path);
+    json_key(out, "size", 0);
+    buf_addf(out, "%llu", (unsigned long long)mem->size);
+    json_key(out, "sha256", 0);
+    json_hex(out, mem->sha256, HASH_SHA256_BYTES);
+    json_key(out, "source_sha256", 0);
+    json_hex(out, s->source, HASH_SHA256_BYTES);
+    json_key(out, "transaction", 0);
+    buf_addstr(out, s->transactional ? "true" : "false");
+    json_key(out, "statements", 0);
+    if (s->transactional)
+        buf_addstr(out, "null");
+    else
+        buf_addf(out, "%zu", s->nstmts);
+    buf_addch(out, '}');
+}
+
+void
+describe_json(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
+{
+    const struct manifest *m = &res->manifest;
+    char id[SIG_KEYID_HEX];
+
+    buf_addch(out, '{');
+    json_key(out, "bundle", 1);
+    json_str(out, path);
+    json_key(out, "id", 0);
+    json_hex(out, res->bundle_id, HASH_SHA256_BYTES);
+    json_key(out, "format_version", 0);
+    buf_addf(out, "%d", MANIFEST_FORMAT_VERSION);
+    json_key(out, "compression", 0);
+    json_str(out, codec_name(res->compression));
+    json_key(out, "size", 0);
+    buf_addf(out, "%llu", (unsigned long long)res->file_size);
+    json_key(out, "project", 0);
+    json_str(out, m->project);
+    json_key(out, "serial", 0);
+    buf_addf(out, "%llu", (unsigned long long)m->serial);
+    json_key(out, "environment", 0);
+    json_str(out, m->environment);
+    json_key(out, "created", 0);
+    json_str(out, m->created);
+    json_key(out, "compiler", 0);
+    json_str(out, m->compiler);
+    json_key(out, "source", 0);
+    json_str(out, m->source);
+    json_key(out, "signatures_checked", 0);
+    buf_addstr(out, trust_checked ? "true" : "false");
+    json_key(out, "signatures", 0);
+    buf_addch(out, '[');
+    for (size_t i = 0; i < res->nsigs; i++) {
+        const struct verify_signature *s = &res->sigs[i];
+
+        buf_addstr(out, i ? ",{" : "{");
+        json_key(out, "key_id", 1);
+        json_str(out, sig_keyid_hex(id, s->keyid));
+        json_key(out, "member", 0);
+        json_str(out, s->member);
+        json_key(out, "trusted", 0);
+        buf_addstr(out, s->trusted ? "true" : "false");
+        json_key(out, "valid", 0);
+        buf_addstr(out, s->valid ? "true" : (trust_checked && s->trusted ? "false" : "null"));
+        json_key(out, "trusted_comment", 0);
+        json_str(out, s->trusted_comment);
+        buf_addch(out, '}');
+    }
+    buf_addch(out, ']');
+    json_key(out, "head", 0);
+    json_str(out, m->migrations[m->nmigrations - 1].id);
+    json_key(out, "migrations", 0);
+    buf_addch(out, '[');
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const struct manifest_migration *mig = &m->migrations[i];
+
+        buf_addstr(out, i ? ",{" : "{");
+        json_key(out, "ordinal", 1);
+        buf_addf(out, "%zu", i + 1);
+        json_key(out, "id", 0);
+        json_str(out, mig->id);
+        json_key(out, "name", 0);
+        json_str(out, mig->name);
+        json_key(out, "reversible", 0);
+        buf_addstr(out, mig->script[MANIFEST_DOWN].present ? "true" : "false");
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            json_key(out, manifest_script_label((enum manifest_script_kind)k), 0);
+            json_script(out, m, &mig->script[k]);
+        }
+        json_key(out, "chain", 0);
+        json_hex(out, mig->chain, HASH_SHA256_BYTES);
+        buf_addch(out, '}');
+    }
+    buf_addch(out, ']');
+    json_key(out, "members", 0);
+    buf_addch(out, '[');
+    for (size_t i = 0; i < m->nmembers; i++) {
+        buf_addstr(out, i ? ",{" : "{");
+        json_key(out, "path", 1);
+        json_str(out, m->members[i].path);
+        json_key(out, "size", 0);
+        buf_addf(out, "%llu", (unsigned long long)m->members[i].size);
+        json_key(out, "sha256", 0);
+        json_hex(out, m->members[i].sha256, HASH_SHA256_BYTES);
+        buf_addch(out, '}');
+    }
+    buf_addstr(out, "]}\n");
+}

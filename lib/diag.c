@@ -1,0 +1,166 @@
+/*
+ * diag.c: error values for lib/ and the message printer used by both binaries.
+ * Layer: lib (the only module of lib/ that prints; see diag.h).
+ */
+#include "sealift/diag.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *progname = "sealift";
+static int quiet;
+
+static int
+err_vset(struct diag_err *err, const char *fmt, va_list ap)
+{
+    int n;
+
+    if (err == NULL)
+        return -1;
+    n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    if (n < 0)
+        strcpy(err->msg, "(unformattable message)");
+    else if ((size_t)n >= sizeof(err->msg))
+        memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
+    return -1;
+}
+
+int
+err_set(struct diag_err *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vset(err, fmt, ap);
+    va_end(ap);
+    if (err)
+        err->io = 0;
+    return -1;
+}
+
+int
+err_set_io(struct diag_err *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vset(err, fmt, ap);
+    va_end(ap);
+    if (err)
+        err->io = 1;
+    return -1;
+}
+
+int
+err_prefix(struct diag_err *err, const char *fmt, ...)
+{
+    char old[DIAG_MSG_MAX];
+    char prefix[DIAG_MSG_MAX];
+    va_list ap;
+    int n;
+
+    if (err == NULL)
+        return -1;
+    memcpy(old, err->msg, sizeof(old));
+    va_start(ap, fmt);
+    n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    n = err->io;
+    err_set(err, "%s: %s", prefix, old);
+    err->io = n;
+    return -1;
+}
+
+void
+diag_set_progname(const char *argv0)
+{
+    const char *slash = strrchr(argv0, '/');
+
+    progname = slash ? slash + 1 : argv0;
+}
+
+const char *
+diag_progname(void)
+{
+    return progname;
+}
+
+void
+diag_set_quiet(int q)
+{
+    quiet = q;
+}
+
+int
+diag_is_quiet(void)
+{
+    return quiet;
+}
+
+static void
+vprint(const char *level, const char *fmt, va_list ap)
+{
+    /* Results go to stdout; flush them first so the two streams interleave in order. */
+    fflush(stdout);
+    if (level)
+        fprintf(stderr, "%s: %s: ", progname, level);
+    else
+        fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+#define DEFINE_PRINTER(name, level)                                                                \
+    void name(const char *fmt, ...)                                                                \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        vprint(level, fmt, ap);                                                                    \
+        va_end(ap);                                                                                \
+    }
+
+DEFINE_PRINTER(diag_error, "error")
+DEFINE_PRINTER(diag_warning, "warning")
+DEFINE_PRINTER(diag_detail, "detail")
+DEFINE_PRINTER(diag_hint, "hint")
+
+void
+diag_info(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (quiet)
+        return;
+    va_start(ap, fmt);
+    vprint(NULL, fmt, ap);
+    va_end(ap);
+}
+
+void
+die(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprint("error", fmt, ap);
+    va_end(ap);
+    exit(code);
+}
+
+void
+die_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprint("error", fmt, ap);
+    va_end(ap);
+    if (cmd)
+        diag_hint("Try \"%s %s --help\" for more information.", progname, cmd);
+    else
+        diag_hint("Try \"%s --help\" for more information.", progname);
+    exit(2);
+}

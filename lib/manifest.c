@@ -1,0 +1,947 @@
+/*
+ * manifest.c: bundle manifest v1: strict parser, canonical emitter, chain hash.
+ * Layer: lib. Pure: no file or archive I/O. The grammar is bundles/FORMAT.md, "The manifest".
+ */
+#include "sealift/manifest.h"
+#include "sealift/xalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEADER_LINE "# sealift-manifest 1"
+
+static const char *const script_labels[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
+
+const char *
+manifest_script_label(enum manifest_script_kind kind)
+{
+    return script_labels[kind];
+}
+
+void
+manifest_init(struct manifest *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void
+manifest_release(struct manifest *m)
+{
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        struct manifest_migration *mig = &m->migrations[i];
+
+        free(mig->id);
+        free(mig->name);
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+            free(mig->script[k].stmts);
+    }
+    for (size_t i = 0; i < m->nmembers; i++)
+        free(m->members[i].path);
+    free(m->migrations);
+    free(m->members);
+    free(m->index);
+    free(m->project);
+    free(m->environment);
+    free(m->created);
+    free(m->compiler);
+    free(m->source);
+    manifest_init(m);
+}
+
+struct manifest_migration *
+manifest_add_migration(struct manifest *m, const char *id, const char *name)
+{
+    struct manifest_migration *mig;
+
+    m->migrations =
+        xgrow(m->migrations, &m->migrations_cap, m->nmigrations + 1, sizeof(*m->migrations));
+    mig = &m->migrations[m->nmigrations++];
+    memset(mig, 0, sizeof(*mig));
+    mig->id = xstrdup(id);
+    mig->name = xstrdup(name ? name : "");
+    return mig;
+}
+
+static size_t
+path_hash(const char *s)
+{
+    size_t h = 5381;
+
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h;
+}
+
+/* Rebuild the path index at twice the member count (load factor <= 1/2). */
+static void
+index_rebuild(struct manifest *m)
+{
+    size_t cap = 16;
+
+    while (cap < m->nmembers * 2 + 2)
+        cap *= 2;
+    free(m->index);
+    m->index = xmalloc(cap * sizeof(*m->index));
+    m->index_cap = cap;
+    for (size_t i = 0; i < cap; i++)
+        m->index[i] = SIZE_MAX;
+    for (size_t i = 0; i < m->nmembers; i++) {
+        size_t h = path_hash(m->members[i].path) & (cap - 1);
+
+        while (m->index[h] != SIZE_MAX)
+            h = (h + 1) & (cap - 1);
+        m->index[h] = i;
+    }
+}
+
+size_t
+manifest_add_member(struct manifest *m, const char *path, uint64_t size,
+                    const unsigned char sha256[HASH_SHA256_BYTES])
+{
+    struct manifest_member *mem;
+
+    m->members = xgrow(m->members, &m->members_cap, m->nmembers + 1, sizeof(*m->members));
+    mem = &m->members[m->nmembers++];
+    memset(mem, 0, sizeof(*mem));
+    mem->path = xstrdup(path);
+    mem->size = size;
+    memcpy(mem->sha256, sha256, HASH_SHA256_BYTES);
+    if (m->nmembers * 2 + 2 > m->index_cap) {
+        index_rebuild(m);
+    } else {
+        size_t h = path_hash(path) & (m->index_cap - 1);
+
+        while (m->index[h] != SIZE_MAX)
+            h = (h + 1) & (m->index_cap - 1);
+        m->index[h] = m->nmembers - 1;
+    }
+    return m->nmembers - 1;
+}
+
+long
+manifest_find_member(const struct manifest *m, const char *path)
+{
+    size_t h;
+
+    if (m->index_cap == 0)
+        return -1;
+    h = path_hash(path) & (m->index_cap - 1);
+    while (m->index[h] != SIZE_MAX) {
+        if (strcmp(m->members[m->index[h]].path, path) == 0)
+            return (long)m->index[h];
+        h = (h + 1) & (m->index_cap - 1);
+    }
+    return -1;
+}
+
+long
+manifest_find_migration(const struct manifest *m, const char *rev)
+{
+    size_t idlen;
+
+    for (size_t i = 0; i < m->nmigrations; i++)
+        if (strcmp(m->migrations[i].id, rev) == 0)
+            return (long)i;
+    /* "ID_NAME", as native file names show a migration, or the name alone when unique. */
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const struct manifest_migration *mig = &m->migrations[i];
+
+        idlen = strlen(mig->id);
+        if (mig->name[0] && strncmp(rev, mig->id, idlen) == 0 && rev[idlen] == '_' &&
+            strcmp(rev + idlen + 1, mig->name) == 0)
+            return (long)i;
+    }
+    {
+        long found = -1;
+
+        for (size_t i = 0; i < m->nmigrations; i++) {
+            if (m->migrations[i].name[0] && strcmp(m->migrations[i].name, rev) == 0) {
+                if (found >= 0)
+                    return -1;
+                found = (long)i;
+            }
+        }
+        return found;
+    }
+}
+
+void
+manifest_script_add_stmt(struct manifest_script *s, uint64_t offset, uint64_t length)
+{
+    s->stmts = xgrow(s->stmts, &s->stmts_cap, s->nstmts + 1, sizeof(*s->stmts));
+    s->stmts[s->nstmts].offset = offset;
+    s->stmts[s->nstmts].length = length;
+    s->nstmts++;
+}
+
+/* ---- chain ---- */
+
+static void
+add_digest_or_dash(struct buf *b, const struct manifest_script *s, int with_mode)
+{
+    char hex[HASH_SHA256_HEX];
+
+    if (!s->present) {
+        buf_addstr(b, with_mode ? "-\n-\n" : "-\n");
+        return;
+    }
+    buf_addstr(b, hex_encode(hex, s->source, HASH_SHA256_BYTES));
+    buf_addch(b, '\n');
+    if (with_mode)
+        buf_addstr(b, s->transactional ? "tx\n" : "no-tx\n");
+}
+
+void
+manifest_chain_next(const unsigned char prev[HASH_SHA256_BYTES],
+                    const struct manifest_migration *mig, unsigned char out[HASH_SHA256_BYTES])
+{
+    struct hash_sha256 h;
+    struct buf rec = BUF_INIT;
+
+    buf_addstr(&rec, mig->id);
+    buf_addch(&rec, '\n');
+    add_digest_or_dash(&rec, &mig->script[MANIFEST_UP], 1);
+    add_digest_or_dash(&rec, &mig->script[MANIFEST_DOWN], 1);
+    add_digest_or_dash(&rec, &mig->script[MANIFEST_VERIFY], 0);
+    hash_sha256_init(&h);
+    hash_sha256_update(&h, prev, HASH_SHA256_BYTES);
+    hash_sha256_update(&h, rec.data, rec.len);
+    hash_sha256_final(&h, out);
+    buf_release(&rec);
+}
+
+void
+manifest_chain_fill(struct manifest *m)
+{
+    unsigned char prev[HASH_SHA256_BYTES] = {0};
+
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        manifest_chain_next(prev, &m->migrations[i], m->migrations[i].chain);
+        memcpy(prev, m->migrations[i].chain, HASH_SHA256_BYTES);
+    }
+}
+
+/* ---- tokens and encodings ---- */
+
+int
+manifest_token_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 64 || strcmp(s, "-") == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int
+manifest_path_valid(const char *path)
+{
+    size_t n = strlen(path);
+    const char *comp = path;
+
+    if (n == 0 || n > MANIFEST_MAX_PATH || path[0] == '/' || path[n - 1] == '/')
+        return 0;
+    if (strncmp(path, MANIFEST_NAME, strlen(MANIFEST_NAME)) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = path[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '/'))
+            return 0;
+    }
+    /* No empty, "." or ".." components. */
+    for (;;) {
+        const char *slash = strchr(comp, '/');
+        size_t len = slash ? (size_t)(slash - comp) : strlen(comp);
+
+        if (len == 0 || (len == 1 && comp[0] == '.') ||
+            (len == 2 && comp[0] == '.' && comp[1] == '.'))
+            return 0;
+        if (!slash)
+            break;
+        comp = slash + 1;
+    }
+    return 1;
+}
+
+void
+manifest_pct_encode(struct buf *out, const char *s)
+{
+    static const char digits[] = "0123456789ABCDEF";
+
+    if (s[0] == '\0') {
+        buf_addch(out, '-');
+        return;
+    }
+    if (strcmp(s, "-") == 0) {
+        buf_addstr(out, "%2D");
+        return;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p > 0x20 && *p < 0x7f && *p != '%') {
+            buf_addch(out, (char)*p);
+        } else {
+            buf_addch(out, '%');
+            buf_addch(out, digits[*p >> 4]);
+            buf_addch(out, digits[*p & 15]);
+        }
+    }
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode a percent-encoded field; it must be in canonical form. Returns malloc'd or NULL. */
+static char *
+pct_decode(const char *s, size_t len)
+{
+    struct buf out = BUF_INIT;
+    struct buf again = BUF_INIT;
+    char *res;
+
+    if (len == 1 && s[0] == '-')
+        return xstrdup("");
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            int hi, lo;
+
+            if (i + 2 >= len)
+                goto bad;
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                goto bad;
+            buf_addch(&out, (char)(hi * 16 + lo));
+            i += 2;
+        } else {
+            buf_addch(&out, s[i]);
+        }
+    }
+    if (out.len > MANIFEST_MAX_TOKEN)
+        goto bad;
+    manifest_pct_encode(&again, out.data);
+    if (again.len != len || memcmp(again.data, s, len) != 0)
+        goto bad; /* not canonical: the same name must have one spelling */
+    buf_release(&again);
+    res = buf_detach(&out, NULL);
+    return res;
+bad:
+    buf_release(&out);
+    buf_release(&again);
+    return NULL;
+}
+
+/* ---- emitter ---- */
+
+static void
+emit_script(struct buf *out, const struct manifest *m, const struct manifest_migration *mig,
+            enum manifest_script_kind k)
+{
+    const struct manifest_script *s = &mig->script[k];
+    char hex[HASH_SHA256_HEX];
+
+    if (!s->present)
+        return;
+    buf_addf(out, "# %s ", script_labels[k]);
+    if (k != MANIFEST_VERIFY)
+        buf_addstr(out, s->transactional ? "tx " : "no-tx ");
+    buf_addf(out, "%s %s\n", hex_encode(hex, s->source, HASH_SHA256_BYTES),
+             m->members[s->member].path);
+    for (size_t i = 0; i < s->nstmts; i++)
+        buf_addf(out, "# statement %s %llu %llu\n", script_labels[k],
+                 (unsigned long long)s->stmts[i].offset, (unsigned long long)s->stmts[i].length);
+}
+
+void
+manifest_emit(const struct manifest *m, struct buf *out)
+{
+    char hex[HASH_SHA256_HEX];
+
+    buf_addstr(out, HEADER_LINE "\n");
+    buf_addf(out, "# project %s\n", m->project);
+    buf_addf(out, "# serial %llu\n", (unsigned long long)m->serial);
+    buf_addf(out, "# environment %s\n", m->environment ? m->environment : "-");
+    buf_addf(out, "# created %s\n", m->created);
+    buf_addstr(out, "# compiler ");
+    manifest_pct_encode(out, m->compiler);
+    buf_addf(out, "\n# source %s\n", m->source);
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const struct manifest_migration *mig = &m->migrations[i];
+
+        buf_addstr(out, "# migration ");
+        manifest_pct_encode(out, mig->id);
+        buf_addch(out, ' ');
+        manifest_pct_encode(out, mig->name);
+        buf_addch(out, '\n');
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+            emit_script(out, m, mig, (enum manifest_script_kind)k);
+        buf_addf(out, "# chain %s\n", hex_encode(hex, mig->chain, HASH_SHA256_BYTES));
+    }
+    for (size_t i = 0; i < m->nmembers; i++) {
+        const struct manifest_member *mem = &m->members[i];
+
+        buf_addf(out, "# member %llu\n", (unsigned long long)mem->size);
+        buf_addf(out, "%s  %s\n", hex_encode(hex, mem->sha256, HASH_SHA256_BYTES), mem->path);
+    }
+}
+
+/* ---- parser ---- */
+
+struct parser {
+    struct manifest *m;
+    const char *text;
+    size_t len;
+    size_t pos;
+    size_t lineno;
+    const char *line; /* current line, without "\n" */
+    size_t line_len;
+    struct diag_err *err;
+};
+
+static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+perr(struct parser *p, const char *fmt, ...)
+{
+    char msg[DIAG_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return err_set(p->err, "line %zu: %s", p->lineno, msg);
+}
+
+/* Advance to the next line. Returns 1 if there is one, 0 at the end, -1 on error. */
+static int
+next_line(struct parser *p)
+{
+    const char *nl;
+
+    if (p->pos >= p->len)
+        return 0;
+    p->lineno++;
+    nl = memchr(p->text + p->pos, '\n', p->len - p->pos);
+    if (nl == NULL)
+        return perr(p, "the last line does not end with a newline");
+    p->line = p->text + p->pos;
+    p->line_len = (size_t)(nl - p->line);
+    p->pos += p->line_len + 1;
+    if (p->line_len > MANIFEST_MAX_LINE)
+        return perr(p, "line is longer than %d bytes", MANIFEST_MAX_LINE);
+    if (memchr(p->line, '\r', p->line_len))
+        return perr(p, "line contains a carriage return");
+    if (memchr(p->line, '\0', p->line_len))
+        return perr(p, "line contains a NUL byte");
+    return 1;
+}
+
+/* Split the current line on single spaces into at most max fields. Returns the count. */
+static size_t
+split_fields(struct parser *p, size_t skip, const char **f, size_t *fl, size_t max)
+{
+    size_t n = 0;
+    size_t i = skip;
+
+    if (i > p->line_len)
+        return 0;
+    while (i <= p->line_len && n < max + 1) {
+        const char *sp = memchr(p->line + i, ' ', p->line_len - i);
+        size_t end = sp ? (size_t)(sp - p->line) : p->line_len;
+
+        if (n < max) {
+            f[n] = p->line + i;
+            fl[n] = end - i;
+        }
+        n++;
+        if (!sp)
+            break;
+        i = end + 1;
+    }
+    return n;
+}
+
+/* The current line as "# KEYWORD REST": returns 1 and sets *rest if the keyword matches. */
+static int
+is_keyword(struct parser *p, const char *kw, size_t *rest)
+{
+    size_t n = strlen(kw);
+
+    if (p->line_len < 2 + n || memcmp(p->line, "# ", 2) != 0 || memcmp(p->line + 2, kw, n) != 0)
+        return 0;
+    if (p->line_len == 2 + n) {
+        *rest = p->line_len;
+        return 1;
+    }
+    if (p->line[2 + n] != ' ')
+        return 0;
+    *rest = 2 + n + 1;
+    return 1;
+}
+
+static int
+field_is_empty_or_spaced(const char *f, size_t len)
+{
+    return len == 0 || memchr(f, ' ', len) != NULL;
+}
+
+static int
+parse_u64(const char *f, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (len == 0 || len > 20 || (len > 1 && f[0] == '0'))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (f[i] < '0' || f[i] > '9')
+            return -1;
+        if (v > (UINT64_MAX - (uint64_t)(f[i] - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(f[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int
+parse_digest(const char *f, size_t len, unsigned char out[HASH_SHA256_BYTES])
+{
+    for (size_t i = 0; i < len; i++)
+        if (!((f[i] >= '0' && f[i] <= '9') || (f[i] >= 'a' && f[i] <= 'f')))
+            return -1;
+    return hex_decode(out, HASH_SHA256_BYTES, f, len);
+}
+
+static int
+valid_timestamp(const char *s)
+{
+    /* YYYY-MM-DDTHH:MM:SSZ */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+    if (strlen(s) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++) {
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* "# KEY VALUE" header line with exactly one field. */
+static int
+header_field(struct parser *p, const char *key, char **out)
+{
+    size_t rest;
+    const char *f[1];
+    size_t fl[1];
+
+    int r = next_line(p);
+
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return err_set(p->err, "line %zu: missing \"# %s\" line", p->lineno + 1, key);
+    if (!is_keyword(p, key, &rest))
+        return perr(p, "expected \"# %s\"", key);
+    if (split_fields(p, rest, f, fl, 1) != 1 || fl[0] == 0)
+        return perr(p, "\"# %s\" takes exactly one value", key);
+    *out = xstrndup(f[0], fl[0]);
+    return 0;
+}
+
+static int
+parse_header(struct parser *p)
+{
+    struct manifest *m = p->m;
+    char *serial = NULL;
+    char *compiler = NULL;
+    int r;
+
+    r = next_line(p);
+    if (r == 0)
+        return err_set(p->err, "line 1: manifest is empty");
+    if (r < 0)
+        return -1;
+    if (p->line_len >= strlen("# sealift-manifest ") &&
+        memcmp(p->line, "# sealift-manifest ", strlen("# sealift-manifest ")) == 0 &&
+        !(p->line_len == strlen(HEADER_LINE) && memcmp(p->line, HEADER_LINE, p->line_len) == 0))
+        return perr(p, "unsupported manifest version \"%.*s\" (this sealift reads version %d)",
+                    (int)(p->line_len - strlen("# sealift-manifest ")),
+                    p->line + strlen("# sealift-manifest "), MANIFEST_FORMAT_VERSION);
+    if (p->line_len != strlen(HEADER_LINE) || memcmp(p->line, HEADER_LINE, p->line_len) != 0)
+        return perr(p, "not a sealift manifest (expected \"%s\")", HEADER_LINE);
+
+    if (header_field(p, "project", &m->project) != 0)
+        return -1;
+    if (!manifest_token_valid(m->project))
+        return perr(p, "invalid project name");
+    if (header_field(p, "serial", &serial) != 0)
+        return -1;
+    r = parse_u64(serial, strlen(serial), &m->serial);
+    free(serial);
+    if (r != 0)
+        return perr(p, "serial is not a decimal number");
+    if (header_field(p, "environment", &m->environment) != 0)
+        return -1;
+    if (strcmp(m->environment, "-") == 0) {
+        free(m->environment);
+        m->environment = NULL;
+    } else if (!manifest_token_valid(m->environment)) {
+        return perr(p, "invalid environment name");
+    }
+    if (header_field(p, "created", &m->created) != 0)
+        return -1;
+    if (!valid_timestamp(m->created))
+        return perr(p, "created is not a timestamp of the form YYYY-MM-DDTHH:MM:SSZ");
+    if (header_field(p, "compiler", &compiler) != 0)
+        return -1;
+    m->compiler = pct_decode(compiler, strlen(compiler));
+    free(compiler);
+    if (m->compiler == NULL || m->compiler[0] == '\0')
+        return perr(p, "compiler is not a valid field");
+    if (header_field(p, "source", &m->source) != 0)
+        return -1;
+    if (!manifest_token_valid(m->source))
+        return perr(p, "invalid source format name");
+    return 0;
+}
+
+/* A script line's member path: recorded now, resolved against members at the end. */
+struct pending_ref {
+    size_t migration;
+    int kind;
+    char *path;
+    size_t lineno;
+};
+
+struct refs {
+    struct pending_ref *v;
+    size_t n;
+    size_t cap;
+};
+
+static int
+parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t rest,
+             struct refs *refs)
+{
+    struct manifest_script *s = &mig->script[kind];
+    const char *f[3];
+    size_t fl[3];
+    size_t want = kind == MANIFEST_VERIFY ? 2 : 3;
+    size_t n = split_fields(p, rest, f, fl, 3);
+    size_t i = 0;
+    char *path;
+
+    if (n != want)
+        return perr(p, "\"# %s\" takes %zu fields", script_labels[kind], want);
+    if (kind == MANIFEST_VERIFY) {
+        s->transactional = 1;
+    } else if (fl[0] == 2 && memcmp(f[0], "tx", 2) == 0) {
+        s->transactional = 1;
+        i = 1;
+    } else if (fl[0] == 5 && memcmp(f[0], "no-tx", 5) == 0) {
+        s->transactional = 0;
+        i = 1;
+    } else {
+        return perr(p, "transaction mode must be \"tx\" or \"no-tx\"");
+    }
+    if (parse_digest(f[i], fl[i], s->source) != 0)
+        return perr(p, "source checksum is not 64 lowercase hex digits");
+    path = xstrndup(f[i + 1], fl[i + 1]);
+    if (!manifest_path_valid(path)) {
+        free(path);
+        return perr(p, "invalid member path");
+    }
+    s->present = 1;
+    refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
+    refs->v[refs->n].migration = p->m->nmigrations - 1;
+    refs->v[refs->n].kind = kind;
+    refs->v[refs->n].path = path;
+    refs->v[refs->n].lineno = p->lineno;
+    refs->n++;
+    return 0;
+}
+
+static int
+parse_statement(struct parser *p, struct manifest_migration *mig, int last_kind, size_t rest)
+{
+    const char *f[3];
+    size_t fl[3];
+    uint64_t off, len;
+    struct manifest_script *s;
+    int kind = -1;
+
+    if (split_fields(p, rest, f, fl, 3) != 3)
+        return perr(p, "\"# statement\" takes 3 fields");
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        if (fl[0] == strlen(script_labels[k]) && memcmp(f[0], script_labels[k], fl[0]) == 0)
+            kind = k;
+    if (kind < 0 || kind != last_kind || kind == MANIFEST_VERIFY)
+        return perr(p, "\"# statement\" must follow the up or down script it belongs to");
+    s = &mig->script[kind];
+    if (parse_u64(f[1], fl[1], &off) != 0 || parse_u64(f[2], fl[2], &len) != 0 || len == 0)
+        return perr(p, "statement offset and length must be decimal numbers, length > 0");
+    if (s->nstmts > 0) {
+        const struct manifest_stmt *prev = &s->stmts[s->nstmts - 1];
+
+        if (off < prev->offset + prev->length)
+            return perr(p, "statements overlap or are out of order");
+    }
+    if (off > UINT64_MAX - len)
+        return perr(p, "statement range overflows");
+    manifest_script_add_stmt(s, off, len);
+    return 0;
+}
+
+static int
+parse_migrations(struct parser *p, struct refs *refs)
+{
+    struct manifest *m = p->m;
+    struct manifest_migration *mig = NULL;
+    int last_kind = -1;
+    size_t rest;
+    int r;
+
+    /* States: outside a block, or inside one after the line of kind last_kind. */
+    while ((r = next_line(p)) == 1) {
+        const char *f[2];
+        size_t fl[2];
+
+        if (mig == NULL) {
+            char *id, *name;
+
+            if (is_keyword(p, "member", &rest)) {
+                /* The first member record ends the migration section. */
+                p->pos -= p->line_len + 1;
+                p->lineno--;
+                return 0;
+            }
+            if (!is_keyword(p, "migration", &rest))
+                return perr(p, "expected \"# migration\" or \"# member\"");
+            if (split_fields(p, rest, f, fl, 2) != 2 || field_is_empty_or_spaced(f[0], fl[0]))
+                return perr(p, "\"# migration\" takes an id and a name");
+            id = pct_decode(f[0], fl[0]);
+            name = pct_decode(f[1], fl[1]);
+            if (id == NULL || name == NULL || id[0] == '\0') {
+                free(id);
+                free(name);
+                return perr(p, "migration id or name is not a valid field");
+            }
+            mig = manifest_add_migration(m, id, name);
+            free(id);
+            free(name);
+            last_kind = -1;
+            continue;
+        }
+        if (is_keyword(p, "up", &rest) || is_keyword(p, "down", &rest) ||
+            is_keyword(p, "verify", &rest)) {
+            int kind = p->line[2] == 'u' ? MANIFEST_UP
+                                         : (p->line[2] == 'd' ? MANIFEST_DOWN : MANIFEST_VERIFY);
+
+            if (kind <= last_kind)
+                return perr(p, "scripts must come once each, in the order up, down, verify");
+            if (kind != MANIFEST_UP && last_kind < MANIFEST_UP)
+                return perr(p, "a migration's first script must be its up script");
+            if (parse_script(p, mig, kind, rest, refs) != 0)
+                return -1;
+            last_kind = kind;
+        } else if (is_keyword(p, "statement", &rest)) {
+            if (parse_statement(p, mig, last_kind, rest) != 0)
+                return -1;
+        } else if (is_keyword(p, "chain", &rest)) {
+            unsigned char want[HASH_SHA256_BYTES];
+            unsigned char prev[HASH_SHA256_BYTES] = {0};
+
+            if (last_kind < MANIFEST_UP)
+                return perr(p, "migration has no up script");
+            for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+                const struct manifest_script *s = &mig->script[k];
+
+                if (s->present && s->transactional && s->nstmts != 0)
+                    return perr(p, "statements are listed only for no-tx scripts");
+            }
+            if (parse_digest(p->line + rest, p->line_len - rest, mig->chain) != 0)
+                return perr(p, "chain hash is not 64 lowercase hex digits");
+            if (m->nmigrations > 1)
+                memcpy(prev, m->migrations[m->nmigrations - 2].chain, HASH_SHA256_BYTES);
+            manifest_chain_next(prev, mig, want);
+            if (!hash_equal(want, mig->chain, HASH_SHA256_BYTES))
+                return perr(p, "chain hash of migration \"%s\" does not match its records",
+                            mig->id);
+            mig = NULL;
+        } else {
+            size_t kl = 0;
+
+            while (2 + kl < p->line_len && p->line[2 + kl] != ' ')
+                kl++;
+            if (p->line_len >= 2 && memcmp(p->line, "# ", 2) == 0)
+                return perr(p, "unknown manifest keyword \"%.*s\" (made by a newer sealift?)",
+                            (int)(kl > 40 ? 40 : kl), p->line + 2);
+            return perr(p, "expected a migration record line");
+        }
+    }
+    if (r < 0)
+        return -1;
+    if (mig != NULL)
+        return err_set(p->err, "line %zu: migration \"%s\" is not closed by \"# chain\"", p->lineno,
+                       mig->id);
+    return 0;
+}
+
+static int
+parse_members(struct parser *p)
+{
+    struct manifest *m = p->m;
+    size_t rest;
+    int r;
+
+    while ((r = next_line(p)) == 1) {
+        uint64_t size;
+        unsigned char sha[HASH_SHA256_BYTES];
+        char *path;
+
+        if (!is_keyword(p, "member", &rest)) {
+            if (p->line_len >= 2 && memcmp(p->line, "# ", 2) == 0 &&
+                !is_keyword(p, "migration", &rest))
+                return perr(p, "unknown manifest keyword in the member section");
+            return perr(p, "expected \"# member SIZE\"");
+        }
+        if (parse_u64(p->line + rest, p->line_len - rest, &size) != 0)
+            return perr(p, "member size is not a decimal number");
+        r = next_line(p);
+        if (r == 0)
+            return err_set(p->err, "line %zu: member record has no checksum line", p->lineno + 1);
+        if (r < 0)
+            return -1;
+        if (p->line_len < 64 + 2 + 1 || p->line[64] != ' ' || p->line[65] != ' ' ||
+            parse_digest(p->line, 64, sha) != 0)
+            return perr(p, "expected \"SHA256  PATH\" (64 lowercase hex digits, two spaces)");
+        path = xstrndup(p->line + 66, p->line_len - 66);
+        if (!manifest_path_valid(path)) {
+            free(path);
+            return perr(p, "invalid member path");
+        }
+        if (manifest_find_member(m, path) >= 0) {
+            int e = perr(p, "duplicate member path \"%s\"", path);
+
+            free(path);
+            return e;
+        }
+        manifest_add_member(m, path, size, sha);
+        free(path);
+    }
+    return r < 0 ? -1 : 0;
+}
+
+static int
+resolve_refs(struct parser *p, struct refs *refs)
+{
+    struct manifest *m = p->m;
+
+    for (size_t i = 0; i < refs->n; i++) {
+        struct pending_ref *ref = &refs->v[i];
+        long idx = manifest_find_member(m, ref->path);
+        struct manifest_script *s = &m->migrations[ref->migration].script[ref->kind];
+
+        if (idx < 0)
+            return err_set(p->err, "line %zu: script names \"%s\", which is not a member",
+                           ref->lineno, ref->path);
+        if (m->members[idx].referenced)
+            return err_set(p->err, "line %zu: member \"%s\" is named by two scripts", ref->lineno,
+                           ref->path);
+        m->members[idx].referenced = 1;
+        s->member = (size_t)idx;
+        if (s->nstmts > 0) {
+            const struct manifest_stmt *last = &s->stmts[s->nstmts - 1];
+
+            if (last->offset + last->length > m->members[idx].size)
+                return err_set(p->err, "line %zu: statements run past the end of \"%s\"",
+                               ref->lineno, ref->path);
+        }
+    }
+    for (size_t i = 0; i < m->nmembers; i++)
+        if (!m->members[i].referenced)
+            return err_set(p->err, "member \"%s\" is not named by any migration",
+                           m->members[i].path);
+    return 0;
+}
+
+/* Duplicate migration ids: sort a copy of the id pointers. */
+static int
+cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+check_unique_ids(struct parser *p)
+{
+    struct manifest *m = p->m;
+    char **ids = xmalloc((m->nmigrations + 1) * sizeof(*ids));
+    int ret = 0;
+
+    for (size_t i = 0; i < m->nmigrations; i++)
+        ids[i] = m->migrations[i].id;
+    qsort(ids, m->nmigrations, sizeof(*ids), cmp_str_ptr);
+    for (size_t i = 1; i < m->nmigrations; i++) {
+        if (strcmp(ids[i - 1], ids[i]) == 0) {
+            ret = err_set(p->err, "duplicate migration id \"%s\"", ids[i]);
+            break;
+        }
+    }
+    free(ids);
+    return ret;
+}
+
+int
+manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err *err)
+{
+    struct parser p;
+    struct refs refs = {0};
+    int ret = -1;
+
+    manifest_release(m);
+    memset(&p, 0, sizeof(p));
+    p.m = m;
+    p.text = text;
+    p.len = len;
+    p.err = err;
+    err->msg[0] = '\0';
+    if (len > MANIFEST_MAX_BYTES) {
+        err_set(err, "manifest is larger than %u bytes", MANIFEST_MAX_BYTES);
+        goto cleanup;
+    }
+    if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 || parse_members(&p) != 0)
+        goto cleanup;
+    if (m->nmigrations == 0) {
+        err_set(err, "manifest lists no migrations");
+        goto cleanup;
+    }
+    if (check_unique_ids(&p) != 0 || resolve_refs(&p, &refs) != 0)
+        goto cleanup;
+    ret = 0;
+cleanup:
+    for (size_t i = 0; i < refs.n; i++)
+        free(refs.v[i].path);
+    free(refs.v);
+    if (ret != 0)
+        manifest_release(m);
+    return ret;
+}

@@ -1,0 +1,356 @@
+/*
+ * verify.c: establish trust in a bundle (signatures, then manifest, then every member).
+ * Layer: lib. Composes bundle.c, sig.c, manifest.c and hash.c; see verify.h for the order.
+ */
+#include "sealift/verify.h"
+#include "sealift/bundle.h"
+#include "sealift/hash.h"
+#include "sealift/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DATA_CHUNK (256 * 1024)
+#define TAR_BLOCK  512
+/* End-of-archive marker and record padding a tar writer may add after the last member. */
+#define TAR_TAIL_SLACK (2 * 10240 + 2 * TAR_BLOCK)
+
+void
+verify_result_init(struct verify_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    manifest_init(&res->manifest);
+    buf_init(&res->manifest_text);
+}
+
+void
+verify_result_release(struct verify_result *res)
+{
+    if (res->data) {
+        for (size_t i = 0; i < res->manifest.nmembers; i++)
+            buf_release(&res->data[i]);
+        free(res->data);
+    }
+    for (size_t i = 0; i < res->nsigs; i++) {
+        free(res->sigs[i].trusted_comment);
+        buf_release(&res->sigs[i].text);
+    }
+    free(res->sigs);
+    manifest_release(&res->manifest);
+    buf_release(&res->manifest_text);
+    verify_result_init(res);
+}
+
+void
+bundle_signature_name(char out[BUNDLE_SIG_NAME_MAX], const unsigned char *keyid)
+{
+    char hex[SIG_KEYID_HEX];
+
+    snprintf(out, BUNDLE_SIG_NAME_MAX, "%s.%s.minisig", MANIFEST_NAME, sig_keyid_hex(hex, keyid));
+}
+
+void
+bundle_trusted_comment(const struct manifest *m, struct buf *out)
+{
+    buf_addf(out, "sealift-bundle project=%s serial=%llu env=%s created=%s head=", m->project,
+             (unsigned long long)m->serial, m->environment ? m->environment : "-", m->created);
+    manifest_pct_encode(out, m->migrations[m->nmigrations - 1].id);
+}
+
+/* "MANIFEST.<16 uppercase hex>.minisig" → key id bytes. Returns 0 if the name has that form. */
+static int
+parse_signature_name(const char *name, unsigned char keyid[SIG_KEYID_BYTES])
+{
+    static const char prefix[] = MANIFEST_NAME ".";
+    static const char suffix[] = ".minisig";
+    const char *hex;
+    unsigned char be[SIG_KEYID_BYTES];
+
+    if (strlen(name) != strlen(prefix) + 16 + strlen(suffix) ||
+        strncmp(name, prefix, strlen(prefix)) != 0 ||
+        strcmp(name + strlen(prefix) + 16, suffix) != 0)
+        return -1;
+    hex = name + strlen(prefix);
+    for (int i = 0; i < 16; i++)
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'A' && hex[i] <= 'F')))
+            return -1;
+    if (hex_decode(be, SIG_KEYID_BYTES, hex, 16) != 0)
+        return -1;
+    for (int i = 0; i < SIG_KEYID_BYTES; i++)
+        keyid[i] = be[SIG_KEYID_BYTES - 1 - i];
+    return 0;
+}
+
+/* Read the whole current entry into out (its size was already bounded by the caller). */
+static int
+read_entry(struct bundle_reader *r, struct buf *out, struct diag_err *err)
+{
+    char chunk[16384];
+    ssize_t n;
+
+    while ((n = bundle_reader_read(r, chunk, sizeof(chunk), err)) > 0)
+        buf_add(out, chunk, (size_t)n);
+    return n < 0 ? -1 : 0;
+}
+
+static int
+check_signatures(const struct verify_options *opt, struct verify_result *res, struct diag_err *err)
+{
+    char id[SIG_KEYID_HEX];
+
+    if (res->nsigs == 0)
+        return err_set(err, "%s: bundle is not signed (no %s.<KEYID>.minisig member)",
+                       MANIFEST_NAME, MANIFEST_NAME);
+    for (size_t i = 0; i < res->nsigs; i++) {
+        struct verify_signature *vs = &res->sigs[i];
+        struct sig_signature sig;
+
+        if (sig_parse(&sig, vs->text.data, vs->text.len, err) != 0)
+            return err_prefix(err, "%s", vs->member);
+        if (memcmp(sig.keyid, vs->keyid, SIG_KEYID_BYTES) != 0)
+            return err_set(err, "%s: holds a signature by key %s, not the key its name says",
+                           vs->member, sig_keyid_hex(id, sig.keyid));
+        vs->trusted_comment = xstrdup(sig.trusted_comment);
+        for (size_t k = 0; k < opt->nkeys; k++) {
+            if (memcmp(opt->keys[k].keyid, sig.keyid, SIG_KEYID_BYTES) != 0)
+                continue;
+            vs->trusted = 1;
+            /* A bad signature by a trusted key is evidence of tampering: refuse outright. */
+            if (sig_verify(&sig, &opt->keys[k], res->manifest_text.data, res->manifest_text.len,
+                           err) != 0)
+                return err_prefix(err, "%s", MANIFEST_NAME);
+            vs->valid = 1;
+            res->ntrusted_valid++;
+            break;
+        }
+    }
+    if (!opt->require_trust)
+        return 0;
+    if (res->ntrusted_valid < opt->threshold) {
+        struct buf signers = BUF_INIT;
+
+        for (size_t i = 0; i < res->nsigs; i++)
+            buf_addf(&signers, "%s%s", i ? ", " : "", sig_keyid_hex(id, res->sigs[i].keyid));
+        if (res->ntrusted_valid == 0)
+            err_set(err, "%s: no signature by a trusted key (signed by %s)", MANIFEST_NAME,
+                    signers.data);
+        else
+            err_set(err,
+                    "%s: %zu valid signature%s by trusted keys, fewer than the threshold of %u "
+                    "(signed by %s)",
+                    MANIFEST_NAME, res->ntrusted_valid, res->ntrusted_valid == 1 ? "" : "s",
+                    opt->threshold, signers.data);
+        buf_release(&signers);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+check_trusted_comments(const struct verify_result *res, struct diag_err *err)
+{
+    struct buf want = BUF_INIT;
+    int ret = 0;
+
+    bundle_trusted_comment(&res->manifest, &want);
+    for (size_t i = 0; i < res->nsigs; i++) {
+        if (res->sigs[i].valid && strcmp(res->sigs[i].trusted_comment, want.data) != 0) {
+            ret = err_set(err, "%s: trusted comment \"%s\" does not describe this manifest",
+                          res->sigs[i].member, res->sigs[i].trusted_comment);
+            break;
+        }
+    }
+    buf_release(&want);
+    return ret;
+}
+
+/* Stream one member, checking it against the manifest record. */
+static int
+check_member(struct bundle_reader *r, const struct bundle_entry *e, size_t idx,
+             struct verify_result *res, int keep, struct diag_err *err)
+{
+    const struct manifest_member *mem = &res->manifest.members[idx];
+    struct hash_sha256 h;
+    unsigned char got[HASH_SHA256_BYTES];
+    unsigned char *chunk;
+    ssize_t n;
+
+    if (e->size != mem->size)
+        return err_set(err, "member \"%s\" has %llu bytes; the manifest says %llu", e->name,
+                       (unsigned long long)e->size, (unsigned long long)mem->size);
+    hash_sha256_init(&h);
+    chunk = xmalloc(DATA_CHUNK);
+    while ((n = bundle_reader_read(r, chunk, DATA_CHUNK, err)) > 0) {
+        hash_sha256_update(&h, chunk, (size_t)n);
+        if (keep)
+            buf_add(&res->data[idx], chunk, (size_t)n);
+    }
+    free(chunk);
+    if (n < 0)
+        return err_prefix(err, "member \"%s\"", e->name);
+    hash_sha256_final(&h, got);
+    if (!hash_equal(got, mem->sha256, HASH_SHA256_BYTES))
+        return err_set(err, "member \"%s\": SHA-256 does not match the manifest", e->name);
+    return 0;
+}
+
+static int
+check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
+              const struct verify_options *opt, struct verify_result *res, struct diag_err *err)
+{
+    struct manifest *m = &res->manifest;
+    uint64_t expect = TAR_TAIL_SLACK;
+    int ret;
+
+    for (size_t i = 0; i < m->nmembers; i++)
+        expect += TAR_BLOCK + (m->members[i].size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+    /* From here on the archive cannot hold more than the signed manifest accounts for. */
+    bundle_reader_set_limit(r, expect);
+    if (opt->keep_data)
+        res->data = xcalloc(m->nmembers ? m->nmembers : 1, sizeof(*res->data));
+    for (size_t i = 0; i < m->nmembers; i++) {
+        const char *want = m->members[i].path;
+
+        if (!have_entry) {
+            ret = bundle_reader_next(r, e, err);
+            if (ret < 0)
+                return -1;
+            if (ret == 0)
+                return err_set(err, "member \"%s\" is missing", want);
+        }
+        have_entry = 0;
+        if (strcmp(e->name, want) != 0) {
+            long at = manifest_find_member(m, e->name);
+
+            if (at < 0)
+                return err_set(err, "member \"%s\" is not in the manifest", e->name);
+            if ((size_t)at < i)
+                return err_set(err, "member \"%s\" appears twice", e->name);
+            return err_set(err, "member \"%s\" is out of order (expected \"%s\")", e->name, want);
+        }
+        if (check_member(r, e, i, res, opt->keep_data, err) != 0)
+            return -1;
+    }
+    if (have_entry)
+        return err_set(err, "member \"%s\" is not in the manifest", e->name);
+    ret = bundle_reader_next(r, e, err);
+    if (ret < 0)
+        return err_prefix(err, "after the last member");
+    if (ret > 0) {
+        if (manifest_find_member(m, e->name) >= 0 || strcmp(e->name, MANIFEST_NAME) == 0)
+            return err_set(err, "member \"%s\" appears twice", e->name);
+        return err_set(err, "member \"%s\" is not in the manifest", e->name);
+    }
+    return 0;
+}
+
+int
+bundle_verify(const char *path, const struct verify_options *opt, struct verify_result *res,
+              struct diag_err *err)
+{
+    struct bundle_reader *r;
+    struct bundle_entry e;
+    int have_entry = 0;
+    int ret = -1;
+    size_t sigs_cap = 0;
+
+    verify_result_release(res);
+    r = bundle_reader_open(path, err);
+    if (r == NULL)
+        return -1;
+    res->compression = bundle_reader_compression(r);
+    res->file_size = bundle_reader_file_size(r);
+    /* Before anything is trusted, bound what we read to a manifest and its signatures. */
+    bundle_reader_set_limit(r, (uint64_t)MANIFEST_MAX_BYTES +
+                                   VERIFY_MAX_SIGNATURES * (uint64_t)(SIG_FILE_MAX + TAR_BLOCK) +
+                                   4 * TAR_BLOCK + TAR_TAIL_SLACK);
+
+    /* 1. The manifest, then the signatures that follow it. */
+    ret = bundle_reader_next(r, &e, err);
+    if (ret <= 0) {
+        if (ret == 0)
+            err_set(err, "archive is empty");
+        ret = -1;
+        goto cleanup;
+    }
+    ret = -1;
+    if (strcmp(e.name, MANIFEST_NAME) != 0) {
+        err_set(err, "first member is \"%s\", not %s", e.name, MANIFEST_NAME);
+        goto cleanup;
+    }
+    res->mtime = e.mtime;
+    if (e.size > MANIFEST_MAX_BYTES) {
+        err_set(err, "%s: larger than %u bytes", MANIFEST_NAME, MANIFEST_MAX_BYTES);
+        goto cleanup;
+    }
+    if (read_entry(r, &res->manifest_text, err) != 0) {
+        err_prefix(err, "%s", MANIFEST_NAME);
+        goto cleanup;
+    }
+    hash_sha256(res->manifest_text.data, res->manifest_text.len, res->bundle_id);
+    for (;;) {
+        unsigned char keyid[SIG_KEYID_BYTES];
+        struct verify_signature *vs;
+        int n = bundle_reader_next(r, &e, err);
+
+        if (n < 0)
+            goto cleanup;
+        if (n == 0)
+            break;
+        if (parse_signature_name(e.name, keyid) != 0) {
+            have_entry = 1;
+            break;
+        }
+        if (res->nsigs == VERIFY_MAX_SIGNATURES) {
+            err_set(err, "more than %d signatures", VERIFY_MAX_SIGNATURES);
+            goto cleanup;
+        }
+        if (res->nsigs > 0 && strcmp(res->sigs[res->nsigs - 1].member, e.name) >= 0) {
+            err_set(err, "signature member \"%s\" is duplicated or out of order", e.name);
+            goto cleanup;
+        }
+        if (e.size > SIG_FILE_MAX) {
+            err_set(err, "%s: larger than %d bytes", e.name, SIG_FILE_MAX);
+            goto cleanup;
+        }
+        res->sigs = xgrow(res->sigs, &sigs_cap, res->nsigs + 1, sizeof(*res->sigs));
+        vs = &res->sigs[res->nsigs++];
+        memset(vs, 0, sizeof(*vs));
+        buf_init(&vs->text);
+        strcpy(vs->member, e.name);
+        memcpy(vs->keyid, keyid, SIG_KEYID_BYTES);
+        if (read_entry(r, &vs->text, err) != 0) {
+            err_prefix(err, "%s", e.name);
+            goto cleanup;
+        }
+    }
+
+    /* 2. Trust: nothing in the manifest is looked at before this succeeds. */
+    if (check_signatures(opt, res, err) != 0)
+        goto cleanup;
+
+    /* 3. The manifest, now trusted (or explicitly untrusted for inspect). */
+    if (manifest_parse(&res->manifest, res->manifest_text.data, res->manifest_text.len, err) != 0) {
+        err_prefix(err, "%s", MANIFEST_NAME);
+        goto cleanup;
+    }
+    if (check_trusted_comments(res, err) != 0)
+        goto cleanup;
+
+    /* 4 and 5. Every member, in order, and nothing after the last. */
+    if (check_members(r, &e, have_entry, opt, res, err) != 0)
+        goto cleanup;
+    ret = 0;
+cleanup:
+    bundle_reader_close(r);
+    if (ret != 0 && !err->io)
+        err_prefix(err, "%s", path);
+    if (ret != 0) {
+        int io = err->io;
+
+        verify_result_release(res);
+        err->io = io;
+    }
+    return ret;
+}
