@@ -28,12 +28,16 @@ OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-pr
             -fcf-protection
 LDOPT    := -Wl,-z,relro,-z,now
 endif
-CPPFLAGS += -Iinclude -DSEALIFT_VERSION='"$(VERSION)"' -MMD -MP
+CPPFLAGS += -Iinclude -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql) -DSEALIFT_VERSION='"$(VERSION)"' -MMD -MP
 CFLAGS   += $(CSTD) $(WARNINGS) $(OPT)
 
 LIB_SRCS      := $(sort $(wildcard lib/*.c))
 COMPILER_SRCS := $(sort $(wildcard compiler/*.c))
 APPLIER_SRCS  := $(sort $(wildcard applier/*.c))
+# The GSSAPI/LDAP stand-ins are for the static link only; the sanitizer build links libpq.so.
+ifeq ($(SANITIZE),1)
+APPLIER_SRCS  := $(filter-out applier/static_shim.c,$(APPLIER_SRCS))
+endif
 UNIT_SRCS     := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJS      := $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -123,14 +123,18 @@ load_script(const char *dir, const struct file_name *f, struct src_migration *m,
     return problems;
 }
 
+/* seen: bit k set when the directory has the file of kind k, readable or not. */
 static void
-check_pairing(const char *dir, struct src_migration *m, unsigned up_flags, struct report *rep)
+check_pairing(const char *dir, struct src_migration *m, unsigned seen, unsigned up_flags,
+              struct report *rep)
 {
     char *base = xasprintf("%s/%s_%s", dir, m->id, m->name);
 
-    if (!m->script[MANIFEST_UP].present) {
+    if (!(seen & (1u << MANIFEST_UP))) {
         report_error(rep, "%s: migration has a %s file but no %s.up.sql", base,
-                     m->script[MANIFEST_DOWN].present ? "down" : "verify", base);
+                     (seen & (1u << MANIFEST_DOWN)) ? "down" : "verify", base);
+    } else if (!m->script[MANIFEST_UP].present) {
+        /* The up file exists but could not be read; that was reported already. */
     } else if (up_flags & SQLTEXT_IRREVERSIBLE) {
         if (m->script[MANIFEST_DOWN].present)
             report_error(rep,
@@ -206,7 +210,7 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
     qsort(files, nfiles, sizeof(*files), cmp_files);
     for (size_t i = 0; i < nfiles;) {
         struct src_migration *m = chain_add(c, files[i].version, files[i].slug);
-        unsigned up_flags = 0;
+        unsigned up_flags = 0, seen = 0;
         size_t j = i;
 
         for (; j < nfiles && native_version_cmp(files[j].version, files[i].version) == 0; j++) {
@@ -221,10 +225,11 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
                 continue;
             }
             load_script(dir, &files[j], m, &flags, rep);
+            seen |= 1u << files[j].kind;
             if (files[j].kind == MANIFEST_UP)
                 up_flags = flags;
         }
-        check_pairing(dir, m, up_flags, rep);
+        check_pairing(dir, m, seen, up_flags, rep);
         i = j;
     }
     for (size_t i = 0; i < nfiles; i++) {

@@ -90,7 +90,11 @@ sqltext_read_file(const char *path, struct buf *out, struct diag_err *err)
     /* Migrations are text; 256 MiB is far beyond any real one and keeps memory bounded. */
     ret = sig_read_small_file(path, 256u * 1024 * 1024, &raw, err);
     if (ret == 0 && sqltext_normalize(raw.data, raw.len, out, err) != 0) {
-        err_prefix(err, "%s", path);
+        /* The message starts with "LINE:COL: "; make the locus "PATH:LINE:COL: " as elsewhere. */
+        char msg[DIAG_MSG_MAX];
+
+        memcpy(msg, err->msg, sizeof(msg));
+        err_set(err, "%s:%s", path, msg);
         ret = -1;
     }
     buf_release(&raw);

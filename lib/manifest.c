@@ -786,6 +786,9 @@ parse_migrations(struct parser *p, struct refs *refs)
                 return perr(p, "chain hash of migration \"%s\" does not match its records",
                             mig->id);
             mig = NULL;
+        } else if (is_keyword(p, "migration", &rest) || is_keyword(p, "member", &rest)) {
+            /* A known keyword out of place: the block it interrupts was never closed. */
+            return perr(p, "migration \"%s\" is not closed by \"# chain\"", mig->id);
         } else {
             size_t kl = 0;
 

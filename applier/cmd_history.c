@@ -1,0 +1,190 @@
+/*
+ * cmd_history.c: "sealift-apply history [--verify]": what the database says ran, when, from
+ * which bundle, signed by whom; --verify checks the hash-chained journal.
+ * Layer: applier.
+ */
+#include "cmds.h"
+#include "common.h"
+#include "sealift/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage_history(void)
+{
+    printf("Show the migration journal of the database: every apply, rollback, stamp and\n"
+           "failure, with the bundle, its signers, who and from where. --verify checks that\n"
+           "no journal row was edited, deleted or reordered (exit 1 naming the row).\n\n"
+           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB
+           "      --verify          check the journal's hash chain\n" APP_USAGE_OUT);
+}
+
+#define EVENTS_SQL                                                                                 \
+    "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), event, project, "   \
+    "migration_id, bundle_serial, left(bundle_id, 12), signers, environment, actor, "              \
+    "client_host, detail, hash FROM %s.journal ORDER BY seq"
+
+#define PROJECTS_SQL                                                                               \
+    "SELECT p.project, p.environment, p.max_serial, (SELECT count(*) FROM %s.applied a WHERE "     \
+    "a.project = p.project), (SELECT migration_id FROM %s.applied a WHERE a.project = "            \
+    "p.project ORDER BY ordinal DESC LIMIT 1) FROM %s.projects p ORDER BY p.project"
+
+static void
+print_text(struct db_rows *projects, struct db_rows *events)
+{
+    for (size_t i = 0; i < db_nrows(projects); i++)
+        printf("project %s: environment %s, highest serial %s, %s applied, at %s\n",
+               db_value(projects, i, 0),
+               db_value(projects, i, 1) ? db_value(projects, i, 1) : "(not bound)",
+               db_value(projects, i, 2), db_value(projects, i, 3),
+               db_value(projects, i, 4) ? db_value(projects, i, 4) : "base");
+    printf("\n%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s\n", "seq", "at (UTC)", "event",
+           "migration", "serial", "bundle", "signed by", "by");
+    for (size_t i = 0; i < db_nrows(events); i++) {
+        const char *detail = db_value(events, i, 11);
+
+        printf("%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s@%s%s%s\n", db_value(events, i, 0),
+               db_value(events, i, 1), db_value(events, i, 2),
+               db_value(events, i, 4) ? db_value(events, i, 4) : "-",
+               db_value(events, i, 5) ? db_value(events, i, 5) : "-",
+               db_value(events, i, 6) ? db_value(events, i, 6) : "-",
+               db_value(events, i, 7) ? db_value(events, i, 7) : "-", db_value(events, i, 9),
+               db_value(events, i, 10) ? db_value(events, i, 10) : "?", detail ? "  " : "",
+               detail ? detail : "");
+    }
+}
+
+static void
+print_json(struct db_rows *projects, struct db_rows *events, int verified, const char *verdict)
+{
+    static const char *const keys[] = {"seq",    "at",     "event",   "project",     "migration",
+                                       "serial", "bundle", "signers", "environment", "actor",
+                                       "host",   "detail", "hash"};
+    struct buf b = BUF_INIT;
+
+    buf_addch(&b, '{');
+    json_key(&b, "projects", 1);
+    buf_addch(&b, '[');
+    for (size_t i = 0; i < db_nrows(projects); i++) {
+        buf_addstr(&b, i ? ",{" : "{");
+        json_key(&b, "project", 1);
+        json_str(&b, db_value(projects, i, 0));
+        json_key(&b, "environment", 0);
+        json_str(&b, db_value(projects, i, 1));
+        json_key(&b, "max_serial", 0);
+        buf_addstr(&b, db_value(projects, i, 2));
+        json_key(&b, "applied", 0);
+        buf_addstr(&b, db_value(projects, i, 3));
+        json_key(&b, "head", 0);
+        json_str(&b, db_value(projects, i, 4));
+        buf_addch(&b, '}');
+    }
+    buf_addstr(&b, "]");
+    json_key(&b, "events", 0);
+    buf_addch(&b, '[');
+    for (size_t i = 0; i < db_nrows(events); i++) {
+        buf_addstr(&b, i ? ",{" : "{");
+        for (int k = 0; k < 13; k++) {
+            json_key(&b, keys[k], k == 0);
+            if ((k == 0 || k == 5) && db_value(events, i, k))
+                buf_addstr(&b, db_value(events, i, k));
+            else
+                json_str(&b, db_value(events, i, k));
+        }
+        buf_addch(&b, '}');
+    }
+    buf_addch(&b, ']');
+    json_key(&b, "verified", 0);
+    buf_addstr(&b, verified < 0 ? "null" : (verified ? "true" : "false"));
+    json_key(&b, "verification", 0);
+    json_str(&b, verdict);
+    buf_addstr(&b, "}\n");
+    fputs(b.data, stdout);
+    buf_release(&b);
+}
+
+int
+cmd_history(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        APP_LONGOPTS, {"verify", no_argument, NULL, 'Y'}, {NULL, 0, NULL, 0}};
+    struct app_opts o;
+    struct history_ctx h;
+    struct db *db = NULL;
+    struct db_rows *projects = NULL, *events = NULL, *exists = NULL;
+    struct buf sql = BUF_INIT, verdict = BUF_INIT;
+    struct db_error e;
+    int c, code = EXIT_OK, verify = 0, verified = -1;
+
+    app_opts_init(&o);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
+        if (app_option(&o, c, optarg, "history"))
+            continue;
+        if (c == 'Y')
+            verify = 1;
+        else if (c == 'h') {
+            usage_history();
+            return EXIT_OK;
+        } else
+            die_usage("history", "invalid option");
+    }
+    if (optind != argc)
+        die_usage("history", "unexpected argument \"%s\"", argv[optind]);
+    history_ctx_init(&h, o.schema, "");
+    db = app_connect(&o, &code);
+    if (db == NULL)
+        goto done;
+    buf_addf(&sql, "SELECT to_regclass('%s.journal') IS NOT NULL", h.qschema);
+    exists = db_query(db, sql.data, &e);
+    if (exists == NULL || strcmp(db_value(exists, 0, 0), "t") != 0) {
+        if (exists == NULL)
+            diag_error("could not read schema \"%s\": %s", o.schema, e.message);
+        else if (!o.quiet)
+            printf("no sealift history in schema \"%s\"\n", o.schema);
+        code = exists == NULL ? EXIT_FAILED : EXIT_OK;
+        goto done;
+    }
+    if (verify) {
+        int v = history_verify(db, &h, &verdict, &e);
+
+        if (v < 0) {
+            diag_error("could not read the journal: %s", e.message);
+            code = EXIT_FAILED;
+            goto done;
+        }
+        verified = v == 0;
+    }
+    buf_reset(&sql);
+    buf_addf(&sql, PROJECTS_SQL, h.qschema, h.qschema, h.qschema);
+    projects = db_query(db, sql.data, &e);
+    buf_reset(&sql);
+    buf_addf(&sql, EVENTS_SQL, h.qschema);
+    events = projects ? db_query(db, sql.data, &e) : NULL;
+    if (events == NULL) {
+        diag_error("could not read the history: %s", e.message);
+        code = EXIT_FAILED;
+        goto done;
+    }
+    if (o.json)
+        print_json(projects, events, verified, verify ? verdict.data : NULL);
+    else if (!o.quiet)
+        print_text(projects, events);
+    if (verified == 0) {
+        diag_error("%s", verdict.data);
+        code = EXIT_REJECTED;
+    } else if (verified == 1 && !o.json && !o.quiet) {
+        printf("\n%s\n", verdict.data);
+    }
+done:
+    db_rows_free(exists);
+    db_rows_free(projects);
+    db_rows_free(events);
+    buf_release(&sql);
+    buf_release(&verdict);
+    db_close(db);
+    history_ctx_release(&h);
+    app_opts_release(&o);
+    return code;
+}

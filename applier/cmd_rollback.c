@@ -1,0 +1,125 @@
+/*
+ * cmd_rollback.c: "sealift-apply rollback BUNDLE --to REV|base": run down scripts, newest
+ * first, back to REV.
+ * Layer: applier.
+ */
+#include "cmds.h"
+#include "runner.h"
+#include "session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage_rollback(void)
+{
+    printf("Roll the database back to REV (\"base\" = before the first migration) by running\n"
+           "down scripts in reverse order. Refuses to cross an irreversible migration.\n\n"
+           "Usage:\n  sealift-apply rollback BUNDLE --to REV -p PUBLIC_KEY... [OPTIONS]\n\n"
+           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
+           "      --to REV          the revision to go back to (id, ID_NAME or base)\n"
+           "      --per-migration   commit each rollback step on its own\n" APP_USAGE_LOCK
+               APP_USAGE_OUT);
+}
+
+int
+cmd_rollback(int argc, char **argv)
+{
+    static const struct option longopts[] = {APP_LONGOPTS,
+                                             {"to", required_argument, NULL, 't'},
+                                             {"per-migration", no_argument, NULL, 'M'},
+                                             {NULL, 0, NULL, 0}};
+    struct app_opts o;
+    struct session s;
+    struct out out = {0, 0, 0, 0};
+    struct runner r;
+    const char *to_rev = NULL;
+    const struct manifest *m;
+    int c, code, per_migration = 0;
+    long to;
+
+    app_opts_init(&o);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
+        if (app_option(&o, c, optarg, "rollback"))
+            continue;
+        if (c == 't')
+            to_rev = optarg;
+        else if (c == 'M')
+            per_migration = 1;
+        else if (c == 'h') {
+            usage_rollback();
+            return EXIT_OK;
+        } else
+            die_usage("rollback", "invalid option");
+    }
+    if (optind + 1 != argc)
+        die_usage("rollback", "expected one BUNDLE");
+    if (to_rev == NULL)
+        die_usage("rollback", "--to REV is required (use --to base to undo everything)");
+    app_require_keys(&o, "rollback");
+    out.json = o.json;
+    out.quiet = o.quiet;
+
+    code = session_open(&s, &o, argv[optind], 1);
+    if (code != EXIT_OK)
+        goto done;
+    m = &s.bundle.manifest;
+    if ((code = session_check_drift(&s)) != EXIT_OK ||
+        (code = session_check_environment(&s)) != EXIT_OK)
+        goto done;
+    if (s.view.ahead) {
+        diag_error("the database has migrations after this bundle's head; roll back with the "
+                   "bundle that applied them");
+        code = EXIT_STATE;
+        goto done;
+    }
+    if (s.view.partial && strcmp(s.view.partial->direction, "up") == 0) {
+        diag_error("no-transaction migration %s stopped after %ld of %ld statements; finish it "
+                   "with \"sealift-apply apply\" before rolling back",
+                   s.view.partial->id, s.view.partial->done, s.view.partial->total);
+        code = EXIT_STATE;
+        goto done;
+    }
+    to = engine_resolve_target(m, to_rev);
+    if (to < 0) {
+        diag_error("--to %s: the bundle has no such migration", to_rev);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if ((size_t)to >= s.view.napplied) {
+        out_info(&out, "nothing to roll back: the database is at %s",
+                 engine_revision_label(m, s.view.napplied));
+        code = EXIT_OK;
+        goto done;
+    }
+    /* Every step must be possible before the first one runs. */
+    for (size_t i = s.view.napplied; i > (size_t)to; i--) {
+        if (!m->migrations[i - 1].script[MANIFEST_DOWN].present) {
+            diag_error("cannot roll back to %s: migration %s is irreversible (it has no down "
+                       "script)",
+                       engine_revision_label(m, (size_t)to), engine_revision_label(m, i));
+            code = EXIT_STATE;
+            goto done;
+        }
+    }
+    memset(&r, 0, sizeof(r));
+    r.db = s.db;
+    r.h = &s.h;
+    r.src = &s.src;
+    r.m = m;
+    r.data = s.bundle.data;
+    r.view = &s.view;
+    r.out = &out;
+    r.per_migration = per_migration;
+    r.committed = s.view.napplied;
+    out.total = s.view.napplied - (size_t)to;
+    code = runner_rollback(&r, (size_t)to);
+    if (code == EXIT_OK)
+        out_info(&out, "rolled back %zu migration%s; the database is at %s", out.total,
+                 out.total == 1 ? "" : "s", engine_revision_label(m, r.committed));
+done:
+    session_close(&s);
+    app_opts_release(&o);
+    return code;
+}

@@ -1,0 +1,57 @@
+/*
+ * cmd_verify.c: "sealift-apply verify BUNDLE": signatures and every checksum, no database.
+ * Layer: applier.
+ */
+#include "cmds.h"
+#include "common.h"
+#include "sealift/describe.h"
+
+#include <stdio.h>
+
+static void
+usage_verify(void)
+{
+    printf("Verify a bundle without touching any database: its signatures by trusted keys,\n"
+           "then every member's size and SHA-256 against the signed manifest.\n\n"
+           "Usage:\n  sealift-apply verify BUNDLE -p PUBLIC_KEY... [OPTIONS]\n\n"
+           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_OUT);
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {APP_LONGOPTS, {NULL, 0, NULL, 0}};
+    struct app_opts o;
+    struct verify_result res;
+    struct buf out = BUF_INIT;
+    int c, code;
+
+    app_opts_init(&o);
+    verify_result_init(&res);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
+        if (app_option(&o, c, optarg, "verify"))
+            continue;
+        if (c == 'h') {
+            usage_verify();
+            return EXIT_OK;
+        }
+        die_usage("verify", "invalid option");
+    }
+    if (optind + 1 != argc)
+        die_usage("verify", "expected one BUNDLE");
+    app_require_keys(&o, "verify");
+    code = app_load_bundle(&o, argv[optind], &res);
+    if (code == EXIT_OK) {
+        if (o.json)
+            describe_json(argv[optind], &res, 1, &out);
+        else
+            describe_verified(argv[optind], &res, &out);
+        if (!o.quiet)
+            fputs(out.data, stdout);
+    }
+    buf_release(&out);
+    verify_result_release(&res);
+    app_opts_release(&o);
+    return code;
+}

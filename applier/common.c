@@ -1,0 +1,209 @@
+/*
+ * common.c: options, bundle loading, connection and lock shared by sealift-apply commands.
+ * Layer: applier.
+ */
+#include "common.h"
+#include "sealift/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Advisory lock class for sealift ("SEAL" in ASCII); the second key is the schema's hash. */
+#define LOCK_CLASS 0x5345414c
+
+void
+app_opts_init(struct app_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    sig_keyring_init(&o->ring);
+    o->threshold = 1;
+    o->schema = "sealift";
+    o->lock_timeout_ms = 60000;
+}
+
+void
+app_opts_release(struct app_opts *o)
+{
+    sig_keyring_release(&o->ring);
+}
+
+int
+app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    char *end;
+    double secs;
+
+    switch (c) {
+    case 'p':
+        if (sig_keyring_add_file(&o->ring, arg, &err) != 0)
+            die(EXIT_USAGE, "%s", err.msg);
+        return 1;
+    case 'T':
+        o->threshold = (unsigned)strtoul(arg, &end, 10);
+        if (*end || o->threshold < 1 || o->threshold > 64)
+            die_usage(cmd, "--threshold must be a number from 1 to 64");
+        return 1;
+    case 'd':
+        o->conninfo = arg;
+        return 1;
+    case 'S':
+        if (!history_schema_name_valid(arg))
+            die_usage(cmd, "--schema must be letters, digits and '_' (not starting with a digit)");
+        o->schema = arg;
+        return 1;
+    case 'J':
+        o->json = 1;
+        return 1;
+    case 'q':
+        o->quiet = 1;
+        diag_set_quiet(1);
+        return 1;
+    case 'L':
+        secs = strtod(arg, &end);
+        if (*end || secs < 0 || secs > 86400)
+            die_usage(cmd, "--lock-timeout must be a number of seconds (0 to 86400)");
+        o->lock_timeout_ms = (long)(secs * 1000);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void
+app_require_keys(const struct app_opts *o, const char *cmd)
+{
+    if (o->ring.n == 0)
+        die_usage(cmd, "at least one trusted public key (-p) is required");
+    if (o->threshold > o->ring.n)
+        die_usage(cmd, "--threshold %u is more than the %zu distinct keys given", o->threshold,
+                  o->ring.n);
+}
+
+int
+app_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res)
+{
+    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1};
+    struct diag_err err = DIAG_ERR_INIT;
+
+    if (bundle_verify(path, &vo, res, &err) != 0) {
+        diag_error("%s", err.msg);
+        return err.io ? EXIT_USAGE : EXIT_REJECTED;
+    }
+    return EXIT_OK;
+}
+
+struct db *
+app_connect(const struct app_opts *o, int *code)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    struct db_error e;
+    struct db *db = db_connect(o->conninfo, &err);
+
+    if (db == NULL) {
+        diag_error("%s", err.msg);
+        *code = EXIT_CONNECT;
+        return NULL;
+    }
+    /* Quoting in history SQL relies on standard strings; keep noise out of the session. */
+    if (db_exec(db,
+                "SET standard_conforming_strings = on; SET client_min_messages = warning; "
+                "SET idle_in_transaction_session_timeout = 0",
+                &e) != 0) {
+        diag_error("could not prepare the session: %s", e.message);
+        db_close(db);
+        *code = EXIT_CONNECT;
+        return NULL;
+    }
+    *code = EXIT_OK;
+    return db;
+}
+
+void
+app_lock_keys(const char *schema, int *k1, int *k2)
+{
+    unsigned h = 2166136261u; /* FNV-1a: stable across hosts and builds */
+
+    for (const char *p = schema; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    *k1 = LOCK_CLASS;
+    *k2 = (int)(h & 0x7fffffff);
+}
+
+/* Tell who holds the lock: pid, user, application and since when. */
+static void
+describe_holder(struct db *db, int k1, int k2)
+{
+    char sql[512];
+    struct db_rows *r;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT a.pid, a.usename, a.application_name, "
+             "to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') FROM pg_locks l "
+             "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
+             "l.classid = %u AND l.objid = %u AND l.objsubid = 2 AND l.granted",
+             (unsigned)k1, (unsigned)k2);
+    r = db_query(db, sql, NULL);
+    if (r && db_nrows(r) > 0)
+        diag_detail("the lock is held by process %s (user %s, application \"%s\", connected "
+                    "%s)",
+                    db_value(r, 0, 0), db_value(r, 0, 1) ? db_value(r, 0, 1) : "?",
+                    db_value(r, 0, 2) ? db_value(r, 0, 2) : "",
+                    db_value(r, 0, 3) ? db_value(r, 0, 3) : "?");
+    db_rows_free(r);
+}
+
+int
+app_lock(struct db *db, const struct app_opts *o)
+{
+    struct db_error e;
+    int k1, k2, got;
+
+    app_lock_keys(o->schema, &k1, &k2);
+    got = db_lock(db, k1, k2, o->lock_timeout_ms, &e);
+    if (got < 0) {
+        diag_error("could not take the migration lock: %s", e.message);
+        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+    }
+    if (got == 0) {
+        diag_error("another sealift-apply holds the migration lock of schema \"%s\"; gave up "
+                   "after %.1f s",
+                   o->schema, (double)o->lock_timeout_ms / 1000.0);
+        describe_holder(db, k1, k2);
+        diag_hint("wait for it to finish, or raise --lock-timeout");
+        return EXIT_LOCK;
+    }
+    return EXIT_OK;
+}
+
+void
+app_unlock(struct db *db, const struct app_opts *o)
+{
+    int k1, k2;
+
+    app_lock_keys(o->schema, &k1, &k2);
+    db_unlock(db, k1, k2);
+}
+
+void
+app_source(const struct verify_result *res, struct history_source *src, struct buf *signers,
+           char bundle_id[65], char host[256])
+{
+    char id[SIG_KEYID_HEX];
+
+    hex_encode(bundle_id, res->bundle_id, HASH_SHA256_BYTES);
+    for (size_t i = 0; i < res->nsigs; i++)
+        if (res->sigs[i].valid)
+            buf_addf(signers, "%s%s", signers->len ? "," : "",
+                     sig_keyid_hex(id, res->sigs[i].keyid));
+    if (gethostname(host, 256) != 0)
+        strcpy(host, "unknown");
+    host[255] = '\0';
+    src->bundle_id = bundle_id;
+    src->serial = (long long)res->manifest.serial;
+    src->signers = signers->data;
+    src->environment = res->manifest.environment;
+    src->client_host = host;
+}

@@ -1,0 +1,332 @@
+/*
+ * db.c: connection, queries, errors, advisory lock and cancellation, over libpq.
+ * Layer: applier. The only file that includes libpq-fe.h.
+ */
+#include "db.h"
+#include "sealift/xalloc.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct db {
+    PGconn *conn;
+    char describe[512];
+};
+
+struct db_rows {
+    PGresult *res;
+};
+
+/* The cancel object for the signal handler; set before any long statement runs. */
+static PGcancel *volatile armed_cancel;
+
+static void
+quiet_notice_cb(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs from migrations (IF NOT EXISTS, ...) are not ours to print */
+}
+
+static void
+copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t n;
+
+    if (src == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    n = strlen(src);
+    while (n > 0 && (src[n - 1] == '\n' || src[n - 1] == ' '))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void
+db_error_from_message(struct db_error *e, const char *msg)
+{
+    memset(e, 0, sizeof(*e));
+    copy_field(e->message, sizeof(e->message), msg);
+}
+
+struct db *
+db_connect(const char *conninfo, struct diag_err *err)
+{
+    const char *keywords[3];
+    const char *values[3];
+    struct db *db;
+    const char *host;
+    int n = 0;
+
+    if (conninfo == NULL || *conninfo == '\0')
+        conninfo = getenv("DATABASE_URL");
+    if (conninfo && *conninfo) {
+        keywords[n] = "dbname"; /* expanded: a conninfo string or a URI */
+        values[n++] = conninfo;
+    }
+    keywords[n] = "fallback_application_name";
+    values[n++] = "sealift-apply";
+    keywords[n] = NULL;
+    values[n] = NULL;
+    db = xcalloc(1, sizeof(*db));
+    db->conn = PQconnectdbParams(keywords, values, 1);
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+        char msg[1024];
+
+        /* libpq's connection messages never contain the password. */
+        copy_field(msg, sizeof(msg),
+                   db->conn ? PQerrorMessage(db->conn) : "out of memory creating connection");
+        err_set(err, "could not connect to the database: %s", msg);
+        db_close(db);
+        return NULL;
+    }
+    PQsetNoticeProcessor(db->conn, quiet_notice_cb, NULL);
+    host = PQhost(db->conn);
+    snprintf(db->describe, sizeof(db->describe), "%s@%s:%s/%s", PQuser(db->conn),
+             host && *host ? host : "localhost", PQport(db->conn), PQdb(db->conn));
+    return db;
+}
+
+void
+db_close(struct db *db)
+{
+    if (db == NULL)
+        return;
+    if (armed_cancel) {
+        PGcancel *c = armed_cancel;
+
+        armed_cancel = NULL;
+        PQfreeCancel(c);
+    }
+    if (db->conn)
+        PQfinish(db->conn);
+    free(db);
+}
+
+const char *
+db_describe(const struct db *db)
+{
+    return db->describe;
+}
+
+int
+db_server_version(const struct db *db)
+{
+    return PQserverVersion(db->conn);
+}
+
+static void
+fill_error(struct db *db, PGresult *res, struct db_error *e)
+{
+    const char *pos;
+
+    if (e == NULL)
+        return;
+    memset(e, 0, sizeof(*e));
+    if (res == NULL) {
+        copy_field(e->message, sizeof(e->message), PQerrorMessage(db->conn));
+    } else {
+        copy_field(e->sqlstate, sizeof(e->sqlstate), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+        copy_field(e->message, sizeof(e->message),
+                   PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        if (e->message[0] == '\0')
+            copy_field(e->message, sizeof(e->message), PQresultErrorMessage(res));
+        copy_field(e->detail, sizeof(e->detail), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+        copy_field(e->hint, sizeof(e->hint), PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+        copy_field(e->context, sizeof(e->context), PQresultErrorField(res, PG_DIAG_CONTEXT));
+        pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+        e->position = pos ? atoi(pos) : 0;
+    }
+    if (e->message[0] == '\0')
+        copy_field(e->message, sizeof(e->message), PQerrorMessage(db->conn));
+    e->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
+    e->cancelled = strcmp(e->sqlstate, "57014") == 0;
+    if (e->connection_lost && e->message[0] == '\0')
+        snprintf(e->message, sizeof(e->message), "connection to the server was lost");
+}
+
+int
+db_exec(struct db *db, const char *sql, struct db_error *e)
+{
+    PGresult *res;
+    int failed = 0;
+
+    if (!PQsendQuery(db->conn, sql)) {
+        fill_error(db, NULL, e);
+        return -1;
+    }
+    /* Read every result: the first error wins, the rest are drained. */
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+
+        if (!failed && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+                /* No COPY through db_exec: end it so the connection stays usable. */
+                if (st == PGRES_COPY_IN)
+                    PQputCopyEnd(db->conn, "COPY is not supported here");
+                if (e) {
+                    db_error_from_message(e, "COPY statements are not supported in this "
+                                             "version of sealift-apply");
+                }
+            } else {
+                fill_error(db, res, e);
+            }
+            failed = 1;
+        }
+        PQclear(res);
+        if (PQstatus(db->conn) != CONNECTION_OK) {
+            if (!failed)
+                fill_error(db, NULL, e);
+            failed = 1;
+            break;
+        }
+    }
+    if (failed && e)
+        e->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
+    return failed ? -1 : 0;
+}
+
+struct db_rows *
+db_query(struct db *db, const char *sql, struct db_error *e)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    struct db_rows *r;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fill_error(db, res, e);
+        PQclear(res);
+        return NULL;
+    }
+    r = xmalloc(sizeof(*r));
+    r->res = res;
+    return r;
+}
+
+size_t
+db_nrows(const struct db_rows *r)
+{
+    return (size_t)PQntuples(r->res);
+}
+
+const char *
+db_value(const struct db_rows *r, size_t row, int col)
+{
+    if (PQgetisnull(r->res, (int)row, col))
+        return NULL;
+    return PQgetvalue(r->res, (int)row, col);
+}
+
+void
+db_rows_free(struct db_rows *r)
+{
+    if (r == NULL)
+        return;
+    PQclear(r->res);
+    free(r);
+}
+
+/*
+ * Quoting is done here rather than with PQescapeLiteral so that plan output (which has no
+ * connection to escape with) is quoted the same way. Requires standard_conforming_strings,
+ * which every sealift session and plan script sets.
+ */
+char *
+db_quote_literal(const char *s)
+{
+    size_t n = 2;
+    char *out, *p;
+
+    for (const char *q = s; *q; q++)
+        n += *q == '\'' ? 2 : 1;
+    out = xmalloc(n + 1);
+    p = out;
+    *p++ = '\'';
+    for (const char *q = s; *q; q++) {
+        if (*q == '\'')
+            *p++ = '\'';
+        *p++ = *q;
+    }
+    *p++ = '\'';
+    *p = '\0';
+    return out;
+}
+
+char *
+db_quote_ident(const char *s)
+{
+    size_t n = 2;
+    char *out, *p;
+
+    for (const char *q = s; *q; q++)
+        n += *q == '"' ? 2 : 1;
+    out = xmalloc(n + 1);
+    p = out;
+    *p++ = '"';
+    for (const char *q = s; *q; q++) {
+        if (*q == '"')
+            *p++ = '"';
+        *p++ = *q;
+    }
+    *p++ = '"';
+    *p = '\0';
+    return out;
+}
+
+int
+db_lock(struct db *db, int k1, int k2, long timeout_ms, struct db_error *e)
+{
+    char sql[128];
+    struct timespec start, now, pause = {0, 100 * 1000 * 1000};
+
+    snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%d, %d)", k1, k2);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct db_rows *r = db_query(db, sql, e);
+        int got;
+        long elapsed;
+
+        if (r == NULL)
+            return -1;
+        got = db_value(r, 0, 0) && strcmp(db_value(r, 0, 0), "t") == 0;
+        db_rows_free(r);
+        if (got)
+            return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= timeout_ms)
+            return 0;
+        nanosleep(&pause, NULL);
+    }
+}
+
+int
+db_unlock(struct db *db, int k1, int k2)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d, %d)", k1, k2);
+    return db_exec(db, sql, NULL);
+}
+
+void
+db_arm_cancel(struct db *db)
+{
+    if (armed_cancel == NULL)
+        armed_cancel = PQgetCancel(db->conn);
+}
+
+void
+db_cancel(void)
+{
+    char errbuf[256];
+    PGcancel *c = armed_cancel;
+
+    if (c)
+        PQcancel(c, errbuf, sizeof(errbuf));
+}

@@ -1,0 +1,75 @@
+/*
+ * db.h: the applier's only door to PostgreSQL (libpq is spoken in db.c and nowhere else).
+ *
+ * Connection parameters follow libpq's conventions: a conninfo string or URI, else
+ * DATABASE_URL, else libpq's own PG* variables, service file and pgpass. Nothing here ever
+ * prints or returns a password.
+ */
+#ifndef SEALIFT_APPLIER_DB_H
+#define SEALIFT_APPLIER_DB_H
+
+#include "sealift/diag.h"
+
+#include <stddef.h>
+
+struct db;
+
+/* What the server said about a failed statement. Every field is a NUL-terminated string. */
+struct db_error {
+    char sqlstate[6];
+    char message[1024];
+    char detail[1024];
+    char hint[512];
+    char context[1024];
+    int position; /* 1-based character position in the query, 0 if none */
+    int connection_lost;
+    int cancelled; /* SQLSTATE 57014: cancelled by us (signal) or by statement_timeout */
+};
+
+/* Connect. conninfo may be NULL (then DATABASE_URL, then libpq defaults). */
+struct db *db_connect(const char *conninfo, struct diag_err *err);
+void db_close(struct db *db);
+/* "user@host:port/dbname" (or the socket directory for host), with no password. */
+const char *db_describe(const struct db *db);
+int db_server_version(const struct db *db);
+
+/*
+ * Run sql (one or several statements, simple query protocol). Returns 0 when every statement
+ * succeeded, -1 with e filled otherwise (e may be NULL).
+ */
+int db_exec(struct db *db, const char *sql, struct db_error *e);
+
+/* A query's rows, as text. */
+struct db_rows;
+
+/* Run one query (no parameters) that returns rows. */
+struct db_rows *db_query(struct db *db, const char *sql, struct db_error *e);
+size_t db_nrows(const struct db_rows *r);
+/* Value of column col of row: NULL for SQL NULL. */
+const char *db_value(const struct db_rows *r, size_t row, int col);
+void db_rows_free(struct db_rows *r);
+
+/* Quote s as an SQL literal / identifier. Returns malloc'd text. */
+char *db_quote_literal(const char *s);
+char *db_quote_ident(const char *s);
+
+/*
+ * Poll pg_try_advisory_lock(k1, k2) every 100 ms until it is taken or timeout_ms passes
+ * (never a blocking wait, which would deadlock with CREATE INDEX CONCURRENTLY). Returns 1
+ * when taken, 0 on timeout, -1 on error. The lock is session-level: db_unlock() or closing
+ * the connection releases it.
+ */
+int db_lock(struct db *db, int k1, int k2, long timeout_ms, struct db_error *e);
+int db_unlock(struct db *db, int k1, int k2);
+
+/*
+ * Signals: db_arm_cancel() prepares a cancel request for this connection; db_cancel() sends
+ * it and is async-signal-safe (PQcancel), for SIGINT/SIGTERM handlers.
+ */
+void db_arm_cancel(struct db *db);
+void db_cancel(void);
+
+/* Format e for the user: message, then "detail:"/"hint:" lines are the caller's job. */
+void db_error_from_message(struct db_error *e, const char *msg);
+
+#endif

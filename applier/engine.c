@@ -1,0 +1,207 @@
+/*
+ * engine.c: compare database history with a bundle's chain (see engine.h).
+ * Layer: applier. Pure: no database access.
+ */
+#include "engine.h"
+#include "sealift/hash.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+engine_view_init(struct engine_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    buf_init(&v->problems);
+}
+
+void
+engine_view_release(struct engine_view *v)
+{
+    buf_release(&v->problems);
+    engine_view_init(v);
+}
+
+const char *
+engine_revision_label(const struct manifest *m, size_t count)
+{
+    static char label[600];
+    const struct manifest_migration *mig;
+
+    if (count == 0)
+        return "base";
+    mig = &m->migrations[count - 1];
+    if (mig->name[0])
+        snprintf(label, sizeof(label), "%s_%s", mig->id, mig->name);
+    else
+        snprintf(label, sizeof(label), "%s", mig->id);
+    return label;
+}
+
+long
+engine_resolve_target(const struct manifest *m, const char *rev)
+{
+    long idx;
+
+    if (strcmp(rev, "base") == 0)
+        return 0;
+    if (strcmp(rev, "head") == 0)
+        return (long)m->nmigrations;
+    idx = manifest_find_migration(m, rev);
+    return idx < 0 ? -1 : idx + 1;
+}
+
+void
+engine_statement_sha(const struct manifest *m, const struct buf *data, size_t idx, int kind,
+                     size_t k, char out[65])
+{
+    const struct manifest_script *s = &m->migrations[idx].script[kind];
+    const struct manifest_stmt *st = &s->stmts[k];
+    unsigned char digest[HASH_SHA256_BYTES];
+
+    hash_sha256(data[s->member].data + st->offset, (size_t)st->length, digest);
+    hex_encode(out, digest, HASH_SHA256_BYTES);
+}
+
+static void problem(struct engine_view *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct engine_view *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    v->drift = 1;
+    va_start(ap, fmt);
+    buf_vaddf(&v->problems, fmt, ap);
+    va_end(ap);
+    buf_addch(&v->problems, '\n');
+}
+
+/* The bundle migration with this id, or -1. */
+static long
+find_id(const struct manifest *m, const char *id)
+{
+    for (size_t i = 0; i < m->nmigrations; i++)
+        if (strcmp(m->migrations[i].id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void
+compare_applied(const struct manifest *m, const struct db_state *s, struct engine_view *v)
+{
+    char hex[HASH_SHA256_HEX];
+
+    for (size_t i = 0; i < s->napplied; i++) {
+        const struct applied_row *row = &s->applied[i];
+        const struct manifest_migration *mig;
+
+        if (row->ordinal != (long)i + 1) {
+            problem(v, "the history has no migration at position %zu (next recorded: %s at %ld)",
+                    i + 1, row->id, row->ordinal);
+            return;
+        }
+        if (i >= m->nmigrations) {
+            if (find_id(m, row->id) >= 0)
+                problem(v,
+                        "migration %s is applied at position %zu, but the bundle has it "
+                        "earlier",
+                        row->id, i + 1);
+            else
+                v->ahead++;
+            continue;
+        }
+        mig = &m->migrations[i];
+        if (strcmp(row->id, mig->id) != 0) {
+            if (find_id(m, row->id) >= 0)
+                problem(v,
+                        "migration %s is applied at position %zu, but the bundle has %s there "
+                        "(a different order)",
+                        row->id, i + 1, mig->id);
+            else
+                problem(v,
+                        "migration %s is applied at position %zu, but this bundle does not "
+                        "know it (the bundle has %s there)",
+                        row->id, i + 1, mig->id);
+            return;
+        }
+        hex_encode(hex, mig->script[MANIFEST_UP].source, HASH_SHA256_BYTES);
+        if (strcmp(row->up_source, hex) != 0) {
+            problem(v,
+                    "migration %s was applied with up checksum %s, but the bundle's is %s "
+                    "(the migration was changed after it ran)",
+                    engine_revision_label(m, i + 1), row->up_source, hex);
+            return;
+        }
+        hex_encode(hex, mig->chain, HASH_SHA256_BYTES);
+        if (strcmp(row->chain, hex) != 0) {
+            problem(v,
+                    "migration %s was applied with chain hash %s, but the bundle's is %s (its "
+                    "down or verify script or its transaction mode changed)",
+                    engine_revision_label(m, i + 1), row->chain, hex);
+            return;
+        }
+        v->napplied = i + 1;
+    }
+    if (v->ahead > 0 && v->napplied != m->nmigrations)
+        problem(v, "the history has migrations this bundle does not know");
+}
+
+/* An unfinished no-transaction migration: where it is, and whether this bundle can resume it. */
+static void
+compare_progress(const struct manifest *m, const struct db_state *s, const struct buf *data,
+                 struct engine_view *v)
+{
+    for (size_t i = 0; i < s->nprogress; i++) {
+        const struct progress_row *p = &s->progress[i];
+        int up = strcmp(p->direction, "up") == 0;
+        size_t want = up ? v->napplied : v->napplied - 1;
+        int kind = up ? MANIFEST_UP : MANIFEST_DOWN;
+        const struct manifest_script *sc;
+        char hex[HASH_SHA256_HEX];
+
+        if ((!up && v->napplied == 0) || want >= m->nmigrations ||
+            strcmp(m->migrations[want].id, p->id) != 0) {
+            problem(v,
+                    "no-transaction migration %s (%s) stopped after %ld of %ld statements, "
+                    "but it is not where this bundle would continue",
+                    p->id, p->direction, p->done, p->total);
+            continue;
+        }
+        v->partial = p;
+        v->partial_index = want;
+        sc = &m->migrations[want].script[kind];
+        if (!sc->present || sc->transactional || (size_t)p->done > sc->nstmts)
+            continue;
+        v->partial_resumable = 1;
+        for (long k = 0; k < p->done; k++) {
+            engine_statement_sha(m, data, want, kind, (size_t)k, hex);
+            if (strcmp(hex, p->stmt_sha[k]) != 0) {
+                v->partial_resumable = 0;
+                break;
+            }
+        }
+    }
+}
+
+void
+engine_compare(const struct manifest *m, const struct buf *data, const struct db_state *s,
+               struct engine_view *v)
+{
+    compare_applied(m, s, v);
+    if (!v->drift)
+        compare_progress(m, s, data, v);
+}
+
+size_t
+engine_resume_point(const struct engine_view *v, size_t idx, int kind)
+{
+    const char *dir = kind == MANIFEST_DOWN ? "down" : "up";
+
+    if (v && v->partial && v->partial_index == idx && v->partial_resumable &&
+        strcmp(v->partial->direction, dir) == 0)
+        return (size_t)v->partial->done;
+    return 0;
+}

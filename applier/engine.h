@@ -1,0 +1,52 @@
+/*
+ * engine.h: hold the database's history against a verified bundle's chain, before any change:
+ * how far the database is along the chain, drift, history the bundle does not know, an
+ * unfinished no-transaction migration, and the serial and environment policies.
+ */
+#ifndef SEALIFT_APPLIER_ENGINE_H
+#define SEALIFT_APPLIER_ENGINE_H
+
+#include "history.h"
+#include "sealift/buf.h"
+#include "sealift/manifest.h"
+
+#include <stddef.h>
+
+struct engine_view {
+    size_t napplied; /* the bundle's first napplied migrations are applied, in order */
+    size_t ahead;    /* applied migrations after the bundle's last one */
+    int drift;       /* history that contradicts the bundle: messages in problems */
+    struct buf problems;
+    /* An unfinished no-transaction migration (up at napplied, or down at napplied - 1). */
+    const struct progress_row *partial;
+    size_t partial_index;
+    int partial_resumable; /* its finished statements are the bundle's, byte for byte */
+};
+
+void engine_view_init(struct engine_view *v);
+void engine_view_release(struct engine_view *v);
+
+/* Compare; fills v. Never fails: contradictions are reported in v. data: member bytes. */
+void engine_compare(const struct manifest *m, const struct buf *data, const struct db_state *s,
+                    struct engine_view *v);
+
+/* Hex SHA-256 of statement k of script kind of migration idx, from the member's bytes. */
+void engine_statement_sha(const struct manifest *m, const struct buf *data, size_t idx, int kind,
+                          size_t k, char out[65]);
+
+/*
+ * The first statement to run of no-transaction script kind of migration idx: after the ones
+ * an earlier run finished, when the engine found them identical; else 0.
+ */
+size_t engine_resume_point(const struct engine_view *v, size_t idx, int kind);
+
+/*
+ * Resolve --to REV: "base" is 0, else the 1-based position after the named migration.
+ * Returns -1 if the bundle has no such migration.
+ */
+long engine_resolve_target(const struct manifest *m, const char *rev);
+
+/* "ID_NAME" or "ID" for messages; "base" for 0. Returns a static buffer. */
+const char *engine_revision_label(const struct manifest *m, size_t count);
+
+#endif

@@ -1,0 +1,734 @@
+/*
+ * history.c: the history schema, its state, the SQL that writes it, and journal verification.
+ * Layer: applier. Generates SQL text; db.c runs it.
+ */
+#include "history.h"
+#include "sealift/hash.h"
+#include "sealift/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HISTORY_VERSION 1
+#define ZERO_HASH       "0000000000000000000000000000000000000000000000000000000000000000"
+#define TS_FORMAT       "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+
+void
+history_ctx_init(struct history_ctx *h, const char *schema, const char *project)
+{
+    h->schema = xstrdup(schema);
+    h->qschema = db_quote_ident(schema);
+    h->project = xstrdup(project);
+}
+
+void
+history_ctx_release(struct history_ctx *h)
+{
+    free(h->schema);
+    free(h->qschema);
+    free(h->project);
+    memset(h, 0, sizeof(*h));
+}
+
+int
+history_schema_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+              (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Append s as a literal, or NULL. */
+static void
+lit(struct buf *out, const char *s)
+{
+    char *q;
+
+    if (s == NULL) {
+        buf_addstr(out, "NULL");
+        return;
+    }
+    q = db_quote_literal(s);
+    buf_addstr(out, q);
+    free(q);
+}
+
+void
+history_sql_create(const struct history_ctx *h, struct buf *out)
+{
+    const char *s = h->qschema;
+
+    buf_addf(out, "CREATE SCHEMA IF NOT EXISTS %s;\n", s);
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
+             "INSERT INTO %s.meta (key, value) VALUES ('history_version', '%d'), "
+             "('journal_head', '" ZERO_HASH "'), ('journal_rows', '0') "
+             "ON CONFLICT (key) DO NOTHING;\n",
+             s, s, HISTORY_VERSION);
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.projects (\n"
+             "    project text PRIMARY KEY,\n"
+             "    environment text,\n"
+             "    max_serial bigint NOT NULL DEFAULT 0,\n"
+             "    updated_at timestamptz NOT NULL DEFAULT clock_timestamp());\n",
+             s);
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.applied (\n"
+             "    project text NOT NULL,\n"
+             "    ordinal integer NOT NULL,\n"
+             "    migration_id text NOT NULL,\n"
+             "    name text NOT NULL,\n"
+             "    up_source_sha256 text NOT NULL,\n"
+             "    down_source_sha256 text,\n"
+             "    up_sha256 text NOT NULL,\n"
+             "    chain text NOT NULL,\n"
+             "    bundle_id text NOT NULL,\n"
+             "    bundle_serial bigint NOT NULL,\n"
+             "    signers text NOT NULL,\n"
+             "    environment text,\n"
+             "    how text NOT NULL,\n"
+             "    applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+             "    applied_by text NOT NULL DEFAULT current_user,\n"
+             "    client_host text,\n"
+             "    duration_ms numeric,\n"
+             "    PRIMARY KEY (project, migration_id),\n"
+             "    UNIQUE (project, ordinal));\n",
+             s);
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.progress (\n"
+             "    project text NOT NULL,\n"
+             "    migration_id text NOT NULL,\n"
+             "    direction text NOT NULL,\n"
+             "    chain text NOT NULL,\n"
+             "    statements_done integer NOT NULL,\n"
+             "    statements_total integer NOT NULL,\n"
+             "    statement_sha256 text[] NOT NULL,\n"
+             "    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+             "    PRIMARY KEY (project, migration_id, direction));\n",
+             s);
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.journal (\n"
+             "    seq bigint PRIMARY KEY,\n"
+             "    project text NOT NULL,\n"
+             "    at timestamptz NOT NULL,\n"
+             "    event text NOT NULL,\n"
+             "    migration_id text,\n"
+             "    ordinal integer,\n"
+             "    chain text,\n"
+             "    bundle_id text,\n"
+             "    bundle_serial bigint,\n"
+             "    signers text,\n"
+             "    environment text,\n"
+             "    actor text NOT NULL,\n"
+             "    client_host text,\n"
+             "    detail text,\n"
+             "    prev_hash text NOT NULL,\n"
+             "    hash text NOT NULL);\n",
+             s);
+}
+
+/* ---- state ---- */
+
+void
+db_state_init(struct db_state *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+static void
+free_applied(struct applied_row *r)
+{
+    free(r->id);
+    free(r->name);
+    free(r->up_source);
+    free(r->chain);
+    free(r->bundle_id);
+    free(r->signers);
+    free(r->environment);
+    free(r->how);
+    free(r->applied_at);
+    free(r->applied_by);
+    free(r->client_host);
+    free(r->duration_ms);
+}
+
+void
+db_state_release(struct db_state *s)
+{
+    for (size_t i = 0; i < s->napplied; i++)
+        free_applied(&s->applied[i]);
+    for (size_t i = 0; i < s->nprogress; i++) {
+        struct progress_row *p = &s->progress[i];
+
+        free(p->id);
+        free(p->direction);
+        free(p->chain);
+        for (long k = 0; k < p->done; k++)
+            free(p->stmt_sha[k]);
+        free(p->stmt_sha);
+    }
+    free(s->applied);
+    free(s->progress);
+    free(s->environment);
+    db_state_init(s);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* Split a text[] value "{a,b,c}" (hex strings: no quoting needed) into n strings. */
+static char **
+split_array(const char *v, long n)
+{
+    char **out = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*out));
+    const char *p = v && *v == '{' ? v + 1 : "";
+
+    for (long i = 0; i < n; i++) {
+        size_t len = strcspn(p, ",}");
+
+        out[i] = xstrndup(p, len);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return out;
+}
+
+int
+history_load(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
+{
+    struct buf sql = BUF_INIT;
+    struct db_rows *r = NULL;
+    int ret = -1;
+
+    db_state_release(s);
+    buf_addstr(&sql, "SELECT to_regclass(");
+    {
+        struct buf name = BUF_INIT;
+
+        buf_addf(&name, "%s.applied", h->qschema);
+        lit(&sql, name.data);
+        buf_release(&name);
+    }
+    buf_addstr(&sql, ") IS NOT NULL");
+    r = db_query(db, sql.data, e);
+    if (r == NULL)
+        goto cleanup;
+    s->schema_exists = strcmp(db_value(r, 0, 0), "t") == 0;
+    db_rows_free(r);
+    r = NULL;
+    if (!s->schema_exists) {
+        ret = 0;
+        goto cleanup;
+    }
+
+    buf_reset(&sql);
+    buf_addf(&sql, "SELECT value FROM %s.meta WHERE key = 'history_version'", h->qschema);
+    r = db_query(db, sql.data, e);
+    if (r == NULL)
+        goto cleanup;
+    s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
+    db_rows_free(r);
+
+    buf_reset(&sql);
+    buf_addf(&sql,
+             "SELECT ordinal, migration_id, name, up_source_sha256, chain, bundle_id, "
+             "bundle_serial, signers, environment, how, "
+             "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+             "applied_by, client_host, round(duration_ms, 1)::text "
+             "FROM %s.applied WHERE project = ",
+             h->qschema);
+    lit(&sql, h->project);
+    buf_addstr(&sql, " ORDER BY ordinal");
+    r = db_query(db, sql.data, e);
+    if (r == NULL)
+        goto cleanup;
+    for (size_t i = 0; i < db_nrows(r); i++) {
+        struct applied_row *a;
+
+        s->applied = xgrow(s->applied, &s->applied_cap, s->napplied + 1, sizeof(*s->applied));
+        a = &s->applied[s->napplied++];
+        memset(a, 0, sizeof(*a));
+        a->ordinal = atol(db_value(r, i, 0));
+        a->id = dup_or_null(db_value(r, i, 1));
+        a->name = dup_or_null(db_value(r, i, 2));
+        a->up_source = dup_or_null(db_value(r, i, 3));
+        a->chain = dup_or_null(db_value(r, i, 4));
+        a->bundle_id = dup_or_null(db_value(r, i, 5));
+        a->serial = atoll(db_value(r, i, 6));
+        a->signers = dup_or_null(db_value(r, i, 7));
+        a->environment = dup_or_null(db_value(r, i, 8));
+        a->how = dup_or_null(db_value(r, i, 9));
+        a->applied_at = dup_or_null(db_value(r, i, 10));
+        a->applied_by = dup_or_null(db_value(r, i, 11));
+        a->client_host = dup_or_null(db_value(r, i, 12));
+        a->duration_ms = dup_or_null(db_value(r, i, 13));
+    }
+    db_rows_free(r);
+
+    buf_reset(&sql);
+    buf_addf(&sql, "SELECT environment, max_serial FROM %s.projects WHERE project = ", h->qschema);
+    lit(&sql, h->project);
+    r = db_query(db, sql.data, e);
+    if (r == NULL)
+        goto cleanup;
+    if (db_nrows(r) == 1) {
+        s->has_project = 1;
+        s->environment = dup_or_null(db_value(r, 0, 0));
+        s->max_serial = atoll(db_value(r, 0, 1));
+    }
+    db_rows_free(r);
+
+    buf_reset(&sql);
+    buf_addf(&sql,
+             "SELECT migration_id, direction, chain, statements_done, statements_total, "
+             "statement_sha256 FROM %s.progress WHERE project = ",
+             h->qschema);
+    lit(&sql, h->project);
+    r = db_query(db, sql.data, e);
+    if (r == NULL)
+        goto cleanup;
+    for (size_t i = 0; i < db_nrows(r); i++) {
+        struct progress_row *p;
+
+        s->progress = xgrow(s->progress, &s->progress_cap, s->nprogress + 1, sizeof(*s->progress));
+        p = &s->progress[s->nprogress++];
+        p->id = xstrdup(db_value(r, i, 0));
+        p->direction = xstrdup(db_value(r, i, 1));
+        p->chain = xstrdup(db_value(r, i, 2));
+        p->done = atol(db_value(r, i, 3));
+        p->total = atol(db_value(r, i, 4));
+        p->stmt_sha = split_array(db_value(r, i, 5), p->done);
+    }
+    db_rows_free(r);
+    r = NULL;
+    ret = 0;
+cleanup:
+    buf_release(&sql);
+    return ret;
+}
+
+const struct progress_row *
+history_progress(const struct db_state *s, const char *id, const char *direction)
+{
+    for (size_t i = 0; i < s->nprogress; i++)
+        if (strcmp(s->progress[i].id, id) == 0 && strcmp(s->progress[i].direction, direction) == 0)
+            return &s->progress[i];
+    return NULL;
+}
+
+/* ---- writes ---- */
+
+static void
+hex_lit(struct buf *out, const unsigned char *bin)
+{
+    char hex[HASH_SHA256_HEX];
+
+    lit(out, hex_encode(hex, bin, HASH_SHA256_BYTES));
+}
+
+void
+history_sql_applied(const struct history_ctx *h, const struct history_source *src,
+                    const struct manifest *m, size_t idx, const char *how, const char *duration_ms,
+                    struct buf *out)
+{
+    const struct manifest_migration *mig = &m->migrations[idx];
+    const struct manifest_script *up = &mig->script[MANIFEST_UP];
+    const struct manifest_script *down = &mig->script[MANIFEST_DOWN];
+
+    buf_addf(out,
+             "INSERT INTO %s.applied (project, ordinal, migration_id, name, up_source_sha256, "
+             "down_source_sha256, up_sha256, chain, bundle_id, bundle_serial, signers, "
+             "environment, how, applied_at, client_host, duration_ms) VALUES (",
+             h->qschema);
+    lit(out, h->project);
+    buf_addf(out, ", %zu, ", idx + 1);
+    lit(out, mig->id);
+    buf_addstr(out, ", ");
+    lit(out, mig->name);
+    buf_addstr(out, ", ");
+    hex_lit(out, up->source);
+    buf_addstr(out, ", ");
+    if (down->present)
+        hex_lit(out, down->source);
+    else
+        buf_addstr(out, "NULL");
+    buf_addstr(out, ", ");
+    hex_lit(out, m->members[up->member].sha256);
+    buf_addstr(out, ", ");
+    hex_lit(out, mig->chain);
+    buf_addstr(out, ", ");
+    lit(out, src->bundle_id);
+    buf_addf(out, ", %lld, ", src->serial);
+    lit(out, src->signers);
+    buf_addstr(out, ", ");
+    lit(out, src->environment);
+    buf_addstr(out, ", ");
+    lit(out, how);
+    buf_addstr(out, ", clock_timestamp(), ");
+    lit(out, src->client_host);
+    buf_addf(out, ", %s);\n", duration_ms ? duration_ms : "NULL");
+}
+
+void
+history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out)
+{
+    buf_addf(out, "DELETE FROM %s.applied WHERE project = ", h->qschema);
+    lit(out, h->project);
+    buf_addstr(out, " AND migration_id = ");
+    lit(out, id);
+    buf_addstr(out, ";\n");
+}
+
+/*
+ * The canonical text of a journal row, as an SQL expression over alias: every field as
+ * LENGTH:VALUE; (or -; for NULL), so no two different rows share a text. Timestamps are
+ * formatted explicitly in UTC so that session settings cannot change the text.
+ */
+static void
+journal_canon(struct buf *out, const char *a)
+{
+    /* Each field is PRE alias POST. */
+    static const struct {
+        const char *pre;
+        const char *post;
+    } fields[] = {
+        {"", ".seq::text"},
+        {"", ".project"},
+        {"to_char(", ".at AT TIME ZONE 'UTC', " TS_FORMAT ")"},
+        {"", ".event"},
+        {"", ".migration_id"},
+        {"", ".ordinal::text"},
+        {"", ".chain"},
+        {"", ".bundle_id"},
+        {"", ".bundle_serial::text"},
+        {"", ".signers"},
+        {"", ".environment"},
+        {"", ".actor"},
+        {"", ".client_host"},
+        {"", ".detail"},
+        {"", ".prev_hash"},
+    };
+
+    buf_addstr(out, "('sealift-journal-1;'");
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        struct buf f = BUF_INIT;
+
+        buf_addstr(&f, fields[i].pre);
+        buf_addstr(&f, a);
+        buf_addstr(&f, fields[i].post);
+        buf_addf(out,
+                 " || CASE WHEN %s IS NULL THEN '-;' ELSE octet_length(%s)::text || ':' || %s "
+                 "|| ';' END",
+                 f.data, f.data, f.data);
+        buf_release(&f);
+    }
+    buf_addch(out, ')');
+}
+
+void
+history_sql_journal(const struct history_ctx *h, const struct history_source *src,
+                    const char *event, const struct manifest *m, long idx, const char *detail,
+                    struct buf *out)
+{
+    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
+    char chain[HASH_SHA256_HEX];
+
+    buf_addf(out,
+             "INSERT INTO %s.journal (seq, project, at, event, migration_id, ordinal, chain, "
+             "bundle_id, bundle_serial, signers, environment, actor, client_host, detail, "
+             "prev_hash, hash)\nSELECT r.*, encode(sha256(convert_to(",
+             h->qschema);
+    journal_canon(out, "r");
+    buf_addstr(out, ", 'UTF8')), 'hex') FROM (SELECT n.seq, v.project, v.at, v.event, "
+                    "v.migration_id, v.ordinal, v.chain, v.bundle_id, v.bundle_serial, "
+                    "v.signers, v.environment, v.actor, v.client_host, v.detail, n.prev_hash "
+                    "FROM (VALUES (");
+    lit(out, h->project);
+    buf_addstr(out, ", clock_timestamp(), ");
+    lit(out, event);
+    buf_addstr(out, ", ");
+    lit(out, mig ? mig->id : NULL);
+    if (mig)
+        buf_addf(out, ", %ld, ", idx + 1);
+    else
+        buf_addstr(out, ", NULL::integer, ");
+    lit(out, mig ? hex_encode(chain, mig->chain, HASH_SHA256_BYTES) : NULL);
+    buf_addstr(out, ", ");
+    lit(out, src ? src->bundle_id : NULL);
+    if (src)
+        buf_addf(out, ", %lld::bigint, ", src->serial);
+    else
+        buf_addstr(out, ", NULL::bigint, ");
+    lit(out, src ? src->signers : NULL);
+    buf_addstr(out, ", ");
+    lit(out, src ? src->environment : NULL);
+    buf_addstr(out, ", current_user::text, ");
+    lit(out, src ? src->client_host : NULL);
+    buf_addstr(out, ", ");
+    lit(out, detail);
+    buf_addf(out,
+             ")) AS v(project, at, event, migration_id, ordinal, chain, bundle_id, "
+             "bundle_serial, signers, environment, actor, client_host, detail), "
+             "(SELECT coalesce(max(seq), 0) + 1 AS seq, coalesce((SELECT hash FROM %s.journal "
+             "ORDER BY seq DESC LIMIT 1), '" ZERO_HASH "') AS prev_hash FROM %s.journal) AS n) "
+             "AS r;\n",
+             h->qschema, h->qschema);
+}
+
+void
+history_sql_journal_head(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out,
+             "UPDATE %s.meta SET value = coalesce((SELECT hash FROM %s.journal ORDER BY seq "
+             "DESC LIMIT 1), '" ZERO_HASH "') WHERE key = 'journal_head';\n"
+             "UPDATE %s.meta SET value = (SELECT count(*) FROM %s.journal)::text "
+             "WHERE key = 'journal_rows';\n",
+             h->qschema, h->qschema, h->qschema, h->qschema);
+}
+
+void
+history_sql_project(const struct history_ctx *h, const struct history_source *src, struct buf *out)
+{
+    buf_addf(out, "INSERT INTO %s.projects (project, environment, max_serial) VALUES (",
+             h->qschema);
+    lit(out, h->project);
+    buf_addstr(out, ", ");
+    lit(out, src->environment);
+    buf_addf(out,
+             ", %lld) ON CONFLICT (project) DO UPDATE SET "
+             "environment = coalesce(%s.projects.environment, excluded.environment), "
+             "max_serial = greatest(%s.projects.max_serial, excluded.max_serial), "
+             "updated_at = clock_timestamp();\n",
+             src->serial, h->qschema, h->qschema);
+}
+
+void
+history_sql_progress(const struct history_ctx *h, const char *id, const char *direction,
+                     const char *chain, size_t done, size_t total, const char *const *stmt_sha,
+                     struct buf *out)
+{
+    buf_addf(out,
+             "INSERT INTO %s.progress (project, migration_id, direction, chain, "
+             "statements_done, statements_total, statement_sha256) VALUES (",
+             h->qschema);
+    lit(out, h->project);
+    buf_addstr(out, ", ");
+    lit(out, id);
+    buf_addstr(out, ", ");
+    lit(out, direction);
+    buf_addstr(out, ", ");
+    lit(out, chain);
+    buf_addf(out, ", %zu, %zu, ARRAY[", done, total);
+    for (size_t i = 0; i < done; i++) {
+        if (i)
+            buf_addstr(out, ", ");
+        lit(out, stmt_sha[i]);
+    }
+    buf_addf(out,
+             "]::text[]) ON CONFLICT (project, migration_id, direction) DO UPDATE SET "
+             "chain = excluded.chain, statements_done = excluded.statements_done, "
+             "statements_total = excluded.statements_total, "
+             "statement_sha256 = excluded.statement_sha256, updated_at = clock_timestamp();\n");
+}
+
+void
+history_sql_progress_clear(const struct history_ctx *h, const char *id, const char *direction,
+                           struct buf *out)
+{
+    buf_addf(out, "DELETE FROM %s.progress WHERE project = ", h->qschema);
+    lit(out, h->project);
+    buf_addstr(out, " AND migration_id = ");
+    lit(out, id);
+    buf_addstr(out, " AND direction = ");
+    lit(out, direction);
+    buf_addstr(out, ";\n");
+}
+
+/* ---- verification ---- */
+
+/* Which migrations the journal's events leave applied, per project (replayed in order). */
+struct replay_entry {
+    char *key; /* "project\nmigration_id" */
+    char *chain;
+};
+
+struct replay {
+    struct replay_entry *v;
+    size_t n;
+    size_t cap;
+};
+
+static long
+replay_find(const struct replay *r, const char *key)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->v[i].key, key) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void
+replay_event(struct replay *r, const char *project, const char *event, const char *id,
+             const char *chain)
+{
+    char *key;
+    long at;
+
+    if (id == NULL)
+        return;
+    key = xasprintf("%s\n%s", project, id);
+    at = replay_find(r, key);
+    if (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 || strcmp(event, "adopt") == 0) {
+        if (at < 0) {
+            r->v = xgrow(r->v, &r->cap, r->n + 1, sizeof(*r->v));
+            r->v[r->n].key = key;
+            r->v[r->n].chain = xstrdup(chain ? chain : "");
+            r->n++;
+            return;
+        }
+        free(r->v[at].chain);
+        r->v[at].chain = xstrdup(chain ? chain : "");
+    } else if (strcmp(event, "rollback") == 0 && at >= 0) {
+        free(r->v[at].key);
+        free(r->v[at].chain);
+        r->v[at] = r->v[r->n - 1];
+        r->n--;
+    }
+    free(key);
+}
+
+static void
+replay_release(struct replay *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].key);
+        free(r->v[i].chain);
+    }
+    free(r->v);
+}
+
+int
+history_verify(struct db *db, const struct history_ctx *h, struct buf *out, struct db_error *e)
+{
+    struct buf sql = BUF_INIT;
+    struct db_rows *r = NULL, *meta = NULL, *applied = NULL;
+    struct replay rep = {NULL, 0, 0};
+    char prev[HASH_SHA256_HEX] = ZERO_HASH;
+    size_t n;
+    int ret = -1;
+
+    buf_addstr(&sql, "SELECT seq, prev_hash, hash, ");
+    journal_canon(&sql, "j");
+    buf_addf(&sql, ", project, event, migration_id, chain FROM %s.journal j ORDER BY seq",
+             h->qschema);
+    r = db_query(db, sql.data, e);
+    if (r == NULL)
+        goto cleanup;
+    n = db_nrows(r);
+    for (size_t i = 0; i < n; i++) {
+        const char *seq = db_value(r, i, 0);
+        const char *canon = db_value(r, i, 3);
+        unsigned char digest[HASH_SHA256_BYTES];
+        char hex[HASH_SHA256_HEX];
+
+        if (atoll(seq) != (long long)i + 1) {
+            buf_addf(out,
+                     "journal row %zu is missing (the next row is %s): rows were deleted "
+                     "or renumbered",
+                     i + 1, seq);
+            ret = 1;
+            goto cleanup;
+        }
+        hash_sha256(canon, strlen(canon), digest);
+        hex_encode(hex, digest, HASH_SHA256_BYTES);
+        if (strcmp(hex, db_value(r, i, 2)) != 0) {
+            buf_addf(out,
+                     "journal row %s (%s %s) was edited: its hash does not match its "
+                     "contents",
+                     seq, db_value(r, i, 5), db_value(r, i, 6) ? db_value(r, i, 6) : "");
+            ret = 1;
+            goto cleanup;
+        }
+        if (strcmp(prev, db_value(r, i, 1)) != 0) {
+            buf_addf(out,
+                     "journal row %s (%s %s) does not follow row %zu: rows were reordered, "
+                     "deleted or inserted",
+                     seq, db_value(r, i, 5), db_value(r, i, 6) ? db_value(r, i, 6) : "", i);
+            ret = 1;
+            goto cleanup;
+        }
+        memcpy(prev, hex, sizeof(prev));
+        replay_event(&rep, db_value(r, i, 4), db_value(r, i, 5), db_value(r, i, 6),
+                     db_value(r, i, 7));
+    }
+
+    /* The tail: meta remembers the head hash and the row count. */
+    buf_reset(&sql);
+    buf_addf(&sql,
+             "SELECT (SELECT value FROM %s.meta WHERE key = 'journal_head'), "
+             "(SELECT value FROM %s.meta WHERE key = 'journal_rows')",
+             h->qschema, h->qschema);
+    meta = db_query(db, sql.data, e);
+    if (meta == NULL)
+        goto cleanup;
+    if (db_value(meta, 0, 0) == NULL || strcmp(db_value(meta, 0, 0), prev) != 0 ||
+        db_value(meta, 0, 1) == NULL || atoll(db_value(meta, 0, 1)) != (long long)n) {
+        buf_addf(out,
+                 "the journal's last rows were removed or added outside sealift: it has "
+                 "%zu rows ending in %.16s..., but %s.meta records %s rows ending in "
+                 "%.16s...",
+                 n, prev, h->schema, db_value(meta, 0, 1) ? db_value(meta, 0, 1) : "?",
+                 db_value(meta, 0, 0) ? db_value(meta, 0, 0) : "?");
+        ret = 1;
+        goto cleanup;
+    }
+
+    /* Every applied row must be what the journal's events leave applied, and vice versa. */
+    buf_reset(&sql);
+    buf_addf(&sql, "SELECT project, migration_id, chain FROM %s.applied ORDER BY project, ordinal",
+             h->qschema);
+    applied = db_query(db, sql.data, e);
+    if (applied == NULL)
+        goto cleanup;
+    for (size_t i = 0; i < db_nrows(applied); i++) {
+        char *key = xasprintf("%s\n%s", db_value(applied, i, 0), db_value(applied, i, 1));
+        long at = replay_find(&rep, key);
+
+        free(key);
+        if (at < 0 || strcmp(rep.v[at].chain, db_value(applied, i, 2)) != 0) {
+            buf_addf(out,
+                     "applied migration %s (project %s) is not backed by the journal: the "
+                     "applied table was edited",
+                     db_value(applied, i, 1), db_value(applied, i, 0));
+            ret = 1;
+            goto cleanup;
+        }
+    }
+    if (db_nrows(applied) != rep.n) {
+        buf_addf(out,
+                 "the journal records %zu applied migrations but the applied table has "
+                 "%zu: rows were deleted from it",
+                 rep.n, db_nrows(applied));
+        ret = 1;
+        goto cleanup;
+    }
+    buf_addf(out, "journal intact: %zu rows, head %s", n, prev);
+    ret = 0;
+cleanup:
+    replay_release(&rep);
+    db_rows_free(r);
+    db_rows_free(meta);
+    db_rows_free(applied);
+    buf_release(&sql);
+    return ret;
+}

@@ -1,0 +1,131 @@
+/*
+ * history.h: the database side's record of what ran: the history schema (default "sealift"),
+ * reading its state, the SQL that writes it (shared by apply and plan, so a plan run by psql
+ * leaves exactly what apply would), and checking the hash-chained journal.
+ *
+ * Tables (all in one schema, keyed by project so several chains can share a database):
+ *   meta      history format version, journal head hash and row count
+ *   projects  per project: the environment the database is bound to, highest serial applied
+ *   applied   one row per applied migration: checksums, chain hash, bundle, signers, who, when
+ *   progress  per-statement progress of a no-transaction migration that has not finished
+ *   journal   append-only events (apply, rollback, stamp, failure, ...), each row carrying
+ *             SHA-256 over its own fields and the previous row's hash
+ */
+#ifndef SEALIFT_APPLIER_HISTORY_H
+#define SEALIFT_APPLIER_HISTORY_H
+
+#include "db.h"
+#include "sealift/buf.h"
+#include "sealift/manifest.h"
+
+#include <stddef.h>
+
+struct history_ctx {
+    char *schema;  /* as given */
+    char *qschema; /* quoted identifier */
+    char *project;
+};
+
+void history_ctx_init(struct history_ctx *h, const char *schema, const char *project);
+void history_ctx_release(struct history_ctx *h);
+/* 1 if name is an acceptable schema name (letters, digits, '_', not starting with a digit). */
+int history_schema_name_valid(const char *name);
+
+struct applied_row {
+    long ordinal;
+    char *id;
+    char *name;
+    char *up_source;
+    char *chain;
+    char *bundle_id;
+    long long serial;
+    char *signers;
+    char *environment;
+    char *how;
+    char *applied_at;
+    char *applied_by;
+    char *client_host;
+    char *duration_ms;
+};
+
+struct progress_row {
+    char *id;
+    char *direction; /* "up" or "down" */
+    char *chain;
+    long done;
+    long total;
+    char **stmt_sha; /* hex SHA-256 of each completed statement */
+};
+
+struct db_state {
+    int schema_exists;
+    int history_version;
+    struct applied_row *applied;
+    size_t napplied;
+    size_t applied_cap;
+    int has_project;
+    char *environment; /* the environment the database is bound to, or NULL */
+    long long max_serial;
+    struct progress_row *progress;
+    size_t nprogress;
+    size_t progress_cap;
+};
+
+void db_state_init(struct db_state *s);
+void db_state_release(struct db_state *s);
+/* Load the project's state. A missing schema is not an error (schema_exists = 0). */
+int history_load(struct db *db, const struct history_ctx *h, struct db_state *s,
+                 struct db_error *e);
+/* The progress row of migration id in direction, or NULL. */
+const struct progress_row *history_progress(const struct db_state *s, const char *id,
+                                            const char *direction);
+
+/* What every write knows about the bundle and the host it comes from. */
+struct history_source {
+    const char *bundle_id; /* hex */
+    long long serial;
+    const char *signers; /* key ids, comma-separated */
+    const char *environment;
+    const char *client_host;
+};
+
+/* SQL that creates the history schema if it is missing (idempotent). */
+void history_sql_create(const struct history_ctx *h, struct buf *out);
+
+/* SQL for an applied row (how: "applied", "stamped", "adopted"). */
+void history_sql_applied(const struct history_ctx *h, const struct history_source *src,
+                         const struct manifest *m, size_t idx, const char *how,
+                         const char *duration_ms, struct buf *out);
+void history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out);
+
+/*
+ * A journal row. event: apply, rollback, stamp, failure, interrupted, bind. mig may be NULL.
+ * detail may be NULL. The row's hash is computed by the server from the row's own fields and
+ * the previous row's hash, with the same expression history_verify() checks.
+ */
+void history_sql_journal(const struct history_ctx *h, const struct history_source *src,
+                         const char *event, const struct manifest *m, long idx, const char *detail,
+                         struct buf *out);
+/* Keep meta's journal head and count in step (after the last journal row of a transaction). */
+void history_sql_journal_head(const struct history_ctx *h, struct buf *out);
+
+/* Bind the project: environment (if the bundle has one) and the highest serial. */
+void history_sql_project(const struct history_ctx *h, const struct history_source *src,
+                         struct buf *out);
+
+/* Progress of a no-transaction migration: statements done so far, with their hashes. */
+void history_sql_progress(const struct history_ctx *h, const char *id, const char *direction,
+                          const char *chain, size_t done, size_t total, const char *const *stmt_sha,
+                          struct buf *out);
+void history_sql_progress_clear(const struct history_ctx *h, const char *id, const char *direction,
+                                struct buf *out);
+
+/*
+ * Check the journal: contiguous sequence, each row's hash over its fields, each prev_hash the
+ * previous row's hash, meta's head and count, and applied rows backed by journal events.
+ * Appends "ok" facts or the first problem to out. Returns 0 if intact, 1 if tampered,
+ * -1 on a database error (e filled).
+ */
+int history_verify(struct db *db, const struct history_ctx *h, struct buf *out, struct db_error *e);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * out.c: progress lines and JSON events.
+ * Layer: applier.
+ */
+#include "out.h"
+#include "sealift/json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void
+out_event(struct out *o, const char *event, const char *fields)
+{
+    struct buf b = BUF_INIT;
+
+    if (!o->json)
+        return;
+    buf_addch(&b, '{');
+    json_key(&b, "event", 1);
+    json_str(&b, event);
+    if (fields && *fields) {
+        buf_addch(&b, ',');
+        buf_addstr(&b, fields);
+    }
+    buf_addstr(&b, "}\n");
+    fputs(b.data, stdout);
+    fflush(stdout);
+    buf_release(&b);
+}
+
+void
+out_info(struct out *o, const char *fmt, ...)
+{
+    struct buf msg = BUF_INIT;
+    va_list ap;
+
+    if (o->quiet)
+        return;
+    va_start(ap, fmt);
+    buf_vaddf(&msg, fmt, ap);
+    va_end(ap);
+    if (o->json) {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "message", 1);
+        json_str(&f, msg.data);
+        out_event(o, "info", f.data);
+        buf_release(&f);
+    } else {
+        printf("%s\n", msg.data);
+        fflush(stdout);
+    }
+    buf_release(&msg);
+}
+
+void
+out_migration(struct out *o, const char *verb, const char *id, const char *label, double ms)
+{
+    o->done++;
+    if (o->quiet)
+        return;
+    if (o->json) {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "migration", 1);
+        json_str(&f, id);
+        json_key(&f, "label", 0);
+        json_str(&f, label);
+        json_key(&f, "ordinal_in_run", 0);
+        buf_addf(&f, "%zu", o->done);
+        json_key(&f, "total_in_run", 0);
+        buf_addf(&f, "%zu", o->total);
+        json_key(&f, "duration_ms", 0);
+        buf_addf(&f, "%.3f", ms);
+        {
+            struct buf name = BUF_INIT;
+
+            buf_addstr(&name, "migration_");
+            for (const char *p = verb; *p; p++)
+                buf_addch(&name, *p == ' ' ? '_' : *p);
+            out_event(o, name.data, f.data);
+            buf_release(&name);
+        }
+        buf_release(&f);
+        return;
+    }
+    printf("[%*zu/%zu] %s %s (%.1f ms)\n", o->total >= 1000 ? 5 : 3, o->done, o->total, verb, label,
+           ms);
+    fflush(stdout);
+}
+
+void
+out_statement(struct out *o, const char *id, size_t k, size_t n, double ms)
+{
+    if (o->quiet)
+        return;
+    if (o->json) {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "migration", 1);
+        json_str(&f, id);
+        json_key(&f, "statement", 0);
+        buf_addf(&f, "%zu", k);
+        json_key(&f, "statements", 0);
+        buf_addf(&f, "%zu", n);
+        json_key(&f, "duration_ms", 0);
+        buf_addf(&f, "%.3f", ms);
+        out_event(o, "statement", f.data);
+        buf_release(&f);
+        return;
+    }
+    printf("        statement %zu/%zu of %s done (%.1f ms)\n", k, n, id, ms);
+    fflush(stdout);
+}

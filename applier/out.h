@@ -1,0 +1,31 @@
+/*
+ * out.h: what the applier tells its user while it works. Text lines on stdout (one per
+ * migration, with a running count and its duration), or with --json one JSON object per event
+ * on stdout, or nothing with -q. Errors always go to stderr through diag.
+ */
+#ifndef SEALIFT_APPLIER_OUT_H
+#define SEALIFT_APPLIER_OUT_H
+
+#include "sealift/buf.h"
+
+#include <stddef.h>
+
+struct out {
+    int json;
+    int quiet;
+    size_t total; /* migrations this run will touch */
+    size_t done;
+};
+
+/* An informational line ("info" event in JSON). */
+void out_info(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One JSON event: fields is "key":value,... already formatted (may be empty). */
+void out_event(struct out *o, const char *event, const char *fields);
+
+/* A migration finished: verb ("applied", "rolled back", "stamped"), label, milliseconds. */
+void out_migration(struct out *o, const char *verb, const char *id, const char *label, double ms);
+/* A statement of a no-transaction migration finished. */
+void out_statement(struct out *o, const char *id, size_t k, size_t n, double ms);
+
+#endif

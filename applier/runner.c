@@ -1,0 +1,371 @@
+/*
+ * runner.c: execute apply, rollback and stamp walks against the database.
+ * Layer: applier.
+ */
+#include "runner.h"
+#include "sealift/json.h"
+#include "sealift/textpos.h"
+#include "sealift/xalloc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t interrupted;
+
+/* SIGINT/SIGTERM: cancel the running statement; the step that was running then fails. */
+static void
+on_signal(int sig)
+{
+    interrupted = sig;
+    db_cancel();
+}
+
+static void
+signals_install(struct runner *r)
+{
+    struct sigaction sa;
+
+    db_arm_cancel(r->db);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void
+signals_restore(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
+
+static long long
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static const char *
+direction(int kind)
+{
+    return kind == MANIFEST_DOWN ? "down" : "up";
+}
+
+static int
+fail(struct runner *r, size_t idx, int kind, long stmt, const struct db_error *e)
+{
+    if (!r->failed) {
+        r->failed = 1;
+        r->fail_idx = idx;
+        r->fail_kind = kind;
+        r->fail_stmt = stmt;
+        r->fail_err = *e;
+    }
+    return -1;
+}
+
+static int
+check_interrupt(struct runner *r, size_t idx, int kind)
+{
+    struct db_error e;
+
+    if (!interrupted)
+        return 0;
+    db_error_from_message(&e, "interrupted by a signal before the next step");
+    strcpy(e.sqlstate, "57014");
+    e.cancelled = 1;
+    return fail(r, idx, kind, -1, &e);
+}
+
+static int
+exec_step(struct runner *r, const char *sql, size_t idx, int kind, long stmt)
+{
+    struct db_error e;
+
+    if (check_interrupt(r, idx, kind) != 0)
+        return -1;
+    if (db_exec(r->db, sql, &e) != 0)
+        return fail(r, idx, kind, stmt, &e);
+    return 0;
+}
+
+static int
+op_begin(void *ctx)
+{
+    struct runner *r = ctx;
+
+    if (exec_step(r, "BEGIN", r->committed, MANIFEST_UP, -1) != 0)
+        return -1;
+    r->in_tx = 1;
+    r->tx_head = r->committed;
+    return 0;
+}
+
+static int
+op_commit(void *ctx)
+{
+    struct runner *r = ctx;
+    struct buf sql = BUF_INIT;
+    int ret;
+
+    history_sql_project(r->h, r->src, &sql);
+    history_sql_journal_head(r->h, &sql);
+    buf_addstr(&sql, "COMMIT;");
+    ret = exec_step(r, sql.data, r->tx_head, MANIFEST_UP, -1);
+    buf_release(&sql);
+    if (ret != 0)
+        return -1;
+    r->in_tx = 0;
+    r->committed = r->tx_head;
+    return 0;
+}
+
+static int
+op_start(void *ctx, size_t idx, int kind)
+{
+    struct runner *r = ctx;
+
+    (void)idx;
+    (void)kind;
+    r->started_ns = now_ns();
+    return 0;
+}
+
+static int
+op_script(void *ctx, size_t idx, int kind)
+{
+    struct runner *r = ctx;
+    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+
+    return exec_step(r, r->data[s->member].data, idx, kind, -1);
+}
+
+static int
+op_notx(void *ctx, size_t idx, int kind)
+{
+    struct runner *r = ctx;
+    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_script *s = &mig->script[kind];
+    const struct buf *text = &r->data[s->member];
+    char chain[HASH_SHA256_HEX];
+    char **sha = xcalloc(s->nstmts ? s->nstmts : 1, sizeof(*sha));
+    struct buf sql = BUF_INIT;
+    size_t first = 0;
+    int ret = -1;
+
+    hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
+    /* Resume after the statements an earlier run finished (the engine checked their bytes). */
+    first = engine_resume_point(r->view, idx, kind);
+    for (size_t k = 0; k < s->nstmts; k++) {
+        sha[k] = xmalloc(HASH_SHA256_HEX);
+        engine_statement_sha(r->m, r->data, idx, kind, k, sha[k]);
+    }
+    if (first > 0)
+        out_info(r->out, "resuming %s of %s at statement %zu of %zu", direction(kind), mig->id,
+                 first + 1, s->nstmts);
+    else {
+        history_sql_progress(r->h, mig->id, direction(kind), chain, 0, s->nstmts,
+                             (const char *const *)sha, &sql);
+        if (exec_step(r, sql.data, idx, kind, -1) != 0)
+            goto cleanup;
+    }
+    for (size_t k = first; k < s->nstmts; k++) {
+        const struct manifest_stmt *st = &s->stmts[k];
+        char *stmt = xstrndup(text->data + st->offset, (size_t)st->length);
+        long long t0 = now_ns();
+        int bad = exec_step(r, stmt, idx, kind, (long)k);
+
+        free(stmt);
+        if (bad)
+            goto cleanup;
+        /* Record the statement as done at once: a rerun must not run it again. */
+        buf_reset(&sql);
+        history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
+                             (const char *const *)sha, &sql);
+        if (exec_step(r, sql.data, idx, kind, -1) != 0)
+            goto cleanup;
+        out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
+    }
+    ret = 0;
+cleanup:
+    for (size_t k = 0; k < s->nstmts; k++)
+        free(sha[k]);
+    free(sha);
+    buf_release(&sql);
+    return ret;
+}
+
+static int
+op_record(void *ctx, size_t idx, enum walk_record what)
+{
+    static const char *const events[] = {"apply", "rollback", "stamp"};
+    static const char *const verbs[] = {"applied", "rolled back", "stamped"};
+    struct runner *r = ctx;
+    const struct manifest_migration *mig = &r->m->migrations[idx];
+    double ms = (double)(now_ns() - r->started_ns) / 1e6;
+    char dur[32];
+    struct buf sql = BUF_INIT;
+    int ret;
+
+    snprintf(dur, sizeof(dur), "%.3f", ms);
+    if (what == WALK_ROLLBACK) {
+        history_sql_unapplied(r->h, mig->id, &sql);
+        if (!mig->script[MANIFEST_DOWN].transactional)
+            history_sql_progress_clear(r->h, mig->id, "down", &sql);
+    } else {
+        history_sql_applied(r->h, r->src, r->m, idx, what == WALK_STAMP ? "stamped" : "applied",
+                            what == WALK_STAMP ? NULL : dur, &sql);
+        if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional)
+            history_sql_progress_clear(r->h, mig->id, "up", &sql);
+    }
+    history_sql_journal(r->h, r->src, events[what], r->m, (long)idx, NULL, &sql);
+    ret = exec_step(r, sql.data, idx, what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP, -1);
+    buf_release(&sql);
+    if (ret != 0)
+        return -1;
+    r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
+    out_migration(r->out, verbs[what], mig->id, engine_revision_label(r->m, idx + 1), ms);
+    return 0;
+}
+
+static const struct walk_ops runner_ops = {op_begin,  op_commit, op_start,
+                                           op_script, op_notx,   op_record};
+
+/* Print the failure: what, where (file:line:column), the server's words, and where we are. */
+static void
+report_failure(struct runner *r)
+{
+    const struct db_error *e = &r->fail_err;
+    const struct manifest_migration *mig =
+        r->fail_idx < r->m->nmigrations ? &r->m->migrations[r->fail_idx] : NULL;
+    const struct manifest_script *s = mig ? &mig->script[r->fail_kind] : NULL;
+    char label[600];
+
+    snprintf(label, sizeof(label), "%s",
+             mig ? engine_revision_label(r->m, r->fail_idx + 1) : "(history)");
+    if (e->cancelled && interrupted)
+        diag_error("migration %s (%s) was interrupted by %s: its statement was cancelled", label,
+                   manifest_script_label((enum manifest_script_kind)r->fail_kind),
+                   interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+    else
+        diag_error("migration %s (%s) failed: %s", label,
+                   manifest_script_label((enum manifest_script_kind)r->fail_kind), e->message);
+    if (s && s->present && e->position > 0) {
+        const struct buf *text = &r->data[s->member];
+        size_t base = 0, len = text->len, off;
+        unsigned line, col;
+
+        if (r->fail_stmt >= 0) {
+            base = (size_t)s->stmts[r->fail_stmt].offset;
+            len = (size_t)s->stmts[r->fail_stmt].length;
+        }
+        off = base + textpos_char_to_byte(text->data + base, len, (size_t)e->position - 1);
+        textpos_line_col(text->data, text->len, off, &line, &col);
+        diag_detail("at %s:%u:%u%s%s%s", r->m->members[s->member].path, line, col,
+                    e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
+    } else if (s && s->present) {
+        diag_detail("in %s%s%s%s", r->m->members[s->member].path,
+                    e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
+    }
+    if (e->detail[0])
+        diag_detail("%s", e->detail);
+    if (e->context[0])
+        diag_detail("context: %s", e->context);
+    if (e->hint[0])
+        diag_hint("%s", e->hint);
+    if (strcmp(e->sqlstate, "53200") == 0 && !r->per_migration)
+        diag_hint("one transaction ran out of lock table space: apply with --per-migration, or "
+                  "raise max_locks_per_transaction on the server");
+    if (e->connection_lost)
+        diag_detail("the connection to the server was lost; the database is at %s (its last "
+                    "commit)",
+                    engine_revision_label(r->m, r->committed));
+    else if (s && !s->transactional && r->fail_stmt >= 0)
+        diag_detail("statements 1 to %ld of %zu ran and are recorded; the database is at %s "
+                    "with %s partly applied; a rerun resumes at statement %ld",
+                    r->fail_stmt, s->nstmts, engine_revision_label(r->m, r->committed), label,
+                    r->fail_stmt + 1);
+    else
+        diag_detail("the transaction was rolled back; the database is at %s",
+                    engine_revision_label(r->m, r->committed));
+}
+
+/* After a failure: roll back, and record the failure in the journal (best effort). */
+static void
+after_failure(struct runner *r)
+{
+    struct buf sql = BUF_INIT;
+    struct buf detail = BUF_INIT;
+    struct db_error e;
+
+    if (r->in_tx)
+        db_exec(r->db, "ROLLBACK", &e);
+    r->in_tx = 0;
+    if (r->fail_err.connection_lost)
+        return;
+    buf_addf(&detail, "%s: %s%s%s", manifest_script_label((enum manifest_script_kind)r->fail_kind),
+             r->fail_err.sqlstate[0] ? r->fail_err.sqlstate : "",
+             r->fail_err.sqlstate[0] ? ": " : "", r->fail_err.message);
+    buf_addstr(&sql, "BEGIN;\n");
+    history_sql_journal(r->h, r->src, interrupted ? "interrupted" : "failure", r->m,
+                        (long)r->fail_idx, detail.data, &sql);
+    history_sql_journal_head(r->h, &sql);
+    buf_addstr(&sql, "COMMIT;");
+    if (db_exec(r->db, sql.data, &e) != 0)
+        db_exec(r->db, "ROLLBACK", &e);
+    buf_release(&sql);
+    buf_release(&detail);
+}
+
+static int
+finish(struct runner *r, int walk_ret)
+{
+    signals_restore();
+    if (walk_ret == 0 && !r->failed)
+        return 0;
+    after_failure(r);
+    report_failure(r);
+    {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "migration", 1);
+        json_str(&f, r->fail_idx < r->m->nmigrations ? r->m->migrations[r->fail_idx].id : NULL);
+        json_key(&f, "sqlstate", 0);
+        json_str(&f, r->fail_err.sqlstate);
+        json_key(&f, "message", 0);
+        json_str(&f, r->fail_err.message);
+        json_key(&f, "database_at", 0);
+        json_str(&f, engine_revision_label(r->m, r->committed));
+        out_event(r->out, "failed", f.data);
+        buf_release(&f);
+    }
+    return 4;
+}
+
+int
+runner_apply(struct runner *r, size_t from, size_t to)
+{
+    signals_install(r);
+    return finish(r, walk_apply(r->m, from, to, r->per_migration, &runner_ops, r));
+}
+
+int
+runner_rollback(struct runner *r, size_t to)
+{
+    signals_install(r);
+    return finish(r, walk_rollback(r->m, r->committed, to, r->per_migration, &runner_ops, r));
+}
+
+int
+runner_stamp(struct runner *r, size_t to)
+{
+    signals_install(r);
+    return finish(r, walk_stamp(r->committed, to, &runner_ops, r));
+}

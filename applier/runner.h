@@ -1,0 +1,45 @@
+/*
+ * runner.h: carry out a walk (apply, rollback, stamp) against the database, with progress,
+ * per-statement resume of no-transaction migrations, cancellation on SIGINT/SIGTERM, and
+ * error reports that name the migration, file, line, column and SQLSTATE.
+ */
+#ifndef SEALIFT_APPLIER_RUNNER_H
+#define SEALIFT_APPLIER_RUNNER_H
+
+#include "db.h"
+#include "engine.h"
+#include "history.h"
+#include "out.h"
+#include "walk.h"
+
+#include <stddef.h>
+
+struct runner {
+    struct db *db;
+    const struct history_ctx *h;
+    const struct history_source *src;
+    const struct manifest *m;
+    const struct buf *data; /* verified member bytes */
+    const struct engine_view *view;
+    struct out *out;
+    int per_migration;
+    /* Where the database stands, in migrations of the chain applied. */
+    size_t committed;
+    /* Filled by the steps. */
+    int in_tx;
+    size_t tx_head;
+    long long started_ns;
+    /* The first failure, if any. */
+    int failed;
+    size_t fail_idx;
+    int fail_kind;
+    long fail_stmt; /* statement index in a no-transaction script, or -1 */
+    struct db_error fail_err;
+};
+
+/* Carry out the walk. Returns 0, or 4 after a failure (rolled back and reported). */
+int runner_apply(struct runner *r, size_t from, size_t to);
+int runner_rollback(struct runner *r, size_t to);
+int runner_stamp(struct runner *r, size_t to);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * walk.h: the one definition of what apply, rollback and stamp do, in which order and in
+ * which transactions. The runner executes the steps against the database; plan prints them as
+ * a psql script. Because both walk the same steps, a plan run by psql leaves the database
+ * exactly as apply would.
+ */
+#ifndef SEALIFT_APPLIER_WALK_H
+#define SEALIFT_APPLIER_WALK_H
+
+#include "sealift/manifest.h"
+
+#include <stddef.h>
+
+enum walk_record { WALK_APPLY, WALK_ROLLBACK, WALK_STAMP };
+
+/* Each step returns 0 to go on or -1 to stop the walk (the step reports why). */
+struct walk_ops {
+    int (*begin)(void *ctx);
+    int (*commit)(void *ctx);
+    /* A migration is about to run (or be recorded): idx, and the script kind that runs. */
+    int (*start)(void *ctx, size_t idx, int kind);
+    /* Run a transactional script as one unit. */
+    int (*script)(void *ctx, size_t idx, int kind);
+    /* Run a no-transaction script statement by statement, recording progress. */
+    int (*notx)(void *ctx, size_t idx, int kind);
+    /* Write the history for one migration. */
+    int (*record)(void *ctx, size_t idx, enum walk_record what);
+};
+
+/*
+ * Apply migrations [from, to). Transactional ones share one transaction (or one each with
+ * per_migration); a no-transaction one ends the open transaction, runs on its own, and is
+ * recorded in a transaction of its own together with its verify script.
+ */
+int walk_apply(const struct manifest *m, size_t from, size_t to, int per_migration,
+               const struct walk_ops *ops, void *ctx);
+/* Roll back from napplied down to to (their down scripts, newest first). */
+int walk_rollback(const struct manifest *m, size_t napplied, size_t to, int per_migration,
+                  const struct walk_ops *ops, void *ctx);
+/* Record [from, to) as applied without running anything, in one transaction. */
+int walk_stamp(size_t from, size_t to, const struct walk_ops *ops, void *ctx);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * textpos.h: positions in UTF-8 text, as PostgreSQL reports them (1-based characters) and as
+ * editors show them (line and column).
+ */
+#ifndef SEALIFT_TEXTPOS_H
+#define SEALIFT_TEXTPOS_H
+
+#include <stddef.h>
+
+/* 1-based line and column (in characters) of byte offset off in text (len bytes). */
+void textpos_line_col(const char *text, size_t len, size_t off, unsigned *line, unsigned *col);
+/* Byte offset of the 0-based character index idx in text (clamped to len). */
+size_t textpos_char_to_byte(const char *text, size_t len, size_t idx);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * bundle_write.c: reproducible writing of bundle archives (see bundle.h).
+ * Layer: lib. Kept apart from bundle.c so that the applier does not link libarchive's writers.
+ */
+#include "sealift/bundle.h"
+#include "sealift/xalloc.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct bundle_writer {
+    struct archive *a;
+    struct codec_writer *codec;
+    int fd;
+    char *path;
+    char *tmp_path;
+    int64_t mtime;
+    struct diag_err codec_err;
+    int codec_failed;
+};
+
+static la_ssize_t
+write_cb(struct archive *a, void *client, const void *buf, size_t len)
+{
+    struct bundle_writer *w = client;
+
+    if (codec_writer_write(w->codec, buf, len, &w->codec_err) != 0) {
+        w->codec_failed = 1;
+        archive_set_error(a, EIO, "%s", w->codec_err.msg);
+        return -1;
+    }
+    return (la_ssize_t)len;
+}
+
+struct bundle_writer *
+bundle_writer_open(const char *path, enum codec_kind compression, int64_t mtime,
+                   struct diag_err *err)
+{
+    struct bundle_writer *w = xcalloc(1, sizeof(*w));
+    mode_t mask;
+
+    w->fd = -1;
+    w->path = xstrdup(path);
+    w->tmp_path = xasprintf("%s.tmp.XXXXXX", path);
+    w->mtime = mtime;
+    w->fd = mkstemp(w->tmp_path);
+    if (w->fd < 0) {
+        err_set(err, "could not create file \"%s\": %s", w->tmp_path, strerror(errno));
+        free(w->tmp_path);
+        w->tmp_path = NULL;
+        bundle_writer_abort(w);
+        return NULL;
+    }
+    /* mkstemp makes the file 0600; a bundle is public, so use the usual mode. */
+    mask = umask(0);
+    umask(mask);
+    if (fchmod(w->fd, 0666 & ~mask) != 0) {
+        err_set(err, "could not set the mode of \"%s\": %s", w->tmp_path, strerror(errno));
+        bundle_writer_abort(w);
+        return NULL;
+    }
+    w->codec = codec_writer_open(w->fd, compression, err);
+    if (w->codec == NULL) {
+        bundle_writer_abort(w);
+        return NULL;
+    }
+    w->a = archive_write_new();
+    if (w->a == NULL || archive_write_set_format_ustar(w->a) != ARCHIVE_OK ||
+        archive_write_add_filter_none(w->a) != ARCHIVE_OK ||
+        archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
+        err_set(err, "could not start the archive: %s",
+                w->a ? archive_error_string(w->a) : "out of memory");
+        bundle_writer_abort(w);
+        return NULL;
+    }
+    return w;
+}
+
+int
+bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, size_t len,
+                  struct diag_err *err)
+{
+    struct archive_entry *e = archive_entry_new();
+    int ret = -1;
+
+    if (e == NULL)
+        return err_set(err, "out of memory");
+    if (strlen(name) > BUNDLE_MAX_NAME) {
+        err_set(err, "member name \"%s\" is longer than %d bytes", name, BUNDLE_MAX_NAME);
+        goto cleanup;
+    }
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)len);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    archive_entry_set_mtime(e, (time_t)w->mtime, 0);
+    if (archive_write_header(w->a, e) != ARCHIVE_OK) {
+        err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+        goto cleanup;
+    }
+    if (len > 0 && archive_write_data(w->a, data, len) != (la_ssize_t)len) {
+        err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+        goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    archive_entry_free(e);
+    return ret;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+    char *copy = xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int ret = 0;
+
+    if (fd >= 0) {
+        ret = fsync(fd);
+        close(fd);
+    }
+    free(copy);
+    return ret;
+}
+
+int
+bundle_writer_close(struct bundle_writer *w, struct diag_err *err)
+{
+    struct codec_writer *codec;
+    int ret = -1;
+
+    if (archive_write_close(w->a) != ARCHIVE_OK) {
+        err_set(err, "could not finish the archive: %s", archive_error_string(w->a));
+        bundle_writer_abort(w);
+        return -1;
+    }
+    codec = w->codec;
+    w->codec = NULL;
+    if (codec_writer_finish(codec, err) != 0) {
+        err_prefix(err, "could not write \"%s\"", w->path);
+        bundle_writer_abort(w);
+        return -1;
+    }
+    if (fsync(w->fd) != 0 || close(w->fd) != 0) {
+        w->fd = -1;
+        err_set(err, "could not write \"%s\": %s", w->tmp_path, strerror(errno));
+        bundle_writer_abort(w);
+        return -1;
+    }
+    w->fd = -1;
+    if (rename(w->tmp_path, w->path) != 0) {
+        err_set(err, "could not rename \"%s\" to \"%s\": %s", w->tmp_path, w->path,
+                strerror(errno));
+        bundle_writer_abort(w);
+        return -1;
+    }
+    fsync_dir_of(w->path);
+    free(w->tmp_path);
+    w->tmp_path = NULL;
+    ret = 0;
+    bundle_writer_abort(w);
+    return ret;
+}
+
+void
+bundle_writer_abort(struct bundle_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->a)
+        archive_write_free(w->a); /* may call write_cb to flush; harmless on abort */
+    codec_writer_free(w->codec);
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp_path) {
+        unlink(w->tmp_path);
+        free(w->tmp_path);
+    }
+    free(w->path);
+    free(w);
+}
