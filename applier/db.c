@@ -192,6 +192,90 @@ db_exec(struct db *db, const char *sql, struct db_error *e)
     return failed ? -1 : 0;
 }
 
+/* Statements per pipeline sync: keeps both sides' socket buffers from filling up. */
+#define PIPELINE_CHUNK 256
+
+/* Read the results of one pipeline chunk up to its sync; remember the first failure. */
+static void
+read_chunk(struct db *db, size_t first, size_t n, size_t *failed, int *bad, struct db_error *e)
+{
+    size_t i = 0;
+    PGresult *res;
+
+    for (;;) {
+        res = PQgetResult(db->conn);
+        if (res == NULL) {
+            if (PQstatus(db->conn) != CONNECTION_OK) {
+                if (!*bad) {
+                    fill_error(db, NULL, e);
+                    *failed = first + (i < n ? i : n - 1);
+                    *bad = 1;
+                }
+                return;
+            }
+            i++; /* the end of one statement's results */
+            continue;
+        }
+        switch (PQresultStatus(res)) {
+        case PGRES_PIPELINE_SYNC:
+            PQclear(res);
+            return;
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+        case PGRES_EMPTY_QUERY:
+        case PGRES_PIPELINE_ABORTED:
+            break;
+        default:
+            if (!*bad) {
+                fill_error(db, res, e);
+                *failed = first + i;
+                *bad = 1;
+            }
+            break;
+        }
+        PQclear(res);
+    }
+}
+
+int
+db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *failed,
+                   struct db_error *e)
+{
+    int bad = 0;
+
+    if (n == 0)
+        return 0;
+    if (!PQenterPipelineMode(db->conn)) {
+        fill_error(db, NULL, e);
+        *failed = 0;
+        return -1;
+    }
+    for (size_t first = 0; first < n && !bad; first += PIPELINE_CHUNK) {
+        size_t count = n - first < PIPELINE_CHUNK ? n - first : PIPELINE_CHUNK;
+
+        for (size_t i = 0; i < count; i++) {
+            if (!PQsendQueryParams(db->conn, stmts[first + i], 0, NULL, NULL, NULL, NULL, 0)) {
+                fill_error(db, NULL, e);
+                *failed = first + i;
+                bad = 1;
+                break;
+            }
+        }
+        if (!PQpipelineSync(db->conn)) {
+            if (!bad) {
+                fill_error(db, NULL, e);
+                *failed = first;
+            }
+            bad = 1;
+        }
+        read_chunk(db, first, count, failed, &bad, e);
+    }
+    PQexitPipelineMode(db->conn);
+    if (bad && e)
+        e->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
+    return bad ? -1 : 0;
+}
+
 struct db_rows *
 db_query(struct db *db, const char *sql, struct db_error *e)
 {

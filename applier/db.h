@@ -39,6 +39,15 @@ int db_server_version(const struct db *db);
  */
 int db_exec(struct db *db, const char *sql, struct db_error *e);
 
+/*
+ * Run n single statements (NUL-terminated texts) inside the current transaction, pipelined:
+ * sent together and answered together, so that many cost one round trip, while an error still
+ * names its statement. On failure *failed is the index of the statement that failed.
+ * Not for statements that must run outside a transaction block (use db_exec).
+ */
+int db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *failed,
+                       struct db_error *e);
+
 /* A query's rows, as text. */
 struct db_rows;
 

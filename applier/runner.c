@@ -143,8 +143,25 @@ op_script(void *ctx, size_t idx, int kind)
 {
     struct runner *r = ctx;
     const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+    const struct buf *text = &r->data[s->member];
+    char **stmts;
+    struct db_error e;
+    size_t failed = 0;
+    int ret = 0;
 
-    return exec_step(r, r->data[s->member].data, idx, kind, -1);
+    if (check_interrupt(r, idx, kind) != 0)
+        return -1;
+    if (s->nstmts == 0)
+        return 0;
+    stmts = xcalloc(s->nstmts, sizeof(*stmts));
+    for (size_t k = 0; k < s->nstmts; k++)
+        stmts[k] = xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length);
+    if (db_exec_statements(r->db, (const char *const *)stmts, s->nstmts, &failed, &e) != 0)
+        ret = fail(r, idx, kind, (long)failed, &e);
+    for (size_t k = 0; k < s->nstmts; k++)
+        free(stmts[k]);
+    free(stmts);
+    return ret;
 }
 
 static int
@@ -257,16 +274,19 @@ report_failure(struct runner *r)
     else
         diag_error("migration %s (%s) failed: %s", label,
                    manifest_script_label((enum manifest_script_kind)r->fail_kind), e->message);
-    if (s && s->present && e->position > 0) {
+    if (s && s->present && (e->position > 0 || r->fail_stmt >= 0)) {
         const struct buf *text = &r->data[s->member];
         size_t base = 0, len = text->len, off;
         unsigned line, col;
 
-        if (r->fail_stmt >= 0) {
+        if (r->fail_stmt >= 0 && (size_t)r->fail_stmt < s->nstmts) {
             base = (size_t)s->stmts[r->fail_stmt].offset;
             len = (size_t)s->stmts[r->fail_stmt].length;
         }
-        off = base + textpos_char_to_byte(text->data + base, len, (size_t)e->position - 1);
+        if (e->position > 0)
+            off = base + textpos_char_to_byte(text->data + base, len, (size_t)e->position - 1);
+        else
+            off = base + textpos_skip_blank(text->data + base, len); /* the statement's start */
         textpos_line_col(text->data, text->len, off, &line, &col);
         diag_detail("at %s:%u:%u%s%s%s", r->m->members[s->member].path, line, col,
                     e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");

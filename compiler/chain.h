@@ -18,7 +18,7 @@ struct src_script {
     unsigned char source_sha[HASH_SHA256_BYTES];
     int transactional;
     struct buf rendered;         /* after placeholder substitution: the bytes that will run */
-    struct manifest_stmt *stmts; /* statement ranges of rendered, for no-tx scripts */
+    struct manifest_stmt *stmts; /* statement ranges of rendered */
     size_t nstmts;
     size_t stmts_cap;
 };

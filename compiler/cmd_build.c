@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 usage_build(void)
@@ -101,7 +102,7 @@ cmd_build(int argc, char **argv)
     const struct buf **data = NULL;
     long long now;
     char created[32], id[SIG_KEYID_HEX];
-    int c, ret = EXIT_REJECTED;
+    int c, record, ret = EXIT_REJECTED;
     size_t newly;
 
     vars_init(&vars);
@@ -157,16 +158,11 @@ cmd_build(int argc, char **argv)
         goto cleanup;
     }
 
-    /* 3. Record the new migrations: from now on they are released history. */
+    /* 3. Record the new migrations, in memory: the serial and the chain include them. */
     newly = comp.nnew;
-    if (newly > 0 || !comp.sum.exists) {
+    record = newly > 0 || !comp.sum.exists;
+    if (record)
         compile_record(&comp);
-        if (sumfile_write(comp.sum_path, &comp.sum, &err) != 0) {
-            diag_error("%s", err.msg);
-            ret = EXIT_USAGE;
-            goto cleanup;
-        }
-    }
 
     /* 4. The manifest, its signature, the archive. */
     compile_manifest(&comp, &m);
@@ -190,6 +186,18 @@ cmd_build(int argc, char **argv)
     if (emit_bundle(b.output, b.compression, getenv("SOURCE_DATE_EPOCH") ? now : 0, &text, &sigs,
                     &m, data, &err) != 0) {
         diag_error("%s", err.msg);
+        ret = EXIT_USAGE;
+        goto cleanup;
+    }
+
+    /*
+     * 5. Only now are the new migrations released history: a build that failed above (an
+     * unwritable output, say) must leave sealift.sum alone, and a bundle whose migrations
+     * could not be recorded must not be left behind.
+     */
+    if (record && sumfile_write(comp.sum_path, &comp.sum, &err) != 0) {
+        diag_error("%s", err.msg);
+        unlink(b.output);
         ret = EXIT_USAGE;
         goto cleanup;
     }

@@ -200,14 +200,17 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
         others[nothers++] = is_file ? xstrdup(de->d_name) : xasprintf("%s/", de->d_name);
     }
     closedir(d);
-    qsort(others, nothers, sizeof(*others), cmp_str);
+    /* qsort's pointer must not be NULL, even for zero elements (UBSan checks this). */
+    if (nothers > 1)
+        qsort(others, nothers, sizeof(*others), cmp_str);
     for (size_t i = 0; i < nothers; i++) {
         chain_add_ignored(c, others[i]);
         free(others[i]);
     }
     free(others);
 
-    qsort(files, nfiles, sizeof(*files), cmp_files);
+    if (nfiles > 1)
+        qsort(files, nfiles, sizeof(*files), cmp_files);
     for (size_t i = 0; i < nfiles;) {
         struct src_migration *m = chain_add(c, files[i].version, files[i].slug);
         unsigned up_flags = 0, seen = 0;

@@ -222,7 +222,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
             problems++;
             continue;
         }
-        if (!s->transactional) {
+        {
             s->stmts = xgrow(s->stmts, &s->stmts_cap, s->nstmts + 1, sizeof(*s->stmts));
             s->stmts[s->nstmts].offset = loc;
             s->stmts[s->nstmts].length = slen;

@@ -16,7 +16,8 @@
  *     sealift owns the transaction;
  *   - in a transactional script, statements PostgreSQL refuses inside a transaction block
  *     (CREATE INDEX CONCURRENTLY, VACUUM, ...) are refused with the directive to add;
- *   - in a no-tx script, the statement ranges are stored in s->stmts.
+ *   - the statement ranges are stored in s->stmts (the applier runs them one by one, so
+ *     that an error names its statement, line and column).
  * Returns the number of problems reported.
  */
 size_t sqlcheck_script(const char *file, struct src_script *s, struct report *rep);

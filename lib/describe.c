@@ -128,10 +128,7 @@ json_script(struct buf *out, const struct manifest *m, const struct manifest_scr
     json_key(out, "transaction", 0);
     buf_addstr(out, s->transactional ? "true" : "false");
     json_key(out, "statements", 0);
-    if (s->transactional)
-        buf_addstr(out, "null");
-    else
-        buf_addf(out, "%zu", s->nstmts);
+    buf_addf(out, "%zu", s->nstmts);
     buf_addch(out, '}');
 }
 

@@ -693,8 +693,8 @@ parse_statement(struct parser *p, struct manifest_migration *mig, int last_kind,
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
         if (fl[0] == strlen(script_labels[k]) && memcmp(f[0], script_labels[k], fl[0]) == 0)
             kind = k;
-    if (kind < 0 || kind != last_kind || kind == MANIFEST_VERIFY)
-        return perr(p, "\"# statement\" must follow the up or down script it belongs to");
+    if (kind < 0 || kind != last_kind)
+        return perr(p, "\"# statement\" must follow the script it belongs to");
     s = &mig->script[kind];
     if (parse_u64(f[1], fl[1], &off) != 0 || parse_u64(f[2], fl[2], &len) != 0 || len == 0)
         return perr(p, "statement offset and length must be decimal numbers, length > 0");
@@ -771,12 +771,6 @@ parse_migrations(struct parser *p, struct refs *refs)
 
             if (last_kind < MANIFEST_UP)
                 return perr(p, "migration has no up script");
-            for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
-                const struct manifest_script *s = &mig->script[k];
-
-                if (s->present && s->transactional && s->nstmts != 0)
-                    return perr(p, "statements are listed only for no-tx scripts");
-            }
             if (parse_digest(p->line + rest, p->line_len - rest, mig->chain) != 0)
                 return perr(p, "chain hash is not 64 lowercase hex digits");
             if (m->nmigrations > 1)

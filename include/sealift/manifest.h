@@ -46,7 +46,7 @@ struct manifest_script {
     int transactional; /* 0 for a "no-tx" script (runs statement by statement) */
     unsigned char source[HASH_SHA256_BYTES]; /* SHA-256 of the normalised source text */
     size_t member;                           /* index into manifest.members */
-    struct manifest_stmt *stmts;             /* required for no-tx scripts, else none */
+    struct manifest_stmt *stmts;             /* every statement, in order */
     size_t nstmts;
     size_t stmts_cap;
 };

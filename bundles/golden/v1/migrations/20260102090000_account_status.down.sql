@@ -1,0 +1,2 @@
+ALTER TABLE accounts DROP COLUMN status;
+DROP TYPE account_status;

@@ -1,0 +1,2 @@
+DROP VIEW account_totals;
+DROP FUNCTION account_total_cents(bigint);
