@@ -120,7 +120,7 @@ cmd_apply(int argc, char **argv)
             usage_apply();
             return EXIT_OK;
         } else
-            die_usage("apply", "invalid option");
+            die_bad_option("apply", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("apply", "expected one BUNDLE");

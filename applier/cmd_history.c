@@ -128,7 +128,7 @@ cmd_history(int argc, char **argv)
             usage_history();
             return EXIT_OK;
         } else
-            die_usage("history", "invalid option");
+            die_bad_option("history", c, argv);
     }
     if (optind != argc)
         die_usage("history", "unexpected argument \"%s\"", argv[optind]);

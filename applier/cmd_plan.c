@@ -212,7 +212,7 @@ cmd_plan(int argc, char **argv)
             usage_plan();
             return EXIT_OK;
         } else
-            die_usage("plan", "invalid option");
+            die_bad_option("plan", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("plan", "expected one BUNDLE");

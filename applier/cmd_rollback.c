@@ -51,7 +51,7 @@ cmd_rollback(int argc, char **argv)
             usage_rollback();
             return EXIT_OK;
         } else
-            die_usage("rollback", "invalid option");
+            die_bad_option("rollback", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("rollback", "expected one BUNDLE");

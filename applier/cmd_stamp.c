@@ -40,7 +40,7 @@ cmd_stamp(int argc, char **argv)
             usage_stamp();
             return EXIT_OK;
         }
-        die_usage("stamp", "invalid option");
+        die_bad_option("stamp", c, argv);
     }
     if (optind + 2 != argc)
         die_usage("stamp", "expected BUNDLE and REV");

@@ -136,7 +136,7 @@ cmd_status(int argc, char **argv)
             usage_status();
             return EXIT_OK;
         }
-        die_usage("status", "invalid option");
+        die_bad_option("status", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("status", "expected one BUNDLE");

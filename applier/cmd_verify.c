@@ -36,7 +36,7 @@ cmd_verify(int argc, char **argv)
             usage_verify();
             return EXIT_OK;
         }
-        die_usage("verify", "invalid option");
+        die_bad_option("verify", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("verify", "expected one BUNDLE");

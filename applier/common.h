@@ -42,7 +42,7 @@ struct app_opts {
         "help", no_argument, NULL, 'h'                                                             \
     }
 
-#define APP_SHORTOPTS "p:d:qh"
+#define APP_SHORTOPTS ":p:d:qh"
 
 #define APP_USAGE_BUNDLE                                                                           \
     "  -p, --pubkey FILE     a trusted public key (repeatable; at least one)\n"                    \

@@ -7,6 +7,7 @@
 #include "sealift/hash.h"
 
 #include <signal.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ main(int argc, char **argv)
     diag_set_progname("sealift-apply");
     /* A closed stdout must not kill us in the middle of a migration. */
     signal(SIGPIPE, SIG_IGN);
+    opterr = 0; /* commands report bad options themselves (die_bad_option) */
     if (hash_library_init() != 0)
         die(2, "could not initialise libsodium");
     if (argc < 2) {

@@ -42,7 +42,7 @@ struct build_opts {
 };
 
 static void
-parse_build_option(int c, struct build_opts *b)
+parse_build_option(int c, struct build_opts *b, char **argv)
 {
     char *end;
 
@@ -73,7 +73,7 @@ parse_build_option(int c, struct build_opts *b)
         b->frozen = 1;
         break;
     default:
-        die_usage("build", "invalid option");
+        die_bad_option("build", c, argv);
     }
 }
 
@@ -110,7 +110,7 @@ cmd_build(int argc, char **argv)
     manifest_init(&m);
     emit_signatures_init(&sigs);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "d:s:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:o:h", longopts, NULL)) != -1) {
         if (compile_option(c, optarg, &opt, "build"))
             continue;
         if (c == 'h') {
@@ -118,7 +118,7 @@ cmd_build(int argc, char **argv)
             ret = EXIT_OK;
             goto cleanup;
         }
-        parse_build_option(c, &b);
+        parse_build_option(c, &b, argv);
     }
     if (optind < argc)
         die_usage("build", "unexpected argument \"%s\"", argv[optind]);

@@ -31,7 +31,7 @@ cmd_check(int argc, char **argv)
     vars_init(&vars);
     compiled_init(&comp);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
         if (compile_option(c, optarg, &opt, "check"))
             continue;
         if (c == 'h') {
@@ -39,7 +39,7 @@ cmd_check(int argc, char **argv)
             ret = EXIT_OK;
             goto cleanup;
         }
-        die_usage("check", "invalid option");
+        die_bad_option("check", c, argv);
     }
     if (optind < argc)
         die_usage("check", "unexpected argument \"%s\"", argv[optind]);

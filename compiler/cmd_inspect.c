@@ -35,7 +35,7 @@ cmd_inspect(int argc, char **argv)
     sig_keyring_init(&ring);
     verify_result_init(&res);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'J':
             json = 1;
@@ -48,7 +48,7 @@ cmd_inspect(int argc, char **argv)
             usage_inspect();
             return EXIT_OK;
         default:
-            die_usage("inspect", "invalid option");
+            die_bad_option("inspect", c, argv);
         }
     }
     if (optind + 1 != argc)

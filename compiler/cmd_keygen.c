@@ -69,7 +69,7 @@ cmd_keygen(int argc, char **argv)
     int ret = EXIT_USAGE;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "p:s:Wfh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:s:Wfh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             pub_path = optarg;
@@ -95,7 +95,7 @@ cmd_keygen(int argc, char **argv)
             usage_keygen();
             return EXIT_OK;
         default:
-            die_usage("keygen", "invalid option");
+            die_bad_option("keygen", c, argv);
         }
     }
     if (optind < argc)

@@ -110,7 +110,7 @@ cmd_new(int argc, char **argv)
     int c, ret = EXIT_USAGE;
 
     optind = 0;
-    while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
             dir = optarg;
@@ -124,7 +124,7 @@ cmd_new(int argc, char **argv)
             usage_new();
             return EXIT_OK;
         default:
-            die_usage("new", "invalid option");
+            die_bad_option("new", c, argv);
         }
     }
     if (optind + 1 != argc)

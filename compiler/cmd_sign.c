@@ -49,7 +49,7 @@ cmd_sign(int argc, char **argv)
     verify_result_init(&res);
     emit_signatures_init(&sigs);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "s:p:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:p:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
             seckey = optarg;
@@ -65,7 +65,7 @@ cmd_sign(int argc, char **argv)
             usage_sign();
             return EXIT_OK;
         default:
-            die_usage("sign", "invalid option");
+            die_bad_option("sign", c, argv);
         }
     }
     if (optind + 1 != argc)

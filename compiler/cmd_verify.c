@@ -40,7 +40,7 @@ cmd_verify(int argc, char **argv)
     sig_keyring_init(&ring);
     verify_result_init(&res);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "p:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (sig_keyring_add_file(&ring, optarg, &err) != 0)
@@ -61,7 +61,7 @@ cmd_verify(int argc, char **argv)
             usage_verify();
             return EXIT_OK;
         default:
-            die_usage("verify", "invalid option");
+            die_bad_option("verify", c, argv);
         }
     }
     if (optind + 1 != argc)

@@ -7,6 +7,7 @@
 #include "sealift/diag.h"
 #include "sealift/hash.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@ main(int argc, char **argv)
     int ret;
 
     diag_set_progname("sealift");
+    opterr = 0; /* commands report bad options themselves (die_bad_option) */
     if (hash_library_init() != 0)
         die(2, "could not initialise libsodium");
     if (argc < 2) {

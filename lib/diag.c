@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *progname = "sealift";
 static int quiet;
@@ -163,4 +164,21 @@ die_usage(const char *cmd, const char *fmt, ...)
     else
         diag_hint("Try \"%s --help\" for more information.", progname);
     exit(2);
+}
+
+void
+die_bad_option(const char *cmd, int c, char **argv)
+{
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    char name[64];
+
+    if (strncmp(word, "--", 2) == 0) /* a long option: its name, without any "=VALUE" */
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+    else if (optopt) /* a short option, perhaps inside a cluster such as "-qx" */
+        snprintf(name, sizeof(name), "-%c", optopt);
+    else
+        snprintf(name, sizeof(name), "%s", word);
+    if (c == ':')
+        die_usage(cmd, "option \"%s\" needs a value", name);
+    die_usage(cmd, "unrecognized option \"%s\"", name);
 }

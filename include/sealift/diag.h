@@ -62,4 +62,10 @@ _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf,
 _Noreturn void die_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * For getopt_long's error returns (optstrings start with ':' and opterr is 0): c ':' is a
+ * missing value, anything else an unknown option. Names the option and exits 2 with the hint.
+ */
+_Noreturn void die_bad_option(const char *cmd, int c, char **argv);
+
 #endif

@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# The auditor's recipe: verify a bundle with stock tools only (tar, minisign, sha256sum).
+# The README gives it as:
+#
+#     mkdir out && tar -xf app.sealift -C out && cd out
+#     minisign -Vm MANIFEST -x MANIFEST.<KEYID>.minisig -p ../release.pub
+#     sha256sum --strict -c MANIFEST
+#
+# The public key is taken from outside "out": the bundle is untrusted until verified, and a
+# forged bundle can carry a release.pub of its own (see the last test).
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup() {
+    sealift_setup
+    require_minisign
+    build_bundle app.sealift
+    KEYID=$(key_id release.pub)
+    MEMBERS=$(tar -tf app.sealift)
+}
+
+# The recipe, step by step; stops at the first failing step, as an auditor would.
+auditor_recipe() {
+    mkdir out && tar -xf "$1" -C out && cd out &&
+        minisign -Vm MANIFEST -x "MANIFEST.$KEYID.minisig" -p ../release.pub &&
+        sha256sum --strict -c MANIFEST
+}
+
+# Unpack app.sealift into DIR, to be altered and packed again with repack.
+unpack() {
+    mkdir "$1" && tar -xf app.sealift -C "$1"
+}
+
+# repack DIR OUT: a tar of DIR's files in the original bundle's member order.
+repack() {
+    # shellcheck disable=SC2086 # one member name per word
+    tar --format=ustar -cf "$2" -C "$1" $MEMBERS
+}
+
+@test "the auditor's recipe passes on a real bundle" {
+    run auditor_recipe app.sealift
+    assert_success
+    assert_line 'Signature and comment signature verified'
+    assert_line --partial 'Trusted comment: sealift-bundle project=demo serial=2 env=-'
+    for member in $MEMBERS; do
+        case $member in
+        MANIFEST*) ;;
+        *) assert_line "$member: OK" ;;
+        esac
+    done
+}
+
+@test "the auditor's recipe passes on every compression and on a co-signed bundle" {
+    make_keypair second
+    for c in gzip none; do
+        build_bundle "app.$c" --compression "$c"
+        must "$SEALIFT" sign "app.$c" -s second.key
+        run auditor_recipe "app.$c"
+        assert_success
+        rm -r out
+    done
+}
+
+@test "the auditor's recipe fails on a bundle whose member was altered" {
+    unpack forged
+    member=migrations/000002_20240102000000_add_email/up.sql
+    echo 'DROP TABLE users;' >>"forged/$member"
+    repack forged forged.sealift
+
+    run auditor_recipe forged.sealift
+    assert_failure
+    assert_line 'Signature and comment signature verified'
+    assert_line "$member: FAILED"
+
+    run_sealift verify forged.sealift -p release.pub
+    assert_exit 1
+    assert_error "forged.sealift: member \"$member\" has 59 bytes; the manifest says 41"
+}
+
+@test "the auditor's recipe fails on a bundle whose MANIFEST was altered to match" {
+    unpack forged
+    member=migrations/000002_20240102000000_add_email/up.sql
+    old=$(sha256sum <"forged/$member" | cut -d' ' -f1)
+    echo 'DROP TABLE users;' >>"forged/$member"
+    new=$(sha256sum <"forged/$member" | cut -d' ' -f1)
+    sed -i "s/$old/$new/g" forged/MANIFEST
+    repack forged forged.sealift
+
+    run auditor_recipe forged.sealift
+    assert_failure
+    assert_line 'Signature verification failed'
+    refute_line --partial ': OK'
+
+    run_sealift verify forged.sealift -p release.pub
+    assert_exit 1
+    assert_error "forged.sealift: MANIFEST: signature by key $KEYID does not verify"
+}
+
+@test "the recipe must take release.pub from outside the extracted bundle" {
+    # A forger signs an altered MANIFEST with their own key, stores that signature under the
+    # real key's member name, and ships their public key as "release.pub".
+    unpack forged
+    member=migrations/000002_20240102000000_add_email/up.sql
+    old=$(sha256sum <"forged/$member" | cut -d' ' -f1)
+    echo 'DROP TABLE users;' >>"forged/$member"
+    new=$(sha256sum <"forged/$member" | cut -d' ' -f1)
+    sed -i "s/$old/$new/g" forged/MANIFEST
+    run minisign -G -W -p forged/release.pub -s forger.key
+    assert_success
+    rm "forged/MANIFEST.$KEYID.minisig"
+    run minisign -S -s forger.key -m forged/MANIFEST -x "forged/MANIFEST.$KEYID.minisig" \
+        -t 'sealift-bundle project=demo' </dev/null
+    assert_success
+    MEMBERS="$MEMBERS release.pub"
+    repack forged forged.sealift
+
+    # Taking the key from inside the bundle would accept the forgery...
+    run bash -c 'mkdir naive && tar -xf forged.sealift -C naive && cd naive &&
+        minisign -Vm MANIFEST -x "MANIFEST.$1.minisig" -p release.pub &&
+        sha256sum --strict -c MANIFEST' _ "$KEYID"
+    assert_success
+
+    # ...the recipe, with the auditor's own key, refuses it; so does sealift.
+    run auditor_recipe forged.sealift
+    assert_failure
+    refute_line 'Signature and comment signature verified'
+    run_sealift verify forged.sealift -p release.pub
+    assert_exit 1
+    assert_error "forged.sealift: MANIFEST.$KEYID.minisig: holds a signature by key "
+    assert_error ', not the key its name says'
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# sealift inspect: describe a bundle as text or JSON. Member checksums are always checked;
+# signatures only against the keys given with -p.
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup() {
+    sealift_setup
+    build_bundle app.sealift
+    RELEASE=$(key_id release.pub)
+}
+
+# Print one field of the JSON in $output, with a Python expression over "d".
+json_field() {
+    printf '%s\n' "$output" | python3 -c 'import json, sys; d = json.load(sys.stdin); print('"$1"')'
+}
+
+@test "inspect describes the bundle as text" {
+    run_sealift inspect app.sealift
+    assert_exit 0
+    refute_errors
+    assert_line 'bundle       app.sealift'
+    assert_line --regexp '^id           [0-9a-f]{64}$'
+    assert_line "format       sealift bundle v1, zstd, $(stat -c %s app.sealift) bytes"
+    assert_line 'project      demo'
+    assert_line 'serial       2'
+    assert_line 'environment  (any)'
+    assert_line 'compiler     sealift/0.1.0'
+    assert_line 'source       native'
+    assert_line "signatures   $RELEASE not checked (give -p to verify)"
+    assert_line --regexp '^migrations   2 \(head 20240102000000, chain [0-9a-f]{64}\)$'
+    assert_line --regexp '^ +1  20240101000000  create_users  tx +tx +-$'
+    assert_line --regexp '^ +2  20240102000000  add_email +tx +tx +-$'
+}
+
+@test "inspect -p checks the signatures" {
+    make_keypair other
+    run_sealift inspect app.sealift -p release.pub
+    assert_exit 0
+    assert_line "signatures   $RELEASE verified"
+
+    run_sealift inspect app.sealift -p other.pub
+    assert_exit 1
+    assert_error "app.sealift: MANIFEST: no signature by a trusted key (signed by $RELEASE)"
+}
+
+@test "inspect shows irreversible and no-transaction migrations" {
+    add_migration migrations 20240103000000_index \
+        $'-- sealift:no-transaction\n-- sealift:irreversible\nCREATE INDEX CONCURRENTLY i ON users (name);'
+    build_bundle next.sealift
+    run_sealift inspect next.sealift
+    assert_exit 0
+    assert_line --regexp '^ +3  20240103000000  index +no-tx  irreversible  -$'
+}
+
+@test "inspect --json is valid JSON with the bundle's fields" {
+    run_sealift inspect app.sealift --json
+    assert_exit 0
+    refute_errors
+    printf '%s\n' "$output" >inspect.json
+    run python3 -m json.tool inspect.json
+    assert_success
+
+    run_sealift inspect app.sealift --json
+    assert_equal "$(json_field 'd["project"]')" demo
+    assert_equal "$(json_field 'd["serial"]')" 2
+    assert_equal "$(json_field 'd["environment"]')" None
+    assert_equal "$(json_field 'd["compression"]')" zstd
+    assert_equal "$(json_field 'd["head"]')" 20240102000000
+    assert_equal "$(json_field '" ".join(m["id"] for m in d["migrations"])')" \
+        '20240101000000 20240102000000'
+    assert_equal "$(json_field '" ".join(m["name"] for m in d["migrations"])')" \
+        'create_users add_email'
+    assert_equal "$(json_field '" ".join(s["key_id"] for s in d["signatures"])')" "$RELEASE"
+    assert_equal "$(json_field 'd["signatures"][0]["member"]')" "MANIFEST.$RELEASE.minisig"
+    assert_equal "$(json_field 'd["signatures_checked"]')" False
+    assert_equal "$(json_field 'len(d["members"])')" 4
+    # The up script's member checksum is that of the bytes in the archive.
+    member=$(json_field 'd["migrations"][0]["up"]["member"]')
+    assert_equal "$(json_field 'd["migrations"][0]["up"]["sha256"]')" \
+        "$(tar -xOf app.sealift "$member" | sha256sum | cut -d' ' -f1)"
+}
+
+@test "inspect --json -p marks verified signatures" {
+    run_sealift inspect app.sealift --json -p release.pub
+    assert_exit 0
+    assert_equal "$(json_field 'd["signatures_checked"]')" True
+    assert_equal "$(json_field 'd["signatures"][0]["valid"]')" True
+    assert_equal "$(json_field 'd["signatures"][0]["trusted"]')" True
+}
+
+@test "inspect refuses a bundle whose member was altered, even without keys" {
+    build_bundle plain.sealift --compression none
+    flip_byte plain.sealift "$(byte_offset plain.sealift 'DROP TABLE users')"
+
+    run_sealift inspect plain.sealift
+    assert_exit 1
+    assert_error 'plain.sealift: member "migrations/000001_20240101000000_create_users/down.sql": SHA-256 does not match the manifest'
+    assert_output ''
+}
+
+@test "inspect of a missing bundle is an environment error (exit 2)" {
+    run_sealift inspect missing.sealift
+    assert_exit 2
+    assert_error 'could not open bundle "missing.sealift": No such file or directory'
+}
+
+@test "inspect needs exactly one bundle" {
+    run_sealift inspect
+    assert_usage_error inspect 'expected one BUNDLE'
+    run_sealift inspect app.sealift app.sealift
+    assert_usage_error inspect 'expected one BUNDLE'
+    run_sealift inspect --bogus app.sealift
+    assert_usage_error inspect 'unrecognized option "--bogus"'
+}

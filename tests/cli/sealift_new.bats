@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# sealift new: the next migration pair, versioned by the UTC time, and the chain's sealift.sum.
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup() {
+    sealift_setup
+}
+
+# The version of the migration whose up file path is on stdout line $1 (0-based).
+version_on_line() {
+    local file=${lines[$1]##*/}
+    printf '%s\n' "${file%%_*}"
+}
+
+@test "new creates VERSION_SLUG.up.sql and .down.sql with a 14-digit UTC version" {
+    before=$(date -u +%Y%m%d%H%M%S)
+    run_sealift new add_users
+    after=$(date -u +%Y%m%d%H%M%S)
+    assert_exit 0
+    refute_errors
+
+    # Line 0 announces sealift.sum; then the two new files.
+    assert_regex "${lines[1]}" '^migrations/[0-9]{14}_add_users\.up\.sql$'
+    version=$(version_on_line 1)
+    assert_equal "${lines[2]}" "migrations/${version}_add_users.down.sql"
+    assert [ "$version" -ge "$before" ]
+    assert [ "$version" -le "$after" ]
+    assert [ -f "migrations/${version}_add_users.up.sql" ]
+    assert [ -f "migrations/${version}_add_users.down.sql" ]
+    assert grep -qF -- '-- sealift:no-transaction' "migrations/${version}_add_users.up.sql"
+}
+
+@test "new creates sealift.sum on first use, named after the project directory" {
+    mkdir shop
+    run_sealift new -d shop/migrations add_users
+    assert_exit 0
+    assert_line --index 0 'created shop/migrations/sealift.sum (project shop)'
+    assert grep -qx 'sealift-sum 1 project=shop migrations=0 head=-' shop/migrations/sealift.sum
+
+    # The second migration leaves the existing sealift.sum alone.
+    sum_before=$(tree_state shop/migrations | grep sealift.sum)
+    run_sealift new -d shop/migrations add_orders
+    assert_exit 0
+    refute_line --partial 'created'
+    assert_equal "$(tree_state shop/migrations | grep sealift.sum)" "$sum_before"
+}
+
+@test "new --project names the project in a new sealift.sum" {
+    run_sealift new --project billing add_invoices
+    assert_exit 0
+    assert_line --index 0 'created migrations/sealift.sum (project billing)'
+    assert grep -qx 'sealift-sum 1 project=billing migrations=0 head=-' migrations/sealift.sum
+
+    run_sealift new --project 'not valid' x
+    assert_usage_error new "project name must be 1-64 letters, digits, '.', '_' or '-'"
+}
+
+@test "new called several times in the same second gives increasing versions" {
+    run_sealift new first
+    assert_exit 0
+    previous=$(version_on_line 1)
+    for slug in second third fourth; do
+        run_sealift new "$slug"
+        assert_exit 0
+        version=$(version_on_line 0)
+        assert [ "$version" -gt "$previous" ]
+        previous=$version
+    done
+    assert_equal "$(find migrations -name '*.up.sql' | wc -l)" 4
+}
+
+@test "new never sorts before an existing migration, even with a skewed clock" {
+    add_migration migrations 99990101000000_from_the_future 'SELECT 1;' 'SELECT 1;'
+
+    run_sealift new add_users
+    assert_exit 0
+    assert_line 'migrations/99990101000001_add_users.up.sql'
+    assert [ -f migrations/99990101000001_add_users.down.sql ]
+}
+
+@test "the new pair passes check as it is" {
+    run_sealift new add_users
+    assert_exit 0
+    version=$(version_on_line 1)
+
+    run_sealift check
+    assert_exit 0
+    refute_errors
+    assert_line "new: ${version}_add_users (recorded by the next build)"
+}
+
+@test "new refuses a bad slug with exit 2 and creates nothing" {
+    for slug in 'bad slug' '../escape' 'x.sql' ''; do
+        run_sealift new "$slug"
+        assert_usage_error new "slug \"$slug\" must be letters, digits, '_' and '-'"
+    done
+    assert [ ! -e migrations ]
+}
+
+@test "new needs exactly one slug" {
+    run_sealift new
+    assert_usage_error new 'expected one SLUG (a short name such as add_users)'
+    run_sealift new one two
+    assert_usage_error new 'expected one SLUG (a short name such as add_users)'
+    run_sealift new --bogus x
+    assert_usage_error new 'unrecognized option "--bogus"'
+}
+
+@test "new reports a directory it cannot create" {
+    : >not-a-dir
+    run_sealift new -d not-a-dir/migrations add_users
+    assert_exit 2
+    assert_error 'could not create directory "not-a-dir/migrations": Not a directory'
+}
