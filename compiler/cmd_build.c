@@ -90,7 +90,7 @@ cmd_build(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL};
+    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = {0, 0};
@@ -104,6 +104,7 @@ cmd_build(int argc, char **argv)
     char created[32], id[SIG_KEYID_HEX];
     int c, record, ret = EXIT_REJECTED;
     size_t newly;
+    int amended;
 
     vars_init(&vars);
     compiled_init(&comp);
@@ -143,6 +144,8 @@ cmd_build(int argc, char **argv)
         goto cleanup;
     }
     compile_warn_unused(&opt);
+    if (b.frozen && opt.namend > 0)
+        die_usage("build", "cannot specify both --frozen and --amend");
     if (b.frozen && comp.nnew > 0) {
         diag_error("%zu migration%s not recorded in %s, and --frozen forbids recording them",
                    comp.nnew, comp.nnew == 1 ? " is" : "s are", comp.sum_path);
@@ -160,7 +163,8 @@ cmd_build(int argc, char **argv)
 
     /* 3. Record the new migrations, in memory: the serial and the chain include them. */
     newly = comp.nnew;
-    record = newly > 0 || !comp.sum.exists;
+    amended = compile_amend(&comp);
+    record = newly > 0 || amended || !comp.sum.exists;
     if (record)
         compile_record(&comp);
 
@@ -204,12 +208,16 @@ cmd_build(int argc, char **argv)
     if (newly > 0)
         diag_info("recorded %zu new migration%s in %s: commit it", newly, newly == 1 ? "" : "s",
                   comp.sum_path);
+    if (amended)
+        diag_info("re-recorded the amended migration%s in %s: commit it",
+                  opt.namend == 1 ? "" : "s", comp.sum_path);
     printf("built %s: project %s, serial %llu, %zu migrations, head %s_%s, signed by %s\n",
            b.output, m.project, (unsigned long long)m.serial, m.nmigrations,
            m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name,
            sig_keyid_hex(id, key->keyid));
     ret = EXIT_OK;
 cleanup:
+    free(opt.amend);
     free(data);
     seckey_free(key);
     emit_signatures_release(&sigs);

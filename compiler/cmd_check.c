@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static void
 usage_check(void)
@@ -22,7 +23,7 @@ cmd_check(int argc, char **argv)
     static const struct option longopts[] = {
         COMPILE_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL};
+    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0};
     struct compiled comp;
     struct report rep = {0, 0};
     struct diag_err err = DIAG_ERR_INIT;
@@ -65,6 +66,7 @@ cmd_check(int argc, char **argv)
         diag_warning("no migrations in \"%s\"", opt.dir);
     ret = EXIT_OK;
 cleanup:
+    free(opt.amend);
     compiled_release(&comp);
     vars_release(&vars);
     return ret;

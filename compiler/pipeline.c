@@ -8,6 +8,7 @@
 #include "sealift/xalloc.h"
 
 #include <libgen.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,57 @@ compare_recorded(const struct sum_entry *e, const struct src_migration *m, struc
     }
 }
 
+/* Does --amend ARG name this migration (by its id or as ID_NAME)? */
+static int
+amend_names(const char *arg, const char *id, const char *name)
+{
+    size_t n = strlen(id);
+
+    return strcmp(arg, id) == 0 ||
+           (strncmp(arg, id, n) == 0 && arg[n] == '_' && strcmp(arg + n + 1, name) == 0);
+}
+
+static int
+is_amended(const struct compile_options *opt, const char *id, const char *name)
+{
+    for (size_t i = 0; opt && i < opt->namend; i++)
+        if (amend_names(opt->amend[i], id, name))
+            return 1;
+    return 0;
+}
+
+/* An amended migration: say what changes, and what that means for databases. */
+static void
+warn_amended(const struct compiled *c, const struct sum_entry *e, const struct src_migration *m,
+             size_t pos)
+{
+    char was[HASH_SHA256_HEX], now[HASH_SHA256_HEX];
+    int changed = strcmp(e->name, m->name) != 0;
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        const struct src_script *s = &m->script[k];
+
+        if (e->present[k] != s->present ||
+            (s->present && (!hash_equal(e->sha[k], s->source_sha, HASH_SHA256_BYTES) ||
+                            e->transactional[k] != s->transactional))) {
+            changed = 1;
+            diag_warning("--amend %s: %s script %s (recorded sha256 %s, now %s)", e->id,
+                         script_files[k], s->present ? "changed" : "removed",
+                         e->present[k] ? hex_encode(was, e->sha[k], HASH_SHA256_BYTES) : "-",
+                         s->present ? hex_encode(now, s->source_sha, HASH_SHA256_BYTES) : "-");
+        }
+    }
+    if (!changed) {
+        diag_warning("--amend %s: the migration is unchanged; nothing to amend", e->id);
+        return;
+    }
+    if (pos + 1 < c->sum.n)
+        diag_warning("--amend %s: %zu later released migration%s change%s chain hash too; "
+                     "databases that applied %s will refuse the new bundle as drift",
+                     e->id, c->sum.n - pos - 1, c->sum.n - pos - 1 == 1 ? "" : "s",
+                     c->sum.n - pos - 1 == 1 ? "s its" : " their", e->id);
+}
+
 /* Hold the chain against sealift.sum: same prefix, same contents, new ones only after it. */
 static void
 check_history(struct compiled *c, struct report *rep)
@@ -130,7 +182,10 @@ check_history(struct compiled *c, struct report *rep)
         if (any_recorded_found && j < last_pos)
             report_error(rep, "migration %s is out of the order recorded in %s", e->id,
                          c->sum_path);
-        compare_recorded(e, &ch->v[j], rep, c->sum_path);
+        if (is_amended(c->opt, e->id, e->name))
+            warn_amended(c, e, &ch->v[j], i);
+        else
+            compare_recorded(e, &ch->v[j], rep, c->sum_path);
         last_pos = j + 1;
         any_recorded_found = 1;
     }
@@ -170,8 +225,17 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
                        "source format \"%s\" is not supported by this version (supported: "
                        "native)",
                        from);
+    out->opt = opt;
     if (native_read(opt->dir, &out->chain, rep, err) != 0)
         return -1;
+    for (size_t i = 0; i < opt->namend; i++) {
+        int found = 0;
+
+        for (size_t j = 0; j < out->chain.n && !found; j++)
+            found = amend_names(opt->amend[i], out->chain.v[j].id, out->chain.v[j].name);
+        if (!found)
+            report_error(rep, "--amend %s: no such migration in %s", opt->amend[i], opt->dir);
+    }
     out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
     if (sumfile_read(out->sum_path, &out->sum, err) != 0) {
         report_error(rep, "%s", err->msg);
@@ -257,6 +321,47 @@ compile_manifest(const struct compiled *c, struct manifest *m)
     manifest_chain_fill(m);
 }
 
+/* Copy a source migration's scripts into a recorded entry. */
+static void
+fill_entry(struct sum_entry *e, const struct src_migration *m)
+{
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        e->present[k] = m->script[k].present;
+        e->transactional[k] = m->script[k].present ? m->script[k].transactional : 0;
+        if (m->script[k].present)
+            memcpy(e->sha[k], m->script[k].source_sha, HASH_SHA256_BYTES);
+        else
+            memset(e->sha[k], 0, HASH_SHA256_BYTES);
+    }
+}
+
+int
+compile_amend(struct compiled *c)
+{
+    size_t first = SIZE_MAX;
+
+    for (size_t i = 0; i < c->sum.n; i++) {
+        struct sum_entry *e = &c->sum.v[i];
+
+        if (!is_amended(c->opt, e->id, e->name))
+            continue;
+        for (size_t j = 0; j < c->chain.n; j++) {
+            if (strcmp(c->chain.v[j].id, e->id) != 0)
+                continue;
+            free(e->name);
+            e->name = xstrdup(c->chain.v[j].name);
+            fill_entry(e, &c->chain.v[j]);
+            first = i < first ? i : first;
+        }
+    }
+    if (first == SIZE_MAX)
+        return 0;
+    /* The chain hash of the amended migration, and of every one after it, changes. */
+    for (size_t i = first; i < c->sum.n; i++)
+        sumfile_fill_chain(&c->sum, i);
+    return 1;
+}
+
 void
 compile_record(struct compiled *c)
 {
@@ -272,12 +377,7 @@ compile_record(struct compiled *c)
         if (recorded)
             continue;
         e = sumfile_append(&c->sum, m->id, m->name);
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
-            e->present[k] = m->script[k].present;
-            e->transactional[k] = m->script[k].present ? m->script[k].transactional : 0;
-            if (m->script[k].present)
-                memcpy(e->sha[k], m->script[k].source_sha, HASH_SHA256_BYTES);
-        }
+        fill_entry(e, m);
         sumfile_fill_chain(&c->sum, c->sum.n - 1);
     }
 }
@@ -301,6 +401,10 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
     case 'E':
         if (vars_load_file(opt->vars, arg, &err) != 0)
             die(2, "%s", err.msg);
+        return 1;
+    case 'A':
+        opt->amend = xgrow(opt->amend, &opt->amend_cap, opt->namend + 1, sizeof(*opt->amend));
+        opt->amend[opt->namend++] = arg;
         return 1;
     case 'P':
         if (!manifest_token_valid(arg))

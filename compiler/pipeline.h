@@ -17,10 +17,15 @@ struct compile_options {
     const char *from; /* source format name, or "auto" */
     struct vars *vars;
     const char *project; /* used when no sealift.sum exists yet; NULL = directory name */
+    /* Recorded migrations whose edited scripts are accepted and re-recorded (--amend ID). */
+    const char **amend;
+    size_t namend;
+    size_t amend_cap;
 };
 
 struct compiled {
     struct src_chain chain;
+    const struct compile_options *opt;
     struct sumfile sum;
     char *sum_path;
     size_t nrecorded; /* migrations already in sealift.sum */
@@ -41,6 +46,9 @@ int compile_chain(const struct compile_options *opt, struct compiled *out, struc
 /* Fill m (initialised) from a chain that compiled without problems. */
 void compile_manifest(const struct compiled *c, struct manifest *m);
 
+/* Re-record the --amend migrations (in memory). Returns 1 if any entry changed. */
+int compile_amend(struct compiled *c);
+
 /* Append the new migrations to the recorded history (in memory). */
 void compile_record(struct compiled *c);
 
@@ -56,19 +64,26 @@ char *compile_member_path(size_t ordinal, const char *id, const char *name, int 
  */
 int compile_option(int c, const char *arg, struct compile_options *opt, const char *cmd);
 
+// clang-format off
 #define COMPILE_LONGOPTS                                                                           \
-    {"dir", required_argument, NULL, 'd'}, {"from", required_argument, NULL, 'F'},                 \
-        {"set", required_argument, NULL, 'S'}, {"env-file", required_argument, NULL, 'E'},         \
-    {                                                                                              \
-        "project", required_argument, NULL, 'P'                                                    \
-    }
+    {"dir", required_argument, NULL, 'd'},                                                        \
+    {"from", required_argument, NULL, 'F'},                                                       \
+    {"set", required_argument, NULL, 'S'},                                                        \
+    {"env-file", required_argument, NULL, 'E'},                                                   \
+    {"project", required_argument, NULL, 'P'},                                                    \
+    {"amend", required_argument, NULL, 'A'}
+// clang-format on
 
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
     "      --from FORMAT     source format: native (default) or auto\n"                            \
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
-    "      --project NAME    project name when the chain has no sealift.sum yet\n"
+    "      --project NAME    project name when the chain has no sealift.sum yet\n"             \
+    "      --amend ID        accept the edited scripts of released migration ID and record\n"   \
+    "                        them anew (repeatable; databases that ran the old scripts will\n"  \
+    "                        see drift, except one stopped partway through a no-transaction\n"  \
+    "                        migration, which resumes with the fixed statements)\n"
 
 /* Warn about --set values no script used. */
 void compile_warn_unused(const struct compile_options *opt);

@@ -345,3 +345,33 @@ git_() {
     assert_exit 1
     assert_error 'migrations/sealift.sum:'
 }
+
+@test "build --amend ID re-records an edited released migration, with warnings" {
+    build_recorded
+    printf -- '-- fixed\n' >>"migrations/$V1.up.sql"
+    build -o fixed.sealift
+    assert_exit 1
+    assert_error "migrations/$V1.up.sql: edited after it was recorded"
+    build -o fixed.sealift --amend "$V1"
+    assert_exit 0
+    assert_warning "--amend ${V1%%_*}: up script changed (recorded sha256"
+    assert_warning "--amend ${V1%%_*}: 1 later released migration changes its chain hash too"
+    assert [ -n "$(echo "$stderr" | grep -F 'sealift: re-recorded the amended migration in migrations/sealift.sum: commit it')" ]
+    # The recorded history now matches the edited file: plain check and build pass again.
+    run_sealift check -d migrations
+    assert_exit 0
+    build -o again.sealift --frozen
+    assert_exit 0
+}
+
+@test "build --amend accepts ID_NAME, refuses an unknown id and --frozen" {
+    build_recorded
+    printf -- '-- fixed\n' >>"migrations/$V2.up.sql"
+    run_sealift check -d migrations --amend "$V2"
+    assert_exit 0
+    run_sealift check -d migrations --amend 99999999999999
+    assert_exit 1
+    assert_error '--amend 99999999999999: no such migration in migrations'
+    build -o x.sealift --amend "$V2" --frozen
+    assert_usage_error build 'cannot specify both --frozen and --amend'
+}
