@@ -150,4 +150,4 @@ golden: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJS:.o=.d) $(COMPILER_OBJS:.o=.d) $(APPLIER_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(COMPILER_OBJS:.o=.d) $(APPLIER_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -79,10 +79,10 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     "      --from FORMAT     source format: native (default) or auto\n"                            \
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
-    "      --project NAME    project name when the chain has no sealift.sum yet\n"             \
-    "      --amend ID        accept the edited scripts of released migration ID and record\n"   \
-    "                        them anew (repeatable; databases that ran the old scripts will\n"  \
-    "                        see drift, except one stopped partway through a no-transaction\n"  \
+    "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \
+    "      --amend ID        accept the edited scripts of released migration ID and record\n"      \
+    "                        them anew (repeatable; databases that ran the old scripts will\n"     \
+    "                        see drift, except one stopped partway through a no-transaction\n"     \
     "                        migration, which resumes with the fixed statements)\n"
 
 /* Warn about --set values no script used. */

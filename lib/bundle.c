@@ -5,6 +5,7 @@
  * drag in every archive format and its libraries); compression is codec.c's job.
  */
 #include "sealift/bundle.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <archive.h>
@@ -54,14 +55,13 @@ bundle_reader_open(const char *path, struct diag_err *err)
     struct bundle_reader *r = xcalloc(1, sizeof(*r));
     struct stat st;
 
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    r->fd = file_open_regular(path, "bundle", err);
     if (r->fd < 0) {
-        err_set_io(err, "could not open bundle \"%s\": %s", path, strerror(errno));
         free(r);
         return NULL;
     }
-    if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        err_set_io(err, "bundle \"%s\" is not a regular file", path);
+    if (fstat(r->fd, &st) != 0) {
+        err_set_io(err, "could not stat bundle \"%s\": %s", path, strerror(errno));
         bundle_reader_close(r);
         return NULL;
     }

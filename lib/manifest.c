@@ -529,11 +529,24 @@ parse_digest(const char *f, size_t len, unsigned char out[HASH_SHA256_BYTES])
     return hex_decode(out, HASH_SHA256_BYTES, f, len);
 }
 
+/* The value of n decimal digits at s (already checked to be digits). */
+static int
+digits_value(const char *s, int n)
+{
+    int v = 0;
+
+    while (n-- > 0)
+        v = v * 10 + (*s++ - '0');
+    return v;
+}
+
 static int
 valid_timestamp(const char *s)
 {
     /* YYYY-MM-DDTHH:MM:SSZ */
     static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year, mon, day;
 
     if (strlen(s) != sizeof(shape) - 1)
         return 0;
@@ -541,7 +554,16 @@ valid_timestamp(const char *s)
         if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
             return 0;
     }
-    return 1;
+    /* The form alone would let "2026-13-45T99:99:99Z" through: require a real UTC time. */
+    year = digits_value(s, 4);
+    mon = digits_value(s + 5, 2);
+    day = digits_value(s + 8, 2);
+    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1])
+        return 0;
+    if (mon == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
+        return 0;
+    return digits_value(s + 11, 2) < 24 && digits_value(s + 14, 2) < 60 &&
+           digits_value(s + 17, 2) < 60;
 }
 
 /* "# KEY VALUE" header line with exactly one field. */

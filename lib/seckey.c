@@ -3,6 +3,7 @@
  * Layer: lib. Speaks libsodium; kept apart from sig.c so that only the compiler links scrypt.
  */
 #include "sealift/seckey.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <errno.h>
@@ -346,17 +347,11 @@ seckey_load(const char *path, seckey_password_cb password_cb, void *cb_data, str
     ssize_t got = 0;
     int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err_set_io(err, "could not open secret key file \"%s\": %s", path, strerror(errno));
+    fd = file_open_regular(path, "secret key file", err);
+    if (fd < 0)
         return NULL;
-    }
     if (fstat(fd, &st) != 0) {
         err_set(err, "could not stat secret key file \"%s\": %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err_set(err, "secret key \"%s\" is not a regular file", path);
         goto cleanup;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -373,8 +368,9 @@ seckey_load(const char *path, seckey_password_cb password_cb, void *cb_data, str
         err_set(err, "could not allocate locked memory for key material");
         goto cleanup;
     }
+    /* Read up to one byte past the limit, so that a file of exactly the limit is accepted. */
     for (;;) {
-        ssize_t r = read(fd, text + got, (size_t)(SECKEY_FILE_MAX - got));
+        ssize_t r = read(fd, text + got, (size_t)(SECKEY_FILE_MAX + 1 - got));
 
         if (r < 0 && errno == EINTR)
             continue;
@@ -385,7 +381,7 @@ seckey_load(const char *path, seckey_password_cb password_cb, void *cb_data, str
         if (r == 0)
             break;
         got += r;
-        if (got >= SECKEY_FILE_MAX) {
+        if (got > SECKEY_FILE_MAX) {
             err_set(err, "secret key file \"%s\" is larger than %d bytes", path, SECKEY_FILE_MAX);
             goto cleanup;
         }

@@ -3,6 +3,7 @@
  * Layer: lib. Speaks libsodium (Ed25519, BLAKE2b, base64).
  */
 #include "sealift/sig.h"
+#include "sealift/file.h"
 #include "sealift/hash.h"
 #include "sealift/seckey.h"
 #include "sealift/xalloc.h"
@@ -147,11 +148,11 @@ int
 sig_read_small_file(const char *path, size_t max, struct buf *out, struct diag_err *err)
 {
     char chunk[4096];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = file_open_regular(path, "file", err);
     int ret = -1;
 
     if (fd < 0)
-        return err_set_io(err, "could not open file \"%s\": %s", path, strerror(errno));
+        return -1;
     for (;;) {
         ssize_t r = read(fd, chunk, sizeof(chunk));
 

@@ -227,7 +227,9 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
                 return err_set(err, "member \"%s\" is not in the manifest", e->name);
             if ((size_t)at < i)
                 return err_set(err, "member \"%s\" appears twice", e->name);
-            return err_set(err, "member \"%s\" is out of order (expected \"%s\")", e->name, want);
+            return err_set(err,
+                           "member \"%s\" is missing or out of order (found \"%s\" in its place)",
+                           want, e->name);
         }
         if (check_member(r, e, i, res, opt->keep_data, err) != 0)
             return -1;

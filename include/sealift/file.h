@@ -1,0 +1,16 @@
+/*
+ * file.h: opening input files safely: a path that names a FIFO, a device or a directory is
+ * refused at once instead of blocking or reading something that is not a file.
+ */
+#ifndef SEALIFT_FILE_H
+#define SEALIFT_FILE_H
+
+#include "sealift/diag.h"
+
+/*
+ * Open path read-only (close-on-exec) if it is a regular file. Returns the descriptor, or -1
+ * with err set (err->io) naming what, the path and why.
+ */
+int file_open_regular(const char *path, const char *what, struct diag_err *err);
+
+#endif

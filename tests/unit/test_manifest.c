@@ -1,0 +1,1225 @@
+/*
+ * test_manifest.c: unit tests for lib/manifest.c (model, strict parser, canonical emitter,
+ * chain hash). Bad inputs are a table of mutations of one valid emitted manifest, each with
+ * the substring its error message must contain (PostgreSQL's 005_bad_manifest.pl model).
+ * Layer: tests.
+ */
+#include "unit.h"
+
+#include "sealift/hash.h"
+#include "sealift/manifest.h"
+#include "sealift/xalloc.h"
+
+/* The members of the reference manifest. */
+#define UP1     "CREATE TABLE users (id int);\n"
+#define DOWN1   "DROP TABLE users;\n"
+#define STMT2A  "CREATE INDEX CONCURRENTLY a ON users (id);"
+#define STMT2B  "CREATE INDEX CONCURRENTLY b ON users (id);"
+#define UP2     STMT2A "\n" STMT2B "\n"
+#define VERIFY2 "SELECT 1;\n"
+
+#define PATH_UP1     "migrations/0001_create_users/up.sql"
+#define PATH_DOWN1   "migrations/0001_create_users/down.sql"
+#define PATH_UP2     "migrations/0002_add_index/up.sql"
+#define PATH_VERIFY2 "migrations/0002_add_index/verify.sql"
+
+#define HEADER                                                                                     \
+    "# sealift-manifest 1\n"                                                                       \
+    "# project demo\n"                                                                             \
+    "# serial 7\n"                                                                                 \
+    "# environment prod\n"                                                                         \
+    "# created 2026-01-02T03:04:05Z\n"                                                             \
+    "# compiler sealift%200.1.0\n"                                                                 \
+    "# source native\n"
+
+static size_t
+add_member_text(struct manifest *m, const char *path, const char *content)
+{
+    unsigned char sha[HASH_SHA256_BYTES];
+
+    hash_sha256(content, strlen(content), sha);
+    return manifest_add_member(m, path, strlen(content), sha);
+}
+
+static void
+set_script(struct manifest_script *s, int transactional, size_t member, const char *content)
+{
+    s->present = 1;
+    s->transactional = transactional;
+    s->member = member;
+    hash_sha256(content, strlen(content), s->source);
+}
+
+/*
+ * The reference manifest: migration 0001 (tx up and down) and 0002 (a no-tx up script with
+ * two statements, and a verify script), four members.
+ */
+static void
+build_manifest(struct manifest *m)
+{
+    struct manifest_migration *mig;
+    size_t up1, down1, up2, verify2;
+
+    manifest_init(m);
+    m->project = xstrdup("demo");
+    m->serial = 7;
+    m->environment = xstrdup("prod");
+    m->created = xstrdup("2026-01-02T03:04:05Z");
+    m->compiler = xstrdup("sealift 0.1.0");
+    m->source = xstrdup("native");
+    up1 = add_member_text(m, PATH_UP1, UP1);
+    down1 = add_member_text(m, PATH_DOWN1, DOWN1);
+    up2 = add_member_text(m, PATH_UP2, UP2);
+    verify2 = add_member_text(m, PATH_VERIFY2, VERIFY2);
+    mig = manifest_add_migration(m, "0001", "create_users");
+    set_script(&mig->script[MANIFEST_UP], 1, up1, UP1);
+    set_script(&mig->script[MANIFEST_DOWN], 1, down1, DOWN1);
+    mig = manifest_add_migration(m, "0002", "add_index");
+    set_script(&mig->script[MANIFEST_UP], 0, up2, UP2);
+    manifest_script_add_stmt(&mig->script[MANIFEST_UP], 0, strlen(STMT2A));
+    manifest_script_add_stmt(&mig->script[MANIFEST_UP], strlen(STMT2A) + 1, strlen(STMT2B));
+    set_script(&mig->script[MANIFEST_VERIFY], 1, verify2, VERIFY2);
+    manifest_chain_fill(m);
+}
+
+/* Replace the bytes [off, off + del) of b with ins (ins_len bytes). */
+static void
+splice(struct buf *b, size_t off, size_t del, const char *ins, size_t ins_len)
+{
+    struct buf out = BUF_INIT;
+
+    assert_true(off + del <= b->len);
+    buf_add(&out, b->data, off);
+    buf_add(&out, ins, ins_len);
+    buf_add(&out, b->data + off + del, b->len - off - del);
+    buf_release(b);
+    *b = out;
+}
+
+static size_t
+offset_of(const struct buf *b, const char *needle)
+{
+    const char *at = strstr(b->data, needle);
+
+    if (at == NULL)
+        fail_msg("\"%s\" is not in the manifest text", needle);
+    return (size_t)(at - b->data);
+}
+
+static void
+replace_first(struct buf *b, const char *from, const char *to)
+{
+    splice(b, offset_of(b, from), strlen(from), to, strlen(to));
+}
+
+/* Delete the first whole line that starts with prefix. */
+static void
+delete_line(struct buf *b, const char *prefix)
+{
+    struct buf needle = BUF_INIT;
+    size_t start, end;
+
+    buf_addf(&needle, "\n%s", prefix);
+    start = offset_of(b, needle.data) + 1;
+    end = start;
+    while (b->data[end] != '\n')
+        end++;
+    splice(b, start, end + 1 - start, "", 0);
+    buf_release(&needle);
+}
+
+/* A "# project" line of exactly len bytes (newline excluded). */
+static void
+project_line_of(struct buf *b, size_t len)
+{
+    struct buf line = BUF_INIT;
+
+    buf_addstr(&line, "# project ");
+    while (line.len < len)
+        buf_addch(&line, 'p');
+    buf_addch(&line, '\n');
+    replace_first(b, "# project demo\n", line.data);
+    buf_release(&line);
+}
+
+/* ---- model edits for the bad-manifest table ---- */
+
+static void
+edit_dup_member_path(struct manifest *m)
+{
+    free(m->members[1].path);
+    m->members[1].path = xstrdup(m->members[0].path);
+}
+
+static void
+edit_dup_migration_id(struct manifest *m)
+{
+    free(m->migrations[1].id);
+    m->migrations[1].id = xstrdup("0001");
+    manifest_chain_fill(m);
+}
+
+static void
+edit_unreferenced_member(struct manifest *m)
+{
+    add_member_text(m, "extra.sql", "SELECT 2;\n");
+}
+
+static void
+edit_member_named_twice(struct manifest *m)
+{
+    m->migrations[0].script[MANIFEST_DOWN].member = m->migrations[0].script[MANIFEST_UP].member;
+}
+
+static void
+edit_bad_chain_first(struct manifest *m)
+{
+    m->migrations[0].chain[0] ^= 1;
+}
+
+static void
+edit_bad_chain_second(struct manifest *m)
+{
+    m->migrations[1].chain[31] ^= 0x80;
+}
+
+/* A script checksum edited without recomputing the chain. */
+static void
+edit_stale_chain(struct manifest *m)
+{
+    m->migrations[0].script[MANIFEST_DOWN].source[7] ^= 1;
+}
+
+/* A transaction mode edited without recomputing the chain. */
+static void
+edit_stale_chain_mode(struct manifest *m)
+{
+    m->migrations[0].script[MANIFEST_DOWN].transactional = 0;
+}
+
+static void
+edit_stmts_past_end_tx(struct manifest *m)
+{
+    manifest_script_add_stmt(&m->migrations[0].script[MANIFEST_UP], 0, strlen(UP1) + 1);
+}
+
+static void
+set_stmts(struct manifest *m, uint64_t o1, uint64_t l1, uint64_t o2, uint64_t l2)
+{
+    struct manifest_script *s = &m->migrations[1].script[MANIFEST_UP];
+
+    s->nstmts = 0;
+    manifest_script_add_stmt(s, o1, l1);
+    manifest_script_add_stmt(s, o2, l2);
+}
+
+static void
+edit_stmts_overlap(struct manifest *m)
+{
+    set_stmts(m, 0, 20, 19, 10);
+}
+
+static void
+edit_stmts_out_of_order(struct manifest *m)
+{
+    set_stmts(m, 44, 10, 0, 10);
+}
+
+static void
+edit_stmts_same_start(struct manifest *m)
+{
+    set_stmts(m, 5, 10, 5, 10);
+}
+
+static void
+edit_stmts_past_end(struct manifest *m)
+{
+    set_stmts(m, 0, 10, strlen(UP2) - 5, 6);
+}
+
+static void
+edit_stmts_zero_length(struct manifest *m)
+{
+    set_stmts(m, 0, 10, 20, 0);
+}
+
+static void
+edit_stmts_overflow(struct manifest *m)
+{
+    set_stmts(m, 0, 10, UINT64_MAX - 5, 10);
+}
+
+static void
+edit_no_migrations(struct manifest *m)
+{
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        free(m->migrations[i].id);
+        free(m->migrations[i].name);
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+            free(m->migrations[i].script[k].stmts);
+    }
+    m->nmigrations = 0;
+}
+
+static void
+edit_nothing_at_all(struct manifest *m)
+{
+    edit_no_migrations(m);
+    for (size_t i = 0; i < m->nmembers; i++)
+        free(m->members[i].path);
+    m->nmembers = 0;
+}
+
+static void
+edit_bad_member_path(struct manifest *m)
+{
+    free(m->members[0].path);
+    m->members[0].path = xstrdup("migrations/../up.sql");
+}
+
+static void
+edit_manifest_as_member(struct manifest *m)
+{
+    free(m->members[0].path);
+    m->members[0].path = xstrdup("MANIFEST.extra");
+}
+
+static void
+edit_long_name(struct manifest *m)
+{
+    char name[MANIFEST_MAX_TOKEN + 2];
+
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    free(m->migrations[0].name);
+    m->migrations[0].name = xstrdup(name);
+}
+
+static void
+edit_project_token(struct manifest *m)
+{
+    free(m->project);
+    m->project = xstrdup("de/mo");
+}
+
+/* ---- text mutations for the bad-manifest table ---- */
+
+static void
+mut_empty(struct buf *b)
+{
+    buf_reset(b);
+}
+
+static void
+mut_drop_final_newline(struct buf *b)
+{
+    buf_truncate(b, b->len - 1);
+}
+
+static void
+mut_append_keyword(struct buf *b)
+{
+    buf_addstr(b, "# frobnicate 1\n");
+}
+
+static void
+mut_append_blank_line(struct buf *b)
+{
+    buf_addch(b, '\n');
+}
+
+static void
+mut_truncate_after_project(struct buf *b)
+{
+    buf_truncate(b, offset_of(b, "# serial"));
+}
+
+static void
+mut_truncate_at_chain(struct buf *b)
+{
+    buf_truncate(b, offset_of(b, "# chain "));
+}
+
+static void
+mut_truncate_after_last_member_line(struct buf *b)
+{
+    const char *last = NULL;
+
+    for (const char *p = b->data; (p = strstr(p, "# member ")) != NULL; p++)
+        last = p;
+    assert_non_null(last);
+    buf_truncate(b, (size_t)(strchr(last, '\n') + 1 - b->data));
+}
+
+static void
+mut_delete_last_member_line(struct buf *b)
+{
+    const char *last = NULL;
+
+    for (const char *p = b->data; (p = strstr(p, "# member ")) != NULL; p++)
+        last = p;
+    assert_non_null(last);
+    splice(b, (size_t)(last - b->data), (size_t)(strchr(last, '\n') + 1 - last), "", 0);
+}
+
+static void
+mut_delete_up_line(struct buf *b)
+{
+    delete_line(b, "# up tx ");
+}
+
+static void
+mut_delete_up_and_down(struct buf *b)
+{
+    delete_line(b, "# up tx ");
+    delete_line(b, "# down tx ");
+}
+
+static void
+mut_delete_chain_line(struct buf *b)
+{
+    delete_line(b, "# chain ");
+}
+
+static void
+mut_delete_last_chain_line(struct buf *b)
+{
+    size_t at = offset_of(b, "# migration 0002");
+    const char *chain = strstr(b->data + at, "# chain ");
+    size_t start, end;
+
+    assert_non_null(chain);
+    start = (size_t)(chain - b->data);
+    end = (size_t)(strchr(chain, '\n') + 1 - b->data);
+    splice(b, start, end - start, "", 0);
+}
+
+static void
+mut_uppercase_chain(struct buf *b)
+{
+    size_t at = offset_of(b, "# chain ") + strlen("# chain ");
+
+    for (size_t i = at; b->data[i] != '\n'; i++)
+        if (b->data[i] >= 'a' && b->data[i] <= 'f')
+            b->data[i] = (char)(b->data[i] - 'a' + 'A');
+}
+
+static void
+mut_uppercase_member_sha(struct buf *b)
+{
+    size_t at = offset_of(b, "# member ");
+
+    at = (size_t)(strchr(b->data + at, '\n') + 1 - b->data);
+    for (size_t i = at; i < at + 64; i++)
+        if (b->data[i] >= 'a' && b->data[i] <= 'f')
+            b->data[i] = (char)(b->data[i] - 'a' + 'A');
+}
+
+static void
+mut_line_too_long(struct buf *b)
+{
+    project_line_of(b, MANIFEST_MAX_LINE + 1);
+}
+
+static void
+mut_line_at_limit(struct buf *b)
+{
+    /* Exactly MANIFEST_MAX_LINE bytes is within the line limit: the token check fails. */
+    project_line_of(b, MANIFEST_MAX_LINE);
+}
+
+static void
+mut_nul_in_line(struct buf *b)
+{
+    splice(b, offset_of(b, "demo") + 2, 0, "\0", 1);
+}
+
+struct bad_manifest {
+    const char *name;
+    void (*edit)(struct manifest *m); /* applied to the model before emitting */
+    const char *from;                 /* then the first occurrence of from becomes to */
+    const char *to;
+    void (*mutate)(struct buf *text); /* then this */
+    const char *expect;               /* substring of err.msg */
+};
+
+static const struct bad_manifest bad_manifests[] = {
+    /* The header. */
+    {"empty", NULL, NULL, NULL, mut_empty, "line 1: manifest is empty"},
+    {"wrong header", NULL, "# sealift-manifest 1\n", "# sealift-manifesto 1\n", NULL,
+     "line 1: not a sealift manifest (expected \"# sealift-manifest 1\")"},
+    {"no header space", NULL, "# sealift-manifest 1\n", "#sealift-manifest 1\n", NULL,
+     "line 1: not a sealift manifest"},
+    {"header missing", NULL, "# sealift-manifest 1\n", "", NULL, "line 1: not a sealift manifest"},
+    {"unsupported version", NULL, "# sealift-manifest 1\n", "# sealift-manifest 2\n", NULL,
+     "line 1: unsupported manifest version \"2\" (this sealift reads version 1)"},
+    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.1\n", NULL,
+     "unsupported manifest version \"1.1\""},
+    {"missing project", NULL, "# project demo\n", "", NULL, "line 2: expected \"# project\""},
+    {"missing serial", NULL, "# serial 7\n", "", NULL, "line 3: expected \"# serial\""},
+    {"missing environment", NULL, "# environment prod\n", "", NULL,
+     "line 4: expected \"# environment\""},
+    {"missing created", NULL, "# created 2026-01-02T03:04:05Z\n", "", NULL,
+     "line 5: expected \"# created\""},
+    {"missing compiler", NULL, "# compiler sealift%200.1.0\n", "", NULL,
+     "line 6: expected \"# compiler\""},
+    {"missing source", NULL, "# source native\n", "", NULL, "line 7: expected \"# source\""},
+    {"header fields swapped", NULL, "# project demo\n# serial 7\n", "# serial 7\n# project demo\n",
+     NULL, "line 2: expected \"# project\""},
+    {"header ends early", NULL, NULL, NULL, mut_truncate_after_project,
+     "line 3: missing \"# serial\" line"},
+    {"keyword prefix only", NULL, "# project demo\n", "# projects demo\n", NULL,
+     "expected \"# project\""},
+    {"header field two values", NULL, "# project demo\n", "# project demo extra\n", NULL,
+     "\"# project\" takes exactly one value"},
+    {"header field empty", NULL, "# project demo\n", "# project \n", NULL,
+     "\"# project\" takes exactly one value"},
+    {"header field absent", NULL, "# project demo\n", "# project\n", NULL,
+     "\"# project\" takes exactly one value"},
+    {"bad project", edit_project_token, NULL, NULL, NULL, "line 2: invalid project name"},
+    {"serial leading zero", NULL, "# serial 7\n", "# serial 07\n", NULL,
+     "line 3: serial is not a decimal number"},
+    {"serial not a number", NULL, "# serial 7\n", "# serial 7a\n", NULL,
+     "serial is not a decimal number"},
+    {"serial negative", NULL, "# serial 7\n", "# serial -7\n", NULL,
+     "serial is not a decimal number"},
+    {"serial plus sign", NULL, "# serial 7\n", "# serial +7\n", NULL,
+     "serial is not a decimal number"},
+    {"serial hex", NULL, "# serial 7\n", "# serial 0x7\n", NULL, "serial is not a decimal number"},
+    {"serial overflow", NULL, "# serial 7\n", "# serial 18446744073709551616\n", NULL,
+     "serial is not a decimal number"},
+    {"serial far too long", NULL, "# serial 7\n", "# serial 100000000000000000000\n", NULL,
+     "serial is not a decimal number"},
+    {"timestamp without Z", NULL, "2026-01-02T03:04:05Z", "2026-01-02T03:04:05", NULL,
+     "line 5: created is not a timestamp of the form YYYY-MM-DDTHH:MM:SSZ"},
+    {"timestamp short month", NULL, "2026-01-02T03:04:05Z", "2026-1-02T03:04:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp lowercase z", NULL, "2026-01-02T03:04:05Z", "2026-01-02T03:04:05z", NULL,
+     "created is not a timestamp"},
+    {"timestamp offset", NULL, "2026-01-02T03:04:05Z", "2026-01-02T03:04:05+00:00", NULL,
+     "created is not a timestamp"},
+    {"timestamp fraction", NULL, "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.5Z", NULL,
+     "created is not a timestamp"},
+    /* The form alone is not enough: the spec says a UTC time. */
+    {"timestamp month 13", NULL, "2026-01-02T03:04:05Z", "2026-13-02T03:04:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp month 0", NULL, "2026-01-02T03:04:05Z", "2026-00-02T03:04:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp day 0", NULL, "2026-01-02T03:04:05Z", "2026-01-00T03:04:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp day 32", NULL, "2026-01-02T03:04:05Z", "2026-01-32T03:04:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp April 31", NULL, "2026-01-02T03:04:05Z", "2026-04-31T03:04:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp February 29 of a common year", NULL, "2026-01-02T03:04:05Z", "2100-02-29T03:04:05Z",
+     NULL, "created is not a timestamp"},
+    {"timestamp hour 24", NULL, "2026-01-02T03:04:05Z", "2026-01-02T24:00:00Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp minute 60", NULL, "2026-01-02T03:04:05Z", "2026-01-02T03:60:05Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp second 60", NULL, "2026-01-02T03:04:05Z", "2026-01-02T03:04:60Z", NULL,
+     "created is not a timestamp"},
+    {"timestamp with space", NULL, "2026-01-02T03:04:05Z", "2026-01-02 03:04:05Z", NULL,
+     "\"# created\" takes exactly one value"},
+    {"environment bad character", NULL, "# environment prod\n", "# environment pr/od\n", NULL,
+     "line 4: invalid environment name"},
+    {"environment non-ASCII", NULL, "# environment prod\n",
+     "# environment pr\xc3\xb6"
+     "d\n",
+     NULL, "invalid environment name"},
+    {"environment empty", NULL, "# environment prod\n", "# environment \n", NULL,
+     "\"# environment\" takes exactly one value"},
+    {"environment too long", NULL, "# environment prod\n",
+     "# environment eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\n", NULL,
+     "invalid environment name"},
+    {"source bad token", NULL, "# source native\n", "# source nat!ve\n", NULL,
+     "line 7: invalid source format name"},
+    {"compiler empty", NULL, "# compiler sealift%200.1.0\n", "# compiler -\n", NULL,
+     "line 6: compiler is not a valid field"},
+    {"compiler non-canonical escape", NULL, "sealift%200.1.0", "sealift%200%2E1.0", NULL,
+     "compiler is not a valid field"},
+    {"compiler lowercase escape", NULL, "sealift%200.1.0", "sealift%2a0.1.0", NULL,
+     "compiler is not a valid field"},
+    {"compiler escaped NUL", NULL, "sealift%200.1.0", "sealift%000.1.0", NULL,
+     "compiler is not a valid field"},
+    {"compiler truncated escape", NULL, "sealift%200.1.0", "sealift0.1.0%2", NULL,
+     "compiler is not a valid field"},
+
+    /* Migration records. */
+    {"name non-canonical escape", NULL, "# migration 0001 create_users\n",
+     "# migration 0001 create%5Fusers\n", NULL,
+     "line 8: migration id or name is not a valid field"},
+    {"name lowercase escape", NULL, "# migration 0001 create_users\n",
+     "# migration 0001 create%5fusers\n", NULL, "migration id or name is not a valid field"},
+    {"name bare percent", NULL, "# migration 0001 create_users\n", "# migration 0001 100%\n", NULL,
+     "migration id or name is not a valid field"},
+    {"name escaped dash", NULL, "# migration 0001 create_users\n", "# migration 0001 %2D%2D\n",
+     NULL, "migration id or name is not a valid field"},
+    {"name too long", edit_long_name, NULL, NULL, NULL,
+     "migration id or name is not a valid field"},
+    {"empty id", NULL, "# migration 0001 ", "# migration - ", NULL,
+     "migration id or name is not a valid field"},
+    {"migration without name", NULL, "# migration 0001 create_users\n", "# migration 0001\n", NULL,
+     "\"# migration\" takes an id and a name"},
+    {"migration three fields", NULL, "# migration 0001 create_users\n",
+     "# migration 0001 create users\n", NULL, "\"# migration\" takes an id and a name"},
+    {"migration double space", NULL, "# migration 0001 create_users\n",
+     "# migration  0001 create_users\n", NULL, "\"# migration\" takes an id and a name"},
+    {"duplicate migration id", edit_dup_migration_id, NULL, NULL, NULL,
+     "duplicate migration id \"0001\""},
+    {"unknown keyword in a migration", NULL, "# chain ", "# frobnicate 1\n# chain ", NULL,
+     "line 11: unknown manifest keyword \"frobnicate\" (made by a newer sealift?)"},
+    {"unknown keyword between migrations", NULL, "# migration 0002 ",
+     "# frobnicate\n# migration 0002 ", NULL, "expected \"# migration\" or \"# member\""},
+    {"unknown keyword among members", NULL, NULL, NULL, mut_append_keyword,
+     "unknown manifest keyword in the member section"},
+    {"blank line at the end", NULL, NULL, NULL, mut_append_blank_line,
+     "expected \"# member SIZE\""},
+    {"non-comment line in a migration", NULL, "# chain ", "SELECT 1;\n# chain ", NULL,
+     "expected a migration record line"},
+    {"bad transaction mode", NULL, "# up tx ", "# up TX ", NULL,
+     "line 9: transaction mode must be \"tx\" or \"no-tx\""},
+    {"script missing mode", NULL, "# up tx ", "# up ", NULL, "\"# up\" takes 3 fields"},
+    {"verify with a mode", NULL, "# verify ", "# verify tx ", NULL, "\"# verify\" takes 2 fields"},
+    {"first script not up", NULL, NULL, NULL, mut_delete_up_line,
+     "a migration's first script must be its up script"},
+    {"script repeated", NULL, "# down tx ", "# up tx ", NULL,
+     "scripts must come once each, in the order up, down, verify"},
+    {"no scripts", NULL, NULL, NULL, mut_delete_up_and_down, "migration has no up script"},
+    {"script naming a non-member", NULL, PATH_UP1 "\n", "migrations/0001_create_users/nope.sql\n",
+     NULL, "line 9: script names \"migrations/0001_create_users/nope.sql\", which is not a member"},
+    {"script path invalid", NULL, PATH_UP1 "\n", "/etc/passwd\n", NULL,
+     "line 9: invalid member path"},
+    {"member named by two scripts", edit_member_named_twice, NULL, NULL, NULL,
+     "member \"" PATH_UP1 "\" is named by two scripts"},
+    {"chain hash wrong", edit_bad_chain_first, NULL, NULL, NULL,
+     "line 11: chain hash of migration \"0001\" does not match its records"},
+    {"second chain hash wrong", edit_bad_chain_second, NULL, NULL, NULL,
+     "chain hash of migration \"0002\" does not match its records"},
+    {"script checksum edited", edit_stale_chain, NULL, NULL, NULL,
+     "chain hash of migration \"0001\" does not match its records"},
+    {"transaction mode edited", edit_stale_chain_mode, NULL, NULL, NULL,
+     "chain hash of migration \"0001\" does not match its records"},
+    {"chain hash not hex", NULL, "# chain ", "# chain X", NULL,
+     "chain hash is not 64 lowercase hex digits"},
+    {"chain hash uppercase", NULL, NULL, NULL, mut_uppercase_chain,
+     "chain hash is not 64 lowercase hex digits"},
+    {"migration not closed at the end", NULL, NULL, NULL, mut_truncate_at_chain,
+     "migration \"0001\" is not closed by \"# chain\""},
+    {"migration not closed before the next", NULL, NULL, NULL, mut_delete_chain_line,
+     "line 11: migration \"0001\" is not closed by \"# chain\""},
+    {"migration not closed before members", NULL, NULL, NULL, mut_delete_last_chain_line,
+     "migration \"0002\" is not closed by \"# chain\""},
+    {"no migrations", edit_no_migrations, NULL, NULL, NULL, "manifest lists no migrations"},
+    {"nothing but a header", edit_nothing_at_all, NULL, NULL, NULL, "manifest lists no migrations"},
+
+    /* Statements. */
+    {"statements past the end of a tx script", edit_stmts_past_end_tx, NULL, NULL, NULL,
+     "line 9: statements run past the end of \"" PATH_UP1 "\""},
+    {"statements overlap", edit_stmts_overlap, NULL, NULL, NULL,
+     "statements overlap or are out of order"},
+    {"statements out of order", edit_stmts_out_of_order, NULL, NULL, NULL,
+     "statements overlap or are out of order"},
+    {"statements repeated", edit_stmts_same_start, NULL, NULL, NULL,
+     "statements overlap or are out of order"},
+    {"statements past the member end", edit_stmts_past_end, NULL, NULL, NULL,
+     "statements run past the end of \"" PATH_UP2 "\""},
+    {"statement of zero length", edit_stmts_zero_length, NULL, NULL, NULL,
+     "statement offset and length must be decimal numbers, length > 0"},
+    {"statement range overflows", edit_stmts_overflow, NULL, NULL, NULL,
+     "statement range overflows"},
+    {"statement leading zero", NULL, "# statement up 0 ", "# statement up 00 ", NULL,
+     "statement offset and length must be decimal numbers"},
+    {"statement for the wrong script", NULL, "# statement up ", "# statement down ", NULL,
+     "\"# statement\" must follow the script it belongs to"},
+    {"statement for verify after up", NULL, "# statement up ", "# statement verify ", NULL,
+     "\"# statement\" must follow the script it belongs to"},
+    {"statement for no script", NULL, "# statement up ", "# statement sideways ", NULL,
+     "\"# statement\" must follow the script it belongs to"},
+    {"statement two fields", NULL, "# statement up 0 ", "# statement up ", NULL,
+     "\"# statement\" takes 3 fields"},
+
+    /* Members. */
+    {"duplicate member path", edit_dup_member_path, NULL, NULL, NULL,
+     "duplicate member path \"" PATH_UP1 "\""},
+    {"member not referenced", edit_unreferenced_member, NULL, NULL, NULL,
+     "member \"extra.sql\" is not named by any migration"},
+    {"member path invalid", edit_bad_member_path, NULL, NULL, NULL, "invalid member path"},
+    {"member path reserved", edit_manifest_as_member, NULL, NULL, NULL, "invalid member path"},
+    {"member size not a number", NULL, "# member ", "# member x", NULL,
+     "member size is not a decimal number"},
+    {"member checksum one space", NULL, "  ", " ", NULL,
+     "expected \"SHA256  PATH\" (64 lowercase hex digits, two spaces)"},
+    {"member checksum uppercase", NULL, NULL, NULL, mut_uppercase_member_sha,
+     "expected \"SHA256  PATH\""},
+    {"member without checksum line", NULL, NULL, NULL, mut_truncate_after_last_member_line,
+     "member record has no checksum line"},
+    {"checksum line before the members", NULL, "# member ", "", NULL,
+     "expected \"# migration\" or \"# member\""},
+    {"checksum line without member", NULL, NULL, NULL, mut_delete_last_member_line,
+     "expected \"# member SIZE\""},
+
+    /* Lines. */
+    {"overlong line", NULL, NULL, NULL, mut_line_too_long,
+     "line 2: line is longer than 4096 bytes"},
+    {"line at the limit", NULL, NULL, NULL, mut_line_at_limit, "line 2: invalid project name"},
+    {"CR in a line", NULL, "# project demo\n", "# project demo\r\n", NULL,
+     "line 2: line contains a carriage return"},
+    {"CR in a member line", NULL, PATH_UP2 "\n# member", PATH_UP2 "\r\n# member", NULL,
+     "line contains a carriage return"},
+    {"NUL in a line", NULL, NULL, NULL, mut_nul_in_line, "line 2: line contains a NUL byte"},
+    {"missing final newline", NULL, NULL, NULL, mut_drop_final_newline,
+     "the last line does not end with a newline"},
+};
+
+static void
+test_manifest_rejects_bad_manifests(void **state)
+{
+    int failures = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_manifests) / sizeof(bad_manifests[0]); i++) {
+        const struct bad_manifest *c = &bad_manifests[i];
+        struct manifest m, parsed;
+        struct buf text = BUF_INIT;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        build_manifest(&m);
+        if (c->edit)
+            c->edit(&m);
+        manifest_emit(&m, &text);
+        manifest_release(&m);
+        if (c->from)
+            replace_first(&text, c->from, c->to);
+        if (c->mutate)
+            c->mutate(&text);
+        manifest_init(&parsed);
+        /* Report every failing case, not just the first. */
+        if (manifest_parse(&parsed, text.data, text.len, &err) != -1) {
+            print_error("case \"%s\" accepted\n", c->name);
+            failures++;
+        } else if (strstr(err.msg, c->expect) == NULL) {
+            print_error("case \"%s\": \"%s\" does not contain \"%s\"\n", c->name, err.msg,
+                        c->expect);
+            failures++;
+        }
+        /* A failed parse leaves an empty manifest behind. */
+        assert_int_equal(parsed.nmigrations, 0);
+        assert_int_equal(parsed.nmembers, 0);
+        assert_null(parsed.project);
+        buf_release(&text);
+    }
+    assert_int_equal(failures, 0);
+}
+
+static void
+test_manifest_rejects_oversized(void **state)
+{
+    /* Untouched pages of calloc'd memory cost nothing: the size check must come first. */
+    char *big = calloc(MANIFEST_MAX_BYTES + 1, 1);
+    struct manifest m;
+    struct diag_err err = DIAG_ERR_INIT;
+
+    (void)state;
+    assert_non_null(big);
+    manifest_init(&m);
+    assert_int_equal(manifest_parse(&m, big, MANIFEST_MAX_BYTES + 1, &err), -1);
+    assert_string_equal(err.msg, "manifest is larger than 67108864 bytes");
+    free(big);
+}
+
+static void
+test_manifest_emit_parse_round_trip(void **state)
+{
+    struct manifest m, parsed;
+    struct buf first = BUF_INIT, second = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    char hex[HASH_SHA256_HEX];
+    unsigned char sha[HASH_SHA256_BYTES];
+
+    (void)state;
+    build_manifest(&m);
+    manifest_emit(&m, &first);
+    /* The canonical text: header, migration blocks, then member records. */
+    assert_memory_equal(first.data, HEADER "# migration 0001 create_users\n# up tx ",
+                        strlen(HEADER "# migration 0001 create_users\n# up tx "));
+    assert_contains(first.data, "\n# migration 0002 add_index\n# up no-tx ");
+    assert_contains(first.data,
+                    " " PATH_UP2 "\n# statement up 0 42\n# statement up 43 42\n# verify ");
+    hash_sha256(UP1, strlen(UP1), sha);
+    buf_addf(&second, "\n# member %zu\n%s  " PATH_UP1 "\n", strlen(UP1),
+             hex_encode(hex, sha, sizeof(sha)));
+    assert_contains(first.data, second.data);
+    buf_reset(&second);
+
+    manifest_init(&parsed);
+    if (manifest_parse(&parsed, first.data, first.len, &err) != 0)
+        fail_msg("reference manifest refused: %s", err.msg);
+    manifest_emit(&parsed, &second);
+    assert_text_equal(second.data, second.len, first.data, first.len);
+
+    /* The parsed model holds what was built. */
+    assert_string_equal(parsed.project, "demo");
+    assert_int_equal(parsed.serial, 7);
+    assert_string_equal(parsed.environment, "prod");
+    assert_string_equal(parsed.created, "2026-01-02T03:04:05Z");
+    assert_string_equal(parsed.compiler, "sealift 0.1.0");
+    assert_string_equal(parsed.source, "native");
+    assert_int_equal(parsed.nmigrations, 2);
+    assert_int_equal(parsed.nmembers, 4);
+    for (size_t i = 0; i < parsed.nmembers; i++) {
+        assert_string_equal(parsed.members[i].path, m.members[i].path);
+        assert_int_equal(parsed.members[i].size, m.members[i].size);
+        assert_memory_equal(parsed.members[i].sha256, m.members[i].sha256, HASH_SHA256_BYTES);
+        assert_int_equal(parsed.members[i].referenced, 1);
+    }
+    for (size_t i = 0; i < parsed.nmigrations; i++) {
+        const struct manifest_migration *a = &parsed.migrations[i], *b = &m.migrations[i];
+
+        assert_string_equal(a->id, b->id);
+        assert_string_equal(a->name, b->name);
+        assert_memory_equal(a->chain, b->chain, HASH_SHA256_BYTES);
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            assert_int_equal(a->script[k].present, b->script[k].present);
+            if (!a->script[k].present)
+                continue;
+            assert_int_equal(a->script[k].transactional, b->script[k].transactional);
+            assert_int_equal(a->script[k].member, b->script[k].member);
+            assert_memory_equal(a->script[k].source, b->script[k].source, HASH_SHA256_BYTES);
+            assert_int_equal(a->script[k].nstmts, b->script[k].nstmts);
+            for (size_t s = 0; s < a->script[k].nstmts; s++) {
+                assert_int_equal(a->script[k].stmts[s].offset, b->script[k].stmts[s].offset);
+                assert_int_equal(a->script[k].stmts[s].length, b->script[k].stmts[s].length);
+            }
+        }
+    }
+    /* Parsing into a used manifest replaces its content. */
+    assert_int_equal(manifest_parse(&parsed, first.data, first.len, &err), 0);
+    assert_int_equal(parsed.nmigrations, 2);
+    manifest_release(&parsed);
+    manifest_release(&m);
+    buf_release(&first);
+    buf_release(&second);
+}
+
+/* Parse text, emit it, and require the same bytes back. */
+static void
+assert_round_trips(const char *what, const struct buf *text)
+{
+    struct manifest m;
+    struct buf again = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+
+    manifest_init(&m);
+    if (manifest_parse(&m, text->data, text->len, &err) != 0)
+        fail_msg("%s: refused: %s", what, err.msg);
+    manifest_emit(&m, &again);
+    if (again.len != text->len || memcmp(again.data, text->data, text->len) != 0)
+        print_error("%s: emitted differently\n", what);
+    assert_text_equal(again.data, again.len, text->data, text->len);
+    manifest_release(&m);
+    buf_release(&again);
+}
+
+static void
+test_manifest_round_trip_variants(void **state)
+{
+    static const char *const names[] = {
+        "", "-", "add index", "100%", "caf\xc3\xa9", "tab\there", "a%20b",
+    };
+    struct manifest m;
+    struct buf text = BUF_INIT;
+    char longest[MANIFEST_MAX_TOKEN + 1];
+
+    (void)state;
+    /* No environment, the largest serial, and one migration with only an up script. */
+    build_manifest(&m);
+    free(m.environment);
+    m.environment = NULL;
+    m.serial = UINT64_MAX;
+    manifest_emit(&m, &text);
+    assert_contains(text.data, "\n# environment -\n# created ");
+    assert_contains(text.data, "\n# serial 18446744073709551615\n");
+    assert_round_trips("no environment", &text);
+    manifest_release(&m);
+
+    /* Names that must be percent-encoded, and the empty and "-" names. */
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct manifest parsed;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        build_manifest(&m);
+        free(m.migrations[1].name);
+        m.migrations[1].name = xstrdup(names[i]);
+        buf_reset(&text);
+        manifest_emit(&m, &text);
+        assert_round_trips(names[i], &text);
+        manifest_init(&parsed);
+        assert_int_equal(manifest_parse(&parsed, text.data, text.len, &err), 0);
+        assert_string_equal(parsed.migrations[1].name, names[i]);
+        manifest_release(&parsed);
+        manifest_release(&m);
+    }
+
+    /* Statements may be listed for tx and verify scripts too. */
+    build_manifest(&m);
+    manifest_script_add_stmt(&m.migrations[0].script[MANIFEST_UP], 0, strlen(UP1) - 1);
+    manifest_script_add_stmt(&m.migrations[0].script[MANIFEST_DOWN], 0, strlen(DOWN1));
+    manifest_script_add_stmt(&m.migrations[1].script[MANIFEST_VERIFY], 0, 9);
+    buf_reset(&text);
+    manifest_emit(&m, &text);
+    assert_contains(text.data, " " PATH_UP1 "\n# statement up 0 28\n# down tx ");
+    assert_contains(text.data, " " PATH_VERIFY2 "\n# statement verify 0 9\n# chain ");
+    assert_round_trips("statements everywhere", &text);
+    manifest_release(&m);
+
+    /* Calendar edge cases that are real UTC times. */
+    {
+        static const char *const times[] = {"2028-02-29T23:59:59Z", "2000-02-29T00:00:00Z",
+                                            "1970-01-01T00:00:00Z", "2026-12-31T23:59:59Z"};
+
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+            build_manifest(&m);
+            free(m.created);
+            m.created = xstrdup(times[i]);
+            buf_reset(&text);
+            manifest_emit(&m, &text);
+            assert_round_trips(times[i], &text);
+            manifest_release(&m);
+        }
+    }
+
+    /* A name of exactly MANIFEST_MAX_TOKEN bytes is accepted. */
+    memset(longest, 'n', sizeof(longest) - 1);
+    longest[sizeof(longest) - 1] = '\0';
+    build_manifest(&m);
+    free(m.migrations[0].name);
+    m.migrations[0].name = xstrdup(longest);
+    buf_reset(&text);
+    manifest_emit(&m, &text);
+    assert_round_trips("longest name", &text);
+    manifest_release(&m);
+    buf_release(&text);
+}
+
+static void
+test_manifest_pct_encode(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"", "-"},
+        {"-", "%2D"},
+        {"--", "--"},
+        {"plain_name-1.2", "plain_name-1.2"},
+        {"a b", "a%20b"},
+        {"100%", "100%25"},
+        {"caf\xc3\xa9", "caf%C3%A9"},
+        {"\x01\x7f", "%01%7F"},
+        {"~!", "~!"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf out = BUF_INIT;
+
+        manifest_pct_encode(&out, cases[i].in);
+        assert_string_equal(out.data, cases[i].out);
+        buf_release(&out);
+    }
+}
+
+static void
+test_manifest_path_and_token_validity(void **state)
+{
+    static const struct {
+        const char *s;
+        int path_ok;
+        int token_ok;
+    } cases[] = {
+        {"a", 1, 1},
+        {"migrations/0001_x/up.sql", 1, 0},
+        {"", 0, 0},
+        {"-", 1, 0},
+        {"/abs", 0, 0},
+        {"dir/", 0, 0},
+        {"a//b", 0, 0},
+        {"./a", 0, 0},
+        {"a/./b", 0, 0},
+        {"../a", 0, 0},
+        {"a/..", 0, 0},
+        {"..a", 1, 1},
+        {"a b", 0, 0},
+        {"a\\b", 0, 0},
+        {"MANIFEST", 0, 1},
+        {"MANIFEST.5B5F7DFD72CEDEDD.minisig", 0, 1},
+        {"caf\xc3\xa9", 0, 0},
+    };
+    char long_path[MANIFEST_MAX_PATH + 2];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (manifest_path_valid(cases[i].s) != cases[i].path_ok)
+            fail_msg("manifest_path_valid(\"%s\") != %d", cases[i].s, cases[i].path_ok);
+        if (manifest_token_valid(cases[i].s) != cases[i].token_ok)
+            fail_msg("manifest_token_valid(\"%s\") != %d", cases[i].s, cases[i].token_ok);
+    }
+    memset(long_path, 'p', sizeof(long_path) - 1);
+    long_path[MANIFEST_MAX_PATH] = '\0';
+    assert_true(manifest_path_valid(long_path));
+    long_path[MANIFEST_MAX_PATH] = 'p';
+    long_path[MANIFEST_MAX_PATH + 1] = '\0';
+    assert_false(manifest_path_valid(long_path));
+}
+
+static void
+test_manifest_find_member(void **state)
+{
+    struct manifest m;
+    struct buf text = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    unsigned char sha[HASH_SHA256_BYTES] = {0};
+
+    (void)state;
+    manifest_init(&m);
+    assert_int_equal(manifest_find_member(&m, PATH_UP1), -1);
+    manifest_release(&m);
+
+    build_manifest(&m);
+    assert_int_equal(manifest_find_member(&m, PATH_UP1), 0);
+    assert_int_equal(manifest_find_member(&m, PATH_DOWN1), 1);
+    assert_int_equal(manifest_find_member(&m, PATH_UP2), 2);
+    assert_int_equal(manifest_find_member(&m, PATH_VERIFY2), 3);
+    assert_int_equal(manifest_find_member(&m, "migrations/0001_create_users"), -1);
+    assert_int_equal(manifest_find_member(&m, PATH_UP1 "x"), -1);
+    assert_int_equal(manifest_find_member(&m, ""), -1);
+    manifest_emit(&m, &text);
+    manifest_release(&m);
+
+    /* The parser builds the same index. */
+    manifest_init(&m);
+    assert_int_equal(manifest_parse(&m, text.data, text.len, &err), 0);
+    assert_int_equal(manifest_find_member(&m, PATH_VERIFY2), 3);
+    assert_int_equal(manifest_find_member(&m, "MANIFEST"), -1);
+    manifest_release(&m);
+
+    /* Many members: the index grows and every path is still found. */
+    manifest_init(&m);
+    for (int i = 0; i < 3000; i++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "m/%04d.sql", i);
+        assert_int_equal(manifest_add_member(&m, path, (uint64_t)i, sha), (size_t)i);
+    }
+    for (int i = 0; i < 3000; i++) {
+        char path[32];
+
+        snprintf(path, sizeof(path), "m/%04d.sql", i);
+        assert_int_equal(manifest_find_member(&m, path), i);
+    }
+    assert_int_equal(manifest_find_member(&m, "m/3000.sql"), -1);
+    manifest_release(&m);
+    buf_release(&text);
+}
+
+static void
+test_manifest_find_migration(void **state)
+{
+    struct manifest m;
+    struct manifest_migration *mig;
+
+    (void)state;
+    build_manifest(&m);
+    assert_int_equal(manifest_find_migration(&m, "0001"), 0);
+    assert_int_equal(manifest_find_migration(&m, "0002"), 1);
+    assert_int_equal(manifest_find_migration(&m, "0001_create_users"), 0);
+    assert_int_equal(manifest_find_migration(&m, "0002_add_index"), 1);
+    assert_int_equal(manifest_find_migration(&m, "create_users"), 0);
+    assert_int_equal(manifest_find_migration(&m, "add_index"), 1);
+    assert_int_equal(manifest_find_migration(&m, "0002_create_users"), -1);
+    assert_int_equal(manifest_find_migration(&m, "0001_"), -1);
+    assert_int_equal(manifest_find_migration(&m, "000"), -1);
+    assert_int_equal(manifest_find_migration(&m, "0003"), -1);
+    assert_int_equal(manifest_find_migration(&m, ""), -1);
+
+    /* A name shared by two migrations is ambiguous; an id always wins over a name. */
+    mig = manifest_add_migration(&m, "0003", "add_index");
+    mig = manifest_add_migration(&m, "0004", "0001");
+    mig = manifest_add_migration(&m, "0005", "");
+    (void)mig;
+    assert_int_equal(manifest_find_migration(&m, "add_index"), -1);
+    assert_int_equal(manifest_find_migration(&m, "0003_add_index"), 2);
+    assert_int_equal(manifest_find_migration(&m, "0001"), 0);
+    assert_int_equal(manifest_find_migration(&m, "0004_0001"), 3);
+    /* An empty name is not matched as "ID_". */
+    assert_int_equal(manifest_find_migration(&m, "0005_"), -1);
+    assert_int_equal(manifest_find_migration(&m, "0005"), 4);
+    manifest_release(&m);
+}
+
+static void
+test_manifest_chain_matches_documented_record(void **state)
+{
+    struct manifest m;
+    struct manifest_migration *mig;
+    unsigned char src[HASH_SHA256_BYTES], want[HASH_SHA256_BYTES], want2[HASH_SHA256_BYTES];
+    char hex[HASH_SHA256_HEX];
+    struct buf rec = BUF_INIT;
+    struct hash_sha256 h;
+    static const unsigned char zero[HASH_SHA256_BYTES] = {0};
+
+    (void)state;
+    manifest_init(&m);
+    hash_sha256("x", 1, src);
+    mig = manifest_add_migration(&m, "0001", "ignored");
+    mig->script[MANIFEST_UP].present = 1;
+    mig->script[MANIFEST_UP].transactional = 1;
+    memcpy(mig->script[MANIFEST_UP].source, src, sizeof(src));
+    mig = manifest_add_migration(&m, "0002", "");
+    mig->script[MANIFEST_UP].present = 1;
+    mig->script[MANIFEST_UP].transactional = 0;
+    memcpy(mig->script[MANIFEST_UP].source, src, sizeof(src));
+    mig->script[MANIFEST_DOWN].present = 1;
+    mig->script[MANIFEST_DOWN].transactional = 1;
+    memcpy(mig->script[MANIFEST_DOWN].source, src, sizeof(src));
+    mig->script[MANIFEST_VERIFY].present = 1;
+    memcpy(mig->script[MANIFEST_VERIFY].source, src, sizeof(src));
+    manifest_chain_fill(&m);
+
+    /* chain(0) = SHA-256(32 zero bytes || "0001\n" up "\ntx\n-\n-\n-\n"), per manifest.h. */
+    hex_encode(hex, src, sizeof(src));
+    buf_addf(&rec, "0001\n%s\ntx\n-\n-\n-\n", hex);
+    hash_sha256_init(&h);
+    hash_sha256_update(&h, zero, sizeof(zero));
+    hash_sha256_update(&h, rec.data, rec.len);
+    hash_sha256_final(&h, want);
+    assert_memory_equal(m.migrations[0].chain, want, sizeof(want));
+
+    buf_reset(&rec);
+    buf_addf(&rec, "0002\n%s\nno-tx\n%s\ntx\n%s\n", hex, hex, hex);
+    hash_sha256_init(&h);
+    hash_sha256_update(&h, want, sizeof(want));
+    hash_sha256_update(&h, rec.data, rec.len);
+    hash_sha256_final(&h, want2);
+    assert_memory_equal(m.migrations[1].chain, want2, sizeof(want2));
+
+    /* manifest_chain_next agrees with manifest_chain_fill. */
+    manifest_chain_next(want, &m.migrations[1], want2);
+    assert_memory_equal(m.migrations[1].chain, want2, sizeof(want2));
+    buf_release(&rec);
+    manifest_release(&m);
+}
+
+/* Edits that must change the chain hash of the migration they touch (and all later ones). */
+static void
+chg_up_source(struct manifest_migration *mig)
+{
+    mig->script[MANIFEST_UP].source[0] ^= 1;
+}
+
+static void
+chg_up_mode(struct manifest_migration *mig)
+{
+    mig->script[MANIFEST_UP].transactional ^= 1;
+}
+
+static void
+chg_down_source(struct manifest_migration *mig)
+{
+    mig->script[MANIFEST_DOWN].source[31] ^= 0x40;
+}
+
+static void
+chg_down_mode(struct manifest_migration *mig)
+{
+    mig->script[MANIFEST_DOWN].transactional ^= 1;
+}
+
+static void
+chg_down_absent(struct manifest_migration *mig)
+{
+    mig->script[MANIFEST_DOWN].present = 0;
+}
+
+static void
+chg_verify_present(struct manifest_migration *mig)
+{
+    mig->script[MANIFEST_VERIFY].present = 1;
+}
+
+static void
+chg_id(struct manifest_migration *mig)
+{
+    free(mig->id);
+    mig->id = xstrdup("0001a");
+}
+
+static void
+test_manifest_chain_changes_with_any_record(void **state)
+{
+    static void (*const changes[])(struct manifest_migration *) = {
+        chg_up_source,   chg_up_mode,        chg_down_source, chg_down_mode,
+        chg_down_absent, chg_verify_present, chg_id,
+    };
+    struct manifest ref;
+
+    (void)state;
+    build_manifest(&ref);
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        struct manifest m;
+
+        build_manifest(&m);
+        changes[i](&m.migrations[0]);
+        manifest_chain_fill(&m);
+        if (memcmp(m.migrations[0].chain, ref.migrations[0].chain, HASH_SHA256_BYTES) == 0)
+            fail_msg("change %zu left the chain hash of migration 0001 unchanged", i);
+        /* The next migration's hash covers the previous one's. */
+        if (memcmp(m.migrations[1].chain, ref.migrations[1].chain, HASH_SHA256_BYTES) == 0)
+            fail_msg("change %zu left the chain hash of migration 0002 unchanged", i);
+        manifest_release(&m);
+    }
+    /* The name and the statement list are not part of the chain. */
+    {
+        struct manifest m;
+
+        build_manifest(&m);
+        free(m.migrations[0].name);
+        m.migrations[0].name = xstrdup("renamed");
+        m.migrations[1].script[MANIFEST_UP].nstmts = 1;
+        manifest_chain_fill(&m);
+        assert_memory_equal(m.migrations[0].chain, ref.migrations[0].chain, HASH_SHA256_BYTES);
+        assert_memory_equal(m.migrations[1].chain, ref.migrations[1].chain, HASH_SHA256_BYTES);
+        manifest_release(&m);
+    }
+    manifest_release(&ref);
+}
+
+static void
+test_manifest_script_labels(void **state)
+{
+    (void)state;
+    assert_string_equal(manifest_script_label(MANIFEST_UP), "up");
+    assert_string_equal(manifest_script_label(MANIFEST_DOWN), "down");
+    assert_string_equal(manifest_script_label(MANIFEST_VERIFY), "verify");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_manifest_emit_parse_round_trip),
+        cmocka_unit_test(test_manifest_round_trip_variants),
+        cmocka_unit_test(test_manifest_rejects_bad_manifests),
+        cmocka_unit_test(test_manifest_rejects_oversized),
+        cmocka_unit_test(test_manifest_pct_encode),
+        cmocka_unit_test(test_manifest_path_and_token_validity),
+        cmocka_unit_test(test_manifest_find_member),
+        cmocka_unit_test(test_manifest_find_migration),
+        cmocka_unit_test(test_manifest_chain_matches_documented_record),
+        cmocka_unit_test(test_manifest_chain_changes_with_any_record),
+        cmocka_unit_test(test_manifest_script_labels),
+    };
+
+    return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
+}
