@@ -244,3 +244,27 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
     chain_hash_sources(c);
     return 0;
 }
+
+int
+native_detect(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int score = 1; /* any directory may be a native chain, if no other format claims it */
+
+    if (d == NULL)
+        return 0;
+    while (score < 2 && (de = readdir(d)) != NULL) {
+        struct file_name f = {0};
+
+        if (strcmp(de->d_name, SUM_FILE) == 0) {
+            score = 2;
+        } else if (parse_name(de->d_name, &f) == 0) {
+            score = 2;
+            free(f.version);
+            free(f.slug);
+        }
+    }
+    closedir(d);
+    return score;
+}

@@ -14,6 +14,12 @@
  */
 int native_read(const char *dir, struct src_chain *c, struct report *rep, struct diag_err *err);
 
+/*
+ * --from auto: 2 if dir has sealift.sum or VERSION_SLUG.*.sql files, 1 for any other
+ * directory (native is the default), 0 if it cannot be read.
+ */
+int native_detect(const char *dir);
+
 /* Compare two version strings of digits as numbers (leading zeros ignored). */
 int native_version_cmp(const char *a, const char *b);
 

@@ -3,6 +3,7 @@
  * Layer: compiler.
  */
 #include "pipeline.h"
+#include "formats.h"
 #include "native.h"
 #include "sqlcheck.h"
 #include "sealift/xalloc.h"
@@ -219,14 +220,26 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
               struct diag_err *err)
 {
     const char *from = opt->from ? opt->from : "auto";
+    const struct format_reader *reader;
+    struct read_options ro = {opt->allow_irreversible};
+    char names[256];
 
-    if (strcmp(from, "native") != 0 && strcmp(from, "auto") != 0)
-        return err_set(err,
-                       "source format \"%s\" is not supported by this version (supported: "
-                       "native)",
-                       from);
+    if (strcmp(from, "auto") == 0) {
+        reader = formats_detect(opt->dir, err);
+        if (reader == NULL) {
+            err->io = 1;
+            return -1;
+        }
+    } else {
+        reader = formats_find(from);
+        if (reader == NULL) {
+            formats_names(names, sizeof(names));
+            return err_set_io(err, "unknown source format \"%s\" (known: %s, auto)", from,
+                              names);
+        }
+    }
     out->opt = opt;
-    if (native_read(opt->dir, &out->chain, rep, err) != 0)
+    if (reader->read(opt->dir, &ro, &out->chain, rep, err) != 0)
         return -1;
     for (size_t i = 0; i < opt->namend; i++) {
         int found = 0;

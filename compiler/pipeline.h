@@ -21,6 +21,7 @@ struct compile_options {
     const char **amend;
     size_t namend;
     size_t amend_cap;
+    int allow_irreversible; /* --allow-irreversible: a missing down marks the migration so */
 };
 
 struct compiled {

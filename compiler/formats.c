@@ -1,0 +1,80 @@
+/*
+ * formats.c: the table of source-format readers and --from auto's detection.
+ * Layer: compiler.
+ */
+#include "formats.h"
+#include "native.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+native_adapter(const char *dir, const struct read_options *opt, struct src_chain *c,
+               struct report *rep, struct diag_err *err)
+{
+    (void)opt;
+    return native_read(dir, c, rep, err);
+}
+
+static const struct format_reader readers[] = {
+    {"native", native_detect, native_adapter},
+};
+
+#define NREADERS (sizeof(readers) / sizeof(readers[0]))
+
+const struct format_reader *
+formats_find(const char *name)
+{
+    for (size_t i = 0; i < NREADERS; i++)
+        if (strcmp(readers[i].name, name) == 0)
+            return &readers[i];
+    return NULL;
+}
+
+const struct format_reader *
+formats_detect(const char *dir, struct diag_err *err)
+{
+    const struct format_reader *best = NULL, *tie = NULL;
+    int best_score = 0;
+    DIR *d = opendir(dir);
+
+    if (d == NULL) {
+        err_set_io(err, "could not open migrations directory \"%s\": %s", dir, strerror(errno));
+        return NULL;
+    }
+    closedir(d);
+
+    for (size_t i = 0; i < NREADERS; i++) {
+        int score = readers[i].detect(dir);
+
+        if (score > best_score) {
+            best = &readers[i];
+            best_score = score;
+            tie = NULL;
+        } else if (score > 0 && score == best_score) {
+            tie = &readers[i];
+        }
+    }
+    if (best == NULL) {
+        err_set(err, "no known migration format found in \"%s\" (give --from FORMAT)", dir);
+        return NULL;
+    }
+    if (tie) {
+        err_set(err, "\"%s\" looks like both %s and %s migrations; give --from FORMAT", dir,
+                best->name, tie->name);
+        return NULL;
+    }
+    return best;
+}
+
+void
+formats_names(char *out, size_t cap)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < NREADERS && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", readers[i].name);
+}

@@ -1,0 +1,41 @@
+/*
+ * formats.h: the source formats sealift reads (--from NAME), and --from auto's detection.
+ * Every reader fills the same struct src_chain (chain.h): ordered migrations with their up,
+ * down and verify scripts as normalised text, transaction modes, and the files it ignored.
+ */
+#ifndef SEALIFT_COMPILER_FORMATS_H
+#define SEALIFT_COMPILER_FORMATS_H
+
+#include "chain.h"
+#include "sealift/diag.h"
+
+/* Options a reader may need beyond the directory. */
+struct read_options {
+    int allow_irreversible; /* migrations without a down become irreversible, not an error */
+};
+
+struct format_reader {
+    const char *name;
+    /* How sure the format is that dir holds its chain: 0 no, 1 maybe, 2 surely. */
+    int (*detect)(const char *dir);
+    /*
+     * Read the chain. Problems with the files are reported in rep (each naming its file);
+     * returns -1 with err set only when the directory cannot be read at all.
+     */
+    int (*read)(const char *dir, const struct read_options *opt, struct src_chain *c,
+                struct report *rep, struct diag_err *err);
+};
+
+/* The reader named name, or NULL. */
+const struct format_reader *formats_find(const char *name);
+
+/*
+ * The format of dir for --from auto: the one surest of it. Returns NULL with err set when no
+ * format recognises dir, or when two are equally sure (naming them).
+ */
+const struct format_reader *formats_detect(const char *dir, struct diag_err *err);
+
+/* "native, alembic, ..." into out (at most cap bytes). */
+void formats_names(char *out, size_t cap);
+
+#endif
