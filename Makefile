@@ -104,6 +104,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBSEALIFT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBSEALIFT) -lcmocka -larchive -lsodium -lzstd -lz
 
+# Unit tests of compiler modules (tests/unit/test_compiler_*.c) link the compiler's objects.
+COMPILER_LIB_OBJS := $(filter-out $(BUILD)/compiler/main.o,$(COMPILER_OBJS))
+$(BUILD)/tests/test_compiler_%: tests/unit/test_compiler_%.c $(COMPILER_LIB_OBJS) $(LIBSEALIFT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Icompiler $(CFLAGS) -o $@ $< $(COMPILER_LIB_OBJS) $(LIBSEALIFT) -lcmocka \
+	  $(COMPILER_LIBS)
+
 unit-tests: $(UNIT_BINS)
 
 deps:

@@ -234,8 +234,7 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
         reader = formats_find(from);
         if (reader == NULL) {
             formats_names(names, sizeof(names));
-            return err_set_io(err, "unknown source format \"%s\" (known: %s, auto)", from,
-                              names);
+            return err_set_io(err, "unknown source format \"%s\" (known: %s, auto)", from, names);
         }
     }
     out->opt = opt;
