@@ -23,7 +23,7 @@ static const char *
 state_word(const struct session *s, int code)
 {
     if (code == EXIT_STATE)
-        return s->view.ahead ? "ahead" : "drift";
+        return s->view.drift ? "drift" : s->view.ahead ? "ahead" : "refused";
     return code == EXIT_PENDING ? "pending" : "at_head";
 }
 
@@ -125,7 +125,7 @@ cmd_status(int argc, char **argv)
     static const struct option longopts[] = {APP_LONGOPTS, {NULL, 0, NULL, 0}};
     struct app_opts o;
     struct session s;
-    int c, code;
+    int c, code, older = 0;
 
     app_opts_init(&o);
     optind = 0;
@@ -149,8 +149,11 @@ cmd_status(int argc, char **argv)
             code = EXIT_STATE;
         else if (session_check_environment(&s) != EXIT_OK)
             code = EXIT_STATE;
-        else if (s.view.napplied < s.bundle.manifest.nmigrations || s.view.partial)
-            code = EXIT_PENDING;
+        else if (s.view.napplied < s.bundle.manifest.nmigrations || s.view.partial) {
+            /* What apply would refuse (rollback protection) is not merely pending. */
+            older = (long long)s.bundle.manifest.serial < s.state.max_serial;
+            code = older ? EXIT_STATE : EXIT_PENDING;
+        }
         if (o.json)
             print_json(&s, code);
         else if (!o.quiet)
@@ -161,6 +164,10 @@ cmd_status(int argc, char **argv)
             diag_error("the database has %zu applied migration%s that this bundle does not know "
                        "(it is older than the database)",
                        s.view.ahead, s.view.ahead == 1 ? "" : "s");
+        else if (older)
+            diag_error("bundle serial %llu is older than serial %lld, already applied to this "
+                       "database (rollback protection)",
+                       (unsigned long long)s.bundle.manifest.serial, s.state.max_serial);
     }
     session_close(&s);
     app_opts_release(&o);

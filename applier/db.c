@@ -3,6 +3,7 @@
  * Layer: applier. The only file that includes libpq-fe.h.
  */
 #include "db.h"
+#include "sealift/buf.h"
 #include "sealift/xalloc.h"
 
 #include <libpq-fe.h>
@@ -55,6 +56,39 @@ db_error_from_message(struct db_error *e, const char *msg)
     copy_field(e->message, sizeof(e->message), msg);
 }
 
+/*
+ * libpq's errors for a malformed URI quote the URI, or the piece of it that it could not
+ * decode, and so may show the URI's password ("postgresql://USER:PASSWORD@..."). Returns msg
+ * with every occurrence of that password masked (a new string).
+ */
+static char *
+redact_uri_password(const char *msg, const char *conninfo)
+{
+    const char *p = conninfo ? strstr(conninfo, "://") : NULL;
+    const char *colon, *pw;
+    struct buf out = BUF_INIT;
+    size_t seg, pwlen;
+
+    if (p == NULL)
+        return xstrdup(msg);
+    p += 3;
+    seg = strcspn(p, "@/"); /* as libpq: the user info ends at the first '@' */
+    colon = p[seg] == '@' ? memchr(p, ':', seg) : NULL;
+    if (colon == NULL || colon + 1 == p + seg)
+        return xstrdup(msg);
+    pw = colon + 1;
+    pwlen = (size_t)(p + seg - pw);
+    for (const char *m = msg; *m;) {
+        if (strncmp(m, pw, pwlen) == 0) {
+            buf_addstr(&out, "****");
+            m += pwlen;
+        } else {
+            buf_addch(&out, *m++);
+        }
+    }
+    return buf_detach(&out, NULL);
+}
+
 struct db *
 db_connect(const char *conninfo, struct diag_err *err)
 {
@@ -78,10 +112,12 @@ db_connect(const char *conninfo, struct diag_err *err)
     db->conn = PQconnectdbParams(keywords, values, 1);
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         char msg[1024];
+        /* Connection failures never show the password; URI syntax errors might. */
+        char *safe = redact_uri_password(
+            db->conn ? PQerrorMessage(db->conn) : "out of memory creating connection", conninfo);
 
-        /* libpq's connection messages never contain the password. */
-        copy_field(msg, sizeof(msg),
-                   db->conn ? PQerrorMessage(db->conn) : "out of memory creating connection");
+        copy_field(msg, sizeof(msg), safe);
+        free(safe);
         err_set(err, "could not connect to the database: %s", msg);
         db_close(db);
         return NULL;

@@ -184,7 +184,10 @@ op_notx(void *ctx, size_t idx, int kind)
         sha[k] = xmalloc(HASH_SHA256_HEX);
         engine_statement_sha(r->m, r->data, idx, kind, k, sha[k]);
     }
-    if (first > 0)
+    if (first > 0 && first >= s->nstmts)
+        out_info(r->out, "resuming %s of %s: all %zu statements ran before; finishing it",
+                 direction(kind), mig->id, s->nstmts);
+    else if (first > 0)
         out_info(r->out, "resuming %s of %s at statement %zu of %zu", direction(kind), mig->id,
                  first + 1, s->nstmts);
     else {
@@ -309,9 +312,18 @@ report_failure(struct runner *r)
                     engine_revision_label(r->m, r->committed));
     else if (s && !s->transactional && r->fail_stmt >= 0)
         diag_detail("statements 1 to %ld of %zu ran and are recorded; the database is at %s "
-                    "with %s partly applied; a rerun resumes at statement %ld",
+                    "with %s partly %s resumes at statement %ld",
                     r->fail_stmt, s->nstmts, engine_revision_label(r->m, r->committed), label,
+                    r->fail_kind == MANIFEST_DOWN ? "rolled back; a rerun of rollback"
+                                                  : "applied; a rerun",
                     r->fail_stmt + 1);
+    else if (mig && r->fail_kind == MANIFEST_VERIFY && !mig->script[MANIFEST_UP].transactional)
+        /* The up statements ran outside the transaction that was rolled back: they stay. */
+        diag_detail("the transaction was rolled back; the database is at %s, but the %zu "
+                    "statements of %s ran outside it and stay (recorded); a rerun runs only "
+                    "its verify script",
+                    engine_revision_label(r->m, r->committed), mig->script[MANIFEST_UP].nstmts,
+                    label);
     else
         diag_detail("the transaction was rolled back; the database is at %s",
                     engine_revision_label(r->m, r->committed));

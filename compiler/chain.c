@@ -30,7 +30,19 @@ chain_release(struct src_chain *c)
             buf_release(&m->script[k].text);
             buf_release(&m->script[k].rendered);
             free(m->script[k].stmts);
+            for (size_t j = 0; j < m->script[k].ncopies; j++) {
+                free(m->script[k].copies[j].name);
+                free(m->script[k].copies[j].path);
+            }
+            free(m->script[k].copies);
         }
+        for (size_t d = 0; d < m->ndata_files; d++)
+            free(m->data_files[d]);
+        free(m->data_files);
+        free(m->data_dir);
+        free(m->origin_id);
+        free(m->origin_name);
+        free(m->origin_checksum);
     }
     for (size_t i = 0; i < c->nignored; i++)
         free(c->ignored[i]);
@@ -57,6 +69,14 @@ chain_add(struct src_chain *c, const char *id, const char *name)
         m->script[k].transactional = 1;
     }
     return m;
+}
+
+void
+chain_add_data_file(struct src_migration *m, const char *name)
+{
+    m->data_files =
+        xgrow(m->data_files, &m->data_files_cap, m->ndata_files + 1, sizeof(*m->data_files));
+    m->data_files[m->ndata_files++] = xstrdup(name);
 }
 
 void

@@ -10,10 +10,29 @@
 #include "sealift/manifest.h"
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The data of one COPY ... FROM STDIN statement of a script. */
+struct src_copy {
+    size_t stmt;     /* index of the COPY statement in the script's stmts */
+    int inline_data; /* 1: data lines after the statement, bytes [offset, offset + length) */
+    uint64_t offset; /* of rendered */
+    uint64_t length;
+    char *name; /* file data: the name given by "-- sealift:data NAME" */
+    char *path; /* file data: the file it resolves to */
+    unsigned char sha256[HASH_SHA256_BYTES]; /* file data: of the file's bytes */
+    uint64_t size;
+};
 
 struct src_script {
     int present;
-    char *file;      /* source path, for messages */
+    char *file; /* source path, for messages */
+    /*
+     * How the source format asks for a run outside a transaction (e.g. "add \"transaction:false\"
+     * to its \"-- migrate:up\" line"), for sqlcheck's message; NULL for sealift's own directive.
+     * A static string, never freed.
+     */
+    const char *no_tx_hint;
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
     unsigned char source_sha[HASH_SHA256_BYTES];
     int transactional;
@@ -21,12 +40,34 @@ struct src_script {
     struct manifest_stmt *stmts; /* statement ranges of rendered */
     size_t nstmts;
     size_t stmts_cap;
+    struct src_copy *copies; /* COPY ... FROM STDIN statements and their data, in order */
+    size_t ncopies;
+    size_t copies_cap;
 };
 
 struct src_migration {
     char *id;
     char *name;
     struct src_script script[MANIFEST_NSCRIPTS];
+    /* Data files that COPY statements may load ("-- sealift:data NAME"). */
+    char *data_dir;    /* NULL when the migration has none */
+    char **data_files; /* names in data_dir, sorted */
+    size_t ndata_files;
+    size_t data_files_cap;
+    /*
+     * What the source format's own tool records about this migration once applied, kept so
+     * that adopting a database that tool managed can match its history table against the
+     * chain. Not in bundles yet (the manifest has no field for it); NULL when the tool keeps
+     * nothing of the kind. Owned by the migration (freed by chain_release).
+     *   origin_id        the tool's key of an applied migration (Flyway version, Sqitch change
+     *                    id, Alembic revision, goose/golang-migrate/dbmate/diesel version)
+     *   origin_name      a second name the tool records (Flyway script, Sqitch change name)
+     *   origin_checksum  the tool's checksum of the migration (Flyway: its signed CRC32 in
+     *                    decimal; Sqitch: script_hash, SHA-1 of the deploy file, in hex)
+     */
+    char *origin_id;
+    char *origin_name;
+    char *origin_checksum;
 };
 
 struct src_chain {
@@ -44,6 +85,9 @@ void chain_init(struct src_chain *c);
 void chain_release(struct src_chain *c);
 struct src_migration *chain_add(struct src_chain *c, const char *id, const char *name);
 void chain_add_ignored(struct src_chain *c, const char *name);
+/* Add a data file name to m's list (copied). */
+void chain_add_data_file(struct src_migration *m, const char *name);
+
 /* Compute each script's source checksum from its normalised text. */
 void chain_hash_sources(struct src_chain *c);
 

@@ -90,7 +90,8 @@ cmd_build(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0};
+    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
+                                  NULL,         NULL,   NULL};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = {0, 0};
@@ -99,7 +100,7 @@ cmd_build(int argc, char **argv)
     struct buf text = BUF_INIT;
     struct emit_signatures sigs;
     struct seckey *key = NULL;
-    const struct buf **data = NULL;
+    struct emit_source *sources = NULL;
     long long now;
     char created[32], id[SIG_KEYID_HEX];
     int c, record, ret = EXIT_REJECTED;
@@ -169,7 +170,7 @@ cmd_build(int argc, char **argv)
         compile_record(&comp);
 
     /* 4. The manifest, its signature, the archive. */
-    compile_manifest(&comp, &m);
+    compile_manifest(&comp, &m, &sources);
     format_utc(now, created);
     m.project = xstrdup(comp.sum.project);
     m.serial = b.have_serial ? b.serial : comp.sum.n;
@@ -182,13 +183,8 @@ cmd_build(int argc, char **argv)
         diag_error("%s", err.msg);
         goto cleanup;
     }
-    data = xcalloc(m.nmembers, sizeof(*data));
-    for (size_t i = 0, j = 0; i < comp.chain.n; i++)
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
-            if (comp.chain.v[i].script[k].present)
-                data[j++] = &comp.chain.v[i].script[k].rendered;
     if (emit_bundle(b.output, b.compression, getenv("SOURCE_DATE_EPOCH") ? now : 0, &text, &sigs,
-                    &m, data, &err) != 0) {
+                    &m, sources, &err) != 0) {
         diag_error("%s", err.msg);
         ret = EXIT_USAGE;
         goto cleanup;
@@ -218,7 +214,7 @@ cmd_build(int argc, char **argv)
     ret = EXIT_OK;
 cleanup:
     free(opt.amend);
-    free(data);
+    free(sources);
     seckey_free(key);
     emit_signatures_release(&sigs);
     buf_release(&text);

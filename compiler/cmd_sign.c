@@ -41,7 +41,7 @@ cmd_sign(int argc, char **argv)
     struct diag_err err = DIAG_ERR_INIT;
     struct emit_signatures sigs;
     struct seckey *key = NULL;
-    const struct buf **data = NULL;
+    struct emit_source *data = NULL;
     char id[SIG_KEYID_HEX];
     int c, ret = EXIT_REJECTED;
 
@@ -95,7 +95,7 @@ cmd_sign(int argc, char **argv)
         goto fail;
     data = xcalloc(res.manifest.nmembers ? res.manifest.nmembers : 1, sizeof(*data));
     for (size_t i = 0; i < res.manifest.nmembers; i++)
-        data[i] = &res.data[i];
+        data[i].data = &res.data[i];
     if (emit_bundle(output ? output : bundle, res.compression, res.mtime, &res.manifest_text, &sigs,
                     &res.manifest, data, &err) != 0) {
         diag_error("%s", err.msg);

@@ -70,7 +70,7 @@ emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf 
 int
 emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
             const struct buf *manifest_text, const struct emit_signatures *sigs,
-            const struct manifest *m, const struct buf *const *data, struct diag_err *err)
+            const struct manifest *m, const struct emit_source *src, struct diag_err *err)
 {
     struct bundle_writer *w = bundle_writer_open(path, compression, mtime, err);
 
@@ -82,9 +82,14 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
         if (bundle_writer_add(w, sigs->v[i].name, sigs->v[i].text.data, sigs->v[i].text.len, err) !=
             0)
             goto fail;
-    for (size_t i = 0; i < m->nmembers; i++)
-        if (bundle_writer_add(w, m->members[i].path, data[i]->data, data[i]->len, err) != 0)
+    for (size_t i = 0; i < m->nmembers; i++) {
+        const struct manifest_member *mem = &m->members[i];
+
+        if (src[i].file
+                ? bundle_writer_add_file(w, mem->path, src[i].file, mem->size, mem->sha256, err)
+                : bundle_writer_add(w, mem->path, src[i].data->data, src[i].data->len, err))
             goto fail;
+    }
     return bundle_writer_close(w, err);
 fail:
     bundle_writer_abort(w);

@@ -33,9 +33,18 @@ int emit_signatures_add(struct emit_signatures *s, const char *name, const char 
 int emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf *manifest_text,
               const struct seckey *key, struct diag_err *err);
 
-/* Write the whole bundle. data[i] holds member i of m. */
+/* Where a member's bytes come from: memory (scripts) or a file (COPY data files). */
+struct emit_source {
+    const struct buf *data;
+    const char *file;
+};
+
+/*
+ * Write the whole bundle. src[i] holds member i of m. A file is streamed, and must still have
+ * the size and SHA-256 the manifest records.
+ */
 int emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
                 const struct buf *manifest_text, const struct emit_signatures *sigs,
-                const struct manifest *m, const struct buf *const *data, struct diag_err *err);
+                const struct manifest *m, const struct emit_source *src, struct diag_err *err);
 
 #endif

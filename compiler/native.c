@@ -150,6 +150,91 @@ check_pairing(const char *dir, struct src_migration *m, unsigned seen, unsigned 
     free(base);
 }
 
+/* "VERSION_SLUG.data": the directory of a migration's COPY data files. */
+static int
+data_dir_name(const char *name)
+{
+    struct file_name f = {0};
+    char *as_up;
+    size_t len = strlen(name);
+    int ok;
+
+    if (len <= 5 || strcmp(name + len - 5, ".data") != 0)
+        return 0;
+    as_up = xasprintf("%.*s.up.sql", (int)(len - 5), name);
+    ok = parse_name(as_up, &f) == 0;
+    free(as_up);
+    free(f.version);
+    free(f.slug);
+    return ok;
+}
+
+static int
+data_file_name_valid(const char *name)
+{
+    if (name[0] == '\0' || name[0] == '.' || strlen(name) > 60)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* List a VERSION_SLUG.data directory into its migration's data files. */
+static void
+attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct report *rep)
+{
+    size_t base_len = strlen(name) - 5;
+    struct src_migration *m = NULL;
+    char *path = xasprintf("%s/%s", dir, name);
+    DIR *d;
+    struct dirent *de;
+
+    for (size_t i = 0; i < c->n && !m; i++) {
+        char *base = xasprintf("%s_%s", c->v[i].id, c->v[i].name);
+
+        if (strlen(base) == base_len && strncmp(base, name, base_len) == 0)
+            m = &c->v[i];
+        free(base);
+    }
+    if (m == NULL) {
+        report_error(rep, "%s/: data directory of no migration (no %.*s.up.sql)", path,
+                     (int)base_len, name);
+        free(path);
+        return;
+    }
+    d = opendir(path);
+    if (d == NULL) {
+        report_error(rep, "could not open data directory \"%s\": %s", path, strerror(errno));
+        free(path);
+        return;
+    }
+    m->data_dir = path;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        char *file;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        file = xasprintf("%s/%s", path, de->d_name);
+        if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+            report_error(rep, "%s: not a regular file (data directories hold data files only)",
+                         file);
+        else if (!data_file_name_valid(de->d_name))
+            report_error(rep,
+                         "%s: data file names are letters, digits, '.', '_' and '-', at most "
+                         "60 bytes, not starting with '.'",
+                         file);
+        else
+            chain_add_data_file(m, de->d_name);
+        free(file);
+    }
+    closedir(d);
+    if (m->ndata_files > 1)
+        qsort(m->data_files, m->ndata_files, sizeof(*m->data_files), cmp_str);
+}
+
 int
 native_read(const char *dir, struct src_chain *c, struct report *rep, struct diag_err *err)
 {
@@ -157,8 +242,8 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
     struct dirent *de;
     struct file_name *files = NULL;
     size_t nfiles = 0, cap = 0;
-    char **others = NULL;
-    size_t nothers = 0, ocap = 0;
+    char **others = NULL, **datadirs = NULL;
+    size_t nothers = 0, ocap = 0, ndatadirs = 0, dcap = 0;
 
     if (d == NULL)
         return err_set_io(err, "could not open migrations directory \"%s\": %s", dir,
@@ -181,6 +266,11 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
             f.name = xstrdup(de->d_name);
             files = xgrow(files, &cap, nfiles + 1, sizeof(*files));
             files[nfiles++] = f;
+            continue;
+        }
+        if (!is_file && data_dir_name(de->d_name)) {
+            datadirs = xgrow(datadirs, &dcap, ndatadirs + 1, sizeof(*datadirs));
+            datadirs[ndatadirs++] = xstrdup(de->d_name);
             continue;
         }
         if (is_file) {
@@ -235,6 +325,11 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
         check_pairing(dir, m, seen, up_flags, rep);
         i = j;
     }
+    for (size_t i = 0; i < ndatadirs; i++) {
+        attach_data_dir(dir, datadirs[i], c, rep);
+        free(datadirs[i]);
+    }
+    free(datadirs);
     for (size_t i = 0; i < nfiles; i++) {
         free(files[i].name);
         free(files[i].version);

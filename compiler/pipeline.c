@@ -6,6 +6,7 @@
 #include "formats.h"
 #include "native.h"
 #include "sqlcheck.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <libgen.h>
@@ -69,6 +70,28 @@ script_file(const struct src_migration *m, int k)
     return m->script[k].file ? m->script[k].file : script_files[k];
 }
 
+/* The file-data COPY statements of m, as recorded in e? */
+static int
+copies_match(const struct sum_entry *e, const struct src_migration *m)
+{
+    size_t n = 0;
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        const struct src_script *s = &m->script[k];
+
+        for (size_t c = 0; c < s->ncopies; c++) {
+            if (s->copies[c].inline_data)
+                continue;
+            if (n >= e->ncopies || e->copies[n].kind != k ||
+                e->copies[n].stmt != s->copies[c].stmt ||
+                !hash_equal(e->copies[n].sha, s->copies[c].sha256, HASH_SHA256_BYTES))
+                return 0;
+            n++;
+        }
+    }
+    return n == e->ncopies;
+}
+
 /* Compare one recorded migration with the chain's migration of the same id. */
 static void
 compare_recorded(const struct sum_entry *e, const struct src_migration *m, struct report *rep,
@@ -100,6 +123,11 @@ compare_recorded(const struct sum_entry *e, const struct src_migration *m, struc
                          script_file(m, k), sum_path);
         }
     }
+    if (!copies_match(e, m))
+        report_error(rep,
+                     "migration %s_%s: its COPY data files changed after it was recorded "
+                     "in %s",
+                     e->id, e->name, sum_path);
 }
 
 /* Does --amend ARG name this migration (by its id or as ID_NAME)? */
@@ -215,13 +243,60 @@ check_history(struct compiled *c, struct report *rep)
     }
 }
 
+/*
+ * Every "-- sealift:data NAME" names a file of the migration's data directory, every file
+ * there is loaded exactly once, and each is hashed (as a stream: data files may be large).
+ */
+static void
+resolve_data_files(struct src_migration *m, struct report *rep)
+{
+    int *used = xcalloc(m->ndata_files ? m->ndata_files : 1, sizeof(*used));
+    struct diag_err err = DIAG_ERR_INIT;
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        struct src_script *s = &m->script[k];
+
+        for (size_t c = 0; c < s->ncopies; c++) {
+            struct src_copy *cp = &s->copies[c];
+            size_t f;
+
+            if (cp->inline_data)
+                continue;
+            for (f = 0; f < m->ndata_files; f++)
+                if (strcmp(m->data_files[f], cp->name) == 0)
+                    break;
+            if (f == m->ndata_files) {
+                report_error(rep, "%s: \"-- sealift:data %s\": no such file in %s", s->file,
+                             cp->name,
+                             m->data_dir ? m->data_dir : "the migration's .data directory");
+                continue;
+            }
+            if (used[f]++) {
+                report_error(rep, "%s: data file %s is loaded twice", s->file, cp->name);
+                continue;
+            }
+            cp->path = xasprintf("%s/%s", m->data_dir, cp->name);
+            if (file_sha256(cp->path, cp->sha256, &cp->size, &err) != 0)
+                report_error(rep, "%s", err.msg);
+        }
+    }
+    for (size_t f = 0; f < m->ndata_files; f++)
+        if (!used[f])
+            report_error(rep,
+                         "%s/%s: data file not loaded by any COPY (put \"-- sealift:data %s\" "
+                         "right before a COPY ... FROM STDIN)",
+                         m->data_dir, m->data_files[f], m->data_files[f]);
+    free(used);
+}
+
 int
 compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
               struct diag_err *err)
 {
     const char *from = opt->from ? opt->from : "auto";
     const struct format_reader *reader;
-    struct read_options ro = {opt->allow_irreversible};
+    struct read_options ro = {opt->allow_irreversible, opt->alembic_config, opt->alembic_sql_up,
+                              opt->alembic_sql_down};
     char names[256];
 
     if (strcmp(from, "auto") == 0) {
@@ -230,6 +305,9 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
             err->io = 1;
             return -1;
         }
+        /* Say what was found; a native chain found by default is the quiet, usual case. */
+        if (opt->from_given || strcmp(reader->name, "native") != 0)
+            diag_info("detected %s in %s", reader->name, opt->dir);
     } else {
         reader = formats_find(from);
         if (reader == NULL) {
@@ -268,6 +346,7 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
             if (sqltext_render(s->file, &s->text, opt->vars, &s->rendered, rep) == 0)
                 sqlcheck_script(s->file, s, rep);
         }
+        resolve_data_files(m, rep);
     }
     return 0;
 }
@@ -302,14 +381,24 @@ compile_member_path(size_t ordinal, const char *id, const char *name, int kind)
     return path;
 }
 
+/* The member path of a data file: "data/NNNNNN_K_NAME". */
+static char *
+data_member_path(size_t ordinal, size_t k, const char *name)
+{
+    return xasprintf("data/%06zu_%zu_%.60s", ordinal, k, name);
+}
+
 void
-compile_manifest(const struct compiled *c, struct manifest *m)
+compile_manifest(const struct compiled *c, struct manifest *m, struct emit_source **sources)
 {
     const struct src_chain *ch = &c->chain;
+    size_t cap = 0;
 
+    *sources = NULL;
     for (size_t i = 0; i < ch->n; i++) {
         const struct src_migration *src = &ch->v[i];
         struct manifest_migration *mig = manifest_add_migration(m, src->id, src->name);
+        size_t ndata = 0;
 
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             const struct src_script *s = &src->script[k];
@@ -325,9 +414,34 @@ compile_manifest(const struct compiled *c, struct manifest *m)
             ms->transactional = s->transactional;
             memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
             ms->member = manifest_add_member(m, path, s->rendered.len, sha);
+            *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
+            (*sources)[ms->member].data = &s->rendered;
+            (*sources)[ms->member].file = NULL;
             for (size_t st = 0; st < s->nstmts; st++)
                 manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
             free(path);
+            /* Data files follow the script that loads them. */
+            for (size_t cp = 0; cp < s->ncopies; cp++) {
+                const struct src_copy *sc = &s->copies[cp];
+                struct manifest_copy mc;
+
+                memset(&mc, 0, sizeof(mc));
+                mc.stmt = sc->stmt;
+                mc.inline_data = sc->inline_data;
+                mc.offset = sc->offset;
+                mc.length = sc->length;
+                if (!sc->inline_data) {
+                    path = data_member_path(i + 1, ++ndata, sc->name);
+                    memcpy(mc.sha256, sc->sha256, HASH_SHA256_BYTES);
+                    mc.member = manifest_add_member(m, path, sc->size, sc->sha256);
+                    m->members[mc.member].is_data = 1;
+                    *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
+                    (*sources)[mc.member].data = NULL;
+                    (*sources)[mc.member].file = sc->path;
+                    free(path);
+                }
+                manifest_script_add_copy(ms, &mc);
+            }
         }
     }
     manifest_chain_fill(m);
@@ -337,6 +451,7 @@ compile_manifest(const struct compiled *c, struct manifest *m)
 static void
 fill_entry(struct sum_entry *e, const struct src_migration *m)
 {
+    e->ncopies = 0;
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         e->present[k] = m->script[k].present;
         e->transactional[k] = m->script[k].present ? m->script[k].transactional : 0;
@@ -344,6 +459,9 @@ fill_entry(struct sum_entry *e, const struct src_migration *m)
             memcpy(e->sha[k], m->script[k].source_sha, HASH_SHA256_BYTES);
         else
             memset(e->sha[k], 0, HASH_SHA256_BYTES);
+        for (size_t c = 0; c < m->script[k].ncopies; c++)
+            if (!m->script[k].copies[c].inline_data)
+                sumfile_add_copy(e, k, m->script[k].copies[c].stmt, m->script[k].copies[c].sha256);
     }
 }
 
@@ -405,6 +523,19 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         return 1;
     case 'F':
         opt->from = arg;
+        opt->from_given = 1;
+        return 1;
+    case 'I':
+        opt->allow_irreversible = 1;
+        return 1;
+    case COMPILE_OPT_ALEMBIC_CONFIG:
+        opt->alembic_config = arg;
+        return 1;
+    case COMPILE_OPT_ALEMBIC_SQL_UP:
+        opt->alembic_sql_up = arg;
+        return 1;
+    case COMPILE_OPT_ALEMBIC_SQL_DOWN:
+        opt->alembic_sql_down = arg;
         return 1;
     case 'S':
         if (vars_set_assignment(opt->vars, arg, &err) != 0)

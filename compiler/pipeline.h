@@ -7,6 +7,7 @@
 #define SEALIFT_COMPILER_PIPELINE_H
 
 #include "chain.h"
+#include "emit.h"
 #include "sqltext.h"
 #include "sumfile.h"
 #include "sealift/diag.h"
@@ -22,6 +23,11 @@ struct compile_options {
     size_t namend;
     size_t amend_cap;
     int allow_irreversible; /* --allow-irreversible: a missing down marks the migration so */
+    int from_given;         /* --from was given (auto then says what it found) */
+    /* --alembic-config, --alembic-sql-up, --alembic-sql-down (see formats.h) */
+    const char *alembic_config;
+    const char *alembic_sql_up;
+    const char *alembic_sql_down;
 };
 
 struct compiled {
@@ -44,8 +50,11 @@ void compiled_release(struct compiled *c);
 int compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
                   struct diag_err *err);
 
-/* Fill m (initialised) from a chain that compiled without problems. */
-void compile_manifest(const struct compiled *c, struct manifest *m);
+/*
+ * Fill m (initialised) from a chain that compiled without problems, and *sources (malloc'd,
+ * one per member, free() it) with where each member's bytes are.
+ */
+void compile_manifest(const struct compiled *c, struct manifest *m, struct emit_source **sources);
 
 /* Re-record the --amend migrations (in memory). Returns 1 if any entry changed. */
 int compile_amend(struct compiled *c);
@@ -72,12 +81,28 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     {"set", required_argument, NULL, 'S'},                                                        \
     {"env-file", required_argument, NULL, 'E'},                                                   \
     {"project", required_argument, NULL, 'P'},                                                    \
-    {"amend", required_argument, NULL, 'A'}
+    {"amend", required_argument, NULL, 'A'},                                                      \
+    {"allow-irreversible", no_argument, NULL, 'I'},                                               \
+    {"alembic-config", required_argument, NULL, COMPILE_OPT_ALEMBIC_CONFIG},                      \
+    {"alembic-sql-up", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_UP},                      \
+    {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN}
 // clang-format on
+
+/* getopt codes of the long-only options above (beyond any single character). */
+#define COMPILE_OPT_ALEMBIC_CONFIG   0x101
+#define COMPILE_OPT_ALEMBIC_SQL_UP   0x102
+#define COMPILE_OPT_ALEMBIC_SQL_DOWN 0x103
 
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
-    "      --from FORMAT     source format: native (default) or auto\n"                            \
+    "      --from FORMAT     source format: auto (default: detect it), native, alembic,\n"         \
+    "                        flyway, golang-migrate, dbmate, goose, sqitch or diesel\n"          \
+    "      --allow-irreversible  compile migrations that have no down as irreversible\n"         \
+    "                        (rollback refuses to cross them) instead of refusing them\n"        \
+    "      --alembic-config INI  alembic.ini to render the SQL with (\"alembic ... --sql\")\n"   \
+    "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                    \
+    "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"      \
+    "                        base:head --sql\", \"alembic downgrade head:base --sql\")\n"         \
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
     "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \

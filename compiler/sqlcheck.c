@@ -3,11 +3,15 @@
  * Layer: compiler. The only file that speaks libpg_query.
  */
 #include "sqlcheck.h"
+#include "sqlsplit.h"
 #include "sqltext.h"
 #include "sealift/xalloc.h"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Offset of the first token at or after off (skipping blanks and comments). */
@@ -159,6 +163,183 @@ report_syntax_error(const char *file, const char *sql, size_t len, const PgQuery
 /* pg_query_exit() crashes if the parser never ran; remember whether it did. */
 static int parser_used;
 
+static int
+is_copy_from_stdin(const PgQuery__Node *n)
+{
+    return n->node_case == PG_QUERY__NODE__NODE_COPY_STMT && n->copy_stmt->is_from &&
+           (n->copy_stmt->filename == NULL || n->copy_stmt->filename[0] == '\0') &&
+           !n->copy_stmt->is_program;
+}
+
+/* Parse sql[start, end) alone: is it one COPY ... FROM STDIN? */
+static int
+statement_is_copy_in(const char *sql, size_t start, size_t end)
+{
+    char *one = xstrndup(sql + start, end - start);
+    PgQueryProtobufParseResult res = pg_query_parse_protobuf(one);
+    PgQuery__ParseResult *tree = NULL;
+    int yes = 0;
+
+    if (!res.error)
+        tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
+                                              (const uint8_t *)res.parse_tree.data);
+    if (tree && tree->n_stmts == 1)
+        yes = is_copy_from_stdin(tree->stmts[0]->stmt);
+    if (tree)
+        pg_query__parse_result__free_unpacked(tree, NULL);
+    pg_query_free_protobuf_parse_result(res);
+    free(one);
+    return yes;
+}
+
+/*
+ * The "-- sealift:data NAME" directive among the comment lines in sql[from, to) (before a
+ * statement's first token). Returns the malloc'd NAME, or NULL; *bad_at is the offset of a
+ * malformed directive, or SIZE_MAX.
+ */
+static char *
+data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
+{
+    size_t i = from;
+
+    *bad_at = SIZE_MAX;
+    while (i < to) {
+        const char *nl = memchr(sql + i, '\n', to - i);
+        size_t end = nl ? (size_t)(nl - sql) : to;
+        size_t j = i;
+
+        while (j < end && (sql[j] == ' ' || sql[j] == '\t'))
+            j++;
+        if (end - j >= 2 && sql[j] == '-' && sql[j + 1] == '-') {
+            j += 2;
+            while (j < end && (sql[j] == ' ' || sql[j] == '\t'))
+                j++;
+            if (end - j >= 12 && memcmp(sql + j, "sealift:data", 12) == 0) {
+                size_t a = j + 12, b;
+
+                while (a < end && (sql[a] == ' ' || sql[a] == '\t'))
+                    a++;
+                b = a;
+                while (b < end && (isalnum((unsigned char)sql[b]) || sql[b] == '.' ||
+                                   sql[b] == '_' || sql[b] == '-'))
+                    b++;
+                while (end > b && (sql[end - 1] == ' ' || sql[end - 1] == '\t'))
+                    end--;
+                if (b == a || b != end || sql[a] == '.') {
+                    *bad_at = j;
+                    return NULL;
+                }
+                return xstrndup(sql + a, b - a);
+            }
+        }
+        i = nl ? end + 1 : to;
+    }
+    return NULL;
+}
+
+/* Inline COPY data found before parsing: the COPY's ';' and the data's byte range. */
+struct inline_region {
+    size_t semi;
+    size_t start;
+    size_t end;   /* exclusive; the "\." line follows */
+    size_t after; /* past the "\." line */
+};
+
+/*
+ * Find every COPY ... FROM STDIN whose data follows it inline (pg_dump's form), before the
+ * parser sees the script: the data is not SQL. Returns problems reported.
+ */
+static size_t
+find_inline_data(const char *file, const char *sql, size_t len, struct inline_region **out,
+                 size_t *n, struct report *rep)
+{
+    size_t pos = 0, cap = 0, problems = 0;
+
+    while (pos < len) {
+        size_t end = sqlsplit_statement_end(sql, len, pos);
+        size_t start, dend, after, bad;
+        unsigned line, col;
+        char *name;
+        int r;
+
+        if (end >= len || !sqlsplit_starts_with_copy(sql + pos, end - pos) ||
+            !statement_is_copy_in(sql, pos, end)) {
+            pos = end + 1;
+            continue;
+        }
+        name = data_directive(sql, pos, first_token(sql, len, pos), &bad);
+        if (name) { /* its data is a file; nothing inline follows */
+            free(name);
+            pos = end + 1;
+            continue;
+        }
+        r = sqlsplit_copy_data(sql, len, end, &start, &dend, &after);
+        sqltext_position(sql, first_token(sql, len, pos), &line, &col);
+        if (r == -1) {
+            unsigned l2, c2;
+
+            sqltext_position(sql, start, &l2, &c2);
+            report_error(rep,
+                         "%s:%u:%u: nothing may follow COPY ... FROM STDIN on its line: its "
+                         "data starts on the next line",
+                         file, l2, c2);
+            problems++;
+            pos = end + 1;
+            continue;
+        }
+        if (r == -2) {
+            report_error(rep,
+                         "%s:%u:%u: COPY ... FROM STDIN has no data: end its data lines with a "
+                         "line \"\\.\", or name a data file with \"-- sealift:data FILE\" before "
+                         "it",
+                         file, line, col);
+            return problems + 1;
+        }
+        *out = xgrow(*out, &cap, *n + 1, sizeof(**out));
+        (*out)[*n].semi = end;
+        (*out)[*n].start = start;
+        (*out)[*n].end = dend;
+        (*out)[*n].after = after;
+        (*n)++;
+        pos = after;
+    }
+    return problems;
+}
+
+/* Attach its data to a COPY ... FROM STDIN statement (index idx at [loc, loc + slen)). */
+static size_t
+attach_copy_data(const char *file, struct src_script *s, size_t idx, size_t loc, size_t slen,
+                 const struct inline_region *regions, size_t nregions, unsigned line, unsigned col,
+                 struct report *rep)
+{
+    const char *sql = s->rendered.data;
+    size_t bad;
+    char *name = data_directive(sql, loc, first_token(sql, s->rendered.len, loc), &bad);
+    struct src_copy c;
+
+    memset(&c, 0, sizeof(c));
+    c.stmt = idx;
+    for (size_t r = 0; r < nregions && !name; r++) {
+        if (regions[r].semi == loc + slen) {
+            c.inline_data = 1;
+            c.offset = regions[r].start;
+            c.length = regions[r].end - regions[r].start;
+        }
+    }
+    if (!name && !c.inline_data) {
+        report_error(rep,
+                     "%s:%u:%u: COPY ... FROM STDIN has no data: put its data lines after it, "
+                     "ended by a line \"\\.\", or name a data file with \"-- sealift:data "
+                     "FILE\" before it",
+                     file, line, col);
+        return 1;
+    }
+    c.name = name;
+    s->copies = xgrow(s->copies, &s->copies_cap, s->ncopies + 1, sizeof(*s->copies));
+    s->copies[s->ncopies++] = c;
+    return 0;
+}
+
 size_t
 sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
 {
@@ -166,13 +347,23 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
     size_t len = s->rendered.len;
     PgQueryProtobufParseResult res;
     PgQuery__ParseResult *tree = NULL;
+    struct inline_region *regions = NULL;
+    size_t nregions = 0;
+    char *blank;
     size_t problems = 0;
 
     parser_used = 1;
-    res = pg_query_parse_protobuf(sql);
+    /* Inline COPY data is set aside (blanked, offsets kept) before the parser sees the SQL. */
+    problems += find_inline_data(file, sql, len, &regions, &nregions, rep);
+    blank = xstrndup(sql, len);
+    for (size_t r = 0; r < nregions; r++)
+        for (size_t i = regions[r].start; i < regions[r].after; i++)
+            if (blank[i] != '\n')
+                blank[i] = ' ';
+    res = pg_query_parse_protobuf(blank);
 
     if (res.error) {
-        problems += report_syntax_error(file, sql, len, res.error, rep);
+        problems += report_syntax_error(file, blank, len, res.error, rep);
         goto cleanup;
     }
     tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
@@ -186,9 +377,11 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         const PgQuery__RawStmt *raw = tree->stmts[i];
         size_t loc = (size_t)raw->stmt_location;
         size_t slen = raw->stmt_len ? (size_t)raw->stmt_len : len - loc;
-        size_t tok = first_token(sql, len, loc);
+        size_t tok = first_token(blank, len, loc);
         const char *what;
         unsigned line, col;
+        size_t bad;
+        char *directive;
 
         sqltext_position(sql, tok, &line, &col);
         what = transaction_control(raw->stmt, s->transactional);
@@ -203,36 +396,67 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
             problems++;
             continue;
         }
-        if (raw->stmt->node_case == PG_QUERY__NODE__NODE_COPY_STMT &&
-            raw->stmt->copy_stmt->is_from && raw->stmt->copy_stmt->filename == NULL &&
-            !raw->stmt->copy_stmt->is_program) {
+        directive = data_directive(blank, loc, tok, &bad);
+        if (bad != SIZE_MAX) {
+            unsigned l2, c2;
+
+            sqltext_position(sql, bad, &l2, &c2);
             report_error(rep,
-                         "%s:%u:%u: COPY ... FROM STDIN is not supported in this version of "
-                         "sealift",
-                         file, line, col);
+                         "%s:%u:%u: malformed \"-- sealift:data FILE\" directive (FILE: "
+                         "letters, digits, '.', '_' and '-')",
+                         file, l2, c2);
             problems++;
-            continue;
         }
+        if (raw->stmt->node_case == PG_QUERY__NODE__NODE_COPY_STMT &&
+            !raw->stmt->copy_stmt->is_from &&
+            (raw->stmt->copy_stmt->filename == NULL || raw->stmt->copy_stmt->filename[0] == '\0') &&
+            !raw->stmt->copy_stmt->is_program) {
+            report_error(rep, "%s:%u:%u: COPY ... TO STDOUT has no reader in a migration", file,
+                         line, col);
+            problems++;
+        } else if (is_copy_from_stdin(raw->stmt)) {
+            problems +=
+                attach_copy_data(file, s, s->nstmts, loc, slen, regions, nregions, line, col, rep);
+        } else if (directive) {
+            report_error(rep,
+                         "%s:%u:%u: \"-- sealift:data %s\" must come right before a COPY ... "
+                         "FROM STDIN statement",
+                         file, line, col, directive);
+            problems++;
+        }
+        free(directive);
         what = needs_no_transaction(raw->stmt);
         if (what && s->transactional) {
-            report_error(rep,
-                         "%s:%u:%u: %s cannot run inside a transaction; put "
-                         "\"-- sealift:no-transaction\" at the top of %s",
-                         file, line, col, what, file);
+            /* A reader of another format knows how that format says it (no_tx_hint). */
+            if (s->no_tx_hint)
+                report_error(rep, "%s:%u:%u: %s cannot run inside a transaction; %s", file, line,
+                             col, what, s->no_tx_hint);
+            else
+                report_error(rep,
+                             "%s:%u:%u: %s cannot run inside a transaction; put "
+                             "\"-- sealift:no-transaction\" at the top of %s",
+                             file, line, col, what, file);
             problems++;
             continue;
         }
-        {
-            s->stmts = xgrow(s->stmts, &s->stmts_cap, s->nstmts + 1, sizeof(*s->stmts));
-            s->stmts[s->nstmts].offset = loc;
-            s->stmts[s->nstmts].length = slen;
-            s->nstmts++;
+        /* A statement after inline data starts after the data's "\." line, not in it. */
+        for (size_t r = 0; r < nregions; r++) {
+            if (regions[r].start >= loc && regions[r].after <= loc + slen) {
+                slen -= regions[r].after - loc;
+                loc = regions[r].after;
+            }
         }
+        s->stmts = xgrow(s->stmts, &s->stmts_cap, s->nstmts + 1, sizeof(*s->stmts));
+        s->stmts[s->nstmts].offset = loc;
+        s->stmts[s->nstmts].length = slen;
+        s->nstmts++;
     }
 cleanup:
     if (tree)
         pg_query__parse_result__free_unpacked(tree, NULL);
     pg_query_free_protobuf_parse_result(res);
+    free(regions);
+    free(blank);
     return problems;
 }
 

@@ -25,9 +25,10 @@ int sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_
 int sqltext_read_file(const char *path, struct buf *out, struct diag_err *err);
 
 /*
- * Parse the "-- sealift:NAME" directives of the leading comment block into *flags. A directive
- * later in the file, or an unknown one, is reported against file. allowed is the mask of
- * directives this kind of script may carry. Returns the number of problems reported.
+ * Parse the "-- sealift:NAME" directives of the leading comment block into *flags
+ * ("-- sealift:data FILE", which belongs before a COPY statement, is left to sqlcheck.c).
+ * A directive later in the file, or an unknown one, is reported against file. allowed is the
+ * mask of directives this kind of script may carry. Returns the number of problems reported.
  */
 size_t sqltext_directives(const char *file, const char *text, unsigned allowed, unsigned *flags,
                           struct report *rep);

@@ -29,6 +29,7 @@ sumfile_release(struct sumfile *s)
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].id);
         free(s->v[i].name);
+        free(s->v[i].copies);
     }
     free(s->v);
     free(s->project);
@@ -49,6 +50,17 @@ sumfile_append(struct sumfile *s, const char *id, const char *name)
 }
 
 void
+sumfile_add_copy(struct sum_entry *e, int kind, size_t stmt,
+                 const unsigned char sha[HASH_SHA256_BYTES])
+{
+    e->copies = xgrow(e->copies, &e->copies_cap, e->ncopies + 1, sizeof(*e->copies));
+    e->copies[e->ncopies].kind = kind;
+    e->copies[e->ncopies].stmt = stmt;
+    memcpy(e->copies[e->ncopies].sha, sha, HASH_SHA256_BYTES);
+    e->ncopies++;
+}
+
+void
 sumfile_fill_chain(struct sumfile *s, size_t i)
 {
     struct manifest_migration mig;
@@ -62,9 +74,49 @@ sumfile_fill_chain(struct sumfile *s, size_t i)
         mig.script[k].transactional = e->transactional[k];
         memcpy(mig.script[k].source, e->sha[k], HASH_SHA256_BYTES);
     }
+    for (size_t c = 0; c < e->ncopies; c++) {
+        struct manifest_copy mc;
+
+        memset(&mc, 0, sizeof(mc));
+        mc.stmt = e->copies[c].stmt;
+        memcpy(mc.sha256, e->copies[c].sha, HASH_SHA256_BYTES);
+        manifest_script_add_copy(&mig.script[e->copies[c].kind], &mc);
+    }
     if (i > 0)
         memcpy(prev, s->v[i - 1].chain, HASH_SHA256_BYTES);
     manifest_chain_next(prev, &mig, e->chain);
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        free(mig.script[k].copies);
+}
+
+/* "copies=up:3:HEX,down:1:HEX": the file-data COPY statements of an entry. */
+static int
+parse_copies(const char *f, struct sum_entry *e)
+{
+    const char *p = f + strlen("copies=");
+
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char kind[8], hex[65];
+        unsigned long stmt;
+        unsigned char sha[HASH_SHA256_BYTES];
+        int k = -1;
+        char *item = xstrndup(p, len);
+        int n = sscanf(item, "%7[a-z]:%lu:%64[0-9a-f]", kind, &stmt, hex);
+
+        free(item);
+        if (n != 3 || hex_decode(sha, HASH_SHA256_BYTES, hex, strlen(hex)) != 0)
+            return -1;
+        for (int j = 0; j < MANIFEST_NSCRIPTS; j++)
+            if (strcmp(kind, labels[j]) == 0)
+                k = j;
+        if (k < 0)
+            return -1;
+        sumfile_add_copy(e, k, stmt, sha);
+        p += len + (comma ? 1 : 0);
+    }
+    return 0;
 }
 
 /* Decode one percent-encoded field of the sum file (same encoding as the manifest). */
@@ -139,7 +191,7 @@ parse_script_field(char *f, int k, struct sum_entry *e)
 static int
 parse_entry(char *line, struct sumfile *s)
 {
-    char *f[6];
+    char *f[7];
     size_t n = 0;
     char *save = NULL;
     struct sum_entry *e;
@@ -147,11 +199,12 @@ parse_entry(char *line, struct sumfile *s)
     char *id, *name;
 
     for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (n == 6)
+        if (n == 7)
             return -1;
         f[n++] = t;
     }
-    if (n != 6 || strncmp(f[5], "chain=", 6) != 0 || parse_digest(f[5] + 6, want) != 0)
+    if (n < 6 || strncmp(f[5], "chain=", 6) != 0 || parse_digest(f[5] + 6, want) != 0 ||
+        (n == 7 && strncmp(f[6], "copies=", 7) != 0))
         return -1;
     id = field_decode(f[0]);
     name = field_decode(f[1]);
@@ -166,6 +219,8 @@ parse_entry(char *line, struct sumfile *s)
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
         if (parse_script_field(f[2 + k], k, e) != 0)
             return -1;
+    if (n == 7 && parse_copies(f[6], e) != 0)
+        return -1;
     sumfile_fill_chain(s, s->n - 1);
     return hash_equal(want, e->chain, HASH_SHA256_BYTES) ? 0 : -2;
 }
@@ -271,7 +326,11 @@ sumfile_write(const char *path, const struct sumfile *s, struct diag_err *err)
             if (k != MANIFEST_VERIFY)
                 buf_addstr(&out, e->transactional[k] ? ":tx" : ":no-tx");
         }
-        buf_addf(&out, " chain=%s\n", hex_encode(hex, e->chain, HASH_SHA256_BYTES));
+        buf_addf(&out, " chain=%s", hex_encode(hex, e->chain, HASH_SHA256_BYTES));
+        for (size_t c = 0; c < e->ncopies; c++)
+            buf_addf(&out, "%s%s:%zu:%s", c ? "," : " copies=", labels[e->copies[c].kind],
+                     e->copies[c].stmt, hex_encode(hex, e->copies[c].sha, HASH_SHA256_BYTES));
+        buf_addch(&out, '\n');
     }
     fd = mkstemp(tmp);
     if (fd < 0) {

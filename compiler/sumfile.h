@@ -15,6 +15,13 @@
 
 #define SUMFILE_NAME "sealift.sum"
 
+/* A COPY whose data is a file: part of the chain, so recorded too. */
+struct sum_copy {
+    int kind;
+    size_t stmt;
+    unsigned char sha[HASH_SHA256_BYTES];
+};
+
 struct sum_entry {
     char *id;
     char *name;
@@ -22,6 +29,9 @@ struct sum_entry {
     int transactional[MANIFEST_NSCRIPTS];
     unsigned char sha[MANIFEST_NSCRIPTS][HASH_SHA256_BYTES];
     unsigned char chain[HASH_SHA256_BYTES];
+    struct sum_copy *copies;
+    size_t ncopies;
+    size_t copies_cap;
 };
 
 struct sumfile {
@@ -41,5 +51,7 @@ int sumfile_write(const char *path, const struct sumfile *s, struct diag_err *er
 /* Append an entry; its chain hash is computed from the previous entry. */
 struct sum_entry *sumfile_append(struct sumfile *s, const char *id, const char *name);
 void sumfile_fill_chain(struct sumfile *s, size_t i);
+void sumfile_add_copy(struct sum_entry *e, int kind, size_t stmt,
+                      const unsigned char sha[HASH_SHA256_BYTES]);
 
 #endif

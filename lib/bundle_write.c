@@ -3,6 +3,8 @@
  * Layer: lib. Kept apart from bundle.c so that the applier does not link libarchive's writers.
  */
 #include "sealift/bundle.h"
+#include "sealift/file.h"
+#include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
 #include <archive.h>
@@ -114,6 +116,70 @@ bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, s
     }
     ret = 0;
 cleanup:
+    archive_entry_free(e);
+    return ret;
+}
+
+int
+bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path, uint64_t size,
+                       const unsigned char sha256[32], struct diag_err *err)
+{
+    struct archive_entry *e = archive_entry_new();
+    struct hash_sha256 h;
+    unsigned char got[HASH_SHA256_BYTES];
+    uint64_t left = size;
+    char *chunk = NULL;
+    int fd = -1, ret = -1;
+
+    if (e == NULL)
+        return err_set(err, "out of memory");
+    if (strlen(name) > BUNDLE_MAX_NAME) {
+        err_set(err, "member name \"%s\" is longer than %d bytes", name, BUNDLE_MAX_NAME);
+        goto cleanup;
+    }
+    fd = file_open_regular(path, "data file", err);
+    if (fd < 0)
+        goto cleanup;
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    archive_entry_set_mtime(e, (time_t)w->mtime, 0);
+    if (archive_write_header(w->a, e) != ARCHIVE_OK) {
+        err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+        goto cleanup;
+    }
+    chunk = xmalloc(1 << 20);
+    hash_sha256_init(&h);
+    while (left > 0) {
+        ssize_t n = read(fd, chunk, left < (1 << 20) ? (size_t)left : (1 << 20));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err_set(err, "data file \"%s\" %s while the bundle was written", path,
+                    n == 0 ? "became shorter" : "could not be read");
+            goto cleanup;
+        }
+        hash_sha256_update(&h, chunk, (size_t)n);
+        if (archive_write_data(w->a, chunk, (size_t)n) != n) {
+            err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+            goto cleanup;
+        }
+        left -= (uint64_t)n;
+    }
+    hash_sha256_final(&h, got);
+    if (read(fd, chunk, 1) != 0 || !hash_equal(got, sha256, HASH_SHA256_BYTES)) {
+        err_set(err, "data file \"%s\" changed while the bundle was written", path);
+        goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    free(chunk);
+    if (fd >= 0)
+        close(fd);
     archive_entry_free(e);
     return ret;
 }

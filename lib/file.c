@@ -3,9 +3,12 @@
  * Layer: lib.
  */
 #include "sealift/file.h"
+#include "sealift/hash.h"
+#include "sealift/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,4 +40,37 @@ file_open_regular(const char *path, const char *what, struct diag_err *err)
         return -1;
     }
     return fd;
+}
+
+int
+file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag_err *err)
+{
+    struct hash_sha256 h;
+    char *chunk;
+    int fd = file_open_regular(path, "file", err);
+    int ret = 0;
+
+    if (fd < 0)
+        return -1;
+    chunk = xmalloc(1 << 20);
+    hash_sha256_init(&h);
+    *size = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, 1 << 20);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ret = err_set_io(err, "could not read file \"%s\": %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        hash_sha256_update(&h, chunk, (size_t)n);
+        *size += (uint64_t)n;
+    }
+    hash_sha256_final(&h, out);
+    free(chunk);
+    close(fd);
+    return ret;
 }

@@ -34,8 +34,10 @@ manifest_release(struct manifest *m)
 
         free(mig->id);
         free(mig->name);
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             free(mig->script[k].stmts);
+            free(mig->script[k].copies);
+        }
     }
     for (size_t i = 0; i < m->nmembers; i++)
         free(m->members[i].path);
@@ -176,6 +178,22 @@ manifest_script_add_stmt(struct manifest_script *s, uint64_t offset, uint64_t le
     s->nstmts++;
 }
 
+void
+manifest_script_add_copy(struct manifest_script *s, const struct manifest_copy *c)
+{
+    s->copies = xgrow(s->copies, &s->copies_cap, s->ncopies + 1, sizeof(*s->copies));
+    s->copies[s->ncopies++] = *c;
+}
+
+const struct manifest_copy *
+manifest_script_copy(const struct manifest_script *s, size_t stmt)
+{
+    for (size_t i = 0; i < s->ncopies; i++)
+        if (s->copies[i].stmt == stmt)
+            return &s->copies[i];
+    return NULL;
+}
+
 /* ---- chain ---- */
 
 static void
@@ -205,6 +223,15 @@ manifest_chain_next(const unsigned char prev[HASH_SHA256_BYTES],
     add_digest_or_dash(&rec, &mig->script[MANIFEST_UP], 1);
     add_digest_or_dash(&rec, &mig->script[MANIFEST_DOWN], 1);
     add_digest_or_dash(&rec, &mig->script[MANIFEST_VERIFY], 0);
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        const struct manifest_script *s = &mig->script[k];
+        char hex[HASH_SHA256_HEX];
+
+        for (size_t i = 0; s->present && i < s->ncopies; i++)
+            if (!s->copies[i].inline_data)
+                buf_addf(&rec, "copy %s %zu %s\n", script_labels[k], s->copies[i].stmt,
+                         hex_encode(hex, s->copies[i].sha256, HASH_SHA256_BYTES));
+    }
     hash_sha256_init(&h);
     hash_sha256_update(&h, prev, HASH_SHA256_BYTES);
     hash_sha256_update(&h, rec.data, rec.len);
@@ -367,6 +394,16 @@ emit_script(struct buf *out, const struct manifest *m, const struct manifest_mig
     for (size_t i = 0; i < s->nstmts; i++)
         buf_addf(out, "# statement %s %llu %llu\n", script_labels[k],
                  (unsigned long long)s->stmts[i].offset, (unsigned long long)s->stmts[i].length);
+    for (size_t i = 0; i < s->ncopies; i++) {
+        const struct manifest_copy *c = &s->copies[i];
+
+        if (c->inline_data)
+            buf_addf(out, "# copy %s %zu inline %llu %llu\n", script_labels[k], c->stmt,
+                     (unsigned long long)c->offset, (unsigned long long)c->length);
+        else
+            buf_addf(out, "# copy %s %zu file %s %s\n", script_labels[k], c->stmt,
+                     hex_encode(hex, c->sha256, HASH_SHA256_BYTES), m->members[c->member].path);
+    }
 }
 
 void
@@ -649,6 +686,7 @@ parse_header(struct parser *p)
 struct pending_ref {
     size_t migration;
     int kind;
+    long copy; /* index of the copy record naming the path, or -1 for the script itself */
     char *path;
     size_t lineno;
 };
@@ -695,6 +733,7 @@ parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t 
     refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
     refs->v[refs->n].migration = p->m->nmigrations - 1;
     refs->v[refs->n].kind = kind;
+    refs->v[refs->n].copy = -1;
     refs->v[refs->n].path = path;
     refs->v[refs->n].lineno = p->lineno;
     refs->n++;
@@ -718,6 +757,8 @@ parse_statement(struct parser *p, struct manifest_migration *mig, int last_kind,
     if (kind < 0 || kind != last_kind)
         return perr(p, "\"# statement\" must follow the script it belongs to");
     s = &mig->script[kind];
+    if (s->ncopies > 0)
+        return perr(p, "\"# statement\" lines must come before the script's \"# copy\" lines");
     if (parse_u64(f[1], fl[1], &off) != 0 || parse_u64(f[2], fl[2], &len) != 0 || len == 0)
         return perr(p, "statement offset and length must be decimal numbers, length > 0");
     if (s->nstmts > 0) {
@@ -729,6 +770,65 @@ parse_statement(struct parser *p, struct manifest_migration *mig, int last_kind,
     if (off > UINT64_MAX - len)
         return perr(p, "statement range overflows");
     manifest_script_add_stmt(s, off, len);
+    return 0;
+}
+
+/* "# copy KIND STMT inline OFFSET LENGTH" or "# copy KIND STMT file SHA256 PATH". */
+static int
+parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size_t rest,
+           struct refs *refs)
+{
+    const char *f[5];
+    size_t fl[5];
+    struct manifest_copy c;
+    struct manifest_script *s;
+    uint64_t stmt;
+    int kind = -1;
+
+    memset(&c, 0, sizeof(c));
+    if (split_fields(p, rest, f, fl, 5) != 5)
+        return perr(p, "\"# copy\" takes 5 fields");
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        if (fl[0] == strlen(script_labels[k]) && memcmp(f[0], script_labels[k], fl[0]) == 0)
+            kind = k;
+    if (kind < 0 || kind != last_kind)
+        return perr(p, "\"# copy\" must follow the script it belongs to");
+    s = &mig->script[kind];
+    if (parse_u64(f[1], fl[1], &stmt) != 0 || stmt >= s->nstmts)
+        return perr(p, "\"# copy\" names no statement of its script");
+    if (s->ncopies > 0 && stmt <= s->copies[s->ncopies - 1].stmt)
+        return perr(p, "\"# copy\" lines are duplicated or out of order");
+    c.stmt = (size_t)stmt;
+    if (fl[2] == 6 && memcmp(f[2], "inline", 6) == 0) {
+        const struct manifest_stmt *st = &s->stmts[c.stmt];
+
+        c.inline_data = 1;
+        if (parse_u64(f[3], fl[3], &c.offset) != 0 || parse_u64(f[4], fl[4], &c.length) != 0)
+            return perr(p, "inline copy offset and length must be decimal numbers");
+        if (c.offset < st->offset + st->length || c.offset > UINT64_MAX - c.length ||
+            (c.stmt + 1 < s->nstmts && c.offset + c.length > s->stmts[c.stmt + 1].offset))
+            return perr(p, "inline copy data must lie between its statement and the next");
+    } else if (fl[2] == 4 && memcmp(f[2], "file", 4) == 0) {
+        char *path;
+
+        if (parse_digest(f[3], fl[3], c.sha256) != 0)
+            return perr(p, "copy data checksum is not 64 lowercase hex digits");
+        path = xstrndup(f[4], fl[4]);
+        if (!manifest_path_valid(path)) {
+            free(path);
+            return perr(p, "invalid member path");
+        }
+        refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
+        refs->v[refs->n].migration = p->m->nmigrations - 1;
+        refs->v[refs->n].kind = kind;
+        refs->v[refs->n].copy = (long)s->ncopies;
+        refs->v[refs->n].path = path;
+        refs->v[refs->n].lineno = p->lineno;
+        refs->n++;
+    } else {
+        return perr(p, "copy data is \"inline\" or \"file\"");
+    }
+    manifest_script_add_copy(s, &c);
     return 0;
 }
 
@@ -786,6 +886,9 @@ parse_migrations(struct parser *p, struct refs *refs)
             last_kind = kind;
         } else if (is_keyword(p, "statement", &rest)) {
             if (parse_statement(p, mig, last_kind, rest) != 0)
+                return -1;
+        } else if (is_keyword(p, "copy", &rest)) {
+            if (parse_copy(p, mig, last_kind, rest, refs) != 0)
                 return -1;
         } else if (is_keyword(p, "chain", &rest)) {
             unsigned char want[HASH_SHA256_BYTES];
@@ -880,18 +983,35 @@ resolve_refs(struct parser *p, struct refs *refs)
         struct manifest_script *s = &m->migrations[ref->migration].script[ref->kind];
 
         if (idx < 0)
-            return err_set(p->err, "line %zu: script names \"%s\", which is not a member",
-                           ref->lineno, ref->path);
+            return err_set(p->err, "line %zu: %s names \"%s\", which is not a member", ref->lineno,
+                           ref->copy < 0 ? "script" : "copy", ref->path);
         if (m->members[idx].referenced)
             return err_set(p->err, "line %zu: member \"%s\" is named by two scripts", ref->lineno,
                            ref->path);
         m->members[idx].referenced = 1;
+        if (ref->copy >= 0) {
+            struct manifest_copy *c = &s->copies[ref->copy];
+
+            if (!hash_equal(c->sha256, m->members[idx].sha256, HASH_SHA256_BYTES))
+                return err_set(p->err, "line %zu: copy data checksum differs from member \"%s\"'s",
+                               ref->lineno, ref->path);
+            c->member = (size_t)idx;
+            m->members[idx].is_data = 1;
+            continue;
+        }
         s->member = (size_t)idx;
         if (s->nstmts > 0) {
             const struct manifest_stmt *last = &s->stmts[s->nstmts - 1];
 
             if (last->offset + last->length > m->members[idx].size)
                 return err_set(p->err, "line %zu: statements run past the end of \"%s\"",
+                               ref->lineno, ref->path);
+        }
+        for (size_t k = 0; k < s->ncopies; k++) {
+            const struct manifest_copy *c = &s->copies[k];
+
+            if (c->inline_data && c->offset + c->length > m->members[idx].size)
+                return err_set(p->err, "line %zu: inline copy data runs past the end of \"%s\"",
                                ref->lineno, ref->path);
         }
     }

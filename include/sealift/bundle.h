@@ -33,6 +33,12 @@ struct bundle_writer *bundle_writer_open(const char *path, enum codec_kind compr
                                          int64_t mtime, struct diag_err *err);
 int bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, size_t len,
                       struct diag_err *err);
+/*
+ * Add a member streamed from the file at path, which must have exactly size bytes with this
+ * SHA-256 (it was hashed earlier; a file that changed since is an error, not a bad bundle).
+ */
+int bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path,
+                           uint64_t size, const unsigned char sha256[32], struct diag_err *err);
 /* Finish, fsync and rename into place. The writer is freed in every case. */
 int bundle_writer_close(struct bundle_writer *w, struct diag_err *err);
 /* Discard: remove the temporary file and free the writer. */

@@ -7,10 +7,15 @@
 
 #include "sealift/diag.h"
 
+#include <stdint.h>
+
 /*
  * Open path read-only (close-on-exec) if it is a regular file. Returns the descriptor, or -1
  * with err set (err->io) naming what, the path and why.
  */
 int file_open_regular(const char *path, const char *what, struct diag_err *err);
+
+/* SHA-256 and size of a regular file's bytes, read as a stream. */
+int file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag_err *err);
 
 #endif

@@ -41,6 +41,19 @@ struct manifest_stmt {
     uint64_t length;
 };
 
+/*
+ * The data of a COPY ... FROM STDIN statement: inline (bytes of the script's own member, as
+ * pg_dump writes them after the statement) or a data member of its own.
+ */
+struct manifest_copy {
+    size_t stmt;     /* index of the COPY statement in its script */
+    int inline_data; /* 1: bytes [offset, offset + length) of the script's member */
+    uint64_t offset;
+    uint64_t length;
+    unsigned char sha256[HASH_SHA256_BYTES]; /* file data: the data member's SHA-256 */
+    size_t member;                           /* file data: index into manifest.members */
+};
+
 struct manifest_script {
     int present;
     int transactional; /* 0 for a "no-tx" script (runs statement by statement) */
@@ -49,6 +62,9 @@ struct manifest_script {
     struct manifest_stmt *stmts;             /* every statement, in order */
     size_t nstmts;
     size_t stmts_cap;
+    struct manifest_copy *copies; /* COPY ... FROM STDIN data, by statement order */
+    size_t ncopies;
+    size_t copies_cap;
 };
 
 struct manifest_migration {
@@ -63,6 +79,7 @@ struct manifest_member {
     uint64_t size;
     unsigned char sha256[HASH_SHA256_BYTES];
     int referenced; /* set by the parser: some script names it */
+    int is_data;    /* COPY data (streamed when used), not a script (kept in memory) */
 };
 
 struct manifest {
@@ -102,6 +119,10 @@ struct manifest_migration *manifest_add_migration(struct manifest *m, const char
 size_t manifest_add_member(struct manifest *m, const char *path, uint64_t size,
                            const unsigned char sha256[HASH_SHA256_BYTES]);
 void manifest_script_add_stmt(struct manifest_script *s, uint64_t offset, uint64_t length);
+/* Append a copy record (copied) to s. */
+void manifest_script_add_copy(struct manifest_script *s, const struct manifest_copy *c);
+/* The copy record of statement stmt of s, or NULL. */
+const struct manifest_copy *manifest_script_copy(const struct manifest_script *s, size_t stmt);
 
 /* Index of the member with this path, or -1. */
 long manifest_find_member(const struct manifest *m, const char *path);
@@ -113,7 +134,9 @@ const char *manifest_script_label(enum manifest_script_kind kind);
 /*
  * The chain hash: chain(i) = SHA-256(chain(i-1) || record(i)), chain(-1) = 32 zero bytes,
  * record(i) = "id\nup-source\nup-mode\ndown-source\ndown-mode\nverify-source\n" with hex
- * digests, modes "tx" or "no-tx", and "-" for an absent script.
+ * digests, modes "tx" or "no-tx", and "-" for an absent script; then, for each COPY whose
+ * data is a member of its own, "copy KIND STMT SHA256\n" (so chains without data files
+ * keep the hashes they always had).
  */
 void manifest_chain_next(const unsigned char prev[HASH_SHA256_BYTES],
                          const struct manifest_migration *mig,
