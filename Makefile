@@ -46,7 +46,7 @@ APPLIER_OBJS  := $(APPLIER_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 LIBSEALIFT    := $(BUILD)/libsealift.a
 
-COMPILER_LIBS := -lpg_query -larchive -lsodium -lzstd -lz
+COMPILER_LIBS := -lpg_query -larchive -lsodium -lcrypto -lzstd -lz
 # The applier is one fully static binary: libpq (with OpenSSL for TLS), libarchive, libsodium,
 # zstd and zlib. Debian's libpq.a references GSSAPI and LDAP, which Debian ships only as shared
 # libraries; applier/static_shim.c stands in for them (see README "The static applier").
@@ -56,7 +56,7 @@ APPLIER_STATIC_LIBS := $(LIBDIR)/libpq.a $(PG_PKGLIBDIR)/libpgcommon.a \
                        $(LIBDIR)/libz.a -lpthread -ldl
 ifeq ($(SANITIZE),1)
 # Sanitizers cannot run in static binaries: link the applier dynamically in this build.
-APPLIER_LINK := -lpq -larchive -lsodium -lzstd -lz
+APPLIER_LINK := -lpq -larchive -lsodium -lcrypto -lzstd -lz
 else
 APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
 endif
@@ -102,7 +102,7 @@ endif
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBSEALIFT)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBSEALIFT) -lcmocka -larchive -lsodium -lzstd -lz
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIBSEALIFT) -lcmocka -larchive -lsodium -lcrypto -lzstd -lz
 
 # Unit tests of compiler modules (tests/unit/test_compiler_*.c) link the compiler's objects.
 COMPILER_LIB_OBJS := $(filter-out $(BUILD)/compiler/main.o,$(COMPILER_OBJS))

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 usage_apply(void)
@@ -101,7 +102,7 @@ cmd_apply(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct app_opts o;
     struct session s;
-    struct out out = {0, 0, 0, 0};
+    struct out out = {0};
     struct runner r;
     const char *to_rev = NULL;
     int c, code, per_migration = 0;
@@ -127,6 +128,7 @@ cmd_apply(int argc, char **argv)
     app_require_keys(&o, "apply");
     out.json = o.json;
     out.quiet = o.quiet;
+    out.tty = isatty(STDOUT_FILENO);
 
     code = session_open(&s, &o, argv[optind], 1);
     if (code != EXIT_OK)
@@ -154,7 +156,9 @@ cmd_apply(int argc, char **argv)
     r.per_migration = per_migration;
     r.committed = s.view.napplied;
     out.total = to - s.view.napplied;
+    r.cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);
     code = runner_apply(&r, s.view.napplied, to);
+    bundle_cursor_close(r.cursor);
     if (code == EXIT_OK)
         out_info(&out, "applied %zu migration%s; the database is at %s", out.total,
                  out.total == 1 ? "" : "s", engine_revision_label(r.m, r.committed));

@@ -32,6 +32,8 @@ struct planner {
     const struct manifest *m;
     struct buf out;
     struct history_source src;
+    struct bundle_cursor *cursor; /* data members are streamed into the script */
+    int failed;
 };
 
 static void
@@ -76,6 +78,70 @@ plan_start(void *ctx, size_t idx, int kind)
     return 0;
 }
 
+/*
+ * Write a data member after its COPY statement, as psql reads inline data: the bytes, a final
+ * newline, then "\.". Streamed to stdout (after what is buffered): data may be large.
+ */
+static int
+plan_copy_file(struct planner *p, const struct manifest_copy *c)
+{
+    static const char binary_sig[] = "PGCOPY\n\377\r\n";
+    struct diag_err err = DIAG_ERR_INIT;
+    char *chunk = xmalloc(1 << 20);
+    char last = '\n';
+    int first = 1, ret = -1;
+    ssize_t n;
+
+    fputs(p->out.data, stdout);
+    buf_reset(&p->out);
+    if (bundle_cursor_seek(p->cursor, c->member, &err) != 0)
+        goto cleanup;
+    while ((n = bundle_cursor_read(p->cursor, chunk, 1 << 20, &err)) > 0) {
+        if (first && (size_t)n >= sizeof(binary_sig) - 1 &&
+            memcmp(chunk, binary_sig, sizeof(binary_sig) - 1) == 0) {
+            err_set(&err,
+                    "member \"%s\" is binary COPY data, which psql cannot read inline; apply "
+                    "this bundle with sealift-apply",
+                    p->m->members[c->member].path);
+            goto cleanup;
+        }
+        first = 0;
+        fwrite(chunk, 1, (size_t)n, stdout);
+        last = chunk[n - 1];
+    }
+    if (n < 0)
+        goto cleanup;
+    if (last != '\n')
+        buf_addch(&p->out, '\n');
+    buf_addstr(&p->out, "\\.\n");
+    ret = 0;
+cleanup:
+    if (ret != 0) {
+        diag_error("%s", err.msg);
+        p->failed = 1;
+    }
+    free(chunk);
+    return ret;
+}
+
+/* One statement of a script, with its COPY data after it if it has any. */
+static int
+plan_statement(struct planner *p, const struct manifest_script *sc, const struct buf *text,
+               size_t k)
+{
+    const struct manifest_copy *c = manifest_script_copy(sc, k);
+
+    buf_add(&p->out, text->data + sc->stmts[k].offset, (size_t)sc->stmts[k].length);
+    buf_addstr(&p->out, ";\n");
+    if (c == NULL)
+        return 0;
+    if (!c->inline_data)
+        return plan_copy_file(p, c);
+    buf_add(&p->out, text->data + c->offset, (size_t)c->length);
+    buf_addstr(&p->out, "\\.\n");
+    return 0;
+}
+
 static int
 plan_script(void *ctx, size_t idx, int kind)
 {
@@ -85,7 +151,14 @@ plan_script(void *ctx, size_t idx, int kind)
 
     if (kind == MANIFEST_VERIFY)
         buf_addf(&p->out, "-- verify %s\n", p->m->migrations[idx].id);
-    add_sql(&p->out, text->data, text->len);
+    if (sc->ncopies == 0) {
+        add_sql(&p->out, text->data, text->len);
+        return 0;
+    }
+    /* With COPY data, statement by statement, each COPY followed by its data. */
+    for (size_t k = 0; k < sc->nstmts; k++)
+        if (plan_statement(p, sc, text, k) != 0)
+            return -1;
     return 0;
 }
 
@@ -111,7 +184,8 @@ plan_notx(void *ctx, size_t idx, int kind)
         history_sql_progress(&p->s->h, mig->id, dir, chain, 0, sc->nstmts, (const char *const *)sha,
                              &p->out);
     for (size_t k = first; k < sc->nstmts; k++) {
-        add_sql(&p->out, text->data + sc->stmts[k].offset, (size_t)sc->stmts[k].length);
+        if (plan_statement(p, sc, text, k) != 0)
+            break;
         history_sql_progress(&p->s->h, mig->id, dir, chain, k + 1, sc->nstmts,
                              (const char *const *)sha, &p->out);
     }
@@ -260,6 +334,7 @@ cmd_plan(int argc, char **argv)
              p.m->environment ? p.m->environment : "(any)", db_describe(s.db),
              engine_revision_label(p.m, s.view.napplied), engine_revision_label(p.m, to));
     plan_guard(&p, s.view.napplied);
+    p.cursor = bundle_cursor_open(s.bundle_path, p.m, NULL);
     if (to >= s.view.napplied) {
         walk_apply(p.m, s.view.napplied, to, per_migration, &plan_ops, &p);
     } else {
@@ -273,10 +348,15 @@ cmd_plan(int argc, char **argv)
         }
         walk_rollback(p.m, s.view.napplied, to, per_migration, &plan_ops, &p);
     }
+    if (p.failed) {
+        code = EXIT_REJECTED;
+        goto done;
+    }
     app_lock_keys(o.schema, &k1, &k2);
     buf_addf(&p.out, "\nSELECT pg_advisory_unlock(%d, %d);\n", k1, k2);
     fputs(p.out.data, stdout);
 done:
+    bundle_cursor_close(p.cursor);
     buf_release(&p.out);
     session_close(&s);
     app_opts_release(&o);

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 usage_rollback(void)
@@ -31,7 +32,7 @@ cmd_rollback(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct app_opts o;
     struct session s;
-    struct out out = {0, 0, 0, 0};
+    struct out out = {0};
     struct runner r;
     const char *to_rev = NULL;
     const struct manifest *m;
@@ -60,6 +61,7 @@ cmd_rollback(int argc, char **argv)
     app_require_keys(&o, "rollback");
     out.json = o.json;
     out.quiet = o.quiet;
+    out.tty = isatty(STDOUT_FILENO);
 
     code = session_open(&s, &o, argv[optind], 1);
     if (code != EXIT_OK)
@@ -114,7 +116,9 @@ cmd_rollback(int argc, char **argv)
     r.per_migration = per_migration;
     r.committed = s.view.napplied;
     out.total = s.view.napplied - (size_t)to;
+    r.cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);
     code = runner_rollback(&r, (size_t)to);
+    bundle_cursor_close(r.cursor);
     if (code == EXIT_OK)
         out_info(&out, "rolled back %zu migration%s; the database is at %s", out.total,
                  out.total == 1 ? "" : "s", engine_revision_label(m, r.committed));

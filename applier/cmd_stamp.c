@@ -25,7 +25,7 @@ cmd_stamp(int argc, char **argv)
     static const struct option longopts[] = {APP_LONGOPTS, {NULL, 0, NULL, 0}};
     struct app_opts o;
     struct session s;
-    struct out out = {0, 0, 0, 0};
+    struct out out = {0};
     struct runner r;
     const struct manifest *m;
     int c, code;

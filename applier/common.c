@@ -117,6 +117,12 @@ app_connect(const struct app_opts *o, int *code)
         *code = EXIT_CONNECT;
         return NULL;
     }
+    /*
+     * If this process dies (kill -9), let the server notice within seconds and stop the
+     * statement it was running for us, rather than finish it holding our lock (14+ only).
+     */
+    if (db_server_version(db) >= 140000)
+        db_exec(db, "SET client_connection_check_interval = '2s'", NULL);
     *code = EXIT_OK;
     return db;
 }

@@ -47,6 +47,19 @@ copy_field(char *dst, size_t cap, const char *src)
         n = cap - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
+    /* libpq's messages may span lines ("\n\tIs the server running..."); keep ours one line. */
+    {
+        char *w = dst;
+
+        for (const char *p = dst; *p; p++) {
+            char c = (*p == '\n' || *p == '\t') ? ' ' : *p;
+
+            if (c == ' ' && w > dst && w[-1] == ' ')
+                continue;
+            *w++ = c;
+        }
+        *w = '\0';
+    }
 }
 
 void
@@ -310,6 +323,65 @@ db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *fa
     if (bad && e)
         e->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
     return bad ? -1 : 0;
+}
+
+/* Bytes handed to libpq per PQputCopyData call. */
+#define COPY_CHUNK (256 * 1024)
+
+int
+db_copy_in(struct db *db, const char *stmt, db_copy_source_cb src, void *src_data,
+           unsigned long long *rows, struct diag_err *source_err, struct db_error *e)
+{
+    PGresult *res = PQexec(db->conn, stmt);
+    char *chunk;
+    int failed = 0, aborted = 0;
+
+    memset(e, 0, sizeof(*e));
+    *rows = 0;
+    if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+        if (res && PQresultStatus(res) == PGRES_COMMAND_OK)
+            db_error_from_message(e, "statement is not a COPY ... FROM STDIN");
+        else
+            fill_error(db, res, e);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    chunk = xmalloc(COPY_CHUNK);
+    for (;;) {
+        ssize_t n = src(src_data, chunk, COPY_CHUNK, source_err);
+
+        if (n < 0) {
+            /* The server fails the COPY with this message; the transaction is then aborted. */
+            PQputCopyEnd(db->conn, "sealift-apply stopped the COPY: its data failed a check");
+            aborted = 1;
+            break;
+        }
+        if (n == 0) {
+            if (PQputCopyEnd(db->conn, NULL) != 1)
+                failed = 1;
+            break;
+        }
+        if (PQputCopyData(db->conn, chunk, (int)n) != 1) {
+            failed = 1;
+            break;
+        }
+    }
+    free(chunk);
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            *rows = strtoull(PQcmdTuples(res), NULL, 10);
+        } else if (!failed || !e->message[0]) {
+            fill_error(db, res, e);
+            failed = 1;
+        }
+        PQclear(res);
+        if (PQstatus(db->conn) != CONNECTION_OK)
+            break;
+    }
+    if (failed && PQstatus(db->conn) != CONNECTION_OK && e->message[0] == '\0')
+        fill_error(db, NULL, e);
+    return failed || aborted ? -1 : 0;
 }
 
 struct db_rows *

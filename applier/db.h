@@ -11,6 +11,7 @@
 #include "sealift/diag.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct db;
 
@@ -47,6 +48,20 @@ int db_exec(struct db *db, const char *sql, struct db_error *e);
  */
 int db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *failed,
                        struct db_error *e);
+
+/*
+ * The data of a COPY ... FROM STDIN: fill buf with up to cap bytes and return the count, 0 at
+ * the end of the data, or -1 with err set to abort the COPY (the server then fails it).
+ */
+typedef ssize_t (*db_copy_source_cb)(void *data, char *buf, size_t cap, struct diag_err *err);
+
+/*
+ * Run the COPY ... FROM STDIN statement stmt, feeding it from src. On success *rows is the
+ * count the server reports. If src failed, *source_err holds its error and e the server's
+ * answer to the abort. Returns 0 or -1.
+ */
+int db_copy_in(struct db *db, const char *stmt, db_copy_source_cb src, void *src_data,
+               unsigned long long *rows, struct diag_err *source_err, struct db_error *e);
 
 /* A query's rows, as text. */
 struct db_rows;

@@ -112,3 +112,85 @@ out_statement(struct out *o, const char *id, size_t k, size_t n, double ms)
     printf("        statement %zu/%zu of %s done (%.1f ms)\n", k, n, id, ms);
     fflush(stdout);
 }
+
+/* "12.3 MiB" */
+static void
+add_size(struct buf *b, double bytes)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        u++;
+    }
+    buf_addf(b, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+void
+out_load_progress(struct out *o, const char *label, unsigned long long sent,
+                  unsigned long long total, unsigned long long lines, double secs)
+{
+    struct buf b = BUF_INIT;
+    double rate = secs > 0 ? (double)sent / secs : 0;
+
+    if (o->quiet)
+        return;
+    if (o->json) {
+        json_key(&b, "data", 1);
+        json_str(&b, label);
+        buf_addf(&b, ",\"bytes\":%llu,\"total_bytes\":%llu,\"lines\":%llu,\"seconds\":%.3f", sent,
+                 total, lines, secs);
+        if (rate > 0 && total >= sent)
+            buf_addf(&b, ",\"eta_seconds\":%.1f", (double)(total - sent) / rate);
+        out_event(o, "load_progress", b.data);
+        buf_release(&b);
+        return;
+    }
+    if (!o->tty)
+        return; /* in logs, only the final line */
+    buf_addf(&b, "\r        loading %s: ", label);
+    add_size(&b, (double)sent);
+    buf_addstr(&b, " of ");
+    add_size(&b, (double)total);
+    buf_addf(&b, " (%.0f%%), ~%llu rows, ", total ? 100.0 * (double)sent / (double)total : 100.0,
+             lines);
+    add_size(&b, rate);
+    buf_addstr(&b, "/s");
+    if (rate > 0 && total >= sent)
+        buf_addf(&b, ", %.0f s left", (double)(total - sent) / rate);
+    buf_addstr(&b, "\033[K");
+    fputs(b.data, stdout);
+    fflush(stdout);
+    buf_release(&b);
+}
+
+void
+out_load_done(struct out *o, const char *label, unsigned long long rows, unsigned long long bytes,
+              double ms)
+{
+    struct buf b = BUF_INIT;
+
+    if (o->quiet)
+        return;
+    if (o->json) {
+        json_key(&b, "data", 1);
+        json_str(&b, label);
+        buf_addf(&b, ",\"rows\":%llu,\"bytes\":%llu,\"duration_ms\":%.3f", rows, bytes, ms);
+        out_event(o, "loaded", b.data);
+        buf_release(&b);
+        return;
+    }
+    buf_addf(&b, "%s        loaded %s: %llu rows, ", o->tty ? "\r\033[K" : "", label, rows);
+    add_size(&b, (double)bytes);
+    buf_addf(&b, " in %.1f s", ms / 1000.0);
+    if (ms > 0) {
+        buf_addstr(&b, " (");
+        add_size(&b, (double)bytes / (ms / 1000.0));
+        buf_addstr(&b, "/s)");
+    }
+    buf_addch(&b, '\n');
+    fputs(b.data, stdout);
+    fflush(stdout);
+    buf_release(&b);
+}

@@ -13,6 +13,7 @@
 struct out {
     int json;
     int quiet;
+    int tty;      /* stdout is a terminal: progress lines are redrawn in place */
     size_t total; /* migrations this run will touch */
     size_t done;
 };
@@ -27,5 +28,12 @@ void out_event(struct out *o, const char *event, const char *fields);
 void out_migration(struct out *o, const char *verb, const char *id, const char *label, double ms);
 /* A statement of a no-transaction migration finished. */
 void out_statement(struct out *o, const char *id, size_t k, size_t n, double ms);
+
+/* A COPY load in progress: bytes sent of total, lines so far (about the rows), seconds. */
+void out_load_progress(struct out *o, const char *label, unsigned long long sent,
+                       unsigned long long total, unsigned long long lines, double secs);
+/* A COPY load finished: rows the server counted, bytes, milliseconds. */
+void out_load_done(struct out *o, const char *label, unsigned long long rows,
+                   unsigned long long bytes, double ms);
 
 #endif

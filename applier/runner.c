@@ -135,13 +135,14 @@ op_start(void *ctx, size_t idx, int kind)
     (void)idx;
     (void)kind;
     r->started_ns = now_ns();
+    buf_reset(&r->loads);
     return 0;
 }
 
+/* Run statements [from, to) of a script inside the open transaction, pipelined. */
 static int
-op_script(void *ctx, size_t idx, int kind)
+run_statements(struct runner *r, size_t idx, int kind, size_t from, size_t to)
 {
-    struct runner *r = ctx;
     const struct manifest_script *s = &r->m->migrations[idx].script[kind];
     const struct buf *text = &r->data[s->member];
     char **stmts;
@@ -149,19 +150,137 @@ op_script(void *ctx, size_t idx, int kind)
     size_t failed = 0;
     int ret = 0;
 
-    if (check_interrupt(r, idx, kind) != 0)
-        return -1;
-    if (s->nstmts == 0)
+    if (to <= from)
         return 0;
-    stmts = xcalloc(s->nstmts, sizeof(*stmts));
-    for (size_t k = 0; k < s->nstmts; k++)
-        stmts[k] = xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length);
-    if (db_exec_statements(r->db, (const char *const *)stmts, s->nstmts, &failed, &e) != 0)
-        ret = fail(r, idx, kind, (long)failed, &e);
-    for (size_t k = 0; k < s->nstmts; k++)
-        free(stmts[k]);
+    stmts = xcalloc(to - from, sizeof(*stmts));
+    for (size_t k = from; k < to; k++)
+        stmts[k - from] = xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length);
+    if (db_exec_statements(r->db, (const char *const *)stmts, to - from, &failed, &e) != 0)
+        ret = fail(r, idx, kind, (long)(from + failed), &e);
+    for (size_t k = from; k < to; k++)
+        free(stmts[k - from]);
     free(stmts);
     return ret;
+}
+
+/* Where a COPY's data comes from, and how much of it has gone to the server. */
+struct copy_feed {
+    struct runner *r;
+    const char *mem; /* inline data */
+    uint64_t mem_left;
+    struct bundle_cursor *cursor; /* or a data member */
+    const char *label;
+    uint64_t total;
+    uint64_t sent;
+    unsigned long long lines;
+    long long started;
+    long long reported;
+};
+
+static ssize_t
+copy_feed_cb(void *data, char *buf, size_t cap, struct diag_err *err)
+{
+    struct copy_feed *f = data;
+    ssize_t n;
+    long long now;
+
+    if (interrupted)
+        return err_set(err, "interrupted by a signal");
+    if (f->cursor) {
+        n = bundle_cursor_read(f->cursor, buf, cap, err);
+        if (n < 0)
+            return -1;
+    } else {
+        n = (ssize_t)(f->mem_left < cap ? f->mem_left : cap);
+        memcpy(buf, f->mem, (size_t)n);
+        f->mem += n;
+        f->mem_left -= (uint64_t)n;
+    }
+    for (const char *q = buf, *end = buf + n; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+        f->lines++;
+    f->sent += (uint64_t)n;
+    now = now_ns();
+    if (n > 0 && now - f->reported > 500000000LL) {
+        out_load_progress(f->r->out, f->label, f->sent, f->total, f->lines,
+                          (double)(now - f->started) / 1e9);
+        f->reported = now;
+    }
+    return n;
+}
+
+/* Run statement k, a COPY ... FROM STDIN, feeding it its data. */
+static int
+run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c)
+{
+    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+    const struct buf *text = &r->data[s->member];
+    char *stmt = xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length);
+    struct diag_err src_err = DIAG_ERR_INIT;
+    struct copy_feed f;
+    struct db_error e;
+    unsigned long long rows = 0;
+    int ret = 0;
+
+    if (check_interrupt(r, idx, kind) != 0) {
+        free(stmt);
+        return -1;
+    }
+    memset(&f, 0, sizeof(f));
+    f.r = r;
+    f.started = now_ns();
+    f.reported = f.started;
+    if (c->inline_data) {
+        f.mem = text->data + c->offset;
+        f.mem_left = c->length;
+        f.total = c->length;
+        f.label = r->m->members[s->member].path;
+    } else {
+        f.total = r->m->members[c->member].size;
+        f.label = r->m->members[c->member].path;
+        if (bundle_cursor_seek(r->cursor, c->member, &src_err) != 0) {
+            db_error_from_message(&e, src_err.msg);
+            r->fail_rejected = 1;
+            free(stmt);
+            return fail(r, idx, kind, (long)k, &e);
+        }
+        f.cursor = r->cursor;
+    }
+    if (db_copy_in(r->db, stmt, copy_feed_cb, &f, &rows, &src_err, &e) != 0) {
+        if (src_err.msg[0]) {
+            /* Our side stopped the COPY: say why, not the server's echo of it. */
+            db_error_from_message(&e, src_err.msg);
+            r->fail_rejected = !interrupted;
+            e.cancelled = interrupted != 0;
+        }
+        ret = fail(r, idx, kind, (long)k, &e);
+    } else {
+        out_load_done(r->out, f.label, rows, f.sent, (double)(now_ns() - f.started) / 1e6);
+        buf_addf(&r->loads, "%s%s: %llu rows, %llu bytes", r->loads.len ? "; " : "loaded ", f.label,
+                 rows, (unsigned long long)f.sent);
+    }
+    free(stmt);
+    return ret;
+}
+
+/* Run a transactional script: statements pipelined, COPY statements fed one by one. */
+static int
+op_script(void *ctx, size_t idx, int kind)
+{
+    struct runner *r = ctx;
+    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+    size_t from = 0;
+
+    if (check_interrupt(r, idx, kind) != 0)
+        return -1;
+    for (size_t i = 0; i < s->ncopies; i++) {
+        const struct manifest_copy *c = &s->copies[i];
+
+        if (run_statements(r, idx, kind, from, c->stmt) != 0 ||
+            run_copy(r, idx, kind, c->stmt, c) != 0)
+            return -1;
+        from = c->stmt + 1;
+    }
+    return run_statements(r, idx, kind, from, s->nstmts);
 }
 
 static int
@@ -198,9 +317,10 @@ op_notx(void *ctx, size_t idx, int kind)
     }
     for (size_t k = first; k < s->nstmts; k++) {
         const struct manifest_stmt *st = &s->stmts[k];
+        const struct manifest_copy *c = manifest_script_copy(s, k);
         char *stmt = xstrndup(text->data + st->offset, (size_t)st->length);
         long long t0 = now_ns();
-        int bad = exec_step(r, stmt, idx, kind, (long)k);
+        int bad = c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k);
 
         free(stmt);
         if (bad)
@@ -245,7 +365,8 @@ op_record(void *ctx, size_t idx, enum walk_record what)
         if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional)
             history_sql_progress_clear(r->h, mig->id, "up", &sql);
     }
-    history_sql_journal(r->h, r->src, events[what], r->m, (long)idx, NULL, &sql);
+    history_sql_journal(r->h, r->src, events[what], r->m, (long)idx,
+                        r->loads.len ? r->loads.data : NULL, &sql);
     ret = exec_step(r, sql.data, idx, what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP, -1);
     buf_release(&sql);
     if (ret != 0)
@@ -257,6 +378,40 @@ op_record(void *ctx, size_t idx, enum walk_record what)
 
 static const struct walk_ops runner_ops = {op_begin,  op_commit, op_start,
                                            op_script, op_notx,   op_record};
+
+/*
+ * A COPY that failed on a row: the server's context says "COPY t, line N[, column c]"; name
+ * that line in the data (a data member, or the lines after the statement in its script).
+ * Returns 1 if it printed the location.
+ */
+static int
+report_copy_row(const struct runner *r, const struct manifest_script *s)
+{
+    const struct manifest_copy *c;
+    const char *at;
+    unsigned long n;
+
+    if (s == NULL || !s->present || r->fail_stmt < 0 ||
+        (c = manifest_script_copy(s, (size_t)r->fail_stmt)) == NULL)
+        return 0;
+    at = strstr(r->fail_err.context, ", line ");
+    if (at == NULL || sscanf(at, ", line %lu", &n) != 1 || n == 0)
+        return 0;
+    if (c->inline_data) {
+        const struct buf *text = &r->data[s->member];
+        unsigned line, col;
+
+        textpos_line_col(text->data, text->len, (size_t)c->offset, &line, &col);
+        diag_detail("at %s:%lu, line %lu of the COPY data%s%s%s", r->m->members[s->member].path,
+                    line + n - 1, n, r->fail_err.sqlstate[0] ? " (SQLSTATE " : "",
+                    r->fail_err.sqlstate, r->fail_err.sqlstate[0] ? ")" : "");
+    } else {
+        diag_detail("at %s:%lu (data file line %lu)%s%s%s", r->m->members[c->member].path, n, n,
+                    r->fail_err.sqlstate[0] ? " (SQLSTATE " : "", r->fail_err.sqlstate,
+                    r->fail_err.sqlstate[0] ? ")" : "");
+    }
+    return 1;
+}
 
 /* Print the failure: what, where (file:line:column), the server's words, and where we are. */
 static void
@@ -277,7 +432,9 @@ report_failure(struct runner *r)
     else
         diag_error("migration %s (%s) failed: %s", label,
                    manifest_script_label((enum manifest_script_kind)r->fail_kind), e->message);
-    if (s && s->present && (e->position > 0 || r->fail_stmt >= 0)) {
+    if (report_copy_row(r, s))
+        ; /* a row of COPY data: named by its line in the data */
+    else if (s && s->present && (e->position > 0 || r->fail_stmt >= 0)) {
         const struct buf *text = &r->data[s->member];
         size_t base = 0, len = text->len, off;
         unsigned line, col;
@@ -360,6 +517,7 @@ static int
 finish(struct runner *r, int walk_ret)
 {
     signals_restore();
+    buf_release(&r->loads);
     if (walk_ret == 0 && !r->failed)
         return 0;
     after_failure(r);
@@ -378,12 +536,13 @@ finish(struct runner *r, int walk_ret)
         out_event(r->out, "failed", f.data);
         buf_release(&f);
     }
-    return 4;
+    return r->fail_rejected ? 1 : 4;
 }
 
 int
 runner_apply(struct runner *r, size_t from, size_t to)
 {
+    buf_init(&r->loads);
     signals_install(r);
     return finish(r, walk_apply(r->m, from, to, r->per_migration, &runner_ops, r));
 }
@@ -391,6 +550,7 @@ runner_apply(struct runner *r, size_t from, size_t to)
 int
 runner_rollback(struct runner *r, size_t to)
 {
+    buf_init(&r->loads);
     signals_install(r);
     return finish(r, walk_rollback(r->m, r->committed, to, r->per_migration, &runner_ops, r));
 }
@@ -398,6 +558,7 @@ runner_rollback(struct runner *r, size_t to)
 int
 runner_stamp(struct runner *r, size_t to)
 {
+    buf_init(&r->loads);
     signals_install(r);
     return finish(r, walk_stamp(r->committed, to, &runner_ops, r));
 }

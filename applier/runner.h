@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "history.h"
 #include "out.h"
+#include "sealift/verify.h"
 #include "walk.h"
 
 #include <stddef.h>
@@ -19,7 +20,8 @@ struct runner {
     const struct history_ctx *h;
     const struct history_source *src;
     const struct manifest *m;
-    const struct buf *data; /* verified member bytes */
+    const struct buf *data;       /* verified member bytes (scripts; data members are streamed) */
+    struct bundle_cursor *cursor; /* re-reads data members from the bundle when loaded */
     const struct engine_view *view;
     struct out *out;
     int per_migration;
@@ -33,8 +35,10 @@ struct runner {
     int failed;
     size_t fail_idx;
     int fail_kind;
-    long fail_stmt; /* statement index in a no-transaction script, or -1 */
+    long fail_stmt; /* index of the failing statement in its script, or -1 */
     struct db_error fail_err;
+    int fail_rejected; /* the bundle failed a check while in use (exit 1, not 4) */
+    struct buf loads;  /* what this migration's COPY statements loaded, for the journal */
 };
 
 /* Carry out the walk. Returns 0, or 4 after a failure (rolled back and reported). */

@@ -1,14 +1,20 @@
 /*
- * hash.c: streaming SHA-256 and BLAKE2b, and hex coding, through libsodium.
- * Layer: lib. One of the two files that speak libsodium (the other is sig.c; seckey.c adds
- * the secret-key KDF, kept apart so the static applier never links scrypt).
+ * hash.c: streaming SHA-256 and BLAKE2b, and hex coding.
+ * Layer: lib. BLAKE2b and hex through libsodium (as sig.c); SHA-256 through OpenSSL's libcrypto,
+ * which both binaries link anyway (libpq's TLS): it uses the CPU's SHA instructions where they
+ * exist, hashing about 4.5 times as fast as libsodium's portable code here, and every byte of
+ * a bundle is hashed once when verified and again when a data member is loaded.
  */
+/* The SHA256_* functions are deprecated in OpenSSL 3 but stay: they need no allocation,
+ * unlike EVP contexts, so a hash state can live inside struct hash_sha256. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "sealift/hash.h"
 
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <string.h>
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct hash_sha256 *)0)->opaque),
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(((struct hash_sha256 *)0)->opaque),
                "hash_sha256 storage too small");
 _Static_assert(sizeof(crypto_generichash_state) <= sizeof(((struct hash_blake2b *)0)->opaque),
                "hash_blake2b storage too small");
@@ -22,25 +28,25 @@ hash_library_init(void)
 void
 hash_sha256_init(struct hash_sha256 *h)
 {
-    crypto_hash_sha256_init((crypto_hash_sha256_state *)h->opaque);
+    SHA256_Init((SHA256_CTX *)h->opaque);
 }
 
 void
 hash_sha256_update(struct hash_sha256 *h, const void *data, size_t len)
 {
-    crypto_hash_sha256_update((crypto_hash_sha256_state *)h->opaque, data, len);
+    SHA256_Update((SHA256_CTX *)h->opaque, data, len);
 }
 
 void
 hash_sha256_final(struct hash_sha256 *h, unsigned char out[HASH_SHA256_BYTES])
 {
-    crypto_hash_sha256_final((crypto_hash_sha256_state *)h->opaque, out);
+    SHA256_Final(out, (SHA256_CTX *)h->opaque);
 }
 
 void
 hash_sha256(const void *data, size_t len, unsigned char out[HASH_SHA256_BYTES])
 {
-    crypto_hash_sha256(out, data, len);
+    SHA256((const unsigned char *)data, len, out);
 }
 
 void

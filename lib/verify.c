@@ -231,7 +231,8 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
                            "member \"%s\" is missing or out of order (found \"%s\" in its place)",
                            want, e->name);
         }
-        if (check_member(r, e, i, res, opt->keep_data, err) != 0)
+        /* Data members may be large: hashed now, streamed again when they are loaded. */
+        if (check_member(r, e, i, res, opt->keep_data && !m->members[i].is_data, err) != 0)
             return -1;
     }
     if (have_entry)
@@ -355,4 +356,133 @@ cleanup:
         err->io = io;
     }
     return ret;
+}
+
+/* ---- second reading of data members ---- */
+
+struct bundle_cursor {
+    char *path;
+    const struct manifest *m;
+    struct bundle_reader *r;
+    long at; /* member index the reader is positioned in, -1 before any */
+    struct hash_sha256 h;
+    uint64_t left;
+    int open_member;
+};
+
+struct bundle_cursor *
+bundle_cursor_open(const char *path, const struct manifest *m, struct diag_err *err)
+{
+    struct bundle_cursor *c = xcalloc(1, sizeof(*c));
+
+    (void)err;
+    c->path = xstrdup(path);
+    c->m = m;
+    c->at = -1;
+    return c;
+}
+
+void
+bundle_cursor_close(struct bundle_cursor *c)
+{
+    if (c == NULL)
+        return;
+    bundle_reader_close(c->r);
+    free(c->path);
+    free(c);
+}
+
+/* Read and discard the rest of the current entry. */
+static int
+drain_entry(struct bundle_reader *r, struct diag_err *err)
+{
+    char chunk[65536];
+    ssize_t n;
+
+    while ((n = bundle_reader_read(r, chunk, sizeof(chunk), err)) > 0)
+        ;
+    return n < 0 ? -1 : 0;
+}
+
+int
+bundle_cursor_seek(struct bundle_cursor *c, size_t member, struct diag_err *err)
+{
+    const struct manifest_member *want = &c->m->members[member];
+    struct bundle_entry e;
+    uint64_t expect = (uint64_t)MANIFEST_MAX_BYTES +
+                      VERIFY_MAX_SIGNATURES * (uint64_t)(SIG_FILE_MAX + TAR_BLOCK) + TAR_TAIL_SLACK;
+
+    /* Forward only: going back (or starting) means reading from the beginning again. */
+    if (c->r == NULL || (long)member <= c->at) {
+        bundle_reader_close(c->r);
+        c->r = bundle_reader_open(c->path, err);
+        if (c->r == NULL)
+            return -1;
+        for (size_t i = 0; i < c->m->nmembers; i++)
+            expect += TAR_BLOCK + (c->m->members[i].size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+        bundle_reader_set_limit(c->r, expect);
+        c->at = -1;
+    } else if (drain_entry(c->r, err) != 0) {
+        return -1;
+    }
+    for (;;) {
+        int n = bundle_reader_next(c->r, &e, err);
+
+        if (n < 0)
+            return err_prefix(err, "%s: reading \"%s\" again", c->path, want->path);
+        if (n == 0)
+            return err_set(err, "%s: member \"%s\" is gone since the bundle was verified", c->path,
+                           want->path);
+        if (strcmp(e.name, want->path) == 0)
+            break;
+        if (drain_entry(c->r, err) != 0)
+            return -1;
+    }
+    if (e.size != want->size)
+        return err_set(err, "%s: member \"%s\" changed since the bundle was verified", c->path,
+                       want->path);
+    c->at = (long)member;
+    c->left = want->size;
+    c->open_member = 1;
+    hash_sha256_init(&c->h);
+    return 0;
+}
+
+ssize_t
+bundle_cursor_read(struct bundle_cursor *c, void *buf, size_t len, struct diag_err *err)
+{
+    const struct manifest_member *mem;
+    unsigned char got[HASH_SHA256_BYTES];
+    ssize_t n;
+
+    if (!c->open_member)
+        return 0;
+    mem = &c->m->members[c->at];
+    if (c->left == 0) {
+        c->open_member = 0;
+        hash_sha256_final(&c->h, got);
+        if (!hash_equal(got, mem->sha256, HASH_SHA256_BYTES))
+            return err_set(err, "%s: member \"%s\" changed since the bundle was verified", c->path,
+                           mem->path);
+        return 0;
+    }
+    if (len > c->left)
+        len = (size_t)c->left;
+    n = bundle_reader_read(c->r, buf, len, err);
+    if (n < 0)
+        return err_prefix(err, "%s: member \"%s\"", c->path, mem->path);
+    if (n == 0)
+        return err_set(err, "%s: member \"%s\" is shorter than when it was verified", c->path,
+                       mem->path);
+    hash_sha256_update(&c->h, buf, (size_t)n);
+    c->left -= (uint64_t)n;
+    /* The last bytes are handed out only once the whole member hashes as verified. */
+    if (c->left == 0) {
+        hash_sha256_final(&c->h, got);
+        c->open_member = 0;
+        if (!hash_equal(got, mem->sha256, HASH_SHA256_BYTES))
+            return err_set(err, "%s: member \"%s\" changed since the bundle was verified", c->path,
+                           mem->path);
+    }
+    return n;
 }

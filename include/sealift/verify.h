@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Most signature members a bundle may carry. */
 #define VERIFY_MAX_SIGNATURES 64
@@ -32,7 +33,7 @@ struct verify_options {
      * used without a trusted signature. Member checksums are still checked.
      */
     int require_trust;
-    int keep_data; /* keep member contents in memory (result.data) */
+    int keep_data; /* keep script members in memory (result.data); data members never */
 };
 
 struct verify_signature {
@@ -66,6 +67,23 @@ void verify_result_release(struct verify_result *res);
  */
 int bundle_verify(const char *path, const struct verify_options *opt, struct verify_result *res,
                   struct diag_err *err);
+
+/*
+ * A second, forward-only reading of a verified bundle's members, for COPY data too large to
+ * keep in memory. Each member read through it is hashed again: bytes that differ from what
+ * was verified (the file was changed or replaced in between) make the read fail, and the last
+ * bytes of a member are returned only after the whole member hashed as verified. m is the
+ * verified manifest (kept by the caller for the cursor's life).
+ */
+struct bundle_cursor;
+
+struct bundle_cursor *bundle_cursor_open(const char *path, const struct manifest *m,
+                                         struct diag_err *err);
+/* Position at the start of member idx (seeking back reads the archive from the start). */
+int bundle_cursor_seek(struct bundle_cursor *c, size_t idx, struct diag_err *err);
+/* Read the member's next bytes: count, 0 at its end, -1 with err set. */
+ssize_t bundle_cursor_read(struct bundle_cursor *c, void *buf, size_t len, struct diag_err *err);
+void bundle_cursor_close(struct bundle_cursor *c);
 
 /* The trusted comment sealift puts in every signature of a bundle with this manifest. */
 void bundle_trusted_comment(const struct manifest *m, struct buf *out);
