@@ -42,6 +42,7 @@ cmd_sign(int argc, char **argv)
     struct emit_signatures sigs;
     struct seckey *key = NULL;
     struct emit_source *data = NULL;
+    struct bundle_cursor *cursor = NULL;
     char id[SIG_KEYID_HEX];
     int c, ret = EXIT_REJECTED;
 
@@ -94,8 +95,14 @@ cmd_sign(int argc, char **argv)
     if (emit_sign(&sigs, &res.manifest, &res.manifest_text, key, &err) != 0)
         goto fail;
     data = xcalloc(res.manifest.nmembers ? res.manifest.nmembers : 1, sizeof(*data));
-    for (size_t i = 0; i < res.manifest.nmembers; i++)
-        data[i].data = &res.data[i];
+    cursor = bundle_cursor_open(bundle, &res.manifest, &err);
+    for (size_t i = 0; i < res.manifest.nmembers; i++) {
+        /* Data members were not kept in memory: they are copied from the bundle, re-hashed. */
+        if (res.manifest.members[i].is_data)
+            data[i].cursor = cursor;
+        else
+            data[i].data = &res.data[i];
+    }
     if (emit_bundle(output ? output : bundle, res.compression, res.mtime, &res.manifest_text, &sigs,
                     &res.manifest, data, &err) != 0) {
         diag_error("%s", err.msg);
@@ -109,6 +116,7 @@ cmd_sign(int argc, char **argv)
 fail:
     diag_error("%s", err.msg);
 cleanup:
+    bundle_cursor_close(cursor);
     free(data);
     seckey_free(key);
     emit_signatures_release(&sigs);

@@ -67,6 +67,12 @@ emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf 
     return ret;
 }
 
+static ssize_t
+cursor_source_cb(void *data, void *buf, size_t cap, struct diag_err *err)
+{
+    return bundle_cursor_read(data, buf, cap, err);
+}
+
 int
 emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
             const struct buf *manifest_text, const struct emit_signatures *sigs,
@@ -85,9 +91,17 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
     for (size_t i = 0; i < m->nmembers; i++) {
         const struct manifest_member *mem = &m->members[i];
 
-        if (src[i].file
-                ? bundle_writer_add_file(w, mem->path, src[i].file, mem->size, mem->sha256, err)
-                : bundle_writer_add(w, mem->path, src[i].data->data, src[i].data->len, err))
+        int bad;
+
+        if (src[i].file)
+            bad = bundle_writer_add_file(w, mem->path, src[i].file, mem->size, mem->sha256, err);
+        else if (src[i].cursor)
+            bad = bundle_cursor_seek(src[i].cursor, i, err) != 0 ||
+                  bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256, cursor_source_cb,
+                                           src[i].cursor, err) != 0;
+        else
+            bad = bundle_writer_add(w, mem->path, src[i].data->data, src[i].data->len, err);
+        if (bad)
             goto fail;
     }
     return bundle_writer_close(w, err);

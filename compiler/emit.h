@@ -10,6 +10,7 @@
 #include "sealift/diag.h"
 #include "sealift/manifest.h"
 #include "sealift/seckey.h"
+#include "sealift/verify.h"
 
 #include <stdint.h>
 
@@ -33,10 +34,14 @@ int emit_signatures_add(struct emit_signatures *s, const char *name, const char 
 int emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf *manifest_text,
               const struct seckey *key, struct diag_err *err);
 
-/* Where a member's bytes come from: memory (scripts) or a file (COPY data files). */
+/*
+ * Where a member's bytes come from: memory (scripts), a file (COPY data files, at build), or
+ * the member of the same index read again from a verified bundle (data members, at sign).
+ */
 struct emit_source {
     const struct buf *data;
     const char *file;
+    struct bundle_cursor *cursor;
 };
 
 /*

@@ -121,15 +121,16 @@ cleanup:
 }
 
 int
-bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path, uint64_t size,
-                       const unsigned char sha256[32], struct diag_err *err)
+bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t size,
+                         const unsigned char sha256[32], bundle_source_cb src, void *src_data,
+                         struct diag_err *err)
 {
     struct archive_entry *e = archive_entry_new();
     struct hash_sha256 h;
     unsigned char got[HASH_SHA256_BYTES];
     uint64_t left = size;
     char *chunk = NULL;
-    int fd = -1, ret = -1;
+    int ret = -1;
 
     if (e == NULL)
         return err_set(err, "out of memory");
@@ -137,9 +138,6 @@ bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *pa
         err_set(err, "member name \"%s\" is longer than %d bytes", name, BUNDLE_MAX_NAME);
         goto cleanup;
     }
-    fd = file_open_regular(path, "data file", err);
-    if (fd < 0)
-        goto cleanup;
     archive_entry_set_pathname(e, name);
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
@@ -154,13 +152,12 @@ bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *pa
     chunk = xmalloc(1 << 20);
     hash_sha256_init(&h);
     while (left > 0) {
-        ssize_t n = read(fd, chunk, left < (1 << 20) ? (size_t)left : (1 << 20));
+        ssize_t n = src(src_data, chunk, left < (1 << 20) ? (size_t)left : (1 << 20), err);
 
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            err_set(err, "data file \"%s\" %s while the bundle was written", path,
-                    n == 0 ? "became shorter" : "could not be read");
+        if (n < 0)
+            goto cleanup;
+        if (n == 0) {
+            err_set(err, "member \"%s\" became shorter while the bundle was written", name);
             goto cleanup;
         }
         hash_sha256_update(&h, chunk, (size_t)n);
@@ -171,16 +168,48 @@ bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *pa
         left -= (uint64_t)n;
     }
     hash_sha256_final(&h, got);
-    if (read(fd, chunk, 1) != 0 || !hash_equal(got, sha256, HASH_SHA256_BYTES)) {
-        err_set(err, "data file \"%s\" changed while the bundle was written", path);
+    if (src(src_data, chunk, 1, err) != 0 || !hash_equal(got, sha256, HASH_SHA256_BYTES)) {
+        err_set(err, "member \"%s\" changed while the bundle was written", name);
         goto cleanup;
     }
     ret = 0;
 cleanup:
     free(chunk);
-    if (fd >= 0)
-        close(fd);
     archive_entry_free(e);
+    return ret;
+}
+
+struct file_source {
+    int fd;
+    const char *path;
+};
+
+static ssize_t
+file_source_cb(void *data, void *buf, size_t cap, struct diag_err *err)
+{
+    struct file_source *f = data;
+
+    for (;;) {
+        ssize_t n = read(f->fd, buf, cap);
+
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return err_set_io(err, "could not read \"%s\": %s", f->path, strerror(errno));
+    }
+}
+
+int
+bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path, uint64_t size,
+                       const unsigned char sha256[32], struct diag_err *err)
+{
+    struct file_source f = {file_open_regular(path, "data file", err), path};
+    int ret;
+
+    if (f.fd < 0)
+        return -1;
+    ret = bundle_writer_add_stream(w, name, size, sha256, file_source_cb, &f, err);
+    close(f.fd);
     return ret;
 }
 

@@ -33,10 +33,17 @@ struct bundle_writer *bundle_writer_open(const char *path, enum codec_kind compr
                                          int64_t mtime, struct diag_err *err);
 int bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, size_t len,
                       struct diag_err *err);
+/* A member's bytes, streamed: fill buf (cap bytes); return the count, 0 at the end, or -1. */
+typedef ssize_t (*bundle_source_cb)(void *data, void *buf, size_t cap, struct diag_err *err);
+
 /*
- * Add a member streamed from the file at path, which must have exactly size bytes with this
- * SHA-256 (it was hashed earlier; a file that changed since is an error, not a bad bundle).
+ * Add a member streamed from src, which must produce exactly size bytes with this SHA-256
+ * (they were hashed earlier; a source that changed since is an error).
  */
+int bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t size,
+                             const unsigned char sha256[32], bundle_source_cb src, void *src_data,
+                             struct diag_err *err);
+/* bundle_writer_add_stream from the file at path. */
 int bundle_writer_add_file(struct bundle_writer *w, const char *name, const char *path,
                            uint64_t size, const unsigned char sha256[32], struct diag_err *err);
 /* Finish, fsync and rename into place. The writer is freed in every case. */
