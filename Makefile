@@ -61,7 +61,8 @@ else
 APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
 endif
 
-.PHONY: all check unit-tests demo asan install fmt fmt-check lint clean deps golden bench fuzz
+.PHONY: all check unit-tests demo asan install fmt fmt-check lint clean deps golden bench fuzz \
+        fuzz-build
 
 all: $(BIN)/sealift $(BIN)/sealift-apply
 
@@ -120,8 +121,9 @@ deps:
 # that the build sees the freshly installed headers.
 check:
 	@scripts/install-deps
-	@$(MAKE) --no-print-directory all unit-tests
-	@SEALIFT_BUILD=$(BUILD) SEALIFT_BIN=$(abspath $(BIN)) tests/run-all
+	@$(MAKE) --no-print-directory all unit-tests fuzz-build
+	@SEALIFT_BUILD=$(BUILD) SEALIFT_BIN=$(abspath $(BIN)) SEALIFT_FUZZ_BUILD=$(FUZZ_BUILD) \
+	  tests/run-all
 
 demo:
 	@scripts/install-deps
@@ -153,6 +155,35 @@ lint:
 # Rebuild the committed golden bundle from its committed inputs and test key.
 golden: all
 	@SEALIFT_BIN=$(abspath $(BIN)) bundles/golden/make-golden
+
+# ---- fuzzing (libFuzzer, clang-14, ASan + UBSan) ----
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_TARGETS := manifest keys bundle sql
+# A hostile secret key may ask for up to the scrypt cap; keep it small while fuzzing.
+FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -DSECKEY_CAP_MEMLIMIT=16777216ULL -DSECKEY_CAP_OPSLIMIT=524288ULL \
+                -Iinclude -Icompiler -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql) \
+                -DSEALIFT_VERSION='"$(VERSION)"'
+FUZZ_SRCS    := $(LIB_SRCS) $(filter-out compiler/main.c,$(COMPILER_SRCS))
+FUZZ_OBJS    := $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(COMPILER_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# make fuzz FUZZ_SECONDS=N: each target for N seconds, from the committed seeds; new findings
+# go to build/fuzz/findings/TARGET. Crashes become regression inputs in tests/fuzz/regressions.
+fuzz: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build bin

@@ -11,6 +11,13 @@
 
 static const char *progname = "sealift";
 static int quiet;
+static int silent;
+
+void
+diag_set_silent(int s)
+{
+    silent = s;
+}
 
 static int
 err_vset(struct diag_err *err, const char *fmt, va_list ap)
@@ -104,6 +111,8 @@ diag_is_quiet(void)
 static void
 vprint(const char *level, const char *fmt, va_list ap)
 {
+    if (silent)
+        return;
     /* Results go to stdout; flush them first so the two streams interleave in order. */
     fflush(stdout);
     if (level)

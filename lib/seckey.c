@@ -26,7 +26,12 @@
 
 const struct seckey_kdf_limits SECKEY_KDF_SENSITIVE = {33554432ULL, 1073741824ULL};
 const struct seckey_kdf_limits SECKEY_KDF_INTERACTIVE = {524288ULL, 16777216ULL};
-const struct seckey_kdf_limits SECKEY_KDF_CAP = {2ULL * 33554432ULL, 1073741824ULL};
+/* The fuzz targets build with a smaller cap: a fuzzer must not spend 1 GiB per input. */
+#ifndef SECKEY_CAP_MEMLIMIT
+#define SECKEY_CAP_MEMLIMIT 1073741824ULL
+#define SECKEY_CAP_OPSLIMIT (2ULL * 33554432ULL)
+#endif
+const struct seckey_kdf_limits SECKEY_KDF_CAP = {SECKEY_CAP_OPSLIMIT, SECKEY_CAP_MEMLIMIT};
 
 /* Secret-bearing scratch space, all in one sodium_malloc'd block. */
 struct seckey_scratch {

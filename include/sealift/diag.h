@@ -44,6 +44,9 @@ int err_prefix(struct diag_err *err, const char *fmt, ...) __attribute__((format
 void diag_set_progname(const char *argv0);
 const char *diag_progname(void);
 
+/* Silence every message (fuzz targets only: they feed millions of refused inputs). */
+void diag_set_silent(int silent);
+
 /* Quiet mode suppresses diag_info(); errors are always printed. */
 void diag_set_quiet(int quiet);
 int diag_is_quiet(void);

@@ -1,0 +1,55 @@
+/*
+ * fuzz_sql.c: libFuzzer target for the compiler's SQL handling: normalisation, directives,
+ * placeholders, the statement lexer (compiler/sqlsplit.c) and the checks on PostgreSQL's parse
+ * tree, inline COPY data included (compiler/sqlcheck.c).
+ */
+#include "chain.h"
+#include "sqlcheck.h"
+#include "sqlsplit.h"
+#include "sqltext.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct src_chain chain;
+    struct src_migration *m;
+    struct src_script *s;
+    struct report rep = {0, 0};
+    struct diag_err err = DIAG_ERR_INIT;
+    struct vars vars;
+    unsigned flags = 0;
+
+    diag_set_silent(1);
+    chain_init(&chain);
+    vars_init(&vars);
+    vars_set_assignment(&vars, "schema=app", &err);
+    m = chain_add(&chain, "1", "fuzz");
+    s = &m->script[MANIFEST_UP];
+    s->file = strdup("fuzz.up.sql");
+    if (sqltext_normalize((const char *)data, size, &s->text, &err) == 0) {
+        s->present = 1;
+        sqltext_directives(s->file, s->text.data, SQLTEXT_NO_TRANSACTION, &flags, &rep);
+        s->transactional = !(flags & SQLTEXT_NO_TRANSACTION);
+        if (sqltext_render(s->file, &s->text, &vars, &s->rendered, &rep) == 0) {
+            sqlcheck_script(s->file, s, &rep);
+            /* Statement ranges and COPY data must lie inside the script, in order. */
+            for (size_t i = 0; i < s->nstmts; i++)
+                if (s->stmts[i].offset + s->stmts[i].length > s->rendered.len ||
+                    (i && s->stmts[i].offset < s->stmts[i - 1].offset + s->stmts[i - 1].length))
+                    abort();
+            for (size_t i = 0; i < s->ncopies; i++)
+                if (s->copies[i].inline_data &&
+                    s->copies[i].offset + s->copies[i].length > s->rendered.len)
+                    abort();
+        }
+    }
+    vars_release(&vars);
+    chain_release(&chain);
+    return 0;
+}
