@@ -4,6 +4,7 @@
  */
 #include "formats.h"
 #include "native.h"
+#include "readers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +21,13 @@ native_adapter(const char *dir, const struct read_options *opt, struct src_chain
 
 static const struct format_reader readers[] = {
     {"native", native_detect, native_adapter},
+    {"alembic", detect_alembic, read_alembic},
+    {"flyway", detect_flyway, read_flyway},
+    {"golang-migrate", detect_golang_migrate, read_golang_migrate},
+    {"dbmate", detect_dbmate, read_dbmate},
+    {"goose", detect_goose, read_goose},
+    {"sqitch", detect_sqitch, read_sqitch},
+    {"diesel", detect_diesel, read_diesel},
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))

@@ -12,11 +12,18 @@
 /* Options a reader may need beyond the directory. */
 struct read_options {
     int allow_irreversible; /* migrations without a down become irreversible, not an error */
+    /* Alembic: the alembic.ini to render SQL with, or SQL rendered elsewhere (NULL: none). */
+    const char *alembic_config;
+    const char *alembic_sql_up;
+    const char *alembic_sql_down;
 };
 
 struct format_reader {
     const char *name;
-    /* How sure the format is that dir holds its chain: 0 no, 1 maybe, 2 surely. */
+    /*
+     * How sure the format is that dir holds its chain: 0 no, 1 maybe, 2 likely, 3 surely (a
+     * file only that format has: sqitch.plan, an Alembic revision, a Flyway V__ name...).
+     */
     int (*detect)(const char *dir);
     /*
      * Read the chain. Problems with the files are reported in rep (each naming its file);

@@ -92,6 +92,42 @@ copies_match(const struct sum_entry *e, const struct src_migration *m)
     return n == e->ncopies;
 }
 
+/* Its data files differ from e's: name the edited file and both checksums when one was edited. */
+static void
+report_copies_changed(const struct sum_entry *e, const struct src_migration *m, struct report *rep,
+                      const char *sum_path)
+{
+    char was[HASH_SHA256_HEX], now[HASH_SHA256_HEX];
+    size_t n = 0;
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        const struct src_script *s = &m->script[k];
+
+        for (size_t c = 0; c < s->ncopies; c++) {
+            const struct src_copy *cp = &s->copies[c];
+
+            if (cp->inline_data)
+                continue;
+            if (n >= e->ncopies || e->copies[n].kind != k || e->copies[n].stmt != cp->stmt ||
+                cp->path == NULL)
+                goto other;
+            if (!hash_equal(e->copies[n].sha, cp->sha256, HASH_SHA256_BYTES)) {
+                report_error(rep,
+                             "%s: data file edited after it was recorded in %s (recorded sha256 "
+                             "%s, now %s)",
+                             cp->path, sum_path,
+                             hex_encode(was, e->copies[n].sha, HASH_SHA256_BYTES),
+                             hex_encode(now, cp->sha256, HASH_SHA256_BYTES));
+                return;
+            }
+            n++;
+        }
+    }
+other:
+    report_error(rep, "migration %s_%s: its COPY data files changed after it was recorded in %s",
+                 e->id, e->name, sum_path);
+}
+
 /* Compare one recorded migration with the chain's migration of the same id. */
 static void
 compare_recorded(const struct sum_entry *e, const struct src_migration *m, struct report *rep,
@@ -124,10 +160,7 @@ compare_recorded(const struct sum_entry *e, const struct src_migration *m, struc
         }
     }
     if (!copies_match(e, m))
-        report_error(rep,
-                     "migration %s_%s: its COPY data files changed after it was recorded "
-                     "in %s",
-                     e->id, e->name, sum_path);
+        report_copies_changed(e, m, rep, sum_path);
 }
 
 /* Does --amend ARG name this migration (by its id or as ID_NAME)? */
@@ -169,6 +202,10 @@ warn_amended(const struct compiled *c, const struct sum_entry *e, const struct s
                          e->present[k] ? hex_encode(was, e->sha[k], HASH_SHA256_BYTES) : "-",
                          s->present ? hex_encode(now, s->source_sha, HASH_SHA256_BYTES) : "-");
         }
+    }
+    if (!copies_match(e, m)) {
+        changed = 1;
+        diag_warning("--amend %s: its COPY data files changed", e->id);
     }
     if (!changed) {
         diag_warning("--amend %s: the migration is unchanged; nothing to amend", e->id);
@@ -333,7 +370,6 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     }
     if (!out->sum.exists)
         out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
-    check_history(out, rep);
 
     for (size_t i = 0; i < out->chain.n; i++) {
         struct src_migration *m = &out->chain.v[i];
@@ -348,6 +384,8 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
         }
         resolve_data_files(m, rep);
     }
+    /* After the data files are found and hashed: the recorded history covers them too. */
+    check_history(out, rep);
     return 0;
 }
 
@@ -417,6 +455,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
             *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
             (*sources)[ms->member].data = &s->rendered;
             (*sources)[ms->member].file = NULL;
+            (*sources)[ms->member].cursor = NULL;
             for (size_t st = 0; st < s->nstmts; st++)
                 manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
             free(path);
@@ -438,6 +477,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
                     *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
                     (*sources)[mc.member].data = NULL;
                     (*sources)[mc.member].file = sc->path;
+                    (*sources)[mc.member].cursor = NULL;
                     free(path);
                 }
                 manifest_script_add_copy(ms, &mc);

@@ -96,13 +96,13 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
     "      --from FORMAT     source format: auto (default: detect it), native, alembic,\n"         \
-    "                        flyway, golang-migrate, dbmate, goose, sqitch or diesel\n"          \
-    "      --allow-irreversible  compile migrations that have no down as irreversible\n"         \
-    "                        (rollback refuses to cross them) instead of refusing them\n"        \
-    "      --alembic-config INI  alembic.ini to render the SQL with (\"alembic ... --sql\")\n"   \
-    "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                    \
-    "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"      \
-    "                        base:head --sql\", \"alembic downgrade head:base --sql\")\n"         \
+    "                        flyway, golang-migrate, dbmate, goose, sqitch or diesel\n"            \
+    "      --allow-irreversible  compile migrations that have no down as irreversible\n"           \
+    "                        (rollback refuses to cross them) instead of refusing them\n"          \
+    "      --alembic-config INI  alembic.ini to render the SQL with (\"alembic ... --sql\")\n"     \
+    "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                       \
+    "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"        \
+    "                        base:head --sql\", \"alembic downgrade head:base --sql\")\n"          \
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
     "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \

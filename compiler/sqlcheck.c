@@ -355,6 +355,11 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
     parser_used = 1;
     /* Inline COPY data is set aside (blanked, offsets kept) before the parser sees the SQL. */
     problems += find_inline_data(file, sql, len, &regions, &nregions, rep);
+    if (problems > 0) {
+        /* Data that could not be set apart would only trip the parser: one report is enough. */
+        free(regions);
+        return problems;
+    }
     blank = xstrndup(sql, len);
     for (size_t r = 0; r < nregions; r++)
         for (size_t i = regions[r].start; i < regions[r].after; i++)

@@ -34,6 +34,7 @@ manifest_release(struct manifest *m)
 
         free(mig->id);
         free(mig->name);
+        free(mig->origin);
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             free(mig->script[k].stmts);
             free(mig->script[k].copies);
@@ -138,6 +139,69 @@ manifest_find_member(const struct manifest *m, const char *path)
     return -1;
 }
 
+/* Digits of s[0, n) with '-' dropped and leading zeros stripped, into out; 0 if other bytes. */
+static int
+version_key(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t used = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '-')
+            continue;
+        if (s[i] < '0' || s[i] > '9' || used + 1 >= cap)
+            return 0;
+        if (used == 0 && s[i] == '0')
+            continue;
+        out[used++] = s[i];
+    }
+    if (used == 0 && n > 0) {
+        /* All zeros ("00000000000000", diesel's setup migration) is the number 0. */
+        out[used++] = '0';
+    }
+    out[used] = '\0';
+    return used > 0;
+}
+
+/*
+ * Does rev name mig the way another tool's file names show it? "V1_1__add_users.sql" (Flyway:
+ * version 1.1, "_" read as "."), "0001_add_users" (golang-migrate, goose: version 1), and
+ * "2024-01-01-000000_add_users" (diesel: version 20240101000000). A trailing ".sql" and the
+ * "_NAME" part are optional; the version part must equal the id as those tools compare it.
+ */
+static int
+tool_name_matches(const char *rev, const struct manifest_migration *mig)
+{
+    char r[512], k1[256], k2[256];
+    size_t n = strlen(rev);
+    const char *sep, *name = NULL;
+
+    if (n >= sizeof(r))
+        return 0;
+    memcpy(r, rev, n + 1);
+    if (n > 4 && strcmp(r + n - 4, ".sql") == 0)
+        r[n -= 4] = '\0';
+    if (r[0] == 'V' && r[1] >= '0' && r[1] <= '9') {
+        sep = strstr(r, "__");
+        if (sep) {
+            name = sep + 2;
+            n = (size_t)(sep - r);
+        }
+        for (size_t i = 1; i < n; i++)
+            if (r[i] == '_')
+                r[i] = '.';
+        return n - 1 == strlen(mig->id) && strncmp(r + 1, mig->id, n - 1) == 0 &&
+               (name == NULL || (name[0] && strcmp(name, mig->name) == 0));
+    }
+    sep = strchr(r, '_');
+    if (sep) {
+        name = sep + 1;
+        n = (size_t)(sep - r);
+    }
+    return version_key(r, n, k1, sizeof(k1)) &&
+           version_key(mig->id, strlen(mig->id), k2, sizeof(k2)) && strcmp(k1, k2) == 0 &&
+           (name == NULL || (name[0] && strcmp(name, mig->name) == 0));
+}
+
 long
 manifest_find_migration(const struct manifest *m, const char *rev)
 {
@@ -160,6 +224,16 @@ manifest_find_migration(const struct manifest *m, const char *rev)
 
         for (size_t i = 0; i < m->nmigrations; i++) {
             if (m->migrations[i].name[0] && strcmp(m->migrations[i].name, rev) == 0) {
+                if (found >= 0)
+                    return -1;
+                found = (long)i;
+            }
+        }
+        if (found >= 0)
+            return found;
+        /* Last, the file names of other tools' formats (only when exactly one matches). */
+        for (size_t i = 0; i < m->nmigrations; i++) {
+            if (tool_name_matches(rev, &m->migrations[i])) {
                 if (found >= 0)
                     return -1;
                 found = (long)i;
@@ -427,6 +501,11 @@ manifest_emit(const struct manifest *m, struct buf *out)
         buf_addch(out, ' ');
         manifest_pct_encode(out, mig->name);
         buf_addch(out, '\n');
+        if (mig->origin) {
+            buf_addstr(out, "# origin ");
+            manifest_pct_encode(out, mig->origin);
+            buf_addch(out, '\n');
+        }
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
             emit_script(out, m, mig, (enum manifest_script_kind)k);
         buf_addf(out, "# chain %s\n", hex_encode(hex, mig->chain, HASH_SHA256_BYTES));
@@ -870,6 +949,14 @@ parse_migrations(struct parser *p, struct refs *refs)
             free(id);
             free(name);
             last_kind = -1;
+            continue;
+        }
+        if (is_keyword(p, "origin", &rest)) {
+            if (last_kind >= 0 || mig->origin)
+                return perr(p, "\"# origin\" comes once, right after \"# migration\"");
+            mig->origin = pct_decode(p->line + rest, p->line_len - rest);
+            if (mig->origin == NULL || mig->origin[0] == '\0')
+                return perr(p, "origin is not a valid field");
             continue;
         }
         if (is_keyword(p, "up", &rest) || is_keyword(p, "down", &rest) ||

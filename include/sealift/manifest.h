@@ -70,6 +70,11 @@ struct manifest_script {
 struct manifest_migration {
     char *id;   /* unique within the chain */
     char *name; /* descriptive; may be empty */
+    /*
+     * What the source tool recorded to identify the applied migration (e.g. Flyway's CRC32,
+     * Sqitch's script hash), for adopting a database that tool managed; NULL if none.
+     */
+    char *origin;
     struct manifest_script script[MANIFEST_NSCRIPTS];
     unsigned char chain[HASH_SHA256_BYTES];
 };
@@ -126,7 +131,11 @@ const struct manifest_copy *manifest_script_copy(const struct manifest_script *s
 
 /* Index of the member with this path, or -1. */
 long manifest_find_member(const struct manifest *m, const char *path);
-/* Index of the migration with this id, or with this "id_name" or name; -1 if none. */
+/*
+ * Index of the migration with this id, or with this "id_name" or name, or (last) with the file
+ * name another tool shows for it ("V1_1__x.sql" for Flyway's 1.1, "0001_x" for version 1,
+ * "2024-01-01-000000_x" for diesel's 20240101000000); -1 if none or ambiguous.
+ */
 long manifest_find_migration(const struct manifest *m, const char *rev);
 
 const char *manifest_script_label(enum manifest_script_kind kind);

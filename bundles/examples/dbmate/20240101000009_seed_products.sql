@@ -1,0 +1,8 @@
+-- migrate:up
+INSERT INTO products (sku, price_cents) VALUES
+    ('tea', 450),
+    ('coffee', 395),
+    ('cake', 320);
+
+-- migrate:down
+DELETE FROM products WHERE sku IN ('tea', 'coffee', 'cake');

@@ -1,0 +1,1 @@
+DELETE FROM products WHERE sku IN ('tea', 'coffee', 'cake');

@@ -1,0 +1,4 @@
+INSERT INTO products (sku, price_cents) VALUES
+    ('tea', 450),
+    ('coffee', 395),
+    ('cake', 320);

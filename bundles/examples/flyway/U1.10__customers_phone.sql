@@ -1,0 +1,2 @@
+-- undo: customers phone
+ALTER TABLE customers DROP COLUMN phone;

@@ -1,0 +1,2 @@
+-- undo: create customers
+DROP TABLE customers;

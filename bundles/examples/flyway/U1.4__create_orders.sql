@@ -1,0 +1,2 @@
+-- undo: create orders
+DROP TABLE orders;

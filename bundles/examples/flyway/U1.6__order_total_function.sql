@@ -1,0 +1,2 @@
+-- undo: order total function
+DROP FUNCTION order_total(bigint);

@@ -1,0 +1,2 @@
+-- undo: order summaries view
+DROP VIEW order_summaries;

@@ -1,0 +1,2 @@
+-- undo: customers name index
+DROP INDEX CONCURRENTLY customers_name_idx;

@@ -1,0 +1,2 @@
+-- undo: create order status enum
+DROP TYPE order_status;

@@ -1,0 +1,2 @@
+-- undo: create products
+DROP TABLE products;

@@ -1,0 +1,2 @@
+-- undo: create order items
+DROP TABLE order_items;

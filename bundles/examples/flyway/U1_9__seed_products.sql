@@ -1,0 +1,2 @@
+-- undo: seed products
+DELETE FROM products WHERE sku IN ('tea', 'coffee', 'cake');

@@ -1,0 +1,2 @@
+-- customers phone
+ALTER TABLE customers ADD COLUMN phone text;

@@ -1,0 +1,2 @@
+-- raise coffee price
+UPDATE products SET price_cents = price_cents + 10 WHERE sku = 'coffee';

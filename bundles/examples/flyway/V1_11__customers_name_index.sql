@@ -1,0 +1,2 @@
+-- customers name index
+CREATE INDEX CONCURRENTLY customers_name_idx ON customers (name);

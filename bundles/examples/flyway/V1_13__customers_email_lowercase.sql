@@ -1,0 +1,2 @@
+-- customers email lowercase
+ALTER TABLE customers ADD CONSTRAINT customers_email_lower CHECK (email = lower(email));

@@ -1,0 +1,14 @@
+BEGIN;
+
+ALTER TABLE customers ADD COLUMN updated_at timestamptz;
+CREATE FUNCTION touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER customers_touch BEFORE UPDATE ON customers
+    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+
+COMMIT;

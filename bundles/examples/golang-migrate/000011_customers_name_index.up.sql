@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY customers_name_idx ON customers (name);

@@ -1,0 +1,10 @@
+-- +goose Up
+CREATE TABLE order_items (
+    order_id bigint NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    product_id bigint NOT NULL REFERENCES products (id),
+    quantity integer NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (order_id, product_id)
+);
+
+-- +goose Down
+DROP TABLE order_items;

@@ -1,0 +1,18 @@
+-- +goose Up
+ALTER TABLE customers ADD COLUMN updated_at timestamptz;
+-- +goose StatementBegin
+CREATE FUNCTION touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER customers_touch BEFORE UPDATE ON customers
+    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+
+-- +goose Down
+DROP TRIGGER customers_touch ON customers;
+DROP FUNCTION touch_updated_at();
+ALTER TABLE customers DROP COLUMN updated_at;

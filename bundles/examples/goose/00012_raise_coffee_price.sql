@@ -1,0 +1,5 @@
+-- +goose Up
+UPDATE products SET price_cents = price_cents + 10 WHERE sku = 'coffee';
+
+-- +goose Down
+UPDATE products SET price_cents = price_cents - 10 WHERE sku = 'coffee';

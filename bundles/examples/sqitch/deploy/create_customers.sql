@@ -1,0 +1,12 @@
+-- Deploy shop:create_customers to pg
+
+BEGIN;
+
+CREATE TABLE customers (
+    id bigserial PRIMARY KEY,
+    email text NOT NULL UNIQUE,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMIT;

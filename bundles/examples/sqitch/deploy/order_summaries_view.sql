@@ -1,0 +1,9 @@
+-- Deploy shop:order_summaries_view to pg
+
+BEGIN;
+
+CREATE VIEW order_summaries AS
+    SELECT o.id, o.customer_id, o.status, order_total(o.id) AS total_cents
+    FROM orders o;
+
+COMMIT;

@@ -1,0 +1,10 @@
+-- Deploy shop:seed_products to pg
+
+BEGIN;
+
+INSERT INTO products (sku, price_cents) VALUES
+    ('tea', 450),
+    ('coffee', 395),
+    ('cake', 320);
+
+COMMIT;

@@ -1,0 +1,3 @@
+-- Revert shop:customers_name_index from pg
+
+DROP INDEX CONCURRENTLY customers_name_idx;

@@ -1,0 +1,7 @@
+-- Revert shop:customers_phone from pg
+
+BEGIN;
+
+ALTER TABLE customers DROP COLUMN phone;
+
+COMMIT;

@@ -1,0 +1,658 @@
+/*
+ * read_common.c: helpers the source-format readers share (see read_common.h).
+ * Layer: compiler. CRC-32 and SHA-1 are written out here because they only reproduce other
+ * tools' identifiers (no security rests on them) and no library we link offers SHA-1.
+ */
+#include "read_common.h"
+#include "sqlsplit.h"
+#include "sqltext.h"
+#include "sealift/xalloc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct common_entry *)a)->name, ((const struct common_entry *)b)->name);
+}
+
+int
+common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    memset(out, 0, sizeof(*out));
+    if (d == NULL)
+        return err_set_io(err, "could not open migrations directory \"%s\": %s", dir,
+                          strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        struct common_entry *e;
+        struct stat st;
+        char *path;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
+        e = &out->v[out->n++];
+        e->name = xstrdup(de->d_name);
+        path = xasprintf("%s/%s", dir, de->d_name);
+        e->is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        e->is_file = !e->is_dir && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        free(path);
+    }
+    closedir(d);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_entry);
+    return 0;
+}
+
+void
+common_dir_release(struct common_dir *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i].name);
+    free(d->v);
+    memset(d, 0, sizeof(*d));
+}
+
+int
+common_is_file(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+common_is_dir(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- a small lexer, psql's rules (as sqlsplit.c) ---- */
+
+static int
+ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* If text[i] opens a comment, quoted text or dollar-quoted body, the offset after it; else i. */
+static size_t
+skip_token(const char *t, size_t len, size_t i)
+{
+    if (t[i] == '-' && i + 1 < len && t[i + 1] == '-') {
+        while (i < len && t[i] != '\n')
+            i++;
+        return i;
+    }
+    if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+        int depth = 0;
+
+        while (i < len) {
+            if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
+                depth++;
+                i += 2;
+            } else if (i + 1 < len && t[i] == '*' && t[i + 1] == '/') {
+                i += 2;
+                if (--depth == 0)
+                    return i;
+            } else {
+                i++;
+            }
+        }
+        return len;
+    }
+    if (t[i] == '\'' || t[i] == '"') {
+        char q = t[i];
+        int esc = q == '\'' && i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') &&
+                  (i < 2 || !ident_char(t[i - 2]));
+
+        for (i++; i < len; i++) {
+            if (esc && t[i] == '\\') {
+                i++;
+            } else if (t[i] == q) {
+                if (i + 1 < len && t[i + 1] == q)
+                    i++;
+                else
+                    return i + 1;
+            }
+        }
+        return len;
+    }
+    if (t[i] == '$' && !(i > 0 && ident_char(t[i - 1])) &&
+        !(i + 1 < len && isdigit((unsigned char)t[i + 1]))) {
+        size_t j = i + 1, tag;
+
+        while (j < len && ident_char(t[j]))
+            j++;
+        if (j >= len || t[j] != '$')
+            return i;
+        tag = j - i + 1;
+        for (j = i + tag; j < len; j++)
+            if (t[j] == '$' && j + tag <= len && memcmp(t + j, t + i, tag) == 0)
+                return j + tag;
+        return len;
+    }
+    return i;
+}
+
+/* Offset of the first token at or after i, blanks and comments skipped (at most end). */
+static size_t
+first_token(const char *t, size_t end, size_t i)
+{
+    while (i < end) {
+        if (isspace((unsigned char)t[i])) {
+            i++;
+        } else if ((t[i] == '-' && i + 1 < end && t[i + 1] == '-') ||
+                   (t[i] == '/' && i + 1 < end && t[i + 1] == '*')) {
+            i = skip_token(t, end, i);
+        } else {
+            break;
+        }
+    }
+    return i < end ? i : end;
+}
+
+/* Is the COPY statement [start, end) reading FROM STDIN (whose data lines follow it)? */
+static int
+copy_from_stdin(const char *t, size_t start, size_t end)
+{
+    for (size_t i = start; i + 5 <= end; i++)
+        if (strncasecmp(t + i, "stdin", 5) == 0 && (i == 0 || !ident_char(t[i - 1])) &&
+            (i + 5 == end || !ident_char(t[i + 5])))
+            return 1;
+    return 0;
+}
+
+size_t
+common_statements(const char *text, size_t len, struct common_stmt **out)
+{
+    size_t n = 0, cap = 0, pos = 0;
+
+    *out = NULL;
+    while (pos < len) {
+        size_t start = first_token(text, len, pos), end;
+
+        if (start >= len)
+            break;
+        end = sqlsplit_statement_end(text, len, start);
+        if (end > start) {
+            *out = xgrow(*out, &cap, n + 1, sizeof(**out));
+            (*out)[n].start = start;
+            (*out)[n].end = end;
+            (*out)[n].has_semicolon = end < len;
+            n++;
+        }
+        pos = end < len ? end + 1 : len;
+        if (end < len && sqlsplit_starts_with_copy(text + start, end - start) &&
+            copy_from_stdin(text, start, end)) {
+            size_t ds, de, after;
+
+            if (sqlsplit_copy_data(text, len, end, &ds, &de, &after) == 0)
+                pos = after;
+        }
+    }
+    return n;
+}
+
+void
+common_words(const char *text, size_t start, size_t end, int max, char *out, size_t cap)
+{
+    size_t used = 0, i = start;
+
+    out[0] = '\0';
+    for (int w = 0; w < max; w++) {
+        size_t j;
+
+        i = first_token(text, end, i);
+        if (i >= end || !(isalpha((unsigned char)text[i]) || text[i] == '_'))
+            break;
+        for (j = i; j < end && ident_char(text[j]); j++)
+            ;
+        if (used + (j - i) + 2 > cap)
+            break;
+        if (used)
+            out[used++] = ' ';
+        for (size_t k = i; k < j; k++)
+            out[used++] = (char)toupper((unsigned char)text[k]);
+        out[used] = '\0';
+        i = j;
+    }
+}
+
+static int
+starts(const char *words, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(words, prefix, n) == 0 && (words[n] == '\0' || words[n] == ' ');
+}
+
+const char *
+common_no_tx_kind(const char *text, size_t start, size_t end)
+{
+    char w[128];
+
+    common_words(text, start, end, 6, w, sizeof(w));
+    if (starts(w, "CREATE INDEX CONCURRENTLY") || starts(w, "CREATE UNIQUE INDEX CONCURRENTLY"))
+        return "CREATE INDEX CONCURRENTLY";
+    if (starts(w, "DROP INDEX CONCURRENTLY"))
+        return "DROP INDEX CONCURRENTLY";
+    if (starts(w, "REINDEX") && (strstr(w, " CONCURRENTLY") || strstr(w, " SCHEMA") ||
+                                 strstr(w, " DATABASE") || strstr(w, " SYSTEM")))
+        return "REINDEX CONCURRENTLY, SCHEMA, DATABASE or SYSTEM";
+    if (starts(w, "VACUUM"))
+        return "VACUUM";
+    if (starts(w, "CREATE DATABASE") || starts(w, "DROP DATABASE"))
+        return "CREATE or DROP DATABASE";
+    if (starts(w, "CREATE TABLESPACE") || starts(w, "DROP TABLESPACE"))
+        return "CREATE or DROP TABLESPACE";
+    if (starts(w, "CREATE SUBSCRIPTION") || starts(w, "DROP SUBSCRIPTION"))
+        return "CREATE or DROP SUBSCRIPTION";
+    if (starts(w, "ALTER SYSTEM"))
+        return "ALTER SYSTEM";
+    if (starts(w, "DISCARD ALL"))
+        return "DISCARD ALL";
+    return NULL;
+}
+
+/* ---- checks on loaded scripts ---- */
+
+/* Report psql meta-commands and variables in text[i, stop). */
+static size_t
+refuse_psql_range(const struct src_script *s, size_t i, size_t stop, struct report *rep)
+{
+    const char *t = s->text.data;
+    size_t problems = 0;
+
+    while (i < stop) {
+        size_t j = skip_token(t, stop, i);
+
+        if (j != i) {
+            i = j;
+            continue;
+        }
+        if (t[i] == '\\' || (t[i] == ':' && i + 1 < stop && (t[i + 1] == '\'' || t[i + 1] == '"') &&
+                             !(i > 0 && t[i - 1] == ':'))) {
+            unsigned line, col;
+            size_t e = i + 1;
+
+            while (e < stop && e - i < 24 && !isspace((unsigned char)t[e]))
+                e++;
+            sqltext_position(t, i, &line, &col);
+            if (t[i] == '\\')
+                report_error(rep,
+                             "%s:%u:%u: psql meta-command \"%.*s\" is not supported (sealift "
+                             "sends SQL to the server, not to psql)",
+                             s->file, line, col, (int)(e - i), t + i);
+            else
+                report_error(rep,
+                             "%s:%u:%u: psql variable \"%.*s\" is not supported (sealift sends "
+                             "SQL to the server, not to psql; use a ${NAME} placeholder)",
+                             s->file, line, col, (int)(e - i), t + i);
+            problems++;
+            while (i < stop && t[i] != '\n')
+                i++;
+            continue;
+        }
+        i++;
+    }
+    return problems;
+}
+
+size_t
+common_refuse_psql(const struct src_script *s, struct report *rep)
+{
+    const char *t = s->text.data;
+    size_t len = s->text.len, problems = 0, pos = 0;
+
+    /* Statement by statement, so that inline COPY data (which may hold "\\.") is skipped. */
+    while (pos < len) {
+        size_t start = first_token(t, len, pos);
+        size_t end = start < len ? sqlsplit_statement_end(t, len, start) : len;
+        size_t next = end < len ? end + 1 : len;
+
+        problems += refuse_psql_range(s, pos, next, rep);
+        if (end < len && start < end && sqlsplit_starts_with_copy(t + start, end - start) &&
+            copy_from_stdin(t, start, end)) {
+            size_t ds, de, after;
+
+            if (sqlsplit_copy_data(t, len, end, &ds, &de, &after) == 0)
+                next = after;
+        }
+        pos = next;
+    }
+    return problems;
+}
+
+/* Blank text[start, end] (inclusive of the ';' at end, if any), keeping newlines. */
+static void
+blank(struct buf *text, size_t start, size_t end)
+{
+    for (size_t i = start; i <= end && i < text->len; i++)
+        if (text->data[i] != '\n')
+            text->data[i] = ' ';
+}
+
+/* Replace text[start, end] by repl followed by ";" (lines after it keep their numbers). */
+static void
+replace(struct buf *text, size_t start, size_t end, const char *repl)
+{
+    struct buf out = BUF_INIT;
+    size_t stop = end < text->len ? end + 1 : text->len;
+
+    buf_add(&out, text->data, start);
+    buf_addstr(&out, repl);
+    /* Keep the newlines the replaced statement spanned. */
+    for (size_t i = start; i < stop; i++)
+        if (text->data[i] == '\n')
+            buf_addch(&out, '\n');
+    buf_add(&out, text->data + stop, text->len - stop);
+    buf_release(text);
+    *text = out;
+}
+
+int
+common_strip_outer_transaction(struct buf *text, int rollback_ok)
+{
+    struct common_stmt *st = NULL;
+    size_t n = common_statements(text->data, text->len, &st);
+    char first[64], last[64];
+    int changed = 0;
+
+    if (n < 2)
+        goto done;
+    common_words(text->data, st[0].start, st[0].end, 4, first, sizeof(first));
+    common_words(text->data, st[n - 1].start, st[n - 1].end, 4, last, sizeof(last));
+    /* BEGIN with options (an isolation level...) cannot be kept: sqlcheck says why. */
+    if (!(strcmp(first, "BEGIN") == 0 || strcmp(first, "BEGIN WORK") == 0 ||
+          strcmp(first, "BEGIN TRANSACTION") == 0 || strcmp(first, "START TRANSACTION") == 0))
+        goto done;
+    /* The statement must be only those words (no isolation level after them). */
+    {
+        size_t i = st[0].start, words = 0;
+
+        while (i < st[0].end) {
+            i = first_token(text->data, st[0].end, i);
+            if (i >= st[0].end)
+                break;
+            if (!ident_char(text->data[i]))
+                goto done;
+            while (i < st[0].end && ident_char(text->data[i]))
+                i++;
+            words++;
+        }
+        if (words != (size_t)(strchr(first, ' ') ? 2 : 1))
+            goto done;
+    }
+    if (strcmp(last, "COMMIT") == 0 || strcmp(last, "COMMIT WORK") == 0 ||
+        strcmp(last, "COMMIT TRANSACTION") == 0) {
+        /* Blank the last first: blanking keeps offsets, so the first stays valid. */
+        blank(text, st[n - 1].start, st[n - 1].end);
+        blank(text, st[0].start, st[0].end);
+        changed = 1;
+    } else if (rollback_ok &&
+               (strcmp(last, "ROLLBACK") == 0 || strcmp(last, "ROLLBACK WORK") == 0 ||
+                strcmp(last, "ROLLBACK TRANSACTION") == 0 || strcmp(last, "ABORT") == 0)) {
+        replace(text, st[n - 1].start, st[n - 1].end, "ROLLBACK TO SAVEPOINT sealift_verify;");
+        replace(text, st[0].start, st[0].end, "SAVEPOINT sealift_verify;");
+        changed = 1;
+    }
+done:
+    free(st);
+    return changed;
+}
+
+int
+common_load_script(struct src_migration *m, int kind, const char *path, struct report *rep)
+{
+    struct src_script *s = &m->script[kind];
+    struct diag_err err = DIAG_ERR_INIT;
+
+    free(s->file);
+    s->file = xstrdup(path);
+    if (sqltext_read_file(path, &s->text, &err) != 0) {
+        report_error(rep, "%s", err.msg);
+        return -1;
+    }
+    s->present = 1;
+    common_refuse_psql(s, rep);
+    if (!common_strip_outer_transaction(&s->text, kind == MANIFEST_VERIFY))
+        return 0;
+    s->transactional = 1;
+    return 1;
+}
+
+int
+common_set_script(struct src_migration *m, int kind, const char *path, const char *text, size_t len,
+                  struct report *rep)
+{
+    struct src_script *s = &m->script[kind];
+
+    free(s->file);
+    s->file = xstrdup(path);
+    buf_reset(&s->text);
+    buf_add(&s->text, text, len);
+    s->present = 1;
+    common_refuse_psql(s, rep);
+    if (!common_strip_outer_transaction(&s->text, kind == MANIFEST_VERIFY))
+        return 0;
+    s->transactional = 1;
+    return 1;
+}
+
+void
+common_section(struct buf *out, const char *text, size_t from, size_t to)
+{
+    buf_reset(out);
+    for (size_t i = 0; i < from; i++)
+        if (text[i] == '\n')
+            buf_addch(out, '\n');
+    buf_add(out, text + from, to - from);
+}
+
+void
+common_no_down(const struct read_options *opt, const char *file, const char *what,
+               struct report *rep)
+{
+    if (opt->allow_irreversible)
+        return;
+    report_error(rep,
+                 "%s: %s, so this migration cannot be rolled back (write one, or give "
+                 "--allow-irreversible to compile it as irreversible)",
+                 file, what);
+}
+
+void
+common_check_unique_ids(const struct src_chain *c, struct report *rep)
+{
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->v[i].id, c->v[j].id) == 0) {
+                const char *fi = c->v[i].script[MANIFEST_UP].file;
+                const char *fj = c->v[j].script[MANIFEST_UP].file;
+
+                report_error(rep,
+                             "%s: duplicate migration id \"%s\" (also %s); every migration "
+                             "needs its own",
+                             fi ? fi : c->v[i].id, c->v[i].id, fj ? fj : c->v[j].id);
+                break;
+            }
+}
+
+int
+common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
+                          struct report *rep)
+{
+    struct common_stmt *st = NULL;
+    size_t n = common_statements(s->text.data, s->text.len, &st);
+    int bad = 0;
+
+    *kind = NULL;
+    for (size_t i = 0; i < n && !bad; i++) {
+        const char *k = common_no_tx_kind(s->text.data, st[i].start, st[i].end);
+        unsigned line, col;
+
+        if (k == NULL)
+            continue;
+        *kind = k;
+        if (n > 1) {
+            sqltext_position(s->text.data, st[i].start, &line, &col);
+            report_error(rep,
+                         "%s:%u:%u: %s must be the only statement of its file: %s sends a "
+                         "file as one query, which PostgreSQL runs as one transaction, and %s "
+                         "refuses to run in one (move it to a migration of its own)",
+                         s->file, line, col, k, tool, k);
+            bad = 1;
+        }
+    }
+    free(st);
+    return bad;
+}
+
+int
+common_all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+char *
+common_decimal_canonical(const char *digits, size_t n)
+{
+    while (n > 1 && *digits == '0') {
+        digits++;
+        n--;
+    }
+    return xstrndup(digits, n);
+}
+
+int
+common_decimal_cmp(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    while (*a == '0' && a[1])
+        a++;
+    while (*b == '0' && b[1])
+        b++;
+    la = strlen(a);
+    lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+/* ---- checksums ---- */
+
+uint32_t
+common_crc32(uint32_t crc, const void *data, size_t len)
+{
+    static uint32_t table[256];
+    static int ready;
+    const unsigned char *p = data;
+
+    if (!ready) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        ready = 1;
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++)
+        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static uint32_t
+rol(uint32_t x, int n)
+{
+    return (x << n) | (x >> (32 - n));
+}
+
+static void
+sha1_block(uint32_t h[5], const unsigned char *b)
+{
+    uint32_t w[80], a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4];
+
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+               (uint32_t)b[4 * i + 2] << 8 | (uint32_t)b[4 * i + 3];
+    for (int i = 16; i < 80; i++)
+        w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    for (int i = 0; i < 80; i++) {
+        uint32_t f, k, t;
+
+        if (i < 20) {
+            f = (bb & c) | (~bb & d);
+            k = 0x5a827999u;
+        } else if (i < 40) {
+            f = bb ^ c ^ d;
+            k = 0x6ed9eba1u;
+        } else if (i < 60) {
+            f = (bb & c) | (bb & d) | (c & d);
+            k = 0x8f1bbcdcu;
+        } else {
+            f = bb ^ c ^ d;
+            k = 0xca62c1d6u;
+        }
+        t = rol(a, 5) + f + e + k + w[i];
+        e = d;
+        d = c;
+        c = rol(bb, 30);
+        bb = a;
+        a = t;
+    }
+    h[0] += a;
+    h[1] += bb;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+}
+
+void
+common_sha1(const void *data, size_t len, unsigned char out[COMMON_SHA1_BYTES])
+{
+    uint32_t h[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
+    const unsigned char *p = data;
+    unsigned char tail[128];
+    size_t full = len / 64 * 64, rest = len - full, tl;
+    uint64_t bits = (uint64_t)len * 8;
+
+    for (size_t i = 0; i < full; i += 64)
+        sha1_block(h, p + i);
+    memset(tail, 0, sizeof(tail));
+    if (rest)
+        memcpy(tail, p + full, rest);
+    tail[rest] = 0x80;
+    tl = rest + 1 + 8 <= 64 ? 64 : 128;
+    for (int i = 0; i < 8; i++)
+        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
+    sha1_block(h, tail);
+    if (tl == 128)
+        sha1_block(h, tail + 64);
+    for (int i = 0; i < 5; i++) {
+        out[4 * i] = (unsigned char)(h[i] >> 24);
+        out[4 * i + 1] = (unsigned char)(h[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(h[i] >> 8);
+        out[4 * i + 3] = (unsigned char)h[i];
+    }
+}

@@ -1,0 +1,39 @@
+/*
+ * readers.h: the readers of other tools' migration formats, one file each (read_<format>.c).
+ * Each fills a struct src_chain (chain.h) the way the native reader does, reports what it
+ * cannot represent faithfully against the file, and lists the files that are not migrations
+ * as ignored. Signatures as struct format_reader (formats.h): read returns -1 with err set
+ * only when the directory cannot be read at all; detect returns 0..3.
+ */
+#ifndef SEALIFT_COMPILER_READERS_H
+#define SEALIFT_COMPILER_READERS_H
+
+#include "formats.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define READER_DECLARE(fmt)                                                                        \
+    int read_##fmt(const char *dir, const struct read_options *opt, struct src_chain *c,           \
+                   struct report *rep, struct diag_err *err);                                      \
+    int detect_##fmt(const char *dir)
+
+READER_DECLARE(alembic);
+READER_DECLARE(flyway);
+READER_DECLARE(golang_migrate);
+READER_DECLARE(dbmate);
+READER_DECLARE(goose);
+READER_DECLARE(sqitch);
+READER_DECLARE(diesel);
+
+/*
+ * Flyway's checksum of a script's raw bytes: CRC-32 over the UTF-8 bytes of its lines without
+ * their terminators (LF, CRLF or a lone CR), a leading byte-order mark dropped, as a signed
+ * 32-bit integer (what flyway_schema_history.checksum holds).
+ */
+int32_t flyway_checksum(const char *raw, size_t len);
+
+/* Flyway's version order ("1.10" after "1.9", "1.0" equal to "1"): <0, 0, >0. */
+int flyway_version_cmp(const char *a, const char *b);
+
+#endif
