@@ -22,7 +22,8 @@ usage_apply(void)
         "Usage:\n  sealift-apply apply BUNDLE -p PUBLIC_KEY... [OPTIONS]\n\n"
         "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
         "      --to REV          stop after migration REV (its id or ID_NAME)\n"
-        "      --per-migration   commit each migration on its own\n" APP_USAGE_LOCK APP_USAGE_OUT);
+        "      --per-migration   commit each migration on its own\n" APP_USAGE_COMPAT APP_USAGE_LOCK
+            APP_USAGE_OUT);
 }
 
 /* The server's lock table: warn before one transaction is likely to outgrow it. */
@@ -131,7 +132,7 @@ cmd_apply(int argc, char **argv)
     out.tty = isatty(STDOUT_FILENO);
 
     code = session_open(&s, &o, argv[optind], 1);
-    if (code != EXIT_OK)
+    if (code != EXIT_OK || (code = session_adopt(&s, &out)) != EXIT_OK)
         goto done;
     code = preflight(&s, to_rev, &to);
     if (code >= 0) {
@@ -154,6 +155,7 @@ cmd_apply(int argc, char **argv)
     r.view = &s.view;
     r.out = &out;
     r.per_migration = per_migration;
+    r.compat_alembic = o.compat_alembic;
     r.committed = s.view.napplied;
     out.total = to - s.view.napplied;
     r.cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);

@@ -19,8 +19,8 @@ usage_rollback(void)
            "Usage:\n  sealift-apply rollback BUNDLE --to REV -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
            "      --to REV          the revision to go back to (id, ID_NAME or base)\n"
-           "      --per-migration   commit each rollback step on its own\n" APP_USAGE_LOCK
-               APP_USAGE_OUT);
+           "      --per-migration   commit each rollback step on its own\n" APP_USAGE_COMPAT
+               APP_USAGE_LOCK APP_USAGE_OUT);
 }
 
 int
@@ -114,6 +114,7 @@ cmd_rollback(int argc, char **argv)
     r.view = &s.view;
     r.out = &out;
     r.per_migration = per_migration;
+    r.compat_alembic = o.compat_alembic;
     r.committed = s.view.napplied;
     out.total = s.view.napplied - (size_t)to;
     r.cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);

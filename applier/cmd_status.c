@@ -64,6 +64,8 @@ print_json(const struct session *s, int code)
         json_str(&b, m->migrations[i].id);
     }
     buf_addch(&b, ']');
+    json_key(&b, "adoptable_from", 0);
+    json_str(&b, s->adopt.found ? s->adopt.tool : NULL);
     json_key(&b, "unknown_applied", 0);
     buf_addf(&b, "%zu", s->view.ahead);
     json_key(&b, "drift", 0);
@@ -104,6 +106,10 @@ print_text(const struct session *s)
            m->nmigrations, engine_revision_label(m, m->nmigrations));
     printf("applied      %zu of %zu (database at %s)\n", s->view.napplied, m->nmigrations,
            engine_revision_label(m, s->view.napplied));
+    if (s->adopt.found && !s->adopt.problem.len)
+        printf("adoptable    %zu migration%s recorded by %s in %s; apply adopts them without "
+               "running them\n",
+               s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
     if (s->view.ahead)
         printf("unknown      %zu applied migration%s after this bundle's head\n", s->view.ahead,
                s->view.ahead == 1 ? "" : "s");
@@ -142,8 +148,13 @@ cmd_status(int argc, char **argv)
         die_usage("status", "expected one BUNDLE");
     app_require_keys(&o, "status");
     code = session_open(&s, &o, argv[optind], 0);
+    /* A database another tool managed: status shows what apply would adopt. */
+    if (code == EXIT_OK && s.adopt.found && !s.adopt.problem.len)
+        s.view.napplied = s.adopt.count;
     if (code == EXIT_OK) {
-        if (s.view.drift)
+        if (s.adopt.found && s.adopt.problem.len)
+            code = EXIT_STATE;
+        else if (s.view.drift)
             code = EXIT_STATE;
         else if (s.view.ahead)
             code = EXIT_STATE;
@@ -158,7 +169,9 @@ cmd_status(int argc, char **argv)
             print_json(&s, code);
         else if (!o.quiet)
             print_text(&s);
-        if (s.view.drift)
+        if (s.adopt.found && s.adopt.problem.len)
+            diag_error("cannot take over from %s: %s", s.adopt.tool, s.adopt.problem.data);
+        else if (s.view.drift)
             session_check_drift(&s);
         else if (s.view.ahead)
             diag_error("the database has %zu applied migration%s that this bundle does not know "

@@ -61,6 +61,11 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
         o->quiet = 1;
         diag_set_quiet(1);
         return 1;
+    case 'K':
+        if (strcmp(arg, "alembic") != 0)
+            die_usage(cmd, "--compat knows only \"alembic\"");
+        o->compat_alembic = 1;
+        return 1;
     case 'L':
         secs = strtod(arg, &end);
         if (*end || secs < 0 || secs > 86400)

@@ -31,16 +31,21 @@ struct app_opts {
     int json;
     int quiet;
     long lock_timeout_ms;
+    int compat_alembic; /* --compat alembic */
 };
 
+// clang-format off
 #define APP_LONGOPTS                                                                               \
-    {"pubkey", required_argument, NULL, 'p'}, {"threshold", required_argument, NULL, 'T'},         \
-        {"db", required_argument, NULL, 'd'}, {"schema", required_argument, NULL, 'S'},            \
-        {"json", no_argument, NULL, 'J'}, {"quiet", no_argument, NULL, 'q'},                       \
-        {"lock-timeout", required_argument, NULL, 'L'},                                            \
-    {                                                                                              \
-        "help", no_argument, NULL, 'h'                                                             \
-    }
+    {"pubkey", required_argument, NULL, 'p'},                                                     \
+    {"threshold", required_argument, NULL, 'T'},                                                  \
+    {"db", required_argument, NULL, 'd'},                                                         \
+    {"schema", required_argument, NULL, 'S'},                                                     \
+    {"json", no_argument, NULL, 'J'},                                                             \
+    {"quiet", no_argument, NULL, 'q'},                                                            \
+    {"lock-timeout", required_argument, NULL, 'L'},                                               \
+    {"compat", required_argument, NULL, 'K'},                                                     \
+    {"help", no_argument, NULL, 'h'}
+// clang-format on
 
 #define APP_SHORTOPTS ":p:d:qh"
 
@@ -54,6 +59,9 @@ struct app_opts {
 #define APP_USAGE_OUT                                                                              \
     "      --json            one JSON object per event on stdout\n"                                \
     "  -q, --quiet           print nothing but errors\n"
+#define APP_USAGE_COMPAT                                                                           \
+    "      --compat alembic  keep Alembic's alembic_version table in step, so that Alembic\n"      \
+    "                        keeps working against this database\n"
 #define APP_USAGE_LOCK                                                                             \
     "      --lock-timeout S  seconds to wait for the migration lock (default 60)\n"
 

@@ -9,10 +9,18 @@
 int
 session_open(struct session *s, const struct app_opts *o, const char *bundle_path, int lock)
 {
-    struct db_error e;
+    int code = session_verify(s, o, bundle_path);
+
+    return code == EXIT_OK ? session_connect(s, lock) : code;
+}
+
+int
+session_verify(struct session *s, const struct app_opts *o, const char *bundle_path)
+{
     int code;
 
     memset(s, 0, sizeof(*s));
+    adopt_result_init(&s->adopt);
     s->o = o;
     s->bundle_path = bundle_path;
     verify_result_init(&s->bundle);
@@ -25,6 +33,16 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
         return code;
     app_source(&s->bundle, &s->src, &s->signers, s->bundle_id, s->host);
     history_ctx_init(&s->h, o->schema, s->bundle.manifest.project);
+    return EXIT_OK;
+}
+
+int
+session_connect(struct session *s, int lock)
+{
+    const struct app_opts *o = s->o;
+    struct db_error e;
+    int code;
+
     s->db = app_connect(o, &code);
     if (s->db == NULL)
         return code;
@@ -44,6 +62,13 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
         return EXIT_STATE;
     }
     engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
+    /* No sealift history yet for a chain imported from another tool: maybe that tool's. */
+    if (s->state.napplied == 0 && s->state.nprogress == 0 &&
+        strcmp(s->bundle.manifest.source, "native") != 0 &&
+        adopt_detect(s->db, &s->bundle.manifest, &s->adopt, &e) != 0) {
+        diag_error("could not read the %s history: %s", s->bundle.manifest.source, e.message);
+        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+    }
     return EXIT_OK;
 }
 
@@ -56,6 +81,7 @@ session_close(struct session *s)
         db_close(s->db);
     }
     engine_view_release(&s->view);
+    adopt_result_release(&s->adopt);
     db_state_release(&s->state);
     if (s->h.schema)
         history_ctx_release(&s->h);
@@ -117,4 +143,42 @@ session_create_history(struct session *s)
     }
     buf_release(&sql);
     return ret;
+}
+
+int
+session_adopt(struct session *s, struct out *out)
+{
+    struct buf sql = BUF_INIT;
+    struct db_error e;
+    int code;
+
+    if (!s->adopt.found)
+        return EXIT_OK;
+    if (s->adopt.problem.len) {
+        diag_error("cannot take over from %s: %s", s->adopt.tool, s->adopt.problem.data);
+        return EXIT_STATE;
+    }
+    if (s->adopt.count == 0)
+        return EXIT_OK;
+    if ((code = session_create_history(s)) != EXIT_OK)
+        return code;
+    adopt_sql(&s->adopt, &s->h, &s->src, &s->bundle.manifest, &sql);
+    if (db_exec(s->db, sql.data, &e) != 0) {
+        db_exec(s->db, "ROLLBACK", NULL);
+        diag_error("could not record the adoption: %s", e.message);
+        buf_release(&sql);
+        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+    }
+    buf_release(&sql);
+    out_info(out, "adopted %zu migration%s that %s recorded in %s (nothing ran)", s->adopt.count,
+             s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
+    s->adopt.found = 0;
+    /* The history is sealift's now: read it again, as if it had always been. */
+    engine_view_release(&s->view);
+    if (history_load(s->db, &s->h, &s->state, &e) != 0) {
+        diag_error("could not read the history: %s", e.message);
+        return EXIT_FAILED;
+    }
+    engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
+    return EXIT_OK;
 }

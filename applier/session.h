@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "adopt.h"
 #include "history.h"
 
 struct session {
@@ -20,6 +21,7 @@ struct session {
     struct db_state state;
     struct engine_view view;
     struct history_source src;
+    struct adopt_result adopt; /* the source tool's history, when sealift has none yet */
     struct buf signers;
     char bundle_id[65];
     char host[256];
@@ -27,6 +29,13 @@ struct session {
 
 /* Returns an exit code: 0 when the session is ready. lock: take the migration lock. */
 int session_open(struct session *s, const struct app_opts *o, const char *bundle_path, int lock);
+/*
+ * session_open in two steps, for a command that must do something between trusting the bundle
+ * and connecting (test starts its throwaway server there): verify, then connect, lock, load
+ * and compare. session_close() after either.
+ */
+int session_verify(struct session *s, const struct app_opts *o, const char *bundle_path);
+int session_connect(struct session *s, int lock);
 void session_close(struct session *s);
 
 /*
@@ -35,6 +44,12 @@ void session_close(struct session *s);
 int session_check_environment(const struct session *s);
 /* Print drift problems and return 3, or return 0 when there are none. */
 int session_check_drift(const struct session *s);
+
+/*
+ * Record what the source tool's history says is applied (adopt.h) and reload the state.
+ * Returns an exit code: 3 when that history cannot be adopted.
+ */
+int session_adopt(struct session *s, struct out *out);
 
 /* Create the history schema if it does not exist yet (its own transaction). Exit code. */
 int session_create_history(struct session *s);

@@ -438,6 +438,16 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         struct manifest_migration *mig = manifest_add_migration(m, src->id, src->name);
         size_t ndata = 0;
 
+        /*
+         * What the source tool recorded, for adopting a database it managed: "KEY CHECKSUM"
+         * (Sqitch: change id and script hash; Flyway: version and CRC32), or the key alone.
+         */
+        if (src->origin_checksum)
+            mig->origin =
+                xasprintf("%s %s", src->origin_id ? src->origin_id : src->id, src->origin_checksum);
+        else if (src->origin_id && strcmp(src->origin_id, src->id) != 0)
+            mig->origin = xstrdup(src->origin_id);
+
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             const struct src_script *s = &src->script[k];
             struct manifest_script *ms = &mig->script[k];

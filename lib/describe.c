@@ -196,6 +196,8 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
         json_str(out, mig->id);
         json_key(out, "name", 0);
         json_str(out, mig->name);
+        json_key(out, "origin", 0);
+        json_str(out, mig->origin);
         json_key(out, "reversible", 0);
         buf_addstr(out, mig->script[MANIFEST_DOWN].present ? "true" : "false");
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {

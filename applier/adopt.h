@@ -1,0 +1,43 @@
+/*
+ * adopt.h: take over a database that another migration tool has been managing. When the
+ * sealift history of a project is empty, the history table of the tool the bundle's chain came
+ * from (the manifest's "source") is read; what it records as applied must be a prefix of the
+ * signed chain, checked against the checksums the tool kept where it kept any (Flyway's
+ * CRC32, Sqitch's script hash); those migrations are then recorded as adopted. Nothing runs.
+ */
+#ifndef SEALIFT_APPLIER_ADOPT_H
+#define SEALIFT_APPLIER_ADOPT_H
+
+#include "db.h"
+#include "history.h"
+#include "sealift/buf.h"
+#include "sealift/manifest.h"
+
+#include <stddef.h>
+
+struct adopt_result {
+    int found;          /* the tool's history table exists */
+    const char *tool;   /* e.g. "flyway" */
+    char table[128];    /* where its history was found */
+    size_t count;       /* the chain's first count migrations are recorded as applied by it */
+    struct buf problem; /* set when the tool's history cannot be adopted (exit 3) */
+};
+
+void adopt_result_init(struct adopt_result *a);
+void adopt_result_release(struct adopt_result *a);
+
+/* Read the source tool's history, if any. Returns 0, or -1 on a database error. */
+int adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a,
+                 struct db_error *e);
+
+/* The SQL that records the adoption (applied rows, journal events, project, journal head). */
+void adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
+               const struct history_source *src, const struct manifest *m, struct buf *out);
+
+/*
+ * --compat alembic: the SQL that leaves alembic_version saying the database is at the first
+ * head migrations of the chain (no row at base), so that Alembic keeps working alongside.
+ */
+void adopt_sql_alembic_version(const struct manifest *m, size_t head, struct buf *out);
+
+#endif
