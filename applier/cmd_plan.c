@@ -6,6 +6,7 @@
  * Layer: applier.
  */
 #include "cmds.h"
+#include "adopt.h"
 #include "session.h"
 #include "walk.h"
 #include "sealift/xalloc.h"
@@ -22,7 +23,7 @@ usage_plan(void)
            "the database, print the rollback instead. Run it with\n"
            "  psql -X -v ON_ERROR_STOP=1 -f plan.sql\n\n"
            "Usage:\n  sealift-apply plan BUNDLE -p PUBLIC_KEY... [--to REV] [OPTIONS]\n\n"
-           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
+           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_COMPAT
            "      --to REV          plan up to (or back to) REV\n"
            "      --per-migration   one transaction per migration\n");
 }
@@ -33,6 +34,7 @@ struct planner {
     struct buf out;
     struct history_source src;
     struct bundle_cursor *cursor; /* data members are streamed into the script */
+    size_t head;                  /* migrations applied after the last recorded step */
     int failed;
 };
 
@@ -60,6 +62,8 @@ plan_commit(void *ctx)
 
     history_sql_project(&p->s->h, &p->src, &p->out);
     history_sql_journal_head(&p->s->h, &p->out);
+    if (p->s->o->compat_alembic)
+        adopt_sql_alembic_version(p->m, p->head, &p->out);
     buf_addstr(&p->out, "COMMIT;\n");
     return 0;
 }
@@ -80,7 +84,9 @@ plan_start(void *ctx, size_t idx, int kind)
 
 /*
  * Write a data member after its COPY statement, as psql reads inline data: the bytes, a final
- * newline, then "\.". Streamed to stdout (after what is buffered): data may be large.
+ * newline, then "\.". Streamed to stdout (after what is buffered): data may be large. psql
+ * passes the "\." line on to the server, which wants it in the line end of the data's first
+ * line (CR LF files are taken as they are).
  */
 static int
 plan_copy_file(struct planner *p, const struct manifest_copy *c)
@@ -89,6 +95,7 @@ plan_copy_file(struct planner *p, const struct manifest_copy *c)
     struct diag_err err = DIAG_ERR_INIT;
     char *chunk = xmalloc(1 << 20);
     char last = '\n';
+    const char *eol = NULL;
     int first = 1, ret = -1;
     ssize_t n;
 
@@ -106,14 +113,22 @@ plan_copy_file(struct planner *p, const struct manifest_copy *c)
             goto cleanup;
         }
         first = 0;
+        if (eol == NULL) {
+            const char *nl = memchr(chunk, '\n', (size_t)n);
+
+            if (nl)
+                eol = (nl > chunk ? nl[-1] : last) == '\r' ? "\r\n" : "\n";
+        }
         fwrite(chunk, 1, (size_t)n, stdout);
         last = chunk[n - 1];
     }
     if (n < 0)
         goto cleanup;
+    if (eol == NULL)
+        eol = "\n";
     if (last != '\n')
-        buf_addch(&p->out, '\n');
-    buf_addstr(&p->out, "\\.\n");
+        buf_addstr(&p->out, eol);
+    buf_addf(&p->out, "\\.%s", eol);
     ret = 0;
 cleanup:
     if (ret != 0) {
@@ -201,6 +216,7 @@ plan_record(void *ctx, size_t idx, enum walk_record what)
     struct planner *p = ctx;
     const struct manifest_migration *mig = &p->m->migrations[idx];
 
+    p->head = what == WALK_ROLLBACK ? idx : idx + 1;
     if (what == WALK_ROLLBACK) {
         history_sql_unapplied(&p->s->h, mig->id, &p->out);
         if (!mig->script[MANIFEST_DOWN].transactional)
@@ -334,6 +350,17 @@ cmd_plan(int argc, char **argv)
              p.m->environment ? p.m->environment : "(any)", db_describe(s.db),
              engine_revision_label(p.m, s.view.napplied), engine_revision_label(p.m, to));
     plan_guard(&p, s.view.napplied);
+    if (s.adopt.found && s.adopt.problem.len) {
+        diag_error("cannot take over from %s: %s", s.adopt.tool, s.adopt.problem.data);
+        code = EXIT_STATE;
+        goto done;
+    }
+    if (s.adopt.found && s.adopt.count > 0) {
+        buf_addf(&p.out, "\n-- adopt what %s recorded in %s: nothing runs\n", s.adopt.tool,
+                 s.adopt.table);
+        adopt_sql(&s.adopt, &s.h, &p.src, p.m, &p.out);
+        s.view.napplied = s.adopt.count;
+    }
     p.cursor = bundle_cursor_open(s.bundle_path, p.m, NULL);
     if (to >= s.view.napplied) {
         walk_apply(p.m, s.view.napplied, to, per_migration, &plan_ops, &p);

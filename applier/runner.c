@@ -3,6 +3,7 @@
  * Layer: applier.
  */
 #include "runner.h"
+#include "adopt.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
@@ -23,6 +24,9 @@ on_signal(int sig)
     db_cancel();
 }
 
+/* The handlers before ours: a caller with its own (test, which must remove its server). */
+static struct sigaction saved_int, saved_term;
+
 static void
 signals_install(struct runner *r)
 {
@@ -32,15 +36,21 @@ signals_install(struct runner *r)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, &saved_int);
+    sigaction(SIGTERM, &sa, &saved_term);
 }
 
 static void
 signals_restore(void)
 {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    sigaction(SIGINT, &saved_int, NULL);
+    sigaction(SIGTERM, &saved_term, NULL);
+}
+
+int
+runner_interrupted(void)
+{
+    return (int)interrupted;
 }
 
 static long long
@@ -101,7 +111,8 @@ op_begin(void *ctx)
 {
     struct runner *r = ctx;
 
-    if (exec_step(r, "BEGIN", r->committed, MANIFEST_UP, -1) != 0)
+    if (exec_step(r, r->nested ? "SAVEPOINT sealift_walk" : "BEGIN", r->committed, MANIFEST_UP,
+                  -1) != 0)
         return -1;
     r->in_tx = 1;
     r->tx_head = r->committed;
@@ -117,7 +128,9 @@ op_commit(void *ctx)
 
     history_sql_project(r->h, r->src, &sql);
     history_sql_journal_head(r->h, &sql);
-    buf_addstr(&sql, "COMMIT;");
+    if (r->compat_alembic)
+        adopt_sql_alembic_version(r->m, r->tx_head, &sql);
+    buf_addstr(&sql, r->nested ? "RELEASE SAVEPOINT sealift_walk;" : "COMMIT;");
     ret = exec_step(r, sql.data, r->tx_head, MANIFEST_UP, -1);
     buf_release(&sql);
     if (ret != 0)
@@ -172,6 +185,7 @@ struct copy_feed {
     const char *label;
     uint64_t total;
     uint64_t sent;
+    int binary; /* the data starts with binary COPY's signature */
     unsigned long long lines;
     long long started;
     long long reported;
@@ -196,6 +210,8 @@ copy_feed_cb(void *data, char *buf, size_t cap, struct diag_err *err)
         f->mem += n;
         f->mem_left -= (uint64_t)n;
     }
+    if (f->sent == 0 && n >= 11 && memcmp(buf, "PGCOPY\n\377\r\n", 11) == 0)
+        f->binary = 1;
     for (const char *q = buf, *end = buf + n; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
         f->lines++;
     f->sent += (uint64_t)n;
@@ -219,6 +235,7 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
     struct copy_feed f;
     struct db_error e;
     unsigned long long rows = 0;
+    char *label = NULL;
     int ret = 0;
 
     if (check_interrupt(r, idx, kind) != 0) {
@@ -230,10 +247,15 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
     f.started = now_ns();
     f.reported = f.started;
     if (c->inline_data) {
+        unsigned line, col;
+
         f.mem = text->data + c->offset;
         f.mem_left = c->length;
         f.total = c->length;
-        f.label = r->m->members[s->member].path;
+        /* A script may hold many blocks: name each by the line its data starts on. */
+        textpos_line_col(text->data, text->len, (size_t)c->offset, &line, &col);
+        label = xasprintf("%s:%u", r->m->members[s->member].path, line);
+        f.label = label;
     } else {
         f.total = r->m->members[c->member].size;
         f.label = r->m->members[c->member].path;
@@ -252,12 +274,15 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
             r->fail_rejected = !interrupted;
             e.cancelled = interrupted != 0;
         }
+        if (!r->failed)
+            r->fail_binary = f.binary;
         ret = fail(r, idx, kind, (long)k, &e);
     } else {
         out_load_done(r->out, f.label, rows, f.sent, (double)(now_ns() - f.started) / 1e6);
         buf_addf(&r->loads, "%s%s: %llu rows, %llu bytes", r->loads.len ? "; " : "loaded ", f.label,
                  rows, (unsigned long long)f.sent);
     }
+    free(label);
     free(stmt);
     return ret;
 }
@@ -397,7 +422,11 @@ report_copy_row(const struct runner *r, const struct manifest_script *s)
     at = strstr(r->fail_err.context, ", line ");
     if (at == NULL || sscanf(at, ", line %lu", &n) != 1 || n == 0)
         return 0;
-    if (c->inline_data) {
+    if (r->fail_binary) {
+        diag_detail("at %s, row %lu of the binary COPY data%s%s%s", r->m->members[c->member].path,
+                    n, r->fail_err.sqlstate[0] ? " (SQLSTATE " : "", r->fail_err.sqlstate,
+                    r->fail_err.sqlstate[0] ? ")" : "");
+    } else if (c->inline_data) {
         const struct buf *text = &r->data[s->member];
         unsigned line, col;
 
@@ -481,6 +510,8 @@ report_failure(struct runner *r)
                     "its verify script",
                     engine_revision_label(r->m, r->committed), mig->script[MANIFEST_UP].nstmts,
                     label);
+    else if (r->nested)
+        diag_detail("its changes were rolled back to where the walk started");
     else
         diag_detail("the transaction was rolled back; the database is at %s",
                     engine_revision_label(r->m, r->committed));
@@ -495,9 +526,13 @@ after_failure(struct runner *r)
     struct db_error e;
 
     if (r->in_tx)
-        db_exec(r->db, "ROLLBACK", &e);
+        db_exec(r->db,
+                r->nested ? "ROLLBACK TO SAVEPOINT sealift_walk; RELEASE SAVEPOINT sealift_walk"
+                          : "ROLLBACK",
+                &e);
     r->in_tx = 0;
-    if (r->fail_err.connection_lost)
+    /* Nested: the caller's transaction, and a journal row written in it, will be undone. */
+    if (r->fail_err.connection_lost || r->nested)
         return;
     buf_addf(&detail, "%s: %s%s%s", manifest_script_label((enum manifest_script_kind)r->fail_kind),
              r->fail_err.sqlstate[0] ? r->fail_err.sqlstate : "",

@@ -25,6 +25,13 @@ struct runner {
     const struct engine_view *view;
     struct out *out;
     int per_migration;
+    int compat_alembic; /* keep alembic_version at the head after every commit */
+    /*
+     * Run inside the caller's open transaction: savepoints instead of BEGIN and COMMIT, and a
+     * failure rolls back to the savepoint and is not journaled (test uses this to try a down
+     * and an up again, then throw both away). Transactional scripts only.
+     */
+    int nested;
     /* Where the database stands, in migrations of the chain applied. */
     size_t committed;
     /* Filled by the steps. */
@@ -38,6 +45,7 @@ struct runner {
     long fail_stmt; /* index of the failing statement in its script, or -1 */
     struct db_error fail_err;
     int fail_rejected; /* the bundle failed a check while in use (exit 1, not 4) */
+    int fail_binary;   /* the failing COPY's data is binary: the server counts rows, not lines */
     struct buf loads;  /* what this migration's COPY statements loaded, for the journal */
 };
 
@@ -45,5 +53,7 @@ struct runner {
 int runner_apply(struct runner *r, size_t from, size_t to);
 int runner_rollback(struct runner *r, size_t to);
 int runner_stamp(struct runner *r, size_t to);
+/* The signal (SIGINT, SIGTERM) that interrupted a walk, or 0: a caller's cue to stop too. */
+int runner_interrupted(void);
 
 #endif
