@@ -12,5 +12,6 @@ int cmd_apply(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_stamp(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 
 #endif

@@ -3,6 +3,7 @@
  * Layer: compiler.
  */
 #include "native.h"
+#include "read_common.h"
 #include "sqltext.h"
 #include "sealift/xalloc.h"
 
@@ -252,16 +253,12 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
     c->dir = xstrdup(dir);
     while ((de = readdir(d)) != NULL) {
         struct file_name f = {0};
-        struct stat st;
-        char *path;
-        int is_file;
+        int is_file, is_dir;
 
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
             strcmp(de->d_name, SUM_FILE) == 0)
             continue;
-        path = xasprintf("%s/%s", dir, de->d_name);
-        is_file = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-        free(path);
+        common_entry_type(dir, de, &is_file, &is_dir);
         if (is_file && parse_name(de->d_name, &f) == 0) {
             f.name = xstrdup(de->d_name);
             files = xgrow(files, &cap, nfiles + 1, sizeof(*files));

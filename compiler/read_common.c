@@ -22,6 +22,24 @@ cmp_entry(const void *a, const void *b)
     return strcmp(((const struct common_entry *)a)->name, ((const struct common_entry *)b)->name);
 }
 
+void
+common_entry_type(const char *dir, const struct dirent *de, int *is_file, int *is_dir)
+{
+    struct stat st;
+    char *path;
+
+    /* readdir tells the type on most file systems; stat only links and the unknown. */
+    if (de->d_type == DT_REG || de->d_type == DT_DIR) {
+        *is_file = de->d_type == DT_REG;
+        *is_dir = de->d_type == DT_DIR;
+        return;
+    }
+    path = xasprintf("%s/%s", dir, de->d_name);
+    *is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    *is_file = !*is_dir && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    free(path);
+}
+
 int
 common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err)
 {
@@ -34,18 +52,13 @@ common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err)
                           strerror(errno));
     while ((de = readdir(d)) != NULL) {
         struct common_entry *e;
-        struct stat st;
-        char *path;
 
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
         e = &out->v[out->n++];
         e->name = xstrdup(de->d_name);
-        path = xasprintf("%s/%s", dir, de->d_name);
-        e->is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-        e->is_file = !e->is_dir && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-        free(path);
+        common_entry_type(dir, de, &e->is_file, &e->is_dir);
     }
     closedir(d);
     if (out->n > 1)

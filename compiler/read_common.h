@@ -11,6 +11,7 @@
 #include "formats.h"
 #include "sealift/buf.h"
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ struct common_dir {
  * List dir (without "." and ".."), sorted by name in byte order. Returns 0, or -1 with err set
  * (err->io) when dir cannot be read. Release with common_dir_release.
  */
+/* Whether the directory entry de of dir is a regular file or a directory (links followed). */
+void common_entry_type(const char *dir, const struct dirent *de, int *is_file, int *is_dir);
+
 int common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err);
 void common_dir_release(struct common_dir *d);
 

@@ -203,6 +203,9 @@ has_sealift_directive(const char *path)
     return yes;
 }
 
+/* Files whose contents detection reads at most: the first few tell a format. */
+#define DETECT_SAMPLE 5
+
 int
 detect_golang_migrate(const char *dir)
 {
@@ -226,10 +229,13 @@ detect_golang_migrate(const char *dir)
         /* "migrate create -seq" numbers 000001, 000002...; sealift new uses the time. */
         if (v < 6 || d.v[i].name[0] != '0')
             padded = 0;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        if (has_sealift_directive(path))
-            sealift_only = 1;
-        free(path);
+        /* Reading costs; names decide most chains, and a few files show a sealift one. */
+        if (padded && !sealift_only && files <= DETECT_SAMPLE) {
+            path = xasprintf("%s/%s", dir, d.v[i].name);
+            if (has_sealift_directive(path))
+                sealift_only = 1;
+            free(path);
+        }
         free(f.version);
         free(f.title);
     }

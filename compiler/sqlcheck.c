@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Offset of the first token at or after off (skipping blanks and comments). */
 static size_t
@@ -340,13 +341,76 @@ attach_copy_data(const char *file, struct src_script *s, size_t idx, size_t loc,
     return 0;
 }
 
+/* Does word w (length n, any case) equal the lowercase keyword k? */
+static int
+word_is(const char *w, size_t n, const char *k)
+{
+    return strlen(k) == n && strncasecmp(w, k, n) == 0;
+}
+
+/*
+ * Does the statement in sql[tok, end) need its parse tree? Only statements that transaction
+ * control, COPY or the no-transaction rules can concern do: those that start with one of a few
+ * words, or mention one of a few others. Building and reading a tree for every statement
+ * would cost more than parsing itself (libpg_query serialises trees through protobuf); a false
+ * positive costs one tree, a statement is never missed.
+ */
+static int
+statement_needs_tree(const char *sql, size_t tok, size_t end)
+{
+    static const char *const first[] = {"begin",   "start",   "commit",    "end",     "rollback",
+                                        "abort",   "prepare", "savepoint", "release", "vacuum",
+                                        "reindex", "cluster", "copy"};
+    static const char *const anywhere[] = {"concurrently", "database", "system", "tablespace",
+                                           "subscription"};
+    size_t i = tok, n = 0;
+
+    while (tok + n < end && (isalpha((unsigned char)sql[tok + n]) || sql[tok + n] == '_'))
+        n++;
+    for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++)
+        if (word_is(sql + tok, n, first[k]))
+            return 1;
+    while (i < end) {
+        size_t w = 0;
+
+        while (i < end && !(isalpha((unsigned char)sql[i]) || sql[i] == '_'))
+            i++;
+        while (i + w < end && (isalnum((unsigned char)sql[i + w]) || sql[i + w] == '_'))
+            w++;
+        for (size_t k = 0; k < sizeof(anywhere) / sizeof(anywhere[0]); k++)
+            if (word_is(sql + i, w, anywhere[k]))
+                return 1;
+        i += w;
+    }
+    return 0;
+}
+
+/* The parse tree of the one statement sql[start, end) (NULL if it does not parse alone). */
+static PgQuery__ParseResult *
+parse_statement(const char *sql, size_t start, size_t end)
+{
+    char *one = xstrndup(sql + start, end - start);
+    PgQueryProtobufParseResult res = pg_query_parse_protobuf(one);
+    PgQuery__ParseResult *tree = NULL;
+
+    if (!res.error)
+        tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
+                                              (const uint8_t *)res.parse_tree.data);
+    pg_query_free_protobuf_parse_result(res);
+    free(one);
+    if (tree && tree->n_stmts != 1) {
+        pg_query__parse_result__free_unpacked(tree, NULL);
+        tree = NULL;
+    }
+    return tree;
+}
+
 size_t
 sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
 {
     const char *sql = s->rendered.data;
     size_t len = s->rendered.len;
-    PgQueryProtobufParseResult res;
-    PgQuery__ParseResult *tree = NULL;
+    PgQuerySplitResult split;
     struct inline_region *regions = NULL;
     size_t nregions = 0;
     char *blank;
@@ -365,31 +429,27 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         for (size_t i = regions[r].start; i < regions[r].after; i++)
             if (blank[i] != '\n')
                 blank[i] = ' ';
-    res = pg_query_parse_protobuf(blank);
-
-    if (res.error) {
-        problems += report_syntax_error(file, blank, len, res.error, rep);
+    /* PostgreSQL's grammar checks the whole script and says where each statement is. */
+    split = pg_query_split_with_parser(blank);
+    if (split.error) {
+        problems += report_syntax_error(file, blank, len, split.error, rep);
         goto cleanup;
     }
-    tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
-                                          (const uint8_t *)res.parse_tree.data);
-    if (tree == NULL) {
-        report_error(rep, "%s: internal error: could not read the parse tree", file);
-        problems++;
-        goto cleanup;
-    }
-    for (size_t i = 0; i < tree->n_stmts; i++) {
-        const PgQuery__RawStmt *raw = tree->stmts[i];
-        size_t loc = (size_t)raw->stmt_location;
-        size_t slen = raw->stmt_len ? (size_t)raw->stmt_len : len - loc;
+    for (int i = 0; i < split.n_stmts; i++) {
+        size_t loc = (size_t)split.stmts[i]->stmt_location;
+        size_t slen = split.stmts[i]->stmt_len ? (size_t)split.stmts[i]->stmt_len : len - loc;
         size_t tok = first_token(blank, len, loc);
+        PgQuery__ParseResult *tree = statement_needs_tree(blank, tok, loc + slen)
+                                         ? parse_statement(blank, loc, loc + slen)
+                                         : NULL;
+        const PgQuery__Node *node = tree ? tree->stmts[0]->stmt : NULL;
         const char *what;
         unsigned line, col;
         size_t bad;
         char *directive;
 
         sqltext_position(sql, tok, &line, &col);
-        what = transaction_control(raw->stmt, s->transactional);
+        what = node ? transaction_control(node, s->transactional) : NULL;
         if (what) {
             report_error(rep,
                          "%s:%u:%u: %s is not allowed in a migration: sealift runs each "
@@ -399,6 +459,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
                                           : " (and a no-transaction one statement by "
                                             "statement, outside any)");
             problems++;
+            pg_query__parse_result__free_unpacked(tree, NULL);
             continue;
         }
         directive = data_directive(blank, loc, tok, &bad);
@@ -412,14 +473,14 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
                          file, l2, c2);
             problems++;
         }
-        if (raw->stmt->node_case == PG_QUERY__NODE__NODE_COPY_STMT &&
-            !raw->stmt->copy_stmt->is_from &&
-            (raw->stmt->copy_stmt->filename == NULL || raw->stmt->copy_stmt->filename[0] == '\0') &&
-            !raw->stmt->copy_stmt->is_program) {
+        if (node && node->node_case == PG_QUERY__NODE__NODE_COPY_STMT &&
+            !node->copy_stmt->is_from &&
+            (node->copy_stmt->filename == NULL || node->copy_stmt->filename[0] == '\0') &&
+            !node->copy_stmt->is_program) {
             report_error(rep, "%s:%u:%u: COPY ... TO STDOUT has no reader in a migration", file,
                          line, col);
             problems++;
-        } else if (is_copy_from_stdin(raw->stmt)) {
+        } else if (node && is_copy_from_stdin(node)) {
             problems +=
                 attach_copy_data(file, s, s->nstmts, loc, slen, regions, nregions, line, col, rep);
         } else if (directive) {
@@ -430,7 +491,9 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
             problems++;
         }
         free(directive);
-        what = needs_no_transaction(raw->stmt);
+        what = node ? needs_no_transaction(node) : NULL;
+        if (tree)
+            pg_query__parse_result__free_unpacked(tree, NULL);
         if (what && s->transactional) {
             /* A reader of another format knows how that format says it (no_tx_hint). */
             if (s->no_tx_hint)
@@ -457,9 +520,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         s->nstmts++;
     }
 cleanup:
-    if (tree)
-        pg_query__parse_result__free_unpacked(tree, NULL);
-    pg_query_free_protobuf_parse_result(res);
+    pg_query_free_split_result(split);
     free(regions);
     free(blank);
     return problems;

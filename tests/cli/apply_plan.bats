@@ -25,7 +25,7 @@ schema_of() {
 }
 
 # The example chain of bundles/examples/native (enum, foreign key, verify script, concurrent
-# indexes, function, view, placeholder), built into shop.sealift.
+# indexes, function, view, placeholder, COPY data file), built into shop.sealift.
 example_bundle() {
     cp -r "$BATS_TEST_DIRNAME/../../bundles/examples/native/migrations" shop
     must "$SEALIFT" build -d shop -s release.key -o shop.sealift --set admin_email=a@example.com
@@ -122,7 +122,10 @@ example_bundle() {
     assert_exit 0
     run_apply history --verify -d "dbname=${PGDATABASE}_plan"
     assert_exit 0
-    assert_line --regexp '^journal intact: 6 rows'
+    assert_line --regexp '^journal intact: 7 rows'
+    # The example's COPY data file went through the plan as psql reads it.
+    assert_sql "SELECT count(*) || ' ' || max(name) FROM countries" '13 United States of America' \
+        "${PGDATABASE}_plan"
 }
 
 @test "plan on a database at head has nothing to run, and running it changes nothing" {
