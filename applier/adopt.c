@@ -40,12 +40,21 @@ same_version(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/*
+ * The chain migration the tool calls version: its id, or the key of its origin line (what the
+ * tool records, when the reader named the migration otherwise).
+ */
 static long
 chain_index(const struct manifest *m, const char *version)
 {
-    for (size_t i = 0; i < m->nmigrations; i++)
-        if (same_version(m->migrations[i].id, version))
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const char *o = m->migrations[i].origin;
+        size_t klen = o ? strcspn(o, " ") : 0;
+
+        if (same_version(m->migrations[i].id, version) ||
+            (o && strlen(version) == klen && strncmp(o, version, klen) == 0))
             return (long)i;
+    }
     return -1;
 }
 
@@ -82,32 +91,52 @@ problem(struct adopt_result *a, const char *fmt, ...)
 }
 
 /*
- * The tool recorded the versions in rows (column 0) of r: they must be exactly the chain's first
- * n migrations. Sets a->count, or a problem naming the first one out of place.
+ * Mark the chain migration the tool calls version as applied in seen[]. A version the chain
+ * does not have is a problem: the tool ran something this bundle cannot account for.
+ */
+static int
+mark_seen(struct adopt_result *a, const struct manifest *m, char *seen, const char *version)
+{
+    long at = chain_index(m, version);
+
+    if (at < 0) {
+        problem(a, "%s records migration %s as applied, which this bundle does not know", a->table,
+                version);
+        return -1;
+    }
+    seen[at] = 1;
+    return 0;
+}
+
+/*
+ * What the tool recorded (seen[]) must be exactly the chain's first n migrations. Sets a->count,
+ * or a problem naming the first one out of place.
  */
 static void
-take_prefix(struct adopt_result *a, const struct manifest *m, struct db_rows *r)
+take_seen(struct adopt_result *a, const struct manifest *m, const char *seen)
 {
-    size_t n = db_nrows(r);
-    char *seen = xcalloc(m->nmigrations + 1, 1);
-
-    for (size_t i = 0; i < n; i++) {
-        long at = chain_index(m, db_value(r, i, 0));
-
-        if (at < 0) {
-            problem(a, "%s records migration %s as applied, which this bundle does not know",
-                    a->table, db_value(r, i, 0));
-            free(seen);
-            return;
-        }
-        seen[at] = 1;
-    }
     while (a->count < m->nmigrations && seen[a->count])
         a->count++;
     for (size_t i = a->count; i < m->nmigrations; i++)
-        if (seen[i])
+        if (seen[i]) {
             problem(a, "%s records %s as applied but not %s before it; adopting would skip it",
                     a->table, m->migrations[i].id, m->migrations[a->count].id);
+            a->count = 0;
+            return;
+        }
+}
+
+/* The tool recorded the versions in rows (column 0): see take_seen. */
+static void
+take_prefix(struct adopt_result *a, const struct manifest *m, struct db_rows *r)
+{
+    char *seen = xcalloc(m->nmigrations + 1, 1);
+
+    for (size_t i = 0; i < db_nrows(r); i++)
+        if (mark_seen(a, m, seen, db_value(r, i, 0)) != 0)
+            break;
+    if (!a->problem.len)
+        take_seen(a, m, seen);
     free(seen);
 }
 
@@ -120,88 +149,167 @@ origin_checksum(const struct manifest_migration *mig)
     return sp ? sp + 1 : NULL;
 }
 
+/*
+ * Flyway's version order: dot-separated numbers compared part by part, missing parts 0 (so 1 and
+ * 1.0 are the same version). Versions that are not of that form compare as text.
+ */
+static int
+flyway_version_cmp(const char *a, const char *b)
+{
+    if (strspn(a, "0123456789.") != strlen(a) || strspn(b, "0123456789.") != strlen(b))
+        return strcmp(a, b);
+    while (*a || *b) {
+        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+        size_t na = la, nb = lb;
+        const char *pa = a, *pb = b;
+        int c;
+
+        while (na > 0 && *pa == '0') {
+            pa++;
+            na--;
+        }
+        while (nb > 0 && *pb == '0') {
+            pb++;
+            nb--;
+        }
+        c = na != nb ? (na < nb ? -1 : 1) : strncmp(pa, pb, na);
+        if (c != 0)
+            return c;
+        a += la + (a[la] == '.');
+        b += lb + (b[lb] == '.');
+    }
+    return 0;
+}
+
+/*
+ * flyway_schema_history: one row per run, in installed_rank order. A versioned SQL migration
+ * ("SQL") must have the checksum Flyway computed of the bundle's script (the origin line); a
+ * BASELINE row stands for every version up to its own (Flyway never runs those); the schema
+ * creation row ("SCHEMA") records no migration. Everything else is refused: a failed run, a
+ * repeatable migration (no version; sealift compiles none), undo and Java migrations.
+ */
 static int
 detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
     struct db_rows *r;
+    char *seen;
 
     r = db_query(db,
-                 "SELECT version, checksum, success, type FROM flyway_schema_history "
-                 "WHERE version IS NOT NULL ORDER BY installed_rank",
+                 "SELECT version, checksum::text, success, type, script "
+                 "FROM flyway_schema_history ORDER BY installed_rank",
                  e);
     if (r == NULL)
         return -1;
-    for (size_t i = 0; i < db_nrows(r); i++) {
-        const char *version = db_value(r, i, 0), *type = db_value(r, i, 3);
-        long at = chain_index(m, version);
+    seen = xcalloc(m->nmigrations + 1, 1);
+    for (size_t i = 0; i < db_nrows(r) && !a->problem.len; i++) {
+        const char *version = db_value(r, i, 0), *checksum = db_value(r, i, 1);
+        const char *type = db_value(r, i, 3), *script = db_value(r, i, 4);
+        const char *want;
+        long at;
 
-        if (strcmp(db_value(r, i, 2), "t") != 0)
-            problem(a, "%s records migration %s as failed; repair it with Flyway first", a->table,
-                    version);
-        else if (type && strcmp(type, "SQL") != 0 && strcmp(type, "BASELINE") != 0)
+        if (type && strcmp(type, "SCHEMA") == 0)
+            continue;
+        if (db_value(r, i, 2) == NULL || strcmp(db_value(r, i, 2), "t") != 0) {
+            problem(a, "%s records migration %s (%s) as failed; repair it with Flyway first",
+                    a->table, version ? version : "without version", script ? script : "?");
+        } else if (version == NULL) {
+            problem(a,
+                    "%s records repeatable migration %s, which this bundle does not know "
+                    "(sealift compiles no repeatable migrations)",
+                    a->table, script ? script : "?");
+        } else if (type && strcmp(type, "BASELINE") == 0) {
+            for (size_t k = 0; k < m->nmigrations; k++)
+                if (flyway_version_cmp(m->migrations[k].id, version) <= 0)
+                    seen[k] = 1;
+        } else if (type == NULL || strcmp(type, "SQL") != 0) {
             problem(a, "%s has a row of type %s (for %s), which sealift cannot adopt", a->table,
-                    type, version);
-        else if (at >= 0 && type && strcmp(type, "SQL") == 0 && db_value(r, i, 1) &&
-                 origin_checksum(&m->migrations[at]) &&
-                 strcmp(db_value(r, i, 1), origin_checksum(&m->migrations[at])) != 0)
+                    type ? type : "NULL", version);
+        } else if (mark_seen(a, m, seen, version) == 0 && (at = chain_index(m, version)) >= 0 &&
+                   (want = origin_checksum(&m->migrations[at])) != NULL &&
+                   (checksum == NULL || strcmp(checksum, want) != 0)) {
             problem(a,
                     "%s records migration %s with checksum %s, but the bundle's script has "
                     "%s: it was changed after Flyway ran it",
-                    a->table, version, db_value(r, i, 1), origin_checksum(&m->migrations[at]));
+                    a->table, version, checksum ? checksum : "NULL", want);
+        }
     }
     if (!a->problem.len)
-        take_prefix(a, m, r);
+        take_seen(a, m, seen);
+    free(seen);
     db_rows_free(r);
     return 0;
 }
 
+/* The chain migration whose origin names Sqitch change id (origin "CHANGE_ID SCRIPT_HASH"). */
+static long
+sqitch_index(const struct manifest *m, const char *change_id)
+{
+    size_t len = strlen(change_id);
+
+    for (size_t k = 0; k < m->nmigrations; k++) {
+        const char *o = m->migrations[k].origin;
+
+        if (o && strncmp(o, change_id, len) == 0 && (o[len] == ' ' || o[len] == '\0'))
+            return (long)k;
+    }
+    return -1;
+}
+
+/*
+ * sqitch.changes: one row per deployed change, of every project sharing the registry. The
+ * project is the one whose change ids are the chain's (a change id hashes the project name, so
+ * they cannot belong to another), else the bundle's project name; other projects are left
+ * alone. The changes must be the chain's first n, in order, each with the script hash of the
+ * bundle's deploy script.
+ */
 static int
 detect_sqitch(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
-    char *lit = db_quote_literal(m->project);
-    char *sql;
+    const char *project = m->project;
     struct db_rows *r;
+    size_t n = 0;
 
-    /* Sqitch keys changes by change id; the manifest's origin holds "CHANGE_ID SCRIPT_HASH". */
-    sql = xasprintf("SELECT change_id, script_hash, change FROM sqitch.changes "
-                    "WHERE project = %s ORDER BY committed_at",
-                    lit);
-    free(lit);
-    r = db_query(db, sql, e);
-    free(sql);
+    r = db_query(db,
+                 "SELECT change_id, script_hash, change, project FROM sqitch.changes "
+                 "ORDER BY committed_at, change_id",
+                 e);
     if (r == NULL)
         return -1;
-    for (size_t i = 0; i < db_nrows(r); i++) {
-        const char *change_id = db_value(r, i, 0);
-        long at = -1;
-
-        for (size_t k = 0; k < m->nmigrations && at < 0; k++) {
-            const char *o = m->migrations[k].origin;
-
-            if (o && strncmp(o, change_id, strlen(change_id)) == 0)
-                at = (long)k;
-        }
-        if (at < 0) {
-            problem(a, "%s records change %s (%s), which this bundle does not know", a->table,
-                    db_value(r, i, 2), change_id);
+    for (size_t i = 0; i < db_nrows(r); i++)
+        if (sqitch_index(m, db_value(r, i, 0)) >= 0) {
+            project = db_value(r, i, 3);
             break;
         }
-        if (db_value(r, i, 1) && origin_checksum(&m->migrations[at]) &&
-            strcmp(db_value(r, i, 1), origin_checksum(&m->migrations[at])) != 0) {
+    for (size_t i = 0; i < db_nrows(r); i++) {
+        const char *change_id = db_value(r, i, 0), *hash = db_value(r, i, 1);
+        const char *name = db_value(r, i, 2), *want;
+        long at;
+
+        if (strcmp(db_value(r, i, 3), project) != 0)
+            continue;
+        if ((at = sqitch_index(m, change_id)) < 0) {
+            problem(a, "%s records change %s (%s), which this bundle does not know", a->table, name,
+                    change_id);
+            break;
+        }
+        want = origin_checksum(&m->migrations[at]);
+        if (want && (hash == NULL || strcmp(hash, want) != 0)) {
             problem(a,
                     "%s records change %s with script hash %s, but the bundle's deploy script "
                     "has %s: it was changed after Sqitch deployed it",
-                    a->table, db_value(r, i, 2), db_value(r, i, 1),
-                    origin_checksum(&m->migrations[at]));
+                    a->table, m->migrations[at].id, hash ? hash : "NULL", want);
             break;
         }
-        if ((size_t)at != i) {
-            problem(a, "%s records change %s in another order than the bundle's chain", a->table,
-                    db_value(r, i, 2));
+        if ((size_t)at != n) {
+            problem(a,
+                    "%s records change %s as deployed but not %s before it; adopting would "
+                    "skip it",
+                    a->table, m->migrations[at].id, m->migrations[n].id);
             break;
         }
-        a->count = i + 1;
+        n++;
     }
+    a->count = a->problem.len ? 0 : n;
     db_rows_free(r);
     return 0;
 }
@@ -251,22 +359,97 @@ detect_current(struct db *db, const char *sql, const struct manifest *m, struct 
     return 0;
 }
 
+/*
+ * The query whose result is the digest of the columns adoption reads, over every row in a
+ * stable order. Only values whose text does not depend on session settings (no timestamps), so
+ * that a plan run later by psql computes the same.
+ */
+static char *
+digest_query(const char *table, const char *columns)
+{
+    struct buf row = BUF_INIT;
+    char *sql;
+
+    for (const char *c = columns; *c;) {
+        size_t len = strcspn(c, " ");
+
+        buf_addf(&row, "%squote_nullable(%.*s::text)", row.len ? ", " : "", (int)len, c);
+        c += len + (c[len] == ' ');
+    }
+    sql = xasprintf("SELECT md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) "
+                    "FROM (SELECT concat_ws(',', %s) AS r FROM %s) t",
+                    row.data, table);
+    buf_release(&row);
+    return sql;
+}
+
+static int
+table_digest(struct db *db, struct adopt_result *a, struct db_error *e)
+{
+    char *sql = digest_query(a->table, a->columns);
+    struct db_rows *r = db_query(db, sql, e);
+
+    free(sql);
+    if (r == NULL)
+        return -1;
+    snprintf(a->digest, sizeof(a->digest), "%s", db_value(r, 0, 0) ? db_value(r, 0, 0) : "");
+    db_rows_free(r);
+    return 0;
+}
+
+/*
+ * The columns the tool's table must have for the queries below: a table of the same name that
+ * another tool wrote (dbmate's and golang-migrate's are both schema_migrations, and so is
+ * Rails's) is refused rather than misread. Returns 0 (a problem is set when one is missing),
+ * or -1 on a database error.
+ */
+static int
+check_columns(struct db *db, struct adopt_result *a, const char *columns, struct db_error *e)
+{
+    char *lit = db_quote_literal(a->table);
+    char *sql = xasprintf("SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                          "AND attnum > 0 AND NOT attisdropped",
+                          lit);
+    struct db_rows *r = db_query(db, sql, e);
+    const char *c = columns;
+
+    free(lit);
+    free(sql);
+    if (r == NULL)
+        return -1;
+    while (*c && !a->problem.len) {
+        size_t len = strcspn(c, " ");
+        int have = 0;
+
+        for (size_t i = 0; i < db_nrows(r) && !have; i++)
+            have = strlen(db_value(r, i, 0)) == len && strncmp(db_value(r, i, 0), c, len) == 0;
+        if (!have)
+            problem(a, "%s has no column \"%.*s\": it is not %s's history table", a->table,
+                    (int)len, c, a->tool);
+        c += len + (c[len] == ' ');
+    }
+    db_rows_free(r);
+    return 0;
+}
+
 int
 adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
     static const struct {
         const char *source;
         const char *table;
+        const char *columns;
     } tables[] = {
-        {"flyway", "flyway_schema_history"},
-        {"alembic", "alembic_version"},
-        {"golang-migrate", "schema_migrations"},
-        {"dbmate", "schema_migrations"},
-        {"goose", "goose_db_version"},
-        {"sqitch", "sqitch.changes"},
-        {"diesel", "__diesel_schema_migrations"},
+        {"flyway", "flyway_schema_history", "installed_rank version type script checksum success"},
+        {"alembic", "alembic_version", "version_num"},
+        {"golang-migrate", "schema_migrations", "version dirty"},
+        {"dbmate", "schema_migrations", "version"},
+        {"goose", "goose_db_version", "id version_id is_applied"},
+        {"sqitch", "sqitch.changes", "change_id script_hash change project"},
+        {"diesel", "__diesel_schema_migrations", "version"},
     };
     int exists = 0;
+    const char *columns = NULL;
 
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         if (strcmp(m->source, tables[i].source) != 0)
@@ -275,11 +458,18 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
         if (exists < 0)
             return -1;
         a->tool = tables[i].source;
+        a->columns = columns = tables[i].columns;
         snprintf(a->table, sizeof(a->table), "%s", tables[i].table);
     }
     if (exists <= 0)
         return 0;
     a->found = 1;
+    if (check_columns(db, a, columns, e) != 0)
+        return -1;
+    if (a->problem.len)
+        return 0;
+    if (table_digest(db, a, e) != 0)
+        return -1;
     if (strcmp(a->tool, "flyway") == 0)
         return detect_flyway(db, m, a, e);
     if (strcmp(a->tool, "sqitch") == 0)
@@ -287,14 +477,18 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
     if (strcmp(a->tool, "alembic") == 0)
         return detect_current(db, "SELECT version_num, NULL FROM alembic_version", m, a, e);
     if (strcmp(a->tool, "golang-migrate") == 0)
-        return detect_current(db, "SELECT version::text, dirty::text FROM schema_migrations", m, a,
-                              e);
+        return detect_current(db, "SELECT version::text, dirty FROM schema_migrations", m, a, e);
     if (strcmp(a->tool, "dbmate") == 0)
         return detect_rows(db, "SELECT version FROM schema_migrations", m, a, e);
+    /*
+     * goose's newest row of a version says whether it is applied: goose before v3 recorded a
+     * down as a new row (version, false) instead of deleting; version 0 is goose's first row.
+     */
     if (strcmp(a->tool, "goose") == 0)
         return detect_rows(db,
-                           "SELECT version_id::text FROM goose_db_version "
-                           "WHERE is_applied AND version_id > 0",
+                           "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) "
+                           "version_id, is_applied FROM goose_db_version "
+                           "ORDER BY version_id, id DESC) v WHERE is_applied AND version_id <> 0",
                            m, a, e);
     return detect_rows(db, "SELECT version FROM __diesel_schema_migrations", m, a, e);
 }
@@ -304,9 +498,21 @@ adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
           const struct history_source *src, const struct manifest *m, struct buf *out)
 {
     char detail[256];
+    char *query = digest_query(a->table, a->columns);
+    char *table = db_quote_literal(a->table);
 
     snprintf(detail, sizeof(detail), "adopted from %s (%s)", a->tool, a->table);
     buf_addstr(out, "BEGIN;\n");
+    buf_addf(out,
+             "DO $sealift$ BEGIN\n"
+             "  IF (%s) IS DISTINCT FROM '%s' THEN\n"
+             "    RAISE EXCEPTION 'sealift: %% changed after sealift-apply read it; nothing was "
+             "adopted', %s;\n"
+             "  END IF;\n"
+             "END $sealift$;\n",
+             query, a->digest, table);
+    free(query);
+    free(table);
     for (size_t i = 0; i < a->count; i++) {
         history_sql_applied(h, src, m, i, "adopted", NULL, out);
         history_sql_journal(h, src, "adopt", m, (long)i, detail, out);

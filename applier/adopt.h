@@ -16,11 +16,13 @@
 #include <stddef.h>
 
 struct adopt_result {
-    int found;          /* the tool's history table exists */
-    const char *tool;   /* e.g. "flyway" */
-    char table[128];    /* where its history was found */
-    size_t count;       /* the chain's first count migrations are recorded as applied by it */
-    struct buf problem; /* set when the tool's history cannot be adopted (exit 3) */
+    int found;           /* the tool's history table exists */
+    const char *tool;    /* e.g. "flyway" */
+    char table[128];     /* where its history was found */
+    size_t count;        /* the chain's first count migrations are recorded as applied by it */
+    const char *columns; /* the columns read, space-separated (static) */
+    char digest[33];     /* MD5 of those columns' values as read, so that recording can check */
+    struct buf problem;  /* set when the tool's history cannot be adopted (exit 3) */
 };
 
 void adopt_result_init(struct adopt_result *a);
@@ -30,7 +32,11 @@ void adopt_result_release(struct adopt_result *a);
 int adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a,
                  struct db_error *e);
 
-/* The SQL that records the adoption (applied rows, journal events, project, journal head). */
+/*
+ * The SQL that records the adoption (applied rows, journal events, project, journal head), in
+ * one transaction that first checks that the tool's table still holds what adopt_detect read
+ * (so that a plan run later, or the tool running meanwhile, cannot record a stale adoption).
+ */
 void adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
                const struct history_source *src, const struct manifest *m, struct buf *out);
 

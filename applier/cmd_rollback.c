@@ -64,7 +64,8 @@ cmd_rollback(int argc, char **argv)
     out.tty = isatty(STDOUT_FILENO);
 
     code = session_open(&s, &o, argv[optind], 1);
-    if (code != EXIT_OK)
+    /* A database another tool managed: what it ran is recorded first, then rolled back. */
+    if (code != EXIT_OK || (code = session_adopt(&s, &out)) != EXIT_OK)
         goto done;
     m = &s.bundle.manifest;
     if ((code = session_check_drift(&s)) != EXIT_OK ||

@@ -65,7 +65,9 @@ print_json(const struct session *s, int code)
     }
     buf_addch(&b, ']');
     json_key(&b, "adoptable_from", 0);
-    json_str(&b, s->adopt.found ? s->adopt.tool : NULL);
+    json_str(&b, s->adopt.found && s->adopt.count > 0 ? s->adopt.tool : NULL);
+    json_key(&b, "adoptable", 0);
+    buf_addf(&b, "%zu", s->adopt.found && !s->adopt.problem.len ? s->adopt.count : 0);
     json_key(&b, "unknown_applied", 0);
     buf_addf(&b, "%zu", s->view.ahead);
     json_key(&b, "drift", 0);
@@ -106,7 +108,7 @@ print_text(const struct session *s)
            m->nmigrations, engine_revision_label(m, m->nmigrations));
     printf("applied      %zu of %zu (database at %s)\n", s->view.napplied, m->nmigrations,
            engine_revision_label(m, s->view.napplied));
-    if (s->adopt.found && !s->adopt.problem.len)
+    if (s->adopt.found && !s->adopt.problem.len && s->adopt.count > 0)
         printf("adoptable    %zu migration%s recorded by %s in %s; apply adopts them without "
                "running them\n",
                s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
