@@ -6,6 +6,7 @@
 #include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,14 @@ history_sql_create(const struct history_ctx *h, struct buf *out)
 {
     const char *s = h->qschema;
 
-    buf_addf(out, "CREATE SCHEMA IF NOT EXISTS %s;\n", s);
+    /*
+     * Not "CREATE SCHEMA IF NOT EXISTS": PostgreSQL checks CREATE on the database before it
+     * looks whether the schema exists, and a least-privileged role may be given a schema
+     * created for it (USAGE and CREATE on it) instead of CREATE on the database.
+     */
+    buf_addstr(out, "DO $sealift$ BEGIN IF to_regnamespace(");
+    lit(out, s);
+    buf_addf(out, ") IS NULL THEN CREATE SCHEMA %s; END IF; END $sealift$;\n", s);
     buf_addf(out,
              "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
              "INSERT INTO %s.meta (key, value) VALUES ('history_version', '%d'), "
@@ -483,6 +491,103 @@ history_sql_journal(const struct history_ctx *h, const struct history_source *sr
              "ORDER BY seq DESC LIMIT 1), '" ZERO_HASH "') AS prev_hash FROM %s.journal) AS n) "
              "AS r;\n",
              h->qschema, h->qschema);
+}
+
+/* One field of the canonical text, as journal_canon() writes it in SQL: LENGTH:VALUE; or -; */
+static void
+canon_field(struct buf *out, const char *v)
+{
+    if (v == NULL)
+        buf_addstr(out, "-;");
+    else
+        buf_addf(out, "%zu:%s;", strlen(v), v);
+}
+
+int
+history_journal_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
+                    struct db_error *e)
+{
+    char *sql = xasprintf("SELECT seq, hash FROM %s.journal ORDER BY seq DESC LIMIT 1", h->qschema);
+    struct db_rows *r = db_query(db, sql, e);
+
+    free(sql);
+    if (r == NULL)
+        return -1;
+    pos->seq = db_nrows(r) ? atoll(db_value(r, 0, 0)) : 0;
+    snprintf(pos->hash, sizeof(pos->hash), "%s", db_nrows(r) ? db_value(r, 0, 1) : ZERO_HASH);
+    db_rows_free(r);
+    return 0;
+}
+
+void
+history_sql_journal_row(const struct history_ctx *h, const struct history_source *src,
+                        const char *event, const struct manifest *m, long idx, const char *detail,
+                        const char *actor, const char *at_utc, struct journal_pos *pos,
+                        struct buf *out)
+{
+    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
+    char seq[32], ordinal[32], serial[32], chain[HASH_SHA256_HEX], hash[HASH_SHA256_HEX];
+    const char *values[15];
+    struct buf canon = BUF_INIT;
+    unsigned char digest[HASH_SHA256_BYTES];
+
+    snprintf(seq, sizeof(seq), "%lld", pos->seq + 1);
+    snprintf(ordinal, sizeof(ordinal), "%ld", idx + 1);
+    snprintf(serial, sizeof(serial), "%lld", src ? src->serial : 0);
+    if (mig)
+        hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
+    /* The fields in journal_canon()'s order; keep the two in step. */
+    values[0] = seq;
+    values[1] = h->project;
+    values[2] = at_utc;
+    values[3] = event;
+    values[4] = mig ? mig->id : NULL;
+    values[5] = mig ? ordinal : NULL;
+    values[6] = mig ? chain : NULL;
+    values[7] = src ? src->bundle_id : NULL;
+    values[8] = src ? serial : NULL;
+    values[9] = src ? src->signers : NULL;
+    values[10] = src ? src->environment : NULL;
+    values[11] = actor;
+    values[12] = src ? src->client_host : NULL;
+    values[13] = detail;
+    values[14] = pos->hash;
+    buf_addstr(&canon, "sealift-journal-1;");
+    for (int i = 0; i < 15; i++)
+        canon_field(&canon, values[i]);
+    hash_sha256(canon.data, canon.len, digest);
+    hex_encode(hash, digest, HASH_SHA256_BYTES);
+    buf_release(&canon);
+
+    buf_addf(out,
+             "INSERT INTO %s.journal (seq, project, at, event, migration_id, ordinal, chain, "
+             "bundle_id, bundle_serial, signers, environment, actor, client_host, detail, "
+             "prev_hash, hash) VALUES (%s, ",
+             h->qschema, seq);
+    for (int i = 1; i < 15; i++) {
+        lit(out, values[i]);
+        if (i == 2)
+            buf_addstr(out, "::timestamptz");
+        else if (i == 5)
+            buf_addstr(out, "::integer");
+        else if (i == 8)
+            buf_addstr(out, "::bigint");
+        buf_addstr(out, ", ");
+    }
+    lit(out, hash);
+    buf_addch(out, ')');
+    pos->seq++;
+    memcpy(pos->hash, hash, sizeof(pos->hash));
+}
+
+void
+history_sql_journal_pos(const struct history_ctx *h, const struct journal_pos *pos, struct buf *out)
+{
+    /* The journal's rows are numbered 1..seq, so the count is the last seq. */
+    buf_addf(out,
+             "UPDATE %s.meta SET value = CASE key WHEN 'journal_head' THEN '%s' ELSE '%lld' END "
+             "WHERE key IN ('journal_head', 'journal_rows')",
+             h->qschema, pos->hash, pos->seq);
 }
 
 void

@@ -109,6 +109,32 @@ void history_sql_journal(const struct history_ctx *h, const struct history_sourc
 /* Keep meta's journal head and count in step (after the last journal row of a transaction). */
 void history_sql_journal_head(const struct history_ctx *h, struct buf *out);
 
+/*
+ * The journal as the applier writes it: it holds the migration lock, so it knows the last row
+ * and computes each new row's hash itself, from the same canonical text that history_verify()
+ * checks (and that plan scripts compute in SQL). Rows are then plain inserts: cheap for the
+ * server, one statement each.
+ */
+struct journal_pos {
+    long long seq; /* of the last row (0: empty) */
+    char hash[65]; /* of the last row (zeros: empty) */
+};
+
+/* Read the last row's seq and hash. Returns 0, or -1 on a database error. */
+int history_journal_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
+                        struct db_error *e);
+/*
+ * One INSERT statement (no trailing ";") for the next journal row after *pos, by actor at
+ * time at_utc ("YYYY-MM-DDTHH:MM:SS.ffffffZ"); advances *pos.
+ */
+void history_sql_journal_row(const struct history_ctx *h, const struct history_source *src,
+                             const char *event, const struct manifest *m, long idx,
+                             const char *detail, const char *actor, const char *at_utc,
+                             struct journal_pos *pos, struct buf *out);
+/* One UPDATE statement setting meta's journal head and count to *pos. */
+void history_sql_journal_pos(const struct history_ctx *h, const struct journal_pos *pos,
+                             struct buf *out);
+
 /* Bind the project: environment (if the bundle has one) and the highest serial. */
 void history_sql_project(const struct history_ctx *h, const struct history_source *src,
                          struct buf *out);

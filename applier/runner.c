@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static volatile sig_atomic_t interrupted;
@@ -106,16 +107,99 @@ exec_step(struct runner *r, const char *sql, size_t idx, int kind, long stmt)
     return 0;
 }
 
+/*
+ * The queue: a transaction's BEGIN, each migration's statements and history rows, and its
+ * COMMIT are sent together, pipelined, and answered together: one round trip per migration
+ * instead of one per step, while a failure still names its statement.
+ */
+struct queued {
+    char *sql;
+    size_t idx;
+    int kind;
+    long stmt; /* statement of the script, or -1 for sealift's own */
+};
+
+static void
+queue_add(struct runner *r, char *sql, size_t idx, int kind, long stmt)
+{
+    r->queue = xgrow(r->queue, &r->queue_cap, r->nqueue + 1, sizeof(*r->queue));
+    r->queue[r->nqueue].sql = sql;
+    r->queue[r->nqueue].idx = idx;
+    r->queue[r->nqueue].kind = kind;
+    r->queue[r->nqueue].stmt = stmt;
+    r->nqueue++;
+}
+
+static void
+queue_drop(struct runner *r)
+{
+    for (size_t i = 0; i < r->nqueue; i++)
+        free(r->queue[i].sql);
+    r->nqueue = 0;
+}
+
+/* Send what is queued; on failure, fail() names the queued step that failed. */
+static int
+queue_flush(struct runner *r)
+{
+    const char **texts;
+    struct db_error e;
+    size_t failed = 0;
+    int ret = 0;
+
+    if (r->nqueue == 0)
+        return 0;
+    if (check_interrupt(r, r->queue[0].idx, r->queue[0].kind) != 0) {
+        queue_drop(r);
+        return -1;
+    }
+    texts = xcalloc(r->nqueue, sizeof(*texts));
+    for (size_t i = 0; i < r->nqueue; i++)
+        texts[i] = r->queue[i].sql;
+    if (db_exec_statements(r->db, texts, r->nqueue, &failed, &e) != 0)
+        ret = fail(r, r->queue[failed].idx, r->queue[failed].kind, r->queue[failed].stmt, &e);
+    free(texts);
+    queue_drop(r);
+    return ret;
+}
+
+/* Now in UTC with microseconds, as the journal's canonical text writes timestamps. */
+static void
+utc_now(char out[40])
+{
+    struct timespec ts;
+    struct tm tm;
+    char secs[32];
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 40, "%.20s.%06dZ", secs, (int)(ts.tv_nsec / 1000) % 1000000);
+}
+
+/* Queue the next journal row of the open transaction. */
+static void
+queue_journal(struct runner *r, const char *event, long idx, const char *detail, int kind)
+{
+    struct buf sql = BUF_INIT;
+    char at[40];
+
+    utc_now(at);
+    history_sql_journal_row(r->h, r->src, event, r->m, idx, detail, r->actor, at, &r->tx_journal,
+                            &sql);
+    queue_add(r, buf_detach(&sql, NULL), idx < 0 ? 0 : (size_t)idx, kind, -1);
+}
+
 static int
 op_begin(void *ctx)
 {
     struct runner *r = ctx;
 
-    if (exec_step(r, r->nested ? "SAVEPOINT sealift_walk" : "BEGIN", r->committed, MANIFEST_UP,
-                  -1) != 0)
-        return -1;
+    queue_add(r, xstrdup(r->nested ? "SAVEPOINT sealift_walk" : "BEGIN"), r->committed, MANIFEST_UP,
+              -1);
     r->in_tx = 1;
     r->tx_head = r->committed;
+    r->tx_journal = r->journal;
     return 0;
 }
 
@@ -124,19 +208,33 @@ op_commit(void *ctx)
 {
     struct runner *r = ctx;
     struct buf sql = BUF_INIT;
-    int ret;
 
-    history_sql_project(r->h, r->src, &sql);
-    history_sql_journal_head(r->h, &sql);
-    if (r->compat_alembic)
+    if (!r->project_written) {
+        history_sql_project(r->h, r->src, &sql);
+        buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
+        queue_add(r, buf_detach(&sql, NULL), r->tx_head, MANIFEST_UP, -1);
+    }
+    history_sql_journal_pos(r->h, &r->tx_journal, &sql);
+    queue_add(r, buf_detach(&sql, NULL), r->tx_head, MANIFEST_UP, -1);
+    if (r->compat_alembic) {
+        /* Several statements of simple-query text: sent on their own, before the COMMIT. */
+        if (queue_flush(r) != 0)
+            return -1;
         adopt_sql_alembic_version(r->m, r->tx_head, &sql);
-    buf_addstr(&sql, r->nested ? "RELEASE SAVEPOINT sealift_walk;" : "COMMIT;");
-    ret = exec_step(r, sql.data, r->tx_head, MANIFEST_UP, -1);
-    buf_release(&sql);
-    if (ret != 0)
+        if (exec_step(r, sql.data, r->tx_head, MANIFEST_UP, -1) != 0) {
+            buf_release(&sql);
+            return -1;
+        }
+        buf_release(&sql);
+    }
+    queue_add(r, xstrdup(r->nested ? "RELEASE SAVEPOINT sealift_walk" : "COMMIT"), r->tx_head,
+              MANIFEST_UP, -1);
+    if (queue_flush(r) != 0)
         return -1;
     r->in_tx = 0;
     r->committed = r->tx_head;
+    r->journal = r->tx_journal;
+    r->project_written = 1;
     return 0;
 }
 
@@ -297,6 +395,17 @@ op_script(void *ctx, size_t idx, int kind)
 
     if (check_interrupt(r, idx, kind) != 0)
         return -1;
+    if (s->ncopies == 0) {
+        const struct buf *text = &r->data[s->member];
+
+        /* Sent with the migration's history rows, when op_record flushes the queue. */
+        for (size_t k = 0; k < s->nstmts; k++)
+            queue_add(r, xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length), idx,
+                      kind, (long)k);
+        return 0;
+    }
+    if (queue_flush(r) != 0)
+        return -1;
     for (size_t i = 0; i < s->ncopies; i++) {
         const struct manifest_copy *c = &s->copies[i];
 
@@ -306,6 +415,76 @@ op_script(void *ctx, size_t idx, int kind)
         from = c->stmt + 1;
     }
     return run_statements(r, idx, kind, from, s->nstmts);
+}
+
+/*
+ * Does a statement control transactions itself (BEGIN, COMMIT, SAVEPOINT, ...), or mean
+ * something else inside a transaction block (LOCK, DECLARE)? Its first word says.
+ */
+static int
+controls_transactions(const char *stmt)
+{
+    static const char *const words[] = {"BEGIN",    "START", "COMMIT",    "END",
+                                        "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE",
+                                        "PREPARE",  "LOCK",  "DECLARE"};
+    const char *p = stmt + textpos_skip_blank(stmt, strlen(stmt));
+    size_t n = 0;
+
+    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z'))
+        n++;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i]) == n && strncasecmp(p, words[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Run statement k of a no-transaction script and record it as done. Where PostgreSQL allows,
+ * both happen in one transaction of their own: run apart, a kill -9, a lost connection or a
+ * crash between the two would leave the statement done but not recorded, and the rerun would
+ * run it a second time (and status would under-report). A statement the server refuses in a
+ * transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...: SQLSTATE 25001) or that ends
+ * transactions itself (a procedure that commits: 2D000) fails before it changed anything
+ * that stays; it is rolled back and run bare, then recorded, as are the script's own
+ * transaction-control statements. Returns 0, or -1 after fail().
+ */
+static int
+notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
+          const char *stmt, const char *record)
+{
+    struct db_error e;
+    struct buf sql = BUF_INIT;
+    int ret;
+
+    if (!r->nested && !controls_transactions(stmt)) {
+        if (exec_step(r, "BEGIN", idx, kind, -1) != 0)
+            return -1;
+        r->in_tx = 1; /* a failure from here on is rolled back by after_failure() */
+        if (c) {
+            ret = run_copy(r, idx, kind, k, c);
+        } else if ((ret = check_interrupt(r, idx, kind)) == 0 && db_exec(r->db, stmt, &e) != 0) {
+            if (strcmp(e.sqlstate, "25001") != 0 && strcmp(e.sqlstate, "2D000") != 0)
+                return fail(r, idx, kind, (long)k, &e);
+            if (db_exec(r->db, "ROLLBACK", &e) != 0)
+                return fail(r, idx, kind, -1, &e);
+            r->in_tx = 0;
+            ret = 1; /* not in a transaction block: run it bare below */
+        }
+        if (ret < 0)
+            return -1;
+        if (ret == 0) {
+            buf_addf(&sql, "%sCOMMIT;", record);
+            ret = exec_step(r, sql.data, idx, kind, -1);
+            buf_release(&sql);
+            if (ret == 0)
+                r->in_tx = 0;
+            return ret;
+        }
+    }
+    if (c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k))
+        return -1;
+    /* Record the statement as done at once: a rerun must not run it again. */
+    return exec_step(r, record, idx, kind, -1);
 }
 
 static int
@@ -345,16 +524,14 @@ op_notx(void *ctx, size_t idx, int kind)
         const struct manifest_copy *c = manifest_script_copy(s, k);
         char *stmt = xstrndup(text->data + st->offset, (size_t)st->length);
         long long t0 = now_ns();
-        int bad = c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k);
+        int bad;
 
-        free(stmt);
-        if (bad)
-            goto cleanup;
-        /* Record the statement as done at once: a rerun must not run it again. */
         buf_reset(&sql);
         history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
                              (const char *const *)sha, &sql);
-        if (exec_step(r, sql.data, idx, kind, -1) != 0)
+        bad = notx_step(r, idx, kind, k, c, stmt, sql.data);
+        free(stmt);
+        if (bad)
             goto cleanup;
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
     }
@@ -367,6 +544,15 @@ cleanup:
     return ret;
 }
 
+/* A history statement built into sql, without its ";\n", as a malloc'd text; sql emptied. */
+static char *
+stmt_text(struct buf *sql)
+{
+    while (sql->len > 0 && (sql->data[sql->len - 1] == '\n' || sql->data[sql->len - 1] == ';'))
+        buf_truncate(sql, sql->len - 1);
+    return buf_detach(sql, NULL);
+}
+
 static int
 op_record(void *ctx, size_t idx, enum walk_record what)
 {
@@ -377,22 +563,29 @@ op_record(void *ctx, size_t idx, enum walk_record what)
     double ms = (double)(now_ns() - r->started_ns) / 1e6;
     char dur[32];
     struct buf sql = BUF_INIT;
+    int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
     int ret;
 
     snprintf(dur, sizeof(dur), "%.3f", ms);
+    /* Each history write is one statement of the queue: pipelined statements stand alone. */
     if (what == WALK_ROLLBACK) {
         history_sql_unapplied(r->h, mig->id, &sql);
-        if (!mig->script[MANIFEST_DOWN].transactional)
+        queue_add(r, stmt_text(&sql), idx, kind, -1);
+        if (!mig->script[MANIFEST_DOWN].transactional) {
             history_sql_progress_clear(r->h, mig->id, "down", &sql);
+            queue_add(r, stmt_text(&sql), idx, kind, -1);
+        }
     } else {
         history_sql_applied(r->h, r->src, r->m, idx, what == WALK_STAMP ? "stamped" : "applied",
                             what == WALK_STAMP ? NULL : dur, &sql);
-        if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional)
+        queue_add(r, stmt_text(&sql), idx, kind, -1);
+        if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
             history_sql_progress_clear(r->h, mig->id, "up", &sql);
+            queue_add(r, stmt_text(&sql), idx, kind, -1);
+        }
     }
-    history_sql_journal(r->h, r->src, events[what], r->m, (long)idx,
-                        r->loads.len ? r->loads.data : NULL, &sql);
-    ret = exec_step(r, sql.data, idx, what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP, -1);
+    queue_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, kind);
+    ret = queue_flush(r);
     buf_release(&sql);
     if (ret != 0)
         return -1;
@@ -496,6 +689,11 @@ report_failure(struct runner *r)
         diag_detail("the connection to the server was lost; the database is at %s (its last "
                     "commit)",
                     engine_revision_label(r->m, r->committed));
+    else if (s && !s->transactional && r->fail_stmt == 0)
+        diag_detail("none of its %zu statements ran; the database is at %s; a rerun%s starts "
+                    "%s at statement 1",
+                    s->nstmts, engine_revision_label(r->m, r->committed),
+                    r->fail_kind == MANIFEST_DOWN ? " of rollback" : "", label);
     else if (s && !s->transactional && r->fail_stmt >= 0)
         diag_detail("statements 1 to %ld of %zu ran and are recorded; the database is at %s "
                     "with %s partly %s resumes at statement %ld",
@@ -525,25 +723,36 @@ after_failure(struct runner *r)
     struct buf detail = BUF_INIT;
     struct db_error e;
 
+    queue_drop(r);
     if (r->in_tx)
         db_exec(r->db,
                 r->nested ? "ROLLBACK TO SAVEPOINT sealift_walk; RELEASE SAVEPOINT sealift_walk"
                           : "ROLLBACK",
                 &e);
     r->in_tx = 0;
+    r->tx_journal = r->journal; /* the rolled-back rows are gone */
     /* Nested: the caller's transaction, and a journal row written in it, will be undone. */
-    if (r->fail_err.connection_lost || r->nested)
+    if (r->fail_err.connection_lost || r->nested || r->actor[0] == '\0')
         return;
     buf_addf(&detail, "%s: %s%s%s", manifest_script_label((enum manifest_script_kind)r->fail_kind),
              r->fail_err.sqlstate[0] ? r->fail_err.sqlstate : "",
              r->fail_err.sqlstate[0] ? ": " : "", r->fail_err.message);
-    buf_addstr(&sql, "BEGIN;\n");
-    history_sql_journal(r->h, r->src, interrupted ? "interrupted" : "failure", r->m,
-                        (long)r->fail_idx, detail.data, &sql);
-    history_sql_journal_head(r->h, &sql);
-    buf_addstr(&sql, "COMMIT;");
-    if (db_exec(r->db, sql.data, &e) != 0)
-        db_exec(r->db, "ROLLBACK", &e);
+    {
+        char at[40];
+        struct journal_pos pos = r->journal;
+
+        utc_now(at);
+        buf_addstr(&sql, "BEGIN;\n");
+        history_sql_journal_row(r->h, r->src, interrupted ? "interrupted" : "failure", r->m,
+                                (long)r->fail_idx, detail.data, r->actor, at, &pos, &sql);
+        buf_addstr(&sql, ";\n");
+        history_sql_journal_pos(r->h, &pos, &sql);
+        buf_addstr(&sql, ";\nCOMMIT;");
+        if (db_exec(r->db, sql.data, &e) != 0)
+            db_exec(r->db, "ROLLBACK", &e);
+        else
+            r->journal = pos;
+    }
     buf_release(&sql);
     buf_release(&detail);
 }
@@ -554,8 +763,15 @@ finish(struct runner *r, int walk_ret)
     signals_restore();
     buf_release(&r->loads);
     if (walk_ret == 0 && !r->failed)
+        queue_flush(r); /* nothing is normally left; a walk ends with a commit */
+    if (walk_ret == 0 && !r->failed) {
+        free(r->queue);
+        r->queue = NULL;
         return 0;
+    }
     after_failure(r);
+    free(r->queue);
+    r->queue = NULL;
     report_failure(r);
     {
         struct buf f = BUF_INIT;
@@ -574,10 +790,33 @@ finish(struct runner *r, int walk_ret)
     return r->fail_rejected ? 1 : 4;
 }
 
+/* What every run needs first: who we are, and where the journal ends. */
+static int
+runner_begin(struct runner *r)
+{
+    struct db_error e;
+    struct db_rows *rows;
+
+    buf_init(&r->loads);
+    r->queue = NULL;
+    r->nqueue = r->queue_cap = 0;
+    r->actor[0] = '\0'; /* no journal position known yet: after_failure writes nothing */
+    rows = db_query(r->db, "SELECT current_user", &e);
+    if (rows == NULL || history_journal_pos(r->db, r->h, &r->journal, &e) != 0) {
+        db_rows_free(rows);
+        return fail(r, r->committed, MANIFEST_UP, -1, &e);
+    }
+    snprintf(r->actor, sizeof(r->actor), "%s", db_value(rows, 0, 0));
+    db_rows_free(rows);
+    r->tx_journal = r->journal;
+    return 0;
+}
+
 int
 runner_apply(struct runner *r, size_t from, size_t to)
 {
-    buf_init(&r->loads);
+    if (runner_begin(r) != 0)
+        return finish(r, -1);
     signals_install(r);
     return finish(r, walk_apply(r->m, from, to, r->per_migration, &runner_ops, r));
 }
@@ -585,7 +824,8 @@ runner_apply(struct runner *r, size_t from, size_t to)
 int
 runner_rollback(struct runner *r, size_t to)
 {
-    buf_init(&r->loads);
+    if (runner_begin(r) != 0)
+        return finish(r, -1);
     signals_install(r);
     return finish(r, walk_rollback(r->m, r->committed, to, r->per_migration, &runner_ops, r));
 }
@@ -593,7 +833,8 @@ runner_rollback(struct runner *r, size_t to)
 int
 runner_stamp(struct runner *r, size_t to)
 {
-    buf_init(&r->loads);
+    if (runner_begin(r) != 0)
+        return finish(r, -1);
     signals_install(r);
     return finish(r, walk_stamp(r->committed, to, &runner_ops, r));
 }

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+struct queued;
+
 struct runner {
     struct db *db;
     const struct history_ctx *h;
@@ -45,8 +47,17 @@ struct runner {
     long fail_stmt; /* index of the failing statement in its script, or -1 */
     struct db_error fail_err;
     int fail_rejected; /* the bundle failed a check while in use (exit 1, not 4) */
-    int fail_binary;   /* the failing COPY's data is binary: the server counts rows, not lines */
-    struct buf loads;  /* what this migration's COPY statements loaded, for the journal */
+    /* Statements waiting to go out in one pipeline (see runner.c queue_*). */
+    struct queued *queue;
+    size_t nqueue;
+    size_t queue_cap;
+    /* The journal: last committed row, and the last row of the open transaction. */
+    struct journal_pos journal;
+    struct journal_pos tx_journal;
+    char actor[128];
+    int project_written; /* the project row (environment, serial) is written once a run */
+    int fail_binary;     /* the failing COPY's data is binary: the server counts rows, not lines */
+    struct buf loads;    /* what this migration's COPY statements loaded, for the journal */
 };
 
 /* Carry out the walk. Returns 0, or 4 after a failure (rolled back and reported). */

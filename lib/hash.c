@@ -90,27 +90,37 @@ hex_encode(char *out, const unsigned char *bin, size_t len)
     return out;
 }
 
-static int
-hex_digit(char c)
+/* Value of each byte as a hex digit, or 0xff: a manifest holds thousands of digests. */
+static unsigned char hex_values[256];
+static int hex_values_ready;
+
+static void
+hex_values_init(void)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    hex_values_ready = 1;
+    for (int i = 0; i < 256; i++)
+        hex_values[i] = 0xff;
+    for (int i = 0; i < 10; i++)
+        hex_values['0' + i] = (unsigned char)i;
+    for (int i = 0; i < 6; i++) {
+        hex_values['a' + i] = (unsigned char)(10 + i);
+        hex_values['A' + i] = (unsigned char)(10 + i);
+    }
 }
 
 int
 hex_decode(unsigned char *bin, size_t len, const char *hex, size_t hexlen)
 {
+    const unsigned char *h = (const unsigned char *)hex;
+
     if (hexlen != len * 2)
         return -1;
+    if (!hex_values_ready)
+        hex_values_init();
     for (size_t i = 0; i < len; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        unsigned char hi = hex_values[h[2 * i]], lo = hex_values[h[2 * i + 1]];
 
-        if (hi < 0 || lo < 0)
+        if ((hi | lo) == 0xff)
             return -1;
         bin[i] = (unsigned char)(hi << 4 | lo);
     }
