@@ -101,34 +101,46 @@ app_load_bundle(const struct app_opts *o, const char *path, struct verify_result
 }
 
 struct db *
-app_connect(const struct app_opts *o, int *code)
+app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err)
 {
-    struct diag_err err = DIAG_ERR_INIT;
     struct db_error e;
-    struct db *db = db_connect(o->conninfo, &err);
+    struct db *db = db_connect(o->conninfo, err);
 
     if (db == NULL) {
-        diag_error("%s", err.msg);
-        *code = EXIT_CONNECT;
-        return NULL;
-    }
-    /* Quoting in history SQL relies on standard strings; keep noise out of the session. */
-    if (db_exec(db,
-                "SET standard_conforming_strings = on; SET client_min_messages = warning; "
-                "SET idle_in_transaction_session_timeout = 0",
-                &e) != 0) {
-        diag_error("could not prepare the session: %s", e.message);
-        db_close(db);
         *code = EXIT_CONNECT;
         return NULL;
     }
     /*
-     * If this process dies (kill -9), let the server notice within seconds and stop the
-     * statement it was running for us, rather than finish it holding our lock (14+ only).
+     * One round trip: standard strings (quoting in history SQL relies on them), no notices,
+     * and, where the server has it (14+), a connection check so that if this process dies
+     * (kill -9) the server stops the statement it was running for us within seconds instead
+     * of finishing it holding our lock.
      */
-    if (db_server_version(db) >= 140000)
-        db_exec(db, "SET client_connection_check_interval = '2s'", NULL);
+    if (db_exec(db,
+                db_server_version(db) >= 140000
+                    ? "SET standard_conforming_strings = on; SET client_min_messages = warning; "
+                      "SET idle_in_transaction_session_timeout = 0; "
+                      "SET client_connection_check_interval = '2s'"
+                    : "SET standard_conforming_strings = on; SET client_min_messages = warning; "
+                      "SET idle_in_transaction_session_timeout = 0",
+                &e) != 0) {
+        err_set(err, "could not prepare the session: %s", e.message);
+        db_close(db);
+        *code = EXIT_CONNECT;
+        return NULL;
+    }
     *code = EXIT_OK;
+    return db;
+}
+
+struct db *
+app_connect(const struct app_opts *o, int *code)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    struct db *db = app_connect_quiet(o, code, &err);
+
+    if (db == NULL)
+        diag_error("%s", err.msg);
     return db;
 }
 

@@ -77,6 +77,8 @@ int app_load_bundle(const struct app_opts *o, const char *path, struct verify_re
 
 /* Connect and prepare the session. Returns NULL and sets *code to 6 on failure. */
 struct db *app_connect(const struct app_opts *o, int *code);
+/* The same, printing nothing (err says why): safe to run in another thread. */
+struct db *app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err);
 
 /* The advisory lock keys of a history schema. */
 void app_lock_keys(const char *schema, int *k1, int *k2);

@@ -4,13 +4,54 @@
  */
 #include "session.h"
 
+#include <pthread.h>
 #include <string.h>
 
+/* The connection made while the bundle is verified. */
+struct connector {
+    const struct app_opts *o;
+    struct db *db;
+    int code;
+    struct diag_err err;
+};
+
+static void *
+connect_thread(void *arg)
+{
+    struct connector *c = arg;
+
+    c->db = app_connect_quiet(c->o, &c->code, &c->err);
+    return NULL;
+}
+
+/*
+ * Connecting takes milliseconds of waiting for the server, verifying milliseconds of work:
+ * both happen at once. The connection uses nothing from the bundle, and nothing is sent on it
+ * until the bundle is verified; if it is not, the connection is closed unused.
+ */
 int
 session_open(struct session *s, const struct app_opts *o, const char *bundle_path, int lock)
 {
-    int code = session_verify(s, o, bundle_path);
+    struct connector c;
+    pthread_t thread;
+    int threaded, code;
 
+    memset(&c, 0, sizeof(c));
+    c.o = o;
+    threaded = pthread_create(&thread, NULL, connect_thread, &c) == 0;
+    code = session_verify(s, o, bundle_path);
+    if (threaded) {
+        pthread_join(thread, NULL);
+        if (code != EXIT_OK) {
+            db_close(c.db);
+            return code;
+        }
+        if (c.db == NULL) {
+            diag_error("%s", c.err.msg);
+            return c.code;
+        }
+        s->db = c.db;
+    }
     return code == EXIT_OK ? session_connect(s, lock) : code;
 }
 
@@ -43,8 +84,7 @@ session_connect(struct session *s, int lock)
     struct db_error e;
     int code;
 
-    s->db = app_connect(o, &code);
-    if (s->db == NULL)
+    if (s->db == NULL && (s->db = app_connect(o, &code)) == NULL)
         return code;
     if (lock) {
         code = app_lock(s->db, o);
