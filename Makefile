@@ -12,6 +12,9 @@ PREFIX   ?= /usr/local
 BUILD    ?= build/release
 BIN      ?= bin
 SANITIZE ?=
+# DYNAMIC=1 links the applier dynamically (sanitizers and valgrind cannot work in a static
+# binary); SANITIZE=1 implies it. "make valgrind-build" makes such an applier at -O0.
+DYNAMIC  ?= $(SANITIZE)
 CC       ?= cc
 
 LIBDIR   := $(shell pg_config --libdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)
@@ -34,8 +37,8 @@ CFLAGS   += $(CSTD) $(WARNINGS) $(OPT)
 LIB_SRCS      := $(sort $(wildcard lib/*.c))
 COMPILER_SRCS := $(sort $(wildcard compiler/*.c))
 APPLIER_SRCS  := $(sort $(wildcard applier/*.c))
-# The GSSAPI/LDAP stand-ins are for the static link only; the sanitizer build links libpq.so.
-ifeq ($(SANITIZE),1)
+# The GSSAPI/LDAP stand-ins are for the static link only; the dynamic builds link libpq.so.
+ifeq ($(DYNAMIC),1)
 APPLIER_SRCS  := $(filter-out applier/static_shim.c,$(APPLIER_SRCS))
 endif
 UNIT_SRCS     := $(sort $(wildcard tests/unit/test_*.c))
@@ -54,7 +57,7 @@ APPLIER_STATIC_LIBS := $(LIBDIR)/libpq.a $(PG_PKGLIBDIR)/libpgcommon.a \
                        $(PG_PKGLIBDIR)/libpgport.a $(LIBDIR)/libssl.a $(LIBDIR)/libcrypto.a \
                        $(LIBDIR)/libarchive.a $(LIBDIR)/libsodium.a $(LIBDIR)/libzstd.a \
                        $(LIBDIR)/libz.a -lpthread -ldl
-ifeq ($(SANITIZE),1)
+ifeq ($(DYNAMIC),1)
 # Sanitizers cannot run in static binaries: link the applier dynamically in this build.
 APPLIER_LINK := -lpq -larchive -lsodium -lcrypto -lzstd -lz
 else
@@ -62,7 +65,7 @@ APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
 endif
 
 .PHONY: all check unit-tests demo asan install fmt fmt-check lint clean deps golden bench fuzz \
-        fuzz-build
+        fuzz-build valgrind-build
 
 all: $(BIN)/sealift $(BIN)/sealift-apply
 
@@ -73,7 +76,7 @@ $(BUILD)/%.o: %.c
 # Static applier objects are built without PIE so the result is "statically linked".
 $(BUILD)/applier/%.o: applier/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(SANITIZE),,-fno-pie) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(filter 1,$(DYNAMIC)),,-fno-pie) -c $< -o $@
 
 $(LIBSEALIFT): $(LIB_OBJS)
 	@rm -f $@
@@ -90,7 +93,7 @@ $(BIN)/sealift: $(COMPILER_OBJS) $(LIBSEALIFT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -pie $(LDOPT) -o $@ $^ $(COMPILER_LIBS)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(DYNAMIC),1)
 $(BIN)/sealift-apply: $(APPLIER_OBJS) $(LIBSEALIFT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDOPT) -o $@ $^ $(APPLIER_LINK)
@@ -119,10 +122,15 @@ deps:
 
 # The README's two commands install what they need first, then build in a second make so
 # that the build sees the freshly installed headers.
+# It also builds the applier valgrind checks (valgrind-build) and the sanitizer build, whose
+# unit tests and a representative part of the CLI suites run too (tests/run-all); "make asan"
+# runs every suite under the sanitizers.
 check:
 	@scripts/install-deps
-	@$(MAKE) --no-print-directory all unit-tests fuzz-build
+	@$(MAKE) --no-print-directory all unit-tests fuzz-build valgrind-build
+	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/bin all unit-tests
 	@SEALIFT_BUILD=$(BUILD) SEALIFT_BIN=$(abspath $(BIN)) SEALIFT_FUZZ_BUILD=$(FUZZ_BUILD) \
+	  SEALIFT_VALGRIND_BIN=$(abspath $(VALGRIND_BUILD)/bin) SEALIFT_ASAN_BUILD=$(ASAN_BUILD) \
 	  tests/run-all
 
 demo:
@@ -130,10 +138,18 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@SEALIFT_BIN=$(abspath $(BIN)) scripts/demo
 
+ASAN_BUILD ?= build/asan
 asan:
 	@scripts/install-deps
-	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=build/asan BIN=build/asan/bin all unit-tests
-	@SEALIFT_BUILD=build/asan SEALIFT_BIN=$(abspath build/asan/bin) SEALIFT_ASAN=1 tests/run-all
+	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/bin all unit-tests
+	@SEALIFT_BUILD=$(ASAN_BUILD) SEALIFT_BIN=$(abspath $(ASAN_BUILD)/bin) SEALIFT_ASAN=1 tests/run-all
+
+# An applier valgrind can check: linked dynamically, -O0, no sanitizers (tests/cli/valgrind.bats
+# runs it when SEALIFT_VALGRIND_BIN names its directory; make check builds it).
+VALGRIND_BUILD ?= build/valgrind
+valgrind-build:
+	@$(MAKE) --no-print-directory DYNAMIC=1 OPT='-O0 -g' BUILD=$(VALGRIND_BUILD) \
+	  BIN=$(VALGRIND_BUILD)/bin $(VALGRIND_BUILD)/bin/sealift-apply
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -155,6 +171,13 @@ lint:
 # Rebuild the committed golden bundle from its committed inputs and test key.
 golden: all
 	@SEALIFT_BIN=$(abspath $(BIN)) bundles/golden/make-golden
+
+# Benchmark against psql and the peers (tests/bench/run); QUICK=1 for a small version. Writes
+# BENCHMARKS.md (QUICK: build/bench/BENCHMARKS-quick.md). Never part of make check.
+bench:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory all
+	@SEALIFT_BIN=$(abspath $(BIN)) QUICK=$(QUICK) tests/bench/run
 
 # ---- fuzzing (libFuzzer, clang-14, ASan + UBSan) ----
 FUZZ_CC      ?= clang-14

@@ -797,6 +797,7 @@ head_to_base(struct tester *t, const struct snapshot *at_l, const struct snapsho
     }
     report_phase(t, "head_to_base", "head to base", &oc, ms);
 
+    buf_release(&oc.text); /* outcome_init starts a new text */
     outcome_init(&oc);
     if (walk(t, STEP_UP, n, t->per_migration, 0, &r, &ms) != 0) {
         if (halted()) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 struct db {
@@ -102,6 +103,39 @@ redact_uri_password(const char *msg, const char *conninfo)
     return buf_detach(&out, NULL);
 }
 
+/*
+ * A syntax error in a keyword=value conninfo quotes the token libpq stumbled on, which may be
+ * a piece of the password ("password=two words": missing "=" after "words"). When the string
+ * names a password, mask every quoted token of such a message (but the "=" it asks for).
+ */
+static char *
+redact_conninfo_syntax(char *msg, const char *conninfo)
+{
+    struct buf out = BUF_INIT;
+    const char *m = msg;
+
+    if (conninfo == NULL || strstr(conninfo, "://") || !strstr(msg, "connection info string"))
+        return msg;
+    for (const char *p = conninfo; *p; p++)
+        if (strncasecmp(p, "password", 8) == 0)
+            break;
+        else if (p[1] == '\0')
+            return msg;
+    while (*m) {
+        const char *close = *m == '"' ? strchr(m + 1, '"') : NULL;
+
+        if (close) {
+            /* "=" is what libpq asks for, not a piece of the string. */
+            buf_addstr(&out, close == m + 2 && m[1] == '=' ? "\"=\"" : "\"****\"");
+            m = close + 1;
+        } else {
+            buf_addch(&out, *m++);
+        }
+    }
+    free(msg);
+    return buf_detach(&out, NULL);
+}
+
 struct db *
 db_connect(const char *conninfo, struct diag_err *err)
 {
@@ -126,8 +160,11 @@ db_connect(const char *conninfo, struct diag_err *err)
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         char msg[1024];
         /* Connection failures never show the password; URI syntax errors might. */
-        char *safe = redact_uri_password(
-            db->conn ? PQerrorMessage(db->conn) : "out of memory creating connection", conninfo);
+        char *safe = redact_conninfo_syntax(
+            redact_uri_password(db->conn ? PQerrorMessage(db->conn)
+                                         : "out of memory creating connection",
+                                conninfo),
+            conninfo);
 
         copy_field(msg, sizeof(msg), safe);
         free(safe);

@@ -57,7 +57,7 @@ emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf 
 
     bundle_trusted_comment(m, &comment);
     ret = sig_sign(key, manifest_text->data, manifest_text->len, comment.data,
-                   "signature from sealift secret key", &sig, err);
+                   BUNDLE_SIG_UNTRUSTED_COMMENT, &sig, err);
     if (ret == 0) {
         bundle_signature_name(name, key->keyid);
         ret = emit_signatures_add(s, name, sig.data, sig.len, err);

@@ -22,6 +22,34 @@
 
 /* ---- reader ---- */
 
+#define TAR_BLOCK  512
+#define TAR_RECORD 10240
+
+/*
+ * A second, independent reading of the tar framing, fed every decompressed byte before
+ * libarchive sees it. libarchive is lenient where a verifier must not be: it skips the
+ * padding after a member's data and the record padding after the end-of-archive marker
+ * without looking at them, takes any regular-file typeflag ('0', '7', NUL), a prefix field,
+ * base-256 sizes, and a checksum field with junk after its digits (which the checksum does
+ * not cover). Any of those would let bytes of a bundle change without the bundle being
+ * refused. This checks that every header is exactly a plain ustar regular-file header as
+ * FORMAT.md 1.2 describes it, every padding byte is zero, and the stream ends with the
+ * end-of-archive marker and zero padding to exactly one 10240-byte record.
+ */
+enum frame_state { FRAME_HEADER, FRAME_DATA, FRAME_PAD, FRAME_TAIL };
+
+struct tar_frame {
+    enum frame_state state;
+    uint64_t pos;        /* decompressed bytes seen */
+    uint64_t left;       /* of the current data or padding */
+    uint64_t tail_start; /* offset of the end-of-archive marker */
+    unsigned char hdr[TAR_BLOCK];
+    size_t hdr_fill;
+    uint64_t hdr_pos; /* offset of the header being collected or last read */
+    char name[101];   /* of the last member, for messages */
+    uint64_t fail_at; /* offset of the problem frame_feed found */
+};
+
 struct bundle_reader {
     int fd;
     uint64_t file_size;
@@ -32,7 +60,242 @@ struct bundle_reader {
     int codec_failed;
     uint64_t entry_left;
     int in_entry;
+    int at_eof;
+    struct tar_frame frame;
+    /*
+     * The framing check's first finding, kept until libarchive's reading reaches its offset
+     * (libarchive reads ahead), so that problems are reported in the order of the stream.
+     */
+    int frame_failed;
+    uint64_t frame_fail_at;
+    struct diag_err frame_err;
 };
+
+/* A ustar numeric field: octal digits, then only NUL or space. Returns 0 with *out, or -1. */
+static int
+frame_octal(const unsigned char *f, size_t len, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+
+    for (; i < len && f[i] >= '0' && f[i] <= '7'; i++)
+        v = v * 8 + (uint64_t)(f[i] - '0');
+    if (i == 0)
+        return -1;
+    for (; i < len; i++)
+        if (f[i] != '\0' && f[i] != ' ')
+            return -1;
+    *out = v;
+    return 0;
+}
+
+static const char *
+frame_typeflag_problem(unsigned char t)
+{
+    switch (t) {
+    case '0':
+        return NULL;
+    case '1':
+        return "hard links are not allowed";
+    case '2':
+        return "symbolic links are not allowed";
+    case '3':
+    case '4':
+        return "device files are not allowed (not a regular file)";
+    case '5':
+        return "directories are not allowed (not a regular file)";
+    case '6':
+        return "FIFOs are not allowed (not a regular file)";
+    case 'x':
+    case 'g':
+    case 'X':
+        return "not a plain ustar header (pax extension header)";
+    case 'L':
+    case 'K':
+        return "not a plain ustar header (GNU long-name extension header)";
+    case 'S':
+        return "sparse entries are not allowed (GNU sparse header)";
+    default:
+        return "typeflag is not '0' (a plain regular file)";
+    }
+}
+
+/* Are bytes [from, to) of a header all zero? */
+static int
+frame_zero(const unsigned char *h, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (h[i])
+            return 0;
+    return 1;
+}
+
+/* Check one complete, non-zero header block; set up the data and padding that follow. */
+static int
+frame_header(struct tar_frame *f, struct diag_err *err)
+{
+    const unsigned char *h = f->hdr;
+    unsigned sum = 0;
+    uint64_t chk, size, mode, id;
+    const char *problem = NULL;
+    size_t n;
+
+    for (n = 0; n < 100 && h[n]; n++)
+        ;
+    snprintf(f->name, sizeof(f->name), "%.*s", (int)n, (const char *)h);
+    for (size_t i = 0; i < n; i++)
+        if (f->name[i] < 0x20 || f->name[i] > 0x7e)
+            f->name[i] = '?';
+    if (f->hdr_pos == 0 && memcmp(h + 257, "ustar", 5) != 0) {
+        f->fail_at = 0;
+        return err_set(err, "unrecognized format: not zstd, gzip or a ustar archive");
+    }
+    for (size_t i = 0; i < TAR_BLOCK; i++)
+        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    /* Six octal digits, NUL, space: the checksum does not cover its own field. */
+    for (size_t i = 148; i < 154 && !problem; i++)
+        if (h[i] < '0' || h[i] > '7')
+            problem = "damaged header (checksum field)";
+    if (!problem && (h[154] != '\0' || h[155] != ' '))
+        problem = "damaged header (checksum field)";
+    if (!problem && (frame_octal(h + 148, 6, &chk) != 0 || chk != sum))
+        problem = "damaged header (checksum does not match)";
+    if (!problem && (memcmp(h + 257, "ustar\0", 6) != 0 || memcmp(h + 263, "00", 2) != 0))
+        problem = "not a plain ustar header (magic)";
+    if (!problem)
+        problem = frame_typeflag_problem(h[156]);
+    if (!problem && n == 100)
+        problem = "unsafe or non-canonical name (no NUL in the name field)";
+    if (!problem && h[157] != '\0')
+        problem = "hard or symbolic link target set (not a regular file)";
+    if (!problem && h[345] != '\0')
+        problem = "prefix field is not empty";
+    if (!problem && frame_octal(h + 124, 12, &size) != 0)
+        problem = "size field is not octal (base-256 or damaged)";
+    if (!problem && (frame_octal(h + 100, 8, &mode) != 0 || mode != 0644))
+        problem = "mode is not 0644";
+    if (!problem && (frame_octal(h + 108, 8, &id) != 0 || id != 0 ||
+                     frame_octal(h + 116, 8, &id) != 0 || id != 0))
+        problem = "owner is not uid 0, gid 0";
+    /*
+     * Nothing hides after the name's NUL, in the link name, the prefix or the header's pad,
+     * which readers skip. (mtime, user and group names and device numbers are left alone: a
+     * change there is covered by the checksum, and changes nothing a reader or tar -x uses.)
+     */
+    if (!problem &&
+        (!frame_zero(h, n, 100) || !frame_zero(h, 157, 257) || !frame_zero(h, 345, 512)))
+        problem = "bytes after the name, or in the link name, prefix or pad fields";
+    f->fail_at = f->hdr_pos;
+    if (problem)
+        return err_set(err, "tar header at offset %llu (member \"%s\"): %s",
+                       (unsigned long long)f->hdr_pos, f->name, problem);
+    f->left = size;
+    f->state = FRAME_DATA;
+    return 0;
+}
+
+/* Where the stream must end: the end-of-archive marker, padded to a whole record. */
+static uint64_t
+frame_tail_end(const struct tar_frame *f)
+{
+    return (f->tail_start + 2 * TAR_BLOCK + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
+}
+
+/* Feed decompressed bytes through the framing check. */
+static int
+frame_feed(struct tar_frame *f, const unsigned char *p, size_t len, struct diag_err *err)
+{
+    while (len > 0) {
+        size_t take = 0;
+
+        switch (f->state) {
+        case FRAME_HEADER:
+            if (f->hdr_fill == 0)
+                f->hdr_pos = f->pos;
+            take = TAR_BLOCK - f->hdr_fill < len ? TAR_BLOCK - f->hdr_fill : len;
+            memcpy(f->hdr + f->hdr_fill, p, take);
+            f->hdr_fill += take;
+            if (f->hdr_fill == TAR_BLOCK) {
+                int zero = 1;
+
+                f->hdr_fill = 0;
+                for (size_t i = 0; i < TAR_BLOCK && zero; i++)
+                    zero = f->hdr[i] == 0;
+                if (zero) {
+                    f->state = FRAME_TAIL;
+                    f->tail_start = f->hdr_pos;
+                } else if (frame_header(f, err) != 0) {
+                    return -1;
+                }
+            }
+            break;
+        case FRAME_DATA:
+            take = f->left < len ? (size_t)f->left : len;
+            f->left -= take;
+            if (f->left == 0) {
+                /* The data ends at pos + take; padding runs to the next block. */
+                f->left = (TAR_BLOCK - (f->pos + take) % TAR_BLOCK) % TAR_BLOCK;
+                f->state = f->left ? FRAME_PAD : FRAME_HEADER;
+            }
+            break;
+        case FRAME_PAD:
+        case FRAME_TAIL:
+            take = f->state == FRAME_PAD && f->left < len ? (size_t)f->left : len;
+            for (size_t i = 0; i < take; i++) {
+                if (p[i] == 0)
+                    continue;
+                f->fail_at = f->pos + i;
+                if (f->state == FRAME_PAD)
+                    return err_set(err,
+                                   "non-zero byte in the padding after member \"%s\" (offset "
+                                   "%llu)",
+                                   f->name, (unsigned long long)(f->pos + i));
+                return err_set(err,
+                               "data after the end of the archive (non-zero byte at offset "
+                               "%llu)",
+                               (unsigned long long)(f->pos + i));
+            }
+            if (f->state == FRAME_PAD && (f->left -= take) == 0)
+                f->state = FRAME_HEADER;
+            /* Zeros too: the marker and the record's padding, then nothing (no bomb of zeros). */
+            if (f->state == FRAME_TAIL && f->pos + take > frame_tail_end(f)) {
+                f->fail_at = frame_tail_end(f);
+                return err_set(err,
+                               "data after the end of the archive (more than the "
+                               "end-of-archive marker and its %d-byte record)",
+                               TAR_RECORD);
+            }
+            break;
+        }
+        /* A header's data may be empty: move on at once, so that the padding is not skipped. */
+        if (f->state == FRAME_DATA && f->left == 0)
+            f->state = FRAME_HEADER;
+        f->pos += take;
+        p += take;
+        len -= take;
+    }
+    return 0;
+}
+
+/* At the end of the decompressed stream: the end-of-archive marker and one padded record. */
+static int
+frame_finish(const struct tar_frame *f, struct diag_err *err)
+{
+    if (f->pos == 0)
+        return err_set(err, "the archive is empty (not even a tar header)");
+    if (f->state == FRAME_HEADER && f->hdr_fill == 0)
+        return err_set(err, "the archive ends without its end-of-archive marker");
+    if (f->state != FRAME_TAIL)
+        return err_set(err, "the archive is truncated (it ends inside %s)",
+                       f->state == FRAME_HEADER ? "a header" : "a member's data");
+    if (f->pos < f->tail_start + 2 * TAR_BLOCK)
+        return err_set(err, "the archive ends without its end-of-archive marker (one zero "
+                            "block of two)");
+    if (f->pos < frame_tail_end(f))
+        return err_set(err, "the archive is truncated (its last %d-byte record is incomplete)",
+                       TAR_RECORD);
+    return 0;
+}
 
 static la_ssize_t
 read_cb(struct archive *a, void *client, const void **buffer)
@@ -40,6 +303,12 @@ read_cb(struct archive *a, void *client, const void **buffer)
     struct bundle_reader *r = client;
     ssize_t n = codec_reader_read(r->codec, r->chunk, READ_CHUNK, &r->codec_err);
 
+    if (n >= 0 && !r->frame_failed &&
+        (n > 0 ? frame_feed(&r->frame, r->chunk, (size_t)n, &r->frame_err)
+               : frame_finish(&r->frame, &r->frame_err)) != 0) {
+        r->frame_failed = 1;
+        r->frame_fail_at = n > 0 ? r->frame.fail_at : r->frame.pos;
+    }
     if (n < 0) {
         r->codec_failed = 1;
         archive_set_error(a, EIO, "%s", r->codec_err.msg);
@@ -66,6 +335,11 @@ bundle_reader_open(const char *path, struct diag_err *err)
         return NULL;
     }
     r->file_size = (uint64_t)st.st_size;
+    if (r->file_size == 0) {
+        err_set(err, "could not read bundle \"%s\": the file is empty", path);
+        bundle_reader_close(r);
+        return NULL;
+    }
     r->chunk = xmalloc(READ_CHUNK);
     r->codec = codec_reader_open(r->fd, err);
     if (r->codec == NULL) {
@@ -82,8 +356,9 @@ bundle_reader_open(const char *path, struct diag_err *err)
         archive_read_set_options(r->a, "tar:read_concatenated_archives") != ARCHIVE_OK ||
         archive_read_open2(r->a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
         err_set(err, "could not read bundle \"%s\": %s", path,
-                r->codec_failed ? r->codec_err.msg
-                                : (r->a ? archive_error_string(r->a) : "out of memory"));
+                r->codec_failed   ? r->codec_err.msg
+                : r->frame_failed ? r->frame_err.msg
+                                  : (r->a ? archive_error_string(r->a) : "out of memory"));
         bundle_reader_close(r);
         return NULL;
     }
@@ -155,9 +430,16 @@ bundle_reader_next(struct bundle_reader *r, struct bundle_entry *e, struct diag_
     if (r->in_entry && r->entry_left > 0)
         return err_set(err, "internal error: entry not fully read");
     r->in_entry = 0;
+    if (r->at_eof)
+        return 0; /* libarchive must not be asked again after its end */
     ret = archive_read_next_header(r->a, &ae);
-    if (ret == ARCHIVE_EOF)
+    /* At the end, or where libarchive gave up, the framing check's finding explains more. */
+    if (ret != ARCHIVE_OK && r->frame_failed)
+        return err_set(err, "%s", r->frame_err.msg);
+    if (ret == ARCHIVE_EOF) {
+        r->at_eof = 1;
         return 0;
+    }
     if (ret != ARCHIVE_OK) /* ARCHIVE_WARN too: a verifier treats warnings as errors */
         return reader_error(r, err);
     name = archive_entry_pathname(ae);
@@ -180,6 +462,10 @@ bundle_reader_next(struct bundle_reader *r, struct bundle_entry *e, struct diag_
         return err_set(err, "member \"%s\": encrypted entries are not allowed", name);
     if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
         return err_set(err, "member \"%s\": size is not set", name);
+    /* What libarchive lets pass, up to and including this header (see struct tar_frame). */
+    if (r->frame_failed &&
+        r->frame_fail_at < (uint64_t)archive_read_header_position(r->a) + TAR_BLOCK)
+        return err_set(err, "%s", r->frame_err.msg);
     strcpy(e->name, name);
     e->size = (uint64_t)archive_entry_size(ae);
     e->mtime = (int64_t)archive_entry_mtime(ae);

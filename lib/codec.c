@@ -16,6 +16,8 @@
 #define ZSTD_LEVEL         3
 #define ZSTD_WRITER_WINDOW 21
 #define GZIP_LEVEL         6
+/* Bytes read before deciding the compression: the longest zstd frame header is 18. */
+#define CODEC_HEADER_PEEK 18
 
 static const unsigned char ZSTD_MAGIC[4] = {0x28, 0xb5, 0x2f, 0xfd};
 static const unsigned char GZIP_MAGIC[2] = {0x1f, 0x8b};
@@ -89,6 +91,53 @@ fill_input(struct codec_reader *r, struct diag_err *err)
     return 0;
 }
 
+/*
+ * The frame header sealift writes, and nothing looser: the decoders ignore some header bits
+ * (zstd's unused bit, a fractional window; gzip's mtime, flags FTEXT, XFL and OS), so a bundle
+ * whose header bits changed would otherwise decode to the same bytes and be accepted.
+ */
+static int
+check_zstd_header(const struct codec_reader *r, struct diag_err *err)
+{
+    unsigned char fhd;
+
+    if (r->in_len < 6)
+        return err_set(err, "zstd stream is truncated (in its frame header)");
+    fhd = r->in[4];
+    if (fhd & 0x18)
+        return err_set(err, "zstd: frame header has reserved or unused bits set");
+    if (fhd & 0x03)
+        return err_set(err, "zstd: frame header names a dictionary (sealift uses none)");
+    /* Without the single-segment flag a window descriptor follows: a power of two only. */
+    if (!(fhd & 0x20) && (r->in[5] & 0x07))
+        return err_set(err, "zstd: frame header: window size is not a power of two");
+    return 0;
+}
+
+static int
+check_gzip_header(const struct codec_reader *r, struct diag_err *err)
+{
+    const unsigned char *h = r->in;
+
+    if (r->in_len < 10)
+        return err_set(err, "gzip stream is truncated (in its header)");
+    if (h[2] != 8)
+        return err_set(err, "gzip: header: compression method %u is not deflate", h[2]);
+    if (h[3] != 0)
+        return err_set(err,
+                       "gzip: header has flags 0x%02x (a name, comment, extra field or "
+                       "header CRC), which sealift never writes",
+                       h[3]);
+    if (h[4] || h[5] || h[6] || h[7])
+        return err_set(err, "gzip: header has a modification time; sealift writes 0");
+    if ((h[8] != 0 && h[8] != 2 && h[8] != 4) || h[9] != 3)
+        return err_set(err,
+                       "gzip: header: extra flags 0x%02x and OS %u are not what sealift "
+                       "writes (0, 2 or 4, and 3)",
+                       h[8], h[9]);
+    return 0;
+}
+
 struct codec_reader *
 codec_reader_open(int fd, struct diag_err *err)
 {
@@ -96,8 +145,8 @@ codec_reader_open(int fd, struct diag_err *err)
 
     r->fd = fd;
     r->in = xmalloc(IN_CHUNK);
-    /* Read enough to see the magic bytes (a short first read is possible on pipes). */
-    while (r->in_len < 4 && !r->in_eof) {
+    /* Read enough to see the magic bytes and the header (short reads happen on pipes). */
+    while (r->in_len < CODEC_HEADER_PEEK && !r->in_eof) {
         ssize_t n = read(fd, r->in + r->in_len, IN_CHUNK - r->in_len);
 
         if (n < 0 && errno == EINTR)
@@ -114,6 +163,10 @@ codec_reader_open(int fd, struct diag_err *err)
     }
     if (r->in_len >= 4 && memcmp(r->in, ZSTD_MAGIC, 4) == 0) {
         r->kind = CODEC_ZSTD;
+        if (check_zstd_header(r, err) != 0) {
+            codec_reader_free(r);
+            return NULL;
+        }
         r->zd = ZSTD_createDStream();
         if (r->zd == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(r->zd, ZSTD_d_windowLogMax,
                                                                  CODEC_ZSTD_WINDOW_LOG_MAX))) {
@@ -123,6 +176,10 @@ codec_reader_open(int fd, struct diag_err *err)
         }
     } else if (r->in_len >= 2 && memcmp(r->in, GZIP_MAGIC, 2) == 0) {
         r->kind = CODEC_GZIP;
+        if (check_gzip_header(r, err) != 0) {
+            codec_reader_free(r);
+            return NULL;
+        }
         /* 16 + MAX_WBITS: gzip wrapper only, no zlib or raw deflate. */
         if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK) {
             err_set(err, "could not set up gzip decompression");

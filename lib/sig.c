@@ -250,6 +250,22 @@ sig_parse(struct sig_signature *sig, const char *text, size_t len, struct diag_e
     return 0;
 }
 
+void
+sig_format(const struct sig_signature *sig, const char *untrusted_comment, struct buf *out)
+{
+    unsigned char blob[SIG_BLOB];
+
+    blob[0] = 'E';
+    blob[1] = sig->prehashed ? 'D' : 'd';
+    memcpy(blob + 2, sig->keyid, SIG_KEYID_BYTES);
+    memcpy(blob + 2 + SIG_KEYID_BYTES, sig->sig, SIG_SIGNATURE_BYTES);
+    buf_addf(out, "%s%s\n", UNTRUSTED_PREFIX, untrusted_comment);
+    encode_b64(out, blob, sizeof(blob));
+    buf_addf(out, "\n%s%s\n", TRUSTED_PREFIX, sig->trusted_comment);
+    encode_b64(out, sig->global_sig, SIG_SIGNATURE_BYTES);
+    buf_addch(out, '\n');
+}
+
 int
 sig_verify(const struct sig_signature *sig, const struct sig_pubkey *key, const void *msg,
            size_t len, struct diag_err *err)

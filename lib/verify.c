@@ -94,11 +94,36 @@ read_entry(struct bundle_reader *r, struct buf *out, struct diag_err *err)
     return n < 0 ? -1 : 0;
 }
 
+/* The member must be byte for byte what sealift writes for this signature. */
 static int
-check_signatures(const struct verify_options *opt, struct verify_result *res, struct diag_err *err)
+check_canonical_signature(const struct verify_signature *vs, const struct sig_signature *sig,
+                          struct diag_err *err)
+{
+    struct buf want = BUF_INIT;
+    int same;
+
+    sig_format(sig, BUNDLE_SIG_UNTRUSTED_COMMENT, &want);
+    same = want.len == vs->text.len && memcmp(want.data, vs->text.data, want.len) == 0;
+    buf_release(&want);
+    if (!same)
+        return err_set(err,
+                       "%s: not the canonical form of a sealift signature (its untrusted "
+                       "comment must be \"%s\", lines end with LF)",
+                       vs->member, BUNDLE_SIG_UNTRUSTED_COMMENT);
+    return 0;
+}
+
+static int
+check_signatures(const struct verify_options *opt, struct verify_result *res, const char *next,
+                 struct diag_err *err)
 {
     char id[SIG_KEYID_HEX];
 
+    if (res->nsigs == 0 && next)
+        return err_set(err,
+                       "%s: bundle is not signed (no %s.<KEYID>.minisig member; \"%s\" follows "
+                       "%s)",
+                       MANIFEST_NAME, MANIFEST_NAME, next, MANIFEST_NAME);
     if (res->nsigs == 0)
         return err_set(err, "%s: bundle is not signed (no %s.<KEYID>.minisig member)",
                        MANIFEST_NAME, MANIFEST_NAME);
@@ -111,6 +136,8 @@ check_signatures(const struct verify_options *opt, struct verify_result *res, st
         if (memcmp(sig.keyid, vs->keyid, SIG_KEYID_BYTES) != 0)
             return err_set(err, "%s: holds a signature by key %s, not the key its name says",
                            vs->member, sig_keyid_hex(id, sig.keyid));
+        if (check_canonical_signature(vs, &sig, err) != 0)
+            return -1;
         vs->trusted_comment = xstrdup(sig.trusted_comment);
         for (size_t k = 0; k < opt->nkeys; k++) {
             if (memcmp(opt->keys[k].keyid, sig.keyid, SIG_KEYID_BYTES) != 0)
@@ -330,7 +357,7 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
     }
 
     /* 2. Trust: nothing in the manifest is looked at before this succeeds. */
-    if (check_signatures(opt, res, err) != 0)
+    if (check_signatures(opt, res, have_entry ? e.name : NULL, err) != 0)
         goto cleanup;
 
     /* 3. The manifest, now trusted (or explicitly untrusted for inspect). */

@@ -63,6 +63,12 @@ void sig_pubkey_format(const struct sig_pubkey *key, struct buf *out);
 int sig_parse(struct sig_signature *sig, const char *text, size_t len, struct diag_err *err);
 
 /*
+ * Append the four-line signature file text of a parsed signature to out, in the one form
+ * sig_sign writes (LF line ends, canonical base64), with this untrusted comment.
+ */
+void sig_format(const struct sig_signature *sig, const char *untrusted_comment, struct buf *out);
+
+/*
  * Verify sig over msg with key: the key ids must match, then the signature over the message
  * (BLAKE2b-512 prehash for "ED"), then the global signature over the trusted comment.
  * Returns 0 if all hold, -1 with err saying which check failed.

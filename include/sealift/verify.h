@@ -24,6 +24,13 @@
 /* Most signature members a bundle may carry. */
 #define VERIFY_MAX_SIGNATURES 64
 
+/*
+ * The untrusted comment of every signature member. minisign does not sign it, so a reader
+ * requires it (and the whole member) in exactly the form sealift writes: no byte of a
+ * bundle may change without the bundle being refused (FORMAT.md 5.1).
+ */
+#define BUNDLE_SIG_UNTRUSTED_COMMENT "signature from sealift secret key"
+
 struct verify_options {
     const struct sig_pubkey *keys; /* trusted public keys */
     size_t nkeys;

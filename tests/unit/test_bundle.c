@@ -548,12 +548,126 @@ test_bundle_reader_sees_content_after_the_end(void **state)
     assert_int_equal(bundle_reader_next(r, &e, &err), 1);
     assert_int_equal(bundle_reader_read(r, tmp, sizeof(tmp), &err), 2);
     assert_int_equal(bundle_reader_next(r, &e, &err), -1);
-    assert_contains(err.msg, "Damaged tar archive");
+    assert_contains(err.msg, "data after the end of the archive (non-zero byte at offset");
     bundle_reader_close(r);
     buf_release(&one);
     buf_release(&two);
     buf_release(&joined);
     buf_release(&junk);
+}
+
+/* Recompute a ustar header's checksum field (six octal digits, NUL, space) after an edit. */
+static void
+fix_checksum(unsigned char *h)
+{
+    unsigned sum = 0;
+
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    h[155] = ' ';
+}
+
+/*
+ * Byte-level edits that libarchive alone lets pass (padding is skipped, any regular-file
+ * typeflag is taken, the checksum field's terminator is not covered, ...): each must be
+ * refused, so that no byte of a bundle changes unnoticed.
+ */
+static void
+test_bundle_reader_refuses_what_libarchive_lets_pass(void **state)
+{
+    /* Member 1 "a.sql" (header at 0, 5 data bytes at 512), member 2 "b.sql" at 1024. */
+    static const struct {
+        const char *what;
+        size_t off;    /* byte to set (SIZE_MAX: none) */
+        int value;     /* its new value */
+        int recompute; /* fix the header checksum at this header offset + 1 (0: no) */
+        size_t cut;    /* keep only this many bytes (0: all), or */
+        size_t append; /* add this many zero bytes */
+        const char *expect;
+    } cases[] = {
+        {"padding after a member", 512 + 5, 'x', 0, 0, 0,
+         "non-zero byte in the padding after member \"a.sql\" (offset 517)"},
+        {"last padding byte", 1023, 1, 0, 0, 0, "padding after member \"a.sql\" (offset 1023)"},
+        {"checksum terminator", 155, '!', 0, 0, 0,
+         "tar header at offset 0 (member \"a.sql\"): damaged header (checksum field)"},
+        {"checksum NUL", 154, ' ', 0, 0, 0, "damaged header (checksum field)"},
+        {"typeflag 7 (contiguous)", 1024 + 156, '7', 1025, 0, 0,
+         "member \"b.sql\"): typeflag is not '0' (a plain regular file)"},
+        {"typeflag NUL (old regular)", 1024 + 156, 0, 1025, 0, 0, "typeflag is not '0'"},
+        {"prefix field", 1024 + 345, 'm', 1025, 0, 0, "prefix field is not empty"},
+        {"base-256 size", 1024 + 124, 0x80, 1025, 0, 0, "size field is not octal"},
+        {"setuid mode", 1024 + 102, '4', 1025, 0, 0, "mode is not 0644"},
+        {"uid 1", 1024 + 114, '1', 1025, 0, 0, "owner is not uid 0, gid 0"},
+        {"link name", 1024 + 157, 'x', 1025, 0, 0, "link target set"},
+        {"GNU magic", 1024 + 262, ' ', 1025, 0, 0, "not a plain ustar header (magic)"},
+        {"bytes after the name's NUL", 1024 + 50, 'x', 1025, 0, 0,
+         "member \"b.sql\"): bytes after the name, or in the link name, prefix or pad fields"},
+        {"bytes in the header's pad", 1024 + 511, 'x', 1025, 0, 0, "pad fields"},
+        /* Its first block is not zero: read as a header, a damaged one. */
+        {"junk in the end-of-archive marker", 2048 + 100, 'j', 0, 0, 0,
+         "tar header at offset 2048 (member \"\"): damaged header"},
+        {"junk in its second block", 2560 + 100, 'j', 0, 0, 0,
+         "data after the end of the archive (non-zero byte at offset 2660)"},
+        {"junk in the record padding", 10239, 'j', 0, 0, 0,
+         "data after the end of the archive (non-zero byte at offset 10239)"},
+        {"no end-of-archive marker", SIZE_MAX, 0, 0, 2048, 0,
+         "the archive ends without its end-of-archive marker"},
+        {"half a marker", SIZE_MAX, 0, 0, 2048 + 512, 0, "one zero block of two"},
+        {"a short record", SIZE_MAX, 0, 0, 5000, 0,
+         "the archive is truncated (its last 10240-byte record is incomplete)"},
+        {"a zero block more", SIZE_MAX, 0, 0, 0, 512, "data after the end of the archive"},
+        {"a zero record more", SIZE_MAX, 0, 0, 0, 10240, "data after the end of the archive"},
+    };
+    static const struct member members[] = {{"a.sql", "hello", 5}, {"b.sql", "world\n", 6}};
+    struct fixture *f = *state;
+    char path[UNIT_PATH_MAX], bad[UNIT_PATH_MAX];
+    struct buf whole = BUF_INIT;
+    int failures = 0;
+
+    unit_path(path, f->dir, "good.tar");
+    unit_path(bad, f->dir, "bad.tar");
+    write_bundle(path, CODEC_NONE, members, 2);
+    unit_read_file(path, &whole);
+    assert_int_equal(whole.len, 10240);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf b = BUF_INIT, data = BUF_INIT;
+        struct diag_err err = DIAG_ERR_INIT;
+        struct bundle_reader *r;
+        struct bundle_entry e;
+        int ret = -1;
+
+        buf_add(&b, whole.data, cases[i].cut ? cases[i].cut : whole.len);
+        for (size_t z = 0; z < cases[i].append; z++)
+            buf_addch(&b, '\0');
+        if (cases[i].off != SIZE_MAX)
+            b.data[cases[i].off] = (char)cases[i].value;
+        if (cases[i].recompute)
+            fix_checksum((unsigned char *)b.data + cases[i].recompute - 1);
+        unit_write_file(bad, b.data, b.len, 0644);
+        r = bundle_reader_open(bad, &err);
+        if (r != NULL) {
+            while ((ret = bundle_reader_next(r, &e, &err)) == 1) {
+                buf_reset(&data);
+                if ((ret = read_entry(r, &data, &err)) != 0)
+                    break;
+            }
+            bundle_reader_close(r);
+        }
+        if (ret == 0) {
+            print_error("%s: accepted\n", cases[i].what);
+            failures++;
+        } else if (strstr(err.msg, cases[i].expect) == NULL) {
+            print_error("%s: \"%s\" does not contain \"%s\"\n", cases[i].what, err.msg,
+                        cases[i].expect);
+            failures++;
+        }
+        buf_release(&b);
+        buf_release(&data);
+    }
+    buf_release(&whole);
+    assert_int_equal(failures, 0);
 }
 
 static void
@@ -608,6 +722,8 @@ main(void)
                                         teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_bundle_reader_sees_content_after_the_end, setup_tmpdir,
                                         teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_bundle_reader_refuses_what_libarchive_lets_pass,
+                                        setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_bundle_reader_limit, setup_tmpdir, teardown_tmpdir),
     };
 

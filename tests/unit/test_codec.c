@@ -252,8 +252,9 @@ test_codec_reader_detects_kind(void **state)
         {"\x28\xb5\x2f", 3, CODEC_NONE}, /* too short for the zstd magic */
         {"\x28\xb5\x2f\xfe", 4, CODEC_NONE},
         {"\x1f", 1, CODEC_NONE},
-        {"\x1f\x8b", 2, CODEC_GZIP},
-        {"\x28\xb5\x2f\xfd", 4, CODEC_ZSTD},
+        /* The magic numbers, then the rest of the header sealift writes (checked at open). */
+        {"\x1f\x8b\x08\0\0\0\0\0\0\x03", 10, CODEC_GZIP},
+        {"\x28\xb5\x2f\xfd\x04\x58", 6, CODEC_ZSTD},
         {"# sealift-manifest 1\n", 21, CODEC_NONE},
     };
     struct fixture *f = *state;
@@ -545,6 +546,60 @@ test_codec_refuses_large_zstd_window(void **state)
     buf_release(&out);
 }
 
+/*
+ * Header bits the decoders ignore (gzip: flags FTEXT, mtime, XFL, OS; zstd: the unused bit, a
+ * window that is not a power of two) would let a bundle's bytes change without changing what
+ * it decodes to: each edit is refused at open, naming the header.
+ */
+static void
+test_codec_refuses_headers_sealift_never_writes(void **state)
+{
+    static const struct {
+        enum codec_kind kind;
+        size_t off;
+        unsigned char xor_mask;
+        const char *expect;
+    } cases[] = {
+        {CODEC_GZIP, 2, 0x01, "gzip: header: compression method 9 is not deflate"},
+        {CODEC_GZIP, 3, 0x01, "gzip: header has flags 0x01"},
+        {CODEC_GZIP, 3, 0x08, "gzip: header has flags 0x08 (a name"},
+        {CODEC_GZIP, 4, 0x01, "gzip: header has a modification time"},
+        {CODEC_GZIP, 7, 0x80, "gzip: header has a modification time"},
+        {CODEC_GZIP, 8, 0x01, "gzip: header: extra flags 0x01 and OS 3"},
+        {CODEC_GZIP, 9, 0x01, "gzip: header: extra flags 0x00 and OS 2"},
+        {CODEC_GZIP, 9, 0xfc, "OS 255"},
+        {CODEC_ZSTD, 4, 0x10, "zstd: frame header has reserved or unused bits set"},
+        {CODEC_ZSTD, 4, 0x08, "zstd: frame header has reserved or unused bits set"},
+        {CODEC_ZSTD, 4, 0x01, "zstd: frame header names a dictionary"},
+        {CODEC_ZSTD, 5, 0x01, "zstd: frame header: window size is not a power of two"},
+    };
+    struct fixture *f = *state;
+    char path[UNIT_PATH_MAX];
+    struct buf gz = BUF_INIT, zst = BUF_INIT;
+
+    unit_path(path, f->dir, "h");
+    compress_file(path, CODEC_GZIP, f->data.data, 10000, &gz);
+    compress_file(path, CODEC_ZSTD, f->data.data, 10000, &zst);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf *src = cases[i].kind == CODEC_GZIP ? &gz : &zst;
+        struct buf bad = BUF_INIT, out = BUF_INIT;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        buf_add(&bad, src->data, src->len);
+        bad.data[cases[i].off] ^= (char)cases[i].xor_mask;
+        if (decompress_bytes(f->dir, bad.data, bad.len, 0, 65536, &out, NULL, &err) != -1)
+            fail_msg("case %zu (%s byte %zu ^ 0x%02x) accepted", i, codec_name(cases[i].kind),
+                     cases[i].off, cases[i].xor_mask);
+        if (strstr(err.msg, cases[i].expect) == NULL)
+            fail_msg("case %zu: \"%s\" does not contain \"%s\"", i, err.msg, cases[i].expect);
+        assert_int_equal(out.len, 0);
+        buf_release(&bad);
+        buf_release(&out);
+    }
+    buf_release(&gz);
+    buf_release(&zst);
+}
+
 static void
 test_codec_reads_zstd_frame_without_checksum(void **state)
 {
@@ -607,6 +662,7 @@ main(void)
         cmocka_unit_test(test_codec_writer_is_reproducible),
         cmocka_unit_test(test_codec_refuses_large_zstd_window),
         cmocka_unit_test(test_codec_reads_zstd_frame_without_checksum),
+        cmocka_unit_test(test_codec_refuses_headers_sealift_never_writes),
         cmocka_unit_test(test_codec_names),
     };
 

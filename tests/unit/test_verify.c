@@ -108,7 +108,7 @@ sign_manifest(const struct seckey *key, const struct manifest *m, const struct b
     struct diag_err err = DIAG_ERR_INIT;
 
     bundle_trusted_comment(m, &tc);
-    if (sig_sign(key, text->data, text->len, tc.data, "signature from sealift", out, &err) != 0)
+    if (sig_sign(key, text->data, text->len, tc.data, BUNDLE_SIG_UNTRUSTED_COMMENT, out, &err) != 0)
         fail_msg("sig_sign: %s", err.msg);
     buf_release(&tc);
 }
@@ -606,6 +606,27 @@ t_member_huge(struct fixture *f, struct plan *p)
     p->e[3].len = f->scratch[1].len;
 }
 
+/* The unsigned parts of a signature member changed: its untrusted comment, its line ends. */
+static void
+t_signature_comment_edited(struct fixture *f, struct plan *p)
+{
+    buf_add(&f->scratch[0], p->e[1].data, p->e[1].len);
+    f->scratch[0].data[strlen("untrusted comment: ")] ^= 0x20;
+    p->e[1].data = f->scratch[0].data;
+}
+
+static void
+t_signature_crlf(struct fixture *f, struct plan *p)
+{
+    for (size_t i = 0; i < p->e[1].len; i++) {
+        if (p->e[1].data[i] == '\n')
+            buf_addch(&f->scratch[0], '\r');
+        buf_addch(&f->scratch[0], p->e[1].data[i]);
+    }
+    p->e[1].data = f->scratch[0].data;
+    p->e[1].len = f->scratch[0].len;
+}
+
 enum keys { KEY1, KEY2, BOTH, KEY1_WRONG_BYTES };
 
 static const struct tamper {
@@ -618,7 +639,8 @@ static const struct tamper {
     {"wrong trusted key", t_wrong_key, KEY1, 1,
      "MANIFEST: no signature by a trusted key (signed by KEYID2)"},
     {"no signature", t_no_signature, KEY1, 1,
-     "MANIFEST: bundle is not signed (no MANIFEST.<KEYID>.minisig member)"},
+     "MANIFEST: bundle is not signed (no MANIFEST.<KEYID>.minisig member; "
+     "\"migrations/0001_create_users/up.sql\" follows MANIFEST)"},
     {"threshold 2 with one signer", NULL, BOTH, 2,
      "MANIFEST: 1 valid signature by trusted keys, fewer than the threshold of 2 (signed by "
      "KEYID1)"},
@@ -663,6 +685,10 @@ static const struct tamper {
      "is duplicated or out of order"},
     {"signature after the members", t_signature_after_members, KEY1, 1,
      "MANIFEST: bundle is not signed"},
+    {"untrusted comment edited", t_signature_comment_edited, KEY1, 1,
+     "MANIFEST.KEYID1.minisig: not the canonical form of a sealift signature"},
+    {"signature with CR LF line ends", t_signature_crlf, KEY1, 1,
+     "MANIFEST.KEYID1.minisig: not the canonical form of a sealift signature"},
     {"junk after the compressed stream", t_junk_after_stream, KEY1, 1,
      "data after the end of the zstd stream"},
     {"member far larger than the manifest says", t_member_huge, KEY1, 1,
