@@ -201,6 +201,23 @@ frame_tail_end(const struct tar_frame *f)
     return (f->tail_start + 2 * TAR_BLOCK + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
 }
 
+/*
+ * How many leading bytes of p are zero, in block-sized memcmp steps: with small members,
+ * padding is most of a bundle's bytes, and a byte loop over it was a tenth of verify's time.
+ */
+static size_t
+zero_prefix(const unsigned char *p, size_t len)
+{
+    static const unsigned char zeros[TAR_BLOCK];
+    size_t done = 0;
+
+    while (len - done >= TAR_BLOCK && memcmp(p + done, zeros, TAR_BLOCK) == 0)
+        done += TAR_BLOCK;
+    if (len - done < TAR_BLOCK && memcmp(p + done, zeros, len - done) == 0)
+        done = len;
+    return done;
+}
+
 /* Feed decompressed bytes through the framing check. */
 static int
 frame_feed(struct tar_frame *f, const unsigned char *p, size_t len, struct diag_err *err)
@@ -241,7 +258,7 @@ frame_feed(struct tar_frame *f, const unsigned char *p, size_t len, struct diag_
         case FRAME_PAD:
         case FRAME_TAIL:
             take = f->state == FRAME_PAD && f->left < len ? (size_t)f->left : len;
-            for (size_t i = 0; i < take; i++) {
+            for (size_t i = zero_prefix(p, take); i < take; i++) {
                 if (p[i] == 0)
                     continue;
                 f->fail_at = f->pos + i;
