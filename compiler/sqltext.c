@@ -47,37 +47,74 @@ utf8_seq(const unsigned char *p, size_t left)
     return n;
 }
 
+/*
+ * Line and column (in characters; the CR of a CRLF not counted) of byte at in p, for messages:
+ * worked out only when there is an error, so that the copy loop need not count.
+ */
+static void
+text_position(const unsigned char *p, size_t start, size_t len, size_t at, unsigned *line,
+              unsigned *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = start; i < at;) {
+        size_t n;
+
+        if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
+            i++;
+            continue;
+        }
+        n = utf8_seq(p + i, len - i);
+        if (p[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+        i += n ? n : 1;
+    }
+}
+
 int
 sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_err *err)
 {
     const unsigned char *p = (const unsigned char *)raw;
-    size_t i = 0;
-    unsigned line = 1, col = 1;
+    size_t start = 0, i, run;
+    unsigned line, col;
 
     buf_reset(out);
     if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-        i = 3;
-    while (i < len) {
+        start = 3;
+    buf_grow(out, len - start);
+    /* Copy runs of accepted bytes at once; a CRLF ends a run and its CR is left out. */
+    for (i = run = start; i < len;) {
+        unsigned char c = p[i];
         size_t n;
 
-        if (p[i] == '\0')
-            return err_set(err, "%u:%u: NUL byte in the file", line, col);
-        if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
+        if (c != '\0' && c != '\r' && c < 0x80) {
             i++;
-            continue; /* the LF that follows is copied on the next turn */
+            continue;
+        }
+        if (c == '\r') {
+            if (i + 1 < len && p[i + 1] == '\n') {
+                buf_add(out, p + run, i - run);
+                run = i + 1;
+            }
+            i++;
+            continue;
+        }
+        if (c == '\0') {
+            text_position(p, start, len, i, &line, &col);
+            return err_set(err, "%u:%u: NUL byte in the file", line, col);
         }
         n = utf8_seq(p + i, len - i);
-        if (n == 0)
-            return err_set(err, "%u:%u: invalid UTF-8 (byte 0x%02x)", line, col, p[i]);
-        buf_add(out, p + i, n);
-        if (p[i] == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
+        if (n == 0) {
+            text_position(p, start, len, i, &line, &col);
+            return err_set(err, "%u:%u: invalid UTF-8 (byte 0x%02x)", line, col, c);
         }
         i += n;
     }
+    buf_add(out, p + run, len - run);
     return 0;
 }
 

@@ -43,10 +43,16 @@ hash_sha256_final(struct hash_sha256 *h, unsigned char out[HASH_SHA256_BYTES])
     SHA256_Final(out, (SHA256_CTX *)h->opaque);
 }
 
+/* Not OpenSSL's one-shot SHA256(): in OpenSSL 3 it looks the algorithm up on every call, which
+ * cost more than hashing a small script does. */
 void
 hash_sha256(const void *data, size_t len, unsigned char out[HASH_SHA256_BYTES])
 {
-    SHA256((const unsigned char *)data, len, out);
+    SHA256_CTX ctx;
+
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, data, len);
+    SHA256_Final(out, &ctx);
 }
 
 void
