@@ -437,6 +437,45 @@ db_query(struct db *db, const char *sql, struct db_error *e)
     return r;
 }
 
+int
+db_query_batch(struct db *db, const char *sql, struct db_rows **out, size_t n, struct db_error *e)
+{
+    PGresult *res;
+    size_t got = 0;
+    int failed = 0;
+
+    if (!PQsendQuery(db->conn, sql)) {
+        fill_error(db, NULL, e);
+        return -1;
+    }
+    /* Read every result, even after a failure, so the connection is ready for the next. */
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        if (!failed && (PQresultStatus(res) != PGRES_TUPLES_OK || got == n)) {
+            fill_error(db, res, e);
+            failed = 1;
+        }
+        if (failed) {
+            PQclear(res);
+            continue;
+        }
+        out[got] = xmalloc(sizeof(*out[got]));
+        out[got++]->res = res;
+    }
+    if (!failed && got != n) {
+        fill_error(db, NULL, e);
+        if (e)
+            snprintf(e->message, sizeof(e->message), "expected %zu results, the server sent %zu", n,
+                     got);
+        failed = 1;
+    }
+    if (failed) {
+        while (got > 0)
+            db_rows_free(out[--got]);
+        return -1;
+    }
+    return 0;
+}
+
 size_t
 db_nrows(const struct db_rows *r)
 {

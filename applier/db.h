@@ -68,6 +68,13 @@ struct db_rows;
 
 /* Run one query (no parameters) that returns rows. */
 struct db_rows *db_query(struct db *db, const char *sql, struct db_error *e);
+/*
+ * Run n queries sent as one string ("SELECT ...; SELECT ...") in one round trip; the server
+ * runs them in one implicit transaction. Fills out[0..n-1] and returns 0, or returns -1 with e
+ * set (and nothing in out) when any failed or their number is not n.
+ */
+int db_query_batch(struct db *db, const char *sql, struct db_rows **out, size_t n,
+                   struct db_error *e);
 size_t db_nrows(const struct db_rows *r);
 /* Value of column col of row: NULL for SQL NULL. */
 const char *db_value(const struct db_rows *r, size_t row, int col);

@@ -156,14 +156,6 @@ free_applied(struct applied_row *r)
     free(r->name);
     free(r->up_source);
     free(r->chain);
-    free(r->bundle_id);
-    free(r->signers);
-    free(r->environment);
-    free(r->how);
-    free(r->applied_at);
-    free(r->applied_by);
-    free(r->client_host);
-    free(r->duration_ms);
 }
 
 void
@@ -215,7 +207,7 @@ int
 history_load(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
 {
     struct buf sql = BUF_INIT;
-    struct db_rows *r = NULL;
+    struct db_rows *r = NULL, *rows[4];
     int ret = -1;
 
     db_state_release(s);
@@ -239,72 +231,51 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
         goto cleanup;
     }
 
+    /*
+     * The rest in one round trip (and one snapshot): the history version, the applied rows
+     * (only what comparing them with a bundle needs: "history" reads the journal), the
+     * project's binding and serial, and the progress of no-transaction migrations.
+     */
     buf_reset(&sql);
-    buf_addf(&sql, "SELECT value FROM %s.meta WHERE key = 'history_version'", h->qschema);
-    r = db_query(db, sql.data, e);
-    if (r == NULL)
-        goto cleanup;
-    s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
-    db_rows_free(r);
-
-    buf_reset(&sql);
+    buf_addf(&sql, "SELECT value FROM %s.meta WHERE key = 'history_version'; ", h->qschema);
     buf_addf(&sql,
-             "SELECT ordinal, migration_id, name, up_source_sha256, chain, bundle_id, "
-             "bundle_serial, signers, environment, how, "
-             "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-             "applied_by, client_host, round(duration_ms, 1)::text "
-             "FROM %s.applied WHERE project = ",
+             "SELECT ordinal, migration_id, name, up_source_sha256, chain FROM %s.applied "
+             "WHERE project = ",
              h->qschema);
     lit(&sql, h->project);
-    buf_addstr(&sql, " ORDER BY ordinal");
-    r = db_query(db, sql.data, e);
-    if (r == NULL)
+    buf_addf(&sql,
+             " ORDER BY ordinal; SELECT environment, max_serial FROM %s.projects WHERE project = ",
+             h->qschema);
+    lit(&sql, h->project);
+    buf_addf(&sql,
+             "; SELECT migration_id, direction, chain, statements_done, statements_total, "
+             "statement_sha256 FROM %s.progress WHERE project = ",
+             h->qschema);
+    lit(&sql, h->project);
+    if (db_query_batch(db, sql.data, rows, 4, e) != 0)
         goto cleanup;
+
+    r = rows[0];
+    s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
+    r = rows[1];
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct applied_row *a;
 
         s->applied = xgrow(s->applied, &s->applied_cap, s->napplied + 1, sizeof(*s->applied));
         a = &s->applied[s->napplied++];
-        memset(a, 0, sizeof(*a));
         a->ordinal = atol(db_value(r, i, 0));
         a->id = dup_or_null(db_value(r, i, 1));
         a->name = dup_or_null(db_value(r, i, 2));
         a->up_source = dup_or_null(db_value(r, i, 3));
         a->chain = dup_or_null(db_value(r, i, 4));
-        a->bundle_id = dup_or_null(db_value(r, i, 5));
-        a->serial = atoll(db_value(r, i, 6));
-        a->signers = dup_or_null(db_value(r, i, 7));
-        a->environment = dup_or_null(db_value(r, i, 8));
-        a->how = dup_or_null(db_value(r, i, 9));
-        a->applied_at = dup_or_null(db_value(r, i, 10));
-        a->applied_by = dup_or_null(db_value(r, i, 11));
-        a->client_host = dup_or_null(db_value(r, i, 12));
-        a->duration_ms = dup_or_null(db_value(r, i, 13));
     }
-    db_rows_free(r);
-
-    buf_reset(&sql);
-    buf_addf(&sql, "SELECT environment, max_serial FROM %s.projects WHERE project = ", h->qschema);
-    lit(&sql, h->project);
-    r = db_query(db, sql.data, e);
-    if (r == NULL)
-        goto cleanup;
+    r = rows[2];
     if (db_nrows(r) == 1) {
         s->has_project = 1;
         s->environment = dup_or_null(db_value(r, 0, 0));
         s->max_serial = atoll(db_value(r, 0, 1));
     }
-    db_rows_free(r);
-
-    buf_reset(&sql);
-    buf_addf(&sql,
-             "SELECT migration_id, direction, chain, statements_done, statements_total, "
-             "statement_sha256 FROM %s.progress WHERE project = ",
-             h->qschema);
-    lit(&sql, h->project);
-    r = db_query(db, sql.data, e);
-    if (r == NULL)
-        goto cleanup;
+    r = rows[3];
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct progress_row *p;
 
@@ -317,7 +288,8 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
         p->total = atol(db_value(r, i, 4));
         p->stmt_sha = split_array(db_value(r, i, 5), p->done);
     }
-    db_rows_free(r);
+    for (size_t i = 0; i < 4; i++)
+        db_rows_free(rows[i]);
     r = NULL;
     ret = 0;
 cleanup:

@@ -31,21 +31,14 @@ void history_ctx_release(struct history_ctx *h);
 /* 1 if name is an acceptable schema name (letters, digits, '_', not starting with a digit). */
 int history_schema_name_valid(const char *name);
 
+/* What the database's history says of one applied migration, as a bundle is compared with it
+ * (who applied it, when and from which bundle is in the journal: see "history"). */
 struct applied_row {
     long ordinal;
     char *id;
     char *name;
-    char *up_source;
-    char *chain;
-    char *bundle_id;
-    long long serial;
-    char *signers;
-    char *environment;
-    char *how;
-    char *applied_at;
-    char *applied_by;
-    char *client_host;
-    char *duration_ms;
+    char *up_source; /* hex SHA-256 of the up script's source */
+    char *chain;     /* hex chain hash */
 };
 
 struct progress_row {
