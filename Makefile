@@ -183,7 +183,7 @@ bench:
 FUZZ_CC      ?= clang-14
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/fuzz
-FUZZ_TARGETS := manifest keys bundle sql
+FUZZ_TARGETS := manifest keys bundle sql formats
 # A hostile secret key may ask for up to the scrypt cap; keep it small while fuzzing.
 FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
