@@ -163,6 +163,29 @@ queue_flush(struct runner *r)
     return ret;
 }
 
+/*
+ * A migration recorded but not yet reported: when a COMMIT follows its record at once (one
+ * transaction per migration, or a no-transaction migration's history), the record and the
+ * COMMIT go out in one round trip, and "applied" is printed only after the COMMIT succeeded.
+ */
+struct recorded {
+    const char *verb;
+    size_t idx;
+    double ms;
+};
+
+static void
+report_recorded(struct runner *r)
+{
+    for (size_t i = 0; i < r->nunreported; i++) {
+        const struct recorded *u = &r->unreported[i];
+
+        out_migration(r->out, u->verb, r->m->migrations[u->idx].id,
+                      engine_revision_label(r->m, u->idx + 1), u->ms);
+    }
+    r->nunreported = 0;
+}
+
 /* Now in UTC with microseconds, as the journal's canonical text writes timestamps. */
 static void
 utc_now(char out[40])
@@ -199,6 +222,8 @@ op_begin(void *ctx)
               -1);
     r->in_tx = 1;
     r->tx_head = r->committed;
+    r->tx_last = r->committed;
+    r->tx_last_kind = MANIFEST_UP;
     r->tx_journal = r->journal;
     return 0;
 }
@@ -212,25 +237,27 @@ op_commit(void *ctx)
     if (!r->project_written) {
         history_sql_project(r->h, r->src, &sql);
         buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
-        queue_add(r, buf_detach(&sql, NULL), r->tx_head, MANIFEST_UP, -1);
+        queue_add(r, buf_detach(&sql, NULL), r->tx_last, MANIFEST_UP, -1);
     }
     history_sql_journal_pos(r->h, &r->tx_journal, &sql);
-    queue_add(r, buf_detach(&sql, NULL), r->tx_head, MANIFEST_UP, -1);
+    queue_add(r, buf_detach(&sql, NULL), r->tx_last, MANIFEST_UP, -1);
     if (r->compat_alembic) {
         /* Several statements of simple-query text: sent on their own, before the COMMIT. */
         if (queue_flush(r) != 0)
             return -1;
         adopt_sql_alembic_version(r->m, r->tx_head, &sql);
-        if (exec_step(r, sql.data, r->tx_head, MANIFEST_UP, -1) != 0) {
+        if (exec_step(r, sql.data, r->tx_last, MANIFEST_UP, -1) != 0) {
             buf_release(&sql);
             return -1;
         }
         buf_release(&sql);
     }
-    queue_add(r, xstrdup(r->nested ? "RELEASE SAVEPOINT sealift_walk" : "COMMIT"), r->tx_head,
-              MANIFEST_UP, -1);
+    /* A COMMIT that fails (a deferred constraint) is the last recorded migration's. */
+    queue_add(r, xstrdup(r->nested ? "RELEASE SAVEPOINT sealift_walk" : "COMMIT"), r->tx_last,
+              r->tx_last_kind, -1);
     if (queue_flush(r) != 0)
         return -1;
+    report_recorded(r);
     r->in_tx = 0;
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
@@ -564,7 +591,6 @@ op_record(void *ctx, size_t idx, enum walk_record what)
     char dur[32];
     struct buf sql = BUF_INIT;
     int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
-    int ret;
 
     snprintf(dur, sizeof(dur), "%.3f", ms);
     /* Each history write is one statement of the queue: pipelined statements stand alone. */
@@ -585,12 +611,19 @@ op_record(void *ctx, size_t idx, enum walk_record what)
         }
     }
     queue_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, kind);
-    ret = queue_flush(r);
     buf_release(&sql);
-    if (ret != 0)
-        return -1;
+    r->tx_last = idx;
+    r->tx_last_kind = kind;
+    r->unreported =
+        xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
+    r->unreported[r->nunreported++] = (struct recorded){verbs[what], idx, ms};
+    /* walk.c commits right after this record: send both at once (see struct recorded). */
+    if (!(r->per_migration || !mig->script[kind].transactional)) {
+        if (queue_flush(r) != 0)
+            return -1;
+        report_recorded(r);
+    }
     r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
-    out_migration(r->out, verbs[what], mig->id, engine_revision_label(r->m, idx + 1), ms);
     return 0;
 }
 
@@ -762,8 +795,11 @@ finish(struct runner *r, int walk_ret)
 {
     signals_restore();
     buf_release(&r->loads);
-    if (walk_ret == 0 && !r->failed)
-        queue_flush(r); /* nothing is normally left; a walk ends with a commit */
+    if (walk_ret == 0 && !r->failed && queue_flush(r) == 0)
+        report_recorded(r); /* nothing is normally left; a walk ends with a commit */
+    free(r->unreported);
+    r->unreported = NULL;
+    r->nunreported = r->unreported_cap = 0;
     if (walk_ret == 0 && !r->failed) {
         free(r->queue);
         r->queue = NULL;

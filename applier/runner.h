@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 struct queued;
+struct recorded;
 
 struct runner {
     struct db *db;
@@ -39,6 +40,8 @@ struct runner {
     /* Filled by the steps. */
     int in_tx;
     size_t tx_head;
+    size_t tx_last; /* the migration last recorded in the open transaction: a COMMIT's culprit */
+    int tx_last_kind;
     long long started_ns;
     /* The first failure, if any. */
     int failed;
@@ -51,6 +54,10 @@ struct runner {
     struct queued *queue;
     size_t nqueue;
     size_t queue_cap;
+    /* Migrations recorded in the open transaction, reported once its COMMIT is answered. */
+    struct recorded *unreported;
+    size_t nunreported;
+    size_t unreported_cap;
     /* The journal: last committed row, and the last row of the open transaction. */
     struct journal_pos journal;
     struct journal_pos tx_journal;

@@ -92,6 +92,35 @@ INSERT INTO t3 SELECT 1 FROM missing_table;'
     assert_line --regexp '^journal intact: 6 rows'
 }
 
+@test "a deferred constraint that fails at COMMIT is blamed on its migration, in either mode" {
+    mig m 001_parent 'CREATE TABLE parent (id int PRIMARY KEY);' 'DROP TABLE parent;'
+    mig m 002_child "CREATE TABLE child (p int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);
+INSERT INTO child VALUES (7);" 'DROP TABLE child;'
+    mig m 003_more 'CREATE TABLE more (id int);' 'DROP TABLE more;'
+    bundle m b.sealift
+
+    # One transaction per migration: 001 commits, 002's COMMIT fails, 003 never starts.
+    run_apply apply b.sealift -p release.pub --per-migration
+    assert_exit 4
+    assert_error 'migration 002_child (up) failed: insert or update on table "child" violates foreign key constraint'
+    assert_detail '(SQLSTATE 23503)'
+    assert_detail 'the transaction was rolled back; the database is at 001_parent'
+    assert_line --regexp '^\[ *1/3\] applied 001_parent '
+    refute_line --partial 'applied 002_child'
+    assert_tables 'parent'
+    assert_applied 001
+
+    # One transaction for the run: the last migration recorded before the COMMIT is named.
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 003_more (up) failed: insert or update on table "child"'
+    assert_detail 'the transaction was rolled back; the database is at 001_parent'
+    assert_tables 'parent'
+    assert_applied 001
+    assert_sql "SELECT string_agg(event || ' ' || migration_id, ',' ORDER BY seq)
+        FROM sealift.journal" 'apply 001,failure 002,failure 003'
+}
+
 @test "--json reports the failure as an event" {
     five_migrations broken
     bundle m b.sealift
