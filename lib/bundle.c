@@ -120,14 +120,27 @@ frame_typeflag_problem(unsigned char t)
     }
 }
 
-/* Are bytes [from, to) of a header all zero? */
+/* Are bytes [from, to) of a header all zero? (memcmp: a byte loop was a visible cost.) */
 static int
 frame_zero(const unsigned char *h, size_t from, size_t to)
 {
-    for (size_t i = from; i < to; i++)
-        if (h[i])
-            return 0;
-    return 1;
+    static const unsigned char zeros[TAR_BLOCK];
+
+    return memcmp(h + from, zeros, to - from) == 0;
+}
+
+/* The ustar checksum: the sum of the header's bytes, its own field counted as spaces. */
+static unsigned
+frame_checksum(const unsigned char *h)
+{
+    unsigned sum = 8 * ' ';
+
+    /* Two loops without a branch, which the compiler vectorizes. */
+    for (size_t i = 0; i < 148; i++)
+        sum += h[i];
+    for (size_t i = 156; i < TAR_BLOCK; i++)
+        sum += h[i];
+    return sum;
 }
 
 /* Check one complete, non-zero header block; set up the data and padding that follow. */
@@ -135,14 +148,14 @@ static int
 frame_header(struct tar_frame *f, struct diag_err *err)
 {
     const unsigned char *h = f->hdr;
-    unsigned sum = 0;
+    unsigned sum;
     uint64_t chk, size, mode, id;
     const char *problem = NULL;
     size_t n;
 
-    for (n = 0; n < 100 && h[n]; n++)
-        ;
-    snprintf(f->name, sizeof(f->name), "%.*s", (int)n, (const char *)h);
+    n = strnlen((const char *)h, 100);
+    memcpy(f->name, h, n);
+    f->name[n] = '\0';
     for (size_t i = 0; i < n; i++)
         if (f->name[i] < 0x20 || f->name[i] > 0x7e)
             f->name[i] = '?';
@@ -150,8 +163,7 @@ frame_header(struct tar_frame *f, struct diag_err *err)
         f->fail_at = 0;
         return err_set(err, "unrecognized format: not zstd, gzip or a ustar archive");
     }
-    for (size_t i = 0; i < TAR_BLOCK; i++)
-        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    sum = frame_checksum(h);
     /* Six octal digits, NUL, space: the checksum does not cover its own field. */
     for (size_t i = 148; i < 154 && !problem; i++)
         if (h[i] < '0' || h[i] > '7')
@@ -233,12 +245,8 @@ frame_feed(struct tar_frame *f, const unsigned char *p, size_t len, struct diag_
             memcpy(f->hdr + f->hdr_fill, p, take);
             f->hdr_fill += take;
             if (f->hdr_fill == TAR_BLOCK) {
-                int zero = 1;
-
                 f->hdr_fill = 0;
-                for (size_t i = 0; i < TAR_BLOCK && zero; i++)
-                    zero = f->hdr[i] == 0;
-                if (zero) {
+                if (frame_zero(f->hdr, 0, TAR_BLOCK)) {
                     f->state = FRAME_TAIL;
                     f->tail_start = f->hdr_pos;
                 } else if (frame_header(f, err) != 0) {

@@ -96,41 +96,50 @@ hex_encode(char *out, const unsigned char *bin, size_t len)
     return out;
 }
 
-/* Value of each byte as a hex digit, or 0xff: a manifest holds thousands of digests. */
-static unsigned char hex_values[256];
-static int hex_values_ready;
+/*
+ * Value + 1 of each byte as a lowercase hex digit, 0 for any other byte: one table lookup
+ * both checks and decodes (a manifest holds thousands of digests; a check loop before the
+ * decode was most of the manifest's parse time). Constant, so threads may share it.
+ */
+static const unsigned char lower_hex1[256] = {
+    ['0'] = 1, ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
-static void
-hex_values_init(void)
+static int
+decode(unsigned char *bin, size_t len, const char *hex, size_t hexlen, int upper_too)
 {
-    hex_values_ready = 1;
-    for (int i = 0; i < 256; i++)
-        hex_values[i] = 0xff;
-    for (int i = 0; i < 10; i++)
-        hex_values['0' + i] = (unsigned char)i;
-    for (int i = 0; i < 6; i++) {
-        hex_values['a' + i] = (unsigned char)(10 + i);
-        hex_values['A' + i] = (unsigned char)(10 + i);
+    const unsigned char *h = (const unsigned char *)hex;
+    unsigned bad = 0;
+
+    if (hexlen != len * 2)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c1 = h[2 * i], c2 = h[2 * i + 1];
+        unsigned hi, lo;
+
+        if (upper_too) {
+            c1 = (c1 >= 'A' && c1 <= 'F') ? (unsigned char)(c1 + ('a' - 'A')) : c1;
+            c2 = (c2 >= 'A' && c2 <= 'F') ? (unsigned char)(c2 + ('a' - 'A')) : c2;
+        }
+        hi = lower_hex1[c1];
+        lo = lower_hex1[c2];
+        bad |= (hi == 0) | (lo == 0);
+        bin[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
     }
+    return bad ? -1 : 0;
 }
 
 int
 hex_decode(unsigned char *bin, size_t len, const char *hex, size_t hexlen)
 {
-    const unsigned char *h = (const unsigned char *)hex;
+    return decode(bin, len, hex, hexlen, 1);
+}
 
-    if (hexlen != len * 2)
-        return -1;
-    if (!hex_values_ready)
-        hex_values_init();
-    for (size_t i = 0; i < len; i++) {
-        unsigned char hi = hex_values[h[2 * i]], lo = hex_values[h[2 * i + 1]];
-
-        if ((hi | lo) == 0xff)
-            return -1;
-        bin[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
+int
+hex_decode_lower(unsigned char *bin, size_t len, const char *hex, size_t hexlen)
+{
+    return decode(bin, len, hex, hexlen, 0);
 }
 
 int

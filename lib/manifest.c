@@ -639,10 +639,7 @@ parse_u64(const char *f, size_t len, uint64_t *out)
 static int
 parse_digest(const char *f, size_t len, unsigned char out[HASH_SHA256_BYTES])
 {
-    for (size_t i = 0; i < len; i++)
-        if (!((f[i] >= '0' && f[i] <= '9') || (f[i] >= 'a' && f[i] <= 'f')))
-            return -1;
-    return hex_decode(out, HASH_SHA256_BYTES, f, len);
+    return hex_decode_lower(out, HASH_SHA256_BYTES, f, len);
 }
 
 /* The value of n decimal digits at s (already checked to be digits). */

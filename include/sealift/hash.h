@@ -43,6 +43,8 @@ char *hex_encode(char *out, const unsigned char *bin, size_t len);
  * Returns 0, or -1 if hexlen is not 2 * len or a character is not a hex digit.
  */
 int hex_decode(unsigned char *bin, size_t len, const char *hex, size_t hexlen);
+/* The same, lowercase digits only (the manifest's digests). bin is undefined on failure. */
+int hex_decode_lower(unsigned char *bin, size_t len, const char *hex, size_t hexlen);
 
 /* Compare two equal-length public digests; constant time is not needed for public data. */
 int hash_equal(const unsigned char *a, const unsigned char *b, size_t len);

@@ -182,6 +182,36 @@ test_hash_hex_decode_rejects(void **state)
         memset(out, 0, sizeof(out));
         if (hex_decode(out, bad[i].len, bad[i].hex, strlen(bad[i].hex)) != -1)
             fail_msg("hex_decode accepted \"%s\" (%s)", bad[i].hex, bad[i].why);
+        if (hex_decode_lower(out, bad[i].len, bad[i].hex, strlen(bad[i].hex)) != -1)
+            fail_msg("hex_decode_lower accepted \"%s\" (%s)", bad[i].hex, bad[i].why);
+    }
+}
+
+static void
+test_hash_hex_decode_lower(void **state)
+{
+    unsigned char bin[256], back[256];
+    char hex[2 * 256 + 1];
+
+    (void)state;
+    for (int i = 0; i < 256; i++)
+        bin[i] = (unsigned char)i;
+    hex_encode(hex, bin, sizeof(bin));
+    assert_int_equal(hex_decode_lower(back, sizeof(back), hex, strlen(hex)), 0);
+    assert_memory_equal(back, bin, sizeof(bin));
+    /* Any uppercase digit is refused, wherever it is; digits and a-f only. */
+    assert_int_equal(hex_decode_lower(back, 4, "DEADbeef", 8), -1);
+    assert_int_equal(hex_decode_lower(back, 4, "deadbeeF", 8), -1);
+    assert_int_equal(hex_decode_lower(back, 1, "A0", 2), -1);
+    /* Every byte value other than 0-9 a-f is refused in either position. */
+    for (int c = 0; c < 256; c++) {
+        char two[2] = {'0', (char)c};
+        int is_digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+
+        assert_int_equal(hex_decode_lower(back, 1, two, 2), is_digit ? 0 : -1);
+        two[0] = (char)c;
+        two[1] = '0';
+        assert_int_equal(hex_decode_lower(back, 1, two, 2), is_digit ? 0 : -1);
     }
 }
 
@@ -224,6 +254,7 @@ main(void)
         cmocka_unit_test(test_hash_streaming_empty_input),
         cmocka_unit_test(test_hash_hex_round_trip),
         cmocka_unit_test(test_hash_hex_decode_rejects),
+        cmocka_unit_test(test_hash_hex_decode_lower),
         cmocka_unit_test(test_hash_hex_decode_honours_length),
         cmocka_unit_test(test_hash_equal_compares),
     };
