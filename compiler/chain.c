@@ -98,16 +98,21 @@ chain_hash_sources(struct src_chain *c)
         }
 }
 
+/* A held message: its level ('E' or 'W'), its text, a NUL. */
 static void
-vreport(const char *level, const char *fmt, va_list ap)
+vreport(struct report *r, char level, const char *fmt, va_list ap)
 {
     char msg[2048];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (strcmp(level, "error") == 0)
+    if (r->held) {
+        buf_addch(r->held, level);
+        buf_add(r->held, msg, strlen(msg) + 1);
+    } else if (level == 'E') {
         diag_error("%s", msg);
-    else
+    } else {
         diag_warning("%s", msg);
+    }
 }
 
 void
@@ -117,7 +122,7 @@ report_error(struct report *r, const char *fmt, ...)
 
     r->errors++;
     va_start(ap, fmt);
-    vreport("error", fmt, ap);
+    vreport(r, 'E', fmt, ap);
     va_end(ap);
 }
 
@@ -128,6 +133,22 @@ report_warning(struct report *r, const char *fmt, ...)
 
     r->warnings++;
     va_start(ap, fmt);
-    vreport("warning", fmt, ap);
+    vreport(r, 'W', fmt, ap);
     va_end(ap);
+}
+
+void
+report_replay(struct report *into, const struct report *from)
+{
+    size_t at = 0;
+
+    while (from->held && at < from->held->len) {
+        const char *msg = from->held->data + at + 1;
+
+        if (from->held->data[at] == 'E')
+            report_error(into, "%s", msg);
+        else
+            report_warning(into, "%s", msg);
+        at += 1 + strlen(msg) + 1;
+    }
 }

@@ -93,14 +93,24 @@ void chain_hash_sources(struct src_chain *c);
 
 /*
  * Problems found while checking. Each is printed at once ("sealift: error: FILE:LINE: ...")
- * and counted, so that check lists every problem, not just the first.
+ * and counted, so that check lists every problem, not just the first. A report with held set
+ * keeps its messages there instead (a job on another thread), for report_replay to print in
+ * the chain's order.
  */
 struct report {
     size_t errors;
     size_t warnings;
+    struct buf *held;
 };
+
+#define REPORT_INIT                                                                                \
+    {                                                                                              \
+        0, 0, NULL                                                                                 \
+    }
 
 void report_error(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_warning(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print (or hold) what from held, in its order, and count it in into. */
+void report_replay(struct report *into, const struct report *from);
 
 #endif

@@ -94,7 +94,7 @@ cmd_build(int argc, char **argv)
                                   NULL,         NULL,   NULL};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
-    struct report rep = {0, 0};
+    struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
     struct manifest m;
     struct buf text = BUF_INIT;

@@ -26,7 +26,7 @@ cmd_check(int argc, char **argv)
     struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
                                   NULL,         NULL,   NULL};
     struct compiled comp;
-    struct report rep = {0, 0};
+    struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
     int c, ret = EXIT_REJECTED;
 

@@ -5,6 +5,7 @@
 #include "native.h"
 #include "read_common.h"
 #include "sqltext.h"
+#include "workers.h"
 #include "sealift/xalloc.h"
 
 #include <dirent.h>
@@ -236,6 +237,86 @@ attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct r
         qsort(m->data_files, m->ndata_files, sizeof(*m->data_files), cmp_str);
 }
 
+/* The migrations of a sorted file list: migration g has files [first[g], first[g + 1]). */
+struct load_batch {
+    const char *dir;
+    const struct file_name *files;
+    const size_t *first;
+    struct src_chain *c;
+    size_t base;         /* index in c of the first migration */
+    struct report *reps; /* one per migration, its messages held */
+};
+
+/* Read one migration's files and check that they pair up. */
+static void
+load_migration(size_t g, void *ctx)
+{
+    const struct load_batch *b = ctx;
+    const struct file_name *files = b->files;
+    struct src_migration *m = &b->c->v[b->base + g];
+    struct report *rep = &b->reps[g];
+    size_t i = b->first[g];
+    unsigned up_flags = 0, seen = 0;
+
+    for (size_t j = i; j < b->first[g + 1]; j++) {
+        unsigned flags = 0;
+
+        if (strcmp(files[j].version, files[i].version) != 0 ||
+            strcmp(files[j].slug, files[i].slug) != 0) {
+            report_error(rep,
+                         "%s/%s: duplicate version %s (also used by %s_%s); every migration "
+                         "needs its own version",
+                         b->dir, files[j].name, files[j].version, files[i].version, files[i].slug);
+            continue;
+        }
+        load_script(b->dir, &files[j], m, &flags, rep);
+        seen |= 1u << files[j].kind;
+        if (files[j].kind == MANIFEST_UP)
+            up_flags = flags;
+    }
+    check_pairing(b->dir, m, seen, up_flags, rep);
+}
+
+/*
+ * Group the sorted files by version into migrations, then read them: reading thousands of
+ * small files is a good part of a build, so the reads are spread over the cores, and what
+ * they report is printed afterwards in the chain's order.
+ */
+static void
+load_migrations(const char *dir, const struct file_name *files, size_t nfiles, struct src_chain *c,
+                struct report *rep)
+{
+    size_t *first = xcalloc(nfiles + 1, sizeof(*first));
+    size_t n = 0, base = c->n;
+    struct load_batch b;
+    struct buf *held;
+
+    for (size_t i = 0; i < nfiles;) {
+        size_t j = i;
+
+        while (j < nfiles && native_version_cmp(files[j].version, files[i].version) == 0)
+            j++;
+        chain_add(c, files[i].version, files[i].slug);
+        first[n++] = i;
+        i = j;
+    }
+    first[n] = nfiles;
+    held = xcalloc(n ? n : 1, sizeof(*held));
+    b = (struct load_batch){dir, files, first, c, base, xcalloc(n ? n : 1, sizeof(*b.reps))};
+    for (size_t g = 0; g < n; g++) {
+        buf_init(&held[g]);
+        b.reps[g].held = &held[g];
+    }
+    workers_run(n, workers_default(), load_migration, &b);
+    for (size_t g = 0; g < n; g++) {
+        report_replay(rep, &b.reps[g]);
+        buf_release(&held[g]);
+    }
+    free(held);
+    free(b.reps);
+    free(first);
+}
+
 int
 native_read(const char *dir, struct src_chain *c, struct report *rep, struct diag_err *err)
 {
@@ -298,30 +379,7 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
 
     if (nfiles > 1)
         qsort(files, nfiles, sizeof(*files), cmp_files);
-    for (size_t i = 0; i < nfiles;) {
-        struct src_migration *m = chain_add(c, files[i].version, files[i].slug);
-        unsigned up_flags = 0, seen = 0;
-        size_t j = i;
-
-        for (; j < nfiles && native_version_cmp(files[j].version, files[i].version) == 0; j++) {
-            unsigned flags = 0;
-
-            if (strcmp(files[j].version, files[i].version) != 0 ||
-                strcmp(files[j].slug, files[i].slug) != 0) {
-                report_error(rep,
-                             "%s/%s: duplicate version %s (also used by %s_%s); every "
-                             "migration needs its own version",
-                             dir, files[j].name, files[j].version, files[i].version, files[i].slug);
-                continue;
-            }
-            load_script(dir, &files[j], m, &flags, rep);
-            seen |= 1u << files[j].kind;
-            if (files[j].kind == MANIFEST_UP)
-                up_flags = flags;
-        }
-        check_pairing(dir, m, seen, up_flags, rep);
-        i = j;
-    }
+    load_migrations(dir, files, nfiles, c, rep);
     for (size_t i = 0; i < ndatadirs; i++) {
         attach_data_dir(dir, datadirs[i], c, rep);
         free(datadirs[i]);

@@ -6,6 +6,7 @@
 #include "formats.h"
 #include "native.h"
 #include "sqlcheck.h"
+#include "workers.h"
 #include "sealift/file.h"
 #include "sealift/xalloc.h"
 
@@ -326,6 +327,55 @@ resolve_data_files(struct src_migration *m, struct report *rep)
     free(used);
 }
 
+/* Each migration's scripts rendered and checked, and its data files hashed: one job each. */
+struct check_batch {
+    struct compiled *out;
+    struct report *reps; /* one per migration, its messages held */
+};
+
+static void
+check_migration(size_t i, void *ctx)
+{
+    struct check_batch *b = ctx;
+    struct src_migration *m = &b->out->chain.v[i];
+    struct report *rep = &b->reps[i];
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        struct src_script *s = &m->script[k];
+
+        if (!s->present)
+            continue;
+        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0)
+            sqlcheck_script(s->file, s, rep);
+    }
+    resolve_data_files(m, rep);
+}
+
+/*
+ * Check every migration, spread over the cores (parsing is most of a build's time), then
+ * print what was found in the chain's order, as one thread would have.
+ */
+static void
+check_migrations(struct compiled *out, struct report *rep)
+{
+    size_t n = out->chain.n;
+    struct check_batch b = {out, xcalloc(n ? n : 1, sizeof(*b.reps))};
+    struct buf *held = xcalloc(n ? n : 1, sizeof(*held));
+
+    for (size_t i = 0; i < n; i++) {
+        buf_init(&held[i]);
+        b.reps[i].held = &held[i];
+    }
+    /* libpg_query frees a thread's parser memory itself when the thread ends. */
+    workers_run(n, workers_default(), check_migration, &b);
+    for (size_t i = 0; i < n; i++) {
+        report_replay(rep, &b.reps[i]);
+        buf_release(&held[i]);
+    }
+    free(held);
+    free(b.reps);
+}
+
 int
 compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
               struct diag_err *err)
@@ -371,19 +421,7 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     if (!out->sum.exists)
         out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
 
-    for (size_t i = 0; i < out->chain.n; i++) {
-        struct src_migration *m = &out->chain.v[i];
-
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
-            struct src_script *s = &m->script[k];
-
-            if (!s->present)
-                continue;
-            if (sqltext_render(s->file, &s->text, opt->vars, &s->rendered, rep) == 0)
-                sqlcheck_script(s->file, s, rep);
-        }
-        resolve_data_files(m, rep);
-    }
+    check_migrations(out, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
     check_history(out, rep);
     return 0;

@@ -162,7 +162,7 @@ report_syntax_error(const char *file, const char *sql, size_t len, const PgQuery
 }
 
 /* pg_query_exit() crashes if the parser never ran; remember whether it did. */
-static int parser_used;
+static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
 
 static int
 is_copy_from_stdin(const PgQuery__Node *n)
@@ -531,4 +531,5 @@ sqlcheck_shutdown(void)
 {
     if (parser_used)
         pg_query_exit();
+    parser_used = 0;
 }

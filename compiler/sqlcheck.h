@@ -22,7 +22,10 @@
  */
 size_t sqlcheck_script(const char *file, struct src_script *s, struct report *rep);
 
-/* Release the parser's memory at exit. */
+/*
+ * Release the parser's memory of the calling thread, at exit. (libpg_query frees the memory of
+ * other threads when they end: calling this there would free it twice.)
+ */
 void sqlcheck_shutdown(void);
 
 #endif

@@ -15,7 +15,14 @@
 #define IN_CHUNK           (128 * 1024)
 #define ZSTD_LEVEL         3
 #define ZSTD_WRITER_WINDOW 21
-#define GZIP_LEVEL         6
+/*
+ * Compression in jobs of 1 MiB on two threads of zstd's own: a large bundle compresses in
+ * parallel. The bytes depend on the job size, never on the threads or the machine's cores
+ * (zstd's multi-threaded output is deterministic), so bundles stay reproducible everywhere.
+ */
+#define ZSTD_WRITER_THREADS 2
+#define ZSTD_WRITER_JOB     (1 << 20)
+#define GZIP_LEVEL          6
 /* Bytes read before deciding the compression: the longest zstd frame header is 18. */
 #define CODEC_HEADER_PEEK 18
 
@@ -388,7 +395,8 @@ codec_writer_open(int fd, enum codec_kind kind, struct diag_err *err)
             ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_windowLog, ZSTD_WRITER_WINDOW)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1)) ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, 0))) {
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_nbWorkers, ZSTD_WRITER_THREADS)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_jobSize, ZSTD_WRITER_JOB))) {
             err_set(err, "could not set up zstd compression");
             codec_writer_free(w);
             return NULL;

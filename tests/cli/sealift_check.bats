@@ -226,6 +226,32 @@ assert_refused() {
     assert_problems 3
 }
 
+@test "problems in many migrations are listed in the chain's order, however the work was split" {
+    local i f
+    # Files are read and parsed on several threads: the report must not depend on which
+    # thread finished first. Each migration has an unreadable down file (a NUL byte, so also
+    # no down to pair with) and a syntax error in its up file.
+    for i in $(seq 101 160); do
+        f=migrations/20250101000${i}_m$i
+        printf 'SELECT %d;\nSELEC %d;\n' "$i" "$i" >"$f.up.sql"
+        printf 'SELECT 1;\0\n' >"$f.down.sql"
+    done
+    run_sealift check
+    assert_exit 1
+    assert_problems 180
+    # Reading reports come first, migration by migration; then the parser's, in the same order.
+    for i in $(seq 101 160); do
+        f=migrations/20250101000${i}_m$i
+        echo "$f.down.sql:1:10: NUL byte in the file"
+        echo "$f.up.sql: no $f.down.sql (write one, or mark the up file with \"-- sealift:irreversible\")"
+    done >want
+    for i in $(seq 101 160); do
+        echo "migrations/20250101000${i}_m$i.up.sql:2:1: syntax error at or near \"SELEC\""
+    done >>want
+    printf '%s\n' "${stderr_lines[@]}" | sed -n 's/^sealift: error: \(migrations\/2025\)/\1/p' >got
+    diff want got
+}
+
 @test "an empty directory passes with a warning" {
     mkdir empty
     run_sealift check -d empty

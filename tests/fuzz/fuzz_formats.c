@@ -177,7 +177,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct format_reader *reader;
     struct src_chain chain;
-    struct report rep = {0, 0};
+    struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
     struct read_options opt = {0, NULL, NULL, NULL};
     char up[128], down[128];

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct src_chain chain;
     struct src_migration *m;
     struct src_script *s;
-    struct report rep = {0, 0};
+    struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
     struct vars vars;
     unsigned flags = 0;
