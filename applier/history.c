@@ -317,19 +317,25 @@ hex_lit(struct buf *out, const unsigned char *bin)
 }
 
 void
-history_sql_applied(const struct history_ctx *h, const struct history_source *src,
-                    const struct manifest *m, size_t idx, const char *how, const char *duration_ms,
-                    struct buf *out)
+history_sql_applied_head(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out,
+             "INSERT INTO %s.applied (project, ordinal, migration_id, name, up_source_sha256, "
+             "down_source_sha256, up_sha256, chain, bundle_id, bundle_serial, signers, "
+             "environment, how, applied_at, client_host, duration_ms) VALUES ",
+             h->qschema);
+}
+
+void
+history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
+                           const struct manifest *m, size_t idx, const char *how,
+                           const char *duration_ms, const char *at_utc, struct buf *out)
 {
     const struct manifest_migration *mig = &m->migrations[idx];
     const struct manifest_script *up = &mig->script[MANIFEST_UP];
     const struct manifest_script *down = &mig->script[MANIFEST_DOWN];
 
-    buf_addf(out,
-             "INSERT INTO %s.applied (project, ordinal, migration_id, name, up_source_sha256, "
-             "down_source_sha256, up_sha256, chain, bundle_id, bundle_serial, signers, "
-             "environment, how, applied_at, client_host, duration_ms) VALUES (",
-             h->qschema);
+    buf_addch(out, '(');
     lit(out, h->project);
     buf_addf(out, ", %zu, ", idx + 1);
     lit(out, mig->id);
@@ -354,9 +360,25 @@ history_sql_applied(const struct history_ctx *h, const struct history_source *sr
     lit(out, src->environment);
     buf_addstr(out, ", ");
     lit(out, how);
-    buf_addstr(out, ", clock_timestamp(), ");
+    buf_addstr(out, ", ");
+    if (at_utc) {
+        lit(out, at_utc);
+        buf_addstr(out, "::timestamptz, ");
+    } else {
+        buf_addstr(out, "clock_timestamp(), ");
+    }
     lit(out, src->client_host);
-    buf_addf(out, ", %s);\n", duration_ms ? duration_ms : "NULL");
+    buf_addf(out, ", %s)", duration_ms ? duration_ms : "NULL");
+}
+
+void
+history_sql_applied(const struct history_ctx *h, const struct history_source *src,
+                    const struct manifest *m, size_t idx, const char *how, const char *duration_ms,
+                    struct buf *out)
+{
+    history_sql_applied_head(h, out);
+    history_sql_applied_values(h, src, m, idx, how, duration_ms, NULL, out);
+    buf_addstr(out, ";\n");
 }
 
 void
@@ -492,10 +514,30 @@ history_journal_pos(struct db *db, const struct history_ctx *h, struct journal_p
 }
 
 void
+history_sql_journal_head_insert(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out,
+             "INSERT INTO %s.journal (seq, project, at, event, migration_id, ordinal, chain, "
+             "bundle_id, bundle_serial, signers, environment, actor, client_host, detail, "
+             "prev_hash, hash) VALUES ",
+             h->qschema);
+}
+
+void
 history_sql_journal_row(const struct history_ctx *h, const struct history_source *src,
                         const char *event, const struct manifest *m, long idx, const char *detail,
                         const char *actor, const char *at_utc, struct journal_pos *pos,
                         struct buf *out)
+{
+    history_sql_journal_head_insert(h, out);
+    history_sql_journal_values(src, event, m, idx, detail, actor, at_utc, h->project, pos, out);
+}
+
+void
+history_sql_journal_values(const struct history_source *src, const char *event,
+                           const struct manifest *m, long idx, const char *detail,
+                           const char *actor, const char *at_utc, const char *project,
+                           struct journal_pos *pos, struct buf *out)
 {
     const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
     char seq[32], ordinal[32], serial[32], chain[HASH_SHA256_HEX], hash[HASH_SHA256_HEX];
@@ -510,7 +552,7 @@ history_sql_journal_row(const struct history_ctx *h, const struct history_source
         hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
     /* The fields in journal_canon()'s order; keep the two in step. */
     values[0] = seq;
-    values[1] = h->project;
+    values[1] = project;
     values[2] = at_utc;
     values[3] = event;
     values[4] = mig ? mig->id : NULL;
@@ -531,11 +573,7 @@ history_sql_journal_row(const struct history_ctx *h, const struct history_source
     hex_encode(hash, digest, HASH_SHA256_BYTES);
     buf_release(&canon);
 
-    buf_addf(out,
-             "INSERT INTO %s.journal (seq, project, at, event, migration_id, ordinal, chain, "
-             "bundle_id, bundle_serial, signers, environment, actor, client_host, detail, "
-             "prev_hash, hash) VALUES (%s, ",
-             h->qschema, seq);
+    buf_addf(out, "(%s, ", seq);
     for (int i = 1; i < 15; i++) {
         lit(out, values[i]);
         if (i == 2)

@@ -89,6 +89,15 @@ void history_sql_create(const struct history_ctx *h, struct buf *out);
 void history_sql_applied(const struct history_ctx *h, const struct history_source *src,
                          const struct manifest *m, size_t idx, const char *how,
                          const char *duration_ms, struct buf *out);
+/*
+ * The same in pieces, for one INSERT of many rows: the head ("INSERT ... VALUES "), then each
+ * row's "(...)", comma-separated. at_utc as for history_sql_journal_row; NULL: the server's
+ * clock_timestamp().
+ */
+void history_sql_applied_head(const struct history_ctx *h, struct buf *out);
+void history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
+                                const struct manifest *m, size_t idx, const char *how,
+                                const char *duration_ms, const char *at_utc, struct buf *out);
 void history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out);
 
 /*
@@ -124,6 +133,12 @@ void history_sql_journal_row(const struct history_ctx *h, const struct history_s
                              const char *event, const struct manifest *m, long idx,
                              const char *detail, const char *actor, const char *at_utc,
                              struct journal_pos *pos, struct buf *out);
+/* The same in pieces, for one INSERT of many rows (see history_sql_applied_head). */
+void history_sql_journal_head_insert(const struct history_ctx *h, struct buf *out);
+void history_sql_journal_values(const struct history_source *src, const char *event,
+                                const struct manifest *m, long idx, const char *detail,
+                                const char *actor, const char *at_utc, const char *project,
+                                struct journal_pos *pos, struct buf *out);
 /* One UPDATE statement setting meta's journal head and count to *pos. */
 void history_sql_journal_pos(const struct history_ctx *h, const struct journal_pos *pos,
                              struct buf *out);

@@ -200,17 +200,44 @@ utc_now(char out[40])
     snprintf(out, 40, "%.20s.%06dZ", secs, (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
-/* Queue the next journal row of the open transaction. */
+/*
+ * History rows are held and sent as one INSERT per table, at the COMMIT or every
+ * HISTORY_BATCH migrations. One INSERT per migration cost the server more than a small
+ * migration itself: after each DDL statement of the transaction, the next statement plans
+ * against invalidated catalog caches, so a row apiece made 3,000 one-table migrations 1.6x
+ * slower than psql running them. Held rows are in the transaction all the same: they commit
+ * with it or not at all.
+ */
+#define HISTORY_BATCH 500
+
 static void
-queue_journal(struct runner *r, const char *event, long idx, const char *detail, int kind)
+queue_history(struct runner *r)
 {
     struct buf sql = BUF_INIT;
-    char at[40];
 
-    utc_now(at);
-    history_sql_journal_row(r->h, r->src, event, r->m, idx, detail, r->actor, at, &r->tx_journal,
-                            &sql);
-    queue_add(r, buf_detach(&sql, NULL), idx < 0 ? 0 : (size_t)idx, kind, -1);
+    if (r->pending_applied.len) {
+        history_sql_applied_head(r->h, &sql);
+        buf_add(&sql, r->pending_applied.data, r->pending_applied.len);
+        queue_add(r, buf_detach(&sql, NULL), r->tx_last, r->tx_last_kind, -1);
+    }
+    if (r->pending_journal.len) {
+        history_sql_journal_head_insert(r->h, &sql);
+        buf_add(&sql, r->pending_journal.data, r->pending_journal.len);
+        queue_add(r, buf_detach(&sql, NULL), r->tx_last, r->tx_last_kind, -1);
+    }
+    buf_reset(&r->pending_applied);
+    buf_reset(&r->pending_journal);
+    r->npending = 0;
+}
+
+/* Hold the next journal row of the open transaction. */
+static void
+hold_journal(struct runner *r, const char *event, long idx, const char *detail, const char *at)
+{
+    if (r->pending_journal.len)
+        buf_addstr(&r->pending_journal, ",\n");
+    history_sql_journal_values(r->src, event, r->m, idx, detail, r->actor, at, r->h->project,
+                               &r->tx_journal, &r->pending_journal);
 }
 
 static int
@@ -234,6 +261,7 @@ op_commit(void *ctx)
     struct runner *r = ctx;
     struct buf sql = BUF_INIT;
 
+    queue_history(r);
     if (!r->project_written) {
         history_sql_project(r->h, r->src, &sql);
         buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
@@ -588,11 +616,12 @@ op_record(void *ctx, size_t idx, enum walk_record what)
     struct runner *r = ctx;
     const struct manifest_migration *mig = &r->m->migrations[idx];
     double ms = (double)(now_ns() - r->started_ns) / 1e6;
-    char dur[32];
+    char dur[32], at[40];
     struct buf sql = BUF_INIT;
     int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
 
     snprintf(dur, sizeof(dur), "%.3f", ms);
+    utc_now(at);
     /* Each history write is one statement of the queue: pipelined statements stand alone. */
     if (what == WALK_ROLLBACK) {
         history_sql_unapplied(r->h, mig->id, &sql);
@@ -602,18 +631,22 @@ op_record(void *ctx, size_t idx, enum walk_record what)
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
     } else {
-        history_sql_applied(r->h, r->src, r->m, idx, what == WALK_STAMP ? "stamped" : "applied",
-                            what == WALK_STAMP ? NULL : dur, &sql);
-        queue_add(r, stmt_text(&sql), idx, kind, -1);
+        if (r->pending_applied.len)
+            buf_addstr(&r->pending_applied, ",\n");
+        history_sql_applied_values(r->h, r->src, r->m, idx,
+                                   what == WALK_STAMP ? "stamped" : "applied",
+                                   what == WALK_STAMP ? NULL : dur, at, &r->pending_applied);
         if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
             history_sql_progress_clear(r->h, mig->id, "up", &sql);
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
     }
-    queue_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, kind);
+    hold_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
     buf_release(&sql);
     r->tx_last = idx;
     r->tx_last_kind = kind;
+    if (++r->npending >= HISTORY_BATCH)
+        queue_history(r);
     r->unreported =
         xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
     r->unreported[r->nunreported++] = (struct recorded){verbs[what], idx, ms};
@@ -757,6 +790,9 @@ after_failure(struct runner *r)
     struct db_error e;
 
     queue_drop(r);
+    buf_reset(&r->pending_applied); /* rolled back with the transaction */
+    buf_reset(&r->pending_journal);
+    r->npending = 0;
     if (r->in_tx)
         db_exec(r->db,
                 r->nested ? "ROLLBACK TO SAVEPOINT sealift_walk; RELEASE SAVEPOINT sealift_walk"
@@ -795,6 +831,8 @@ finish(struct runner *r, int walk_ret)
 {
     signals_restore();
     buf_release(&r->loads);
+    buf_release(&r->pending_applied);
+    buf_release(&r->pending_journal);
     if (walk_ret == 0 && !r->failed && queue_flush(r) == 0)
         report_recorded(r); /* nothing is normally left; a walk ends with a commit */
     free(r->unreported);
@@ -834,6 +872,9 @@ runner_begin(struct runner *r)
     struct db_rows *rows;
 
     buf_init(&r->loads);
+    buf_init(&r->pending_applied);
+    buf_init(&r->pending_journal);
+    r->npending = 0;
     r->queue = NULL;
     r->nqueue = r->queue_cap = 0;
     r->actor[0] = '\0'; /* no journal position known yet: after_failure writes nothing */

@@ -65,6 +65,10 @@ struct runner {
     int project_written; /* the project row (environment, serial) is written once a run */
     int fail_binary;     /* the failing COPY's data is binary: the server counts rows, not lines */
     struct buf loads;    /* what this migration's COPY statements loaded, for the journal */
+    /* History rows of the open transaction not sent yet: "(...), (...)" (see runner.c). */
+    struct buf pending_applied;
+    struct buf pending_journal;
+    size_t npending;
 };
 
 /* Carry out the walk. Returns 0, or 4 after a failure (rolled back and reported). */

@@ -116,3 +116,34 @@ count_rows="SELECT sum((xpath('/row/c/text()',
     assert_sql "$count_tables" 11
     assert_sql "SELECT count(*) FROM sealift.applied" 10
 }
+
+@test "1,100 migrations in one transaction: history rows sent in batches, all recorded, journal intact" {
+    # The applier holds history rows and sends them 500 at a time (runner.c HISTORY_BATCH):
+    # this chain crosses two batch boundaries and ends with a partial batch at the COMMIT.
+    local dir=small i v
+    mkdir -p "$dir"
+    for i in $(seq 1 1100); do
+        v=$(printf '%04d' "$i")
+        printf 'CREATE TABLE s%s (id int);\n' "$i" >"$dir/${v}_s$i.up.sql"
+        printf 'DROP TABLE s%s;\n' "$i" >"$dir/${v}_s$i.down.sql"
+    done
+    "$SEALIFT" build -d "$dir" -s "$APPLY_KEYS/release.key" -o small.sealift --project small \
+        >build.log 2>&1 || { cat build.log; return 1; }
+
+    run_apply apply small.sealift -p release.pub
+    assert_exit 0
+    assert_line "applied 1100 migrations; the database is at 1100_s1100"
+    assert_sql "SELECT count(*) || ' ' || min(ordinal) || ' ' || max(ordinal) || ' ' ||
+        count(DISTINCT xmin::text) FROM sealift.applied WHERE project = 'small'" '1100 1 1100 1'
+    # Each row carries its own migration's time, in apply order.
+    assert_sql "SELECT count(*) FROM (SELECT applied_at < lag(applied_at) OVER (ORDER BY ordinal)
+        AS back FROM sealift.applied WHERE project = 'small') x WHERE back" 0
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE project = 'small' AND event = 'apply'" 1100
+
+    run_apply history --verify
+    assert_exit 0
+    assert_line --regexp '^journal intact: 1100 rows'
+
+    run_apply status small.sealift -p release.pub
+    assert_exit 0
+}
