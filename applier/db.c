@@ -16,6 +16,7 @@
 struct db {
     PGconn *conn;
     char describe[512];
+    char prepared[4][64]; /* names of the statements prepared on this connection */
 };
 
 struct db_rows {
@@ -324,8 +325,8 @@ read_chunk(struct db *db, size_t first, size_t n, size_t *failed, int *bad, stru
 }
 
 int
-db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *failed,
-                   struct db_error *e)
+db_exec_pipeline(struct db *db, const struct db_stmt *stmts, size_t n, size_t *failed,
+                 struct db_error *e)
 {
     int bad = 0;
 
@@ -340,7 +341,13 @@ db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *fa
         size_t count = n - first < PIPELINE_CHUNK ? n - first : PIPELINE_CHUNK;
 
         for (size_t i = 0; i < count; i++) {
-            if (!PQsendQueryParams(db->conn, stmts[first + i], 0, NULL, NULL, NULL, NULL, 0)) {
+            const struct db_stmt *st = &stmts[first + i];
+            int sent = st->prepared
+                           ? PQsendQueryPrepared(db->conn, st->prepared, st->nparams, st->params,
+                                                 NULL, NULL, 0)
+                           : PQsendQueryParams(db->conn, st->sql, 0, NULL, NULL, NULL, NULL, 0);
+
+            if (!sent) {
                 fill_error(db, NULL, e);
                 *failed = first + i;
                 bad = 1;
@@ -360,6 +367,47 @@ db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *fa
     if (bad && e)
         e->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
     return bad ? -1 : 0;
+}
+
+int
+db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *failed,
+                   struct db_error *e)
+{
+    struct db_stmt *st = xcalloc(n ? n : 1, sizeof(*st));
+    int ret;
+
+    for (size_t i = 0; i < n; i++)
+        st[i].sql = stmts[i];
+    ret = db_exec_pipeline(db, st, n, failed, e);
+    free(st);
+    return ret;
+}
+
+int
+db_prepare(struct db *db, const char *name, const char *sql, struct db_error *e)
+{
+    size_t slots = sizeof(db->prepared) / sizeof(db->prepared[0]), free_slot = slots;
+    PGresult *res;
+    int ok;
+
+    for (size_t i = 0; i < slots; i++) {
+        if (strcmp(db->prepared[i], name) == 0)
+            return 1;
+        if (db->prepared[i][0] == '\0' && free_slot == slots)
+            free_slot = i;
+    }
+    if (free_slot == slots || strlen(name) >= sizeof(db->prepared[0])) {
+        db_error_from_message(e, "too many prepared statements");
+        return 0;
+    }
+    res = PQprepare(db->conn, name, sql, 0, NULL);
+    ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fill_error(db, res, e);
+    else
+        snprintf(db->prepared[free_slot], sizeof(db->prepared[0]), "%s", name);
+    PQclear(res);
+    return ok;
 }
 
 /* Bytes handed to libpq per PQputCopyData call. */

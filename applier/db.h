@@ -49,6 +49,26 @@ int db_exec(struct db *db, const char *sql, struct db_error *e);
 int db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t *failed,
                        struct db_error *e);
 
+/* One statement of a pipeline: SQL text, or a statement prepared with db_prepare and its
+ * parameters (text values, NULL for SQL NULL). */
+struct db_stmt {
+    const char *sql;
+    const char *prepared;
+    int nparams;
+    const char *const *params;
+};
+
+/* db_exec_statements for statements that may be prepared ones. */
+int db_exec_pipeline(struct db *db, const struct db_stmt *stmts, size_t n, size_t *failed,
+                     struct db_error *e);
+
+/*
+ * Prepare sql as the named statement of this connection, once: 1 if it is (now or already)
+ * prepared, 0 if the server refused it (e filled; the caller goes on without it). Run it
+ * outside a transaction block, or where an error may abort the transaction.
+ */
+int db_prepare(struct db *db, const char *name, const char *sql, struct db_error *e);
+
 /*
  * The data of a COPY ... FROM STDIN: fill buf with up to cap bytes and return the count, 0 at
  * the end of the data, or -1 with err set to abort the COPY (the server then fails it).

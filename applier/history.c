@@ -308,14 +308,6 @@ history_progress(const struct db_state *s, const char *id, const char *direction
 
 /* ---- writes ---- */
 
-static void
-hex_lit(struct buf *out, const unsigned char *bin)
-{
-    char hex[HASH_SHA256_HEX];
-
-    lit(out, hex_encode(hex, bin, HASH_SHA256_BYTES));
-}
-
 void
 history_sql_applied_head(const struct history_ctx *h, struct buf *out)
 {
@@ -327,48 +319,56 @@ history_sql_applied_head(const struct history_ctx *h, struct buf *out)
 }
 
 void
-history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
-                           const struct manifest *m, size_t idx, const char *how,
-                           const char *duration_ms, const char *at_utc, struct buf *out)
+history_applied_fields(const struct history_ctx *h, const struct history_source *src,
+                       const struct manifest *m, size_t idx, const char *how,
+                       const char *duration_ms, const char *at_utc, struct history_row *row)
 {
     const struct manifest_migration *mig = &m->migrations[idx];
     const struct manifest_script *up = &mig->script[MANIFEST_UP];
     const struct manifest_script *down = &mig->script[MANIFEST_DOWN];
 
+    snprintf(row->store[0], sizeof(row->store[0]), "%zu", idx + 1);
+    snprintf(row->store[1], sizeof(row->store[1]), "%lld", src->serial);
+    row->v[0] = h->project;
+    row->v[1] = row->store[0];
+    row->v[2] = mig->id;
+    row->v[3] = mig->name;
+    row->v[4] = hex_encode(row->store[2], up->source, HASH_SHA256_BYTES);
+    row->v[5] = down->present ? hex_encode(row->store[3], down->source, HASH_SHA256_BYTES) : NULL;
+    row->v[6] = hex_encode(row->store[4], m->members[up->member].sha256, HASH_SHA256_BYTES);
+    row->v[7] = hex_encode(row->store[5], mig->chain, HASH_SHA256_BYTES);
+    row->v[8] = src->bundle_id;
+    row->v[9] = row->store[1];
+    row->v[10] = src->signers;
+    row->v[11] = src->environment;
+    row->v[12] = how;
+    row->v[13] = at_utc;
+    row->v[14] = src->client_host;
+    row->v[15] = duration_ms;
+}
+
+void
+history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
+                           const struct manifest *m, size_t idx, const char *how,
+                           const char *duration_ms, const char *at_utc, struct buf *out)
+{
+    struct history_row row;
+
+    history_applied_fields(h, src, m, idx, how, duration_ms, at_utc, &row);
     buf_addch(out, '(');
-    lit(out, h->project);
-    buf_addf(out, ", %zu, ", idx + 1);
-    lit(out, mig->id);
-    buf_addstr(out, ", ");
-    lit(out, mig->name);
-    buf_addstr(out, ", ");
-    hex_lit(out, up->source);
-    buf_addstr(out, ", ");
-    if (down->present)
-        hex_lit(out, down->source);
-    else
-        buf_addstr(out, "NULL");
-    buf_addstr(out, ", ");
-    hex_lit(out, m->members[up->member].sha256);
-    buf_addstr(out, ", ");
-    hex_lit(out, mig->chain);
-    buf_addstr(out, ", ");
-    lit(out, src->bundle_id);
-    buf_addf(out, ", %lld, ", src->serial);
-    lit(out, src->signers);
-    buf_addstr(out, ", ");
-    lit(out, src->environment);
-    buf_addstr(out, ", ");
-    lit(out, how);
-    buf_addstr(out, ", ");
-    if (at_utc) {
-        lit(out, at_utc);
-        buf_addstr(out, "::timestamptz, ");
-    } else {
-        buf_addstr(out, "clock_timestamp(), ");
+    for (int i = 0; i < HISTORY_APPLIED_FIELDS; i++) {
+        if (i > 0)
+            buf_addstr(out, ", ");
+        if (i == 1 || i == 9 || i == 15) /* ordinal, serial, duration: numbers */
+            buf_addstr(out, row.v[i] ? row.v[i] : "NULL");
+        else if (i == 13 && row.v[i] == NULL)
+            buf_addstr(out, "clock_timestamp()");
+        else
+            lit(out, row.v[i]);
+        if (i == 13 && row.v[i])
+            buf_addstr(out, "::timestamptz");
     }
-    lit(out, src->client_host);
-    buf_addf(out, ", %s)", duration_ms ? duration_ms : "NULL");
+    buf_addch(out, ')');
 }
 
 void
@@ -534,60 +534,84 @@ history_sql_journal_row(const struct history_ctx *h, const struct history_source
 }
 
 void
+history_journal_fields(const struct history_source *src, const char *event,
+                       const struct manifest *m, long idx, const char *detail, const char *actor,
+                       const char *at_utc, const char *project, struct journal_pos *pos,
+                       struct history_row *row)
+{
+    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
+    struct buf canon = BUF_INIT;
+    unsigned char digest[HASH_SHA256_BYTES];
+
+    snprintf(row->store[0], sizeof(row->store[0]), "%lld", pos->seq + 1);
+    snprintf(row->store[1], sizeof(row->store[1]), "%ld", idx + 1);
+    snprintf(row->store[2], sizeof(row->store[2]), "%lld", src ? src->serial : 0);
+    if (mig)
+        hex_encode(row->store[3], mig->chain, HASH_SHA256_BYTES);
+    snprintf(row->store[4], sizeof(row->store[4]), "%s", pos->hash);
+    /* The fields in journal_canon()'s order; keep the two in step. */
+    row->v[0] = row->store[0];
+    row->v[1] = project;
+    row->v[2] = at_utc;
+    row->v[3] = event;
+    row->v[4] = mig ? mig->id : NULL;
+    row->v[5] = mig ? row->store[1] : NULL;
+    row->v[6] = mig ? row->store[3] : NULL;
+    row->v[7] = src ? src->bundle_id : NULL;
+    row->v[8] = src ? row->store[2] : NULL;
+    row->v[9] = src ? src->signers : NULL;
+    row->v[10] = src ? src->environment : NULL;
+    row->v[11] = actor;
+    row->v[12] = src ? src->client_host : NULL;
+    row->v[13] = detail;
+    row->v[14] = row->store[4];
+    buf_addstr(&canon, "sealift-journal-1;");
+    for (int i = 0; i < 15; i++)
+        canon_field(&canon, row->v[i]);
+    hash_sha256(canon.data, canon.len, digest);
+    row->v[15] = hex_encode(row->store[5], digest, HASH_SHA256_BYTES);
+    buf_release(&canon);
+    pos->seq++;
+    memcpy(pos->hash, row->v[15], sizeof(pos->hash));
+}
+
+void
 history_sql_journal_values(const struct history_source *src, const char *event,
                            const struct manifest *m, long idx, const char *detail,
                            const char *actor, const char *at_utc, const char *project,
                            struct journal_pos *pos, struct buf *out)
 {
-    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
-    char seq[32], ordinal[32], serial[32], chain[HASH_SHA256_HEX], hash[HASH_SHA256_HEX];
-    const char *values[15];
-    struct buf canon = BUF_INIT;
-    unsigned char digest[HASH_SHA256_BYTES];
+    struct history_row row;
 
-    snprintf(seq, sizeof(seq), "%lld", pos->seq + 1);
-    snprintf(ordinal, sizeof(ordinal), "%ld", idx + 1);
-    snprintf(serial, sizeof(serial), "%lld", src ? src->serial : 0);
-    if (mig)
-        hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
-    /* The fields in journal_canon()'s order; keep the two in step. */
-    values[0] = seq;
-    values[1] = project;
-    values[2] = at_utc;
-    values[3] = event;
-    values[4] = mig ? mig->id : NULL;
-    values[5] = mig ? ordinal : NULL;
-    values[6] = mig ? chain : NULL;
-    values[7] = src ? src->bundle_id : NULL;
-    values[8] = src ? serial : NULL;
-    values[9] = src ? src->signers : NULL;
-    values[10] = src ? src->environment : NULL;
-    values[11] = actor;
-    values[12] = src ? src->client_host : NULL;
-    values[13] = detail;
-    values[14] = pos->hash;
-    buf_addstr(&canon, "sealift-journal-1;");
-    for (int i = 0; i < 15; i++)
-        canon_field(&canon, values[i]);
-    hash_sha256(canon.data, canon.len, digest);
-    hex_encode(hash, digest, HASH_SHA256_BYTES);
-    buf_release(&canon);
-
-    buf_addf(out, "(%s, ", seq);
-    for (int i = 1; i < 15; i++) {
-        lit(out, values[i]);
+    history_journal_fields(src, event, m, idx, detail, actor, at_utc, project, pos, &row);
+    buf_addf(out, "(%s", row.v[0]);
+    for (int i = 1; i < HISTORY_JOURNAL_FIELDS; i++) {
+        buf_addstr(out, ", ");
+        lit(out, row.v[i]);
         if (i == 2)
             buf_addstr(out, "::timestamptz");
         else if (i == 5)
             buf_addstr(out, "::integer");
         else if (i == 8)
             buf_addstr(out, "::bigint");
-        buf_addstr(out, ", ");
     }
-    lit(out, hash);
     buf_addch(out, ')');
-    pos->seq++;
-    memcpy(pos->hash, hash, sizeof(pos->hash));
+}
+
+void
+history_sql_record_prepared(const struct history_ctx *h, struct buf *out)
+{
+    buf_addstr(out, "WITH sealift_a AS (");
+    history_sql_applied_head(h, out);
+    buf_addstr(out, "($1, $2::integer, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12, $13, "
+                    "$14::timestamptz, $15, $16::numeric)), sealift_j AS (");
+    history_sql_journal_head_insert(h, out);
+    buf_addstr(out, "($17::bigint, $18, $19::timestamptz, $20, $21, $22::integer, $23, $24, "
+                    "$25::bigint, $26, $27, $28, $29, $30, $31, $32))\n");
+    buf_addf(out,
+             "UPDATE %s.meta SET value = CASE key WHEN 'journal_head' THEN $33::text ELSE "
+             "$34::text END WHERE key IN ('journal_head', 'journal_rows')",
+             h->qschema);
 }
 
 void

@@ -89,6 +89,14 @@ void history_sql_create(const struct history_ctx *h, struct buf *out);
 void history_sql_applied(const struct history_ctx *h, const struct history_source *src,
                          const struct manifest *m, size_t idx, const char *how,
                          const char *duration_ms, struct buf *out);
+/* A history row's fields as text (NULL for SQL NULL), in the table's column order. */
+#define HISTORY_APPLIED_FIELDS 16
+#define HISTORY_JOURNAL_FIELDS 16
+struct history_row {
+    char store[6][72];
+    const char *v[16];
+};
+
 /*
  * The same in pieces, for one INSERT of many rows: the head ("INSERT ... VALUES "), then each
  * row's "(...)", comma-separated. at_utc as for history_sql_journal_row; NULL: the server's
@@ -133,6 +141,21 @@ void history_sql_journal_row(const struct history_ctx *h, const struct history_s
                              const char *event, const struct manifest *m, long idx,
                              const char *detail, const char *actor, const char *at_utc,
                              struct journal_pos *pos, struct buf *out);
+/* The fields of an applied row (at_utc NULL: the server's clock), and of the next journal
+ * row after *pos (advanced), as history_sql_applied_values and _journal_values write them. */
+void history_applied_fields(const struct history_ctx *h, const struct history_source *src,
+                            const struct manifest *m, size_t idx, const char *how,
+                            const char *duration_ms, const char *at_utc, struct history_row *row);
+void history_journal_fields(const struct history_source *src, const char *event,
+                            const struct manifest *m, long idx, const char *detail,
+                            const char *actor, const char *at_utc, const char *project,
+                            struct journal_pos *pos, struct history_row *row);
+/*
+ * One statement that records a migration: its applied row ($1-$16, the applied fields), its
+ * journal row ($17-$32) and meta's journal head and count ($33, $34). Prepared once a session,
+ * it spares the server a parse and a plan per migration.
+ */
+void history_sql_record_prepared(const struct history_ctx *h, struct buf *out);
 /* The same in pieces, for one INSERT of many rows (see history_sql_applied_head). */
 void history_sql_journal_head_insert(const struct history_ctx *h, struct buf *out);
 void history_sql_journal_values(const struct history_source *src, const char *event,

@@ -116,7 +116,9 @@ struct queued {
     char *sql;
     size_t idx;
     int kind;
-    long stmt; /* statement of the script, or -1 for sealift's own */
+    long stmt;     /* statement of the script, or -1 for sealift's own */
+    char **params; /* with sql the name of a prepared statement: its parameters */
+    int nparams;
 };
 
 static void
@@ -127,14 +129,34 @@ queue_add(struct runner *r, char *sql, size_t idx, int kind, long stmt)
     r->queue[r->nqueue].idx = idx;
     r->queue[r->nqueue].kind = kind;
     r->queue[r->nqueue].stmt = stmt;
+    r->queue[r->nqueue].params = NULL;
+    r->queue[r->nqueue].nparams = 0;
     r->nqueue++;
+}
+
+/* Queue the prepared statement name with n parameters (copied; NULL for SQL NULL). */
+static void
+queue_add_prepared(struct runner *r, const char *name, const char *const *params, int n, size_t idx,
+                   int kind)
+{
+    char **copy = xcalloc((size_t)n, sizeof(*copy));
+
+    for (int i = 0; i < n; i++)
+        copy[i] = params[i] ? xstrdup(params[i]) : NULL;
+    queue_add(r, xstrdup(name), idx, kind, -1);
+    r->queue[r->nqueue - 1].params = copy;
+    r->queue[r->nqueue - 1].nparams = n;
 }
 
 static void
 queue_drop(struct runner *r)
 {
-    for (size_t i = 0; i < r->nqueue; i++)
+    for (size_t i = 0; i < r->nqueue; i++) {
         free(r->queue[i].sql);
+        for (int k = 0; k < r->queue[i].nparams; k++)
+            free(r->queue[i].params[k]);
+        free(r->queue[i].params);
+    }
     r->nqueue = 0;
 }
 
@@ -142,7 +164,7 @@ queue_drop(struct runner *r)
 static int
 queue_flush(struct runner *r)
 {
-    const char **texts;
+    struct db_stmt *stmts;
     struct db_error e;
     size_t failed = 0;
     int ret = 0;
@@ -153,12 +175,18 @@ queue_flush(struct runner *r)
         queue_drop(r);
         return -1;
     }
-    texts = xcalloc(r->nqueue, sizeof(*texts));
-    for (size_t i = 0; i < r->nqueue; i++)
-        texts[i] = r->queue[i].sql;
-    if (db_exec_statements(r->db, texts, r->nqueue, &failed, &e) != 0)
+    stmts = xcalloc(r->nqueue, sizeof(*stmts));
+    for (size_t i = 0; i < r->nqueue; i++) {
+        const struct queued *q = &r->queue[i];
+
+        stmts[i].sql = q->params ? NULL : q->sql;
+        stmts[i].prepared = q->params ? q->sql : NULL;
+        stmts[i].nparams = q->nparams;
+        stmts[i].params = (const char *const *)q->params;
+    }
+    if (db_exec_pipeline(r->db, stmts, r->nqueue, &failed, &e) != 0)
         ret = fail(r, r->queue[failed].idx, r->queue[failed].kind, r->queue[failed].stmt, &e);
-    free(texts);
+    free(stmts);
     queue_drop(r);
     return ret;
 }
@@ -210,21 +238,44 @@ utc_now(char out[40])
  */
 #define HISTORY_BATCH 500
 
+/* The prepared statement that records one migration (history_sql_record_prepared). */
+#define RECORD_STATEMENT "sealift_record_1"
+
+/*
+ * Queue the held rows, and then the statement then (may be NULL), as ONE statement: the
+ * inserts become data-modifying WITH queries of the last part, which PostgreSQL runs exactly
+ * once each. One statement is planned once, where three were planned apiece.
+ */
 static void
-queue_history(struct runner *r)
+queue_history(struct runner *r, char *then)
 {
+    struct buf part[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
     struct buf sql = BUF_INIT;
+    size_t n = 0;
 
     if (r->pending_applied.len) {
-        history_sql_applied_head(r->h, &sql);
-        buf_add(&sql, r->pending_applied.data, r->pending_applied.len);
-        queue_add(r, buf_detach(&sql, NULL), r->tx_last, r->tx_last_kind, -1);
+        history_sql_applied_head(r->h, &part[n]);
+        buf_add(&part[n], r->pending_applied.data, r->pending_applied.len);
+        n++;
     }
     if (r->pending_journal.len) {
-        history_sql_journal_head_insert(r->h, &sql);
-        buf_add(&sql, r->pending_journal.data, r->pending_journal.len);
-        queue_add(r, buf_detach(&sql, NULL), r->tx_last, r->tx_last_kind, -1);
+        history_sql_journal_head_insert(r->h, &part[n]);
+        buf_add(&part[n], r->pending_journal.data, r->pending_journal.len);
+        n++;
     }
+    if (then) {
+        buf_addstr(&part[n++], then);
+        free(then);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n)
+            buf_addf(&sql, "%s sealift_w%zu AS (%s)", i == 0 ? "WITH" : ",", i, part[i].data);
+        else
+            buf_addf(&sql, "%s%s", i > 0 ? "\n" : "", part[i].data);
+        buf_release(&part[i]);
+    }
+    if (n > 0)
+        queue_add(r, buf_detach(&sql, NULL), r->tx_last, r->tx_last_kind, -1);
     buf_reset(&r->pending_applied);
     buf_reset(&r->pending_journal);
     r->npending = 0;
@@ -261,14 +312,29 @@ op_commit(void *ctx)
     struct runner *r = ctx;
     struct buf sql = BUF_INIT;
 
-    queue_history(r);
     if (!r->project_written) {
         history_sql_project(r->h, r->src, &sql);
         buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
         queue_add(r, buf_detach(&sql, NULL), r->tx_last, MANIFEST_UP, -1);
     }
-    history_sql_journal_pos(r->h, &r->tx_journal, &sql);
-    queue_add(r, buf_detach(&sql, NULL), r->tx_last, MANIFEST_UP, -1);
+    if (r->record_held) {
+        /* One migration's record and meta's journal head: the prepared statement. */
+        const char *params[HISTORY_APPLIED_FIELDS + HISTORY_JOURNAL_FIELDS + 2];
+        char rows[32];
+
+        memcpy(params, r->held_applied.v, sizeof(r->held_applied.v));
+        memcpy(params + HISTORY_APPLIED_FIELDS, r->held_journal.v, sizeof(r->held_journal.v));
+        snprintf(rows, sizeof(rows), "%lld", r->tx_journal.seq);
+        params[HISTORY_APPLIED_FIELDS + HISTORY_JOURNAL_FIELDS] = r->tx_journal.hash;
+        params[HISTORY_APPLIED_FIELDS + HISTORY_JOURNAL_FIELDS + 1] = rows;
+        queue_add_prepared(r, RECORD_STATEMENT, params, (int)(sizeof(params) / sizeof(params[0])),
+                           r->tx_last, r->tx_last_kind);
+        r->record_held = 0;
+    } else {
+        /* The held rows and meta's journal head: one statement. */
+        history_sql_journal_pos(r->h, &r->tx_journal, &sql);
+        queue_history(r, buf_detach(&sql, NULL));
+    }
     if (r->compat_alembic) {
         /* Several statements of simple-query text: sent on their own, before the COMMIT. */
         if (queue_flush(r) != 0)
@@ -630,6 +696,28 @@ op_record(void *ctx, size_t idx, enum walk_record what)
             history_sql_progress_clear(r->h, mig->id, "down", &sql);
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
+    } else if (r->record_prepared && r->npending == 0 &&
+               (r->per_migration || !mig->script[kind].transactional)) {
+        /*
+         * The COMMIT follows at once (walk.c): hold this record for the prepared statement,
+         * which op_commit sends with it. A transaction of one small migration spent a third
+         * of its server time parsing and planning the record as text.
+         */
+        memcpy(r->held_at, at, sizeof(r->held_at));
+        memcpy(r->held_dur, dur, sizeof(r->held_dur));
+        buf_reset(&r->held_detail);
+        buf_add(&r->held_detail, r->loads.data, r->loads.len);
+        history_applied_fields(r->h, r->src, r->m, idx, what == WALK_STAMP ? "stamped" : "applied",
+                               what == WALK_STAMP ? NULL : r->held_dur, r->held_at,
+                               &r->held_applied);
+        history_journal_fields(r->src, events[what], r->m, (long)idx,
+                               r->held_detail.len ? r->held_detail.data : NULL, r->actor,
+                               r->held_at, r->h->project, &r->tx_journal, &r->held_journal);
+        r->record_held = 1;
+        if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
+            history_sql_progress_clear(r->h, mig->id, "up", &sql);
+            queue_add(r, stmt_text(&sql), idx, kind, -1);
+        }
     } else {
         if (r->pending_applied.len)
             buf_addstr(&r->pending_applied, ",\n");
@@ -641,12 +729,13 @@ op_record(void *ctx, size_t idx, enum walk_record what)
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
     }
-    hold_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
+    if (!r->record_held)
+        hold_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
     buf_release(&sql);
     r->tx_last = idx;
     r->tx_last_kind = kind;
     if (++r->npending >= HISTORY_BATCH)
-        queue_history(r);
+        queue_history(r, NULL);
     r->unreported =
         xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
     r->unreported[r->nunreported++] = (struct recorded){verbs[what], idx, ms};
@@ -793,6 +882,7 @@ after_failure(struct runner *r)
     buf_reset(&r->pending_applied); /* rolled back with the transaction */
     buf_reset(&r->pending_journal);
     r->npending = 0;
+    r->record_held = 0;
     if (r->in_tx)
         db_exec(r->db,
                 r->nested ? "ROLLBACK TO SAVEPOINT sealift_walk; RELEASE SAVEPOINT sealift_walk"
@@ -833,6 +923,7 @@ finish(struct runner *r, int walk_ret)
     buf_release(&r->loads);
     buf_release(&r->pending_applied);
     buf_release(&r->pending_journal);
+    buf_release(&r->held_detail);
     if (walk_ret == 0 && !r->failed && queue_flush(r) == 0)
         report_recorded(r); /* nothing is normally left; a walk ends with a commit */
     free(r->unreported);
@@ -874,6 +965,7 @@ runner_begin(struct runner *r)
     buf_init(&r->loads);
     buf_init(&r->pending_applied);
     buf_init(&r->pending_journal);
+    buf_init(&r->held_detail);
     r->npending = 0;
     r->queue = NULL;
     r->nqueue = r->queue_cap = 0;
@@ -886,6 +978,16 @@ runner_begin(struct runner *r)
     snprintf(r->actor, sizeof(r->actor), "%s", db_value(rows, 0, 0));
     db_rows_free(rows);
     r->tx_journal = r->journal;
+    r->record_held = 0;
+    r->record_prepared = 0;
+    /* Outside a transaction: a refusal (it should not happen) would abort nothing. */
+    if (r->per_migration && !r->nested) {
+        struct buf sql = BUF_INIT;
+
+        history_sql_record_prepared(r->h, &sql);
+        r->record_prepared = db_prepare(r->db, RECORD_STATEMENT, sql.data, &e);
+        buf_release(&sql);
+    }
     return 0;
 }
 

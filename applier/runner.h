@@ -69,6 +69,14 @@ struct runner {
     struct buf pending_applied;
     struct buf pending_journal;
     size_t npending;
+    /* One migration's record, held for the prepared statement (see runner.c op_record). */
+    int record_prepared; /* the statement is prepared on this connection */
+    int record_held;
+    struct history_row held_applied; /* its fields point into held_at, _dur and _detail */
+    struct history_row held_journal;
+    char held_at[40];
+    char held_dur[32];
+    struct buf held_detail;
 };
 
 /* Carry out the walk. Returns 0, or 4 after a failure (rolled back and reported). */
