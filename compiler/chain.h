@@ -36,8 +36,9 @@ struct src_script {
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
     unsigned char source_sha[HASH_SHA256_BYTES];
     int transactional;
-    struct buf rendered;         /* after placeholder substitution: the bytes that will run */
-    struct manifest_stmt *stmts; /* statement ranges of rendered */
+    struct buf rendered; /* after placeholder substitution: the bytes that will run */
+    unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */
+    struct manifest_stmt *stmts;                   /* statement ranges of rendered */
     size_t nstmts;
     size_t stmts_cap;
     struct src_copy *copies; /* COPY ... FROM STDIN statements and their data, in order */

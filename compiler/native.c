@@ -275,6 +275,10 @@ load_migration(size_t g, void *ctx)
             up_flags = flags;
     }
     check_pairing(b->dir, m, seen, up_flags, rep);
+    /* What chain_hash_sources() does, here on the job's thread. */
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        if (m->script[k].present)
+            hash_sha256(m->script[k].text.data, m->script[k].text.len, m->script[k].source_sha);
 }
 
 /*
@@ -391,7 +395,6 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
         free(files[i].slug);
     }
     free(files);
-    chain_hash_sources(c);
     return 0;
 }
 

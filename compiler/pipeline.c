@@ -347,6 +347,7 @@ check_migration(size_t i, void *ctx)
             continue;
         if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0)
             sqlcheck_script(s->file, s, rep);
+        hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
 }
@@ -489,17 +490,15 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             const struct src_script *s = &src->script[k];
             struct manifest_script *ms = &mig->script[k];
-            unsigned char sha[HASH_SHA256_BYTES];
             char *path;
 
             if (!s->present)
                 continue;
             path = compile_member_path(i + 1, src->id, src->name, k);
-            hash_sha256(s->rendered.data, s->rendered.len, sha);
             ms->present = 1;
             ms->transactional = s->transactional;
             memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
-            ms->member = manifest_add_member(m, path, s->rendered.len, sha);
+            ms->member = manifest_add_member(m, path, s->rendered.len, s->rendered_sha);
             *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
             (*sources)[ms->member].data = &s->rendered;
             (*sources)[ms->member].file = NULL;
