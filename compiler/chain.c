@@ -152,3 +152,26 @@ report_replay(struct report *into, const struct report *from)
         at += 1 + strlen(msg) + 1;
     }
 }
+
+struct report *
+report_held_new(size_t n)
+{
+    struct report *reps = xcalloc(n ? n : 1, sizeof(*reps));
+
+    for (size_t i = 0; i < n; i++) {
+        reps[i].held = xmalloc(sizeof(*reps[i].held));
+        buf_init(reps[i].held);
+    }
+    return reps;
+}
+
+void
+report_held_finish(struct report *held, size_t n, struct report *into)
+{
+    for (size_t i = 0; i < n; i++) {
+        report_replay(into, &held[i]);
+        buf_release(held[i].held);
+        free(held[i].held);
+    }
+    free(held);
+}

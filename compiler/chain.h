@@ -113,5 +113,11 @@ void report_error(struct report *r, const char *fmt, ...) __attribute__((format(
 void report_warning(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print (or hold) what from held, in its order, and count it in into. */
 void report_replay(struct report *into, const struct report *from);
+/*
+ * n reports that hold their messages, one per job of a batch run on several threads; then
+ * report_held_finish prints them into into, in index order, and frees them.
+ */
+struct report *report_held_new(size_t n);
+void report_held_finish(struct report *held, size_t n, struct report *into);
 
 #endif

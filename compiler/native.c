@@ -293,7 +293,6 @@ load_migrations(const char *dir, const struct file_name *files, size_t nfiles, s
     size_t *first = xcalloc(nfiles + 1, sizeof(*first));
     size_t n = 0, base = c->n;
     struct load_batch b;
-    struct buf *held;
 
     for (size_t i = 0; i < nfiles;) {
         size_t j = i;
@@ -305,19 +304,9 @@ load_migrations(const char *dir, const struct file_name *files, size_t nfiles, s
         i = j;
     }
     first[n] = nfiles;
-    held = xcalloc(n ? n : 1, sizeof(*held));
-    b = (struct load_batch){dir, files, first, c, base, xcalloc(n ? n : 1, sizeof(*b.reps))};
-    for (size_t g = 0; g < n; g++) {
-        buf_init(&held[g]);
-        b.reps[g].held = &held[g];
-    }
+    b = (struct load_batch){dir, files, first, c, base, report_held_new(n)};
     workers_run(n, workers_default(), load_migration, &b);
-    for (size_t g = 0; g < n; g++) {
-        report_replay(rep, &b.reps[g]);
-        buf_release(&held[g]);
-    }
-    free(held);
-    free(b.reps);
+    report_held_finish(b.reps, n, rep);
     free(first);
 }
 

@@ -360,21 +360,11 @@ static void
 check_migrations(struct compiled *out, struct report *rep)
 {
     size_t n = out->chain.n;
-    struct check_batch b = {out, xcalloc(n ? n : 1, sizeof(*b.reps))};
-    struct buf *held = xcalloc(n ? n : 1, sizeof(*held));
+    struct check_batch b = {out, report_held_new(n)};
 
-    for (size_t i = 0; i < n; i++) {
-        buf_init(&held[i]);
-        b.reps[i].held = &held[i];
-    }
     /* libpg_query frees a thread's parser memory itself when the thread ends. */
     workers_run(n, workers_default(), check_migration, &b);
-    for (size_t i = 0; i < n; i++) {
-        report_replay(rep, &b.reps[i]);
-        buf_release(&held[i]);
-    }
-    free(held);
-    free(b.reps);
+    report_held_finish(b.reps, n, rep);
 }
 
 int

@@ -147,7 +147,10 @@ test_hash_hex_round_trip(void **state)
     assert_string_equal(hex + 500, "fafbfcfdfeff");
     assert_int_equal(hex_decode(back, sizeof(back), hex, strlen(hex)), 0);
     assert_memory_equal(back, bin, sizeof(bin));
-    /* Uppercase digits decode too. */
+    memset(back, 0, sizeof(back));
+    assert_int_equal(hex_decode_lower(back, sizeof(back), hex, strlen(hex)), 0);
+    assert_memory_equal(back, bin, sizeof(bin));
+    /* Uppercase digits decode too (not in the lowercase-only decoder: see below). */
     assert_int_equal(hex_decode(back, 4, "DEADbeef", 8), 0);
     assert_memory_equal(back, "\xde\xad\xbe\xef", 4);
     /* Zero bytes encode to the empty string. */
@@ -190,15 +193,9 @@ test_hash_hex_decode_rejects(void **state)
 static void
 test_hash_hex_decode_lower(void **state)
 {
-    unsigned char bin[256], back[256];
-    char hex[2 * 256 + 1];
+    unsigned char back[4];
 
     (void)state;
-    for (int i = 0; i < 256; i++)
-        bin[i] = (unsigned char)i;
-    hex_encode(hex, bin, sizeof(bin));
-    assert_int_equal(hex_decode_lower(back, sizeof(back), hex, strlen(hex)), 0);
-    assert_memory_equal(back, bin, sizeof(bin));
     /* Any uppercase digit is refused, wherever it is; digits and a-f only. */
     assert_int_equal(hex_decode_lower(back, 4, "DEADbeef", 8), -1);
     assert_int_equal(hex_decode_lower(back, 4, "deadbeeF", 8), -1);
