@@ -352,7 +352,7 @@ history_sql_applied_values(const struct history_ctx *h, const struct history_sou
                            const struct manifest *m, size_t idx, const char *how,
                            const char *duration_ms, const char *at_utc, struct buf *out)
 {
-    struct history_row row;
+    struct history_row row = {0};
 
     history_applied_fields(h, src, m, idx, how, duration_ms, at_utc, &row);
     buf_addch(out, '(');
@@ -581,7 +581,7 @@ history_sql_journal_values(const struct history_source *src, const char *event,
                            const char *actor, const char *at_utc, const char *project,
                            struct journal_pos *pos, struct buf *out)
 {
-    struct history_row row;
+    struct history_row row = {0};
 
     history_journal_fields(src, event, m, idx, detail, actor, at_utc, project, pos, &row);
     buf_addf(out, "(%s", row.v[0]);
