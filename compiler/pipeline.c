@@ -367,6 +367,33 @@ check_migrations(struct compiled *out, struct report *rep)
     report_held_finish(b.reps, n, rep);
 }
 
+/*
+ * Reading the chain and reading sealift.sum (which checks the hash of every recorded line) do
+ * not depend on each other: two jobs. Only the chain's reader prints; the sum file's problem
+ * is reported after both, so the output is as one thread would print it.
+ */
+struct read_batch {
+    const struct format_reader *reader;
+    const struct read_options *ro;
+    struct compiled *out;
+    struct report *rep;
+    struct diag_err *err;
+    int read_ret;
+    struct diag_err sum_err;
+    int sum_ret;
+};
+
+static void
+read_chain_or_sum(size_t i, void *ctx)
+{
+    struct read_batch *b = ctx;
+
+    if (i == 0)
+        b->read_ret = b->reader->read(b->out->opt->dir, b->ro, &b->out->chain, b->rep, b->err);
+    else
+        b->sum_ret = sumfile_read(b->out->sum_path, &b->out->sum, &b->sum_err);
+}
+
 int
 compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
               struct diag_err *err)
@@ -394,8 +421,17 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
         }
     }
     out->opt = opt;
-    if (reader->read(opt->dir, &ro, &out->chain, rep, err) != 0)
-        return -1;
+    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
+    {
+        /* The chain and sealift.sum are read at the same time (see struct read_batch). */
+        struct read_batch b = {reader, &ro, out, rep, err, 0, DIAG_ERR_INIT, 0};
+
+        workers_run(2, workers_default(), read_chain_or_sum, &b);
+        if (b.read_ret != 0)
+            return -1;
+        if (b.sum_ret != 0)
+            report_error(rep, "%s", b.sum_err.msg);
+    }
     for (size_t i = 0; i < opt->namend; i++) {
         int found = 0;
 
@@ -403,11 +439,6 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
             found = amend_names(opt->amend[i], out->chain.v[j].id, out->chain.v[j].name);
         if (!found)
             report_error(rep, "--amend %s: no such migration in %s", opt->amend[i], opt->dir);
-    }
-    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
-    if (sumfile_read(out->sum_path, &out->sum, err) != 0) {
-        report_error(rep, "%s", err->msg);
-        err->msg[0] = '\0';
     }
     if (!out->sum.exists)
         out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
