@@ -674,6 +674,16 @@ stmt_text(struct buf *sql)
     return buf_detach(sql, NULL);
 }
 
+/*
+ * Does walk.c commit right after this migration's record? It does for each migration of
+ * --per-migration and for a no-transaction migration's history in either mode.
+ */
+static int
+commit_follows(const struct runner *r, const struct manifest_migration *mig, int kind)
+{
+    return r->per_migration || !mig->script[kind].transactional;
+}
+
 static int
 op_record(void *ctx, size_t idx, enum walk_record what)
 {
@@ -696,8 +706,7 @@ op_record(void *ctx, size_t idx, enum walk_record what)
             history_sql_progress_clear(r->h, mig->id, "down", &sql);
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
-    } else if (r->record_prepared && r->npending == 0 &&
-               (r->per_migration || !mig->script[kind].transactional)) {
+    } else if (r->record_prepared && r->npending == 0 && commit_follows(r, mig, kind)) {
         /*
          * The COMMIT follows at once (walk.c): hold this record for the prepared statement,
          * which op_commit sends with it. A transaction of one small migration spent a third
@@ -739,8 +748,8 @@ op_record(void *ctx, size_t idx, enum walk_record what)
     r->unreported =
         xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
     r->unreported[r->nunreported++] = (struct recorded){verbs[what], idx, ms};
-    /* walk.c commits right after this record: send both at once (see struct recorded). */
-    if (!(r->per_migration || !mig->script[kind].transactional)) {
+    /* When a COMMIT follows, the record goes out with it (see struct recorded). */
+    if (!commit_follows(r, mig, kind)) {
         if (queue_flush(r) != 0)
             return -1;
         report_recorded(r);

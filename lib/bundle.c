@@ -120,13 +120,14 @@ frame_typeflag_problem(unsigned char t)
     }
 }
 
+/* A block of zeros to compare padding and headers with (memcmp beats a byte loop). */
+static const unsigned char zero_block[TAR_BLOCK];
+
 /* Are bytes [from, to) of a header all zero? (memcmp: a byte loop was a visible cost.) */
 static int
 frame_zero(const unsigned char *h, size_t from, size_t to)
 {
-    static const unsigned char zeros[TAR_BLOCK];
-
-    return memcmp(h + from, zeros, to - from) == 0;
+    return memcmp(h + from, zero_block, to - from) == 0;
 }
 
 /* The ustar checksum: the sum of the header's bytes, its own field counted as spaces. */
@@ -220,12 +221,11 @@ frame_tail_end(const struct tar_frame *f)
 static size_t
 zero_prefix(const unsigned char *p, size_t len)
 {
-    static const unsigned char zeros[TAR_BLOCK];
     size_t done = 0;
 
-    while (len - done >= TAR_BLOCK && memcmp(p + done, zeros, TAR_BLOCK) == 0)
+    while (len - done >= TAR_BLOCK && memcmp(p + done, zero_block, TAR_BLOCK) == 0)
         done += TAR_BLOCK;
-    if (len - done < TAR_BLOCK && memcmp(p + done, zeros, len - done) == 0)
+    if (len - done < TAR_BLOCK && memcmp(p + done, zero_block, len - done) == 0)
         done = len;
     return done;
 }
