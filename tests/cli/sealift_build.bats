@@ -90,6 +90,28 @@ assert_build_and_check_refuse() {
     done
 }
 
+@test "a bundle larger than one compression job is the same bytes on one CPU as on all of them" {
+    # Migrations are read and parsed on a pool of threads, and zstd compresses in 1 MiB jobs
+    # on threads of its own: neither may make the bytes depend on the machine's cores.
+    local i
+    export SOURCE_DATE_EPOCH=1700000000
+    for i in $(seq 10 69); do
+        awk -v t="t$i" 'BEGIN { printf "CREATE TABLE %s (id int, v text);\n", t
+            for (r = 0; r < 800; r++) printf "INSERT INTO %s VALUES (%d, md5(\x27%s%d\x27));\n", t, r, t, r }' \
+            >"migrations/202501010000${i}_t$i.up.sql"
+        printf 'DROP TABLE t%s;\n' "$i" >"migrations/202501010000${i}_t$i.down.sql"
+    done
+    build -o all.sealift
+    assert_exit 0
+    [ "$(tar --zstd -xOf all.sealift | wc -c)" -gt $((3 * 1048576)) ]
+    cp migrations/sealift.sum recorded.sum
+    run taskset -c 0 "$SEALIFT_BIN/sealift" build -d migrations -s release.key --project demo \
+        -o one.sealift
+    assert_success
+    assert cmp all.sealift one.sealift
+    assert cmp migrations/sealift.sum recorded.sum
+}
+
 @test "a bad SOURCE_DATE_EPOCH is an environment error" {
     SOURCE_DATE_EPOCH=yesterday build -o app.sealift
     assert_exit 2
