@@ -115,6 +115,16 @@ $(BUILD)/tests/test_compiler_%: tests/unit/test_compiler_%.c $(COMPILER_LIB_OBJS
 	$(CC) $(CPPFLAGS) -Icompiler $(CFLAGS) -o $@ $< $(COMPILER_LIB_OBJS) $(LIBSEALIFT) -lcmocka \
 	  $(COMPILER_LIBS)
 
+# Unit tests of applier modules (tests/unit/test_applier_*.c) link the applier's objects
+# (without main and the static-link stand-ins) against the shared libpq. The static build's
+# applier objects are not position-independent, so those tests link without PIE.
+APPLIER_LIB_OBJS := $(filter-out $(BUILD)/applier/main.o $(BUILD)/applier/static_shim.o,\
+                      $(APPLIER_OBJS))
+$(BUILD)/tests/test_applier_%: tests/unit/test_applier_%.c $(APPLIER_LIB_OBJS) $(LIBSEALIFT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iapplier $(CFLAGS) $(if $(filter 1,$(DYNAMIC)),,-fno-pie -no-pie) -o $@ \
+	  $< $(APPLIER_LIB_OBJS) $(LIBSEALIFT) -lcmocka -lpq -larchive -lsodium -lcrypto -lzstd -lz
+
 unit-tests: $(UNIT_BINS)
 
 deps:
