@@ -20,6 +20,9 @@
 #define TRUSTED_PREFIX   "trusted comment: "
 #define PUBKEY_BLOB      (2 + SIG_KEYID_BYTES + SIG_PUBLICKEY_BYTES)
 #define SIG_BLOB         (2 + SIG_KEYID_BYTES + SIG_SIGNATURE_BYTES)
+/* A minisign secret key's blob (seckey.h has its layout); only its shape is looked at here. */
+#define SECKEY_BLOB_BYTES 158
+#define SECKEY_GIVEN_MSG  "a secret key, not a public key: pass the .pub file"
 
 /* One line of a small text file: [start, start + len), without "\n" or a "\r\n" pair. */
 struct line {
@@ -114,8 +117,27 @@ sig_keyid_hex(char *out, const unsigned char keyid[SIG_KEYID_BYTES])
     return out;
 }
 
-int
-sig_pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, struct diag_err *err)
+/*
+ * The key line has the shape of a minisign secret key: base64 of the 158-byte blob, which
+ * starts with "Ed" too. The decoded bytes are secret, so they are wiped at once.
+ */
+static int
+is_secret_key_line(const struct line *l)
+{
+    unsigned char *blob = sodium_malloc(SECKEY_BLOB_BYTES);
+    int yes;
+
+    if (blob == NULL)
+        return 0; /* only a better message is lost */
+    yes = decode_b64(blob, SECKEY_BLOB_BYTES, l) == 0 && blob[0] == 'E' && blob[1] == 'd';
+    sodium_free(blob);
+    return yes;
+}
+
+/* sig_pubkey_parse; *secret is set when the text is a secret key's (the message says so). */
+static int
+pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, int *secret,
+             struct diag_err *err)
 {
     struct line lines[2];
     unsigned char blob[PUBKEY_BLOB];
@@ -123,6 +145,7 @@ sig_pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, struct di
     size_t rest;
     size_t n;
 
+    *secret = 0;
     if (len > SIG_PUBKEY_FILE_MAX)
         return err_set(err, "public key is longer than %d bytes", SIG_PUBKEY_FILE_MAX);
     n = split_lines(text, len, lines, 2, &rest);
@@ -132,9 +155,14 @@ sig_pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, struct di
         b64 = &lines[1];
     else
         return err_set(err, "not a minisign public key: expected a comment line and a key line");
-    if (decode_b64(blob, sizeof(blob), b64) != 0)
+    if (decode_b64(blob, sizeof(blob), b64) != 0) {
+        if (is_secret_key_line(b64)) {
+            *secret = 1;
+            return err_set(err, SECKEY_GIVEN_MSG);
+        }
         return err_set(err, "not a minisign public key: the key line is not base64 of %d bytes",
                        PUBKEY_BLOB);
+    }
     if (blob[0] != 'E' || blob[1] != 'd')
         return err_set(err, "unsupported public key algorithm \"%c%c\" (expected \"Ed\")",
                        blob[0] >= 0x20 && blob[0] < 0x7f ? blob[0] : '?',
@@ -142,6 +170,14 @@ sig_pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, struct di
     memcpy(key->keyid, blob + 2, SIG_KEYID_BYTES);
     memcpy(key->pk, blob + 2 + SIG_KEYID_BYTES, SIG_PUBLICKEY_BYTES);
     return 0;
+}
+
+int
+sig_pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, struct diag_err *err)
+{
+    int secret;
+
+    return pubkey_parse(key, text, len, &secret, err);
 }
 
 int
@@ -180,13 +216,20 @@ int
 sig_pubkey_load(struct sig_pubkey *key, const char *path, struct diag_err *err)
 {
     struct buf text = BUF_INIT;
+    int secret = 0;
     int ret;
 
     ret = sig_read_small_file(path, SIG_PUBKEY_FILE_MAX, &text, err);
-    if (ret == 0 && sig_pubkey_parse(key, text.data, text.len, err) != 0) {
-        err_prefix(err, "%s", path);
+    if (ret == 0 && pubkey_parse(key, text.data, text.len, &secret, err) != 0) {
+        /* Name the file first: "release.key" is a secret key, not a public key: ... */
+        if (secret)
+            err_set(err, "\"%s\" is " SECKEY_GIVEN_MSG, path);
+        else
+            err_prefix(err, "%s", path);
         ret = -1;
     }
+    if (secret)
+        sodium_memzero(text.data, text.len); /* no copy of a secret key is left behind */
     buf_release(&text);
     return ret;
 }

@@ -160,3 +160,18 @@ setup() {
     assert_exit 2
     assert_error 'bad.pub: not a minisign public key'
 }
+
+@test "a secret key given as -p is named as one, by sealift and sealift-apply" {
+    cp "$BATS_TEST_DIRNAME/fixtures/minisign-encrypted.key" minisign.key
+    for key in release.key minisign.key; do
+        run_sealift verify app.sealift -p "$key"
+        assert_exit 2
+        assert_error "\"$key\" is a secret key, not a public key: pass the .pub file"
+        [[ $stderr != *'not a minisign public key'* ]]
+
+        run --separate-stderr "$SEALIFT_BIN/sealift-apply" verify app.sealift -p "$key"
+        assert_no_crash
+        assert_exit 2
+        assert_equal "$stderr" "sealift-apply: error: \"$key\" is a secret key, not a public key: pass the .pub file"
+    done
+}

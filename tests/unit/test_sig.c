@@ -173,6 +173,34 @@ test_sig_pubkey_parse_rejects(void **state)
     }
 }
 
+/* The second line of tests/cli/fixtures/minisign-encrypted.key (minisign 0.11, scrypt). */
+#define SECKEY_ENCRYPTED_B64                                                                       \
+    "RWRTY0IyEWFXBxV0Ianv01YmyZ2mo/c6VMX6gXCplsl+J/bZMsIAAAgAAAAAAAAAAAEAAAAAgrCZM+yOX8vr8PcL7EY7r" \
+    "3tqk16OEXE+nJq4cNhH0fXn1ZQtTIXmtcuS/ngntK2I11t8I+lJbIyVlB6c+MzeE3Nba1mRlqlWXamb8z2RMWW8SVqaHuw" \
+    "o9+PDnFbHgWHaO5eSXD6l/DA="
+
+/* A secret key given where a public key belongs is named as such, whatever its encryption. */
+static void
+test_sig_pubkey_parse_names_secret_key(void **state)
+{
+    static const char *const inputs[] = {
+        SECKEY_FILE,
+        "untrusted comment: test secret key\n" SECKEY_ENCRYPTED_B64 "\n",
+        SECKEY_ENCRYPTED_B64,
+        "untrusted comment: minisign secret key (unencrypted)\r\n" SECKEY_ENCRYPTED_B64 "\r\n",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        struct sig_pubkey key;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        if (sig_pubkey_parse(&key, inputs[i], strlen(inputs[i]), &err) != -1)
+            fail_msg("input %zu accepted", i);
+        assert_string_equal(err.msg, "a secret key, not a public key: pass the .pub file");
+    }
+}
+
 static void
 test_sig_pubkey_parse_rejects_oversized(void **state)
 {
@@ -666,6 +694,7 @@ test_sig_pubkey_load_names_file(void **state)
 {
     struct fixture *f = *state;
     char path[UNIT_PATH_MAX];
+    char want[UNIT_PATH_MAX + 64];
     struct sig_pubkey key;
     struct diag_err err = DIAG_ERR_INIT;
 
@@ -678,6 +707,13 @@ test_sig_pubkey_load_names_file(void **state)
     assert_int_equal(err.io, 0);
     assert_contains(err.msg, path);
     assert_contains(err.msg, "not base64 of 42 bytes");
+
+    write_text(f->dir, "release.key", SECKEY_FILE, path);
+    assert_int_equal(sig_pubkey_load(&key, path, &err), -1);
+    assert_int_equal(err.io, 0);
+    snprintf(want, sizeof(want), "\"%s\" is a secret key, not a public key: pass the .pub file",
+             path);
+    assert_string_equal(err.msg, want);
 
     unit_path(path, f->dir, "missing.pub");
     assert_int_equal(sig_pubkey_load(&key, path, &err), -1);
@@ -755,6 +791,7 @@ main(void)
         cmocka_unit_test(test_sig_pubkey_format_round_trip),
         cmocka_unit_test(test_sig_pubkey_parse_rejects),
         cmocka_unit_test(test_sig_pubkey_parse_rejects_oversized),
+        cmocka_unit_test(test_sig_pubkey_parse_names_secret_key),
         cmocka_unit_test(test_sig_keyid_hex_is_little_endian_padded),
         cmocka_unit_test(test_sig_verify_research_vector),
         cmocka_unit_test(test_sig_verify_ignores_untrusted_comment),
