@@ -175,9 +175,9 @@ test_sig_pubkey_parse_rejects(void **state)
 
 /* The second line of tests/cli/fixtures/minisign-encrypted.key (minisign 0.11, scrypt). */
 #define SECKEY_ENCRYPTED_B64                                                                       \
-    "RWRTY0IyEWFXBxV0Ianv01YmyZ2mo/c6VMX6gXCplsl+J/bZMsIAAAgAAAAAAAAAAAEAAAAAgrCZM+yOX8vr8PcL7EY7r" \
-    "3tqk16OEXE+nJq4cNhH0fXn1ZQtTIXmtcuS/ngntK2I11t8I+lJbIyVlB6c+MzeE3Nba1mRlqlWXamb8z2RMWW8SVqaHuw" \
-    "o9+PDnFbHgWHaO5eSXD6l/DA="
+    "RWRTY0IyEWFXBxV0Ianv01YmyZ2mo/c6VMX6gXCplsl+J/bZMsIAAAgAAAAAAAAAAAEAAAAA"                     \
+    "grCZM+yOX8vr8PcL7EY7r3tqk16OEXE+nJq4cNhH0fXn1ZQtTIXmtcuS/ngntK2I11t8I+lJ"                     \
+    "bIyVlB6c+MzeE3Nba1mRlqlWXamb8z2RMWW8SVqaHuwo9+PDnFbHgWHaO5eSXD6l/DA="
 
 /* A secret key given where a public key belongs is named as such, whatever its encryption. */
 static void
