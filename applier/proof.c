@@ -1,0 +1,834 @@
+/*
+ * proof.c: the steps of "sealift-apply test" (see proof.h): the round trip of each migration,
+ * head to base and back, the stamp at head, and leaving a database we were given as we found
+ * it. Layer: applier. Moves the database only through the runner (proof_walk); reads the
+ * schema through snapshot.c; says what it found through proof_report.c.
+ */
+#include "proof.h"
+#include "disposable.h"
+#include "runner.h"
+#include "snapshot.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* SIGINT/SIGTERM outside the runner's walks: stop at the next step and clean up. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+    stop_signal = sig;
+    db_cancel();
+}
+
+static long long
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static double
+ms_since(long long t0)
+{
+    return (double)(now_ns() - t0) / 1e6;
+}
+
+/* Stop now: a signal, or no more connection. The caller cleans up and says why. */
+static int
+halted(const struct proof *p)
+{
+    return stop_signal || runner_interrupted() || p->lost_connection;
+}
+
+/* ---- the database's state ---- */
+
+enum step { STEP_UP, STEP_DOWN, STEP_STAMP };
+
+/*
+ * Move the database to position to by the runner: apply, rollback or stamp, as those
+ * commands do. The one place where test makes and runs a runner. Returns 0, or the runner's
+ * code with f holding the failure (already reported on stderr by the runner, with file, line,
+ * column and SQLSTATE). ms: how long it took, or NULL.
+ */
+static int
+proof_walk(struct proof *p, enum step step, size_t to, int per_migration, int nested,
+           struct proof_failure *f, double *ms)
+{
+    long long t0 = now_ns();
+    struct runner r;
+    int code;
+
+    memset(&r, 0, sizeof(r));
+    r.db = p->s.db;
+    r.h = &p->s.h;
+    r.src = &p->s.src;
+    r.m = p->m;
+    r.data = p->s.bundle.data;
+    r.cursor = p->cursor;
+    r.view = &p->noview;
+    r.out = &p->quiet;
+    r.per_migration = per_migration;
+    r.nested = nested;
+    r.committed = p->at;
+    if (step == STEP_UP)
+        code = runner_apply(&r, p->at, to);
+    else if (step == STEP_DOWN)
+        code = runner_rollback(&r, to);
+    else
+        code = runner_stamp(&r, to);
+    p->at = r.committed;
+    f->failed = r.failed;
+    f->idx = r.fail_idx;
+    f->kind = r.fail_kind;
+    f->stmt = r.fail_stmt;
+    f->err = r.fail_err;
+    if (r.failed && r.fail_err.connection_lost)
+        p->lost_connection = 1;
+    if (ms)
+        *ms = ms_since(t0);
+    return code;
+}
+
+static int
+snap(struct proof *p, int in_tx, struct snapshot *s)
+{
+    struct db_error e;
+
+    if (snapshot_take(p->s.db, p->s.o->schema, in_tx, s, &e) == 0)
+        return 0;
+    if (e.connection_lost)
+        p->lost_connection = 1;
+    if (!halted(p))
+        diag_error("could not read the schema: %s", e.message);
+    return -1;
+}
+
+/* Read the history again and hold it against the bundle (after the test rewrote it). */
+static int
+reload(struct proof *p)
+{
+    struct db_error e;
+
+    db_state_release(&p->s.state);
+    db_state_init(&p->s.state);
+    engine_view_release(&p->s.view);
+    engine_view_init(&p->s.view);
+    if (history_load(p->s.db, &p->s.h, &p->s.state, &e) != 0) {
+        diag_error("could not read the history in schema \"%s\": %s", p->s.o->schema, e.message);
+        return -1;
+    }
+    engine_compare(p->m, p->s.bundle.data, &p->s.state, &p->s.view);
+    return 0;
+}
+
+static int
+drop_history(struct proof *p)
+{
+    struct buf sql = BUF_INIT;
+    struct db_error e;
+    int ret;
+
+    buf_addf(&sql, "DROP SCHEMA %s CASCADE", p->s.h.qschema);
+    ret = db_exec(p->s.db, sql.data, &e);
+    if (ret != 0 && !halted(p))
+        diag_error("could not drop the history schema \"%s\": %s", p->s.o->schema, e.message);
+    buf_release(&sql);
+    return ret;
+}
+
+/* ---- the steps ---- */
+
+/*
+ * Check what COMMIT would: deferred constraints and constraint triggers, in a savepoint that
+ * is then undone (a nested walk's transaction is never committed). Fills f as a failure of
+ * script kind of migration idx when it fails. Returns 0 or -1.
+ */
+static int
+check_commit(struct proof *p, size_t idx, int kind, struct proof_failure *f)
+{
+    struct db_error e;
+
+    if (db_exec(p->s.db,
+                "SAVEPOINT sealift_check; SET CONSTRAINTS ALL IMMEDIATE; "
+                "ROLLBACK TO SAVEPOINT sealift_check; RELEASE SAVEPOINT sealift_check",
+                &e) == 0)
+        return 0;
+    memset(f, 0, sizeof(*f));
+    f->failed = 1;
+    f->idx = idx;
+    f->kind = kind;
+    f->stmt = -1;
+    f->err = e;
+    /* Keep the server's words, and say where: the statements all ran. */
+    memcpy(f->err.message, "at commit: ", 11);
+    memcpy(f->err.message + 11, e.message, sizeof(e.message) - 12);
+    f->err.message[sizeof(f->err.message) - 1] = '\0';
+    if (!halted(p))
+        diag_error("migration %s (%s) failed at commit: %s", engine_revision_label(p->m, idx + 1),
+                   manifest_script_label((enum manifest_script_kind)kind), e.message);
+    return -1;
+}
+
+/* The report of a round trip whose down and up again ran: d1 after the down, d2 after up. */
+static void
+judge(struct proof_outcome *oc, const struct snapshot_diff *d1, const struct snapshot_diff *d2)
+{
+    if (d1->n) {
+        proof_outcome_set(oc, "failed", "down_differs",
+                          "its down does not undo its up (%zu difference%s from before its up)",
+                          d1->n, d1->n == 1 ? "" : "s");
+        oc->diff = d1;
+    } else if (d2->n) {
+        proof_outcome_set(oc, "failed", "up_again_differs",
+                          "its up, run again after its down, gives another schema (%zu "
+                          "difference%s from its first run)",
+                          d2->n, d2->n == 1 ? "" : "s");
+        oc->diff = d2;
+    }
+}
+
+/* A walk failed: report it as reason, with the failure's words. */
+static void
+judge_error(struct proof_outcome *oc, const struct manifest *m, const char *reason,
+            const char *what, const struct proof_failure *f, const struct snapshot_diff *d1)
+{
+    if (d1 && d1->n) {
+        proof_outcome_set(oc, "failed", "down_differs",
+                          "its down does not undo its up, and its up then failed: ");
+        oc->diff = d1;
+    } else {
+        proof_outcome_set(oc, "failed", reason, "%s", what);
+    }
+    proof_failure_render(&oc->text, m, f, 0);
+    oc->fail = f;
+}
+
+/*
+ * Down and up again of migration k, both transactional, inside a transaction of ours that is
+ * then rolled back: the database returns to just after k's (committed) up whatever the down
+ * did, so that one broken down does not stop the round trip. cur: the schema before k's up.
+ * Returns 0, or -1 on an error or an interruption.
+ */
+static int
+try_down_up(struct proof *p, size_t k, const struct snapshot *cur, struct proof_outcome *oc)
+{
+    struct snapshot down;
+    struct snapshot_diff d1, d2;
+    struct proof_failure f;
+    struct db_error e;
+    int ret = -1;
+
+    snapshot_init(&down);
+    snapshot_diff_init(&d1);
+    snapshot_diff_init(&d2);
+    if (db_exec(p->s.db, "BEGIN", &e) != 0) {
+        if (!halted(p))
+            diag_error("could not begin a transaction: %s", e.message);
+        goto out;
+    }
+    if (proof_walk(p, STEP_DOWN, k, 1, 1, &f, &oc->down_ms) != 0 ||
+        check_commit(p, k, MANIFEST_DOWN, &f) != 0) {
+        if (halted(p))
+            goto out;
+        judge_error(oc, p->m, "down_failed", "its down failed: ", &f, NULL);
+        proof_report_migration(&p->rep, k, oc);
+        ret = 0;
+        goto out;
+    }
+    if (snap(p, 1, &down) != 0)
+        goto out;
+    snapshot_diff(cur, &down, &d1);
+    if (proof_walk(p, STEP_UP, k + 1, 1, 1, &f, &oc->again_ms) != 0 ||
+        check_commit(p, k, MANIFEST_UP, &f) != 0) {
+        if (halted(p))
+            goto out;
+        judge_error(oc, p->m, "up_again_failed", "its up failed when run again after its down: ",
+                    &f, &d1);
+        proof_report_migration(&p->rep, k, oc);
+        ret = 0;
+        goto out;
+    }
+    /*
+     * No snapshot after the up again: it is rolled back, and when the down restored the
+     * schema, the up ran again on the schema it first ran on.
+     */
+    judge(oc, &d1, &d2);
+    proof_report_migration(&p->rep, k, oc);
+    ret = 0;
+out:
+    db_exec(p->s.db, "ROLLBACK", NULL);
+    p->at = k + 1;
+    snapshot_diff_release(&d1);
+    snapshot_diff_release(&d2);
+    snapshot_release(&down);
+    return ret;
+}
+
+/*
+ * Down and up again of migration k when one of its scripts runs outside a transaction
+ * (CREATE INDEX CONCURRENTLY, ...): committed as rollback and apply commit them, so a failure
+ * that leaves the database off the chain stops the round trip. Returns 0, 1 (stop) or -1.
+ * cur becomes the schema after the migration.
+ */
+static int
+commit_down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
+               struct proof_outcome *oc)
+{
+    const struct manifest_script *down_script = &p->m->migrations[k].script[MANIFEST_DOWN];
+    struct snapshot down, again;
+    struct snapshot_diff d1, d2;
+    struct proof_failure f;
+    int ret = -1;
+
+    snapshot_init(&down);
+    snapshot_init(&again);
+    snapshot_diff_init(&d1);
+    snapshot_diff_init(&d2);
+    if (proof_walk(p, STEP_DOWN, k, 1, 0, &f, &oc->down_ms) != 0) {
+        if (halted(p))
+            goto out;
+        judge_error(oc, p->m, "down_failed", "its down failed: ", &f, NULL);
+        proof_report_migration(&p->rep, k, oc);
+        /* Part of a no-transaction down ran and stays: the schema is neither k's nor k+1's. */
+        ret = !down_script->transactional || p->at != k + 1;
+        snapshot_move(cur, up);
+        goto out;
+    }
+    if (snap(p, 0, &down) != 0)
+        goto out;
+    snapshot_diff(cur, &down, &d1);
+    if (proof_walk(p, STEP_UP, k + 1, 1, 0, &f, &oc->again_ms) != 0) {
+        if (halted(p))
+            goto out;
+        judge_error(oc, p->m, "up_again_failed", "its up failed when run again after its down: ",
+                    &f, &d1);
+        proof_report_migration(&p->rep, k, oc);
+        ret = 1;
+        goto out;
+    }
+    if (snap(p, 0, &again) != 0)
+        goto out;
+    snapshot_diff(up, &again, &d2);
+    judge(oc, &d1, &d2);
+    proof_report_migration(&p->rep, k, oc);
+    snapshot_move(cur, &again);
+    ret = 0;
+out:
+    snapshot_diff_release(&d1);
+    snapshot_diff_release(&d2);
+    snapshot_release(&down);
+    snapshot_release(&again);
+    return ret;
+}
+
+/*
+ * Each migration in order: up (committed, as apply --per-migration would), then down and up
+ * again, the schema compared after each step. cur: the schema at base on entry, at the last
+ * position reached on return; at_l: a copy of the schema at position l (where head-to-base
+ * will stop). Returns 0 when it went through the chain, 1 when it had to stop (an up failed,
+ * or a no-transaction step left the database off the chain), -1 on an error or an
+ * interruption (printed).
+ */
+static int
+round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t l)
+{
+    struct snapshot up;
+    struct proof_failure f;
+    int ret = 0;
+
+    snapshot_init(&up);
+    if (l == 0)
+        snapshot_copy(at_l, cur);
+    for (size_t k = 0; k < p->m->nmigrations && ret == 0; k++) {
+        const struct manifest_migration *mig = &p->m->migrations[k];
+        struct proof_outcome oc;
+
+        proof_outcome_init(&oc);
+        if (proof_walk(p, STEP_UP, k + 1, 1, 0, &f, &oc.up_ms) != 0) {
+            if (halted(p)) {
+                ret = -1;
+            } else {
+                judge_error(&oc, p->m, "up_failed", "its up failed: ", &f, NULL);
+                proof_report_migration(&p->rep, k, &oc);
+                ret = 1;
+            }
+        } else if (snap(p, 0, &up) != 0) {
+            ret = -1;
+        } else if (!mig->script[MANIFEST_DOWN].present) {
+            proof_outcome_set(&oc, "skipped", "irreversible", "irreversible (no down script)");
+            proof_report_irreversible(&p->rep, k);
+            proof_report_migration(&p->rep, k, &oc);
+            snapshot_move(cur, &up);
+        } else if (mig->script[MANIFEST_UP].transactional &&
+                   mig->script[MANIFEST_DOWN].transactional) {
+            ret = try_down_up(p, k, cur, &oc);
+            snapshot_move(cur, &up);
+        } else {
+            ret = commit_down_up(p, k, cur, &up, &oc);
+        }
+        if (ret == 0 && k + 1 == l)
+            snapshot_copy(at_l, cur);
+        proof_outcome_release(&oc);
+        if (ret == 0 && halted(p))
+            ret = -1;
+    }
+    snapshot_release(&up);
+    return ret;
+}
+
+/*
+ * From head, back to l (base, or after the last irreversible migration) as rollback would,
+ * compared with the schema there; then up to head again as apply would, compared with the
+ * head of the round trip. Returns 0 (findings reported) or -1 (error or interruption).
+ */
+static int
+head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot *head, size_t l)
+{
+    const char *where = l ? engine_revision_label(p->m, l) : "base";
+    char target[700];
+    struct snapshot now;
+    struct snapshot_diff d;
+    struct proof_outcome oc;
+    struct proof_failure f;
+    size_t n = p->m->nmigrations;
+    double ms;
+    int ret = 0;
+
+    snprintf(target, sizeof(target), "%s", where);
+    snapshot_init(&now);
+    snapshot_diff_init(&d);
+    proof_outcome_init(&oc);
+    if (proof_walk(p, STEP_DOWN, l, p->per_migration, 0, &f, &ms) != 0) {
+        if (halted(p)) {
+            ret = -1;
+            goto done;
+        }
+        proof_outcome_set(&oc, "failed", "down_failed", "the down of %s failed: ",
+                          engine_revision_label(p->m, f.idx + 1));
+        proof_failure_render(&oc.text, p->m, &f, 0);
+        if (f.idx < n && p->rep.verdict[f.idx] == 'o')
+            buf_addstr(&oc.text, "; its own round trip passed: it fails only after the downs "
+                                 "of the migrations after it");
+        oc.fail = &f;
+        proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, ms);
+        proof_outcome_set(&oc, "skipped", "not_at_base", "the chain did not get back to %s",
+                          target);
+        proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, 0);
+        goto done;
+    }
+    if (snap(p, 0, &now) != 0) {
+        ret = -1;
+        goto done;
+    }
+    snapshot_diff(at_l, &now, &d);
+    if (d.n) {
+        proof_outcome_set(&oc, "failed", "schema_differs",
+                          "rolled back %zu migrations, but the schema differs from the one at "
+                          "%s (%zu difference%s)",
+                          n - l, target, d.n, d.n == 1 ? "" : "s");
+        oc.diff = &d;
+    } else {
+        proof_outcome_set(&oc, "ok", NULL,
+                          "rolled back %zu migrations as rollback would (%.1f ms); the schema "
+                          "is the one at %s again",
+                          n - l, ms, target);
+    }
+    proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, ms);
+
+    proof_outcome_release(&oc); /* proof_outcome_init starts a new text */
+    proof_outcome_init(&oc);
+    if (proof_walk(p, STEP_UP, n, p->per_migration, 0, &f, &ms) != 0) {
+        if (halted(p)) {
+            ret = -1;
+            goto done;
+        }
+        proof_outcome_set(&oc, "failed", "up_failed", "the up of %s failed: ",
+                          engine_revision_label(p->m, f.idx + 1));
+        proof_failure_render(&oc.text, p->m, &f, 0);
+        oc.fail = &f;
+        proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, ms);
+        goto done;
+    }
+    if (snap(p, 0, &now) != 0) {
+        ret = -1;
+        goto done;
+    }
+    snapshot_diff(head, &now, &d);
+    if (d.n) {
+        proof_outcome_set(&oc, "failed", "schema_differs",
+                          "applied %zu migrations, but the schema differs from the first head's "
+                          "(%zu difference%s)",
+                          n - l, d.n, d.n == 1 ? "" : "s");
+        oc.diff = &d;
+    } else {
+        proof_outcome_set(&oc, "ok", NULL,
+                          "applied %zu migrations as apply would (%.1f ms); the schema is the "
+                          "first head's again",
+                          n - l, ms);
+    }
+    proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, ms);
+done:
+    proof_outcome_release(&oc);
+    snapshot_diff_release(&d);
+    snapshot_release(&now);
+    return ret;
+}
+
+/*
+ * A database that has the chain's schema but no history, stamped at head: apply must then have
+ * nothing to do, and the stamp must not have touched the schema. Returns 0 or -1.
+ */
+static int
+stamp_noop(struct proof *p)
+{
+    struct snapshot before, after;
+    struct snapshot_diff d;
+    struct proof_outcome oc;
+    struct proof_failure f;
+    const struct engine_view *v = &p->s.view;
+    size_t n = p->m->nmigrations;
+    long long t0 = now_ns();
+    int ret = -1;
+
+    snapshot_init(&before);
+    snapshot_init(&after);
+    snapshot_diff_init(&d);
+    proof_outcome_init(&oc);
+    if (snap(p, 0, &before) != 0 || drop_history(p) != 0 || reload(p) != 0)
+        goto done;
+    p->at = 0;
+    if (session_create_history(&p->s) != EXIT_OK)
+        goto done;
+    if (proof_walk(p, STEP_STAMP, n, 0, 0, &f, NULL) != 0) {
+        if (halted(p))
+            goto done;
+        proof_outcome_set(&oc, "failed", "stamp_failed", "stamp failed: ");
+        proof_failure_render(&oc.text, p->m, &f, 0);
+        oc.fail = &f;
+    } else if (reload(p) != 0 || snap(p, 0, &after) != 0) {
+        goto done;
+    } else {
+        snapshot_diff(&before, &after, &d);
+        if (v->drift || v->napplied != n || v->partial || v->ahead) {
+            proof_outcome_set(&oc, "failed", "not_at_head",
+                              "after the stamp, apply does not find the database at head (%zu "
+                              "of %zu applied%s)",
+                              v->napplied, n, v->drift ? ", drift" : "");
+        } else if (d.n) {
+            proof_outcome_set(&oc, "failed", "schema_differs",
+                              "the stamp changed the schema (%zu difference%s)", d.n,
+                              d.n == 1 ? "" : "s");
+            oc.diff = &d;
+        } else {
+            proof_outcome_set(&oc, "ok", NULL,
+                              "a database with the chain's schema and no history, stamped at "
+                              "%s: apply has nothing to do",
+                              engine_revision_label(p->m, n));
+        }
+    }
+    proof_report_phase(&p->rep, "stamp_noop", "stamp at head", &oc, ms_since(t0));
+    ret = 0;
+done:
+    proof_outcome_release(&oc);
+    snapshot_diff_release(&d);
+    snapshot_release(&before);
+    snapshot_release(&after);
+    return ret;
+}
+
+/*
+ * A database we were given (not our throwaway server): leave it as it was found when we can,
+ * that is when every down works; an irreversible migration keeps it at l. base: its schema
+ * before the test.
+ */
+static void
+restore_given(struct proof *p, const struct snapshot *base, size_t l)
+{
+    struct snapshot now;
+    struct snapshot_diff d;
+    struct proof_failure f;
+
+    snapshot_init(&now);
+    snapshot_diff_init(&d);
+    if (p->at > l && p->rep.nfailed == 0 && !p->rep.phase_failed)
+        proof_walk(p, STEP_DOWN, l, 0, 0, &f, NULL);
+    if (halted(p) || snap(p, 0, &now) != 0)
+        goto done;
+    snapshot_diff(base, &now, &d);
+    if (p->at == 0 && d.n == 0) {
+        if (drop_history(p) == 0)
+            out_info(&p->out, "the database is as it was before the test");
+    } else {
+        diag_warning("the test leaves database \"%s\" at %s, with its history in schema \"%s\" "
+                     "and %zu difference%s from before the test: recreate it before the next",
+                     p->dbname, engine_revision_label(p->m, p->at), p->s.o->schema, d.n,
+                     d.n == 1 ? "" : "s");
+    }
+done:
+    snapshot_diff_release(&d);
+    snapshot_release(&now);
+}
+
+static void skip_phases(struct proof *p, int stamp, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * The round trip stopped, or the last migration is irreversible: the phases of the whole
+ * chain that cannot run (and the stamp at head when stamp), each reported as skipped.
+ */
+static void
+skip_phases(struct proof *p, int stamp, const char *reason, const char *fmt, ...)
+{
+    struct proof_outcome oc;
+    va_list ap;
+
+    proof_outcome_init(&oc);
+    oc.result = "skipped";
+    oc.reason = reason;
+    va_start(ap, fmt);
+    buf_vaddf(&oc.text, fmt, ap);
+    va_end(ap);
+    proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, 0);
+    proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, 0);
+    if (stamp)
+        proof_report_phase(&p->rep, "stamp_noop", "stamp at head", &oc, 0);
+    proof_outcome_release(&oc);
+}
+
+int
+proof_run(struct proof *p)
+{
+    struct snapshot base, cur, at_l, head;
+    size_t n = p->m->nmigrations, l = 0;
+    long long t0 = now_ns();
+    int code = EXIT_FAILED, rt;
+
+    snapshot_init(&base);
+    snapshot_init(&cur);
+    snapshot_init(&at_l);
+    snapshot_init(&head);
+    /* Head-to-base can go back only to just after the last irreversible migration. */
+    for (size_t i = 0; i < n; i++)
+        if (!p->m->migrations[i].script[MANIFEST_DOWN].present)
+            l = i + 1;
+    if (snap(p, 0, &base) != 0 || session_create_history(&p->s) != EXIT_OK)
+        goto done;
+    snapshot_copy(&cur, &base);
+    rt = round_trip(p, &cur, &at_l, l);
+    if (rt < 0)
+        goto done;
+    snapshot_copy(&head, &cur);
+    if (rt > 0) {
+        skip_phases(p, 1, "round_trip_stopped",
+                    "the round trip stopped at %s, so the chain is not at head",
+                    engine_revision_label(p->m, p->at + 1 <= n ? p->at + 1 : n));
+    } else {
+        if (l == n) {
+            skip_phases(p, 0, "irreversible",
+                        "the last migration, %s, is irreversible: nothing can be rolled back",
+                        engine_revision_label(p->m, n));
+        } else if (head_to_base(p, &at_l, &head, l) != 0) {
+            goto done;
+        }
+        if (p->at == n && stamp_noop(p) != 0)
+            goto done;
+    }
+    if (!p->throwaway)
+        restore_given(p, &base, l);
+    if (halted(p))
+        goto done;
+    code = proof_report_end(&p->rep, ms_since(t0));
+done:
+    snapshot_release(&base);
+    snapshot_release(&cur);
+    snapshot_release(&at_l);
+    snapshot_release(&head);
+    return code;
+}
+
+/* ---- where it runs ---- */
+
+/* Objects of the database's own (the safety rule's first half), the first ten named. */
+#define USER_OBJECTS_SQL                                                                           \
+    "SELECT kind, name, count(*) OVER () FROM ("                                                   \
+    "SELECT 'schema' AS kind, nspname::text AS name FROM pg_namespace WHERE nspname NOT IN "       \
+    "('public', 'pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp_)' "           \
+    "UNION ALL SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN "   \
+    "'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN "             \
+    "'foreign table' WHEN 'c' THEN 'type' ELSE 'index' END, n.nspname || '.' || c.relname "        \
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN "        \
+    "('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)' "                   \
+    "UNION ALL SELECT 'function', n.nspname || '.' || p.proname || '(' || "                        \
+    "pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace n ON "      \
+    "n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND "      \
+    "n.nspname !~ '^pg_(toast|temp_)' "                                                            \
+    "UNION ALL SELECT 'type', n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n "   \
+    "ON n.oid = t.typnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND "   \
+    "n.nspname !~ '^pg_(toast|temp_)' AND t.typrelid = 0 AND "                                     \
+    "NOT EXISTS (SELECT 1 FROM pg_type el WHERE el.typarray = t.oid) "                             \
+    "UNION ALL SELECT 'extension', extname::text FROM pg_extension WHERE extname <> 'plpgsql'"     \
+    ") o ORDER BY 1, 2 LIMIT 10"
+
+/*
+ * Gather what the safety rule needs (disposable.h) and apply it. Returns 0 to go on, or an
+ * exit code (printed): 3 refused, 4 or 6 when the database could not be asked.
+ */
+static int
+check_target(struct proof *p, int scratch)
+{
+    struct db_rows *r = db_query(p->s.db, "SELECT current_database()", NULL);
+    struct disposable_facts facts;
+    struct disposable_judgement j;
+    struct db_error e;
+
+    snprintf(p->dbname, sizeof(p->dbname), "%s", r && db_value(r, 0, 0) ? db_value(r, 0, 0) : "?");
+    db_rows_free(r);
+    if (disposable_judge_name(p->dbname, &j)) {
+        diag_error("%s", j.message);
+        return EXIT_STATE;
+    }
+    r = db_query(p->s.db, USER_OBJECTS_SQL, &e);
+    if (r == NULL) {
+        diag_error("could not look at what database \"%s\" holds: %s", p->dbname, e.message);
+        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+    }
+    memset(&facts, 0, sizeof(facts));
+    facts.dbname = p->dbname;
+    facts.nobjects = db_nrows(r) ? (size_t)strtoul(db_value(r, 0, 2), NULL, 10) : 0;
+    facts.history_exists = p->s.state.schema_exists;
+    facts.schema = p->s.o->schema;
+    facts.scratch = scratch;
+    if (disposable_judge(&facts, &j)) {
+        diag_error("%s", j.message);
+        /* The objects' names come from the server: the rule only counts them. */
+        if (j.verdict == DISPOSABLE_REFUSED_OBJECTS) {
+            for (size_t i = 0; i < db_nrows(r); i++)
+                diag_detail("%s %s", db_value(r, i, 0), db_value(r, i, 1));
+            if (facts.nobjects > db_nrows(r))
+                diag_detail("... and %zu more", facts.nobjects - db_nrows(r));
+        }
+        if (j.hint[0])
+            diag_hint("%s", j.hint);
+        db_rows_free(r);
+        return EXIT_STATE;
+    }
+    db_rows_free(r);
+    if (j.verdict == DISPOSABLE_BESIDE)
+        out_info(&p->out, "%s", j.message);
+    return EXIT_OK;
+}
+
+/* ---- the life of a test ---- */
+
+void
+proof_init(struct proof *p, const struct app_opts *o, int per_migration)
+{
+    memset(p, 0, sizeof(*p));
+    p->out.json = o->json;
+    p->out.quiet = o->quiet;
+    p->out.tty = isatty(STDOUT_FILENO);
+    p->quiet.quiet = 1;
+    p->per_migration = per_migration;
+    engine_view_init(&p->noview);
+}
+
+int
+proof_verify(struct proof *p, const struct app_opts *o, const char *bundle_path)
+{
+    int code = session_verify(&p->s, o, bundle_path);
+
+    if (code != EXIT_OK)
+        return code;
+    p->m = &p->s.bundle.manifest;
+    proof_report_init(&p->rep, p->m, &p->out);
+    return EXIT_OK;
+}
+
+void
+proof_arm_signals(struct proof *p)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART: a wait is cut short, and the flag seen */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &p->old_int);
+    sigaction(SIGTERM, &sa, &p->old_term);
+    p->armed = 1;
+}
+
+void
+proof_disarm_signals(struct proof *p)
+{
+    if (!p->armed)
+        return;
+    sigaction(SIGINT, &p->old_int, NULL);
+    sigaction(SIGTERM, &p->old_term, NULL);
+    p->armed = 0;
+}
+
+const volatile sig_atomic_t *
+proof_stop_flag(void)
+{
+    return &stop_signal;
+}
+
+int
+proof_open(struct proof *p, int scratch, const char *dir)
+{
+    struct db_rows *r;
+    int code = session_connect(&p->s, 1);
+
+    if (code != EXIT_OK)
+        return code;
+    db_arm_cancel(p->s.db);
+    if ((code = check_target(p, scratch)) != EXIT_OK)
+        return code;
+    p->cursor = bundle_cursor_open(p->s.bundle_path, p->m, NULL);
+    r = db_query(p->s.db, "SHOW server_version", NULL);
+    proof_report_start(&p->rep, db_describe(p->s.db), p->throwaway,
+                       r && db_value(r, 0, 0) ? db_value(r, 0, 0) : "?", dir);
+    db_rows_free(r);
+    return EXIT_OK;
+}
+
+int
+proof_close(struct proof *p, int code)
+{
+    bundle_cursor_close(p->cursor);
+    p->cursor = NULL;
+    if (stop_signal || runner_interrupted()) {
+        int sig = stop_signal ? stop_signal : runner_interrupted();
+
+        diag_error("interrupted by %s: the test stopped at %s%s",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM",
+                   p->m ? engine_revision_label(p->m, p->at) : "base",
+                   p->throwaway ? "; the throwaway server is removed" : "");
+        code = EXIT_FAILED;
+    } else if (p->lost_connection) {
+        diag_error("lost the connection to the database: the test stopped at %s",
+                   engine_revision_label(p->m, p->at));
+        code = EXIT_CONNECT;
+    }
+    session_close(&p->s);
+    memset(&p->s, 0, sizeof(p->s));
+    return code;
+}
+
+void
+proof_release(struct proof *p)
+{
+    if (p->s.o)
+        session_close(&p->s);
+    if (p->m)
+        proof_report_release(&p->rep);
+    engine_view_release(&p->noview);
+}
