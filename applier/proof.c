@@ -250,8 +250,8 @@ try_down_up(struct proof *p, size_t k, const struct snapshot *cur, struct proof_
         check_commit(p, k, MANIFEST_UP, &f) != 0) {
         if (halted(p))
             goto out;
-        judge_error(oc, p->m, "up_again_failed", "its up failed when run again after its down: ",
-                    &f, &d1);
+        judge_error(oc, p->m, "up_again_failed",
+                    "its up failed when run again after its down: ", &f, &d1);
         proof_report_migration(&p->rep, k, oc);
         ret = 0;
         goto out;
@@ -308,8 +308,8 @@ commit_down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot 
     if (proof_walk(p, STEP_UP, k + 1, 1, 0, &f, &oc->again_ms) != 0) {
         if (halted(p))
             goto out;
-        judge_error(oc, p->m, "up_again_failed", "its up failed when run again after its down: ",
-                    &f, &d1);
+        judge_error(oc, p->m, "up_again_failed",
+                    "its up failed when run again after its down: ", &f, &d1);
         proof_report_migration(&p->rep, k, oc);
         ret = 1;
         goto out;
@@ -411,8 +411,8 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
             ret = -1;
             goto done;
         }
-        proof_outcome_set(&oc, "failed", "down_failed", "the down of %s failed: ",
-                          engine_revision_label(p->m, f.idx + 1));
+        proof_outcome_set(&oc, "failed", "down_failed",
+                          "the down of %s failed: ", engine_revision_label(p->m, f.idx + 1));
         proof_failure_render(&oc.text, p->m, &f, 0);
         if (f.idx < n && p->rep.verdict[f.idx] == 'o')
             buf_addstr(&oc.text, "; its own round trip passed: it fails only after the downs "
@@ -450,8 +450,8 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
             ret = -1;
             goto done;
         }
-        proof_outcome_set(&oc, "failed", "up_failed", "the up of %s failed: ",
-                          engine_revision_label(p->m, f.idx + 1));
+        proof_outcome_set(&oc, "failed", "up_failed",
+                          "the up of %s failed: ", engine_revision_label(p->m, f.idx + 1));
         proof_failure_render(&oc.text, p->m, &f, 0);
         oc.fail = &f;
         proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, ms);

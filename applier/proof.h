@@ -29,9 +29,9 @@
 
 struct proof {
     struct session s;
-    const struct manifest *m; /* the verified chain, once proof_verify succeeded */
-    struct out out;           /* what the user sees */
-    struct out quiet;         /* the runner's: it reports errors (stderr) only */
+    const struct manifest *m;  /* the verified chain, once proof_verify succeeded */
+    struct out out;            /* what the user sees */
+    struct out quiet;          /* the runner's: it reports errors (stderr) only */
     struct engine_view noview; /* nothing to resume: the database started without history */
     struct bundle_cursor *cursor;
     int per_migration; /* head to base and back one transaction per migration */

@@ -77,8 +77,8 @@ proof_outcome_init(struct proof_outcome *oc)
 }
 
 void
-proof_outcome_set(struct proof_outcome *oc, const char *result, const char *reason,
-                  const char *fmt, ...)
+proof_outcome_set(struct proof_outcome *oc, const char *result, const char *reason, const char *fmt,
+                  ...)
 {
     va_list ap;
 
@@ -354,8 +354,8 @@ proof_report_start(struct proof_report *rep, const char *database, int throwaway
                  "at the end)",
                  m->nmigrations, m->project, server_version, dir);
     } else {
-        out_info(rep->out, "testing %zu migrations of \"%s\" on %s (PostgreSQL %s)",
-                 m->nmigrations, m->project, database, server_version);
+        out_info(rep->out, "testing %zu migrations of \"%s\" on %s (PostgreSQL %s)", m->nmigrations,
+                 m->project, database, server_version);
     }
 }
 

@@ -38,12 +38,12 @@ void proof_failure_render(struct buf *b, const struct manifest *m, const struct 
 
 /* What one step found: a migration's round trip, or a phase of the whole chain. */
 struct proof_outcome {
-    const char *result; /* "ok", "failed", "skipped" */
-    const char *reason; /* a code for JSON ("down_differs", ...), or NULL */
-    struct buf text;    /* the terminal's words after the label */
-    const struct snapshot_diff *diff;   /* the differences found, or NULL; not owned */
-    const struct proof_failure *fail;   /* the failure, or NULL; not owned */
-    double up_ms, down_ms, again_ms;    /* a round trip's steps */
+    const char *result;               /* "ok", "failed", "skipped" */
+    const char *reason;               /* a code for JSON ("down_differs", ...), or NULL */
+    struct buf text;                  /* the terminal's words after the label */
+    const struct snapshot_diff *diff; /* the differences found, or NULL; not owned */
+    const struct proof_failure *fail; /* the failure, or NULL; not owned */
+    double up_ms, down_ms, again_ms;  /* a round trip's steps */
 };
 
 /* "ok", no reason, no text. Release with proof_outcome_release(). */
