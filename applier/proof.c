@@ -212,116 +212,81 @@ judge_error(struct proof_outcome *oc, const struct manifest *m, const char *reas
 }
 
 /*
- * Down and up again of migration k, both transactional, inside a transaction of ours that is
- * then rolled back: the database returns to just after k's (committed) up whatever the down
- * did, so that one broken down does not stop the round trip. cur: the schema before k's up.
- * Returns 0, or -1 on an error or an interruption.
+ * Down and up again of migration k (its up is committed; cur: the schema before it, up: the
+ * schema after it), the schema compared after each.
+ *
+ * nested (both scripts transactional): inside a transaction of ours that is then rolled
+ * back, each step checked as its COMMIT would check it, so the database returns to just after
+ * k's up whatever the down did, and one broken down does not stop the round trip. No
+ * snapshot after the up again: it is rolled back, and when the down restored the schema, the
+ * up ran again on the schema it first ran on.
+ *
+ * Otherwise (a script runs outside a transaction: CREATE INDEX CONCURRENTLY, ...): committed
+ * as rollback and apply commit them, so a failure that leaves the database off the chain
+ * stops the round trip.
+ *
+ * Returns 0 (go on; cur becomes the schema after the migration), 1 (stop) or -1 (an error or
+ * an interruption).
  */
 static int
-try_down_up(struct proof *p, size_t k, const struct snapshot *cur, struct proof_outcome *oc)
-{
-    struct snapshot down;
-    struct snapshot_diff d1, d2;
-    struct proof_failure f;
-    struct db_error e;
-    int ret = -1;
-
-    snapshot_init(&down);
-    snapshot_diff_init(&d1);
-    snapshot_diff_init(&d2);
-    if (db_exec(p->s.db, "BEGIN", &e) != 0) {
-        if (!halted(p))
-            diag_error("could not begin a transaction: %s", e.message);
-        goto out;
-    }
-    if (proof_walk(p, STEP_DOWN, k, 1, 1, &f, &oc->down_ms) != 0 ||
-        check_commit(p, k, MANIFEST_DOWN, &f) != 0) {
-        if (halted(p))
-            goto out;
-        judge_error(oc, p->m, "down_failed", "its down failed: ", &f, NULL);
-        proof_report_migration(&p->rep, k, oc);
-        ret = 0;
-        goto out;
-    }
-    if (snap(p, 1, &down) != 0)
-        goto out;
-    snapshot_diff(cur, &down, &d1);
-    if (proof_walk(p, STEP_UP, k + 1, 1, 1, &f, &oc->again_ms) != 0 ||
-        check_commit(p, k, MANIFEST_UP, &f) != 0) {
-        if (halted(p))
-            goto out;
-        judge_error(oc, p->m, "up_again_failed",
-                    "its up failed when run again after its down: ", &f, &d1);
-        proof_report_migration(&p->rep, k, oc);
-        ret = 0;
-        goto out;
-    }
-    /*
-     * No snapshot after the up again: it is rolled back, and when the down restored the
-     * schema, the up ran again on the schema it first ran on.
-     */
-    judge(oc, &d1, &d2);
-    proof_report_migration(&p->rep, k, oc);
-    ret = 0;
-out:
-    db_exec(p->s.db, "ROLLBACK", NULL);
-    p->at = k + 1;
-    snapshot_diff_release(&d1);
-    snapshot_diff_release(&d2);
-    snapshot_release(&down);
-    return ret;
-}
-
-/*
- * Down and up again of migration k when one of its scripts runs outside a transaction
- * (CREATE INDEX CONCURRENTLY, ...): committed as rollback and apply commit them, so a failure
- * that leaves the database off the chain stops the round trip. Returns 0, 1 (stop) or -1.
- * cur becomes the schema after the migration.
- */
-static int
-commit_down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
-               struct proof_outcome *oc)
+down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
+        struct proof_outcome *oc, int nested)
 {
     const struct manifest_script *down_script = &p->m->migrations[k].script[MANIFEST_DOWN];
     struct snapshot down, again;
     struct snapshot_diff d1, d2;
     struct proof_failure f;
-    int ret = -1;
+    struct db_error e;
+    int ret = -1, up_again = 0;
 
     snapshot_init(&down);
     snapshot_init(&again);
     snapshot_diff_init(&d1);
     snapshot_diff_init(&d2);
-    if (proof_walk(p, STEP_DOWN, k, 1, 0, &f, &oc->down_ms) != 0) {
+    if (nested && db_exec(p->s.db, "BEGIN", &e) != 0) {
+        if (!halted(p))
+            diag_error("could not begin a transaction: %s", e.message);
+        goto out;
+    }
+    if (proof_walk(p, STEP_DOWN, k, 1, nested, &f, &oc->down_ms) != 0 ||
+        (nested && check_commit(p, k, MANIFEST_DOWN, &f) != 0)) {
         if (halted(p))
             goto out;
         judge_error(oc, p->m, "down_failed", "its down failed: ", &f, NULL);
         proof_report_migration(&p->rep, k, oc);
         /* Part of a no-transaction down ran and stays: the schema is neither k's nor k+1's. */
-        ret = !down_script->transactional || p->at != k + 1;
-        snapshot_move(cur, up);
+        ret = !nested && (!down_script->transactional || p->at != k + 1);
         goto out;
     }
-    if (snap(p, 0, &down) != 0)
+    if (snap(p, nested, &down) != 0)
         goto out;
     snapshot_diff(cur, &down, &d1);
-    if (proof_walk(p, STEP_UP, k + 1, 1, 0, &f, &oc->again_ms) != 0) {
+    if (proof_walk(p, STEP_UP, k + 1, 1, nested, &f, &oc->again_ms) != 0 ||
+        (nested && check_commit(p, k, MANIFEST_UP, &f) != 0)) {
         if (halted(p))
             goto out;
         judge_error(oc, p->m, "up_again_failed",
                     "its up failed when run again after its down: ", &f, &d1);
         proof_report_migration(&p->rep, k, oc);
-        ret = 1;
+        ret = !nested;
         goto out;
     }
-    if (snap(p, 0, &again) != 0)
-        goto out;
-    snapshot_diff(up, &again, &d2);
+    if (!nested) {
+        if (snap(p, 0, &again) != 0)
+            goto out;
+        snapshot_diff(up, &again, &d2);
+        up_again = 1;
+    }
     judge(oc, &d1, &d2);
     proof_report_migration(&p->rep, k, oc);
-    snapshot_move(cur, &again);
     ret = 0;
 out:
+    if (nested) {
+        db_exec(p->s.db, "ROLLBACK", NULL);
+        p->at = k + 1;
+    }
+    if (ret == 0)
+        snapshot_move(cur, up_again ? &again : up);
     snapshot_diff_release(&d1);
     snapshot_diff_release(&d2);
     snapshot_release(&down);
@@ -367,12 +332,10 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
             proof_report_irreversible(&p->rep, k);
             proof_report_migration(&p->rep, k, &oc);
             snapshot_move(cur, &up);
-        } else if (mig->script[MANIFEST_UP].transactional &&
-                   mig->script[MANIFEST_DOWN].transactional) {
-            ret = try_down_up(p, k, cur, &oc);
-            snapshot_move(cur, &up);
         } else {
-            ret = commit_down_up(p, k, cur, &up, &oc);
+            ret = down_up(p, k, cur, &up, &oc,
+                          mig->script[MANIFEST_UP].transactional &&
+                              mig->script[MANIFEST_DOWN].transactional);
         }
         if (ret == 0 && k + 1 == l)
             snapshot_copy(at_l, cur);
@@ -382,6 +345,33 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
     }
     snapshot_release(&up);
     return ret;
+}
+
+/*
+ * Walk the whole chain to position to as rollback (STEP_DOWN) or apply (STEP_UP) would, then
+ * read the schema into now and its difference with want into d (d points into now). Returns 0,
+ * 1 when the walk failed (f says why; oc is set to say so, for the caller to report: reason,
+ * "the down of MIGRATION failed: ..."), or -1 when halted or the schema could not be read.
+ */
+static int
+walk_chain(struct proof *p, enum step step, size_t to, const struct snapshot *want,
+           struct snapshot *now, struct snapshot_diff *d, struct proof_failure *f,
+           struct proof_outcome *oc, double *ms)
+{
+    if (proof_walk(p, step, to, p->per_migration, 0, f, ms) != 0) {
+        if (halted(p))
+            return -1;
+        proof_outcome_set(oc, "failed", step == STEP_DOWN ? "down_failed" : "up_failed",
+                          "the %s of %s failed: ", step == STEP_DOWN ? "down" : "up",
+                          engine_revision_label(p->m, f->idx + 1));
+        proof_failure_render(&oc->text, p->m, f, 0);
+        oc->fail = f;
+        return 1;
+    }
+    if (snap(p, 0, now) != 0)
+        return -1;
+    snapshot_diff(want, now, d);
+    return 0;
 }
 
 /*
@@ -400,35 +390,26 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
     struct proof_failure f;
     size_t n = p->m->nmigrations;
     double ms;
-    int ret = 0;
+    int ret = -1, rt;
 
     snprintf(target, sizeof(target), "%s", where);
     snapshot_init(&now);
     snapshot_diff_init(&d);
     proof_outcome_init(&oc);
-    if (proof_walk(p, STEP_DOWN, l, p->per_migration, 0, &f, &ms) != 0) {
-        if (halted(p)) {
-            ret = -1;
-            goto done;
-        }
-        proof_outcome_set(&oc, "failed", "down_failed",
-                          "the down of %s failed: ", engine_revision_label(p->m, f.idx + 1));
-        proof_failure_render(&oc.text, p->m, &f, 0);
+    rt = walk_chain(p, STEP_DOWN, l, at_l, &now, &d, &f, &oc, &ms);
+    if (rt < 0)
+        goto done;
+    if (rt > 0) {
         if (f.idx < n && p->rep.verdict[f.idx] == 'o')
             buf_addstr(&oc.text, "; its own round trip passed: it fails only after the downs "
                                  "of the migrations after it");
-        oc.fail = &f;
         proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, ms);
         proof_outcome_set(&oc, "skipped", "not_at_base", "the chain did not get back to %s",
                           target);
         proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, 0);
+        ret = 0;
         goto done;
     }
-    if (snap(p, 0, &now) != 0) {
-        ret = -1;
-        goto done;
-    }
-    snapshot_diff(at_l, &now, &d);
     if (d.n) {
         proof_outcome_set(&oc, "failed", "schema_differs",
                           "rolled back %zu migrations, but the schema differs from the one at "
@@ -445,36 +426,23 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
 
     proof_outcome_release(&oc); /* proof_outcome_init starts a new text */
     proof_outcome_init(&oc);
-    if (proof_walk(p, STEP_UP, n, p->per_migration, 0, &f, &ms) != 0) {
-        if (halted(p)) {
-            ret = -1;
-            goto done;
-        }
-        proof_outcome_set(&oc, "failed", "up_failed",
-                          "the up of %s failed: ", engine_revision_label(p->m, f.idx + 1));
-        proof_failure_render(&oc.text, p->m, &f, 0);
-        oc.fail = &f;
-        proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, ms);
+    rt = walk_chain(p, STEP_UP, n, head, &now, &d, &f, &oc, &ms);
+    if (rt < 0)
         goto done;
-    }
-    if (snap(p, 0, &now) != 0) {
-        ret = -1;
-        goto done;
-    }
-    snapshot_diff(head, &now, &d);
-    if (d.n) {
+    if (rt == 0 && d.n) {
         proof_outcome_set(&oc, "failed", "schema_differs",
                           "applied %zu migrations, but the schema differs from the first head's "
                           "(%zu difference%s)",
                           n - l, d.n, d.n == 1 ? "" : "s");
         oc.diff = &d;
-    } else {
+    } else if (rt == 0) {
         proof_outcome_set(&oc, "ok", NULL,
                           "applied %zu migrations as apply would (%.1f ms); the schema is the "
                           "first head's again",
                           n - l, ms);
     }
     proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, ms);
+    ret = 0;
 done:
     proof_outcome_release(&oc);
     snapshot_diff_release(&d);
