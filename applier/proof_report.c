@@ -192,6 +192,8 @@ proof_report_init(struct proof_report *rep, const struct manifest *m, struct out
     buf_init(&rep->failed);
     buf_init(&rep->irreversible);
     buf_init(&rep->irreversible_json);
+    buf_init(&rep->first);
+    buf_init(&rep->first_reason);
     buf_init(&rep->first_details);
 }
 
@@ -201,6 +203,8 @@ proof_report_release(struct proof_report *rep)
     buf_release(&rep->failed);
     buf_release(&rep->irreversible);
     buf_release(&rep->irreversible_json);
+    buf_release(&rep->first);
+    buf_release(&rep->first_reason);
     buf_release(&rep->first_details);
     free(rep->verdict);
     rep->verdict = NULL;
@@ -210,10 +214,10 @@ proof_report_release(struct proof_report *rep)
 static void
 note_failure(struct proof_report *rep, const char *what, const struct proof_outcome *oc)
 {
-    if (rep->first[0])
+    if (rep->first.len)
         return;
-    snprintf(rep->first, sizeof(rep->first), "%s", what);
-    snprintf(rep->first_reason, sizeof(rep->first_reason), "%s", oc->text.data);
+    buf_addstr(&rep->first, what);
+    buf_addstr(&rep->first_reason, oc->text.data);
     for (size_t i = 0; oc->diff && i < oc->diff->n && i < SHOW_DIFFS; i++) {
         diff_text(&rep->first_details, &oc->diff->items[i]);
         buf_addch(&rep->first_details, '\n');
@@ -287,16 +291,16 @@ proof_report_phase(struct proof_report *rep, const char *phase, const char *titl
     int failed = strcmp(oc->result, "failed") == 0;
 
     if (failed) {
-        char what[800];
+        struct buf what = BUF_INIT;
 
         /* Name the migration when one failed: "002_x (head to base)". */
         if (oc->fail && oc->fail->idx < rep->m->nmigrations)
-            snprintf(what, sizeof(what), "%s (%s)",
-                     engine_revision_label(rep->m, oc->fail->idx + 1), title);
+            buf_addf(&what, "%s (%s)", engine_revision_label(rep->m, oc->fail->idx + 1), title);
         else
-            snprintf(what, sizeof(what), "%s", title);
+            buf_addstr(&what, title);
         rep->phase_failed = 1;
-        note_failure(rep, what, oc);
+        note_failure(rep, what.data, oc);
+        buf_release(&what);
     }
     if (rep->out->quiet)
         return;
@@ -363,7 +367,7 @@ int
 proof_report_end(struct proof_report *rep, double ms)
 {
     size_t n = rep->m->nmigrations;
-    int passed = !rep->first[0];
+    int passed = !rep->first.len;
 
     if (rep->out->json) {
         struct buf f = BUF_INIT;
@@ -375,9 +379,9 @@ proof_report_end(struct proof_report *rep, double ms)
         buf_addf(&f, ",\"failed\":[%s],\"irreversible\":[%s]", rep->failed.data,
                  rep->irreversible_json.data);
         json_key(&f, "first_failure", 0);
-        json_str(&f, passed ? NULL : rep->first);
+        json_str(&f, passed ? NULL : rep->first.data);
         json_key(&f, "reason", 0);
-        json_str(&f, passed ? NULL : rep->first_reason);
+        json_str(&f, passed ? NULL : rep->first_reason.data);
         buf_addf(&f, ",\"duration_ms\":%.3f", ms);
         out_event(rep->out, "test_result", f.data);
         buf_release(&f);
@@ -399,13 +403,13 @@ proof_report_end(struct proof_report *rep, double ms)
                      "%zu of %zu migrations round-trip, but the whole chain does not go "
                      "down and up again",
                      rep->nok, n);
-        out_info(rep->out, "test FAILED: %s; first failure: %s (%.1f s)", what.data, rep->first,
-                 ms / 1000);
+        out_info(rep->out, "test FAILED: %s; first failure: %s (%.1f s)", what.data,
+                 rep->first.data, ms / 1000);
         buf_release(&what);
     }
     if (passed)
         return EXIT_OK;
-    diag_error("test failed: %s: %s", rep->first, rep->first_reason);
+    diag_error("test failed: %s: %s", rep->first.data, rep->first_reason.data);
     for (const char *p = rep->first_details.data; *p;) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);

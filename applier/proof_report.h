@@ -64,8 +64,8 @@ struct proof_report {
     struct buf failed;       /* ids of migrations that fail the round trip, JSON array items */
     struct buf irreversible; /* labels, ", "-separated */
     struct buf irreversible_json;
-    char first[700];          /* the first failure: migration label or phase */
-    char first_reason[1200];  /* and what went wrong */
+    struct buf first;         /* the first failure: migration label or phase; "" if none */
+    struct buf first_reason;  /* and what went wrong */
     struct buf first_details; /* its differences, one per line, for the final error */
 };
 
