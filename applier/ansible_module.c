@@ -783,9 +783,12 @@ run_error_text(const struct run *r, struct buf *out)
             }
         }
         if (tag) {
+            /* "sealift-apply: error: X" reads "X"; detail lines keep their word. */
+            size_t skip = tag[2] == 'e' ? 9 : 2;
+
             if (out->len)
                 buf_addstr(out, "; ");
-            buf_add(out, tag + 2, (size_t)(line + len - tag - 2));
+            buf_add(out, tag + skip, (size_t)(line + len - tag - skip));
         }
         line += len + (line[len] == '\n');
     }
