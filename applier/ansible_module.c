@@ -864,7 +864,7 @@ journal_seq(const struct jv *row)
     return s && s->type == JV_NUMBER ? s->num : 0;
 }
 
-/* Journal rows after seq that record a change (every event but a failure). */
+/* Journal rows after seq that record a change (every event but a failure or interruption). */
 static size_t
 journal_changes_after(const struct run *hist, double seq)
 {
@@ -874,7 +874,8 @@ journal_changes_after(const struct run *hist, double seq)
     for (size_t i = 0; ev && ev->type == JV_ARRAY && i < ev->n; i++) {
         const char *what = jv_get_str(&ev->v[i], "event");
 
-        if (journal_seq(&ev->v[i]) > seq && what && strncmp(what, "fail", 4) != 0)
+        if (journal_seq(&ev->v[i]) > seq && what && strncmp(what, "fail", 4) != 0 &&
+            strcmp(what, "interrupted") != 0)
             n++;
     }
     return n;
@@ -1117,6 +1118,87 @@ res_diff(struct mod *m, const char *before, const char *after, const struct jv *
     buf_release(&a);
 }
 
+/* The apply or rollback command line: the target and the safety options given. */
+static void
+apply_argv(struct mod *m, struct argv_b *a, int rollback)
+{
+    static const struct {
+        int opt;
+        const char *flag;
+    } valued[] = {
+        {O_TO, "--to"},
+        {O_LOCK_TIMEOUT, "--lock-timeout"},
+        {O_STMT_LOCK_TIMEOUT, "--statement-lock-timeout"},
+        {O_RETRIES, "--retries"},
+        {O_STMT_TIMEOUT, "--statement-timeout"},
+    };
+
+    base_args(m, a, rollback ? "rollback" : "apply", 1);
+    for (size_t i = 0; i < sizeof(valued) / sizeof(valued[0]); i++) {
+        if (m->v[valued[i].opt].set) {
+            arg(a, valued[i].flag);
+            arg(a, m->v[valued[i].opt].s);
+        }
+    }
+    if (m->v[O_PER_MIGRATION].b)
+        arg(a, "--per-migration");
+    for (size_t i = 0; i < m->v[O_EXTRA_ARGS].nlist; i++)
+        arg(a, m->v[O_EXTRA_ARGS].list[i]);
+}
+
+/* Check mode: what would change (from..to migrations of the chain), nothing changed. */
+static void
+report_check(struct mod *m, const struct status_facts *f0, const struct run *h0,
+             const struct jv *migs, long from, long to, int rollback)
+{
+    struct buf after = BUF_INIT;
+    long n = labs(to - from);
+
+    label_at(migs, to, &after);
+    m->changed = to != from;
+    res_str(m, "revision_after", after.data);
+    res_jv(m, "pending", f0->pending);
+    res_id_list(m, rollback ? "would_roll_back" : "would_apply", migs, rollback ? to : from,
+                rollback ? from : to, rollback);
+    res_id_list(m, rollback ? "rolled_back" : "applied", migs, 0, 0, 0);
+    res_jv(m, "journal_head", journal_head(h0));
+    if (m->diff)
+        res_diff(m, f0->head, after.data, migs, migs ? (long)migs->n : 0, f0->applied, to);
+    set_msg(m, "check mode: %ld migration%s would be %s; the database would be at %s", n,
+            n == 1 ? "" : "s", rollback ? "rolled back" : "applied", after.data);
+    buf_release(&after);
+}
+
+/*
+ * The run's outcome: on failure the applier's exit code, message and error object (its
+ * "failed" event, or an "error" object of a newer applier); on success its last "info".
+ */
+static int
+report_outcome(struct mod *m, const struct run *act, const char *head)
+{
+    const struct jv *failed = NULL;
+    const char *last = NULL;
+
+    for (size_t i = 0; i < act->nevents; i++) {
+        const struct jv *e = act->events[i];
+        const char *ev = jv_get_str(e, "event");
+
+        if (jv_get(e, "error"))
+            failed = jv_get(e, "error");
+        else if (strcmp(ev, "failed") == 0)
+            failed = e;
+        else if (strcmp(ev, "info") == 0 && jv_get_str(e, "message"))
+            last = jv_get_str(e, "message");
+    }
+    if (act->rc != 0) {
+        res_jv(m, "error", failed);
+        return fail_run(m, act);
+    }
+    m->rc = 0;
+    set_msg(m, "%s", last ? last : head ? head : "done");
+    return 0;
+}
+
 /* apply, or rollback with state=rolled_back. */
 static int
 do_apply(struct mod *m)
@@ -1170,52 +1252,13 @@ do_apply(struct mod *m)
 
     /* 4. Check mode: say what would change, change nothing. */
     if (m->check_mode) {
-        struct buf after = BUF_INIT;
-
-        label_at(migs, to, &after);
-        m->changed = to != from;
-        res_str(m, "revision_after", after.data);
-        res_jv(m, "pending", f0.pending);
-        res_id_list(m, rollback ? "would_roll_back" : "would_apply", migs, rollback ? to : from,
-                    rollback ? from : to, rollback);
-        res_id_list(m, rollback ? "rolled_back" : "applied", migs, 0, 0, 0);
-        res_jv(m, "journal_head", journal_head(&h0));
-        if (m->diff)
-            res_diff(m, f0.head, after.data, migs, total, from, to);
-        set_msg(m, "check mode: %ld migration%s would be %s; the database would be at %s",
-                labs(to - from), labs(to - from) == 1 ? "" : "s",
-                rollback ? "rolled back" : "applied", after.data);
-        buf_release(&after);
+        report_check(m, &f0, &h0, migs, from, to, rollback);
         ret = 0;
         goto done;
     }
 
     /* 5. The change itself, through the applier's events. */
-    base_args(m, &a, rollback ? "rollback" : "apply", 1);
-    if (m->v[O_TO].set || rollback) {
-        arg(&a, "--to");
-        arg(&a, m->v[O_TO].s);
-    }
-    if (m->v[O_PER_MIGRATION].b)
-        arg(&a, "--per-migration");
-    if (m->v[O_LOCK_TIMEOUT].set) {
-        arg(&a, "--lock-timeout");
-        arg(&a, m->v[O_LOCK_TIMEOUT].s);
-    }
-    if (m->v[O_STMT_LOCK_TIMEOUT].set) {
-        arg(&a, "--statement-lock-timeout");
-        arg(&a, m->v[O_STMT_LOCK_TIMEOUT].s);
-    }
-    if (m->v[O_RETRIES].set) {
-        arg(&a, "--retries");
-        arg(&a, m->v[O_RETRIES].s);
-    }
-    if (m->v[O_STMT_TIMEOUT].set) {
-        arg(&a, "--statement-timeout");
-        arg(&a, m->v[O_STMT_TIMEOUT].s);
-    }
-    for (size_t i = 0; i < m->v[O_EXTRA_ARGS].nlist; i++)
-        arg(&a, m->v[O_EXTRA_ARGS].list[i]);
+    apply_argv(m, &a, rollback);
     run_applier(m, &a, &act);
     argv_free(&a);
     memset(&a, 0, sizeof(a));
@@ -1239,36 +1282,14 @@ do_apply(struct mod *m)
     }
     res_jv(m, "journal_head", journal_head(&h1));
     res_events(m, &act);
-    if (h1.doc && journal_head(&h1))
-        m->changed =
-            journal_changes_after(&h1, journal_head(&h0) ? journal_seq(journal_head(&h0)) : 0) > 0;
-    else
-        m->changed = f1.ok && f1.applied != f0.applied;
+    /* Changed: the journal gained a row that records a change, or the revision moved. */
+    m->changed = f1.ok && f1.applied != f0.applied;
+    if (h1.doc && journal_head(&h1) &&
+        journal_changes_after(&h1, journal_head(&h0) ? journal_seq(journal_head(&h0)) : 0) > 0)
+        m->changed = 1;
     if (m->diff && f1.ok)
         res_diff(m, f0.head, f1.head, migs, total, f0.applied, f1.applied);
-    if (act.rc != 0) {
-        const struct jv *failed = NULL;
-
-        for (size_t i = 0; i < act.nevents; i++)
-            if (strcmp(jv_get_str(act.events[i], "event"), "failed") == 0 ||
-                jv_get(act.events[i], "error"))
-                failed =
-                    jv_get(act.events[i], "error") ? jv_get(act.events[i], "error") : act.events[i];
-        res_jv(m, "error", failed);
-        fail_run(m, &act);
-        goto done;
-    }
-    m->rc = 0;
-    {
-        const char *last = NULL;
-
-        for (size_t i = 0; i < act.nevents; i++)
-            if (strcmp(jv_get_str(act.events[i], "event"), "info") == 0 &&
-                jv_get_str(act.events[i], "message"))
-                last = jv_get_str(act.events[i], "message");
-        set_msg(m, "%s", last ? last : f1.ok ? f1.head : "done");
-    }
-    ret = 0;
+    ret = report_outcome(m, &act, f1.ok ? f1.head : NULL);
 done:
     verify_result_release(&vres);
     run_release(&ver);

@@ -46,6 +46,11 @@ setup_file() {
             "003_orders=CREATE TABLE orders (id int PRIMARY KEY, user_id int);||DROP TABLE orders;" &&
         fleet_release "$m" "$FLEET_DIR/b3/shop.sealift" \
             "004_items=CREATE TABLE items (id int PRIMARY KEY);||DROP TABLE items;" &&
+        fleet_release "$FLEET_DIR/bad" "$FLEET_DIR/bad.sealift" \
+            "001_ok=CREATE TABLE ok (id int);||DROP TABLE ok;" \
+            "002_bad=CREATE TABLE fine (id int);
+INSERT INTO no_such_table VALUES (1);||DROP TABLE fine;" &&
+        "$SEALIFT_PG_BIN/createdb" fleet_direct &&
         mkdir -p "$FLEET_DIR/t2" "$FLEET_DIR/t3" &&
         fleet_tamper "$FLEET_DIR/b2/shop.sealift" "$FLEET_DIR/t2/shop.sealift" &&
         fleet_tamper "$FLEET_DIR/b3/shop.sealift" "$FLEET_DIR/t3/shop.sealift"
@@ -121,6 +126,21 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob("*.y*ml")):
     yaml.safe_load(p.read_text()); n += 1
 print(n, "YAML files")' "$SEALIFT_ROOT/contrib/ansible"
     assert_success
+    # ansible-test sanity: the tests that need no packages from PyPI (the others, pylint,
+    # validate-modules, yamllint..., install their requirements with pip, which this machine
+    # cannot reach; ansible-doc and yamllint run above instead).
+    if command -v ansible-test >/dev/null 2>&1; then
+        run bash -c 'cd "$1" && ansible-test sanity --python "$2" --test compile --test shebang \
+            --test symlinks --test line-endings --test no-smart-quotes --test action-plugin-docs \
+            --test future-import-boilerplate --test metaclass-boilerplate --test empty-init \
+            --test no-illegal-filenames --test use-argspec-type-path --test shellcheck \
+            --test no-assert --test no-get-exception --test replace-urlopen --test use-compat-six' \
+            _ "$FLEET_DIR/stage/ansible_collections/sealift/migrate" \
+            "$("$FLEET_PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        assert_success
+        assert_output --partial 'Running sanity test "symlinks"'
+        refute_output --partial "ERROR"
+    fi
     # The playbook itself passes Ansible's own syntax check.
     fleet_inventory "$FLEET_DIR/inventory.yml" "$FLEET_DIR/b1/shop.sealift"
     run ansible-playbook -i "$FLEET_DIR/inventory.yml" --syntax-check "$PLAYBOOK"
@@ -138,6 +158,69 @@ print(n, "YAML files")' "$SEALIFT_ROOT/contrib/ansible"
     run "$FLEET_PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["failed"], d["rc"], d["msg"])' "$output"
     assert_success
     assert_output "True 2 Unsupported parameters for (sealift.migrate.apply) module: bogus. Supported parameters include: applier, bundle, pubkeys, threshold, db, schema, compat, lock_timeout, to, state, per_migration, statement_lock_timeout, retries, statement_timeout, extra_args."
+}
+
+# module NAME JSON_MEMBERS: run the binary module as Ansible would (an arguments file);
+# sets status and output, and r to the parsed result (Python expression on d).
+module() {
+    printf '{"_ansible_module_name": "sealift.migrate.%s", "pubkeys": ["%s"], %s}' "$1" \
+        "$FLEET_DIR/keys/release.pub" "$2" >args.json
+    run --separate-stderr "$SEALIFT_BIN/sealift-apply" args.json
+    [ -z "$stderr" ] || fail "the module wrote on stderr: $stderr"
+    printf '%s' "$output" >result.json
+}
+
+# result PYTHON_EXPRESSION: evaluate against the last module result (d).
+result() {
+    "$FLEET_PY" -c '
+import json, sys
+d = json.load(open("result.json"))
+v = eval(sys.argv[1])
+print(*v) if isinstance(v, tuple) else print(v)' "$1"
+}
+
+@test "a failing migration: rc 4, the error object, nothing applied; then rollback by state" {
+    local db="\"db\": \"host=$PGHOST port=$PGPORT user=postgres dbname=fleet_direct\""
+    module apply "\"bundle\": \"$FLEET_DIR/bad.sealift\", $db"
+    assert_failure 1
+    assert_equal "$(result 'd["failed"], d["rc"], d["changed"], d["applied"], d["revision_after"]')" \
+        "True 4 False [] base"
+    assert_equal "$(result 'd["error"]["migration"], d["error"]["sqlstate"]')" "002 42P01"
+    run result 'd["msg"]'
+    assert_output --regexp '^sealift-apply apply failed \(exit 4\): .*no_such_table'
+    assert_equal "$(fleet_revision fleet_direct)" "none"
+    # Up to 001 only, then back to base with state=rolled_back.
+    module apply "\"bundle\": \"$FLEET_DIR/bad.sealift\", $db, \"to\": \"001_ok\", \"_ansible_diff\": true"
+    assert_success
+    assert_equal "$(result 'd["changed"], d["applied"], d["revision_after"], d["pending"]')" \
+        "True ['001'] 001_ok ['002']"
+    assert_equal "$(result 'd["diff"]["after"]')" "revision: 001_ok
+pending:
+  - 002_bad"
+    module apply "\"bundle\": \"$FLEET_DIR/bad.sealift\", $db, \"state\": \"rolled_back\", \"to\": \"base\", \"_ansible_check_mode\": true"
+    assert_success
+    assert_equal "$(result 'd["changed"], d["would_roll_back"], d["revision_after"]')" "True ['001'] base"
+    assert_equal "$(fleet_revision fleet_direct)" "001"
+    module apply "\"bundle\": \"$FLEET_DIR/bad.sealift\", $db, \"state\": \"rolled_back\", \"to\": \"base\""
+    assert_success
+    assert_equal "$(result 'd["changed"], d["rolled_back"], d["revision_after"]')" "True ['001'] base"
+    assert_equal "$(fleet_revision fleet_direct)" "none"
+    # state=rolled_back needs to; an unknown revision is a usage error.
+    module apply "\"bundle\": \"$FLEET_DIR/bad.sealift\", $db, \"state\": \"rolled_back\""
+    assert_failure 1
+    assert_equal "$(result 'd["rc"], d["msg"]')" "2 state is rolled_back but all of the following are missing: to"
+    module apply "\"bundle\": \"$FLEET_DIR/bad.sealift\", $db, \"to\": \"999\""
+    assert_equal "$(result 'd["rc"], d["msg"]')" "2 to 999: the bundle has no such migration"
+    # verify: a tampered bundle is rc 1 with the reason; a missing one rc 2.
+    module verify "\"bundle\": \"$FLEET_DIR/t2/shop.sealift\""
+    assert_failure 1
+    assert_equal "$(result 'd["rc"]')" "1"
+    module verify "\"bundle\": \"$FLEET_DIR/nonexistent.sealift\""
+    assert_equal "$(result 'd["rc"]')" "2"
+    module verify "\"bundle\": \"$FLEET_DIR/b2/shop.sealift\""
+    assert_success
+    assert_equal "$(result 'd["verified"], d["changed"], d["bundle_info"]["project"], d["bundle_info"]["head"]')" \
+        "True False fleet 003"
 }
 
 @test "first rollout applies everywhere (changed), over SSH, locally and without Python" {
@@ -228,7 +311,7 @@ print(n, "YAML files")' "$SEALIFT_ROOT/contrib/ansible"
     # One ad-hoc run over the fleet; each host's conninfo comes from its inventory variable.
     run ansible -i "$FLEET_DIR/inventory.yml" databases -m sealift.migrate.status \
         -a "bundle=$FLEET_DIR/b3/shop.sealift pubkeys=$FLEET_DIR/keys/release.pub
-            verify_journal=true db={{ sealift_db | quote }}"
+            verify_journal=true db={{ sealift_db }}"
     assert_success
     refute_output --partial "$FLEET_SECRET"
     for h in h1 h2 h3; do

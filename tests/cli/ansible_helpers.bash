@@ -38,18 +38,6 @@ fleet_install() {
     fi
 }
 
-fleet_free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-
 # fleet_sshd DIR: start an sshd on 127.0.0.1 that lets the key DIR/ssh/id_ed25519 log in as
 # the current user. Exports FLEET_SSH_PORT and FLEET_SSH_KEY.
 fleet_sshd() {
@@ -58,7 +46,7 @@ fleet_sshd() {
     ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519" || return 1
     ssh-keygen -q -t ed25519 -N '' -f "$d/id_ed25519" || return 1
     cp "$d/id_ed25519.pub" "$d/authorized_keys"
-    port=$(fleet_free_port) || return 1
+    port=$(pg_free_port) || return 1
     cat >"$d/sshd_config" <<EOF
 Port $port
 ListenAddress 127.0.0.1
