@@ -529,9 +529,11 @@ find_applier(struct mod *m)
 
         if (n < 0 || (size_t)n >= sizeof(m->applier))
             return fail_module(m, EXIT_USAGE, "applier path is too long");
-        if (stat(m->applier, &st) != 0 || !S_ISREG(st.st_mode) || access(m->applier, X_OK) != 0)
-            return fail_module(m, EXIT_USAGE, "applier \"%s\" is not an executable file%s%s",
-                               m->applier, errno ? ": " : "", errno ? strerror(errno) : "");
+        if (stat(m->applier, &st) != 0 || access(m->applier, X_OK) != 0)
+            return fail_module(m, EXIT_USAGE, "applier \"%s\" is not an executable file: %s",
+                               m->applier, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return fail_module(m, EXIT_USAGE, "applier \"%s\" is not a regular file", m->applier);
         return 0;
     }
     while (path && *path) {

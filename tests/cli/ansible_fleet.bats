@@ -51,6 +51,11 @@ setup_file() {
             "002_bad=CREATE TABLE fine (id int);
 INSERT INTO no_such_table VALUES (1);||DROP TABLE fine;" &&
         "$SEALIFT_PG_BIN/createdb" fleet_direct &&
+        # e3: b3 rebuilt after 002 was edited (the drift a hand-edited migration makes).
+        cp -R "$m" "$FLEET_DIR/edited" && rm "$FLEET_DIR/edited/sealift.sum" &&
+        echo "ALTER TABLE users ADD COLUMN email varchar(200);" \
+            >"$FLEET_DIR/edited/002_email.up.sql" &&
+        fleet_release "$FLEET_DIR/edited" "$FLEET_DIR/e3/shop.sealift" &&
         mkdir -p "$FLEET_DIR/t2" "$FLEET_DIR/t3" &&
         fleet_tamper "$FLEET_DIR/b2/shop.sealift" "$FLEET_DIR/t2/shop.sealift" &&
         fleet_tamper "$FLEET_DIR/b3/shop.sealift" "$FLEET_DIR/t3/shop.sealift"
@@ -143,7 +148,8 @@ print(n, "YAML files")' "$SEALIFT_ROOT/contrib/ansible"
     fi
     # The playbook itself passes Ansible's own syntax check.
     fleet_inventory "$FLEET_DIR/inventory.yml" "$FLEET_DIR/b1/shop.sealift"
-    run ansible-playbook -i "$FLEET_DIR/inventory.yml" --syntax-check "$PLAYBOOK"
+    run ansible-playbook -i "$FLEET_DIR/inventory.yml" --syntax-check "$PLAYBOOK" \
+        "${PLAYBOOK%/*}/status.yml"
     assert_success
 }
 
@@ -304,13 +310,12 @@ pending:
 }
 
 @test "status reports revision, pending, drift and the journal head on every host" {
-    # Drift on h1: an applied migration's recorded checksum no longer matches the bundle.
-    "$SEALIFT_PG_BIN/psql" -X -q -d fleet_h1 \
-        -c "UPDATE sealift.applied SET up_source_sha256 = repeat('0', 64) WHERE migration_id = '002'"
-    fleet_inventory "$FLEET_DIR/inventory.yml" "$FLEET_DIR/b3/shop.sealift"
-    # One ad-hoc run over the fleet; each host's conninfo comes from its inventory variable.
+    # Drift on h1: its bundle's 002 is not what the database ran (the migration was edited).
+    fleet_inventory "$FLEET_DIR/inventory.yml" "$FLEET_DIR/b3/shop.sealift" \
+        h1="$FLEET_DIR/e3/shop.sealift"
+    # One ad-hoc run over the fleet; each host's bundle and conninfo come from the inventory.
     run ansible -i "$FLEET_DIR/inventory.yml" databases -m sealift.migrate.status \
-        -a "bundle=$FLEET_DIR/b3/shop.sealift pubkeys=$FLEET_DIR/keys/release.pub
+        -a "bundle={{ release }} pubkeys=$FLEET_DIR/keys/release.pub
             verify_journal=true db={{ sealift_db }}"
     assert_success
     refute_output --partial "$FLEET_SECRET"
@@ -331,8 +336,14 @@ pending:
     assert_output --partial '"rc": 7'
     assert_output --regexp '"pending": \[[[:space:]]*"004"'
     assert_output --regexp '"journal_head": \{'
+    # The example status playbook says the same, host by host.
+    run ansible-playbook -i "$FLEET_DIR/inventory.yml" "${PLAYBOOK%/*}/status.yml"
+    assert_success
+    assert_output --regexp '"msg": "drift at 001_users; pending none; journal seq 4 \(intact\)"'
+    assert_output --regexp '"msg": "pending at 002_email; pending 003, 004; journal seq 2 \(intact\)"'
+    assert_output --regexp '"msg": "pending at 003_orders; pending 004; journal seq 3 \(intact\)"'
     # The drifted host refuses to apply, with the database state exit code.
-    play "$FLEET_DIR/b3/shop.sealift" -- -e sealift_serial=3 -e sealift_max_fail_percentage=100 \
+    play "$FLEET_DIR/e3/shop.sealift" -- -e sealift_serial=3 -e sealift_max_fail_percentage=100 \
         --limit h1
     assert_failure 2
     assert_equal "$(report h1 'a["failed"], a["rc"], a["changed"]')" "True 3 False"
