@@ -10,8 +10,8 @@
 #     ansible_python_interpreter pointing nowhere (so any Python module would fail there).
 # fleet_teardown stops the sshd (by its pid file) and the cluster.
 #
-# Packages: ansible-core and openssh-server come from Debian; when they are missing and we are
-# root, fleet_install installs them (apt-get), otherwise the tests skip saying why.
+# Packages: ansible-core, openssh-server and yamllint come from Debian; when they are missing
+# and we are root, fleet_install installs them (apt-get), otherwise the tests skip saying why.
 
 FLEET_PY=/usr/bin/python3
 
@@ -21,6 +21,7 @@ fleet_install() {
     command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible-core)
     [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
     command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+    command -v yamllint >/dev/null 2>&1 || missing+=(yamllint)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         echo "missing ${missing[*]} and cannot install them (not root, or no apt-get)"
