@@ -77,8 +77,13 @@ EOF
     export FLEET_SSH_PORT=$port FLEET_SSH_KEY=$d/id_ed25519 FLEET_SSH_DIR=$d
 }
 
+# Stop Ansible's SSH control masters (ControlPersist keeps them, and their sessions on our
+# sshd, alive after the runs), then our sshd.
 fleet_sshd_stop() {
-    local pid
+    local pid sock
+    for sock in "${FLEET_DIR:-/nonexistent}"/cp/*; do
+        [ -S "$sock" ] && ssh -o ControlPath="$sock" -O exit fleet >/dev/null 2>&1
+    done
     [ -n "${FLEET_SSH_DIR:-}" ] && [ -s "$FLEET_SSH_DIR/sshd.pid" ] || return 0
     pid=$(cat "$FLEET_SSH_DIR/sshd.pid")
     kill "$pid" 2>/dev/null || true
