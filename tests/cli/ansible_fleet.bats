@@ -279,6 +279,13 @@ pending:
 }
 
 @test "check mode on a new bundle reports the pending list and changes nothing" {
+    # A host never deployed to keeps no trace of a check run either.
+    fleet_inventory "$FLEET_DIR/inventory.yml" "$FLEET_DIR/b2/shop.sealift"
+    run ansible-playbook -i "$FLEET_DIR/inventory.yml" "$PLAYBOOK" --check --limit h2 \
+        -e sealift_serial=3 -e sealift_dir="$FLEET_DIR/hosts/fresh" -e sealift_report_dir=
+    assert_success
+    [ ! -e "$FLEET_DIR/hosts/fresh" ] || fail "check mode left $FLEET_DIR/hosts/fresh behind"
+
     play "$FLEET_DIR/b2/shop.sealift" -- -e sealift_serial=3 --check --diff
     assert_success
     for h in h1 h2 h3; do
