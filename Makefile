@@ -65,7 +65,7 @@ APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
 endif
 
 .PHONY: all check unit-tests demo asan install fmt fmt-check lint clean deps golden bench fuzz \
-        fuzz-build valgrind-build
+        fuzz-build valgrind-build ansible-collection demo-fleet
 
 all: $(BIN)/sealift $(BIN)/sealift-apply
 
@@ -177,6 +177,15 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Iinclude --suppress=missingIncludeSystem \
 	  lib compiler applier
+
+# ---- Ansible (contrib/ansible) ----
+# The sealift.migrate collection tarball, with the static applier as its binary modules.
+ansible-collection: all
+	@SEALIFT_BIN=$(abspath $(BIN)) scripts/ansible-collection build build/ansible
+
+# The three-host rollout of tests/cli/ansible_fleet.bats, end to end on this machine.
+demo-fleet: all
+	@SEALIFT_BIN=$(abspath $(BIN)) scripts/demo-fleet
 
 # Rebuild the committed golden bundle from its committed inputs and test key.
 golden: all

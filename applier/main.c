@@ -2,6 +2,7 @@
  * main.c: sealift-apply's entry point: global options and subcommand dispatch.
  * Layer: applier.
  */
+#include "ansible_module.h"
 #include "cmds.h"
 #include "sealift/diag.h"
 #include "sealift/hash.h"
@@ -67,5 +68,8 @@ main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].fn(argc - 1, argv + 1);
+    /* Run by Ansible as a binary module: one argument, the task's JSON arguments file. */
+    if (argc == 2 && ansible_module_is_args_file(argv[1]))
+        return ansible_module_main(argv[0], argv[1]);
     die_usage(NULL, "unknown command \"%s\"", argv[1]);
 }
