@@ -401,7 +401,8 @@ static void
 report_migration(struct tester *t, size_t k, struct outcome *oc)
 {
     const struct manifest_migration *mig = &t->m->migrations[k];
-    const char *label = engine_revision_label(t->m, k + 1);
+    struct engine_label label_buf;
+    const char *label = engine_label_into(t->m, k + 1, &label_buf);
     int failed = strcmp(oc->result, "failed") == 0;
 
     t->verdict[k] = oc->result[0];
@@ -747,7 +748,8 @@ round_trip(struct tester *t, struct snapshot *cur, struct snapshot *at_l, size_t
 static int
 head_to_base(struct tester *t, const struct snapshot *at_l, const struct snapshot *head, size_t l)
 {
-    const char *where = l ? engine_revision_label(t->m, l) : "base";
+    struct engine_label where_buf;
+    const char *where = engine_label_into(t->m, l, &where_buf);
     char target[700];
     struct snapshot now;
     struct snapshot_diff d;
