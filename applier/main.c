@@ -3,6 +3,7 @@
  * Layer: applier.
  */
 #include "cmds.h"
+#include "common.h"
 #include "sealift/diag.h"
 #include "sealift/hash.h"
 
@@ -66,6 +67,6 @@ main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
+            return app_exit(cmds[i].fn(argc - 1, argv + 1));
     die_usage(NULL, "unknown command \"%s\"", argv[1]);
 }

@@ -18,8 +18,7 @@ test_numarg_integer_accepts_the_range(void **state)
     assert_int_equal(numarg_integer("--serial", "0", 0, 9223372036854775807ULL, &v, &err), 0);
     assert_true(v == 0);
     assert_int_equal(
-        numarg_integer("--serial", "9223372036854775807", 0, 9223372036854775807ULL, &v, &err),
-        0);
+        numarg_integer("--serial", "9223372036854775807", 0, 9223372036854775807ULL, &v, &err), 0);
     assert_true(v == 9223372036854775807ULL);
     assert_int_equal(numarg_uint("--threshold", "64", 1, 64, &u, &err), 0);
     assert_int_equal(u, 64);
@@ -67,9 +66,8 @@ test_numarg_integer_names_a_non_negative_range(void **state)
     unsigned long long v;
 
     (void)state;
-    assert_int_equal(numarg_integer("--serial", "9223372036854775808", 0, 9223372036854775807ULL,
-                                    &v, &err),
-                     -1);
+    assert_int_equal(
+        numarg_integer("--serial", "9223372036854775808", 0, 9223372036854775807ULL, &v, &err), -1);
     assert_contains(err.msg, "--serial must be a non-negative integer (0 to 9223372036854775807)");
 }
 
@@ -80,8 +78,8 @@ test_numarg_duration_accepts_seconds_and_units(void **state)
         const char *text;
         long ms;
     } good[] = {
-        {"0", 0},       {"60", 60000},     {"0.3", 300},       {"2.5s", 2500},   {"500ms", 500},
-        {"2min", 120000}, {"1h", 3600000}, {"86400", 86400000}, {"0.0001", 0},   {"1.25", 1250},
+        {"0", 0},         {"60", 60000},   {"0.3", 300},        {"2.5s", 2500}, {"500ms", 500},
+        {"2min", 120000}, {"1h", 3600000}, {"86400", 86400000}, {"0.0001", 0},  {"1.25", 1250},
     };
 
     (void)state;
@@ -98,9 +96,9 @@ test_numarg_duration_accepts_seconds_and_units(void **state)
 static void
 test_numarg_duration_rejects_bad_values(void **state)
 {
-    static const char *const bad[] = {"soon", "-1", "86401", "25h", "1e3", "inf", "nan",
-                                      "0x10", "5.",   ".5",    "5 s", "5sec", "",
-                                      "99999999999999999999"};
+    static const char *const bad[] = {
+        "soon", "-1", "86401", "25h", "1e3",  "inf", "nan",
+        "0x10", "5.", ".5",    "5 s", "5sec", "",    "99999999999999999999"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
