@@ -27,32 +27,5 @@ usage_apply(void)
 int
 cmd_apply(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPTS_OUT,
-                                             APP_OPT_LOCK,    APP_OPT_COMPAT, APP_OPT_PER_MIGRATION,
-                                             APP_OPT_TO,      APP_OPT_HELP,   APP_OPT_END};
-    struct move_request rq = {MOVE_APPLY, NULL, NULL};
-    struct app_opts o;
-    int c, code, per_migration = 0;
-
-    app_opts_init(&o);
-    optind = 0;
-    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
-        if (app_option(&o, c, optarg, "apply"))
-            continue;
-        if (c == 't')
-            rq.to = optarg;
-        else if (c == 'M')
-            per_migration = 1;
-        else if (c == 'h') {
-            usage_apply();
-            return EXIT_OK;
-        } else
-            app_bad_option("apply", c, argv);
-    }
-    if (optind + 1 != argc)
-        app_usage("apply", "expected one BUNDLE");
-    app_require_keys(&o, "apply");
-    code = move_run(&o, argv[optind], &rq, per_migration);
-    app_opts_release(&o);
-    return code;
+    return move_command(argc, argv, MOVE_APPLY, "apply", usage_apply);
 }

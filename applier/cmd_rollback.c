@@ -24,35 +24,6 @@ usage_rollback(void)
 int
 cmd_rollback(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPTS_OUT,
-                                             APP_OPT_LOCK,    APP_OPT_COMPAT, APP_OPT_PER_MIGRATION,
-                                             APP_OPT_TO,      APP_OPT_HELP,   APP_OPT_END};
-    struct move_request rq = {MOVE_ROLLBACK, NULL, NULL};
-    struct app_opts o;
-    int c, code, per_migration = 0;
-
-    app_opts_init(&o);
-    optind = 0;
-    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
-        if (app_option(&o, c, optarg, "rollback"))
-            continue;
-        if (c == 't')
-            rq.to = optarg;
-        else if (c == 'M')
-            per_migration = 1;
-        else if (c == 'h') {
-            usage_rollback();
-            return EXIT_OK;
-        } else
-            app_bad_option("rollback", c, argv);
-    }
-    if (optind + 1 != argc)
-        app_usage("rollback", "expected one BUNDLE");
-    if (rq.to == NULL)
-        app_usage("rollback", "--to REV is required (use --to base to undo everything)");
-    app_require_keys(&o, "rollback");
     /* A database another tool managed: what it ran is recorded first, then rolled back. */
-    code = move_run(&o, argv[optind], &rq, per_migration);
-    app_opts_release(&o);
-    return code;
+    return move_command(argc, argv, MOVE_ROLLBACK, "rollback", usage_rollback);
 }

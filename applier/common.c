@@ -25,66 +25,54 @@ static struct {
     struct buf message, detail, hint;
 } run_error = {0, 0, BUF_INIT, BUF_INIT, BUF_INIT};
 
-/* Format a message; the caller releases *b. */
+/*
+ * Print a line with print (diag_error and friends) and keep it in part, when it belongs to
+ * the run's first error: its detail and hint lines are the ones right after it.
+ */
 static void
-format(struct buf *b, const char *fmt, va_list ap)
+say(void (*print)(const char *fmt, ...), struct buf *part, const char *fmt, va_list ap)
 {
-    buf_init(b);
-    buf_vaddf(b, fmt, ap);
-}
+    struct buf msg = BUF_INIT;
 
-/* Keep a line of the first error (its detail and hint lines are the ones right after it). */
-static void
-keep(struct buf *part, const char *text)
-{
-    if (run_error.errors != 1)
-        return;
-    if (part->len)
-        buf_addch(part, '\n');
-    buf_addstr(part, text);
+    buf_vaddf(&msg, fmt, ap);
+    if (run_error.errors == 1) {
+        if (part->len)
+            buf_addch(part, '\n');
+        buf_addstr(part, msg.data);
+    }
+    print("%s", msg.data);
+    buf_release(&msg);
 }
 
 void
 app_error(const char *fmt, ...)
 {
-    struct buf msg;
     va_list ap;
 
-    va_start(ap, fmt);
-    format(&msg, fmt, ap);
-    va_end(ap);
     run_error.errors++;
-    keep(&run_error.message, msg.data);
-    diag_error("%s", msg.data);
-    buf_release(&msg);
+    va_start(ap, fmt);
+    say(diag_error, &run_error.message, fmt, ap);
+    va_end(ap);
 }
 
 void
 app_detail(const char *fmt, ...)
 {
-    struct buf msg;
     va_list ap;
 
     va_start(ap, fmt);
-    format(&msg, fmt, ap);
+    say(diag_detail, &run_error.detail, fmt, ap);
     va_end(ap);
-    keep(&run_error.detail, msg.data);
-    diag_detail("%s", msg.data);
-    buf_release(&msg);
 }
 
 void
 app_hint(const char *fmt, ...)
 {
-    struct buf msg;
     va_list ap;
 
     va_start(ap, fmt);
-    format(&msg, fmt, ap);
+    say(diag_hint, &run_error.hint, fmt, ap);
     va_end(ap);
-    keep(&run_error.hint, msg.data);
-    diag_hint("%s", msg.data);
-    buf_release(&msg);
 }
 
 /* What each exit code means (README "Exit codes"), for an error no message was kept for. */
@@ -112,7 +100,13 @@ code_meaning(int code)
 int
 app_exit(int code)
 {
-    if (run_error.json && code != EXIT_OK && code != EXIT_PENDING) {
+    /*
+     * A migration that failed (4, or 1 for a bundle that failed a check in use) is reported by
+     * the runner's own "failed" event: no second object unless an error was made here.
+     */
+    int runner_reported = (code == EXIT_FAILED || code == EXIT_REJECTED) && !run_error.errors;
+
+    if (run_error.json && code != EXIT_OK && code != EXIT_PENDING && !runner_reported) {
         out_error(code, run_error.message.len ? run_error.message.data : code_meaning(code),
                   run_error.detail.len ? run_error.detail.data : NULL,
                   run_error.hint.len ? run_error.hint.data : NULL);
@@ -128,25 +122,23 @@ app_exit(int code)
 void
 app_die(int code, const char *fmt, ...)
 {
-    struct buf msg;
     va_list ap;
 
+    run_error.errors++;
     va_start(ap, fmt);
-    format(&msg, fmt, ap);
+    say(diag_error, &run_error.message, fmt, ap);
     va_end(ap);
-    app_error("%s", msg.data);
-    buf_release(&msg);
     exit(app_exit(code));
 }
 
 void
 app_usage(const char *cmd, const char *fmt, ...)
 {
-    struct buf msg;
+    struct buf msg = BUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
-    format(&msg, fmt, ap);
+    buf_vaddf(&msg, fmt, ap);
     va_end(ap);
     if (run_error.json) {
         struct buf hint = BUF_INIT;

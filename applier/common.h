@@ -103,7 +103,8 @@ _Noreturn void app_bad_option(const char *cmd, int c, char **argv);
 _Noreturn void app_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * The end of a command: with --json and an error code (not 0, not 7 "pending"), write the
- * error object (a generic message for the code if no app_error was made). Returns code.
+ * error object (a generic message for the code if no app_error was made; none for a failed
+ * migration, which the runner reports as its "failed" event). Returns code.
  */
 int app_exit(int code);
 

@@ -31,13 +31,26 @@ text_add(char *field, size_t cap, const char *fmt, va_list ap)
         memcpy(field + cap - sizeof(CUT_MARK), CUT_MARK, sizeof(CUT_MARK));
 }
 
+static void add(char *field, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int refuse(struct move_verdict *v, int code, const char *state, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void detail(struct move_verdict *v, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void hint(struct move_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void nothing(struct move_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A line of a verdict's detail or hint: add(v->detail, sizeof(v->detail), ...). */
+static void
+add(char *field, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    text_add(field, cap, fmt, ap);
+    va_end(ap);
+}
+
+#define detail(v, ...) add((v)->detail, sizeof((v)->detail), __VA_ARGS__)
+#define hint(v, ...)   add((v)->hint, sizeof((v)->hint), __VA_ARGS__)
 
 /* Refuse the move: returns code. */
 static int
@@ -48,31 +61,10 @@ refuse(struct move_verdict *v, int code, const char *state, const char *fmt, ...
     v->action = MOVE_REFUSE;
     v->code = code;
     v->state = state;
-    v->message[0] = '\0';
     va_start(ap, fmt);
     text_add(v->message, sizeof(v->message), fmt, ap);
     va_end(ap);
     return code;
-}
-
-static void
-detail(struct move_verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    text_add(v->detail, sizeof(v->detail), fmt, ap);
-    va_end(ap);
-}
-
-static void
-hint(struct move_verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    text_add(v->hint, sizeof(v->hint), fmt, ap);
-    va_end(ap);
 }
 
 /* The database is already where the move would take it. */
@@ -354,8 +346,7 @@ warn_lock_capacity(struct session *s, size_t from, size_t to)
  * is. The only place that builds a runner: the runner's constructor goes here.
  */
 static int
-move_execute(struct session *s, const struct move_verdict *v, struct out *out,
-             int per_migration)
+move_execute(struct session *s, const struct move_verdict *v, struct out *out, int per_migration)
 {
     static const char *const verbs[] = {"", "", "applied", "rolled back", "stamped"};
     struct runner r;
@@ -435,5 +426,40 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
         code = carry_out(&s, &v, &out, per_migration);
     }
     session_close(&s);
+    return code;
+}
+
+int
+move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void))
+{
+    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPTS_OUT,
+                                             APP_OPT_LOCK,    APP_OPT_COMPAT, APP_OPT_PER_MIGRATION,
+                                             APP_OPT_TO,      APP_OPT_HELP,   APP_OPT_END};
+    struct move_request rq = {kind, NULL, NULL};
+    struct app_opts o;
+    int c, code, per_migration = 0;
+
+    app_opts_init(&o);
+    optind = 0;
+    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
+        if (app_option(&o, c, optarg, name))
+            continue;
+        if (c == 't')
+            rq.to = optarg;
+        else if (c == 'M')
+            per_migration = 1;
+        else if (c == 'h') {
+            usage();
+            return EXIT_OK;
+        } else
+            app_bad_option(name, c, argv);
+    }
+    if (optind + 1 != argc)
+        app_usage(name, "expected one BUNDLE");
+    if (kind == MOVE_ROLLBACK && rq.to == NULL)
+        app_usage(name, "--to REV is required (use --to base to undo everything)");
+    app_require_keys(&o, name);
+    code = move_run(&o, argv[optind], &rq, per_migration);
+    app_opts_release(&o);
     return code;
 }

@@ -68,11 +68,11 @@ enum move_action {
 
 struct move_verdict {
     enum move_action action;
-    int code;      /* exit code when refused; 0 otherwise */
-    size_t from;   /* where the database is (after adopting another tool's history) */
-    size_t to;     /* where the move ends */
-    size_t adopt;  /* migrations another tool recorded, to adopt before the move (0: none) */
-    size_t ahead;  /* applied migrations after the bundle's head (status exits 3 on them) */
+    int code;          /* exit code when refused; 0 otherwise */
+    size_t from;       /* where the database is (after adopting another tool's history) */
+    size_t to;         /* where the move ends */
+    size_t adopt;      /* migrations another tool recorded, to adopt before the move (0: none) */
+    size_t ahead;      /* applied migrations after the bundle's head (status exits 3 on them) */
     const char *state; /* one word for status: at_head, pending, drift, ahead, refused */
     /* Refused: the error, its detail lines ('\n'-separated) and a hint. Else an info line. */
     char message[MOVE_TEXT_MAX];
@@ -81,8 +81,7 @@ struct move_verdict {
 };
 
 /* Decide. Pure: fills *v from st and rq and returns v->code. */
-int move_decide(const struct move_state *st, const struct move_request *rq,
-                struct move_verdict *v);
+int move_decide(const struct move_state *st, const struct move_request *rq, struct move_verdict *v);
 
 /*
  * status's exit code for apply's verdict: 0 at the head, 7 pending (also when apply waits for
@@ -104,6 +103,14 @@ void move_report(const struct move_verdict *v, struct out *out);
  */
 int move_run(const struct app_opts *o, const char *bundle_path, const struct move_request *rq,
              int per_migration);
+
+/*
+ * apply and rollback (kind MOVE_APPLY or MOVE_ROLLBACK) as commands named name: their
+ * options (-p, --threshold, -d, --schema, --json, -q, --lock-timeout, --compat,
+ * --per-migration, --to: required for rollback), then move_run. usage prints --help.
+ * Returns the exit code; exits 2 on a usage error.
+ */
+int move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void));
 
 /* The session's move state (adopt: consider another tool's history). */
 void move_state_of(const struct session *s, int adopt, struct move_state *st);

@@ -129,8 +129,8 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
         struct buf unknown = BUF_INIT;
 
         add_unknown(s, &unknown);
-        printf("unknown      %zu applied migration%s after this bundle's head: %s\n",
-               s->view.ahead, s->view.ahead == 1 ? "" : "s", unknown.data);
+        printf("unknown      %zu applied migration%s after this bundle's head: %s\n", s->view.ahead,
+               s->view.ahead == 1 ? "" : "s", unknown.data);
         buf_release(&unknown);
     }
     if (s->view.partial)
@@ -175,8 +175,8 @@ status_run(const struct app_opts *o, const char *bundle_path)
         app_error("the database has %zu applied migration%s that this bundle does not know (it "
                   "is older than the database)",
                   v.ahead, v.ahead == 1 ? "" : "s");
-        app_detail("the database is at %s; this bundle's head is %s", move_database_head(&st, &head),
-                   engine_label(st.m, st.m->nmigrations).s);
+        app_detail("the database is at %s; this bundle's head is %s",
+                   move_database_head(&st, &head), engine_label(st.m, st.m->nmigrations).s);
     }
 done:
     session_close(&s);
