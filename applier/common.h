@@ -75,7 +75,8 @@ struct app_opts {
     "      --compat alembic  keep Alembic's alembic_version table in step, so that Alembic\n"      \
     "                        keeps working against this database\n"
 #define APP_USAGE_LOCK                                                                             \
-    "      --lock-timeout S  seconds to wait for the migration lock (default 60)\n"
+    "      --lock-timeout S  seconds to wait for the migration lock, 0 to 86400, or with a\n"      \
+    "                        unit: 500ms, 2min, 1h (default 60)\n"
 
 void app_opts_init(struct app_opts *o);
 void app_opts_release(struct app_opts *o);

@@ -37,6 +37,8 @@ struct move_case {
     const char *detail;  /* substring of the detail, or NULL */
 };
 
+/* One case a row (or two): what, chain, env, serial; the database; the request; the verdict. */
+// clang-format off
 static const struct move_case cases[] = {
     {"apply to the head", "001 002 003", NULL, 3, 0, 0, 0, NULL, NULL, 0, 0, NULL, MOVE_APPLY,
      NULL, MOVE_UP, 0, 0, 3, "", NULL},
@@ -129,6 +131,7 @@ static const struct move_case cases[] = {
     {"another tool's history is adopted, then rolled back", "001 002 003", NULL, 3, 0, 0, 0,
      NULL, NULL, 0, 2, NULL, MOVE_ROLLBACK, "001", MOVE_DOWN, 0, 2, 1, "", NULL},
 };
+// clang-format on
 
 /* Everything a case's state points into. */
 struct fixture {
@@ -237,9 +240,8 @@ test_applier_move_decides_from_the_table(void **state)
         st.db = &f.db;
         st.adopt = c->kind == MOVE_STAMP ? NULL : &f.adopt;
         code = move_decide(&st, &rq, &v);
-        if (v.action != c->action || code != c->code || v.code != c->code ||
-            v.from != c->from || v.to != c->to_idx ||
-            strstr(v.message, c->message) == NULL ||
+        if (v.action != c->action || code != c->code || v.code != c->code || v.from != c->from ||
+            v.to != c->to_idx || strstr(v.message, c->message) == NULL ||
             (c->detail && strstr(v.detail, c->detail) == NULL))
             fail_msg("case \"%s\": action %d code %d from %zu to %zu\n  message: %s\n  detail: %s",
                      c->what, (int)v.action, v.code, v.from, v.to, v.message, v.detail);
@@ -272,9 +274,8 @@ test_applier_move_status_code_follows_apply(void **state)
 static void
 test_applier_move_long_messages_say_they_were_cut(void **state)
 {
-    static const struct move_case drift = {"drift", "001 002 003", NULL, 3, 1, 0, 1, NULL, NULL,
-                                           0, 0, NULL, MOVE_APPLY, NULL, MOVE_REFUSE, 3, 0, 0,
-                                           "", NULL};
+    static const struct move_case drift = {
+        .what = "drift", .chain = "001 002 003", .bundle_serial = 3, .napplied = 1, .drift = 1};
     struct move_request rq = {MOVE_APPLY, NULL, NULL};
     struct fixture f;
     struct move_state st;
