@@ -110,6 +110,22 @@ note_drifted(struct engine_view *v, const struct manifest *m, size_t idx)
     v->ndrifted++;
 }
 
+/* One of the hashes a history row shares with the bundle. 0 if equal; else drift, -1. */
+static int
+check_hash(struct engine_view *v, const struct manifest *m, size_t idx, const char *what,
+           const char *recorded, const unsigned char *bundle_hash, const char *why)
+{
+    char hex[HASH_SHA256_HEX];
+
+    hex_encode(hex, bundle_hash, HASH_SHA256_BYTES);
+    if (strcmp(recorded, hex) == 0)
+        return 0;
+    problem(v, "migration %s was applied with %s %s, but the bundle's is %s (%s)",
+            engine_label(m, idx + 1).s, what, recorded, hex, why);
+    note_drifted(v, m, idx);
+    return -1;
+}
+
 /*
  * Walk the history rows against the chain. An order problem ends the walk (nothing after it
  * can be placed); a changed migration does not: every one is named, and the rows after it
@@ -118,8 +134,6 @@ note_drifted(struct engine_view *v, const struct manifest *m, size_t idx)
 static void
 compare_applied(const struct manifest *m, const struct db_state *s, struct engine_view *v)
 {
-    char hex[HASH_SHA256_HEX];
-
     for (size_t i = 0; i < s->napplied; i++) {
         const struct applied_row *row = &s->applied[i];
         const struct manifest_migration *mig;
@@ -154,24 +168,11 @@ compare_applied(const struct manifest *m, const struct db_state *s, struct engin
             return;
         }
         v->nrecorded = i + 1;
-        hex_encode(hex, mig->script[MANIFEST_UP].source, HASH_SHA256_BYTES);
-        if (strcmp(row->up_source, hex) != 0) {
-            problem(v,
-                    "migration %s was applied with up checksum %s, but the bundle's is %s "
-                    "(the migration was changed after it ran)",
-                    engine_label(m, i + 1).s, row->up_source, hex);
-            note_drifted(v, m, i);
+        if (check_hash(v, m, i, "up checksum", row->up_source, mig->script[MANIFEST_UP].source,
+                       "the migration was changed after it ran") != 0 ||
+            check_hash(v, m, i, "chain hash", row->chain, mig->chain,
+                       "its down or verify script or its transaction mode changed") != 0)
             continue;
-        }
-        hex_encode(hex, mig->chain, HASH_SHA256_BYTES);
-        if (strcmp(row->chain, hex) != 0) {
-            problem(v,
-                    "migration %s was applied with chain hash %s, but the bundle's is %s (its "
-                    "down or verify script or its transaction mode changed)",
-                    engine_label(m, i + 1).s, row->chain, hex);
-            note_drifted(v, m, i);
-            continue;
-        }
         if (v->ndrifted == 0)
             v->napplied = i + 1;
     }

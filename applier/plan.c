@@ -336,7 +336,7 @@ plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int 
     p.m = &s.bundle.manifest;
     p.src = s.src;
     if (snprintf(host, sizeof(host), "%s (plan)", s.host) >= (int)sizeof(host))
-        die(EXIT_USAGE, "host name \"%s\" is too long", s.host); /* gethostname caps it at 255 */
+        app_die(EXIT_USAGE, "host name \"%s\" is too long", s.host); /* gethostname caps it */
     p.src.client_host = host;
     code = plan_write(&p, &v, per_migration);
 done:
