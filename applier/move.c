@@ -20,14 +20,14 @@ static void
 text_add(char *field, size_t cap, const char *fmt, va_list ap)
 {
     size_t len = strlen(field);
-    int n;
+    int n = -1;
 
-    if (len > 0 && len + 1 < cap)
-        field[len++] = '\n';
-    if (len + 1 >= cap)
-        return;
-    n = vsnprintf(field + len, cap - len, fmt, ap);
-    if (n >= 0 && (size_t)n >= cap - len)
+    if (len + 1 < cap) {
+        if (len > 0)
+            field[len++] = '\n';
+        n = vsnprintf(field + len, cap - len, fmt, ap);
+    }
+    if (n < 0 || (size_t)n >= cap - len)
         memcpy(field + cap - sizeof(CUT_MARK), CUT_MARK, sizeof(CUT_MARK));
 }
 
@@ -88,10 +88,10 @@ move_database_head(const struct move_state *st, struct engine_label *out)
     if (st->view->ahead == 0 || st->db->napplied == 0)
         return engine_label_into(st->m, st->view->napplied, out);
     row = &st->db->applied[st->db->napplied - 1];
-    if (row->name && row->name[0])
-        snprintf(out->s, sizeof(out->s), "%s_%s", row->id, row->name);
-    else
-        snprintf(out->s, sizeof(out->s), "%s", row->id);
+    /* The history's own text, of any length: a label that does not fit says so. */
+    if (snprintf(out->s, sizeof(out->s), "%s%s%s", row->id, row->name && row->name[0] ? "_" : "",
+                 row->name ? row->name : "") >= (int)sizeof(out->s))
+        memcpy(out->s + sizeof(out->s) - 4, "...", 4);
     return out->s;
 }
 
