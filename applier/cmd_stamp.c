@@ -4,11 +4,9 @@
  * Layer: applier.
  */
 #include "cmds.h"
-#include "runner.h"
-#include "session.h"
+#include "move.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static void
 usage_stamp(void)
@@ -22,14 +20,12 @@ usage_stamp(void)
 int
 cmd_stamp(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_LONGOPTS, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,  APP_OPTS_OUT,
+                                             APP_OPT_LOCK,    APP_OPT_HELP, APP_OPT_END};
+    /* REV is an argument: messages name it alone, not as "--to REV". */
+    struct move_request rq = {MOVE_STAMP, NULL, ""};
     struct app_opts o;
-    struct session s;
-    struct out out = {0};
-    struct runner r;
-    const struct manifest *m;
     int c, code;
-    long to;
 
     app_opts_init(&o);
     optind = 0;
@@ -40,70 +36,13 @@ cmd_stamp(int argc, char **argv)
             usage_stamp();
             return EXIT_OK;
         }
-        die_bad_option("stamp", c, argv);
+        app_bad_option("stamp", c, argv);
     }
     if (optind + 2 != argc)
-        die_usage("stamp", "expected BUNDLE and REV");
+        app_usage("stamp", "expected BUNDLE and REV");
     app_require_keys(&o, "stamp");
-    out.json = o.json;
-    out.quiet = o.quiet;
-
-    code = session_open(&s, &o, argv[optind], 1);
-    if (code != EXIT_OK)
-        goto done;
-    m = &s.bundle.manifest;
-    if ((code = session_check_drift(&s)) != EXIT_OK ||
-        (code = session_check_environment(&s)) != EXIT_OK)
-        goto done;
-    to = engine_resolve_target(m, argv[optind + 1]);
-    if (to < 0) {
-        diag_error("%s: the bundle has no such migration", argv[optind + 1]);
-        code = EXIT_USAGE;
-        goto done;
-    }
-    if (s.view.partial) {
-        diag_error("no-transaction migration %s is unfinished; finish it before stamping",
-                   s.view.partial->id);
-        code = EXIT_STATE;
-        goto done;
-    }
-    if ((size_t)to < s.view.napplied) {
-        diag_error("the database is already at %s, past %s; stamp only moves forward (use "
-                   "rollback to go back)",
-                   engine_revision_label(m, s.view.napplied), argv[optind + 1]);
-        code = EXIT_STATE;
-        goto done;
-    }
-    if ((size_t)to == s.view.napplied) {
-        out_info(&out, "nothing to stamp: the database is at %s",
-                 engine_revision_label(m, s.view.napplied));
-        goto done;
-    }
-    if ((long long)m->serial < s.state.max_serial) {
-        diag_error("bundle serial %llu is older than serial %lld, already applied to this "
-                   "database (rollback protection)",
-                   (unsigned long long)m->serial, s.state.max_serial);
-        code = EXIT_STATE;
-        goto done;
-    }
-    if ((code = session_create_history(&s)) != EXIT_OK)
-        goto done;
-    memset(&r, 0, sizeof(r));
-    r.db = s.db;
-    r.h = &s.h;
-    r.src = &s.src;
-    r.m = m;
-    r.data = s.bundle.data;
-    r.view = &s.view;
-    r.out = &out;
-    r.committed = s.view.napplied;
-    out.total = (size_t)to - s.view.napplied;
-    code = runner_stamp(&r, (size_t)to);
-    if (code == EXIT_OK)
-        out_info(&out, "stamped %zu migration%s; the database is recorded at %s", out.total,
-                 out.total == 1 ? "" : "s", engine_revision_label(m, r.committed));
-done:
-    session_close(&s);
+    rq.to = argv[optind + 1];
+    code = move_run(&o, argv[optind], &rq, 0);
     app_opts_release(&o);
     return code;
 }

@@ -20,7 +20,9 @@ usage_verify(void)
 int
 cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_LONGOPTS, {NULL, 0, NULL, 0}};
+    /* No database: -d, --schema, --compat and --lock-timeout are refused, not ignored. */
+    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_OUT, APP_OPT_HELP,
+                                             APP_OPT_END};
     struct app_opts o;
     struct verify_result res;
     struct buf out = BUF_INIT;
@@ -29,17 +31,17 @@ cmd_verify(int argc, char **argv)
     app_opts_init(&o);
     verify_result_init(&res);
     optind = 0;
-    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, APP_SHORTOPTS_NO_DB, longopts, NULL)) != -1) {
         if (app_option(&o, c, optarg, "verify"))
             continue;
         if (c == 'h') {
             usage_verify();
             return EXIT_OK;
         }
-        die_bad_option("verify", c, argv);
+        app_bad_option("verify", c, argv);
     }
     if (optind + 1 != argc)
-        die_usage("verify", "expected one BUNDLE");
+        app_usage("verify", "expected one BUNDLE");
     app_require_keys(&o, "verify");
     code = app_load_bundle(&o, argv[optind], &res);
     if (code == EXIT_OK) {

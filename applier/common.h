@@ -1,7 +1,9 @@
 /*
  * common.h: what every sealift-apply command shares: options (-p, --threshold, -d, --schema,
- * --json, -q, --lock-timeout), loading a bundle (verified first, always), connecting, and
- * taking the migration lock. Each helper prints its own error and returns the exit code.
+ * --json, -q, --lock-timeout, --compat), the errors of a run (printed on stderr, and with
+ * --json also as one "error" object on stdout), loading a bundle (verified first, always),
+ * connecting, and taking the migration lock. Each helper prints its own error and returns the
+ * exit code.
  */
 #ifndef SEALIFT_APPLIER_COMMON_H
 #define SEALIFT_APPLIER_COMMON_H
@@ -9,19 +11,14 @@
 #include "db.h"
 #include "history.h"
 #include "out.h"
+#include "sealift/exitcode.h"
 #include "sealift/sig.h"
 #include "sealift/verify.h"
 
 #include <getopt.h>
 
-#define EXIT_OK       0
-#define EXIT_REJECTED 1
-#define EXIT_USAGE    2
-#define EXIT_STATE    3
-#define EXIT_FAILED   4
-#define EXIT_LOCK     5
-#define EXIT_CONNECT  6
-#define EXIT_PENDING  7
+/* The longest --lock-timeout: a day. */
+#define APP_MAX_LOCK_TIMEOUT_MS 86400000L
 
 struct app_opts {
     struct sig_keyring ring;
@@ -34,20 +31,35 @@ struct app_opts {
     int compat_alembic; /* --compat alembic */
 };
 
+/*
+ * Option table entries. Each command lists exactly the options it uses, so that one it would
+ * ignore is refused as unrecognized (exit 2) instead of being accepted and dropped.
+ */
 // clang-format off
-#define APP_LONGOPTS                                                                               \
+#define APP_OPTS_BUNDLE                                                                            \
     {"pubkey", required_argument, NULL, 'p'},                                                     \
-    {"threshold", required_argument, NULL, 'T'},                                                  \
+    {"threshold", required_argument, NULL, 'T'}
+#define APP_OPTS_DB                                                                                \
     {"db", required_argument, NULL, 'd'},                                                         \
-    {"schema", required_argument, NULL, 'S'},                                                     \
+    {"schema", required_argument, NULL, 'S'}
+#define APP_OPTS_OUT                                                                               \
     {"json", no_argument, NULL, 'J'},                                                             \
-    {"quiet", no_argument, NULL, 'q'},                                                            \
-    {"lock-timeout", required_argument, NULL, 'L'},                                               \
-    {"compat", required_argument, NULL, 'K'},                                                     \
-    {"help", no_argument, NULL, 'h'}
+    {"quiet", no_argument, NULL, 'q'}
+#define APP_OPT_LOCK          {"lock-timeout", required_argument, NULL, 'L'}
+#define APP_OPT_COMPAT        {"compat", required_argument, NULL, 'K'}
+#define APP_OPT_TO            {"to", required_argument, NULL, 't'}
+#define APP_OPT_PER_MIGRATION {"per-migration", no_argument, NULL, 'M'}
+#define APP_OPT_HELP          {"help", no_argument, NULL, 'h'}
+#define APP_OPT_END           {NULL, 0, NULL, 0}
+/* Every shared option: for commands that have not listed theirs yet (history, test). */
+#define APP_LONGOPTS                                                                               \
+    APP_OPTS_BUNDLE, APP_OPTS_DB, APP_OPTS_OUT, APP_OPT_LOCK, APP_OPT_COMPAT, APP_OPT_HELP
 // clang-format on
 
-#define APP_SHORTOPTS ":p:d:qh"
+/* Short options: -p always, -d with a database, -q with output. */
+#define APP_SHORTOPTS        ":p:d:qh"
+#define APP_SHORTOPTS_NO_DB  ":p:qh"
+#define APP_SHORTOPTS_NO_OUT ":p:d:h"
 
 #define APP_USAGE_BUNDLE                                                                           \
     "  -p, --pubkey FILE     a trusted public key (repeatable; at least one)\n"                    \
@@ -63,7 +75,8 @@ struct app_opts {
     "      --compat alembic  keep Alembic's alembic_version table in step, so that Alembic\n"      \
     "                        keeps working against this database\n"
 #define APP_USAGE_LOCK                                                                             \
-    "      --lock-timeout S  seconds to wait for the migration lock (default 60)\n"
+    "      --lock-timeout S  seconds to wait for the migration lock, 0 to 86400, or with a\n"      \
+    "                        unit: 500ms, 2min, 1h (default 60)\n"
 
 void app_opts_init(struct app_opts *o);
 void app_opts_release(struct app_opts *o);
@@ -71,6 +84,30 @@ void app_opts_release(struct app_opts *o);
 int app_option(struct app_opts *o, int c, const char *arg, const char *cmd);
 /* After parsing: checks that need every option (threshold vs keys, a key at all). */
 void app_require_keys(const struct app_opts *o, const char *cmd);
+
+/*
+ * The errors of a run. app_error/app_detail/app_hint print as diag_error and friends do; the
+ * first error and its detail and hint lines are also kept, and once --json has been seen
+ * app_exit() writes them as one object on stdout:
+ *   {"event":"error","exit_code":3,"message":"...","detail":"..." or null,"hint":... or null}
+ * (several detail lines are joined by newlines).
+ */
+void app_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void app_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void app_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error: as die_usage() (the "Try --help" hint, exit 2), with the error object. */
+_Noreturn void app_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* getopt_long's error returns: as die_bad_option(), with the error object. */
+_Noreturn void app_bad_option(const char *cmd, int c, char **argv);
+/* Print the error and exit with code (through app_exit). */
+_Noreturn void app_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The end of a command: with --json and an error code (not 0, not 7 "pending"), write the
+ * error object (a generic message for the code if no app_error was made; none for a failed
+ * migration, which the runner reports as its "failed" event). Returns code.
+ */
+int app_exit(int code);
 
 /* Verify the bundle (signatures, then every member). Returns 0, 1 or 2. */
 int app_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res);

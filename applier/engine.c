@@ -14,29 +14,42 @@ engine_view_init(struct engine_view *v)
 {
     memset(v, 0, sizeof(*v));
     buf_init(&v->problems);
+    buf_init(&v->drifted);
 }
 
 void
 engine_view_release(struct engine_view *v)
 {
     buf_release(&v->problems);
+    buf_release(&v->drifted);
     engine_view_init(v);
 }
 
 const char *
-engine_revision_label(const struct manifest *m, size_t count)
+engine_label_into(const struct manifest *m, size_t count, struct engine_label *out)
 {
-    static char label[600];
     const struct manifest_migration *mig;
 
-    if (count == 0)
-        return "base";
+    if (count == 0) {
+        snprintf(out->s, sizeof(out->s), "base");
+        return out->s;
+    }
     mig = &m->migrations[count - 1];
+    /* Fits: ids and names are at most MANIFEST_MAX_TOKEN bytes each. */
     if (mig->name[0])
-        snprintf(label, sizeof(label), "%s_%s", mig->id, mig->name);
+        snprintf(out->s, sizeof(out->s), "%s_%s", mig->id, mig->name);
     else
-        snprintf(label, sizeof(label), "%s", mig->id);
-    return label;
+        snprintf(out->s, sizeof(out->s), "%s", mig->id);
+    return out->s;
+}
+
+struct engine_label
+engine_label(const struct manifest *m, size_t count)
+{
+    struct engine_label l;
+
+    engine_label_into(m, count, &l);
+    return l;
 }
 
 long
@@ -89,11 +102,38 @@ find_id(const struct manifest *m, const char *id)
     return -1;
 }
 
+/* A recorded migration that differs from the bundle's: counted, named, and drift. */
 static void
-compare_applied(const struct manifest *m, const struct db_state *s, struct engine_view *v)
+note_drifted(struct engine_view *v, const struct manifest *m, size_t idx)
+{
+    buf_addf(&v->drifted, "%s%s", v->ndrifted ? ", " : "", engine_label(m, idx + 1).s);
+    v->ndrifted++;
+}
+
+/* One of the hashes a history row shares with the bundle. 0 if equal; else drift, -1. */
+static int
+check_hash(struct engine_view *v, const struct manifest *m, size_t idx, const char *what,
+           const char *recorded, const unsigned char *bundle_hash, const char *why)
 {
     char hex[HASH_SHA256_HEX];
 
+    hex_encode(hex, bundle_hash, HASH_SHA256_BYTES);
+    if (strcmp(recorded, hex) == 0)
+        return 0;
+    problem(v, "migration %s was applied with %s %s, but the bundle's is %s (%s)",
+            engine_label(m, idx + 1).s, what, recorded, hex, why);
+    note_drifted(v, m, idx);
+    return -1;
+}
+
+/*
+ * Walk the history rows against the chain. An order problem ends the walk (nothing after it
+ * can be placed); a changed migration does not: every one is named, and the rows after it
+ * are still counted as recorded (status says "10 applied, 1 drifted", not "applied 3").
+ */
+static void
+compare_applied(const struct manifest *m, const struct db_state *s, struct engine_view *v)
+{
     for (size_t i = 0; i < s->napplied; i++) {
         const struct applied_row *row = &s->applied[i];
         const struct manifest_migration *mig;
@@ -127,25 +167,16 @@ compare_applied(const struct manifest *m, const struct db_state *s, struct engin
                         row->id, i + 1, mig->id);
             return;
         }
-        hex_encode(hex, mig->script[MANIFEST_UP].source, HASH_SHA256_BYTES);
-        if (strcmp(row->up_source, hex) != 0) {
-            problem(v,
-                    "migration %s was applied with up checksum %s, but the bundle's is %s "
-                    "(the migration was changed after it ran)",
-                    engine_revision_label(m, i + 1), row->up_source, hex);
-            return;
-        }
-        hex_encode(hex, mig->chain, HASH_SHA256_BYTES);
-        if (strcmp(row->chain, hex) != 0) {
-            problem(v,
-                    "migration %s was applied with chain hash %s, but the bundle's is %s (its "
-                    "down or verify script or its transaction mode changed)",
-                    engine_revision_label(m, i + 1), row->chain, hex);
-            return;
-        }
-        v->napplied = i + 1;
+        v->nrecorded = i + 1;
+        if (check_hash(v, m, i, "up checksum", row->up_source, mig->script[MANIFEST_UP].source,
+                       "the migration was changed after it ran") != 0 ||
+            check_hash(v, m, i, "chain hash", row->chain, mig->chain,
+                       "its down or verify script or its transaction mode changed") != 0)
+            continue;
+        if (v->ndrifted == 0)
+            v->napplied = i + 1;
     }
-    if (v->ahead > 0 && v->napplied != m->nmigrations)
+    if (v->ahead > 0 && v->nrecorded != m->nmigrations)
         problem(v, "the history has migrations this bundle does not know");
 }
 

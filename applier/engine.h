@@ -13,9 +13,12 @@
 #include <stddef.h>
 
 struct engine_view {
-    size_t napplied; /* the bundle's first napplied migrations are applied, in order */
-    size_t ahead;    /* applied migrations after the bundle's last one */
-    int drift;       /* history that contradicts the bundle: messages in problems */
+    size_t napplied;    /* the bundle's first napplied migrations are applied, in order */
+    size_t ahead;       /* applied migrations after the bundle's last one */
+    size_t nrecorded;   /* history rows that are the bundle's migrations in its order */
+    size_t ndrifted;    /* of those, rows whose checksum or chain hash differs */
+    struct buf drifted; /* their labels, ", "-separated */
+    int drift;          /* history that contradicts the bundle: messages in problems */
     struct buf problems;
     /* An unfinished no-transaction migration (up at napplied, or down at napplied - 1). */
     const struct progress_row *partial;
@@ -46,7 +49,28 @@ size_t engine_resume_point(const struct engine_view *v, size_t idx, int kind);
  */
 long engine_resolve_target(const struct manifest *m, const char *rev);
 
-/* "ID_NAME" or "ID" for messages; "base" for 0. Returns a static buffer. */
-const char *engine_revision_label(const struct manifest *m, size_t count);
+/*
+ * A revision's name for messages: "ID_NAME", or "ID" when the migration has no name, of the
+ * revision after count migrations of the chain; "base" for 0. Held in the caller's storage,
+ * never a static buffer, so that two labels in one call are two labels.
+ */
+#define ENGINE_LABEL_MAX (2 * MANIFEST_MAX_TOKEN + 2)
+struct engine_label {
+    char s[ENGINE_LABEL_MAX];
+};
+
+/* Write the label into *out; returns out->s. */
+const char *engine_label_into(const struct manifest *m, size_t count, struct engine_label *out);
+
+/*
+ * The label as a value: engine_label(m, n).s is an array in the caller's own temporary
+ * storage, valid until the end of the full expression it appears in (C11 6.2.4p8), so
+ *     printf("%s -> %s", engine_label(m, a).s, engine_label(m, b).s);
+ * prints two labels. To keep a label beyond one expression, use engine_label_into.
+ */
+struct engine_label engine_label(const struct manifest *m, size_t count);
+
+/* The old name, for callers not converted yet (runner.c, cmd_test.c): the same value. */
+#define engine_revision_label(m, count) (engine_label((m), (count)).s)
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "ansible_module.h"
 #include "cmds.h"
+#include "common.h"
 #include "sealift/diag.h"
 #include "sealift/hash.h"
 
@@ -67,7 +68,7 @@ main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
+            return app_exit(cmds[i].fn(argc - 1, argv + 1));
     /* Run by Ansible as a binary module: one argument, the task's JSON arguments file. */
     if (argc == 2 && ansible_module_is_args_file(argv[1]))
         return ansible_module_main(argv[0], argv[1]);

@@ -194,3 +194,21 @@ out_load_done(struct out *o, const char *label, unsigned long long rows, unsigne
     fflush(stdout);
     buf_release(&b);
 }
+
+void
+out_error(int exit_code, const char *message, const char *detail, const char *hint)
+{
+    struct out o = {1, 0, 0, 0, 0};
+    struct buf f = BUF_INIT;
+
+    json_key(&f, "exit_code", 1);
+    buf_addf(&f, "%d", exit_code);
+    json_key(&f, "message", 0);
+    json_str(&f, message);
+    json_key(&f, "detail", 0);
+    json_str(&f, detail);
+    json_key(&f, "hint", 0);
+    json_str(&f, hint);
+    out_event(&o, "error", f.data);
+    buf_release(&f);
+}

@@ -36,4 +36,11 @@ void out_load_progress(struct out *o, const char *label, unsigned long long sent
 void out_load_done(struct out *o, const char *label, unsigned long long rows,
                    unsigned long long bytes, double ms);
 
+/*
+ * The error that ends a run under --json, as one object on stdout (even with -q: it is an
+ * error): {"event":"error","exit_code":N,"message":...,"detail":...,"hint":...}; detail and
+ * hint may be NULL (null). The caller decides that --json is on (see app_exit()).
+ */
+void out_error(int exit_code, const char *message, const char *detail, const char *hint);
+
 #endif

@@ -172,7 +172,7 @@ check_commit(struct proof *p, size_t idx, int kind, struct proof_failure *f)
     memcpy(f->err.message + 11, e.message, sizeof(e.message) - 12);
     f->err.message[sizeof(f->err.message) - 1] = '\0';
     if (!halted(p))
-        diag_error("migration %s (%s) failed at commit: %s", engine_revision_label(p->m, idx + 1),
+        diag_error("migration %s (%s) failed at commit: %s", engine_label(p->m, idx + 1).s,
                    manifest_script_label((enum manifest_script_kind)kind), e.message);
     return -1;
 }
@@ -363,7 +363,7 @@ walk_chain(struct proof *p, enum step step, size_t to, const struct snapshot *wa
             return -1;
         proof_outcome_set(oc, "failed", step == STEP_DOWN ? "down_failed" : "up_failed",
                           "the %s of %s failed: ", step == STEP_DOWN ? "down" : "up",
-                          engine_revision_label(p->m, f->idx + 1));
+                          engine_label(p->m, f->idx + 1).s);
         proof_failure_render(&oc->text, p->m, f, 0);
         oc->fail = f;
         return 1;
@@ -382,7 +382,8 @@ walk_chain(struct proof *p, enum step step, size_t to, const struct snapshot *wa
 static int
 head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot *head, size_t l)
 {
-    const char *where = l ? engine_revision_label(p->m, l) : "base";
+    struct engine_label where_buf;
+    const char *where = engine_label_into(p->m, l, &where_buf);
     char target[700];
     struct snapshot now;
     struct snapshot_diff d;
@@ -499,7 +500,7 @@ stamp_noop(struct proof *p)
             proof_outcome_set(&oc, "ok", NULL,
                               "a database with the chain's schema and no history, stamped at "
                               "%s: apply has nothing to do",
-                              engine_revision_label(p->m, n));
+                              engine_label(p->m, n).s);
         }
     }
     proof_report_phase(&p->rep, "stamp_noop", "stamp at head", &oc, ms_since(t0));
@@ -537,7 +538,7 @@ restore_given(struct proof *p, const struct snapshot *base, size_t l)
     } else {
         diag_warning("the test leaves database \"%s\" at %s, with its history in schema \"%s\" "
                      "and %zu difference%s from before the test: recreate it before the next",
-                     p->dbname, engine_revision_label(p->m, p->at), p->s.o->schema, d.n,
+                     p->dbname, engine_label(p->m, p->at).s, p->s.o->schema, d.n,
                      d.n == 1 ? "" : "s");
     }
 done:
@@ -597,12 +598,12 @@ proof_run(struct proof *p)
     if (rt > 0) {
         skip_phases(p, 1, "round_trip_stopped",
                     "the round trip stopped at %s, so the chain is not at head",
-                    engine_revision_label(p->m, p->at + 1 <= n ? p->at + 1 : n));
+                    engine_label(p->m, p->at + 1 <= n ? p->at + 1 : n).s);
     } else {
         if (l == n) {
             skip_phases(p, 0, "irreversible",
                         "the last migration, %s, is irreversible: nothing can be rolled back",
-                        engine_revision_label(p->m, n));
+                        engine_label(p->m, n).s);
         } else if (head_to_base(p, &at_l, &head, l) != 0) {
             goto done;
         }
@@ -778,12 +779,12 @@ proof_close(struct proof *p, int code)
 
         diag_error("interrupted by %s: the test stopped at %s%s",
                    sig == SIGINT ? "SIGINT" : "SIGTERM",
-                   p->m ? engine_revision_label(p->m, p->at) : "base",
+                   p->m ? engine_label(p->m, p->at).s : "base",
                    p->throwaway ? "; the throwaway server is removed" : "");
         code = EXIT_FAILED;
     } else if (p->lost_connection) {
         diag_error("lost the connection to the database: the test stopped at %s",
-                   engine_revision_label(p->m, p->at));
+                   engine_label(p->m, p->at).s);
         code = EXIT_CONNECT;
     }
     session_close(&p->s);

@@ -228,7 +228,7 @@ void
 proof_report_irreversible(struct proof_report *rep, size_t k)
 {
     buf_addf(&rep->irreversible, "%s%s", rep->irreversible.len ? ", " : "",
-             engine_revision_label(rep->m, k + 1));
+             engine_label(rep->m, k + 1).s);
     buf_addf(&rep->irreversible_json, "%s", rep->irreversible_json.len ? "," : "");
     json_str(&rep->irreversible_json, rep->m->migrations[k].id);
 }
@@ -237,7 +237,8 @@ void
 proof_report_migration(struct proof_report *rep, size_t k, const struct proof_outcome *oc)
 {
     const struct manifest_migration *mig = &rep->m->migrations[k];
-    const char *label = engine_revision_label(rep->m, k + 1);
+    struct engine_label label_buf;
+    const char *label = engine_label_into(rep->m, k + 1, &label_buf);
     size_t n = rep->m->nmigrations;
     int failed = strcmp(oc->result, "failed") == 0;
 
@@ -295,7 +296,7 @@ proof_report_phase(struct proof_report *rep, const char *phase, const char *titl
 
         /* Name the migration when one failed: "002_x (head to base)". */
         if (oc->fail && oc->fail->idx < rep->m->nmigrations)
-            buf_addf(&what, "%s (%s)", engine_revision_label(rep->m, oc->fail->idx + 1), title);
+            buf_addf(&what, "%s (%s)", engine_label(rep->m, oc->fail->idx + 1).s, title);
         else
             buf_addstr(&what, title);
         rep->phase_failed = 1;

@@ -47,7 +47,7 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
             return code;
         }
         if (c.db == NULL) {
-            diag_error("%s", c.err.msg);
+            app_error("%s", c.err.msg);
             return c.code;
         }
         s->db = c.db;
@@ -93,12 +93,12 @@ session_connect(struct session *s, int lock)
         s->locked = 1;
     }
     if (history_load(s->db, &s->h, &s->state, &e) != 0) {
-        diag_error("could not read the history in schema \"%s\": %s", o->schema, e.message);
+        app_error("could not read the history in schema \"%s\": %s", o->schema, e.message);
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
     if (s->state.schema_exists && s->state.history_version != 1) {
-        diag_error("history schema \"%s\" has version %d; this sealift-apply knows version 1",
-                   o->schema, s->state.history_version);
+        app_error("history schema \"%s\" has version %d; this sealift-apply knows version 1",
+                  o->schema, s->state.history_version);
         return EXIT_STATE;
     }
     engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
@@ -106,7 +106,7 @@ session_connect(struct session *s, int lock)
     if (s->state.napplied == 0 && s->state.nprogress == 0 &&
         strcmp(s->bundle.manifest.source, "native") != 0 &&
         adopt_detect(s->db, &s->bundle.manifest, &s->adopt, &e) != 0) {
-        diag_error("could not read the %s history: %s", s->bundle.manifest.source, e.message);
+        app_error("could not read the %s history: %s", s->bundle.manifest.source, e.message);
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
     return EXIT_OK;
@@ -130,39 +130,6 @@ session_close(struct session *s)
 }
 
 int
-session_check_environment(const struct session *s)
-{
-    const char *want = s->bundle.manifest.environment;
-    const char *have = s->state.environment;
-
-    if (want && have && strcmp(want, have) != 0) {
-        diag_error("this bundle is for environment \"%s\", but the database belongs to \"%s\"",
-                   want, have);
-        diag_detail("the first bundle applied with an environment binds the database to it");
-        return EXIT_STATE;
-    }
-    return EXIT_OK;
-}
-
-int
-session_check_drift(const struct session *s)
-{
-    const char *p = s->view.problems.data;
-
-    if (!s->view.drift)
-        return EXIT_OK;
-    diag_error("the database's history does not match this bundle (drift); nothing was changed");
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-
-        diag_detail("%.*s", len, p);
-        p += len + (nl ? 1 : 0);
-    }
-    return EXIT_STATE;
-}
-
-int
 session_create_history(struct session *s)
 {
     struct buf sql = BUF_INIT;
@@ -176,9 +143,9 @@ session_create_history(struct session *s)
     buf_addstr(&sql, "COMMIT;");
     if (db_exec(s->db, sql.data, &e) != 0) {
         db_exec(s->db, "ROLLBACK", NULL);
-        diag_error("could not create the history schema \"%s\": %s", s->o->schema, e.message);
+        app_error("could not create the history schema \"%s\": %s", s->o->schema, e.message);
         if (e.hint[0])
-            diag_hint("%s", e.hint);
+            app_hint("%s", e.hint);
         ret = e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
     buf_release(&sql);
@@ -192,20 +159,15 @@ session_adopt(struct session *s, struct out *out)
     struct db_error e;
     int code;
 
-    if (!s->adopt.found)
-        return EXIT_OK;
-    if (s->adopt.problem.len) {
-        diag_error("cannot take over from %s: %s", s->adopt.tool, s->adopt.problem.data);
-        return EXIT_STATE;
-    }
-    if (s->adopt.count == 0)
+    /* Whether it may be adopted (adopt.problem) is the move's decision (move.c). */
+    if (!s->adopt.found || s->adopt.problem.len || s->adopt.count == 0)
         return EXIT_OK;
     if ((code = session_create_history(s)) != EXIT_OK)
         return code;
     adopt_sql(&s->adopt, &s->h, &s->src, &s->bundle.manifest, &sql);
     if (db_exec(s->db, sql.data, &e) != 0) {
         db_exec(s->db, "ROLLBACK", NULL);
-        diag_error("could not record the adoption: %s", e.message);
+        app_error("could not record the adoption: %s", e.message);
         buf_release(&sql);
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
@@ -221,7 +183,7 @@ session_adopt(struct session *s, struct out *out)
     /* The history is sealift's now: read it again, as if it had always been. */
     engine_view_release(&s->view);
     if (history_load(s->db, &s->h, &s->state, &e) != 0) {
-        diag_error("could not read the history: %s", e.message);
+        app_error("could not read the history: %s", e.message);
         return EXIT_FAILED;
     }
     engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);

@@ -39,15 +39,9 @@ int session_connect(struct session *s, int lock);
 void session_close(struct session *s);
 
 /*
- * Refuse a database bound to another environment than the bundle's. Returns 0 or 3 (printed).
- */
-int session_check_environment(const struct session *s);
-/* Print drift problems and return 3, or return 0 when there are none. */
-int session_check_drift(const struct session *s);
-
-/*
  * Record what the source tool's history says is applied (adopt.h) and reload the state.
- * Returns an exit code: 3 when that history cannot be adopted.
+ * Whether it may be adopted is decided before (move.h); a history with a problem is left
+ * alone. Returns an exit code.
  */
 int session_adopt(struct session *s, struct out *out);
 

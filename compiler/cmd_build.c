@@ -6,10 +6,11 @@
 #include "emit.h"
 #include "password.h"
 #include "pipeline.h"
+#include "sealift/numarg.h"
 #include "sealift/seckey.h"
 #include "sealift/xalloc.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ struct build_opts {
 static void
 parse_build_option(int c, struct build_opts *b, char **argv)
 {
-    char *end;
+    struct diag_err err = DIAG_ERR_INIT;
 
     switch (c) {
     case 's':
@@ -63,10 +64,9 @@ parse_build_option(int c, struct build_opts *b, char **argv)
             die_usage("build", "--compression must be zstd, gzip or none");
         break;
     case 'R':
-        errno = 0;
-        b->serial = strtoull(optarg, &end, 10);
-        if (errno || *end || optarg[0] < '0' || optarg[0] > '9')
-            die_usage("build", "--serial must be a non-negative integer");
+        /* The history keeps serials in a bigint. */
+        if (numarg_integer("--serial", optarg, 0, LLONG_MAX, &b->serial, &err) != 0)
+            die_usage("build", "%s", err.msg);
         b->have_serial = 1;
         break;
     case 'Z':

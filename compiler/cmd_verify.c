@@ -4,6 +4,7 @@
  */
 #include "cmds.h"
 #include "sealift/describe.h"
+#include "sealift/numarg.h"
 #include "sealift/verify.h"
 
 #include <getopt.h>
@@ -35,7 +36,6 @@ cmd_verify(int argc, char **argv)
     struct diag_err err = DIAG_ERR_INIT;
     struct buf out = BUF_INIT;
     int c, json = 0, quiet = 0, ret = EXIT_REJECTED;
-    char *end;
 
     sig_keyring_init(&ring);
     verify_result_init(&res);
@@ -47,9 +47,9 @@ cmd_verify(int argc, char **argv)
                 die(EXIT_USAGE, "%s", err.msg);
             break;
         case 'T':
-            vo.threshold = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || vo.threshold < 1 || vo.threshold > 64)
-                die_usage("verify", "--threshold must be a number from 1 to 64");
+            if (numarg_uint("--threshold", optarg, 1, VERIFY_MAX_SIGNATURES, &vo.threshold, &err) !=
+                0)
+                die_usage("verify", "%s", err.msg);
             break;
         case 'J':
             json = 1;

@@ -6,10 +6,7 @@
 #define SEALIFT_COMPILER_CMDS_H
 
 #include "sealift/diag.h"
-
-#define EXIT_OK       0
-#define EXIT_REJECTED 1
-#define EXIT_USAGE    2
+#include "sealift/exitcode.h"
 
 int cmd_keygen(int argc, char **argv);
 int cmd_new(int argc, char **argv);

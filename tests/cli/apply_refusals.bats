@@ -238,12 +238,20 @@ CREATE INDEX users_email_idx ON users (email);'
     run_apply status old.sealift -p release.pub
     assert_exit 3
     assert_error 'the database has 1 applied migration that this bundle does not know'
-    assert_line --regexp '^unknown +1 applied migration after this bundle.s head$'
+    assert_detail 'the database is at 003_orders; this bundle'"'"'s head is 002_email'
+    # The database's real head and the migration the bundle does not know are named.
+    assert_line --regexp '^applied +2 of 2 \(database at 003_orders\)$'
+    assert_line --regexp '^unknown +1 applied migration after this bundle.s head: 003_orders$'
+
+    run_apply status old.sealift -p release.pub --json
+    assert_exit 3
+    [ "$(json_field head)" = '"003_orders"' ]
+    [ "$(json_field unknown)" = '"003_orders"' ]
 
     run_apply apply old.sealift -p release.pub
     assert_exit 0
     refute_errors
-    assert_output 'nothing to apply: the database is at 002_email (ahead of this bundle)'
+    assert_output 'nothing to apply: the database is at 003_orders, ahead of this bundle (its head is 002_email)'
     assert_applied 001,002,003
     assert_tables 'orders,users'
 

@@ -1,0 +1,347 @@
+/*
+ * plan.c: write, changing nothing, the psql script of a move that move_decide() allowed:
+ * apply's (or rollback's, for a target behind the database), history writes included. It
+ * walks the same steps as the runner (walk.c), so running the script with
+ * "psql -X -v ON_ERROR_STOP=1 -f" leaves the database as apply would.
+ * Layer: applier.
+ */
+#include "plan.h"
+#include "adopt.h"
+#include "move.h"
+#include "session.h"
+#include "walk.h"
+#include "sealift/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct planner {
+    struct session *s;
+    const struct manifest *m;
+    struct buf out;
+    struct history_source src;
+    struct bundle_cursor *cursor; /* data members are streamed into the script */
+    size_t head;                  /* migrations applied after the last recorded step */
+    int failed;
+};
+
+static void
+add_sql(struct buf *out, const char *text, size_t len)
+{
+    buf_add(out, text, len);
+    /* End the script's last statement (and any trailing "--" comment) before ours. */
+    buf_addstr(out, "\n;\n");
+}
+
+static int
+plan_begin(void *ctx)
+{
+    struct planner *p = ctx;
+
+    buf_addstr(&p->out, "BEGIN;\n");
+    return 0;
+}
+
+static int
+plan_commit(void *ctx)
+{
+    struct planner *p = ctx;
+
+    history_sql_project(&p->s->h, &p->src, &p->out);
+    history_sql_journal_head(&p->s->h, &p->out);
+    if (p->s->o->compat_alembic)
+        adopt_sql_alembic_version(p->m, p->head, &p->out);
+    buf_addstr(&p->out, "COMMIT;\n");
+    return 0;
+}
+
+static int
+plan_start(void *ctx, size_t idx, int kind)
+{
+    struct planner *p = ctx;
+    const char *prev = idx > 0 ? p->m->migrations[idx - 1].id : "";
+    const char *cur = p->m->migrations[idx].id;
+
+    if (kind == MANIFEST_DOWN)
+        buf_addf(&p->out, "\n-- Running downgrade %s -> %s\n", cur, prev);
+    else
+        buf_addf(&p->out, "\n-- Running upgrade %s -> %s\n", prev, cur);
+    return 0;
+}
+
+/*
+ * Write a data member after its COPY statement, as psql reads inline data: the bytes, a final
+ * newline, then "\.". Streamed to stdout (after what is buffered): data may be large. psql
+ * passes the "\." line on to the server, which wants it in the line end of the data's first
+ * line (CR LF files are taken as they are).
+ */
+static int
+plan_copy_file(struct planner *p, const struct manifest_copy *c)
+{
+    static const char binary_sig[] = "PGCOPY\n\377\r\n";
+    struct diag_err err = DIAG_ERR_INIT;
+    char *chunk = xmalloc(1 << 20);
+    char last = '\n';
+    const char *eol = NULL;
+    int first = 1, ret = -1;
+    ssize_t n;
+
+    fputs(p->out.data, stdout);
+    buf_reset(&p->out);
+    if (bundle_cursor_seek(p->cursor, c->member, &err) != 0)
+        goto cleanup;
+    while ((n = bundle_cursor_read(p->cursor, chunk, 1 << 20, &err)) > 0) {
+        if (first && (size_t)n >= sizeof(binary_sig) - 1 &&
+            memcmp(chunk, binary_sig, sizeof(binary_sig) - 1) == 0) {
+            err_set(&err,
+                    "member \"%s\" is binary COPY data, which psql cannot read inline; apply "
+                    "this bundle with sealift-apply",
+                    p->m->members[c->member].path);
+            goto cleanup;
+        }
+        first = 0;
+        if (eol == NULL) {
+            const char *nl = memchr(chunk, '\n', (size_t)n);
+
+            if (nl)
+                eol = (nl > chunk ? nl[-1] : last) == '\r' ? "\r\n" : "\n";
+        }
+        fwrite(chunk, 1, (size_t)n, stdout);
+        last = chunk[n - 1];
+    }
+    if (n < 0)
+        goto cleanup;
+    if (eol == NULL)
+        eol = "\n";
+    if (last != '\n')
+        buf_addstr(&p->out, eol);
+    buf_addf(&p->out, "\\.%s", eol);
+    ret = 0;
+cleanup:
+    if (ret != 0) {
+        app_error("%s", err.msg);
+        p->failed = 1;
+    }
+    free(chunk);
+    return ret;
+}
+
+/* One statement of a script, with its COPY data after it if it has any. */
+static int
+plan_statement(struct planner *p, const struct manifest_script *sc, const struct buf *text,
+               size_t k)
+{
+    const struct manifest_copy *c = manifest_script_copy(sc, k);
+
+    buf_add(&p->out, text->data + sc->stmts[k].offset, (size_t)sc->stmts[k].length);
+    buf_addstr(&p->out, ";\n");
+    if (c == NULL)
+        return 0;
+    if (!c->inline_data)
+        return plan_copy_file(p, c);
+    buf_add(&p->out, text->data + c->offset, (size_t)c->length);
+    buf_addstr(&p->out, "\\.\n");
+    return 0;
+}
+
+static int
+plan_script(void *ctx, size_t idx, int kind)
+{
+    struct planner *p = ctx;
+    const struct manifest_script *sc = &p->m->migrations[idx].script[kind];
+    const struct buf *text = &p->s->bundle.data[sc->member];
+
+    if (kind == MANIFEST_VERIFY)
+        buf_addf(&p->out, "-- verify %s\n", p->m->migrations[idx].id);
+    if (sc->ncopies == 0) {
+        add_sql(&p->out, text->data, text->len);
+        return 0;
+    }
+    /* With COPY data, statement by statement, each COPY followed by its data. */
+    for (size_t k = 0; k < sc->nstmts; k++)
+        if (plan_statement(p, sc, text, k) != 0)
+            return -1;
+    return 0;
+}
+
+static int
+plan_notx(void *ctx, size_t idx, int kind)
+{
+    struct planner *p = ctx;
+    const struct manifest_migration *mig = &p->m->migrations[idx];
+    const struct manifest_script *sc = &mig->script[kind];
+    const struct buf *text = &p->s->bundle.data[sc->member];
+    const char *dir = kind == MANIFEST_DOWN ? "down" : "up";
+    size_t first = engine_resume_point(&p->s->view, idx, kind);
+    char chain[HASH_SHA256_HEX];
+    char **sha = xcalloc(sc->nstmts ? sc->nstmts : 1, sizeof(*sha));
+
+    hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
+    for (size_t k = 0; k < sc->nstmts; k++) {
+        sha[k] = xmalloc(HASH_SHA256_HEX);
+        engine_statement_sha(p->m, p->s->bundle.data, idx, kind, k, sha[k]);
+    }
+    buf_addf(&p->out, "-- %s runs outside a transaction, one statement at a time\n", mig->id);
+    if (first == 0)
+        history_sql_progress(&p->s->h, mig->id, dir, chain, 0, sc->nstmts, (const char *const *)sha,
+                             &p->out);
+    for (size_t k = first; k < sc->nstmts; k++) {
+        if (plan_statement(p, sc, text, k) != 0)
+            break;
+        history_sql_progress(&p->s->h, mig->id, dir, chain, k + 1, sc->nstmts,
+                             (const char *const *)sha, &p->out);
+    }
+    for (size_t k = 0; k < sc->nstmts; k++)
+        free(sha[k]);
+    free(sha);
+    return 0;
+}
+
+static int
+plan_record(void *ctx, size_t idx, enum walk_record what)
+{
+    struct planner *p = ctx;
+    const struct manifest_migration *mig = &p->m->migrations[idx];
+
+    p->head = what == WALK_ROLLBACK ? idx : idx + 1;
+    if (what == WALK_ROLLBACK) {
+        history_sql_unapplied(&p->s->h, mig->id, &p->out);
+        if (!mig->script[MANIFEST_DOWN].transactional)
+            history_sql_progress_clear(&p->s->h, mig->id, "down", &p->out);
+        history_sql_journal(&p->s->h, &p->src, "rollback", p->m, (long)idx, "via plan", &p->out);
+        return 0;
+    }
+    history_sql_applied(&p->s->h, &p->src, p->m, idx, "applied", NULL, &p->out);
+    if (!mig->script[MANIFEST_UP].transactional)
+        history_sql_progress_clear(&p->s->h, mig->id, "up", &p->out);
+    history_sql_journal(&p->s->h, &p->src, "apply", p->m, (long)idx, "via plan", &p->out);
+    return 0;
+}
+
+static const struct walk_ops plan_ops = {plan_begin,  plan_commit, plan_start,
+                                         plan_script, plan_notx,   plan_record};
+
+/* Refuse to run unless the database is still where the plan was made, and take the lock. */
+static void
+plan_guard(struct planner *p, size_t napplied)
+{
+    const struct history_ctx *h = &p->s->h;
+    char *proj = db_quote_literal(h->project);
+    char *label = db_quote_literal(engine_label(p->m, napplied).s);
+    char chain[HASH_SHA256_HEX] = "";
+    char *chain_lit;
+    int k1, k2;
+
+    if (napplied > 0)
+        hex_encode(chain, p->m->migrations[napplied - 1].chain, HASH_SHA256_BYTES);
+    chain_lit = db_quote_literal(chain);
+    app_lock_keys(p->s->o->schema, &k1, &k2);
+    buf_addf(&p->out,
+             "DO $sealift$ BEGIN\n"
+             "  IF NOT pg_try_advisory_lock(%d, %d) THEN\n"
+             "    RAISE EXCEPTION 'sealift: another run holds the migration lock';\n"
+             "  END IF;\n"
+             "END $sealift$;\n",
+             k1, k2);
+    buf_addstr(&p->out, "BEGIN;\n");
+    history_sql_create(h, &p->out);
+    buf_addstr(&p->out, "COMMIT;\n");
+    buf_addf(&p->out,
+             "DO $sealift$ BEGIN\n"
+             "  IF (SELECT count(*) FROM %s.applied WHERE project = %s) <> %zu OR\n"
+             "     coalesce((SELECT chain FROM %s.applied WHERE project = %s ORDER BY ordinal "
+             "DESC LIMIT 1), '') <> %s THEN\n"
+             "    RAISE EXCEPTION 'sealift: the database is no longer at %%, where this plan "
+             "starts', %s;\n"
+             "  END IF;\n"
+             "END $sealift$;\n",
+             h->qschema, proj, napplied, h->qschema, proj, chain_lit, label);
+    free(proj);
+    free(label);
+    free(chain_lit);
+}
+
+/* The script's header: what it is for, where it starts and where it goes. */
+static void
+plan_header(struct planner *p, const struct move_verdict *v)
+{
+    const struct session *s = p->s;
+
+    buf_addf(&p->out,
+             "-- sealift-apply plan for %s\n"
+             "-- bundle %s: project %s, serial %llu, environment %s\n"
+             "-- database %s is at %s; this script goes to %s\n"
+             "-- run it with: psql -X -v ON_ERROR_STOP=1 -f FILE\n"
+             "\\set ON_ERROR_STOP on\n"
+             "SET standard_conforming_strings = on;\n"
+             "SET client_min_messages = warning;\n",
+             s->bundle_path, s->bundle_id, p->m->project, (unsigned long long)p->m->serial,
+             p->m->environment ? p->m->environment : "(any)", db_describe(s->db),
+             engine_label(p->m, s->view.napplied).s, engine_label(p->m, v->to).s);
+}
+
+/* The whole script of verdict v, written to stdout. Returns the exit code. */
+static int
+plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
+{
+    struct session *s = p->s;
+    int k1, k2;
+
+    plan_header(p, v);
+    plan_guard(p, s->view.napplied);
+    if (v->adopt) {
+        buf_addf(&p->out, "\n-- adopt what %s recorded in %s: nothing runs\n", s->adopt.tool,
+                 s->adopt.table);
+        adopt_sql(&s->adopt, &s->h, &p->src, p->m, &p->out);
+    }
+    p->cursor = bundle_cursor_open(s->bundle_path, p->m, NULL);
+    if (v->action == MOVE_DOWN)
+        walk_rollback(p->m, v->from, v->to, per_migration, &plan_ops, p);
+    else
+        walk_apply(p->m, v->from, v->to, per_migration, &plan_ops, p);
+    if (p->failed)
+        return EXIT_REJECTED;
+    app_lock_keys(s->o->schema, &k1, &k2);
+    buf_addf(&p->out, "\nSELECT pg_advisory_unlock(%d, %d);\n", k1, k2);
+    fputs(p->out.data, stdout);
+    return EXIT_OK;
+}
+
+int
+plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int per_migration)
+{
+    struct move_request rq = {MOVE_PLAN, to, NULL};
+    struct out out = {0};
+    struct session s;
+    struct planner p;
+    struct move_state st;
+    struct move_verdict v;
+    char host[300];
+    int code;
+
+    memset(&p, 0, sizeof(p));
+    buf_init(&p.out);
+    code = session_open(&s, o, bundle_path, 0);
+    if (code != EXIT_OK)
+        goto done;
+    /* The same decision as apply's and rollback's: a plan they would refuse is refused. */
+    move_state_of(&s, 1, &st);
+    if (move_decide(&st, &rq, &v) != EXIT_OK) {
+        move_report(&v, &out);
+        code = v.code;
+        goto done;
+    }
+    p.s = &s;
+    p.m = &s.bundle.manifest;
+    p.src = s.src;
+    if (snprintf(host, sizeof(host), "%s (plan)", s.host) >= (int)sizeof(host))
+        app_die(EXIT_USAGE, "host name \"%s\" is too long", s.host); /* gethostname caps it */
+    p.src.client_host = host;
+    code = plan_write(&p, &v, per_migration);
+done:
+    bundle_cursor_close(p.cursor);
+    buf_release(&p.out);
+    session_close(&s);
+    return code;
+}

@@ -1,0 +1,184 @@
+/*
+ * status.c: the report of "sealift-apply status": what the database has applied from a
+ * bundle's chain, what is pending, drift, and what apply would do (see status.h).
+ * Layer: applier.
+ */
+#include "status.h"
+#include "move.h"
+#include "session.h"
+#include "sealift/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The history rows after the bundle's head, ", "-separated, into b. */
+static void
+add_unknown(const struct session *s, struct buf *b)
+{
+    for (size_t i = s->state.napplied - s->view.ahead; i < s->state.napplied; i++) {
+        const struct applied_row *row = &s->state.applied[i];
+
+        buf_addf(b, "%s%s%s%s", b->len ? ", " : "", row->id, row->name && row->name[0] ? "_" : "",
+                 row->name ? row->name : "");
+    }
+}
+
+static void
+add_json_count(struct buf *b, const char *key, size_t n)
+{
+    json_key(b, key, 0);
+    buf_addf(b, "%zu", n);
+}
+
+static void
+print_json(const struct session *s, const struct move_state *st, const struct move_verdict *v)
+{
+    const struct manifest *m = &s->bundle.manifest;
+    struct buf b = BUF_INIT, unknown = BUF_INIT;
+    struct engine_label head;
+
+    add_unknown(s, &unknown);
+    buf_addch(&b, '{');
+    json_key(&b, "state", 1);
+    json_str(&b, v->state);
+    json_key(&b, "database", 0);
+    json_str(&b, db_describe(s->db));
+    json_key(&b, "schema", 0);
+    json_str(&b, s->o->schema);
+    json_key(&b, "project", 0);
+    json_str(&b, m->project);
+    json_key(&b, "environment", 0);
+    json_str(&b, s->state.environment);
+    json_key(&b, "max_serial", 0);
+    buf_addf(&b, "%lld", s->state.max_serial);
+    json_key(&b, "bundle_serial", 0);
+    buf_addf(&b, "%llu", (unsigned long long)m->serial);
+    json_key(&b, "bundle_environment", 0);
+    json_str(&b, m->environment);
+    add_json_count(&b, "applied", v->from);
+    json_key(&b, "head", 0);
+    json_str(&b, move_database_head(st, &head));
+    json_key(&b, "bundle_head", 0);
+    json_str(&b, engine_label(m, m->nmigrations).s);
+    json_key(&b, "pending", 0);
+    buf_addch(&b, '[');
+    for (size_t i = v->from; i < m->nmigrations && !s->view.drift; i++) {
+        if (i > v->from)
+            buf_addch(&b, ',');
+        json_str(&b, m->migrations[i].id);
+    }
+    buf_addch(&b, ']');
+    json_key(&b, "adoptable_from", 0);
+    json_str(&b, s->adopt.found && s->adopt.count > 0 ? s->adopt.tool : NULL);
+    add_json_count(&b, "adoptable", s->adopt.found && !s->adopt.problem.len ? s->adopt.count : 0);
+    add_json_count(&b, "unknown_applied", s->view.ahead);
+    json_key(&b, "unknown", 0);
+    json_str(&b, unknown.len ? unknown.data : NULL);
+    add_json_count(&b, "recorded", s->view.nrecorded);
+    json_key(&b, "drifted", 0);
+    json_str(&b, s->view.ndrifted ? s->view.drifted.data : NULL);
+    json_key(&b, "drift", 0);
+    json_str(&b, s->view.drift ? s->view.problems.data : NULL);
+    json_key(&b, "unfinished", 0);
+    if (s->view.partial) {
+        buf_addch(&b, '{');
+        json_key(&b, "migration", 1);
+        json_str(&b, s->view.partial->id);
+        json_key(&b, "direction", 0);
+        json_str(&b, s->view.partial->direction);
+        json_key(&b, "statements_done", 0);
+        buf_addf(&b, "%ld", s->view.partial->done);
+        json_key(&b, "statements", 0);
+        buf_addf(&b, "%ld", s->view.partial->total);
+        buf_addch(&b, '}');
+    } else {
+        buf_addstr(&b, "null");
+    }
+    buf_addstr(&b, "}\n");
+    fputs(b.data, stdout);
+    buf_release(&unknown);
+    buf_release(&b);
+}
+
+static void
+print_text(const struct session *s, const struct move_state *st, const struct move_verdict *v)
+{
+    const struct manifest *m = &s->bundle.manifest;
+    struct engine_label head;
+
+    printf("database     %s (PostgreSQL %d), history schema \"%s\"%s\n", db_describe(s->db),
+           db_server_version(s->db) / 10000, s->o->schema,
+           s->state.schema_exists ? "" : " (not created yet)");
+    printf("project      %s, environment %s, highest serial applied %lld\n", m->project,
+           s->state.environment ? s->state.environment : "(not bound)", s->state.max_serial);
+    printf("bundle       %s: serial %llu, environment %s, %zu migrations, head %s\n",
+           s->bundle_path, (unsigned long long)m->serial, m->environment ? m->environment : "(any)",
+           m->nmigrations, engine_label(m, m->nmigrations).s);
+    move_database_head(st, &head);
+    /* A changed migration does not make the ones after it unapplied: count them all. */
+    if (s->view.ndrifted)
+        printf("applied      %zu applied, %zu drifted: %s (database at %s)\n", s->view.nrecorded,
+               s->view.ndrifted, s->view.drifted.data, engine_label(m, s->view.nrecorded).s);
+    else
+        printf("applied      %zu of %zu (database at %s)\n", v->from, m->nmigrations, head.s);
+    if (s->adopt.found && !s->adopt.problem.len && s->adopt.count > 0)
+        printf("adoptable    %zu migration%s recorded by %s in %s; apply adopts them without "
+               "running them\n",
+               s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
+    if (s->view.ahead) {
+        struct buf unknown = BUF_INIT;
+
+        add_unknown(s, &unknown);
+        printf("unknown      %zu applied migration%s after this bundle's head: %s\n", s->view.ahead,
+               s->view.ahead == 1 ? "" : "s", unknown.data);
+        buf_release(&unknown);
+    }
+    if (s->view.partial)
+        printf("unfinished   %s (%s) stopped after %ld of %ld statements%s\n", s->view.partial->id,
+               s->view.partial->direction, s->view.partial->done, s->view.partial->total,
+               strcmp(s->view.partial->direction, "up") == 0 ? "; apply resumes it"
+                                                             : "; rollback resumes it");
+    if (!s->view.drift && v->from < m->nmigrations) {
+        printf("pending      %zu\n", m->nmigrations - v->from);
+        for (size_t i = v->from; i < m->nmigrations; i++)
+            printf("  %s\n", engine_label(m, i + 1).s);
+    }
+}
+
+int
+status_run(const struct app_opts *o, const char *bundle_path)
+{
+    struct out out = {0};
+    struct session s;
+    struct move_state st;
+    struct move_verdict v;
+    struct move_request apply = {MOVE_APPLY, NULL, NULL};
+    int code;
+
+    code = session_open(&s, o, bundle_path, 0);
+    if (code != EXIT_OK)
+        goto done;
+    /* What would apply do? Its verdict is status's answer. */
+    move_state_of(&s, 1, &st);
+    move_decide(&st, &apply, &v);
+    code = move_status_code(&v);
+    if (o->json)
+        print_json(&s, &st, &v);
+    else if (!o->quiet)
+        print_text(&s, &st, &v);
+    fflush(stdout);
+    if (v.action == MOVE_REFUSE && code != EXIT_PENDING) {
+        move_report(&v, &out);
+    } else if (v.ahead) {
+        struct engine_label head;
+
+        app_error("the database has %zu applied migration%s that this bundle does not know (it "
+                  "is older than the database)",
+                  v.ahead, v.ahead == 1 ? "" : "s");
+        app_detail("the database is at %s; this bundle's head is %s",
+                   move_database_head(&st, &head), engine_label(st.m, st.m->nmigrations).s);
+    }
+done:
+    session_close(&s);
+    return code;
+}
