@@ -6,6 +6,7 @@
 #include "native.h"
 #include "pipeline.h"
 #include "sumfile.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <dirent.h>
@@ -50,7 +51,7 @@ highest_version(const char *dir)
         if (n > 0 && de->d_name[n] == '_') {
             char *v = xstrndup(de->d_name, n);
 
-            if (best[0] == '\0' || native_version_cmp(v, best) > 0) {
+            if (best[0] == '\0' || version_decimal_cmp(v, best) > 0) {
                 free(best);
                 best = v;
             } else {
@@ -139,7 +140,7 @@ cmd_new(int argc, char **argv)
     strftime(version, sizeof(version), "%Y%m%d%H%M%S", &tm);
     /* Never sort before an existing migration, even with a skewed clock. */
     high = highest_version(dir);
-    if (high[0] && native_version_cmp(version, high) <= 0) {
+    if (high[0] && version_decimal_cmp(version, high) <= 0) {
         char *next = increment(high);
 
         snprintf(version, sizeof(version), "%s", next);

@@ -6,6 +6,7 @@
 #include "read_common.h"
 #include "sqltext.h"
 #include "workers.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <dirent.h>
@@ -33,22 +34,6 @@ native_slug_valid(const char *slug)
               *p == '_' || *p == '-'))
             return 0;
     return 1;
-}
-
-int
-native_version_cmp(const char *a, const char *b)
-{
-    size_t la, lb;
-
-    while (*a == '0' && a[1])
-        a++;
-    while (*b == '0' && b[1])
-        b++;
-    la = strlen(a);
-    lb = strlen(b);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    return strcmp(a, b);
 }
 
 /* Split "VERSION_SLUG.KIND.sql". Returns 0 and fills f, or -1 if name does not have that form. */
@@ -86,7 +71,7 @@ static int
 cmp_files(const void *pa, const void *pb)
 {
     const struct file_name *a = pa, *b = pb;
-    int c = native_version_cmp(a->version, b->version);
+    int c = version_decimal_cmp(a->version, b->version);
 
     if (c)
         return c;
@@ -297,7 +282,7 @@ load_migrations(const char *dir, const struct file_name *files, size_t nfiles, s
     for (size_t i = 0; i < nfiles;) {
         size_t j = i;
 
-        while (j < nfiles && native_version_cmp(files[j].version, files[i].version) == 0)
+        while (j < nfiles && version_decimal_cmp(files[j].version, files[i].version) == 0)
             j++;
         chain_add(c, files[i].version, files[i].slug);
         first[n++] = i;

@@ -20,9 +20,6 @@ int native_read(const char *dir, struct src_chain *c, struct report *rep, struct
  */
 int native_detect(const char *dir);
 
-/* Compare two version strings of digits as numbers (leading zeros ignored). */
-int native_version_cmp(const char *a, const char *b);
-
 /* 1 if name is a valid migration slug: letters, digits, '_' and '-'. */
 int native_slug_valid(const char *slug);
 

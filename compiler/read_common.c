@@ -533,43 +533,6 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
     return bad;
 }
 
-int
-common_all_digits(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
-
-char *
-common_decimal_canonical(const char *digits, size_t n)
-{
-    while (n > 1 && *digits == '0') {
-        digits++;
-        n--;
-    }
-    return xstrndup(digits, n);
-}
-
-int
-common_decimal_cmp(const char *a, const char *b)
-{
-    size_t la, lb;
-
-    while (*a == '0' && a[1])
-        a++;
-    while (*b == '0' && b[1])
-        b++;
-    la = strlen(a);
-    lb = strlen(b);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    return strcmp(a, b);
-}
-
 /* ---- checksums ---- */
 
 uint32_t

@@ -130,15 +130,6 @@ void common_check_unique_ids(const struct src_chain *c, struct report *rep);
 int common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
                               struct report *rep);
 
-/* Digits only (at least one)? */
-int common_all_digits(const char *s, size_t n);
-
-/* "0042" -> "42" (malloc'd): a decimal as an integer column stores it. */
-char *common_decimal_canonical(const char *digits, size_t n);
-
-/* Compare two digit strings as numbers. */
-int common_decimal_cmp(const char *a, const char *b);
-
 /* CRC-32 (IEEE 802.3, as java.util.zip.CRC32 and zlib compute it), continued from crc. */
 uint32_t common_crc32(uint32_t crc, const void *data, size_t len);
 

@@ -21,6 +21,7 @@
 #include "readers.h"
 #include "sqltext.h"
 #include "sealift/sig.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -52,42 +53,6 @@ flyway_checksum(const char *raw, size_t len)
     return (int32_t)crc;
 }
 
-int
-flyway_version_cmp(const char *a, const char *b)
-{
-    while (*a || *b) {
-        const char *pa = a, *pb = b;
-        size_t la = 0, lb = 0;
-        int c;
-
-        /* One part of each: digits, leading zeros aside; a missing part counts as 0. */
-        while (*pa == '0' && pa[1] >= '0' && pa[1] <= '9')
-            pa++;
-        while (*pb == '0' && pb[1] >= '0' && pb[1] <= '9')
-            pb++;
-        while (pa[la] >= '0' && pa[la] <= '9')
-            la++;
-        while (pb[lb] >= '0' && pb[lb] <= '9')
-            lb++;
-        a = pa + la;
-        b = pb + lb;
-        if (*a == '.')
-            a++;
-        if (*b == '.')
-            b++;
-        if (la == 0)
-            pa = "0", la = 1;
-        if (lb == 0)
-            pb = "0", lb = 1;
-        if (la != lb)
-            return la < lb ? -1 : 1;
-        c = strncmp(pa, pb, la);
-        if (c)
-            return c;
-    }
-    return 0;
-}
-
 enum fw_kind { FW_VERSIONED, FW_UNDO };
 
 struct fw_file {
@@ -106,31 +71,24 @@ parse_versioned(const char *base, const char *rel, struct fw_file *f)
 {
     size_t len = strlen(base);
     const char *sep, *v = base + 1;
-    struct buf ver = BUF_INIT;
+    char *ver;
 
     if (len < 6 || (base[0] != 'V' && base[0] != 'U') || strcmp(base + len - 4, ".sql") != 0)
         return -1;
     sep = strstr(v, "__");
     if (sep == NULL || sep > base + len - 4)
         return -1;
-    if (sep == v)
+    ver = xstrndup(v, (size_t)(sep - v));
+    if (!version_flyway_valid(ver)) {
+        free(ver);
         return -2;
-    for (const char *p = v; p < sep; p++) {
-        char ch = *p == '_' ? '.' : *p;
-
-        /* Parts are digits; a separator must sit between two of them. */
-        if (ch == '.' && (p == v || p + 1 == sep || ver.data[ver.len - 1] == '.')) {
-            buf_release(&ver);
-            return -2;
-        }
-        if (ch != '.' && !(ch >= '0' && ch <= '9')) {
-            buf_release(&ver);
-            return -2;
-        }
-        buf_addch(&ver, ch);
     }
+    /* Flyway shows (and records) "_" as ".". */
+    for (char *p = ver; *p; p++)
+        if (*p == '_')
+            *p = '.';
     f->rel = xstrdup(rel);
-    f->version = buf_detach(&ver, NULL);
+    f->version = ver;
     f->desc = xstrndup(sep + 2, (size_t)(base + len - 4 - (sep + 2)));
     f->kind = base[0] == 'V' ? FW_VERSIONED : FW_UNDO;
     return 0;
@@ -271,7 +229,7 @@ static int
 cmp_files(const void *pa, const void *pb)
 {
     const struct fw_file *a = pa, *b = pb;
-    int c = flyway_version_cmp(a->version, b->version);
+    int c = version_flyway_cmp(a->version, b->version);
 
     return c ? c : (int)a->kind - (int)b->kind;
 }
@@ -453,7 +411,7 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
         size_t j = i;
         const struct fw_file *v = NULL, *u = NULL;
 
-        for (; j < x.n && flyway_version_cmp(x.files[j].version, x.files[i].version) == 0; j++) {
+        for (; j < x.n && version_flyway_cmp(x.files[j].version, x.files[i].version) == 0; j++) {
             const struct fw_file **slot = x.files[j].kind == FW_VERSIONED ? &v : &u;
 
             if (*slot) {

@@ -16,6 +16,7 @@
 #include "readers.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -356,7 +357,7 @@ version_len(const char *name)
     unsigned long long v;
     char *end;
 
-    if (us == NULL || us == name || !common_all_digits(name, (size_t)(us - name)))
+    if (us == NULL || us == name || !version_is_decimal(name, (size_t)(us - name)))
         return 0;
     errno = 0;
     v = strtoull(name, &end, 10);
@@ -381,8 +382,8 @@ struct goose_file {
 static int
 cmp_files(const void *a, const void *b)
 {
-    return common_decimal_cmp(((const struct goose_file *)a)->version,
-                              ((const struct goose_file *)b)->version);
+    return version_decimal_cmp(((const struct goose_file *)a)->version,
+                               ((const struct goose_file *)b)->version);
 }
 
 int
@@ -430,7 +431,7 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
         }
         files = xgrow(files, &cap, n + 1, sizeof(*files));
         files[n].name = name;
-        files[n].version = common_decimal_canonical(name, (size_t)v);
+        files[n].version = version_decimal_canonical(name, (size_t)v);
         n++;
     }
     if (n > 1)

@@ -33,7 +33,4 @@ READER_DECLARE(diesel);
  */
 int32_t flyway_checksum(const char *raw, size_t len);
 
-/* Flyway's version order ("1.10" after "1.9", "1.0" equal to "1"): <0, 0, >0. */
-int flyway_version_cmp(const char *a, const char *b);
-
 #endif
