@@ -1,7 +1,6 @@
 /*
  * read_common.c: helpers the source-format readers share (see read_common.h).
- * Layer: compiler. CRC-32 and SHA-1 are written out here because they only reproduce other
- * tools' identifiers (no security rests on them) and no library we link offers SHA-1.
+ * Layer: compiler.
  */
 #include "read_common.h"
 #include "sqlsplit.h"
@@ -531,104 +530,4 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
     }
     free(st);
     return bad;
-}
-
-/* ---- checksums ---- */
-
-uint32_t
-common_crc32(uint32_t crc, const void *data, size_t len)
-{
-    static uint32_t table[256];
-    static int ready;
-    const unsigned char *p = data;
-
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
-static uint32_t
-rol(uint32_t x, int n)
-{
-    return (x << n) | (x >> (32 - n));
-}
-
-static void
-sha1_block(uint32_t h[5], const unsigned char *b)
-{
-    uint32_t w[80], a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4];
-
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
-               (uint32_t)b[4 * i + 2] << 8 | (uint32_t)b[4 * i + 3];
-    for (int i = 16; i < 80; i++)
-        w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k, t;
-
-        if (i < 20) {
-            f = (bb & c) | (~bb & d);
-            k = 0x5a827999u;
-        } else if (i < 40) {
-            f = bb ^ c ^ d;
-            k = 0x6ed9eba1u;
-        } else if (i < 60) {
-            f = (bb & c) | (bb & d) | (c & d);
-            k = 0x8f1bbcdcu;
-        } else {
-            f = bb ^ c ^ d;
-            k = 0xca62c1d6u;
-        }
-        t = rol(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = rol(bb, 30);
-        bb = a;
-        a = t;
-    }
-    h[0] += a;
-    h[1] += bb;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-}
-
-void
-common_sha1(const void *data, size_t len, unsigned char out[COMMON_SHA1_BYTES])
-{
-    uint32_t h[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
-    const unsigned char *p = data;
-    unsigned char tail[128];
-    size_t full = len / 64 * 64, rest = len - full, tl;
-    uint64_t bits = (uint64_t)len * 8;
-
-    for (size_t i = 0; i < full; i += 64)
-        sha1_block(h, p + i);
-    memset(tail, 0, sizeof(tail));
-    if (rest)
-        memcpy(tail, p + full, rest);
-    tail[rest] = 0x80;
-    tl = rest + 1 + 8 <= 64 ? 64 : 128;
-    for (int i = 0; i < 8; i++)
-        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
-    sha1_block(h, tail);
-    if (tl == 128)
-        sha1_block(h, tail + 64);
-    for (int i = 0; i < 5; i++) {
-        out[4 * i] = (unsigned char)(h[i] >> 24);
-        out[4 * i + 1] = (unsigned char)(h[i] >> 16);
-        out[4 * i + 2] = (unsigned char)(h[i] >> 8);
-        out[4 * i + 3] = (unsigned char)h[i];
-    }
 }

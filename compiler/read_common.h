@@ -1,8 +1,7 @@
 /*
  * read_common.h: what the readers of other tools' formats share: directory listings, script
  * loading with the checks every psql- or driver-fed script needs (psql meta-commands, an outer
- * BEGIN/COMMIT pair), a keyword view of statements, the "no down" policy, and the two
- * checksums other tools record (Flyway's CRC32, Sqitch's SHA-1).
+ * BEGIN/COMMIT pair), a keyword view of statements, and the "no down" policy.
  */
 #ifndef SEALIFT_COMPILER_READ_COMMON_H
 #define SEALIFT_COMPILER_READ_COMMON_H
@@ -129,12 +128,5 @@ void common_check_unique_ids(const struct src_chain *c, struct report *rep);
  */
 int common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
                               struct report *rep);
-
-/* CRC-32 (IEEE 802.3, as java.util.zip.CRC32 and zlib compute it), continued from crc. */
-uint32_t common_crc32(uint32_t crc, const void *data, size_t len);
-
-/* SHA-1 of data into out (20 bytes); for Sqitch's identifiers, not for security. */
-#define COMMON_SHA1_BYTES 20
-void common_sha1(const void *data, size_t len, unsigned char out[COMMON_SHA1_BYTES]);
 
 #endif

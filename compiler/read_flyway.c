@@ -20,7 +20,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
-#include "sealift/sig.h"
+#include "sealift/file.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -45,7 +45,7 @@ flyway_checksum(const char *raw, size_t len)
 
         while (j < len && raw[j] != '\n' && raw[j] != '\r')
             j++;
-        crc = common_crc32(crc, raw + i, j - i);
+        crc = (uint32_t)hash_crc32(crc, raw + i, j - i);
         i = j;
         while (i < len && (raw[i] == '\n' || raw[i] == '\r'))
             i++;
@@ -434,7 +434,7 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
 
             add_script(&x, m, MANIFEST_UP, v);
             /* Flyway's checksum is over the file as it is, before any placeholder. */
-            if (sig_read_small_file(path, 256u * 1024 * 1024, &raw, &rerr) == 0)
+            if (file_read_all(path, FILE_READ_MAX, &raw, &rerr) == 0)
                 m->origin_checksum = xasprintf("%d", (int)flyway_checksum(raw.data, raw.len));
             m->origin_id = xstrdup(v->version);
             m->origin_name = xstrdup(v->rel);

@@ -17,7 +17,7 @@
 #include "readers.h"
 #include "sqltext.h"
 #include "sealift/hash.h"
-#include "sealift/sig.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -688,7 +688,7 @@ change_id(const struct sq_plan *p, size_t i, char out[41])
 {
     const struct sq_change *c = &p->v[i];
     struct buf info = BUF_INIT, all = BUF_INIT;
-    unsigned char sha[COMMON_SHA1_BYTES];
+    unsigned char sha[HASH_SHA1_BYTES];
     int nreq = 0, ncon = 0;
 
     buf_addf(&info, "project %s\n", p->project);
@@ -733,8 +733,8 @@ change_id(const struct sq_plan *p, size_t i, char out[41])
     buf_addf(&all, "change %zu", info.len);
     buf_add(&all, "", 1);
     buf_add(&all, info.data, info.len);
-    common_sha1(all.data, all.len, sha);
-    hex_encode(out, sha, COMMON_SHA1_BYTES);
+    hash_sha1(all.data, all.len, sha);
+    hex_encode(out, sha, HASH_SHA1_BYTES);
     buf_release(&info);
     buf_release(&all);
 }
@@ -900,12 +900,12 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
             } else {
                 load_sqitch_script(m, MANIFEST_UP, path, rep);
                 /* script_hash: SHA-1 of the deploy file's raw bytes. */
-                if (sig_read_small_file(path, 256u * 1024 * 1024, &raw, &rerr) == 0) {
-                    unsigned char sha[COMMON_SHA1_BYTES];
-                    char hex[2 * COMMON_SHA1_BYTES + 1];
+                if (file_read_all(path, FILE_READ_MAX, &raw, &rerr) == 0) {
+                    unsigned char sha[HASH_SHA1_BYTES];
+                    char hex[HASH_SHA1_HEX];
 
-                    common_sha1(raw.data, raw.len, sha);
-                    m->origin_checksum = xstrdup(hex_encode(hex, sha, COMMON_SHA1_BYTES));
+                    hash_sha1(raw.data, raw.len, sha);
+                    m->origin_checksum = xstrdup(hex_encode(hex, sha, HASH_SHA1_BYTES));
                 }
                 buf_release(&raw);
             }

@@ -4,7 +4,7 @@
  * library we already link offers it.
  */
 #include "sqltext.h"
-#include "sealift/sig.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -124,8 +124,7 @@ sqltext_read_file(const char *path, struct buf *out, struct diag_err *err)
     struct buf raw = BUF_INIT;
     int ret;
 
-    /* Migrations are text; 256 MiB is far beyond any real one and keeps memory bounded. */
-    ret = sig_read_small_file(path, 256u * 1024 * 1024, &raw, err);
+    ret = file_read_all(path, FILE_READ_MAX, &raw, err);
     if (ret == 0 && sqltext_normalize(raw.data, raw.len, out, err) != 0) {
         /* The message starts with "LINE:COL: "; make the locus "PATH:LINE:COL: " as elsewhere. */
         char msg[DIAG_MSG_MAX];

@@ -1,8 +1,10 @@
 /*
  * codec.c: bounded, strict decompression and reproducible compression (zstd, gzip, none).
- * Layer: lib. The only file that speaks libzstd and zlib. See codec.h for why this is ours.
+ * Layer: lib. The only file that speaks libzstd and zlib (so hash.h's CRC-32 is here too). See
+ * codec.h for why this is ours.
  */
 #include "sealift/codec.h"
+#include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
 #include <errno.h>
@@ -499,4 +501,20 @@ codec_writer_free(struct codec_writer *w)
         deflateEnd(&w->zs);
     free(w->out);
     free(w);
+}
+
+/* hash.h's CRC-32: here because this is the file that speaks zlib. */
+unsigned long
+hash_crc32(unsigned long crc, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    while (len > 0) {
+        uInt n = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+
+        crc = crc32(crc, p, n);
+        p += n;
+        len -= n;
+    }
+    return crc;
 }

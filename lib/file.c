@@ -1,5 +1,5 @@
 /*
- * file.c: open regular files without blocking on FIFOs.
+ * file.c: open regular files without blocking on FIFOs; read or hash them whole.
  * Layer: lib.
  */
 #include "sealift/file.h"
@@ -71,6 +71,38 @@ file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag
     }
     hash_sha256_final(&h, out);
     free(chunk);
+    close(fd);
+    return ret;
+}
+
+int
+file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *err)
+{
+    char chunk[4096];
+    int fd = file_open_regular(path, "file", err);
+    int ret = -1;
+
+    if (fd < 0)
+        return -1;
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            err_set_io(err, "could not read file \"%s\": %s", path, strerror(errno));
+            goto cleanup;
+        }
+        if (r == 0)
+            break;
+        if (out->len + (size_t)r > max) {
+            err_set(err, "file \"%s\" is larger than %zu bytes", path, max);
+            goto cleanup;
+        }
+        buf_add(out, chunk, (size_t)r);
+    }
+    ret = 0;
+cleanup:
     close(fd);
     return ret;
 }
