@@ -6,6 +6,7 @@
 #include "read_common.h"
 #include "sqltext.h"
 #include "workers.h"
+#include "sealift/memberpath.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -16,6 +17,9 @@
 #include <sys/stat.h>
 
 #define SUM_FILE "sealift.sum"
+
+/* Data file names become member names (data/NNNNNN_K_NAME): 60 bytes at most. */
+#define NATIVE_DATA_NAME_MAX 60
 
 struct file_name {
     char *name;
@@ -156,18 +160,6 @@ data_dir_name(const char *name)
     return ok;
 }
 
-static int
-data_file_name_valid(const char *name)
-{
-    if (name[0] == '\0' || name[0] == '.' || strlen(name) > 60)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 /* List a VERSION_SLUG.data directory into its migration's data files. */
 static void
 attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct report *rep)
@@ -208,7 +200,7 @@ attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct r
         if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
             report_error(rep, "%s: not a regular file (data directories hold data files only)",
                          file);
-        else if (!data_file_name_valid(de->d_name))
+        else if (!memberpath_name_valid(de->d_name, NATIVE_DATA_NAME_MAX))
             report_error(rep,
                          "%s: data file names are letters, digits, '.', '_' and '-', at most "
                          "60 bytes, not starting with '.'",

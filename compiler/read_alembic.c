@@ -21,6 +21,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/sig.h"
 #include "sealift/xalloc.h"
 
@@ -621,7 +622,7 @@ split_rendered(struct rendered *r, const char *verb, struct report *rep)
             enum vkind vk = version_statement(norm, r->version_table, &table, &a, &b);
             unsigned line, col;
 
-            sqltext_position(r->text.data, st[k].start, &line, &col);
+            textpos_line_col(r->text.data, r->text.len, st[k].start, &line, &col);
             if (strcasecmp(norm, "BEGIN") == 0) {
                 in_tx = 1;
                 blank_range(&r->text, st[k].start, st[k].end);
@@ -735,8 +736,8 @@ section_script(struct rendered *r, const struct section *sec, struct src_migrati
     if (sec->nno && sec->ntx) {
         unsigned l1, c1, l2, c2;
 
-        sqltext_position(r->text.data, sec->first_no, &l1, &c1);
-        sqltext_position(r->text.data, sec->first_tx, &l2, &c2);
+        textpos_line_col(r->text.data, r->text.len, sec->first_no, &l1, &c1);
+        textpos_line_col(r->text.data, r->text.len, sec->first_tx, &l2, &c2);
         report_error(rep,
                      "%s: revision %s runs statements both outside Alembic's transaction (an "
                      "autocommit_block, line %u of the rendered SQL) and inside it (line %u); "

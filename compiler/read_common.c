@@ -5,6 +5,7 @@
 #include "read_common.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -301,7 +302,7 @@ refuse_psql_range(const struct src_script *s, size_t i, size_t stop, struct repo
 
             while (e < stop && e - i < 24 && !isspace((unsigned char)t[e]))
                 e++;
-            sqltext_position(t, i, &line, &col);
+            textpos_line_col(t, s->text.len, i, &line, &col);
             if (t[i] == '\\')
                 report_error(rep,
                              "%s:%u:%u: psql meta-command \"%.*s\" is not supported (sealift "
@@ -519,7 +520,7 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
             continue;
         *kind = k;
         if (n > 1) {
-            sqltext_position(s->text.data, st[i].start, &line, &col);
+            textpos_line_col(s->text.data, s->text.len, st[i].start, &line, &col);
             report_error(rep,
                          "%s:%u:%u: %s must be the only statement of its file: %s sends a "
                          "file as one query, which PostgreSQL runs as one transaction, and %s "

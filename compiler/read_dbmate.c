@@ -12,6 +12,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
 #include <stdlib.h>
@@ -148,7 +149,7 @@ read_file(const char *path, const char *version, const char *name, const struct 
         if (i < le && !(le - i >= 2 && raw.data[i] == '-' && raw.data[i + 1] == '-')) {
             unsigned line, col;
 
-            sqltext_position(raw.data, i, &line, &col);
+            textpos_line_col(raw.data, raw.len, i, &line, &col);
             report_error(rep, "%s:%u:%u: SQL before \"-- migrate:up\" (dbmate refuses that)", path,
                          line, col);
             goto done;

@@ -20,6 +20,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/file.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
@@ -308,7 +309,7 @@ check_placeholders(const struct src_script *s, struct report *rep)
             q++;
         if (ok && *q == '}')
             continue;
-        sqltext_position(t, (size_t)(p - t), &line, &col);
+        textpos_line_col(t, s->text.len, (size_t)(p - t), &line, &col);
         if (strncmp(p + 2, "flyway:", 7) == 0)
             report_error(rep,
                          "%s:%u:%u: Flyway's built-in placeholder \"%.*s\" depends on the run; "
@@ -353,8 +354,8 @@ script_transactional(const struct src_script *s, struct report *rep)
     if (nno && ntx) {
         unsigned l1, c1, l2, c2;
 
-        sqltext_position(s->text.data, st[first_no].start, &l1, &c1);
-        sqltext_position(s->text.data, st[first_tx].start, &l2, &c2);
+        textpos_line_col(s->text.data, s->text.len, st[first_no].start, &l1, &c1);
+        textpos_line_col(s->text.data, s->text.len, st[first_tx].start, &l2, &c2);
         report_error(rep,
                      "%s:%u:%u: this statement cannot run in a transaction, but the one at line "
                      "%u can only run in one; Flyway refuses such a mix (mixed=false), and so "

@@ -5,6 +5,7 @@
 #include "sqlcheck.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
 #include <pg_query.h>
@@ -140,10 +141,10 @@ static size_t
 report_syntax_error(const char *file, const char *sql, size_t len, const PgQueryError *e,
                     struct report *rep)
 {
-    size_t off = e->cursorpos > 0 ? sqltext_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
+    size_t off = e->cursorpos > 0 ? textpos_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
     unsigned line, col;
 
-    sqltext_position(sql, off, &line, &col);
+    textpos_line_col(sql, len, off, &line, &col);
     if (off < len && sql[off] == '\\') {
         size_t end = off + 1;
 
@@ -275,11 +276,11 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
             continue;
         }
         r = sqlsplit_copy_data(sql, len, end, &start, &dend, &after);
-        sqltext_position(sql, first_token(sql, len, pos), &line, &col);
+        textpos_line_col(sql, len, first_token(sql, len, pos), &line, &col);
         if (r == -1) {
             unsigned l2, c2;
 
-            sqltext_position(sql, start, &l2, &c2);
+            textpos_line_col(sql, len, start, &l2, &c2);
             report_error(rep,
                          "%s:%u:%u: nothing may follow COPY ... FROM STDIN on its line: its "
                          "data starts on the next line",
@@ -448,7 +449,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         size_t bad;
         char *directive;
 
-        sqltext_position(sql, tok, &line, &col);
+        textpos_line_col(sql, len, tok, &line, &col);
         what = node ? transaction_control(node, s->transactional) : NULL;
         if (what) {
             report_error(rep,
@@ -466,7 +467,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         if (bad != SIZE_MAX) {
             unsigned l2, c2;
 
-            sqltext_position(sql, bad, &l2, &c2);
+            textpos_line_col(sql, len, bad, &l2, &c2);
             report_error(rep,
                          "%s:%u:%u: malformed \"-- sealift:data FILE\" directive (FILE: "
                          "letters, digits, '.', '_' and '-')",

@@ -4,6 +4,7 @@
  * library we already link offers it.
  */
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/file.h"
 #include "sealift/xalloc.h"
 
@@ -371,7 +372,7 @@ sqltext_render(const char *file, const struct buf *text, struct vars *vars, stru
             if (value == NULL) {
                 unsigned line, col;
 
-                sqltext_position(s, at, &line, &col);
+                textpos_line_col(s, len, at, &line, &col);
                 report_error(rep, "%s:%u:%u: undefined placeholder ${%.*s} (give --set %.*s=VALUE)",
                              file, line, col, (int)nlen, s + at + 2, (int)nlen, s + at + 2);
                 problems++;
@@ -383,34 +384,4 @@ sqltext_render(const char *file, const struct buf *text, struct vars *vars, stru
         i = end + 1;
     }
     return problems;
-}
-
-void
-sqltext_position(const char *text, size_t off, unsigned *line, unsigned *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && text[i]; i++) {
-        if (text[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-            (*col)++;
-        }
-    }
-}
-
-size_t
-sqltext_char_to_byte(const char *text, size_t len, size_t idx)
-{
-    size_t chars = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        if (((unsigned char)text[i] & 0xc0) != 0x80) {
-            if (chars == idx)
-                return i;
-            chars++;
-        }
-    }
-    return len;
 }

@@ -1,6 +1,6 @@
 /*
  * sqltext.h: migration text before it reaches the SQL parser: normalisation (UTF-8, BOM,
- * line ends), "-- sealift:" directives, ${name} placeholders, and byte/character positions.
+ * line ends), "-- sealift:" directives and ${name} placeholders (positions: sealift/textpos.h).
  */
 #ifndef SEALIFT_COMPILER_SQLTEXT_H
 #define SEALIFT_COMPILER_SQLTEXT_H
@@ -59,10 +59,5 @@ int vars_load_file(struct vars *v, const char *path, struct diag_err *err);
  */
 size_t sqltext_render(const char *file, const struct buf *text, struct vars *vars, struct buf *out,
                       struct report *rep);
-
-/* 1-based line and column (in characters) of byte offset off in text. */
-void sqltext_position(const char *text, size_t off, unsigned *line, unsigned *col);
-/* Byte offset of the 0-based character index idx in text (clamped to len). */
-size_t sqltext_char_to_byte(const char *text, size_t len, size_t idx);
 
 #endif

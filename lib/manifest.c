@@ -3,6 +3,7 @@
  * Layer: lib. Pure: no file or archive I/O. The grammar is bundles/FORMAT.md, "The manifest".
  */
 #include "sealift/manifest.h"
+#include "sealift/memberpath.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -341,33 +342,10 @@ manifest_token_valid(const char *s)
 int
 manifest_path_valid(const char *path)
 {
-    size_t n = strlen(path);
-    const char *comp = path;
-
-    if (n == 0 || n > MANIFEST_MAX_PATH || path[0] == '/' || path[n - 1] == '/')
-        return 0;
+    /* The manifest's own name (and anything below it) is not a member's. */
     if (strncmp(path, MANIFEST_NAME, strlen(MANIFEST_NAME)) == 0)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = path[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '/'))
-            return 0;
-    }
-    /* No empty, "." or ".." components. */
-    for (;;) {
-        const char *slash = strchr(comp, '/');
-        size_t len = slash ? (size_t)(slash - comp) : strlen(comp);
-
-        if (len == 0 || (len == 1 && comp[0] == '.') ||
-            (len == 2 && comp[0] == '.' && comp[1] == '.'))
-            return 0;
-        if (!slash)
-            break;
-        comp = slash + 1;
-    }
-    return 1;
+    return memberpath_valid(path, MANIFEST_MAX_PATH);
 }
 
 void
