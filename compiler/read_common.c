@@ -5,6 +5,7 @@
 #include "read_common.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
@@ -91,98 +92,13 @@ common_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* ---- a small lexer, psql's rules (as sqlsplit.c) ---- */
-
-static int
-ident_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
-}
-
-/* If text[i] opens a comment, quoted text or dollar-quoted body, the offset after it; else i. */
-static size_t
-skip_token(const char *t, size_t len, size_t i)
-{
-    if (t[i] == '-' && i + 1 < len && t[i + 1] == '-') {
-        while (i < len && t[i] != '\n')
-            i++;
-        return i;
-    }
-    if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
-        int depth = 0;
-
-        while (i < len) {
-            if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
-                depth++;
-                i += 2;
-            } else if (i + 1 < len && t[i] == '*' && t[i + 1] == '/') {
-                i += 2;
-                if (--depth == 0)
-                    return i;
-            } else {
-                i++;
-            }
-        }
-        return len;
-    }
-    if (t[i] == '\'' || t[i] == '"') {
-        char q = t[i];
-        int esc = q == '\'' && i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') &&
-                  (i < 2 || !ident_char(t[i - 2]));
-
-        for (i++; i < len; i++) {
-            if (esc && t[i] == '\\') {
-                i++;
-            } else if (t[i] == q) {
-                if (i + 1 < len && t[i + 1] == q)
-                    i++;
-                else
-                    return i + 1;
-            }
-        }
-        return len;
-    }
-    if (t[i] == '$' && !(i > 0 && ident_char(t[i - 1])) &&
-        !(i + 1 < len && isdigit((unsigned char)t[i + 1]))) {
-        size_t j = i + 1, tag;
-
-        while (j < len && ident_char(t[j]))
-            j++;
-        if (j >= len || t[j] != '$')
-            return i;
-        tag = j - i + 1;
-        for (j = i + tag; j < len; j++)
-            if (t[j] == '$' && j + tag <= len && memcmp(t + j, t + i, tag) == 0)
-                return j + tag;
-        return len;
-    }
-    return i;
-}
-
-/* Offset of the first token at or after i, blanks and comments skipped (at most end). */
-static size_t
-first_token(const char *t, size_t end, size_t i)
-{
-    while (i < end) {
-        if (isspace((unsigned char)t[i])) {
-            i++;
-        } else if ((t[i] == '-' && i + 1 < end && t[i + 1] == '-') ||
-                   (t[i] == '/' && i + 1 < end && t[i + 1] == '*')) {
-            i = skip_token(t, end, i);
-        } else {
-            break;
-        }
-    }
-    return i < end ? i : end;
-}
-
 /* Is the COPY statement [start, end) reading FROM STDIN (whose data lines follow it)? */
 static int
 copy_from_stdin(const char *t, size_t start, size_t end)
 {
     for (size_t i = start; i + 5 <= end; i++)
-        if (strncasecmp(t + i, "stdin", 5) == 0 && (i == 0 || !ident_char(t[i - 1])) &&
-            (i + 5 == end || !ident_char(t[i + 5])))
+        if (strncasecmp(t + i, "stdin", 5) == 0 && (i == 0 || !sqllex_ident_char(t[i - 1])) &&
+            (i + 5 == end || !sqllex_ident_char(t[i + 5])))
             return 1;
     return 0;
 }
@@ -194,11 +110,11 @@ common_statements(const char *text, size_t len, struct common_stmt **out)
 
     *out = NULL;
     while (pos < len) {
-        size_t start = first_token(text, len, pos), end;
+        size_t start = sqllex_skip_blank(text, len, pos), end;
 
         if (start >= len)
             break;
-        end = sqlsplit_statement_end(text, len, start);
+        end = sqllex_statement_end(text, len, start);
         if (end > start) {
             *out = xgrow(*out, &cap, n + 1, sizeof(**out));
             (*out)[n].start = start;
@@ -227,10 +143,10 @@ common_words(const char *text, size_t start, size_t end, int max, char *out, siz
     for (int w = 0; w < max; w++) {
         size_t j;
 
-        i = first_token(text, end, i);
+        i = sqllex_skip_blank(text, end, i);
         if (i >= end || !(isalpha((unsigned char)text[i]) || text[i] == '_'))
             break;
-        for (j = i; j < end && ident_char(text[j]); j++)
+        for (j = i; j < end && sqllex_ident_char(text[j]); j++)
             ;
         if (used + (j - i) + 2 > cap)
             break;
@@ -289,7 +205,7 @@ refuse_psql_range(const struct src_script *s, size_t i, size_t stop, struct repo
     size_t problems = 0;
 
     while (i < stop) {
-        size_t j = skip_token(t, stop, i);
+        size_t j = sqllex_skip(t, stop, i);
 
         if (j != i) {
             i = j;
@@ -331,8 +247,8 @@ common_refuse_psql(const struct src_script *s, struct report *rep)
 
     /* Statement by statement, so that inline COPY data (which may hold "\\.") is skipped. */
     while (pos < len) {
-        size_t start = first_token(t, len, pos);
-        size_t end = start < len ? sqlsplit_statement_end(t, len, start) : len;
+        size_t start = sqllex_skip_blank(t, len, pos);
+        size_t end = start < len ? sqllex_statement_end(t, len, start) : len;
         size_t next = end < len ? end + 1 : len;
 
         problems += refuse_psql_range(s, pos, next, rep);
@@ -396,12 +312,12 @@ common_strip_outer_transaction(struct buf *text, int rollback_ok)
         size_t i = st[0].start, words = 0;
 
         while (i < st[0].end) {
-            i = first_token(text->data, st[0].end, i);
+            i = sqllex_skip_blank(text->data, st[0].end, i);
             if (i >= st[0].end)
                 break;
-            if (!ident_char(text->data[i]))
+            if (!sqllex_ident_char(text->data[i]))
                 goto done;
-            while (i < st[0].end && ident_char(text->data[i]))
+            while (i < st[0].end && sqllex_ident_char(text->data[i]))
                 i++;
             words++;
         }

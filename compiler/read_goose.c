@@ -16,6 +16,7 @@
 #include "readers.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -137,10 +138,10 @@ semicolon_at(const char *line, size_t len)
 static int
 real_end(const char *text, size_t len, size_t start, size_t semi)
 {
-    size_t e = sqlsplit_statement_end(text, len, start);
+    size_t e = sqllex_statement_end(text, len, start);
 
     while (e < semi)
-        e = sqlsplit_statement_end(text, len, e + 1);
+        e = sqllex_statement_end(text, len, e + 1);
     return e == semi;
 }
 

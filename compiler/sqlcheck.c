@@ -5,6 +5,7 @@
 #include "sqlcheck.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
@@ -20,21 +21,7 @@
 static size_t
 first_token(const char *sql, size_t len, size_t off)
 {
-    while (off < len) {
-        if (sql[off] == ' ' || sql[off] == '\t' || sql[off] == '\n' || sql[off] == '\r') {
-            off++;
-        } else if (off + 1 < len && sql[off] == '-' && sql[off + 1] == '-') {
-            while (off < len && sql[off] != '\n')
-                off++;
-        } else if (off + 1 < len && sql[off] == '/' && sql[off + 1] == '*') {
-            const char *end = strstr(sql + off + 2, "*/");
-
-            off = end ? (size_t)(end - sql) + 2 : len;
-        } else {
-            break;
-        }
-    }
-    return off;
+    return sqllex_skip_blank(sql, len, off);
 }
 
 static int
@@ -258,7 +245,7 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
     size_t pos = 0, cap = 0, problems = 0;
 
     while (pos < len) {
-        size_t end = sqlsplit_statement_end(sql, len, pos);
+        size_t end = sqllex_statement_end(sql, len, pos);
         size_t start, dend, after, bad;
         unsigned line, col;
         char *name;

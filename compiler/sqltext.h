@@ -25,8 +25,11 @@ int sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_
 int sqltext_read_file(const char *path, struct buf *out, struct diag_err *err);
 
 /*
- * Parse the "-- sealift:NAME" directives of the leading comment block into *flags
- * ("-- sealift:data FILE", which belongs before a COPY statement, is left to sqlcheck.c).
+ * Parse the "-- sealift:NAME" directives of the leading comment block (the blanks and comments
+ * before the first SQL) into *flags. A directive is a "--" comment by psql's rules
+ * (sealift/sqllex.h: not one inside a string, a dollar-quoted body or a block comment) that
+ * starts its line. "-- sealift:data FILE", which belongs before a COPY statement, is left to
+ * sqlcheck.c.
  * A directive later in the file, or an unknown one, is reported against file. allowed is the
  * mask of directives this kind of script may carry. Returns the number of problems reported.
  */
