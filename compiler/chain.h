@@ -89,8 +89,8 @@ void chain_add_ignored(struct src_chain *c, const char *name);
 /* Add a data file name to m's list (copied). */
 void chain_add_data_file(struct src_migration *m, const char *name);
 
-/* Compute each script's source checksum from its normalised text. */
-void chain_hash_sources(struct src_chain *c);
+/* Remove every ignored entry equal to name (the pipeline's listing exclusions). */
+void chain_drop_ignored(struct src_chain *c, const char *name);
 
 /*
  * Problems found while checking. Each is printed at once ("sealift: error: FILE:LINE: ...")
@@ -119,5 +119,8 @@ void report_replay(struct report *into, const struct report *from);
  */
 struct report *report_held_new(size_t n);
 void report_held_finish(struct report *held, size_t n, struct report *into);
+
+/* Report every migration whose id an earlier one has, naming that earlier one's up file. */
+void chain_check_unique_ids(const struct src_chain *c, struct report *rep);
 
 #endif

@@ -3,7 +3,7 @@
  * Layer: compiler.
  */
 #include "cmds.h"
-#include "native.h"
+#include "readers.h"
 #include "pipeline.h"
 #include "sumfile.h"
 #include "sealift/version.h"

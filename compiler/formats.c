@@ -3,7 +3,6 @@
  * Layer: compiler.
  */
 #include "formats.h"
-#include "native.h"
 #include "readers.h"
 
 #include <dirent.h>
@@ -11,16 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-native_adapter(const char *dir, const struct read_options *opt, struct src_chain *c,
-               struct report *rep, struct diag_err *err)
-{
-    (void)opt;
-    return native_read(dir, c, rep, err);
-}
-
 static const struct format_reader readers[] = {
-    {"native", native_detect, native_adapter},
+    {"native", detect_native, read_native},
     {"alembic", detect_alembic, read_alembic},
     {"flyway", detect_flyway, read_flyway},
     {"golang-migrate", detect_golang_migrate, read_golang_migrate},

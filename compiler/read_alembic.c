@@ -766,10 +766,6 @@ scan_versions(const char *vdir, struct revisions *revs, struct src_chain *c, con
         const char *shown = strncmp(path, dir, dl) == 0 && path[dl] == '/' ? path + dl + 1 : path;
         struct revision r;
 
-        if (strcmp(n, "sealift.sum") == 0 && strcmp(vdir, dir) == 0) {
-            free(path);
-            continue;
-        }
         if (d.v[i].is_file && nl > 3 && strcmp(n + nl - 3, ".py") == 0 &&
             strcmp(n, "__init__.py") != 0) {
             int got = read_revision(path, &r, rep);
@@ -1009,8 +1005,7 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
                                      strncmp(loc + dl + 1, n, nl) == 0 &&
                                      (loc[dl + 1 + nl] == '/' || loc[dl + 1 + nl] == '\0');
 
-                if (strcmp(n, "alembic.ini") != 0 && strcmp(n, "sealift.sum") != 0 &&
-                    !holds_versions) {
+                if (strcmp(n, "alembic.ini") != 0 && !holds_versions) {
                     char *shown = top.v[i].is_dir ? xasprintf("%s/", n) : xstrdup(n);
 
                     chain_add_ignored(c, shown);
@@ -1119,7 +1114,6 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
             common_no_down(opt, r->file, "no downgrade SQL (give --alembic-sql-down FILE)", rep);
         }
     }
-    chain_hash_sources(c);
     ret = 0;
 done:
     free(order);

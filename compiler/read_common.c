@@ -44,13 +44,18 @@ common_entry_type(const char *dir, const struct dirent *de, int *is_file, int *i
 int
 common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err)
 {
+    return common_dir_list_of(dir, "migrations directory", out, err);
+}
+
+int
+common_dir_list_of(const char *dir, const char *what, struct common_dir *out, struct diag_err *err)
+{
     DIR *d = opendir(dir);
     struct dirent *de;
 
     memset(out, 0, sizeof(*out));
     if (d == NULL)
-        return err_set_io(err, "could not open migrations directory \"%s\": %s", dir,
-                          strerror(errno));
+        return err_set_io(err, "could not open %s \"%s\": %s", what, dir, strerror(errno));
     while ((de = readdir(d)) != NULL) {
         struct common_entry *e;
 
@@ -343,7 +348,7 @@ done:
 }
 
 int
-common_load_script(struct src_migration *m, int kind, const char *path, struct report *rep)
+common_read_script(struct src_migration *m, int kind, const char *path, struct report *rep)
 {
     struct src_script *s = &m->script[kind];
     struct diag_err err = DIAG_ERR_INIT;
@@ -355,6 +360,16 @@ common_load_script(struct src_migration *m, int kind, const char *path, struct r
         return -1;
     }
     s->present = 1;
+    return 0;
+}
+
+int
+common_load_script(struct src_migration *m, int kind, const char *path, struct report *rep)
+{
+    struct src_script *s = &m->script[kind];
+
+    if (common_read_script(m, kind, path, rep) != 0)
+        return -1;
     common_refuse_psql(s, rep);
     if (!common_strip_outer_transaction(&s->text, kind == MANIFEST_VERIFY))
         return 0;
@@ -400,23 +415,6 @@ common_no_down(const struct read_options *opt, const char *file, const char *wha
                  "%s: %s, so this migration cannot be rolled back (write one, or give "
                  "--allow-irreversible to compile it as irreversible)",
                  file, what);
-}
-
-void
-common_check_unique_ids(const struct src_chain *c, struct report *rep)
-{
-    for (size_t i = 0; i < c->n; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(c->v[i].id, c->v[j].id) == 0) {
-                const char *fi = c->v[i].script[MANIFEST_UP].file;
-                const char *fj = c->v[j].script[MANIFEST_UP].file;
-
-                report_error(rep,
-                             "%s: duplicate migration id \"%s\" (also %s); every migration "
-                             "needs its own",
-                             fi ? fi : c->v[i].id, c->v[i].id, fj ? fj : c->v[j].id);
-                break;
-            }
 }
 
 int

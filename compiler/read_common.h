@@ -27,14 +27,18 @@ struct common_dir {
     size_t cap;
 };
 
-/*
- * List dir (without "." and ".."), sorted by name in byte order. Returns 0, or -1 with err set
- * (err->io) when dir cannot be read. Release with common_dir_release.
- */
 /* Whether the directory entry de of dir is a regular file or a directory (links followed). */
 void common_entry_type(const char *dir, const struct dirent *de, int *is_file, int *is_dir);
 
+/*
+ * List dir (without "." and ".."), sorted by name in byte order. Returns 0, or -1 with err set
+ * (err->io: "could not open migrations directory ...") when dir cannot be read. Release with
+ * common_dir_release.
+ */
 int common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err);
+/* The same for a directory the message calls what ("data directory"). */
+int common_dir_list_of(const char *dir, const char *what, struct common_dir *out,
+                       struct diag_err *err);
 void common_dir_release(struct common_dir *d);
 
 /* 1 if path names a regular file (followed through symlinks), a directory for _dir. */
@@ -88,6 +92,13 @@ size_t common_refuse_psql(const struct src_script *s, struct report *rep);
 int common_strip_outer_transaction(struct buf *text, int rollback_ok);
 
 /*
+ * Read path into m's script of kind and normalise it (sqltext_read_file): sets file (a copy of
+ * path), text and present. Returns 0, or -1 after reporting why (a file that cannot be read or
+ * is not UTF-8). The native format's loading; other formats use common_load_script.
+ */
+int common_read_script(struct src_migration *m, int kind, const char *path, struct report *rep);
+
+/*
  * Load path into m's script of kind: read and normalise it (sqltext_read_file), refuse psql
  * meta-commands, strip an outer BEGIN/COMMIT pair (which makes the script transactional: its
  * statements ran in one transaction, whatever the format's option says). Sets present, file
@@ -115,9 +126,6 @@ void common_section(struct buf *out, const char *text, size_t from, size_t to);
  */
 void common_no_down(const struct read_options *opt, const char *file, const char *what,
                     struct report *rep);
-
-/* Report every id used by more than one migration of c (each names its up file). */
-void common_check_unique_ids(const struct src_chain *c, struct report *rep);
 
 /*
  * The tools that send a whole script as one query when they run it outside a transaction

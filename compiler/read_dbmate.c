@@ -206,8 +206,6 @@ read_dbmate(const char *dir, const struct read_options *opt, struct src_chain *c
         const char *n = d.v[i].name;
         size_t v = d.v[i].is_file ? version_len(n) : 0;
 
-        if (strcmp(n, "sealift.sum") == 0)
-            continue;
         if (v == 0) {
             char *shown = d.v[i].is_dir ? xasprintf("%s/", n) : xstrdup(n);
 
@@ -228,8 +226,6 @@ read_dbmate(const char *dir, const struct read_options *opt, struct src_chain *c
         }
     }
     common_dir_release(&d);
-    common_check_unique_ids(c, rep);
-    chain_hash_sources(c);
     return 0;
 }
 

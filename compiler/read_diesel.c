@@ -193,8 +193,6 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
         const char *name = d.v[i].name;
         char *up;
 
-        if (strcmp(name, "sealift.sum") == 0)
-            continue;
         /* diesel looks at directories only, and skips hidden ones. */
         if (!d.v[i].is_dir || name[0] == '.') {
             char *shown = d.v[i].is_dir ? xasprintf("%s/", name) : xstrdup(name);
@@ -217,8 +215,6 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
     /* diesel orders by version, compared as text. */
     if (c->n > 1)
         qsort(c->v, c->n, sizeof(*c->v), cmp_id);
-    common_check_unique_ids(c, rep);
-    chain_hash_sources(c);
     return 0;
 }
 

@@ -158,10 +158,6 @@ scan(struct fw_ctx *x, const char *rel_dir, int depth)
         size_t bl = strlen(base);
         int r;
 
-        if (depth == 0 && strcmp(base, "sealift.sum") == 0) {
-            free(rel);
-            continue;
-        }
         if (d.v[i].is_dir) {
             if (depth < 32)
                 scan(x, rel, depth + 1);
@@ -470,7 +466,6 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
     }
     free(x.files);
     free(x.confs);
-    chain_hash_sources(c);
     return 0;
 }
 

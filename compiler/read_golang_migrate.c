@@ -133,8 +133,6 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
         struct gm_file f;
         int r;
 
-        if (strcmp(d.v[i].name, "sealift.sum") == 0)
-            continue;
         r = d.v[i].is_file ? parse_name(d.v[i].name, &f) : -1;
         if (r == -2) {
             report_error(rep, "%s/%s: version does not fit in 64 bits (golang-migrate's limit)",
@@ -188,7 +186,6 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
     }
     free(files);
     common_dir_release(&d);
-    chain_hash_sources(c);
     return 0;
 }
 

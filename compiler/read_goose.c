@@ -403,8 +403,6 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
         const char *name = d.v[i].name;
         long v;
 
-        if (strcmp(name, "sealift.sum") == 0)
-            continue;
         if (!d.v[i].is_file || !(has_suffix(name, ".sql") || has_suffix(name, ".go"))) {
             char *shown = d.v[i].is_dir ? xasprintf("%s/", name) : xstrdup(name);
 
@@ -454,7 +452,6 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
         free(files[i].version);
     free(files);
     common_dir_release(&d);
-    chain_hash_sources(c);
     return 0;
 }
 

@@ -927,8 +927,7 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
     for (size_t i = 0; i < top.n; i++) {
         const char *n = top.v[i].name;
         char *full = xasprintf("%s/%s", dir, n);
-        int known = strcmp(n, "sealift.sum") == 0 || strcmp(full, plan_path) == 0 ||
-                    strcmp(full, conf_path) == 0;
+        int known = strcmp(full, plan_path) == 0 || strcmp(full, conf_path) == 0;
 
         for (int d = 0; d < NDIRS && !known; d++)
             known = strcmp(full, lay.dirs[d]) == 0 || strcmp(full, lay.reworked[d]) == 0;
@@ -945,8 +944,6 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
         if (strcmp(lay.reworked[d], lay.dirs[d]) != 0)
             list_unused(c, dir, lay.reworked[d], "", &lay, 0);
     }
-    common_check_unique_ids(c, rep);
-    chain_hash_sources(c);
     free_plan(&plan);
     for (int d = 0; d < NDIRS; d++) {
         free(lay.dirs[d]);

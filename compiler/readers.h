@@ -18,6 +18,7 @@
                    struct report *rep, struct diag_err *err);                                      \
     int detect_##fmt(const char *dir)
 
+READER_DECLARE(native);
 READER_DECLARE(alembic);
 READER_DECLARE(flyway);
 READER_DECLARE(golang_migrate);
@@ -25,6 +26,14 @@ READER_DECLARE(dbmate);
 READER_DECLARE(goose);
 READER_DECLARE(sqitch);
 READER_DECLARE(diesel);
+
+/*
+ * Native: --from auto's detect says 2 if dir has sealift.sum or VERSION_SLUG.*.sql files, 1 for
+ * any other directory (native is the default), 0 if it cannot be read.
+ */
+
+/* 1 if slug is a valid native migration slug: letters, digits, '_' and '-' (200 at most). */
+int native_slug_valid(const char *slug);
 
 /*
  * Flyway's checksum of a script's raw bytes: CRC-32 over the UTF-8 bytes of its lines without
