@@ -72,8 +72,8 @@ struct src_migration {
 };
 
 struct src_chain {
-    char *format;
-    char *dir;
+    char *format; /* the reader's name, set by the pipeline */
+    char *dir;    /* the source directory, set by the pipeline */
     struct src_migration *v;
     size_t n;
     size_t cap;

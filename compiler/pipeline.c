@@ -397,6 +397,8 @@ read_chain_or_sum(size_t i, void *ctx)
         if (b->read_ret != 0)
             return;
         /* What every format shares, done here once: sealift.sum is no file of the source. */
+        c->format = xstrdup(b->reader->name);
+        c->dir = xstrdup(b->out->opt->dir);
         chain_drop_ignored(c, SUMFILE_NAME);
         chain_check_unique_ids(c, b->rep);
     } else {

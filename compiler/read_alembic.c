@@ -945,8 +945,6 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
     if (common_dir_list(dir, &probe, err) != 0)
         goto done;
     common_dir_release(&probe);
-    c->format = xstrdup("alembic");
-    c->dir = xstrdup(dir);
     if (opt->alembic_config)
         ini = xstrdup(opt->alembic_config);
     else if (common_is_file(dir_ini))

@@ -199,8 +199,6 @@ read_dbmate(const char *dir, const struct read_options *opt, struct src_chain *c
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("dbmate");
-    c->dir = xstrdup(dir);
     /* common_dir_list sorts by name in byte order: dbmate's order (file names). */
     for (size_t i = 0; i < d.n; i++) {
         const char *n = d.v[i].name;

@@ -187,8 +187,6 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("diesel");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         const char *name = d.v[i].name;
         char *up;

@@ -399,8 +399,6 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
     if (common_dir_list(dir, &top, err) != 0)
         return -1;
     common_dir_release(&top);
-    c->format = xstrdup("flyway");
-    c->dir = xstrdup(dir);
     scan(&x, "", 0);
     if (x.n > 1)
         qsort(x.files, x.n, sizeof(*x.files), cmp_files);

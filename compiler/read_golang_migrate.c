@@ -127,8 +127,6 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("golang-migrate");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         struct gm_file f;
         int r;

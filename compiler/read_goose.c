@@ -397,8 +397,6 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("goose");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         const char *name = d.v[i].name;
         long v;

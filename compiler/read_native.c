@@ -282,8 +282,6 @@ read_native(const char *dir, const struct read_options *opt, struct src_chain *c
     (void)opt; /* the native format says irreversibility itself (-- sealift:irreversible) */
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("native");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         const char *name = d.v[i].name;
         struct file_name f = {0};

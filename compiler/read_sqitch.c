@@ -857,8 +857,6 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
     }
     memset(&conf, 0, sizeof(conf));
     memset(&lay, 0, sizeof(lay));
-    c->format = xstrdup("sqitch");
-    c->dir = xstrdup(dir);
     if (common_is_file(conf_path))
         read_conf(conf_path, &conf, rep);
     if (conf.engine && strcmp(conf.engine, "pg") != 0)
