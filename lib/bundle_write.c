@@ -46,9 +46,20 @@ struct bundle_writer *
 bundle_writer_open(const char *path, enum codec_kind compression, int64_t mtime,
                    struct diag_err *err)
 {
-    struct bundle_writer *w = xcalloc(1, sizeof(*w));
+    struct bundle_writer *w;
+    struct stat st;
     mode_t mask;
 
+    /*
+     * The bundle is written beside path and renamed onto it: over a FIFO, a device or a
+     * directory that would replace it (as root, "-o /dev/null" would turn /dev/null into a
+     * regular file). Only a regular file, or nothing yet, may be replaced.
+     */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        err_set_io(err, "could not write bundle \"%s\": it exists and is not a regular file", path);
+        return NULL;
+    }
+    w = xcalloc(1, sizeof(*w));
     w->fd = -1;
     w->path = xstrdup(path);
     w->tmp_path = xasprintf("%s.tmp.XXXXXX", path);
