@@ -152,21 +152,25 @@ chain_check_unique_ids(const struct src_chain *c, struct report *rep)
     free(first_of);
 }
 
-/* A held message: its level ('E' or 'W'), its text, a NUL. */
+/*
+ * A held message: its level ('E' or 'W'), its text, a NUL. Formatted into a growing buffer:
+ * a message is never cut (a fixed buffer once cut long ones without saying so).
+ */
 static void
 vreport(struct report *r, char level, const char *fmt, va_list ap)
 {
-    char msg[2048];
+    struct buf msg = BUF_INIT;
 
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    buf_vaddf(&msg, fmt, ap);
     if (r->held) {
         buf_addch(r->held, level);
-        buf_add(r->held, msg, strlen(msg) + 1);
+        buf_add(r->held, msg.data, msg.len + 1);
     } else if (level == 'E') {
-        diag_error("%s", msg);
+        diag_error("%s", msg.data);
     } else {
-        diag_warning("%s", msg);
+        diag_warning("%s", msg.data);
     }
+    buf_release(&msg);
 }
 
 void

@@ -104,7 +104,8 @@ cmd_new(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *dir = "migrations", *project = NULL, *slug;
-    char version[32], *high, *up = NULL, *down = NULL, *text = NULL, *sum_path = NULL;
+    char version[NATIVE_VERSION_MAX + 1], *high, *up = NULL, *down = NULL, *text = NULL,
+                                                 *sum_path = NULL;
     struct diag_err err = DIAG_ERR_INIT;
     time_t now = time(NULL);
     struct tm tm;
@@ -142,8 +143,14 @@ cmd_new(int argc, char **argv)
     high = highest_version(dir);
     if (high[0] && version_decimal_cmp(version, high) <= 0) {
         char *next = increment(high);
+        int n = snprintf(version, sizeof(version), "%s", next);
 
-        snprintf(version, sizeof(version), "%s", next);
+        /* A cut version would sort before the one it must follow. */
+        if (n < 0 || (size_t)n >= sizeof(version))
+            die(EXIT_REJECTED,
+                "the version after %s would have more than %d digits, the most a native version "
+                "has",
+                high, NATIVE_VERSION_MAX);
         free(next);
     }
     free(high);

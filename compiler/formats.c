@@ -74,6 +74,15 @@ formats_names(char *out, size_t cap)
     size_t used = 0;
 
     out[0] = '\0';
-    for (size_t i = 0; i < NREADERS && used < cap; i++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", readers[i].name);
+    for (size_t i = 0; i < NREADERS; i++) {
+        int n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", readers[i].name);
+
+        /* A cut list would hide formats: end it with "..." so that it says so. */
+        if (n < 0 || (size_t)n >= cap - used) {
+            if (cap >= 4)
+                memcpy(out + cap - 4, "...", 4);
+            return;
+        }
+        used += (size_t)n;
+    }
 }

@@ -564,8 +564,9 @@ marker(const char *l, size_t n, const char *verb, char **from, char **to)
     size_t pl, i;
     const char *arrow;
 
-    snprintf(prefix, sizeof(prefix), "-- Running %s ", verb);
-    pl = strlen(prefix);
+    pl = (size_t)snprintf(prefix, sizeof(prefix), "-- Running %s ", verb);
+    if (pl >= sizeof(prefix))
+        return 0; /* no verb of Alembic's is that long */
     if (n < pl || strncmp(l, prefix, pl) != 0)
         return 0;
     arrow = NULL;

@@ -50,7 +50,7 @@ parse_name(const char *name, struct file_name *f)
 
     while (name[vlen] >= '0' && name[vlen] <= '9')
         vlen++;
-    if (vlen == 0 || vlen > 32 || name[vlen] != '_')
+    if (vlen == 0 || vlen > NATIVE_VERSION_MAX || name[vlen] != '_')
         return -1;
     for (int k = 0; k < 3; k++) {
         size_t kl = strlen(kinds[k]);

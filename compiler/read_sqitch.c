@@ -152,9 +152,12 @@ read_conf(const char *path, struct sq_conf *conf, struct report *rep)
             else
                 for (int d = 0; d < NDIRS; d++) {
                     char key[32], rkey[40];
+                    int kn = snprintf(key, sizeof(key), "%s_dir", script_dirs[d]);
+                    int rn = snprintf(rkey, sizeof(rkey), "reworked_%s_dir", script_dirs[d]);
 
-                    snprintf(key, sizeof(key), "%s_dir", script_dirs[d]);
-                    snprintf(rkey, sizeof(rkey), "reworked_%s_dir", script_dirs[d]);
+                    /* The names are Sqitch's own and fit; a cut one must match nothing. */
+                    if (kn < 0 || (size_t)kn >= sizeof(key) || rn < 0 || (size_t)rn >= sizeof(rkey))
+                        continue;
                     if (KEY(key))
                         conf_set(&into->dirs[d], text.data + vs, e - vs);
                     else if (KEY(rkey))

@@ -32,6 +32,9 @@ READER_DECLARE(diesel);
  * any other directory (native is the default), 0 if it cannot be read.
  */
 
+/* The most digits a native VERSION has. */
+#define NATIVE_VERSION_MAX 32
+
 /* 1 if slug is a valid native migration slug: letters, digits, '_' and '-' (200 at most). */
 int native_slug_valid(const char *slug);
 
