@@ -1125,32 +1125,30 @@ done:
     return ret;
 }
 
+static int
+named_py_cb(const char *name)
+{
+    size_t nl = strlen(name);
+
+    return nl > 3 && strcmp(name + nl - 3, ".py") == 0;
+}
+
+/* A revision file assigns both at module level. */
+static int
+is_revision_cb(const char *text, size_t len)
+{
+    (void)len;
+    return strstr(text, "\ndown_revision") && strstr(text, "\nrevision");
+}
+
 int
 detect_alembic(const char *dir)
 {
-    struct common_dir d;
-    struct diag_err err = DIAG_ERR_INIT;
     char *ini = xasprintf("%s/alembic.ini", dir);
     int score = common_is_file(ini) ? 3 : 0;
 
     free(ini);
-    if (score || common_dir_list(dir, &d, &err) != 0)
+    if (score)
         return score;
-    for (size_t i = 0; i < d.n && !score; i++) {
-        size_t nl = strlen(d.v[i].name);
-        struct buf text = BUF_INIT;
-        char *path;
-
-        if (!d.v[i].is_file || nl <= 3 || strcmp(d.v[i].name + nl - 3, ".py") != 0)
-            continue;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        /* A revision file assigns both at module level. */
-        if (sqltext_read_file(path, &text, &err) == 0 && strstr(text.data, "\ndown_revision") &&
-            strstr(text.data, "\nrevision"))
-            score = 3;
-        buf_release(&text);
-        free(path);
-    }
-    common_dir_release(&d);
-    return score;
+    return common_detect_in_files(dir, 0, named_py_cb, is_revision_cb) ? 3 : 0;
 }

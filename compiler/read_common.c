@@ -82,6 +82,54 @@ common_dir_release(struct common_dir *d)
 }
 
 int
+common_next_line(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
+{
+    const char *nl;
+    size_t i = *pos, e;
+
+    if (i >= len)
+        return 0;
+    nl = memchr(text + i, '\n', len - i);
+    e = nl ? (size_t)(nl - text) : len;
+    *pos = nl ? e + 1 : len;
+    while (i < e && isspace((unsigned char)text[i]))
+        i++;
+    while (e > i && isspace((unsigned char)text[e - 1]))
+        e--;
+    *start = i;
+    *end = e;
+    return 1;
+}
+
+int
+common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks)
+{
+    struct common_dir d;
+    struct diag_err err = DIAG_ERR_INIT;
+    size_t sampled = 0;
+    int found = 0;
+
+    if (common_dir_list(dir, &d, &err) != 0)
+        return 0;
+    for (size_t i = 0; i < d.n && !found; i++) {
+        struct buf text = BUF_INIT;
+        char *path;
+
+        if (!d.v[i].is_file || !want(d.v[i].name))
+            continue;
+        /* Reading costs: a few files of a format tell. */
+        if (max && ++sampled > max)
+            break;
+        path = xasprintf("%s/%s", dir, d.v[i].name);
+        found = sqltext_read_file(path, &text, &err) == 0 && looks(text.data, text.len);
+        buf_release(&text);
+        free(path);
+    }
+    common_dir_release(&d);
+    return found;
+}
+
+int
 common_is_file(const char *path)
 {
     struct stat st;

@@ -41,9 +41,26 @@ int common_dir_list_of(const char *dir, const char *what, struct common_dir *out
                        struct diag_err *err);
 void common_dir_release(struct common_dir *d);
 
+/*
+ * --from auto's look inside files: for the regular files of dir that want accepts by name, in
+ * name order and at most max of them (0: no limit), read the text (sqltext_read_file) and ask
+ * looks. Returns 1 as soon as looks says yes; 0 otherwise, or when dir cannot be read.
+ */
+typedef int (*common_want_cb)(const char *name);
+typedef int (*common_looks_cb)(const char *text, size_t len);
+int common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks);
+
 /* 1 if path names a regular file (followed through symlinks), a directory for _dir. */
 int common_is_file(const char *path);
 int common_is_dir(const char *path);
+
+/*
+ * The next line of a settings file (text[*pos, len)): [*start, *end) is the line without its
+ * line end and surrounding white space. Advances *pos past the line and returns 1, or returns 0
+ * when no line is left. For the formats' small key=value files (diesel.toml, sqitch.conf,
+ * Flyway's .sql.conf).
+ */
+int common_next_line(const char *text, size_t len, size_t *pos, size_t *start, size_t *end);
 
 /* One statement of a script: [start, end) from its first token to its ';' (or the text end). */
 struct common_stmt {

@@ -227,33 +227,23 @@ read_dbmate(const char *dir, const struct read_options *opt, struct src_chain *c
     return 0;
 }
 
+static int
+named_dbmate_cb(const char *name)
+{
+    return version_len(name) != 0;
+}
+
+/* The directive is in every file of the format. */
+static int
+has_up_directive_cb(const char *text, size_t len)
+{
+    struct directive up[2];
+
+    return find_directives(text, len, "up", up) > 0;
+}
+
 int
 detect_dbmate(const char *dir)
 {
-    struct common_dir d;
-    struct diag_err err = DIAG_ERR_INIT;
-    int score = 0;
-    size_t sampled = 0;
-
-    if (common_dir_list(dir, &d, &err) != 0)
-        return 0;
-    for (size_t i = 0; i < d.n && score < 3; i++) {
-        struct buf text = BUF_INIT;
-        struct directive up[2];
-        char *path;
-
-        if (!d.v[i].is_file || version_len(d.v[i].name) == 0)
-            continue;
-        /* The directive is in every file of the format: a few files tell. */
-        if (++sampled > 5)
-            break;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        if (sqltext_read_file(path, &text, &err) == 0 &&
-            find_directives(text.data, text.len, "up", up) > 0)
-            score = 3;
-        buf_release(&text);
-        free(path);
-    }
-    common_dir_release(&d);
-    return score;
+    return common_detect_in_files(dir, 5, named_dbmate_cb, has_up_directive_cb) ? 3 : 0;
 }

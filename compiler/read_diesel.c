@@ -37,18 +37,10 @@ run_in_transaction(const char *path, struct report *rep)
         report_error(rep, "%s", err.msg);
         goto done;
     }
-    for (size_t ls = 0; ls < text.len;) {
-        const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-        size_t le = nl ? (size_t)(nl - text.data) : text.len, i = ls, e = le;
-        const char *l;
+    for (size_t ls = 0, i, e; common_next_line(text.data, text.len, &ls, &i, &e);) {
+        const char *l = text.data + i;
 
         lineno++;
-        ls = nl ? le + 1 : text.len;
-        while (i < e && isspace((unsigned char)text.data[i]))
-            i++;
-        while (e > i && isspace((unsigned char)text.data[e - 1]))
-            e--;
-        l = text.data + i;
         if (i == e || *l == '#')
             continue;
         if (*l == '[') {

@@ -245,16 +245,8 @@ read_conf(const char *path, struct report *rep)
         buf_release(&text);
         return -1;
     }
-    for (size_t ls = 0; ls < text.len;) {
-        const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-        size_t le = nl ? (size_t)(nl - text.data) : text.len, i = ls, e = le, k;
-
+    for (size_t ls = 0, i, e, k; common_next_line(text.data, text.len, &ls, &i, &e);) {
         lineno++;
-        ls = nl ? le + 1 : text.len;
-        while (i < e && isspace((unsigned char)text.data[i]))
-            i++;
-        while (e > i && isspace((unsigned char)text.data[e - 1]))
-            e--;
         if (i == e || text.data[i] == '#')
             continue;
         for (k = i; k < e && text.data[k] != '='; k++)

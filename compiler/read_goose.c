@@ -453,39 +453,29 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
     return 0;
 }
 
+static int
+named_goose_sql_cb(const char *name)
+{
+    return version_len(name) > 0 && has_suffix(name, ".sql");
+}
+
+/* The "-- +goose Up" annotation is in every file of the format. */
+static int
+has_up_annotation_cb(const char *text, size_t len)
+{
+    for (size_t ls = 0; ls < len;) {
+        const char *nl = memchr(text + ls, '\n', len - ls);
+        size_t le = nl ? (size_t)(nl - text) : len;
+
+        if (annotation(text + ls, le - ls) == A_UP)
+            return 1;
+        ls = le + 1;
+    }
+    return 0;
+}
+
 int
 detect_goose(const char *dir)
 {
-    struct common_dir d;
-    struct diag_err err = DIAG_ERR_INIT;
-    int score = 0;
-    size_t sampled = 0;
-
-    if (common_dir_list(dir, &d, &err) != 0)
-        return 0;
-    for (size_t i = 0; i < d.n && score < 3; i++) {
-        struct buf text = BUF_INIT;
-        char *path;
-
-        if (!d.v[i].is_file || version_len(d.v[i].name) <= 0 || !has_suffix(d.v[i].name, ".sql"))
-            continue;
-        /* The directive is in every file of the format: a few files tell. */
-        if (++sampled > 5)
-            break;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        if (sqltext_read_file(path, &text, &err) == 0) {
-            for (size_t ls = 0; ls < text.len && score < 3;) {
-                const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-                size_t le = nl ? (size_t)(nl - text.data) : text.len;
-
-                if (annotation(text.data + ls, le - ls) == A_UP)
-                    score = 3;
-                ls = le + 1;
-            }
-        }
-        buf_release(&text);
-        free(path);
-    }
-    common_dir_release(&d);
-    return score;
+    return common_detect_in_files(dir, 5, named_goose_sql_cb, has_up_annotation_cb) ? 3 : 0;
 }

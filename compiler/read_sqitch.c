@@ -98,19 +98,11 @@ read_conf(const char *path, struct sq_conf *conf, struct report *rep)
         buf_release(&text);
         return;
     }
-    for (size_t ls = 0; ls < text.len;) {
-        const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-        size_t le = nl ? (size_t)(nl - text.data) : text.len, i = ls, e = le;
-        const char *l;
+    for (size_t ls = 0, i, e; common_next_line(text.data, text.len, &ls, &i, &e);) {
+        const char *l = text.data + i;
         struct sq_conf *into;
 
         lineno++;
-        ls = nl ? le + 1 : text.len;
-        while (i < e && isspace((unsigned char)text.data[i]))
-            i++;
-        while (e > i && isspace((unsigned char)text.data[e - 1]))
-            e--;
-        l = text.data + i;
         if (i == e || *l == '#' || *l == ';')
             continue;
         if (*l == '[') {
