@@ -34,7 +34,7 @@ struct src_script {
      */
     const char *no_tx_hint;
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
-    unsigned char source_sha[HASH_SHA256_BYTES];
+    unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
     struct buf rendered; /* after placeholder substitution: the bytes that will run */
     unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */

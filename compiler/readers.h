@@ -1,9 +1,12 @@
 /*
- * readers.h: the readers of other tools' migration formats, one file each (read_<format>.c).
- * Each fills a struct src_chain (chain.h) the way the native reader does, reports what it
- * cannot represent faithfully against the file, and lists the files that are not migrations
- * as ignored. Signatures as struct format_reader (formats.h): read returns -1 with err set
- * only when the directory cannot be read at all; detect returns 0..3.
+ * readers.h: the source-format readers, one file each (read_<format>.c), sealift's own format
+ * (read_native.c) among them. Each only adds the chain's migrations and their raw scripts to a
+ * struct src_chain (chain.h), reports what it cannot represent faithfully against the file,
+ * and lists the files that are not migrations as ignored. What every format shares is done
+ * once by the pipeline (pipeline.c): the chain's format and directory, leaving sealift.sum out
+ * of the ignored files, unique ids, and the source checksums. Signatures as struct
+ * format_reader (formats.h): read returns -1 with err set only when the directory cannot be
+ * read at all; detect returns 0..3.
  */
 #ifndef SEALIFT_COMPILER_READERS_H
 #define SEALIFT_COMPILER_READERS_H
