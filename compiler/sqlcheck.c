@@ -181,6 +181,39 @@ statement_is_copy_in(const char *sql, size_t start, size_t end)
     return yes;
 }
 
+/* What data_directive() looks for in each "--" comment. */
+struct data_find {
+    size_t base;   /* offset of the text walked in the script */
+    size_t bad_at; /* of a malformed directive, or SIZE_MAX */
+    char *name;
+};
+
+static int
+data_comment_cb(const char *text, size_t start, size_t end, void *arg)
+{
+    struct data_find *f = arg;
+    size_t j = start + 2, a, b;
+
+    while (j < end && (text[j] == ' ' || text[j] == '\t'))
+        j++;
+    if (end - j < 12 || memcmp(text + j, "sealift:data", 12) != 0)
+        return 0;
+    a = j + 12;
+    while (a < end && (text[a] == ' ' || text[a] == '\t'))
+        a++;
+    b = a;
+    while (b < end &&
+           (isalnum((unsigned char)text[b]) || text[b] == '.' || text[b] == '_' || text[b] == '-'))
+        b++;
+    while (end > b && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        end--;
+    if (b == a || b != end || text[a] == '.')
+        f->bad_at = f->base + j;
+    else
+        f->name = xstrndup(text + a, b - a);
+    return 1;
+}
+
 /*
  * The "-- sealift:data NAME" directive among the comment lines in sql[from, to) (before a
  * statement's first token). Returns the malloc'd NAME, or NULL; *bad_at is the offset of a
@@ -189,41 +222,12 @@ statement_is_copy_in(const char *sql, size_t start, size_t end)
 static char *
 data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
 {
-    size_t i = from;
+    struct data_find f = {from, SIZE_MAX, NULL};
 
-    *bad_at = SIZE_MAX;
-    while (i < to) {
-        const char *nl = memchr(sql + i, '\n', to - i);
-        size_t end = nl ? (size_t)(nl - sql) : to;
-        size_t j = i;
-
-        while (j < end && (sql[j] == ' ' || sql[j] == '\t'))
-            j++;
-        if (end - j >= 2 && sql[j] == '-' && sql[j + 1] == '-') {
-            j += 2;
-            while (j < end && (sql[j] == ' ' || sql[j] == '\t'))
-                j++;
-            if (end - j >= 12 && memcmp(sql + j, "sealift:data", 12) == 0) {
-                size_t a = j + 12, b;
-
-                while (a < end && (sql[a] == ' ' || sql[a] == '\t'))
-                    a++;
-                b = a;
-                while (b < end && (isalnum((unsigned char)sql[b]) || sql[b] == '.' ||
-                                   sql[b] == '_' || sql[b] == '-'))
-                    b++;
-                while (end > b && (sql[end - 1] == ' ' || sql[end - 1] == '\t'))
-                    end--;
-                if (b == a || b != end || sql[a] == '.') {
-                    *bad_at = j;
-                    return NULL;
-                }
-                return xstrndup(sql + a, b - a);
-            }
-        }
-        i = nl ? end + 1 : to;
-    }
-    return NULL;
+    /* Comments by the project's lexer: a "--" line inside a block comment is none. */
+    sqllex_line_comments(sql + from, to - from, data_comment_cb, &f);
+    *bad_at = f.bad_at;
+    return f.name;
 }
 
 /* Inline COPY data found before parsing: the COPY's ';' and the data's byte range. */
