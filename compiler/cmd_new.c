@@ -6,6 +6,7 @@
 #include "readers.h"
 #include "pipeline.h"
 #include "sumfile.h"
+#include "sealift/file.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -92,7 +93,7 @@ write_new_file(const char *path, const char *text)
 
     if (fd < 0)
         return -1;
-    ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    ok = file_write_all(fd, text, strlen(text)) == 0;
     return (close(fd) == 0 && ok) ? 0 : -1;
 }
 

@@ -4,6 +4,7 @@
  * codec.h for why this is ours.
  */
 #include "sealift/codec.h"
+#include "sealift/file.h"
 #include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
@@ -366,19 +367,8 @@ struct codec_writer {
 static int
 write_all(int fd, const void *data, size_t len, struct diag_err *err)
 {
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_set(err, "write error: %s", strerror(errno));
-        }
-        p += w;
-        len -= (size_t)w;
-    }
+    if (file_write_all(fd, data, len) != 0)
+        return err_set(err, "write error: %s", strerror(errno));
     return 0;
 }
 

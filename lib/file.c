@@ -1,5 +1,5 @@
 /*
- * file.c: open regular files without blocking on FIFOs; read or hash them whole.
+ * file.c: open regular files without blocking on FIFOs; read, write or hash them whole.
  * Layer: lib.
  */
 #include "sealift/file.h"
@@ -105,4 +105,23 @@ file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *er
 cleanup:
     close(fd);
     return ret;
+}
+
+int
+file_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
 }

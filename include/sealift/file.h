@@ -29,6 +29,12 @@ int file_open_regular(const char *path, const char *what, struct diag_err *err);
  */
 int file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *err);
 
+/*
+ * Write all len bytes of data to fd, going on after short writes and EINTR. Returns 0, or -1
+ * with errno set by the failing write().
+ */
+int file_write_all(int fd, const void *data, size_t len);
+
 /* SHA-256 and size of a regular file's bytes, read as a stream. */
 int file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag_err *err);
 

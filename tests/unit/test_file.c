@@ -1,6 +1,6 @@
 /*
  * test_file.c: unit tests for lib/file.c: regular files only, the whole-file reader and its
- * size limit.
+ * size limit, the whole-buffer writer.
  * Layer: tests.
  */
 #include "unit.h"
@@ -91,6 +91,36 @@ test_file_read_all_refuses_missing_and_directory(void **state)
     buf_release(&out);
 }
 
+/* Every byte reaches the file, and a bad descriptor says why (errno). */
+static void
+test_file_write_all(void **state)
+{
+    const char *dir = *state;
+    char path[UNIT_PATH_MAX];
+    struct buf back = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    size_t n = 300000;
+    char *data = malloc(n);
+    int fd;
+
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)(i * 7 + 3);
+    unit_path(path, dir, "out");
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(file_write_all(fd, data, n), 0);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(file_read_all(path, FILE_READ_MAX, &back, &err), 0);
+    assert_int_equal(back.len, n);
+    assert_memory_equal(back.data, data, n);
+    errno = 0;
+    assert_int_equal(file_write_all(-1, data, 1), -1);
+    assert_int_equal(errno, EBADF);
+    buf_release(&back);
+    free(data);
+}
+
 int
 main(void)
 {
@@ -100,6 +130,7 @@ main(void)
                                         teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_file_read_all_refuses_missing_and_directory,
                                         setup_tmpdir, teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_file_write_all, setup_tmpdir, teardown_tmpdir),
     };
 
     return cmocka_run_group_tests_name("file", tests, NULL, NULL);
