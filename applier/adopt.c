@@ -4,6 +4,7 @@
  * notes on each tool and checked against their own documentation.
  */
 #include "adopt.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <stdarg.h>
@@ -25,21 +26,6 @@ adopt_result_release(struct adopt_result *a)
     adopt_result_init(a);
 }
 
-/* Version texts compare as numbers when both are digits (golang-migrate stores 1 for 0001). */
-static int
-same_version(const char *a, const char *b)
-{
-    size_t da = strspn(a, "0123456789"), db = strspn(b, "0123456789");
-
-    if (a[da] == '\0' && b[db] == '\0' && da > 0 && db > 0) {
-        while (*a == '0' && a[1])
-            a++;
-        while (*b == '0' && b[1])
-            b++;
-    }
-    return strcmp(a, b) == 0;
-}
-
 /*
  * The chain migration the tool calls version: its id, or the key of its origin line (what the
  * tool records, when the reader named the migration otherwise).
@@ -51,7 +37,7 @@ chain_index(const struct manifest *m, const char *version)
         const char *o = m->migrations[i].origin;
         size_t klen = o ? strcspn(o, " ") : 0;
 
-        if (same_version(m->migrations[i].id, version) ||
+        if (version_same(m->migrations[i].id, version) ||
             (o && strlen(version) == klen && strncmp(o, version, klen) == 0))
             return (long)i;
     }
@@ -150,38 +136,6 @@ origin_checksum(const struct manifest_migration *mig)
 }
 
 /*
- * Flyway's version order: dot-separated numbers compared part by part, missing parts 0 (so 1 and
- * 1.0 are the same version). Versions that are not of that form compare as text.
- */
-static int
-flyway_version_cmp(const char *a, const char *b)
-{
-    if (strspn(a, "0123456789.") != strlen(a) || strspn(b, "0123456789.") != strlen(b))
-        return strcmp(a, b);
-    while (*a || *b) {
-        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-        size_t na = la, nb = lb;
-        const char *pa = a, *pb = b;
-        int c;
-
-        while (na > 0 && *pa == '0') {
-            pa++;
-            na--;
-        }
-        while (nb > 0 && *pb == '0') {
-            pb++;
-            nb--;
-        }
-        c = na != nb ? (na < nb ? -1 : 1) : strncmp(pa, pb, na);
-        if (c != 0)
-            return c;
-        a += la + (a[la] == '.');
-        b += lb + (b[lb] == '.');
-    }
-    return 0;
-}
-
-/*
  * flyway_schema_history: one row per run, in installed_rank order. A versioned SQL migration
  * ("SQL") must have the checksum Flyway computed of the bundle's script (the origin line); a
  * BASELINE row stands for every version up to its own (Flyway never runs those); the schema
@@ -217,9 +171,12 @@ detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, s
                     "%s records repeatable migration %s, which this bundle does not know "
                     "(sealift compiles no repeatable migrations)",
                     a->table, script ? script : "?");
+        } else if (type && strcmp(type, "BASELINE") == 0 && !version_flyway_valid(version)) {
+            problem(a, "%s records baseline version %s, which is not a Flyway version", a->table,
+                    version);
         } else if (type && strcmp(type, "BASELINE") == 0) {
             for (size_t k = 0; k < m->nmigrations; k++)
-                if (flyway_version_cmp(m->migrations[k].id, version) <= 0)
+                if (version_flyway_cmp(m->migrations[k].id, version) <= 0)
                     seen[k] = 1;
         } else if (type == NULL || strcmp(type, "SQL") != 0) {
             problem(a, "%s has a row of type %s (for %s), which sealift cannot adopt", a->table,

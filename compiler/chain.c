@@ -87,32 +87,90 @@ chain_add_ignored(struct src_chain *c, const char *name)
 }
 
 void
-chain_hash_sources(struct src_chain *c)
+chain_drop_ignored(struct src_chain *c, const char *name)
 {
-    for (size_t i = 0; i < c->n; i++)
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
-            struct src_script *s = &c->v[i].script[k];
+    size_t kept = 0;
 
-            if (s->present)
-                hash_sha256(s->text.data, s->text.len, s->source_sha);
-        }
+    for (size_t i = 0; i < c->nignored; i++) {
+        if (strcmp(c->ignored[i], name) == 0)
+            free(c->ignored[i]);
+        else
+            c->ignored[kept++] = c->ignored[i];
+    }
+    c->nignored = kept;
 }
 
-/* A held message: its level ('E' or 'W'), its text, a NUL. */
+/* A migration's id and its index in the chain, to sort by. */
+struct id_at {
+    const char *id;
+    size_t at;
+};
+
+/* By id, then by index (so the first of equal ids is the earliest migration). */
+static int
+cmp_id_at_cb(const void *pa, const void *pb)
+{
+    const struct id_at *a = pa, *b = pb;
+    int c = strcmp(a->id, b->id);
+
+    return c ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+void
+chain_check_unique_ids(const struct src_chain *c, struct report *rep)
+{
+    struct id_at *order;
+    size_t *first_of;
+
+    if (c->n < 2)
+        return;
+    order = xcalloc(c->n, sizeof(*order));
+    first_of = xcalloc(c->n, sizeof(*first_of));
+    for (size_t i = 0; i < c->n; i++) {
+        order[i] = (struct id_at){c->v[i].id, i};
+        first_of[i] = i;
+    }
+    /* Sorted, equal ids sit together: n log n, where comparing every pair was n squared. */
+    qsort(order, c->n, sizeof(*order), cmp_id_at_cb);
+    for (size_t k = 1; k < c->n; k++)
+        if (strcmp(order[k].id, order[k - 1].id) == 0)
+            first_of[order[k].at] = first_of[order[k - 1].at];
+    /* Reported in chain order, each naming the first migration with its id. */
+    for (size_t i = 0; i < c->n; i++) {
+        size_t j = first_of[i];
+        const char *fi, *fj;
+
+        if (j == i)
+            continue;
+        fi = c->v[i].script[MANIFEST_UP].file;
+        fj = c->v[j].script[MANIFEST_UP].file;
+        report_error(rep,
+                     "%s: duplicate migration id \"%s\" (also %s); every migration needs its own",
+                     fi ? fi : c->v[i].id, c->v[i].id, fj ? fj : c->v[j].id);
+    }
+    free(order);
+    free(first_of);
+}
+
+/*
+ * A held message: its level ('E' or 'W'), its text, a NUL. Formatted into a growing buffer:
+ * a message is never cut (a fixed buffer once cut long ones without saying so).
+ */
 static void
 vreport(struct report *r, char level, const char *fmt, va_list ap)
 {
-    char msg[2048];
+    struct buf msg = BUF_INIT;
 
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    buf_vaddf(&msg, fmt, ap);
     if (r->held) {
         buf_addch(r->held, level);
-        buf_add(r->held, msg, strlen(msg) + 1);
+        buf_add(r->held, msg.data, msg.len + 1);
     } else if (level == 'E') {
-        diag_error("%s", msg);
+        diag_error("%s", msg.data);
     } else {
-        diag_warning("%s", msg);
+        diag_warning("%s", msg.data);
     }
+    buf_release(&msg);
 }
 
 void

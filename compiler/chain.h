@@ -34,7 +34,7 @@ struct src_script {
      */
     const char *no_tx_hint;
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
-    unsigned char source_sha[HASH_SHA256_BYTES];
+    unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
     struct buf rendered; /* after placeholder substitution: the bytes that will run */
     unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */
@@ -72,8 +72,8 @@ struct src_migration {
 };
 
 struct src_chain {
-    char *format;
-    char *dir;
+    char *format; /* the reader's name, set by the pipeline */
+    char *dir;    /* the source directory, set by the pipeline */
     struct src_migration *v;
     size_t n;
     size_t cap;
@@ -89,8 +89,8 @@ void chain_add_ignored(struct src_chain *c, const char *name);
 /* Add a data file name to m's list (copied). */
 void chain_add_data_file(struct src_migration *m, const char *name);
 
-/* Compute each script's source checksum from its normalised text. */
-void chain_hash_sources(struct src_chain *c);
+/* Remove every ignored entry equal to name (the pipeline's listing exclusions). */
+void chain_drop_ignored(struct src_chain *c, const char *name);
 
 /*
  * Problems found while checking. Each is printed at once ("sealift: error: FILE:LINE: ...")
@@ -119,5 +119,8 @@ void report_replay(struct report *into, const struct report *from);
  */
 struct report *report_held_new(size_t n);
 void report_held_finish(struct report *held, size_t n, struct report *into);
+
+/* Report every migration whose id an earlier one has, naming that earlier one's up file. */
+void chain_check_unique_ids(const struct src_chain *c, struct report *rep);
 
 #endif

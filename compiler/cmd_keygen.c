@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "password.h"
 #include "sealift/buf.h"
+#include "sealift/file.h"
 #include "sealift/seckey.h"
 #include "sealift/sig.h"
 
@@ -41,7 +42,7 @@ write_public(const char *path, const struct sig_pubkey *pub, struct diag_err *er
         return err_set_io(err, "could not create public key file \"%s\": %s", path,
                           strerror(errno));
     sig_pubkey_format(pub, &text);
-    if (write(fd, text.data, text.len) != (ssize_t)text.len || fsync(fd) != 0)
+    if (file_write_all(fd, text.data, text.len) != 0 || fsync(fd) != 0)
         ret = err_set_io(err, "could not write public key file \"%s\": %s", path, strerror(errno));
     close(fd);
     buf_release(&text);

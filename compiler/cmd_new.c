@@ -3,9 +3,11 @@
  * Layer: compiler.
  */
 #include "cmds.h"
-#include "native.h"
+#include "readers.h"
 #include "pipeline.h"
 #include "sumfile.h"
+#include "sealift/file.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <dirent.h>
@@ -50,7 +52,7 @@ highest_version(const char *dir)
         if (n > 0 && de->d_name[n] == '_') {
             char *v = xstrndup(de->d_name, n);
 
-            if (best[0] == '\0' || native_version_cmp(v, best) > 0) {
+            if (best[0] == '\0' || version_decimal_cmp(v, best) > 0) {
                 free(best);
                 best = v;
             } else {
@@ -91,7 +93,7 @@ write_new_file(const char *path, const char *text)
 
     if (fd < 0)
         return -1;
-    ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    ok = file_write_all(fd, text, strlen(text)) == 0;
     return (close(fd) == 0 && ok) ? 0 : -1;
 }
 
@@ -103,7 +105,8 @@ cmd_new(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *dir = "migrations", *project = NULL, *slug;
-    char version[32], *high, *up = NULL, *down = NULL, *text = NULL, *sum_path = NULL;
+    char version[NATIVE_VERSION_MAX + 1], *high, *up = NULL, *down = NULL, *text = NULL,
+                                                 *sum_path = NULL;
     struct diag_err err = DIAG_ERR_INIT;
     time_t now = time(NULL);
     struct tm tm;
@@ -139,10 +142,16 @@ cmd_new(int argc, char **argv)
     strftime(version, sizeof(version), "%Y%m%d%H%M%S", &tm);
     /* Never sort before an existing migration, even with a skewed clock. */
     high = highest_version(dir);
-    if (high[0] && native_version_cmp(version, high) <= 0) {
+    if (high[0] && version_decimal_cmp(version, high) <= 0) {
         char *next = increment(high);
+        int n = snprintf(version, sizeof(version), "%s", next);
 
-        snprintf(version, sizeof(version), "%s", next);
+        /* A cut version would sort before the one it must follow. */
+        if (n < 0 || (size_t)n >= sizeof(version))
+            die(EXIT_REJECTED,
+                "the version after %s would have more than %d digits, the most a native version "
+                "has",
+                high, NATIVE_VERSION_MAX);
         free(next);
     }
     free(high);

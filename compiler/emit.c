@@ -33,6 +33,9 @@ emit_signatures_add(struct emit_signatures *s, const char *name, const char *tex
 {
     size_t at = 0;
 
+    /* A cut name would be another member's, or none at all. */
+    if (strlen(name) >= sizeof(s->v[0].name))
+        return err_set(err, "signature member name \"%s\" is too long", name);
     while (at < s->n && strcmp(s->v[at].name, name) < 0)
         at++;
     if (at < s->n && strcmp(s->v[at].name, name) == 0)
@@ -40,7 +43,7 @@ emit_signatures_add(struct emit_signatures *s, const char *name, const char *tex
     s->v = xgrow(s->v, &s->cap, s->n + 1, sizeof(*s->v));
     memmove(&s->v[at + 1], &s->v[at], (s->n - at) * sizeof(*s->v));
     s->n++;
-    snprintf(s->v[at].name, sizeof(s->v[at].name), "%s", name);
+    memcpy(s->v[at].name, name, strlen(name) + 1);
     buf_init(&s->v[at].text);
     buf_add(&s->v[at].text, text, len);
     return 0;

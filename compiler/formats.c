@@ -3,7 +3,6 @@
  * Layer: compiler.
  */
 #include "formats.h"
-#include "native.h"
 #include "readers.h"
 
 #include <dirent.h>
@@ -11,16 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-native_adapter(const char *dir, const struct read_options *opt, struct src_chain *c,
-               struct report *rep, struct diag_err *err)
-{
-    (void)opt;
-    return native_read(dir, c, rep, err);
-}
-
 static const struct format_reader readers[] = {
-    {"native", native_detect, native_adapter},
+    {"native", detect_native, read_native},
     {"alembic", detect_alembic, read_alembic},
     {"flyway", detect_flyway, read_flyway},
     {"golang-migrate", detect_golang_migrate, read_golang_migrate},
@@ -83,6 +74,15 @@ formats_names(char *out, size_t cap)
     size_t used = 0;
 
     out[0] = '\0';
-    for (size_t i = 0; i < NREADERS && used < cap; i++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", readers[i].name);
+    for (size_t i = 0; i < NREADERS; i++) {
+        int n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", readers[i].name);
+
+        /* A cut list would hide formats: end it with "..." so that it says so. */
+        if (n < 0 || (size_t)n >= cap - used) {
+            if (cap >= 4)
+                memcpy(out + cap - 4, "...", 4);
+            return;
+        }
+        used += (size_t)n;
+    }
 }

@@ -42,7 +42,7 @@ const struct format_reader *formats_find(const char *name);
  */
 const struct format_reader *formats_detect(const char *dir, struct diag_err *err);
 
-/* "native, alembic, ..." into out (at most cap bytes). */
+/* "native, alembic, ..." into out (at most cap bytes; a list that does not fit ends in "..."). */
 void formats_names(char *out, size_t cap);
 
 #endif

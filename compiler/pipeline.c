@@ -4,7 +4,6 @@
  */
 #include "pipeline.h"
 #include "formats.h"
-#include "native.h"
 #include "sqlcheck.h"
 #include "workers.h"
 #include "sealift/file.h"
@@ -345,6 +344,9 @@ check_migration(size_t i, void *ctx)
 
         if (!s->present)
             continue;
+        /* The source checksum (sealift.sum's, the manifest's) is of the text as the reader left it.
+         */
+        hash_sha256(s->text.data, s->text.len, s->source_sha);
         if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0)
             sqlcheck_script(s->file, s, rep);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
@@ -388,10 +390,20 @@ read_chain_or_sum(size_t i, void *ctx)
 {
     struct read_batch *b = ctx;
 
-    if (i == 0)
-        b->read_ret = b->reader->read(b->out->opt->dir, b->ro, &b->out->chain, b->rep, b->err);
-    else
+    if (i == 0) {
+        struct src_chain *c = &b->out->chain;
+
+        b->read_ret = b->reader->read(b->out->opt->dir, b->ro, c, b->rep, b->err);
+        if (b->read_ret != 0)
+            return;
+        /* What every format shares, done here once: sealift.sum is no file of the source. */
+        c->format = xstrdup(b->reader->name);
+        c->dir = xstrdup(b->out->opt->dir);
+        chain_drop_ignored(c, SUMFILE_NAME);
+        chain_check_unique_ids(c, b->rep);
+    } else {
         b->sum_ret = sumfile_read(b->out->sum_path, &b->out->sum, &b->sum_err);
+    }
 }
 
 int

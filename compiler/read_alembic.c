@@ -21,6 +21,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/sig.h"
 #include "sealift/xalloc.h"
 
@@ -563,8 +564,9 @@ marker(const char *l, size_t n, const char *verb, char **from, char **to)
     size_t pl, i;
     const char *arrow;
 
-    snprintf(prefix, sizeof(prefix), "-- Running %s ", verb);
-    pl = strlen(prefix);
+    pl = (size_t)snprintf(prefix, sizeof(prefix), "-- Running %s ", verb);
+    if (pl >= sizeof(prefix))
+        return 0; /* no verb of Alembic's is that long */
     if (n < pl || strncmp(l, prefix, pl) != 0)
         return 0;
     arrow = NULL;
@@ -621,7 +623,7 @@ split_rendered(struct rendered *r, const char *verb, struct report *rep)
             enum vkind vk = version_statement(norm, r->version_table, &table, &a, &b);
             unsigned line, col;
 
-            sqltext_position(r->text.data, st[k].start, &line, &col);
+            textpos_line_col(r->text.data, r->text.len, st[k].start, &line, &col);
             if (strcasecmp(norm, "BEGIN") == 0) {
                 in_tx = 1;
                 blank_range(&r->text, st[k].start, st[k].end);
@@ -735,8 +737,8 @@ section_script(struct rendered *r, const struct section *sec, struct src_migrati
     if (sec->nno && sec->ntx) {
         unsigned l1, c1, l2, c2;
 
-        sqltext_position(r->text.data, sec->first_no, &l1, &c1);
-        sqltext_position(r->text.data, sec->first_tx, &l2, &c2);
+        textpos_line_col(r->text.data, r->text.len, sec->first_no, &l1, &c1);
+        textpos_line_col(r->text.data, r->text.len, sec->first_tx, &l2, &c2);
         report_error(rep,
                      "%s: revision %s runs statements both outside Alembic's transaction (an "
                      "autocommit_block, line %u of the rendered SQL) and inside it (line %u); "
@@ -765,10 +767,6 @@ scan_versions(const char *vdir, struct revisions *revs, struct src_chain *c, con
         const char *shown = strncmp(path, dir, dl) == 0 && path[dl] == '/' ? path + dl + 1 : path;
         struct revision r;
 
-        if (strcmp(n, "sealift.sum") == 0 && strcmp(vdir, dir) == 0) {
-            free(path);
-            continue;
-        }
         if (d.v[i].is_file && nl > 3 && strcmp(n + nl - 3, ".py") == 0 &&
             strcmp(n, "__init__.py") != 0) {
             int got = read_revision(path, &r, rep);
@@ -948,8 +946,6 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
     if (common_dir_list(dir, &probe, err) != 0)
         goto done;
     common_dir_release(&probe);
-    c->format = xstrdup("alembic");
-    c->dir = xstrdup(dir);
     if (opt->alembic_config)
         ini = xstrdup(opt->alembic_config);
     else if (common_is_file(dir_ini))
@@ -1008,8 +1004,7 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
                                      strncmp(loc + dl + 1, n, nl) == 0 &&
                                      (loc[dl + 1 + nl] == '/' || loc[dl + 1 + nl] == '\0');
 
-                if (strcmp(n, "alembic.ini") != 0 && strcmp(n, "sealift.sum") != 0 &&
-                    !holds_versions) {
+                if (strcmp(n, "alembic.ini") != 0 && !holds_versions) {
                     char *shown = top.v[i].is_dir ? xasprintf("%s/", n) : xstrdup(n);
 
                     chain_add_ignored(c, shown);
@@ -1118,7 +1113,6 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
             common_no_down(opt, r->file, "no downgrade SQL (give --alembic-sql-down FILE)", rep);
         }
     }
-    chain_hash_sources(c);
     ret = 0;
 done:
     free(order);
@@ -1131,32 +1125,30 @@ done:
     return ret;
 }
 
+static int
+named_py_cb(const char *name)
+{
+    size_t nl = strlen(name);
+
+    return nl > 3 && strcmp(name + nl - 3, ".py") == 0;
+}
+
+/* A revision file assigns both at module level. */
+static int
+is_revision_cb(const char *text, size_t len)
+{
+    (void)len;
+    return strstr(text, "\ndown_revision") && strstr(text, "\nrevision");
+}
+
 int
 detect_alembic(const char *dir)
 {
-    struct common_dir d;
-    struct diag_err err = DIAG_ERR_INIT;
     char *ini = xasprintf("%s/alembic.ini", dir);
     int score = common_is_file(ini) ? 3 : 0;
 
     free(ini);
-    if (score || common_dir_list(dir, &d, &err) != 0)
+    if (score)
         return score;
-    for (size_t i = 0; i < d.n && !score; i++) {
-        size_t nl = strlen(d.v[i].name);
-        struct buf text = BUF_INIT;
-        char *path;
-
-        if (!d.v[i].is_file || nl <= 3 || strcmp(d.v[i].name + nl - 3, ".py") != 0)
-            continue;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        /* A revision file assigns both at module level. */
-        if (sqltext_read_file(path, &text, &err) == 0 && strstr(text.data, "\ndown_revision") &&
-            strstr(text.data, "\nrevision"))
-            score = 3;
-        buf_release(&text);
-        free(path);
-    }
-    common_dir_release(&d);
-    return score;
+    return common_detect_in_files(dir, 0, named_py_cb, is_revision_cb) ? 3 : 0;
 }

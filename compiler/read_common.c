@@ -1,11 +1,12 @@
 /*
  * read_common.c: helpers the source-format readers share (see read_common.h).
- * Layer: compiler. CRC-32 and SHA-1 are written out here because they only reproduce other
- * tools' identifiers (no security rests on them) and no library we link offers SHA-1.
+ * Layer: compiler.
  */
 #include "read_common.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -43,13 +44,18 @@ common_entry_type(const char *dir, const struct dirent *de, int *is_file, int *i
 int
 common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err)
 {
+    return common_dir_list_of(dir, "migrations directory", out, err);
+}
+
+int
+common_dir_list_of(const char *dir, const char *what, struct common_dir *out, struct diag_err *err)
+{
     DIR *d = opendir(dir);
     struct dirent *de;
 
     memset(out, 0, sizeof(*out));
     if (d == NULL)
-        return err_set_io(err, "could not open migrations directory \"%s\": %s", dir,
-                          strerror(errno));
+        return err_set_io(err, "could not open %s \"%s\": %s", what, dir, strerror(errno));
     while ((de = readdir(d)) != NULL) {
         struct common_entry *e;
 
@@ -76,6 +82,54 @@ common_dir_release(struct common_dir *d)
 }
 
 int
+common_next_line(const char *text, size_t len, size_t *pos, size_t *start, size_t *end)
+{
+    const char *nl;
+    size_t i = *pos, e;
+
+    if (i >= len)
+        return 0;
+    nl = memchr(text + i, '\n', len - i);
+    e = nl ? (size_t)(nl - text) : len;
+    *pos = nl ? e + 1 : len;
+    while (i < e && isspace((unsigned char)text[i]))
+        i++;
+    while (e > i && isspace((unsigned char)text[e - 1]))
+        e--;
+    *start = i;
+    *end = e;
+    return 1;
+}
+
+int
+common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks)
+{
+    struct common_dir d;
+    struct diag_err err = DIAG_ERR_INIT;
+    size_t sampled = 0;
+    int found = 0;
+
+    if (common_dir_list(dir, &d, &err) != 0)
+        return 0;
+    for (size_t i = 0; i < d.n && !found; i++) {
+        struct buf text = BUF_INIT;
+        char *path;
+
+        if (!d.v[i].is_file || !want(d.v[i].name))
+            continue;
+        /* Reading costs: a few files of a format tell. */
+        if (max && ++sampled > max)
+            break;
+        path = xasprintf("%s/%s", dir, d.v[i].name);
+        found = sqltext_read_file(path, &text, &err) == 0 && looks(text.data, text.len);
+        buf_release(&text);
+        free(path);
+    }
+    common_dir_release(&d);
+    return found;
+}
+
+int
 common_is_file(const char *path)
 {
     struct stat st;
@@ -91,98 +145,13 @@ common_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* ---- a small lexer, psql's rules (as sqlsplit.c) ---- */
-
-static int
-ident_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
-}
-
-/* If text[i] opens a comment, quoted text or dollar-quoted body, the offset after it; else i. */
-static size_t
-skip_token(const char *t, size_t len, size_t i)
-{
-    if (t[i] == '-' && i + 1 < len && t[i + 1] == '-') {
-        while (i < len && t[i] != '\n')
-            i++;
-        return i;
-    }
-    if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
-        int depth = 0;
-
-        while (i < len) {
-            if (i + 1 < len && t[i] == '/' && t[i + 1] == '*') {
-                depth++;
-                i += 2;
-            } else if (i + 1 < len && t[i] == '*' && t[i + 1] == '/') {
-                i += 2;
-                if (--depth == 0)
-                    return i;
-            } else {
-                i++;
-            }
-        }
-        return len;
-    }
-    if (t[i] == '\'' || t[i] == '"') {
-        char q = t[i];
-        int esc = q == '\'' && i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') &&
-                  (i < 2 || !ident_char(t[i - 2]));
-
-        for (i++; i < len; i++) {
-            if (esc && t[i] == '\\') {
-                i++;
-            } else if (t[i] == q) {
-                if (i + 1 < len && t[i + 1] == q)
-                    i++;
-                else
-                    return i + 1;
-            }
-        }
-        return len;
-    }
-    if (t[i] == '$' && !(i > 0 && ident_char(t[i - 1])) &&
-        !(i + 1 < len && isdigit((unsigned char)t[i + 1]))) {
-        size_t j = i + 1, tag;
-
-        while (j < len && ident_char(t[j]))
-            j++;
-        if (j >= len || t[j] != '$')
-            return i;
-        tag = j - i + 1;
-        for (j = i + tag; j < len; j++)
-            if (t[j] == '$' && j + tag <= len && memcmp(t + j, t + i, tag) == 0)
-                return j + tag;
-        return len;
-    }
-    return i;
-}
-
-/* Offset of the first token at or after i, blanks and comments skipped (at most end). */
-static size_t
-first_token(const char *t, size_t end, size_t i)
-{
-    while (i < end) {
-        if (isspace((unsigned char)t[i])) {
-            i++;
-        } else if ((t[i] == '-' && i + 1 < end && t[i + 1] == '-') ||
-                   (t[i] == '/' && i + 1 < end && t[i + 1] == '*')) {
-            i = skip_token(t, end, i);
-        } else {
-            break;
-        }
-    }
-    return i < end ? i : end;
-}
-
 /* Is the COPY statement [start, end) reading FROM STDIN (whose data lines follow it)? */
 static int
 copy_from_stdin(const char *t, size_t start, size_t end)
 {
     for (size_t i = start; i + 5 <= end; i++)
-        if (strncasecmp(t + i, "stdin", 5) == 0 && (i == 0 || !ident_char(t[i - 1])) &&
-            (i + 5 == end || !ident_char(t[i + 5])))
+        if (strncasecmp(t + i, "stdin", 5) == 0 && (i == 0 || !sqllex_ident_char(t[i - 1])) &&
+            (i + 5 == end || !sqllex_ident_char(t[i + 5])))
             return 1;
     return 0;
 }
@@ -194,11 +163,11 @@ common_statements(const char *text, size_t len, struct common_stmt **out)
 
     *out = NULL;
     while (pos < len) {
-        size_t start = first_token(text, len, pos), end;
+        size_t start = sqllex_skip_blank(text, len, pos), end;
 
         if (start >= len)
             break;
-        end = sqlsplit_statement_end(text, len, start);
+        end = sqllex_statement_end(text, len, start);
         if (end > start) {
             *out = xgrow(*out, &cap, n + 1, sizeof(**out));
             (*out)[n].start = start;
@@ -227,10 +196,10 @@ common_words(const char *text, size_t start, size_t end, int max, char *out, siz
     for (int w = 0; w < max; w++) {
         size_t j;
 
-        i = first_token(text, end, i);
+        i = sqllex_skip_blank(text, end, i);
         if (i >= end || !(isalpha((unsigned char)text[i]) || text[i] == '_'))
             break;
-        for (j = i; j < end && ident_char(text[j]); j++)
+        for (j = i; j < end && sqllex_ident_char(text[j]); j++)
             ;
         if (used + (j - i) + 2 > cap)
             break;
@@ -289,7 +258,7 @@ refuse_psql_range(const struct src_script *s, size_t i, size_t stop, struct repo
     size_t problems = 0;
 
     while (i < stop) {
-        size_t j = skip_token(t, stop, i);
+        size_t j = sqllex_skip(t, stop, i);
 
         if (j != i) {
             i = j;
@@ -302,7 +271,7 @@ refuse_psql_range(const struct src_script *s, size_t i, size_t stop, struct repo
 
             while (e < stop && e - i < 24 && !isspace((unsigned char)t[e]))
                 e++;
-            sqltext_position(t, i, &line, &col);
+            textpos_line_col(t, s->text.len, i, &line, &col);
             if (t[i] == '\\')
                 report_error(rep,
                              "%s:%u:%u: psql meta-command \"%.*s\" is not supported (sealift "
@@ -331,8 +300,8 @@ common_refuse_psql(const struct src_script *s, struct report *rep)
 
     /* Statement by statement, so that inline COPY data (which may hold "\\.") is skipped. */
     while (pos < len) {
-        size_t start = first_token(t, len, pos);
-        size_t end = start < len ? sqlsplit_statement_end(t, len, start) : len;
+        size_t start = sqllex_skip_blank(t, len, pos);
+        size_t end = start < len ? sqllex_statement_end(t, len, start) : len;
         size_t next = end < len ? end + 1 : len;
 
         problems += refuse_psql_range(s, pos, next, rep);
@@ -396,12 +365,12 @@ common_strip_outer_transaction(struct buf *text, int rollback_ok)
         size_t i = st[0].start, words = 0;
 
         while (i < st[0].end) {
-            i = first_token(text->data, st[0].end, i);
+            i = sqllex_skip_blank(text->data, st[0].end, i);
             if (i >= st[0].end)
                 break;
-            if (!ident_char(text->data[i]))
+            if (!sqllex_ident_char(text->data[i]))
                 goto done;
-            while (i < st[0].end && ident_char(text->data[i]))
+            while (i < st[0].end && sqllex_ident_char(text->data[i]))
                 i++;
             words++;
         }
@@ -427,7 +396,7 @@ done:
 }
 
 int
-common_load_script(struct src_migration *m, int kind, const char *path, struct report *rep)
+common_read_script(struct src_migration *m, int kind, const char *path, struct report *rep)
 {
     struct src_script *s = &m->script[kind];
     struct diag_err err = DIAG_ERR_INIT;
@@ -439,6 +408,16 @@ common_load_script(struct src_migration *m, int kind, const char *path, struct r
         return -1;
     }
     s->present = 1;
+    return 0;
+}
+
+int
+common_load_script(struct src_migration *m, int kind, const char *path, struct report *rep)
+{
+    struct src_script *s = &m->script[kind];
+
+    if (common_read_script(m, kind, path, rep) != 0)
+        return -1;
     common_refuse_psql(s, rep);
     if (!common_strip_outer_transaction(&s->text, kind == MANIFEST_VERIFY))
         return 0;
@@ -486,23 +465,6 @@ common_no_down(const struct read_options *opt, const char *file, const char *wha
                  file, what);
 }
 
-void
-common_check_unique_ids(const struct src_chain *c, struct report *rep)
-{
-    for (size_t i = 0; i < c->n; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(c->v[i].id, c->v[j].id) == 0) {
-                const char *fi = c->v[i].script[MANIFEST_UP].file;
-                const char *fj = c->v[j].script[MANIFEST_UP].file;
-
-                report_error(rep,
-                             "%s: duplicate migration id \"%s\" (also %s); every migration "
-                             "needs its own",
-                             fi ? fi : c->v[i].id, c->v[i].id, fj ? fj : c->v[j].id);
-                break;
-            }
-}
-
 int
 common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
                           struct report *rep)
@@ -520,7 +482,7 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
             continue;
         *kind = k;
         if (n > 1) {
-            sqltext_position(s->text.data, st[i].start, &line, &col);
+            textpos_line_col(s->text.data, s->text.len, st[i].start, &line, &col);
             report_error(rep,
                          "%s:%u:%u: %s must be the only statement of its file: %s sends a "
                          "file as one query, which PostgreSQL runs as one transaction, and %s "
@@ -531,141 +493,4 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
     }
     free(st);
     return bad;
-}
-
-int
-common_all_digits(const char *s, size_t n)
-{
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
-
-char *
-common_decimal_canonical(const char *digits, size_t n)
-{
-    while (n > 1 && *digits == '0') {
-        digits++;
-        n--;
-    }
-    return xstrndup(digits, n);
-}
-
-int
-common_decimal_cmp(const char *a, const char *b)
-{
-    size_t la, lb;
-
-    while (*a == '0' && a[1])
-        a++;
-    while (*b == '0' && b[1])
-        b++;
-    la = strlen(a);
-    lb = strlen(b);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    return strcmp(a, b);
-}
-
-/* ---- checksums ---- */
-
-uint32_t
-common_crc32(uint32_t crc, const void *data, size_t len)
-{
-    static uint32_t table[256];
-    static int ready;
-    const unsigned char *p = data;
-
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
-static uint32_t
-rol(uint32_t x, int n)
-{
-    return (x << n) | (x >> (32 - n));
-}
-
-static void
-sha1_block(uint32_t h[5], const unsigned char *b)
-{
-    uint32_t w[80], a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4];
-
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
-               (uint32_t)b[4 * i + 2] << 8 | (uint32_t)b[4 * i + 3];
-    for (int i = 16; i < 80; i++)
-        w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k, t;
-
-        if (i < 20) {
-            f = (bb & c) | (~bb & d);
-            k = 0x5a827999u;
-        } else if (i < 40) {
-            f = bb ^ c ^ d;
-            k = 0x6ed9eba1u;
-        } else if (i < 60) {
-            f = (bb & c) | (bb & d) | (c & d);
-            k = 0x8f1bbcdcu;
-        } else {
-            f = bb ^ c ^ d;
-            k = 0xca62c1d6u;
-        }
-        t = rol(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = rol(bb, 30);
-        bb = a;
-        a = t;
-    }
-    h[0] += a;
-    h[1] += bb;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-}
-
-void
-common_sha1(const void *data, size_t len, unsigned char out[COMMON_SHA1_BYTES])
-{
-    uint32_t h[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
-    const unsigned char *p = data;
-    unsigned char tail[128];
-    size_t full = len / 64 * 64, rest = len - full, tl;
-    uint64_t bits = (uint64_t)len * 8;
-
-    for (size_t i = 0; i < full; i += 64)
-        sha1_block(h, p + i);
-    memset(tail, 0, sizeof(tail));
-    if (rest)
-        memcpy(tail, p + full, rest);
-    tail[rest] = 0x80;
-    tl = rest + 1 + 8 <= 64 ? 64 : 128;
-    for (int i = 0; i < 8; i++)
-        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
-    sha1_block(h, tail);
-    if (tl == 128)
-        sha1_block(h, tail + 64);
-    for (int i = 0; i < 5; i++) {
-        out[4 * i] = (unsigned char)(h[i] >> 24);
-        out[4 * i + 1] = (unsigned char)(h[i] >> 16);
-        out[4 * i + 2] = (unsigned char)(h[i] >> 8);
-        out[4 * i + 3] = (unsigned char)h[i];
-    }
 }

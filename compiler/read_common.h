@@ -1,8 +1,7 @@
 /*
  * read_common.h: what the readers of other tools' formats share: directory listings, script
  * loading with the checks every psql- or driver-fed script needs (psql meta-commands, an outer
- * BEGIN/COMMIT pair), a keyword view of statements, the "no down" policy, and the two
- * checksums other tools record (Flyway's CRC32, Sqitch's SHA-1).
+ * BEGIN/COMMIT pair), a keyword view of statements, and the "no down" policy.
  */
 #ifndef SEALIFT_COMPILER_READ_COMMON_H
 #define SEALIFT_COMPILER_READ_COMMON_H
@@ -28,19 +27,40 @@ struct common_dir {
     size_t cap;
 };
 
-/*
- * List dir (without "." and ".."), sorted by name in byte order. Returns 0, or -1 with err set
- * (err->io) when dir cannot be read. Release with common_dir_release.
- */
 /* Whether the directory entry de of dir is a regular file or a directory (links followed). */
 void common_entry_type(const char *dir, const struct dirent *de, int *is_file, int *is_dir);
 
+/*
+ * List dir (without "." and ".."), sorted by name in byte order. Returns 0, or -1 with err set
+ * (err->io: "could not open migrations directory ...") when dir cannot be read. Release with
+ * common_dir_release.
+ */
 int common_dir_list(const char *dir, struct common_dir *out, struct diag_err *err);
+/* The same for a directory the message calls what ("data directory"). */
+int common_dir_list_of(const char *dir, const char *what, struct common_dir *out,
+                       struct diag_err *err);
 void common_dir_release(struct common_dir *d);
+
+/*
+ * --from auto's look inside files: for the regular files of dir that want accepts by name, in
+ * name order and at most max of them (0: no limit), read the text (sqltext_read_file) and ask
+ * looks. Returns 1 as soon as looks says yes; 0 otherwise, or when dir cannot be read.
+ */
+typedef int (*common_want_cb)(const char *name);
+typedef int (*common_looks_cb)(const char *text, size_t len);
+int common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks);
 
 /* 1 if path names a regular file (followed through symlinks), a directory for _dir. */
 int common_is_file(const char *path);
 int common_is_dir(const char *path);
+
+/*
+ * The next line of a settings file (text[*pos, len)): [*start, *end) is the line without its
+ * line end and surrounding white space. Advances *pos past the line and returns 1, or returns 0
+ * when no line is left. For the formats' small key=value files (diesel.toml, sqitch.conf,
+ * Flyway's .sql.conf).
+ */
+int common_next_line(const char *text, size_t len, size_t *pos, size_t *start, size_t *end);
 
 /* One statement of a script: [start, end) from its first token to its ';' (or the text end). */
 struct common_stmt {
@@ -89,6 +109,13 @@ size_t common_refuse_psql(const struct src_script *s, struct report *rep);
 int common_strip_outer_transaction(struct buf *text, int rollback_ok);
 
 /*
+ * Read path into m's script of kind and normalise it (sqltext_read_file): sets file (a copy of
+ * path), text and present. Returns 0, or -1 after reporting why (a file that cannot be read or
+ * is not UTF-8). The native format's loading; other formats use common_load_script.
+ */
+int common_read_script(struct src_migration *m, int kind, const char *path, struct report *rep);
+
+/*
  * Load path into m's script of kind: read and normalise it (sqltext_read_file), refuse psql
  * meta-commands, strip an outer BEGIN/COMMIT pair (which makes the script transactional: its
  * statements ran in one transaction, whatever the format's option says). Sets present, file
@@ -117,9 +144,6 @@ void common_section(struct buf *out, const char *text, size_t from, size_t to);
 void common_no_down(const struct read_options *opt, const char *file, const char *what,
                     struct report *rep);
 
-/* Report every id used by more than one migration of c (each names its up file). */
-void common_check_unique_ids(const struct src_chain *c, struct report *rep);
-
 /*
  * The tools that send a whole script as one query when they run it outside a transaction
  * (dbmate, diesel, golang-migrate): PostgreSQL runs such a multi-statement query as one
@@ -129,21 +153,5 @@ void common_check_unique_ids(const struct src_chain *c, struct report *rep);
  */
 int common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
                               struct report *rep);
-
-/* Digits only (at least one)? */
-int common_all_digits(const char *s, size_t n);
-
-/* "0042" -> "42" (malloc'd): a decimal as an integer column stores it. */
-char *common_decimal_canonical(const char *digits, size_t n);
-
-/* Compare two digit strings as numbers. */
-int common_decimal_cmp(const char *a, const char *b);
-
-/* CRC-32 (IEEE 802.3, as java.util.zip.CRC32 and zlib compute it), continued from crc. */
-uint32_t common_crc32(uint32_t crc, const void *data, size_t len);
-
-/* SHA-1 of data into out (20 bytes); for Sqitch's identifiers, not for security. */
-#define COMMON_SHA1_BYTES 20
-void common_sha1(const void *data, size_t len, unsigned char out[COMMON_SHA1_BYTES]);
 
 #endif

@@ -12,6 +12,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
 #include <stdlib.h>
@@ -148,7 +149,7 @@ read_file(const char *path, const char *version, const char *name, const struct 
         if (i < le && !(le - i >= 2 && raw.data[i] == '-' && raw.data[i + 1] == '-')) {
             unsigned line, col;
 
-            sqltext_position(raw.data, i, &line, &col);
+            textpos_line_col(raw.data, raw.len, i, &line, &col);
             report_error(rep, "%s:%u:%u: SQL before \"-- migrate:up\" (dbmate refuses that)", path,
                          line, col);
             goto done;
@@ -198,15 +199,11 @@ read_dbmate(const char *dir, const struct read_options *opt, struct src_chain *c
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("dbmate");
-    c->dir = xstrdup(dir);
     /* common_dir_list sorts by name in byte order: dbmate's order (file names). */
     for (size_t i = 0; i < d.n; i++) {
         const char *n = d.v[i].name;
         size_t v = d.v[i].is_file ? version_len(n) : 0;
 
-        if (strcmp(n, "sealift.sum") == 0)
-            continue;
         if (v == 0) {
             char *shown = d.v[i].is_dir ? xasprintf("%s/", n) : xstrdup(n);
 
@@ -227,38 +224,26 @@ read_dbmate(const char *dir, const struct read_options *opt, struct src_chain *c
         }
     }
     common_dir_release(&d);
-    common_check_unique_ids(c, rep);
-    chain_hash_sources(c);
     return 0;
+}
+
+static int
+named_dbmate_cb(const char *name)
+{
+    return version_len(name) != 0;
+}
+
+/* The directive is in every file of the format. */
+static int
+has_up_directive_cb(const char *text, size_t len)
+{
+    struct directive up[2];
+
+    return find_directives(text, len, "up", up) > 0;
 }
 
 int
 detect_dbmate(const char *dir)
 {
-    struct common_dir d;
-    struct diag_err err = DIAG_ERR_INIT;
-    int score = 0;
-    size_t sampled = 0;
-
-    if (common_dir_list(dir, &d, &err) != 0)
-        return 0;
-    for (size_t i = 0; i < d.n && score < 3; i++) {
-        struct buf text = BUF_INIT;
-        struct directive up[2];
-        char *path;
-
-        if (!d.v[i].is_file || version_len(d.v[i].name) == 0)
-            continue;
-        /* The directive is in every file of the format: a few files tell. */
-        if (++sampled > 5)
-            break;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        if (sqltext_read_file(path, &text, &err) == 0 &&
-            find_directives(text.data, text.len, "up", up) > 0)
-            score = 3;
-        buf_release(&text);
-        free(path);
-    }
-    common_dir_release(&d);
-    return score;
+    return common_detect_in_files(dir, 5, named_dbmate_cb, has_up_directive_cb) ? 3 : 0;
 }

@@ -37,18 +37,10 @@ run_in_transaction(const char *path, struct report *rep)
         report_error(rep, "%s", err.msg);
         goto done;
     }
-    for (size_t ls = 0; ls < text.len;) {
-        const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-        size_t le = nl ? (size_t)(nl - text.data) : text.len, i = ls, e = le;
-        const char *l;
+    for (size_t ls = 0, i, e; common_next_line(text.data, text.len, &ls, &i, &e);) {
+        const char *l = text.data + i;
 
         lineno++;
-        ls = nl ? le + 1 : text.len;
-        while (i < e && isspace((unsigned char)text.data[i]))
-            i++;
-        while (e > i && isspace((unsigned char)text.data[e - 1]))
-            e--;
-        l = text.data + i;
         if (i == e || *l == '#')
             continue;
         if (*l == '[') {
@@ -187,14 +179,10 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("diesel");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         const char *name = d.v[i].name;
         char *up;
 
-        if (strcmp(name, "sealift.sum") == 0)
-            continue;
         /* diesel looks at directories only, and skips hidden ones. */
         if (!d.v[i].is_dir || name[0] == '.') {
             char *shown = d.v[i].is_dir ? xasprintf("%s/", name) : xstrdup(name);
@@ -217,8 +205,6 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
     /* diesel orders by version, compared as text. */
     if (c->n > 1)
         qsort(c->v, c->n, sizeof(*c->v), cmp_id);
-    common_check_unique_ids(c, rep);
-    chain_hash_sources(c);
     return 0;
 }
 

@@ -20,7 +20,9 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
-#include "sealift/sig.h"
+#include "sealift/textpos.h"
+#include "sealift/file.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -44,48 +46,12 @@ flyway_checksum(const char *raw, size_t len)
 
         while (j < len && raw[j] != '\n' && raw[j] != '\r')
             j++;
-        crc = common_crc32(crc, raw + i, j - i);
+        crc = (uint32_t)hash_crc32(crc, raw + i, j - i);
         i = j;
         while (i < len && (raw[i] == '\n' || raw[i] == '\r'))
             i++;
     }
     return (int32_t)crc;
-}
-
-int
-flyway_version_cmp(const char *a, const char *b)
-{
-    while (*a || *b) {
-        const char *pa = a, *pb = b;
-        size_t la = 0, lb = 0;
-        int c;
-
-        /* One part of each: digits, leading zeros aside; a missing part counts as 0. */
-        while (*pa == '0' && pa[1] >= '0' && pa[1] <= '9')
-            pa++;
-        while (*pb == '0' && pb[1] >= '0' && pb[1] <= '9')
-            pb++;
-        while (pa[la] >= '0' && pa[la] <= '9')
-            la++;
-        while (pb[lb] >= '0' && pb[lb] <= '9')
-            lb++;
-        a = pa + la;
-        b = pb + lb;
-        if (*a == '.')
-            a++;
-        if (*b == '.')
-            b++;
-        if (la == 0)
-            pa = "0", la = 1;
-        if (lb == 0)
-            pb = "0", lb = 1;
-        if (la != lb)
-            return la < lb ? -1 : 1;
-        c = strncmp(pa, pb, la);
-        if (c)
-            return c;
-    }
-    return 0;
 }
 
 enum fw_kind { FW_VERSIONED, FW_UNDO };
@@ -106,31 +72,24 @@ parse_versioned(const char *base, const char *rel, struct fw_file *f)
 {
     size_t len = strlen(base);
     const char *sep, *v = base + 1;
-    struct buf ver = BUF_INIT;
+    char *ver;
 
     if (len < 6 || (base[0] != 'V' && base[0] != 'U') || strcmp(base + len - 4, ".sql") != 0)
         return -1;
     sep = strstr(v, "__");
     if (sep == NULL || sep > base + len - 4)
         return -1;
-    if (sep == v)
+    ver = xstrndup(v, (size_t)(sep - v));
+    if (!version_flyway_valid(ver)) {
+        free(ver);
         return -2;
-    for (const char *p = v; p < sep; p++) {
-        char ch = *p == '_' ? '.' : *p;
-
-        /* Parts are digits; a separator must sit between two of them. */
-        if (ch == '.' && (p == v || p + 1 == sep || ver.data[ver.len - 1] == '.')) {
-            buf_release(&ver);
-            return -2;
-        }
-        if (ch != '.' && !(ch >= '0' && ch <= '9')) {
-            buf_release(&ver);
-            return -2;
-        }
-        buf_addch(&ver, ch);
     }
+    /* Flyway shows (and records) "_" as ".". */
+    for (char *p = ver; *p; p++)
+        if (*p == '_')
+            *p = '.';
     f->rel = xstrdup(rel);
-    f->version = buf_detach(&ver, NULL);
+    f->version = ver;
     f->desc = xstrndup(sep + 2, (size_t)(base + len - 4 - (sep + 2)));
     f->kind = base[0] == 'V' ? FW_VERSIONED : FW_UNDO;
     return 0;
@@ -199,10 +158,6 @@ scan(struct fw_ctx *x, const char *rel_dir, int depth)
         size_t bl = strlen(base);
         int r;
 
-        if (depth == 0 && strcmp(base, "sealift.sum") == 0) {
-            free(rel);
-            continue;
-        }
         if (d.v[i].is_dir) {
             if (depth < 32)
                 scan(x, rel, depth + 1);
@@ -271,7 +226,7 @@ static int
 cmp_files(const void *pa, const void *pb)
 {
     const struct fw_file *a = pa, *b = pb;
-    int c = flyway_version_cmp(a->version, b->version);
+    int c = version_flyway_cmp(a->version, b->version);
 
     return c ? c : (int)a->kind - (int)b->kind;
 }
@@ -290,16 +245,8 @@ read_conf(const char *path, struct report *rep)
         buf_release(&text);
         return -1;
     }
-    for (size_t ls = 0; ls < text.len;) {
-        const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-        size_t le = nl ? (size_t)(nl - text.data) : text.len, i = ls, e = le, k;
-
+    for (size_t ls = 0, i, e, k; common_next_line(text.data, text.len, &ls, &i, &e);) {
         lineno++;
-        ls = nl ? le + 1 : text.len;
-        while (i < e && isspace((unsigned char)text.data[i]))
-            i++;
-        while (e > i && isspace((unsigned char)text.data[e - 1]))
-            e--;
         if (i == e || text.data[i] == '#')
             continue;
         for (k = i; k < e && text.data[k] != '='; k++)
@@ -350,7 +297,7 @@ check_placeholders(const struct src_script *s, struct report *rep)
             q++;
         if (ok && *q == '}')
             continue;
-        sqltext_position(t, (size_t)(p - t), &line, &col);
+        textpos_line_col(t, s->text.len, (size_t)(p - t), &line, &col);
         if (strncmp(p + 2, "flyway:", 7) == 0)
             report_error(rep,
                          "%s:%u:%u: Flyway's built-in placeholder \"%.*s\" depends on the run; "
@@ -395,8 +342,8 @@ script_transactional(const struct src_script *s, struct report *rep)
     if (nno && ntx) {
         unsigned l1, c1, l2, c2;
 
-        sqltext_position(s->text.data, st[first_no].start, &l1, &c1);
-        sqltext_position(s->text.data, st[first_tx].start, &l2, &c2);
+        textpos_line_col(s->text.data, s->text.len, st[first_no].start, &l1, &c1);
+        textpos_line_col(s->text.data, s->text.len, st[first_tx].start, &l2, &c2);
         report_error(rep,
                      "%s:%u:%u: this statement cannot run in a transaction, but the one at line "
                      "%u can only run in one; Flyway refuses such a mix (mixed=false), and so "
@@ -444,8 +391,6 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
     if (common_dir_list(dir, &top, err) != 0)
         return -1;
     common_dir_release(&top);
-    c->format = xstrdup("flyway");
-    c->dir = xstrdup(dir);
     scan(&x, "", 0);
     if (x.n > 1)
         qsort(x.files, x.n, sizeof(*x.files), cmp_files);
@@ -453,7 +398,7 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
         size_t j = i;
         const struct fw_file *v = NULL, *u = NULL;
 
-        for (; j < x.n && flyway_version_cmp(x.files[j].version, x.files[i].version) == 0; j++) {
+        for (; j < x.n && version_flyway_cmp(x.files[j].version, x.files[i].version) == 0; j++) {
             const struct fw_file **slot = x.files[j].kind == FW_VERSIONED ? &v : &u;
 
             if (*slot) {
@@ -476,7 +421,7 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
 
             add_script(&x, m, MANIFEST_UP, v);
             /* Flyway's checksum is over the file as it is, before any placeholder. */
-            if (sig_read_small_file(path, 256u * 1024 * 1024, &raw, &rerr) == 0)
+            if (file_read_all(path, FILE_READ_MAX, &raw, &rerr) == 0)
                 m->origin_checksum = xasprintf("%d", (int)flyway_checksum(raw.data, raw.len));
             m->origin_id = xstrdup(v->version);
             m->origin_name = xstrdup(v->rel);
@@ -511,7 +456,6 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
     }
     free(x.files);
     free(x.confs);
-    chain_hash_sources(c);
     return 0;
 }
 

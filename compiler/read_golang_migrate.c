@@ -12,6 +12,7 @@
 #include "read_common.h"
 #include "readers.h"
 #include "sqltext.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <errno.h>
@@ -58,7 +59,7 @@ parse_name(const char *name, struct gm_file *f)
         return -2;
     (void)n;
     f->name = name;
-    f->version = common_decimal_canonical(name, v);
+    f->version = version_decimal_canonical(name, v);
     f->title = xstrndup(name + v + 1, (size_t)(dot - name) - v - 1);
     f->kind = dot[1] == 'u' ? MANIFEST_UP : MANIFEST_DOWN;
     f->sql = strcmp(dot + (f->kind == MANIFEST_UP ? 4 : 6), "sql") == 0;
@@ -69,7 +70,7 @@ static int
 cmp_files(const void *pa, const void *pb)
 {
     const struct gm_file *a = pa, *b = pb;
-    int c = common_decimal_cmp(a->version, b->version);
+    int c = version_decimal_cmp(a->version, b->version);
 
     return c ? c : a->kind - b->kind;
 }
@@ -126,14 +127,10 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("golang-migrate");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         struct gm_file f;
         int r;
 
-        if (strcmp(d.v[i].name, "sealift.sum") == 0)
-            continue;
         r = d.v[i].is_file ? parse_name(d.v[i].name, &f) : -1;
         if (r == -2) {
             report_error(rep, "%s/%s: version does not fit in 64 bits (golang-migrate's limit)",
@@ -165,7 +162,7 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
         size_t j = i;
         const struct gm_file *up = NULL, *down = NULL;
 
-        for (; j < n && common_decimal_cmp(files[j].version, files[i].version) == 0; j++) {
+        for (; j < n && version_decimal_cmp(files[j].version, files[i].version) == 0; j++) {
             const struct gm_file **slot = files[j].kind == MANIFEST_UP ? &up : &down;
 
             if (*slot) {
@@ -187,7 +184,6 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
     }
     free(files);
     common_dir_release(&d);
-    chain_hash_sources(c);
     return 0;
 }
 

@@ -16,6 +16,8 @@
 #include "readers.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -136,10 +138,10 @@ semicolon_at(const char *line, size_t len)
 static int
 real_end(const char *text, size_t len, size_t start, size_t semi)
 {
-    size_t e = sqlsplit_statement_end(text, len, start);
+    size_t e = sqllex_statement_end(text, len, start);
 
     while (e < semi)
-        e = sqlsplit_statement_end(text, len, e + 1);
+        e = sqllex_statement_end(text, len, e + 1);
     return e == semi;
 }
 
@@ -356,7 +358,7 @@ version_len(const char *name)
     unsigned long long v;
     char *end;
 
-    if (us == NULL || us == name || !common_all_digits(name, (size_t)(us - name)))
+    if (us == NULL || us == name || !version_is_decimal(name, (size_t)(us - name)))
         return 0;
     errno = 0;
     v = strtoull(name, &end, 10);
@@ -381,8 +383,8 @@ struct goose_file {
 static int
 cmp_files(const void *a, const void *b)
 {
-    return common_decimal_cmp(((const struct goose_file *)a)->version,
-                              ((const struct goose_file *)b)->version);
+    return version_decimal_cmp(((const struct goose_file *)a)->version,
+                               ((const struct goose_file *)b)->version);
 }
 
 int
@@ -395,14 +397,10 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
 
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
-    c->format = xstrdup("goose");
-    c->dir = xstrdup(dir);
     for (size_t i = 0; i < d.n; i++) {
         const char *name = d.v[i].name;
         long v;
 
-        if (strcmp(name, "sealift.sum") == 0)
-            continue;
         if (!d.v[i].is_file || !(has_suffix(name, ".sql") || has_suffix(name, ".go"))) {
             char *shown = d.v[i].is_dir ? xasprintf("%s/", name) : xstrdup(name);
 
@@ -430,7 +428,7 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
         }
         files = xgrow(files, &cap, n + 1, sizeof(*files));
         files[n].name = name;
-        files[n].version = common_decimal_canonical(name, (size_t)v);
+        files[n].version = version_decimal_canonical(name, (size_t)v);
         n++;
     }
     if (n > 1)
@@ -452,43 +450,32 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
         free(files[i].version);
     free(files);
     common_dir_release(&d);
-    chain_hash_sources(c);
+    return 0;
+}
+
+static int
+named_goose_sql_cb(const char *name)
+{
+    return version_len(name) > 0 && has_suffix(name, ".sql");
+}
+
+/* The "-- +goose Up" annotation is in every file of the format. */
+static int
+has_up_annotation_cb(const char *text, size_t len)
+{
+    for (size_t ls = 0; ls < len;) {
+        const char *nl = memchr(text + ls, '\n', len - ls);
+        size_t le = nl ? (size_t)(nl - text) : len;
+
+        if (annotation(text + ls, le - ls) == A_UP)
+            return 1;
+        ls = le + 1;
+    }
     return 0;
 }
 
 int
 detect_goose(const char *dir)
 {
-    struct common_dir d;
-    struct diag_err err = DIAG_ERR_INIT;
-    int score = 0;
-    size_t sampled = 0;
-
-    if (common_dir_list(dir, &d, &err) != 0)
-        return 0;
-    for (size_t i = 0; i < d.n && score < 3; i++) {
-        struct buf text = BUF_INIT;
-        char *path;
-
-        if (!d.v[i].is_file || version_len(d.v[i].name) <= 0 || !has_suffix(d.v[i].name, ".sql"))
-            continue;
-        /* The directive is in every file of the format: a few files tell. */
-        if (++sampled > 5)
-            break;
-        path = xasprintf("%s/%s", dir, d.v[i].name);
-        if (sqltext_read_file(path, &text, &err) == 0) {
-            for (size_t ls = 0; ls < text.len && score < 3;) {
-                const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-                size_t le = nl ? (size_t)(nl - text.data) : text.len;
-
-                if (annotation(text.data + ls, le - ls) == A_UP)
-                    score = 3;
-                ls = le + 1;
-            }
-        }
-        buf_release(&text);
-        free(path);
-    }
-    common_dir_release(&d);
-    return score;
+    return common_detect_in_files(dir, 5, named_goose_sql_cb, has_up_annotation_cb) ? 3 : 0;
 }

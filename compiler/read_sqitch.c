@@ -17,7 +17,7 @@
 #include "readers.h"
 #include "sqltext.h"
 #include "sealift/hash.h"
-#include "sealift/sig.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -98,19 +98,11 @@ read_conf(const char *path, struct sq_conf *conf, struct report *rep)
         buf_release(&text);
         return;
     }
-    for (size_t ls = 0; ls < text.len;) {
-        const char *nl = memchr(text.data + ls, '\n', text.len - ls);
-        size_t le = nl ? (size_t)(nl - text.data) : text.len, i = ls, e = le;
-        const char *l;
+    for (size_t ls = 0, i, e; common_next_line(text.data, text.len, &ls, &i, &e);) {
+        const char *l = text.data + i;
         struct sq_conf *into;
 
         lineno++;
-        ls = nl ? le + 1 : text.len;
-        while (i < e && isspace((unsigned char)text.data[i]))
-            i++;
-        while (e > i && isspace((unsigned char)text.data[e - 1]))
-            e--;
-        l = text.data + i;
         if (i == e || *l == '#' || *l == ';')
             continue;
         if (*l == '[') {
@@ -152,9 +144,12 @@ read_conf(const char *path, struct sq_conf *conf, struct report *rep)
             else
                 for (int d = 0; d < NDIRS; d++) {
                     char key[32], rkey[40];
+                    int kn = snprintf(key, sizeof(key), "%s_dir", script_dirs[d]);
+                    int rn = snprintf(rkey, sizeof(rkey), "reworked_%s_dir", script_dirs[d]);
 
-                    snprintf(key, sizeof(key), "%s_dir", script_dirs[d]);
-                    snprintf(rkey, sizeof(rkey), "reworked_%s_dir", script_dirs[d]);
+                    /* The names are Sqitch's own and fit; a cut one must match nothing. */
+                    if (kn < 0 || (size_t)kn >= sizeof(key) || rn < 0 || (size_t)rn >= sizeof(rkey))
+                        continue;
                     if (KEY(key))
                         conf_set(&into->dirs[d], text.data + vs, e - vs);
                     else if (KEY(rkey))
@@ -688,7 +683,7 @@ change_id(const struct sq_plan *p, size_t i, char out[41])
 {
     const struct sq_change *c = &p->v[i];
     struct buf info = BUF_INIT, all = BUF_INIT;
-    unsigned char sha[COMMON_SHA1_BYTES];
+    unsigned char sha[HASH_SHA1_BYTES];
     int nreq = 0, ncon = 0;
 
     buf_addf(&info, "project %s\n", p->project);
@@ -733,8 +728,8 @@ change_id(const struct sq_plan *p, size_t i, char out[41])
     buf_addf(&all, "change %zu", info.len);
     buf_add(&all, "", 1);
     buf_add(&all, info.data, info.len);
-    common_sha1(all.data, all.len, sha);
-    hex_encode(out, sha, COMMON_SHA1_BYTES);
+    hash_sha1(all.data, all.len, sha);
+    hex_encode(out, sha, HASH_SHA1_BYTES);
     buf_release(&info);
     buf_release(&all);
 }
@@ -857,8 +852,6 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
     }
     memset(&conf, 0, sizeof(conf));
     memset(&lay, 0, sizeof(lay));
-    c->format = xstrdup("sqitch");
-    c->dir = xstrdup(dir);
     if (common_is_file(conf_path))
         read_conf(conf_path, &conf, rep);
     if (conf.engine && strcmp(conf.engine, "pg") != 0)
@@ -900,12 +893,12 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
             } else {
                 load_sqitch_script(m, MANIFEST_UP, path, rep);
                 /* script_hash: SHA-1 of the deploy file's raw bytes. */
-                if (sig_read_small_file(path, 256u * 1024 * 1024, &raw, &rerr) == 0) {
-                    unsigned char sha[COMMON_SHA1_BYTES];
-                    char hex[2 * COMMON_SHA1_BYTES + 1];
+                if (file_read_all(path, FILE_READ_MAX, &raw, &rerr) == 0) {
+                    unsigned char sha[HASH_SHA1_BYTES];
+                    char hex[HASH_SHA1_HEX];
 
-                    common_sha1(raw.data, raw.len, sha);
-                    m->origin_checksum = xstrdup(hex_encode(hex, sha, COMMON_SHA1_BYTES));
+                    hash_sha1(raw.data, raw.len, sha);
+                    m->origin_checksum = xstrdup(hex_encode(hex, sha, HASH_SHA1_BYTES));
                 }
                 buf_release(&raw);
             }
@@ -927,8 +920,7 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
     for (size_t i = 0; i < top.n; i++) {
         const char *n = top.v[i].name;
         char *full = xasprintf("%s/%s", dir, n);
-        int known = strcmp(n, "sealift.sum") == 0 || strcmp(full, plan_path) == 0 ||
-                    strcmp(full, conf_path) == 0;
+        int known = strcmp(full, plan_path) == 0 || strcmp(full, conf_path) == 0;
 
         for (int d = 0; d < NDIRS && !known; d++)
             known = strcmp(full, lay.dirs[d]) == 0 || strcmp(full, lay.reworked[d]) == 0;
@@ -945,8 +937,6 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
         if (strcmp(lay.reworked[d], lay.dirs[d]) != 0)
             list_unused(c, dir, lay.reworked[d], "", &lay, 0);
     }
-    common_check_unique_ids(c, rep);
-    chain_hash_sources(c);
     free_plan(&plan);
     for (int d = 0; d < NDIRS; d++) {
         free(lay.dirs[d]);

@@ -1,9 +1,12 @@
 /*
- * readers.h: the readers of other tools' migration formats, one file each (read_<format>.c).
- * Each fills a struct src_chain (chain.h) the way the native reader does, reports what it
- * cannot represent faithfully against the file, and lists the files that are not migrations
- * as ignored. Signatures as struct format_reader (formats.h): read returns -1 with err set
- * only when the directory cannot be read at all; detect returns 0..3.
+ * readers.h: the source-format readers, one file each (read_<format>.c), sealift's own format
+ * (read_native.c) among them. Each only adds the chain's migrations and their raw scripts to a
+ * struct src_chain (chain.h), reports what it cannot represent faithfully against the file,
+ * and lists the files that are not migrations as ignored. What every format shares is done
+ * once by the pipeline (pipeline.c): the chain's format and directory, leaving sealift.sum out
+ * of the ignored files, unique ids, and the source checksums. Signatures as struct
+ * format_reader (formats.h): read returns -1 with err set only when the directory cannot be
+ * read at all; detect returns 0..3.
  */
 #ifndef SEALIFT_COMPILER_READERS_H
 #define SEALIFT_COMPILER_READERS_H
@@ -18,6 +21,7 @@
                    struct report *rep, struct diag_err *err);                                      \
     int detect_##fmt(const char *dir)
 
+READER_DECLARE(native);
 READER_DECLARE(alembic);
 READER_DECLARE(flyway);
 READER_DECLARE(golang_migrate);
@@ -27,13 +31,21 @@ READER_DECLARE(sqitch);
 READER_DECLARE(diesel);
 
 /*
+ * Native: --from auto's detect says 2 if dir has sealift.sum or VERSION_SLUG.*.sql files, 1 for
+ * any other directory (native is the default), 0 if it cannot be read.
+ */
+
+/* The most digits a native VERSION has. */
+#define NATIVE_VERSION_MAX 32
+
+/* 1 if slug is a valid native migration slug: letters, digits, '_' and '-' (200 at most). */
+int native_slug_valid(const char *slug);
+
+/*
  * Flyway's checksum of a script's raw bytes: CRC-32 over the UTF-8 bytes of its lines without
  * their terminators (LF, CRLF or a lone CR), a leading byte-order mark dropped, as a signed
  * 32-bit integer (what flyway_schema_history.checksum holds).
  */
 int32_t flyway_checksum(const char *raw, size_t len);
-
-/* Flyway's version order ("1.10" after "1.9", "1.0" equal to "1"): <0, 0, >0. */
-int flyway_version_cmp(const char *a, const char *b);
 
 #endif

@@ -5,6 +5,8 @@
 #include "sqlcheck.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
 #include <pg_query.h>
@@ -19,21 +21,7 @@
 static size_t
 first_token(const char *sql, size_t len, size_t off)
 {
-    while (off < len) {
-        if (sql[off] == ' ' || sql[off] == '\t' || sql[off] == '\n' || sql[off] == '\r') {
-            off++;
-        } else if (off + 1 < len && sql[off] == '-' && sql[off + 1] == '-') {
-            while (off < len && sql[off] != '\n')
-                off++;
-        } else if (off + 1 < len && sql[off] == '/' && sql[off + 1] == '*') {
-            const char *end = strstr(sql + off + 2, "*/");
-
-            off = end ? (size_t)(end - sql) + 2 : len;
-        } else {
-            break;
-        }
-    }
-    return off;
+    return sqllex_skip_blank(sql, len, off);
 }
 
 static int
@@ -140,10 +128,10 @@ static size_t
 report_syntax_error(const char *file, const char *sql, size_t len, const PgQueryError *e,
                     struct report *rep)
 {
-    size_t off = e->cursorpos > 0 ? sqltext_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
+    size_t off = e->cursorpos > 0 ? textpos_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
     unsigned line, col;
 
-    sqltext_position(sql, off, &line, &col);
+    textpos_line_col(sql, len, off, &line, &col);
     if (off < len && sql[off] == '\\') {
         size_t end = off + 1;
 
@@ -193,6 +181,39 @@ statement_is_copy_in(const char *sql, size_t start, size_t end)
     return yes;
 }
 
+/* What data_directive() looks for in each "--" comment. */
+struct data_find {
+    size_t base;   /* offset of the text walked in the script */
+    size_t bad_at; /* of a malformed directive, or SIZE_MAX */
+    char *name;
+};
+
+static int
+data_comment_cb(const char *text, size_t start, size_t end, void *arg)
+{
+    struct data_find *f = arg;
+    size_t j = start + 2, a, b;
+
+    while (j < end && (text[j] == ' ' || text[j] == '\t'))
+        j++;
+    if (end - j < 12 || memcmp(text + j, "sealift:data", 12) != 0)
+        return 0;
+    a = j + 12;
+    while (a < end && (text[a] == ' ' || text[a] == '\t'))
+        a++;
+    b = a;
+    while (b < end &&
+           (isalnum((unsigned char)text[b]) || text[b] == '.' || text[b] == '_' || text[b] == '-'))
+        b++;
+    while (end > b && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        end--;
+    if (b == a || b != end || text[a] == '.')
+        f->bad_at = f->base + j;
+    else
+        f->name = xstrndup(text + a, b - a);
+    return 1;
+}
+
 /*
  * The "-- sealift:data NAME" directive among the comment lines in sql[from, to) (before a
  * statement's first token). Returns the malloc'd NAME, or NULL; *bad_at is the offset of a
@@ -201,41 +222,12 @@ statement_is_copy_in(const char *sql, size_t start, size_t end)
 static char *
 data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
 {
-    size_t i = from;
+    struct data_find f = {from, SIZE_MAX, NULL};
 
-    *bad_at = SIZE_MAX;
-    while (i < to) {
-        const char *nl = memchr(sql + i, '\n', to - i);
-        size_t end = nl ? (size_t)(nl - sql) : to;
-        size_t j = i;
-
-        while (j < end && (sql[j] == ' ' || sql[j] == '\t'))
-            j++;
-        if (end - j >= 2 && sql[j] == '-' && sql[j + 1] == '-') {
-            j += 2;
-            while (j < end && (sql[j] == ' ' || sql[j] == '\t'))
-                j++;
-            if (end - j >= 12 && memcmp(sql + j, "sealift:data", 12) == 0) {
-                size_t a = j + 12, b;
-
-                while (a < end && (sql[a] == ' ' || sql[a] == '\t'))
-                    a++;
-                b = a;
-                while (b < end && (isalnum((unsigned char)sql[b]) || sql[b] == '.' ||
-                                   sql[b] == '_' || sql[b] == '-'))
-                    b++;
-                while (end > b && (sql[end - 1] == ' ' || sql[end - 1] == '\t'))
-                    end--;
-                if (b == a || b != end || sql[a] == '.') {
-                    *bad_at = j;
-                    return NULL;
-                }
-                return xstrndup(sql + a, b - a);
-            }
-        }
-        i = nl ? end + 1 : to;
-    }
-    return NULL;
+    /* Comments by the project's lexer: a "--" line inside a block comment is none. */
+    sqllex_line_comments(sql + from, to - from, data_comment_cb, &f);
+    *bad_at = f.bad_at;
+    return f.name;
 }
 
 /* Inline COPY data found before parsing: the COPY's ';' and the data's byte range. */
@@ -257,7 +249,7 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
     size_t pos = 0, cap = 0, problems = 0;
 
     while (pos < len) {
-        size_t end = sqlsplit_statement_end(sql, len, pos);
+        size_t end = sqllex_statement_end(sql, len, pos);
         size_t start, dend, after, bad;
         unsigned line, col;
         char *name;
@@ -275,11 +267,11 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
             continue;
         }
         r = sqlsplit_copy_data(sql, len, end, &start, &dend, &after);
-        sqltext_position(sql, first_token(sql, len, pos), &line, &col);
+        textpos_line_col(sql, len, first_token(sql, len, pos), &line, &col);
         if (r == -1) {
             unsigned l2, c2;
 
-            sqltext_position(sql, start, &l2, &c2);
+            textpos_line_col(sql, len, start, &l2, &c2);
             report_error(rep,
                          "%s:%u:%u: nothing may follow COPY ... FROM STDIN on its line: its "
                          "data starts on the next line",
@@ -448,7 +440,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         size_t bad;
         char *directive;
 
-        sqltext_position(sql, tok, &line, &col);
+        textpos_line_col(sql, len, tok, &line, &col);
         what = node ? transaction_control(node, s->transactional) : NULL;
         if (what) {
             report_error(rep,
@@ -466,7 +458,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         if (bad != SIZE_MAX) {
             unsigned l2, c2;
 
-            sqltext_position(sql, bad, &l2, &c2);
+            textpos_line_col(sql, len, bad, &l2, &c2);
             report_error(rep,
                          "%s:%u:%u: malformed \"-- sealift:data FILE\" directive (FILE: "
                          "letters, digits, '.', '_' and '-')",

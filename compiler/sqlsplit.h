@@ -1,19 +1,12 @@
 /*
- * sqlsplit.h: find where SQL statements end, the way psql's lexer does (quotes, dollar quotes,
- * comments, parentheses), so that inline COPY ... FROM stdin data, which no SQL parser can
- * read, can be found and set aside before the script goes to PostgreSQL's parser.
+ * sqlsplit.h: inline COPY ... FROM stdin data, which no SQL parser can read, found and set
+ * aside before the script goes to PostgreSQL's parser. Statements end where
+ * sqllex_statement_end (sealift/sqllex.h) says.
  */
 #ifndef SEALIFT_COMPILER_SQLSPLIT_H
 #define SEALIFT_COMPILER_SQLSPLIT_H
 
 #include <stddef.h>
-
-/*
- * Offset of the ';' that ends the statement starting at pos, or len if the text ends first.
- * Semicolons inside strings, quoted identifiers, dollar-quoted bodies, comments and
- * parentheses do not count.
- */
-size_t sqlsplit_statement_end(const char *text, size_t len, size_t pos);
 
 /* 1 if the statement text (comments and blanks first allowed) starts with the word COPY. */
 int sqlsplit_starts_with_copy(const char *text, size_t len);

@@ -4,7 +4,9 @@
  * library we already link offers it.
  */
 #include "sqltext.h"
-#include "sealift/sig.h"
+#include "sealift/sqllex.h"
+#include "sealift/textpos.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
@@ -124,8 +126,7 @@ sqltext_read_file(const char *path, struct buf *out, struct diag_err *err)
     struct buf raw = BUF_INIT;
     int ret;
 
-    /* Migrations are text; 256 MiB is far beyond any real one and keeps memory bounded. */
-    ret = sig_read_small_file(path, 256u * 1024 * 1024, &raw, err);
+    ret = file_read_all(path, FILE_READ_MAX, &raw, err);
     if (ret == 0 && sqltext_normalize(raw.data, raw.len, out, err) != 0) {
         /* The message starts with "LINE:COL: "; make the locus "PATH:LINE:COL: " as elsewhere. */
         char msg[DIAG_MSG_MAX];
@@ -168,62 +169,77 @@ directive_name(const char *line, size_t len, size_t *name_len)
     return line + i;
 }
 
+/* What sqltext_directives() walks the comments with. */
+struct directive_walk {
+    const char *file;
+    size_t len;
+    size_t first_sql; /* offset of the first byte of SQL: the leading comment block ends there */
+    unsigned allowed;
+    unsigned *flags;
+    struct report *rep;
+    size_t problems;
+};
+
+/* One "--" comment of the text: a directive if it starts its line and reads "sealift:NAME". */
+static int
+directive_cb(const char *text, size_t start, size_t end, void *arg)
+{
+    struct directive_walk *w = arg;
+    size_t b = start, name_len = 0;
+    const char *name;
+    unsigned line, col, flag = 0;
+
+    while (b > 0 && (text[b - 1] == ' ' || text[b - 1] == '\t'))
+        b--;
+    if (b > 0 && text[b - 1] != '\n')
+        return 0; /* a comment after SQL on its line is not a directive */
+    name = directive_name(text + start, end - start, &name_len);
+    if (name == NULL)
+        return 0;
+    /* "-- sealift:data NAME" goes before its COPY statement; sqlcheck.c checks it. */
+    if (name_len >= 4 && memcmp(name, "data", 4) == 0 &&
+        (name_len == 4 || name[4] == ' ' || name[4] == '\t'))
+        return 0;
+    textpos_line_col(text, w->len, start, &line, &col);
+    for (size_t d = 0; d < sizeof(directives) / sizeof(directives[0]); d++)
+        if (strlen(directives[d].name) == name_len &&
+            memcmp(directives[d].name, name, name_len) == 0)
+            flag = directives[d].flag;
+    if (start > w->first_sql) {
+        report_error(w->rep,
+                     "%s:%u: directive \"sealift:%.*s\" must be in the leading comment block, "
+                     "before any SQL",
+                     w->file, line, (int)name_len, name);
+        w->problems++;
+    } else if (flag == 0) {
+        report_error(w->rep, "%s:%u: unknown directive \"sealift:%.*s\"", w->file, line,
+                     (int)name_len, name);
+        w->problems++;
+    } else if (!(w->allowed & flag)) {
+        report_error(w->rep, "%s:%u: directive \"sealift:%.*s\" is not allowed in this file",
+                     w->file, line, (int)name_len, name);
+        w->problems++;
+    } else {
+        *w->flags |= flag;
+    }
+    return 0;
+}
+
 size_t
 sqltext_directives(const char *file, const char *text, unsigned allowed, unsigned *flags,
                    struct report *rep)
 {
-    size_t problems = 0;
-    int leading = 1;
-    unsigned lineno = 0;
-    const char *p = text;
+    size_t len = strlen(text);
+    struct directive_walk w = {file, len, 0, allowed, flags, rep, 0};
 
     *flags = 0;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        size_t name_len = 0;
-        const char *name = directive_name(p, len, &name_len);
-        size_t j = 0;
-
-        lineno++;
-        while (j < len && isspace((unsigned char)p[j]))
-            j++;
-        if (name == NULL && leading && j < len && !(len - j >= 2 && p[j] == '-' && p[j + 1] == '-'))
-            leading = 0; /* first line of SQL: the leading comment block is over */
-        /* "-- sealift:data NAME" goes before its COPY statement; sqlcheck.c checks it. */
-        if (name != NULL && name_len >= 4 && memcmp(name, "data", 4) == 0 &&
-            (name_len == 4 || name[4] == ' ' || name[4] == '\t'))
-            name = NULL;
-        if (name != NULL) {
-            unsigned flag = 0;
-
-            for (size_t d = 0; d < sizeof(directives) / sizeof(directives[0]); d++)
-                if (strlen(directives[d].name) == name_len &&
-                    memcmp(directives[d].name, name, name_len) == 0)
-                    flag = directives[d].flag;
-            if (!leading) {
-                report_error(rep,
-                             "%s:%u: directive \"sealift:%.*s\" must be in the leading comment "
-                             "block, before any SQL",
-                             file, lineno, (int)name_len, name);
-                problems++;
-            } else if (flag == 0) {
-                report_error(rep, "%s:%u: unknown directive \"sealift:%.*s\"", file, lineno,
-                             (int)name_len, name);
-                problems++;
-            } else if (!(allowed & flag)) {
-                report_error(rep, "%s:%u: directive \"sealift:%.*s\" is not allowed in this file",
-                             file, lineno, (int)name_len, name);
-                problems++;
-            } else {
-                *flags |= flag;
-            }
-        }
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
-    return problems;
+    /* Most scripts have none: no need to lex them. */
+    if (strstr(text, "sealift:") == NULL)
+        return 0;
+    /* Comments by psql's rules: one in a string, a dollar-quoted body or a block comment is not. */
+    w.first_sql = sqllex_skip_blank(text, len, 0);
+    sqllex_line_comments(text, len, directive_cb, &w);
+    return w.problems;
 }
 
 void
@@ -372,7 +388,7 @@ sqltext_render(const char *file, const struct buf *text, struct vars *vars, stru
             if (value == NULL) {
                 unsigned line, col;
 
-                sqltext_position(s, at, &line, &col);
+                textpos_line_col(s, len, at, &line, &col);
                 report_error(rep, "%s:%u:%u: undefined placeholder ${%.*s} (give --set %.*s=VALUE)",
                              file, line, col, (int)nlen, s + at + 2, (int)nlen, s + at + 2);
                 problems++;
@@ -384,34 +400,4 @@ sqltext_render(const char *file, const struct buf *text, struct vars *vars, stru
         i = end + 1;
     }
     return problems;
-}
-
-void
-sqltext_position(const char *text, size_t off, unsigned *line, unsigned *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && text[i]; i++) {
-        if (text[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-            (*col)++;
-        }
-    }
-}
-
-size_t
-sqltext_char_to_byte(const char *text, size_t len, size_t idx)
-{
-    size_t chars = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        if (((unsigned char)text[i] & 0xc0) != 0x80) {
-            if (chars == idx)
-                return i;
-            chars++;
-        }
-    }
-    return len;
 }

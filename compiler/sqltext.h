@@ -1,6 +1,6 @@
 /*
  * sqltext.h: migration text before it reaches the SQL parser: normalisation (UTF-8, BOM,
- * line ends), "-- sealift:" directives, ${name} placeholders, and byte/character positions.
+ * line ends), "-- sealift:" directives and ${name} placeholders (positions: sealift/textpos.h).
  */
 #ifndef SEALIFT_COMPILER_SQLTEXT_H
 #define SEALIFT_COMPILER_SQLTEXT_H
@@ -25,8 +25,11 @@ int sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_
 int sqltext_read_file(const char *path, struct buf *out, struct diag_err *err);
 
 /*
- * Parse the "-- sealift:NAME" directives of the leading comment block into *flags
- * ("-- sealift:data FILE", which belongs before a COPY statement, is left to sqlcheck.c).
+ * Parse the "-- sealift:NAME" directives of the leading comment block (the blanks and comments
+ * before the first SQL) into *flags. A directive is a "--" comment by psql's rules
+ * (sealift/sqllex.h: not one inside a string, a dollar-quoted body or a block comment) that
+ * starts its line. "-- sealift:data FILE", which belongs before a COPY statement, is left to
+ * sqlcheck.c.
  * A directive later in the file, or an unknown one, is reported against file. allowed is the
  * mask of directives this kind of script may carry. Returns the number of problems reported.
  */
@@ -59,10 +62,5 @@ int vars_load_file(struct vars *v, const char *path, struct diag_err *err);
  */
 size_t sqltext_render(const char *file, const struct buf *text, struct vars *vars, struct buf *out,
                       struct report *rep);
-
-/* 1-based line and column (in characters) of byte offset off in text. */
-void sqltext_position(const char *text, size_t off, unsigned *line, unsigned *col);
-/* Byte offset of the 0-based character index idx in text (clamped to len). */
-size_t sqltext_char_to_byte(const char *text, size_t len, size_t idx);
 
 #endif

@@ -5,6 +5,7 @@
 #include "sumfile.h"
 #include "sqltext.h"
 #include "sealift/buf.h"
+#include "sealift/file.h"
 #include "sealift/xalloc.h"
 
 #include <errno.h>
@@ -341,7 +342,7 @@ sumfile_write(const char *path, const struct sumfile *s, struct diag_err *err)
         mode_t mask = umask(0);
 
         umask(mask);
-        if (fchmod(fd, 0666 & ~mask) != 0 || write(fd, out.data, out.len) != (ssize_t)out.len ||
+        if (fchmod(fd, 0666 & ~mask) != 0 || file_write_all(fd, out.data, out.len) != 0 ||
             fsync(fd) != 0) {
             err_set_io(err, "could not write \"%s\": %s", tmp, strerror(errno));
             goto cleanup;

@@ -6,6 +6,7 @@
  */
 #include "sealift/bundle.h"
 #include "sealift/file.h"
+#include "sealift/memberpath.h"
 #include "sealift/xalloc.h"
 
 #include <archive.h>
@@ -417,34 +418,6 @@ reader_error(struct bundle_reader *r, struct diag_err *err)
                    archive_error_string(r->a) ? archive_error_string(r->a) : "damaged archive");
 }
 
-static int
-name_is_canonical(const char *name)
-{
-    size_t n = strlen(name);
-    const char *comp = name;
-
-    if (n == 0 || n > BUNDLE_MAX_NAME || name[0] == '/' || name[n - 1] == '/')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '/'))
-            return 0;
-    }
-    for (;;) {
-        const char *slash = strchr(comp, '/');
-        size_t len = slash ? (size_t)(slash - comp) : strlen(comp);
-
-        if (len == 0 || (len == 1 && comp[0] == '.') ||
-            (len == 2 && comp[0] == '.' && comp[1] == '.'))
-            return 0;
-        if (!slash)
-            return 1;
-        comp = slash + 1;
-    }
-}
-
 int
 bundle_reader_next(struct bundle_reader *r, struct bundle_entry *e, struct diag_err *err)
 {
@@ -473,7 +446,7 @@ bundle_reader_next(struct bundle_reader *r, struct bundle_entry *e, struct diag_
     if (archive_format(r->a) != ARCHIVE_FORMAT_TAR_USTAR)
         return err_set(err, "member \"%s\": not a plain ustar header (%s)", name,
                        archive_format_name(r->a) ? archive_format_name(r->a) : "unknown");
-    if (!name_is_canonical(name))
+    if (!memberpath_valid(name, BUNDLE_MAX_NAME))
         return err_set(err, "member \"%s\": unsafe or non-canonical name", name);
     if (archive_entry_hardlink(ae) != NULL)
         return err_set(err, "member \"%s\": hard links are not allowed", name);

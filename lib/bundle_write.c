@@ -46,9 +46,20 @@ struct bundle_writer *
 bundle_writer_open(const char *path, enum codec_kind compression, int64_t mtime,
                    struct diag_err *err)
 {
-    struct bundle_writer *w = xcalloc(1, sizeof(*w));
+    struct bundle_writer *w;
+    struct stat st;
     mode_t mask;
 
+    /*
+     * The bundle is written beside path and renamed onto it: over a FIFO, a device or a
+     * directory that would replace it (as root, "-o /dev/null" would turn /dev/null into a
+     * regular file). Only a regular file, or nothing yet, may be replaced.
+     */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        err_set_io(err, "could not write bundle \"%s\": it exists and is not a regular file", path);
+        return NULL;
+    }
+    w = xcalloc(1, sizeof(*w));
     w->fd = -1;
     w->path = xstrdup(path);
     w->tmp_path = xasprintf("%s.tmp.XXXXXX", path);
@@ -86,58 +97,18 @@ bundle_writer_open(const char *path, enum codec_kind compression, int64_t mtime,
     return w;
 }
 
-int
-bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, size_t len,
-                  struct diag_err *err)
+/* The ustar header of a regular member of size bytes: fixed mode, owner and mtime. */
+static int
+write_header(struct bundle_writer *w, const char *name, uint64_t size, struct diag_err *err)
 {
-    struct archive_entry *e = archive_entry_new();
-    int ret = -1;
+    struct archive_entry *e;
+    int ret = 0;
 
+    if (strlen(name) > BUNDLE_MAX_NAME)
+        return err_set(err, "member name \"%s\" is longer than %d bytes", name, BUNDLE_MAX_NAME);
+    e = archive_entry_new();
     if (e == NULL)
         return err_set(err, "out of memory");
-    if (strlen(name) > BUNDLE_MAX_NAME) {
-        err_set(err, "member name \"%s\" is longer than %d bytes", name, BUNDLE_MAX_NAME);
-        goto cleanup;
-    }
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, (la_int64_t)len);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
-    archive_entry_set_mtime(e, (time_t)w->mtime, 0);
-    if (archive_write_header(w->a, e) != ARCHIVE_OK) {
-        err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
-        goto cleanup;
-    }
-    if (len > 0 && archive_write_data(w->a, data, len) != (la_ssize_t)len) {
-        err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
-        goto cleanup;
-    }
-    ret = 0;
-cleanup:
-    archive_entry_free(e);
-    return ret;
-}
-
-int
-bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t size,
-                         const unsigned char sha256[32], bundle_source_cb src, void *src_data,
-                         struct diag_err *err)
-{
-    struct archive_entry *e = archive_entry_new();
-    struct hash_sha256 h;
-    unsigned char got[HASH_SHA256_BYTES];
-    uint64_t left = size;
-    char *chunk = NULL;
-    int ret = -1;
-
-    if (e == NULL)
-        return err_set(err, "out of memory");
-    if (strlen(name) > BUNDLE_MAX_NAME) {
-        err_set(err, "member name \"%s\" is longer than %d bytes", name, BUNDLE_MAX_NAME);
-        goto cleanup;
-    }
     archive_entry_set_pathname(e, name);
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
@@ -145,10 +116,36 @@ bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t siz
     archive_entry_set_uid(e, 0);
     archive_entry_set_gid(e, 0);
     archive_entry_set_mtime(e, (time_t)w->mtime, 0);
-    if (archive_write_header(w->a, e) != ARCHIVE_OK) {
-        err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
-        goto cleanup;
-    }
+    if (archive_write_header(w->a, e) != ARCHIVE_OK)
+        ret = err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+    archive_entry_free(e);
+    return ret;
+}
+
+int
+bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, size_t len,
+                  struct diag_err *err)
+{
+    if (write_header(w, name, len, err) != 0)
+        return -1;
+    if (len > 0 && archive_write_data(w->a, data, len) != (la_ssize_t)len)
+        return err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+    return 0;
+}
+
+int
+bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t size,
+                         const unsigned char sha256[32], bundle_source_cb src, void *src_data,
+                         struct diag_err *err)
+{
+    struct hash_sha256 h;
+    unsigned char got[HASH_SHA256_BYTES];
+    uint64_t left = size;
+    char *chunk = NULL;
+    int ret = -1;
+
+    if (write_header(w, name, size, err) != 0)
+        return -1;
     chunk = xmalloc(1 << 20);
     hash_sha256_init(&h);
     while (left > 0) {
@@ -175,7 +172,6 @@ bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t siz
     ret = 0;
 cleanup:
     free(chunk);
-    archive_entry_free(e);
     return ret;
 }
 

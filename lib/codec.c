@@ -1,8 +1,11 @@
 /*
  * codec.c: bounded, strict decompression and reproducible compression (zstd, gzip, none).
- * Layer: lib. The only file that speaks libzstd and zlib. See codec.h for why this is ours.
+ * Layer: lib. The only file that speaks libzstd and zlib (so hash.h's CRC-32 is here too). See
+ * codec.h for why this is ours.
  */
 #include "sealift/codec.h"
+#include "sealift/file.h"
+#include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
 #include <errno.h>
@@ -364,19 +367,8 @@ struct codec_writer {
 static int
 write_all(int fd, const void *data, size_t len, struct diag_err *err)
 {
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_set(err, "write error: %s", strerror(errno));
-        }
-        p += w;
-        len -= (size_t)w;
-    }
+    if (file_write_all(fd, data, len) != 0)
+        return err_set(err, "write error: %s", strerror(errno));
     return 0;
 }
 
@@ -499,4 +491,20 @@ codec_writer_free(struct codec_writer *w)
         deflateEnd(&w->zs);
     free(w->out);
     free(w);
+}
+
+/* hash.h's CRC-32: here because this is the file that speaks zlib. */
+unsigned long
+hash_crc32(unsigned long crc, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    while (len > 0) {
+        uInt n = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+
+        crc = crc32(crc, p, n);
+        p += n;
+        len -= n;
+    }
+    return crc;
 }

@@ -179,15 +179,18 @@ void
 die_bad_option(const char *cmd, int c, char **argv)
 {
     const char *word = optind > 0 ? argv[optind - 1] : "";
-    char name[64];
+    char short_name[3] = {'-', (char)optopt, '\0'};
+    const char *name = word;
+    int len = (int)strlen(word);
 
-    if (strncmp(word, "--", 2) == 0) /* a long option: its name, without any "=VALUE" */
-        snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
-    else if (optopt) /* a short option, perhaps inside a cluster such as "-qx" */
-        snprintf(name, sizeof(name), "-%c", optopt);
-    else
-        snprintf(name, sizeof(name), "%s", word);
+    /* Printed whole (no fixed buffer): a cut option name would name another option. */
+    if (strncmp(word, "--", 2) == 0) { /* a long option: its name, without any "=VALUE" */
+        len = (int)strcspn(word, "=");
+    } else if (optopt) { /* a short option, perhaps inside a cluster such as "-qx" */
+        name = short_name;
+        len = 2;
+    }
     if (c == ':')
-        die_usage(cmd, "option \"%s\" needs a value", name);
-    die_usage(cmd, "unrecognized option \"%s\"", name);
+        die_usage(cmd, "option \"%.*s\" needs a value", len, name);
+    die_usage(cmd, "unrecognized option \"%.*s\"", len, name);
 }

@@ -1,5 +1,5 @@
 /*
- * file.c: open regular files without blocking on FIFOs.
+ * file.c: open regular files without blocking on FIFOs; read, write or hash them whole.
  * Layer: lib.
  */
 #include "sealift/file.h"
@@ -73,4 +73,55 @@ file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag
     free(chunk);
     close(fd);
     return ret;
+}
+
+int
+file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *err)
+{
+    char chunk[4096];
+    int fd = file_open_regular(path, "file", err);
+    int ret = -1;
+
+    if (fd < 0)
+        return -1;
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            err_set_io(err, "could not read file \"%s\": %s", path, strerror(errno));
+            goto cleanup;
+        }
+        if (r == 0)
+            break;
+        if (out->len + (size_t)r > max) {
+            err_set(err, "file \"%s\" is larger than %zu bytes", path, max);
+            goto cleanup;
+        }
+        buf_add(out, chunk, (size_t)r);
+    }
+    ret = 0;
+cleanup:
+    close(fd);
+    return ret;
+}
+
+int
+file_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * hash.c: streaming SHA-256 and BLAKE2b, and hex coding.
+ * hash.c: streaming SHA-256 and BLAKE2b, SHA-1, and hex coding (hash_crc32 is in codec.c, the
+ * zlib file).
  * Layer: lib. BLAKE2b and hex through libsodium (as sig.c); SHA-256 through OpenSSL's libcrypto,
  * which both binaries link anyway (libpq's TLS): it uses the CPU's SHA instructions where they
  * exist, hashing about 4.5 times as fast as libsodium's portable code here, and every byte of
@@ -53,6 +54,16 @@ hash_sha256(const void *data, size_t len, unsigned char out[HASH_SHA256_BYTES])
     SHA256_Init(&ctx);
     SHA256_Update(&ctx, data, len);
     SHA256_Final(out, &ctx);
+}
+
+void
+hash_sha1(const void *data, size_t len, unsigned char out[HASH_SHA1_BYTES])
+{
+    SHA_CTX ctx;
+
+    SHA1_Init(&ctx);
+    SHA1_Update(&ctx, data, len);
+    SHA1_Final(out, &ctx);
 }
 
 void

@@ -3,6 +3,8 @@
  * Layer: lib. Pure: no file or archive I/O. The grammar is bundles/FORMAT.md, "The manifest".
  */
 #include "sealift/manifest.h"
+#include "sealift/memberpath.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
 #include <stdarg.h>
@@ -139,27 +141,21 @@ manifest_find_member(const struct manifest *m, const char *path)
     return -1;
 }
 
-/* Digits of s[0, n) with '-' dropped and leading zeros stripped, into out; 0 if other bytes. */
+/* s[0, n) with '-' dropped into out (cap bytes), if it then is decimal; else 0. */
 static int
-version_key(const char *s, size_t n, char *out, size_t cap)
+dashless_decimal(const char *s, size_t n, char *out, size_t cap)
 {
     size_t used = 0;
 
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '-')
             continue;
-        if (s[i] < '0' || s[i] > '9' || used + 1 >= cap)
+        if (used + 1 >= cap)
             return 0;
-        if (used == 0 && s[i] == '0')
-            continue;
         out[used++] = s[i];
     }
-    if (used == 0 && n > 0) {
-        /* All zeros ("00000000000000", diesel's setup migration) is the number 0. */
-        out[used++] = '0';
-    }
     out[used] = '\0';
-    return used > 0;
+    return version_is_decimal(out, used);
 }
 
 /*
@@ -197,8 +193,8 @@ tool_name_matches(const char *rev, const struct manifest_migration *mig)
         name = sep + 1;
         n = (size_t)(sep - r);
     }
-    return version_key(r, n, k1, sizeof(k1)) &&
-           version_key(mig->id, strlen(mig->id), k2, sizeof(k2)) && strcmp(k1, k2) == 0 &&
+    return dashless_decimal(r, n, k1, sizeof(k1)) &&
+           dashless_decimal(mig->id, strlen(mig->id), k2, sizeof(k2)) && version_same(k1, k2) &&
            (name == NULL || (name[0] && strcmp(name, mig->name) == 0));
 }
 
@@ -346,33 +342,10 @@ manifest_token_valid(const char *s)
 int
 manifest_path_valid(const char *path)
 {
-    size_t n = strlen(path);
-    const char *comp = path;
-
-    if (n == 0 || n > MANIFEST_MAX_PATH || path[0] == '/' || path[n - 1] == '/')
-        return 0;
+    /* The manifest's own name (and anything below it) is not a member's. */
     if (strncmp(path, MANIFEST_NAME, strlen(MANIFEST_NAME)) == 0)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = path[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '/'))
-            return 0;
-    }
-    /* No empty, "." or ".." components. */
-    for (;;) {
-        const char *slash = strchr(comp, '/');
-        size_t len = slash ? (size_t)(slash - comp) : strlen(comp);
-
-        if (len == 0 || (len == 1 && comp[0] == '.') ||
-            (len == 2 && comp[0] == '.' && comp[1] == '.'))
-            return 0;
-        if (!slash)
-            break;
-        comp = slash + 1;
-    }
-    return 1;
+    return memberpath_valid(path, MANIFEST_MAX_PATH);
 }
 
 void

@@ -169,25 +169,6 @@ xor_secret(struct seckey_scratch *s)
         s->blob[SECKEY_SECRET_OFF + i] ^= s->stream[i];
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int
 seckey_write_file(const struct seckey *key, const char *path, const char *password,
                   const struct seckey_kdf_limits *limits, struct diag_err *err)
@@ -222,8 +203,8 @@ seckey_write_file(const struct seckey *key, const char *path, const char *passwo
         err_set(err, "could not create secret key file \"%s\": %s", path, strerror(errno));
         goto cleanup;
     }
-    if (write_all(fd, comment, strlen(comment)) != 0 ||
-        write_all(fd, s->b64, strlen(s->b64)) != 0 || write_all(fd, "\n", 1) != 0 ||
+    if (file_write_all(fd, comment, strlen(comment)) != 0 ||
+        file_write_all(fd, s->b64, strlen(s->b64)) != 0 || file_write_all(fd, "\n", 1) != 0 ||
         fsync(fd) != 0) {
         err_set(err, "could not write secret key file \"%s\": %s", path, strerror(errno));
         unlink(path);

@@ -181,45 +181,13 @@ sig_pubkey_parse(struct sig_pubkey *key, const char *text, size_t len, struct di
 }
 
 int
-sig_read_small_file(const char *path, size_t max, struct buf *out, struct diag_err *err)
-{
-    char chunk[4096];
-    int fd = file_open_regular(path, "file", err);
-    int ret = -1;
-
-    if (fd < 0)
-        return -1;
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
-
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            err_set_io(err, "could not read file \"%s\": %s", path, strerror(errno));
-            goto cleanup;
-        }
-        if (r == 0)
-            break;
-        if (out->len + (size_t)r > max) {
-            err_set(err, "file \"%s\" is larger than %zu bytes", path, max);
-            goto cleanup;
-        }
-        buf_add(out, chunk, (size_t)r);
-    }
-    ret = 0;
-cleanup:
-    close(fd);
-    return ret;
-}
-
-int
 sig_pubkey_load(struct sig_pubkey *key, const char *path, struct diag_err *err)
 {
     struct buf text = BUF_INIT;
     int secret = 0;
     int ret;
 
-    ret = sig_read_small_file(path, SIG_PUBKEY_FILE_MAX, &text, err);
+    ret = file_read_all(path, SIG_PUBKEY_FILE_MAX, &text, err);
     if (ret == 0 && pubkey_parse(key, text.data, text.len, &secret, err) != 0) {
         /* Name the file first: "release.key" is a secret key, not a public key: ... */
         if (secret)

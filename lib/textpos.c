@@ -3,6 +3,7 @@
  * Layer: lib.
  */
 #include "sealift/textpos.h"
+#include "sealift/sqllex.h"
 
 void
 textpos_line_col(const char *text, size_t len, size_t off, unsigned *line, unsigned *col)
@@ -37,22 +38,5 @@ textpos_char_to_byte(const char *text, size_t len, size_t idx)
 size_t
 textpos_skip_blank(const char *text, size_t len)
 {
-    size_t i = 0;
-
-    while (i < len) {
-        if (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
-            i++;
-        } else if (i + 1 < len && text[i] == '-' && text[i + 1] == '-') {
-            while (i < len && text[i] != '\n')
-                i++;
-        } else if (i + 1 < len && text[i] == '/' && text[i + 1] == '*') {
-            i += 2;
-            while (i + 1 < len && !(text[i] == '*' && text[i + 1] == '/'))
-                i++;
-            i = i + 2 <= len ? i + 2 : len;
-        } else {
-            break;
-        }
-    }
-    return i;
+    return sqllex_skip_blank(text, len, 0);
 }

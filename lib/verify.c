@@ -42,6 +42,11 @@ verify_result_release(struct verify_result *res)
     verify_result_init(res);
 }
 
+/* "MANIFEST.<16 hex>.minisig" and its NUL always fit: the snprintf below never cuts. */
+_Static_assert(sizeof(MANIFEST_NAME) + SIG_KEYID_HEX + sizeof(".minisig") - 1 <=
+                   BUNDLE_SIG_NAME_MAX,
+               "BUNDLE_SIG_NAME_MAX too small for a signature member name");
+
 void
 bundle_signature_name(char out[BUNDLE_SIG_NAME_MAX], const unsigned char *keyid)
 {

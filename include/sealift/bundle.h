@@ -28,6 +28,8 @@ struct bundle_writer;
 /*
  * Start writing a bundle to path. The archive is written to a temporary file beside it and
  * renamed over path by bundle_writer_close(), so a failed write never leaves a partial bundle.
+ * A path that exists and is not a regular file (a FIFO, a device, a directory) is refused
+ * (err->io): the rename would replace it.
  */
 struct bundle_writer *bundle_writer_open(const char *path, enum codec_kind compression,
                                          int64_t mtime, struct diag_err *err);

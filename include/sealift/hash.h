@@ -1,9 +1,14 @@
 /*
- * hash.h: streaming SHA-256 and BLAKE2b-512 (libsodium underneath).
+ * hash.h: streaming SHA-256 and BLAKE2b-512, and the two checksums other migration tools
+ * record (SHA-1, CRC-32).
  *
  * SHA-256 is what the manifest records for every member (so that sha256sum can check them);
- * BLAKE2b-512 is what minisign's prehashed "ED" signatures sign.
- * The state structs are opaque storage sized for libsodium's own states.
+ * BLAKE2b-512 is what minisign's prehashed "ED" signatures sign. SHA-1 (Sqitch's change ids
+ * and script hashes) and CRC-32 (Flyway's checksum) only reproduce other tools' identifiers;
+ * no security rests on them.
+ * The state structs are opaque storage sized for the libraries' own states. SHA-256 and SHA-1
+ * come from OpenSSL (lib/hash.c), BLAKE2b from libsodium (lib/hash.c), CRC-32 from zlib
+ * (lib/codec.c, the file that speaks zlib).
  */
 #ifndef SEALIFT_HASH_H
 #define SEALIFT_HASH_H
@@ -13,6 +18,8 @@
 #define HASH_SHA256_BYTES  32
 #define HASH_BLAKE2B_BYTES 64
 #define HASH_SHA256_HEX    (HASH_SHA256_BYTES * 2 + 1)
+#define HASH_SHA1_BYTES    20
+#define HASH_SHA1_HEX      (HASH_SHA1_BYTES * 2 + 1)
 
 struct hash_sha256 {
     _Alignas(64) unsigned char opaque[128];
@@ -30,6 +37,15 @@ void hash_sha256_update(struct hash_sha256 *h, const void *data, size_t len);
 void hash_sha256_final(struct hash_sha256 *h, unsigned char out[HASH_SHA256_BYTES]);
 /* One-shot SHA-256. */
 void hash_sha256(const void *data, size_t len, unsigned char out[HASH_SHA256_BYTES]);
+
+/* One-shot SHA-1, for other tools' identifiers only (Sqitch). */
+void hash_sha1(const void *data, size_t len, unsigned char out[HASH_SHA1_BYTES]);
+
+/*
+ * CRC-32 (IEEE 802.3, as java.util.zip.CRC32 and zlib compute it) of data, continued from crc
+ * (0 to start). Any len: longer runs than zlib's uInt are fed in pieces.
+ */
+unsigned long hash_crc32(unsigned long crc, const void *data, size_t len);
 
 void hash_blake2b_init(struct hash_blake2b *h);
 void hash_blake2b_update(struct hash_blake2b *h, const void *data, size_t len);

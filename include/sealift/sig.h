@@ -97,7 +97,4 @@ void sig_keyring_release(struct sig_keyring *k);
 /* Load a public key file into the ring. Two different keys with one key id are refused. */
 int sig_keyring_add_file(struct sig_keyring *k, const char *path, struct diag_err *err);
 
-/* Read a whole small file into out, refusing files larger than max bytes. */
-int sig_read_small_file(const char *path, size_t max, struct buf *out, struct diag_err *err);
-
 #endif

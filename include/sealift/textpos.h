@@ -12,7 +12,7 @@ void textpos_line_col(const char *text, size_t len, size_t off, unsigned *line, 
 /* Byte offset of the 0-based character index idx in text (clamped to len). */
 size_t textpos_char_to_byte(const char *text, size_t len, size_t idx);
 
-/* Bytes of blanks and SQL comments ("--" lines, block comments) at the start of text. */
+/* Bytes of blanks and SQL comments at the start of text (sqllex_skip_blank from 0). */
 size_t textpos_skip_blank(const char *text, size_t len);
 
 #endif

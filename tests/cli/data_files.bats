@@ -126,6 +126,17 @@ CREATE INDEX CONCURRENTLY countries_name_idx ON countries (name);' 'DELETE FROM 
     refuse_check m 1 'm/001_countrys.data/: data directory of no migration (no 001_countrys.up.sql)'
 }
 
+@test "a data directive inside a block comment is no directive (psql's comment rules)" {
+    mig m 001_countries 'CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
+/*
+-- sealift:data countries.csv
+*/
+SELECT 1;' 'DROP TABLE countries;'
+    data_file m 001_countries countries.csv 'code,name
+'
+    refuse_check m 1 'm/001_countries.data/countries.csv: data file not loaded by any COPY'
+}
+
 @test "check and build refuse a directive naming a data file that is not there" {
     countries
     mv m/001_countries.data/countries.csv m/001_countries.data/countries.CSV

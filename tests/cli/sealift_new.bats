@@ -106,6 +106,10 @@ version_on_line() {
     assert_usage_error new 'expected one SLUG (a short name such as add_users)'
     run_sealift new --bogus x
     assert_usage_error new 'unrecognized option "--bogus"'
+    # A long name is printed whole (a 64-byte buffer cut it to another name).
+    long=--$(printf 'o%.0s' {1..90})
+    run_sealift new "$long=1" x
+    assert_usage_error new "unrecognized option \"$long\""
 }
 
 @test "new reports a directory it cannot create" {
@@ -113,4 +117,16 @@ version_on_line() {
     run_sealift new -d not-a-dir/migrations add_users
     assert_exit 2
     assert_error 'could not create directory "not-a-dir/migrations": Not a directory'
+}
+
+@test "new refuses a version past the native limit instead of cutting it" {
+    # 32 nines: the next version has 33 digits. Cut to fit, it would sort first.
+    add_migration migrations 99999999999999999999999999999999_last 'SELECT 1;' 'SELECT 1;'
+
+    run_sealift new add_users
+    assert_exit 1
+    assert_error 'the version after 99999999999999999999999999999999 would have more than 32 digits, the most a native version has'
+    assert [ ! -e migrations/1000000000000000000000000000000_add_users.up.sql ]
+    run ls migrations
+    refute_output --partial add_users
 }

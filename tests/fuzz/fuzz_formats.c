@@ -1,5 +1,5 @@
 /*
- * fuzz_formats.c: libFuzzer target for the source-format readers (compiler/read_*.c, native.c)
+ * fuzz_formats.c: libFuzzer target for the source-format readers (compiler/read_*.c)
  * and --from auto's detection. Readers take a directory, so each input is unpacked into one:
  *
  *   byte 0        which reader: 0 native, 1 alembic, ... 7 diesel (formats.c order), 8+ auto

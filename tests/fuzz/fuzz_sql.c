@@ -1,12 +1,14 @@
 /*
  * fuzz_sql.c: libFuzzer target for the compiler's SQL handling: normalisation, directives,
- * placeholders, the statement lexer (compiler/sqlsplit.c) and the checks on PostgreSQL's parse
- * tree, inline COPY data included (compiler/sqlcheck.c).
+ * placeholders, the SQL lexer (lib/sqllex.c) on raw bytes, the checks on PostgreSQL's parse
+ * tree, inline COPY data included (compiler/sqlcheck.c), and the version orders
+ * (lib/version.c) on the input's two halves.
  */
 #include "chain.h"
 #include "sqlcheck.h"
-#include "sqlsplit.h"
 #include "sqltext.h"
+#include "sealift/sqllex.h"
+#include "sealift/version.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +28,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned flags = 0;
 
     diag_set_silent(1);
+    /* Statement ends move forward and stay inside the text, NUL bytes and all. */
+    for (size_t pos = 0; pos < size;) {
+        size_t end = sqllex_statement_end((const char *)data, size, pos);
+
+        if (end < pos || end > size)
+            abort();
+        pos = end + 1;
+    }
+    /* Both orders end on any text (Flyway's once looped on "1a") and are antisymmetric. */
+    {
+        char *a = strndup((const char *)data, size / 2);
+        char *b = strndup((const char *)data + size / 2, size - size / 2);
+        int ab = version_flyway_cmp(a, b), ba = version_flyway_cmp(b, a);
+        int dab = version_decimal_cmp(a, b), dba = version_decimal_cmp(b, a);
+
+        if ((ab > 0) != (ba < 0) || (ab == 0) != (ba == 0) || (dab > 0) != (dba < 0))
+            abort();
+        free(a);
+        free(b);
+    }
     chain_init(&chain);
     vars_init(&vars);
     vars_set_assignment(&vars, "schema=app", &err);

@@ -241,6 +241,33 @@ test_bundle_writer_refuses_long_name(void **state)
     assert_int_equal(unit_count_entries(f->dir), 0);
 }
 
+/*
+ * The bundle is renamed into place: over a FIFO or a device ("-o /dev/null" as root) that
+ * would replace the special file with a regular one. Refused before anything is written.
+ */
+static void
+test_bundle_writer_refuses_special_output(void **state)
+{
+    struct fixture *f = *state;
+    struct diag_err err = DIAG_ERR_INIT;
+    char path[UNIT_PATH_MAX];
+    struct stat st;
+
+    unit_path(path, f->dir, "fifo");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_null(bundle_writer_open(path, CODEC_NONE, MTIME, &err));
+    assert_contains(err.msg, "is not a regular file");
+    assert_int_equal(err.io, 1);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(unit_count_entries(f->dir), 1); /* no temporary file left */
+
+    unit_path(path, f->dir, "subdir");
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_null(bundle_writer_open(path, CODEC_NONE, MTIME, &err));
+    assert_contains(err.msg, "is not a regular file");
+}
+
 static void
 test_bundle_writer_replaces_atomically(void **state)
 {
@@ -726,6 +753,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bundle_reader_refuses_what_libarchive_lets_pass,
                                         setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_bundle_reader_limit, setup_tmpdir, teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_bundle_writer_refuses_special_output, setup_tmpdir,
+                                        teardown_tmpdir),
     };
 
     return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
- * test_compiler_read_flyway.c: the Flyway reader (compiler/read_flyway.c): names, version
- * order, undo pairing, the checksum Flyway stores, transaction modes, and refusals.
+ * test_compiler_read_flyway.c: the Flyway reader (compiler/read_flyway.c): names, undo
+ * pairing, the checksum Flyway stores, transaction modes, and refusals (its version order is
+ * lib/version.c's, tested in test_version.c).
  */
 #include "reader_test.h"
 #include "readers.h"
@@ -21,26 +22,6 @@ test_read_flyway_checksum_is_flyways(void **state)
                      flyway_checksum("ab", 2));
     /* Above 2^31 the int Flyway stores is negative: 4040868785 is -254098511. */
     assert_int_equal(flyway_checksum("CREATE TABLE t (a int);\n", 24), -254098511);
-}
-
-static void
-test_read_flyway_version_order(void **state)
-{
-    static const struct {
-        const char *a, *b;
-        int sign;
-    } cases[] = {
-        {"1.9", "1.10", -1}, {"1.10", "1.9", 1}, {"1", "1.0", 0},     {"1.0.0", "1", 0},
-        {"2", "10", -1},     {"005", "5", 0},    {"1.2.3", "1.2", 1}, {"1.01", "1.1", 0},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int c = flyway_version_cmp(cases[i].a, cases[i].b);
-
-        if ((c > 0) - (c < 0) != cases[i].sign)
-            fail_msg("%s vs %s: %d", cases[i].a, cases[i].b, c);
-    }
 }
 
 static void
@@ -142,7 +123,6 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_flyway_checksum_is_flyways),
-        cmocka_unit_test(test_read_flyway_version_order),
         cmocka_unit_test_setup_teardown(test_read_flyway_reads_versions_undo_and_origin, rt_setup,
                                         rt_teardown),
         cmocka_unit_test_setup_teardown(test_read_flyway_transaction_modes, rt_setup, rt_teardown),

@@ -1,5 +1,6 @@
 /*
- * test_compiler_sqlsplit.c: statement ends and inline COPY data (compiler/sqlsplit.c).
+ * test_compiler_sqlsplit.c: inline COPY data (compiler/sqlsplit.c); statement ends are
+ * lib/sqllex.c's, tested in test_sqllex.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,42 +11,12 @@
 #include <cmocka.h>
 
 #include "sqlsplit.h"
+#include "sealift/sqllex.h"
 
 static size_t
 end_of(const char *sql)
 {
-    return sqlsplit_statement_end(sql, strlen(sql), 0);
-}
-
-static void
-test_sqlsplit_ends_at_top_level_semicolon(void **state)
-{
-    static const struct {
-        const char *sql;
-        size_t end;
-    } cases[] = {
-        {"SELECT 1; SELECT 2;", 8},
-        {"SELECT ';'; x", 10},
-        {"SELECT 'it''s;'; x", 15},
-        {"SELECT E'\\';'; x", 13},
-        {"SELECT \"a;b\"; x", 12},
-        {"SELECT $$;$$; x", 12},
-        {"SELECT $tag$ $$; $tag$; x", 22},
-        {"SELECT $1; x", 9},
-        {"SELECT a$b; x", 10},
-        {"SELECT 1 -- ;\n; x", 14},
-        {"SELECT /* ; /* ; */ ; */ 1; x", 26},
-        {"CREATE RULE r AS ON INSERT TO t DO INSTEAD (SELECT 1; SELECT 2); x", 63},
-        {"SELECT 1", 8},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        size_t got = end_of(cases[i].sql);
-
-        if (got != cases[i].end)
-            fail_msg("case %zu \"%s\": end %zu, want %zu", i, cases[i].sql, got, cases[i].end);
-    }
+    return sqllex_statement_end(sql, strlen(sql), 0);
 }
 
 static void
@@ -57,6 +28,9 @@ test_sqlsplit_starts_with_copy(void **state)
     assert_true(sqlsplit_starts_with_copy("/* x */ Copy t", 14));
     assert_false(sqlsplit_starts_with_copy("COPYRIGHT", 9));
     assert_false(sqlsplit_starts_with_copy("SELECT 'COPY'", 13));
+    /* Block comments nest, as in PostgreSQL: the first "*\/" does not end this one. */
+    assert_true(sqlsplit_starts_with_copy("/* a /* b */ c */ COPY t", 24));
+    assert_false(sqlsplit_starts_with_copy("/* a /* b */ COPY */ SELECT 1", 29));
 }
 
 static void
@@ -94,7 +68,6 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sqlsplit_ends_at_top_level_semicolon),
         cmocka_unit_test(test_sqlsplit_starts_with_copy),
         cmocka_unit_test(test_sqlsplit_copy_data),
         cmocka_unit_test(test_sqlsplit_copy_data_refusals),

@@ -73,12 +73,60 @@ test_sqltext_normalize_refuses_with_position(void **state)
     }
 }
 
+/*
+ * Directives are "--" comments by psql's rules that start their line, in the blanks and
+ * comments before the first SQL. The message (or "") each script gets, and its flags.
+ */
+static void
+test_sqltext_directives_follow_the_lexer(void **state)
+{
+    static const struct {
+        const char *text;
+        unsigned flags;
+        const char *msg; /* first held message, "" for none */
+    } cases[] = {
+        {"-- sealift:no-transaction\nSELECT 1;", SQLTEXT_NO_TRANSACTION, ""},
+        {"-- a\n  -- sealift:irreversible\nSELECT 1;", SQLTEXT_IRREVERSIBLE, ""},
+        /* A leading block comment is part of the leading comment block. */
+        {"/* header\n   more */\n-- sealift:no-transaction\nSELECT 1;", SQLTEXT_NO_TRANSACTION, ""},
+        {"SELECT 1;\n-- sealift:no-transaction\nSELECT 2;", 0,
+         "f.sql:2: directive \"sealift:no-transaction\" must be in the leading comment block"},
+        {"-- sealift:no-transactions\nSELECT 1;", 0,
+         "f.sql:1: unknown directive \"sealift:no-transactions\""},
+        /* Not comments: in a dollar-quoted body, a string, a block comment. */
+        {"SELECT $$\n-- sealift:bogus\n$$;", 0, ""},
+        {"SELECT '\n-- sealift:bogus\n';", 0, ""},
+        {"/*\n-- sealift:bogus\n*/ SELECT 1;", 0, ""},
+        /* A comment after SQL on its line is no directive. */
+        {"SELECT 1; -- sealift:bogus", 0, ""},
+        /* sqlcheck.c's: the data directive goes before its COPY. */
+        {"SELECT 1;\n-- sealift:data users.csv\nCOPY t FROM stdin;", 0, ""},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf held = BUF_INIT;
+        struct report rep = {0, 0, &held};
+        unsigned flags = 99;
+        size_t problems = sqltext_directives(
+            "f.sql", cases[i].text, SQLTEXT_NO_TRANSACTION | SQLTEXT_IRREVERSIBLE, &flags, &rep);
+        const char *msg = held.len ? held.data + 1 : "";
+
+        if (flags != cases[i].flags || strncmp(msg, cases[i].msg, strlen(cases[i].msg)) != 0 ||
+            (cases[i].msg[0] == '\0') != (problems == 0))
+            fail_msg("case %zu: flags %u (want %u), %zu problems, message \"%s\" (want \"%s\")", i,
+                     flags, cases[i].flags, problems, msg, cases[i].msg);
+        buf_release(&held);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqltext_normalize_accepts),
         cmocka_unit_test(test_sqltext_normalize_refuses_with_position),
+        cmocka_unit_test(test_sqltext_directives_follow_the_lexer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

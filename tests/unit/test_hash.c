@@ -1,5 +1,5 @@
 /*
- * test_hash.c: unit tests for lib/hash.c (SHA-256, BLAKE2b-512, hex coding).
+ * test_hash.c: unit tests for lib/hash.c (SHA-256, BLAKE2b-512, SHA-1, CRC-32, hex coding).
  * Layer: tests.
  */
 #include "unit.h"
@@ -241,6 +241,41 @@ test_hash_equal_compares(void **state)
     assert_false(hash_equal(a, b, sizeof(a)));
 }
 
+/* SHA-1 (FIPS 180-2 vectors; the two-block padding case is 56 bytes). */
+static void
+test_hash_sha1_known_answers(void **state)
+{
+    static const struct {
+        const char *msg;
+        const char *sha1;
+    } cases[] = {
+        {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+        {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char d[HASH_SHA1_BYTES];
+        char hex[HASH_SHA1_HEX];
+
+        hash_sha1(cases[i].msg, strlen(cases[i].msg), d);
+        assert_string_equal(hex_encode(hex, d, sizeof(d)), cases[i].sha1);
+    }
+}
+
+/* CRC-32: the check value of "123456789", and a sum continued over pieces is the whole's. */
+static void
+test_hash_crc32_known_answers(void **state)
+{
+    (void)state;
+    assert_int_equal(hash_crc32(0, "123456789", 9), 0xcbf43926UL);
+    assert_int_equal(hash_crc32(0, "", 0), 0);
+    assert_int_equal(hash_crc32(hash_crc32(0, "1234", 4), "56789", 5), 0xcbf43926UL);
+    assert_int_equal(hash_crc32(0, "SELECT 1;", 9), 78787420UL);
+}
+
 int
 main(void)
 {
@@ -254,6 +289,8 @@ main(void)
         cmocka_unit_test(test_hash_hex_decode_lower),
         cmocka_unit_test(test_hash_hex_decode_honours_length),
         cmocka_unit_test(test_hash_equal_compares),
+        cmocka_unit_test(test_hash_sha1_known_answers),
+        cmocka_unit_test(test_hash_crc32_known_answers),
     };
 
     return cmocka_run_group_tests_name("hash", tests, setup_sodium, NULL);

@@ -723,23 +723,6 @@ test_sig_pubkey_load_names_file(void **state)
 }
 
 static void
-test_sig_read_small_file_limit(void **state)
-{
-    struct fixture *f = *state;
-    char path[UNIT_PATH_MAX];
-    struct buf out = BUF_INIT;
-    struct diag_err err = DIAG_ERR_INIT;
-
-    write_text(f->dir, "ten", "0123456789", path);
-    assert_int_equal(sig_read_small_file(path, 10, &out, &err), 0);
-    assert_string_equal(out.data, "0123456789");
-    buf_reset(&out);
-    assert_int_equal(sig_read_small_file(path, 9, &out, &err), -1);
-    assert_contains(err.msg, "is larger than 9 bytes");
-    buf_release(&out);
-}
-
-static void
 test_sig_keyring_dedupes_and_refuses_keyid_clash(void **state)
 {
     struct fixture *f = *state;
@@ -807,8 +790,6 @@ main(void)
         cmocka_unit_test(test_sig_parse_rejects),
         cmocka_unit_test(test_sig_parse_rejects_oversized),
         cmocka_unit_test_setup_teardown(test_sig_pubkey_load_names_file, setup_tmpdir,
-                                        teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(test_sig_read_small_file_limit, setup_tmpdir,
                                         teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_sig_keyring_dedupes_and_refuses_keyid_clash,
                                         setup_tmpdir, teardown_tmpdir),

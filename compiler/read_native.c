@@ -1,20 +1,25 @@
 /*
- * native.c: reader for sealift's own source format.
- * Layer: compiler.
+ * read_native.c: reader for sealift's own source format: VERSION_SLUG.up.sql,
+ * VERSION_SLUG.down.sql and VERSION_SLUG.verify.sql in one directory, ordered by VERSION
+ * (digits, compared as numbers: lib/version.c's decimal order), "-- sealift:" directives, and
+ * VERSION_SLUG.data/ directories of COPY data files.
+ * Layer: compiler. A reader like the others (readers.h), on read_common's directory listing and
+ * script loading.
  */
-#include "native.h"
 #include "read_common.h"
+#include "readers.h"
 #include "sqltext.h"
+#include "sumfile.h"
 #include "workers.h"
+#include "sealift/memberpath.h"
+#include "sealift/version.h"
 #include "sealift/xalloc.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define SUM_FILE "sealift.sum"
+/* Data file names become member names (data/NNNNNN_K_NAME): 60 bytes at most. */
+#define NATIVE_DATA_NAME_MAX 60
 
 struct file_name {
     char *name;
@@ -35,22 +40,6 @@ native_slug_valid(const char *slug)
     return 1;
 }
 
-int
-native_version_cmp(const char *a, const char *b)
-{
-    size_t la, lb;
-
-    while (*a == '0' && a[1])
-        a++;
-    while (*b == '0' && b[1])
-        b++;
-    la = strlen(a);
-    lb = strlen(b);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    return strcmp(a, b);
-}
-
 /* Split "VERSION_SLUG.KIND.sql". Returns 0 and fills f, or -1 if name does not have that form. */
 static int
 parse_name(const char *name, struct file_name *f)
@@ -61,7 +50,7 @@ parse_name(const char *name, struct file_name *f)
 
     while (name[vlen] >= '0' && name[vlen] <= '9')
         vlen++;
-    if (vlen == 0 || vlen > 32 || name[vlen] != '_')
+    if (vlen == 0 || vlen > NATIVE_VERSION_MAX || name[vlen] != '_')
         return -1;
     for (int k = 0; k < 3; k++) {
         size_t kl = strlen(kinds[k]);
@@ -86,7 +75,7 @@ static int
 cmp_files(const void *pa, const void *pb)
 {
     const struct file_name *a = pa, *b = pb;
-    int c = native_version_cmp(a->version, b->version);
+    int c = version_decimal_cmp(a->version, b->version);
 
     if (c)
         return c;
@@ -103,26 +92,21 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read one script file into s and apply its directives. */
-static size_t
+/* Read one script file into m and apply its directives. */
+static void
 load_script(const char *dir, const struct file_name *f, struct src_migration *m, unsigned *flags,
             struct report *rep)
 {
     static const unsigned allowed[] = {SQLTEXT_NO_TRANSACTION | SQLTEXT_IRREVERSIBLE,
                                        SQLTEXT_NO_TRANSACTION, 0};
     struct src_script *s = &m->script[f->kind];
-    struct diag_err err = DIAG_ERR_INIT;
-    size_t problems;
+    char *path = xasprintf("%s/%s", dir, f->name);
 
-    s->file = xasprintf("%s/%s", dir, f->name);
-    if (sqltext_read_file(s->file, &s->text, &err) != 0) {
-        report_error(rep, "%s", err.msg);
-        return 1;
+    if (common_read_script(m, f->kind, path, rep) == 0) {
+        sqltext_directives(s->file, s->text.data, allowed[f->kind], flags, rep);
+        s->transactional = !(*flags & SQLTEXT_NO_TRANSACTION);
     }
-    s->present = 1;
-    problems = sqltext_directives(s->file, s->text.data, allowed[f->kind], flags, rep);
-    s->transactional = !(*flags & SQLTEXT_NO_TRANSACTION);
-    return problems;
+    free(path);
 }
 
 /* seen: bit k set when the directory has the file of kind k, readable or not. */
@@ -171,18 +155,6 @@ data_dir_name(const char *name)
     return ok;
 }
 
-static int
-data_file_name_valid(const char *name)
-{
-    if (name[0] == '\0' || name[0] == '.' || strlen(name) > 60)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 /* List a VERSION_SLUG.data directory into its migration's data files. */
 static void
 attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct report *rep)
@@ -190,8 +162,8 @@ attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct r
     size_t base_len = strlen(name) - 5;
     struct src_migration *m = NULL;
     char *path = xasprintf("%s/%s", dir, name);
-    DIR *d;
-    struct dirent *de;
+    struct common_dir d;
+    struct diag_err err = DIAG_ERR_INIT;
 
     for (size_t i = 0; i < c->n && !m; i++) {
         char *base = xasprintf("%s_%s", c->v[i].id, c->v[i].name);
@@ -206,35 +178,26 @@ attach_data_dir(const char *dir, const char *name, struct src_chain *c, struct r
         free(path);
         return;
     }
-    d = opendir(path);
-    if (d == NULL) {
-        report_error(rep, "could not open data directory \"%s\": %s", path, strerror(errno));
+    if (common_dir_list_of(path, "data directory", &d, &err) != 0) {
+        report_error(rep, "%s", err.msg);
         free(path);
         return;
     }
     m->data_dir = path;
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        char *file;
-
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        file = xasprintf("%s/%s", path, de->d_name);
-        if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
-            report_error(rep, "%s: not a regular file (data directories hold data files only)",
-                         file);
-        else if (!data_file_name_valid(de->d_name))
+    /* The listing is sorted: so are the data files. */
+    for (size_t i = 0; i < d.n; i++) {
+        if (!d.v[i].is_file)
+            report_error(rep, "%s/%s: not a regular file (data directories hold data files only)",
+                         path, d.v[i].name);
+        else if (!memberpath_name_valid(d.v[i].name, NATIVE_DATA_NAME_MAX))
             report_error(rep,
-                         "%s: data file names are letters, digits, '.', '_' and '-', at most "
+                         "%s/%s: data file names are letters, digits, '.', '_' and '-', at most "
                          "60 bytes, not starting with '.'",
-                         file);
+                         path, d.v[i].name);
         else
-            chain_add_data_file(m, de->d_name);
-        free(file);
+            chain_add_data_file(m, d.v[i].name);
     }
-    closedir(d);
-    if (m->ndata_files > 1)
-        qsort(m->data_files, m->ndata_files, sizeof(*m->data_files), cmp_str);
+    common_dir_release(&d);
 }
 
 /* The migrations of a sorted file list: migration g has files [first[g], first[g + 1]). */
@@ -275,10 +238,6 @@ load_migration(size_t g, void *ctx)
             up_flags = flags;
     }
     check_pairing(b->dir, m, seen, up_flags, rep);
-    /* What chain_hash_sources() does, here on the job's thread. */
-    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
-        if (m->script[k].present)
-            hash_sha256(m->script[k].text.data, m->script[k].text.len, m->script[k].source_sha);
 }
 
 /*
@@ -297,7 +256,7 @@ load_migrations(const char *dir, const struct file_name *files, size_t nfiles, s
     for (size_t i = 0; i < nfiles;) {
         size_t j = i;
 
-        while (j < nfiles && native_version_cmp(files[j].version, files[i].version) == 0)
+        while (j < nfiles && version_decimal_cmp(files[j].version, files[i].version) == 0)
             j++;
         chain_add(c, files[i].version, files[i].slug);
         first[n++] = i;
@@ -311,57 +270,51 @@ load_migrations(const char *dir, const struct file_name *files, size_t nfiles, s
 }
 
 int
-native_read(const char *dir, struct src_chain *c, struct report *rep, struct diag_err *err)
+read_native(const char *dir, const struct read_options *opt, struct src_chain *c,
+            struct report *rep, struct diag_err *err)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
+    struct common_dir d;
     struct file_name *files = NULL;
     size_t nfiles = 0, cap = 0;
     char **others = NULL, **datadirs = NULL;
     size_t nothers = 0, ocap = 0, ndatadirs = 0, dcap = 0;
 
-    if (d == NULL)
-        return err_set_io(err, "could not open migrations directory \"%s\": %s", dir,
-                          strerror(errno));
-    c->format = xstrdup("native");
-    c->dir = xstrdup(dir);
-    while ((de = readdir(d)) != NULL) {
+    (void)opt; /* the native format says irreversibility itself (-- sealift:irreversible) */
+    if (common_dir_list(dir, &d, err) != 0)
+        return -1;
+    for (size_t i = 0; i < d.n; i++) {
+        const char *name = d.v[i].name;
         struct file_name f = {0};
-        int is_file, is_dir;
 
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            strcmp(de->d_name, SUM_FILE) == 0)
-            continue;
-        common_entry_type(dir, de, &is_file, &is_dir);
-        if (is_file && parse_name(de->d_name, &f) == 0) {
-            f.name = xstrdup(de->d_name);
+        if (d.v[i].is_file && parse_name(name, &f) == 0) {
+            f.name = xstrdup(name);
             files = xgrow(files, &cap, nfiles + 1, sizeof(*files));
             files[nfiles++] = f;
             continue;
         }
-        if (!is_file && data_dir_name(de->d_name)) {
+        if (!d.v[i].is_file && data_dir_name(name)) {
             datadirs = xgrow(datadirs, &dcap, ndatadirs + 1, sizeof(*datadirs));
-            datadirs[ndatadirs++] = xstrdup(de->d_name);
+            datadirs[ndatadirs++] = xstrdup(name);
             continue;
         }
-        if (is_file) {
-            size_t len = strlen(de->d_name);
+        if (d.v[i].is_file) {
+            size_t len = strlen(name);
 
             /* A .sql file that is not a migration is most likely a misnamed one: refuse. */
-            if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0) {
+            if (len > 4 && strcmp(name + len - 4, ".sql") == 0) {
                 report_error(rep,
                              "%s/%s: not a migration file name (expected "
                              "VERSION_SLUG.up.sql, .down.sql or .verify.sql, VERSION digits, "
                              "SLUG letters, digits, _ and -)",
-                             dir, de->d_name);
+                             dir, name);
                 continue;
             }
         }
         others = xgrow(others, &ocap, nothers + 1, sizeof(*others));
-        others[nothers++] = is_file ? xstrdup(de->d_name) : xasprintf("%s/", de->d_name);
+        others[nothers++] = d.v[i].is_file ? xstrdup(name) : xasprintf("%s/", name);
     }
-    closedir(d);
-    /* qsort's pointer must not be NULL, even for zero elements (UBSan checks this). */
+    common_dir_release(&d);
+    /* Sorted as shown (a directory's "/" counts). qsort's pointer must not be NULL. */
     if (nothers > 1)
         qsort(others, nothers, sizeof(*others), cmp_str);
     for (size_t i = 0; i < nothers; i++) {
@@ -388,25 +341,25 @@ native_read(const char *dir, struct src_chain *c, struct report *rep, struct dia
 }
 
 int
-native_detect(const char *dir)
+detect_native(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
+    struct common_dir d;
+    struct diag_err err = DIAG_ERR_INIT;
     int score = 1; /* any directory may be a native chain, if no other format claims it */
 
-    if (d == NULL)
+    if (common_dir_list(dir, &d, &err) != 0)
         return 0;
-    while (score < 2 && (de = readdir(d)) != NULL) {
+    for (size_t i = 0; i < d.n && score < 2; i++) {
         struct file_name f = {0};
 
-        if (strcmp(de->d_name, SUM_FILE) == 0) {
+        if (strcmp(d.v[i].name, SUMFILE_NAME) == 0) {
             score = 2;
-        } else if (parse_name(de->d_name, &f) == 0) {
+        } else if (parse_name(d.v[i].name, &f) == 0) {
             score = 2;
             free(f.version);
             free(f.slug);
         }
     }
-    closedir(d);
+    common_dir_release(&d);
     return score;
 }
