@@ -106,7 +106,8 @@ cmd_apply(int argc, char **argv)
     struct app_opts o;
     struct session s;
     struct out out = {0};
-    struct runner r;
+    struct runner *r;
+    struct bundle_cursor *cursor;
     const char *to_rev = NULL;
     int c, code, per_migration = 0;
     size_t to = 0;
@@ -148,24 +149,18 @@ cmd_apply(int argc, char **argv)
         warn_lock_capacity(&s, s.view.napplied, to);
     if ((code = session_create_history(&s)) != EXIT_OK)
         goto done;
-    memset(&r, 0, sizeof(r));
-    r.db = s.db;
-    r.h = &s.h;
-    r.src = &s.src;
-    r.m = &s.bundle.manifest;
-    r.data = s.bundle.data;
-    r.view = &s.view;
-    r.out = &out;
-    r.per_migration = per_migration;
-    r.compat_alembic = o.compat_alembic;
-    r.committed = s.view.napplied;
     out.total = to - s.view.napplied;
-    r.cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);
-    code = runner_apply(&r, s.view.napplied, to);
-    bundle_cursor_close(r.cursor);
+    cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);
+    r = runner_new(s.db, &s.h, &s.src, &s.bundle, cursor, &s.view, &out,
+                   (per_migration ? RUNNER_PER_MIGRATION : 0) |
+                       (o.compat_alembic ? RUNNER_ALEMBIC : 0));
+    code = runner_apply(r, s.view.napplied, to);
     if (code == EXIT_OK)
         out_info(&out, "applied %zu migration%s; the database is at %s", out.total,
-                 out.total == 1 ? "" : "s", engine_revision_label(r.m, r.committed));
+                 out.total == 1 ? "" : "s",
+                 engine_revision_label(&s.bundle.manifest, runner_position(r)));
+    runner_free(r);
+    bundle_cursor_close(cursor);
 done:
     session_close(&s);
     app_opts_release(&o);

@@ -33,7 +33,8 @@ cmd_rollback(int argc, char **argv)
     struct app_opts o;
     struct session s;
     struct out out = {0};
-    struct runner r;
+    struct runner *r;
+    struct bundle_cursor *cursor;
     const char *to_rev = NULL;
     const struct manifest *m;
     int c, code, per_migration = 0;
@@ -106,24 +107,17 @@ cmd_rollback(int argc, char **argv)
             goto done;
         }
     }
-    memset(&r, 0, sizeof(r));
-    r.db = s.db;
-    r.h = &s.h;
-    r.src = &s.src;
-    r.m = m;
-    r.data = s.bundle.data;
-    r.view = &s.view;
-    r.out = &out;
-    r.per_migration = per_migration;
-    r.compat_alembic = o.compat_alembic;
-    r.committed = s.view.napplied;
     out.total = s.view.napplied - (size_t)to;
-    r.cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);
-    code = runner_rollback(&r, (size_t)to);
-    bundle_cursor_close(r.cursor);
+    cursor = bundle_cursor_open(s.bundle_path, &s.bundle.manifest, NULL);
+    r = runner_new(s.db, &s.h, &s.src, &s.bundle, cursor, &s.view, &out,
+                   (per_migration ? RUNNER_PER_MIGRATION : 0) |
+                       (o.compat_alembic ? RUNNER_ALEMBIC : 0));
+    code = runner_rollback(r, s.view.napplied, (size_t)to);
     if (code == EXIT_OK)
         out_info(&out, "rolled back %zu migration%s; the database is at %s", out.total,
-                 out.total == 1 ? "" : "s", engine_revision_label(m, r.committed));
+                 out.total == 1 ? "" : "s", engine_revision_label(m, runner_position(r)));
+    runner_free(r);
+    bundle_cursor_close(cursor);
 done:
     session_close(&s);
     app_opts_release(&o);

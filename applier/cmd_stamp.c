@@ -26,7 +26,7 @@ cmd_stamp(int argc, char **argv)
     struct app_opts o;
     struct session s;
     struct out out = {0};
-    struct runner r;
+    struct runner *r;
     const struct manifest *m;
     int c, code;
     long to;
@@ -88,20 +88,13 @@ cmd_stamp(int argc, char **argv)
     }
     if ((code = session_create_history(&s)) != EXIT_OK)
         goto done;
-    memset(&r, 0, sizeof(r));
-    r.db = s.db;
-    r.h = &s.h;
-    r.src = &s.src;
-    r.m = m;
-    r.data = s.bundle.data;
-    r.view = &s.view;
-    r.out = &out;
-    r.committed = s.view.napplied;
     out.total = (size_t)to - s.view.napplied;
-    code = runner_stamp(&r, (size_t)to);
+    r = runner_new(s.db, &s.h, &s.src, &s.bundle, NULL, &s.view, &out, 0);
+    code = runner_stamp(r, s.view.napplied, (size_t)to);
     if (code == EXIT_OK)
         out_info(&out, "stamped %zu migration%s; the database is recorded at %s", out.total,
-                 out.total == 1 ? "" : "s", engine_revision_label(m, r.committed));
+                 out.total == 1 ? "" : "s", engine_revision_label(m, runner_position(r)));
+    runner_free(r);
 done:
     session_close(&s);
     app_opts_release(&o);

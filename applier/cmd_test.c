@@ -144,33 +144,28 @@ enum step { STEP_UP, STEP_DOWN, STEP_STAMP };
  * on stderr by the runner, with file, line, column and SQLSTATE).
  */
 static int
-walk(struct tester *t, enum step step, size_t to, int per_migration, int nested, struct runner *r,
+walk(struct tester *t, enum step step, size_t to, int per_migration, int nested, struct failure *f,
      double *ms)
 {
     long long t0 = now_ns();
+    struct runner *r =
+        runner_new(t->s.db, &t->s.h, &t->s.src, &t->s.bundle, t->cursor, &t->noview, &t->quiet,
+                   (per_migration ? RUNNER_PER_MIGRATION : 0) | (nested ? RUNNER_NESTED : 0));
     int code;
 
-    memset(r, 0, sizeof(*r));
-    r->db = t->s.db;
-    r->h = &t->s.h;
-    r->src = &t->s.src;
-    r->m = t->m;
-    r->data = t->s.bundle.data;
-    r->cursor = t->cursor;
-    r->view = &t->noview;
-    r->out = &t->quiet;
-    r->per_migration = per_migration;
-    r->nested = nested;
-    r->committed = t->at;
     if (step == STEP_UP)
         code = runner_apply(r, t->at, to);
     else if (step == STEP_DOWN)
-        code = runner_rollback(r, to);
+        code = runner_rollback(r, t->at, to);
     else
-        code = runner_stamp(r, to);
-    t->at = r->committed;
-    if (r->failed && r->fail_err.connection_lost)
+        code = runner_stamp(r, t->at, to);
+    t->at = runner_position(r);
+    memset(f, 0, sizeof(*f));
+    if (runner_failure(r))
+        *f = *runner_failure(r);
+    if (runner_failure(r) && f->err.connection_lost)
         lost_connection = 1;
+    runner_free(r);
     if (ms)
         *ms = ms_since(t0);
     return code;
@@ -293,44 +288,13 @@ diff_json(struct buf *f, const struct snapshot_diff *d)
 }
 
 static void
-error_json(struct buf *f, const struct runner *r)
+error_json(struct buf *f, const struct failure *r)
 {
-    const struct manifest_script *s;
-
-    if (r == NULL || !r->failed)
+    if (r == NULL)
         return;
-    s = r->fail_idx < r->m->nmigrations ? &r->m->migrations[r->fail_idx].script[r->fail_kind]
-                                        : NULL;
     buf_addstr(f, ",\"error\":{");
-    json_key(f, "migration", 1);
-    json_str(f, r->fail_idx < r->m->nmigrations ? r->m->migrations[r->fail_idx].id : NULL);
-    json_key(f, "script", 0);
-    json_str(f, manifest_script_label((enum manifest_script_kind)r->fail_kind));
-    json_key(f, "file", 0);
-    json_str(f, s && s->present ? r->m->members[s->member].path : NULL);
-    json_key(f, "statement", 0);
-    if (r->fail_stmt >= 0)
-        buf_addf(f, "%ld", r->fail_stmt + 1);
-    else
-        buf_addstr(f, "null");
-    json_key(f, "sqlstate", 0);
-    json_str(f, r->fail_err.sqlstate);
-    json_key(f, "message", 0);
-    json_str(f, r->fail_err.message);
-    json_key(f, "detail", 0);
-    json_str(f, r->fail_err.detail[0] ? r->fail_err.detail : NULL);
-    json_key(f, "hint", 0);
-    json_str(f, r->fail_err.hint[0] ? r->fail_err.hint : NULL);
+    failure_json(r, f);
     buf_addch(f, '}');
-}
-
-/* "relation "x" does not exist (SQLSTATE 42P01)" */
-static void
-error_text(struct buf *b, const struct runner *r)
-{
-    buf_addstr(b, r->fail_err.message);
-    if (r->fail_err.sqlstate[0])
-        buf_addf(b, " (SQLSTATE %s)", r->fail_err.sqlstate);
 }
 
 /* What one step found: a migration's round trip, or a phase of the whole chain. */
@@ -339,7 +303,7 @@ struct outcome {
     const char *reason; /* a code for JSON, or NULL */
     struct buf text;    /* the terminal's words after the label */
     const struct snapshot_diff *diff;
-    const struct runner *err;
+    const struct failure *err;
     double up_ms, down_ms, again_ms;
 };
 
@@ -458,9 +422,9 @@ report_phase(struct tester *t, const char *phase, const char *title, struct outc
         char what[800];
 
         /* Name the migration when one failed: "002_x (head to base)". */
-        if (oc->err && oc->err->fail_idx < t->m->nmigrations)
-            snprintf(what, sizeof(what), "%s (%s)",
-                     engine_revision_label(t->m, oc->err->fail_idx + 1), title);
+        if (oc->err && oc->err->idx < t->m->nmigrations)
+            snprintf(what, sizeof(what), "%s (%s)", engine_revision_label(t->m, oc->err->idx + 1),
+                     title);
         else
             snprintf(what, sizeof(what), "%s", title);
         t->phase_failed = 1;
@@ -503,7 +467,7 @@ report_phase(struct tester *t, const char *phase, const char *title, struct outc
  * failure of script kind of migration idx when it fails. Returns 0 or -1.
  */
 static int
-check_commit(struct tester *t, size_t idx, int kind, struct runner *r)
+check_commit(struct tester *t, size_t idx, int kind, struct failure *r)
 {
     struct db_error e;
 
@@ -514,15 +478,15 @@ check_commit(struct tester *t, size_t idx, int kind, struct runner *r)
         return 0;
     memset(r, 0, sizeof(*r));
     r->m = t->m;
-    r->failed = 1;
-    r->fail_idx = idx;
-    r->fail_kind = kind;
-    r->fail_stmt = -1;
-    r->fail_err = e;
+    r->data = t->s.bundle.data;
+    r->idx = idx;
+    r->kind = kind;
+    r->stmt = -1;
+    r->err = e;
     /* Keep the server's words, and say where: the statements all ran. */
-    memcpy(r->fail_err.message, "at commit: ", 11);
-    memcpy(r->fail_err.message + 11, e.message, sizeof(e.message) - 12);
-    r->fail_err.message[sizeof(r->fail_err.message) - 1] = '\0';
+    memcpy(r->err.message, "at commit: ", 11);
+    memcpy(r->err.message + 11, e.message, sizeof(e.message) - 12);
+    r->err.message[sizeof(r->err.message) - 1] = '\0';
     if (!halted())
         diag_error("migration %s (%s) failed at commit: %s", engine_revision_label(t->m, idx + 1),
                    manifest_script_label((enum manifest_script_kind)kind), e.message);
@@ -549,7 +513,7 @@ judge(struct outcome *oc, const struct snapshot_diff *d1, const struct snapshot_
 
 /* A walk failed: report it as reason, with the runner's error. */
 static void
-judge_error(struct outcome *oc, const char *reason, const char *what, const struct runner *r,
+judge_error(struct outcome *oc, const char *reason, const char *what, const struct failure *r,
             const struct snapshot_diff *d1)
 {
     if (d1 && d1->n) {
@@ -559,7 +523,7 @@ judge_error(struct outcome *oc, const char *reason, const char *what, const stru
     } else {
         outcome_set(oc, "failed", reason, "%s", what);
     }
-    error_text(&oc->text, r);
+    failure_text(r, &oc->text);
     oc->err = r;
 }
 
@@ -574,7 +538,7 @@ try_down_up(struct tester *t, size_t k, const struct snapshot *cur, struct outco
 {
     struct snapshot down;
     struct snapshot_diff d1, d2;
-    struct runner r;
+    struct failure r;
     struct db_error e;
     int ret = -1;
 
@@ -637,7 +601,7 @@ commit_down_up(struct tester *t, size_t k, struct snapshot *cur, struct snapshot
     const struct manifest_script *down_script = &t->m->migrations[k].script[MANIFEST_DOWN];
     struct snapshot down, again;
     struct snapshot_diff d1, d2;
-    struct runner r;
+    struct failure r;
     int ret = -1;
 
     snapshot_init(&down);
@@ -693,7 +657,7 @@ static int
 round_trip(struct tester *t, struct snapshot *cur, struct snapshot *at_l, size_t l)
 {
     struct snapshot up;
-    struct runner r;
+    struct failure r;
     int ret = 0;
 
     snapshot_init(&up);
@@ -752,7 +716,7 @@ head_to_base(struct tester *t, const struct snapshot *at_l, const struct snapsho
     struct snapshot now;
     struct snapshot_diff d;
     struct outcome oc;
-    struct runner r;
+    struct failure r;
     size_t n = t->m->nmigrations;
     double ms;
     int ret = 0;
@@ -767,9 +731,9 @@ head_to_base(struct tester *t, const struct snapshot *at_l, const struct snapsho
             goto done;
         }
         outcome_set(&oc, "failed", "down_failed",
-                    "the down of %s failed: ", engine_revision_label(t->m, r.fail_idx + 1));
-        error_text(&oc.text, &r);
-        if (r.fail_idx < n && t->verdict[r.fail_idx] == 'o')
+                    "the down of %s failed: ", engine_revision_label(t->m, r.idx + 1));
+        failure_text(&r, &oc.text);
+        if (r.idx < n && t->verdict[r.idx] == 'o')
             buf_addstr(&oc.text, "; its own round trip passed: it fails only after the downs "
                                  "of the migrations after it");
         oc.err = &r;
@@ -805,8 +769,8 @@ head_to_base(struct tester *t, const struct snapshot *at_l, const struct snapsho
             goto done;
         }
         outcome_set(&oc, "failed", "up_failed",
-                    "the up of %s failed: ", engine_revision_label(t->m, r.fail_idx + 1));
-        error_text(&oc.text, &r);
+                    "the up of %s failed: ", engine_revision_label(t->m, r.idx + 1));
+        failure_text(&r, &oc.text);
         oc.err = &r;
         report_phase(t, "base_to_head", "base to head", &oc, ms);
         goto done;
@@ -846,7 +810,7 @@ stamp_noop(struct tester *t)
     struct snapshot before, after;
     struct snapshot_diff d;
     struct outcome oc;
-    struct runner r;
+    struct failure r;
     size_t n = t->m->nmigrations;
     long long t0 = now_ns();
     int ret = -1;
@@ -864,7 +828,7 @@ stamp_noop(struct tester *t)
         if (halted())
             goto done;
         outcome_set(&oc, "failed", "stamp_failed", "stamp failed: ");
-        error_text(&oc.text, &r);
+        failure_text(&r, &oc.text);
         oc.err = &r;
     } else if (reload(t) != 0 || snap(t, 0, &after) != 0) {
         goto done;
@@ -907,7 +871,7 @@ restore_given(struct tester *t, const struct snapshot *base, size_t l)
 {
     struct snapshot now;
     struct snapshot_diff d;
-    struct runner r;
+    struct failure r;
 
     snapshot_init(&now);
     snapshot_diff_init(&d);
