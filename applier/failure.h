@@ -20,10 +20,10 @@ struct failure {
     int kind;               /* the script (enum manifest_script_kind) */
     long stmt;              /* statement of that script (0-based), or -1 */
     struct db_error err;
-    int rejected;   /* the bundle failed a check while in use (exit 1, not 4) */
-    int binary;     /* the failing COPY's data is binary: the server counts rows, not lines */
-    int signal;     /* the signal (SIGINT, SIGTERM) that interrupted the walk, or 0 */
-    size_t at;      /* where the database is after it, in migrations of the chain applied */
+    int rejected; /* the bundle failed a check while in use (exit 1, not 4) */
+    int binary;   /* the failing COPY's data is binary: the server counts rows, not lines */
+    int signal;   /* the signal (SIGINT, SIGTERM) that interrupted the walk, or 0 */
+    size_t at;    /* where the database is after it, in migrations of the chain applied */
     int per_migration;
     int nested; /* the walk ran inside the caller's transaction */
 };
@@ -32,8 +32,8 @@ struct failure {
 struct failure_place {
     const char *file; /* member path, or NULL */
     unsigned long line;
-    unsigned long column; /* 0: unknown (a row of COPY data, or a whole script) */
-    int copy_row;         /* FAILURE_COPY_*: the place is a row of COPY data */
+    unsigned long column;    /* 0: unknown (a row of COPY data, or a whole script) */
+    int copy_row;            /* FAILURE_COPY_*: the place is a row of COPY data */
     unsigned long data_line; /* the line (or binary row) of the data the server named */
 };
 

@@ -325,7 +325,6 @@ journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_pos 
     return 0;
 }
 
-
 /* Which migrations the journal's events leave applied, per project (replayed in order). */
 struct replay_entry {
     char *key; /* "project\nmigration_id" */

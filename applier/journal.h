@@ -55,10 +55,9 @@ void journal_canonical_sql(const char *alias, struct buf *out);
  * rollback, stamp, failure, interrupted, bind, adopt. m may be NULL or idx -1 (no migration);
  * src, detail may be NULL. at_utc in the canonical timestamp text.
  */
-void journal_row_fill(struct journal_row *row, const struct history_source *src,
-                      const char *event, const struct manifest *m, long idx, const char *detail,
-                      const char *actor, const char *at_utc, const char *project,
-                      struct journal_pos *pos);
+void journal_row_fill(struct journal_row *row, const struct history_source *src, const char *event,
+                      const struct manifest *m, long idx, const char *detail, const char *actor,
+                      const char *at_utc, const char *project, struct journal_pos *pos);
 /* Append the row as one VALUES item: "(1, 'p', '...'::timestamptz, ...)". */
 void journal_sql_values(const struct journal_row *row, struct buf *out);
 /* Append "INSERT INTO schema.journal (columns) VALUES ". */
@@ -98,7 +97,6 @@ int journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_
  * Appends "journal intact: ..." or the first problem to out. Returns 0 if intact, 1 if
  * tampered, -1 on a database error (e filled).
  */
-int journal_verify(struct db *db, const struct history_ctx *h, struct buf *out,
-                   struct db_error *e);
+int journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, struct db_error *e);
 
 #endif
