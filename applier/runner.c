@@ -75,6 +75,8 @@ struct runner {
     struct db_rows *clock_end;
     struct db_rows *record_rows;
     long long t0_us;     /* the running migration's start, when known (no-transaction ones) */
+    int t0_is_tx_start;  /* it started its transaction: its start is the server's now() */
+    size_t tx_starts;    /* migrations started in the open transaction */
     long long stamp_us;  /* the time of a stamp walk's records */
     int record_prepared; /* the record statement is prepared on this connection */
     int record_sent;     /* it is queued in the open transaction */
@@ -230,19 +232,27 @@ queue_clock(struct runner *r, struct db_rows **rows, size_t idx, int kind)
 {
     db_rows_free(*rows);
     *rows = NULL;
-    queue_add(r, xstrdup("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"), idx,
-              kind, -1);
+    queue_add(r,
+              xstrdup("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, "
+                      "(extract(epoch FROM now()) * 1000000)::bigint"),
+              idx, kind, -1);
     r->queue[r->nqueue - 1].rows = rows;
 }
 
-/* The clock read into *rows, or -1 if it was not read; frees the rows. */
+/* The clock read into *rows, or -1 if it was not read, and if tx_start is not NULL the start
+ * of its transaction (or -1); frees the rows. */
 static long long
-take_clock(struct db_rows **rows)
+take_clock(struct db_rows **rows, long long *tx_start)
 {
     long long us = -1;
 
-    if (*rows && db_nrows(*rows) == 1 && db_value(*rows, 0, 0))
+    if (tx_start)
+        *tx_start = -1;
+    if (*rows && db_nrows(*rows) == 1 && db_value(*rows, 0, 0) && db_value(*rows, 0, 1)) {
         us = atoll(db_value(*rows, 0, 0));
+        if (tx_start)
+            *tx_start = atoll(db_value(*rows, 0, 1));
+    }
     db_rows_free(*rows);
     *rows = NULL;
     return us;
@@ -391,6 +401,7 @@ op_begin(void *ctx)
     queue_add(r, xstrdup(r->nested ? "SAVEPOINT sealift_walk" : "BEGIN"), r->committed, MANIFEST_UP,
               -1);
     r->in_tx = 1;
+    r->tx_starts = 0;
     r->tx_head = r->committed;
     r->tx_last = r->committed;
     r->tx_last_kind = MANIFEST_UP;
@@ -465,15 +476,15 @@ op_commit(void *ctx)
 }
 
 /*
- * Does the prepared statement record migration idx, timing it on the server? With one
- * transaction per migration, an applied migration whose COMMIT follows at once (walk.c)
- * and no rows are held: the statement takes the transaction's start as the migration's.
+ * Does the prepared statement record this migration, timing it on the server? With one
+ * transaction per migration (the only mode that prepares it), when no rows are held and its
+ * start is known to the server: the start of its transaction, or a time read before.
  */
 static int
-record_on_server(const struct runner *r, size_t idx, int kind)
+record_on_server(const struct runner *r)
 {
     return r->record_prepared && r->what == WALK_APPLY && r->npending == 0 &&
-           (r->m->migrations[idx].script[kind].transactional || r->t0_us >= 0);
+           (r->t0_is_tx_start || r->t0_us >= 0);
 }
 
 static int
@@ -483,9 +494,15 @@ op_start(void *ctx, size_t idx, int kind)
 
     buf_reset(&r->loads);
     r->t0_us = -1;
-    /* Stamps run nothing: no duration. The prepared record takes now() as the start. */
-    if (r->what != WALK_STAMP && !(r->record_prepared && r->what == WALK_APPLY &&
-                                   r->m->migrations[idx].script[kind].transactional))
+    db_rows_free(r->clock_start);
+    r->clock_start = NULL;
+    /*
+     * The first migration of a transaction starts with it: the server's now() is its start,
+     * and the prepared record reads it without a clock statement. Stamps run nothing: they
+     * have no duration.
+     */
+    r->t0_is_tx_start = r->in_tx && r->tx_starts++ == 0;
+    if (r->what != WALK_STAMP && !(r->t0_is_tx_start && r->record_prepared))
         queue_clock(r, &r->clock_start, idx, kind);
     return 0;
 }
@@ -742,7 +759,7 @@ op_notx(void *ctx, size_t idx, int kind)
     /* What op_start queued (the clock) goes out first: these statements do not queue. */
     if (queue_flush(r) != 0)
         goto cleanup;
-    r->t0_us = take_clock(&r->clock_start);
+    r->t0_us = take_clock(&r->clock_start, NULL);
     hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
     /* Resume after the statements an earlier run finished (the engine checked their bytes). */
     first = engine_resume_point(r->view, idx, kind);
@@ -835,7 +852,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     struct runner *r = ctx;
     const struct manifest_migration *mig = &r->m->migrations[idx];
     int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
-    long long t0, t1;
+    long long t0, t1, tx_start;
     double ms = 0;
     char dur[32], at[JOURNAL_TS_SIZE];
     struct buf sql = BUF_INIT;
@@ -847,7 +864,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     r->tx_last = idx;
     r->tx_last_kind = kind;
     r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
-    if (commit_next && record_on_server(r, idx, kind)) {
+    if (commit_next && record_on_server(r)) {
         queue_record_on_server(r, idx, kind);
         r->unreported =
             xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
@@ -861,15 +878,20 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
             queue_clock(r, &r->clock_end, idx, kind);
             if (queue_flush(r) != 0)
                 return -1;
-            r->stamp_us = take_clock(&r->clock_end);
+            r->stamp_us = take_clock(&r->clock_end, NULL);
         }
         t0 = t1 = r->stamp_us;
     } else {
         queue_clock(r, &r->clock_end, idx, kind);
         if (queue_flush(r) != 0)
             return -1;
-        t1 = take_clock(&r->clock_end);
-        t0 = r->t0_us >= 0 ? r->t0_us : take_clock(&r->clock_start);
+        t1 = take_clock(&r->clock_end, &tx_start);
+        if (r->t0_us >= 0)
+            t0 = r->t0_us;
+        else if (r->clock_start)
+            t0 = take_clock(&r->clock_start, NULL);
+        else
+            t0 = tx_start; /* no clock statement before it: it started its transaction */
         if (t0 < 0 || t0 > t1)
             t0 = t1;
         ms = (double)(t1 - t0) / 1000.0;
