@@ -71,7 +71,7 @@ void journal_sql_insert_computed(const struct history_ctx *h, const struct histo
                                  const char *event, const struct manifest *m, long idx,
                                  const char *detail, struct buf *out);
 /*
- * Append a SELECT list item list "$N::type AS column, ..." of the covered fields for an
+ * Append the SELECT list "$N::type AS column, ..." of the covered fields, for an
  * INSERT ... SELECT whose at comes from at_expr and whose parameters start at $first (every
  * covered field but at, in column order). Returns the next free parameter number.
  */

@@ -79,6 +79,7 @@ struct runner {
     size_t tx_starts;    /* migrations started in the open transaction */
     long long stamp_us;  /* the time of a stamp walk's records */
     int record_prepared; /* the record statement is prepared on this connection */
+    int clock_prepared;  /* and the clock statement */
     int record_sent;     /* it is queued in the open transaction */
 };
 
@@ -190,7 +191,8 @@ struct queued {
     size_t idx;
     int kind;
     long stmt;     /* statement of the script, or -1 for sealift's own */
-    char **params; /* with sql the name of a prepared statement: its parameters */
+    int prepared;  /* sql is the name of a prepared statement */
+    char **params; /* its parameters */
     int nparams;
     struct db_rows **rows; /* where its rows go, or NULL */
 };
@@ -203,6 +205,7 @@ queue_add(struct runner *r, char *sql, size_t idx, int kind, long stmt)
     r->queue[r->nqueue].idx = idx;
     r->queue[r->nqueue].kind = kind;
     r->queue[r->nqueue].stmt = stmt;
+    r->queue[r->nqueue].prepared = 0;
     r->queue[r->nqueue].params = NULL;
     r->queue[r->nqueue].nparams = 0;
     r->queue[r->nqueue].rows = NULL;
@@ -214,11 +217,12 @@ static void
 queue_add_prepared(struct runner *r, const char *name, const char *const *params, int n, size_t idx,
                    int kind)
 {
-    char **copy = xcalloc((size_t)n, sizeof(*copy));
+    char **copy = n ? xcalloc((size_t)n, sizeof(*copy)) : NULL;
 
     for (int i = 0; i < n; i++)
         copy[i] = params[i] ? xstrdup(params[i]) : NULL;
     queue_add(r, xstrdup(name), idx, kind, -1);
+    r->queue[r->nqueue - 1].prepared = 1;
     r->queue[r->nqueue - 1].params = copy;
     r->queue[r->nqueue - 1].nparams = n;
 }
@@ -227,15 +231,21 @@ queue_add_prepared(struct runner *r, const char *name, const char *const *params
  * Queue a read of the server's clock (microseconds since the epoch) into *rows. It goes out
  * in the pipeline between the statements it times, so it is when the server ran them.
  */
+#define CLOCK_SQL                                                                                  \
+    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, "                           \
+    "(extract(epoch FROM now()) * 1000000)::bigint"
+#define CLOCK_STATEMENT "sealift_clock_1"
+
 static void
 queue_clock(struct runner *r, struct db_rows **rows, size_t idx, int kind)
 {
     db_rows_free(*rows);
     *rows = NULL;
-    queue_add(r,
-              xstrdup("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, "
-                      "(extract(epoch FROM now()) * 1000000)::bigint"),
-              idx, kind, -1);
+    /* Prepared once a session (two a migration: parsing and planning them cost more). */
+    if (r->clock_prepared)
+        queue_add_prepared(r, CLOCK_STATEMENT, NULL, 0, idx, kind);
+    else
+        queue_add(r, xstrdup(CLOCK_SQL), idx, kind, -1);
     r->queue[r->nqueue - 1].rows = rows;
 }
 
@@ -289,8 +299,8 @@ queue_flush(struct runner *r)
     for (size_t i = 0; i < r->nqueue; i++) {
         const struct queued *q = &r->queue[i];
 
-        stmts[i].sql = q->params ? NULL : q->sql;
-        stmts[i].prepared = q->params ? q->sql : NULL;
+        stmts[i].sql = q->prepared ? NULL : q->sql;
+        stmts[i].prepared = q->prepared ? q->sql : NULL;
         stmts[i].nparams = q->nparams;
         stmts[i].params = (const char *const *)q->params;
         stmts[i].rows = q->rows;
@@ -1032,6 +1042,8 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
     db_rows_free(rows);
     r->tx_journal = r->journal;
     /* Outside a transaction: a refusal (it should not happen) would abort nothing. */
+    if (!r->nested)
+        r->clock_prepared = db_prepare(r->db, CLOCK_STATEMENT, CLOCK_SQL, &e);
     if (r->per_migration && !r->nested && what == WALK_APPLY) {
         struct buf sql = BUF_INIT;
 
