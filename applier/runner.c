@@ -517,6 +517,7 @@ op_start(void *ctx, size_t idx, int kind)
     return 0;
 }
 
+/* Run statements [from, to) of a script inside the open transaction, pipelined. */
 static int
 run_statements(struct runner *r, size_t idx, int kind, size_t from, size_t to)
 {

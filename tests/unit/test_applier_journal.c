@@ -12,8 +12,8 @@
 #include "sealift/hash.h"
 
 #define HEX64(c)                                                                                   \
-    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
-        c c c c c c c c c c c c c c c c
+    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+        c c c c c c c c c c c c c c c c c
 
 static void
 one_migration(struct manifest *m, struct manifest_migration *mig)
@@ -32,8 +32,9 @@ test_applier_journal_canonical_text(void **state)
 {
     static const char want[] =
         "sealift-journal-1;"
-        "1:5;4:demo;27:2026-12-02T12:48:09.123456Z;5:apply;3:001;1:1;64:" HEX64("1") ";"
-        "6:bundle;1:7;5:k1,k2;-;2:ci;4:host;-;64:" HEX64("f") ";";
+        "1:5;4:demo;27:2026-12-02T12:48:09.123456Z;5:apply;3:001;1:1;64:" HEX64(
+            "1") ";"
+                 "6:bundle;1:7;5:k1,k2;-;2:ci;4:host;-;64:" HEX64("f") ";";
     struct history_source src = {"bundle", 7, "k1,k2", NULL, "host"};
     struct journal_pos pos = {4, HEX64("f")};
     struct manifest_migration mig;
@@ -45,8 +46,8 @@ test_applier_journal_canonical_text(void **state)
 
     (void)state;
     one_migration(&m, &mig);
-    journal_row_fill(&row, &src, "apply", &m, 0, NULL, "ci", "2026-12-02T12:48:09.123456Z",
-                     "demo", &pos);
+    journal_row_fill(&row, &src, "apply", &m, 0, NULL, "ci", "2026-12-02T12:48:09.123456Z", "demo",
+                     &pos);
     journal_canonical(&row, &canon);
     assert_string_equal(canon.data, want);
     /* The row's hash is SHA-256 of that text, and the journal's end moved to it. */
@@ -76,8 +77,8 @@ test_applier_journal_canonical_text_is_unambiguous(void **state)
     assert_string_not_equal(ta.data, tb.data);
     assert_string_not_equal(tb.data, tc.data);
     assert_string_not_equal(p1.hash, p2.hash);
-    assert_contains(ta.data, ";1:x;-;-;"); /* actor x, no host, detail NULL */
-    assert_contains(tb.data, ";1:x;-;0:;");  /* detail empty */
+    assert_contains(ta.data, ";1:x;-;-;");  /* actor x, no host, detail NULL */
+    assert_contains(tb.data, ";1:x;-;0:;"); /* detail empty */
     buf_release(&ta);
     buf_release(&tb);
     buf_release(&tc);

@@ -147,8 +147,8 @@ test_applier_walk_ops_and_commit_points(void **state)
             ret = walk_apply(&m, cases[i].from, cases[i].to, cases[i].per_migration, &trace_ops,
                              &trace);
         else if (cases[i].kind == ROLLBACK)
-            ret = walk_rollback(&m, cases[i].from, cases[i].to, cases[i].per_migration,
-                                &trace_ops, &trace);
+            ret = walk_rollback(&m, cases[i].from, cases[i].to, cases[i].per_migration, &trace_ops,
+                                &trace);
         else
             ret = walk_stamp(cases[i].from, cases[i].to, &trace_ops, &trace);
         assert_int_equal(ret, 0);
