@@ -5,6 +5,7 @@
  */
 #include "cmds.h"
 #include "common.h"
+#include "journal.h"
 #include "sealift/json.h"
 
 #include <stdio.h>
@@ -20,10 +21,13 @@ usage_history(void)
            "      --verify          check the journal's hash chain\n" APP_USAGE_OUT);
 }
 
+/* The text view shortens the bundle id to 12 digits; JSON has it whole. Times in UTC. */
 #define EVENTS_SQL                                                                                 \
     "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), event, project, "   \
     "migration_id, bundle_serial, left(bundle_id, 12), signers, environment, actor, "              \
-    "client_host, detail, hash FROM %s.journal ORDER BY seq"
+    "client_host, detail, hash, to_char(at AT TIME ZONE 'UTC', "                                   \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                                          \
+    "bundle_id, ordinal FROM %s.journal ORDER BY seq"
 
 #define PROJECTS_SQL                                                                               \
     "SELECT p.project, p.environment, p.max_serial, (SELECT count(*) FROM %s.applied a WHERE "     \
@@ -55,20 +59,30 @@ print_text(struct db_rows *projects, struct db_rows *events)
     }
 }
 
+/*
+ * JSON Lines: one object per row. A "project" object per project, an "event" object per
+ * journal row (ISO 8601 UTC time, the whole bundle id), then with --verify a "verification"
+ * object.
+ */
 static void
 print_json(struct db_rows *projects, struct db_rows *events, int verified, const char *verdict)
 {
-    static const char *const keys[] = {"seq",    "at",     "event",   "project",     "migration",
-                                       "serial", "bundle", "signers", "environment", "actor",
-                                       "host",   "detail", "hash"};
+    /* key, column of EVENTS_SQL, is a number */
+    static const struct {
+        const char *key;
+        int col;
+        int number;
+    } keys[] = {{"seq", 0, 1},       {"at", 13, 0},         {"event", 2, 0},  {"project", 3, 0},
+                {"migration", 4, 0}, {"ordinal", 15, 1},    {"serial", 5, 1}, {"bundle", 14, 0},
+                {"signers", 7, 0},   {"environment", 8, 0}, {"actor", 9, 0},  {"host", 10, 0},
+                {"detail", 11, 0},   {"hash", 12, 0}};
     struct buf b = BUF_INIT;
 
-    buf_addch(&b, '{');
-    json_key(&b, "projects", 1);
-    buf_addch(&b, '[');
     for (size_t i = 0; i < db_nrows(projects); i++) {
-        buf_addstr(&b, i ? ",{" : "{");
-        json_key(&b, "project", 1);
+        buf_addch(&b, '{');
+        json_key(&b, "type", 1);
+        json_str(&b, "project");
+        json_key(&b, "project", 0);
         json_str(&b, db_value(projects, i, 0));
         json_key(&b, "environment", 0);
         json_str(&b, db_value(projects, i, 1));
@@ -78,28 +92,33 @@ print_json(struct db_rows *projects, struct db_rows *events, int verified, const
         buf_addstr(&b, db_value(projects, i, 3));
         json_key(&b, "head", 0);
         json_str(&b, db_value(projects, i, 4));
-        buf_addch(&b, '}');
+        buf_addstr(&b, "}\n");
     }
-    buf_addstr(&b, "]");
-    json_key(&b, "events", 0);
-    buf_addch(&b, '[');
     for (size_t i = 0; i < db_nrows(events); i++) {
-        buf_addstr(&b, i ? ",{" : "{");
-        for (int k = 0; k < 13; k++) {
-            json_key(&b, keys[k], k == 0);
-            if ((k == 0 || k == 5) && db_value(events, i, k))
-                buf_addstr(&b, db_value(events, i, k));
+        buf_addch(&b, '{');
+        json_key(&b, "type", 1);
+        json_str(&b, "event");
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            const char *v = db_value(events, i, keys[k].col);
+
+            json_key(&b, keys[k].key, 0);
+            if (keys[k].number && v)
+                buf_addstr(&b, v);
             else
-                json_str(&b, db_value(events, i, k));
+                json_str(&b, v);
         }
-        buf_addch(&b, '}');
+        buf_addstr(&b, "}\n");
     }
-    buf_addch(&b, ']');
-    json_key(&b, "verified", 0);
-    buf_addstr(&b, verified < 0 ? "null" : (verified ? "true" : "false"));
-    json_key(&b, "verification", 0);
-    json_str(&b, verdict);
-    buf_addstr(&b, "}\n");
+    if (verified >= 0) {
+        buf_addch(&b, '{');
+        json_key(&b, "type", 1);
+        json_str(&b, "verification");
+        json_key(&b, "verified", 0);
+        buf_addstr(&b, verified ? "true" : "false");
+        json_key(&b, "verification", 0);
+        json_str(&b, verdict);
+        buf_addstr(&b, "}\n");
+    }
     fputs(b.data, stdout);
     buf_release(&b);
 }
@@ -147,7 +166,7 @@ cmd_history(int argc, char **argv)
         goto done;
     }
     if (verify) {
-        int v = history_verify(db, &h, &verdict, &e);
+        int v = journal_verify(db, &h, &verdict, &e);
 
         if (v < 0) {
             diag_error("could not read the journal: %s", e.message);

@@ -284,7 +284,8 @@ db_exec(struct db *db, const char *sql, struct db_error *e)
 
 /* Read the results of one pipeline chunk up to its sync; remember the first failure. */
 static void
-read_chunk(struct db *db, size_t first, size_t n, size_t *failed, int *bad, struct db_error *e)
+read_chunk(struct db *db, const struct db_stmt *stmts, size_t first, size_t n, size_t *failed,
+           int *bad, struct db_error *e)
 {
     size_t i = 0;
     PGresult *res;
@@ -307,8 +308,15 @@ read_chunk(struct db *db, size_t first, size_t n, size_t *failed, int *bad, stru
         case PGRES_PIPELINE_SYNC:
             PQclear(res);
             return;
-        case PGRES_COMMAND_OK:
         case PGRES_TUPLES_OK:
+            if (i < n && stmts[first + i].rows && *stmts[first + i].rows == NULL) {
+                /* The caller keeps this result: it is not cleared here. */
+                *stmts[first + i].rows = xmalloc(sizeof(struct db_rows));
+                (*stmts[first + i].rows)->res = res;
+                continue;
+            }
+            break;
+        case PGRES_COMMAND_OK:
         case PGRES_EMPTY_QUERY:
         case PGRES_PIPELINE_ABORTED:
             break;
@@ -361,7 +369,7 @@ db_exec_pipeline(struct db *db, const struct db_stmt *stmts, size_t n, size_t *f
             }
             bad = 1;
         }
-        read_chunk(db, first, count, failed, &bad, e);
+        read_chunk(db, stmts, first, count, failed, &bad, e);
     }
     PQexitPipelineMode(db->conn);
     if (bad && e)

@@ -50,12 +50,15 @@ int db_exec_statements(struct db *db, const char *const *stmts, size_t n, size_t
                        struct db_error *e);
 
 /* One statement of a pipeline: SQL text, or a statement prepared with db_prepare and its
- * parameters (text values, NULL for SQL NULL). */
+ * parameters (text values, NULL for SQL NULL). rows: NULL, or where the statement's rows go
+ * when it returns rows (the caller frees them with db_rows_free, after a failure too; left
+ * NULL when the statement did not run or failed). */
 struct db_stmt {
     const char *sql;
     const char *prepared;
     int nparams;
     const char *const *params;
+    struct db_rows **rows;
 };
 
 /* db_exec_statements for statements that may be prepared ones. */

@@ -3,6 +3,7 @@
  * Layer: applier. Generates SQL text; db.c runs it.
  */
 #include "history.h"
+#include "journal.h"
 #include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
@@ -11,8 +12,6 @@
 #include <string.h>
 
 #define HISTORY_VERSION 1
-#define ZERO_HASH       "0000000000000000000000000000000000000000000000000000000000000000"
-#define TS_FORMAT       "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 
 void
 history_ctx_init(struct history_ctx *h, const char *schema, const char *project)
@@ -76,7 +75,7 @@ history_sql_create(const struct history_ctx *h, struct buf *out)
     buf_addf(out,
              "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
              "INSERT INTO %s.meta (key, value) VALUES ('history_version', '%d'), "
-             "('journal_head', '" ZERO_HASH "'), ('journal_rows', '0') "
+             "('journal_head', '" JOURNAL_ZERO_HASH "'), ('journal_rows', '0') "
              "ON CONFLICT (key) DO NOTHING;\n",
              s, s, HISTORY_VERSION);
     buf_addf(out,
@@ -391,50 +390,34 @@ history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *o
     buf_addstr(out, ";\n");
 }
 
-/*
- * The canonical text of a journal row, as an SQL expression over alias: every field as
- * LENGTH:VALUE; (or -; for NULL), so no two different rows share a text. Timestamps are
- * formatted explicitly in UTC so that session settings cannot change the text.
- */
-static void
-journal_canon(struct buf *out, const char *a)
+void
+history_sql_record_prepared(const struct history_ctx *h, struct buf *out)
 {
-    /* Each field is PRE alias POST. */
-    static const struct {
-        const char *pre;
-        const char *post;
-    } fields[] = {
-        {"", ".seq::text"},
-        {"", ".project"},
-        {"to_char(", ".at AT TIME ZONE 'UTC', " TS_FORMAT ")"},
-        {"", ".event"},
-        {"", ".migration_id"},
-        {"", ".ordinal::text"},
-        {"", ".chain"},
-        {"", ".bundle_id"},
-        {"", ".bundle_serial::text"},
-        {"", ".signers"},
-        {"", ".environment"},
-        {"", ".actor"},
-        {"", ".client_host"},
-        {"", ".detail"},
-        {"", ".prev_hash"},
-    };
-
-    buf_addstr(out, "('sealift-journal-1;'");
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        struct buf f = BUF_INIT;
-
-        buf_addstr(&f, fields[i].pre);
-        buf_addstr(&f, a);
-        buf_addstr(&f, fields[i].post);
-        buf_addf(out,
-                 " || CASE WHEN %s IS NULL THEN '-;' ELSE octet_length(%s)::text || ':' || %s "
-                 "|| ';' END",
-                 f.data, f.data, f.data);
-        buf_release(&f);
-    }
-    buf_addch(out, ')');
+    /*
+     * The server's clock once (a CTE referenced twice is evaluated once): the applied row's
+     * time and duration, the journal row's time, and the hash over its canonical text.
+     */
+    buf_addstr(out, "WITH sealift_t AS MATERIALIZED (SELECT clock_timestamp() AS at, "
+                    "coalesce($15::timestamptz, now()) AS t0), sealift_a AS (");
+    history_sql_applied_head(h, out);
+    buf_truncate(out, out->len - strlen("VALUES "));
+    buf_addstr(out, "SELECT $1, $2::integer, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12, "
+                    "$13, t.at, $14, round((extract(epoch FROM t.at - t.t0) * 1000)::numeric, 3) "
+                    "FROM sealift_t t), sealift_j AS (");
+    journal_sql_insert_head(h, out);
+    buf_truncate(out, out->len - strlen("VALUES "));
+    buf_addstr(out, "SELECT r.*, encode(sha256(convert_to(");
+    journal_canonical_sql("r", out);
+    buf_addstr(out, ", 'UTF8')), 'hex') FROM (SELECT ");
+    journal_sql_param_fields("t.at", HISTORY_RECORD_JOURNAL_PARAM, out);
+    buf_addf(out,
+             " FROM sealift_t t) r RETURNING seq, hash), sealift_m AS (UPDATE %s.meta SET "
+             "value = CASE key WHEN 'journal_head' THEN j.hash ELSE j.seq::text END FROM "
+             "sealift_j j WHERE key IN ('journal_head', 'journal_rows'))\n"
+             "SELECT (extract(epoch FROM t.at) * 1000000)::bigint, "
+             "(extract(epoch FROM t.at - t.t0) * 1000000)::bigint, j.seq, j.hash "
+             "FROM sealift_t t, sealift_j j",
+             h->qschema);
 }
 
 void
@@ -442,197 +425,14 @@ history_sql_journal(const struct history_ctx *h, const struct history_source *sr
                     const char *event, const struct manifest *m, long idx, const char *detail,
                     struct buf *out)
 {
-    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
-    char chain[HASH_SHA256_HEX];
-
-    buf_addf(out,
-             "INSERT INTO %s.journal (seq, project, at, event, migration_id, ordinal, chain, "
-             "bundle_id, bundle_serial, signers, environment, actor, client_host, detail, "
-             "prev_hash, hash)\nSELECT r.*, encode(sha256(convert_to(",
-             h->qschema);
-    journal_canon(out, "r");
-    buf_addstr(out, ", 'UTF8')), 'hex') FROM (SELECT n.seq, v.project, v.at, v.event, "
-                    "v.migration_id, v.ordinal, v.chain, v.bundle_id, v.bundle_serial, "
-                    "v.signers, v.environment, v.actor, v.client_host, v.detail, n.prev_hash "
-                    "FROM (VALUES (");
-    lit(out, h->project);
-    buf_addstr(out, ", clock_timestamp(), ");
-    lit(out, event);
-    buf_addstr(out, ", ");
-    lit(out, mig ? mig->id : NULL);
-    if (mig)
-        buf_addf(out, ", %ld, ", idx + 1);
-    else
-        buf_addstr(out, ", NULL::integer, ");
-    lit(out, mig ? hex_encode(chain, mig->chain, HASH_SHA256_BYTES) : NULL);
-    buf_addstr(out, ", ");
-    lit(out, src ? src->bundle_id : NULL);
-    if (src)
-        buf_addf(out, ", %lld::bigint, ", src->serial);
-    else
-        buf_addstr(out, ", NULL::bigint, ");
-    lit(out, src ? src->signers : NULL);
-    buf_addstr(out, ", ");
-    lit(out, src ? src->environment : NULL);
-    buf_addstr(out, ", current_user::text, ");
-    lit(out, src ? src->client_host : NULL);
-    buf_addstr(out, ", ");
-    lit(out, detail);
-    buf_addf(out,
-             ")) AS v(project, at, event, migration_id, ordinal, chain, bundle_id, "
-             "bundle_serial, signers, environment, actor, client_host, detail), "
-             "(SELECT coalesce(max(seq), 0) + 1 AS seq, coalesce((SELECT hash FROM %s.journal "
-             "ORDER BY seq DESC LIMIT 1), '" ZERO_HASH "') AS prev_hash FROM %s.journal) AS n) "
-             "AS r;\n",
-             h->qschema, h->qschema);
-}
-
-/* One field of the canonical text, as journal_canon() writes it in SQL: LENGTH:VALUE; or -; */
-static void
-canon_field(struct buf *out, const char *v)
-{
-    if (v == NULL)
-        buf_addstr(out, "-;");
-    else
-        buf_addf(out, "%zu:%s;", strlen(v), v);
-}
-
-int
-history_journal_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
-                    struct db_error *e)
-{
-    char *sql = xasprintf("SELECT seq, hash FROM %s.journal ORDER BY seq DESC LIMIT 1", h->qschema);
-    struct db_rows *r = db_query(db, sql, e);
-
-    free(sql);
-    if (r == NULL)
-        return -1;
-    pos->seq = db_nrows(r) ? atoll(db_value(r, 0, 0)) : 0;
-    snprintf(pos->hash, sizeof(pos->hash), "%s", db_nrows(r) ? db_value(r, 0, 1) : ZERO_HASH);
-    db_rows_free(r);
-    return 0;
-}
-
-void
-history_sql_journal_head_insert(const struct history_ctx *h, struct buf *out)
-{
-    buf_addf(out,
-             "INSERT INTO %s.journal (seq, project, at, event, migration_id, ordinal, chain, "
-             "bundle_id, bundle_serial, signers, environment, actor, client_host, detail, "
-             "prev_hash, hash) VALUES ",
-             h->qschema);
-}
-
-void
-history_sql_journal_row(const struct history_ctx *h, const struct history_source *src,
-                        const char *event, const struct manifest *m, long idx, const char *detail,
-                        const char *actor, const char *at_utc, struct journal_pos *pos,
-                        struct buf *out)
-{
-    history_sql_journal_head_insert(h, out);
-    history_sql_journal_values(src, event, m, idx, detail, actor, at_utc, h->project, pos, out);
-}
-
-void
-history_journal_fields(const struct history_source *src, const char *event,
-                       const struct manifest *m, long idx, const char *detail, const char *actor,
-                       const char *at_utc, const char *project, struct journal_pos *pos,
-                       struct history_row *row)
-{
-    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
-    struct buf canon = BUF_INIT;
-    unsigned char digest[HASH_SHA256_BYTES];
-
-    snprintf(row->store[0], sizeof(row->store[0]), "%lld", pos->seq + 1);
-    snprintf(row->store[1], sizeof(row->store[1]), "%ld", idx + 1);
-    snprintf(row->store[2], sizeof(row->store[2]), "%lld", src ? src->serial : 0);
-    if (mig)
-        hex_encode(row->store[3], mig->chain, HASH_SHA256_BYTES);
-    snprintf(row->store[4], sizeof(row->store[4]), "%s", pos->hash);
-    /* The fields in journal_canon()'s order; keep the two in step. */
-    row->v[0] = row->store[0];
-    row->v[1] = project;
-    row->v[2] = at_utc;
-    row->v[3] = event;
-    row->v[4] = mig ? mig->id : NULL;
-    row->v[5] = mig ? row->store[1] : NULL;
-    row->v[6] = mig ? row->store[3] : NULL;
-    row->v[7] = src ? src->bundle_id : NULL;
-    row->v[8] = src ? row->store[2] : NULL;
-    row->v[9] = src ? src->signers : NULL;
-    row->v[10] = src ? src->environment : NULL;
-    row->v[11] = actor;
-    row->v[12] = src ? src->client_host : NULL;
-    row->v[13] = detail;
-    row->v[14] = row->store[4];
-    buf_addstr(&canon, "sealift-journal-1;");
-    for (int i = 0; i < 15; i++)
-        canon_field(&canon, row->v[i]);
-    hash_sha256(canon.data, canon.len, digest);
-    row->v[15] = hex_encode(row->store[5], digest, HASH_SHA256_BYTES);
-    buf_release(&canon);
-    pos->seq++;
-    memcpy(pos->hash, row->v[15], sizeof(pos->hash));
-}
-
-void
-history_sql_journal_values(const struct history_source *src, const char *event,
-                           const struct manifest *m, long idx, const char *detail,
-                           const char *actor, const char *at_utc, const char *project,
-                           struct journal_pos *pos, struct buf *out)
-{
-    struct history_row row = {0};
-
-    history_journal_fields(src, event, m, idx, detail, actor, at_utc, project, pos, &row);
-    buf_addf(out, "(%s", row.v[0]);
-    for (int i = 1; i < HISTORY_JOURNAL_FIELDS; i++) {
-        buf_addstr(out, ", ");
-        lit(out, row.v[i]);
-        if (i == 2)
-            buf_addstr(out, "::timestamptz");
-        else if (i == 5)
-            buf_addstr(out, "::integer");
-        else if (i == 8)
-            buf_addstr(out, "::bigint");
-    }
-    buf_addch(out, ')');
-}
-
-void
-history_sql_record_prepared(const struct history_ctx *h, struct buf *out)
-{
-    buf_addstr(out, "WITH sealift_a AS (");
-    history_sql_applied_head(h, out);
-    buf_addstr(out, "($1, $2::integer, $3, $4, $5, $6, $7, $8, $9, $10::bigint, $11, $12, $13, "
-                    "$14::timestamptz, $15, $16::numeric)), sealift_j AS (");
-    history_sql_journal_head_insert(h, out);
-    buf_addstr(out, "($17::bigint, $18, $19::timestamptz, $20, $21, $22::integer, $23, $24, "
-                    "$25::bigint, $26, $27, $28, $29, $30, $31, $32))\n");
-    buf_addf(out,
-             "UPDATE %s.meta SET value = CASE key WHEN 'journal_head' THEN $33::text ELSE "
-             "$34::text END WHERE key IN ('journal_head', 'journal_rows')",
-             h->qschema);
-}
-
-void
-history_sql_journal_pos(const struct history_ctx *h, const struct journal_pos *pos, struct buf *out)
-{
-    /* The journal's rows are numbered 1..seq, so the count is the last seq. */
-    buf_addf(out,
-             "UPDATE %s.meta SET value = CASE key WHEN 'journal_head' THEN '%s' ELSE '%lld' END "
-             "WHERE key IN ('journal_head', 'journal_rows')",
-             h->qschema, pos->hash, pos->seq);
+    journal_sql_insert_computed(h, src, event, m, idx, detail, out);
+    buf_addstr(out, ";\n");
 }
 
 void
 history_sql_journal_head(const struct history_ctx *h, struct buf *out)
 {
-    buf_addf(out,
-             "UPDATE %s.meta SET value = coalesce((SELECT hash FROM %s.journal ORDER BY seq "
-             "DESC LIMIT 1), '" ZERO_HASH "') WHERE key = 'journal_head';\n"
-             "UPDATE %s.meta SET value = (SELECT count(*) FROM %s.journal)::text "
-             "WHERE key = 'journal_rows';\n",
-             h->qschema, h->qschema, h->qschema, h->qschema);
+    journal_sql_recount(h, out);
 }
 
 void
@@ -691,183 +491,4 @@ history_sql_progress_clear(const struct history_ctx *h, const char *id, const ch
     buf_addstr(out, " AND direction = ");
     lit(out, direction);
     buf_addstr(out, ";\n");
-}
-
-/* ---- verification ---- */
-
-/* Which migrations the journal's events leave applied, per project (replayed in order). */
-struct replay_entry {
-    char *key; /* "project\nmigration_id" */
-    char *chain;
-};
-
-struct replay {
-    struct replay_entry *v;
-    size_t n;
-    size_t cap;
-};
-
-static long
-replay_find(const struct replay *r, const char *key)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->v[i].key, key) == 0)
-            return (long)i;
-    return -1;
-}
-
-static void
-replay_event(struct replay *r, const char *project, const char *event, const char *id,
-             const char *chain)
-{
-    char *key;
-    long at;
-
-    if (id == NULL)
-        return;
-    key = xasprintf("%s\n%s", project, id);
-    at = replay_find(r, key);
-    if (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 || strcmp(event, "adopt") == 0) {
-        if (at < 0) {
-            r->v = xgrow(r->v, &r->cap, r->n + 1, sizeof(*r->v));
-            r->v[r->n].key = key;
-            r->v[r->n].chain = xstrdup(chain ? chain : "");
-            r->n++;
-            return;
-        }
-        free(r->v[at].chain);
-        r->v[at].chain = xstrdup(chain ? chain : "");
-    } else if (strcmp(event, "rollback") == 0 && at >= 0) {
-        free(r->v[at].key);
-        free(r->v[at].chain);
-        r->v[at] = r->v[r->n - 1];
-        r->n--;
-    }
-    free(key);
-}
-
-static void
-replay_release(struct replay *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->v[i].key);
-        free(r->v[i].chain);
-    }
-    free(r->v);
-}
-
-int
-history_verify(struct db *db, const struct history_ctx *h, struct buf *out, struct db_error *e)
-{
-    struct buf sql = BUF_INIT;
-    struct db_rows *r = NULL, *meta = NULL, *applied = NULL;
-    struct replay rep = {NULL, 0, 0};
-    char prev[HASH_SHA256_HEX] = ZERO_HASH;
-    size_t n;
-    int ret = -1;
-
-    buf_addstr(&sql, "SELECT seq, prev_hash, hash, ");
-    journal_canon(&sql, "j");
-    buf_addf(&sql, ", project, event, migration_id, chain FROM %s.journal j ORDER BY seq",
-             h->qschema);
-    r = db_query(db, sql.data, e);
-    if (r == NULL)
-        goto cleanup;
-    n = db_nrows(r);
-    for (size_t i = 0; i < n; i++) {
-        const char *seq = db_value(r, i, 0);
-        const char *canon = db_value(r, i, 3);
-        unsigned char digest[HASH_SHA256_BYTES];
-        char hex[HASH_SHA256_HEX];
-
-        if (atoll(seq) != (long long)i + 1) {
-            buf_addf(out,
-                     "journal row %zu is missing (the next row is %s): rows were deleted "
-                     "or renumbered",
-                     i + 1, seq);
-            ret = 1;
-            goto cleanup;
-        }
-        hash_sha256(canon, strlen(canon), digest);
-        hex_encode(hex, digest, HASH_SHA256_BYTES);
-        if (strcmp(hex, db_value(r, i, 2)) != 0) {
-            buf_addf(out,
-                     "journal row %s (%s %s) was edited: its hash does not match its "
-                     "contents",
-                     seq, db_value(r, i, 5), db_value(r, i, 6) ? db_value(r, i, 6) : "");
-            ret = 1;
-            goto cleanup;
-        }
-        if (strcmp(prev, db_value(r, i, 1)) != 0) {
-            buf_addf(out,
-                     "journal row %s (%s %s) does not follow row %zu: rows were reordered, "
-                     "deleted or inserted",
-                     seq, db_value(r, i, 5), db_value(r, i, 6) ? db_value(r, i, 6) : "", i);
-            ret = 1;
-            goto cleanup;
-        }
-        memcpy(prev, hex, sizeof(prev));
-        replay_event(&rep, db_value(r, i, 4), db_value(r, i, 5), db_value(r, i, 6),
-                     db_value(r, i, 7));
-    }
-
-    /* The tail: meta remembers the head hash and the row count. */
-    buf_reset(&sql);
-    buf_addf(&sql,
-             "SELECT (SELECT value FROM %s.meta WHERE key = 'journal_head'), "
-             "(SELECT value FROM %s.meta WHERE key = 'journal_rows')",
-             h->qschema, h->qschema);
-    meta = db_query(db, sql.data, e);
-    if (meta == NULL)
-        goto cleanup;
-    if (db_value(meta, 0, 0) == NULL || strcmp(db_value(meta, 0, 0), prev) != 0 ||
-        db_value(meta, 0, 1) == NULL || atoll(db_value(meta, 0, 1)) != (long long)n) {
-        buf_addf(out,
-                 "the journal's last rows were removed or added outside sealift: it has "
-                 "%zu rows ending in %.16s..., but %s.meta records %s rows ending in "
-                 "%.16s...",
-                 n, prev, h->schema, db_value(meta, 0, 1) ? db_value(meta, 0, 1) : "?",
-                 db_value(meta, 0, 0) ? db_value(meta, 0, 0) : "?");
-        ret = 1;
-        goto cleanup;
-    }
-
-    /* Every applied row must be what the journal's events leave applied, and vice versa. */
-    buf_reset(&sql);
-    buf_addf(&sql, "SELECT project, migration_id, chain FROM %s.applied ORDER BY project, ordinal",
-             h->qschema);
-    applied = db_query(db, sql.data, e);
-    if (applied == NULL)
-        goto cleanup;
-    for (size_t i = 0; i < db_nrows(applied); i++) {
-        char *key = xasprintf("%s\n%s", db_value(applied, i, 0), db_value(applied, i, 1));
-        long at = replay_find(&rep, key);
-
-        free(key);
-        if (at < 0 || strcmp(rep.v[at].chain, db_value(applied, i, 2)) != 0) {
-            buf_addf(out,
-                     "applied migration %s (project %s) is not backed by the journal: the "
-                     "applied table was edited",
-                     db_value(applied, i, 1), db_value(applied, i, 0));
-            ret = 1;
-            goto cleanup;
-        }
-    }
-    if (db_nrows(applied) != rep.n) {
-        buf_addf(out,
-                 "the journal records %zu applied migrations but the applied table has "
-                 "%zu: rows were deleted from it",
-                 rep.n, db_nrows(applied));
-        ret = 1;
-        goto cleanup;
-    }
-    buf_addf(out, "journal intact: %zu rows, head %s", n, prev);
-    ret = 0;
-cleanup:
-    replay_release(&rep);
-    db_rows_free(r);
-    db_rows_free(meta);
-    db_rows_free(applied);
-    buf_release(&sql);
-    return ret;
 }

@@ -1,7 +1,7 @@
 /*
  * history.h: the database side's record of what ran: the history schema (default "sealift"),
- * reading its state, the SQL that writes it (shared by apply and plan, so a plan run by psql
- * leaves exactly what apply would), and checking the hash-chained journal.
+ * reading its state, and the SQL that writes it (shared by apply and plan, so a plan run by
+ * psql leaves exactly what apply would). The journal's rows and their check: journal.h.
  *
  * Tables (all in one schema, keyed by project so several chains can share a database):
  *   meta      history format version, journal head hash and row count
@@ -91,7 +91,6 @@ void history_sql_applied(const struct history_ctx *h, const struct history_sourc
                          const char *duration_ms, struct buf *out);
 /* A history row's fields as text (NULL for SQL NULL), in the table's column order. */
 #define HISTORY_APPLIED_FIELDS 16
-#define HISTORY_JOURNAL_FIELDS 16
 struct history_row {
     char store[6][72];
     const char *v[16];
@@ -99,8 +98,8 @@ struct history_row {
 
 /*
  * The same in pieces, for one INSERT of many rows: the head ("INSERT ... VALUES "), then each
- * row's "(...)", comma-separated. at_utc as for history_sql_journal_row; NULL: the server's
- * clock_timestamp().
+ * row's "(...)", comma-separated. at_utc in the journal's timestamp text (journal.h); NULL:
+ * the server's clock_timestamp().
  */
 void history_sql_applied_head(const struct history_ctx *h, struct buf *out);
 void history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
@@ -109,62 +108,32 @@ void history_sql_applied_values(const struct history_ctx *h, const struct histor
 void history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out);
 
 /*
- * A journal row. event: apply, rollback, stamp, failure, interrupted, bind. mig may be NULL.
- * detail may be NULL. The row's hash is computed by the server from the row's own fields and
- * the previous row's hash, with the same expression history_verify() checks.
+ * A journal row whose time, actor, place in the chain and hash the server computes (for plan
+ * scripts and adoption; journal.h has the rest of the journal).
  */
 void history_sql_journal(const struct history_ctx *h, const struct history_source *src,
                          const char *event, const struct manifest *m, long idx, const char *detail,
                          struct buf *out);
-/* Keep meta's journal head and count in step (after the last journal row of a transaction). */
+/* Set meta's journal head and count from the journal (after a transaction's last row). */
 void history_sql_journal_head(const struct history_ctx *h, struct buf *out);
 
-/*
- * The journal as the applier writes it: it holds the migration lock, so it knows the last row
- * and computes each new row's hash itself, from the same canonical text that history_verify()
- * checks (and that plan scripts compute in SQL). Rows are then plain inserts: cheap for the
- * server, one statement each.
- */
-struct journal_pos {
-    long long seq; /* of the last row (0: empty) */
-    char hash[65]; /* of the last row (zeros: empty) */
-};
-
-/* Read the last row's seq and hash. Returns 0, or -1 on a database error. */
-int history_journal_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
-                        struct db_error *e);
-/*
- * One INSERT statement (no trailing ";") for the next journal row after *pos, by actor at
- * time at_utc ("YYYY-MM-DDTHH:MM:SS.ffffffZ"); advances *pos.
- */
-void history_sql_journal_row(const struct history_ctx *h, const struct history_source *src,
-                             const char *event, const struct manifest *m, long idx,
-                             const char *detail, const char *actor, const char *at_utc,
-                             struct journal_pos *pos, struct buf *out);
-/* The fields of an applied row (at_utc NULL: the server's clock), and of the next journal
- * row after *pos (advanced), as history_sql_applied_values and _journal_values write them. */
+/* The fields of an applied row (at_utc NULL: the server's clock), as
+ * history_sql_applied_values writes them. */
 void history_applied_fields(const struct history_ctx *h, const struct history_source *src,
                             const struct manifest *m, size_t idx, const char *how,
                             const char *duration_ms, const char *at_utc, struct history_row *row);
-void history_journal_fields(const struct history_source *src, const char *event,
-                            const struct manifest *m, long idx, const char *detail,
-                            const char *actor, const char *at_utc, const char *project,
-                            struct journal_pos *pos, struct history_row *row);
+
 /*
- * One statement that records a migration: its applied row ($1-$16, the applied fields), its
- * journal row ($17-$32) and meta's journal head and count ($33, $34). Prepared once a session,
- * it spares the server a parse and a plan per migration.
+ * One statement that records one migration with the server's times: its applied row, its
+ * journal row and meta's journal head. Prepared once a session, it spares the server a parse
+ * and a plan per migration. Parameters: $1-$13 the applied fields before applied_at, $14 its
+ * client_host; $15 when the migration started (timestamptz; NULL: the transaction's start);
+ * from HISTORY_RECORD_JOURNAL_PARAM the journal row's covered fields but at, in column order
+ * (journal_sql_param_fields). It returns one row: the time (microseconds since the epoch),
+ * the duration (microseconds), and the journal row's seq and hash.
  */
+#define HISTORY_RECORD_JOURNAL_PARAM 16
 void history_sql_record_prepared(const struct history_ctx *h, struct buf *out);
-/* The same in pieces, for one INSERT of many rows (see history_sql_applied_head). */
-void history_sql_journal_head_insert(const struct history_ctx *h, struct buf *out);
-void history_sql_journal_values(const struct history_source *src, const char *event,
-                                const struct manifest *m, long idx, const char *detail,
-                                const char *actor, const char *at_utc, const char *project,
-                                struct journal_pos *pos, struct buf *out);
-/* One UPDATE statement setting meta's journal head and count to *pos. */
-void history_sql_journal_pos(const struct history_ctx *h, const struct journal_pos *pos,
-                             struct buf *out);
 
 /* Bind the project: environment (if the bundle has one) and the highest serial. */
 void history_sql_project(const struct history_ctx *h, const struct history_source *src,
@@ -176,13 +145,5 @@ void history_sql_progress(const struct history_ctx *h, const char *id, const cha
                           struct buf *out);
 void history_sql_progress_clear(const struct history_ctx *h, const char *id, const char *direction,
                                 struct buf *out);
-
-/*
- * Check the journal: contiguous sequence, each row's hash over its fields, each prev_hash the
- * previous row's hash, meta's head and count, and applied rows backed by journal events.
- * Appends "ok" facts or the first problem to out. Returns 0 if intact, 1 if tampered,
- * -1 on a database error (e filled).
- */
-int history_verify(struct db *db, const struct history_ctx *h, struct buf *out, struct db_error *e);
 
 #endif

@@ -349,35 +349,28 @@ static int
 move_execute(struct session *s, const struct move_verdict *v, struct out *out, int per_migration)
 {
     static const char *const verbs[] = {"", "", "applied", "rolled back", "stamped"};
-    struct runner r;
+    const struct manifest *m = &s->bundle.manifest;
+    /* Data members are streamed from the bundle; stamping runs nothing. */
+    struct bundle_cursor *cursor =
+        v->action != MOVE_RECORD ? bundle_cursor_open(s->bundle_path, m, NULL) : NULL;
+    struct runner *r = runner_new(s->db, &s->h, &s->src, &s->bundle, cursor, &s->view, out,
+                                  (per_migration ? RUNNER_PER_MIGRATION : 0) |
+                                      (s->o->compat_alembic ? RUNNER_ALEMBIC : 0));
     int code;
 
-    memset(&r, 0, sizeof(r));
-    r.db = s->db;
-    r.h = &s->h;
-    r.src = &s->src;
-    r.m = &s->bundle.manifest;
-    r.data = s->bundle.data;
-    r.view = &s->view;
-    r.out = out;
-    r.per_migration = per_migration;
-    r.compat_alembic = s->o->compat_alembic;
-    r.committed = v->from;
     out->total = v->action == MOVE_DOWN ? v->from - v->to : v->to - v->from;
-    /* Data members are streamed from the bundle; stamping runs nothing. */
-    if (v->action != MOVE_RECORD)
-        r.cursor = bundle_cursor_open(s->bundle_path, r.m, NULL);
     if (v->action == MOVE_UP)
-        code = runner_apply(&r, v->from, v->to);
+        code = runner_apply(r, v->from, v->to);
     else if (v->action == MOVE_DOWN)
-        code = runner_rollback(&r, v->to);
+        code = runner_rollback(r, v->from, v->to);
     else
-        code = runner_stamp(&r, v->to);
-    bundle_cursor_close(r.cursor);
+        code = runner_stamp(r, v->from, v->to);
     if (code == EXIT_OK)
         out_info(out, "%s %zu migration%s; the database is %s %s", verbs[v->action], out->total,
                  out->total == 1 ? "" : "s", v->action == MOVE_RECORD ? "recorded at" : "at",
-                 engine_label(r.m, r.committed).s);
+                 engine_label(m, runner_position(r)).s);
+    runner_free(r);
+    bundle_cursor_close(cursor);
     return code;
 }
 

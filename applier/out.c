@@ -90,6 +90,33 @@ out_migration(struct out *o, const char *verb, const char *id, const char *label
 }
 
 void
+out_undone(struct out *o, const char *verb, const char *id, const char *label)
+{
+    if (o->done > 0)
+        o->done--;
+    if (o->quiet)
+        return;
+    if (o->json) {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "migration", 1);
+        json_str(&f, id);
+        json_key(&f, "label", 0);
+        json_str(&f, label);
+        json_key(&f, "undid", 0);
+        json_str(&f, verb);
+        json_key(&f, "reason", 0);
+        json_str(&f, "a later failure rolled its transaction back");
+        out_event(o, "rolled_back", f.data);
+        buf_release(&f);
+        return;
+    }
+    printf("%*s undone: %s (%s, then a later failure rolled its transaction back)\n",
+           o->total >= 1000 ? 13 : 9, "", label, verb);
+    fflush(stdout);
+}
+
+void
 out_statement(struct out *o, const char *id, size_t k, size_t n, double ms)
 {
     if (o->quiet)

@@ -26,6 +26,11 @@ void out_event(struct out *o, const char *event, const char *fields);
 
 /* A migration finished: verb ("applied", "rolled back", "stamped"), label, milliseconds. */
 void out_migration(struct out *o, const char *verb, const char *id, const char *label, double ms);
+/*
+ * A migration reported as done (verb as for out_migration) was undone: the transaction it ran
+ * in failed later and was rolled back. A "rolled_back" event in JSON.
+ */
+void out_undone(struct out *o, const char *verb, const char *id, const char *label);
 /* A statement of a no-transaction migration finished. */
 void out_statement(struct out *o, const char *id, size_t k, size_t n, double ms);
 

@@ -199,11 +199,12 @@ plan_notx(void *ctx, size_t idx, int kind)
 }
 
 static int
-plan_record(void *ctx, size_t idx, enum walk_record what)
+plan_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 {
     struct planner *p = ctx;
     const struct manifest_migration *mig = &p->m->migrations[idx];
 
+    (void)commit_next; /* the script writes its history rows where they fall */
     p->head = what == WALK_ROLLBACK ? idx : idx + 1;
     if (what == WALK_ROLLBACK) {
         history_sql_unapplied(&p->s->h, mig->id, &p->out);

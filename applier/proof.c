@@ -60,38 +60,27 @@ enum step { STEP_UP, STEP_DOWN, STEP_STAMP };
  */
 static int
 proof_walk(struct proof *p, enum step step, size_t to, int per_migration, int nested,
-           struct proof_failure *f, double *ms)
+           struct failure *f, double *ms)
 {
     long long t0 = now_ns();
-    struct runner r;
+    struct runner *r =
+        runner_new(p->s.db, &p->s.h, &p->s.src, &p->s.bundle, p->cursor, &p->noview, &p->quiet,
+                   (per_migration ? RUNNER_PER_MIGRATION : 0) | (nested ? RUNNER_NESTED : 0));
     int code;
 
-    memset(&r, 0, sizeof(r));
-    r.db = p->s.db;
-    r.h = &p->s.h;
-    r.src = &p->s.src;
-    r.m = p->m;
-    r.data = p->s.bundle.data;
-    r.cursor = p->cursor;
-    r.view = &p->noview;
-    r.out = &p->quiet;
-    r.per_migration = per_migration;
-    r.nested = nested;
-    r.committed = p->at;
     if (step == STEP_UP)
-        code = runner_apply(&r, p->at, to);
+        code = runner_apply(r, p->at, to);
     else if (step == STEP_DOWN)
-        code = runner_rollback(&r, to);
+        code = runner_rollback(r, p->at, to);
     else
-        code = runner_stamp(&r, to);
-    p->at = r.committed;
-    f->failed = r.failed;
-    f->idx = r.fail_idx;
-    f->kind = r.fail_kind;
-    f->stmt = r.fail_stmt;
-    f->err = r.fail_err;
-    if (r.failed && r.fail_err.connection_lost)
+        code = runner_stamp(r, p->at, to);
+    p->at = runner_position(r);
+    memset(f, 0, sizeof(*f));
+    if (runner_failure(r))
+        *f = *runner_failure(r);
+    if (runner_failure(r) && f->err.connection_lost)
         p->lost_connection = 1;
+    runner_free(r);
     if (ms)
         *ms = ms_since(t0);
     return code;
@@ -152,7 +141,7 @@ drop_history(struct proof *p)
  * script kind of migration idx when it fails. Returns 0 or -1.
  */
 static int
-check_commit(struct proof *p, size_t idx, int kind, struct proof_failure *f)
+check_commit(struct proof *p, size_t idx, int kind, struct failure *f)
 {
     struct db_error e;
 
@@ -162,7 +151,8 @@ check_commit(struct proof *p, size_t idx, int kind, struct proof_failure *f)
                 &e) == 0)
         return 0;
     memset(f, 0, sizeof(*f));
-    f->failed = 1;
+    f->m = p->m;
+    f->data = p->s.bundle.data;
     f->idx = idx;
     f->kind = kind;
     f->stmt = -1;
@@ -197,8 +187,8 @@ judge(struct proof_outcome *oc, const struct snapshot_diff *d1, const struct sna
 
 /* A walk failed: report it as reason, with the failure's words. */
 static void
-judge_error(struct proof_outcome *oc, const struct manifest *m, const char *reason,
-            const char *what, const struct proof_failure *f, const struct snapshot_diff *d1)
+judge_error(struct proof_outcome *oc, const char *reason, const char *what, const struct failure *f,
+            const struct snapshot_diff *d1)
 {
     if (d1 && d1->n) {
         proof_outcome_set(oc, "failed", "down_differs",
@@ -207,7 +197,7 @@ judge_error(struct proof_outcome *oc, const struct manifest *m, const char *reas
     } else {
         proof_outcome_set(oc, "failed", reason, "%s", what);
     }
-    proof_failure_render(&oc->text, m, f, 0);
+    proof_failure_render(&oc->text, f, 0);
     oc->fail = f;
 }
 
@@ -235,7 +225,7 @@ down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
     const struct manifest_script *down_script = &p->m->migrations[k].script[MANIFEST_DOWN];
     struct snapshot down, again;
     struct snapshot_diff d1, d2;
-    struct proof_failure f;
+    struct failure f;
     struct db_error e;
     int ret = -1, up_again = 0;
 
@@ -252,7 +242,7 @@ down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
         (nested && check_commit(p, k, MANIFEST_DOWN, &f) != 0)) {
         if (halted(p))
             goto out;
-        judge_error(oc, p->m, "down_failed", "its down failed: ", &f, NULL);
+        judge_error(oc, "down_failed", "its down failed: ", &f, NULL);
         proof_report_migration(&p->rep, k, oc);
         /* Part of a no-transaction down ran and stays: the schema is neither k's nor k+1's. */
         ret = !nested && (!down_script->transactional || p->at != k + 1);
@@ -265,8 +255,8 @@ down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
         (nested && check_commit(p, k, MANIFEST_UP, &f) != 0)) {
         if (halted(p))
             goto out;
-        judge_error(oc, p->m, "up_again_failed",
-                    "its up failed when run again after its down: ", &f, &d1);
+        judge_error(oc, "up_again_failed", "its up failed when run again after its down: ", &f,
+                    &d1);
         proof_report_migration(&p->rep, k, oc);
         ret = !nested;
         goto out;
@@ -306,7 +296,7 @@ static int
 round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t l)
 {
     struct snapshot up;
-    struct proof_failure f;
+    struct failure f;
     int ret = 0;
 
     snapshot_init(&up);
@@ -321,7 +311,7 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
             if (halted(p)) {
                 ret = -1;
             } else {
-                judge_error(&oc, p->m, "up_failed", "its up failed: ", &f, NULL);
+                judge_error(&oc, "up_failed", "its up failed: ", &f, NULL);
                 proof_report_migration(&p->rep, k, &oc);
                 ret = 1;
             }
@@ -355,7 +345,7 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
  */
 static int
 walk_chain(struct proof *p, enum step step, size_t to, const struct snapshot *want,
-           struct snapshot *now, struct snapshot_diff *d, struct proof_failure *f,
+           struct snapshot *now, struct snapshot_diff *d, struct failure *f,
            struct proof_outcome *oc, double *ms)
 {
     if (proof_walk(p, step, to, p->per_migration, 0, f, ms) != 0) {
@@ -364,7 +354,7 @@ walk_chain(struct proof *p, enum step step, size_t to, const struct snapshot *wa
         proof_outcome_set(oc, "failed", step == STEP_DOWN ? "down_failed" : "up_failed",
                           "the %s of %s failed: ", step == STEP_DOWN ? "down" : "up",
                           engine_label(p->m, f->idx + 1).s);
-        proof_failure_render(&oc->text, p->m, f, 0);
+        proof_failure_render(&oc->text, f, 0);
         oc->fail = f;
         return 1;
     }
@@ -388,7 +378,7 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
     struct snapshot now;
     struct snapshot_diff d;
     struct proof_outcome oc;
-    struct proof_failure f;
+    struct failure f;
     size_t n = p->m->nmigrations;
     double ms;
     int ret = -1, rt;
@@ -461,7 +451,7 @@ stamp_noop(struct proof *p)
     struct snapshot before, after;
     struct snapshot_diff d;
     struct proof_outcome oc;
-    struct proof_failure f;
+    struct failure f;
     const struct engine_view *v = &p->s.view;
     size_t n = p->m->nmigrations;
     long long t0 = now_ns();
@@ -480,7 +470,7 @@ stamp_noop(struct proof *p)
         if (halted(p))
             goto done;
         proof_outcome_set(&oc, "failed", "stamp_failed", "stamp failed: ");
-        proof_failure_render(&oc.text, p->m, &f, 0);
+        proof_failure_render(&oc.text, &f, 0);
         oc.fail = &f;
     } else if (reload(p) != 0 || snap(p, 0, &after) != 0) {
         goto done;
@@ -523,7 +513,7 @@ restore_given(struct proof *p, const struct snapshot *base, size_t l)
 {
     struct snapshot now;
     struct snapshot_diff d;
-    struct proof_failure f;
+    struct failure f;
 
     snapshot_init(&now);
     snapshot_diff_init(&d);

@@ -24,45 +24,16 @@
 /* ---- a failure ---- */
 
 void
-proof_failure_render(struct buf *b, const struct manifest *m, const struct proof_failure *f,
-                     int json)
+proof_failure_render(struct buf *b, const struct failure *f, int json)
 {
-    const struct manifest_script *s;
-    int known;
-
     if (f == NULL)
         return;
     if (!json) {
-        /* "relation "x" does not exist (SQLSTATE 42P01)" */
-        buf_addstr(b, f->err.message);
-        if (f->err.sqlstate[0])
-            buf_addf(b, " (SQLSTATE %s)", f->err.sqlstate);
+        failure_text(f, b);
         return;
     }
-    if (!f->failed)
-        return;
-    known = f->idx < m->nmigrations;
-    s = known ? &m->migrations[f->idx].script[f->kind] : NULL;
     buf_addstr(b, ",\"error\":{");
-    json_key(b, "migration", 1);
-    json_str(b, known ? m->migrations[f->idx].id : NULL);
-    json_key(b, "script", 0);
-    json_str(b, manifest_script_label((enum manifest_script_kind)f->kind));
-    json_key(b, "file", 0);
-    json_str(b, s && s->present ? m->members[s->member].path : NULL);
-    json_key(b, "statement", 0);
-    if (f->stmt >= 0)
-        buf_addf(b, "%ld", f->stmt + 1);
-    else
-        buf_addstr(b, "null");
-    json_key(b, "sqlstate", 0);
-    json_str(b, f->err.sqlstate);
-    json_key(b, "message", 0);
-    json_str(b, f->err.message);
-    json_key(b, "detail", 0);
-    json_str(b, f->err.detail[0] ? f->err.detail : NULL);
-    json_key(b, "hint", 0);
-    json_str(b, f->err.hint[0] ? f->err.hint : NULL);
+    failure_json(f, b);
     buf_addch(b, '}');
 }
 
@@ -270,7 +241,7 @@ proof_report_migration(struct proof_report *rep, size_t k, const struct proof_ou
         buf_addf(&f, ",\"up_ms\":%.3f,\"down_ms\":%.3f,\"up_again_ms\":%.3f", oc->up_ms,
                  oc->down_ms, oc->again_ms);
         diff_json(&f, oc->diff);
-        proof_failure_render(&f, rep->m, oc->fail, 1);
+        proof_failure_render(&f, oc->fail, 1);
         out_event(rep->out, "round_trip", f.data);
         buf_release(&f);
         return;
@@ -318,7 +289,7 @@ proof_report_phase(struct proof_report *rep, const char *phase, const char *titl
         json_str(&f, oc->text.data);
         buf_addf(&f, ",\"duration_ms\":%.3f", ms);
         diff_json(&f, oc->diff);
-        proof_failure_render(&f, rep->m, oc->fail, 1);
+        proof_failure_render(&f, oc->fail, 1);
         out_event(rep->out, "phase", f.data);
         buf_release(&f);
         return;

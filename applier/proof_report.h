@@ -4,14 +4,15 @@
  * first failure for the final error. proof.c decides what happened; this module only says it,
  * and keeps the counts the result line needs.
  *
- * A failed walk is reported from a struct proof_failure, test's own copy of the runner's
- * failure (proof.c fills it from the runner, or from a failed COMMIT check); it is rendered
- * in one place, proof_failure_render().
+ * A failed walk is reported from a struct failure (failure.h), the runner's own description
+ * (proof.c copies it from the runner, or fills it from a failed COMMIT check), rendered by the
+ * failure module as the runner renders it.
  */
 #ifndef SEALIFT_APPLIER_PROOF_REPORT_H
 #define SEALIFT_APPLIER_PROOF_REPORT_H
 
 #include "db.h"
+#include "failure.h"
 #include "out.h"
 #include "snapshot.h"
 #include "sealift/buf.h"
@@ -19,22 +20,11 @@
 
 #include <stddef.h>
 
-/* A walk or a COMMIT check that failed. */
-struct proof_failure {
-    int failed;          /* 0: nothing failed (err may still hold why a walk stopped) */
-    size_t idx;          /* the migration, an index of the chain; >= nmigrations: none */
-    int kind;            /* its script (enum manifest_script_kind) */
-    long stmt;           /* the failing statement's index in its script, or -1 */
-    struct db_error err; /* the server's words: message, SQLSTATE, detail, hint */
-};
-
 /*
  * Append a failure to b. Text: "MESSAGE (SQLSTATE XXXXX)", for the end of a report line.
- * JSON: ",\"error\":{...}" (migration, script, file, statement, sqlstate, message, detail,
- * hint), nothing when f is NULL or did not fail. m: the chain f's index points into.
+ * JSON: ",\"error\":{...}" (failure_json's fields), nothing when f is NULL.
  */
-void proof_failure_render(struct buf *b, const struct manifest *m, const struct proof_failure *f,
-                          int json);
+void proof_failure_render(struct buf *b, const struct failure *f, int json);
 
 /* What one step found: a migration's round trip, or a phase of the whole chain. */
 struct proof_outcome {
@@ -42,7 +32,7 @@ struct proof_outcome {
     const char *reason;               /* a code for JSON ("down_differs", ...), or NULL */
     struct buf text;                  /* the terminal's words after the label */
     const struct snapshot_diff *diff; /* the differences found, or NULL; not owned */
-    const struct proof_failure *fail; /* the failure, or NULL; not owned */
+    const struct failure *fail;       /* the failure, or NULL; not owned */
     double up_ms, down_ms, again_ms;  /* a round trip's steps */
 };
 

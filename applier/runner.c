@@ -1,12 +1,16 @@
 /*
  * runner.c: execute apply, rollback and stamp walks against the database.
- * Layer: applier.
+ * Layer: applier. walk.c decides the steps and where each transaction ends; the runner
+ * follows it. Times in the history are the server's (clock_timestamp() around each
+ * migration's statements, in the same pipeline), never the client's.
  */
 #include "runner.h"
 #include "adopt.h"
+#include "journal.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
+#include "walk.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +18,70 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+struct queued;
+struct recorded;
+
+struct runner {
+    struct db *db;
+    const struct history_ctx *h;
+    const struct history_source *src;
+    const struct manifest *m;
+    const struct buf *data;       /* verified member bytes (scripts; data members are streamed) */
+    struct bundle_cursor *cursor; /* re-reads data members from the bundle when loaded */
+    const struct engine_view *view;
+    struct engine_view noview; /* when the caller has none: nothing resumes */
+    struct out *out;
+    int per_migration;
+    int compat_alembic;
+    int nested;
+    enum walk_record what;
+    /* Where the database stands, in migrations of the chain applied. */
+    size_t committed;
+    /* Filled by the steps. */
+    int in_tx;
+    size_t tx_head;
+    size_t tx_last; /* the migration last recorded in the open transaction: a COMMIT's culprit */
+    int tx_last_kind;
+    int signals_installed;
+    /* The first failure, if any. */
+    int failed;
+    struct failure fail;
+    /* Statements waiting to go out in one pipeline (see queue_*). */
+    struct queued *queue;
+    size_t nqueue;
+    size_t queue_cap;
+    /* Migrations recorded in the open transaction, reported once its COMMIT is answered. */
+    struct recorded *unreported;
+    size_t nunreported;
+    size_t unreported_cap;
+    /* Migrations reported as done while their transaction is open: undone if it fails. */
+    size_t *shown;
+    size_t nshown;
+    size_t shown_cap;
+    /* The journal: last committed row, and the last row of the open transaction. */
+    struct journal_pos journal;
+    struct journal_pos tx_journal;
+    char actor[128];
+    int project_written; /* the project row (environment, serial) is written once a run */
+    struct buf loads;    /* what this migration's COPY statements loaded, for the journal */
+    /* History rows of the open transaction not sent yet: "(...), (...)" (see queue_history). */
+    struct buf pending_applied;
+    struct buf pending_journal;
+    size_t npending;
+    /* The server's clock: before the migration's statements, after them, and the answer of
+     * the prepared record (see op_record). */
+    struct db_rows *clock_start;
+    struct db_rows *clock_end;
+    struct db_rows *record_rows;
+    long long t0_us;     /* the running migration's start, when known (no-transaction ones) */
+    int t0_is_tx_start;  /* it started its transaction: its start is the server's now() */
+    size_t tx_starts;    /* migrations started in the open transaction */
+    long long stamp_us;  /* the time of a stamp walk's records */
+    int record_prepared; /* the record statement is prepared on this connection */
+    int clock_prepared;  /* and the clock statement */
+    int record_sent;     /* it is queued in the open transaction */
+};
 
 static volatile sig_atomic_t interrupted;
 
@@ -39,13 +107,19 @@ signals_install(struct runner *r)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &saved_int);
     sigaction(SIGTERM, &sa, &saved_term);
+    r->signals_installed = 1;
 }
 
+/* Put back the caller's handlers, only if ours were installed (else the saved ones are not
+ * the caller's, and a caller's own handler would be lost). */
 static void
-signals_restore(void)
+signals_restore(struct runner *r)
 {
+    if (!r->signals_installed)
+        return;
     sigaction(SIGINT, &saved_int, NULL);
     sigaction(SIGTERM, &saved_term, NULL);
+    r->signals_installed = 0;
 }
 
 int
@@ -74,10 +148,10 @@ fail(struct runner *r, size_t idx, int kind, long stmt, const struct db_error *e
 {
     if (!r->failed) {
         r->failed = 1;
-        r->fail_idx = idx;
-        r->fail_kind = kind;
-        r->fail_stmt = stmt;
-        r->fail_err = *e;
+        r->fail.idx = idx;
+        r->fail.kind = kind;
+        r->fail.stmt = stmt;
+        r->fail.err = *e;
     }
     return -1;
 }
@@ -117,8 +191,10 @@ struct queued {
     size_t idx;
     int kind;
     long stmt;     /* statement of the script, or -1 for sealift's own */
-    char **params; /* with sql the name of a prepared statement: its parameters */
+    int prepared;  /* sql is the name of a prepared statement */
+    char **params; /* its parameters */
     int nparams;
+    struct db_rows **rows; /* where its rows go, or NULL */
 };
 
 static void
@@ -129,8 +205,10 @@ queue_add(struct runner *r, char *sql, size_t idx, int kind, long stmt)
     r->queue[r->nqueue].idx = idx;
     r->queue[r->nqueue].kind = kind;
     r->queue[r->nqueue].stmt = stmt;
+    r->queue[r->nqueue].prepared = 0;
     r->queue[r->nqueue].params = NULL;
     r->queue[r->nqueue].nparams = 0;
+    r->queue[r->nqueue].rows = NULL;
     r->nqueue++;
 }
 
@@ -139,13 +217,55 @@ static void
 queue_add_prepared(struct runner *r, const char *name, const char *const *params, int n, size_t idx,
                    int kind)
 {
-    char **copy = xcalloc((size_t)n, sizeof(*copy));
+    char **copy = n ? xcalloc((size_t)n, sizeof(*copy)) : NULL;
 
     for (int i = 0; i < n; i++)
         copy[i] = params[i] ? xstrdup(params[i]) : NULL;
     queue_add(r, xstrdup(name), idx, kind, -1);
+    r->queue[r->nqueue - 1].prepared = 1;
     r->queue[r->nqueue - 1].params = copy;
     r->queue[r->nqueue - 1].nparams = n;
+}
+
+/*
+ * Queue a read of the server's clock (microseconds since the epoch) into *rows. It goes out
+ * in the pipeline between the statements it times, so it is when the server ran them.
+ */
+#define CLOCK_SQL                                                                                  \
+    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, "                           \
+    "(extract(epoch FROM now()) * 1000000)::bigint"
+#define CLOCK_STATEMENT "sealift_clock_1"
+
+static void
+queue_clock(struct runner *r, struct db_rows **rows, size_t idx, int kind)
+{
+    db_rows_free(*rows);
+    *rows = NULL;
+    /* Prepared once a session (two a migration: parsing and planning them cost more). */
+    if (r->clock_prepared)
+        queue_add_prepared(r, CLOCK_STATEMENT, NULL, 0, idx, kind);
+    else
+        queue_add(r, xstrdup(CLOCK_SQL), idx, kind, -1);
+    r->queue[r->nqueue - 1].rows = rows;
+}
+
+/* The clock read into *rows, or -1 if it was not read, and if tx_start is not NULL the start
+ * of its transaction (or -1); frees the rows. */
+static long long
+take_clock(struct db_rows **rows, long long *tx_start)
+{
+    long long us = -1;
+
+    if (tx_start)
+        *tx_start = -1;
+    if (*rows && db_nrows(*rows) == 1 && db_value(*rows, 0, 0) && db_value(*rows, 0, 1)) {
+        us = atoll(db_value(*rows, 0, 0));
+        if (tx_start)
+            *tx_start = atoll(db_value(*rows, 0, 1));
+    }
+    db_rows_free(*rows);
+    *rows = NULL;
+    return us;
 }
 
 static void
@@ -179,10 +299,11 @@ queue_flush(struct runner *r)
     for (size_t i = 0; i < r->nqueue; i++) {
         const struct queued *q = &r->queue[i];
 
-        stmts[i].sql = q->params ? NULL : q->sql;
-        stmts[i].prepared = q->params ? q->sql : NULL;
+        stmts[i].sql = q->prepared ? NULL : q->sql;
+        stmts[i].prepared = q->prepared ? q->sql : NULL;
         stmts[i].nparams = q->nparams;
         stmts[i].params = (const char *const *)q->params;
+        stmts[i].rows = q->rows;
     }
     if (db_exec_pipeline(r->db, stmts, r->nqueue, &failed, &e) != 0)
         ret = fail(r, r->queue[failed].idx, r->queue[failed].kind, r->queue[failed].stmt, &e);
@@ -192,9 +313,9 @@ queue_flush(struct runner *r)
 }
 
 /*
- * A migration recorded but not yet reported: when a COMMIT follows its record at once (one
- * transaction per migration, or a no-transaction migration's history), the record and the
- * COMMIT go out in one round trip, and "applied" is printed only after the COMMIT succeeded.
+ * A migration recorded but not yet reported: when a COMMIT follows its record at once (walk.c
+ * says so), the record and the COMMIT go out in one round trip, and the migration is reported
+ * only after the COMMIT succeeded, with the duration the server measured.
  */
 struct recorded {
     const char *verb;
@@ -203,29 +324,17 @@ struct recorded {
 };
 
 static void
-report_recorded(struct runner *r)
+report(struct runner *r, const char *verb, size_t idx, double ms)
 {
-    for (size_t i = 0; i < r->nunreported; i++) {
-        const struct recorded *u = &r->unreported[i];
-
-        out_migration(r->out, u->verb, r->m->migrations[u->idx].id,
-                      engine_revision_label(r->m, u->idx + 1), u->ms);
-    }
-    r->nunreported = 0;
+    out_migration(r->out, verb, r->m->migrations[idx].id, engine_revision_label(r->m, idx + 1), ms);
 }
 
-/* Now in UTC with microseconds, as the journal's canonical text writes timestamps. */
 static void
-utc_now(char out[40])
+report_recorded(struct runner *r)
 {
-    struct timespec ts;
-    struct tm tm;
-    char secs[32];
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 40, "%.20s.%06dZ", secs, (int)(ts.tv_nsec / 1000) % 1000000);
+    for (size_t i = 0; i < r->nunreported; i++)
+        report(r, r->unreported[i].verb, r->unreported[i].idx, r->unreported[i].ms);
+    r->nunreported = 0;
 }
 
 /*
@@ -239,7 +348,7 @@ utc_now(char out[40])
 #define HISTORY_BATCH 500
 
 /* The prepared statement that records one migration (history_sql_record_prepared). */
-#define RECORD_STATEMENT "sealift_record_1"
+#define RECORD_STATEMENT "sealift_record_2"
 
 /*
  * Queue the held rows, and then the statement then (may be NULL), as ONE statement: the
@@ -259,7 +368,7 @@ queue_history(struct runner *r, char *then)
         n++;
     }
     if (r->pending_journal.len) {
-        history_sql_journal_head_insert(r->h, &part[n]);
+        journal_sql_insert_head(r->h, &part[n]);
         buf_add(&part[n], r->pending_journal.data, r->pending_journal.len);
         n++;
     }
@@ -285,10 +394,13 @@ queue_history(struct runner *r, char *then)
 static void
 hold_journal(struct runner *r, const char *event, long idx, const char *detail, const char *at)
 {
+    struct journal_row row;
+
     if (r->pending_journal.len)
         buf_addstr(&r->pending_journal, ",\n");
-    history_sql_journal_values(r->src, event, r->m, idx, detail, r->actor, at, r->h->project,
-                               &r->tx_journal, &r->pending_journal);
+    journal_row_fill(&row, r->src, event, r->m, idx, detail, r->actor, at, r->h->project,
+                     &r->tx_journal);
+    journal_sql_values(&row, &r->pending_journal);
 }
 
 static int
@@ -299,10 +411,33 @@ op_begin(void *ctx)
     queue_add(r, xstrdup(r->nested ? "SAVEPOINT sealift_walk" : "BEGIN"), r->committed, MANIFEST_UP,
               -1);
     r->in_tx = 1;
+    r->tx_starts = 0;
     r->tx_head = r->committed;
     r->tx_last = r->committed;
     r->tx_last_kind = MANIFEST_UP;
     r->tx_journal = r->journal;
+    return 0;
+}
+
+/* The prepared record's answer: the journal's new end, and the migration's duration. */
+static int
+take_record(struct runner *r)
+{
+    struct db_rows *rows = r->record_rows;
+    struct db_error e;
+
+    r->record_rows = NULL;
+    r->record_sent = 0;
+    if (rows == NULL || db_nrows(rows) != 1) {
+        db_rows_free(rows);
+        db_error_from_message(&e, "the history record returned no row");
+        return fail(r, r->tx_last, r->tx_last_kind, -1, &e);
+    }
+    r->tx_journal.seq = atoll(db_value(rows, 0, 2));
+    snprintf(r->tx_journal.hash, sizeof(r->tx_journal.hash), "%s", db_value(rows, 0, 3));
+    if (r->nunreported)
+        r->unreported[r->nunreported - 1].ms = (double)atoll(db_value(rows, 0, 1)) / 1000.0;
+    db_rows_free(rows);
     return 0;
 }
 
@@ -317,22 +452,10 @@ op_commit(void *ctx)
         buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
         queue_add(r, buf_detach(&sql, NULL), r->tx_last, MANIFEST_UP, -1);
     }
-    if (r->record_held) {
-        /* One migration's record and meta's journal head: the prepared statement. */
-        const char *params[HISTORY_APPLIED_FIELDS + HISTORY_JOURNAL_FIELDS + 2];
-        char rows[32];
-
-        memcpy(params, r->held_applied.v, sizeof(r->held_applied.v));
-        memcpy(params + HISTORY_APPLIED_FIELDS, r->held_journal.v, sizeof(r->held_journal.v));
-        snprintf(rows, sizeof(rows), "%lld", r->tx_journal.seq);
-        params[HISTORY_APPLIED_FIELDS + HISTORY_JOURNAL_FIELDS] = r->tx_journal.hash;
-        params[HISTORY_APPLIED_FIELDS + HISTORY_JOURNAL_FIELDS + 1] = rows;
-        queue_add_prepared(r, RECORD_STATEMENT, params, (int)(sizeof(params) / sizeof(params[0])),
-                           r->tx_last, r->tx_last_kind);
-        r->record_held = 0;
-    } else {
-        /* The held rows and meta's journal head: one statement. */
-        history_sql_journal_pos(r->h, &r->tx_journal, &sql);
+    if (!r->record_sent) {
+        /* The held rows and meta's journal head: one statement. (The prepared record sets
+         * the head itself.) */
+        journal_sql_set_pos(r->h, &r->tx_journal, &sql);
         queue_history(r, buf_detach(&sql, NULL));
     }
     if (r->compat_alembic) {
@@ -351,7 +474,10 @@ op_commit(void *ctx)
               r->tx_last_kind, -1);
     if (queue_flush(r) != 0)
         return -1;
+    if (r->record_sent && take_record(r) != 0)
+        return -1;
     report_recorded(r);
+    r->nshown = 0; /* durable now */
     r->in_tx = 0;
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
@@ -359,15 +485,35 @@ op_commit(void *ctx)
     return 0;
 }
 
+/*
+ * Does the prepared statement record this migration, timing it on the server? With one
+ * transaction per migration (the only mode that prepares it), when no rows are held and its
+ * start is known to the server: the start of its transaction, or a time read before.
+ */
+static int
+record_on_server(const struct runner *r)
+{
+    return r->record_prepared && r->what == WALK_APPLY && r->npending == 0 &&
+           (r->t0_is_tx_start || r->t0_us >= 0);
+}
+
 static int
 op_start(void *ctx, size_t idx, int kind)
 {
     struct runner *r = ctx;
 
-    (void)idx;
-    (void)kind;
-    r->started_ns = now_ns();
     buf_reset(&r->loads);
+    r->t0_us = -1;
+    db_rows_free(r->clock_start);
+    r->clock_start = NULL;
+    /*
+     * The first migration of a transaction starts with it: the server's now() is its start,
+     * and the prepared record reads it without a clock statement. Stamps run nothing: they
+     * have no duration.
+     */
+    r->t0_is_tx_start = r->in_tx && r->tx_starts++ == 0;
+    if (r->what != WALK_STAMP && !(r->t0_is_tx_start && r->record_prepared))
+        queue_clock(r, &r->clock_start, idx, kind);
     return 0;
 }
 
@@ -480,7 +626,7 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
         f.label = r->m->members[c->member].path;
         if (bundle_cursor_seek(r->cursor, c->member, &src_err) != 0) {
             db_error_from_message(&e, src_err.msg);
-            r->fail_rejected = 1;
+            r->fail.rejected = 1;
             free(stmt);
             return fail(r, idx, kind, (long)k, &e);
         }
@@ -490,11 +636,11 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
         if (src_err.msg[0]) {
             /* Our side stopped the COPY: say why, not the server's echo of it. */
             db_error_from_message(&e, src_err.msg);
-            r->fail_rejected = !interrupted;
+            r->fail.rejected = !interrupted;
             e.cancelled = interrupted != 0;
         }
         if (!r->failed)
-            r->fail_binary = f.binary;
+            r->fail.binary = f.binary;
         ret = fail(r, idx, kind, (long)k, &e);
     } else {
         out_load_done(r->out, f.label, rows, f.sent, (double)(now_ns() - f.started) / 1e6);
@@ -621,6 +767,10 @@ op_notx(void *ctx, size_t idx, int kind)
     size_t first = 0;
     int ret = -1;
 
+    /* What op_start queued (the clock) goes out first: these statements do not queue. */
+    if (queue_flush(r) != 0)
+        goto cleanup;
+    r->t0_us = take_clock(&r->clock_start, NULL);
     hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
     /* Resume after the statements an earlier run finished (the engine checked their bytes). */
     first = engine_resume_point(r->view, idx, kind);
@@ -674,30 +824,97 @@ stmt_text(struct buf *sql)
     return buf_detach(sql, NULL);
 }
 
+static const char *const record_events[] = {"apply", "rollback", "stamp"};
+static const char *const record_verbs[] = {"applied", "rolled back", "stamped"};
+
 /*
- * Does walk.c commit right after this migration's record? It does for each migration of
- * --per-migration and for a no-transaction migration's history in either mode.
+ * Queue the prepared record of migration idx: the server times it and hashes its journal
+ * row; op_commit reads the answer (take_record).
  */
-static int
-commit_follows(const struct runner *r, const struct manifest_migration *mig, int kind)
+static void
+queue_record_on_server(struct runner *r, size_t idx, int kind)
 {
-    return r->per_migration || !mig->script[kind].transactional;
+    const char *params[64];
+    struct history_row applied = {0};
+    struct journal_row jrow;
+    struct journal_pos pos = r->tx_journal;
+    char t0[JOURNAL_TS_SIZE];
+    int n = 0;
+
+    history_applied_fields(r->h, r->src, r->m, idx, "applied", NULL, NULL, &applied);
+    for (int i = 0; i < 13; i++) /* $1-$13: the applied fields before applied_at */
+        params[n++] = applied.v[i];
+    params[n++] = applied.v[14]; /* $14: client_host */
+    if (r->t0_us >= 0)
+        journal_ts_text(r->t0_us, t0);
+    params[n++] = r->t0_us >= 0 ? t0 : NULL; /* $15 */
+    /* The journal row's fields (its time and hash are the server's: not sent). */
+    journal_row_fill(&jrow, r->src, record_events[WALK_APPLY], r->m, (long)idx,
+                     r->loads.len ? r->loads.data : NULL, r->actor, "", r->h->project, &pos);
+    n += journal_param_values(&jrow, params + n);
+    queue_add_prepared(r, RECORD_STATEMENT, params, n, idx, kind);
+    r->queue[r->nqueue - 1].rows = &r->record_rows;
+    r->record_sent = 1;
 }
 
 static int
-op_record(void *ctx, size_t idx, enum walk_record what)
+op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 {
-    static const char *const events[] = {"apply", "rollback", "stamp"};
-    static const char *const verbs[] = {"applied", "rolled back", "stamped"};
     struct runner *r = ctx;
     const struct manifest_migration *mig = &r->m->migrations[idx];
-    double ms = (double)(now_ns() - r->started_ns) / 1e6;
-    char dur[32], at[40];
-    struct buf sql = BUF_INIT;
     int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
+    long long t0, t1, tx_start;
+    double ms = 0;
+    char dur[32], at[JOURNAL_TS_SIZE];
+    struct buf sql = BUF_INIT;
 
+    if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
+        history_sql_progress_clear(r->h, mig->id, "up", &sql);
+        queue_add(r, stmt_text(&sql), idx, kind, -1);
+    }
+    r->tx_last = idx;
+    r->tx_last_kind = kind;
+    r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
+    if (commit_next && record_on_server(r)) {
+        queue_record_on_server(r, idx, kind);
+        r->unreported =
+            xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
+        r->unreported[r->nunreported++] = (struct recorded){record_verbs[what], idx, 0};
+        return 0;
+    }
+
+    /* The server's times: read with the migration's statements, before its rows are hashed. */
+    if (what == WALK_STAMP) {
+        if (r->stamp_us < 0) {
+            queue_clock(r, &r->clock_end, idx, kind);
+            if (queue_flush(r) != 0)
+                return -1;
+            r->stamp_us = take_clock(&r->clock_end, NULL);
+        }
+        t0 = t1 = r->stamp_us;
+    } else {
+        queue_clock(r, &r->clock_end, idx, kind);
+        if (queue_flush(r) != 0)
+            return -1;
+        t1 = take_clock(&r->clock_end, &tx_start);
+        if (r->t0_us >= 0)
+            t0 = r->t0_us;
+        else if (r->clock_start)
+            t0 = take_clock(&r->clock_start, NULL);
+        else
+            t0 = tx_start; /* no clock statement before it: it started its transaction */
+        if (t0 < 0 || t0 > t1)
+            t0 = t1;
+        ms = (double)(t1 - t0) / 1000.0;
+    }
+    if (t1 < 0) {
+        struct db_error e;
+
+        db_error_from_message(&e, "the server's clock could not be read");
+        return fail(r, idx, kind, -1, &e);
+    }
+    journal_ts_text(t1, at);
     snprintf(dur, sizeof(dur), "%.3f", ms);
-    utc_now(at);
     /* Each history write is one statement of the queue: pipelined statements stand alone. */
     if (what == WALK_ROLLBACK) {
         history_sql_unapplied(r->h, mig->id, &sql);
@@ -706,178 +923,33 @@ op_record(void *ctx, size_t idx, enum walk_record what)
             history_sql_progress_clear(r->h, mig->id, "down", &sql);
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
-    } else if (r->record_prepared && r->npending == 0 && commit_follows(r, mig, kind)) {
-        /*
-         * The COMMIT follows at once (walk.c): hold this record for the prepared statement,
-         * which op_commit sends with it. A transaction of one small migration spent a third
-         * of its server time parsing and planning the record as text.
-         */
-        memcpy(r->held_at, at, sizeof(r->held_at));
-        memcpy(r->held_dur, dur, sizeof(r->held_dur));
-        buf_reset(&r->held_detail);
-        buf_add(&r->held_detail, r->loads.data, r->loads.len);
-        history_applied_fields(r->h, r->src, r->m, idx, what == WALK_STAMP ? "stamped" : "applied",
-                               what == WALK_STAMP ? NULL : r->held_dur, r->held_at,
-                               &r->held_applied);
-        history_journal_fields(r->src, events[what], r->m, (long)idx,
-                               r->held_detail.len ? r->held_detail.data : NULL, r->actor,
-                               r->held_at, r->h->project, &r->tx_journal, &r->held_journal);
-        r->record_held = 1;
-        if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
-            history_sql_progress_clear(r->h, mig->id, "up", &sql);
-            queue_add(r, stmt_text(&sql), idx, kind, -1);
-        }
     } else {
         if (r->pending_applied.len)
             buf_addstr(&r->pending_applied, ",\n");
         history_sql_applied_values(r->h, r->src, r->m, idx,
                                    what == WALK_STAMP ? "stamped" : "applied",
                                    what == WALK_STAMP ? NULL : dur, at, &r->pending_applied);
-        if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
-            history_sql_progress_clear(r->h, mig->id, "up", &sql);
-            queue_add(r, stmt_text(&sql), idx, kind, -1);
-        }
     }
-    if (!r->record_held)
-        hold_journal(r, events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
+    hold_journal(r, record_events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
     buf_release(&sql);
-    r->tx_last = idx;
-    r->tx_last_kind = kind;
     if (++r->npending >= HISTORY_BATCH)
         queue_history(r, NULL);
-    r->unreported =
-        xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
-    r->unreported[r->nunreported++] = (struct recorded){verbs[what], idx, ms};
-    /* When a COMMIT follows, the record goes out with it (see struct recorded). */
-    if (!commit_follows(r, mig, kind)) {
-        if (queue_flush(r) != 0)
-            return -1;
-        report_recorded(r);
+    if (commit_next) {
+        /* Reported once the COMMIT that follows is answered. */
+        r->unreported =
+            xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
+        r->unreported[r->nunreported++] = (struct recorded){record_verbs[what], idx, ms};
+        return 0;
     }
-    r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
+    /* It ran; its transaction is still open: shown now, and undone if the transaction fails. */
+    report(r, record_verbs[what], idx, ms);
+    r->shown = xgrow(r->shown, &r->shown_cap, r->nshown + 1, sizeof(*r->shown));
+    r->shown[r->nshown++] = idx;
     return 0;
 }
 
 static const struct walk_ops runner_ops = {op_begin,  op_commit, op_start,
                                            op_script, op_notx,   op_record};
-
-/*
- * A COPY that failed on a row: the server's context says "COPY t, line N[, column c]"; name
- * that line in the data (a data member, or the lines after the statement in its script).
- * Returns 1 if it printed the location.
- */
-static int
-report_copy_row(const struct runner *r, const struct manifest_script *s)
-{
-    const struct manifest_copy *c;
-    const char *at;
-    unsigned long n;
-
-    if (s == NULL || !s->present || r->fail_stmt < 0 ||
-        (c = manifest_script_copy(s, (size_t)r->fail_stmt)) == NULL)
-        return 0;
-    at = strstr(r->fail_err.context, ", line ");
-    if (at == NULL || sscanf(at, ", line %lu", &n) != 1 || n == 0)
-        return 0;
-    if (r->fail_binary) {
-        diag_detail("at %s, row %lu of the binary COPY data%s%s%s", r->m->members[c->member].path,
-                    n, r->fail_err.sqlstate[0] ? " (SQLSTATE " : "", r->fail_err.sqlstate,
-                    r->fail_err.sqlstate[0] ? ")" : "");
-    } else if (c->inline_data) {
-        const struct buf *text = &r->data[s->member];
-        unsigned line, col;
-
-        textpos_line_col(text->data, text->len, (size_t)c->offset, &line, &col);
-        diag_detail("at %s:%lu, line %lu of the COPY data%s%s%s", r->m->members[s->member].path,
-                    line + n - 1, n, r->fail_err.sqlstate[0] ? " (SQLSTATE " : "",
-                    r->fail_err.sqlstate, r->fail_err.sqlstate[0] ? ")" : "");
-    } else {
-        diag_detail("at %s:%lu (data file line %lu)%s%s%s", r->m->members[c->member].path, n, n,
-                    r->fail_err.sqlstate[0] ? " (SQLSTATE " : "", r->fail_err.sqlstate,
-                    r->fail_err.sqlstate[0] ? ")" : "");
-    }
-    return 1;
-}
-
-/* Print the failure: what, where (file:line:column), the server's words, and where we are. */
-static void
-report_failure(struct runner *r)
-{
-    const struct db_error *e = &r->fail_err;
-    const struct manifest_migration *mig =
-        r->fail_idx < r->m->nmigrations ? &r->m->migrations[r->fail_idx] : NULL;
-    const struct manifest_script *s = mig ? &mig->script[r->fail_kind] : NULL;
-    char label[600];
-
-    snprintf(label, sizeof(label), "%s",
-             mig ? engine_revision_label(r->m, r->fail_idx + 1) : "(history)");
-    if (e->cancelled && interrupted)
-        diag_error("migration %s (%s) was interrupted by %s: its statement was cancelled", label,
-                   manifest_script_label((enum manifest_script_kind)r->fail_kind),
-                   interrupted == SIGINT ? "SIGINT" : "SIGTERM");
-    else
-        diag_error("migration %s (%s) failed: %s", label,
-                   manifest_script_label((enum manifest_script_kind)r->fail_kind), e->message);
-    if (report_copy_row(r, s))
-        ; /* a row of COPY data: named by its line in the data */
-    else if (s && s->present && (e->position > 0 || r->fail_stmt >= 0)) {
-        const struct buf *text = &r->data[s->member];
-        size_t base = 0, len = text->len, off;
-        unsigned line, col;
-
-        if (r->fail_stmt >= 0 && (size_t)r->fail_stmt < s->nstmts) {
-            base = (size_t)s->stmts[r->fail_stmt].offset;
-            len = (size_t)s->stmts[r->fail_stmt].length;
-        }
-        if (e->position > 0)
-            off = base + textpos_char_to_byte(text->data + base, len, (size_t)e->position - 1);
-        else
-            off = base + textpos_skip_blank(text->data + base, len); /* the statement's start */
-        textpos_line_col(text->data, text->len, off, &line, &col);
-        diag_detail("at %s:%u:%u%s%s%s", r->m->members[s->member].path, line, col,
-                    e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
-    } else if (s && s->present) {
-        diag_detail("in %s%s%s%s", r->m->members[s->member].path,
-                    e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
-    }
-    if (e->detail[0])
-        diag_detail("%s", e->detail);
-    if (e->context[0])
-        diag_detail("context: %s", e->context);
-    if (e->hint[0])
-        diag_hint("%s", e->hint);
-    if (strcmp(e->sqlstate, "53200") == 0 && !r->per_migration)
-        diag_hint("one transaction ran out of lock table space: apply with --per-migration, or "
-                  "raise max_locks_per_transaction on the server");
-    if (e->connection_lost)
-        diag_detail("the connection to the server was lost; the database is at %s (its last "
-                    "commit)",
-                    engine_revision_label(r->m, r->committed));
-    else if (s && !s->transactional && r->fail_stmt == 0)
-        diag_detail("none of its %zu statements ran; the database is at %s; a rerun%s starts "
-                    "%s at statement 1",
-                    s->nstmts, engine_revision_label(r->m, r->committed),
-                    r->fail_kind == MANIFEST_DOWN ? " of rollback" : "", label);
-    else if (s && !s->transactional && r->fail_stmt >= 0)
-        diag_detail("statements 1 to %ld of %zu ran and are recorded; the database is at %s "
-                    "with %s partly %s resumes at statement %ld",
-                    r->fail_stmt, s->nstmts, engine_revision_label(r->m, r->committed), label,
-                    r->fail_kind == MANIFEST_DOWN ? "rolled back; a rerun of rollback"
-                                                  : "applied; a rerun",
-                    r->fail_stmt + 1);
-    else if (mig && r->fail_kind == MANIFEST_VERIFY && !mig->script[MANIFEST_UP].transactional)
-        /* The up statements ran outside the transaction that was rolled back: they stay. */
-        diag_detail("the transaction was rolled back; the database is at %s, but the %zu "
-                    "statements of %s ran outside it and stay (recorded); a rerun runs only "
-                    "its verify script",
-                    engine_revision_label(r->m, r->committed), mig->script[MANIFEST_UP].nstmts,
-                    label);
-    else if (r->nested)
-        diag_detail("its changes were rolled back to where the walk started");
-    else
-        diag_detail("the transaction was rolled back; the database is at %s",
-                    engine_revision_label(r->m, r->committed));
-}
 
 /* After a failure: roll back, and record the failure in the journal (best effort). */
 static void
@@ -891,7 +963,7 @@ after_failure(struct runner *r)
     buf_reset(&r->pending_applied); /* rolled back with the transaction */
     buf_reset(&r->pending_journal);
     r->npending = 0;
-    r->record_held = 0;
+    r->record_sent = 0;
     if (r->in_tx)
         db_exec(r->db,
                 r->nested ? "ROLLBACK TO SAVEPOINT sealift_walk; RELEASE SAVEPOINT sealift_walk"
@@ -900,129 +972,172 @@ after_failure(struct runner *r)
     r->in_tx = 0;
     r->tx_journal = r->journal; /* the rolled-back rows are gone */
     /* Nested: the caller's transaction, and a journal row written in it, will be undone. */
-    if (r->fail_err.connection_lost || r->nested || r->actor[0] == '\0')
+    if (r->fail.err.connection_lost || r->nested || r->actor[0] == '\0')
         return;
-    buf_addf(&detail, "%s: %s%s%s", manifest_script_label((enum manifest_script_kind)r->fail_kind),
-             r->fail_err.sqlstate[0] ? r->fail_err.sqlstate : "",
-             r->fail_err.sqlstate[0] ? ": " : "", r->fail_err.message);
-    {
-        char at[40];
-        struct journal_pos pos = r->journal;
-
-        utc_now(at);
-        buf_addstr(&sql, "BEGIN;\n");
-        history_sql_journal_row(r->h, r->src, interrupted ? "interrupted" : "failure", r->m,
-                                (long)r->fail_idx, detail.data, r->actor, at, &pos, &sql);
-        buf_addstr(&sql, ";\n");
-        history_sql_journal_pos(r->h, &pos, &sql);
-        buf_addstr(&sql, ";\nCOMMIT;");
-        if (db_exec(r->db, sql.data, &e) != 0)
-            db_exec(r->db, "ROLLBACK", &e);
-        else
-            r->journal = pos;
-    }
+    failure_journal_detail(&r->fail, &detail);
+    /* The server writes the row: its time, its place in the chain and its hash. */
+    buf_addstr(&sql, "BEGIN;\n");
+    history_sql_journal(r->h, r->src, interrupted ? "interrupted" : "failure", r->m,
+                        (long)r->fail.idx, detail.data, &sql);
+    history_sql_journal_head(r->h, &sql);
+    buf_addstr(&sql, "COMMIT;");
+    if (db_exec(r->db, sql.data, &e) != 0)
+        db_exec(r->db, "ROLLBACK", &e);
     buf_release(&sql);
     buf_release(&detail);
+}
+
+/* The migrations shown as done in the transaction the failure rolled back. */
+static void
+report_undone(struct runner *r)
+{
+    for (size_t i = 0; i < r->nshown; i++) {
+        size_t idx = r->shown[i];
+
+        out_undone(r->out, record_verbs[r->what], r->m->migrations[idx].id,
+                   engine_revision_label(r->m, idx + 1));
+    }
+    r->nshown = 0;
 }
 
 static int
 finish(struct runner *r, int walk_ret)
 {
-    signals_restore();
-    buf_release(&r->loads);
-    buf_release(&r->pending_applied);
-    buf_release(&r->pending_journal);
-    buf_release(&r->held_detail);
-    if (walk_ret == 0 && !r->failed && queue_flush(r) == 0)
+    struct buf f = BUF_INIT;
+
+    signals_restore(r);
+    if (walk_ret == 0 && !r->failed && queue_flush(r) == 0) {
         report_recorded(r); /* nothing is normally left; a walk ends with a commit */
-    free(r->unreported);
-    r->unreported = NULL;
-    r->nunreported = r->unreported_cap = 0;
-    if (walk_ret == 0 && !r->failed) {
-        free(r->queue);
-        r->queue = NULL;
         return 0;
     }
+    r->nunreported = 0;
     after_failure(r);
-    free(r->queue);
-    r->queue = NULL;
-    report_failure(r);
-    {
-        struct buf f = BUF_INIT;
-
-        json_key(&f, "migration", 1);
-        json_str(&f, r->fail_idx < r->m->nmigrations ? r->m->migrations[r->fail_idx].id : NULL);
-        json_key(&f, "sqlstate", 0);
-        json_str(&f, r->fail_err.sqlstate);
-        json_key(&f, "message", 0);
-        json_str(&f, r->fail_err.message);
-        json_key(&f, "database_at", 0);
-        json_str(&f, engine_revision_label(r->m, r->committed));
-        out_event(r->out, "failed", f.data);
-        buf_release(&f);
-    }
-    return r->fail_rejected ? 1 : 4;
+    r->fail.at = r->committed;
+    r->fail.signal = (int)interrupted;
+    report_undone(r);
+    failure_report(&r->fail);
+    failure_json(&r->fail, &f);
+    json_key(&f, "database_at", 0);
+    json_str(&f, engine_revision_label(r->m, r->committed));
+    out_event(r->out, "failed", f.data);
+    buf_release(&f);
+    return r->fail.rejected ? 1 : 4;
 }
 
 /* What every run needs first: who we are, and where the journal ends. */
 static int
-runner_begin(struct runner *r)
+runner_begin(struct runner *r, enum walk_record what, size_t from)
 {
     struct db_error e;
     struct db_rows *rows;
 
-    buf_init(&r->loads);
-    buf_init(&r->pending_applied);
-    buf_init(&r->pending_journal);
-    buf_init(&r->held_detail);
-    r->npending = 0;
-    r->queue = NULL;
-    r->nqueue = r->queue_cap = 0;
-    r->actor[0] = '\0'; /* no journal position known yet: after_failure writes nothing */
+    r->what = what;
+    r->committed = from;
+    r->stamp_us = -1;
     rows = db_query(r->db, "SELECT current_user", &e);
-    if (rows == NULL || history_journal_pos(r->db, r->h, &r->journal, &e) != 0) {
+    if (rows == NULL || journal_read_pos(r->db, r->h, &r->journal, &e) != 0) {
         db_rows_free(rows);
         return fail(r, r->committed, MANIFEST_UP, -1, &e);
     }
     snprintf(r->actor, sizeof(r->actor), "%s", db_value(rows, 0, 0));
     db_rows_free(rows);
     r->tx_journal = r->journal;
-    r->record_held = 0;
-    r->record_prepared = 0;
     /* Outside a transaction: a refusal (it should not happen) would abort nothing. */
-    if (r->per_migration && !r->nested) {
+    if (!r->nested)
+        r->clock_prepared = db_prepare(r->db, CLOCK_STATEMENT, CLOCK_SQL, &e);
+    if (r->per_migration && !r->nested && what == WALK_APPLY) {
         struct buf sql = BUF_INIT;
 
         history_sql_record_prepared(r->h, &sql);
         r->record_prepared = db_prepare(r->db, RECORD_STATEMENT, sql.data, &e);
         buf_release(&sql);
     }
+    signals_install(r);
     return 0;
+}
+
+struct runner *
+runner_new(struct db *db, const struct history_ctx *h, const struct history_source *src,
+           const struct verify_result *bundle, struct bundle_cursor *cursor,
+           const struct engine_view *view, struct out *out, unsigned flags)
+{
+    struct runner *r = xcalloc(1, sizeof(*r));
+
+    r->db = db;
+    r->h = h;
+    r->src = src;
+    r->m = &bundle->manifest;
+    r->data = bundle->data;
+    r->cursor = cursor;
+    engine_view_init(&r->noview);
+    r->view = view ? view : &r->noview;
+    r->out = out;
+    r->per_migration = (flags & RUNNER_PER_MIGRATION) != 0;
+    r->compat_alembic = (flags & RUNNER_ALEMBIC) != 0;
+    r->nested = (flags & RUNNER_NESTED) != 0;
+    r->fail.m = r->m;
+    r->fail.data = r->data;
+    r->fail.stmt = -1;
+    r->fail.per_migration = r->per_migration;
+    r->fail.nested = r->nested;
+    buf_init(&r->loads);
+    buf_init(&r->pending_applied);
+    buf_init(&r->pending_journal);
+    return r;
+}
+
+void
+runner_free(struct runner *r)
+{
+    if (r == NULL)
+        return;
+    signals_restore(r);
+    queue_drop(r);
+    free(r->queue);
+    free(r->unreported);
+    free(r->shown);
+    db_rows_free(r->clock_start);
+    db_rows_free(r->clock_end);
+    db_rows_free(r->record_rows);
+    buf_release(&r->loads);
+    buf_release(&r->pending_applied);
+    buf_release(&r->pending_journal);
+    engine_view_release(&r->noview);
+    free(r);
 }
 
 int
 runner_apply(struct runner *r, size_t from, size_t to)
 {
-    if (runner_begin(r) != 0)
+    if (runner_begin(r, WALK_APPLY, from) != 0)
         return finish(r, -1);
-    signals_install(r);
     return finish(r, walk_apply(r->m, from, to, r->per_migration, &runner_ops, r));
 }
 
 int
-runner_rollback(struct runner *r, size_t to)
+runner_rollback(struct runner *r, size_t from, size_t to)
 {
-    if (runner_begin(r) != 0)
+    if (runner_begin(r, WALK_ROLLBACK, from) != 0)
         return finish(r, -1);
-    signals_install(r);
-    return finish(r, walk_rollback(r->m, r->committed, to, r->per_migration, &runner_ops, r));
+    return finish(r, walk_rollback(r->m, from, to, r->per_migration, &runner_ops, r));
 }
 
 int
-runner_stamp(struct runner *r, size_t to)
+runner_stamp(struct runner *r, size_t from, size_t to)
 {
-    if (runner_begin(r) != 0)
+    if (runner_begin(r, WALK_STAMP, from) != 0)
         return finish(r, -1);
-    signals_install(r);
-    return finish(r, walk_stamp(r->committed, to, &runner_ops, r));
+    return finish(r, walk_stamp(from, to, &runner_ops, r));
+}
+
+size_t
+runner_position(const struct runner *r)
+{
+    return r->committed;
+}
+
+const struct failure *
+runner_failure(const struct runner *r)
+{
+    return r->failed ? &r->fail : NULL;
 }

@@ -4,6 +4,15 @@
  */
 #include "walk.h"
 
+/* Does the migration after i in this direction run in a transaction? */
+static int
+next_transactional(const struct manifest *m, size_t i, int kind)
+{
+    size_t next = kind == MANIFEST_UP ? i + 1 : i - 1;
+
+    return m->migrations[next].script[kind].transactional;
+}
+
 /* One direction's walk: kind is MANIFEST_UP or MANIFEST_DOWN. */
 static int
 walk(const struct manifest *m, size_t first, size_t n, int kind, enum walk_record what,
@@ -16,16 +25,16 @@ walk(const struct manifest *m, size_t first, size_t n, int kind, enum walk_recor
         size_t i = kind == MANIFEST_UP ? first + j : first - j;
         const struct manifest_script *s = &m->migrations[i].script[kind];
         int has_verify = kind == MANIFEST_UP && m->migrations[i].script[MANIFEST_VERIFY].present;
+        /* A transaction ends after this one: per migration, or before a no-transaction one. */
+        int last = per_migration || j + 1 == n || !next_transactional(m, i, kind);
 
         if (!s->transactional) {
-            if (in_tx && ops->commit(ctx) != 0)
-                return -1;
-            in_tx = 0;
+            /* The open transaction, if any, was committed after the previous migration. */
             if (ops->start(ctx, i, kind) != 0 || ops->notx(ctx, i, kind) != 0)
                 return -1;
             /* Its verify script and its history commit together, after the statements. */
             if (ops->begin(ctx) != 0 || (has_verify && ops->script(ctx, i, MANIFEST_VERIFY) != 0) ||
-                ops->record(ctx, i, what) != 0 || ops->commit(ctx) != 0)
+                ops->record(ctx, i, what, 1) != 0 || ops->commit(ctx) != 0)
                 return -1;
             continue;
         }
@@ -36,16 +45,14 @@ walk(const struct manifest *m, size_t first, size_t n, int kind, enum walk_recor
         }
         if (ops->start(ctx, i, kind) != 0 || ops->script(ctx, i, kind) != 0 ||
             (has_verify && ops->script(ctx, i, MANIFEST_VERIFY) != 0) ||
-            ops->record(ctx, i, what) != 0)
+            ops->record(ctx, i, what, last) != 0)
             return -1;
-        if (per_migration) {
+        if (last) {
             if (ops->commit(ctx) != 0)
                 return -1;
             in_tx = 0;
         }
     }
-    if (in_tx && ops->commit(ctx) != 0)
-        return -1;
     return 0;
 }
 
@@ -77,7 +84,8 @@ walk_stamp(size_t from, size_t to, const struct walk_ops *ops, void *ctx)
     if (ops->begin(ctx) != 0)
         return -1;
     for (size_t i = from; i < to; i++)
-        if (ops->start(ctx, i, MANIFEST_UP) != 0 || ops->record(ctx, i, WALK_STAMP) != 0)
+        if (ops->start(ctx, i, MANIFEST_UP) != 0 ||
+            ops->record(ctx, i, WALK_STAMP, i + 1 == to) != 0)
             return -1;
     return ops->commit(ctx);
 }

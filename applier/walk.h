@@ -13,7 +13,11 @@
 
 enum walk_record { WALK_APPLY, WALK_ROLLBACK, WALK_STAMP };
 
-/* Each step returns 0 to go on or -1 to stop the walk (the step reports why). */
+/*
+ * Each step returns 0 to go on or -1 to stop the walk (the step reports why). Transaction
+ * boundaries are decided here and only here: the ops follow begin and commit, and record is
+ * told whether the walk commits right after it.
+ */
 struct walk_ops {
     int (*begin)(void *ctx);
     int (*commit)(void *ctx);
@@ -23,8 +27,8 @@ struct walk_ops {
     int (*script)(void *ctx, size_t idx, int kind);
     /* Run a no-transaction script statement by statement, recording progress. */
     int (*notx)(void *ctx, size_t idx, int kind);
-    /* Write the history for one migration. */
-    int (*record)(void *ctx, size_t idx, enum walk_record what);
+    /* Write the history for one migration. commit_next: commit is the walk's next step. */
+    int (*record)(void *ctx, size_t idx, enum walk_record what, int commit_next);
 };
 
 /*
@@ -37,7 +41,8 @@ int walk_apply(const struct manifest *m, size_t from, size_t to, int per_migrati
 /* Roll back from napplied down to to (their down scripts, newest first). */
 int walk_rollback(const struct manifest *m, size_t napplied, size_t to, int per_migration,
                   const struct walk_ops *ops, void *ctx);
-/* Record [from, to) as applied without running anything, in one transaction. */
+/* Record [from, to) as applied without running anything, in one transaction (in either
+ * mode: nothing runs, so there is nothing to commit migration by migration). */
 int walk_stamp(size_t from, size_t to, const struct walk_ops *ops, void *ctx);
 
 #endif
