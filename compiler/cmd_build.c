@@ -91,7 +91,7 @@ cmd_build(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
     struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL};
+                                  NULL,         NULL,   NULL, LINT_MODE_DEFAULT, 0};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
@@ -135,6 +135,7 @@ cmd_build(int argc, char **argv)
         ret = exit_code_for(&err);
         goto cleanup;
     }
+    compile_report_lint(&comp, &rep);
     if (rep.errors) {
         diag_error("%zu problem%s found; nothing was built", rep.errors,
                    rep.errors == 1 ? "" : "s");

@@ -11,6 +11,7 @@
 #include "sealift/xalloc.h"
 
 #include <libgen.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -30,6 +31,10 @@ compiled_init(struct compiled *c)
 void
 compiled_release(struct compiled *c)
 {
+    for (size_t i = 0; c->lint_scripts && i < c->chain.n * MANIFEST_NSCRIPTS; i++)
+        lint_script_release(&c->lint_scripts[i]);
+    free(c->lint_scripts);
+    lint_result_release(&c->lint);
     chain_release(&c->chain);
     sumfile_release(&c->sum);
     free(c->sum_path);
@@ -345,8 +350,9 @@ check_migration(size_t i, void *ctx)
 
         if (!s->present)
             continue;
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0)
-            sqlcheck_script(s->file, s, rep);
+        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
+            sqlcheck_script(s->file, s, rep) == 0 && b->out->lint_scripts)
+            lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
@@ -361,6 +367,9 @@ check_migrations(struct compiled *out, struct report *rep)
 {
     size_t n = out->chain.n;
     struct check_batch b = {out, report_held_new(n)};
+
+    if (out->opt->lint_mode != LINT_MODE_OFF)
+        out->lint_scripts = xcalloc(n ? n * MANIFEST_NSCRIPTS : 1, sizeof(*out->lint_scripts));
 
     /* libpg_query frees a thread's parser memory itself when the thread ends. */
     workers_run(n, workers_default(), check_migration, &b);
@@ -446,6 +455,13 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     check_migrations(out, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
     check_history(out, rep);
+    /* The lint judges the chain in its order, so it follows the parallel checks. */
+    if (out->lint_scripts) {
+        struct lint_options lo = {opt->lint_mode,
+                                  opt->pg_version ? opt->pg_version : LINT_PG_VERSION_DEFAULT};
+
+        lint_chain(&out->chain, out->lint_scripts, &lo, &out->lint);
+    }
     return 0;
 }
 
@@ -657,6 +673,25 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         opt->amend = xgrow(opt->amend, &opt->amend_cap, opt->namend + 1, sizeof(*opt->amend));
         opt->amend[opt->namend++] = arg;
         return 1;
+    case COMPILE_OPT_LINT:
+        if (strcmp(arg, "error") == 0)
+            opt->lint_mode = LINT_MODE_ERROR;
+        else if (strcmp(arg, "warn") == 0)
+            opt->lint_mode = LINT_MODE_WARN;
+        else if (strcmp(arg, "off") == 0)
+            opt->lint_mode = LINT_MODE_OFF;
+        else
+            die_usage(cmd, "--lint must be error, warn or off");
+        return 1;
+    case COMPILE_OPT_PG_VERSION: {
+        char *end;
+        long v = strtol(arg, &end, 10);
+
+        if (*end || end == arg || v < 9 || v > 99)
+            die_usage(cmd, "--pg-version must be a PostgreSQL major version (9 to 99)");
+        opt->pg_version = (int)v;
+        return 1;
+    }
     case 'P':
         if (!manifest_token_valid(arg))
             die_usage(cmd, "project name must be 1-64 letters, digits, '.', '_' or '-'");
@@ -665,6 +700,19 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
     default:
         return 0;
     }
+}
+
+void
+compile_report_lint(const struct compiled *c, struct report *rep)
+{
+    struct buf text = BUF_INIT;
+
+    lint_format(&c->chain, &c->lint, LINT_FORMAT_TEXT, 0, &text);
+    fflush(stdout);
+    fputs(text.data, stderr);
+    buf_release(&text);
+    rep->errors += c->lint.errors;
+    rep->warnings += c->lint.warnings;
 }
 
 void
