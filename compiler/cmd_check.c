@@ -31,8 +31,9 @@ print_check_json(const struct compiled *comp, const struct compile_options *opt,
     json_str(&out, opt->dir);
     json_key(&out, "format", 0);
     json_str(&out, comp->chain.format);
-    buf_addf(&out, ",\"migrations\":%zu,\"recorded\":%zu,\"new\":%zu,\"errors\":%zu,"
-                   "\"warnings\":%zu,\"ok\":%s,\"findings\":[",
+    buf_addf(&out,
+             ",\"migrations\":%zu,\"recorded\":%zu,\"new\":%zu,\"errors\":%zu,"
+             "\"warnings\":%zu,\"ok\":%s,\"findings\":[",
              comp->chain.n, comp->nrecorded, comp->nnew, rep->errors, rep->warnings,
              rep->errors ? "false" : "true");
     for (size_t i = 0; i < comp->lint.n; i++) {
@@ -48,14 +49,14 @@ print_check_json(const struct compiled *comp, const struct compile_options *opt,
 int
 cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        COMPILE_LONGOPTS,
-        {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {COMPILE_LONGOPTS,
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL, LINT_MODE_DEFAULT, 0};
+    struct compile_options opt = {
+        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
+        LINT_MODE_DEFAULT, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;

@@ -43,8 +43,9 @@ cmd_lint(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL, LINT_MODE_DEFAULT, 0};
+    struct compile_options opt = {
+        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
+        LINT_MODE_DEFAULT, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;

@@ -12,15 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const lock_names[] = {"",
-                                         "ACCESS SHARE",
-                                         "ROW SHARE",
-                                         "ROW EXCLUSIVE",
-                                         "SHARE UPDATE EXCLUSIVE",
-                                         "SHARE",
-                                         "SHARE ROW EXCLUSIVE",
-                                         "EXCLUSIVE",
-                                         "ACCESS EXCLUSIVE"};
+static const char *const lock_names[] = {
+    "",      "ACCESS SHARE",        "ROW SHARE", "ROW EXCLUSIVE",   "SHARE UPDATE EXCLUSIVE",
+    "SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"};
 
 const char *
 lint_lock_name(int lock)
@@ -191,7 +185,7 @@ struct col_info {
 struct con_info {
     struct origin at;
     int valid;
-    int transactional; /* its script ran in one transaction */
+    int transactional;  /* its script ran in one transaction */
     char *not_null_col; /* the column of a CHECK (col IS NOT NULL), or NULL */
 };
 
@@ -222,7 +216,7 @@ struct ctx {
     const struct src_script *script;
     const struct lint_script *ls;
     size_t stmt;
-    size_t first_finding; /* of the current statement */
+    size_t first_finding;          /* of the current statement */
     struct smap dropped_if_exists; /* DROP INDEX CONCURRENTLY IF EXISTS names of the script */
     struct smap local_rels;        /* relations a down or verify script created itself */
 };
@@ -435,13 +429,13 @@ finding(struct ctx *c, const char *name, const char *rel, int lock, int rewrites
     const struct lint_stmt *st = &c->ls->stmts[c->stmt];
     struct lint_finding *f;
     struct origin *o = rel_get(c, rel);
-    char what[1024];
+    char what[800]; /* messages go into the manifest (MANIFEST_MAX_TEXT) */
     va_list ap;
 
     for (size_t i = c->first_finding; i < c->out->n; i++)
-        if (c->out->v[i].rule == r && ((!rel && !c->out->v[i].relation) ||
-                                       (rel && c->out->v[i].relation &&
-                                        strcmp(rel, c->out->v[i].relation) == 0)))
+        if (c->out->v[i].rule == r &&
+            ((!rel && !c->out->v[i].relation) ||
+             (rel && c->out->v[i].relation && strcmp(rel, c->out->v[i].relation) == 0)))
             return;
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
@@ -460,6 +454,7 @@ finding(struct ctx *c, const char *name, const char *rel, int lock, int rewrites
     f->col = st->col;
     f->relation = rel ? xstrdup(rel) : NULL;
     f->created_by = o && o->kind == MANIFEST_UP ? migration_label(c->ch, o->mig) : NULL;
+    f->created_mig = o && o->kind == MANIFEST_UP ? o->mig : SIZE_MAX;
     f->lock = lock;
     f->rewrites = rewrites;
     f->scans = scans;
@@ -481,8 +476,8 @@ same(const char *a, const char *b)
 static int
 is_time_type(const char *t)
 {
-    return same(t, "timestamp") || same(t, "timestamptz") || same(t, "time") ||
-           same(t, "timetz") || same(t, "interval");
+    return same(t, "timestamp") || same(t, "timestamptz") || same(t, "time") || same(t, "timetz") ||
+           same(t, "interval");
 }
 
 /*
@@ -624,8 +619,8 @@ judge_constraint(struct ctx *c, const struct lint_op *op, int existing)
                     op->other ? op->other : "the referenced table");
         else
             finding(c, "constraint-not-valid", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 1, 0,
-                    "ADD CHECK%s%s without NOT VALID scans %s to validate it",
-                    op->name ? " " : "", op->name ? op->name : "", op->rel);
+                    "ADD CHECK%s%s without NOT VALID scans %s to validate it", op->name ? " " : "",
+                    op->name ? op->name : "", op->rel);
     }
     if (op->name == NULL || !recording(c)) {
         if (op->other && !(op->flags & LINT_F_NOT_VALID))
@@ -665,16 +660,16 @@ judge_index(struct ctx *c, const struct lint_op *op, int existing)
         if (existing && !(op->flags & LINT_F_CONCURRENT))
             finding(c, "create-index-concurrently", op->rel, LINT_LOCK_SHARE, 0, 1, 0,
                     "CREATE %sINDEX%s%s without CONCURRENTLY holds its lock for the whole build",
-                    op->sub == 'u' ? "UNIQUE " : "", op->name ? " " : "",
-                    op->name ? op->name : "");
+                    op->sub == 'u' ? "UNIQUE " : "", op->name ? " " : "", op->name ? op->name : "");
         if ((op->flags & LINT_F_CONCURRENT) && !(op->flags & LINT_F_IF_EXISTS) &&
             (op->name == NULL || smap_get(&c->dropped_if_exists, op->name) == SIZE_MAX))
             finding(c, "concurrent-index-rerun", op->rel, 0, 0, 0, 0,
                     "CREATE INDEX CONCURRENTLY%s%s cannot be rerun after an interruption: it "
                     "leaves an INVALID index %s",
                     op->name ? " " : "", op->name ? op->name : "",
-                    op->name ? "of that name, and the rerun fails" : "behind, and a rerun adds "
-                                                                     "another");
+                    op->name ? "of that name, and the rerun fails"
+                             : "behind, and a rerun adds "
+                               "another");
         if (op->name)
             idx_put(c, op->name, op->rel);
         return;
@@ -773,7 +768,7 @@ judge_op(struct ctx *c, const struct lint_op *op)
         if (!(op->flags & LINT_F_CONCURRENT) && !(table && is_new(c, rel_get(c, table))) &&
             !(ix && is_new(c, &ix->at)))
             finding(c, "reindex-concurrently", table ? table : op->rel,
-                    op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE, 1, 1, 0,
+                    op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE, 0, 1, 0,
                     "REINDEX %s without CONCURRENTLY rebuilds %s under its lock%s", op->rel,
                     op->sub == 'i' ? "the index" : "every index",
                     pg < 12 ? " (PostgreSQL before 12 has no REINDEX CONCURRENTLY)" : "");
@@ -798,18 +793,18 @@ judge_op(struct ctx *c, const struct lint_op *op)
     case LINT_OP_LOCK_TABLE:
         if (existing && op->lock >= LINT_LOCK_SHARE)
             finding(c, "lock-table", op->rel, op->lock, 0, 0, 0,
-                    "LOCK TABLE %s IN %s MODE holds the lock until the migration commits",
-                    op->rel, lint_lock_name(op->lock));
+                    "LOCK TABLE %s IN %s MODE holds the lock until the migration commits", op->rel,
+                    lint_lock_name(op->lock));
         break;
     case LINT_OP_UPDATE_ALL:
     case LINT_OP_DELETE_ALL:
         if (existing)
-            finding(c, op->kind == LINT_OP_UPDATE_ALL ? "update-without-where"
-                                                      : "delete-without-where",
-                    op->rel, LINT_LOCK_ROW_EXCLUSIVE, 0, 1, 0,
-                    "%s without WHERE changes every row of %s in one transaction, holding a "
-                    "row lock on each: concurrent updates and deletes of them wait",
-                    op->kind == LINT_OP_UPDATE_ALL ? "UPDATE" : "DELETE", op->rel);
+            finding(
+                c, op->kind == LINT_OP_UPDATE_ALL ? "update-without-where" : "delete-without-where",
+                op->rel, LINT_LOCK_ROW_EXCLUSIVE, 0, 1, 0,
+                "%s without WHERE changes every row of %s in one transaction, holding a "
+                "row lock on each: concurrent updates and deletes of them wait",
+                op->kind == LINT_OP_UPDATE_ALL ? "UPDATE" : "DELETE", op->rel);
         break;
     case LINT_OP_ENUM_ADD:
         if (c->script->transactional && pg < 12)
@@ -829,8 +824,8 @@ judge_op(struct ctx *c, const struct lint_op *op)
                     "RENAME TO %s breaks every running client that still uses %s", op->other,
                     op->rel);
         if (rel_get(c, op->rel) && recording(c)) {
-            char *to = xasprintf("%.*s.%s", (int)(strchr(op->rel, '.') - op->rel), op->rel,
-                                 op->other);
+            char *to =
+                xasprintf("%.*s.%s", (int)(strchr(op->rel, '.') - op->rel), op->rel, op->other);
 
             rel_get(c, op->rel)->gone = 1;
             rel_put(c, to);
@@ -885,7 +880,7 @@ judge_op(struct ctx *c, const struct lint_op *op)
         break;
     case LINT_OP_LONG_IDENT:
         finding(c, "identifier-too-long", NULL, 0, 0, 0, 0,
-                "identifier %s is longer than 63 bytes: PostgreSQL cuts it", op->name);
+                "identifier %.80s... is longer than 63 bytes: PostgreSQL cuts it", op->name);
         break;
     default:
         break;
@@ -938,6 +933,11 @@ judge_allows(struct ctx *c, const struct lint_script *ls)
         if (al->nrules == 0)
             finding(c, "allow-without-reason", NULL, 0, 0, 0, 0,
                     "\"-- sealift:allow\" names no rule");
+        else if (al->too_long)
+            finding(c, "allow-without-reason", NULL, 0, 0, 0, 0,
+                    "the reason of \"-- sealift:allow %s\" is longer than %d bytes, so it "
+                    "allows nothing",
+                    al->rules[0], LINT_MAX_REASON);
         else if (!al->reason)
             finding(c, "allow-without-reason", NULL, 0, 0, 0, 0,
                     "\"-- sealift:allow %s\" gives no reason, so it allows nothing", al->rules[0]);

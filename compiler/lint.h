@@ -144,9 +144,13 @@ struct lint_allow {
     size_t stmt;  /* the statement it precedes; SIZE_MAX: the whole file (before the first) */
     char **rules; /* as written */
     size_t nrules;
-    char *reason; /* NULL when none was given */
+    char *reason; /* NULL when none was given (or it was longer than LINT_MAX_REASON) */
+    int too_long;
     int used;
 };
+
+/* Longest allow reason (bytes): it is signed into the manifest with the finding. */
+#define LINT_MAX_REASON 500
 
 struct lint_script {
     struct lint_stmt *stmts;
@@ -168,13 +172,14 @@ void lint_script_release(struct lint_script *ls);
 
 struct lint_finding {
     const struct lint_rule *rule;
-    int severity;   /* after --lint */
-    size_t mig;     /* index in the chain */
-    int kind;       /* MANIFEST_UP, ... */
+    int severity;     /* after --lint */
+    size_t mig;       /* index in the chain */
+    int kind;         /* MANIFEST_UP, ... */
     const char *file; /* the script's path (borrowed from the chain) */
     unsigned line, col;
-    char *relation; /* schema-qualified; NULL when the finding concerns none */
-    char *created_by; /* the migration (ID_NAME) that created relation; NULL: not the chain */
+    char *relation;     /* schema-qualified; NULL when the finding concerns none */
+    char *created_by;   /* the migration (ID_NAME) that created relation; NULL: not the chain */
+    size_t created_mig; /* its index in the chain, or SIZE_MAX */
     int lock;
     int rewrites;
     int scans;

@@ -38,8 +38,7 @@ add_migration(struct buf *out, const struct src_chain *ch, size_t mig)
 }
 
 void
-lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *f,
-                         struct buf *out)
+lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *f, struct buf *out)
 {
     buf_addch(out, '{');
     json_key(out, "file", 1);
@@ -159,8 +158,8 @@ format_sarif(const struct src_chain *ch, const struct lint_result *r, struct buf
 }
 
 void
-lint_format(const struct src_chain *ch, const struct lint_result *r, int format,
-            int show_allowed, struct buf *out)
+lint_format(const struct src_chain *ch, const struct lint_result *r, int format, int show_allowed,
+            struct buf *out)
 {
     switch (format) {
     case LINT_FORMAT_JSON:

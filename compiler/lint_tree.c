@@ -89,16 +89,41 @@ fill_type(struct lint_type *t, const PgQuery__TypeName *tn)
  * immutable in PostgreSQL's catalog: evaluated once, the value kept in the catalog), and
  * volatile ones that do make it rewrite. Anything else is "not known to be stable".
  */
-static const char *const stable_funcs[] = {
-    "now", "transaction_timestamp", "statement_timestamp", "current_date", "current_timestamp",
-    "localtimestamp", "lower", "upper", "concat", "coalesce", "jsonb_build_object",
-    "json_build_object", "jsonb_build_array", "json_build_array", "to_jsonb", "to_json",
-    "make_interval", "make_date", "to_timestamp", "to_date", "array_fill", "length", "abs",
-    "round", "btrim", "trim", "replace", "md5", "current_setting"};
+static const char *const stable_funcs[] = {"now",
+                                           "transaction_timestamp",
+                                           "statement_timestamp",
+                                           "current_date",
+                                           "current_timestamp",
+                                           "localtimestamp",
+                                           "lower",
+                                           "upper",
+                                           "concat",
+                                           "coalesce",
+                                           "jsonb_build_object",
+                                           "json_build_object",
+                                           "jsonb_build_array",
+                                           "json_build_array",
+                                           "to_jsonb",
+                                           "to_json",
+                                           "make_interval",
+                                           "make_date",
+                                           "to_timestamp",
+                                           "to_date",
+                                           "array_fill",
+                                           "length",
+                                           "abs",
+                                           "round",
+                                           "btrim",
+                                           "trim",
+                                           "replace",
+                                           "md5",
+                                           "current_setting"};
 static const char *const volatile_funcs[] = {
-    "random", "clock_timestamp", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
-    "uuid_generate_v4", "nextval", "timeofday", "setseed", "txid_current", "gen_random_bytes",
-    "pg_current_xact_id", "uuidv7", "gen_uuid_v7"};
+    "random",           "clock_timestamp",    "gen_random_uuid",
+    "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
+    "nextval",          "timeofday",          "setseed",
+    "txid_current",     "gen_random_bytes",   "pg_current_xact_id",
+    "uuidv7",           "gen_uuid_v7"};
 
 static int
 in_list(const char *s, const char *const *list, size_t n)
@@ -139,7 +164,8 @@ expr_volatility(const PgQuery__Node *n)
 
         if (name && in_list(name, volatile_funcs, sizeof(volatile_funcs) / sizeof(*volatile_funcs)))
             f |= LINT_F_VOLATILE;
-        else if (!name || !in_list(name, stable_funcs, sizeof(stable_funcs) / sizeof(*stable_funcs)))
+        else if (!name ||
+                 !in_list(name, stable_funcs, sizeof(stable_funcs) / sizeof(*stable_funcs)))
             f |= LINT_F_NONCONST;
         for (size_t i = 0; i < fc->n_args; i++)
             f |= expr_volatility(fc->args[i]);
@@ -420,8 +446,8 @@ walk_drop(struct lint_stmt *st, const PgQuery__DropStmt *d)
             break;
         case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
             op = add_op(st, LINT_OP_DROP_INDEX, NULL, name);
-            op->lock = d->concurrent ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE
-                                     : LINT_LOCK_ACCESS_EXCLUSIVE;
+            op->lock =
+                d->concurrent ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
             if (d->concurrent)
                 op->flags |= LINT_F_CONCURRENT;
             break;
@@ -516,7 +542,7 @@ walk_statement(struct lint_stmt *st, const PgQuery__Node *n)
         op->sub = r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX   ? 'i'
                   : r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE ? 't'
                                                                                    : 's';
-        op->lock = conc ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE
+        op->lock = conc             ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE
                    : op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE
                                     : LINT_LOCK_SHARE;
         if (conc)
@@ -534,13 +560,13 @@ walk_statement(struct lint_stmt *st, const PgQuery__Node *n)
                 const PgQuery__Node *arg = v->options[i]->def_elem->arg;
 
                 /* FULL, FULL true, FULL 1, FULL on; not FULL false / off / 0. */
-                full = !(arg && ((arg->node_case == PG_QUERY__NODE__NODE_STRING &&
-                                  (strcasecmp(arg->string->sval, "false") == 0 ||
-                                   strcasecmp(arg->string->sval, "off") == 0)) ||
-                                 (arg->node_case == PG_QUERY__NODE__NODE_INTEGER &&
-                                  arg->integer->ival == 0) ||
-                                 (arg->node_case == PG_QUERY__NODE__NODE_BOOLEAN &&
-                                  !arg->boolean->boolval)));
+                full = !(
+                    arg &&
+                    ((arg->node_case == PG_QUERY__NODE__NODE_STRING &&
+                      (strcasecmp(arg->string->sval, "false") == 0 ||
+                       strcasecmp(arg->string->sval, "off") == 0)) ||
+                     (arg->node_case == PG_QUERY__NODE__NODE_INTEGER && arg->integer->ival == 0) ||
+                     (arg->node_case == PG_QUERY__NODE__NODE_BOOLEAN && !arg->boolean->boolval)));
             }
         if (!full || !v->is_vacuumcmd)
             break;
@@ -630,8 +656,8 @@ walk_statement(struct lint_stmt *st, const PgQuery__Node *n)
 static int
 needs_tree(const char *sql, size_t tok, size_t end)
 {
-    static const char *const first[] = {"alter", "create", "drop",   "reindex", "vacuum",
-                                        "cluster", "lock", "update", "delete",  "truncate"};
+    static const char *const first[] = {"alter",   "create", "drop",   "reindex", "vacuum",
+                                        "cluster", "lock",   "update", "delete",  "truncate"};
     size_t n = 0;
 
     while (tok + n < end && isalpha((unsigned char)sql[tok + n]))
@@ -710,8 +736,8 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
                 struct lint_allow *a;
                 size_t q = p + 13, r;
 
-                out->allows = xgrow(out->allows, &out->allows_cap, out->nallows + 1,
-                                    sizeof(*out->allows));
+                out->allows =
+                    xgrow(out->allows, &out->allows_cap, out->nallows + 1, sizeof(*out->allows));
                 a = &out->allows[out->nallows++];
                 memset(a, 0, sizeof(*a));
                 a->stmt = stmt;
@@ -738,7 +764,8 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
 
                     while (e > r && (sql[e - 1] == ' ' || sql[e - 1] == '\t'))
                         e--;
-                    a->reason = e > r ? xstrndup(sql + r, e - r) : NULL;
+                    a->too_long = e - r > LINT_MAX_REASON;
+                    a->reason = e > r && !a->too_long ? xstrndup(sql + r, e - r) : NULL;
                 }
             }
             off = end;

@@ -350,9 +350,12 @@ check_migration(size_t i, void *ctx)
 
         if (!s->present)
             continue;
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
-            sqlcheck_script(s->file, s, rep) == 0 && b->out->lint_scripts)
-            lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
+        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0) {
+            sqlcheck_script(s->file, s, rep);
+            /* The statements sqlcheck accepted (all of them, unless it reported a problem). */
+            if (b->out->lint_scripts)
+                lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
+        }
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
@@ -502,6 +505,31 @@ data_member_path(size_t ordinal, size_t k, const char *name)
     return xasprintf("data/%06zu_%zu_%.60s", ordinal, k, name);
 }
 
+/* Every lint finding, allowed or not, goes into the signed manifest with its migration. */
+static void
+compile_manifest_findings(const struct compiled *c, struct manifest *m)
+{
+    for (size_t i = 0; i < c->lint.n; i++) {
+        const struct lint_finding *f = &c->lint.v[i];
+        struct manifest_finding mf;
+
+        memset(&mf, 0, sizeof(mf));
+        mf.kind = f->kind;
+        mf.rule = (char *)f->rule->name;
+        mf.severity = (char *)lint_severity_name(f->severity);
+        mf.lock = f->lock ? (char *)lint_lock_name(f->lock) : NULL;
+        mf.rewrites = f->rewrites;
+        mf.scans = f->scans;
+        mf.relation = f->relation;
+        mf.created_by = f->created_mig != SIZE_MAX ? c->chain.v[f->created_mig].id : NULL;
+        mf.line = f->line;
+        mf.col = f->col;
+        mf.allowed = f->allowed;
+        mf.message = f->message;
+        manifest_migration_add_finding(&m->migrations[f->mig], &mf);
+    }
+}
+
 void
 compile_manifest(const struct compiled *c, struct manifest *m, struct emit_source **sources)
 {
@@ -568,6 +596,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
             }
         }
     }
+    compile_manifest_findings(c, m);
     manifest_chain_fill(m);
 }
 

@@ -116,9 +116,9 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
     "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \
-    "      --lint MODE       safety lint: every finding an error, every one a warning, or\n"     \
-    "                        off (error, warn, off; default: each rule's own severity)\n"      \
-    "      --pg-version N    PostgreSQL major version the migrations target (default 15)\n"    \
+    "      --lint MODE       safety lint: every finding an error, every one a warning, or\n"       \
+    "                        off (error, warn, off; default: each rule's own severity)\n"          \
+    "      --pg-version N    PostgreSQL major version the migrations target (default 15)\n"        \
     "      --amend ID        accept the edited scripts of released migration ID and record\n"      \
     "                        them anew (repeatable; databases that ran the old scripts will\n"     \
     "                        see drift, except one stopped partway through a no-transaction\n"     \

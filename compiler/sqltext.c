@@ -190,9 +190,14 @@ sqltext_directives(const char *file, const char *text, unsigned allowed, unsigne
             j++;
         if (name == NULL && leading && j < len && !(len - j >= 2 && p[j] == '-' && p[j + 1] == '-'))
             leading = 0; /* first line of SQL: the leading comment block is over */
-        /* "-- sealift:data NAME" goes before its COPY statement; sqlcheck.c checks it. */
-        if (name != NULL && name_len >= 4 && memcmp(name, "data", 4) == 0 &&
-            (name_len == 4 || name[4] == ' ' || name[4] == '\t'))
+        /*
+         * "-- sealift:data NAME" goes before its COPY statement; sqlcheck.c checks it.
+         * "-- sealift:allow RULE reason" goes before a statement or in the header; lint.c.
+         */
+        if (name != NULL && ((name_len >= 4 && memcmp(name, "data", 4) == 0 &&
+                              (name_len == 4 || name[4] == ' ' || name[4] == '\t')) ||
+                             (name_len >= 5 && memcmp(name, "allow", 5) == 0 &&
+                              (name_len == 5 || name[5] == ' ' || name[5] == '\t'))))
             name = NULL;
         if (name != NULL) {
             unsigned flag = 0;
