@@ -768,9 +768,11 @@ judge_op(struct ctx *c, const struct lint_op *op)
         if (!(op->flags & LINT_F_CONCURRENT) && !(table && is_new(c, rel_get(c, table))) &&
             !(ix && is_new(c, &ix->at)))
             finding(c, "reindex-concurrently", table ? table : op->rel,
-                    op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE, 0, 1, 0,
-                    "REINDEX %s without CONCURRENTLY rebuilds %s under its lock%s", op->rel,
-                    op->sub == 'i' ? "the index" : "every index",
+                    table ? LINT_LOCK_SHARE : LINT_LOCK_ACCESS_EXCLUSIVE, 0, 1, 0,
+                    "REINDEX %s without CONCURRENTLY rebuilds %s under a lock%s", op->rel,
+                    op->sub == 'i' ? "the index (ACCESS EXCLUSIVE on it: queries that would use "
+                                     "it wait)"
+                                   : "every index of the table",
                     pg < 12 ? " (PostgreSQL before 12 has no REINDEX CONCURRENTLY)" : "");
         break;
     }
@@ -827,8 +829,12 @@ judge_op(struct ctx *c, const struct lint_op *op)
             char *to =
                 xasprintf("%.*s.%s", (int)(strchr(op->rel, '.') - op->rel), op->rel, op->other);
 
+            struct origin was = *rel_get(c, op->rel);
+
+            /* The renamed table keeps its origin: it is as new or as existing as before. */
             rel_get(c, op->rel)->gone = 1;
             rel_put(c, to);
+            *rel_get(c, to) = was;
             free(to);
         }
         break;
