@@ -879,10 +879,23 @@ judge_op(struct ctx *c, const struct lint_op *op)
                     "migration");
         break;
     case LINT_OP_TRUNCATE:
+        if (existing)
+            finding(c, "truncate-table", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
+                    "TRUNCATE %s empties the table into a new file", op->rel);
         if (op->flags & LINT_F_CASCADE)
-            finding(c, "truncate-cascade", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 0, 0,
+            finding(c, "truncate-cascade", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
                     "TRUNCATE %s CASCADE also empties every table with a foreign key to it",
                     op->rel);
+        break;
+    case LINT_OP_ALTER_REWRITE:
+        if (existing)
+            finding(c, "alter-table-rewrite", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
+                    "ALTER TABLE %s %s rewrites the table and its indexes", op->rel, op->other);
+        break;
+    case LINT_OP_REFRESH_MATVIEW:
+        if (!(op->flags & LINT_F_CONCURRENT) && !is_new(c, rel_get(c, op->rel)))
+            finding(c, "refresh-matview-concurrently", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 1, 0,
+                    "REFRESH MATERIALIZED VIEW %s without CONCURRENTLY rebuilds it", op->rel);
         break;
     case LINT_OP_LONG_IDENT:
         finding(c, "identifier-too-long", NULL, 0, 0, 0, 0,

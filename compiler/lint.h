@@ -64,34 +64,36 @@ const struct lint_rule *lint_rule_find(const char *name, size_t len);
 /* ---- stage 1: what a statement does (filled by lint_tree.c) ---- */
 
 enum lint_op_kind {
-    LINT_OP_CREATE_TABLE,  /* rel; columns follow as LINT_OP_COLUMN */
-    LINT_OP_COLUMN,        /* rel, name, type: a column of a table created here */
-    LINT_OP_CREATE_INDEX,  /* rel (table), name (index, qualified; NULL if unnamed) */
-    LINT_OP_ADD_COLUMN,    /* rel, name, type */
-    LINT_OP_ALTER_TYPE,    /* rel, name, type */
-    LINT_OP_SET_NOT_NULL,  /* rel, name */
-    LINT_OP_ADD_CHECK,     /* rel, name (constraint), other (column of "col IS NOT NULL") */
-    LINT_OP_ADD_FOREIGN,   /* rel, name, other (referenced table) */
-    LINT_OP_ADD_UNIQUE,    /* rel, name; sub: 'p' primary key, 'u' unique, 'x' exclusion */
-    LINT_OP_VALIDATE,      /* rel, name (constraint) */
-    LINT_OP_DROP_INDEX,    /* name (index, qualified) */
-    LINT_OP_REINDEX,       /* rel (table or index), sub: 'i' index, 't' table, 's' schema... */
-    LINT_OP_DETACH,        /* rel (parent), name (partition) */
-    LINT_OP_ATTACH,        /* rel (parent), name (partition) */
-    LINT_OP_VACUUM_FULL,   /* rel, or NULL for every table */
-    LINT_OP_CLUSTER,       /* rel */
-    LINT_OP_LOCK_TABLE,    /* rel, lock */
-    LINT_OP_UPDATE_ALL,    /* rel */
-    LINT_OP_DELETE_ALL,    /* rel */
-    LINT_OP_ENUM_ADD,      /* name (type), other (the new value) */
-    LINT_OP_RENAME_TABLE,  /* rel, other (new name) */
-    LINT_OP_RENAME_COLUMN, /* rel, name, other (new name) */
-    LINT_OP_DROP_TABLE,    /* rel */
-    LINT_OP_DROP_COLUMN,   /* rel, name */
-    LINT_OP_TRUNCATE,      /* rel */
-    LINT_OP_DROP_OTHER,    /* name: the kind of object dropped (for DROP ... CASCADE) */
-    LINT_OP_LONG_IDENT,    /* name: an identifier over 63 bytes, as written */
-    LINT_OP_ALTER_OTHER    /* rel, lock: an ALTER TABLE subcommand no rule concerns */
+    LINT_OP_CREATE_TABLE,    /* rel; columns follow as LINT_OP_COLUMN */
+    LINT_OP_COLUMN,          /* rel, name, type: a column of a table created here */
+    LINT_OP_CREATE_INDEX,    /* rel (table), name (index, qualified; NULL if unnamed) */
+    LINT_OP_ADD_COLUMN,      /* rel, name, type */
+    LINT_OP_ALTER_TYPE,      /* rel, name, type */
+    LINT_OP_SET_NOT_NULL,    /* rel, name */
+    LINT_OP_ADD_CHECK,       /* rel, name (constraint), other (column of "col IS NOT NULL") */
+    LINT_OP_ADD_FOREIGN,     /* rel, name, other (referenced table) */
+    LINT_OP_ADD_UNIQUE,      /* rel, name; sub: 'p' primary key, 'u' unique, 'x' exclusion */
+    LINT_OP_VALIDATE,        /* rel, name (constraint) */
+    LINT_OP_DROP_INDEX,      /* name (index, qualified) */
+    LINT_OP_REINDEX,         /* rel (table or index), sub: 'i' index, 't' table, 's' schema... */
+    LINT_OP_DETACH,          /* rel (parent), name (partition) */
+    LINT_OP_ATTACH,          /* rel (parent), name (partition) */
+    LINT_OP_VACUUM_FULL,     /* rel, or NULL for every table */
+    LINT_OP_CLUSTER,         /* rel */
+    LINT_OP_LOCK_TABLE,      /* rel, lock */
+    LINT_OP_UPDATE_ALL,      /* rel */
+    LINT_OP_DELETE_ALL,      /* rel */
+    LINT_OP_ENUM_ADD,        /* name (type), other (the new value) */
+    LINT_OP_RENAME_TABLE,    /* rel, other (new name) */
+    LINT_OP_RENAME_COLUMN,   /* rel, name, other (new name) */
+    LINT_OP_DROP_TABLE,      /* rel */
+    LINT_OP_DROP_COLUMN,     /* rel, name */
+    LINT_OP_TRUNCATE,        /* rel */
+    LINT_OP_DROP_OTHER,      /* name: the kind of object dropped (for DROP ... CASCADE) */
+    LINT_OP_LONG_IDENT,      /* name: an identifier over 63 bytes, as written */
+    LINT_OP_ALTER_REWRITE,   /* rel, other: SET TABLESPACE, SET LOGGED... (they rewrite) */
+    LINT_OP_REFRESH_MATVIEW, /* rel */
+    LINT_OP_ALTER_OTHER      /* rel, lock: an ALTER TABLE subcommand no rule concerns */
 };
 
 /* Flags of an operation. */

@@ -68,6 +68,14 @@ const struct lint_rule lint_rules[] = {
     {"drop-column", LINT_WARNING,
      "stop every client reading or writing the column (ORMs select all columns) in an earlier "
      "release, then drop it"},
+    {"truncate-table", LINT_INFO,
+     "make sure no running client still needs the rows; TRUNCATE is over quickly but waits "
+     "for every query on the table, and every later query waits for it"},
+    {"alter-table-rewrite", LINT_ERROR,
+     "create the table anew with the property wanted, copy in batches, swap names; or use "
+     "pg_repack (tablespace)"},
+    {"refresh-matview-concurrently", LINT_WARNING,
+     "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index on the view): reads go on"},
     {"truncate-cascade", LINT_WARNING,
      "TRUNCATE the tables by name, so that what is emptied is written in the migration"},
     {"drop-cascade", LINT_WARNING,

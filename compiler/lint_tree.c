@@ -400,6 +400,18 @@ walk_alter_table(struct lint_stmt *st, const PgQuery__AlterTableStmt *a)
                                : LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
             }
             break;
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
+            op = add_op(st, LINT_OP_ALTER_REWRITE, rel, NULL);
+            op->other = xstrdup(
+                c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace ? "SET TABLESPACE"
+                : c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged   ? "SET LOGGED"
+                : c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ? "SET UNLOGGED"
+                                                                           : "SET ACCESS METHOD");
+            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+            break;
         case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity:
             op = add_op(st, LINT_OP_ALTER_OTHER, rel, c->name);
             op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
@@ -584,6 +596,15 @@ walk_statement(struct lint_stmt *st, const PgQuery__Node *n)
         }
         break;
     }
+    case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
+        rel = rangevar_name(n->refresh_mat_view_stmt->relation);
+        op = add_op(st, LINT_OP_REFRESH_MATVIEW, rel, NULL);
+        op->lock =
+            n->refresh_mat_view_stmt->concurrent ? LINT_LOCK_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
+        if (n->refresh_mat_view_stmt->concurrent)
+            op->flags |= LINT_F_CONCURRENT;
+        free(rel);
+        break;
     case PG_QUERY__NODE__NODE_CLUSTER_STMT:
         if (n->cluster_stmt->relation) {
             rel = rangevar_name(n->cluster_stmt->relation);
@@ -656,8 +677,9 @@ walk_statement(struct lint_stmt *st, const PgQuery__Node *n)
 static int
 needs_tree(const char *sql, size_t tok, size_t end)
 {
-    static const char *const first[] = {"alter",   "create", "drop",   "reindex", "vacuum",
-                                        "cluster", "lock",   "update", "delete",  "truncate"};
+    static const char *const first[] = {"alter",  "create",   "drop",   "reindex",
+                                        "vacuum", "cluster",  "lock",   "update",
+                                        "delete", "truncate", "refresh"};
     size_t n = 0;
 
     while (tok + n < end && isalpha((unsigned char)sql[tok + n]))

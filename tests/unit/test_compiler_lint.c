@@ -268,8 +268,8 @@ test_lint_allow(void **state)
         const char *rule; /* a finding that must be present */
         const char *text; /* in its message, or its reason */
     } cases[] = {
-        {"-- sealift:allow create-index-concurrently t is tiny\nCREATE INDEX i ON t (a);", 1, 0,
-         0, "create-index-concurrently", "t is tiny"},
+        {"-- sealift:allow create-index-concurrently t is tiny\nCREATE INDEX i ON t (a);", 1, 0, 0,
+         "create-index-concurrently", "t is tiny"},
         /* The file header covers every statement. */
         {"-- sealift:allow create-index-concurrently,cluster small table\nSELECT 1;\n"
          "CREATE INDEX i ON t (a);\nCLUSTER t USING t_pkey;",
@@ -279,8 +279,8 @@ test_lint_allow(void **state)
          "CREATE INDEX i ON t (a);",
          0, 1, 1, "unused-allow", "matches no finding of its statement"},
         /* No reason: allows nothing, and is an error of its own. */
-        {"SELECT 1;\n-- sealift:allow create-index-concurrently\nCREATE INDEX i ON t (a);", 0, 2,
-         0, "allow-without-reason", "gives no reason"},
+        {"SELECT 1;\n-- sealift:allow create-index-concurrently\nCREATE INDEX i ON t (a);", 0, 2, 0,
+         "allow-without-reason", "gives no reason"},
         {"SELECT 1;\n-- sealift:allow no-such-rule because\nCREATE INDEX i ON t (a);", 0, 1, 1,
          "unused-allow", "no such rule"},
         {"SELECT 1;\n-- sealift:allow\nSELECT 2;", 0, 1, 0, "allow-without-reason",

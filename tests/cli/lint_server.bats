@@ -1,0 +1,54 @@
+#!/usr/bin/env bats
+# The lint's predictions held against a real PostgreSQL: every fixture of tests/lint/fixtures.txt
+# that can run in a transaction runs there, on the pre-existing tables of tests/lint/base.sql,
+# and the lock modes (pg_locks of the session's own backend) and rewrites (relfilenode before
+# and after) must be what the lint said (tests/lint/server_check.py). One cluster, one psql
+# session for all fixtures.
+bats_require_minimum_version 1.5.0
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+: "${SEALIFT_BIN:=$(cd "$BATS_TEST_DIRNAME/../../bin" 2>/dev/null && pwd)}"
+
+# shellcheck source=../lib/pg.bash
+. "$BATS_TEST_DIRNAME/../lib/pg.bash"
+
+setup_file() {
+    if [ -x "$SEALIFT_PG_BIN/initdb" ] && command -v python3 >/dev/null; then
+        pg_start
+    fi
+}
+
+teardown_file() {
+    pg_stop
+}
+
+setup() {
+    [ -x "$SEALIFT_PG_BIN/initdb" ] || skip "PostgreSQL server binaries not found in $SEALIFT_PG_BIN"
+    command -v python3 >/dev/null || skip "python3 not found"
+}
+
+@test "every lock mode and rewrite the lint predicts is what PostgreSQL does" {
+    run --separate-stderr python3 "$BATS_TEST_DIRNAME/../lint/server_check.py" \
+        "$SEALIFT_BIN/sealift" "$BATS_TEST_DIRNAME/../lint" "$BATS_TEST_TMPDIR"
+    echo "$output"
+    echo "$stderr"
+    assert_success
+    assert_output --regexp '^ok [0-9]+ fixtures on the server, 0 problems$'
+    refute_output --partial FAIL
+}
+
+@test "a wrong prediction is a failing test" {
+    # A copy of the fixtures with one prediction the server contradicts: an UPDATE with a WHERE
+    # clause claimed to be flagged as update-without-where.
+    mkdir "$BATS_TEST_TMPDIR/fx"
+    cp "$BATS_TEST_DIRNAME/../lint/base.sql" "$BATS_TEST_TMPDIR/fx/"
+    printf 'update-without-where|y|tx|UPDATE t SET a = 2 WHERE id = 1;\n' \
+        >"$BATS_TEST_TMPDIR/fx/fixtures.txt"
+    run --separate-stderr python3 "$BATS_TEST_DIRNAME/../lint/server_check.py" \
+        "$SEALIFT_BIN/sealift" "$BATS_TEST_TMPDIR/fx" "$BATS_TEST_TMPDIR/w"
+    assert_failure 1
+    assert_output --partial "FAIL fixture 0 (update-without-where)"
+    assert_output --partial "the lint did not report update-without-where"
+}
