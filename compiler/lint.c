@@ -1043,10 +1043,18 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
     for (size_t i = 0; i < out->n; i++) {
         struct lint_finding *f = &out->v[i];
 
-        if (opt->mode == LINT_MODE_ERROR)
+        if (opt->mode == LINT_MODE_ERROR) {
             f->severity = LINT_ERROR;
-        else if (opt->mode == LINT_MODE_WARN)
+        } else if (opt->mode == LINT_MODE_WARN) {
             f->severity = LINT_WARNING;
+        } else if (f->mig < opt->first_new && f->severity == LINT_ERROR) {
+            char *m = xasprintf("%s [released migration: reported, not enforced]", f->message);
+
+            free(f->message);
+            f->message = m;
+            f->severity = LINT_WARNING;
+            f->released = 1;
+        }
         if (f->allowed)
             out->allowed++;
         else if (f->severity == LINT_ERROR)

@@ -187,11 +187,17 @@ struct lint_finding {
     int scans;
     char *message;
     char *allowed; /* the reason, when a "-- sealift:allow" covers it */
+    int released;  /* in a released migration: an error reported as a warning */
 };
 
 struct lint_options {
     int mode;       /* enum lint_mode */
     int pg_version; /* major version the migrations target */
+    /*
+     * Migrations before this index are released (recorded in sealift.sum): they can no longer
+     * change, so under LINT_MODE_DEFAULT their errors are reported as warnings, not enforced.
+     */
+    size_t first_new;
 };
 
 struct lint_result {

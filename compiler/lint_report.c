@@ -73,6 +73,8 @@ lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *
     buf_addstr(out, f->scans ? "true" : "false");
     json_key(out, "allowed", 0);
     json_str(out, f->allowed);
+    json_key(out, "released", 0);
+    buf_addstr(out, f->released ? "true" : "false");
     buf_addch(out, '}');
 }
 

@@ -460,8 +460,10 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     check_history(out, rep);
     /* The lint judges the chain in its order, so it follows the parallel checks. */
     if (out->lint_scripts) {
+        /* A released migration cannot change any more: its errors are not enforced. */
         struct lint_options lo = {opt->lint_mode,
-                                  opt->pg_version ? opt->pg_version : LINT_PG_VERSION_DEFAULT};
+                                  opt->pg_version ? opt->pg_version : LINT_PG_VERSION_DEFAULT,
+                                  out->chain.n - out->nnew};
 
         lint_chain(&out->chain, out->lint_scripts, &lo, &out->lint);
     }

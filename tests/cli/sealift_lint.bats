@@ -53,7 +53,7 @@ second() {
         and .rule == "create-index-concurrently" and .severity == "error"
         and .relation == "public.orders" and .relation_created_by == "20240101000000_orders"
         and .lock_mode == "SHARE" and .blocks == ["writes", "ddl"] and .rewrites == false
-        and .scans == true and .allowed == null and (.help | length > 0)
+        and .scans == true and .allowed == null and .released == false and (.help | length > 0)
         and (.message | contains("holds its lock for the whole build"))' >/dev/null
 }
 
@@ -208,6 +208,23 @@ assert "suppressions" not in res[1]
     assert_exit 0
     refute_output --partial 'lint findings'
     zstd -dc a.sealift | tar -xOf - MANIFEST | head -1 | grep -qx '# sealift-manifest 1'
+}
+
+@test "errors in released migrations (recorded in sealift.sum) are reported, not enforced" {
+    make_keypair release
+    second 'CREATE INDEX orders_total ON orders (total);'
+    run_sealift build -s release.key -o a.sealift --project demo --lint warn
+    assert_exit 0
+    # Now both migrations are recorded: the error is a warning, and says why.
+    run_sealift check
+    assert_exit 0
+    [[ $stderr == *"warning[create-index-concurrently]: CREATE INDEX public.orders_total without CONCURRENTLY holds its lock for the whole build (SHARE lock on public.orders blocks writes and DDL) [released migration: reported, not enforced]"* ]]
+    run_sealift lint --format json
+    assert_exit 0
+    echo "$output" | jq -e '.[0].released == true and .[0].severity == "warning"' >/dev/null
+    # --lint error still enforces everything.
+    run_sealift check --lint error
+    assert_exit 1
 }
 
 @test "lint: bad --format and unknown options are usage errors (exit 2)" {

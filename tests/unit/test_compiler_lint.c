@@ -44,7 +44,7 @@ add_migration(struct src_chain *ch, const char *up, const char *down, int transa
 static void
 run_lint(struct linted *l, int pg_version, int mode)
 {
-    struct lint_options opt = {mode, pg_version};
+    struct lint_options opt = {mode, pg_version, 0};
 
     l->scripts = xcalloc(l->chain.n * MANIFEST_NSCRIPTS, sizeof(*l->scripts));
     for (size_t i = 0; i < l->chain.n; i++)
@@ -358,7 +358,8 @@ test_lint_formats(void **state)
                               "\"migration\":\"0002_m\"");
     assert_contains(out.data, "\"relation\":\"public.a\",\"relation_created_by\":\"0001_m\","
                               "\"lock_mode\":\"ACCESS EXCLUSIVE\",\"blocks\":[\"reads\",\"writes\","
-                              "\"ddl\"],\"rewrites\":true,\"scans\":false,\"allowed\":null}");
+                              "\"ddl\"],\"rewrites\":true,\"scans\":false,\"allowed\":null,"
+                              "\"released\":false}");
     buf_reset(&out);
     lint_format(&l.chain, &l.res, LINT_FORMAT_SARIF, 0, &out);
     assert_contains(out.data, "\"version\":\"2.1.0\"");
