@@ -178,7 +178,7 @@ struct origin {
 /* A column the chain created (CREATE TABLE or ADD COLUMN), with its current type. */
 struct col_info {
     struct origin at;
-    struct lint_type type;
+    const struct lint_type *type; /* of the operation that set it (the extraction's) */
 };
 
 /* A NOT VALID or valid constraint the chain added ("rel|con"). */
@@ -219,6 +219,7 @@ struct ctx {
     size_t first_finding;          /* of the current statement */
     struct smap dropped_if_exists; /* DROP INDEX CONCURRENTLY IF EXISTS names of the script */
     struct smap local_rels;        /* relations a down or verify script created itself */
+    struct buf key;                /* key2()'s */
 };
 
 /*
@@ -272,61 +273,59 @@ is_own(const struct ctx *c, const struct origin *o)
     return is_new(c, o) || (o && o->mig == c->mig && o->kind == MANIFEST_UP);
 }
 
-static char *
-key2(const char *a, const char *b)
+/* "a|b" in c->key (overwritten by the next call): the key of a column or constraint. */
+static const char *
+key2(struct ctx *c, const char *a, const char *b)
 {
-    return xasprintf("%s|%s", a ? a : "", b ? b : "");
+    buf_reset(&c->key);
+    buf_addstr(&c->key, a ? a : "");
+    buf_addch(&c->key, '|');
+    buf_addstr(&c->key, b ? b : "");
+    return c->key.data;
 }
 
 static struct col_info *
 col_get(struct ctx *c, const char *rel, const char *col)
 {
-    char *k = key2(rel, col);
+    const char *k = key2(c, rel, col);
     size_t i = smap_get(&c->cols, k);
 
-    free(k);
     return i == SIZE_MAX || c->col_v[i].at.gone ? NULL : &c->col_v[i];
 }
 
 static void
 col_put(struct ctx *c, const char *rel, const char *col, const struct lint_type *t)
 {
-    char *k = key2(rel, col);
+    const char *k = key2(c, rel, col);
     size_t i = smap_get(&c->cols, k);
 
-    if (!recording(c)) {
-        free(k);
+    if (!recording(c))
         return;
-    }
     if (i == SIZE_MAX) {
         c->col_v = xgrow(c->col_v, &c->col_cap, c->ncol + 1, sizeof(*c->col_v));
         i = c->ncol++;
         memset(&c->col_v[i], 0, sizeof(c->col_v[i]));
         smap_put(&c->cols, k, i);
     }
-    free(k);
     c->col_v[i].at.mig = c->mig;
     c->col_v[i].at.kind = c->kind;
     c->col_v[i].at.gone = 0;
-    free(c->col_v[i].type.name);
-    c->col_v[i].type = *t;
-    c->col_v[i].type.name = t->name ? xstrdup(t->name) : NULL;
+    c->col_v[i].type = t;
 }
 
 static struct con_info *
 con_get(struct ctx *c, const char *rel, const char *con)
 {
-    char *k = key2(rel, con);
+    const char *k = key2(c, rel, con);
     size_t i = smap_get(&c->cons, k);
 
-    free(k);
     return i == SIZE_MAX ? NULL : &c->con_v[i];
 }
 
 static struct con_info *
 con_put(struct ctx *c, const char *rel, const char *con)
 {
-    char *k = key2(rel, con);
+    const char *k = key2(c, rel, con);
     size_t i = smap_get(&c->cons, k);
 
     if (i == SIZE_MAX) {
@@ -335,7 +334,6 @@ con_put(struct ctx *c, const char *rel, const char *con)
         memset(&c->con_v[i], 0, sizeof(c->con_v[i]));
         smap_put(&c->cons, k, i);
     }
-    free(k);
     c->con_v[i].at.mig = c->mig;
     c->con_v[i].at.kind = c->kind;
     c->con_v[i].transactional = c->script->transactional;
@@ -375,23 +373,16 @@ idx_put(struct ctx *c, const char *name, const char *table)
 static void
 not_null_ok_put(struct ctx *c, const char *rel, const char *col)
 {
-    char *k;
-
     if (!recording(c))
         return;
-    k = key2(rel, col);
-    smap_put(&c->not_null_ok, k, 1);
-    free(k);
+    smap_put(&c->not_null_ok, key2(c, rel, col), 1);
 }
 
 static int
-not_null_ok(const struct ctx *c, const char *rel, const char *col)
+not_null_ok(struct ctx *c, const char *rel, const char *col)
 {
-    char *k = key2(rel, col);
-    int yes = smap_get(&c->not_null_ok, k) != SIZE_MAX;
-
-    free(k);
-    return yes;
+    const char *k = key2(c, rel, col);
+    return smap_get(&c->not_null_ok, k) != SIZE_MAX;
 }
 
 /* ---- findings ---- */
@@ -585,8 +576,8 @@ judge_alter_type(struct ctx *c, const struct lint_op *op, int existing)
                     "ALTER COLUMN %s TYPE %s may rewrite the table and its indexes (the "
                     "column's current type is not known to the chain)",
                     op->name, to);
-        else if (!type_change_is_free(&col->type, &op->type, op->flags & LINT_F_USING)) {
-            type_text(&col->type, from, sizeof(from));
+        else if (!type_change_is_free(col->type, &op->type, op->flags & LINT_F_USING)) {
+            type_text(col->type, from, sizeof(from));
             finding(c, "alter-column-type", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
                     "ALTER COLUMN %s TYPE %s (from %s%s) rewrites the table and its indexes",
                     op->name, to, from, op->flags & LINT_F_USING ? ", with USING" : "");
@@ -1011,9 +1002,8 @@ ctx_release(struct ctx *c)
     smap_release(&c->dropped_if_exists);
     smap_release(&c->local_rels);
     free(c->rel_v);
-    for (size_t i = 0; i < c->ncol; i++)
-        free(c->col_v[i].type.name);
     free(c->col_v);
+    buf_release(&c->key);
     for (size_t i = 0; i < c->ncon; i++)
         free(c->con_v[i].not_null_col);
     free(c->con_v);
@@ -1029,6 +1019,7 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
     struct ctx c;
 
     memset(&c, 0, sizeof(c));
+    buf_init(&c.key);
     c.ch = ch;
     c.opt = opt;
     c.out = out;

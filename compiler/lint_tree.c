@@ -8,6 +8,7 @@
  * file's changes touch the other.
  */
 #include "lint.h"
+#include "lint_json.h"
 #include "sqltext.h"
 #include "sealift/xalloc.h"
 
@@ -37,51 +38,69 @@ add_op(struct lint_stmt *st, int kind, const char *rel, const char *name)
     return op;
 }
 
-/* "schema.name" of a RangeVar (public when unqualified). */
+/* "schema.name" of a RangeVar object (public when unqualified). */
 static char *
-rangevar_name(const PgQuery__RangeVar *rv)
+rangevar_name(const struct jdoc *d, const struct jnode *rv)
 {
-    if (rv == NULL)
+    const char *schema = jstr(jget(d, rv, "schemaname"));
+    const char *rel = jstr(jget(d, rv, "relname"));
+
+    if (rel == NULL)
         return NULL;
-    return xasprintf("%s.%s", rv->schemaname && rv->schemaname[0] ? rv->schemaname : "public",
-                     rv->relname);
+    return xasprintf("%s.%s", schema ? schema : "public", rel);
 }
 
+/* The string of a String node, or NULL. */
 static const char *
-node_string(const PgQuery__Node *n)
+node_string(const struct jdoc *d, const struct jnode *n)
 {
-    return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+    return jstr(jget(d, jnode_of(d, n, "String"), "sval"));
 }
 
-/* "schema.name" of a name list (a List of String nodes), public when unqualified. */
-static char *
-qualified_list(PgQuery__Node *const *items, size_t n)
+/* The last element of an array. */
+static const struct jnode *
+jlast(const struct jdoc *d, const struct jnode *arr)
 {
-    const char *last = n ? node_string(items[n - 1]) : NULL;
-    const char *schema = n >= 2 ? node_string(items[n - 2]) : NULL;
+    const struct jnode *last = NULL;
 
+    for (const struct jnode *c = jfirst(d, arr); c; c = jnext(d, c))
+        last = c;
+    return last;
+}
+
+/* "schema.name" of a name list (an array of String nodes), public when unqualified. */
+static char *
+qualified_list(const struct jdoc *d, const struct jnode *items)
+{
+    const char *schema = NULL, *last = NULL;
+
+    for (const struct jnode *c = jfirst(d, items); c; c = jnext(d, c)) {
+        schema = last;
+        last = node_string(d, c);
+    }
     if (last == NULL)
         return xstrdup("?");
     return xasprintf("%s.%s", schema ? schema : "public", last);
 }
 
 static void
-fill_type(struct lint_type *t, const PgQuery__TypeName *tn)
+fill_type(const struct jdoc *d, struct lint_type *t, const struct jnode *tn)
 {
-    const char *last;
+    const char *last = node_string(d, jlast(d, jget(d, tn, "names")));
+    int i = 0;
 
-    if (tn == NULL || tn->n_names == 0)
+    if (tn == NULL)
         return;
-    last = node_string(tn->names[tn->n_names - 1]);
     t->name = xstrdup(last ? last : "?");
-    for (size_t i = 0; i < tn->n_typmods && i < 2; i++) {
-        const PgQuery__Node *m = tn->typmods[i];
+    for (const struct jnode *m = jfirst(d, jget(d, tn, "typmods")); m && i < 2;
+         m = jnext(d, m), i++) {
+        const struct jnode *ival = jget(d, jnode_of(d, m, "A_Const"), "ival");
 
-        if (m->node_case == PG_QUERY__NODE__NODE_A_CONST &&
-            m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
-            t->mod[i] = m->a_const->ival->ival;
+        /* {"ival": {}} is 0: libpg_query leaves zero fields out. */
+        if (ival)
+            t->mod[i] = (int)jnum(jget(d, ival, "ival"));
     }
-    t->array = tn->n_array_bounds > 0;
+    t->array = jget(d, tn, "arrayBounds") != NULL;
 }
 
 /*
@@ -134,66 +153,65 @@ in_list(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-/* Flags LINT_F_VOLATILE / LINT_F_NONCONST of a DEFAULT expression. */
+static unsigned expr_volatility(const struct jdoc *d, const struct jnode *n);
+
 static unsigned
-expr_volatility(const PgQuery__Node *n)
+list_volatility(const struct jdoc *d, const struct jnode *arr)
 {
     unsigned f = 0;
 
-    if (n == NULL)
+    for (const struct jnode *c = jfirst(d, arr); c; c = jnext(d, c))
+        f |= expr_volatility(d, c);
+    return f;
+}
+
+/* Flags LINT_F_VOLATILE / LINT_F_NONCONST of a DEFAULT expression (a Node). */
+static unsigned
+expr_volatility(const struct jdoc *d, const struct jnode *n)
+{
+    const char *type = jnode_type(d, n);
+    const struct jnode *body = jfirst(d, n);
+
+    if (n == NULL || type == NULL)
         return 0;
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_A_CONST:
-    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+    if (strcmp(type, "A_Const") == 0 || strcmp(type, "SQLValueFunction") == 0)
         return 0;
-    case PG_QUERY__NODE__NODE_TYPE_CAST:
-        return expr_volatility(n->type_cast->arg);
-    case PG_QUERY__NODE__NODE_A_EXPR:
-        return expr_volatility(n->a_expr->lexpr) | expr_volatility(n->a_expr->rexpr);
-    case PG_QUERY__NODE__NODE_BOOL_EXPR:
-        for (size_t i = 0; i < n->bool_expr->n_args; i++)
-            f |= expr_volatility(n->bool_expr->args[i]);
-        return f;
-    case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
-        for (size_t i = 0; i < n->a_array_expr->n_elements; i++)
-            f |= expr_volatility(n->a_array_expr->elements[i]);
-        return f;
-    case PG_QUERY__NODE__NODE_FUNC_CALL: {
-        const PgQuery__FuncCall *fc = n->func_call;
-        const char *name = fc->n_funcname ? node_string(fc->funcname[fc->n_funcname - 1]) : NULL;
+    if (strcmp(type, "TypeCast") == 0)
+        return expr_volatility(d, jget(d, body, "arg"));
+    if (strcmp(type, "A_Expr") == 0)
+        return expr_volatility(d, jget(d, body, "lexpr")) |
+               expr_volatility(d, jget(d, body, "rexpr"));
+    if (strcmp(type, "BoolExpr") == 0 || strcmp(type, "CoalesceExpr") == 0)
+        return list_volatility(d, jget(d, body, "args"));
+    if (strcmp(type, "A_ArrayExpr") == 0)
+        return list_volatility(d, jget(d, body, "elements"));
+    if (strcmp(type, "FuncCall") == 0) {
+        const char *name = node_string(d, jlast(d, jget(d, body, "funcname")));
+        unsigned f = list_volatility(d, jget(d, body, "args"));
 
         if (name && in_list(name, volatile_funcs, sizeof(volatile_funcs) / sizeof(*volatile_funcs)))
             f |= LINT_F_VOLATILE;
         else if (!name ||
                  !in_list(name, stable_funcs, sizeof(stable_funcs) / sizeof(*stable_funcs)))
             f |= LINT_F_NONCONST;
-        for (size_t i = 0; i < fc->n_args; i++)
-            f |= expr_volatility(fc->args[i]);
         return f;
     }
-    case PG_QUERY__NODE__NODE_COALESCE_EXPR:
-        for (size_t i = 0; i < n->coalesce_expr->n_args; i++)
-            f |= expr_volatility(n->coalesce_expr->args[i]);
-        return f;
-    default:
-        /* A subquery, a column reference...: not a constant PostgreSQL can keep. */
-        return LINT_F_NONCONST;
-    }
+    /* A subquery, a column reference...: not a constant PostgreSQL can keep. */
+    return LINT_F_NONCONST;
 }
 
 /* The column named by "col IS NOT NULL", or NULL. */
 static const char *
-not_null_check_column(const PgQuery__Node *e)
+not_null_check_column(const struct jdoc *d, const struct jnode *e)
 {
-    const PgQuery__ColumnRef *cr;
+    const struct jnode *nt = jnode_of(d, e, "NullTest");
+    const struct jnode *cr = jnode_of(d, jget(d, nt, "arg"), "ColumnRef");
+    const struct jnode *fields = jget(d, cr, "fields");
+    const struct jnode *f = jfirst(d, fields);
 
-    if (e == NULL || e->node_case != PG_QUERY__NODE__NODE_NULL_TEST ||
-        e->null_test->nulltesttype != PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL ||
-        e->null_test->arg == NULL ||
-        e->null_test->arg->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+    if (!jis(jget(d, nt, "nulltesttype"), "IS_NOT_NULL") || f == NULL || jnext(d, f))
         return NULL;
-    cr = e->null_test->arg->column_ref;
-    return cr->n_fields == 1 ? node_string(cr->fields[0]) : NULL;
+    return node_string(d, f);
 }
 
 static int
@@ -204,270 +222,230 @@ is_serial(const char *t)
                  strcmp(t, "serial8") == 0 || strcmp(t, "serial2") == 0);
 }
 
-/* A column definition: its type and the flags of its inline constraints. */
+/* A column definition (a ColumnDef object): its type and the flags of its constraints. */
 static struct lint_op *
-column_op(struct lint_stmt *st, int kind, const char *rel, const PgQuery__ColumnDef *cd)
+column_op(const struct jdoc *d, struct lint_stmt *st, int kind, const char *rel,
+          const struct jnode *cd)
 {
-    struct lint_op *op = add_op(st, kind, rel, cd->colname);
+    struct lint_op *op = add_op(st, kind, rel, jstr(jget(d, cd, "colname")));
 
-    fill_type(&op->type, cd->type_name);
+    fill_type(d, &op->type, jget(d, cd, "typeName"));
     if (is_serial(op->type.name))
         op->flags |= LINT_F_SERIAL | LINT_F_DEFAULT | LINT_F_VOLATILE;
-    if (cd->is_not_null)
+    if (jtrue(jget(d, cd, "is_not_null")))
         op->flags |= LINT_F_NOT_NULL;
-    if (cd->raw_default) {
-        op->flags |= LINT_F_DEFAULT | expr_volatility(cd->raw_default);
-    }
-    for (size_t i = 0; i < cd->n_constraints; i++) {
-        const PgQuery__Constraint *c;
+    if (jget(d, cd, "raw_default"))
+        op->flags |= LINT_F_DEFAULT | expr_volatility(d, jget(d, cd, "raw_default"));
+    for (const struct jnode *cn = jfirst(d, jget(d, cd, "constraints")); cn; cn = jnext(d, cn)) {
+        const struct jnode *c = jnode_of(d, cn, "Constraint");
+        const struct jnode *contype = jget(d, c, "contype");
+        const struct jnode *expr = jget(d, c, "raw_expr");
 
-        if (cd->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
-            continue;
-        c = cd->constraints[i]->constraint;
-        switch (c->contype) {
-        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+        if (jis(contype, "CONSTR_NOTNULL")) {
             op->flags |= LINT_F_NOT_NULL;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+        } else if (jis(contype, "CONSTR_DEFAULT")) {
             /* DEFAULT NULL is no default at all. */
-            if (!(c->raw_expr && c->raw_expr->node_case == PG_QUERY__NODE__NODE_A_CONST &&
-                  c->raw_expr->a_const->isnull))
-                op->flags |= LINT_F_DEFAULT | expr_volatility(c->raw_expr);
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+            if (!jtrue(jget(d, jnode_of(d, expr, "A_Const"), "isnull")))
+                op->flags |= LINT_F_DEFAULT | expr_volatility(d, expr);
+        } else if (jis(contype, "CONSTR_IDENTITY")) {
             op->flags |= LINT_F_IDENTITY;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+        } else if (jis(contype, "CONSTR_GENERATED")) {
             op->flags |= LINT_F_STORED;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+        } else if (jis(contype, "CONSTR_PRIMARY")) {
             op->flags |= LINT_F_INLINE_INDEX | LINT_F_NOT_NULL;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+        } else if (jis(contype, "CONSTR_UNIQUE")) {
             op->flags |= LINT_F_INLINE_INDEX;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+        } else if (jis(contype, "CONSTR_CHECK")) {
             op->flags |= LINT_F_INLINE_CHECK;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+        } else if (jis(contype, "CONSTR_FOREIGN")) {
             op->flags |= LINT_F_REFERENCES;
             free(op->other);
-            op->other = rangevar_name(c->pktable);
-            break;
-        default:
-            break;
+            op->other = rangevar_name(d, jget(d, c, "pktable"));
         }
     }
     return op;
 }
 
-/* An ADD CONSTRAINT (or a table constraint of ADD COLUMN). */
+/* An ADD CONSTRAINT (a Constraint object). */
 static void
-constraint_op(struct lint_stmt *st, const char *rel, const PgQuery__Constraint *c)
+constraint_op(const struct jdoc *d, struct lint_stmt *st, const char *rel, const struct jnode *c)
 {
+    const struct jnode *contype = jget(d, c, "contype");
+    const char *conname = jstr(jget(d, c, "conname"));
+    int not_valid = jtrue(jget(d, c, "skip_validation"));
     struct lint_op *op;
     const char *col;
 
-    switch (c->contype) {
-    case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-        op = add_op(st, LINT_OP_ADD_CHECK, rel, c->conname[0] ? c->conname : NULL);
-        if (c->skip_validation)
-            op->flags |= LINT_F_NOT_VALID;
-        col = not_null_check_column(c->raw_expr);
+    if (jis(contype, "CONSTR_CHECK")) {
+        op = add_op(st, LINT_OP_ADD_CHECK, rel, conname);
+        col = not_null_check_column(d, jget(d, c, "raw_expr"));
         op->other = col ? xstrdup(col) : NULL;
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-        op = add_op(st, LINT_OP_ADD_FOREIGN, rel, c->conname[0] ? c->conname : NULL);
-        if (c->skip_validation)
-            op->flags |= LINT_F_NOT_VALID;
-        op->other = rangevar_name(c->pktable);
+    } else if (jis(contype, "CONSTR_FOREIGN")) {
+        op = add_op(st, LINT_OP_ADD_FOREIGN, rel, conname);
+        op->other = rangevar_name(d, jget(d, c, "pktable"));
         op->lock = LINT_LOCK_SHARE_ROW_EXCLUSIVE;
-        break;
-    case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-    case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-    case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
-        op = add_op(st, LINT_OP_ADD_UNIQUE, rel, c->conname[0] ? c->conname : NULL);
-        op->sub = c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY  ? 'p'
-                  : c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE ? 'u'
-                                                                       : 'x';
-        if (c->indexname && c->indexname[0])
+    } else if (jis(contype, "CONSTR_PRIMARY") || jis(contype, "CONSTR_UNIQUE") ||
+               jis(contype, "CONSTR_EXCLUSION")) {
+        op = add_op(st, LINT_OP_ADD_UNIQUE, rel, conname);
+        op->sub = jis(contype, "CONSTR_PRIMARY") ? 'p' : jis(contype, "CONSTR_UNIQUE") ? 'u' : 'x';
+        if (jstr(jget(d, c, "indexname")))
             op->flags |= LINT_F_USING_INDEX;
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        break;
-    default:
+    } else {
         op = add_op(st, LINT_OP_ALTER_OTHER, rel, NULL);
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        break;
     }
+    if (not_valid)
+        op->flags |= LINT_F_NOT_VALID;
 }
 
 /* The lock of ALTER TABLE subcommands no rule concerns (PostgreSQL's AlterTableGetLockLevel). */
 static int
-alter_cmd_lock(int subtype)
+alter_cmd_lock(const char *subtype)
 {
-    switch (subtype) {
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_ClusterOn:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DropCluster:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_ReplaceRelOptions:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetOptions:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetOptions:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStorage:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
+    static const char *const share_update_exclusive[] = {
+        "AT_SetStatistics",   "AT_ClusterOn",          "AT_DropCluster",    "AT_SetRelOptions",
+        "AT_ResetRelOptions", "AT_ReplaceRelOptions",  "AT_SetOptions",     "AT_ResetOptions",
+        "AT_SetStorage",      "AT_ValidateConstraint", "AT_AttachPartition"};
+    static const char *const share_row_exclusive[] = {
+        "AT_EnableTrig",     "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_EnableTrigAll",
+        "AT_EnableTrigUser", "AT_DisableTrig",      "AT_DisableTrigAll",    "AT_DisableTrigUser"};
+
+    if (subtype && in_list(subtype, share_update_exclusive,
+                           sizeof(share_update_exclusive) / sizeof(*share_update_exclusive)))
         return LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableAlwaysTrig:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableReplicaTrig:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigAll:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrigUser:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigAll:
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrigUser:
+    if (subtype && in_list(subtype, share_row_exclusive,
+                           sizeof(share_row_exclusive) / sizeof(*share_row_exclusive)))
         return LINT_LOCK_SHARE_ROW_EXCLUSIVE;
-    default:
-        return LINT_LOCK_ACCESS_EXCLUSIVE;
+    return LINT_LOCK_ACCESS_EXCLUSIVE;
+}
+
+/* ALTER TABLE subcommands that rewrite the table, and how to name them. */
+static const char *
+rewriting_subcommand(const char *subtype)
+{
+    static const char *const names[][2] = {{"AT_SetTableSpace", "SET TABLESPACE"},
+                                           {"AT_SetLogged", "SET LOGGED"},
+                                           {"AT_SetUnLogged", "SET UNLOGGED"},
+                                           {"AT_SetAccessMethod", "SET ACCESS METHOD"}};
+
+    for (size_t i = 0; subtype && i < sizeof(names) / sizeof(*names); i++)
+        if (strcmp(subtype, names[i][0]) == 0)
+            return names[i][1];
+    return NULL;
+}
+
+static void
+walk_alter_cmd(const struct jdoc *d, struct lint_stmt *st, const char *rel, const struct jnode *c)
+{
+    const char *subtype = jstr(jget(d, c, "subtype"));
+    const char *name = jstr(jget(d, c, "name"));
+    const struct jnode *def = jget(d, c, "def");
+    const struct jnode *cd = jnode_of(d, def, "ColumnDef");
+    const struct jnode *pc = jnode_of(d, def, "PartitionCmd");
+    const char *rewrite = rewriting_subcommand(subtype);
+    struct lint_op *op;
+
+    if (subtype == NULL)
+        return;
+    if (strcmp(subtype, "AT_AddColumn") == 0 && cd) {
+        op = column_op(d, st, LINT_OP_ADD_COLUMN, rel, cd);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+    } else if (strcmp(subtype, "AT_AlterColumnType") == 0) {
+        op = add_op(st, LINT_OP_ALTER_TYPE, rel, name);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+        fill_type(d, &op->type, jget(d, cd, "typeName"));
+        if (jget(d, cd, "raw_default"))
+            op->flags |= LINT_F_USING;
+    } else if (strcmp(subtype, "AT_SetNotNull") == 0) {
+        op = add_op(st, LINT_OP_SET_NOT_NULL, rel, name);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+    } else if (strcmp(subtype, "AT_AddConstraint") == 0 && jnode_of(d, def, "Constraint")) {
+        constraint_op(d, st, rel, jnode_of(d, def, "Constraint"));
+    } else if (strcmp(subtype, "AT_ValidateConstraint") == 0) {
+        op = add_op(st, LINT_OP_VALIDATE, rel, name);
+        op->lock = LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
+    } else if (strcmp(subtype, "AT_DropColumn") == 0) {
+        op = add_op(st, LINT_OP_DROP_COLUMN, rel, name);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+        if (jis(jget(d, c, "behavior"), "DROP_CASCADE"))
+            op->flags |= LINT_F_CASCADE;
+    } else if ((strcmp(subtype, "AT_AttachPartition") == 0 ||
+                strcmp(subtype, "AT_DetachPartition") == 0) &&
+               pc) {
+        char *part = rangevar_name(d, jget(d, pc, "name"));
+        int detach = strcmp(subtype, "AT_DetachPartition") == 0;
+        int conc = jtrue(jget(d, pc, "concurrent"));
+
+        op = add_op(st, detach ? LINT_OP_DETACH : LINT_OP_ATTACH, rel, part);
+        free(part);
+        if (conc)
+            op->flags |= LINT_F_CONCURRENT;
+        op->lock = detach && !conc ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
+    } else if (rewrite) {
+        op = add_op(st, LINT_OP_ALTER_REWRITE, rel, NULL);
+        op->other = xstrdup(rewrite);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+    } else {
+        op = add_op(st, LINT_OP_ALTER_OTHER, rel, name);
+        op->lock = alter_cmd_lock(subtype);
     }
 }
 
 static void
-walk_alter_table(struct lint_stmt *st, const PgQuery__AlterTableStmt *a)
+walk_alter_table(const struct jdoc *d, struct lint_stmt *st, const struct jnode *a)
 {
     char *rel;
 
     /* ALTER INDEX / SEQUENCE / VIEW ... share the node; only tables concern the rules. */
-    if (a->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+    if (!jis(jget(d, a, "objtype"), "OBJECT_TABLE"))
         return;
-    rel = rangevar_name(a->relation);
-    for (size_t i = 0; i < a->n_cmds; i++) {
-        const PgQuery__AlterTableCmd *c;
-        struct lint_op *op;
-
-        if (a->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
-            continue;
-        c = a->cmds[i]->alter_table_cmd;
-        switch (c->subtype) {
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
-            if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
-                op = column_op(st, LINT_OP_ADD_COLUMN, rel, c->def->column_def);
-                op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-                if (c->missing_ok)
-                    op->flags |= LINT_F_IF_EXISTS;
-            }
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-            op = add_op(st, LINT_OP_ALTER_TYPE, rel, c->name);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
-                fill_type(&op->type, c->def->column_def->type_name);
-                if (c->def->column_def->raw_default)
-                    op->flags |= LINT_F_USING;
-            }
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-            op = add_op(st, LINT_OP_SET_NOT_NULL, rel, c->name);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
-            if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-                constraint_op(st, rel, c->def->constraint);
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
-            op = add_op(st, LINT_OP_VALIDATE, rel, c->name);
-            op->lock = LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
-            op = add_op(st, LINT_OP_DROP_COLUMN, rel, c->name);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            if (c->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
-                op->flags |= LINT_F_CASCADE;
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
-            if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD) {
-                char *part = rangevar_name(c->def->partition_cmd->name);
-                int detach = c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition;
-
-                op = add_op(st, detach ? LINT_OP_DETACH : LINT_OP_ATTACH, rel, part);
-                free(part);
-                if (c->def->partition_cmd->concurrent)
-                    op->flags |= LINT_F_CONCURRENT;
-                op->lock = detach && !c->def->partition_cmd->concurrent
-                               ? LINT_LOCK_ACCESS_EXCLUSIVE
-                               : LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
-            }
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
-            op = add_op(st, LINT_OP_ALTER_REWRITE, rel, NULL);
-            op->other = xstrdup(
-                c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace ? "SET TABLESPACE"
-                : c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged   ? "SET LOGGED"
-                : c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged ? "SET UNLOGGED"
-                                                                           : "SET ACCESS METHOD");
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            break;
-        case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity:
-            op = add_op(st, LINT_OP_ALTER_OTHER, rel, c->name);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            break;
-        default:
-            op = add_op(st, LINT_OP_ALTER_OTHER, rel, c->name && c->name[0] ? c->name : NULL);
-            op->lock = alter_cmd_lock(c->subtype);
-            break;
-        }
-    }
+    rel = rangevar_name(d, jget(d, a, "relation"));
+    for (const struct jnode *c = jfirst(d, jget(d, a, "cmds")); c && rel; c = jnext(d, c))
+        if (jnode_of(d, c, "AlterTableCmd"))
+            walk_alter_cmd(d, st, rel, jnode_of(d, c, "AlterTableCmd"));
     free(rel);
 }
 
 static void
-walk_create_table(struct lint_stmt *st, const PgQuery__CreateStmt *cs)
+walk_create_table(const struct jdoc *d, struct lint_stmt *st, const struct jnode *cs)
 {
-    char *rel = rangevar_name(cs->relation);
-    struct lint_op *op = add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
+    char *rel = rangevar_name(d, jget(d, cs, "relation"));
 
-    if (cs->if_not_exists)
-        op->flags |= LINT_F_IF_EXISTS;
-    for (size_t i = 0; i < cs->n_table_elts; i++)
-        if (cs->table_elts[i]->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-            column_op(st, LINT_OP_COLUMN, rel, cs->table_elts[i]->column_def);
+    if (rel == NULL)
+        return;
+    add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
+    for (const struct jnode *e = jfirst(d, jget(d, cs, "tableElts")); e; e = jnext(d, e))
+        if (jnode_of(d, e, "ColumnDef"))
+            column_op(d, st, LINT_OP_COLUMN, rel, jnode_of(d, e, "ColumnDef"));
     free(rel);
 }
 
 static void
-walk_drop(struct lint_stmt *st, const PgQuery__DropStmt *d)
+walk_drop(const struct jdoc *d, struct lint_stmt *st, const struct jnode *ds)
 {
-    int cascade = d->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+    const struct jnode *type = jget(d, ds, "removeType");
+    int cascade = jis(jget(d, ds, "behavior"), "DROP_CASCADE");
+    int conc = jtrue(jget(d, ds, "concurrent"));
 
-    for (size_t i = 0; i < d->n_objects; i++) {
-        const PgQuery__Node *o = d->objects[i];
-        char *name = o->node_case == PG_QUERY__NODE__NODE_LIST
-                         ? qualified_list(o->list->items, o->list->n_items)
-                         : NULL;
+    for (const struct jnode *o = jfirst(d, jget(d, ds, "objects")); o; o = jnext(d, o)) {
+        const struct jnode *list = jnode_of(d, o, "List");
+        char *name = list ? qualified_list(d, jget(d, list, "items")) : NULL;
         struct lint_op *op;
 
-        switch (d->remove_type) {
-        case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+        if (jis(type, "OBJECT_TABLE")) {
             op = add_op(st, LINT_OP_DROP_TABLE, name, NULL);
             op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            break;
-        case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+        } else if (jis(type, "OBJECT_INDEX")) {
             op = add_op(st, LINT_OP_DROP_INDEX, NULL, name);
-            op->lock =
-                d->concurrent ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
-            if (d->concurrent)
+            op->lock = conc ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
+            if (conc)
                 op->flags |= LINT_F_CONCURRENT;
-            break;
-        default:
+        } else {
             op = add_op(st, LINT_OP_DROP_OTHER, NULL, NULL);
-            break;
         }
-        if (d->missing_ok)
+        if (jtrue(jget(d, ds, "missing_ok")))
             op->flags |= LINT_F_IF_EXISTS;
         if (cascade)
             op->flags |= LINT_F_CASCADE;
@@ -476,217 +454,305 @@ walk_drop(struct lint_stmt *st, const PgQuery__DropStmt *d)
 }
 
 static void
-walk_rename(struct lint_stmt *st, const PgQuery__RenameStmt *r)
+walk_rename(const struct jdoc *d, struct lint_stmt *st, const struct jnode *r)
 {
-    char *rel = rangevar_name(r->relation);
+    char *rel = rangevar_name(d, jget(d, r, "relation"));
+    const struct jnode *type = jget(d, r, "renameType");
     struct lint_op *op;
 
-    if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
+    if (rel && jis(type, "OBJECT_TABLE")) {
         op = add_op(st, LINT_OP_RENAME_TABLE, rel, NULL);
-        op->other = xstrdup(r->newname);
+        op->other = xstrdup(jstr(jget(d, r, "newname")) ? jstr(jget(d, r, "newname")) : "?");
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
-               r->relation_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
-        op = add_op(st, LINT_OP_RENAME_COLUMN, rel, r->subname);
-        op->other = xstrdup(r->newname);
+    } else if (rel && jis(type, "OBJECT_COLUMN") &&
+               jis(jget(d, r, "relationType"), "OBJECT_TABLE")) {
+        op = add_op(st, LINT_OP_RENAME_COLUMN, rel, jstr(jget(d, r, "subname")));
+        op->other = xstrdup(jstr(jget(d, r, "newname")) ? jstr(jget(d, r, "newname")) : "?");
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
     }
     free(rel);
 }
 
-/* The operations of one parsed statement. */
-static void
-walk_statement(struct lint_stmt *st, const PgQuery__Node *n)
+/* Is the DefElem list's option name set (REINDEX (CONCURRENTLY), VACUUM (FULL))? */
+static int
+option_on(const struct jdoc *d, const struct jnode *options, const char *name)
 {
-    struct lint_op *op;
-    char *rel;
+    for (const struct jnode *o = jfirst(d, options); o; o = jnext(d, o)) {
+        const struct jnode *de = jnode_of(d, o, "DefElem");
+        const struct jnode *arg = jget(d, de, "arg");
+        const char *s = node_string(d, arg);
 
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_CREATE_STMT:
-        walk_create_table(st, n->create_stmt);
-        break;
-    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
-        if (n->create_table_as_stmt->into && n->create_table_as_stmt->into->rel) {
-            rel = rangevar_name(n->create_table_as_stmt->into->rel);
-            add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
-            free(rel);
-        }
-        break;
-    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
-        walk_alter_table(st, n->alter_table_stmt);
-        break;
-    case PG_QUERY__NODE__NODE_INDEX_STMT: {
-        const PgQuery__IndexStmt *ix = n->index_stmt;
-        char *idx = NULL;
-
-        rel = rangevar_name(ix->relation);
-        if (ix->idxname && ix->idxname[0])
-            idx = xasprintf("%s.%s",
-                            ix->relation->schemaname[0] ? ix->relation->schemaname : "public",
-                            ix->idxname);
-        op = add_op(st, LINT_OP_CREATE_INDEX, rel, idx);
-        op->lock = ix->concurrent ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_SHARE;
-        if (ix->concurrent)
-            op->flags |= LINT_F_CONCURRENT;
-        if (ix->if_not_exists)
-            op->flags |= LINT_F_IF_EXISTS;
-        op->sub = ix->unique ? 'u' : 'i';
-        free(idx);
-        free(rel);
-        break;
+        if (!jis(jget(d, de, "defname"), name))
+            continue;
+        /* NAME, NAME true, NAME 1, NAME on; not NAME false / off / 0. */
+        if (arg == NULL)
+            return 1;
+        if (s)
+            return strcasecmp(s, "false") != 0 && strcasecmp(s, "off") != 0;
+        if (jnode_of(d, arg, "Integer"))
+            return jnum(jget(d, jnode_of(d, arg, "Integer"), "ival")) != 0;
+        if (jnode_of(d, arg, "Boolean"))
+            return jtrue(jget(d, jnode_of(d, arg, "Boolean"), "boolval"));
+        return 1;
     }
-    case PG_QUERY__NODE__NODE_DROP_STMT:
-        walk_drop(st, n->drop_stmt);
-        break;
-    case PG_QUERY__NODE__NODE_RENAME_STMT:
-        walk_rename(st, n->rename_stmt);
-        break;
-    case PG_QUERY__NODE__NODE_REINDEX_STMT: {
-        const PgQuery__ReindexStmt *r = n->reindex_stmt;
-        int conc = 0;
+    return 0;
+}
 
-        for (size_t i = 0; i < r->n_params; i++)
-            if (r->params[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
-                strcmp(r->params[i]->def_elem->defname, "concurrently") == 0)
-                conc = 1;
-        rel = r->relation ? rangevar_name(r->relation) : xstrdup(r->name ? r->name : "?");
-        op = add_op(st, LINT_OP_REINDEX, rel, NULL);
-        op->sub = r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX   ? 'i'
-                  : r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE ? 't'
-                                                                                   : 's';
-        op->lock = conc             ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE
-                   : op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE
-                                    : LINT_LOCK_SHARE;
-        if (conc)
-            op->flags |= LINT_F_CONCURRENT;
+/* Statements on a list of RangeVar nodes (LOCK, TRUNCATE), one operation each. */
+static void
+walk_relations(const struct jdoc *d, struct lint_stmt *st, const struct jnode *rels, int kind,
+               int lock, unsigned flags)
+{
+    for (const struct jnode *r = jfirst(d, rels); r; r = jnext(d, r)) {
+        char *rel = rangevar_name(d, jnode_of(d, r, "RangeVar"));
+        struct lint_op *op;
+
+        if (rel == NULL)
+            continue;
+        op = add_op(st, kind, rel, NULL);
+        op->lock = lock;
+        op->flags |= flags;
         free(rel);
-        break;
-    }
-    case PG_QUERY__NODE__NODE_VACUUM_STMT: {
-        const PgQuery__VacuumStmt *v = n->vacuum_stmt;
-        int full = 0;
-
-        for (size_t i = 0; i < v->n_options; i++)
-            if (v->options[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
-                strcmp(v->options[i]->def_elem->defname, "full") == 0) {
-                const PgQuery__Node *arg = v->options[i]->def_elem->arg;
-
-                /* FULL, FULL true, FULL 1, FULL on; not FULL false / off / 0. */
-                full = !(
-                    arg &&
-                    ((arg->node_case == PG_QUERY__NODE__NODE_STRING &&
-                      (strcasecmp(arg->string->sval, "false") == 0 ||
-                       strcasecmp(arg->string->sval, "off") == 0)) ||
-                     (arg->node_case == PG_QUERY__NODE__NODE_INTEGER && arg->integer->ival == 0) ||
-                     (arg->node_case == PG_QUERY__NODE__NODE_BOOLEAN && !arg->boolean->boolval)));
-            }
-        if (!full || !v->is_vacuumcmd)
-            break;
-        if (v->n_rels == 0) {
-            op = add_op(st, LINT_OP_VACUUM_FULL, NULL, NULL);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        }
-        for (size_t i = 0; i < v->n_rels; i++) {
-            if (v->rels[i]->node_case != PG_QUERY__NODE__NODE_VACUUM_RELATION)
-                continue;
-            rel = rangevar_name(v->rels[i]->vacuum_relation->relation);
-            op = add_op(st, LINT_OP_VACUUM_FULL, rel, NULL);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            free(rel);
-        }
-        break;
-    }
-    case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
-        rel = rangevar_name(n->refresh_mat_view_stmt->relation);
-        op = add_op(st, LINT_OP_REFRESH_MATVIEW, rel, NULL);
-        op->lock =
-            n->refresh_mat_view_stmt->concurrent ? LINT_LOCK_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
-        if (n->refresh_mat_view_stmt->concurrent)
-            op->flags |= LINT_F_CONCURRENT;
-        free(rel);
-        break;
-    case PG_QUERY__NODE__NODE_CLUSTER_STMT:
-        if (n->cluster_stmt->relation) {
-            rel = rangevar_name(n->cluster_stmt->relation);
-            op = add_op(st, LINT_OP_CLUSTER, rel, NULL);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            free(rel);
-        }
-        break;
-    case PG_QUERY__NODE__NODE_LOCK_STMT:
-        for (size_t i = 0; i < n->lock_stmt->n_relations; i++) {
-            if (n->lock_stmt->relations[i]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
-                continue;
-            rel = rangevar_name(n->lock_stmt->relations[i]->range_var);
-            op = add_op(st, LINT_OP_LOCK_TABLE, rel, NULL);
-            op->lock = n->lock_stmt->mode;
-            free(rel);
-        }
-        break;
-    case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
-        for (size_t i = 0; i < n->truncate_stmt->n_relations; i++) {
-            if (n->truncate_stmt->relations[i]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
-                continue;
-            rel = rangevar_name(n->truncate_stmt->relations[i]->range_var);
-            op = add_op(st, LINT_OP_TRUNCATE, rel, NULL);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-            if (n->truncate_stmt->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
-                op->flags |= LINT_F_CASCADE;
-            free(rel);
-        }
-        break;
-    case PG_QUERY__NODE__NODE_UPDATE_STMT:
-        if (n->update_stmt->where_clause == NULL && n->update_stmt->n_from_clause == 0) {
-            rel = rangevar_name(n->update_stmt->relation);
-            op = add_op(st, LINT_OP_UPDATE_ALL, rel, NULL);
-            op->lock = LINT_LOCK_ROW_EXCLUSIVE;
-            free(rel);
-        }
-        break;
-    case PG_QUERY__NODE__NODE_DELETE_STMT:
-        if (n->delete_stmt->where_clause == NULL && n->delete_stmt->n_using_clause == 0) {
-            rel = rangevar_name(n->delete_stmt->relation);
-            op = add_op(st, LINT_OP_DELETE_ALL, rel, NULL);
-            op->lock = LINT_LOCK_ROW_EXCLUSIVE;
-            free(rel);
-        }
-        break;
-    case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT: {
-        const PgQuery__AlterEnumStmt *e = n->alter_enum_stmt;
-
-        if (e->old_val && e->old_val[0])
-            break; /* RENAME VALUE */
-        rel = qualified_list(e->type_name, e->n_type_name);
-        op = add_op(st, LINT_OP_ENUM_ADD, NULL, rel);
-        op->other = xstrdup(e->new_val);
-        if (e->skip_if_new_val_exists)
-            op->flags |= LINT_F_IF_EXISTS;
-        free(rel);
-        break;
-    }
-    default:
-        break;
     }
 }
 
+static void
+walk_index(const struct jdoc *d, struct lint_stmt *st, const struct jnode *ix)
+{
+    const struct jnode *rv = jget(d, ix, "relation");
+    const char *idxname = jstr(jget(d, ix, "idxname"));
+    const char *schema = jstr(jget(d, rv, "schemaname"));
+    char *rel = rangevar_name(d, rv), *idx = NULL;
+    int conc = jtrue(jget(d, ix, "concurrent"));
+    struct lint_op *op;
+
+    if (rel == NULL)
+        return;
+    if (idxname)
+        idx = xasprintf("%s.%s", schema ? schema : "public", idxname);
+    op = add_op(st, LINT_OP_CREATE_INDEX, rel, idx);
+    op->lock = conc ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_SHARE;
+    if (conc)
+        op->flags |= LINT_F_CONCURRENT;
+    if (jtrue(jget(d, ix, "if_not_exists")))
+        op->flags |= LINT_F_IF_EXISTS;
+    op->sub = jtrue(jget(d, ix, "unique")) ? 'u' : 'i';
+    free(idx);
+    free(rel);
+}
+
+static void
+walk_reindex(const struct jdoc *d, struct lint_stmt *st, const struct jnode *r)
+{
+    const struct jnode *kind = jget(d, r, "kind");
+    int conc = option_on(d, jget(d, r, "params"), "concurrently");
+    char *rel = jget(d, r, "relation")
+                    ? rangevar_name(d, jget(d, r, "relation"))
+                    : xstrdup(jstr(jget(d, r, "name")) ? jstr(jget(d, r, "name")) : "?");
+    struct lint_op *op = add_op(st, LINT_OP_REINDEX, rel, NULL);
+
+    op->sub = jis(kind, "REINDEX_OBJECT_INDEX")   ? 'i'
+              : jis(kind, "REINDEX_OBJECT_TABLE") ? 't'
+                                                  : 's';
+    op->lock = conc             ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE
+               : op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE
+                                : LINT_LOCK_SHARE;
+    if (conc)
+        op->flags |= LINT_F_CONCURRENT;
+    free(rel);
+}
+
+static void
+walk_vacuum(const struct jdoc *d, struct lint_stmt *st, const struct jnode *v)
+{
+    const struct jnode *rels = jget(d, v, "rels");
+    struct lint_op *op;
+
+    if (!jtrue(jget(d, v, "is_vacuumcmd")) || !option_on(d, jget(d, v, "options"), "full"))
+        return;
+    if (jfirst(d, rels) == NULL) {
+        op = add_op(st, LINT_OP_VACUUM_FULL, NULL, NULL);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+    }
+    for (const struct jnode *r = jfirst(d, rels); r; r = jnext(d, r)) {
+        char *rel = rangevar_name(d, jget(d, jnode_of(d, r, "VacuumRelation"), "relation"));
+
+        if (rel == NULL)
+            continue;
+        op = add_op(st, LINT_OP_VACUUM_FULL, rel, NULL);
+        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+        free(rel);
+    }
+}
+
+/* UPDATE / DELETE without WHERE (and without FROM / USING, which join: a filter, usually). */
+static void
+walk_dml(const struct jdoc *d, struct lint_stmt *st, const struct jnode *s, int kind)
+{
+    char *rel;
+    struct lint_op *op;
+
+    if (jget(d, s, "whereClause") || jget(d, s, "fromClause") || jget(d, s, "usingClause"))
+        return;
+    rel = rangevar_name(d, jget(d, s, "relation"));
+    if (rel == NULL)
+        return;
+    op = add_op(st, kind, rel, NULL);
+    op->lock = LINT_LOCK_ROW_EXCLUSIVE;
+    free(rel);
+}
+
+/* The operations of one parsed statement (a Node). */
+static void
+walk_statement(const struct jdoc *d, struct lint_stmt *st, const struct jnode *n)
+{
+    const char *type = jnode_type(d, n);
+    const struct jnode *b = jfirst(d, n);
+    struct lint_op *op;
+    char *rel;
+
+    if (type == NULL)
+        return;
+    if (strcmp(type, "CreateStmt") == 0) {
+        walk_create_table(d, st, b);
+    } else if (strcmp(type, "CreateTableAsStmt") == 0) {
+        rel = rangevar_name(d, jget(d, jget(d, b, "into"), "rel"));
+        if (rel)
+            add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
+        free(rel);
+    } else if (strcmp(type, "AlterTableStmt") == 0) {
+        walk_alter_table(d, st, b);
+    } else if (strcmp(type, "IndexStmt") == 0) {
+        walk_index(d, st, b);
+    } else if (strcmp(type, "DropStmt") == 0) {
+        walk_drop(d, st, b);
+    } else if (strcmp(type, "RenameStmt") == 0) {
+        walk_rename(d, st, b);
+    } else if (strcmp(type, "ReindexStmt") == 0) {
+        walk_reindex(d, st, b);
+    } else if (strcmp(type, "VacuumStmt") == 0) {
+        walk_vacuum(d, st, b);
+    } else if (strcmp(type, "ClusterStmt") == 0) {
+        rel = rangevar_name(d, jget(d, b, "relation"));
+        if (rel) {
+            op = add_op(st, LINT_OP_CLUSTER, rel, NULL);
+            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+        }
+        free(rel);
+    } else if (strcmp(type, "RefreshMatViewStmt") == 0) {
+        int conc = jtrue(jget(d, b, "concurrent"));
+
+        rel = rangevar_name(d, jget(d, b, "relation"));
+        if (rel) {
+            op = add_op(st, LINT_OP_REFRESH_MATVIEW, rel, NULL);
+            op->lock = conc ? LINT_LOCK_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
+            if (conc)
+                op->flags |= LINT_F_CONCURRENT;
+        }
+        free(rel);
+    } else if (strcmp(type, "LockStmt") == 0) {
+        walk_relations(d, st, jget(d, b, "relations"), LINT_OP_LOCK_TABLE,
+                       (int)jnum(jget(d, b, "mode")), 0);
+    } else if (strcmp(type, "TruncateStmt") == 0) {
+        walk_relations(d, st, jget(d, b, "relations"), LINT_OP_TRUNCATE, LINT_LOCK_ACCESS_EXCLUSIVE,
+                       jis(jget(d, b, "behavior"), "DROP_CASCADE") ? LINT_F_CASCADE : 0);
+    } else if (strcmp(type, "UpdateStmt") == 0) {
+        walk_dml(d, st, b, LINT_OP_UPDATE_ALL);
+    } else if (strcmp(type, "DeleteStmt") == 0) {
+        walk_dml(d, st, b, LINT_OP_DELETE_ALL);
+    } else if (strcmp(type, "AlterEnumStmt") == 0 && !jstr(jget(d, b, "oldVal"))) {
+        /* ADD VALUE (with oldVal it is RENAME VALUE) */
+        rel = qualified_list(d, jget(d, b, "typeName"));
+        op = add_op(st, LINT_OP_ENUM_ADD, NULL, rel);
+        op->other = xstrdup(jstr(jget(d, b, "newVal")) ? jstr(jget(d, b, "newVal")) : "?");
+        if (jtrue(jget(d, b, "skipIfNewValExists")))
+            op->flags |= LINT_F_IF_EXISTS;
+        free(rel);
+    }
+}
+
+/* The word at sql[*pos, end) (letters only), after blanks; its length (0: none). */
+static size_t
+next_word(const char *sql, size_t *pos, size_t end)
+{
+    size_t n = 0;
+
+    while (*pos < end &&
+           (sql[*pos] == ' ' || sql[*pos] == '\t' || sql[*pos] == '\n' || sql[*pos] == '\r'))
+        (*pos)++;
+    while (*pos + n < end && isalpha((unsigned char)sql[*pos + n]))
+        n++;
+    return n;
+}
+
+static int
+word_in(const char *w, size_t n, const char *const *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does sql[from, end) contain word (any case)? */
+static int
+mentions(const char *sql, size_t from, size_t end, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (size_t i = from; i + n <= end; i++)
+        if (strncasecmp(sql + i, word, n) == 0)
+            return 1;
+    return 0;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof(*(a)))
+
 /*
- * Does the statement at sql[tok...] need its tree? Only statements that can lock, rewrite,
- * create or drop a relation do (INSERT, SELECT, COPY, GRANT, CREATE FUNCTION... never
- * concern a rule): parsing only those keeps the lint a small part of a build.
+ * Does the statement at sql[tok, end) need its tree? Only statements that can lock, rewrite,
+ * create or drop a table do: INSERT, SELECT, COPY, GRANT, CREATE FUNCTION or VIEW, ALTER
+ * SEQUENCE... never concern a rule, and building a tree costs about as much as the parse
+ * the check already did. A statement the words below do not settle gets its tree: a false
+ * positive costs one tree, a statement that matters is never skipped.
  */
 static int
 needs_tree(const char *sql, size_t tok, size_t end)
 {
-    static const char *const first[] = {"alter",  "create",   "drop",   "reindex",
-                                        "vacuum", "cluster",  "lock",   "update",
-                                        "delete", "truncate", "refresh"};
-    size_t n = 0;
+    static const char *const always[] = {"reindex", "vacuum", "cluster",  "lock",
+                                         "update",  "delete", "truncate", "refresh"};
+    static const char *const create_skip[] = {
+        "function",     "procedure", "view",       "type",       "trigger",   "extension",
+        "schema",       "sequence",  "domain",     "role",       "user",      "policy",
+        "rule",         "aggregate", "operator",   "cast",       "collation", "publication",
+        "subscription", "server",    "statistics", "event",      "language",  "conversion",
+        "transform",    "group",     "database",   "tablespace", "recursive", "foreign"};
+    static const char *const create_prefix[] = {"or",        "replace", "global",   "local",
+                                                "temporary", "temp",    "unlogged", "unique"};
+    size_t pos = tok, n = next_word(sql, &pos, end);
+    const char *w = sql + pos;
 
-    while (tok + n < end && isalpha((unsigned char)sql[tok + n]))
-        n++;
-    for (size_t i = 0; i < sizeof(first) / sizeof(*first); i++)
-        if (strlen(first[i]) == n && strncasecmp(sql + tok, first[i], n) == 0)
-            return 1;
+    if (word_in(w, n, always, COUNT(always)))
+        return 1;
+    if (n == 6 && strncasecmp(w, "create", 6) == 0) {
+        do {
+            pos += n;
+            n = next_word(sql, &pos, end);
+        } while (n && word_in(sql + pos, n, create_prefix, COUNT(create_prefix)));
+        return !word_in(sql + pos, n, create_skip, COUNT(create_skip));
+    }
+    if (n == 5 && strncasecmp(w, "alter", 5) == 0) {
+        pos += n;
+        n = next_word(sql, &pos, end);
+        return (n == 5 && strncasecmp(sql + pos, "table", 5) == 0) ||
+               (n == 4 && strncasecmp(sql + pos, "type", 4) == 0) || n == 0;
+    }
+    if (n == 4 && strncasecmp(w, "drop", 4) == 0) {
+        pos += n;
+        n = next_word(sql, &pos, end);
+        return (n == 5 && strncasecmp(sql + pos, "table", 5) == 0) ||
+               (n == 5 && strncasecmp(sql + pos, "index", 5) == 0) || n == 0 ||
+               mentions(sql, pos, end, "cascade");
+    }
     return 0;
 }
 
@@ -825,17 +891,17 @@ lint_extract(const struct src_script *s, struct lint_script *out)
             continue;
         one = xstrndup(sql + tok, end - tok);
         if (needs_tree(sql, tok, end)) {
-            PgQueryProtobufParseResult res = pg_query_parse_protobuf(one);
-            PgQuery__ParseResult *tree = NULL;
+            PgQueryParseResult res = pg_query_parse(one);
+            struct jdoc d = {NULL, 0, 0};
 
-            if (!res.error)
-                tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
-                                                      (const uint8_t *)res.parse_tree.data);
-            for (size_t k = 0; tree && k < tree->n_stmts; k++)
-                walk_statement(st, tree->stmts[k]->stmt);
-            if (tree)
-                pg_query__parse_result__free_unpacked(tree, NULL);
-            pg_query_free_protobuf_parse_result(res);
+            if (!res.error && jdoc_parse(&d, res.parse_tree) == 0) {
+                const struct jnode *stmts = jget(&d, &d.v[0], "stmts");
+
+                for (const struct jnode *k = jfirst(&d, stmts); k; k = jnext(&d, k))
+                    walk_statement(&d, st, jget(&d, k, "stmt"));
+            }
+            jdoc_release(&d);
+            pg_query_free_parse_result(res);
         }
         long_identifiers(st, one, end - tok);
         free(one);
