@@ -5,7 +5,10 @@
  * the parser for syntax and transaction rules and builds trees only for the few statements
  * those concern; this file reads the trees of DDL and data-changing statements, a walk of
  * some hundred lines over node types sqlcheck.c never needs, kept apart so that neither
- * file's changes touch the other.
+ * file's changes touch the other. It reads them as JSON (pg_query_parse, lint_json.c):
+ * libpg_query's protobuf form costs several times the parse to build and unpack. Identifiers
+ * are measured with libpg_query's scanner (pg_query_scan), only when a statement has a run of
+ * 64 identifier bytes at all.
  */
 #include "lint.h"
 #include "lint_json.h"
@@ -805,9 +808,41 @@ long_identifiers(struct lint_stmt *st, const char *text, size_t len)
     pg_query_free_scan_result(scan);
 }
 
+/*
+ * Line and column of offsets that only grow through a script: each is counted from the one
+ * before, so that a script of many statements is not read from its start for each.
+ */
+struct position {
+    const char *text;
+    size_t off;
+    unsigned line, col;
+};
+
+static void
+position_at(struct position *p, size_t off, unsigned *line, unsigned *col)
+{
+    unsigned dl, dc;
+
+    if (off < p->off) {
+        p->off = 0;
+        p->line = p->col = 1;
+    }
+    sqltext_position(p->text + p->off, off - p->off, &dl, &dc);
+    if (dl == 1) {
+        p->col += dc - 1;
+    } else {
+        p->line += dl - 1;
+        p->col = dc;
+    }
+    p->off = off;
+    *line = p->line;
+    *col = p->col;
+}
+
 /* Skip blanks and comments from off; collect "-- sealift:allow" lines on the way. */
 static size_t
-skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, size_t stmt)
+skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, size_t stmt,
+              struct position *pos)
 {
     while (off < len) {
         if (sql[off] == ' ' || sql[off] == '\t' || sql[off] == '\n' || sql[off] == '\r') {
@@ -829,7 +864,7 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
                 a = &out->allows[out->nallows++];
                 memset(a, 0, sizeof(*a));
                 a->stmt = stmt;
-                sqltext_position(sql, start, &a->line, &a->col);
+                position_at(pos, start, &a->line, &a->col);
                 while (q < end && (sql[q] == ' ' || sql[q] == '\t'))
                     q++;
                 /* RULE[,RULE]: up to the first blank. */
@@ -872,13 +907,14 @@ void
 lint_extract(const struct src_script *s, struct lint_script *out)
 {
     const char *sql = s->rendered.data;
+    struct position pos = {sql, 0, 1, 1};
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < s->nstmts; i++) {
         size_t loc = (size_t)s->stmts[i].offset;
         size_t end = loc + (size_t)s->stmts[i].length;
         /* Comments before the first statement are the file's header: they cover all of it. */
-        size_t tok = skip_comments(sql, end, loc, out, i == 0 ? SIZE_MAX : i);
+        size_t tok = skip_comments(sql, end, loc, out, i == 0 ? SIZE_MAX : i, &pos);
         struct lint_stmt *st;
         char *one;
 
@@ -886,7 +922,7 @@ lint_extract(const struct src_script *s, struct lint_script *out)
         st = &out->stmts[out->nstmts++];
         memset(st, 0, sizeof(*st));
         st->offset = tok;
-        sqltext_position(sql, tok, &st->line, &st->col);
+        position_at(&pos, tok, &st->line, &st->col);
         if (tok >= end)
             continue;
         one = xstrndup(sql + tok, end - tok);
