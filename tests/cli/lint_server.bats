@@ -52,3 +52,20 @@ setup() {
     assert_output --partial "FAIL fixture 0 (update-without-where)"
     assert_output --partial "the lint did not report update-without-where"
 }
+
+@test "on the example chains, every statement that scanned or rewrote a table under a blocking lock is flagged" {
+    local c
+    for c in native/migrations flyway; do
+        run --separate-stderr python3 "$BATS_TEST_DIRNAME/../lint/chain_check.py" \
+            "$SEALIFT_BIN/sealift" "$BATS_TEST_DIRNAME/../../bundles/examples/$c" \
+            "$BATS_TEST_TMPDIR/${c%%/*}" --set admin_email=admin@example.com
+        echo "$output"
+        echo "$stderr"
+        assert_success
+        refute_output --partial MISSED
+        assert_output --regexp 'summary: [0-9]+ statements held a lock blocking writes'
+    done
+    # The flyway example adds a CHECK constraint to a table of an earlier migration.
+    assert_output --partial \
+        'customers_email_lowercase up stmt 1: AccessExclusiveLock on public.customers, scanned it -> constraint-not-valid'
+}
