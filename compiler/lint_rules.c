@@ -7,6 +7,11 @@
 
 #include <string.h>
 
+/* Where the CONCURRENTLY forms must run (PostgreSQL refuses them in a transaction block). */
+#define OUTSIDE_TX                                                                                 \
+    "in a migration that runs outside a transaction (\"-- sealift:no-transaction\", or the "       \
+    "source format's own marker)"
+
 // clang-format off
 const struct lint_rule lint_rules[] = {
     {"add-column-rewrite", LINT_ERROR,
@@ -31,16 +36,13 @@ const struct lint_rule lint_rules[] = {
      "CREATE UNIQUE INDEX CONCURRENTLY first (in a no-transaction migration), then ADD "
      "CONSTRAINT ... PRIMARY KEY / UNIQUE USING INDEX"},
     {"create-index-concurrently", LINT_ERROR,
-     "CREATE INDEX CONCURRENTLY in a migration marked \"-- sealift:no-transaction\" (writes go "
-     "on while the index builds)"},
+     "CREATE INDEX CONCURRENTLY " OUTSIDE_TX ": writes go on while the index builds"},
     {"drop-index-concurrently", LINT_WARNING,
-     "DROP INDEX CONCURRENTLY in a migration marked \"-- sealift:no-transaction\""},
+     "DROP INDEX CONCURRENTLY " OUTSIDE_TX},
     {"reindex-concurrently", LINT_WARNING,
-     "REINDEX ... CONCURRENTLY (PostgreSQL 12+) in a migration marked "
-     "\"-- sealift:no-transaction\""},
+     "REINDEX ... CONCURRENTLY (PostgreSQL 12+) " OUTSIDE_TX},
     {"detach-partition-concurrently", LINT_WARNING,
-     "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+) in a migration marked "
-     "\"-- sealift:no-transaction\""},
+     "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+) " OUTSIDE_TX},
     {"concurrent-index-rerun", LINT_WARNING,
      "name the index and put \"DROP INDEX CONCURRENTLY IF EXISTS name;\" before it (or use IF "
      "NOT EXISTS): an interrupted build leaves an INVALID index that makes a rerun fail"},

@@ -721,8 +721,8 @@ mentions(const char *sql, size_t from, size_t end, const char *word)
 static int
 needs_tree(const char *sql, size_t tok, size_t end)
 {
-    static const char *const always[] = {"reindex",  "vacuum",  "cluster", "lock", "update",
-                                         "delete",   "truncate", "refresh", "with"};
+    static const char *const always[] = {"reindex", "vacuum",   "cluster", "lock", "update",
+                                         "delete",  "truncate", "refresh", "with"};
     static const char *const create_skip[] = {
         "function",     "procedure", "view",       "type",       "trigger",   "extension",
         "schema",       "sequence",  "domain",     "role",       "user",      "policy",

@@ -217,6 +217,14 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
     json_hex(out, res->bundle_id, HASH_SHA256_BYTES);
     json_key(out, "format_version", 0);
     buf_addf(out, "%d", MANIFEST_FORMAT_VERSION);
+    json_key(out, "lint_findings", 0);
+    {
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->nmigrations; i++)
+            n += m->migrations[i].nfindings;
+        buf_addf(out, "%zu", n);
+    }
     json_key(out, "compression", 0);
     json_str(out, codec_name(res->compression));
     json_key(out, "size", 0);

@@ -188,7 +188,7 @@ assert "suppressions" not in res[1]
     assert_output --partial '20240102000000_change up:3:1 warning[rename-column] ACCESS EXCLUSIVE on public.orders'
     run_sealift inspect --json a.sealift
     assert_exit 0
-    echo "$output" | jq -e '.migrations[0].findings == [] and (.migrations[1].findings | length == 2)
+    echo "$output" | jq -e '.lint_findings == 2 and .migrations[0].findings == [] and (.migrations[1].findings | length == 2)
         and .migrations[1].findings[0].rule == "add-column-rewrite"
         and .migrations[1].findings[0].lock_mode == "ACCESS EXCLUSIVE"
         and .migrations[1].findings[0].rewrites == true
