@@ -1038,13 +1038,16 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
             f->severity = LINT_ERROR;
         } else if (opt->mode == LINT_MODE_WARN) {
             f->severity = LINT_WARNING;
-        } else if (f->mig < opt->first_new && f->severity == LINT_ERROR) {
-            char *m = xasprintf("%s [released migration: reported, not enforced]", f->message);
+        } else if (f->severity == LINT_ERROR &&
+                   (f->mig < opt->first_new || f->kind == MANIFEST_DOWN)) {
+            /* See lint_options.first_new; a down runs only when someone rolls back. */
+            char *m = xasprintf("%s [%s: reported, not enforced]", f->message,
+                                f->mig < opt->first_new ? "released migration" : "down script");
 
             free(f->message);
             f->message = m;
             f->severity = LINT_WARNING;
-            f->released = 1;
+            f->released = f->mig < opt->first_new;
         }
         if (f->allowed)
             out->allowed++;

@@ -196,6 +196,8 @@ struct lint_options {
     /*
      * Migrations before this index are released (recorded in sealift.sum): they can no longer
      * change, so under LINT_MODE_DEFAULT their errors are reported as warnings, not enforced.
+     * So are the errors of down scripts, which run only in a rollback: what fails a build is
+     * what a release's deploy will run (up and verify scripts of new migrations).
      */
     size_t first_new;
 };

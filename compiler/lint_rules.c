@@ -35,7 +35,7 @@ const struct lint_rule lint_rules[] = {
     {"add-unique-without-index", LINT_WARNING,
      "CREATE UNIQUE INDEX CONCURRENTLY first (in a no-transaction migration), then ADD "
      "CONSTRAINT ... PRIMARY KEY / UNIQUE USING INDEX"},
-    {"create-index-concurrently", LINT_ERROR,
+    {"create-index-concurrently", LINT_WARNING,
      "CREATE INDEX CONCURRENTLY " OUTSIDE_TX ": writes go on while the index builds"},
     {"drop-index-concurrently", LINT_WARNING,
      "DROP INDEX CONCURRENTLY " OUTSIDE_TX},
