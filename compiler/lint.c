@@ -220,6 +220,7 @@ struct ctx {
     struct smap dropped_if_exists; /* DROP INDEX CONCURRENTLY IF EXISTS names of the script */
     struct smap local_rels;        /* relations a down or verify script created itself */
     struct buf key;                /* key2()'s */
+    int skip_columns;              /* the columns that follow belong to a no-op CREATE */
 };
 
 /*
@@ -722,10 +723,14 @@ judge_op(struct ctx *c, const struct lint_op *op)
 
     switch (op->kind) {
     case LINT_OP_CREATE_TABLE:
-        rel_put(c, op->rel);
+        /* IF NOT EXISTS on a table the chain already has creates nothing: it stays existing. */
+        c->skip_columns = (op->flags & LINT_F_IF_EXISTS) && rel_get(c, op->rel);
+        if (!c->skip_columns)
+            rel_put(c, op->rel);
         break;
     case LINT_OP_COLUMN:
-        col_put(c, op->rel, op->name, &op->type);
+        if (!c->skip_columns)
+            col_put(c, op->rel, op->name, &op->type);
         break;
     case LINT_OP_ADD_COLUMN:
         judge_add_column(c, op, existing);

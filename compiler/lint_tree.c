@@ -418,7 +418,10 @@ walk_create_table(const struct jdoc *d, struct lint_stmt *st, const struct jnode
 
     if (rel == NULL)
         return;
-    add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
+    if (jtrue(jget(d, cs, "if_not_exists")))
+        add_op(st, LINT_OP_CREATE_TABLE, rel, NULL)->flags |= LINT_F_IF_EXISTS;
+    else
+        add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
     for (const struct jnode *e = jfirst(d, jget(d, cs, "tableElts")); e; e = jnext(d, e))
         if (jnode_of(d, e, "ColumnDef"))
             column_op(d, st, LINT_OP_COLUMN, rel, jnode_of(d, e, "ColumnDef"));
