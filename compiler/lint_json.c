@@ -57,7 +57,11 @@ static const char *
 read_string(struct jparser *jp)
 {
     char *out = ++jp->p, *start = out;
+    /* Most strings have no escape: find the end at once, and decode only if one shows up. */
+    size_t plain = strcspn(jp->p, "\"\\");
 
+    jp->p += plain;
+    out += plain;
     for (;;) {
         char c = *jp->p++;
 

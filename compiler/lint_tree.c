@@ -771,17 +771,21 @@ long_identifiers(struct lint_stmt *st, const char *text, size_t len)
     PgQueryScanResult scan;
     PgQuery__ScanResult *res;
 
-    /* Cheap first: is there any run of 64 identifier bytes at all? */
+    /* Cheap first: is there any run of 64 identifier bytes (or a longer quoted name)? */
     for (size_t i = 0; i < len && !any; i++) {
         unsigned char ch = (unsigned char)text[i];
 
-        run = isalnum(ch) || ch == '_' || ch == '$' || ch >= 0x80 ? run + 1 : 0;
-        if (text[i] == '"') {
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '_' || ch == '$' || ch >= 0x80) {
+            any = ++run > LINT_MAX_IDENT;
+            continue;
+        }
+        run = 0;
+        if (ch == '"') {
             const char *q = memchr(text + i + 1, '"', len - i - 1);
 
             any = q && (size_t)(q - text) - i - 1 > LINT_MAX_IDENT;
         }
-        any = any || run > LINT_MAX_IDENT;
     }
     if (!any)
         return;
