@@ -234,6 +234,13 @@ enum lint_format { LINT_FORMAT_TEXT, LINT_FORMAT_JSON, LINT_FORMAT_SARIF };
 void lint_format(const struct src_chain *ch, const struct lint_result *r, int format,
                  int show_allowed, struct buf *out);
 
+/*
+ * The text form, leaving out the findings of migrations before first_mig (released ones)
+ * unless they are errors (--lint error), and allowed ones unless show_allowed.
+ */
+void lint_format_text(const struct lint_result *r, size_t first_mig, int show_allowed,
+                      struct buf *out);
+
 /* The JSON object of one finding (for check --json). */
 void lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *f,
                               struct buf *out);

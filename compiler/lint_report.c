@@ -78,13 +78,13 @@ lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *
     buf_addch(out, '}');
 }
 
-static void
-format_text(const struct lint_result *r, int show_allowed, struct buf *out)
+void
+lint_format_text(const struct lint_result *r, size_t first_mig, int show_allowed, struct buf *out)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct lint_finding *f = &r->v[i];
 
-        if (f->allowed && !show_allowed)
+        if ((f->allowed && !show_allowed) || (f->mig < first_mig && f->severity != LINT_ERROR))
             continue;
         buf_addf(out, "%s:%u:%u: %s[%s]: %s\n", f->file, f->line, f->col,
                  f->allowed ? "allowed" : lint_severity_name(f->severity), f->rule->name,
@@ -178,7 +178,7 @@ lint_format(const struct src_chain *ch, const struct lint_result *r, int format,
         format_sarif(ch, r, out);
         break;
     default:
-        format_text(r, show_allowed, out);
+        lint_format_text(r, 0, show_allowed, out);
         break;
     }
 }

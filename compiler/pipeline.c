@@ -737,11 +737,23 @@ void
 compile_report_lint(const struct compiled *c, struct report *rep)
 {
     struct buf text = BUF_INIT;
+    size_t first_new = c->chain.n - c->nnew, released = 0;
 
-    lint_format(&c->chain, &c->lint, LINT_FORMAT_TEXT, 0, &text);
+    /*
+     * Released migrations cannot change: their findings are counted, not listed again at
+     * every check ("sealift lint" lists them), unless --lint error enforces them.
+     */
+    lint_format_text(&c->lint, first_new, 0, &text);
+    for (size_t i = 0; i < c->lint.n; i++)
+        released += c->lint.v[i].mig < first_new && !c->lint.v[i].allowed &&
+                    c->lint.v[i].severity != LINT_ERROR;
     fflush(stdout);
     fputs(text.data, stderr);
     buf_release(&text);
+    if (released)
+        diag_info("%zu lint finding%s in released migrations, not enforced (\"sealift lint\" "
+                  "lists them)",
+                  released, released == 1 ? "" : "s");
     rep->errors += c->lint.errors;
     rep->warnings += c->lint.warnings;
 }
