@@ -350,12 +350,9 @@ check_migration(size_t i, void *ctx)
 
         if (!s->present)
             continue;
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0) {
-            sqlcheck_script(s->file, s, rep);
-            /* The statements sqlcheck accepted (all of them, unless it reported a problem). */
-            if (b->out->lint_scripts)
-                lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
-        }
+        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
+            sqlcheck_script(s->file, s, rep) == 0 && b->out->lint_scripts)
+            lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
@@ -458,8 +455,12 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     check_migrations(out, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
     check_history(out, rep);
-    /* The lint judges the chain in its order, so it follows the parallel checks. */
-    if (out->lint_scripts) {
+    /*
+     * The lint judges the chain in its order, so it follows the parallel checks; and only a
+     * chain without problems: a script sqlcheck refused is not all there, and what follows it
+     * would be judged without what it creates.
+     */
+    if (out->lint_scripts && rep->errors == 0) {
         /* A released migration cannot change any more: its errors are not enforced. */
         struct lint_options lo = {opt->lint_mode,
                                   opt->pg_version ? opt->pg_version : LINT_PG_VERSION_DEFAULT,

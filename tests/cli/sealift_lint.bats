@@ -241,6 +241,19 @@ assert "suppressions" not in res[1]
     assert_exit 1
 }
 
+@test "a chain with problems is not linted: what follows a refused script would be misjudged" {
+    add_migration migrations 20240102000000_change 'CREATE TABLE t (id int); SELEC 1;' \
+        'DROP TABLE t;'
+    run_sealift check
+    assert_exit 1
+    assert_problems 1
+    [[ $stderr != *"drop-table"* ]]
+    run_sealift lint
+    assert_exit 1
+    assert_output ''
+    assert_error '1 problem found in the chain itself (see "sealift check")'
+}
+
 @test "lint: bad --format and unknown options are usage errors (exit 2)" {
     run_sealift lint --format xml
     assert_usage_error lint '--format must be text, json or sarif'
