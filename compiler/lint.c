@@ -1039,20 +1039,21 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
     for (size_t i = 0; i < out->n; i++) {
         struct lint_finding *f = &out->v[i];
 
-        if (opt->mode == LINT_MODE_ERROR) {
+        if (opt->mode == LINT_MODE_ERROR)
             f->severity = LINT_ERROR;
-        } else if (opt->mode == LINT_MODE_WARN) {
+        else if (opt->mode == LINT_MODE_WARN)
             f->severity = LINT_WARNING;
-        } else if (f->severity == LINT_ERROR &&
-                   (f->mig < opt->first_new || f->kind == MANIFEST_DOWN)) {
+        /*
+         * What is signed is the finding itself; whether this run enforces it depends on what
+         * sealift.sum has recorded so far, and must not change a rebuild's bytes.
+         */
+        f->signed_severity = f->severity;
+        f->released = f->mig < opt->first_new;
+        if (opt->mode == LINT_MODE_DEFAULT && f->severity == LINT_ERROR &&
+            (f->released || f->kind == MANIFEST_DOWN)) {
             /* See lint_options.first_new; a down runs only when someone rolls back. */
-            char *m = xasprintf("%s [%s: reported, not enforced]", f->message,
-                                f->mig < opt->first_new ? "released migration" : "down script");
-
-            free(f->message);
-            f->message = m;
             f->severity = LINT_WARNING;
-            f->released = f->mig < opt->first_new;
+            f->not_enforced = f->released ? "released migration" : "down script";
         }
         if (f->allowed)
             out->allowed++;

@@ -187,7 +187,10 @@ struct lint_finding {
     int scans;
     char *message;
     char *allowed; /* the reason, when a "-- sealift:allow" covers it */
-    int released;  /* in a released migration: an error reported as a warning */
+    int released;  /* in a released migration (recorded in sealift.sum) */
+    /* Why an error is reported as a warning ("released migration", "down script"), or NULL. */
+    const char *not_enforced;
+    int signed_severity; /* what the manifest records: the severity before not_enforced */
 };
 
 struct lint_options {

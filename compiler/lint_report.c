@@ -75,6 +75,8 @@ lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *
     json_str(out, f->allowed);
     json_key(out, "released", 0);
     buf_addstr(out, f->released ? "true" : "false");
+    json_key(out, "enforced", 0);
+    buf_addstr(out, f->not_enforced ? "false" : "true");
     buf_addch(out, '}');
 }
 
@@ -86,9 +88,12 @@ lint_format_text(const struct lint_result *r, size_t first_mig, int show_allowed
 
         if ((f->allowed && !show_allowed) || (f->mig < first_mig && f->severity != LINT_ERROR))
             continue;
-        buf_addf(out, "%s:%u:%u: %s[%s]: %s\n", f->file, f->line, f->col,
+        buf_addf(out, "%s:%u:%u: %s[%s]: %s", f->file, f->line, f->col,
                  f->allowed ? "allowed" : lint_severity_name(f->severity), f->rule->name,
                  f->message);
+        if (f->not_enforced && !f->allowed)
+            buf_addf(out, " [%s: reported, not enforced]", f->not_enforced);
+        buf_addch(out, '\n');
         if (f->allowed)
             buf_addf(out, "  reason: %s\n", f->allowed);
         else

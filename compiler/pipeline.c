@@ -519,7 +519,7 @@ compile_manifest_findings(const struct compiled *c, struct manifest *m)
         memset(&mf, 0, sizeof(mf));
         mf.kind = f->kind;
         mf.rule = (char *)f->rule->name;
-        mf.severity = (char *)lint_severity_name(f->severity);
+        mf.severity = (char *)lint_severity_name(f->signed_severity);
         mf.lock = f->lock ? (char *)lint_lock_name(f->lock) : NULL;
         mf.rewrites = f->rewrites;
         mf.scans = f->scans;

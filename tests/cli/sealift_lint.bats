@@ -241,6 +241,19 @@ assert "suppressions" not in res[1]
     assert_exit 1
 }
 
+@test "a rebuild once the migrations are released gives the same bytes (findings are signed as found)" {
+    make_keypair release
+    second $'-- sealift:allow alter-column-type orders is tiny\nALTER TABLE orders ALTER COLUMN total TYPE bigint;\nALTER TABLE orders RENAME COLUMN note TO memo;'
+    SOURCE_DATE_EPOCH=1767225600 run_sealift build -s release.key -o a.sealift --project demo
+    assert_exit 0
+    # Both migrations are recorded now: the second build enforces nothing, and signs the same.
+    SOURCE_DATE_EPOCH=1767225600 run_sealift build -s release.key -o b.sealift --project demo
+    assert_exit 0
+    cmp a.sealift b.sealift
+    run_sealift inspect --json b.sealift
+    echo "$output" | jq -e '[.migrations[1].findings[] | .severity] == ["error", "warning"]' >/dev/null
+}
+
 @test "a chain with problems is not linted: what follows a refused script would be misjudged" {
     add_migration migrations 20240102000000_change 'CREATE TABLE t (id int); SELEC 1;' \
         'DROP TABLE t;'

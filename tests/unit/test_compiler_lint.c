@@ -359,7 +359,7 @@ test_lint_formats(void **state)
     assert_contains(out.data, "\"relation\":\"public.a\",\"relation_created_by\":\"0001_m\","
                               "\"lock_mode\":\"ACCESS EXCLUSIVE\",\"blocks\":[\"reads\",\"writes\","
                               "\"ddl\"],\"rewrites\":true,\"scans\":false,\"allowed\":null,"
-                              "\"released\":false}");
+                              "\"released\":false,\"enforced\":true}");
     buf_reset(&out);
     lint_format(&l.chain, &l.res, LINT_FORMAT_SARIF, 0, &out);
     assert_contains(out.data, "\"version\":\"2.1.0\"");
