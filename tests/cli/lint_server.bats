@@ -69,3 +69,23 @@ setup() {
     assert_output --partial \
         'customers_email_lowercase up stmt 1: AccessExclusiveLock on public.customers, scanned it -> constraint-not-valid'
 }
+
+@test "a bundle with findings (manifest 1.1) verifies, plans and applies with sealift-apply" {
+    local d=$BATS_TEST_TMPDIR/apply S=$SEALIFT_BIN/sealift A=$SEALIFT_BIN/sealift-apply
+    mkdir -p "$d/m"
+    printf 'CREATE TABLE orders (id int PRIMARY KEY, note text);\n' >"$d/m/001_orders.up.sql"
+    printf 'DROP TABLE orders;\n' >"$d/m/001_orders.down.sql"
+    printf -- '-- sealift:allow add-column-rewrite orders is empty in production until v3\nALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();\n' \
+        >"$d/m/002_token.up.sql"
+    printf 'ALTER TABLE orders DROP COLUMN token;\n' >"$d/m/002_token.down.sql"
+    "$S" keygen -W -s "$d/k.key" -p "$d/k.pub" >/dev/null
+    run --separate-stderr "$S" build -d "$d/m" -s "$d/k.key" -o "$d/b.sealift" --project demo
+    assert_success
+    zstd -dc "$d/b.sealift" | tar -xOf - MANIFEST | head -1 | grep -qx '# sealift-manifest 1.1'
+    psql -X -q -c 'CREATE DATABASE lint_apply'
+    run --separate-stderr env PGDATABASE=lint_apply "$A" apply -p "$d/k.pub" "$d/b.sealift"
+    assert_success
+    assert_output --partial 'applied 2 migrations; the database is at 002_token'
+    run psql -X -Atq -d lint_apply -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'token'"
+    assert_output 1
+}
