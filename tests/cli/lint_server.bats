@@ -83,6 +83,9 @@ setup() {
     assert_success
     zstd -dc "$d/b.sealift" | tar -xOf - MANIFEST | head -1 | grep -qx '# sealift-manifest 1.1'
     psql -X -q -c 'CREATE DATABASE lint_apply'
+    run --separate-stderr env PGDATABASE=lint_apply "$A" plan -p "$d/k.pub" "$d/b.sealift"
+    assert_success
+    assert_output --partial 'ADD COLUMN token uuid DEFAULT gen_random_uuid()'
     run --separate-stderr env PGDATABASE=lint_apply "$A" apply -p "$d/k.pub" "$d/b.sealift"
     assert_success
     assert_output --partial 'applied 2 migrations; the database is at 002_token'
