@@ -132,6 +132,7 @@ cmd_history(int argc, char **argv)
     }
     if (optind != argc)
         die_usage("history", "unexpected argument \"%s\"", argv[optind]);
+    app_settle(&o, "history");
     history_ctx_init(&h, o.schema, "");
     db = app_connect(&o, &code);
     if (db == NULL)
