@@ -35,7 +35,8 @@ test_config_parse_table(void **state)
         {"pubkey = a.pub\npubkey = b.pub\n", "pubkey=a.pub@1;pubkey=b.pub@2;", NULL},
         {"key = a = b\n", "key=a = b@1;", NULL},
         {"empty =\n", "empty=@1;", NULL},
-        {"\n\nno equals here\n", NULL, "f.conf:3: expected \"key = value\", not \"no equals here\""},
+        {"\n\nno equals here\n", NULL,
+         "f.conf:3: expected \"key = value\", not \"no equals here\""},
         {" = value\n", NULL, "f.conf:1: a setting needs a name before \"=\""},
         {"schema = x\nbad = 1\n", NULL, "f.conf:2: unknown setting \"bad\""},
     };
