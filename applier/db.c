@@ -64,6 +64,24 @@ copy_field(char *dst, size_t cap, const char *src)
     }
 }
 
+/*
+ * As copy_field, for a server's DETAIL, HINT and CONTEXT: those may have several lines on
+ * purpose (a RAISE ... DETAIL E'a\nb', a PL/pgSQL call stack), which the printer indents.
+ */
+static void
+copy_lines(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+
+    while (n > 0 && (src[n - 1] == '\n' || src[n - 1] == ' '))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void
 db_error_from_message(struct db_error *e, const char *msg)
 {
@@ -295,9 +313,9 @@ fill_error(struct db *db, PGresult *res, struct db_error *e)
                    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
         if (e->message[0] == '\0')
             copy_field(e->message, sizeof(e->message), PQresultErrorMessage(res));
-        copy_field(e->detail, sizeof(e->detail), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
-        copy_field(e->hint, sizeof(e->hint), PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
-        copy_field(e->context, sizeof(e->context), PQresultErrorField(res, PG_DIAG_CONTEXT));
+        copy_lines(e->detail, sizeof(e->detail), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+        copy_lines(e->hint, sizeof(e->hint), PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+        copy_lines(e->context, sizeof(e->context), PQresultErrorField(res, PG_DIAG_CONTEXT));
         pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
         e->position = pos ? atoi(pos) : 0;
     }
