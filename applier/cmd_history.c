@@ -16,7 +16,7 @@ usage_history(void)
     printf("Show the migration journal of the database: every apply, rollback, stamp and\n"
            "failure, with the bundle, its signers, who and from where. --verify checks that\n"
            "no journal row was edited, deleted or reordered (exit 1 naming the row).\n\n"
-           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB
+           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
            "      --verify          check the journal's hash chain\n" APP_USAGE_OUT);
 }
 

@@ -81,21 +81,23 @@ struct app_opts {
 #define APP_SHORTOPTS_NO_DB  ":p:qh"
 #define APP_SHORTOPTS_NO_OUT ":p:d:wWh"
 
+#define APP_USAGE_CONFIG                                                                           \
+    "      --config FILE     read defaults from FILE (default: SEALIFT_CONFIG, else\n"             \
+    "                        /etc/sealift/apply.conf when it exists)\n"
 #define APP_USAGE_BUNDLE                                                                           \
     "  -p, --pubkey FILE     a trusted public key (repeatable; at least one; default:\n"           \
     "                        SEALIFT_PUBKEYS, FILE:FILE..., then the config file)\n"               \
     "      --threshold N     distinct trusted keys that must have signed (default:\n"              \
-    "                        SEALIFT_THRESHOLD, then the config file, then 1)\n"                   \
-    "      --config FILE     read defaults from FILE (default: SEALIFT_CONFIG, else\n"             \
-    "                        /etc/sealift/apply.conf when it exists)\n"
+    "                        SEALIFT_THRESHOLD, then the config file, then 1)\n" APP_USAGE_CONFIG
+#define APP_USAGE_PASSWORD                                                                         \
+    "  -W, --password        ask for the password before connecting\n"                             \
+    "  -w, --no-password     never ask for a password (by default sealift-apply asks on a\n"       \
+    "                        terminal when the server wants one and none was given)\n"
 #define APP_USAGE_DB                                                                               \
     "  -d, --db CONNINFO     conninfo string or postgres:// URI (default: DATABASE_URL, then\n"    \
     "                        libpq's PG* variables, service file and pgpass)\n"                    \
     "      --schema NAME     history schema (default: SEALIFT_SCHEMA, then the config file,\n"     \
-    "                        then \"sealift\")\n"                                                  \
-    "  -W, --password        ask for the password before connecting\n"                             \
-    "  -w, --no-password     never ask for a password (by default sealift-apply asks on a\n"       \
-    "                        terminal when the server wants one and none was given)\n"
+    "                        then \"sealift\")\n" APP_USAGE_PASSWORD
 #define APP_USAGE_OUT                                                                              \
     "      --json            one JSON object per event on stdout\n"                                \
     "  -q, --quiet           print nothing but errors\n"
