@@ -201,6 +201,8 @@ void
 app_opts_release(struct app_opts *o)
 {
     sig_keyring_release(&o->ring);
+    free(o->schema_owned);
+    o->schema_owned = NULL;
 }
 
 int
@@ -261,9 +263,6 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     }
 }
 
-/* Values set from the environment or a config file must outlive the parse: kept here. */
-static struct buf settled_schema = BUF_INIT;
-
 /* Set setting key from text (from kind/where), if nothing stronger has set it. */
 static int
 settle_value(struct app_opts *o, enum app_setting i, const char *name, const char *text,
@@ -301,9 +300,9 @@ settle_value(struct app_opts *o, enum app_setting i, const char *name, const cha
     if (i == APP_SET_THRESHOLD)
         o->threshold = threshold;
     else if (i == APP_SET_SCHEMA) {
-        buf_reset(&settled_schema);
-        buf_addstr(&settled_schema, text);
-        o->schema = settled_schema.data;
+        free(o->schema_owned);
+        o->schema_owned = xstrdup(text);
+        o->schema = o->schema_owned;
     } else if (i == APP_SET_LOCK_TIMEOUT)
         o->lock_timeout_ms = ms;
     set_origin(o, i, kind, where);

@@ -45,6 +45,7 @@ struct app_opts {
     int compat_alembic; /* --compat alembic */
     int password; /* -1: never ask (-w); 0: ask on a terminal if the server wants one; 1: -W */
     const char *config; /* --config FILE */
+    char *schema_owned; /* schema's text when the environment or config file gave it */
     struct app_origin origin[APP_NSETTINGS];
 };
 
