@@ -17,7 +17,7 @@ usage_history(void)
     printf("Show the migration journal of the database: every apply, rollback, stamp and\n"
            "failure, with the bundle, its signers, who and from where. --verify checks that\n"
            "no journal row was edited, deleted or reordered (exit 1 naming the row).\n\n"
-           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB
+           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
            "      --verify          check the journal's hash chain\n" APP_USAGE_OUT);
 }
 
@@ -151,6 +151,7 @@ cmd_history(int argc, char **argv)
     }
     if (optind != argc)
         die_usage("history", "unexpected argument \"%s\"", argv[optind]);
+    app_settle(&o, "history");
     history_ctx_init(&h, o.schema, "");
     db = app_connect(&o, &code);
     if (db == NULL)

@@ -47,7 +47,8 @@ usage_test(void)
         "                        then libpq's PG* variables; with none, a throwaway server)\n"
         "      --scratch         accept a database with objects of its own if its name says\n"
         "                        it is disposable (see Safety)\n"
-        "      --schema NAME     history schema used during the test (default \"sealift\")\n"
+        "      --schema NAME     history schema used during the test (default "
+        "\"sealift\")\n" APP_USAGE_PASSWORD
         "      --per-migration   roll back and apply the whole chain one transaction per\n"
         "                        migration (default: one transaction, as rollback and "
         "apply)\n" APP_USAGE_LOCK APP_USAGE_OUT

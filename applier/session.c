@@ -38,7 +38,8 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
 
     memset(&c, 0, sizeof(c));
     c.o = o;
-    threaded = pthread_create(&thread, NULL, connect_thread, &c) == 0;
+    /* A password prompt waits for the bundle to be verified: not asked for a bundle refused. */
+    threaded = !app_may_ask_password(o) && pthread_create(&thread, NULL, connect_thread, &c) == 0;
     code = session_verify(s, o, bundle_path);
     if (threaded) {
         pthread_join(thread, NULL);
