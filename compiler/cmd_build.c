@@ -90,8 +90,8 @@ cmd_build(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL};
+    /* Designated: options a reader adds stay NULL or 0 here. */
+    struct compile_options opt = {.dir = "migrations", .from = "auto", .vars = &vars};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;

@@ -23,8 +23,8 @@ cmd_check(int argc, char **argv)
     static const struct option longopts[] = {
         COMPILE_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL};
+    /* Designated: options a reader adds stay NULL or 0 here. */
+    struct compile_options opt = {.dir = "migrations", .from = "auto", .vars = &vars};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;

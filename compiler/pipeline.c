@@ -412,8 +412,10 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
 {
     const char *from = opt->from ? opt->from : "auto";
     const struct format_reader *reader;
-    struct read_options ro = {opt->allow_irreversible, opt->alembic_config, opt->alembic_sql_up,
-                              opt->alembic_sql_down};
+    struct read_options ro = {opt->allow_irreversible,   opt->alembic_config,
+                              opt->alembic_sql_up,        opt->alembic_sql_down,
+                              opt->liquibase_changelog,   opt->liquibase_contexts,
+                              opt->liquibase_labels};
     char names[256];
 
     if (strcmp(from, "auto") == 0) {
@@ -656,6 +658,15 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         return 1;
     case COMPILE_OPT_ALEMBIC_SQL_DOWN:
         opt->alembic_sql_down = arg;
+        return 1;
+    case COMPILE_OPT_CHANGELOG:
+        opt->liquibase_changelog = arg;
+        return 1;
+    case COMPILE_OPT_CONTEXTS:
+        opt->liquibase_contexts = arg;
+        return 1;
+    case COMPILE_OPT_LABELS:
+        opt->liquibase_labels = arg;
         return 1;
     case 'S':
         if (vars_set_assignment(opt->vars, arg, &err) != 0)
