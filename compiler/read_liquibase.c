@@ -467,7 +467,8 @@ append_sql(struct buf *script, const char *text, size_t len, unsigned line, int 
     n = common_statements(text, len, &st);
     if (n > 0 && !st[n - 1].has_semicolon)
         buf_addch(script, ';');
-    buf_addch(script, '\n');
+    if (script->len && script->data[script->len - 1] != '\n')
+        buf_addch(script, '\n');
     free(st);
 }
 
@@ -801,17 +802,19 @@ find_master(const char *dir, const struct common_dir *top, struct report *rep)
 static void
 unique_ids(struct src_chain *c)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        int dup = 0;
+    char *dup = xcalloc(c->n + 1, 1);
 
-        for (size_t k = 0; k < c->n && !dup; k++)
-            dup = k != i && strcmp(c->v[k].origin_id ? c->v[k].id : "", c->v[i].id) == 0;
-        if (dup && c->v[i].origin_id) {
-            /* the origin key "author:id@file" is unique (duplicates were refused) */
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t k = i + 1; k < c->n; k++)
+            if (strcmp(c->v[k].id, c->v[i].id) == 0)
+                dup[i] = dup[k] = 1;
+    /* the origin key "author:id@file" is unique (duplicates were refused) */
+    for (size_t i = 0; i < c->n; i++)
+        if (dup[i] && c->v[i].origin_id) {
             free(c->v[i].id);
             c->v[i].id = xstrdup(c->v[i].origin_id);
         }
-    }
+    free(dup);
 }
 
 int

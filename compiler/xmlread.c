@@ -128,9 +128,9 @@ read_entity(struct xp *p, struct buf *out)
     if (semi == NULL || semi - name > 12)
         return xp_fail(p, "unterminated entity reference");
     nlen = (size_t)(semi - name);
-    if (nlen >= 2 && name[0] == '#') {
+    if (nlen >= 1 && name[0] == '#') {
         uint32_t cp = 0;
-        int hex = name[1] == 'x';
+        int hex = nlen >= 2 && name[1] == 'x';
         size_t i = hex ? 2 : 1;
 
         if (i >= nlen)
