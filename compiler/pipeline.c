@@ -412,10 +412,13 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
 {
     const char *from = opt->from ? opt->from : "auto";
     const struct format_reader *reader;
-    struct read_options ro = {opt->allow_irreversible,   opt->alembic_config,
-                              opt->alembic_sql_up,        opt->alembic_sql_down,
-                              opt->liquibase_changelog,   opt->liquibase_contexts,
-                              opt->liquibase_labels};
+    struct read_options ro = {.allow_irreversible = opt->allow_irreversible,
+                              .alembic_config = opt->alembic_config,
+                              .alembic_sql_up = opt->alembic_sql_up,
+                              .alembic_sql_down = opt->alembic_sql_down,
+                              .liquibase_changelog = opt->liquibase_changelog,
+                              .liquibase_contexts = opt->liquibase_contexts,
+                              .liquibase_labels = opt->liquibase_labels};
     char names[256];
 
     if (strcmp(from, "auto") == 0) {

@@ -106,7 +106,7 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
     "      --from FORMAT     source format: auto (default: detect it), native, alembic,\n"         \
-    "                        flyway, golang-migrate, dbmate, goose, sqitch, diesel or\n"          \
+    "                        flyway, golang-migrate, dbmate, goose, sqitch, diesel or\n"           \
     "                        liquibase\n"                                                          \
     "      --allow-irreversible  compile migrations that have no down as irreversible\n"           \
     "                        (rollback refuses to cross them) instead of refusing them\n"          \
@@ -114,10 +114,10 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                       \
     "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"        \
     "                        base:head --sql\", \"alembic downgrade head:base --sql\")\n"          \
-    "      --changelog FILE  Liquibase master changelog, relative to DIR (default: the one\n"     \
-    "                        changelog at the top of DIR)\n"                                     \
-    "      --contexts LIST, --labels EXPR\n"                                                      \
-    "                        Liquibase contexts and label expression selecting changesets\n"      \
+    "      --changelog FILE  Liquibase master changelog, relative to DIR (default: the one\n"      \
+    "                        changelog at the top of DIR)\n"                                       \
+    "      --contexts LIST, --labels EXPR\n"                                                       \
+    "                        Liquibase contexts and label expression selecting changesets\n"       \
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
     "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \

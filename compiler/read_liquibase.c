@@ -446,8 +446,8 @@ attr_bool(const struct xml_node *n, const char *name, int def, struct lb_changes
         return def;
     b = lb_bool(v, strlen(v));
     if (b < 0 && cs)
-        lb_refuse(cs, "changeset %s:%s: %s=\"%s\" is not true or false", cs->author, cs->id,
-                  name, v);
+        lb_refuse(cs, "changeset %s:%s: %s=\"%s\" is not true or false", cs->author, cs->id, name,
+                  v);
     return b < 0 ? def : b;
 }
 
@@ -549,7 +549,7 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
     cs.fail_on_error = attr_bool(n, "failOnError", 1, &cs);
     if (xml_attr(n, "contextFilter") || xml_attr(n, "context"))
         cs.context = xstrdup(xml_attr(n, "contextFilter") ? xml_attr(n, "contextFilter")
-                                                           : xml_attr(n, "context"));
+                                                          : xml_attr(n, "context"));
     if (xml_attr(n, "labels"))
         cs.labels = xstrdup(xml_attr(n, "labels"));
     if (xml_attr(n, "dbms"))
@@ -670,8 +670,7 @@ read_xml(struct lb_ctx *x, const char *rel, const char *path, const char *text, 
                            "NAME=VALUE",
                            path, n->line, xml_attr(n, "name") ? xml_attr(n, "name") : "?");
         } else if (strcmp(local, "preConditions") == 0) {
-            report_error(x->rep,
-                         "%s:%u: changelog preconditions cannot be evaluated at build time",
+            report_error(x->rep, "%s:%u: changelog preconditions cannot be evaluated at build time",
                          path, n->line);
         } else {
             report_error(x->rep, "%s:%u: <%s> is not supported in a changelog", path, n->line,
@@ -691,8 +690,8 @@ read_changelog(struct lb_ctx *x, const char *rel, const char *parent, unsigned p
 
     for (size_t i = 0; i < x->nstack; i++)
         if (strcmp(x->stack[i], rel) == 0) {
-            report_error(x->rep, "%s/%s:%u: include loop: \"%s\" includes itself", x->dir,
-                         parent, parent_line, rel);
+            report_error(x->rep, "%s/%s:%u: include loop: \"%s\" includes itself", x->dir, parent,
+                         parent_line, rel);
             goto done;
         }
     if (!common_is_file(path)) {

@@ -28,13 +28,13 @@ struct lb_changeset {
     char *labels;  /* comma-separated labels, or NULL */
     char *dbms;    /* comma-separated dbms list, or NULL */
     char *comment;
-    struct buf up;      /* the SQL that runs, lines numbered as in path where possible */
-    char *up_file;      /* the file up's lines refer to (path or an sqlFile) */
-    struct buf down;    /* the rollback SQL */
-    char *down_file;    /* the file down's lines refer to */
-    int has_rollback;   /* a rollback was given (possibly empty: a no-op) */
-    struct buf sum;     /* the changes' checksums, "8:HEX:" each, as ChangeSet hashes them */
-    char *refuse;       /* why this changeset cannot be compiled (first reason), or NULL */
+    struct buf up;    /* the SQL that runs, lines numbered as in path where possible */
+    char *up_file;    /* the file up's lines refer to (path or an sqlFile) */
+    struct buf down;  /* the rollback SQL */
+    char *down_file;  /* the file down's lines refer to */
+    int has_rollback; /* a rollback was given (possibly empty: a no-op) */
+    struct buf sum;   /* the changes' checksums, "8:HEX:" each, as ChangeSet hashes them */
+    char *refuse;     /* why this changeset cannot be compiled (first reason), or NULL */
     const char *no_tx_hint;
 };
 

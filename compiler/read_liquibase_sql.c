@@ -6,7 +6,8 @@
  * As Liquibase 4's FormattedSqlChangeLogParser reads them: lines before the first "--changeset
  * author:id [key:value...]" are ignored; "--rollback SQL" lines and "/" "* liquibase rollback
  * ... *" "/" blocks make the rollback (Liquibase 4.3 reads such a block as a comment of the SQL,
- * so its checksum covers the block; later versions take it as the rollback, as sealift does); "--comment:" lines the comment; "--precondition-*" and
+ * so its checksum covers the block; later versions take it as the rollback, as sealift does);
+ * "--comment:" lines the comment; "--precondition-*" and
  * "--preconditions" lines the preconditions; "--validCheckSum" lines are Liquibase's own
  * business; every other line, comments included, is the changeset's SQL. Defaults:
  * splitStatements and stripComments true, endDelimiter none, runInTransaction true.
@@ -258,12 +259,12 @@ changeset_attrs(struct lb_changeset *cs, const char *s, size_t len, char **end_d
             set_str(&cs->dbms, s + vs, ve - vs);
         else if (KEY("logicalFilePath"))
             set_str(&cs->file, s + vs, ve - vs);
-        else if (KEY("rollbackSplitStatements") || KEY("rollbackEndDelimiter") ||
-                 KEY("ignore") || KEY("created"))
+        else if (KEY("rollbackSplitStatements") || KEY("rollbackEndDelimiter") || KEY("ignore") ||
+                 KEY("created"))
             ; /* no effect on what runs here */
         else
-            lb_refuse(cs, "changeset %s:%s: unknown or invalid attribute \"%.*s:%.*s\"",
-                      cs->author, cs->id, (int)klen, s + k - klen, (int)(ve - vs), s + vs);
+            lb_refuse(cs, "changeset %s:%s: unknown or invalid attribute \"%.*s:%.*s\"", cs->author,
+                      cs->id, (int)klen, s + k - klen, (int)(ve - vs), s + vs);
 #undef KEY
     }
 }
@@ -328,8 +329,7 @@ flush(struct sql_state *st)
         from++;
     while (to > from && lb_space((unsigned char)st->body.data[to - 1]))
         to--;
-    lb_checksum_add(&cs->sum, st->end_delim, st->split, st->strip, st->body.data + from,
-                    to - from);
+    lb_checksum_add(&cs->sum, st->end_delim, st->split, st->strip, st->body.data + from, to - from);
     lb_apply_end_delimiter(&cs->up, st->end_delim);
     cs->no_tx_hint = "add \"runInTransaction:false\" to its \"--changeset\" line";
     st->sink->changeset_cb(st->sink->ctx, cs);
@@ -367,8 +367,7 @@ add_body(struct sql_state *st, const char *s, size_t n)
 }
 
 static void
-start_changeset(struct sql_state *st, const char *s, size_t len, unsigned line,
-                struct report *rep)
+start_changeset(struct sql_state *st, const char *s, size_t len, unsigned line, struct report *rep)
 {
     struct lb_changeset *cs = &st->cs;
     size_t i = 0, a0, colon, id0, id1;
@@ -483,8 +482,7 @@ lb_read_formatted_sql(const char *path, const char *file, const char *text, size
             }
             st.cs.has_rollback = 1;
             add_line(&st.cs.down, &st.down_lines, line, r, rl);
-        } else if (n - t >= 2 && s[t] == '/' && s[t + 1] == '*' &&
-                   (n - t - 2) >= 18 &&
+        } else if (n - t >= 2 && s[t] == '/' && s[t + 1] == '*' && (n - t - 2) >= 18 &&
                    strncasecmp(s + t + 2 + strspn(s + t + 2, " \t"), "liquibase rollback", 18) ==
                        0) {
             /* Liquibase 4.3 reads the block as SQL (a comment): its checksum covers it. */

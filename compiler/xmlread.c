@@ -137,10 +137,10 @@ read_entity(struct xp *p, struct buf *out)
             return xp_fail(p, "empty character reference");
         for (; i < nlen; i++) {
             char c = name[i];
-            int d = c >= '0' && c <= '9'                 ? c - '0'
-                    : hex && c >= 'a' && c <= 'f'        ? c - 'a' + 10
-                    : hex && c >= 'A' && c <= 'F'        ? c - 'A' + 10
-                                                         : -1;
+            int d = c >= '0' && c <= '9'          ? c - '0'
+                    : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                  : -1;
 
             if (d < 0)
                 return xp_fail(p, "bad character reference \"&%.*s;\"", (int)nlen, name);
@@ -149,8 +149,7 @@ read_entity(struct xp *p, struct buf *out)
                 return xp_fail(p, "character reference \"&%.*s;\" out of range", (int)nlen, name);
         }
         if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
-            return xp_fail(p, "character reference \"&%.*s;\" is not a character", (int)nlen,
-                           name);
+            return xp_fail(p, "character reference \"&%.*s;\" is not a character", (int)nlen, name);
         add_utf8(out, cp);
         p->pos = (size_t)(semi - p->s) + 1;
         return 0;

@@ -221,8 +221,7 @@ test_read_liquibase_changelog_option(void **state)
     rt_write(t, "one.xml", "<databaseChangeLog/>");
     rt_write(t, "two.xml", "<databaseChangeLog><include file='sub/c.sql'/></databaseChangeLog>");
     rt_write(t, "sub/c.sql", "--liquibase formatted sql\n--changeset x:1\nSELECT 1;\n--rollback\n");
-    rt_refused(t, read_liquibase, NULL,
-               "several changelogs at the top of \"" /* dir */);
+    rt_refused(t, read_liquibase, NULL, "several changelogs at the top of \"" /* dir */);
     assert_contains(t->errors.data, "(\"one.xml\", \"two.xml\"); give the master one with "
                                     "--changelog FILE");
     t->opt.liquibase_changelog = "./two.xml";
@@ -296,8 +295,9 @@ test_read_liquibase_refusals(void **state)
          "<databaseChangeLog><changeSet id='1' author='a'><sql>SELECT 1</sql><rollback>"
          "<dropTable tableName='t'/></rollback></changeSet></databaseChangeLog>",
          "rollback <dropTable> is a change type only Liquibase renders"},
-        {"c.xml", "<databaseChangeLog><preConditions><dbms type='postgresql'/></preConditions>"
-                  "</databaseChangeLog>",
+        {"c.xml",
+         "<databaseChangeLog><preConditions><dbms type='postgresql'/></preConditions>"
+         "</databaseChangeLog>",
          "changelog preconditions cannot be evaluated at build time"},
         {"c.yaml", "databaseChangeLog:\n  - changeSet:\n", "YAML and JSON changelogs are not"},
         {"c.txt", "", "no Liquibase changelog at the top of"},

@@ -9,16 +9,16 @@
 static void
 test_xmlread_reads_changelog_shapes(void **state)
 {
-    static const char text[] =
-        "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-        "<!-- before -->\n"
-        "<lb:databaseChangeLog xmlns:lb='x' a=\"1 &amp; 2\">\n"
-        "  <changeSet id=\"1\" author='me'>\n"
-        "    <sql>SELECT 1 &lt; 2;&#10;SELECT &#x41;&quot;&apos;&gt;<!-- no --><![CDATA[ <&> ]]>\r\n"
-        "</sql>\n"
-        "    <empty/>\n"
-        "  </changeSet>\n"
-        "</lb:databaseChangeLog>\n<!-- after -->\n";
+    static const char text[] = "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+                               "<!-- before -->\n"
+                               "<lb:databaseChangeLog xmlns:lb='x' a=\"1 &amp; 2\">\n"
+                               "  <changeSet id=\"1\" author='me'>\n"
+                               "    <sql>SELECT 1 &lt; 2;&#10;SELECT &#x41;&quot;&apos;&gt;<!-- no "
+                               "--><![CDATA[ <&> ]]>\r\n"
+                               "</sql>\n"
+                               "    <empty/>\n"
+                               "  </changeSet>\n"
+                               "</lb:databaseChangeLog>\n<!-- after -->\n";
     struct xml_node root;
     struct diag_err err = DIAG_ERR_INIT;
     const struct xml_node *cs, *sql;
