@@ -490,6 +490,17 @@ sql_change(struct lb_ctx *x, struct lb_changeset *cs, const char *rel, const str
     if (xml_attr(ch, "dbms") && !dbms_selected(xml_attr(ch, "dbms")))
         return;
     if (strcmp(local, "sql") == 0) {
+        size_t k = 0;
+
+        while (k < ch->text.len && strchr(" \t\n", ch->text.data[k]))
+            k++;
+        if (k == ch->text.len) {
+            /* Liquibase: "'sql' is required". */
+            lb_refuse(cs,
+                      "changeset %s:%s: <sql> of line %u is empty (Liquibase requires its text)",
+                      cs->author, cs->id, ch->line);
+            return;
+        }
         buf_add(&text, ch->text.data, ch->text.len);
     } else {
         const char *p = xml_attr(ch, "path");
@@ -531,7 +542,7 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
               const struct xml_node *n)
 {
     struct lb_changeset cs;
-    int nchanges = 0, nrollback = 0;
+    int nchanges = 0, nrollback = 0, ntags = 0;
 
     lb_changeset_init(&cs);
     cs.path = xstrdup(path);
@@ -584,6 +595,17 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
             }
         } else if (strcmp(local, "validCheckSum") == 0) {
             continue;
+        } else if (strcmp(local, "tagDatabase") == 0 && xml_attr(ch, "tag")) {
+            /*
+             * Only a name in DATABASECHANGELOG.TAG: no SQL, and Liquibase rolls it back as a
+             * no-op. Hashed as Liquibase serialises it.
+             */
+            char *ser = xasprintf("tagDatabase:[\n    tag=\"%s\"\n]", xml_attr(ch, "tag"));
+
+            lb_checksum_add_text(&cs.sum, ser);
+            free(ser);
+            nchanges++;
+            ntags++;
         } else if (strcmp(local, "preConditions") == 0) {
             for (size_t k = 0; k < ch->nchildren; k++) {
                 const struct xml_node *pc = &ch->children[k];
@@ -611,6 +633,9 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
     }
     if (nchanges == 0 && !cs.refuse)
         lb_refuse(&cs, "changeset %s:%s has no change", cs.author, cs.id);
+    /* A changeset that only tags: a no-op both ways. */
+    if (ntags == nchanges && !cs.has_rollback)
+        cs.has_rollback = 1;
     add_changeset_cb(x, &cs);
     lb_changeset_release(&cs);
 }

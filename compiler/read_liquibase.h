@@ -53,6 +53,12 @@ void lb_refuse(struct lb_changeset *cs, const char *fmt, ...) __attribute__((for
 void lb_checksum_add(struct buf *sum, const char *end_delimiter, int split, int strip,
                      const char *sql, size_t len);
 
+/*
+ * Add the checksum of a change Liquibase hashes as its serialised text (tagDatabase:
+ * "tagDatabase:[\n    tag=\"TAG\"\n]", StringChangeLogSerializer's form), without normalising.
+ */
+void lb_checksum_add_text(struct buf *sum, const char *text);
+
 /* The changeset's checksum from its changes' (sum): "8:HEX" into out (HASH_MD5_HEX + 2 bytes). */
 void lb_checksum_final(const struct buf *sum, char *out, size_t cap);
 

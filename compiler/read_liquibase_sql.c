@@ -121,6 +121,16 @@ lb_checksum_add(struct buf *sum, const char *end_delimiter, int split, int strip
 }
 
 void
+lb_checksum_add_text(struct buf *sum, const char *text)
+{
+    unsigned char md5[HASH_MD5_BYTES];
+    char hex[HASH_MD5_HEX];
+
+    hash_md5(text, strlen(text), md5);
+    buf_addf(sum, "%d:%s:", LB_CHECKSUM_VERSION, hex_encode(hex, md5, HASH_MD5_BYTES));
+}
+
+void
 lb_checksum_final(const struct buf *sum, char *out, size_t cap)
 {
     unsigned char md5[HASH_MD5_BYTES];

@@ -203,6 +203,40 @@ test_read_liquibase_same_id_in_two_files(void **state)
     assert_string_equal(t->chain.v[1].id, "x:1@b.sql");
 }
 
+/* Checksums Liquibase 4.3.3 recorded for tagDatabase, two sql changes, a leading '/'. */
+static void
+test_read_liquibase_tags_two_changes_and_root_paths(void **state)
+{
+    struct rt *t = *state;
+
+    rt_write(t, "changelog.xml",
+             "<databaseChangeLog>\n"
+             "  <include file=\"/changes/a.sql\"/>\n"
+             "  <changeSet id=\"tag1\" author=\"bob\"><tagDatabase tag=\"v1.0\"/></changeSet>\n"
+             "  <changeSet id=\"tag2\" author=\"bob\"><tagDatabase tag=\"release 2\"/>"
+             "</changeSet>\n"
+             "  <changeSet id=\"two\" author=\"bob\">\n"
+             "    <sql>SELECT 1;</sql>\n"
+             "    <sql endDelimiter=\"/\" splitStatements=\"false\" stripComments=\"true\">SELECT "
+             "2</sql>\n"
+             "    <rollback/>\n"
+             "  </changeSet>\n"
+             "</databaseChangeLog>\n");
+    rt_write(t, "changes/a.sql",
+             "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n--rollback\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_int_equal(t->chain.n, 4);
+    assert_string_equal(t->chain.v[0].origin_id, "a:1@changes/a.sql");
+    assert_string_equal(t->chain.v[0].origin_checksum, "8:1299757950f2a4bc6ca7abbec6ca2a01");
+    assert_string_equal(t->chain.v[1].origin_checksum, "8:1d23e0aaa0556a059304fe1d52e1caa0");
+    assert_string_equal(t->chain.v[2].origin_checksum, "8:274e1326fdb0aeebf411c0dc330cc18b");
+    assert_string_equal(t->chain.v[3].origin_checksum, "8:0d2263a9a207595916f051844a2a20a5");
+    /* A tag is a no-op both ways. */
+    assert_true(t->chain.v[1].script[MANIFEST_UP].present);
+    assert_true(t->chain.v[1].script[MANIFEST_DOWN].present);
+    assert_script(&t->chain.v[3], MANIFEST_UP, "\n\n\n\n\nSELECT 1;\nSELECT 2;\n");
+}
+
 static void
 test_read_liquibase_empty_changelog(void **state)
 {
@@ -284,6 +318,10 @@ test_read_liquibase_refusals(void **state)
         {"c.xml", "<databaseChangeLog><changeSet id='1' author='a'/></databaseChangeLog>",
          "changeset a:1 has no change"},
         {"c.xml",
+         "<databaseChangeLog><changeSet id='1' author='a'><sql> </sql><rollback/></changeSet>"
+         "</databaseChangeLog>",
+         "changeset a:1: <sql> of line 1 is empty (Liquibase requires its text)"},
+        {"c.xml",
          "<databaseChangeLog><changeSet id='1' author='a'><sqlFile path='no.sql'/>"
          "<rollback/></changeSet></databaseChangeLog>",
          "changeset a:1: sqlFile: could not"},
@@ -353,6 +391,7 @@ main(void)
         T(test_read_liquibase_attributes_and_rollback_block),
         T(test_read_liquibase_contexts_and_labels),
         T(test_read_liquibase_same_id_in_two_files),
+        T(test_read_liquibase_tags_two_changes_and_root_paths),
         T(test_read_liquibase_empty_changelog),
         T(test_read_liquibase_changelog_option),
         cmocka_unit_test(test_read_liquibase_refusals),
