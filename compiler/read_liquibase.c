@@ -1,6 +1,6 @@
 /*
- * read_liquibase.c: reader for Liquibase: a master changelog (XML or formatted SQL; --changelog
- * FILE, relative to the directory, else the one changelog at its top), its include and
+ * read_liquibase.c: reader for Liquibase: a master changelog (XML, YAML or formatted SQL;
+ * --changelog FILE, relative to the directory, else the one changelog at its top), its include and
  * includeAll elements followed in Liquibase's order, and changesets made of sql, sqlFile and
  * rollback. Each changeset is one migration; the origin records Liquibase's key
  * "author:id@FILENAME" and its checksum (MD5SUM), for adopting a database Liquibase managed.
@@ -16,7 +16,7 @@
  *  - what a compiled bundle cannot do as Liquibase does is refused naming the changeset:
  *    abstract change types (createTable...: only Liquibase renders those), runAlways (SQL that
  *    re-runs on every update is not a migration), runOnChange (needs repeatable migrations),
- *    failOnError:false, preconditions other than dbms, YAML and JSON changelogs.
+ *    failOnError:false, preconditions other than dbms, JSON changelogs.
  */
 #include "read_common.h"
 #include "read_liquibase.h"
@@ -641,13 +641,14 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
 }
 
 static void
-read_xml(struct lb_ctx *x, const char *rel, const char *path, const char *text, size_t len)
+read_tree(struct lb_ctx *x, const char *rel, const char *path, const char *text, size_t len,
+          int yaml)
 {
     struct xml_node root;
     struct diag_err err = DIAG_ERR_INIT;
     const char *logical;
 
-    if (xml_parse(text, len, &root, &err) != 0) {
+    if ((yaml ? lb_yaml_parse(text, len, &root, &err) : xml_parse(text, len, &root, &err)) != 0) {
         report_error(x->rep, "%s: %s", path, err.msg);
         xml_node_release(&root);
         return;
@@ -735,7 +736,10 @@ read_changelog(struct lb_ctx *x, const char *rel, const char *parent, unsigned p
     x->stack = xgrow(x->stack, &x->stack_cap, x->nstack + 1, sizeof(*x->stack));
     x->stack[x->nstack++] = xstrdup(rel);
     if (len > 4 && strcasecmp(rel + len - 4, ".xml") == 0) {
-        read_xml(x, rel, path, text.data, text.len);
+        read_tree(x, rel, path, text.data, text.len, 0);
+    } else if ((len > 5 && strcasecmp(rel + len - 5, ".yaml") == 0) ||
+               (len > 4 && strcasecmp(rel + len - 4, ".yml") == 0)) {
+        read_tree(x, rel, path, text.data, text.len, 1);
     } else if (len > 4 && strcasecmp(rel + len - 4, ".sql") == 0) {
         struct lb_sink sink = {x, add_changeset_cb};
 
@@ -749,8 +753,8 @@ read_changelog(struct lb_ctx *x, const char *rel, const char *parent, unsigned p
                          path);
     } else {
         report_error(x->rep,
-                     "%s: YAML and JSON changelogs are not supported yet (XML and formatted "
-                     "SQL are)",
+                     "%s: JSON changelogs are not supported yet (XML, YAML and formatted SQL "
+                     "are)",
                      path);
     }
     free(x->stack[--x->nstack]);

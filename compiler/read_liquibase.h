@@ -8,6 +8,7 @@
 
 #include "chain.h"
 #include "formats.h"
+#include "xmlread.h"
 #include "sealift/buf.h"
 
 /* Liquibase's checksum algorithm version that lb_checksum_* compute (Liquibase 4.x before 4.22). */
@@ -86,6 +87,13 @@ void lb_read_formatted_sql(const char *path, const char *file, const char *text,
 
 /* 1 if text begins with a "--liquibase formatted sql" line. */
 int lb_is_formatted_sql(const char *text, size_t len);
+
+/*
+ * Read a YAML changelog (read_liquibase_yaml.c) into the element tree an XML changelog gives
+ * (root: databaseChangeLog). Returns 0, or -1 with err set ("line N: ..."); release root with
+ * xml_node_release either way.
+ */
+int lb_yaml_parse(const char *text, size_t len, struct xml_node *root, struct diag_err *err);
 
 /* Parse "true"/"false" (any case); returns 0 or 1, or -1 for anything else. */
 int lb_bool(const char *s, size_t len);
