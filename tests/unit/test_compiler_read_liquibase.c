@@ -237,6 +237,96 @@ test_read_liquibase_tags_two_changes_and_root_paths(void **state)
     assert_script(&t->chain.v[3], MANIFEST_UP, "\n\n\n\n\nSELECT 1;\nSELECT 2;\n");
 }
 
+/* A Spring Boot style YAML master; MD5SUMs as Liquibase 4.3.3 recorded them. */
+static void
+test_read_liquibase_yaml(void **state)
+{
+    struct rt *t = *state;
+
+    rt_write(t, "db.changelog-master.yaml",
+             "# Spring Boot style master\n"
+             "databaseChangeLog:\n"
+             "  - include:\n"
+             "      file: changes/001.sql\n"
+             "      relativeToChangelogFile: true\n"
+             "  - changeSet:\n"
+             "      id: y1\n"
+             "      author: yan\n"
+             "      comment: a YAML changeset\n"
+             "      changes:\n"
+             "        - sql:\n"
+             "            sql: CREATE TABLE y1 (id int, note text DEFAULT 'a#b')\n"
+             "        - sql:\n"
+             "            splitStatements: false\n"
+             "            sql: |\n"
+             "              CREATE FUNCTION y1f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+             "              INSERT INTO y1 (id) VALUES (1);\n"
+             "      rollback:\n"
+             "        - sql:\n"
+             "            sql: DROP FUNCTION y1f(); DROP TABLE y1;\n"
+             "  - changeSet:\n"
+             "      id: \"y2\"\n"
+             "      author: 'yan'\n"
+             "      changes:\n"
+             "      - sqlFile:\n"
+             "          path: changes/y2.sql\n"
+             "          relativeToChangelogFile: true\n"
+             "      rollback: DROP TABLE y2\n"
+             "  - changeSet:\n"
+             "      id: y3\n"
+             "      author: yan\n"
+             "      changes:\n"
+             "        - tagDatabase:\n"
+             "            tag: v1\n");
+    rt_write(t, "changes/001.sql",
+             "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a1 (id int);\n--rollback "
+             "DROP TABLE a1;\n");
+    rt_write(t, "changes/y2.sql", "CREATE TABLE y2 (id int);\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_int_equal(t->chain.n, 4);
+    assert_string_equal(t->chain.v[0].origin_checksum, "8:4293d601b1a0fe94b821e6fbde456daf");
+    assert_string_equal(t->chain.v[1].origin_id, "yan:y1@db.changelog-master.yaml");
+    assert_string_equal(t->chain.v[1].origin_checksum, "8:db2ae6f1432b8f4022b66a5a96db02a3");
+    assert_string_equal(t->chain.v[1].name, "a YAML changeset");
+    assert_string_equal(t->chain.v[2].origin_checksum, "8:b060e20db59530014affa70efd955f09");
+    assert_string_equal(t->chain.v[3].origin_checksum, "8:66b36565238a5af72e5603468437de78");
+    assert_contains(t->chain.v[2].script[MANIFEST_DOWN].text.data, "DROP TABLE y2;\n");
+}
+
+static void
+test_read_liquibase_yaml_refusals(void **state)
+{
+    static const struct {
+        const char *content, *expect;
+    } cases[] = {
+        {"databaseChangeLog: [ {include: {file: a.sql}} ]\n", "line 1: flow collections"},
+        {"databaseChangeLog:\n\t- include:\n", "line 2: a tab in indentation"},
+        {"databaseChangeLog:\n  - changeSet:\n      id: 'x\n",
+         "line 3: unterminated quoted string"},
+        {"databaseChangeLog:\n  - changeSet:\n      id: &a x\n", "anchors, aliases and tags"},
+        {"databaseChangeLog:\n  - changeSet:\n      id: 1\n      just text\n",
+         "line 4: expected \"key: value\""},
+        {"other: 1\n", "no top-level \"databaseChangeLog\" key"},
+        {"databaseChangeLog:\n  - changeSet:\n      id: 1\n      author: a\n      changes:\n"
+         "        - createTable:\n            tableName: t\n",
+         "changeset a:1 uses the change type <createTable>"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rt *t;
+
+        rt_setup((void **)&t);
+        rt_write(t, "changelog.yaml", cases[i].content);
+        t->opt.liquibase_changelog = "changelog.yaml";
+        rt_run(t, read_liquibase, NULL);
+        if (t->rep.errors == 0 || strstr(t->errors.data, cases[i].expect) == NULL)
+            fail_msg("case %zu: \"%s\" does not contain \"%s\"", i, t->errors.data,
+                     cases[i].expect);
+        rt_teardown((void **)&t);
+    }
+}
+
 static void
 test_read_liquibase_empty_changelog(void **state)
 {
@@ -337,7 +427,7 @@ test_read_liquibase_refusals(void **state)
          "<databaseChangeLog><preConditions><dbms type='postgresql'/></preConditions>"
          "</databaseChangeLog>",
          "changelog preconditions cannot be evaluated at build time"},
-        {"c.yaml", "databaseChangeLog:\n  - changeSet:\n", "YAML and JSON changelogs are not"},
+        {"c.json", "{\"databaseChangeLog\": []}", "JSON changelogs are not supported yet"},
         {"c.txt", "", "no Liquibase changelog at the top of"},
     };
 
@@ -392,6 +482,8 @@ main(void)
         T(test_read_liquibase_contexts_and_labels),
         T(test_read_liquibase_same_id_in_two_files),
         T(test_read_liquibase_tags_two_changes_and_root_paths),
+        T(test_read_liquibase_yaml),
+        cmocka_unit_test(test_read_liquibase_yaml_refusals),
         T(test_read_liquibase_empty_changelog),
         T(test_read_liquibase_changelog_option),
         cmocka_unit_test(test_read_liquibase_refusals),
