@@ -25,6 +25,7 @@
 #include "xmlread.h"
 #include "sealift/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,7 +38,13 @@ struct lb_ctx {
     char **stack; /* changelogs being read (include loops) */
     size_t nstack;
     size_t stack_cap;
-    char **used; /* files that are part of the chain (relative paths) */
+    const char *master; /* the master changelog, relative to dir */
+    int collect;        /* first pass: only collect the changesets Liquibase must render */
+    char **keys;        /* those, as "FILE::ID::AUTHOR" */
+    size_t nkeys;
+    size_t keys_cap;
+    struct lb_render render; /* Liquibase's rendering, made when a changeset needs it */
+    char **used;             /* files that are part of the chain (relative paths) */
     size_t nused;
     size_t used_cap;
 };
@@ -266,6 +273,62 @@ refuse_changeset(struct lb_ctx *x, const struct lb_changeset *cs, const char *wh
     report_error(x->rep, "%s:%u: %s", cs->path, cs->line, why);
 }
 
+/*
+ * A changeset with abstract change types: its SQL, rollback and MD5SUM as Liquibase renders
+ * them, or refused naming it (Liquibase not installed, or failing).
+ */
+static void
+use_rendering(struct lb_ctx *x, struct lb_changeset *cs)
+{
+    struct lb_render *r = &x->render;
+    char *key;
+    const struct lb_rendered *got = NULL;
+
+    if (!r->tried) {
+        struct diag_err err = DIAG_ERR_INIT;
+
+        r->tried = 1;
+        r->status = lb_render_run(x->dir, x->master, x->opt, x->keys, x->nkeys, r, &err);
+        if (r->status < 0)
+            r->error = xstrdup(err.msg);
+    }
+    if (r->status == 1) {
+        lb_refuse(cs,
+                  "changeset %s:%s uses the change type <%s>, which only Liquibase can render "
+                  "as SQL: install Liquibase (on PATH, or SEALIFT_LIQUIBASE=COMMAND) to render "
+                  "it, or write it as <sql> (for example from \"liquibase update-sql\")",
+                  cs->author, cs->id, cs->abstract);
+        return;
+    }
+    if (r->status < 0) {
+        lb_refuse(
+            cs, "changeset %s:%s uses the change type <%s>, and Liquibase could not render it: %s",
+            cs->author, cs->id, cs->abstract, r->error);
+        return;
+    }
+    key = xasprintf("%s::%s::%s", cs->file, cs->id, cs->author);
+    for (size_t i = 0; i < r->n && got == NULL; i++)
+        if (strcmp(r->v[i].key, key) == 0)
+            got = &r->v[i];
+    free(key);
+    if (got == NULL) {
+        lb_refuse(cs,
+                  "changeset %s:%s uses the change type <%s>, but Liquibase rendered no SQL for it",
+                  cs->author, cs->id, cs->abstract);
+        return;
+    }
+    buf_reset(&cs->up);
+    buf_add(&cs->up, got->up.data, got->up.len);
+    buf_reset(&cs->down);
+    cs->has_rollback = got->has_down && r->rollback_error == NULL;
+    if (cs->has_rollback)
+        buf_add(&cs->down, got->down.data, got->down.len);
+    if (got->md5) {
+        buf_reset(&cs->sum);
+        buf_addstr(&cs->sum, got->md5);
+    }
+}
+
 static void
 add_changeset_cb(void *ctx, struct lb_changeset *cs)
 {
@@ -295,6 +358,13 @@ add_changeset_cb(void *ctx, struct lb_changeset *cs)
         }
         if (!sel)
             return;
+    }
+    if (x->collect) {
+        if (cs->abstract) {
+            x->keys = xgrow(x->keys, &x->keys_cap, x->nkeys + 1, sizeof(*x->keys));
+            x->keys[x->nkeys++] = xasprintf("%s::%s::%s", cs->file, cs->id, cs->author);
+        }
+        return;
     }
     key = xasprintf("%s:%s@%s", cs->author, cs->id, cs->file);
     for (size_t i = 0; i < x->c->n; i++) {
@@ -327,9 +397,15 @@ add_changeset_cb(void *ctx, struct lb_changeset *cs)
                   "changeset %s:%s has failOnError:false: sealift stops at a failing "
                   "statement and cannot ignore its errors as Liquibase does",
                   cs->author, cs->id);
+    if (cs->abstract && !cs->refuse)
+        use_rendering(x, cs);
     m = chain_add(x->c, cs->id, cs->comment ? cs->comment : "");
     m->origin_id = key;
-    lb_checksum_final(&cs->sum, sum, sizeof(sum));
+    /* Liquibase's own sum of a rendered changeset, else ours of its SQL changes. */
+    if (cs->abstract && x->render.status == 0 && !cs->refuse)
+        snprintf(sum, sizeof(sum), "%s", cs->sum.data);
+    else
+        lb_checksum_final(&cs->sum, sum, sizeof(sum));
     m->origin_checksum = xstrdup(sum);
     if (cs->refuse) {
         refuse_changeset(x, cs, cs->refuse);
@@ -587,11 +663,8 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
                 if (strcmp(rl, "sql") == 0 || strcmp(rl, "sqlFile") == 0)
                     sql_change(x, &cs, rel, &ch->children[k], &cs.down, &cs.down_file,
                                nrollback++ == 0, 1);
-                else if (strcmp(rl, "comment") != 0)
-                    lb_refuse(&cs,
-                              "changeset %s:%s: rollback <%s> is a change type only Liquibase "
-                              "renders (write the rollback as <sql>)",
-                              cs.author, cs.id, rl);
+                else if (strcmp(rl, "comment") != 0 && cs.abstract == NULL)
+                    cs.abstract = xstrdup(ch->children[k].name);
             }
         } else if (strcmp(local, "validCheckSum") == 0) {
             continue;
@@ -623,11 +696,8 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
                                 "ahead of time cannot evaluate");
             }
         } else {
-            lb_refuse(&cs,
-                      "changeset %s:%s uses the change type <%s>, which only Liquibase can "
-                      "render as SQL; write it as <sql> (for example from \"liquibase "
-                      "update-sql\")",
-                      cs.author, cs.id, ch->name);
+            if (cs.abstract == NULL)
+                cs.abstract = xstrdup(ch->name);
             nchanges++;
         }
     }
@@ -868,8 +938,30 @@ read_liquibase(const char *dir, const struct read_options *opt, struct src_chain
     } else {
         master = find_master(dir, &top, rep);
     }
-    if (master)
+    x.master = master;
+    if (master) {
+        /*
+         * A first, silent pass finds the changesets only Liquibase can render, so that it
+         * renders their rollbacks alone.
+         */
+        struct buf held = BUF_INIT;
+        struct report quiet = {0, 0, &held};
+
+        x.collect = 1;
+        x.rep = &quiet;
         read_changelog(&x, master, NULL, 0);
+        x.collect = 0;
+        x.rep = rep;
+        buf_release(&held);
+        for (size_t i = 0; i < x.nused; i++)
+            free(x.used[i]);
+        x.nused = 0;
+        read_changelog(&x, master, NULL, 0);
+    }
+    lb_render_release(&x.render);
+    for (size_t i = 0; i < x.nkeys; i++)
+        free(x.keys[i]);
+    free(x.keys);
     unique_ids(c);
     /* What no changelog names is not part of the chain. */
     for (size_t i = 0; i < top.n; i++) {

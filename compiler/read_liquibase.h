@@ -36,6 +36,7 @@ struct lb_changeset {
     int has_rollback; /* a rollback was given (possibly empty: a no-op) */
     struct buf sum;   /* the changes' checksums, "8:HEX:" each, as ChangeSet hashes them */
     char *refuse;     /* why this changeset cannot be compiled (first reason), or NULL */
+    char *abstract;   /* its first change of a type only Liquibase renders, or NULL */
     const char *no_tx_hint;
 };
 
@@ -94,6 +95,35 @@ int lb_is_formatted_sql(const char *text, size_t len);
  * xml_node_release either way.
  */
 int lb_yaml_parse(const char *text, size_t len, struct xml_node *root, struct diag_err *err);
+
+/* One changeset as Liquibase rendered it (read_liquibase_render.c). */
+struct lb_rendered {
+    char *key; /* "FILE::ID::AUTHOR", as Liquibase names changesets */
+    struct buf up;
+    struct buf down;
+    int has_down;
+    char *md5; /* Liquibase's MD5SUM of it, or NULL */
+};
+
+struct lb_render {
+    int tried;            /* rendering was attempted */
+    int status;           /* 0: rendered, 1: Liquibase not installed, -1: it failed (error) */
+    char *error;          /* why it failed */
+    char *rollback_error; /* why the rollbacks could not be rendered (then none is), or NULL */
+    struct lb_rendered *v;
+    size_t n;
+    size_t cap;
+};
+
+/*
+ * Render the changelog master (relative to dir) with Liquibase's offline mode: each
+ * changeset's SQL and MD5SUM into r, and the rollbacks of the nkeys changesets keys
+ * ("FILE::ID::AUTHOR"). The command is $SEALIFT_LIQUIBASE, else
+ * "liquibase" on PATH. Returns 0, 1 when Liquibase is not installed, or -1 with err set.
+ */
+int lb_render_run(const char *dir, const char *master, const struct read_options *opt,
+                  char *const *keys, size_t nkeys, struct lb_render *r, struct diag_err *err);
+void lb_render_release(struct lb_render *r);
 
 /* Parse "true"/"false" (any case); returns 0 or 1, or -1 for anything else. */
 int lb_bool(const char *s, size_t len);

@@ -47,6 +47,7 @@ lb_changeset_release(struct lb_changeset *cs)
     free(cs->up_file);
     free(cs->down_file);
     free(cs->refuse);
+    free(cs->abstract);
     buf_release(&cs->up);
     buf_release(&cs->down);
     buf_release(&cs->sum);

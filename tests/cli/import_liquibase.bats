@@ -108,11 +108,49 @@ q2() {
 XML
     printf -- '--liquibase formatted sql\n--changeset dee:grants runAlways:true\nGRANT SELECT ON products TO PUBLIC;\n--changeset dee:view runOnChange:true\nCREATE OR REPLACE VIEW v AS SELECT 1;\n' \
         >src/changes/later/e-always.sql
-    run_sealift check -d src --from liquibase
+    SEALIFT_LIQUIBASE=/nonexistent/liquibase run_sealift check -d src --from liquibase
     assert_exit 1
-    assert_stderr 'sealift: error: src/changes/later/d-more.xml:2: changeset dee:t uses the change type <createTable>, which only Liquibase can render as SQL; write it as <sql> (for example from "liquibase update-sql")'
+    assert_stderr 'sealift: error: src/changes/later/d-more.xml:2: changeset dee:t uses the change type <createTable>, which only Liquibase can render as SQL: install Liquibase (on PATH, or SEALIFT_LIQUIBASE=COMMAND) to render it, or write it as <sql> (for example from "liquibase update-sql")'
     assert_stderr 'changeset dee:grants is runAlways: Liquibase runs it on every update, but a bundle runs each migration once'
     assert_stderr 'changeset dee:view is runOnChange: that is a repeatable migration, which sealift does not compile yet'
+}
+
+@test "liquibase: abstract change types are rendered by Liquibase when it is installed" {
+    import_db_setup
+    liquibase_db_setup
+    cat >src/changes/later/d-abstract.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog http://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-4.3.xsd">
+    <changeSet id="coupons" author="dee">
+        <createTable tableName="coupons">
+            <column name="code" type="varchar(20)"><constraints primaryKey="true"/></column>
+            <column name="cents" type="int" defaultValueNumeric="0"/>
+        </createTable>
+    </changeSet>
+    <changeSet id="coupons-note" author="dee">
+        <addColumn tableName="coupons"><column name="note" type="text"/></addColumn>
+        <sql>UPDATE coupons SET note = 'none'</sql>
+        <rollback>ALTER TABLE coupons DROP COLUMN note;</rollback>
+    </changeSet>
+</databaseChangeLog>
+XML
+    SEALIFT_LIQUIBASE=/nonexistent/liquibase run_sealift check -d src --from liquibase
+    assert_exit 1
+    assert_stderr 'changeset dee:coupons uses the change type <createTable>'
+    export SEALIFT_LIQUIBASE=$LIQUIBASE_DIST/liquibase/liquibase
+    build_example
+    run_sealift inspect app.sealift
+    assert_line --regexp '^ +14 +coupons +tx +tx +-$'
+    newdb ref
+    liquibase ref update
+    assert_apply_matches ref "$LB_EXCLUDE"
+    # Liquibase's automatic rollback of createTable, and the explicit one.
+    liquibase ref rollbackCount 2
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn applied)" --to customers-email-lowercase
+    assert_exit 0
+    assert_same_schema applied ref "$LB_EXCLUDE"
 }
 
 @test "liquibase: a changeset without rollback needs --allow-irreversible" {
