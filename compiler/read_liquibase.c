@@ -13,8 +13,10 @@
  *    their whole path (so "A.sql" < "aa/1.sql" < "b.sql");
  *  - changesets for another dbms, or not selected by --contexts/--labels, are left out, as
  *    Liquibase skips them without recording them;
+ *  - abstract change types (createTable...) are rendered by Liquibase itself when it is
+ *    installed (read_liquibase_render.c), as the Alembic reader has Alembic render its SQL;
  *  - what a compiled bundle cannot do as Liquibase does is refused naming the changeset:
- *    abstract change types (createTable...: only Liquibase renders those), runAlways (SQL that
+ *    abstract change types without Liquibase, runAlways (SQL that
  *    re-runs on every update is not a migration), runOnChange (needs repeatable migrations),
  *    failOnError:false, preconditions other than dbms, JSON changelogs.
  */
