@@ -18,7 +18,7 @@
  *  - what a compiled bundle cannot do as Liquibase does is refused naming the changeset:
  *    abstract change types without Liquibase, runAlways (SQL that
  *    re-runs on every update is not a migration), runOnChange (needs repeatable migrations),
- *    failOnError:false, preconditions other than dbms, JSON changelogs.
+ *    failOnError:false, preconditions other than dbms.
  */
 #include "read_common.h"
 #include "read_liquibase.h"
@@ -714,13 +714,15 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
 
 static void
 read_tree(struct lb_ctx *x, const char *rel, const char *path, const char *text, size_t len,
-          int yaml)
+          int kind)
 {
     struct xml_node root;
     struct diag_err err = DIAG_ERR_INIT;
     const char *logical;
 
-    if ((yaml ? lb_yaml_parse(text, len, &root, &err) : xml_parse(text, len, &root, &err)) != 0) {
+    if ((kind == 1   ? lb_yaml_parse(text, len, &root, &err)
+         : kind == 2 ? lb_json_parse(text, len, &root, &err)
+                     : xml_parse(text, len, &root, &err)) != 0) {
         report_error(x->rep, "%s: %s", path, err.msg);
         xml_node_release(&root);
         return;
@@ -823,11 +825,11 @@ read_changelog(struct lb_ctx *x, const char *rel, const char *parent, unsigned p
                          "first line); Liquibase would run it whole as one changeset without "
                          "rollback: add the header and \"--changeset\" lines",
                          path);
+    } else if (len > 5 && strcasecmp(rel + len - 5, ".json") == 0) {
+        read_tree(x, rel, path, text.data, text.len, 2);
     } else {
-        report_error(x->rep,
-                     "%s: JSON changelogs are not supported yet (XML, YAML and formatted SQL "
-                     "are)",
-                     path);
+        report_error(
+            x->rep, "%s: not a changelog Liquibase reads (.xml, .yaml, .yml, .json or .sql)", path);
     }
     free(x->stack[--x->nstack]);
 done:

@@ -95,6 +95,8 @@ int lb_is_formatted_sql(const char *text, size_t len);
  * xml_node_release either way.
  */
 int lb_yaml_parse(const char *text, size_t len, struct xml_node *root, struct diag_err *err);
+/* The same for a JSON changelog. */
+int lb_json_parse(const char *text, size_t len, struct xml_node *root, struct diag_err *err);
 
 /* One changeset as Liquibase rendered it (read_liquibase_render.c). */
 struct lb_rendered {

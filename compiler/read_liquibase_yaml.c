@@ -1,5 +1,5 @@
 /*
- * read_liquibase_yaml.c: Liquibase's YAML changelogs, read into the element tree the XML
+ * read_liquibase_yaml.c: Liquibase's YAML and JSON changelogs, read into the element tree the XML
  * changelogs give (xmlread.h), so that one walk serves both (see read_liquibase.h).
  * Layer: compiler.
  *
@@ -434,6 +434,178 @@ to_element(const char *name, const struct ynode *y, struct xml_node *out)
     }
 }
 
+/* ---- JSON: the same tree from Liquibase's JSON changelogs ---- */
+
+struct jp {
+    const char *s;
+    size_t len;
+    size_t pos;
+    unsigned line;
+    struct yp *p;
+};
+
+static void
+json_space(struct jp *j)
+{
+    while (j->pos < j->len && strchr(" \t\r\n", j->s[j->pos]) && j->s[j->pos]) {
+        j->line += j->s[j->pos] == '\n';
+        j->pos++;
+    }
+}
+
+static char *
+json_string(struct jp *j)
+{
+    struct buf b = BUF_INIT;
+
+    j->pos++;
+    while (j->pos < j->len && j->s[j->pos] != '"') {
+        char c = j->s[j->pos++];
+
+        if (c == '\\' && j->pos < j->len) {
+            c = j->s[j->pos++];
+            if (c == 'u') {
+                unsigned v = 0;
+
+                for (int k = 0; k < 4 && j->pos < j->len; k++) {
+                    char h = j->s[j->pos++];
+
+                    v = v * 16 + (unsigned)(h >= '0' && h <= '9'   ? h - '0'
+                                            : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                            : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                                   : 0);
+                }
+                if (v < 0x80) {
+                    buf_addch(&b, (char)v);
+                } else if (v < 0x800) {
+                    buf_addch(&b, (char)(0xc0 | (v >> 6)));
+                    buf_addch(&b, (char)(0x80 | (v & 0x3f)));
+                } else {
+                    buf_addch(&b, (char)(0xe0 | (v >> 12)));
+                    buf_addch(&b, (char)(0x80 | ((v >> 6) & 0x3f)));
+                    buf_addch(&b, (char)(0x80 | (v & 0x3f)));
+                }
+                continue;
+            }
+            c = c == 'n'   ? '\n'
+                : c == 't' ? '\t'
+                : c == 'r' ? '\r'
+                : c == 'b' ? '\b'
+                : c == 'f' ? '\f'
+                           : c;
+        } else if (c == '\n') {
+            yp_fail(j->p, j->line, "unterminated string");
+        }
+        buf_addch(&b, c);
+    }
+    if (j->pos >= j->len)
+        yp_fail(j->p, j->line, "unterminated string");
+    j->pos++;
+    return buf_detach(&b, NULL);
+}
+
+static void
+json_value(struct jp *j, struct ynode *out, int depth)
+{
+    json_space(j);
+    out->line = j->line;
+    if (depth > 64) {
+        yp_fail(j->p, j->line, "nested more than 64 deep");
+        return;
+    }
+    if (j->pos >= j->len) {
+        yp_fail(j->p, j->line, "expected a value");
+        return;
+    }
+    if (j->s[j->pos] == '{' || j->s[j->pos] == '[') {
+        int obj = j->s[j->pos] == '{';
+        char close = obj ? '}' : ']';
+
+        out->kind = obj ? Y_MAP : Y_SEQ;
+        j->pos++;
+        json_space(j);
+        if (j->pos < j->len && j->s[j->pos] == close) {
+            j->pos++;
+            return;
+        }
+        while (!j->p->failed) {
+            struct ynode *c = ynode_add(out);
+
+            json_space(j);
+            if (obj) {
+                if (j->pos >= j->len || j->s[j->pos] != '"') {
+                    yp_fail(j->p, j->line, "expected a member name");
+                    return;
+                }
+                c->key = json_string(j);
+                json_space(j);
+                if (j->pos >= j->len || j->s[j->pos] != ':') {
+                    yp_fail(j->p, j->line, "expected ':'");
+                    return;
+                }
+                j->pos++;
+            }
+            json_value(j, c, depth + 1);
+            json_space(j);
+            if (j->pos < j->len && j->s[j->pos] == ',') {
+                j->pos++;
+                continue;
+            }
+            if (j->pos < j->len && j->s[j->pos] == close) {
+                j->pos++;
+                return;
+            }
+            yp_fail(j->p, j->line, "expected ',' or '%c'", close);
+        }
+        return;
+    }
+    out->kind = Y_SCALAR;
+    if (j->s[j->pos] == '"') {
+        out->scalar = json_string(j);
+    } else {
+        size_t st = j->pos;
+
+        while (j->pos < j->len && strchr("+-.0123456789eEtruefalsn", j->s[j->pos]) && j->s[j->pos])
+            j->pos++;
+        if (j->pos == st)
+            yp_fail(j->p, j->line, "unexpected character '%c'", j->s[j->pos]);
+        out->scalar = xstrndup(j->s + st, j->pos - st);
+    }
+}
+
+/* The databaseChangeLog of a parsed document, as elements (both YAML and JSON). */
+static int
+doc_to_root(struct ynode *doc, struct xml_node *root, struct diag_err *err)
+{
+    if (doc->kind != Y_MAP || doc->n != 1 || strcmp(doc->v[0].key, "databaseChangeLog") != 0)
+        return err_set(err, "not a Liquibase changelog (no top-level \"databaseChangeLog\" key)");
+    root->name = xstrdup("databaseChangeLog");
+    root->line = doc->v[0].line;
+    to_element("databaseChangeLog", &doc->v[0], root);
+    return 0;
+}
+
+int
+lb_json_parse(const char *text, size_t len, struct xml_node *root, struct diag_err *err)
+{
+    struct yp p = {NULL, 0, 0, err, 0};
+    struct jp j = {text, len, 0, 1, &p};
+    struct ynode doc;
+    int ret = -1;
+
+    memset(&doc, 0, sizeof(doc));
+    memset(root, 0, sizeof(*root));
+    buf_init(&root->text);
+    json_value(&j, &doc, 0);
+    json_space(&j);
+    if (!p.failed && j.pos < len)
+        yp_fail(&p, j.line, "content after the changelog");
+    if (!p.failed)
+        ret = doc_to_root(&doc, root, err);
+    ynode_release(&doc);
+    return ret;
+}
+
 int
 lb_yaml_parse(const char *text, size_t len, struct xml_node *root, struct diag_err *err)
 {
@@ -452,16 +624,8 @@ lb_yaml_parse(const char *text, size_t len, struct xml_node *root, struct diag_e
         if (!p.failed && p.i < p.n)
             yp_fail(&p, p.l[p.i].no, "unexpected indentation");
     }
-    if (!p.failed) {
-        if (doc.kind != Y_MAP || doc.n != 1 || strcmp(doc.v[0].key, "databaseChangeLog") != 0) {
-            err_set(err, "not a Liquibase changelog (no top-level \"databaseChangeLog\" key)");
-        } else {
-            root->name = xstrdup("databaseChangeLog");
-            root->line = doc.v[0].line;
-            to_element("databaseChangeLog", &doc.v[0], root);
-            ret = 0;
-        }
-    }
+    if (!p.failed)
+        ret = doc_to_root(&doc, root, err);
     for (size_t i = 0; i < p.n; i++)
         free(p.l[i].text);
     free(p.l);

@@ -293,6 +293,35 @@ test_read_liquibase_yaml(void **state)
     assert_contains(t->chain.v[2].script[MANIFEST_DOWN].text.data, "DROP TABLE y2;\n");
 }
 
+/* The same changelog in JSON: the same chain and checksums. */
+static void
+test_read_liquibase_json(void **state)
+{
+    struct rt *t = *state;
+
+    rt_write(
+        t, "changelog.json",
+        "{\"databaseChangeLog\": [\n"
+        "  {\"include\": {\"file\": \"changes/001.sql\", \"relativeToChangelogFile\": true}},\n"
+        "  {\"changeSet\": {\"id\": \"y2\", \"author\": \"yan\",\n"
+        "    \"changes\": [{\"sqlFile\": {\"path\": \"changes/y2.sql\", "
+        "\"relativeToChangelogFile\": true}}],\n"
+        "    \"rollback\": \"DROP TABLE y2\"}},\n"
+        "  {\"changeSet\": {\"id\": \"y3\", \"author\": \"yan\",\n"
+        "    \"changes\": [{\"tagDatabase\": {\"tag\": \"v1\"}}]}}\n"
+        "]}\n");
+    rt_write(t, "changes/001.sql",
+             "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a1 (id int);\n--rollback "
+             "DROP TABLE a1;\n");
+    rt_write(t, "changes/y2.sql", "CREATE TABLE y2 (id int);\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_int_equal(t->chain.n, 3);
+    assert_string_equal(t->chain.v[0].origin_checksum, "8:4293d601b1a0fe94b821e6fbde456daf");
+    assert_string_equal(t->chain.v[1].origin_id, "yan:y2@changelog.json");
+    assert_string_equal(t->chain.v[1].origin_checksum, "8:b060e20db59530014affa70efd955f09");
+    assert_string_equal(t->chain.v[2].origin_checksum, "8:66b36565238a5af72e5603468437de78");
+}
+
 static void
 test_read_liquibase_yaml_refusals(void **state)
 {
@@ -428,7 +457,11 @@ test_read_liquibase_refusals(void **state)
          "<databaseChangeLog><preConditions><dbms type='postgresql'/></preConditions>"
          "</databaseChangeLog>",
          "changelog preconditions cannot be evaluated at build time"},
-        {"c.json", "{\"databaseChangeLog\": []}", "JSON changelogs are not supported yet"},
+        {"c.json", "{\"databaseChangeLog\": [}", "c.json: line 1: unexpected character"},
+        {"c.json", "{\"databaseChangeLog\": [], \"x\": 1}", "no top-level \"databaseChangeLog\""},
+        {"c.json", "{\"databaseChangeLog\": [] } x", "content after the changelog"},
+        {"c.json", "{\"databaseChangeLog\": [{\"include\": {\"file\": \"a\n.sql\"}}]}",
+         "unterminated string"},
         {"c.txt", "", "no Liquibase changelog at the top of"},
     };
 
@@ -487,6 +520,7 @@ main(void)
         T(test_read_liquibase_tags_two_changes_and_root_paths),
         T(test_read_liquibase_yaml),
         cmocka_unit_test(test_read_liquibase_yaml_refusals),
+        T(test_read_liquibase_json),
         T(test_read_liquibase_empty_changelog),
         T(test_read_liquibase_changelog_option),
         cmocka_unit_test(test_read_liquibase_refusals),
