@@ -31,6 +31,44 @@ static const char master[] =
     "  <includeAll path=\"changes/sub/\" relativeToChangelogFile=\"true\"/>\n"
     "</databaseChangeLog>\n";
 
+/* One case of a refusal table: file with content (the master when changelog is given). */
+static void
+refused_case(size_t i, const char *file, const char *changelog, const char *content,
+             const char *expect)
+{
+    struct rt *t;
+
+    rt_setup((void **)&t);
+    rt_write(t, file, content);
+    t->opt.liquibase_changelog = changelog;
+    rt_run(t, read_liquibase, NULL);
+    if (t->rep.errors == 0 || strstr(t->errors.data, expect) == NULL)
+        fail_msg("case %zu: \"%s\" does not contain \"%s\"", i, t->errors.data, expect);
+    rt_teardown((void **)&t);
+}
+
+/* The files the YAML and JSON masters include, and the checksums Liquibase gave them. */
+static void
+write_y_changes(struct rt *t)
+{
+    rt_write(t, "changes/001.sql",
+             "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a1 (id int);\n--rollback "
+             "DROP TABLE a1;\n");
+    rt_write(t, "changes/y2.sql", "CREATE TABLE y2 (id int);\n");
+}
+
+static void
+assert_y_sums(const struct src_chain *c, size_t y2, const char *file)
+{
+    char key[64];
+
+    snprintf(key, sizeof(key), "yan:y2@%s", file);
+    assert_string_equal(c->v[0].origin_checksum, "8:4293d601b1a0fe94b821e6fbde456daf");
+    assert_string_equal(c->v[y2].origin_id, key);
+    assert_string_equal(c->v[y2].origin_checksum, "8:b060e20db59530014affa70efd955f09");
+    assert_string_equal(c->v[y2 + 1].origin_checksum, "8:66b36565238a5af72e5603468437de78");
+}
+
 static void
 write_sub(struct rt *t, const char *rel, const char *id, const char *table)
 {
@@ -278,18 +316,13 @@ test_read_liquibase_yaml(void **state)
              "      changes:\n"
              "        - tagDatabase:\n"
              "            tag: v1\n");
-    rt_write(t, "changes/001.sql",
-             "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a1 (id int);\n--rollback "
-             "DROP TABLE a1;\n");
-    rt_write(t, "changes/y2.sql", "CREATE TABLE y2 (id int);\n");
+    write_y_changes(t);
     rt_ok(t, read_liquibase, NULL);
     assert_int_equal(t->chain.n, 4);
-    assert_string_equal(t->chain.v[0].origin_checksum, "8:4293d601b1a0fe94b821e6fbde456daf");
+    assert_y_sums(&t->chain, 2, "db.changelog-master.yaml");
     assert_string_equal(t->chain.v[1].origin_id, "yan:y1@db.changelog-master.yaml");
     assert_string_equal(t->chain.v[1].origin_checksum, "8:db2ae6f1432b8f4022b66a5a96db02a3");
     assert_string_equal(t->chain.v[1].name, "a YAML changeset");
-    assert_string_equal(t->chain.v[2].origin_checksum, "8:b060e20db59530014affa70efd955f09");
-    assert_string_equal(t->chain.v[3].origin_checksum, "8:66b36565238a5af72e5603468437de78");
     assert_contains(t->chain.v[2].script[MANIFEST_DOWN].text.data, "DROP TABLE y2;\n");
 }
 
@@ -310,16 +343,10 @@ test_read_liquibase_json(void **state)
         "  {\"changeSet\": {\"id\": \"y3\", \"author\": \"yan\",\n"
         "    \"changes\": [{\"tagDatabase\": {\"tag\": \"v1\"}}]}}\n"
         "]}\n");
-    rt_write(t, "changes/001.sql",
-             "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE a1 (id int);\n--rollback "
-             "DROP TABLE a1;\n");
-    rt_write(t, "changes/y2.sql", "CREATE TABLE y2 (id int);\n");
+    write_y_changes(t);
     rt_ok(t, read_liquibase, NULL);
     assert_int_equal(t->chain.n, 3);
-    assert_string_equal(t->chain.v[0].origin_checksum, "8:4293d601b1a0fe94b821e6fbde456daf");
-    assert_string_equal(t->chain.v[1].origin_id, "yan:y2@changelog.json");
-    assert_string_equal(t->chain.v[1].origin_checksum, "8:b060e20db59530014affa70efd955f09");
-    assert_string_equal(t->chain.v[2].origin_checksum, "8:66b36565238a5af72e5603468437de78");
+    assert_y_sums(&t->chain, 1, "changelog.json");
 }
 
 static void
@@ -343,16 +370,7 @@ test_read_liquibase_yaml_refusals(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct rt *t;
-
-        rt_setup((void **)&t);
-        rt_write(t, "changelog.yaml", cases[i].content);
-        t->opt.liquibase_changelog = "changelog.yaml";
-        rt_run(t, read_liquibase, NULL);
-        if (t->rep.errors == 0 || strstr(t->errors.data, cases[i].expect) == NULL)
-            fail_msg("case %zu: \"%s\" does not contain \"%s\"", i, t->errors.data,
-                     cases[i].expect);
-        rt_teardown((void **)&t);
+        refused_case(i, "changelog.yaml", "changelog.yaml", cases[i].content, cases[i].expect);
     }
 }
 
@@ -467,15 +485,7 @@ test_read_liquibase_refusals(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct rt *t;
-
-        rt_setup((void **)&t);
-        rt_write(t, cases[i].file, cases[i].content);
-        rt_run(t, read_liquibase, NULL);
-        if (t->rep.errors == 0 || strstr(t->errors.data, cases[i].expect) == NULL)
-            fail_msg("case %zu: \"%s\" does not contain \"%s\"", i, t->errors.data,
-                     cases[i].expect);
-        rt_teardown((void **)&t);
+        refused_case(i, cases[i].file, NULL, cases[i].content, cases[i].expect);
     }
 }
 
