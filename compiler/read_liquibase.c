@@ -565,8 +565,6 @@ sql_change(struct lb_ctx *x, struct lb_changeset *cs, const char *rel, const str
     struct buf text = BUF_INIT;
     unsigned line = ch->line;
 
-    if (xml_attr(ch, "dbms") && !dbms_selected(xml_attr(ch, "dbms")))
-        return;
     if (strcmp(local, "sql") == 0) {
         size_t k = 0;
 
@@ -608,10 +606,13 @@ sql_change(struct lb_ctx *x, struct lb_changeset *cs, const char *rel, const str
         free(frel);
         line = 1;
     }
+    /* Liquibase hashes every change of the changeset, also those for another dbms. */
     if (!for_rollback)
         lb_checksum_add(&cs->sum, ed, split, strip, text.data, text.len);
-    lb_apply_end_delimiter(&text, ed);
-    append_sql(script, text.data, text.len, line, first);
+    if (!xml_attr(ch, "dbms") || dbms_selected(xml_attr(ch, "dbms"))) {
+        lb_apply_end_delimiter(&text, ed);
+        append_sql(script, text.data, text.len, line, first);
+    }
     buf_release(&text);
 }
 
@@ -655,6 +656,13 @@ xml_changeset(struct lb_ctx *x, const char *rel, const char *path, const char *l
             sql_change(x, &cs, rel, ch, &cs.up, &cs.up_file, nchanges++ == 0, 0);
         } else if (strcmp(local, "rollback") == 0) {
             cs.has_rollback = 1;
+            if (xml_attr(ch, "changeSetId")) {
+                lb_refuse(&cs,
+                          "changeset %s:%s: a rollback that refers to changeset %s is not "
+                          "supported (write its SQL in <rollback>)",
+                          cs.author, cs.id, xml_attr(ch, "changeSetId"));
+                continue;
+            }
             if (ch->nchildren == 0) {
                 append_sql(&cs.down, ch->text.data, ch->text.len, ch->line, nrollback++ == 0);
                 continue;

@@ -374,6 +374,23 @@ test_read_liquibase_yaml_refusals(void **state)
     }
 }
 
+/* A change for another dbms does not run, but Liquibase 4.3.3 hashes it all the same. */
+static void
+test_read_liquibase_change_for_other_dbms(void **state)
+{
+    struct rt *t = *state;
+
+    rt_write(t, "changelog.xml",
+             "<databaseChangeLog><changeSet id=\"d1\" author=\"bob\">\n"
+             "<sql dbms=\"oracle\">SELECT 1 FROM dual</sql>\n"
+             "<sql dbms=\"postgresql\">SELECT 2</sql>\n"
+             "<rollback/></changeSet></databaseChangeLog>\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_int_equal(t->chain.n, 1);
+    assert_string_equal(t->chain.v[0].origin_checksum, "8:dd1639c269ff1b81baa482260342348d");
+    assert_script(&t->chain.v[0], MANIFEST_UP, "SELECT 2;\n");
+}
+
 static void
 test_read_liquibase_empty_changelog(void **state)
 {
@@ -456,6 +473,10 @@ test_read_liquibase_refusals(void **state)
         {"c.xml", "<databaseChangeLog><changeSet id='1' author='a'/></databaseChangeLog>",
          "changeset a:1 has no change"},
         {"c.xml",
+         "<databaseChangeLog><changeSet id='1' author='a'><sql>SELECT 1</sql>"
+         "<rollback changeSetId='0' changeSetAuthor='a'/></changeSet></databaseChangeLog>",
+         "changeset a:1: a rollback that refers to changeset 0 is not supported"},
+        {"c.xml",
          "<databaseChangeLog><changeSet id='1' author='a'><sql> </sql><rollback/></changeSet>"
          "</databaseChangeLog>",
          "changeset a:1: <sql> of line 1 is empty (Liquibase requires its text)"},
@@ -531,6 +552,7 @@ main(void)
         T(test_read_liquibase_yaml),
         cmocka_unit_test(test_read_liquibase_yaml_refusals),
         T(test_read_liquibase_json),
+        T(test_read_liquibase_change_for_other_dbms),
         T(test_read_liquibase_empty_changelog),
         T(test_read_liquibase_changelog_option),
         cmocka_unit_test(test_read_liquibase_refusals),
