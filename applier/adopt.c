@@ -294,7 +294,9 @@ liquibase_index(const struct manifest *m, const char *key)
 /*
  * DATABASECHANGELOG: one row per changeset run, keyed by (id, author, filename). A held lock
  * (DATABASECHANGELOGLOCK) means Liquibase is running, or was killed while it ran: refused. A
- * FAILED row is refused; EXECUTED, RERAN and MARK_RAN rows count as applied. The MD5SUM must
+ * FAILED row is refused; EXECUTED, RERAN and MARK_RAN rows count as applied. A FILENAME is
+ * compared as Liquibase normalises it: without a "classpath:" prefix or leading '/' (Spring
+ * Boot records its master as "classpath:/db/changelog/..."). The MD5SUM must
  * be the bundle's when both are of the same checksum version (sealift computes version 8, as
  * Liquibase 4.0 to 4.21 do); a sum of another version is not compared (the ids still are).
  */
@@ -326,7 +328,8 @@ detect_liquibase(struct db *db, const struct manifest *m, struct adopt_result *a
             return 0;
     }
     r = db_query(db,
-                 "SELECT author || ':' || id || '@' || filename, md5sum, exectype "
+                 "SELECT author || ':' || id || '@' || regexp_replace(filename, "
+                 "'^(classpath:)?/*', ''), md5sum, exectype "
                  "FROM databasechangelog ORDER BY orderexecuted, dateexecuted",
                  e);
     if (r == NULL)

@@ -70,6 +70,9 @@ norm_path(const char *p)
 {
     struct buf out = BUF_INIT;
 
+    /* "classpath:" names the search path's root, as a leading '/' does. */
+    if (strncmp(p, "classpath:", 10) == 0)
+        p += 10;
     while (*p == '/')
         p++;
     while (*p) {

@@ -42,6 +42,13 @@ setup() {
     assert_products_once full
 }
 
+@test "liquibase: FILENAMEs as Spring Boot records them (classpath:/...) are matched" {
+    newdb spring
+    liquibase spring updateCount 5
+    q spring "UPDATE databasechangelog SET filename = 'classpath:/' || filename" >/dev/null
+    assert_adoption spring 5
+}
+
 @test "liquibase: a changeset edited after Liquibase ran it is refused, naming both MD5SUMs" {
     newdb edited
     liquibase edited updateCount 4

@@ -249,7 +249,7 @@ test_read_liquibase_tags_two_changes_and_root_paths(void **state)
 
     rt_write(t, "changelog.xml",
              "<databaseChangeLog>\n"
-             "  <include file=\"/changes/a.sql\"/>\n"
+             "  <include file=\"classpath:/changes/a.sql\"/>\n"
              "  <changeSet id=\"tag1\" author=\"bob\"><tagDatabase tag=\"v1.0\"/></changeSet>\n"
              "  <changeSet id=\"tag2\" author=\"bob\"><tagDatabase tag=\"release 2\"/>"
              "</changeSet>\n"
