@@ -126,11 +126,14 @@ take_prefix(struct adopt_result *a, const struct manifest *m, struct db_rows *r)
     free(seen);
 }
 
-/* The origin line's checksum ("KEY CHECKSUM"), or NULL. */
+/*
+ * The origin line's checksum ("KEY CHECKSUM"), or NULL. Checksums have no spaces; a key may
+ * (a Liquibase file name).
+ */
 static const char *
 origin_checksum(const struct manifest_migration *mig)
 {
-    const char *sp = mig->origin ? strchr(mig->origin, ' ') : NULL;
+    const char *sp = mig->origin ? strrchr(mig->origin, ' ') : NULL;
 
     return sp ? sp + 1 : NULL;
 }
@@ -271,6 +274,95 @@ detect_sqitch(struct db *db, const struct manifest *m, struct adopt_result *a, s
     return 0;
 }
 
+/* The chain migration whose origin key ("author:id@file", before the checksum) is key. */
+static long
+liquibase_index(const struct manifest *m, const char *key)
+{
+    size_t len = strlen(key);
+
+    for (size_t k = 0; k < m->nmigrations; k++) {
+        const char *o = m->migrations[k].origin;
+        const char *sp = o ? strrchr(o, ' ') : NULL;
+        size_t klen = sp ? (size_t)(sp - o) : (o ? strlen(o) : 0);
+
+        if (o && klen == len && strncmp(o, key, len) == 0)
+            return (long)k;
+    }
+    return -1;
+}
+
+/*
+ * DATABASECHANGELOG: one row per changeset run, keyed by (id, author, filename). A held lock
+ * (DATABASECHANGELOGLOCK) means Liquibase is running, or was killed while it ran: refused. A
+ * FAILED row is refused; EXECUTED, RERAN and MARK_RAN rows count as applied. A FILENAME is
+ * compared as Liquibase normalises it: without a "classpath:" prefix or leading '/' (Spring
+ * Boot records its master as "classpath:/db/changelog/..."). The MD5SUM must
+ * be the bundle's when both are of the same checksum version (sealift computes version 8, as
+ * Liquibase 4.0 to 4.21 do); a sum of another version is not compared (the ids still are).
+ */
+static int
+detect_liquibase(struct db *db, const struct manifest *m, struct adopt_result *a,
+                 struct db_error *e)
+{
+    struct db_rows *r;
+    char *seen;
+    int lock = table_exists(db, "databasechangeloglock", e);
+
+    if (lock < 0)
+        return -1;
+    if (lock) {
+        r = db_query(db,
+                     "SELECT coalesce(lockedby, '?'), coalesce(lockgranted::text, '?') "
+                     "FROM databasechangeloglock WHERE locked",
+                     e);
+        if (r == NULL)
+            return -1;
+        if (db_nrows(r) > 0)
+            problem(a,
+                    "databasechangeloglock is held (by %s since %s): Liquibase is running, or "
+                    "was stopped while it ran; when none runs, clear it with \"liquibase "
+                    "release-locks\"",
+                    db_value(r, 0, 0), db_value(r, 0, 1));
+        db_rows_free(r);
+        if (a->problem.len)
+            return 0;
+    }
+    r = db_query(db,
+                 "SELECT author || ':' || id || '@' || regexp_replace(filename, "
+                 "'^(classpath:)?/*', ''), md5sum, exectype "
+                 "FROM databasechangelog ORDER BY orderexecuted, dateexecuted",
+                 e);
+    if (r == NULL)
+        return -1;
+    seen = xcalloc(m->nmigrations + 1, 1);
+    for (size_t i = 0; i < db_nrows(r) && !a->problem.len; i++) {
+        const char *key = db_value(r, i, 0), *sum = db_value(r, i, 1);
+        const char *type = db_value(r, i, 2), *want;
+        long at = key ? liquibase_index(m, key) : -1;
+
+        if (type && strcmp(type, "FAILED") == 0) {
+            problem(a, "%s records changeset %s as failed; fix it with Liquibase first", a->table,
+                    key ? key : "?");
+        } else if (at < 0) {
+            problem(a, "%s records changeset %s as applied, which this bundle does not know",
+                    a->table, key ? key : "?");
+        } else if ((want = origin_checksum(&m->migrations[at])) != NULL && sum &&
+                   strncmp(sum, want, strcspn(want, ":") + 1) == 0 && strcmp(sum, want) != 0) {
+            problem(a,
+                    "%s records changeset %s with MD5SUM %s, but the bundle's changeset has "
+                    "%s: it was changed after Liquibase ran it",
+                    a->table, key, sum, want);
+        } else {
+            seen[at] = 1;
+        }
+    }
+    if (!a->problem.len)
+        take_seen(a, m, seen);
+    free(seen);
+    db_rows_free(r);
+    return 0;
+}
+
 /* Tools that keep one row per applied version (dbmate, goose, diesel): column 0. */
 static int
 detect_rows(struct db *db, const char *sql, const struct manifest *m, struct adopt_result *a,
@@ -404,6 +496,7 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
         {"goose", "goose_db_version", "id version_id is_applied"},
         {"sqitch", "sqitch.changes", "change_id script_hash change project"},
         {"diesel", "__diesel_schema_migrations", "version"},
+        {"liquibase", "databasechangelog", "id author filename md5sum exectype orderexecuted"},
     };
     int exists = 0;
     const char *columns = NULL;
@@ -431,6 +524,8 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
         return detect_flyway(db, m, a, e);
     if (strcmp(a->tool, "sqitch") == 0)
         return detect_sqitch(db, m, a, e);
+    if (strcmp(a->tool, "liquibase") == 0)
+        return detect_liquibase(db, m, a, e);
     if (strcmp(a->tool, "alembic") == 0)
         return detect_current(db, "SELECT version_num, NULL FROM alembic_version", m, a, e);
     if (strcmp(a->tool, "golang-migrate") == 0)

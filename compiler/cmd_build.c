@@ -90,9 +90,9 @@ cmd_build(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
+    /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
-        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
-        LINT_MODE_DEFAULT, 0};
+        .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;

@@ -19,6 +19,7 @@ static const struct format_reader readers[] = {
     {"goose", detect_goose, read_goose},
     {"sqitch", detect_sqitch, read_sqitch},
     {"diesel", detect_diesel, read_diesel},
+    {"liquibase", detect_liquibase, read_liquibase},
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))

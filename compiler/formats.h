@@ -16,6 +16,11 @@ struct read_options {
     const char *alembic_config;
     const char *alembic_sql_up;
     const char *alembic_sql_down;
+    /* Liquibase: the master changelog (relative to the directory; NULL: the one at its top),
+     * and the contexts and label expression that select changesets (NULL: all). */
+    const char *liquibase_changelog;
+    const char *liquibase_contexts;
+    const char *liquibase_labels;
 };
 
 struct format_reader {

@@ -421,8 +421,13 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
 {
     const char *from = opt->from ? opt->from : "auto";
     const struct format_reader *reader;
-    struct read_options ro = {opt->allow_irreversible, opt->alembic_config, opt->alembic_sql_up,
-                              opt->alembic_sql_down};
+    struct read_options ro = {.allow_irreversible = opt->allow_irreversible,
+                              .alembic_config = opt->alembic_config,
+                              .alembic_sql_up = opt->alembic_sql_up,
+                              .alembic_sql_down = opt->alembic_sql_down,
+                              .liquibase_changelog = opt->liquibase_changelog,
+                              .liquibase_contexts = opt->liquibase_contexts,
+                              .liquibase_labels = opt->liquibase_labels};
     char names[256];
 
     if (strcmp(from, "auto") == 0) {
@@ -704,6 +709,15 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         return 1;
     case COMPILE_OPT_ALEMBIC_SQL_DOWN:
         opt->alembic_sql_down = arg;
+        return 1;
+    case COMPILE_OPT_CHANGELOG:
+        opt->liquibase_changelog = arg;
+        return 1;
+    case COMPILE_OPT_CONTEXTS:
+        opt->liquibase_contexts = arg;
+        return 1;
+    case COMPILE_OPT_LABELS:
+        opt->liquibase_labels = arg;
         return 1;
     case 'S':
         if (vars_set_assignment(opt->vars, arg, &err) != 0)

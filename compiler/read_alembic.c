@@ -344,82 +344,30 @@ static int
 run_alembic(const char *ini, const char *cmd, const char *range, struct buf *out,
             struct diag_err *err)
 {
-    int pipefd[2], status;
-    FILE *errfile = tmpfile();
     char *copy1 = xstrdup(ini), *copy2 = xstrdup(ini);
     char *dir = dirname(copy1), *base = basename(copy2);
-    pid_t pid;
+    char *argv[] = {"alembic", "-c", base, (char *)cmd, (char *)range, "--sql", NULL};
+    struct buf errout = BUF_INIT;
     int ret = -1;
+    int status = common_run_tool(dir, argv, "PYTHONDONTWRITEBYTECODE", "1", out, &errout, err);
 
-    if (errfile == NULL || pipe(pipefd) != 0) {
-        err_set_io(err, "could not run alembic: %s", strerror(errno));
-        goto done;
-    }
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0) {
-        err_set_io(err, "could not run alembic: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        goto done;
-    }
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(fileno(errfile), 2);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
-        if (chdir(dir) != 0)
-            _exit(126);
-        execlp("alembic", "alembic", "-c", base, cmd, range, "--sql", (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    for (;;) {
-        char chunk[65536];
-        ssize_t r = read(pipefd[0], chunk, sizeof(chunk));
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        buf_add(out, chunk, (size_t)r);
-    }
-    close(pipefd[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    if (status == 127) {
         err_set_io(err, "alembic is not on PATH: install it (Debian: alembic), or render the SQL "
                         "elsewhere and give --alembic-sql-up FILE [--alembic-sql-down FILE]");
-        goto done;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char last[400] = "";
-        long size;
+    } else if (status != 0 && status != -1) {
+        char *last;
 
         /* Alembic's last line of stderr says why (a Python exception, usually). */
-        fflush(errfile);
-        size = ftell(errfile);
-        if (size > 0) {
-            size_t want = size > (long)sizeof(last) - 1 ? sizeof(last) - 1 : (size_t)size;
-            size_t got;
-
-            fseek(errfile, size - (long)want, SEEK_SET);
-            got = fread(last, 1, want, errfile);
-            last[got] = '\0';
-            while (got > 0 && (last[got - 1] == '\n' || last[got - 1] == '\r'))
-                last[--got] = '\0';
-            if (strrchr(last, '\n'))
-                memmove(last, strrchr(last, '\n') + 1, strlen(strrchr(last, '\n') + 1) + 1);
-        }
-        err_set_io(err, "\"alembic -c %s %s %s --sql\" failed in \"%s\"%s%s", base, cmd, range, dir,
-                   last[0] ? ": " : "", last);
-        goto done;
+        while (errout.len &&
+               (errout.data[errout.len - 1] == '\n' || errout.data[errout.len - 1] == '\r'))
+            buf_truncate(&errout, errout.len - 1);
+        last = strrchr(errout.data, '\n') ? strrchr(errout.data, '\n') + 1 : errout.data;
+        err_set_io(err, "\"alembic -c %s %s %s --sql\" failed in \"%s\"%s%.399s", base, cmd, range,
+                   dir, last[0] ? ": " : "", last);
+    } else if (status == 0) {
+        ret = 0;
     }
-    ret = 0;
-done:
-    if (errfile)
-        fclose(errfile);
+    buf_release(&errout);
     free(copy1);
     free(copy2);
     return ret;

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int
 cmp_entry(const void *a, const void *b)
@@ -493,4 +496,60 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
     }
     free(st);
     return bad;
+}
+
+int
+common_run_tool(const char *dir, char *const *argv, const char *env_name, const char *env_value,
+                struct buf *out, struct buf *errout, struct diag_err *err)
+{
+    int pipefd[2], status;
+    FILE *errfile = tmpfile();
+    pid_t pid;
+
+    if (errfile == NULL || pipe(pipefd) != 0) {
+        if (errfile)
+            fclose(errfile);
+        return err_set_io(err, "could not run %s: %s", argv[0], strerror(errno));
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        err_set_io(err, "could not run %s: %s", argv[0], strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
+        fclose(errfile);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(fileno(errfile), 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (env_name)
+            setenv(env_name, env_value, 1);
+        if (chdir(dir) != 0)
+            _exit(126);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    for (;;) {
+        char chunk[65536];
+        ssize_t r = read(pipefd[0], chunk, sizeof(chunk));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        buf_add(out, chunk, (size_t)r);
+    }
+    close(pipefd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    fflush(errfile);
+    rewind(errfile);
+    for (int c; (c = fgetc(errfile)) != EOF;)
+        buf_addch(errout, (char)c);
+    fclose(errfile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

@@ -154,4 +154,13 @@ void common_no_down(const struct read_options *opt, const char *file, const char
 int common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
                               struct report *rep);
 
+/*
+ * Run the tool argv (argv[0] searched on PATH) in dir, as a user would, with env_name=env_value
+ * set when env_name is not NULL: its standard output into out, its standard error into errout.
+ * Returns the tool's exit status (127: it could not be run, e.g. not installed), or -1 with
+ * err set when it could not be started. For the readers that let the source tool render SQL.
+ */
+int common_run_tool(const char *dir, char *const *argv, const char *env_name, const char *env_value,
+                    struct buf *out, struct buf *errout, struct diag_err *err);
+
 #endif

@@ -29,6 +29,7 @@ READER_DECLARE(dbmate);
 READER_DECLARE(goose);
 READER_DECLARE(sqitch);
 READER_DECLARE(diesel);
+READER_DECLARE(liquibase);
 
 /*
  * Native: --from auto's detect says 2 if dir has sealift.sum or VERSION_SLUG.*.sql files, 1 for
