@@ -27,6 +27,7 @@ chain_release(struct src_chain *c)
         free(m->name);
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             free(m->script[k].file);
+            free(m->script[k].blocked);
             buf_release(&m->script[k].text);
             buf_release(&m->script[k].rendered);
             free(m->script[k].stmts);

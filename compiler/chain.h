@@ -33,6 +33,20 @@ struct src_script {
      * A static string, never freed.
      */
     const char *no_tx_hint;
+    /*
+     * A down script with no statements: why, when the reader knows better than "it has no
+     * statements" (goose: no Down section). A static string, never freed; NULL otherwise.
+     */
+    const char *noop_why;
+    /*
+     * Set by the pipeline before the check: a down script of another tool's format, which
+     * compiles even with a statement PostgreSQL refuses inside its transaction (the tool itself
+     * would fail on it when reverting) and then records why in blocked ("FILE:LINE:COL: ...;
+     * FIX", malloc'd) instead of reporting it. Such a down cannot run as written: rollback
+     * refuses to cross it.
+     */
+    int may_block;
+    char *blocked;
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;

@@ -16,6 +16,7 @@ struct read_options {
     const char *alembic_config;
     const char *alembic_sql_up;
     const char *alembic_sql_down;
+    int strict; /* --strict */
 };
 
 struct format_reader {

@@ -326,6 +326,31 @@ resolve_data_files(struct src_migration *m, struct report *rep)
     free(used);
 }
 
+/*
+ * What another tool's down script may be and still compile, with a warning (an error with
+ * --strict): no statements at all (a no-op down: rollback records the migration as rolled back
+ * and runs nothing), or a statement PostgreSQL refuses inside the transaction the tool runs it
+ * in (the tool itself fails on it when reverting: the down cannot run as written, and rollback
+ * refuses to cross it).
+ */
+static void
+check_imported_down(const struct src_script *s, int strict, struct report *rep)
+{
+    void (*say)(struct report *, const char *, ...) = strict ? report_error : report_warning;
+
+    if (s->blocked)
+        say(rep,
+            "%s: this down cannot run as written (its tool would fail on it too), and "
+            "rollback refuses to cross it%s",
+            s->blocked, strict ? " (--strict)" : "");
+    else if (s->nstmts == 0)
+        say(rep,
+            "%s: %s: compiled as a no-op down (rollback records the migration as rolled back "
+            "and runs nothing)%s",
+            s->file, s->noop_why ? s->noop_why : "the down script has no statements",
+            strict ? " (--strict)" : "");
+}
+
 /* Each migration's scripts rendered and checked, and its data files hashed: one job each. */
 struct check_batch {
     struct compiled *out;
@@ -338,6 +363,7 @@ check_migration(size_t i, void *ctx)
     struct check_batch *b = ctx;
     struct src_migration *m = &b->out->chain.v[i];
     struct report *rep = &b->reps[i];
+    int native = strcmp(b->out->chain.format, "native") == 0;
 
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         struct src_script *s = &m->script[k];
@@ -347,8 +373,10 @@ check_migration(size_t i, void *ctx)
         /* The source checksum (sealift.sum's, the manifest's) is of the text as the reader left it.
          */
         hash_sha256(s->text.data, s->text.len, s->source_sha);
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0)
-            sqlcheck_script(s->file, s, rep);
+        s->may_block = k == MANIFEST_DOWN && !native;
+        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
+            sqlcheck_script(s->file, s, rep) == 0 && k == MANIFEST_DOWN && !native)
+            check_imported_down(s, b->out->opt->strict, rep);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
@@ -413,7 +441,7 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     const char *from = opt->from ? opt->from : "auto";
     const struct format_reader *reader;
     struct read_options ro = {opt->allow_irreversible, opt->alembic_config, opt->alembic_sql_up,
-                              opt->alembic_sql_down};
+                              opt->alembic_sql_down, opt->strict};
     char names[256];
 
     if (strcmp(from, "auto") == 0) {
@@ -519,6 +547,8 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
                 xasprintf("%s %s", src->origin_id ? src->origin_id : src->id, src->origin_checksum);
         else if (src->origin_id && strcmp(src->origin_id, src->id) != 0)
             mig->origin = xstrdup(src->origin_id);
+        if (src->script[MANIFEST_DOWN].present && src->script[MANIFEST_DOWN].blocked)
+            mig->down_blocked = xstrdup(src->script[MANIFEST_DOWN].blocked);
 
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             const struct src_script *s = &src->script[k];
@@ -647,6 +677,9 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         return 1;
     case 'I':
         opt->allow_irreversible = 1;
+        return 1;
+    case COMPILE_OPT_STRICT:
+        opt->strict = 1;
         return 1;
     case COMPILE_OPT_ALEMBIC_CONFIG:
         opt->alembic_config = arg;

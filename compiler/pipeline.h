@@ -28,6 +28,7 @@ struct compile_options {
     const char *alembic_config;
     const char *alembic_sql_up;
     const char *alembic_sql_down;
+    int strict; /* --strict: what would compile with a warning (a no-op down...) is an error */
 };
 
 struct compiled {
@@ -83,6 +84,7 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     {"project", required_argument, NULL, 'P'},                                                    \
     {"amend", required_argument, NULL, 'A'},                                                      \
     {"allow-irreversible", no_argument, NULL, 'I'},                                               \
+    {"strict", no_argument, NULL, COMPILE_OPT_STRICT},                                            \
     {"alembic-config", required_argument, NULL, COMPILE_OPT_ALEMBIC_CONFIG},                      \
     {"alembic-sql-up", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_UP},                      \
     {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN}
@@ -92,6 +94,7 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
 #define COMPILE_OPT_ALEMBIC_CONFIG   0x101
 #define COMPILE_OPT_ALEMBIC_SQL_UP   0x102
 #define COMPILE_OPT_ALEMBIC_SQL_DOWN 0x103
+#define COMPILE_OPT_STRICT           0x104
 
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
@@ -99,6 +102,8 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     "                        flyway, golang-migrate, dbmate, goose, sqitch or diesel\n"            \
     "      --allow-irreversible  compile migrations that have no down as irreversible\n"           \
     "                        (rollback refuses to cross them) instead of refusing them\n"          \
+    "      --strict          refuse what otherwise compiles with a warning: empty or\n"            \
+    "                        comment-only downs, downs that cannot run as written\n"               \
     "      --alembic-config INI  alembic.ini to render the SQL with (\"alembic ... --sql\")\n"     \
     "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                       \
     "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"        \

@@ -5,8 +5,9 @@
  * Layer: compiler.
  *
  * diesel runs a file as one batch: inside its transaction by default, else as one
- * multi-statement query (an implicit transaction in PostgreSQL). A zero-byte file is an error
- * in diesel ("empty migration"), and so here.
+ * multi-statement query (an implicit transaction in PostgreSQL). A zero-byte up.sql is an error
+ * in diesel ("empty migration"), and so here; an empty or comment-only down.sql (nothing to
+ * undo) compiles as a no-op down, with the pipeline's warning.
  */
 #include "read_common.h"
 #include "readers.h"
@@ -92,7 +93,8 @@ load(struct src_migration *m, int kind, const char *path, struct report *rep)
 
     if (stripped < 0)
         return -1;
-    if (m->script[kind].text.len == 0) {
+    /* An empty down.sql compiles as a no-op down (the pipeline warns about it). */
+    if (kind == MANIFEST_UP && m->script[kind].text.len == 0) {
         report_error(rep, "%s: empty file (diesel refuses to run an empty migration file)", path);
         return -1;
     }

@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# The edges real chains of other tools have (issue 17 §2): empty or comment-only downs compile
+# as no-op downs with a warning (rollback crosses them), a down its own tool could not run
+# (CREATE INDEX CONCURRENTLY in its transaction) compiles as one that rollback refuses to cross,
+# and --strict makes both errors. Directory names with spaces, odd padding.
+bats_require_minimum_version 1.5.0
+
+load import_helpers
+
+IMPORT_FORMAT=diesel
+
+setup_file() { import_setup_file; }
+teardown_file() { import_teardown_file; }
+setup() {
+    import_setup
+    rm -rf src
+}
+
+# diesel_mig DIR NAME UP [DOWN]: a diesel migration; DOWN "-" for no down.sql.
+diesel_mig() {
+    mkdir -p "$1/$2"
+    printf '%s\n' "$3" >"$1/$2/up.sql"
+    if [ "${4-}" != - ]; then printf '%s' "${4-}" >"$1/$2/down.sql"; fi
+}
+
+count_warnings() {
+    local n=0 line
+    for line in "${stderr_lines[@]}"; do
+        [[ $line == *"warning: "*"$1"* ]] && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+@test "edges: diesel empty and comment-only down.sql compile as no-op downs, one warning each" {
+    d="my migrations"
+    diesel_mig "$d" 2020-01-01-000000_a 'CREATE TABLE a (id int);' ''
+    diesel_mig "$d" 2020-01-02-000000_b 'CREATE TABLE b (id int);' $'-- This file should undo anything in `up.sql`\n\n'
+    diesel_mig "$d" 2020-01-03-000000_c 'CREATE TABLE c (id int);' $'   \n\t\n/* nothing */\n'
+    run_sealift check -d "$d" --from diesel
+    assert_exit 0
+    refute_errors
+    assert_stderr "sealift: warning: $d/2020-01-01-000000_a/down.sql: the down script has no statements: compiled as a no-op down"
+    assert_stderr "sealift: warning: $d/2020-01-02-000000_b/down.sql: the down script has no statements"
+    assert_stderr "sealift: warning: $d/2020-01-03-000000_c/down.sql: the down script has no statements"
+    [ "$(count_warnings 'no-op down')" = 3 ]
+    # --strict: each is an error.
+    run_sealift check -d "$d" --from diesel --strict
+    assert_exit 1
+    assert_stderr "sealift: error: $d/2020-01-01-000000_a/down.sql: the down script has no statements: compiled as a no-op down (rollback records the migration as rolled back and runs nothing) (--strict)"
+    assert_stderr 'sealift: error: 3 problems found'
+    # An empty up.sql stays diesel's error.
+    : >"$d/2020-01-03-000000_c/up.sql"
+    run_sealift check -d "$d" --from diesel
+    assert_exit 1
+    assert_stderr 'up.sql: empty file (diesel refuses to run an empty migration file)'
+}
+
+@test "edges: a chain with no-op downs applies and rolls back across them" {
+    import_db_setup
+    d="my migrations"
+    diesel_mig "$d" 2020-01-01-000000_a 'CREATE TABLE a (id int);' 'DROP TABLE a;'
+    diesel_mig "$d" 2020-01-02-000000_b 'CREATE TABLE b (id int);' $'-- keep b\n'
+    diesel_mig "$d" 2020-01-03-000000_c 'CREATE TABLE c (id int);' 'DROP TABLE c;'
+    run_sealift build -d "$d" --from diesel -s release.key -o app.sealift --project shop
+    assert_exit 0
+    refute_errors
+    newdb x
+    apply_bundle x
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn x)" --to base
+    assert_exit 0
+    refute_errors
+    # b's no-op down ran nothing: b stays; a and c were dropped; nothing is applied any more.
+    run psql -X -At -d "$(dbn x)" -c "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"
+    assert_output b
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn x)"
+    assert_exit 7
+    assert_line "applied      0 of 3 (database at base)"
+    # And it applies again from base.
+    run psql -X -q -d "$(dbn x)" -c 'DROP TABLE b'
+    apply_bundle x
+}
+
+@test "edges: goose without a Down section is a no-op down, as goose treats it" {
+    mkdir g
+    printf -- '-- +goose Up\nCREATE TABLE a (id int);\n' >g/00001_a.sql
+    printf -- '-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\n-- nothing\n' >g/00002_b.sql
+    printf -- '-- +goose Up\nCREATE TABLE c (id int);\n-- +goose Down\nDROP TABLE c;\n' >g/003_c.sql
+    run_sealift check -d g --from goose
+    assert_exit 0
+    refute_errors
+    assert_stderr 'sealift: warning: g/00001_a.sql: no "-- +goose Down" section: compiled as a no-op down'
+    assert_stderr 'sealift: warning: g/00002_b.sql: the down script has no statements: compiled as a no-op down'
+    [ "$(count_warnings 'no-op down')" = 2 ]
+    run_sealift check -d g --from goose --strict
+    assert_exit 1
+    assert_stderr 'sealift: error: 2 problems found'
+}
+
+@test "edges: golang-migrate, dbmate and Sqitch empty downs warn once each" {
+    mkdir gm db
+    printf 'CREATE TABLE a (id int);\n' >gm/0001_a.up.sql
+    : >gm/0001_a.down.sql
+    printf 'CREATE TABLE b (id int);\n' >gm/02_b.up.sql
+    printf -- '-- no way back\n' >gm/02_b.down.sql
+    run_sealift check -d gm --from golang-migrate
+    assert_exit 0
+    refute_errors
+    assert_stderr 'sealift: warning: gm/0001_a.down.sql: the down script has no statements'
+    assert_stderr 'sealift: warning: gm/02_b.down.sql: the down script has no statements'
+    [ "$(count_warnings 'no-op down')" = 2 ]
+    printf -- '-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\n\n' >db/20200101000000_a.sql
+    run_sealift check -d db --from dbmate
+    assert_exit 0
+    assert_stderr 'sealift: warning: db/20200101000000_a.sql: the down script has no statements'
+    [ "$(count_warnings 'no-op down')" = 1 ]
+    mkdir -p sq/deploy sq/revert
+    printf '%%syntax-version=1.0.0\n%%project=edges\n\na 2020-01-01T00:00:00Z A <a@example.com> # first\n' >sq/sqitch.plan
+    printf 'CREATE TABLE a (id int);\n' >sq/deploy/a.sql
+    printf -- '-- Revert edges:a from pg\n\nBEGIN;\n\nCOMMIT;\n' >sq/revert/a.sql
+    run_sealift check -d sq --from sqitch
+    assert_exit 0
+    refute_errors
+    assert_stderr 'sealift: warning: sq/revert/a.sql: the down script has no statements'
+}
+
+@test "edges: a diesel down with CREATE INDEX CONCURRENTLY in its transaction compiles; rollback refuses to cross it" {
+    import_db_setup
+    d=src
+    diesel_mig "$d" 2020-01-01-000000_t 'CREATE TABLE t (id int);' 'DROP TABLE t;'
+    diesel_mig "$d" 2020-01-02-000000_idx 'CREATE INDEX t_id ON t (id);' $'-- undo\nDROP INDEX t_id;\nCREATE INDEX CONCURRENTLY t_id2 ON t (id);\n'
+    diesel_mig "$d" 2020-01-03-000000_u 'CREATE TABLE u (id int);' 'DROP TABLE u;'
+    run_sealift check -d src --from diesel
+    assert_exit 0
+    refute_errors
+    assert_stderr 'sealift: warning: src/2020-01-02-000000_idx/down.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction (fix: put "run_in_transaction = false" in the migration'"'"'s metadata.toml): this down cannot run as written'
+    run_sealift check -d src --from diesel --strict
+    assert_exit 1
+    assert_stderr 'sealift: error: src/2020-01-02-000000_idx/down.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction'
+    build_example
+    newdb x
+    apply_bundle x
+    # The migration above it rolls back; crossing the blocked one is refused, saying why.
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn x)" --to 2020-01-02-000000_idx
+    assert_exit 0
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn x)" --to base
+    assert_exit 3
+    assert_stderr 'cannot roll back to base: the down script of migration'
+    assert_stderr 'cannot run as written: src/2020-01-02-000000_idx/down.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction (fix: put "run_in_transaction = false"'
+    run psql -X -At -d "$(dbn x)" -c "SELECT count(*) FROM pg_indexes WHERE indexname = 't_id'"
+    assert_output 1
+    # With metadata.toml saying so, the same down is no-transaction and not blocked... but
+    # diesel sends it as one query, where CONCURRENTLY among others fails: still refused.
+    printf 'run_in_transaction = false\n' >src/2020-01-02-000000_idx/metadata.toml
+    run_sealift check -d src --from diesel
+    assert_exit 1
+}
+
+@test "edges: the same statement in an up script stays an error" {
+    diesel_mig src 2020-01-01-000000_t $'CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON t (id);' 'DROP TABLE t;'
+    run_sealift check -d src --from diesel
+    assert_exit 1
+    assert_stderr 'src/2020-01-01-000000_t/up.sql:2:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction; put "run_in_transaction = false"'
+}
