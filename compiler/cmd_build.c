@@ -91,7 +91,7 @@ cmd_build(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
     struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL,  0};
+                                  NULL,         NULL,   NULL,  0,    0};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
@@ -112,7 +112,7 @@ cmd_build(int argc, char **argv)
     manifest_init(&m);
     emit_signatures_init(&sigs);
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":d:s:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:o:hv", longopts, NULL)) != -1) {
         if (compile_option(c, optarg, &opt, "build"))
             continue;
         if (c == 'h') {

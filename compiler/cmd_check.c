@@ -24,7 +24,7 @@ cmd_check(int argc, char **argv)
         COMPILE_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct vars vars;
     struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL,  0};
+                                  NULL,         NULL,   NULL,  0,    0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
@@ -33,7 +33,7 @@ cmd_check(int argc, char **argv)
     vars_init(&vars);
     compiled_init(&comp);
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:hv", longopts, NULL)) != -1) {
         if (compile_option(c, optarg, &opt, "check"))
             continue;
         if (c == 'h') {

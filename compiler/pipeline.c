@@ -434,6 +434,32 @@ read_chain_or_sum(size_t i, void *ctx)
     }
 }
 
+/*
+ * What --allow-irreversible did to another tool's chain: one line with the count, and with
+ * --verbose one line per migration. (sealift's own format marks irreversible migrations in
+ * the file; the flag does nothing there.)
+ */
+static void
+say_irreversible(const struct compiled *out)
+{
+    const struct src_chain *c = &out->chain;
+    size_t n = 0;
+
+    if (!out->opt->allow_irreversible || strcmp(c->format, "native") == 0)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        n += !c->v[i].script[MANIFEST_DOWN].present;
+    if (n == 0)
+        return;
+    diag_info("--allow-irreversible: %zu of %zu migrations compiled as irreversible (no down; "
+              "rollback refuses to cross them)%s",
+              n, c->n, out->opt->verbose ? "" : "; --verbose names them");
+    for (size_t i = 0; out->opt->verbose && i < c->n; i++)
+        if (!c->v[i].script[MANIFEST_DOWN].present)
+            diag_info("irreversible: %s%s%s (%s)", c->v[i].id, c->v[i].name[0] ? "_" : "",
+                      c->v[i].name, script_file(&c->v[i], MANIFEST_UP));
+}
+
 int
 compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
               struct diag_err *err)
@@ -482,6 +508,7 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     }
     if (!out->sum.exists)
         out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
+    say_irreversible(out);
 
     check_migrations(out, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
@@ -680,6 +707,9 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         return 1;
     case COMPILE_OPT_STRICT:
         opt->strict = 1;
+        return 1;
+    case 'v':
+        opt->verbose = 1;
         return 1;
     case COMPILE_OPT_ALEMBIC_CONFIG:
         opt->alembic_config = arg;

@@ -28,7 +28,8 @@ struct compile_options {
     const char *alembic_config;
     const char *alembic_sql_up;
     const char *alembic_sql_down;
-    int strict; /* --strict: what would compile with a warning (a no-op down...) is an error */
+    int strict;  /* --strict: what would compile with a warning (a no-op down...) is an error */
+    int verbose; /* --verbose: name each migration a summary line counts */
 };
 
 struct compiled {
@@ -85,6 +86,7 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     {"amend", required_argument, NULL, 'A'},                                                      \
     {"allow-irreversible", no_argument, NULL, 'I'},                                               \
     {"strict", no_argument, NULL, COMPILE_OPT_STRICT},                                            \
+    {"verbose", no_argument, NULL, 'v'},                                                          \
     {"alembic-config", required_argument, NULL, COMPILE_OPT_ALEMBIC_CONFIG},                      \
     {"alembic-sql-up", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_UP},                      \
     {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN}

@@ -161,3 +161,40 @@ count_warnings() {
     assert_exit 1
     assert_stderr 'src/2020-01-01-000000_t/up.sql:2:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction; put "run_in_transaction = false"'
 }
+
+@test "edges: a Flyway chain without any undo script is one error with the count and the flag" {
+    cp -R "$EXAMPLES/flyway" "fly way"
+    rm "fly way"/U*.sql
+    run_sealift check -d "fly way" --from flyway
+    assert_exit 1
+    assert_stderr 'sealift: error: fly way: none of the 13 versioned migrations has an undo script (U<version>__...sql), so none can be rolled back (give --allow-irreversible to compile them as irreversible)'
+    assert_stderr 'sealift: error: 1 problem found'
+    [ "${#stderr_lines[@]}" -eq 2 ]
+    # With the flag: one summary line; --verbose names each migration.
+    run_sealift check -d "fly way" --from flyway --allow-irreversible
+    assert_exit 0
+    refute_errors
+    assert_stderr 'sealift: --allow-irreversible: 13 of 13 migrations compiled as irreversible (no down; rollback refuses to cross them); --verbose names them'
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    run_sealift check -d "fly way" --from flyway --allow-irreversible --verbose
+    assert_exit 0
+    assert_stderr 'sealift: --allow-irreversible: 13 of 13 migrations compiled as irreversible (no down; rollback refuses to cross them)'
+    assert_stderr 'sealift: irreversible: 1.1_create_order_status (fly way/V1_1__create_order_status.sql)'
+    assert_stderr 'sealift: irreversible: 1.13_customers_email_lowercase (fly way/V1_13__customers_email_lowercase.sql)'
+    [ "${#stderr_lines[@]}" -eq 14 ]
+}
+
+@test "edges: a Flyway chain with some undo scripts names each one missing" {
+    cp -R "$EXAMPLES/flyway" fw
+    rm fw/U1.12__raise_coffee_price.sql fw/U1_3__create_products.sql
+    run_sealift check -d fw --from flyway
+    assert_exit 1
+    assert_stderr 'sealift: error: fw/V1_3__create_products.sql: no undo script (U<version>__...sql), so this migration cannot be rolled back'
+    assert_stderr 'sealift: error: fw/V1.12__raise_coffee_price.sql: no undo script'
+    assert_stderr 'sealift: error: 2 problems found'
+    run_sealift build -d fw --from flyway --allow-irreversible -v -s release.key -o app.sealift --project shop
+    assert_exit 0
+    assert_stderr 'sealift: --allow-irreversible: 2 of 13 migrations compiled as irreversible (no down; rollback refuses to cross them)'
+    assert_stderr 'sealift: irreversible: 1.3_create_products (fw/V1_3__create_products.sql)'
+    assert_stderr 'sealift: irreversible: 1.12_raise_coffee_price (fw/V1.12__raise_coffee_price.sql)'
+}
