@@ -165,7 +165,8 @@ cmd_build(int argc, char **argv)
     /* 3. Record the new migrations, in memory: the serial and the chain include them. */
     newly = comp.nnew;
     amended = compile_amend(&comp);
-    record = newly > 0 || amended || !comp.sum.exists;
+    /* A file from before sealift.sum named the format gets it, except in a frozen build. */
+    record = newly > 0 || amended || !comp.sum.exists || (comp.sum.source_added && !b.frozen);
     if (record)
         compile_record(&comp);
 
@@ -203,6 +204,9 @@ cmd_build(int argc, char **argv)
     }
     if (newly > 0)
         diag_info("recorded %zu new migration%s in %s: commit it", newly, newly == 1 ? "" : "s",
+                  comp.sum_path);
+    if (record && comp.sum.source_added && newly == 0 && !amended)
+        diag_info("recorded the source format (%s) in %s: commit it", comp.sum.source,
                   comp.sum_path);
     if (amended)
         diag_info("re-recorded the amended migration%s in %s: commit it",

@@ -468,26 +468,43 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     const struct format_reader *reader;
     struct read_options ro = {opt->allow_irreversible, opt->alembic_config, opt->alembic_sql_up,
                               opt->alembic_sql_down, opt->strict};
-    char names[256];
+    char names[256], recorded[64], why[256];
 
+    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
+    /*
+     * A chain recorded as one format is never re-read as another: its released migrations
+     * would look edited. So sealift.sum's format comes before detection, and before --from.
+     */
+    sumfile_read_source(out->sum_path, recorded, sizeof(recorded));
     if (strcmp(from, "auto") == 0) {
-        reader = formats_detect(opt->dir, err);
+        reader = formats_detect_why(opt->dir, recorded[0] ? recorded : NULL, why, sizeof(why), err);
         if (reader == NULL) {
             err->io = 1;
             return -1;
         }
+        /* Asked to detect, in a directory with nothing to detect from. */
+        if (opt->from_given && strcmp(why, "an empty directory") == 0)
+            return err_set_io(err,
+                              "\"%s\" is empty: there is no format to detect (give --from "
+                              "FORMAT, or write a first migration with \"sealift new\")",
+                              opt->dir);
         /* Say what was found; a native chain found by default is the quiet, usual case. */
         if (opt->from_given || strcmp(reader->name, "native") != 0)
-            diag_info("detected %s in %s", reader->name, opt->dir);
+            diag_info("detected %s (%s) in %s", reader->name, why, opt->dir);
     } else {
         reader = formats_find(from);
         if (reader == NULL) {
             formats_names(names, sizeof(names));
             return err_set_io(err, "unknown source format \"%s\" (known: %s, auto)", from, names);
         }
+        if (recorded[0] && strcmp(recorded, from) != 0)
+            return err_set_io(err,
+                              "--from %s contradicts %s, which records this chain as %s (its "
+                              "released migrations were read as %s: give --from %s, or leave "
+                              "--from out)",
+                              from, out->sum_path, recorded, recorded, recorded);
     }
     out->opt = opt;
-    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
     {
         /* The chain and sealift.sum are read at the same time (see struct read_batch). */
         struct read_batch b = {reader, &ro, out, rep, err, 0, DIAG_ERR_INIT, 0};
@@ -508,6 +525,11 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     }
     if (!out->sum.exists)
         out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
+    if (out->sum.source == NULL) {
+        /* Recorded from the next build on (a file from before the field has none). */
+        out->sum.source = xstrdup(reader->name);
+        out->sum.source_added = out->sum.exists;
+    }
     say_irreversible(out);
 
     check_migrations(out, rep);

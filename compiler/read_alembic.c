@@ -1141,14 +1141,47 @@ is_revision_cb(const char *text, size_t len)
     return strstr(text, "\ndown_revision") && strstr(text, "\nrevision");
 }
 
+/*
+ * An Alembic project by its files: alembic.ini (the project directory), env.py (the script
+ * directory), a versions/ directory with revision files, or revision files themselves.
+ */
+int
+detect_alembic_why(const char *dir, char *why, size_t cap)
+{
+    static const char *const marks[] = {"alembic.ini", "env.py"};
+    char name[200];
+    char *versions;
+    int found;
+
+    for (size_t i = 0; i < 2; i++) {
+        char *path = xasprintf("%s/%s", dir, marks[i]);
+
+        found = common_is_file(path);
+        free(path);
+        if (found) {
+            if (why)
+                snprintf(why, cap, "%s", marks[i]);
+            return 3;
+        }
+    }
+    versions = xasprintf("%s/versions", dir);
+    found = common_is_dir(versions) &&
+            common_detect_in_files(versions, 0, named_py_cb, is_revision_cb, name, sizeof(name));
+    free(versions);
+    if (found) {
+        if (why)
+            snprintf(why, cap, "revision file versions/%s", name);
+        return 3;
+    }
+    if (!common_detect_in_files(dir, 0, named_py_cb, is_revision_cb, name, sizeof(name)))
+        return 0;
+    if (why)
+        snprintf(why, cap, "revision file %s", name);
+    return 3;
+}
+
 int
 detect_alembic(const char *dir)
 {
-    char *ini = xasprintf("%s/alembic.ini", dir);
-    int score = common_is_file(ini) ? 3 : 0;
-
-    free(ini);
-    if (score)
-        return score;
-    return common_detect_in_files(dir, 0, named_py_cb, is_revision_cb) ? 3 : 0;
+    return detect_alembic_why(dir, NULL, 0);
 }

@@ -15,6 +15,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,7 +212,7 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
 }
 
 int
-detect_diesel(const char *dir)
+detect_diesel_why(const char *dir, char *why, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
@@ -225,10 +226,19 @@ detect_diesel(const char *dir)
         if (!d.v[i].is_dir || d.v[i].name[0] == '.')
             continue;
         up = xasprintf("%s/%s/up.sql", dir, d.v[i].name);
-        if (common_is_file(up))
+        if (common_is_file(up)) {
             score = 3;
+            if (why)
+                snprintf(why, cap, "migration directory %s/ with up.sql", d.v[i].name);
+        }
         free(up);
     }
     common_dir_release(&d);
     return score;
+}
+
+int
+detect_diesel(const char *dir)
+{
+    return detect_diesel_why(dir, NULL, 0);
 }

@@ -26,6 +26,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -510,7 +511,17 @@ find_versioned(const char *dir, int depth)
 }
 
 int
+detect_flyway_why(const char *dir, char *why, size_t cap)
+{
+    if (!find_versioned(dir, 0))
+        return 0;
+    if (why)
+        snprintf(why, cap, "V<version>__<description>.sql files");
+    return 3;
+}
+
+int
 detect_flyway(const char *dir)
 {
-    return find_versioned(dir, 0) ? 3 : 0;
+    return detect_flyway_why(dir, NULL, 0);
 }

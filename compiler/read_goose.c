@@ -21,6 +21,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,7 +478,20 @@ has_up_annotation_cb(const char *text, size_t len)
 }
 
 int
+detect_goose_why(const char *dir, char *why, size_t cap)
+{
+    char name[200];
+
+    if (!common_detect_in_files(dir, 5, named_goose_sql_cb, has_up_annotation_cb, name,
+                                sizeof(name)))
+        return 0;
+    if (why)
+        snprintf(why, cap, "\"-- +goose Up\" in %s", name);
+    return 3;
+}
+
+int
 detect_goose(const char *dir)
 {
-    return common_detect_in_files(dir, 5, named_goose_sql_cb, has_up_annotation_cb) ? 3 : 0;
+    return detect_goose_why(dir, NULL, 0);
 }

@@ -953,13 +953,26 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
 }
 
 int
+detect_sqitch_why(const char *dir, char *why, size_t cap)
+{
+    static const char *const names[] = {"sqitch.plan", "sqitch.conf"};
+    int score = 0;
+
+    for (size_t i = 0; i < 2 && !score; i++) {
+        char *path = xasprintf("%s/%s", dir, names[i]);
+
+        if (common_is_file(path)) {
+            score = 3;
+            if (why)
+                snprintf(why, cap, "%s", names[i]);
+        }
+        free(path);
+    }
+    return score;
+}
+
+int
 detect_sqitch(const char *dir)
 {
-    char *plan = xasprintf("%s/sqitch.plan", dir);
-    char *conf = xasprintf("%s/sqitch.conf", dir);
-    int score = common_is_file(plan) || common_is_file(conf) ? 3 : 0;
-
-    free(plan);
-    free(conf);
-    return score;
+    return detect_sqitch_why(dir, NULL, 0);
 }

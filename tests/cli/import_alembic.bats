@@ -34,7 +34,7 @@ require_alembic() {
     require_alembic
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected alembic in src'
+    assert_stderr 'sealift: detected alembic (alembic.ini) in src'
 }
 
 @test "alembic: SQL rendered elsewhere, read from files, gives the same bundle" {

@@ -198,3 +198,106 @@ count_warnings() {
     assert_stderr 'sealift: irreversible: 1.3_create_products (fw/V1_3__create_products.sql)'
     assert_stderr 'sealift: irreversible: 1.12_raise_coffee_price (fw/V1.12__raise_coffee_price.sql)'
 }
+
+@test "edges: --from auto takes golang-migrate with any padding by what native refuses, and says why" {
+    cp -R "$EXAMPLES/golang-migrate" gm6
+    rm gm6/README.md
+    run_sealift check -d gm6
+    assert_exit 0
+    assert_stderr 'sealift: detected golang-migrate ('
+    # Four digits: the names are native's too; BEGIN; ... COMMIT; in a file is not.
+    mkdir "gm 4"
+    for f in gm6/*.sql; do
+        b=${f#gm6/00}
+        cp "$f" "gm 4/$b"
+    done
+    run_sealift check -d "gm 4"
+    assert_exit 0
+    refute_errors
+    assert_stderr "sealift: detected golang-migrate (BEGIN; ... COMMIT; in 0004_create_orders.up.sql, which sealift's own format refuses) in gm 4"
+    # No wrapper, but CREATE INDEX CONCURRENTLY (which golang-migrate runs outside a transaction).
+    mkdir g3
+    printf 'CREATE TABLE t (id int);\n' >g3/001_t.up.sql
+    printf 'DROP TABLE t;\n' >g3/001_t.down.sql
+    printf 'CREATE INDEX CONCURRENTLY t_id ON t (id);\n' >g3/002_i.up.sql
+    printf 'DROP INDEX CONCURRENTLY t_id;\n' >g3/002_i.down.sql
+    run_sealift check -d g3 --from auto
+    assert_exit 0
+    assert_stderr "sealift: detected golang-migrate (DROP INDEX CONCURRENTLY in 002_i.down.sql, which sealift's own format refuses) in g3"
+    # The same names with sealift's directive are a native chain.
+    printf -- '-- sealift:no-transaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n' >g3/002_i.up.sql
+    printf -- '-- sealift:no-transaction\nDROP INDEX CONCURRENTLY t_id;\n' >g3/002_i.down.sql
+    run_sealift check -d g3 --from auto
+    assert_exit 0
+    assert_stderr 'sealift: detected native (VERSION_SLUG.up.sql files) in g3'
+}
+
+@test "edges: --from auto: dbmate with short versions, Alembic by its files, Liquibase by its changelog" {
+    mkdir db
+    printf -- '-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n' >db/0001_a.sql
+    run_sealift check -d db
+    assert_exit 0
+    assert_stderr 'sealift: detected dbmate ("-- migrate:up" in 0001_a.sql) in db'
+    mkdir -p al/versions
+    : >al/env.py
+    run_sealift check -d al
+    assert_stderr 'sealift: detected alembic (env.py) in al'
+    refute_line --partial '0 migrations in al (native)'
+    mkdir -p al2/versions
+    printf '"""init"""\nrevision = "a1"\ndown_revision = None\n' >al2/versions/a1_init.py
+    run_sealift check -d al2
+    assert_stderr 'sealift: detected alembic (revision file versions/a1_init.py) in al2'
+    mkdir lq
+    printf '<?xml version="1.0"?>\n<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">\n</databaseChangeLog>\n' >lq/db.changelog-master.xml
+    run_sealift check -d lq
+    assert_stderr 'detected liquibase (changelog db.changelog-master.xml)'
+    mkdir lqs
+    printf -- '-- liquibase formatted sql\n\n--changeset a:1\nCREATE TABLE a (id int);\n' >lqs/changes.sql
+    run_sealift check -d lqs
+    assert_stderr 'detected liquibase (changelog changes.sql)'
+}
+
+@test "edges: --from auto refuses an ambiguous, an unrecognised or (asked) an empty directory with a hint" {
+    mkdir both
+    printf '%%project=x\n' >both/sqitch.plan
+    printf -- '-- +goose Up\nSELECT 1;\n' >both/00001_a.sql
+    run_sealift check -d both
+    assert_exit 2
+    assert_stderr 'sealift: error: "both" looks like both goose and sqitch migrations: give --from goose or --from sqitch'
+    mkdir docs
+    echo hello >docs/README.md
+    run_sealift check -d docs
+    assert_exit 2
+    assert_stderr 'sealift: error: no migrations of any known format in "docs" (is it the migrations directory? for another tool'"'"'s chain give --from FORMAT: native, '
+    mkdir empty
+    run_sealift check -d empty --from auto
+    assert_exit 2
+    assert_stderr 'sealift: error: "empty" is empty: there is no format to detect (give --from FORMAT, or write a first migration with "sealift new")'
+}
+
+@test "edges: sealift.sum records the source format; check uses it; a contradicting --from is refused" {
+    cp -R "$EXAMPLES/golang-migrate" gm
+    run_sealift build -d gm --from golang-migrate -s release.key -o app.sealift --project shop
+    assert_exit 0
+    run grep -c '^sealift-sum 1 project=shop migrations=13 head=[0-9a-f]* source=golang-migrate$' gm/sealift.sum
+    assert_output 1
+    # Four-digit names would be native's: the record decides, and nothing looks edited.
+    run_sealift check -d gm
+    assert_exit 0
+    refute_errors
+    assert_stderr 'sealift: detected golang-migrate (recorded in sealift.sum) in gm'
+    assert_line --index 0 '13 migrations in gm (golang-migrate): 13 recorded in gm/sealift.sum, 0 new'
+    run_sealift check -d gm --from native
+    assert_exit 2
+    assert_stderr 'sealift: error: --from native contradicts gm/sealift.sum, which records this chain as golang-migrate (its released migrations were read as golang-migrate: give --from golang-migrate, or leave --from out)'
+    # A file from before the field: a frozen build leaves it; the next build records the format.
+    sed -i 's/ source=golang-migrate$//' gm/sealift.sum
+    cp gm/sealift.sum before.sum
+    run_sealift build -d gm --from golang-migrate --frozen -s release.key -o app2.sealift
+    assert_exit 0
+    cmp before.sum gm/sealift.sum
+    run_sealift build -d gm --from golang-migrate -s release.key -o app3.sealift
+    assert_exit 0
+    assert_stderr 'sealift: recorded the source format (golang-migrate) in gm/sealift.sum: commit it'
+    grep -q ' source=golang-migrate$' gm/sealift.sum
+}

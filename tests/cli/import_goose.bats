@@ -24,7 +24,7 @@ setup() { import_setup; }
 @test "goose: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected goose in src'
+    assert_stderr 'sealift: detected goose ("-- +goose Up" in 00001_create_order_status.sql) in src'
 }
 
 @test "goose: applied by sealift-apply, the schema equals psql running the Up sections" {

@@ -29,7 +29,7 @@ require_sqitch() {
 @test "sqitch: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected sqitch in src'
+    assert_stderr 'sealift: detected sqitch (sqitch.plan) in src'
 }
 
 @test "sqitch: the real sqitch and sealift-apply leave the same schema; rollback to base" {

@@ -45,7 +45,7 @@ assert_build_and_check_refuse() {
     assert_output "built app.sealift: project demo, serial 2, 2 migrations, head $V2, signed by $(key_id release.pub)"
     assert_equal "$stderr" 'sealift: recorded 2 new migrations in migrations/sealift.sum: commit it'
 
-    assert grep -q "^sealift-sum 1 project=demo migrations=2 head=[0-9a-f]\{64\}\$" migrations/sealift.sum
+    assert grep -q "^sealift-sum 1 project=demo migrations=2 head=[0-9a-f]\{64\} source=native\$" migrations/sealift.sum
     assert grep -q "^${V1%%_*} ${V1#*_} up=$(sha_of "migrations/$V1.up.sql"):tx down=$(sha_of "migrations/$V1.down.sql"):tx verify=- chain=" migrations/sealift.sum
     assert grep -q "^${V2%%_*} ${V2#*_} up=" migrations/sealift.sum
 
