@@ -50,7 +50,8 @@ struct src_script {
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
-    struct buf rendered; /* after placeholder substitution: the bytes that will run */
+    struct buf rendered;  /* after placeholder substitution: the bytes that will run */
+    struct buf undefined; /* "NAME LINE:COL" lines: undefined placeholders (sqltext_render) */
     unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */
     struct manifest_stmt *stmts;                   /* statement ranges of rendered */
     size_t nstmts;
@@ -88,6 +89,11 @@ struct src_migration {
 struct src_chain {
     char *format; /* the reader's name, set by the pipeline */
     char *dir;    /* the source directory, set by the pipeline */
+    /*
+     * The project's name as the source format states it (Sqitch's %project), set by the
+     * reader; NULL when the format has none (then the directory's name, or --project).
+     */
+    char *project;
     struct src_migration *v;
     size_t n;
     size_t cap;

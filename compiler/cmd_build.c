@@ -211,10 +211,10 @@ cmd_build(int argc, char **argv)
     if (amended)
         diag_info("re-recorded the amended migration%s in %s: commit it",
                   opt.namend == 1 ? "" : "s", comp.sum_path);
-    printf("built %s: project %s, serial %llu, %zu migrations, head %s_%s, signed by %s\n",
+    printf("built %s: project %s, serial %llu, %zu migrations, head %s%s%s, signed by %s\n",
            b.output, m.project, (unsigned long long)m.serial, m.nmigrations,
-           m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name,
-           sig_keyid_hex(id, key->keyid));
+           m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name[0] ? "_" : "",
+           m.migrations[m.nmigrations - 1].name, sig_keyid_hex(id, key->keyid));
     ret = EXIT_OK;
 cleanup:
     free(opt.amend);

@@ -374,12 +374,79 @@ check_migration(size_t i, void *ctx)
          */
         hash_sha256(s->text.data, s->text.len, s->source_sha);
         s->may_block = k == MANIFEST_DOWN && !native;
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
+        if (sqltext_render(&s->text, b->out->opt->vars, &s->rendered, &s->undefined) == 0 &&
             sqlcheck_script(s->file, s, rep) == 0 && k == MANIFEST_DOWN && !native)
             check_imported_down(s, b->out->opt->strict, rep);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
+}
+
+/*
+ * The uses of undefined placeholder name (nl bytes) in c, from script k of migration i on:
+ * ", "-separated "FILE:LINE:COL" into where. Returns how many.
+ */
+static size_t
+undefined_uses(const struct src_chain *c, size_t i, int k, const char *name, size_t nl,
+               struct buf *where)
+{
+    size_t uses = 0;
+
+    for (size_t j = i; j < c->n; j++) {
+        for (int kk = j == i ? k : 0; kk < MANIFEST_NSCRIPTS; kk++) {
+            const struct src_script *s = &c->v[j].script[kk];
+            const char *u = s->undefined.data;
+
+            for (size_t q = 0; q < s->undefined.len;) {
+                size_t n = strcspn(u + q, " ");
+                size_t e = q + strcspn(u + q, "\n");
+
+                if (n == nl && memcmp(u + q, name, nl) == 0)
+                    buf_addf(where, "%s%s:%.*s", uses++ ? ", " : "", s->file, (int)(e - q - n - 1),
+                             u + q + n + 1);
+                q = e + 1;
+            }
+        }
+    }
+    return uses;
+}
+
+/*
+ * Each undefined placeholder once, naming every place it is used in the chain's order (a
+ * placeholder missing from --set is usually missing everywhere: one line, not hundreds).
+ */
+static void
+report_undefined(const struct src_chain *c, struct report *rep)
+{
+    struct buf seen = BUF_INIT; /* "\nNAME\nNAME\n": the names reported */
+
+    buf_addch(&seen, '\n');
+    for (size_t i = 0; i < c->n; i++) {
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            const struct buf *u = &c->v[i].script[k].undefined;
+
+            for (size_t p = 0; p < u->len; p += strcspn(u->data + p, "\n") + 1) {
+                size_t nl = strcspn(u->data + p, " ");
+                struct buf key = BUF_INIT, where = BUF_INIT;
+                size_t uses;
+
+                buf_addf(&key, "\n%.*s\n", (int)nl, u->data + p);
+                /* Reported with its first use: every later use is in that message. */
+                if (strstr(seen.data, key.data) == NULL) {
+                    buf_add(&seen, key.data + 1, key.len - 1);
+                    uses = undefined_uses(c, i, k, u->data + p, nl, &where);
+                    report_error(rep,
+                                 "undefined placeholder ${%.*s} (give --set %.*s=VALUE), used %zu "
+                                 "time%s: %s",
+                                 (int)nl, u->data + p, (int)nl, u->data + p, uses,
+                                 uses == 1 ? "" : "s", where.data);
+                }
+                buf_release(&key);
+                buf_release(&where);
+            }
+        }
+    }
+    buf_release(&seen);
 }
 
 /*
@@ -524,7 +591,9 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
             report_error(rep, "--amend %s: no such migration in %s", opt->amend[i], opt->dir);
     }
     if (!out->sum.exists)
-        out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
+        out->sum.project = opt->project         ? xstrdup(opt->project)
+                           : out->chain.project ? xstrdup(out->chain.project)
+                                                : compile_default_project(opt->dir);
     if (out->sum.source == NULL) {
         /* Recorded from the next build on (a file from before the field has none). */
         out->sum.source = xstrdup(reader->name);
@@ -533,6 +602,7 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     say_irreversible(out);
 
     check_migrations(out, rep);
+    report_undefined(&out->chain, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
     check_history(out, rep);
     return 0;

@@ -233,7 +233,7 @@ detect_golang_migrate_why(const char *dir, char *why, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
-    int files = 0, padded = 1, sealift_only = 0, tool = 0;
+    int files = 0, padded = 1, wide = 1, sealift_only = 0, tool = 0;
     char first[256] = "";
 
     if (common_dir_list(dir, &d, &err) != 0)
@@ -249,14 +249,19 @@ detect_golang_migrate_why(const char *dir, char *why, size_t cap)
             continue;
         if (files++ == 0)
             snprintf(first, sizeof(first), "%s", d.v[i].name);
-        /* "migrate create -seq" numbers 000001, 000002...; sealift new uses the time. */
-        if (v < 6 || d.v[i].name[0] != '0')
+        /*
+         * "migrate create -seq" numbers 000001, 000002... (-digits sets the width); sealift new
+         * uses the time, as golang-migrate does without -seq (then the names cannot tell).
+         */
+        if (d.v[i].name[0] != '0')
             padded = 0;
+        if (v < 6)
+            wide = 0;
         /*
          * The names are sealift's own format's too: what the files hold decides. Each file is
          * read until one tells (a native chain without directives is read through).
          */
-        if (!tool) {
+        if (!tool && padded) { /* only a padded chain needs its files read */
             char *path = xasprintf("%s/%s", dir, d.v[i].name);
             const char *what = NULL;
             int sig = file_signal(path, &what);
@@ -276,13 +281,14 @@ detect_golang_migrate_why(const char *dir, char *why, size_t cap)
     }
     common_dir_release(&d);
     /*
-     * Only what native never has makes it certain: golang-migrate's zero-padded sequence, or
-     * what golang-migrate runs and native refuses; and no sealift directive or verify file.
-     * Otherwise native (2) wins, and --from golang-migrate says what is meant.
+     * Zero-padded versions (a sequence) and what native never has make it certain: six or more
+     * digits, or shorter ones with what golang-migrate runs and native refuses; and no sealift
+     * directive or verify file. Otherwise native (2) wins (its users are told what to fix),
+     * and --from golang-migrate says what is meant.
      */
     if (files == 0)
         return 0;
-    if (sealift_only || !(padded || tool))
+    if (sealift_only || !padded || !(wide || tool))
         return 1;
     if (why && !tool)
         snprintf(why, cap, "zero-padded sequence numbers, %s", first);

@@ -301,3 +301,32 @@ count_warnings() {
     assert_stderr 'sealift: recorded the source format (golang-migrate) in gm/sealift.sum: commit it'
     grep -q ' source=golang-migrate$' gm/sealift.sum
 }
+
+@test "edges: Sqitch project name from %project, change names without notes, other projects' requires in one line" {
+    mkdir -p "sq dir/deploy" "sq dir/revert"
+    cat >"sq dir/sqitch.plan" <<'PLAN'
+%syntax-version=1.0.0
+%project=flipr
+
+settings [auth:roles] 2024-01-01T00:00:00Z Ada <ada@example.com> # Adds a new table for tracking persistent settings, with a very long note
+users [settings auth:groups !legacy:users] 2024-01-01T00:01:00Z Ada <ada@example.com> # Users.
+PLAN
+    for c in settings users; do
+        printf 'CREATE TABLE %s (id int);\n' "$c" >"sq dir/deploy/$c.sql"
+        printf 'DROP TABLE %s;\n' "$c" >"sq dir/revert/$c.sql"
+    done
+    run_sealift check -d "sq dir" --from sqitch
+    assert_exit 0
+    refute_errors
+    assert_line 'new: settings (recorded by the next build)'
+    assert_line 'new: users (recorded by the next build)'
+    assert_stderr "sealift: warning: sq dir/sqitch.plan: 3 dependencies on other projects' changes (auth:roles, auth:groups, !legacy:users): sealift does not check those when applying (deploy those projects first)"
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    run_sealift build -d "sq dir" --from sqitch -s release.key -o app.sealift
+    assert_exit 0
+    assert_output --partial 'built app.sealift: project flipr, serial 2, 2 migrations, head users, signed by'
+    run grep -c '^sealift-sum 1 project=flipr ' "sq dir/sealift.sum"
+    assert_output 1
+    run_sealift inspect app.sealift
+    refute_output --partial 'Adds a new table'
+}
