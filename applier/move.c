@@ -440,9 +440,9 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
 int
 move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void))
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPTS_OUT,
-                                             APP_OPT_LOCK,    APP_OPT_COMPAT, APP_OPT_PER_MIGRATION,
-                                             APP_OPT_TO,      APP_OPT_HELP,   APP_OPT_END};
+    static const struct option longopts[] = {
+        APP_OPTS_BUNDLE,       APP_OPTS_DB, APP_OPTS_OUT, APP_OPT_LOCK,        APP_OPT_COMPAT,
+        APP_OPT_PER_MIGRATION, APP_OPT_TO,  APP_OPT_HELP, APP_OPT_ADOPT_TABLE, APP_OPT_END};
     struct move_request rq = {kind, NULL, NULL};
     struct app_opts o;
     int c, code, per_migration = 0;
