@@ -352,12 +352,13 @@ placeholder_end(const char *s, size_t len, size_t at)
 }
 
 /*
- * Render s[from, to), code or the inside of a string or body: ${NAME} becomes its value, and
- * $${NAME} the text ${NAME}. Undefined names are added to undefined.
+ * Render s[from, to): ${NAME} becomes its value, and $${NAME} the text ${NAME}. In code (and
+ * the strings and bodies in it) an undefined name is added to undefined; in a comment it is
+ * left as written (comment is set).
  */
 static size_t
 render_span(const char *s, size_t len, size_t from, size_t to, struct vars *vars, struct buf *out,
-            struct buf *undefined)
+            struct buf *undefined, int comment)
 {
     size_t problems = 0;
     size_t i = from;
@@ -398,7 +399,9 @@ render_span(const char *s, size_t len, size_t from, size_t to, struct vars *vars
                     var->used = 1;
                 }
             }
-            if (value == NULL) {
+            if (value == NULL && comment) {
+                buf_add(out, s + at, end + 1 - at);
+            } else if (value == NULL) {
                 unsigned line, col;
 
                 textpos_line_col(s, len, at, &line, &col);
@@ -425,9 +428,10 @@ sqltext_render(const struct buf *text, struct vars *vars, struct buf *out, struc
     buf_reset(out);
     buf_reset(undefined);
     /*
-     * Comments are copied as they are: a placeholder there is documentation, not code. Strings,
-     * quoted identifiers and dollar-quoted bodies are skipped whole (a "--" inside one is no
-     * comment) and rendered with the code around them.
+     * In comments a placeholder may be documentation: an undefined one is left as written, not
+     * an error. A defined one is rendered there as in code, as it always was, so that a chain
+     * built before rebuilds byte for byte. Strings, quoted identifiers and dollar-quoted bodies
+     * are skipped whole (a "--" inside one is no comment) and rendered with the code.
      */
     while (i < len) {
         char c = s[i];
@@ -447,12 +451,12 @@ sqltext_render(const struct buf *text, struct vars *vars, struct buf *out, struc
             continue;
         }
         if (c == '-' || c == '/') {
-            problems += render_span(s, len, seg, i, vars, out, undefined);
-            buf_add(out, s + i, j - i);
+            problems += render_span(s, len, seg, i, vars, out, undefined, 0);
+            render_span(s, len, i, j, vars, out, undefined, 1);
             seg = j;
         }
         i = j;
     }
-    problems += render_span(s, len, seg, len, vars, out, undefined);
+    problems += render_span(s, len, seg, len, vars, out, undefined, 0);
     return problems;
 }

@@ -58,10 +58,10 @@ int vars_load_file(struct vars *v, const char *path, struct diag_err *err);
 
 /*
  * Render text into out (reset first): every ${NAME} (NAME: a letter or underscore, then
- * letters, digits, underscores or dots) becomes its value, $${NAME} becomes the text ${NAME},
- * and comments are left as they are, placeholders and all. Each undefined name is added to
- * undefined (reset first) as a line "NAME LINE:COL" and left in out as written; the caller
- * reports them (once per name, with every place). Returns the number of undefined uses.
+ * letters, digits, underscores or dots) becomes its value, $${NAME} becomes the text ${NAME}.
+ * An undefined name in a comment is left as written; elsewhere each use is added to undefined
+ * (reset first) as a line "NAME LINE:COL" and left in out as written; the caller reports them
+ * (once per name, with every place). Returns the number of undefined uses.
  */
 size_t sqltext_render(const struct buf *text, struct vars *vars, struct buf *out,
                       struct buf *undefined);

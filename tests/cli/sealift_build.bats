@@ -301,14 +301,14 @@ assert_build_and_check_refuse() {
     assert_equal "$(tree_state migrations)" "$before"
 }
 
-@test "placeholders: \$\${name} is a literal \${name}; comments keep theirs; strings and bodies are rendered" {
+@test "placeholders: \$\${name} is a literal \${name}; undefined ones in comments stay; strings and bodies are rendered" {
     add_migration migrations 20240103000000_orders $'-- creates ${schema}.orders\n/* ${schema} /* nested ${x} */ still */\nCREATE TABLE ${schema}.orders (note text DEFAULT \'$${schema}\', n text DEFAULT \'${schema}\');\nCREATE FUNCTION ${schema}.f() RETURNS text LANGUAGE sql AS $$ SELECT \'-- ${schema}\' $$;' \
         'DROP TABLE ${schema}.orders; -- ${undefined_in_comment}'
     build -o app.sealift --set schema=app
     assert_exit 0
     refute_errors
     member=migrations/000003_20240103000000_orders/up.sql
-    assert_equal "$(tar -xOf app.sealift "$member")" $'-- creates ${schema}.orders\n/* ${schema} /* nested ${x} */ still */\nCREATE TABLE app.orders (note text DEFAULT \'${schema}\', n text DEFAULT \'app\');\nCREATE FUNCTION app.f() RETURNS text LANGUAGE sql AS $$ SELECT \'-- app\' $$;'
+    assert_equal "$(tar -xOf app.sealift "$member")" $'-- creates app.orders\n/* app /* nested ${x} */ still */\nCREATE TABLE app.orders (note text DEFAULT \'${schema}\', n text DEFAULT \'app\');\nCREATE FUNCTION app.f() RETURNS text LANGUAGE sql AS $$ SELECT \'-- app\' $$;'
     assert_equal "$(tar -xOf app.sealift migrations/000003_20240103000000_orders/down.sql)" 'DROP TABLE app.orders; -- ${undefined_in_comment}'
 }
 
