@@ -149,12 +149,13 @@ static int
 detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
     struct db_rows *r;
-    char *seen;
+    char *seen, *sql;
 
-    r = db_query(db,
-                 "SELECT version, checksum::text, success, type, script "
-                 "FROM flyway_schema_history ORDER BY installed_rank",
-                 e);
+    sql = xasprintf("SELECT version, checksum::text, success, type, script "
+                    "FROM %s ORDER BY installed_rank",
+                    a->table);
+    r = db_query(db, sql, e);
+    free(sql);
     if (r == NULL)
         return -1;
     seen = xcalloc(m->nmigrations + 1, 1);
@@ -229,10 +230,12 @@ detect_sqitch(struct db *db, const struct manifest *m, struct adopt_result *a, s
     struct db_rows *r;
     size_t n = 0;
 
-    r = db_query(db,
-                 "SELECT change_id, script_hash, change, project FROM sqitch.changes "
-                 "ORDER BY committed_at, change_id",
-                 e);
+    char *sql = xasprintf("SELECT change_id, script_hash, change, project FROM %s "
+                          "ORDER BY committed_at, change_id",
+                          a->table);
+
+    r = db_query(db, sql, e);
+    free(sql);
     if (r == NULL)
         return -1;
     for (size_t i = 0; i < db_nrows(r); i++)
@@ -482,6 +485,27 @@ check_columns(struct db *db, struct adopt_result *a, const char *columns, struct
 }
 
 int
+adopt_table_name_valid(const char *name)
+{
+    size_t part = 0, parts = 1;
+
+    for (const char *p = name; *p; p++) {
+        if (*p == '.') {
+            if (part == 0 || ++parts > 2)
+                return 0;
+            part = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+                   (part > 0 && *p >= '0' && *p <= '9')) {
+            if (++part > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return part > 0;
+}
+
+int
 adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
     static const struct {
@@ -500,16 +524,28 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
     };
     int exists = 0;
     const char *columns = NULL;
+    char *sql;
+    int ret;
 
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        /* --adopt-table: the tool was configured with another name (validated: plain names). */
+        const char *table = a->want_table ? a->want_table : tables[i].table;
+
         if (strcmp(m->source, tables[i].source) != 0)
             continue;
-        exists = table_exists(db, tables[i].table, e);
+        exists = table_exists(db, table, e);
         if (exists < 0)
             return -1;
         a->tool = tables[i].source;
         a->columns = columns = tables[i].columns;
-        snprintf(a->table, sizeof(a->table), "%s", tables[i].table);
+        snprintf(a->table, sizeof(a->table), "%s", table);
+    }
+    /* A table named by the operator must be there: silence would re-run everything. */
+    if (exists == 0 && a->want_table && a->tool) {
+        a->found = 1;
+        problem(a, "--adopt-table %s: no such table (the %s history to adopt)", a->want_table,
+                a->tool);
+        return 0;
     }
     if (exists <= 0)
         return 0;
@@ -527,22 +563,28 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
     if (strcmp(a->tool, "liquibase") == 0)
         return detect_liquibase(db, m, a, e);
     if (strcmp(a->tool, "alembic") == 0)
-        return detect_current(db, "SELECT version_num, NULL FROM alembic_version", m, a, e);
-    if (strcmp(a->tool, "golang-migrate") == 0)
-        return detect_current(db, "SELECT version::text, dirty FROM schema_migrations", m, a, e);
-    if (strcmp(a->tool, "dbmate") == 0)
-        return detect_rows(db, "SELECT version FROM schema_migrations", m, a, e);
+        sql = xasprintf("SELECT version_num, NULL FROM %s", a->table);
+    else if (strcmp(a->tool, "golang-migrate") == 0)
+        sql = xasprintf("SELECT version::text, dirty FROM %s", a->table);
+    else if (strcmp(a->tool, "dbmate") == 0)
+        sql = xasprintf("SELECT version FROM %s", a->table);
     /*
      * goose's newest row of a version says whether it is applied: goose before v3 recorded a
      * down as a new row (version, false) instead of deleting; version 0 is goose's first row.
      */
-    if (strcmp(a->tool, "goose") == 0)
-        return detect_rows(db,
-                           "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) "
-                           "version_id, is_applied FROM goose_db_version "
-                           "ORDER BY version_id, id DESC) v WHERE is_applied AND version_id <> 0",
-                           m, a, e);
-    return detect_rows(db, "SELECT version FROM __diesel_schema_migrations", m, a, e);
+    else if (strcmp(a->tool, "goose") == 0)
+        sql = xasprintf("SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) "
+                        "version_id, is_applied FROM %s "
+                        "ORDER BY version_id, id DESC) v WHERE is_applied AND version_id <> 0",
+                        a->table);
+    else
+        sql = xasprintf("SELECT version FROM %s", a->table);
+    if (strcmp(a->tool, "alembic") == 0 || strcmp(a->tool, "golang-migrate") == 0)
+        ret = detect_current(db, sql, m, a, e);
+    else
+        ret = detect_rows(db, sql, m, a, e);
+    free(sql);
+    return ret;
 }
 
 void

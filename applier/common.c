@@ -3,6 +3,7 @@
  * Layer: applier.
  */
 #include "common.h"
+#include "adopt.h"
 #include "config.h"
 #include "sealift/numarg.h"
 #include "sealift/xalloc.h"
@@ -246,6 +247,12 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     case 'q':
         o->quiet = 1;
         diag_set_quiet(1);
+        return 1;
+    case APP_OPT_ADOPT_TABLE_CODE:
+        if (!adopt_table_name_valid(arg))
+            app_usage(cmd, "--adopt-table takes TABLE or SCHEMA.TABLE (letters, digits and '_', "
+                           "not starting with a digit)");
+        o->adopt_table = arg;
         return 1;
     case 'K':
         if (strcmp(arg, "alembic") != 0)

@@ -42,7 +42,8 @@ struct app_opts {
     int json;
     int quiet;
     long lock_timeout_ms;
-    int compat_alembic; /* --compat alembic */
+    int compat_alembic;      /* --compat alembic */
+    const char *adopt_table; /* --adopt-table [SCHEMA.]TABLE: the tool's history table, or NULL */
     int password; /* -1: never ask (-w); 0: ask on a terminal if the server wants one; 1: -W */
     const char *config; /* --config FILE */
     char *schema_owned; /* schema's text when the environment or config file gave it */
@@ -68,6 +69,7 @@ struct app_opts {
     {"quiet", no_argument, NULL, 'q'}
 #define APP_OPT_LOCK          {"lock-timeout", required_argument, NULL, 'L'}
 #define APP_OPT_COMPAT        {"compat", required_argument, NULL, 'K'}
+#define APP_OPT_ADOPT_TABLE   {"adopt-table", required_argument, NULL, APP_OPT_ADOPT_TABLE_CODE}
 #define APP_OPT_TO            {"to", required_argument, NULL, 't'}
 #define APP_OPT_PER_MIGRATION {"per-migration", no_argument, NULL, 'M'}
 #define APP_OPT_HELP          {"help", no_argument, NULL, 'h'}
@@ -76,6 +78,9 @@ struct app_opts {
 #define APP_LONGOPTS                                                                               \
     APP_OPTS_BUNDLE, APP_OPTS_DB, APP_OPTS_OUT, APP_OPT_LOCK, APP_OPT_COMPAT, APP_OPT_HELP
 // clang-format on
+
+/* getopt code of --adopt-table (a long option only). */
+#define APP_OPT_ADOPT_TABLE_CODE 0x201
 
 /* Short options: -p always, -d with a database, -q with output. */
 #define APP_SHORTOPTS        ":p:d:wWqh"
@@ -105,6 +110,11 @@ struct app_opts {
 #define APP_USAGE_COMPAT                                                                           \
     "      --compat alembic  keep Alembic's alembic_version table in step, so that Alembic\n"      \
     "                        keeps working against this database\n"
+#define APP_USAGE_ADOPT_TABLE                                                                      \
+    "      --adopt-table [SCHEMA.]TABLE  the source tool's history table, when it has another\n"   \
+    "                        name than the tool's default (Flyway's table, Alembic's\n"            \
+    "                        version_table, golang-migrate's x-migrations-table, dbmate's\n"       \
+    "                        --migrations-table)\n"
 #define APP_USAGE_LOCK                                                                             \
     "      --lock-timeout S  seconds to wait for the migration lock, 0 to 86400, or with a\n"      \
     "                        unit: 500ms, 2min, 1h (default 60)\n"

@@ -104,6 +104,7 @@ session_connect(struct session *s, int lock)
     }
     engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
     /* No sealift history yet for a chain imported from another tool: maybe that tool's. */
+    s->adopt.want_table = o->adopt_table;
     if (s->state.napplied == 0 && s->state.nprogress == 0 &&
         strcmp(s->bundle.manifest.source, "native") != 0 &&
         adopt_detect(s->db, &s->bundle.manifest, &s->adopt, &e) != 0) {

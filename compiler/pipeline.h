@@ -35,6 +35,8 @@ struct compile_options {
     const char *liquibase_changelog;
     const char *liquibase_contexts;
     const char *liquibase_labels;
+    int strict;  /* --strict: what would compile with a warning (a no-op down...) is an error */
+    int verbose; /* --verbose: name each migration a summary line counts */
 };
 
 struct compiled {
@@ -93,6 +95,8 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     {"project", required_argument, NULL, 'P'},                                                    \
     {"amend", required_argument, NULL, 'A'},                                                      \
     {"allow-irreversible", no_argument, NULL, 'I'},                                               \
+    {"strict", no_argument, NULL, COMPILE_OPT_STRICT},                                            \
+    {"verbose", no_argument, NULL, 'v'},                                                          \
     {"alembic-config", required_argument, NULL, COMPILE_OPT_ALEMBIC_CONFIG},                      \
     {"alembic-sql-up", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_UP},                      \
     {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN},                  \
@@ -112,6 +116,7 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
 #define COMPILE_OPT_CHANGELOG        0x106
 #define COMPILE_OPT_CONTEXTS         0x107
 #define COMPILE_OPT_LABELS           0x108
+#define COMPILE_OPT_STRICT           0x109
 
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
@@ -120,6 +125,8 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     "                        liquibase\n"                                                          \
     "      --allow-irreversible  compile migrations that have no down as irreversible\n"           \
     "                        (rollback refuses to cross them) instead of refusing them\n"          \
+    "      --strict          refuse what otherwise compiles with a warning: empty or\n"            \
+    "                        comment-only downs, downs that cannot run as written\n"               \
     "      --alembic-config INI  alembic.ini to render the SQL with (\"alembic ... --sql\")\n"     \
     "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                       \
     "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"        \

@@ -10,6 +10,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -105,7 +106,8 @@ common_next_line(const char *text, size_t len, size_t *pos, size_t *start, size_
 }
 
 int
-common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks)
+common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks,
+                       char *found_name, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
@@ -125,6 +127,8 @@ common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_
             break;
         path = xasprintf("%s/%s", dir, d.v[i].name);
         found = sqltext_read_file(path, &text, &err) == 0 && looks(text.data, text.len);
+        if (found && found_name)
+            snprintf(found_name, cap, "%s", d.v[i].name);
         buf_release(&text);
         free(path);
     }

@@ -44,11 +44,13 @@ void common_dir_release(struct common_dir *d);
 /*
  * --from auto's look inside files: for the regular files of dir that want accepts by name, in
  * name order and at most max of them (0: no limit), read the text (sqltext_read_file) and ask
- * looks. Returns 1 as soon as looks says yes; 0 otherwise, or when dir cannot be read.
+ * looks. Returns 1 as soon as looks says yes, with that file's name in found (cap bytes; found
+ * may be NULL); 0 otherwise, or when dir cannot be read.
  */
 typedef int (*common_want_cb)(const char *name);
 typedef int (*common_looks_cb)(const char *text, size_t len);
-int common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks);
+int common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks,
+                           char *found, size_t cap);
 
 /* 1 if path names a regular file (followed through symlinks), a directory for _dir. */
 int common_is_file(const char *path);
