@@ -60,10 +60,14 @@ usage_test(void)
 int
 cmd_test(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_LONGOPTS,
+    static const struct option longopts[] = {APP_OPTS_BUNDLE,
+                                             APP_OPTS_DB,
+                                             APP_OPTS_OUT,
+                                             APP_OPT_LOCK,
                                              {"scratch", no_argument, NULL, 'X'},
-                                             {"per-migration", no_argument, NULL, 'M'},
-                                             {NULL, 0, NULL, 0}};
+                                             APP_OPT_PER_MIGRATION,
+                                             APP_OPT_HELP,
+                                             APP_OPT_END};
     struct app_opts o;
     struct proof p;
     struct scratch_pg pg;
@@ -83,7 +87,7 @@ cmd_test(int argc, char **argv)
             usage_test();
             return EXIT_OK;
         } else
-            die_bad_option("test", c, argv);
+            app_bad_option("test", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("test", "expected one BUNDLE");
