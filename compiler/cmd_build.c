@@ -105,7 +105,7 @@ cmd_build(int argc, char **argv)
     char created[32], id[SIG_KEYID_HEX];
     int c, record, ret = EXIT_REJECTED;
     size_t newly;
-    int amended;
+    int amended, reps_changed;
 
     vars_init(&vars);
     compiled_init(&comp);
@@ -168,6 +168,9 @@ cmd_build(int argc, char **argv)
     record = newly > 0 || amended || !comp.sum.exists;
     if (record)
         compile_record(&comp);
+    /* Repeatables are recorded as they are now: editing one is a change, not drift. */
+    reps_changed = compile_record_repeatables(&comp);
+    record = record || reps_changed;
 
     /* 4. The manifest, its signature, the archive. */
     compile_manifest(&comp, &m, &sources);
@@ -204,6 +207,8 @@ cmd_build(int argc, char **argv)
     if (newly > 0)
         diag_info("recorded %zu new migration%s in %s: commit it", newly, newly == 1 ? "" : "s",
                   comp.sum_path);
+    if (reps_changed && comp.sum.exists && newly == 0 && !amended)
+        diag_info("recorded the changed repeatable migrations in %s: commit it", comp.sum_path);
     if (amended)
         diag_info("re-recorded the amended migration%s in %s: commit it",
                   opt.namend == 1 ? "" : "s", comp.sum_path);
