@@ -678,6 +678,25 @@ compile_amend(struct compiled *c)
     return 1;
 }
 
+const char *
+compile_repeatable_state(const struct compiled *c, size_t i)
+{
+    const struct src_migration *r = &c->chain.rep[i];
+    const struct src_script *s = &r->script[MANIFEST_UP];
+
+    for (size_t j = 0; j < c->sum.nrep; j++) {
+        const struct sum_entry *e = &c->sum.rep[j];
+
+        if (strcmp(e->id, r->id) != 0)
+            continue;
+        return hash_equal(e->sha[MANIFEST_UP], s->source_sha, HASH_SHA256_BYTES) &&
+                       e->transactional[MANIFEST_UP] == s->transactional
+                   ? "unchanged"
+                   : "changed";
+    }
+    return "new";
+}
+
 int
 compile_record_repeatables(struct compiled *c)
 {

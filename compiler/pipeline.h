@@ -66,6 +66,8 @@ void compile_record(struct compiled *c);
  * drift). Returns 1 if that changed what sealift.sum says, 0 if not.
  */
 int compile_record_repeatables(struct compiled *c);
+/* Repeatable i against sealift.sum: "new", "changed" or "unchanged" (a static string). */
+const char *compile_repeatable_state(const struct compiled *c, size_t i);
 
 /* Project name for a chain without sealift.sum: the name of the directory holding dir. */
 char *compile_default_project(const char *dir);
