@@ -707,7 +707,8 @@ compile_record_repeatables(struct compiled *c)
         const struct sum_entry *e = &c->sum.rep[i];
         const struct src_script *s = &ch->rep[i].script[MANIFEST_UP];
 
-        same = strcmp(e->id, ch->rep[i].id) == 0 && e->transactional[MANIFEST_UP] == s->transactional &&
+        same = strcmp(e->id, ch->rep[i].id) == 0 &&
+               e->transactional[MANIFEST_UP] == s->transactional &&
                hash_equal(e->sha[MANIFEST_UP], s->source_sha, HASH_SHA256_BYTES);
     }
     if (same)

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADER_LINE      "# sealift-manifest 1"
-#define HEADER_LINE_REP  "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
-#define VERSIONS_READ    "1 and " MANIFEST_REPEATABLES_VERSION
+#define HEADER_LINE     "# sealift-manifest 1"
+#define HEADER_LINE_REP "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
+#define VERSIONS_READ   "1 and " MANIFEST_REPEATABLES_VERSION
 
 static const char *const script_labels[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
 
@@ -95,8 +95,8 @@ void
 manifest_repeatables_fill(struct manifest *m)
 {
     for (size_t i = 0; i < m->nrepeatables; i++)
-        memcpy(m->repeatables[i].chain, m->members[m->repeatables[i].script[MANIFEST_UP].member].sha256,
-               HASH_SHA256_BYTES);
+        memcpy(m->repeatables[i].chain,
+               m->members[m->repeatables[i].script[MANIFEST_UP].member].sha256, HASH_SHA256_BYTES);
 }
 
 static size_t
@@ -546,8 +546,8 @@ struct parser {
     const char *line; /* current line, without "\n" */
     size_t line_len;
     struct diag_err *err;
-    int minor_rep;   /* the header says version 1.2: repeatables allowed (and required) */
-    int in_rep;      /* parsing the repeatable records: scripts belong to m->repeatables */
+    int minor_rep; /* the header says version 1.2: repeatables allowed (and required) */
+    int in_rep;    /* parsing the repeatable records: scripts belong to m->repeatables */
 };
 
 static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1077,7 +1077,8 @@ parse_repeatables(struct parser *p, struct refs *refs)
             }
             if (m->nrepeatables > 0 && strcmp(m->repeatables[m->nrepeatables - 1].id, name) >= 0) {
                 free(name);
-                return perr(p, "repeatables must be listed once each, in byte order of their names");
+                return perr(p,
+                            "repeatables must be listed once each, in byte order of their names");
             }
             r = manifest_add_repeatable(m, name);
             free(name);

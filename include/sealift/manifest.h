@@ -24,7 +24,7 @@
  * bundle at its first line), one without them as version 1, byte for byte as before.
  */
 #define MANIFEST_REPEATABLES_VERSION "1.2"
-#define MANIFEST_NAME           "MANIFEST"
+#define MANIFEST_NAME                "MANIFEST"
 /* Longest manifest line, newline excluded. */
 #define MANIFEST_MAX_LINE 4096
 /* Largest manifest accepted (about 40,000 bytes per migration would be needed to reach it). */

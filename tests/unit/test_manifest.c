@@ -756,11 +756,12 @@ test_manifest_repeatables_round_trip(void **state)
                         strlen("# sealift-manifest 1.2\n# project demo\n"));
     hash_sha256(REP_A, strlen(REP_A), sha);
     hex_encode(hex, sha, sizeof(sha));
-    buf_addf(&want,
-             "# chain %s\n# repeatable a%%20view\n# origin R__a_view.sql%%20-123\n# up tx %s "
-             PATH_REP_A "\n# statement up 0 %zu\n# checksum %s\n# repeatable b_view\n# up no-tx ",
-             hex_encode((char[HASH_SHA256_HEX]){0}, m.migrations[1].chain, HASH_SHA256_BYTES), hex,
-             strlen(REP_A) - 2, hex);
+    buf_addf(
+        &want,
+        "# chain %s\n# repeatable a%%20view\n# origin R__a_view.sql%%20-123\n# up tx %s " PATH_REP_A
+        "\n# statement up 0 %zu\n# checksum %s\n# repeatable b_view\n# up no-tx ",
+        hex_encode((char[HASH_SHA256_HEX]){0}, m.migrations[1].chain, HASH_SHA256_BYTES), hex,
+        strlen(REP_A) - 2, hex);
     assert_contains(first.data, want.data);
 
     manifest_init(&parsed);
@@ -852,8 +853,7 @@ static const struct bad_manifest bad_rep_manifests[] = {
      "repeatable \"a view\" is not closed by \"# checksum\""},
     {"checksum of another script", NULL, NULL, NULL, mut_rep_other_checksum,
      "checksum of repeatable \"a view\" differs from member \"" PATH_REP_A "\"'s"},
-    {"copy data file", NULL, NULL, NULL, mut_rep_copy_file,
-     "a repeatable's COPY data is inline"},
+    {"copy data file", NULL, NULL, NULL, mut_rep_copy_file, "a repeatable's COPY data is inline"},
     {"empty name", NULL, "# repeatable b_view\n", "# repeatable -\n", NULL,
      "repeatable name is not a valid field"},
     {"after the members", NULL, NULL, NULL, mut_rep_after_members,
