@@ -258,6 +258,18 @@ app_load_bundle(const struct app_opts *o, const char *path, struct verify_result
     return EXIT_OK;
 }
 
+int
+app_refuse_unsupported(const struct manifest *m, const char *path, struct diag_err *err)
+{
+    if (m->nrepeatables == 0)
+        return 0;
+    return err_set(err,
+                   "bundle \"%s\" has %zu repeatable migration%s (manifest format %s), which "
+                   "this sealift-apply verifies but cannot apply yet",
+                   path, m->nrepeatables, m->nrepeatables == 1 ? "" : "s",
+                   MANIFEST_REPEATABLES_VERSION);
+}
+
 struct db *
 app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err)
 {

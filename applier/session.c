@@ -58,6 +58,7 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
 int
 session_verify(struct session *s, const struct app_opts *o, const char *bundle_path)
 {
+    struct diag_err err = DIAG_ERR_INIT;
     int code;
 
     memset(s, 0, sizeof(*s));
@@ -72,16 +73,9 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     code = app_load_bundle(o, bundle_path, &s->bundle);
     if (code != EXIT_OK)
         return code;
-    /*
-     * A verified bundle with repeatable migrations (format 1.2): running the versioned ones
-     * and leaving the repeatables out would leave the database other than the bundle says, so
-     * every command that reads or moves a database refuses it until the applier runs them.
-     */
-    if (s->bundle.manifest.nrepeatables > 0) {
-        app_error("bundle \"%s\" has %zu repeatable migration%s (manifest format %s), which "
-                  "this sealift-apply verifies but cannot apply yet",
-                  bundle_path, s->bundle.manifest.nrepeatables,
-                  s->bundle.manifest.nrepeatables == 1 ? "" : "s", MANIFEST_REPEATABLES_VERSION);
+    /* Running the versioned migrations and not the repeatables would leave half the work. */
+    if (app_refuse_unsupported(&s->bundle.manifest, bundle_path, &err) != 0) {
+        app_error("%s", err.msg);
         return EXIT_REJECTED;
     }
     app_source(&s->bundle, &s->src, &s->signers, s->bundle_id, s->host);
