@@ -913,6 +913,8 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
     } else if (fl[2] == 4 && memcmp(f[2], "file", 4) == 0) {
         char *path;
 
+        if (p->in_rep)
+            return perr(p, "a repeatable's COPY data is inline (\"# copy up N inline ...\")");
         if (parse_digest(f[3], fl[3], c.sha256) != 0)
             return perr(p, "copy data checksum is not 64 lowercase hex digits");
         path = xstrndup(f[4], fl[4]);
@@ -921,8 +923,6 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
             return perr(p, "invalid member path");
         }
         refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
-        if (p->in_rep)
-            return perr(p, "a repeatable's COPY data is inline (\"# copy up N inline ...\")");
         refs->v[refs->n].migration = p->m->nmigrations - 1;
         refs->v[refs->n].repeatable = 0;
         refs->v[refs->n].kind = kind;
