@@ -847,15 +847,23 @@ status_facts(const struct run *r, struct status_facts *f)
     f->ok = f->head != NULL;
 }
 
+/* A journal row of "history --json" (JSON Lines: rows are {"type":"event",...}), or not. */
+static int
+is_journal_row(const struct jv *v)
+{
+    const char *type = jv_get_str(v, "type");
+
+    return type && strcmp(type, "event") == 0;
+}
+
 /* The journal's last row {seq, hash, event, migration, at}, or NULL (none yet). */
 static const struct jv *
 journal_head(const struct run *hist)
 {
-    const struct jv *ev = jv_get(hist->doc, "events");
-
-    if (ev == NULL || ev->type != JV_ARRAY || ev->n == 0)
-        return NULL;
-    return &ev->v[ev->n - 1];
+    for (size_t i = hist->nevents; i > 0; i--)
+        if (is_journal_row(hist->events[i - 1]))
+            return hist->events[i - 1];
+    return NULL;
 }
 
 static double
@@ -870,14 +878,14 @@ journal_seq(const struct jv *row)
 static size_t
 journal_changes_after(const struct run *hist, double seq)
 {
-    const struct jv *ev = jv_get(hist->doc, "events");
     size_t n = 0;
 
-    for (size_t i = 0; ev && ev->type == JV_ARRAY && i < ev->n; i++) {
-        const char *what = jv_get_str(&ev->v[i], "event");
+    for (size_t i = 0; i < hist->nevents; i++) {
+        const struct jv *row = hist->events[i];
+        const char *what = jv_get_str(row, "event");
 
-        if (journal_seq(&ev->v[i]) > seq && what && strncmp(what, "fail", 4) != 0 &&
-            strcmp(what, "interrupted") != 0)
+        if (is_journal_row(row) && journal_seq(row) > seq && what &&
+            strncmp(what, "fail", 4) != 0 && strcmp(what, "interrupted") != 0)
             n++;
     }
     return n;

@@ -90,8 +90,9 @@ cmd_build(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL};
+    struct compile_options opt = {
+        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
+        LINT_MODE_DEFAULT, 0};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
@@ -135,6 +136,7 @@ cmd_build(int argc, char **argv)
         ret = exit_code_for(&err);
         goto cleanup;
     }
+    compile_report_lint(&comp, &rep);
     if (rep.errors) {
         diag_error("%zu problem%s found; nothing was built", rep.errors,
                    rep.errors == 1 ? "" : "s");

@@ -4,6 +4,7 @@
  */
 #include "cmds.h"
 #include "pipeline.h"
+#include "sealift/json.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,21 +15,52 @@ usage_check(void)
 {
     printf("Validate a migration chain: file names and pairs, directives, the recorded history\n"
            "in sealift.sum, placeholders, and every script with PostgreSQL's own parser.\n\n"
-           "Usage:\n  sealift check [OPTIONS]\n\nOptions:\n" COMPILE_USAGE);
+           "Usage:\n  sealift check [OPTIONS]\n\nOptions:\n" COMPILE_USAGE
+           "      --json            print the result as one JSON object on stdout\n");
+}
+
+/* check --json: the chain's figures and every lint finding (problems stay on stderr). */
+static void
+print_check_json(const struct compiled *comp, const struct compile_options *opt,
+                 const struct report *rep)
+{
+    struct buf out = BUF_INIT;
+
+    buf_addch(&out, '{');
+    json_key(&out, "dir", 1);
+    json_str(&out, opt->dir);
+    json_key(&out, "format", 0);
+    json_str(&out, comp->chain.format);
+    buf_addf(&out,
+             ",\"migrations\":%zu,\"recorded\":%zu,\"new\":%zu,\"errors\":%zu,"
+             "\"warnings\":%zu,\"ok\":%s,\"findings\":[",
+             comp->chain.n, comp->nrecorded, comp->nnew, rep->errors, rep->warnings,
+             rep->errors ? "false" : "true");
+    for (size_t i = 0; i < comp->lint.n; i++) {
+        if (i)
+            buf_addch(&out, ',');
+        lint_format_finding_json(&comp->chain, &comp->lint.v[i], &out);
+    }
+    buf_addstr(&out, "]}\n");
+    fwrite(out.data, 1, out.len, stdout);
+    buf_release(&out);
 }
 
 int
 cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        COMPILE_LONGOPTS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {COMPILE_LONGOPTS,
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct vars vars;
-    struct compile_options opt = {"migrations", "auto", &vars, NULL, NULL, 0, 0, 0, 0,
-                                  NULL,         NULL,   NULL};
+    struct compile_options opt = {
+        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
+        LINT_MODE_DEFAULT, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
-    int c, ret = EXIT_REJECTED;
+    int c, json = 0, ret = EXIT_REJECTED;
 
     vars_init(&vars);
     compiled_init(&comp);
@@ -41,6 +73,10 @@ cmd_check(int argc, char **argv)
             ret = EXIT_OK;
             goto cleanup;
         }
+        if (c == 'J') {
+            json = 1;
+            continue;
+        }
         die_bad_option("check", c, argv);
     }
     if (optind < argc)
@@ -52,6 +88,12 @@ cmd_check(int argc, char **argv)
         goto cleanup;
     }
     compile_warn_unused(&opt);
+    compile_report_lint(&comp, &rep);
+    if (json) {
+        print_check_json(&comp, &opt, &rep);
+        ret = rep.errors ? EXIT_REJECTED : EXIT_OK;
+        goto cleanup;
+    }
     printf("%zu migrations in %s (%s): %zu recorded in %s, %zu new\n", comp.chain.n, opt.dir,
            comp.chain.format, comp.nrecorded, comp.sum_path, comp.nnew);
     for (size_t i = comp.chain.n - comp.nnew; i < comp.chain.n && rep.errors == 0; i++)

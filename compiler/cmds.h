@@ -12,6 +12,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

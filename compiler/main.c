@@ -21,6 +21,7 @@ static const struct cmd cmds[] = {
     {"keygen", cmd_keygen, "create a minisign-compatible signing key pair"},
     {"new", cmd_new, "create the next migration (up and down files)"},
     {"check", cmd_check, "validate the chain, its recorded history and its SQL"},
+    {"lint", cmd_lint, "report what each migration locks, rewrites and scans"},
     {"build", cmd_build, "compile, render and sign a bundle"},
     {"sign", cmd_sign, "add a co-signature to a bundle"},
     {"inspect", cmd_inspect, "describe a bundle (text or --json)"},

@@ -10,6 +10,7 @@
 #include "sealift/xalloc.h"
 
 #include <libgen.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -29,6 +30,10 @@ compiled_init(struct compiled *c)
 void
 compiled_release(struct compiled *c)
 {
+    for (size_t i = 0; c->lint_scripts && i < c->chain.n * MANIFEST_NSCRIPTS; i++)
+        lint_script_release(&c->lint_scripts[i]);
+    free(c->lint_scripts);
+    lint_result_release(&c->lint);
     chain_release(&c->chain);
     sumfile_release(&c->sum);
     free(c->sum_path);
@@ -349,8 +354,9 @@ check_migration(size_t i, void *ctx)
         /* The source checksum (sealift.sum's, the manifest's) is of the text as the reader left it.
          */
         hash_sha256(s->text.data, s->text.len, s->source_sha);
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0)
-            sqlcheck_script(s->file, s, rep);
+        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
+            sqlcheck_script(s->file, s, rep) == 0 && b->out->lint_scripts && i < ch->n)
+            lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
         /* Its checksum covers its script only, and data files belong to a version. */
         for (size_t c = 0; i >= ch->n && c < s->ncopies; c++)
@@ -373,6 +379,11 @@ check_migrations(struct compiled *out, struct report *rep)
 {
     size_t n = out->chain.n + out->chain.nrep;
     struct check_batch b = {out, report_held_new(n ? n : 1)};
+
+    if (out->opt->lint_mode != LINT_MODE_OFF)
+        /* The lint reads the migrations' scripts (not yet the repeatables'). */
+        out->lint_scripts = xcalloc(out->chain.n ? out->chain.n * MANIFEST_NSCRIPTS : 1,
+                                    sizeof(*out->lint_scripts));
 
     /* libpg_query frees a thread's parser memory itself when the thread ends. */
     workers_run(n, workers_default(), check_migration, &b);
@@ -469,6 +480,19 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     check_migrations(out, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
     check_history(out, rep);
+    /*
+     * The lint judges the chain in its order, so it follows the parallel checks; and only a
+     * chain without problems: a script sqlcheck refused is not all there, and what follows it
+     * would be judged without what it creates.
+     */
+    if (out->lint_scripts && rep->errors == 0) {
+        /* A released migration cannot change any more: its errors are not enforced. */
+        struct lint_options lo = {opt->lint_mode,
+                                  opt->pg_version ? opt->pg_version : LINT_PG_VERSION_DEFAULT,
+                                  out->chain.n - out->nnew};
+
+        lint_chain(&out->chain, out->lint_scripts, &lo, &out->lint);
+    }
     return 0;
 }
 
@@ -529,6 +553,31 @@ static char *
 data_member_path(size_t ordinal, size_t k, const char *name)
 {
     return xasprintf("data/%06zu_%zu_%.60s", ordinal, k, name);
+}
+
+/* Every lint finding, allowed or not, goes into the signed manifest with its migration. */
+static void
+compile_manifest_findings(const struct compiled *c, struct manifest *m)
+{
+    for (size_t i = 0; i < c->lint.n; i++) {
+        const struct lint_finding *f = &c->lint.v[i];
+        struct manifest_finding mf;
+
+        memset(&mf, 0, sizeof(mf));
+        mf.kind = f->kind;
+        mf.rule = (char *)f->rule->name;
+        mf.severity = (char *)lint_severity_name(f->signed_severity);
+        mf.lock = f->lock ? (char *)lint_lock_name(f->lock) : NULL;
+        mf.rewrites = f->rewrites;
+        mf.scans = f->scans;
+        mf.relation = f->relation;
+        mf.created_by = f->created_mig != SIZE_MAX ? c->chain.v[f->created_mig].id : NULL;
+        mf.line = f->line;
+        mf.col = f->col;
+        mf.allowed = f->allowed;
+        mf.message = f->message;
+        manifest_migration_add_finding(&m->migrations[f->mig], &mf);
+    }
 }
 
 void
@@ -629,6 +678,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         }
         free(path);
     }
+    compile_manifest_findings(c, m);
     manifest_chain_fill(m);
     manifest_repeatables_fill(m);
 }
@@ -782,6 +832,25 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         opt->amend = xgrow(opt->amend, &opt->amend_cap, opt->namend + 1, sizeof(*opt->amend));
         opt->amend[opt->namend++] = arg;
         return 1;
+    case COMPILE_OPT_LINT:
+        if (strcmp(arg, "error") == 0)
+            opt->lint_mode = LINT_MODE_ERROR;
+        else if (strcmp(arg, "warn") == 0)
+            opt->lint_mode = LINT_MODE_WARN;
+        else if (strcmp(arg, "off") == 0)
+            opt->lint_mode = LINT_MODE_OFF;
+        else
+            die_usage(cmd, "--lint must be error, warn or off");
+        return 1;
+    case COMPILE_OPT_PG_VERSION: {
+        char *end;
+        long v = strtol(arg, &end, 10);
+
+        if (*end || end == arg || v < 9 || v > 99)
+            die_usage(cmd, "--pg-version must be a PostgreSQL major version (9 to 99)");
+        opt->pg_version = (int)v;
+        return 1;
+    }
     case 'P':
         if (!manifest_token_valid(arg))
             die_usage(cmd, "project name must be 1-64 letters, digits, '.', '_' or '-'");
@@ -790,6 +859,31 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
     default:
         return 0;
     }
+}
+
+void
+compile_report_lint(const struct compiled *c, struct report *rep)
+{
+    struct buf text = BUF_INIT;
+    size_t first_new = c->chain.n - c->nnew, released = 0;
+
+    /*
+     * Released migrations cannot change: their findings are counted, not listed again at
+     * every check ("sealift lint" lists them), unless --lint error enforces them.
+     */
+    lint_format_text(&c->lint, first_new, 0, &text);
+    for (size_t i = 0; i < c->lint.n; i++)
+        released += c->lint.v[i].mig < first_new && !c->lint.v[i].allowed &&
+                    c->lint.v[i].severity != LINT_ERROR;
+    fflush(stdout);
+    fputs(text.data, stderr);
+    buf_release(&text);
+    if (released)
+        diag_info("%zu lint finding%s in released migrations, not enforced (\"sealift lint\" "
+                  "lists them)",
+                  released, released == 1 ? "" : "s");
+    rep->errors += c->lint.errors;
+    rep->warnings += c->lint.warnings;
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include "chain.h"
 #include "emit.h"
+#include "lint.h"
 #include "sqltext.h"
 #include "sumfile.h"
 #include "sealift/diag.h"
@@ -28,6 +29,8 @@ struct compile_options {
     const char *alembic_config;
     const char *alembic_sql_up;
     const char *alembic_sql_down;
+    int lint_mode;  /* --lint (enum lint_mode); LINT_MODE_DEFAULT when not given */
+    int pg_version; /* --pg-version; 0: LINT_PG_VERSION_DEFAULT */
 };
 
 struct compiled {
@@ -37,6 +40,9 @@ struct compiled {
     char *sum_path;
     size_t nrecorded; /* migrations already in sealift.sum */
     size_t nnew;      /* migrations after them, to be recorded by build */
+    /* The lint (unless --lint off): per script (i * MANIFEST_NSCRIPTS + k), then findings. */
+    struct lint_script *lint_scripts;
+    struct lint_result lint;
 };
 
 void compiled_init(struct compiled *c);
@@ -92,13 +98,17 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     {"allow-irreversible", no_argument, NULL, 'I'},                                               \
     {"alembic-config", required_argument, NULL, COMPILE_OPT_ALEMBIC_CONFIG},                      \
     {"alembic-sql-up", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_UP},                      \
-    {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN}
+    {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN},                  \
+    {"lint", required_argument, NULL, COMPILE_OPT_LINT},                                          \
+    {"pg-version", required_argument, NULL, COMPILE_OPT_PG_VERSION}
 // clang-format on
 
 /* getopt codes of the long-only options above (beyond any single character). */
 #define COMPILE_OPT_ALEMBIC_CONFIG   0x101
 #define COMPILE_OPT_ALEMBIC_SQL_UP   0x102
 #define COMPILE_OPT_ALEMBIC_SQL_DOWN 0x103
+#define COMPILE_OPT_LINT             0x104
+#define COMPILE_OPT_PG_VERSION       0x105
 
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
@@ -113,10 +123,19 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
     "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \
+    "      --lint MODE       safety lint: every finding an error, every one a warning, or\n"       \
+    "                        off (error, warn, off; default: each rule's own severity)\n"          \
+    "      --pg-version N    PostgreSQL major version the migrations target (default 15)\n"        \
     "      --amend ID        accept the edited scripts of released migration ID and record\n"      \
     "                        them anew (repeatable; databases that ran the old scripts will\n"     \
     "                        see drift, except one stopped partway through a no-transaction\n"     \
     "                        migration, which resumes with the fixed statements)\n"
+
+/*
+ * Print the lint's findings (not the allowed ones) to stderr as text, and count them in rep:
+ * an error-severity finding fails check and build.
+ */
+void compile_report_lint(const struct compiled *c, struct report *rep);
 
 /* Warn about --set values no script used. */
 void compile_warn_unused(const struct compile_options *opt);

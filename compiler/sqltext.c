@@ -196,9 +196,14 @@ directive_cb(const char *text, size_t start, size_t end, void *arg)
     name = directive_name(text + start, end - start, &name_len);
     if (name == NULL)
         return 0;
-    /* "-- sealift:data NAME" goes before its COPY statement; sqlcheck.c checks it. */
-    if (name_len >= 4 && memcmp(name, "data", 4) == 0 &&
-        (name_len == 4 || name[4] == ' ' || name[4] == '\t'))
+    /*
+     * "-- sealift:data NAME" goes before its COPY statement; sqlcheck.c checks it.
+     * "-- sealift:allow RULE reason" goes before a statement or in the header; lint.c.
+     */
+    if ((name_len >= 4 && memcmp(name, "data", 4) == 0 &&
+         (name_len == 4 || name[4] == ' ' || name[4] == '\t')) ||
+        (name_len >= 5 && memcmp(name, "allow", 5) == 0 &&
+         (name_len == 5 || name[5] == ' ' || name[5] == '\t')))
         return 0;
     textpos_line_col(text, w->len, start, &line, &col);
     for (size_t d = 0; d < sizeof(directives) / sizeof(directives[0]); d++)

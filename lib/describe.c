@@ -46,6 +46,8 @@ describe_verified(const char *path, const struct verify_result *res, struct buf 
     buf_addch(out, '\n');
 }
 
+static void text_findings(const struct manifest *m, struct buf *out);
+
 static const char *
 mode_label(const struct manifest_script *s)
 {
@@ -97,18 +99,87 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
                                                     : "irreversible",
                  mig->script[MANIFEST_VERIFY].present ? "yes" : "-");
     }
-    if (m->nrepeatables == 0)
-        return;
-    buf_addf(out,
-             "\nrepeatables  %zu (after the migrations, in this order, each when its checksum "
-             "differs from the one the database last ran)\n",
-             m->nrepeatables);
+    if (m->nrepeatables > 0)
+        buf_addf(out,
+                 "\nrepeatables  %zu (after the migrations, in this order, each when its checksum "
+                 "differs from the one the database last ran)\n",
+                 m->nrepeatables);
     for (size_t i = 0; i < m->nrepeatables; i++) {
         const struct manifest_migration *r = &m->repeatables[i];
 
         buf_addf(out, "%6zu  %s  %s  %s\n", i + 1, r->id, mode_label(&r->script[MANIFEST_UP]),
                  hex_encode(hex, r->chain, HASH_SHA256_BYTES));
     }
+    text_findings(m, out);
+}
+
+/* The lint findings signed into the bundle, per migration (nothing when there are none). */
+static void
+text_findings(const struct manifest *m, struct buf *out)
+{
+    size_t n = 0, allowed = 0;
+
+    for (size_t i = 0; i < m->nmigrations; i++)
+        for (size_t f = 0; f < m->migrations[i].nfindings; f++) {
+            n++;
+            allowed += m->migrations[i].findings[f].allowed != NULL;
+        }
+    if (n == 0)
+        return;
+    buf_addf(out, "\nlint findings %zu (%zu allowed)\n", n, allowed);
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const struct manifest_migration *mig = &m->migrations[i];
+
+        for (size_t f = 0; f < mig->nfindings; f++) {
+            const struct manifest_finding *fd = &mig->findings[f];
+
+            buf_addf(out, "  %s%s%s %s:%u:%u %s[%s]", mig->id, mig->name[0] ? "_" : "", mig->name,
+                     manifest_script_label((enum manifest_script_kind)fd->kind), fd->line, fd->col,
+                     fd->allowed ? "allowed" : fd->severity, fd->rule);
+            if (fd->lock)
+                buf_addf(out, " %s on %s", fd->lock, fd->relation ? fd->relation : "?");
+            else if (fd->relation)
+                buf_addf(out, " on %s", fd->relation);
+            if (fd->rewrites)
+                buf_addstr(out, ", rewrites the table");
+            if (fd->scans)
+                buf_addstr(out, ", scans the table");
+            buf_addf(out, ": %s\n", fd->message);
+            if (fd->allowed)
+                buf_addf(out, "      allowed: %s\n", fd->allowed);
+        }
+    }
+}
+
+static void
+json_finding(struct buf *out, const struct manifest_finding *fd)
+{
+    buf_addch(out, '{');
+    json_key(out, "script", 1);
+    json_str(out, manifest_script_label((enum manifest_script_kind)fd->kind));
+    json_key(out, "line", 0);
+    buf_addf(out, "%u", fd->line);
+    json_key(out, "column", 0);
+    buf_addf(out, "%u", fd->col);
+    json_key(out, "rule", 0);
+    json_str(out, fd->rule);
+    json_key(out, "severity", 0);
+    json_str(out, fd->severity);
+    json_key(out, "message", 0);
+    json_str(out, fd->message);
+    json_key(out, "relation", 0);
+    json_str(out, fd->relation);
+    json_key(out, "relation_created_by", 0);
+    json_str(out, fd->created_by);
+    json_key(out, "lock_mode", 0);
+    json_str(out, fd->lock);
+    json_key(out, "rewrites", 0);
+    buf_addstr(out, fd->rewrites ? "true" : "false");
+    json_key(out, "scans", 0);
+    buf_addstr(out, fd->scans ? "true" : "false");
+    json_key(out, "allowed", 0);
+    json_str(out, fd->allowed);
+    buf_addch(out, '}');
 }
 
 static void
@@ -158,6 +229,14 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
     json_hex(out, res->bundle_id, HASH_SHA256_BYTES);
     json_key(out, "format_version", 0);
     buf_addf(out, "%d", MANIFEST_FORMAT_VERSION);
+    json_key(out, "lint_findings", 0);
+    {
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->nmigrations; i++)
+            n += m->migrations[i].nfindings;
+        buf_addf(out, "%zu", n);
+    }
     json_key(out, "compression", 0);
     json_str(out, codec_name(res->compression));
     json_key(out, "size", 0);
@@ -217,6 +296,14 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
             json_key(out, manifest_script_label((enum manifest_script_kind)k), 0);
             json_script(out, m, &mig->script[k]);
         }
+        json_key(out, "findings", 0);
+        buf_addch(out, '[');
+        for (size_t f = 0; f < mig->nfindings; f++) {
+            if (f)
+                buf_addch(out, ',');
+            json_finding(out, &mig->findings[f]);
+        }
+        buf_addch(out, ']');
         json_key(out, "chain", 0);
         json_hex(out, mig->chain, HASH_SHA256_BYTES);
         buf_addch(out, '}');

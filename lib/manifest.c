@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HEADER_LINE     "# sealift-manifest 1"
+#define HEADER_LINE "# sealift-manifest 1"
+/* The header of a manifest with lint records (minor version 1). */
+#define HEADER_LINE_1_1 "# sealift-manifest 1.1"
+/* Repeatables (minor version 2, which may also have lint records). */
 #define HEADER_LINE_REP "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
-#define VERSIONS_READ   "1 and " MANIFEST_REPEATABLES_VERSION
+#define VERSIONS_READ   "1, 1.1 and " MANIFEST_REPEATABLES_VERSION
 
 static const char *const script_labels[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
 
@@ -36,6 +39,18 @@ migration_release(struct manifest_migration *mig)
     free(mig->id);
     free(mig->name);
     free(mig->origin);
+    for (size_t f = 0; f < mig->nfindings; f++) {
+        struct manifest_finding *fd = &mig->findings[f];
+
+        free(fd->rule);
+        free(fd->severity);
+        free(fd->lock);
+        free(fd->relation);
+        free(fd->created_by);
+        free(fd->allowed);
+        free(fd->message);
+    }
+    free(mig->findings);
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         free(mig->script[k].stmts);
         free(mig->script[k].copies);
@@ -285,6 +300,30 @@ manifest_script_add_copy(struct manifest_script *s, const struct manifest_copy *
     s->copies[s->ncopies++] = *c;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void
+manifest_migration_add_finding(struct manifest_migration *mig, const struct manifest_finding *f)
+{
+    struct manifest_finding *d;
+
+    mig->findings =
+        xgrow(mig->findings, &mig->findings_cap, mig->nfindings + 1, sizeof(*mig->findings));
+    d = &mig->findings[mig->nfindings++];
+    *d = *f;
+    d->rule = dup_or_null(f->rule);
+    d->severity = dup_or_null(f->severity);
+    d->lock = dup_or_null(f->lock);
+    d->relation = dup_or_null(f->relation);
+    d->created_by = dup_or_null(f->created_by);
+    d->allowed = dup_or_null(f->allowed);
+    d->message = dup_or_null(f->message);
+}
+
 const struct manifest_copy *
 manifest_script_copy(const struct manifest_script *s, size_t stmt)
 {
@@ -412,9 +451,18 @@ hexval(char c)
     return -1;
 }
 
+static char *pct_decode_max(const char *s, size_t len, size_t max);
+
 /* Decode a percent-encoded field; it must be in canonical form. Returns malloc'd or NULL. */
 static char *
 pct_decode(const char *s, size_t len)
+{
+    return pct_decode_max(s, len, MANIFEST_MAX_TOKEN);
+}
+
+/* pct_decode for a field of at most max decoded bytes. */
+static char *
+pct_decode_max(const char *s, size_t len, size_t max)
 {
     struct buf out = BUF_INIT;
     struct buf again = BUF_INIT;
@@ -438,7 +486,7 @@ pct_decode(const char *s, size_t len)
             buf_addch(&out, s[i]);
         }
     }
-    if (out.len > MANIFEST_MAX_TOKEN)
+    if (out.len > max)
         goto bad;
     manifest_pct_encode(&again, out.data);
     if (again.len != len || memcmp(again.data, s, len) != 0)
@@ -483,12 +531,50 @@ emit_script(struct buf *out, const struct manifest *m, const struct manifest_mig
     }
 }
 
+static int
+has_findings(const struct manifest *m)
+{
+    for (size_t i = 0; i < m->nmigrations; i++)
+        if (m->migrations[i].nfindings)
+            return 1;
+    return 0;
+}
+
+static void
+emit_field_or_dash(struct buf *out, const char *s)
+{
+    buf_addch(out, ' ');
+    if (s && s[0])
+        manifest_pct_encode(out, s);
+    else
+        buf_addch(out, '-');
+}
+
+/* "# lint KIND RULE SEVERITY LOCK FLAGS RELATION CREATED_BY LINE:COL ALLOWED MESSAGE" */
+static void
+emit_finding(struct buf *out, const struct manifest_finding *f)
+{
+    buf_addf(out, "# lint %s", script_labels[f->kind]);
+    emit_field_or_dash(out, f->rule);
+    emit_field_or_dash(out, f->severity);
+    emit_field_or_dash(out, f->lock);
+    buf_addf(out, " %c%c", f->rewrites ? 'r' : '-', f->scans ? 's' : '-');
+    emit_field_or_dash(out, f->relation);
+    emit_field_or_dash(out, f->created_by);
+    buf_addf(out, " %u:%u", f->line, f->col);
+    emit_field_or_dash(out, f->allowed);
+    emit_field_or_dash(out, f->message);
+    buf_addch(out, '\n');
+}
+
 void
 manifest_emit(const struct manifest *m, struct buf *out)
 {
     char hex[HASH_SHA256_HEX];
 
-    buf_addstr(out, m->nrepeatables ? HEADER_LINE_REP "\n" : HEADER_LINE "\n");
+    buf_addstr(out, m->nrepeatables   ? HEADER_LINE_REP "\n"
+                    : has_findings(m) ? HEADER_LINE_1_1 "\n"
+                                      : HEADER_LINE "\n");
     buf_addf(out, "# project %s\n", m->project);
     buf_addf(out, "# serial %llu\n", (unsigned long long)m->serial);
     buf_addf(out, "# environment %s\n", m->environment ? m->environment : "-");
@@ -511,6 +597,8 @@ manifest_emit(const struct manifest *m, struct buf *out)
         }
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
             emit_script(out, m, mig, (enum manifest_script_kind)k);
+        for (size_t f = 0; f < mig->nfindings; f++)
+            emit_finding(out, &mig->findings[f]);
         buf_addf(out, "# chain %s\n", hex_encode(hex, mig->chain, HASH_SHA256_BYTES));
     }
     for (size_t i = 0; i < m->nrepeatables; i++) {
@@ -543,6 +631,7 @@ struct parser {
     size_t len;
     size_t pos;
     size_t lineno;
+    int minor;        /* the manifest's minor format version */
     const char *line; /* current line, without "\n" */
     size_t line_len;
     struct diag_err *err;
@@ -720,12 +809,11 @@ header_field(struct parser *p, const char *key, char **out)
     return 0;
 }
 
+static int parse_header_fields(struct parser *p);
+
 static int
 parse_header(struct parser *p)
 {
-    struct manifest *m = p->m;
-    char *serial = NULL;
-    char *compiler = NULL;
     int r;
 
     r = next_line(p);
@@ -733,9 +821,15 @@ parse_header(struct parser *p)
         return err_set(p->err, "line 1: manifest is empty");
     if (r < 0)
         return -1;
+    /* 1.2 is 1.1 (lint records) plus repeatables. */
     p->minor_rep = p->line_len == strlen(HEADER_LINE_REP) &&
                    memcmp(p->line, HEADER_LINE_REP, p->line_len) == 0;
-    if (!p->minor_rep && p->line_len >= strlen("# sealift-manifest ") &&
+    p->minor = p->minor_rep ? 2
+                            : p->line_len == strlen(HEADER_LINE_1_1) &&
+                                  memcmp(p->line, HEADER_LINE_1_1, p->line_len) == 0;
+    if (p->minor)
+        return parse_header_fields(p);
+    if (p->line_len >= strlen("# sealift-manifest ") &&
         memcmp(p->line, "# sealift-manifest ", strlen("# sealift-manifest ")) == 0 &&
         !(p->line_len == strlen(HEADER_LINE) && memcmp(p->line, HEADER_LINE, p->line_len) == 0))
         return perr(p,
@@ -743,9 +837,19 @@ parse_header(struct parser *p)
                     "the bundle needs a newer sealift)",
                     (int)(p->line_len - strlen("# sealift-manifest ")),
                     p->line + strlen("# sealift-manifest "), VERSIONS_READ);
-    if (!p->minor_rep &&
-        (p->line_len != strlen(HEADER_LINE) || memcmp(p->line, HEADER_LINE, p->line_len) != 0))
+    if (p->line_len != strlen(HEADER_LINE) || memcmp(p->line, HEADER_LINE, p->line_len) != 0)
         return perr(p, "not a sealift manifest (expected \"%s\")", HEADER_LINE);
+    return parse_header_fields(p);
+}
+
+/* The header's fields, after its version line. */
+static int
+parse_header_fields(struct parser *p)
+{
+    struct manifest *m = p->m;
+    char *serial = NULL;
+    char *compiler = NULL;
+    int r;
 
     if (header_field(p, "project", &m->project) != 0)
         return -1;
@@ -937,6 +1041,78 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
     return 0;
 }
 
+/* A "-" field is NULL; any other is percent-decoded (at most max bytes). */
+static int
+finding_field(const char *f, size_t fl, size_t max, char **out)
+{
+    *out = NULL;
+    if (fl == 1 && f[0] == '-')
+        return 0;
+    *out = pct_decode_max(f, fl, max);
+    return *out && (*out)[0] ? 0 : -1;
+}
+
+static int
+parse_finding(struct parser *p, struct manifest_migration *mig, size_t rest)
+{
+    const char *f[10];
+    size_t fl[10];
+    struct manifest_finding fd;
+    char *strs[7] = {NULL};
+    unsigned line, col;
+    char tail;
+    int kind, ok;
+
+    memset(&fd, 0, sizeof(fd));
+    if (split_fields(p, rest, f, fl, 10) != 10)
+        return perr(p, "\"# lint\" takes 10 fields");
+    for (kind = 0; kind < MANIFEST_NSCRIPTS; kind++)
+        if (strlen(script_labels[kind]) == fl[0] && memcmp(f[0], script_labels[kind], fl[0]) == 0)
+            break;
+    if (kind == MANIFEST_NSCRIPTS || !mig->script[kind].present)
+        return perr(p, "lint record names a script the migration does not have");
+    ok = finding_field(f[1], fl[1], MANIFEST_MAX_TOKEN, &strs[0]) == 0 && strs[0] &&
+         manifest_token_valid(strs[0]) &&
+         finding_field(f[2], fl[2], MANIFEST_MAX_TOKEN, &strs[1]) == 0 && strs[1] &&
+         (strcmp(strs[1], "error") == 0 || strcmp(strs[1], "warning") == 0 ||
+          strcmp(strs[1], "info") == 0) &&
+         finding_field(f[3], fl[3], MANIFEST_MAX_TOKEN, &strs[2]) == 0 && fl[4] == 2 &&
+         (f[4][0] == 'r' || f[4][0] == '-') && (f[4][1] == 's' || f[4][1] == '-') &&
+         finding_field(f[5], fl[5], MANIFEST_MAX_TOKEN, &strs[3]) == 0 &&
+         finding_field(f[6], fl[6], MANIFEST_MAX_TOKEN, &strs[4]) == 0 &&
+         finding_field(f[8], fl[8], MANIFEST_MAX_TEXT, &strs[5]) == 0 &&
+         finding_field(f[9], fl[9], MANIFEST_MAX_TEXT, &strs[6]) == 0 && strs[6] && fl[7] < 24 &&
+         f[7][0] >= '1' && f[7][0] <= '9';
+    if (ok) {
+        char pos[24];
+
+        memcpy(pos, f[7], fl[7]);
+        pos[fl[7]] = '\0';
+        ok = sscanf(pos, "%u:%u%c", &line, &col, &tail) == 2 && col > 0;
+    }
+    if (!ok) {
+        for (int i = 0; i < 7; i++)
+            free(strs[i]);
+        return perr(p, "malformed \"# lint\" record");
+    }
+    fd.kind = kind;
+    fd.rewrites = f[4][0] == 'r';
+    fd.scans = f[4][1] == 's';
+    fd.line = line;
+    fd.col = col;
+    mig->findings =
+        xgrow(mig->findings, &mig->findings_cap, mig->nfindings + 1, sizeof(*mig->findings));
+    fd.rule = strs[0];
+    fd.severity = strs[1];
+    fd.lock = strs[2];
+    fd.relation = strs[3];
+    fd.created_by = strs[4];
+    fd.allowed = strs[5];
+    fd.message = strs[6];
+    mig->findings[mig->nfindings++] = fd;
+    return 0;
+}
+
 static int
 parse_migrations(struct parser *p, struct refs *refs)
 {
@@ -997,6 +1173,13 @@ parse_migrations(struct parser *p, struct refs *refs)
             if (parse_script(p, mig, kind, rest, refs) != 0)
                 return -1;
             last_kind = kind;
+        } else if (is_keyword(p, "lint", &rest)) {
+            if (p->minor < 1)
+                return perr(p, "\"# lint\" needs manifest version 1.1");
+            if (last_kind < MANIFEST_UP)
+                return perr(p, "\"# lint\" comes after the migration's scripts");
+            if (parse_finding(p, mig, rest) != 0)
+                return -1;
         } else if (is_keyword(p, "statement", &rest)) {
             if (parse_statement(p, mig, last_kind, rest) != 0)
                 return -1;
@@ -1067,8 +1250,8 @@ parse_repeatables(struct parser *p, struct refs *refs)
             if (!is_keyword(p, "repeatable", &rest))
                 return perr(p, "expected \"# repeatable\" or \"# member\"");
             if (!p->minor_rep)
-                return perr(p, "\"# repeatable\" needs manifest version %s (the header says 1)",
-                            MANIFEST_REPEATABLES_VERSION);
+                return perr(p, "\"# repeatable\" needs manifest version %s (the header says %s)",
+                            MANIFEST_REPEATABLES_VERSION, p->minor ? "1.1" : "1");
             name = pct_decode(p->line + rest, p->line_len - rest);
             if (name == NULL || name[0] == '\0' ||
                 memchr(p->line + rest, ' ', p->line_len - rest) != NULL) {

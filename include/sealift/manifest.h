@@ -19,9 +19,16 @@
 
 #define MANIFEST_FORMAT_VERSION 1
 /*
- * Minor version 1.2: version 1 plus "# repeatable" records. A manifest with repeatables is
+ * Minor version 1 adds "# lint" records (the safety lint's findings). A manifest without
+ * findings is still written as version 1, byte for byte as before; readers take both.
+ */
+#define MANIFEST_FORMAT_MINOR 1
+/* Longest decoded message or reason of a lint record (bytes). */
+#define MANIFEST_MAX_TEXT 1024
+/*
+ * Minor version 1.2: version 1.1 plus "# repeatable" records. A manifest with repeatables is
  * written as "# sealift-manifest 1.2" (so that an applier that cannot run them refuses the
- * bundle at its first line), one without them as version 1, byte for byte as before.
+ * bundle at its first line), one without them as version 1.1 or 1, as before.
  */
 #define MANIFEST_REPEATABLES_VERSION "1.2"
 #define MANIFEST_NAME                "MANIFEST"
@@ -73,6 +80,26 @@ struct manifest_script {
     size_t copies_cap;
 };
 
+/*
+ * A finding of the compiler's safety lint on one statement of a migration, signed with the
+ * bundle so that the applier can show it without the source tree. Not part of the chain hash
+ * (the same migration judged for another PostgreSQL version is the same migration).
+ */
+struct manifest_finding {
+    int kind;         /* enum manifest_script_kind of the script */
+    char *rule;       /* the rule's name (a token) */
+    char *severity;   /* "error", "warning" or "info" */
+    char *lock;       /* lock mode the statement takes ("ACCESS EXCLUSIVE"), or NULL */
+    int rewrites;     /* rewrites the table */
+    int scans;        /* reads the whole table while holding the lock */
+    char *relation;   /* "schema.name", or NULL */
+    char *created_by; /* migration id that created relation; NULL: not created by the chain */
+    unsigned line;    /* of the statement in the script */
+    unsigned col;
+    char *allowed; /* the "-- sealift:allow" reason, or NULL */
+    char *message;
+};
+
 struct manifest_migration {
     char *id;   /* unique within the chain */
     char *name; /* descriptive; may be empty */
@@ -82,6 +109,9 @@ struct manifest_migration {
      */
     char *origin;
     struct manifest_script script[MANIFEST_NSCRIPTS];
+    struct manifest_finding *findings; /* in statement order */
+    size_t nfindings;
+    size_t findings_cap;
     /*
      * A migration: its chain hash. A repeatable (manifest.repeatables): its checksum, the
      * SHA-256 of its rendered up script (the member's bytes), which the database records
@@ -150,6 +180,9 @@ size_t manifest_add_member(struct manifest *m, const char *path, uint64_t size,
 void manifest_script_add_stmt(struct manifest_script *s, uint64_t offset, uint64_t length);
 /* Append a copy record (copied) to s. */
 void manifest_script_add_copy(struct manifest_script *s, const struct manifest_copy *c);
+/* Append a finding to mig (strings copied; NULL fields stay NULL). */
+void manifest_migration_add_finding(struct manifest_migration *mig,
+                                    const struct manifest_finding *f);
 /* The copy record of statement stmt of s, or NULL. */
 const struct manifest_copy *manifest_script_copy(const struct manifest_script *s, size_t stmt);
 

@@ -7,6 +7,7 @@
 
 # shellcheck disable=SC2034 # the *_WHY variables are read by the script that sources this
 ALEMBIC="" ALEMBIC_WHY="" SQITCH="" SQITCH_WHY="" DBMATE="" DBMATE_WHY=""
+SQUAWK="" SQUAWK_WHY=""
 
 deb_installed() {
     dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
@@ -78,6 +79,33 @@ setup_dbmate() {
     fi
 }
 
+# squawk (a SQL migration linter) comes from the npm registry too; its package ships the Rust
+# binary per platform, run directly for the same reason.
+setup_squawk() {
+    local dir=$1 bin
+    bin=$(find_squawk "$dir")
+    if [ -z "$bin" ] && command -v npm >/dev/null 2>&1; then
+        mkdir -p "$dir"
+        npm install --silent --no-audit --no-fund --prefix "$dir" squawk-cli >/dev/null 2>&1 || true
+        bin=$(find_squawk "$dir")
+    fi
+    if [ -n "$bin" ]; then
+        SQUAWK=$bin
+    elif command -v npm >/dev/null 2>&1; then
+        SQUAWK_WHY="npm install squawk-cli failed"
+    else
+        SQUAWK_WHY="npm is not installed"
+    fi
+}
+
+find_squawk() {
+    local b
+    for b in "$1"/node_modules/@squawk-cli/*/bin/squawk; do
+        [ -x "$b" ] && "$b" --version >/dev/null 2>&1 && { echo "$b"; return 0; }
+    done
+    return 0
+}
+
 find_dbmate() {
     local b
     for b in "$1"/node_modules/@dbmate/*/bin/dbmate; do
@@ -90,6 +118,7 @@ peers_setup() {
     setup_alembic
     setup_sqitch
     setup_dbmate "$1"
+    setup_squawk "$1"
 }
 
 tool_versions() {
@@ -109,6 +138,7 @@ tool_versions() {
         [ -n "$SQITCH" ] && printf 'Sqitch\t%s (DBD::Pg %s)\n' "$("$SQITCH" --version)" \
             "$(perl -MDBD::Pg -e 'print $DBD::Pg::VERSION')"
         [ -n "$DBMATE" ] && printf 'dbmate\t%s (npm package)\n' "$("$DBMATE" --version)"
+        [ -n "$SQUAWK" ] && printf 'squawk\t%s (npm package squawk-cli)\n' "$("$SQUAWK" --version)"
         printf 'hyperfine\t%s\n' "$(hyperfine --version)"
         printf 'GNU tar\t%s\n' "$(tar --version | head -1)"
         printf 'zstd\t%s\n' "$(zstd --version | sed 's/^\*\** *//; s/ *\**$//')"

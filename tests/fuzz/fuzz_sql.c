@@ -1,10 +1,12 @@
 /*
  * fuzz_sql.c: libFuzzer target for the compiler's SQL handling: normalisation, directives,
  * placeholders, the SQL lexer (lib/sqllex.c) on raw bytes, the checks on PostgreSQL's parse
- * tree, inline COPY data included (compiler/sqlcheck.c), and the version orders
- * (lib/version.c) on the input's two halves.
+ * tree, inline COPY data included (compiler/sqlcheck.c), the safety lint on the statements it
+ * accepted (compiler/lint*.c), in every output format, and the version orders (lib/version.c)
+ * on the input's two halves.
  */
 #include "chain.h"
+#include "lint.h"
 #include "sqlcheck.h"
 #include "sqltext.h"
 #include "sealift/sqllex.h"
@@ -15,6 +17,31 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The lint on the one-migration chain: every finding within the script, every format. */
+static void
+fuzz_lint(const struct src_chain *chain)
+{
+    struct lint_script scripts[MANIFEST_NSCRIPTS];
+    struct lint_options opt = {LINT_MODE_DEFAULT, LINT_PG_VERSION_DEFAULT, 0};
+    struct lint_result res;
+    struct buf out = BUF_INIT;
+
+    memset(scripts, 0, sizeof(scripts));
+    lint_extract(&chain->v[0].script[MANIFEST_UP], &scripts[MANIFEST_UP]);
+    lint_result_init(&res);
+    lint_chain(chain, scripts, &opt, &res);
+    for (size_t i = 0; i < res.n; i++)
+        if (res.v[i].line == 0 || res.v[i].col == 0 || res.v[i].message == NULL)
+            abort();
+    for (int f = LINT_FORMAT_TEXT; f <= LINT_FORMAT_SARIF; f++) {
+        buf_reset(&out);
+        lint_format(chain, &res, f, 1, &out);
+    }
+    buf_release(&out);
+    lint_result_release(&res);
+    lint_script_release(&scripts[MANIFEST_UP]);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -69,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (s->copies[i].inline_data &&
                     s->copies[i].offset + s->copies[i].length > s->rendered.len)
                     abort();
+            fuzz_lint(&chain);
         }
     }
     vars_release(&vars);

@@ -434,6 +434,27 @@ mut_nul_in_line(struct buf *b)
     splice(b, offset_of(b, "demo") + 2, 0, "\0", 1);
 }
 
+/* A lint finding on migration 0002's up script (a version 1.1 manifest). */
+static void
+add_finding(struct manifest *m)
+{
+    struct manifest_finding f;
+
+    memset(&f, 0, sizeof(f));
+    f.kind = MANIFEST_UP;
+    f.rule = "alter-column-type";
+    f.severity = "warning";
+    f.lock = "ACCESS EXCLUSIVE";
+    f.rewrites = 1;
+    f.relation = "public.users";
+    f.created_by = "0001";
+    f.line = 3;
+    f.col = 5;
+    f.allowed = "small table";
+    f.message = "ALTER COLUMN x TYPE int8 (from int4) rewrites the table";
+    manifest_migration_add_finding(&m->migrations[1], &f);
+}
+
 struct bad_manifest {
     const char *name;
     void (*edit)(struct manifest *m); /* applied to the model before emitting */
@@ -452,10 +473,29 @@ static const struct bad_manifest bad_manifests[] = {
      "line 1: not a sealift manifest"},
     {"header missing", NULL, "# sealift-manifest 1\n", "", NULL, "line 1: not a sealift manifest"},
     {"unsupported version", NULL, "# sealift-manifest 1\n", "# sealift-manifest 2\n", NULL,
-     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1 and 1.2; the "
-     "bundle needs a newer sealift)"},
-    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.1\n", NULL,
-     "unsupported manifest version \"1.1\""},
+     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1, 1.1 and 1.2; "
+     "the bundle needs a newer sealift)"},
+    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.3\n", NULL,
+     "unsupported manifest version \"1.3\""},
+    /* Lint records (version 1.1). */
+    {"lint in version 1", NULL, "# chain ",
+     "# lint up alter-column-type warning - -- - - 1:1 - m\n# chain ", NULL,
+     "\"# lint\" needs manifest version 1.1"},
+    {"lint bad severity", add_finding, " warning ", " fatal ", NULL, "malformed \"# lint\" record"},
+    {"lint bad flags", add_finding, " r- ", " x- ", NULL, "malformed \"# lint\" record"},
+    {"lint line 0", add_finding, " 3:5 ", " 0:5 ", NULL, "malformed \"# lint\" record"},
+    {"lint column 0", add_finding, " 3:5 ", " 3:0 ", NULL, "malformed \"# lint\" record"},
+    {"lint position junk", add_finding, " 3:5 ", " 3:5x ", NULL, "malformed \"# lint\" record"},
+    {"lint no message", add_finding,
+     " ALTER%20COLUMN%20x%20TYPE%20int8%20(from%20int4)%20rewrites%20the%20table\n", " -\n", NULL,
+     "malformed \"# lint\" record"},
+    {"lint too few fields", add_finding, " public.users ", " ", NULL, "takes 10 fields"},
+    {"lint of a missing script", add_finding, "# lint up ", "# lint down ", NULL,
+     "names a script the migration does not have"},
+    {"lint before the scripts", add_finding, "# up no-tx ", "# lint up x", NULL,
+     "comes after the migration's scripts"},
+    {"lint not canonical", add_finding, "small%20table", "small%20tabl%65", NULL,
+     "malformed \"# lint\" record"},
     {"missing project", NULL, "# project demo\n", "", NULL, "line 2: expected \"# project\""},
     {"missing serial", NULL, "# serial 7\n", "", NULL, "line 3: expected \"# serial\""},
     {"missing environment", NULL, "# environment prod\n", "", NULL,
@@ -837,8 +877,8 @@ static const struct bad_manifest bad_rep_manifests[] = {
      "# sealift-manifest 1\n", NULL,
      "\"# repeatable\" needs manifest version 1.2 (the header says 1)"},
     {"newer minor version", NULL, "# sealift-manifest 1.2\n", "# sealift-manifest 1.3\n", NULL,
-     "line 1: unsupported manifest version \"1.3\" (this sealift reads versions 1 and 1.2; the "
-     "bundle needs a newer sealift)"},
+     "line 1: unsupported manifest version \"1.3\" (this sealift reads versions 1, 1.1 and 1.2; "
+     "the bundle needs a newer sealift)"},
     {"checksum is not the member's", NULL, "# checksum ", "# checksum 0", NULL,
      "repeatable checksum is not 64 lowercase hex digits"},
     {"out of name order", NULL, NULL, NULL, mut_rep_swap,
@@ -892,6 +932,37 @@ test_manifest_rejects_bad_repeatables(void **state)
         buf_release(&text);
     }
     assert_int_equal(failures, 0);
+}
+
+/* Lint records and repeatables together: version 1.2 (1.1 plus repeatables), round trip. */
+static void
+test_manifest_repeatables_with_findings(void **state)
+{
+    struct manifest m, parsed;
+    struct buf first = BUF_INIT, second = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+
+    (void)state;
+    build_rep_manifest(&m);
+    add_finding(&m);
+    manifest_emit(&m, &first);
+    assert_memory_equal(first.data, "# sealift-manifest 1.2\n", strlen("# sealift-manifest 1.2\n"));
+    assert_contains(first.data, "\n# lint up ");
+    manifest_init(&parsed);
+    if (manifest_parse(&parsed, first.data, first.len, &err) != 0)
+        fail_msg("manifest with findings and repeatables refused: %s", err.msg);
+    assert_int_equal(parsed.nrepeatables, 2);
+    manifest_emit(&parsed, &second);
+    assert_text_equal(second.data, second.len, first.data, first.len);
+    /* A repeatable in a 1.1 manifest is refused. */
+    buf_reset(&second);
+    buf_addstr(&second, first.data);
+    replace_first(&second, "# sealift-manifest 1.2\n", "# sealift-manifest 1.1\n");
+    assert_int_equal(manifest_parse(&parsed, second.data, second.len, &err), -1);
+    assert_contains(err.msg, "\"# repeatable\" needs manifest version 1.2 (the header says 1.1)");
+    manifest_release(&m);
+    buf_release(&first);
+    buf_release(&second);
 }
 
 /* A version 1.2 header on a manifest without repeatables: one text has one spelling. */
@@ -1404,6 +1475,47 @@ test_manifest_script_labels(void **state)
     assert_string_equal(manifest_script_label(MANIFEST_VERIFY), "verify");
 }
 
+/* Findings round-trip, make the manifest version 1.1, and leave the chain hash alone. */
+static void
+test_manifest_findings_round_trip(void **state)
+{
+    struct manifest m, parsed;
+    struct buf text = BUF_INIT, again = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    unsigned char chain[HASH_SHA256_BYTES];
+    const struct manifest_finding *f;
+    (void)state;
+
+    build_manifest(&m);
+    memcpy(chain, m.migrations[1].chain, HASH_SHA256_BYTES);
+    add_finding(&m);
+    manifest_emit(&m, &text);
+    assert_memory_equal(text.data, "# sealift-manifest 1.1\n", 23);
+    assert_non_null(strstr(text.data, "# lint up alter-column-type warning ACCESS%20EXCLUSIVE r- "
+                                      "public.users 0001 3:5 small%20table ALTER%20COLUMN%20x%20"
+                                      "TYPE%20int8%20(from%20int4)%20rewrites%20the%20table\n"
+                                      "# chain "));
+    manifest_init(&parsed);
+    assert_int_equal(manifest_parse(&parsed, text.data, text.len, &err), 0);
+    assert_int_equal(parsed.migrations[1].nfindings, 1);
+    f = &parsed.migrations[1].findings[0];
+    assert_int_equal(f->kind, MANIFEST_UP);
+    assert_string_equal(f->lock, "ACCESS EXCLUSIVE");
+    assert_int_equal(f->rewrites, 1);
+    assert_int_equal(f->scans, 0);
+    assert_string_equal(f->allowed, "small table");
+    assert_int_equal(f->line, 3);
+    assert_int_equal(f->col, 5);
+    assert_memory_equal(parsed.migrations[1].chain, chain, HASH_SHA256_BYTES);
+    manifest_emit(&parsed, &again);
+    assert_int_equal(again.len, text.len);
+    assert_memory_equal(again.data, text.data, text.len);
+    buf_release(&text);
+    buf_release(&again);
+    manifest_release(&m);
+    manifest_release(&parsed);
+}
+
 int
 main(void)
 {
@@ -1414,6 +1526,8 @@ main(void)
         cmocka_unit_test(test_manifest_repeatables_round_trip),
         cmocka_unit_test(test_manifest_rejects_bad_repeatables),
         cmocka_unit_test(test_manifest_rejects_empty_1_2),
+        cmocka_unit_test(test_manifest_repeatables_with_findings),
+        cmocka_unit_test(test_manifest_findings_round_trip),
         cmocka_unit_test(test_manifest_rejects_oversized),
         cmocka_unit_test(test_manifest_pct_encode),
         cmocka_unit_test(test_manifest_path_and_token_validity),
