@@ -143,7 +143,8 @@ origin_checksum(const struct manifest_migration *mig)
  * ("SQL") must have the checksum Flyway computed of the bundle's script (the origin line); a
  * BASELINE row stands for every version up to its own (Flyway never runs those); the schema
  * creation row ("SCHEMA") records no migration. Everything else is refused: a failed run, a
- * repeatable migration (no version; sealift compiles none), undo and Java migrations.
+ * repeatable migration (no version: adopting those is not implemented yet), undo and Java
+ * migrations.
  */
 static int
 detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
@@ -172,8 +173,8 @@ detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, s
                     a->table, version ? version : "without version", script ? script : "?");
         } else if (version == NULL) {
             problem(a,
-                    "%s records repeatable migration %s, which this bundle does not know "
-                    "(sealift compiles no repeatable migrations)",
+                    "%s records repeatable migration %s, which this sealift-apply cannot "
+                    "adopt yet",
                     a->table, script ? script : "?");
         } else if (type && strcmp(type, "BASELINE") == 0 && !version_flyway_valid(version)) {
             problem(a, "%s records baseline version %s, which is not a Flyway version", a->table,

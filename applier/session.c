@@ -59,6 +59,7 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
 int
 session_verify(struct session *s, const struct app_opts *o, const char *bundle_path)
 {
+    struct diag_err err = DIAG_ERR_INIT;
     int code;
 
     memset(s, 0, sizeof(*s));
@@ -73,6 +74,11 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     code = app_load_bundle(o, bundle_path, &s->bundle);
     if (code != EXIT_OK)
         return code;
+    /* Running the versioned migrations and not the repeatables would leave half the work. */
+    if (app_refuse_unsupported(&s->bundle.manifest, bundle_path, &err) != 0) {
+        app_error("%s", err.msg);
+        return EXIT_REJECTED;
+    }
     app_source(&s->bundle, &s->src, &s->signers, s->bundle_id, s->host);
     history_ctx_init(&s->h, o->schema, s->bundle.manifest.project);
     return EXIT_OK;

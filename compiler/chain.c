@@ -17,12 +17,10 @@ chain_init(struct src_chain *c)
     memset(c, 0, sizeof(*c));
 }
 
-void
-chain_release(struct src_chain *c)
+static void
+migration_release(struct src_migration *m)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        struct src_migration *m = &c->v[i];
-
+    {
         free(m->id);
         free(m->name);
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
@@ -46,6 +44,16 @@ chain_release(struct src_chain *c)
         free(m->origin_name);
         free(m->origin_checksum);
     }
+}
+
+void
+chain_release(struct src_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        migration_release(&c->v[i]);
+    for (size_t i = 0; i < c->nrep; i++)
+        migration_release(&c->rep[i]);
+    free(c->rep);
     for (size_t i = 0; i < c->nignored; i++)
         free(c->ignored[i]);
     free(c->ignored);
@@ -56,13 +64,9 @@ chain_release(struct src_chain *c)
     chain_init(c);
 }
 
-struct src_migration *
-chain_add(struct src_chain *c, const char *id, const char *name)
+static void
+migration_init(struct src_migration *m, const char *id, const char *name)
 {
-    struct src_migration *m;
-
-    c->v = xgrow(c->v, &c->cap, c->n + 1, sizeof(*c->v));
-    m = &c->v[c->n++];
     memset(m, 0, sizeof(*m));
     m->id = xstrdup(id);
     m->name = xstrdup(name);
@@ -71,7 +75,52 @@ chain_add(struct src_chain *c, const char *id, const char *name)
         buf_init(&m->script[k].rendered);
         m->script[k].transactional = 1;
     }
+}
+
+struct src_migration *
+chain_add(struct src_chain *c, const char *id, const char *name)
+{
+    struct src_migration *m;
+
+    c->v = xgrow(c->v, &c->cap, c->n + 1, sizeof(*c->v));
+    m = &c->v[c->n++];
+    migration_init(m, id, name);
     return m;
+}
+
+struct src_migration *
+chain_add_repeatable(struct src_chain *c, const char *name)
+{
+    struct src_migration *m;
+
+    c->rep = xgrow(c->rep, &c->rep_cap, c->nrep + 1, sizeof(*c->rep));
+    m = &c->rep[c->nrep++];
+    migration_init(m, name, "");
+    return m;
+}
+
+static int
+cmp_rep_cb(const void *pa, const void *pb)
+{
+    const struct src_migration *a = pa, *b = pb;
+
+    return strcmp(a->id, b->id);
+}
+
+void
+chain_sort_repeatables(struct src_chain *c, struct report *rep)
+{
+    if (c->nrep > 1)
+        qsort(c->rep, c->nrep, sizeof(*c->rep), cmp_rep_cb);
+    for (size_t i = 1; i < c->nrep; i++)
+        if (strcmp(c->rep[i - 1].id, c->rep[i].id) == 0)
+            report_error(rep, "%s: repeatable %s is also defined by %s (names must be unique)",
+                         c->rep[i].script[MANIFEST_UP].file ? c->rep[i].script[MANIFEST_UP].file
+                                                            : c->rep[i].id,
+                         c->rep[i].id,
+                         c->rep[i - 1].script[MANIFEST_UP].file
+                             ? c->rep[i - 1].script[MANIFEST_UP].file
+                             : c->rep[i - 1].id);
 }
 
 void

@@ -86,6 +86,8 @@ struct src_migration {
     char *origin_checksum;
 };
 
+struct report;
+
 struct src_chain {
     char *format; /* the reader's name, set by the pipeline */
     char *dir;    /* the source directory, set by the pipeline */
@@ -97,6 +99,14 @@ struct src_chain {
     struct src_migration *v;
     size_t n;
     size_t cap;
+    /*
+     * Repeatable migrations (R__NAME.sql): id is NAME, name is empty, only script[MANIFEST_UP]
+     * is used. The pipeline sorts them by name; they run after the versioned ones, in that
+     * order, whenever their rendered checksum differs from the one a database last ran.
+     */
+    struct src_migration *rep;
+    size_t nrep;
+    size_t rep_cap;
     char **ignored; /* files in the directory that are not part of the chain */
     size_t nignored;
     size_t ignored_cap;
@@ -105,6 +115,10 @@ struct src_chain {
 void chain_init(struct src_chain *c);
 void chain_release(struct src_chain *c);
 struct src_migration *chain_add(struct src_chain *c, const char *id, const char *name);
+/* Append a repeatable migration named name (copied). Returns it, scripts empty. */
+struct src_migration *chain_add_repeatable(struct src_chain *c, const char *name);
+/* Sort the repeatables by name (byte order) and report every name used twice. */
+void chain_sort_repeatables(struct src_chain *c, struct report *rep);
 void chain_add_ignored(struct src_chain *c, const char *name);
 /* Add a data file name to m's list (copied). */
 void chain_add_data_file(struct src_migration *m, const char *name);

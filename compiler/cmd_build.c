@@ -106,7 +106,7 @@ cmd_build(int argc, char **argv)
     char created[32], id[SIG_KEYID_HEX];
     int c, record, ret = EXIT_REJECTED;
     size_t newly;
-    int amended;
+    int amended, reps_changed;
 
     vars_init(&vars);
     compiled_init(&comp);
@@ -171,6 +171,9 @@ cmd_build(int argc, char **argv)
     record = newly > 0 || amended || !comp.sum.exists || (comp.sum.source_added && !b.frozen);
     if (record)
         compile_record(&comp);
+    /* Repeatables are recorded as they are now: editing one is a change, not drift. */
+    reps_changed = compile_record_repeatables(&comp);
+    record = record || reps_changed;
 
     /* 4. The manifest, its signature, the archive. */
     compile_manifest(&comp, &m, &sources);
@@ -210,6 +213,8 @@ cmd_build(int argc, char **argv)
     if (record && comp.sum.source_added && newly == 0 && !amended)
         diag_info("recorded the source format (%s) in %s: commit it", comp.sum.source,
                   comp.sum_path);
+    if (reps_changed && comp.sum.exists && newly == 0 && !amended)
+        diag_info("recorded the changed repeatable migrations in %s: commit it", comp.sum_path);
     if (amended)
         diag_info("re-recorded the amended migration%s in %s: commit it",
                   opt.namend == 1 ? "" : "s", comp.sum_path);

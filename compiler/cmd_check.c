@@ -99,6 +99,9 @@ cmd_check(int argc, char **argv)
     for (size_t i = comp.chain.n - comp.nnew; i < comp.chain.n && rep.errors == 0; i++)
         printf("new: %s%s%s (recorded by the next build)\n", comp.chain.v[i].id,
                comp.chain.v[i].name[0] ? "_" : "", comp.chain.v[i].name);
+    /* Repeatables are no history: a changed one re-runs where it ran, it is not drift. */
+    for (size_t i = 0; i < comp.chain.nrep && rep.errors == 0; i++)
+        printf("repeatable: %s (%s)\n", comp.chain.rep[i].id, compile_repeatable_state(&comp, i));
     for (size_t i = 0; i < comp.chain.nignored; i++)
         printf("ignored: %s\n", comp.chain.ignored[i]);
     if (rep.errors) {

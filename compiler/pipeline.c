@@ -366,7 +366,9 @@ static void
 check_migration(size_t i, void *ctx)
 {
     struct check_batch *b = ctx;
-    struct src_migration *m = &b->out->chain.v[i];
+    struct src_chain *ch = &b->out->chain;
+    /* Jobs 0..n-1 are the migrations, n.. the repeatables. */
+    struct src_migration *m = i < ch->n ? &ch->v[i] : &ch->rep[i - ch->n];
     struct report *rep = &b->reps[i];
     int native = strcmp(b->out->chain.format, "native") == 0;
 
@@ -383,12 +385,20 @@ check_migration(size_t i, void *ctx)
             sqlcheck_script(s->file, s, rep) == 0) {
             if (k == MANIFEST_DOWN && !native)
                 check_imported_down(s, b->out->opt->strict, rep);
-            if (b->out->lint_scripts)
+            if (b->out->lint_scripts && i < ch->n)
                 lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         }
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
+        /* Its checksum covers its script only, and data files belong to a version. */
+        for (size_t c = 0; i >= ch->n && c < s->ncopies; c++)
+            if (!s->copies[c].inline_data)
+                report_error(rep,
+                             "%s: a repeatable migration cannot load a data file (\"-- "
+                             "sealift:data %s\"): put the data inline after the COPY",
+                             s->file, s->copies[c].name);
     }
-    resolve_data_files(m, rep);
+    if (i < ch->n)
+        resolve_data_files(m, rep);
 }
 
 /*
@@ -465,11 +475,13 @@ report_undefined(const struct src_chain *c, struct report *rep)
 static void
 check_migrations(struct compiled *out, struct report *rep)
 {
-    size_t n = out->chain.n;
-    struct check_batch b = {out, report_held_new(n)};
+    size_t n = out->chain.n + out->chain.nrep;
+    struct check_batch b = {out, report_held_new(n ? n : 1)};
 
     if (out->opt->lint_mode != LINT_MODE_OFF)
-        out->lint_scripts = xcalloc(n ? n * MANIFEST_NSCRIPTS : 1, sizeof(*out->lint_scripts));
+        /* The lint reads the migrations' scripts (not yet the repeatables'). */
+        out->lint_scripts = xcalloc(out->chain.n ? out->chain.n * MANIFEST_NSCRIPTS : 1,
+                                    sizeof(*out->lint_scripts));
 
     /* libpg_query frees a thread's parser memory itself when the thread ends. */
     workers_run(n, workers_default(), check_migration, &b);
@@ -508,6 +520,7 @@ read_chain_or_sum(size_t i, void *ctx)
         c->dir = xstrdup(b->out->opt->dir);
         chain_drop_ignored(c, SUMFILE_NAME);
         chain_check_unique_ids(c, b->rep);
+        chain_sort_repeatables(c, b->rep);
     } else {
         b->sum_ret = sumfile_read(b->out->sum_path, &b->out->sum, &b->sum_err);
     }
@@ -669,6 +682,28 @@ compile_member_path(size_t ordinal, const char *id, const char *name, int kind)
     return path;
 }
 
+/* The member path of a repeatable: "repeatables/NNNNNN_NAME.sql", NAME made a member name. */
+static char *
+repeatable_member_path(size_t ordinal, const char *name)
+{
+    struct buf b = BUF_INIT;
+    char *path;
+
+    buf_addstr(&b, name);
+    for (size_t i = 0; i < b.len; i++) {
+        char ch = b.data[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-'))
+            b.data[i] = '_';
+    }
+    if (b.len > 60)
+        buf_truncate(&b, 60);
+    path = xasprintf("repeatables/%06zu_%s.sql", ordinal, b.data);
+    buf_release(&b);
+    return path;
+}
+
 /* The member path of a data file: "data/NNNNNN_K_NAME". */
 static char *
 data_member_path(size_t ordinal, size_t k, const char *name)
@@ -769,8 +804,41 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
             }
         }
     }
+    for (size_t i = 0; i < ch->nrep; i++) {
+        const struct src_migration *src = &ch->rep[i];
+        const struct src_script *s = &src->script[MANIFEST_UP];
+        struct manifest_migration *r = manifest_add_repeatable(m, src->id);
+        struct manifest_script *ms = &r->script[MANIFEST_UP];
+        char *path = repeatable_member_path(i + 1, src->id);
+
+        if (src->origin_checksum)
+            r->origin = xasprintf("%s %s", src->origin_name ? src->origin_name : src->id,
+                                  src->origin_checksum);
+        ms->present = 1;
+        ms->transactional = s->transactional;
+        memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
+        ms->member = manifest_add_member(m, path, s->rendered.len, s->rendered_sha);
+        *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
+        (*sources)[ms->member].data = &s->rendered;
+        (*sources)[ms->member].file = NULL;
+        (*sources)[ms->member].cursor = NULL;
+        for (size_t st = 0; st < s->nstmts; st++)
+            manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
+        for (size_t cp = 0; cp < s->ncopies; cp++) {
+            struct manifest_copy mc;
+
+            memset(&mc, 0, sizeof(mc));
+            mc.stmt = s->copies[cp].stmt;
+            mc.inline_data = 1;
+            mc.offset = s->copies[cp].offset;
+            mc.length = s->copies[cp].length;
+            manifest_script_add_copy(ms, &mc);
+        }
+        free(path);
+    }
     compile_manifest_findings(c, m);
     manifest_chain_fill(m);
+    manifest_repeatables_fill(m);
 }
 
 /* Copy a source migration's scripts into a recorded entry. */
@@ -815,6 +883,53 @@ compile_amend(struct compiled *c)
     /* The chain hash of the amended migration, and of every one after it, changes. */
     for (size_t i = first; i < c->sum.n; i++)
         sumfile_fill_chain(&c->sum, i);
+    return 1;
+}
+
+const char *
+compile_repeatable_state(const struct compiled *c, size_t i)
+{
+    const struct src_migration *r = &c->chain.rep[i];
+    const struct src_script *s = &r->script[MANIFEST_UP];
+
+    for (size_t j = 0; j < c->sum.nrep; j++) {
+        const struct sum_entry *e = &c->sum.rep[j];
+
+        if (strcmp(e->id, r->id) != 0)
+            continue;
+        return hash_equal(e->sha[MANIFEST_UP], s->source_sha, HASH_SHA256_BYTES) &&
+                       e->transactional[MANIFEST_UP] == s->transactional
+                   ? "unchanged"
+                   : "changed";
+    }
+    return "new";
+}
+
+int
+compile_record_repeatables(struct compiled *c)
+{
+    const struct src_chain *ch = &c->chain;
+    int same = c->sum.nrep == ch->nrep;
+
+    for (size_t i = 0; same && i < ch->nrep; i++) {
+        const struct sum_entry *e = &c->sum.rep[i];
+        const struct src_script *s = &ch->rep[i].script[MANIFEST_UP];
+
+        same = strcmp(e->id, ch->rep[i].id) == 0 &&
+               e->transactional[MANIFEST_UP] == s->transactional &&
+               hash_equal(e->sha[MANIFEST_UP], s->source_sha, HASH_SHA256_BYTES);
+    }
+    if (same)
+        return 0;
+    sumfile_clear_repeatables(&c->sum);
+    for (size_t i = 0; i < ch->nrep; i++) {
+        const struct src_script *s = &ch->rep[i].script[MANIFEST_UP];
+        struct sum_entry *e = sumfile_add_repeatable(&c->sum, ch->rep[i].id);
+
+        e->present[MANIFEST_UP] = 1;
+        e->transactional[MANIFEST_UP] = s->transactional;
+        memcpy(e->sha[MANIFEST_UP], s->source_sha, HASH_SHA256_BYTES);
+    }
     return 1;
 }
 

@@ -73,6 +73,13 @@ int compile_amend(struct compiled *c);
 
 /* Append the new migrations to the recorded history (in memory). */
 void compile_record(struct compiled *c);
+/*
+ * Record the chain's repeatables in c->sum as they are now (an edited one is a change, not
+ * drift). Returns 1 if that changed what sealift.sum says, 0 if not.
+ */
+int compile_record_repeatables(struct compiled *c);
+/* Repeatable i against sealift.sum: "new", "changed" or "unchanged" (a static string). */
+const char *compile_repeatable_state(const struct compiled *c, size_t i);
 
 /* Project name for a chain without sealift.sum: the name of the directory holding dir. */
 char *compile_default_project(const char *dir);

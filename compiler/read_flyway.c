@@ -12,10 +12,10 @@
  *    refuses it with mixed=false (its default);
  *  - ${name} placeholders are sealift's (--set); Flyway's built-in ${flyway:...} ones depend on
  *    the run and are refused;
- *  - repeatable migrations (R__) are refused: Flyway re-runs one after the versioned ones each
- *    time its checksum changes, so what a database ran depends on its history, which a chain
- *    that runs each migration once cannot represent. SQL callbacks that run during migrate
- *    (beforeMigrate.sql...) are refused for the same reason.
+ *  - repeatable migrations (R__DESCRIPTION.sql) are the chain's repeatables, named by their
+ *    description as Flyway shows it ("_" read as " "), so that sorting the names in byte order
+ *    is Flyway's order (by description); Flyway's checksum is kept for adoption. SQL callbacks
+ *    that run during migrate (beforeMigrate.sql...) are refused: a bundle holds migrations.
  */
 #include "read_common.h"
 #include "readers.h"
@@ -137,7 +137,36 @@ struct fw_ctx {
     char **confs; /* .sql.conf files, relative */
     size_t nconfs;
     size_t confs_cap;
+    char **reps; /* repeatable scripts, relative (a .sql.conf may belong to one) */
+    size_t nreps;
+    size_t reps_cap;
 };
+
+static void add_script(struct fw_ctx *x, struct src_migration *m, int kind,
+                       const struct fw_file *f);
+static void add_origin(struct src_migration *m, const char *path, const char *id, const char *rel);
+
+/* R__DESCRIPTION.sql: a repeatable named by DESCRIPTION as Flyway shows it ("_" as " "). */
+static void
+add_repeatable(struct fw_ctx *x, const char *base, const char *rel)
+{
+    size_t bl = strlen(base);
+    char *desc = xstrndup(base + 3, bl - 7);
+    struct fw_file f = {(char *)rel, NULL, desc, FW_VERSIONED};
+    struct src_migration *m;
+    char *path = xasprintf("%s/%s", x->dir, rel);
+
+    for (char *p = desc; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    m = chain_add_repeatable(x->c, desc);
+    add_script(x, m, MANIFEST_UP, &f);
+    add_origin(m, path, rel, rel);
+    x->reps = xgrow(x->reps, &x->reps_cap, x->nreps + 1, sizeof(*x->reps));
+    x->reps[x->nreps++] = xstrdup(rel);
+    free(path);
+    free(desc);
+}
 
 static void
 scan(struct fw_ctx *x, const char *rel_dir, int depth)
@@ -184,13 +213,7 @@ scan(struct fw_ctx *x, const char *rel_dir, int depth)
                          "%s/%s: invalid Flyway version (digits separated by \".\" or \"_\")",
                          x->dir, rel);
         } else if (strncmp(base, "R__", 3) == 0 && bl > 7 && strcmp(base + bl - 4, ".sql") == 0) {
-            report_error(x->rep,
-                         "%s/%s: repeatable migrations are not supported: Flyway re-runs one "
-                         "after the versioned migrations whenever its checksum changes, so "
-                         "what it ran depends on each database's history, which a chain that "
-                         "runs every migration once cannot represent (turn it into a versioned "
-                         "migration, and each later change of it into a new one)",
-                         x->dir, rel);
+            add_repeatable(x, base, rel);
         } else if (base[0] == 'B' && bl > 6 && isdigit((unsigned char)base[1]) &&
                    strstr(base, "__") && strcmp(base + bl - 4, ".sql") == 0) {
             report_error(x->rep,
@@ -381,11 +404,26 @@ add_script(struct fw_ctx *x, struct src_migration *m, int kind, const struct fw_
     free(path);
 }
 
+/* What flyway_schema_history records of the script at path: its key, script and checksum. */
+static void
+add_origin(struct src_migration *m, const char *path, const char *id, const char *rel)
+{
+    struct buf raw = BUF_INIT;
+    struct diag_err rerr = DIAG_ERR_INIT;
+
+    /* Flyway's checksum is over the file as it is, before any placeholder. */
+    if (file_read_all(path, FILE_READ_MAX, &raw, &rerr) == 0)
+        m->origin_checksum = xasprintf("%d", (int)flyway_checksum(raw.data, raw.len));
+    m->origin_id = xstrdup(id);
+    m->origin_name = xstrdup(rel);
+    buf_release(&raw);
+}
+
 int
 read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c,
             struct report *rep, struct diag_err *err)
 {
-    struct fw_ctx x = {dir, c, rep, NULL, 0, 0, NULL, 0, 0};
+    struct fw_ctx x = {dir, c, rep, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0};
     struct common_dir top;
     char **no_undo = NULL; /* versioned scripts without an undo script */
     size_t nno_undo = 0, no_undo_cap = 0;
@@ -419,16 +457,9 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
         } else {
             struct src_migration *m = chain_add(c, v->version, v->desc);
             char *path = xasprintf("%s/%s", dir, v->rel);
-            struct buf raw = BUF_INIT;
-            struct diag_err rerr = DIAG_ERR_INIT;
 
             add_script(&x, m, MANIFEST_UP, v);
-            /* Flyway's checksum is over the file as it is, before any placeholder. */
-            if (file_read_all(path, FILE_READ_MAX, &raw, &rerr) == 0)
-                m->origin_checksum = xasprintf("%d", (int)flyway_checksum(raw.data, raw.len));
-            m->origin_id = xstrdup(v->version);
-            m->origin_name = xstrdup(v->rel);
-            buf_release(&raw);
+            add_origin(m, path, v->version, v->rel);
             if (u) {
                 add_script(&x, m, MANIFEST_DOWN, u);
                 free(path);
@@ -463,6 +494,8 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
         for (size_t i = 0; i < x.n && !found; i++)
             found = strlen(x.files[i].rel) == cl - 5 &&
                     strncmp(x.files[i].rel, x.confs[k], cl - 5) == 0;
+        for (size_t i = 0; i < x.nreps && !found; i++)
+            found = strlen(x.reps[i]) == cl - 5 && strncmp(x.reps[i], x.confs[k], cl - 5) == 0;
         if (!found)
             report_warning(rep, "%s/%s: ignored: no migration script of that name beside it", dir,
                            x.confs[k]);
@@ -475,8 +508,11 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
         free(x.files[i].version);
         free(x.files[i].desc);
     }
+    for (size_t i = 0; i < x.nreps; i++)
+        free(x.reps[i]);
     free(x.files);
     free(x.confs);
+    free(x.reps);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * read_native.c: reader for sealift's own source format: VERSION_SLUG.up.sql,
  * VERSION_SLUG.down.sql and VERSION_SLUG.verify.sql in one directory, ordered by VERSION
+ * (repeatable migrations: R__SLUG.sql, Flyway's name for them)
  * (digits, compared as numbers: lib/version.c's decimal order), "-- sealift:" directives, and
  * VERSION_SLUG.data/ directories of COPY data files.
  * Layer: compiler. A reader like the others (readers.h), on read_common's directory listing and
@@ -91,6 +92,43 @@ static int
 cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * "R__NAME.sql", Flyway's name for a repeatable migration: NAME if name has that form and NAME
+ * is a valid slug, else NULL (malloc'd).
+ */
+static char *
+repeatable_name(const char *name)
+{
+    size_t len = strlen(name);
+    char *slug;
+
+    if (len <= 7 || strncmp(name, "R__", 3) != 0 || strcmp(name + len - 4, ".sql") != 0)
+        return NULL;
+    slug = xstrndup(name + 3, len - 7);
+    if (!native_slug_valid(slug)) {
+        free(slug);
+        return NULL;
+    }
+    return slug;
+}
+
+/* A repeatable: its one script, with a versioned up script's directives (no irreversible). */
+static void
+load_repeatable(const char *dir, const char *file, const char *name, struct src_chain *c,
+                struct report *rep)
+{
+    struct src_migration *m = chain_add_repeatable(c, name);
+    struct src_script *s = &m->script[MANIFEST_UP];
+    char *path = xasprintf("%s/%s", dir, file);
+    unsigned flags = 0;
+
+    if (common_read_script(m, MANIFEST_UP, path, rep) == 0) {
+        sqltext_directives(s->file, s->text.data, SQLTEXT_NO_TRANSACTION, &flags, rep);
+        s->transactional = !(flags & SQLTEXT_NO_TRANSACTION);
+    }
+    free(path);
 }
 
 /* Read one script file into m and apply its directives. */
@@ -286,7 +324,13 @@ read_native(const char *dir, const struct read_options *opt, struct src_chain *c
     for (size_t i = 0; i < d.n; i++) {
         const char *name = d.v[i].name;
         struct file_name f = {0};
+        char *rname = d.v[i].is_file ? repeatable_name(name) : NULL;
 
+        if (rname != NULL) {
+            load_repeatable(dir, name, rname, c, rep);
+            free(rname);
+            continue;
+        }
         if (d.v[i].is_file && parse_name(name, &f) == 0) {
             f.name = xstrdup(name);
             files = xgrow(files, &cap, nfiles + 1, sizeof(*files));
@@ -305,8 +349,8 @@ read_native(const char *dir, const struct read_options *opt, struct src_chain *c
             if (len > 4 && strcmp(name + len - 4, ".sql") == 0) {
                 report_error(rep,
                              "%s/%s: not a migration file name (expected "
-                             "VERSION_SLUG.up.sql, .down.sql or .verify.sql, VERSION digits, "
-                             "SLUG letters, digits, _ and -)",
+                             "VERSION_SLUG.up.sql, .down.sql or .verify.sql, or R__SLUG.sql for a "
+                             "repeatable; VERSION digits, SLUG letters, digits, _ and -)",
                              dir, name);
                 continue;
             }

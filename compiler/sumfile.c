@@ -32,10 +32,67 @@ sumfile_release(struct sumfile *s)
         free(s->v[i].name);
         free(s->v[i].copies);
     }
+    sumfile_clear_repeatables(s);
+    free(s->rep);
     free(s->v);
     free(s->project);
     free(s->source);
     sumfile_init(s);
+}
+
+void
+sumfile_clear_repeatables(struct sumfile *s)
+{
+    for (size_t i = 0; i < s->nrep; i++) {
+        free(s->rep[i].id);
+        free(s->rep[i].name);
+        free(s->rep[i].copies);
+    }
+    s->nrep = 0;
+}
+
+struct sum_entry *
+sumfile_add_repeatable(struct sumfile *s, const char *name)
+{
+    struct sum_entry *e;
+
+    s->rep = xgrow(s->rep, &s->rep_cap, s->nrep + 1, sizeof(*s->rep));
+    e = &s->rep[s->nrep++];
+    memset(e, 0, sizeof(*e));
+    e->id = xstrdup(name);
+    e->name = xstrdup("");
+    return e;
+}
+
+static char *field_decode(const char *f);
+static int parse_script_field(char *f, int k, struct sum_entry *e);
+
+/* "repeatable NAME up=SOURCE:MODE", in strictly increasing name order. */
+static int
+parse_repeatable(char *line, struct sumfile *s)
+{
+    char *save = NULL;
+    char *f[4];
+    size_t n = 0;
+    char *name;
+    struct sum_entry *e;
+
+    for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (n == 4)
+            return -1;
+        f[n++] = t;
+    }
+    if (n != 3 || strcmp(f[0], "repeatable") != 0)
+        return -1;
+    name = field_decode(f[1]);
+    if (name == NULL || name[0] == '\0' ||
+        (s->nrep > 0 && strcmp(s->rep[s->nrep - 1].id, name) >= 0)) {
+        free(name);
+        return -1;
+    }
+    e = sumfile_add_repeatable(s, name);
+    free(name);
+    return parse_script_field(f[2], MANIFEST_UP, e);
 }
 
 struct sum_entry *
@@ -322,6 +379,19 @@ sumfile_read(const char *path, struct sumfile *s, struct diag_err *err)
             have_header = 1;
             continue;
         }
+        /* A repeatable line has 3 fields, a migration's at least 6. */
+        if (strncmp(p, "repeatable ", 11) == 0 && strchr(p + 11, ' ') != NULL &&
+            strchr(strchr(p + 11, ' ') + 1, ' ') == NULL) {
+            if (parse_repeatable(p, s) != 0) {
+                err_set(err, "%s:%u: malformed repeatable line", path, lineno);
+                goto cleanup;
+            }
+            continue;
+        }
+        if (s->nrep > 0) {
+            err_set(err, "%s:%u: a migration line after the repeatable lines", path, lineno);
+            goto cleanup;
+        }
         switch (parse_entry(p, s)) {
         case 0:
             break;
@@ -390,6 +460,14 @@ sumfile_write(const char *path, const struct sumfile *s, struct diag_err *err)
             buf_addf(&out, "%s%s:%zu:%s", c ? "," : " copies=", labels[e->copies[c].kind],
                      e->copies[c].stmt, hex_encode(hex, e->copies[c].sha, HASH_SHA256_BYTES));
         buf_addch(&out, '\n');
+    }
+    for (size_t i = 0; i < s->nrep; i++) {
+        const struct sum_entry *e = &s->rep[i];
+
+        buf_addstr(&out, "repeatable ");
+        manifest_pct_encode(&out, e->id);
+        buf_addf(&out, " up=%s:%s\n", hex_encode(hex, e->sha[MANIFEST_UP], HASH_SHA256_BYTES),
+                 e->transactional[MANIFEST_UP] ? "tx" : "no-tx");
     }
     fd = mkstemp(tmp);
     if (fd < 0) {

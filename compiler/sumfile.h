@@ -47,6 +47,14 @@ struct sumfile {
     struct sum_entry *v;
     size_t n;
     size_t cap;
+    /*
+     * The repeatables as last built, in name order, one line each after the migrations:
+     * "repeatable NAME up=SOURCE:MODE" (id is NAME; only the up script is used; no chain).
+     * Not history: a build rewrites them, so an edited repeatable is a change, not drift.
+     */
+    struct sum_entry *rep;
+    size_t nrep;
+    size_t rep_cap;
 };
 
 void sumfile_init(struct sumfile *s);
@@ -63,6 +71,10 @@ int sumfile_write(const char *path, const struct sumfile *s, struct diag_err *er
 /* Append an entry; its chain hash is computed from the previous entry. */
 struct sum_entry *sumfile_append(struct sumfile *s, const char *id, const char *name);
 void sumfile_fill_chain(struct sumfile *s, size_t i);
+/* Append a repeatable's line (name copied). */
+struct sum_entry *sumfile_add_repeatable(struct sumfile *s, const char *name);
+/* Drop every repeatable line. */
+void sumfile_clear_repeatables(struct sumfile *s);
 void sumfile_add_copy(struct sum_entry *e, int kind, size_t stmt,
                       const unsigned char sha[HASH_SHA256_BYTES]);
 

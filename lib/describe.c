@@ -127,8 +127,9 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
 
     buf_addf(out, "bundle       %s\n", path);
     buf_addf(out, "id           %s\n", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
-    buf_addf(out, "format       sealift bundle v%d, %s, %llu bytes\n", MANIFEST_FORMAT_VERSION,
-             codec_name(res->compression), (unsigned long long)res->file_size);
+    buf_addf(out, "format       sealift bundle v%s, %s, %llu bytes\n",
+             m->nrepeatables ? MANIFEST_REPEATABLES_VERSION : "1", codec_name(res->compression),
+             (unsigned long long)res->file_size);
     buf_addf(out, "project      %s\n", m->project);
     buf_addf(out, "serial       %llu\n", (unsigned long long)m->serial);
     buf_addf(out, "environment  %s\n", m->environment ? m->environment : "(any)");
@@ -144,6 +145,17 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
              hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
     add_migration_table(m, out);
     add_member_table(m, out);
+    if (m->nrepeatables > 0)
+        buf_addf(out,
+                 "\nrepeatables  %zu (after the migrations, in this order, each when its checksum "
+                 "differs from the one the database last ran)\n",
+                 m->nrepeatables);
+    for (size_t i = 0; i < m->nrepeatables; i++) {
+        const struct manifest_migration *r = &m->repeatables[i];
+
+        buf_addf(out, "%6zu  %s  %s  %s\n", i + 1, r->id, mode_label(&r->script[MANIFEST_UP]),
+                 hex_encode(hex, r->chain, HASH_SHA256_BYTES));
+    }
     text_findings(m, out);
 }
 
@@ -343,6 +355,26 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
         buf_addch(out, '}');
     }
     buf_addch(out, ']');
+    /* Only in bundles that have them (format 1.2), so that older bundles describe as before. */
+    if (m->nrepeatables > 0) {
+        json_key(out, "repeatables", 0);
+        buf_addch(out, '[');
+        for (size_t i = 0; i < m->nrepeatables; i++) {
+            const struct manifest_migration *r = &m->repeatables[i];
+
+            buf_addstr(out, i ? ",{" : "{");
+            json_key(out, "name", 1);
+            json_str(out, r->id);
+            json_key(out, "origin", 0);
+            json_str(out, r->origin);
+            json_key(out, "up", 0);
+            json_script(out, m, &r->script[MANIFEST_UP]);
+            json_key(out, "checksum", 0);
+            json_hex(out, r->chain, HASH_SHA256_BYTES);
+            buf_addch(out, '}');
+        }
+        buf_addch(out, ']');
+    }
     json_key(out, "members", 0);
     buf_addch(out, '[');
     for (size_t i = 0; i < m->nmembers; i++) {

@@ -15,6 +15,9 @@
 #define HEADER_LINE "# sealift-manifest 1"
 /* The header of a manifest with lint records (minor version 1). */
 #define HEADER_LINE_1_1 "# sealift-manifest 1.1"
+/* Repeatables (minor version 2, which may also have lint records). */
+#define HEADER_LINE_REP "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
+#define VERSIONS_READ   "1, 1.1 and " MANIFEST_REPEATABLES_VERSION
 
 static const char *const script_labels[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
 
@@ -30,36 +33,42 @@ manifest_init(struct manifest *m)
     memset(m, 0, sizeof(*m));
 }
 
+static void
+migration_release(struct manifest_migration *mig)
+{
+    free(mig->id);
+    free(mig->name);
+    free(mig->origin);
+    for (size_t f = 0; f < mig->nfindings; f++) {
+        struct manifest_finding *fd = &mig->findings[f];
+
+        free(fd->rule);
+        free(fd->severity);
+        free(fd->lock);
+        free(fd->relation);
+        free(fd->created_by);
+        free(fd->allowed);
+        free(fd->message);
+    }
+    free(mig->findings);
+    free(mig->down_blocked);
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        free(mig->script[k].stmts);
+        free(mig->script[k].copies);
+    }
+}
+
 void
 manifest_release(struct manifest *m)
 {
-    for (size_t i = 0; i < m->nmigrations; i++) {
-        struct manifest_migration *mig = &m->migrations[i];
-
-        free(mig->id);
-        free(mig->name);
-        free(mig->origin);
-        for (size_t f = 0; f < mig->nfindings; f++) {
-            struct manifest_finding *fd = &mig->findings[f];
-
-            free(fd->rule);
-            free(fd->severity);
-            free(fd->lock);
-            free(fd->relation);
-            free(fd->created_by);
-            free(fd->allowed);
-            free(fd->message);
-        }
-        free(mig->findings);
-        free(mig->down_blocked);
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
-            free(mig->script[k].stmts);
-            free(mig->script[k].copies);
-        }
-    }
+    for (size_t i = 0; i < m->nmigrations; i++)
+        migration_release(&m->migrations[i]);
+    for (size_t i = 0; i < m->nrepeatables; i++)
+        migration_release(&m->repeatables[i]);
     for (size_t i = 0; i < m->nmembers; i++)
         free(m->members[i].path);
     free(m->migrations);
+    free(m->repeatables);
     free(m->members);
     free(m->index);
     free(m->project);
@@ -82,6 +91,28 @@ manifest_add_migration(struct manifest *m, const char *id, const char *name)
     mig->id = xstrdup(id);
     mig->name = xstrdup(name ? name : "");
     return mig;
+}
+
+struct manifest_migration *
+manifest_add_repeatable(struct manifest *m, const char *name)
+{
+    struct manifest_migration *r;
+
+    m->repeatables =
+        xgrow(m->repeatables, &m->repeatables_cap, m->nrepeatables + 1, sizeof(*m->repeatables));
+    r = &m->repeatables[m->nrepeatables++];
+    memset(r, 0, sizeof(*r));
+    r->id = xstrdup(name);
+    r->name = xstrdup("");
+    return r;
+}
+
+void
+manifest_repeatables_fill(struct manifest *m)
+{
+    for (size_t i = 0; i < m->nrepeatables; i++)
+        memcpy(m->repeatables[i].chain,
+               m->members[m->repeatables[i].script[MANIFEST_UP].member].sha256, HASH_SHA256_BYTES);
 }
 
 static size_t
@@ -542,7 +573,9 @@ manifest_emit(const struct manifest *m, struct buf *out)
 {
     char hex[HASH_SHA256_HEX];
 
-    buf_addstr(out, has_findings(m) ? HEADER_LINE_1_1 "\n" : HEADER_LINE "\n");
+    buf_addstr(out, m->nrepeatables   ? HEADER_LINE_REP "\n"
+                    : has_findings(m) ? HEADER_LINE_1_1 "\n"
+                                      : HEADER_LINE "\n");
     buf_addf(out, "# project %s\n", m->project);
     buf_addf(out, "# serial %llu\n", (unsigned long long)m->serial);
     buf_addf(out, "# environment %s\n", m->environment ? m->environment : "-");
@@ -575,6 +608,20 @@ manifest_emit(const struct manifest *m, struct buf *out)
             emit_finding(out, &mig->findings[f]);
         buf_addf(out, "# chain %s\n", hex_encode(hex, mig->chain, HASH_SHA256_BYTES));
     }
+    for (size_t i = 0; i < m->nrepeatables; i++) {
+        const struct manifest_migration *r = &m->repeatables[i];
+
+        buf_addstr(out, "# repeatable ");
+        manifest_pct_encode(out, r->id);
+        buf_addch(out, '\n');
+        if (r->origin) {
+            buf_addstr(out, "# origin ");
+            manifest_pct_encode(out, r->origin);
+            buf_addch(out, '\n');
+        }
+        emit_script(out, m, r, MANIFEST_UP);
+        buf_addf(out, "# checksum %s\n", hex_encode(hex, r->chain, HASH_SHA256_BYTES));
+    }
     for (size_t i = 0; i < m->nmembers; i++) {
         const struct manifest_member *mem = &m->members[i];
 
@@ -595,6 +642,8 @@ struct parser {
     const char *line; /* current line, without "\n" */
     size_t line_len;
     struct diag_err *err;
+    int minor_rep; /* the header says version 1.2: repeatables allowed (and required) */
+    int in_rep;    /* parsing the repeatable records: scripts belong to m->repeatables */
 };
 
 static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -779,16 +828,22 @@ parse_header(struct parser *p)
         return err_set(p->err, "line 1: manifest is empty");
     if (r < 0)
         return -1;
-    p->minor = p->line_len == strlen(HEADER_LINE_1_1) &&
-               memcmp(p->line, HEADER_LINE_1_1, p->line_len) == 0;
+    /* 1.2 is 1.1 (lint records) plus repeatables. */
+    p->minor_rep = p->line_len == strlen(HEADER_LINE_REP) &&
+                   memcmp(p->line, HEADER_LINE_REP, p->line_len) == 0;
+    p->minor = p->minor_rep ? 2
+                            : p->line_len == strlen(HEADER_LINE_1_1) &&
+                                  memcmp(p->line, HEADER_LINE_1_1, p->line_len) == 0;
     if (p->minor)
         return parse_header_fields(p);
     if (p->line_len >= strlen("# sealift-manifest ") &&
         memcmp(p->line, "# sealift-manifest ", strlen("# sealift-manifest ")) == 0 &&
         !(p->line_len == strlen(HEADER_LINE) && memcmp(p->line, HEADER_LINE, p->line_len) == 0))
-        return perr(p, "unsupported manifest version \"%.*s\" (this sealift reads version %d)",
+        return perr(p,
+                    "unsupported manifest version \"%.*s\" (this sealift reads versions %s; "
+                    "the bundle needs a newer sealift)",
                     (int)(p->line_len - strlen("# sealift-manifest ")),
-                    p->line + strlen("# sealift-manifest "), MANIFEST_FORMAT_VERSION);
+                    p->line + strlen("# sealift-manifest "), VERSIONS_READ);
     if (p->line_len != strlen(HEADER_LINE) || memcmp(p->line, HEADER_LINE, p->line_len) != 0)
         return perr(p, "not a sealift manifest (expected \"%s\")", HEADER_LINE);
     return parse_header_fields(p);
@@ -840,7 +895,8 @@ parse_header_fields(struct parser *p)
 
 /* A script line's member path: recorded now, resolved against members at the end. */
 struct pending_ref {
-    size_t migration;
+    size_t migration; /* index into migrations, or into repeatables when repeatable is set */
+    int repeatable;
     int kind;
     long copy; /* index of the copy record naming the path, or -1 for the script itself */
     char *path;
@@ -887,7 +943,8 @@ parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t 
     }
     s->present = 1;
     refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
-    refs->v[refs->n].migration = p->m->nmigrations - 1;
+    refs->v[refs->n].migration = p->in_rep ? p->m->nrepeatables - 1 : p->m->nmigrations - 1;
+    refs->v[refs->n].repeatable = p->in_rep;
     refs->v[refs->n].kind = kind;
     refs->v[refs->n].copy = -1;
     refs->v[refs->n].path = path;
@@ -967,6 +1024,8 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
     } else if (fl[2] == 4 && memcmp(f[2], "file", 4) == 0) {
         char *path;
 
+        if (p->in_rep)
+            return perr(p, "a repeatable's COPY data is inline (\"# copy up N inline ...\")");
         if (parse_digest(f[3], fl[3], c.sha256) != 0)
             return perr(p, "copy data checksum is not 64 lowercase hex digits");
         path = xstrndup(f[4], fl[4]);
@@ -976,6 +1035,7 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
         }
         refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
         refs->v[refs->n].migration = p->m->nmigrations - 1;
+        refs->v[refs->n].repeatable = 0;
         refs->v[refs->n].kind = kind;
         refs->v[refs->n].copy = (long)s->ncopies;
         refs->v[refs->n].path = path;
@@ -1077,8 +1137,8 @@ parse_migrations(struct parser *p, struct refs *refs)
         if (mig == NULL) {
             char *id, *name;
 
-            if (is_keyword(p, "member", &rest)) {
-                /* The first member record ends the migration section. */
+            if (is_keyword(p, "member", &rest) || is_keyword(p, "repeatable", &rest)) {
+                /* The first member (or repeatable) record ends the migration section. */
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 return 0;
@@ -1156,7 +1216,8 @@ parse_migrations(struct parser *p, struct refs *refs)
                 return perr(p, "chain hash of migration \"%s\" does not match its records",
                             mig->id);
             mig = NULL;
-        } else if (is_keyword(p, "migration", &rest) || is_keyword(p, "member", &rest)) {
+        } else if (is_keyword(p, "migration", &rest) || is_keyword(p, "member", &rest) ||
+                   is_keyword(p, "repeatable", &rest)) {
             /* A known keyword out of place: the block it interrupts was never closed. */
             return perr(p, "migration \"%s\" is not closed by \"# chain\"", mig->id);
         } else {
@@ -1175,6 +1236,89 @@ parse_migrations(struct parser *p, struct refs *refs)
     if (mig != NULL)
         return err_set(p->err, "line %zu: migration \"%s\" is not closed by \"# chain\"", p->lineno,
                        mig->id);
+    return 0;
+}
+
+/*
+ * The repeatable records (1.2): "# repeatable NAME", an optional origin, the up script with
+ * its statements and inline copies, and "# checksum DIGEST", in strictly increasing name order.
+ */
+static int
+parse_repeatables(struct parser *p, struct refs *refs)
+{
+    struct manifest *m = p->m;
+    struct manifest_migration *r = NULL;
+    int have_up = 0;
+    size_t rest;
+    int ret;
+
+    p->in_rep = 1;
+    while ((ret = next_line(p)) == 1) {
+        if (r == NULL) {
+            char *name;
+
+            if (is_keyword(p, "member", &rest)) {
+                p->pos -= p->line_len + 1;
+                p->lineno--;
+                break;
+            }
+            if (!is_keyword(p, "repeatable", &rest))
+                return perr(p, "expected \"# repeatable\" or \"# member\"");
+            if (!p->minor_rep)
+                return perr(p, "\"# repeatable\" needs manifest version %s (the header says %s)",
+                            MANIFEST_REPEATABLES_VERSION, p->minor ? "1.1" : "1");
+            name = pct_decode(p->line + rest, p->line_len - rest);
+            if (name == NULL || name[0] == '\0' ||
+                memchr(p->line + rest, ' ', p->line_len - rest) != NULL) {
+                free(name);
+                return perr(p, "repeatable name is not a valid field");
+            }
+            if (m->nrepeatables > 0 && strcmp(m->repeatables[m->nrepeatables - 1].id, name) >= 0) {
+                free(name);
+                return perr(p,
+                            "repeatables must be listed once each, in byte order of their names");
+            }
+            r = manifest_add_repeatable(m, name);
+            free(name);
+            have_up = 0;
+            continue;
+        }
+        if (is_keyword(p, "origin", &rest)) {
+            if (have_up || r->origin)
+                return perr(p, "\"# origin\" comes once, right after \"# repeatable\"");
+            r->origin = pct_decode(p->line + rest, p->line_len - rest);
+            if (r->origin == NULL || r->origin[0] == '\0')
+                return perr(p, "origin is not a valid field");
+        } else if (is_keyword(p, "up", &rest)) {
+            if (have_up)
+                return perr(p, "a repeatable has one up script");
+            if (parse_script(p, r, MANIFEST_UP, rest, refs) != 0)
+                return -1;
+            have_up = 1;
+        } else if (is_keyword(p, "statement", &rest)) {
+            if (parse_statement(p, r, have_up ? MANIFEST_UP : -1, rest) != 0)
+                return -1;
+        } else if (is_keyword(p, "copy", &rest)) {
+            if (parse_copy(p, r, have_up ? MANIFEST_UP : -1, rest, refs) != 0)
+                return -1;
+        } else if (is_keyword(p, "checksum", &rest)) {
+            if (!have_up)
+                return perr(p, "repeatable \"%s\" has no up script", r->id);
+            if (parse_digest(p->line + rest, p->line_len - rest, r->chain) != 0)
+                return perr(p, "repeatable checksum is not 64 lowercase hex digits");
+            r = NULL;
+        } else if (is_keyword(p, "down", &rest) || is_keyword(p, "verify", &rest)) {
+            return perr(p, "a repeatable has an up script only");
+        } else {
+            return perr(p, "repeatable \"%s\" is not closed by \"# checksum\"", r->id);
+        }
+    }
+    p->in_rep = 0;
+    if (ret < 0)
+        return -1;
+    if (r != NULL)
+        return err_set(p->err, "line %zu: repeatable \"%s\" is not closed by \"# checksum\"",
+                       p->lineno, r->id);
     return 0;
 }
 
@@ -1231,7 +1375,9 @@ resolve_refs(struct parser *p, struct refs *refs)
     for (size_t i = 0; i < refs->n; i++) {
         struct pending_ref *ref = &refs->v[i];
         long idx = manifest_find_member(m, ref->path);
-        struct manifest_script *s = &m->migrations[ref->migration].script[ref->kind];
+        struct manifest_migration *mig =
+            ref->repeatable ? &m->repeatables[ref->migration] : &m->migrations[ref->migration];
+        struct manifest_script *s = &mig->script[ref->kind];
 
         if (idx < 0)
             return err_set(p->err, "line %zu: %s names \"%s\", which is not a member", ref->lineno,
@@ -1251,6 +1397,10 @@ resolve_refs(struct parser *p, struct refs *refs)
             continue;
         }
         s->member = (size_t)idx;
+        if (ref->repeatable && !hash_equal(mig->chain, m->members[idx].sha256, HASH_SHA256_BYTES))
+            return err_set(p->err,
+                           "line %zu: checksum of repeatable \"%s\" differs from member \"%s\"'s",
+                           ref->lineno, mig->id, ref->path);
         if (s->nstmts > 0) {
             const struct manifest_stmt *last = &s->stmts[s->nstmts - 1];
 
@@ -1318,8 +1468,14 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         err_set(err, "manifest is larger than %u bytes", MANIFEST_MAX_BYTES);
         goto cleanup;
     }
-    if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 || parse_members(&p) != 0)
+    if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 ||
+        parse_repeatables(&p, &refs) != 0 || parse_members(&p) != 0)
         goto cleanup;
+    if (p.minor_rep && m->nrepeatables == 0) {
+        err_set(err, "a version %s manifest lists repeatables, and this one has none",
+                MANIFEST_REPEATABLES_VERSION);
+        goto cleanup;
+    }
     if (m->nmigrations == 0) {
         err_set(err, "manifest lists no migrations");
         goto cleanup;

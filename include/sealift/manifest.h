@@ -25,7 +25,13 @@
 #define MANIFEST_FORMAT_MINOR 1
 /* Longest decoded message or reason of a lint record (bytes). */
 #define MANIFEST_MAX_TEXT 1024
-#define MANIFEST_NAME     "MANIFEST"
+/*
+ * Minor version 1.2: version 1.1 plus "# repeatable" records. A manifest with repeatables is
+ * written as "# sealift-manifest 1.2" (so that an applier that cannot run them refuses the
+ * bundle at its first line), one without them as version 1.1 or 1, as before.
+ */
+#define MANIFEST_REPEATABLES_VERSION "1.2"
+#define MANIFEST_NAME                "MANIFEST"
 /* Longest manifest line, newline excluded. */
 #define MANIFEST_MAX_LINE 4096
 /* Largest manifest accepted (about 40,000 bytes per migration would be needed to reach it). */
@@ -113,6 +119,11 @@ struct manifest_migration {
     struct manifest_finding *findings; /* in statement order */
     size_t nfindings;
     size_t findings_cap;
+    /*
+     * A migration: its chain hash. A repeatable (manifest.repeatables): its checksum, the
+     * SHA-256 of its rendered up script (the member's bytes), which the database records
+     * when it runs and compares to decide whether it runs again.
+     */
     unsigned char chain[HASH_SHA256_BYTES];
 };
 
@@ -134,6 +145,15 @@ struct manifest {
     struct manifest_migration *migrations;
     size_t nmigrations;
     size_t migrations_cap;
+    /*
+     * Repeatable migrations (format 1.2), in strictly increasing byte order of their ids (the
+     * order they run in, after the versioned ones). Each has an up script only, id is its name
+     * (R__NAME.sql's NAME), name is empty, and chain holds its checksum. Not part of any chain
+     * hash: editing one changes only its own checksum.
+     */
+    struct manifest_migration *repeatables;
+    size_t nrepeatables;
+    size_t repeatables_cap;
     struct manifest_member *members;
     size_t nmembers;
     size_t members_cap;
@@ -157,6 +177,10 @@ void manifest_emit(const struct manifest *m, struct buf *out);
 /* Append a migration (strings copied). Returns it, zeroed but for id and name. */
 struct manifest_migration *manifest_add_migration(struct manifest *m, const char *id,
                                                   const char *name);
+/* Append a repeatable (name copied). Returns it, zeroed but for id (the name). */
+struct manifest_migration *manifest_add_repeatable(struct manifest *m, const char *name);
+/* Set every repeatable's checksum from its up script's member (used by writers). */
+void manifest_repeatables_fill(struct manifest *m);
 /* Append a member (path copied). Returns its index. */
 size_t manifest_add_member(struct manifest *m, const char *path, uint64_t size,
                            const unsigned char sha256[HASH_SHA256_BYTES]);

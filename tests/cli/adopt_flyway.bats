@@ -170,7 +170,7 @@ flyway_migrate() {
     flyway_table repeatable
     flyway_migrate repeatable 1 2 3
     flyway_row repeatable 4 NULL 'refresh views' SQL R__refresh_views.sql 777 true
-    assert_refused repeatable "flyway_schema_history records repeatable migration R__refresh_views.sql, which this bundle does not know (sealift compiles no repeatable migrations)"
+    assert_refused repeatable "flyway_schema_history records repeatable migration R__refresh_views.sql, which this sealift-apply cannot adopt yet"
 }
 
 @test "flyway: a gap (1.1, 1.2 and 1.4, not 1.3) is refused" {

@@ -55,11 +55,24 @@ setup() { import_setup; }
     assert_exit 7
 }
 
-@test "flyway: a repeatable migration is refused, naming the file and why" {
-    printf 'CREATE OR REPLACE VIEW v AS SELECT 1;\n' >src/R__v.sql
+@test "flyway: R__ files are repeatables, named and ordered by Flyway's description" {
+    # Issue 17 turned the former refusal into support: Flyway runs them after the versioned
+    # migrations, ordered by description ("_" shown as " ").
+    printf 'CREATE OR REPLACE VIEW v AS SELECT 1;\n' >src/R__refresh_views.sql
+    mkdir -p src/sub
+    printf 'CREATE OR REPLACE VIEW w AS SELECT 2;\n' >src/sub/R__Refresh_grants.sql
+    printf 'executeInTransaction=false\n' >src/sub/R__Refresh_grants.sql.conf
     run_sealift check -d src --from flyway
-    assert_exit 1
-    assert_stderr 'sealift: error: src/R__v.sql: repeatable migrations are not supported: Flyway re-runs one'
+    assert_exit 0
+    refute_errors
+    assert_line 'repeatable: Refresh grants (new)'
+    assert_line 'repeatable: refresh views (new)'
+    must "$SEALIFT" build -d src --from flyway -s release.key -o rep.sealift
+    run_sealift inspect --json rep.sealift
+    assert_exit 0
+    run python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print(r["name"], r["origin"], r["up"]["transaction"]) for r in d["repeatables"]]' /dev/stdin <<<"$output"
+    assert_line --index 0 --regexp '^Refresh grants sub/R__Refresh_grants.sql -?[0-9]+ False$'
+    assert_line --index 1 --regexp '^refresh views R__refresh_views.sql -?[0-9]+ True$'
 }
 
 @test "flyway: a migration without undo needs --allow-irreversible" {

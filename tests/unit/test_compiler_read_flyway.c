@@ -76,7 +76,7 @@ test_read_flyway_refusals(void **state)
     static const struct {
         const char *file, *content, *expect;
     } cases[] = {
-        {"R__view.sql", "SELECT 1;\n", "repeatable migrations are not supported"},
+        {"R__view.sql", "SELECT '${flyway:user}';\n", "built-in placeholder"},
         {"V1__mixed.sql", "CREATE TABLE a (b int);\nCREATE INDEX CONCURRENTLY i ON a (b);\n",
          "Flyway refuses such a mix"},
         {"V1__ph.sql", "SELECT '${flyway:user}';\n", "built-in placeholder"},
@@ -118,6 +118,53 @@ test_read_flyway_duplicates_and_missing_undo(void **state)
     rt_refused(t, read_flyway, NULL, "an undo script without versioned migration 7");
 }
 
+/* R__ files: repeatables named by Flyway's description, with Flyway's checksum as origin. */
+static void
+test_read_flyway_repeatables(void **state)
+{
+    static const char view[] = "CREATE OR REPLACE VIEW v AS SELECT 1;\r\n";
+    struct rt *t = *state;
+    char want[32];
+
+    t->opt.allow_irreversible = 1;
+    rt_write(t, "V1__base.sql", "CREATE TABLE t (a int);\n");
+    rt_write(t, "R__refresh_views.sql", view);
+    rt_write(t, "sub/R__Index_things.sql", "CREATE INDEX CONCURRENTLY i ON t (a);\n");
+    rt_write(t, "sub/R__grants.sql", "GRANT SELECT ON t TO PUBLIC;\n");
+    rt_write(t, "sub/R__grants.sql.conf", "executeInTransaction=false\n");
+    rt_ok(t, read_flyway, NULL);
+    assert_int_equal(t->chain.n, 1);
+    assert_int_equal(t->chain.nrep, 3);
+    /* Sorted by the pipeline; the reader keeps the order it found them in. */
+    chain_sort_repeatables(&t->chain, &t->rep);
+    assert_string_equal(t->chain.rep[0].id, "Index things");
+    assert_string_equal(t->chain.rep[1].id, "grants");
+    assert_string_equal(t->chain.rep[2].id, "refresh views");
+    assert_false(t->chain.rep[0].script[MANIFEST_UP].transactional);
+    assert_false(t->chain.rep[1].script[MANIFEST_UP].transactional);
+    assert_true(t->chain.rep[2].script[MANIFEST_UP].transactional);
+    assert_false(t->chain.rep[2].script[MANIFEST_DOWN].present);
+    assert_string_equal(t->chain.rep[1].origin_name, "sub/R__grants.sql");
+    snprintf(want, sizeof(want), "%d", (int)flyway_checksum(view, strlen(view)));
+    assert_string_equal(t->chain.rep[2].origin_checksum, want);
+    assert_script(&t->chain.rep[2], MANIFEST_UP, "CREATE OR REPLACE VIEW v AS SELECT 1;\n");
+}
+
+/* Two R__ files with one description (in two folders) are one name twice. */
+static void
+test_read_flyway_repeatable_names_unique(void **state)
+{
+    struct rt *t = *state;
+
+    t->opt.allow_irreversible = 1;
+    rt_write(t, "V1__base.sql", "SELECT 1;\n");
+    rt_write(t, "a/R__views.sql", "SELECT 2;\n");
+    rt_write(t, "b/R__views.sql", "SELECT 3;\n");
+    rt_ok(t, read_flyway, NULL);
+    chain_sort_repeatables(&t->chain, &t->rep);
+    assert_int_equal(t->rep.errors, 1);
+}
+
 int
 main(void)
 {
@@ -128,6 +175,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_read_flyway_transaction_modes, rt_setup, rt_teardown),
         cmocka_unit_test(test_read_flyway_refusals),
         cmocka_unit_test_setup_teardown(test_read_flyway_duplicates_and_missing_undo, rt_setup,
+                                        rt_teardown),
+        cmocka_unit_test_setup_teardown(test_read_flyway_repeatables, rt_setup, rt_teardown),
+        cmocka_unit_test_setup_teardown(test_read_flyway_repeatable_names_unique, rt_setup,
                                         rt_teardown),
     };
 

@@ -473,9 +473,10 @@ static const struct bad_manifest bad_manifests[] = {
      "line 1: not a sealift manifest"},
     {"header missing", NULL, "# sealift-manifest 1\n", "", NULL, "line 1: not a sealift manifest"},
     {"unsupported version", NULL, "# sealift-manifest 1\n", "# sealift-manifest 2\n", NULL,
-     "line 1: unsupported manifest version \"2\" (this sealift reads version 1)"},
-    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.2\n", NULL,
-     "unsupported manifest version \"1.2\""},
+     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1, 1.1 and 1.2; "
+     "the bundle needs a newer sealift)"},
+    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.3\n", NULL,
+     "unsupported manifest version \"1.3\""},
     /* Lint records (version 1.1). */
     {"lint in version 1", NULL, "# chain ",
      "# lint up alter-column-type warning - -- - - 1:1 - m\n# chain ", NULL,
@@ -756,6 +757,236 @@ test_manifest_rejects_bad_manifests(void **state)
         buf_release(&text);
     }
     assert_int_equal(failures, 0);
+}
+
+/* ---- repeatables (format 1.2) ---- */
+
+#define REP_A      "CREATE OR REPLACE VIEW a AS SELECT 1;\n"
+#define REP_B      "CREATE OR REPLACE VIEW b AS SELECT 2;\n"
+#define PATH_REP_A "repeatables/000001_a_view.sql"
+#define PATH_REP_B "repeatables/000002_b_view.sql"
+
+/* The reference manifest plus two repeatables, "a view" (with an origin) and "b_view". */
+static void
+build_rep_manifest(struct manifest *m)
+{
+    struct manifest_migration *r;
+    size_t a, b;
+
+    build_manifest(m);
+    a = add_member_text(m, PATH_REP_A, REP_A);
+    b = add_member_text(m, PATH_REP_B, REP_B);
+    r = manifest_add_repeatable(m, "a view");
+    r->origin = xstrdup("R__a_view.sql -123");
+    set_script(&r->script[MANIFEST_UP], 1, a, REP_A);
+    manifest_script_add_stmt(&r->script[MANIFEST_UP], 0, strlen(REP_A) - 2);
+    r = manifest_add_repeatable(m, "b_view");
+    set_script(&r->script[MANIFEST_UP], 0, b, REP_B);
+    manifest_repeatables_fill(m);
+}
+
+static void
+test_manifest_repeatables_round_trip(void **state)
+{
+    struct manifest m, parsed;
+    struct buf first = BUF_INIT, second = BUF_INIT, want = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    char hex[HASH_SHA256_HEX];
+    unsigned char sha[HASH_SHA256_BYTES];
+
+    (void)state;
+    build_rep_manifest(&m);
+    manifest_emit(&m, &first);
+    /* Version 1.2 at the first line, so that a version 1 reader stops there. */
+    assert_memory_equal(first.data, "# sealift-manifest 1.2\n# project demo\n",
+                        strlen("# sealift-manifest 1.2\n# project demo\n"));
+    hash_sha256(REP_A, strlen(REP_A), sha);
+    hex_encode(hex, sha, sizeof(sha));
+    buf_addf(
+        &want,
+        "# chain %s\n# repeatable a%%20view\n# origin R__a_view.sql%%20-123\n# up tx %s " PATH_REP_A
+        "\n# statement up 0 %zu\n# checksum %s\n# repeatable b_view\n# up no-tx ",
+        hex_encode((char[HASH_SHA256_HEX]){0}, m.migrations[1].chain, HASH_SHA256_BYTES), hex,
+        strlen(REP_A) - 2, hex);
+    assert_contains(first.data, want.data);
+
+    manifest_init(&parsed);
+    if (manifest_parse(&parsed, first.data, first.len, &err) != 0)
+        fail_msg("manifest with repeatables refused: %s", err.msg);
+    assert_int_equal(parsed.nmigrations, 2);
+    assert_int_equal(parsed.nrepeatables, 2);
+    assert_string_equal(parsed.repeatables[0].id, "a view");
+    assert_string_equal(parsed.repeatables[0].origin, "R__a_view.sql -123");
+    assert_int_equal(parsed.repeatables[0].script[MANIFEST_UP].transactional, 1);
+    assert_int_equal(parsed.repeatables[1].script[MANIFEST_UP].transactional, 0);
+    assert_memory_equal(parsed.repeatables[0].chain, sha, HASH_SHA256_BYTES);
+    assert_string_equal(parsed.members[parsed.repeatables[1].script[MANIFEST_UP].member].path,
+                        PATH_REP_B);
+    manifest_emit(&parsed, &second);
+    assert_text_equal(second.data, second.len, first.data, first.len);
+
+    /* Without repeatables the text is version 1 again, byte for byte. */
+    manifest_release(&m);
+    buf_reset(&first);
+    buf_reset(&second);
+    build_manifest(&m);
+    manifest_emit(&m, &first);
+    assert_memory_equal(first.data, HEADER, strlen(HEADER));
+    manifest_release(&m);
+    manifest_release(&parsed);
+    buf_release(&first);
+    buf_release(&second);
+    buf_release(&want);
+}
+
+static void
+mut_rep_copy_file(struct buf *b)
+{
+    char line[200];
+
+    snprintf(line, sizeof(line), "# copy up 0 file %064d " PATH_UP1 "\n# checksum", 0);
+    replace_first(b, "# checksum", line);
+}
+
+static void
+mut_rep_swap(struct buf *b)
+{
+    /* "a view" becomes "c view": the records are no longer in name order. */
+    replace_first(b, "# repeatable a%20view\n", "# repeatable c%20view\n");
+}
+
+static void
+mut_rep_no_checksum(struct buf *b)
+{
+    delete_line(b, "# checksum ");
+}
+
+static void
+mut_rep_after_members(struct buf *b)
+{
+    buf_addstr(b, "# repeatable z\n");
+}
+
+static void
+mut_rep_other_checksum(struct buf *b)
+{
+    unsigned char sha[HASH_SHA256_BYTES];
+    char hex[HASH_SHA256_HEX], line[100];
+
+    hash_sha256(REP_B, strlen(REP_B), sha);
+    snprintf(line, sizeof(line), "# checksum %s", hex_encode(hex, sha, sizeof(sha)));
+    splice(b, offset_of(b, "# checksum "), strlen(line), line, strlen(line));
+}
+
+static const struct bad_manifest bad_rep_manifests[] = {
+    {"repeatable in a version 1 manifest", NULL, "# sealift-manifest 1.2\n",
+     "# sealift-manifest 1\n", NULL,
+     "\"# repeatable\" needs manifest version 1.2 (the header says 1)"},
+    {"newer minor version", NULL, "# sealift-manifest 1.2\n", "# sealift-manifest 1.3\n", NULL,
+     "line 1: unsupported manifest version \"1.3\" (this sealift reads versions 1, 1.1 and 1.2; "
+     "the bundle needs a newer sealift)"},
+    {"checksum is not the member's", NULL, "# checksum ", "# checksum 0", NULL,
+     "repeatable checksum is not 64 lowercase hex digits"},
+    {"out of name order", NULL, NULL, NULL, mut_rep_swap,
+     "repeatables must be listed once each, in byte order of their names"},
+    {"down script", NULL, "# checksum", "# down tx 0 x\n# checksum", NULL,
+     "a repeatable has an up script only"},
+    {"second up script", NULL, "# checksum", "# up tx 0 x\n# checksum", NULL,
+     "a repeatable has one up script"},
+    {"no up script", NULL, "# origin R__a_view.sql%20-123\n# up", "# checksum", NULL,
+     "repeatable \"a view\" has no up script"},
+    {"not closed", NULL, NULL, NULL, mut_rep_no_checksum,
+     "repeatable \"a view\" is not closed by \"# checksum\""},
+    {"checksum of another script", NULL, NULL, NULL, mut_rep_other_checksum,
+     "checksum of repeatable \"a view\" differs from member \"" PATH_REP_A "\"'s"},
+    {"copy data file", NULL, NULL, NULL, mut_rep_copy_file, "a repeatable's COPY data is inline"},
+    {"empty name", NULL, "# repeatable b_view\n", "# repeatable -\n", NULL,
+     "repeatable name is not a valid field"},
+    {"after the members", NULL, NULL, NULL, mut_rep_after_members,
+     "unknown manifest keyword in the member section"},
+};
+
+static void
+test_manifest_rejects_bad_repeatables(void **state)
+{
+    int failures = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_rep_manifests) / sizeof(bad_rep_manifests[0]); i++) {
+        const struct bad_manifest *c = &bad_rep_manifests[i];
+        struct manifest m, parsed;
+        struct buf text = BUF_INIT;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        build_rep_manifest(&m);
+        manifest_emit(&m, &text);
+        manifest_release(&m);
+        if (c->from)
+            replace_first(&text, c->from, c->to);
+        if (c->mutate)
+            c->mutate(&text);
+        manifest_init(&parsed);
+        if (manifest_parse(&parsed, text.data, text.len, &err) != -1) {
+            print_error("case \"%s\" accepted\n", c->name);
+            failures++;
+        } else if (strstr(err.msg, c->expect) == NULL) {
+            print_error("case \"%s\": \"%s\" does not contain \"%s\"\n", c->name, err.msg,
+                        c->expect);
+            failures++;
+        }
+        assert_int_equal(parsed.nrepeatables, 0);
+        buf_release(&text);
+    }
+    assert_int_equal(failures, 0);
+}
+
+/* Lint records and repeatables together: version 1.2 (1.1 plus repeatables), round trip. */
+static void
+test_manifest_repeatables_with_findings(void **state)
+{
+    struct manifest m, parsed;
+    struct buf first = BUF_INIT, second = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+
+    (void)state;
+    build_rep_manifest(&m);
+    add_finding(&m);
+    manifest_emit(&m, &first);
+    assert_memory_equal(first.data, "# sealift-manifest 1.2\n", strlen("# sealift-manifest 1.2\n"));
+    assert_contains(first.data, "\n# lint up ");
+    manifest_init(&parsed);
+    if (manifest_parse(&parsed, first.data, first.len, &err) != 0)
+        fail_msg("manifest with findings and repeatables refused: %s", err.msg);
+    assert_int_equal(parsed.nrepeatables, 2);
+    manifest_emit(&parsed, &second);
+    assert_text_equal(second.data, second.len, first.data, first.len);
+    /* A repeatable in a 1.1 manifest is refused. */
+    buf_reset(&second);
+    buf_addstr(&second, first.data);
+    replace_first(&second, "# sealift-manifest 1.2\n", "# sealift-manifest 1.1\n");
+    assert_int_equal(manifest_parse(&parsed, second.data, second.len, &err), -1);
+    assert_contains(err.msg, "\"# repeatable\" needs manifest version 1.2 (the header says 1.1)");
+    manifest_release(&m);
+    buf_release(&first);
+    buf_release(&second);
+}
+
+/* A version 1.2 header on a manifest without repeatables: one text has one spelling. */
+static void
+test_manifest_rejects_empty_1_2(void **state)
+{
+    struct manifest m;
+    struct buf text = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+
+    (void)state;
+    build_manifest(&m);
+    manifest_emit(&m, &text);
+    manifest_release(&m);
+    replace_first(&text, "# sealift-manifest 1\n", "# sealift-manifest 1.2\n");
+    assert_int_equal(manifest_parse(&m, text.data, text.len, &err), -1);
+    assert_string_equal(err.msg, "a version 1.2 manifest lists repeatables, and this one has none");
+    buf_release(&text);
 }
 
 static void
@@ -1320,6 +1551,10 @@ main(void)
         cmocka_unit_test(test_manifest_emit_parse_round_trip),
         cmocka_unit_test(test_manifest_round_trip_variants),
         cmocka_unit_test(test_manifest_rejects_bad_manifests),
+        cmocka_unit_test(test_manifest_repeatables_round_trip),
+        cmocka_unit_test(test_manifest_rejects_bad_repeatables),
+        cmocka_unit_test(test_manifest_rejects_empty_1_2),
+        cmocka_unit_test(test_manifest_repeatables_with_findings),
         cmocka_unit_test(test_manifest_findings_round_trip),
         cmocka_unit_test(test_manifest_rejects_oversized),
         cmocka_unit_test(test_manifest_pct_encode),
