@@ -7,6 +7,7 @@
 #include "runner.h"
 #include "adopt.h"
 #include "journal.h"
+#include "lockwatch.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
@@ -91,6 +92,8 @@ struct runner {
     unsigned deadlocks;
     char lock_relation[256]; /* the relation the last lock failure waited for, "" if unknown */
     int notx_ran;            /* no-transaction statements ran since the last commit */
+    int limits_set;          /* runner_set_limits was called: watch lock waits too */
+    struct lockwatch *watch;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -372,7 +375,7 @@ is_lock_failure(const struct db_error *e)
  * not obtain lock on relation \"x\"", or a deadlock's detail "Process N waits for MODE on
  * relation OID of database D" (our process is named first), resolved once the transaction is
  * rolled back. lock_timeout's message names none: then the lock watcher's last sighting
- * stands (see watch_cb).
+ * (lockwatch.h), taken from the second connection while the statement waited.
  */
 static void
 note_lock_relation(struct runner *r)
@@ -386,14 +389,21 @@ note_lock_relation(struct runner *r)
         snprintf(r->lock_relation, sizeof(r->lock_relation), "%.*s", (int)strcspn(p, "\""), p);
         return;
     }
+    if (strcmp(e->sqlstate, "55P03") == 0 && lockwatch_relation(r->watch)[0]) {
+        snprintf(r->lock_relation, sizeof(r->lock_relation), "%s", lockwatch_relation(r->watch));
+        return;
+    }
     p = strstr(e->detail, " on relation ");
     oid = p ? strtoul(p + strlen(" on relation "), NULL, 10) : 0;
     if (oid) {
-        char sql[96];
+        char sql[192];
         struct db_rows *rows;
         struct db_error qe;
 
-        snprintf(sql, sizeof(sql), "SELECT %lu::oid::regclass::text", oid);
+        snprintf(sql, sizeof(sql),
+                 "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c JOIN "
+                 "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %lu",
+                 oid);
         rows = db_query(r->db, sql, &qe);
         if (rows && db_nrows(rows) == 1 && db_value(rows, 0, 0))
             snprintf(r->lock_relation, sizeof(r->lock_relation), "%s", db_value(rows, 0, 0));
@@ -515,6 +525,7 @@ lock_retry(struct runner *r)
     r->fail.rejected = 0;
     r->fail.binary = 0;
     memset(&r->fail.err, 0, sizeof(r->fail.err));
+    lockwatch_forget(r->watch);
     return 1;
 }
 
@@ -710,6 +721,7 @@ op_start(void *ctx, size_t idx, int kind)
     struct runner *r = ctx;
 
     buf_reset(&r->loads);
+    lockwatch_migration(r->watch, r->m->migrations[idx].id);
     r->t0_us = -1;
     db_rows_free(r->clock_start);
     r->clock_start = NULL;
@@ -1335,6 +1347,8 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
         r->record_prepared = db_prepare(r->db, RECORD_STATEMENT, sql.data, &e);
         buf_release(&sql);
     }
+    if (r->limits_set && !r->nested && what != WALK_STAMP)
+        r->watch = lockwatch_new(r->db, r->out, r->lock_timeout_ms);
     signals_install(r);
     return 0;
 }
@@ -1376,6 +1390,7 @@ runner_free(struct runner *r)
     if (r == NULL)
         return;
     signals_restore(r);
+    lockwatch_free(r->watch);
     queue_drop(r);
     free(r->queue);
     free(r->unreported);
@@ -1440,6 +1455,7 @@ runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout
     r->lock_timeout_ms = lock_timeout_ms;
     r->statement_timeout_ms = statement_timeout_ms;
     r->retries = retries;
+    r->limits_set = 1;
 }
 
 int
