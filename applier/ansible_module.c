@@ -877,7 +877,7 @@ journal_changes_after(const struct run *hist, double seq)
         const char *what = jv_get_str(&ev->v[i], "event");
 
         if (journal_seq(&ev->v[i]) > seq && what && strncmp(what, "fail", 4) != 0 &&
-            strcmp(what, "interrupted") != 0)
+            strcmp(what, "interrupted") != 0 && strcmp(what, "retry") != 0)
             n++;
     }
     return n;

@@ -61,7 +61,7 @@ lockwatch_mode_name(const char *mode, char *out, size_t cap)
     if (n > 4 && strcmp(mode + n - 4, "Lock") == 0)
         n -= 4;
     for (size_t i = 0; i < n && k + 2 < cap; i++) {
-        if (i > 0 && isupper((unsigned char)mode[i]))
+        if (i > 0 && isupper((unsigned char)mode[i]) && islower((unsigned char)mode[i - 1]))
             out[k++] = ' ';
         out[k++] = (char)toupper((unsigned char)mode[i]);
     }
