@@ -24,6 +24,7 @@ struct db {
     void *wait_data;
     long wait_first_ms;
     long wait_interval_ms;
+    int armed; /* armed_cancel is this connection's (db_arm_cancel) */
 };
 
 struct db_rows {
@@ -192,7 +193,8 @@ db_close(struct db *db)
 {
     if (db == NULL)
         return;
-    if (armed_cancel) {
+    /* A second connection (db_connect_twin) leaves the first one's cancel armed. */
+    if (armed_cancel && db->armed) {
         PGcancel *c = armed_cancel;
 
         armed_cancel = NULL;
@@ -758,8 +760,10 @@ db_unlock(struct db *db, int k1, int k2)
 void
 db_arm_cancel(struct db *db)
 {
-    if (armed_cancel == NULL)
+    if (armed_cancel == NULL) {
         armed_cancel = PQgetCancel(db->conn);
+        db->armed = 1;
+    }
 }
 
 void

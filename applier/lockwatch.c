@@ -23,7 +23,7 @@ struct lockwatch {
     const char *id;
     char relation[256];
     long long last_line_ms; /* when the last line was shown (monotonic ms), -1: none yet */
-    int hidden_said;   /* the pg_read_all_stats line was shown */
+    int hidden_said;        /* the pg_read_all_stats line was shown */
 };
 
 /* Columns of the watch query. */
@@ -113,9 +113,9 @@ blocker_json(const struct db_rows *rows, size_t i, struct buf *f)
         const char *key;
         int col;
         int number;
-    } cols[] = {{"pid", W_PID, 1},      {"user", W_USER, 0},
+    } cols[] = {{"pid", W_PID, 1},         {"user", W_USER, 0},
                 {"application", W_APP, 0}, {"client", W_CLIENT, 0},
-                {"state", W_STATE, 0},  {"transaction_age_s", W_XACT_AGE, 1},
+                {"state", W_STATE, 0},     {"transaction_age_s", W_XACT_AGE, 1},
                 {"query", W_QUERY, 0}};
 
     buf_addch(f, '{');

@@ -164,3 +164,28 @@ ALTER TABLE orders ADD COLUMN total numeric;' 'SELECT 1;'
     run_apply rollback two.sealift -p release.pub --to base --statement-timeout x
     assert_exit 2
 }
+
+@test "rollback is bounded and retried the same way" {
+    run_apply apply two.sealift -p release.pub
+    assert_exit 0
+    blocker 0.8
+    run_apply rollback two.sealift -p release.pub --to 001 --statement-lock-timeout 150ms --retries 10 --per-migration
+    assert_exit 0
+    assert_line --regexp '^retry 1 of 10: 002_orders_total: lock timeout on public\.orders; rolled back, trying again in [0-9.]+ s$'
+    assert_applied '001'
+    assert_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders'
+        AND column_name = 'total'" 0
+}
+
+@test "SIGINT while a statement waits for a lock, watched: cancelled at once, exit 4" {
+    blocker 60
+    apply_bg run apply two.sealift -p release.pub --statement-lock-timeout 30s --retries 3
+    wait_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sealift-apply lock watch'" 1 10
+    kill -INT "$BG_PID"
+    wait_exit "$BG_PID" 5
+    load_bg run
+    assert_exit 4
+    assert_error_regex 'migration 002_orders_total \(up\) was interrupted by SIGINT'
+    [[ $output != *retry* ]] || fail "an interrupted wait is not retried: $output"
+    assert_applied '001'
+}
