@@ -955,36 +955,37 @@ notx_try(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
         ret = exec_step(r, sql.data, idx, kind, -1);
         buf_reset(&sql);
         if (ret != 0)
-            return -1;
+            goto done;
         r->in_tx = 1; /* a failure from here on is rolled back by after_failure() */
         if (c) {
             ret = run_copy(r, idx, kind, k, c);
         } else if ((ret = check_interrupt(r, idx, kind)) == 0 && db_exec(r->db, stmt, &e) != 0) {
-            if (strcmp(e.sqlstate, "25001") != 0 && strcmp(e.sqlstate, "2D000") != 0)
-                return fail(r, idx, kind, (long)k, &e);
-            if (db_exec(r->db, "ROLLBACK", &e) != 0)
-                return fail(r, idx, kind, -1, &e);
+            if (strcmp(e.sqlstate, "25001") != 0 && strcmp(e.sqlstate, "2D000") != 0) {
+                ret = fail(r, idx, kind, (long)k, &e);
+                goto done;
+            }
+            if (db_exec(r->db, "ROLLBACK", &e) != 0) {
+                ret = fail(r, idx, kind, -1, &e);
+                goto done;
+            }
             r->in_tx = 0;
             ret = 1; /* not in a transaction block: run it bare below */
         }
-        if (ret < 0)
-            return -1;
-        if (ret == 0) {
-            limits_sql(r, 1, 1, &sql);
-            buf_addf(&sql, "%s%sCOMMIT;", sql.len ? ";\n" : "", record);
-            ret = exec_step(r, sql.data, idx, kind, -1);
-            buf_release(&sql);
-            if (ret == 0)
-                r->in_tx = 0;
-            return ret;
+        if (ret <= 0) {
+            if (ret == 0) {
+                limits_sql(r, 1, 1, &sql);
+                buf_addf(&sql, "%s%sCOMMIT;", sql.len ? ";\n" : "", record);
+                ret = exec_step(r, sql.data, idx, kind, -1);
+                if (ret == 0)
+                    r->in_tx = 0;
+            }
+            goto done;
         }
     }
     /* Outside a transaction block the limits are the session's, for this statement only. */
     limits_sql(r, 0, 0, &sql);
-    if (sql.len && exec_step(r, sql.data, idx, kind, -1) != 0) {
-        buf_release(&sql);
-        return -1;
-    }
+    if (sql.len && (ret = exec_step(r, sql.data, idx, kind, -1)) != 0)
+        goto done;
     buf_reset(&sql);
     limits_sql(r, 0, 1, &sql);
     ret = c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k);
@@ -997,6 +998,7 @@ notx_try(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
 
         db_exec(r->db, sql.data, &ignored);
     }
+done:
     buf_release(&sql);
     return ret;
 }

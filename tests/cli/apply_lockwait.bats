@@ -90,9 +90,9 @@ blocker() {
 
 @test "the text line says who blocks: pid, user, application, client, state, age and query" {
     blocker 60
-    run_apply apply two.sealift -p release.pub --statement-lock-timeout 1500ms --retries 0
+    run_apply apply two.sealift -p release.pub --statement-lock-timeout 2500ms --retries 0
     assert_exit 4
-    assert_line --regexp '^waiting 1\.[0-9] s for ACCESS EXCLUSIVE on public\.orders: held by pid [0-9]+ \(user [^,]+, application "dba_console", local, active for [0-9]+ s: "SELECT pg_sleep\(60\)"\)$'
+    assert_line --regexp '^waiting [12]\.[0-9] s for ACCESS EXCLUSIVE on public\.orders: held by pid [0-9]+ \(user [^,]+, application "dba_console", local, active for [0-9]+ s: "SELECT pg_sleep\(60\)"\)$'
 }
 
 @test "a role that cannot see other sessions gets what it can see and one line saying why" {
@@ -101,9 +101,9 @@ blocker() {
         GRANT ALL ON SCHEMA sealift TO watcher; GRANT ALL ON ALL TABLES IN SCHEMA sealift TO watcher;
         GRANT ALL ON ALL SEQUENCES IN SCHEMA sealift TO watcher"
     blocker 60
-    run_apply apply two.sealift -p release.pub -d "user=watcher" --statement-lock-timeout 1500ms --retries 0
+    run_apply apply two.sealift -p release.pub -d "user=watcher" --statement-lock-timeout 2500ms --retries 0
     assert_exit 4
-    assert_line --regexp '^waiting 1\.[0-9] s for ACCESS EXCLUSIVE on public\.orders: held by pid [0-9]+ \(user [^,]+, application "dba_console"\)$'
+    assert_line --regexp '^waiting [12]\.[0-9] s for ACCESS EXCLUSIVE on public\.orders: held by pid [0-9]+ \(user [^,]+, application "dba_console"\)$'
     assert_line 'the state, client and query of other roles'"'"' sessions are hidden from role "watcher": grant it pg_read_all_stats to see them'
     [ "$(grep -c 'hidden from role' <<<"$output")" -eq 1 ] || fail "the line must come once: $output"
 }
