@@ -93,6 +93,7 @@ struct runner {
     char lock_relation[256]; /* the relation the last lock failure waited for, "" if unknown */
     int notx_ran;            /* no-transaction statements ran since the last commit */
     int limits_set;          /* runner_set_limits was called: watch lock waits too */
+    int limits_on;           /* the limits are SET LOCAL in the open transaction */
     struct lockwatch *watch;
 };
 
@@ -352,12 +353,20 @@ limits_sql(const struct runner *r, int local, int restore, struct buf *out)
     }
 }
 
-/* Queue the limits (restore: the session's values again) in the open transaction. */
+/*
+ * Queue the limits (restore: the session's values again) in the open transaction, when they
+ * are not so already: set before a script, they stay set across the scripts of the
+ * transaction and are put back only before a history write (a statement planned after DDL
+ * costs the server about a millisecond: one pair per transaction, not per migration).
+ */
 static void
 queue_limits(struct runner *r, int restore, size_t idx, int kind)
 {
     struct buf sql = BUF_INIT;
 
+    if (r->limits_on == !restore)
+        return;
+    r->limits_on = !restore;
     limits_sql(r, 1, restore, &sql);
     if (sql.len)
         queue_add(r, buf_detach(&sql, NULL), idx, kind, -1);
@@ -628,6 +637,7 @@ op_begin(void *ctx)
     queue_add(r, xstrdup(r->nested ? "SAVEPOINT sealift_walk" : "BEGIN"), r->committed, MANIFEST_UP,
               -1);
     r->in_tx = 1;
+    r->limits_on = 0;
     r->tx_starts = 0;
     r->tx_head = r->committed;
     r->tx_last = r->committed;
@@ -664,6 +674,7 @@ op_commit(void *ctx)
     struct runner *r = ctx;
     struct buf sql = BUF_INIT;
 
+    queue_limits(r, 1, r->tx_last, r->tx_last_kind); /* history writes follow */
     if (!r->project_written) {
         history_sql_project(r->h, r->src, &sql);
         buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
@@ -697,6 +708,7 @@ op_commit(void *ctx)
     r->nshown = 0; /* durable now */
     r->in_tx = 0;
     r->notx_ran = 0;
+    r->limits_on = 0;
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
     r->project_written = 1;
@@ -890,7 +902,6 @@ op_script(void *ctx, size_t idx, int kind)
         for (size_t k = 0; k < s->nstmts; k++)
             queue_add(r, xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length), idx,
                       kind, (long)k);
-        queue_limits(r, 1, idx, kind);
         return 0;
     }
     if (queue_flush(r) != 0)
@@ -903,10 +914,7 @@ op_script(void *ctx, size_t idx, int kind)
             return -1;
         from = c->stmt + 1;
     }
-    if (run_statements(r, idx, kind, from, s->nstmts) != 0)
-        return -1;
-    queue_limits(r, 1, idx, kind);
-    return 0;
+    return run_statements(r, idx, kind, from, s->nstmts);
 }
 
 /*
@@ -1141,6 +1149,10 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     char dur[32], at[JOURNAL_TS_SIZE];
     struct buf sql = BUF_INIT;
 
+    /* The history writes below run under the session's limits, not the migration's. */
+    if (what != WALK_APPLY || !mig->script[MANIFEST_UP].transactional ||
+        (commit_next && record_on_server(r)))
+        queue_limits(r, 1, idx, kind);
     if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
         history_sql_progress_clear(r->h, mig->id, "up", &sql);
         queue_add(r, stmt_text(&sql), idx, kind, -1);
@@ -1205,8 +1217,10 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     }
     hold_journal(r, record_events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
     buf_release(&sql);
-    if (++r->npending >= HISTORY_BATCH)
+    if (++r->npending >= HISTORY_BATCH) {
+        queue_limits(r, 1, idx, kind);
         queue_history(r, NULL);
+    }
     if (commit_next) {
         /* Reported once the COMMIT that follows is answered. */
         r->unreported =
@@ -1241,6 +1255,7 @@ roll_back(struct runner *r)
                           : "ROLLBACK",
                 &e);
     r->in_tx = 0;
+    r->limits_on = 0;           /* SET LOCAL ends with its transaction */
     r->tx_journal = r->journal; /* the rolled-back rows are gone */
 }
 

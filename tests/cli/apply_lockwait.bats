@@ -189,3 +189,23 @@ ALTER TABLE orders ADD COLUMN total numeric;' 'SELECT 1;'
     [[ $output != *retry* ]] || fail "an interrupted wait is not retried: $output"
     assert_applied '001'
 }
+
+@test "the limits hold in every migration of the transaction, and not for sealift's history writes" {
+    mig m 002_orders_total "CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lt,
+    current_setting('statement_timeout') AS st;" 'DROP TABLE seen;'
+    mig m 003_again "INSERT INTO seen SELECT current_setting('lock_timeout'),
+    current_setting('statement_timeout');" 'DELETE FROM seen;'
+    rebuild m two.sealift
+    # A session reading the journal in SHARE mode for 1 s: the history INSERTs wait for it,
+    # which a 100 ms lock_timeout on them would turn into a failure.
+    "$SEALIFT_PG_BIN/psql" -XAtq -d "$PGDATABASE" -c "BEGIN" \
+        -c "LOCK TABLE sealift.journal IN SHARE MODE" -c "SELECT pg_sleep(1)" -c "COMMIT" \
+        >/dev/null 2>&1 3>&- &
+    APPLY_PIDS+=($!)
+    wait_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'journal' AND l.mode = 'ShareLock' AND l.granted" 1 10
+    run_apply apply two.sealift -p release.pub --statement-lock-timeout 100ms --statement-timeout 3s --retries 0
+    assert_exit 0
+    assert_sql "SELECT string_agg(lt || '/' || st, ',') FROM seen" '100ms/3s,100ms/3s'
+    assert_applied '001,002,003'
+}
