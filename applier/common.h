@@ -99,13 +99,16 @@ enum {
     "                        unit: 500ms, 2min, 1h (default 60)\n"
 
 #define APP_USAGE_LIMITS                                                                           \
-    "      --statement-lock-timeout D  lock_timeout of each migration statement: how long it\n"    \
-    "                        may wait for a lock (default 5s; 0: not set, the server's applies)\n" \
-    "      --statement-timeout D  statement_timeout of each migration statement (default:\n"       \
-    "                        not set)\n"                                                           \
-    "      --retries N       after a lock timeout or a deadlock, roll back and rerun the\n"        \
-    "                        transaction (a no-transaction migration: the statement) up to N\n"    \
-    "                        times, backing off from 1 s to 30 s with jitter (default 5)\n"
+    "      --statement-lock-timeout D\n"                                                           \
+    "                        lock_timeout of each migration statement: how long it may\n"          \
+    "                        wait for a lock (default 5s; 0: the server's setting applies)\n"      \
+    "      --statement-timeout D\n"                                                                \
+    "                        statement_timeout of each migration statement (default: the\n"        \
+    "                        server's setting)\n"                                                  \
+    "      --retries N       after a lock timeout or a deadlock, roll back and run the\n"          \
+    "                        transaction again (in a no-transaction migration: the\n"              \
+    "                        statement), up to N times, waiting 1 s doubling to 30 s with\n"       \
+    "                        jitter (default 5)\n"
 
 void app_opts_init(struct app_opts *o);
 void app_opts_release(struct app_opts *o);
