@@ -709,6 +709,7 @@ op_commit(void *ctx)
     r->in_tx = 0;
     r->notx_ran = 0;
     r->limits_on = 0;
+    r->lock_timeouts = r->deadlocks = 0; /* --retries counts per transaction */
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
     r->project_written = 1;
@@ -1023,8 +1024,10 @@ notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifes
     for (;;) {
         struct db_error e;
 
-        if (notx_try(r, idx, kind, k, c, stmt, record) == 0)
+        if (notx_try(r, idx, kind, k, c, stmt, record) == 0) {
+            r->lock_timeouts = r->deadlocks = 0; /* and per statement */
             return 0;
+        }
         if (r->in_tx) {
             db_exec(r->db, "ROLLBACK", &e);
             r->in_tx = 0;

@@ -209,3 +209,36 @@ ALTER TABLE orders ADD COLUMN total numeric;' 'SELECT 1;'
     assert_sql "SELECT string_agg(lt || '/' || st, ',') FROM seen" '100ms/3s,100ms/3s'
     assert_applied '001,002,003'
 }
+
+# Wait until file $1 has $2 lines matching $3 (at most 20 s).
+wait_lines() {
+    local start=$SECONDS
+    until [ "$(grep -c "$3" "$1" 2>/dev/null)" -ge "$2" ]; do
+        [ $((SECONDS - start)) -lt 20 ] || { fail "no $2 lines of $3 in $1: $(cat "$1")"; return 1; }
+        sleep 0.02
+    done
+}
+
+@test "--retries counts per transaction: each migration of --per-migration gets all of them" {
+    export SEALIFT_RETRY_BASE_MS=400
+    sql "CREATE TABLE items (id int)"
+    mig m 003_items 'ALTER TABLE items ADD COLUMN n int;' 'ALTER TABLE items DROP COLUMN n;'
+    rebuild m two.sealift
+    blocker 60
+    "$SEALIFT_PG_BIN/psql" -XAtq -d "$PGDATABASE" -c "SET application_name = 'items_blocker'" \
+        -c "BEGIN" -c "LOCK TABLE items" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 3>&- &
+    APPLY_PIDS+=($!)
+    wait_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'items_blocker'
+        AND state = 'active'" 1 10
+    apply_bg run apply two.sealift -p release.pub --per-migration --json \
+        --statement-lock-timeout 100ms --retries 2
+    wait_lines run.out 2 '"event":"retry","migration":"002"'
+    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dba_console'" >/dev/null
+    wait_lines run.out 2 '"event":"retry","migration":"003"'
+    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'items_blocker'" >/dev/null
+    wait_exit "$BG_PID" 20
+    load_bg run
+    assert_exit 0
+    assert_applied '001,002,003'
+    assert_sql "SELECT string_agg(migration_id, ',' ORDER BY seq) FROM sealift.journal WHERE event = 'retry'" '002,002,003,003'
+}
