@@ -885,7 +885,8 @@ journal_changes_after(const struct run *hist, double seq)
         const char *what = jv_get_str(row, "event");
 
         if (is_journal_row(row) && journal_seq(row) > seq && what &&
-            strncmp(what, "fail", 4) != 0 && strcmp(what, "interrupted") != 0)
+            strncmp(what, "fail", 4) != 0 && strcmp(what, "interrupted") != 0 &&
+            strcmp(what, "retry") != 0)
             n++;
     }
     return n;

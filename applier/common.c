@@ -186,6 +186,9 @@ app_opts_init(struct app_opts *o)
     o->threshold = 1;
     o->schema = "sealift";
     o->lock_timeout_ms = 60000;
+    o->stmt_lock_timeout_ms = APP_DEFAULT_STMT_LOCK_TIMEOUT_MS;
+    o->stmt_timeout_ms = -1;
+    o->retries = APP_DEFAULT_RETRIES;
     for (int i = 0; i < APP_NSETTINGS; i++)
         o->origin[i].kind = "default";
 }
@@ -264,6 +267,20 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
                                &err) != 0)
             app_usage(cmd, "%s", err.msg);
         set_origin(o, APP_SET_LOCK_TIMEOUT, "option", "--lock-timeout");
+        return 1;
+    case APP_OPTC_STMT_LOCK_TIMEOUT:
+        if (numarg_duration_ms("--statement-lock-timeout", arg, APP_MAX_LOCK_TIMEOUT_MS,
+                               &o->stmt_lock_timeout_ms, &err) != 0)
+            app_usage(cmd, "%s", err.msg);
+        return 1;
+    case APP_OPTC_STMT_TIMEOUT:
+        if (numarg_duration_ms("--statement-timeout", arg, APP_MAX_LOCK_TIMEOUT_MS,
+                               &o->stmt_timeout_ms, &err) != 0)
+            app_usage(cmd, "%s", err.msg);
+        return 1;
+    case APP_OPTC_RETRIES:
+        if (numarg_uint("--retries", arg, 0, APP_MAX_RETRIES, &o->retries, &err) != 0)
+            app_usage(cmd, "%s", err.msg);
         return 1;
     default:
         return 0;

@@ -48,6 +48,22 @@ struct app_opts {
     const char *config; /* --config FILE */
     char *schema_owned; /* schema's text when the environment or config file gave it */
     struct app_origin origin[APP_NSETTINGS];
+    /* Limits of the migrations' own statements (apply, rollback, test): */
+    long stmt_lock_timeout_ms; /* --statement-lock-timeout: lock_timeout; 0: not set */
+    long stmt_timeout_ms;      /* --statement-timeout: statement_timeout; -1: not given */
+    unsigned retries;          /* --retries: reruns of a transaction after a lock failure */
+};
+
+/* Defaults and ranges of the statement limits. */
+#define APP_DEFAULT_STMT_LOCK_TIMEOUT_MS 5000L
+#define APP_DEFAULT_RETRIES              5U
+#define APP_MAX_RETRIES                  100U
+
+/* getopt codes of long options without a short letter (above every char). */
+enum {
+    APP_OPTC_STMT_LOCK_TIMEOUT = 0x1001,
+    APP_OPTC_STMT_TIMEOUT,
+    APP_OPTC_RETRIES,
 };
 
 /*
@@ -73,6 +89,10 @@ struct app_opts {
 #define APP_OPT_TO            {"to", required_argument, NULL, 't'}
 #define APP_OPT_PER_MIGRATION {"per-migration", no_argument, NULL, 'M'}
 #define APP_OPT_HELP          {"help", no_argument, NULL, 'h'}
+#define APP_OPTS_LIMITS                                                                            \
+    {"statement-lock-timeout", required_argument, NULL, APP_OPTC_STMT_LOCK_TIMEOUT},              \
+    {"statement-timeout", required_argument, NULL, APP_OPTC_STMT_TIMEOUT},                        \
+    {"retries", required_argument, NULL, APP_OPTC_RETRIES}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -118,6 +138,18 @@ struct app_opts {
 #define APP_USAGE_LOCK                                                                             \
     "      --lock-timeout S  seconds to wait for the migration lock, 0 to 86400, or with a\n"      \
     "                        unit: 500ms, 2min, 1h (default 60)\n"
+
+#define APP_USAGE_LIMITS                                                                           \
+    "      --statement-lock-timeout D\n"                                                           \
+    "                        lock_timeout of each migration statement: how long it may\n"          \
+    "                        wait for a lock (default 5s; 0: the server's setting applies)\n"      \
+    "      --statement-timeout D\n"                                                                \
+    "                        statement_timeout of each migration statement (default: the\n"        \
+    "                        server's setting)\n"                                                  \
+    "      --retries N       after a lock timeout or a deadlock, roll back and run the\n"          \
+    "                        transaction again (in a no-transaction migration: the\n"              \
+    "                        statement), up to N times, waiting 1 s doubling to 30 s with\n"       \
+    "                        jitter (default 5)\n"
 
 void app_opts_init(struct app_opts *o);
 void app_opts_release(struct app_opts *o);

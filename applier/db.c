@@ -6,7 +6,9 @@
 #include "sealift/buf.h"
 #include "sealift/xalloc.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,12 @@ struct db {
     PGconn *conn;
     char describe[512];
     char prepared[4][64]; /* names of the statements prepared on this connection */
+    /* db_set_wait_cb: called while an answer is awaited */
+    db_wait_cb wait_cb;
+    void *wait_data;
+    long wait_first_ms;
+    long wait_interval_ms;
+    int armed; /* armed_cancel is this connection's (db_arm_cancel) */
 };
 
 struct db_rows {
@@ -274,7 +282,8 @@ db_close(struct db *db)
 {
     if (db == NULL)
         return;
-    if (armed_cancel) {
+    /* A second connection (db_connect_twin) leaves the first one's cancel armed. */
+    if (armed_cancel && db->armed) {
         PGcancel *c = armed_cancel;
 
         armed_cancel = NULL;
@@ -327,16 +336,122 @@ fill_error(struct db *db, PGresult *res, struct db_error *e)
         snprintf(e->message, sizeof(e->message), "connection to the server was lost");
 }
 
+static long
+elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/*
+ * Wait until PQgetResult would not block, calling the wait callback on schedule; sent is when
+ * the statements went out. Without a callback, PQgetResult itself waits. Errors (a lost
+ * connection) are left for PQgetResult to report.
+ */
+static void
+await_result(struct db *db, const struct timespec *sent)
+{
+    long next;
+
+    if (db->wait_cb == NULL)
+        return;
+    next = db->wait_first_ms;
+    while (PQisBusy(db->conn)) {
+        struct pollfd pfd = {PQsocket(db->conn), POLLIN, 0};
+        long waited = elapsed_ms(sent);
+        int n;
+
+        if (pfd.fd < 0)
+            return;
+        if (waited >= next) {
+            db->wait_cb(db->wait_data, waited);
+            while (next <= elapsed_ms(sent))
+                next += db->wait_interval_ms;
+            continue;
+        }
+        n = poll(&pfd, 1, (int)(next - waited));
+        if (n < 0 && errno != EINTR)
+            return;
+        if (n > 0 && !PQconsumeInput(db->conn))
+            return;
+    }
+}
+
+void
+db_set_wait_cb(struct db *db, db_wait_cb cb, void *data, long first_ms, long interval_ms)
+{
+    db->wait_cb = cb;
+    db->wait_data = data;
+    db->wait_first_ms = first_ms > 0 ? first_ms : 1;
+    db->wait_interval_ms = interval_ms > 0 ? interval_ms : 1000;
+}
+
+int
+db_backend_pid(const struct db *db)
+{
+    return PQbackendPID(db->conn);
+}
+
+struct db *
+db_connect_twin(const struct db *db, const char *application, struct diag_err *err)
+{
+    PQconninfoOption *opts = PQconninfo(db->conn);
+    const char **keywords, **values;
+    struct db *twin;
+    size_t n = 0, k = 0;
+
+    if (opts == NULL) {
+        err_set(err, "could not read the connection's parameters: out of memory");
+        return NULL;
+    }
+    while (opts[n].keyword)
+        n++;
+    keywords = xcalloc(n + 2, sizeof(*keywords));
+    values = xcalloc(n + 2, sizeof(*values));
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i].val == NULL || strcmp(opts[i].keyword, "application_name") == 0)
+            continue;
+        keywords[k] = opts[i].keyword;
+        values[k++] = opts[i].val;
+    }
+    keywords[k] = "application_name";
+    values[k++] = application;
+    twin = xcalloc(1, sizeof(*twin));
+    twin->conn = PQconnectdbParams(keywords, values, 0);
+    free(keywords);
+    free(values);
+    PQconninfoFree(opts);
+    if (twin->conn == NULL || PQstatus(twin->conn) != CONNECTION_OK) {
+        char msg[1024];
+
+        copy_field(msg, sizeof(msg),
+                   twin->conn ? PQerrorMessage(twin->conn) : "out of memory creating connection");
+        err_set(err, "could not open a second connection: %s", msg);
+        if (twin->conn)
+            PQfinish(twin->conn);
+        free(twin);
+        return NULL;
+    }
+    PQsetNoticeProcessor(twin->conn, quiet_notice_cb, NULL);
+    snprintf(twin->describe, sizeof(twin->describe), "%s", db->describe);
+    return twin;
+}
+
 int
 db_exec(struct db *db, const char *sql, struct db_error *e)
 {
     PGresult *res;
+    struct timespec sent;
     int failed = 0;
 
     if (!PQsendQuery(db->conn, sql)) {
         fill_error(db, NULL, e);
         return -1;
     }
+    clock_gettime(CLOCK_MONOTONIC, &sent);
+    await_result(db, &sent);
     /* Read every result: the first error wins, the rest are drained. */
     while ((res = PQgetResult(db->conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
@@ -362,6 +477,7 @@ db_exec(struct db *db, const char *sql, struct db_error *e)
             failed = 1;
             break;
         }
+        await_result(db, &sent);
     }
     if (failed && e)
         e->connection_lost = PQstatus(db->conn) != CONNECTION_OK;
@@ -374,12 +490,13 @@ db_exec(struct db *db, const char *sql, struct db_error *e)
 /* Read the results of one pipeline chunk up to its sync; remember the first failure. */
 static void
 read_chunk(struct db *db, const struct db_stmt *stmts, size_t first, size_t n, size_t *failed,
-           int *bad, struct db_error *e)
+           int *bad, struct db_error *e, const struct timespec *sent)
 {
     size_t i = 0;
     PGresult *res;
 
     for (;;) {
+        await_result(db, sent);
         res = PQgetResult(db->conn);
         if (res == NULL) {
             if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -425,6 +542,7 @@ int
 db_exec_pipeline(struct db *db, const struct db_stmt *stmts, size_t n, size_t *failed,
                  struct db_error *e)
 {
+    struct timespec sent_at;
     int bad = 0;
 
     if (n == 0)
@@ -458,7 +576,8 @@ db_exec_pipeline(struct db *db, const struct db_stmt *stmts, size_t n, size_t *f
             }
             bad = 1;
         }
-        read_chunk(db, stmts, first, count, failed, &bad, e);
+        clock_gettime(CLOCK_MONOTONIC, &sent_at);
+        read_chunk(db, stmts, first, count, failed, &bad, e, &sent_at);
     }
     PQexitPipelineMode(db->conn);
     if (bad && e)
@@ -730,8 +849,10 @@ db_unlock(struct db *db, int k1, int k2)
 void
 db_arm_cancel(struct db *db)
 {
-    if (armed_cancel == NULL)
+    if (armed_cancel == NULL) {
         armed_cancel = PQgetCancel(db->conn);
+        db->armed = 1;
+    }
 }
 
 void

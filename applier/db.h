@@ -138,6 +138,22 @@ int db_unlock(struct db *db, int k1, int k2);
 void db_arm_cancel(struct db *db);
 void db_cancel(void);
 
+/*
+ * Watching a wait: while db_exec or db_exec_pipeline waits for the server's answer, call
+ * cb(data, waited_ms) after first_ms and then every interval_ms (waited_ms: since the
+ * statements were sent). cb must not use db (the statements are in flight on it); a second
+ * connection (db_connect_twin) may. NULL cb: wait quietly (the default).
+ */
+typedef void (*db_wait_cb)(void *data, long waited_ms);
+void db_set_wait_cb(struct db *db, db_wait_cb cb, void *data, long first_ms, long interval_ms);
+/* The server process id of the connection (pg_backend_pid()). */
+int db_backend_pid(const struct db *db);
+/*
+ * A second connection to the same server, database and role, with the parameters db was made
+ * with, named application. Returns NULL with err set on failure.
+ */
+struct db *db_connect_twin(const struct db *db, const char *application, struct diag_err *err);
+
 /* Format e for the user: message, then "detail:"/"hint:" lines are the caller's job. */
 void db_error_from_message(struct db_error *e, const char *msg);
 

@@ -366,6 +366,7 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
                                       (s->o->compat_alembic ? RUNNER_ALEMBIC : 0));
     int code;
 
+    runner_set_limits(r, s->o->stmt_lock_timeout_ms, s->o->stmt_timeout_ms, s->o->retries);
     out->total = v->action == MOVE_DOWN ? v->from - v->to : v->to - v->from;
     if (v->action == MOVE_UP)
         code = runner_apply(r, v->from, v->to);
@@ -434,8 +435,9 @@ int
 move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void))
 {
     static const struct option longopts[] = {
-        APP_OPTS_BUNDLE,       APP_OPTS_DB, APP_OPTS_OUT, APP_OPT_LOCK,        APP_OPT_COMPAT,
-        APP_OPT_PER_MIGRATION, APP_OPT_TO,  APP_OPT_HELP, APP_OPT_ADOPT_TABLE, APP_OPT_END};
+        APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT, APP_OPT_LOCK,
+        APP_OPT_COMPAT,  APP_OPT_PER_MIGRATION, APP_OPT_TO,   APP_OPTS_LIMITS,
+        APP_OPT_HELP,    APP_OPT_ADOPT_TABLE,   APP_OPT_END};
     struct move_request rq = {kind, NULL, NULL};
     struct app_opts o;
     int c, code, per_migration = 0;

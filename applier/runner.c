@@ -7,6 +7,7 @@
 #include "runner.h"
 #include "adopt.h"
 #include "journal.h"
+#include "lockwatch.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
@@ -81,6 +82,19 @@ struct runner {
     int record_prepared; /* the record statement is prepared on this connection */
     int clock_prepared;  /* and the clock statement */
     int record_sent;     /* it is queued in the open transaction */
+    /* The limits of the migrations' statements (runner_set_limits) and their retries. */
+    long lock_timeout_ms;      /* 0: lock_timeout is left alone */
+    long statement_timeout_ms; /* -1: statement_timeout is left alone */
+    unsigned retries;
+    char saved_lock_timeout[64]; /* the session's values, put back after each script */
+    char saved_statement_timeout[64];
+    unsigned lock_timeouts; /* lock failures of the transaction (or statement) retried */
+    unsigned deadlocks;
+    char lock_relation[256]; /* the relation the last lock failure waited for, "" if unknown */
+    int notx_ran;            /* no-transaction statements ran since the last commit */
+    int limits_set;          /* runner_set_limits was called: watch lock waits too */
+    int limits_on;           /* the limits are SET LOCAL in the open transaction */
+    struct lockwatch *watch;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -313,6 +327,218 @@ queue_flush(struct runner *r)
 }
 
 /*
+ * The statement limits as one statement, appended to out (nothing when no limit is set):
+ * "SELECT set_config('lock_timeout', '5000ms', true), ..." with restore the session's values
+ * again. local: for the rest of the transaction (SET LOCAL), else for the session.
+ */
+static void
+limits_sql(const struct runner *r, int local, int restore, struct buf *out)
+{
+    const char *names[2] = {"lock_timeout", "statement_timeout"};
+    const char *saved[2] = {r->saved_lock_timeout, r->saved_statement_timeout};
+    long ms[2] = {r->lock_timeout_ms > 0 ? r->lock_timeout_ms : -1, r->statement_timeout_ms};
+    const char *sep = "SELECT ";
+
+    for (int i = 0; i < 2; i++) {
+        char v[64];
+        char *lit;
+
+        if (ms[i] < 0)
+            continue;
+        snprintf(v, sizeof(v), "%ldms", ms[i]);
+        lit = db_quote_literal(restore ? saved[i] : v);
+        buf_addf(out, "%sset_config('%s', %s, %s)", sep, names[i], lit, local ? "true" : "false");
+        free(lit);
+        sep = ", ";
+    }
+}
+
+/*
+ * Queue the limits (restore: the session's values again) in the open transaction, when they
+ * are not so already: set before a script, they stay set across the scripts of the
+ * transaction and are put back only before a history write (a statement planned after DDL
+ * costs the server about a millisecond: one pair per transaction, not per migration).
+ */
+static void
+queue_limits(struct runner *r, int restore, size_t idx, int kind)
+{
+    struct buf sql = BUF_INIT;
+
+    if (r->limits_on == !restore)
+        return;
+    r->limits_on = !restore;
+    limits_sql(r, 1, restore, &sql);
+    if (sql.len)
+        queue_add(r, buf_detach(&sql, NULL), idx, kind, -1);
+    buf_release(&sql);
+}
+
+static int
+is_lock_failure(const struct db_error *e)
+{
+    return strcmp(e->sqlstate, "55P03") == 0 || strcmp(e->sqlstate, "40P01") == 0;
+}
+
+/*
+ * The relation a lock failure waited for, when the server's words name it: NOWAIT's "could
+ * not obtain lock on relation \"x\"", or a deadlock's detail "Process N waits for MODE on
+ * relation OID of database D" (our process is named first), resolved once the transaction is
+ * rolled back. lock_timeout's message names none: then the lock watcher's last sighting
+ * (lockwatch.h), taken from the second connection while the statement waited.
+ */
+static void
+note_lock_relation(struct runner *r)
+{
+    const struct db_error *e = &r->fail.err;
+    const char *p = strstr(e->message, "on relation \"");
+    unsigned long oid;
+
+    if (p) {
+        p += strlen("on relation \"");
+        snprintf(r->lock_relation, sizeof(r->lock_relation), "%.*s", (int)strcspn(p, "\""), p);
+        return;
+    }
+    if (strcmp(e->sqlstate, "55P03") == 0 && lockwatch_relation(r->watch)[0]) {
+        snprintf(r->lock_relation, sizeof(r->lock_relation), "%s", lockwatch_relation(r->watch));
+        return;
+    }
+    p = strstr(e->detail, " on relation ");
+    oid = p ? strtoul(p + strlen(" on relation "), NULL, 10) : 0;
+    if (oid) {
+        char sql[192];
+        struct db_rows *rows;
+        struct db_error qe;
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c JOIN "
+                 "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %lu",
+                 oid);
+        rows = db_query(r->db, sql, &qe);
+        if (rows && db_nrows(rows) == 1 && db_value(rows, 0, 0))
+            snprintf(r->lock_relation, sizeof(r->lock_relation), "%s", db_value(rows, 0, 0));
+        db_rows_free(rows);
+    }
+}
+
+/* "6 lock timeouts", "2 lock timeouts and 1 deadlock" (the failures counted so far). */
+static void
+lock_failures_text(const struct runner *r, char *out, size_t cap)
+{
+    char t[64] = "", d[64] = "";
+
+    if (r->lock_timeouts)
+        snprintf(t, sizeof(t), "%u lock timeout%s", r->lock_timeouts,
+                 r->lock_timeouts == 1 ? "" : "s");
+    if (r->deadlocks)
+        snprintf(d, sizeof(d), "%u deadlock%s", r->deadlocks, r->deadlocks == 1 ? "" : "s");
+    snprintf(out, cap, "%s%s%s", t, t[0] && d[0] ? " and " : "", d);
+}
+
+/* The backoff before retry n (1-based): 1 s doubling, capped at 30 s, the upper half random. */
+static long
+backoff_ms(unsigned n)
+{
+    /* Undocumented, for the tests: a smaller base (milliseconds). */
+    const char *env = getenv("SEALIFT_RETRY_BASE_MS");
+    long base = env && *env ? atol(env) : 1000, cap = 30000, d = base;
+
+    if (base <= 0)
+        base = d = 1;
+    for (unsigned i = 1; i < n && d < cap; i++)
+        d *= 2;
+    if (d > cap)
+        d = cap;
+    return d / 2 + (long)((unsigned long long)now_ns() / 1000 % (unsigned long long)(d / 2 + 1));
+}
+
+static void journal_event(struct runner *r, const char *event, size_t idx, const char *detail);
+
+/*
+ * After a lock failure (55P03, 40P01), once the failed transaction or statement is rolled
+ * back: count it; with retries left, say so (a line, a "retry" event, a journal row), wait the
+ * backoff and clear the failure. Returns 1 to run it again; 0 to stop, the failure standing
+ * (when the retries ran out, its message says "gave up after N lock timeouts on RELATION").
+ */
+static int
+lock_retry(struct runner *r)
+{
+    struct db_error *e = &r->fail.err, f_err;
+    const char *mig;
+    char failures[160], on[300] = "", detail[700];
+    struct buf f = BUF_INIT;
+    unsigned n;
+    long ms;
+
+    if (!r->failed || r->nested || interrupted || e->connection_lost || !is_lock_failure(e))
+        return 0;
+    if (strcmp(e->sqlstate, "55P03") == 0)
+        r->lock_timeouts++;
+    else
+        r->deadlocks++;
+    note_lock_relation(r);
+    n = r->lock_timeouts + r->deadlocks;
+    lock_failures_text(r, failures, sizeof(failures));
+    if (r->lock_relation[0])
+        snprintf(on, sizeof(on), " on %s", r->lock_relation);
+    if (n > r->retries) {
+        char msg[sizeof(e->message)];
+
+        if (snprintf(msg, sizeof(msg), "gave up after %s%s: %s", failures, on, e->message) <
+            (int)sizeof(msg))
+            memcpy(e->message, msg, sizeof(msg));
+        return 0;
+    }
+    ms = backoff_ms(n);
+    mig = r->fail.idx < r->m->nmigrations ? engine_revision_label(r->m, r->fail.idx + 1)
+                                          : "(history)";
+    snprintf(detail, sizeof(detail), "%s%s (%s); retry %u of %u in %.1f s", failures, on,
+             e->sqlstate, n, r->retries, (double)ms / 1000.0);
+    if (r->out->json) {
+        json_key(&f, "migration", 1);
+        json_str(&f, r->fail.idx < r->m->nmigrations ? r->m->migrations[r->fail.idx].id : NULL);
+        json_key(&f, "label", 0);
+        json_str(&f, mig);
+        json_key(&f, "sqlstate", 0);
+        json_str(&f, e->sqlstate);
+        json_key(&f, "message", 0);
+        json_str(&f, e->message);
+        json_key(&f, "relation", 0);
+        json_str(&f, r->lock_relation[0] ? r->lock_relation : NULL);
+        json_key(&f, "statement", 0);
+        if (r->fail.stmt >= 0)
+            buf_addf(&f, "%ld", r->fail.stmt + 1);
+        else
+            buf_addstr(&f, "null");
+        buf_addf(&f, ",\"attempt\":%u,\"retries\":%u,\"delay_ms\":%ld", n, r->retries, ms);
+        out_event(r->out, "retry", f.data);
+        buf_release(&f);
+    } else {
+        out_info(r->out, "retry %u of %u: %s: %s%s; rolled back, trying again in %.1f s", n,
+                 r->retries, mig, strcmp(e->sqlstate, "55P03") == 0 ? "lock timeout" : "deadlock",
+                 on, (double)ms / 1000.0);
+    }
+    journal_event(r, "retry", r->fail.idx, detail);
+    /* The next attempt's rows chain after that row. */
+    if (journal_read_pos(r->db, r->h, &r->journal, &f_err) != 0)
+        return 0;
+    r->tx_journal = r->journal;
+    for (long waited = 0; waited < ms && !interrupted; waited += 50) {
+        struct timespec step = {0, (ms - waited < 50 ? ms - waited : 50) * 1000000L};
+
+        nanosleep(&step, NULL);
+    }
+    if (interrupted)
+        return 0;
+    r->failed = 0;
+    r->fail.stmt = -1;
+    r->fail.rejected = 0;
+    r->fail.binary = 0;
+    memset(&r->fail.err, 0, sizeof(r->fail.err));
+    lockwatch_forget(r->watch);
+    return 1;
+}
+
+/*
  * A migration recorded but not yet reported: when a COMMIT follows its record at once (walk.c
  * says so), the record and the COMMIT go out in one round trip, and the migration is reported
  * only after the COMMIT succeeded, with the duration the server measured.
@@ -411,6 +637,7 @@ op_begin(void *ctx)
     queue_add(r, xstrdup(r->nested ? "SAVEPOINT sealift_walk" : "BEGIN"), r->committed, MANIFEST_UP,
               -1);
     r->in_tx = 1;
+    r->limits_on = 0;
     r->tx_starts = 0;
     r->tx_head = r->committed;
     r->tx_last = r->committed;
@@ -447,6 +674,7 @@ op_commit(void *ctx)
     struct runner *r = ctx;
     struct buf sql = BUF_INIT;
 
+    queue_limits(r, 1, r->tx_last, r->tx_last_kind); /* history writes follow */
     if (!r->project_written) {
         history_sql_project(r->h, r->src, &sql);
         buf_truncate(&sql, sql.len - 2); /* one statement: no ";\n" */
@@ -479,6 +707,9 @@ op_commit(void *ctx)
     report_recorded(r);
     r->nshown = 0; /* durable now */
     r->in_tx = 0;
+    r->notx_ran = 0;
+    r->limits_on = 0;
+    r->lock_timeouts = r->deadlocks = 0; /* --retries counts per transaction */
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
     r->project_written = 1;
@@ -503,6 +734,7 @@ op_start(void *ctx, size_t idx, int kind)
     struct runner *r = ctx;
 
     buf_reset(&r->loads);
+    lockwatch_migration(r->watch, r->m->migrations[idx].id);
     r->t0_us = -1;
     db_rows_free(r->clock_start);
     r->clock_start = NULL;
@@ -662,6 +894,8 @@ op_script(void *ctx, size_t idx, int kind)
 
     if (check_interrupt(r, idx, kind) != 0)
         return -1;
+    /* The script's statements run under the limits; sealift's history writes do not. */
+    queue_limits(r, 0, idx, kind);
     if (s->ncopies == 0) {
         const struct buf *text = &r->data[s->member];
 
@@ -716,42 +950,91 @@ controls_transactions(const char *stmt)
  * transaction-control statements. Returns 0, or -1 after fail().
  */
 static int
-notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
-          const char *stmt, const char *record)
+notx_try(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
+         const char *stmt, const char *record)
 {
     struct db_error e;
     struct buf sql = BUF_INIT;
     int ret;
 
     if (!r->nested && !controls_transactions(stmt)) {
-        if (exec_step(r, "BEGIN", idx, kind, -1) != 0)
-            return -1;
+        /* The limits hold for the statement: SET LOCAL, put back before the record. */
+        buf_addstr(&sql, "BEGIN;");
+        limits_sql(r, 1, 0, &sql);
+        ret = exec_step(r, sql.data, idx, kind, -1);
+        buf_reset(&sql);
+        if (ret != 0)
+            goto done;
         r->in_tx = 1; /* a failure from here on is rolled back by after_failure() */
         if (c) {
             ret = run_copy(r, idx, kind, k, c);
         } else if ((ret = check_interrupt(r, idx, kind)) == 0 && db_exec(r->db, stmt, &e) != 0) {
-            if (strcmp(e.sqlstate, "25001") != 0 && strcmp(e.sqlstate, "2D000") != 0)
-                return fail(r, idx, kind, (long)k, &e);
-            if (db_exec(r->db, "ROLLBACK", &e) != 0)
-                return fail(r, idx, kind, -1, &e);
+            if (strcmp(e.sqlstate, "25001") != 0 && strcmp(e.sqlstate, "2D000") != 0) {
+                ret = fail(r, idx, kind, (long)k, &e);
+                goto done;
+            }
+            if (db_exec(r->db, "ROLLBACK", &e) != 0) {
+                ret = fail(r, idx, kind, -1, &e);
+                goto done;
+            }
             r->in_tx = 0;
             ret = 1; /* not in a transaction block: run it bare below */
         }
-        if (ret < 0)
-            return -1;
-        if (ret == 0) {
-            buf_addf(&sql, "%sCOMMIT;", record);
-            ret = exec_step(r, sql.data, idx, kind, -1);
-            buf_release(&sql);
-            if (ret == 0)
-                r->in_tx = 0;
-            return ret;
+        if (ret <= 0) {
+            if (ret == 0) {
+                limits_sql(r, 1, 1, &sql);
+                buf_addf(&sql, "%s%sCOMMIT;", sql.len ? ";\n" : "", record);
+                ret = exec_step(r, sql.data, idx, kind, -1);
+                if (ret == 0)
+                    r->in_tx = 0;
+            }
+            goto done;
         }
     }
-    if (c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k))
-        return -1;
-    /* Record the statement as done at once: a rerun must not run it again. */
-    return exec_step(r, record, idx, kind, -1);
+    /* Outside a transaction block the limits are the session's, for this statement only. */
+    limits_sql(r, 0, 0, &sql);
+    if (sql.len && (ret = exec_step(r, sql.data, idx, kind, -1)) != 0)
+        goto done;
+    buf_reset(&sql);
+    limits_sql(r, 0, 1, &sql);
+    ret = c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k);
+    if (ret == 0) {
+        /* Record the statement as done at once: a rerun must not run it again. */
+        buf_addf(&sql, "%s%s", sql.len ? ";\n" : "", record);
+        ret = exec_step(r, sql.data, idx, kind, -1);
+    } else if (sql.len) {
+        struct db_error ignored;
+
+        db_exec(r->db, sql.data, &ignored);
+    }
+done:
+    buf_release(&sql);
+    return ret;
+}
+
+/*
+ * Run statement k of a no-transaction script (notx_try), again after a lock failure while
+ * retries remain: the statement failed as a whole (rolled back, or refused before it ran), so
+ * running it again is what a rerun would do.
+ */
+static int
+notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
+          const char *stmt, const char *record)
+{
+    for (;;) {
+        struct db_error e;
+
+        if (notx_try(r, idx, kind, k, c, stmt, record) == 0) {
+            r->lock_timeouts = r->deadlocks = 0; /* and per statement */
+            return 0;
+        }
+        if (r->in_tx) {
+            db_exec(r->db, "ROLLBACK", &e);
+            r->in_tx = 0;
+        }
+        if (!lock_retry(r))
+            return -1;
+    }
 }
 
 static int
@@ -801,6 +1084,7 @@ op_notx(void *ctx, size_t idx, int kind)
         history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
                              (const char *const *)sha, &sql);
         bad = notx_step(r, idx, kind, k, c, stmt, sql.data);
+        r->notx_ran = 1;
         free(stmt);
         if (bad)
             goto cleanup;
@@ -868,6 +1152,10 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     char dur[32], at[JOURNAL_TS_SIZE];
     struct buf sql = BUF_INIT;
 
+    /* The history writes below run under the session's limits, not the migration's. */
+    if (what != WALK_APPLY || !mig->script[MANIFEST_UP].transactional ||
+        (commit_next && record_on_server(r)))
+        queue_limits(r, 1, idx, kind);
     if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
         history_sql_progress_clear(r->h, mig->id, "up", &sql);
         queue_add(r, stmt_text(&sql), idx, kind, -1);
@@ -932,8 +1220,10 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     }
     hold_journal(r, record_events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
     buf_release(&sql);
-    if (++r->npending >= HISTORY_BATCH)
+    if (++r->npending >= HISTORY_BATCH) {
+        queue_limits(r, 1, idx, kind);
         queue_history(r, NULL);
+    }
     if (commit_next) {
         /* Reported once the COMMIT that follows is answered. */
         r->unreported =
@@ -951,12 +1241,10 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 static const struct walk_ops runner_ops = {op_begin,  op_commit, op_start,
                                            op_script, op_notx,   op_record};
 
-/* After a failure: roll back, and record the failure in the journal (best effort). */
+/* After a failure: roll back the open transaction and forget what it held. */
 static void
-after_failure(struct runner *r)
+roll_back(struct runner *r)
 {
-    struct buf sql = BUF_INIT;
-    struct buf detail = BUF_INIT;
     struct db_error e;
 
     queue_drop(r);
@@ -970,21 +1258,42 @@ after_failure(struct runner *r)
                           : "ROLLBACK",
                 &e);
     r->in_tx = 0;
+    r->limits_on = 0;           /* SET LOCAL ends with its transaction */
     r->tx_journal = r->journal; /* the rolled-back rows are gone */
+}
+
+/* After a failure: roll back, and record the failure in the journal (best effort). */
+static void
+after_failure(struct runner *r)
+{
+    struct buf detail = BUF_INIT;
+
+    roll_back(r);
     /* Nested: the caller's transaction, and a journal row written in it, will be undone. */
     if (r->fail.err.connection_lost || r->nested || r->actor[0] == '\0')
         return;
     failure_journal_detail(&r->fail, &detail);
+    journal_event(r, interrupted ? "interrupted" : "failure", r->fail.idx, detail.data);
+    buf_release(&detail);
+}
+
+/* Journal an event of migration idx outside any transaction of the walk (best effort). */
+static void
+journal_event(struct runner *r, const char *event, size_t idx, const char *detail)
+{
+    struct buf sql = BUF_INIT;
+    struct db_error e;
+
+    if (r->nested || r->actor[0] == '\0')
+        return;
     /* The server writes the row: its time, its place in the chain and its hash. */
     buf_addstr(&sql, "BEGIN;\n");
-    history_sql_journal(r->h, r->src, interrupted ? "interrupted" : "failure", r->m,
-                        (long)r->fail.idx, detail.data, &sql);
+    history_sql_journal(r->h, r->src, event, r->m, (long)idx, detail, &sql);
     history_sql_journal_head(r->h, &sql);
     buf_addstr(&sql, "COMMIT;");
     if (db_exec(r->db, sql.data, &e) != 0)
         db_exec(r->db, "ROLLBACK", &e);
     buf_release(&sql);
-    buf_release(&detail);
 }
 
 /* The migrations shown as done in the transaction the failure rolled back. */
@@ -1034,12 +1343,18 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
     r->what = what;
     r->committed = from;
     r->stamp_us = -1;
-    rows = db_query(r->db, "SELECT current_user", &e);
+    rows = db_query(r->db,
+                    "SELECT current_user, current_setting('lock_timeout'), "
+                    "current_setting('statement_timeout')",
+                    &e);
     if (rows == NULL || journal_read_pos(r->db, r->h, &r->journal, &e) != 0) {
         db_rows_free(rows);
         return fail(r, r->committed, MANIFEST_UP, -1, &e);
     }
     snprintf(r->actor, sizeof(r->actor), "%s", db_value(rows, 0, 0));
+    snprintf(r->saved_lock_timeout, sizeof(r->saved_lock_timeout), "%s", db_value(rows, 0, 1));
+    snprintf(r->saved_statement_timeout, sizeof(r->saved_statement_timeout), "%s",
+             db_value(rows, 0, 2));
     db_rows_free(rows);
     r->tx_journal = r->journal;
     /* Outside a transaction: a refusal (it should not happen) would abort nothing. */
@@ -1052,6 +1367,8 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
         r->record_prepared = db_prepare(r->db, RECORD_STATEMENT, sql.data, &e);
         buf_release(&sql);
     }
+    if (r->limits_set && !r->nested && what != WALK_STAMP)
+        r->watch = lockwatch_new(r->db, r->out, r->lock_timeout_ms);
     signals_install(r);
     return 0;
 }
@@ -1075,6 +1392,7 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     r->per_migration = (flags & RUNNER_PER_MIGRATION) != 0;
     r->compat_alembic = (flags & RUNNER_ALEMBIC) != 0;
     r->nested = (flags & RUNNER_NESTED) != 0;
+    r->statement_timeout_ms = -1; /* no limits unless runner_set_limits says so */
     r->fail.m = r->m;
     r->fail.data = r->data;
     r->fail.stmt = -1;
@@ -1092,6 +1410,7 @@ runner_free(struct runner *r)
     if (r == NULL)
         return;
     signals_restore(r);
+    lockwatch_free(r->watch);
     queue_drop(r);
     free(r->queue);
     free(r->unreported);
@@ -1106,12 +1425,39 @@ runner_free(struct runner *r)
     free(r);
 }
 
+/*
+ * Walk from the last commit to to, and after a lock failure in a transaction walk again from
+ * the last commit: walk.c's boundaries make that the same transaction (one migration's, or the
+ * whole all-or-nothing set). Not when no-transaction statements ran since the last commit
+ * (their failures are retried statement by statement; a second walk would run them again).
+ */
+static int
+walk_retrying(struct runner *r,
+              int (*walk_fn)(const struct manifest *, size_t, size_t, int, const struct walk_ops *,
+                             void *),
+              size_t to)
+{
+    for (;;) {
+        int ret = walk_fn(r->m, r->committed, to, r->per_migration, &runner_ops, r);
+
+        if (ret == 0 && !r->failed)
+            return 0;
+        if (!r->failed || r->notx_ran || !is_lock_failure(&r->fail.err))
+            return ret;
+        r->nunreported = 0;
+        roll_back(r);
+        report_undone(r);
+        if (!lock_retry(r))
+            return ret;
+    }
+}
+
 int
 runner_apply(struct runner *r, size_t from, size_t to)
 {
     if (runner_begin(r, WALK_APPLY, from) != 0)
         return finish(r, -1);
-    return finish(r, walk_apply(r->m, from, to, r->per_migration, &runner_ops, r));
+    return finish(r, walk_retrying(r, walk_apply, to));
 }
 
 int
@@ -1119,7 +1465,17 @@ runner_rollback(struct runner *r, size_t from, size_t to)
 {
     if (runner_begin(r, WALK_ROLLBACK, from) != 0)
         return finish(r, -1);
-    return finish(r, walk_rollback(r->m, from, to, r->per_migration, &runner_ops, r));
+    return finish(r, walk_retrying(r, walk_rollback, to));
+}
+
+void
+runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout_ms,
+                  unsigned retries)
+{
+    r->lock_timeout_ms = lock_timeout_ms;
+    r->statement_timeout_ms = statement_timeout_ms;
+    r->retries = retries;
+    r->limits_set = 1;
 }
 
 int

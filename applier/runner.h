@@ -47,6 +47,18 @@ struct runner *runner_new(struct db *db, const struct history_ctx *h,
 void runner_free(struct runner *r);
 
 /*
+ * Limits of the migrations' own statements (not of sealift's history writes): lock_timeout_ms
+ * and statement_timeout_ms are set with SET LOCAL around each script inside its transaction
+ * (for a statement run outside any transaction, on the session around it); 0 and -1 leave the
+ * setting alone. A transaction that fails with lock_not_available (55P03) or
+ * deadlock_detected (40P01) is rolled back and walked again, after a backoff, up to retries
+ * times (a no-transaction statement: that statement again). Without this call: no limits, no
+ * retries.
+ */
+void runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout_ms,
+                       unsigned retries);
+
+/*
  * One walk from position from (migrations of the chain applied) to position to. Returns 0, or
  * after a failure (rolled back, journaled, reported on stderr and as a "failed" event) 4, or 1
  * when the bundle failed a check while in use.
