@@ -21,7 +21,7 @@ usage_apply(void)
         "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
         "      --to REV          stop after migration REV (its id or ID_NAME)\n"
         "      --per-migration   commit each migration on its own\n" APP_USAGE_COMPAT APP_USAGE_LOCK
-            APP_USAGE_OUT);
+            APP_USAGE_WITNESS APP_USAGE_OUT);
 }
 
 int

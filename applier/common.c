@@ -225,6 +225,9 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
             app_usage(cmd, "--compat knows only \"alembic\"");
         o->compat_alembic = 1;
         return 1;
+    case 'W':
+        o->witness = arg;
+        return 1;
     case 'L':
         if (numarg_duration_ms("--lock-timeout", arg, APP_MAX_LOCK_TIMEOUT_MS, &o->lock_timeout_ms,
                                &err) != 0)

@@ -28,7 +28,8 @@ struct app_opts {
     int json;
     int quiet;
     long lock_timeout_ms;
-    int compat_alembic; /* --compat alembic */
+    int compat_alembic;  /* --compat alembic */
+    const char *witness; /* --witness FILE: where the journal's head is appended or checked */
 };
 
 /*
@@ -50,6 +51,7 @@ struct app_opts {
 #define APP_OPT_TO            {"to", required_argument, NULL, 't'}
 #define APP_OPT_PER_MIGRATION {"per-migration", no_argument, NULL, 'M'}
 #define APP_OPT_HELP          {"help", no_argument, NULL, 'h'}
+#define APP_OPT_WITNESS       {"witness", required_argument, NULL, 'W'}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -64,6 +66,9 @@ struct app_opts {
 #define APP_USAGE_BUNDLE                                                                           \
     "  -p, --pubkey FILE     a trusted public key (repeatable; at least one)\n"                    \
     "      --threshold N     distinct trusted keys that must have signed (default 1)\n"
+#define APP_USAGE_WITNESS                                                                          \
+    "      --witness FILE    append the journal's new head (seq, hash, time, bundle) to FILE,\n"   \
+    "                        kept outside the database (see history --verify --witness)\n"
 #define APP_USAGE_DB                                                                               \
     "  -d, --db CONNINFO     conninfo string or postgres:// URI (default: DATABASE_URL, then\n"    \
     "                        libpq's PG* variables, service file and pgpass)\n"                    \

@@ -53,6 +53,7 @@ struct progress_row {
 struct db_state {
     int schema_exists;
     int history_version;
+    int journal_upgraded; /* the journal has the columns added after version 1 */
     struct applied_row *applied;
     size_t napplied;
     size_t applied_cap;
@@ -81,6 +82,9 @@ struct history_source {
     const char *environment;
     const char *client_host;
 };
+
+/* SQL that adds to an existing history what later versions added (idempotent). */
+void history_sql_upgrade(const struct history_ctx *h, struct buf *out);
 
 /* SQL that creates the history schema if it is missing (idempotent). */
 void history_sql_create(const struct history_ctx *h, struct buf *out);
