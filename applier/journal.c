@@ -109,7 +109,10 @@ journal_canonical(const struct journal_row *row, struct buf *out)
 static void
 field_text_sql(const char *alias, size_t i, struct buf *out)
 {
-    if (strcmp(fields[i].type, "timestamptz") == 0)
+    /* A column added later is read through to_jsonb: NULL, not an error, on an older table. */
+    if (fields[i].optional)
+        buf_addf(out, "(to_jsonb(%s)->>'%s')", alias, fields[i].column);
+    else if (strcmp(fields[i].type, "timestamptz") == 0)
         buf_addf(out, "to_char(%s.%s AT TIME ZONE 'UTC', " JOURNAL_TS_FORMAT ")", alias,
                  fields[i].column);
     else if (strcmp(fields[i].type, "text") == 0)
@@ -721,7 +724,7 @@ journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, stru
     journal_canonical_sql("j", &canon);
     buf_addf(&sql, "SELECT " VERIFY_COLS, canon.data);
     for (size_t k = 0; k < RC_N; k++)
-        buf_addf(&sql, ", %s", replay_columns[k]);
+        buf_addf(&sql, k == RC_CHECKSUMS ? ", to_jsonb(j)->>'%s'" : ", %s", replay_columns[k]);
     buf_addf(&sql, " FROM %s.journal j ORDER BY seq", h->qschema);
     r = db_query(db, sql.data, e);
     if (r == NULL)

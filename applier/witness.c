@@ -133,8 +133,8 @@ cleanup:
 }
 
 int
-witness_record(struct db *db, const struct history_ctx *h, const char *path,
-               const char *bundle_id, struct diag_err *err, struct db_error *e)
+witness_record(struct db *db, const struct history_ctx *h, const char *path, const char *bundle_id,
+               struct diag_err *err, struct db_error *e)
 {
     char *sql = xasprintf("SELECT to_regclass('%s.journal') IS NOT NULL", h->qschema);
     struct db_rows *r = db_query(db, sql, e);
