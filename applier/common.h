@@ -128,7 +128,9 @@ void app_lock_keys(const char *schema, int *k1, int *k2);
 int app_lock(struct db *db, const struct app_opts *o);
 void app_unlock(struct db *db, const struct app_opts *o);
 
-/* Fill src from a verified bundle; strings live in the returned buffers (release both). */
+/* Fill src from a verified bundle; strings live in the returned buffers (release both). The
+ * signers text lists the key ids that verified, then " (not verified here: ID,...)" for the other
+ * signatures the bundle carries (co-signers whose keys were not given). */
 void app_source(const struct verify_result *res, struct history_source *src, struct buf *signers,
                 char bundle_id[65], char host[256]);
 

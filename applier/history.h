@@ -78,7 +78,8 @@ const struct progress_row *history_progress(const struct db_state *s, const char
 struct history_source {
     const char *bundle_id; /* hex */
     long long serial;
-    const char *signers; /* key ids, comma-separated */
+    const char
+        *signers; /* verified key ids, comma-separated, then " (not verified here: ID,...)" */
     const char *environment;
     const char *client_host;
 };

@@ -265,3 +265,31 @@ END
     sql "UPDATE sealift.journal SET detail = 'x' WHERE seq = 2"
     assert_sql "SELECT string_agg(seq::text, ',') FROM sealift.journal j WHERE j.hash <> encode(sha256(convert_to($(canon_sql), 'UTF8')), 'hex')" 2
 }
+
+@test "co-signers whose keys were not given are recorded as not verified, and shown by history" {
+    three_migrations
+    bundle m b.sealift
+    must "$SEALIFT" sign b.sealift -s other.key -o co.sealift
+    kid=$(key_id release.pub)
+    oid=$(key_id other.pub)
+
+    must "$APPLY" apply co.sealift -p release.pub --to 001
+    assert_sql "SELECT signers FROM sealift.journal WHERE seq = 1" "$kid (not verified here: $oid)"
+    assert_sql "SELECT signers FROM sealift.applied WHERE migration_id = '001'" \
+        "$kid (not verified here: $oid)"
+    must "$APPLY" apply co.sealift -p release.pub -p other.pub --to 002
+    # Both verified, in the bundle's signature order.
+    assert_sql "SELECT signers IN ('$kid,$oid', '$oid,$kid') FROM sealift.journal WHERE seq = 2" t
+    # A bundle signed only by the release key records that key alone.
+    must "$APPLY" apply b.sealift -p release.pub -p other.pub
+    assert_sql "SELECT signers FROM sealift.journal WHERE seq = 3" "$kid"
+
+    run_apply history
+    assert_exit 0
+    assert_line --regexp "^ +1  .*  apply +001 .*  $kid \\(not verified here: $oid\\)  postgres@"
+    assert_line --regexp "^ +2  .*  apply +002 .*  ($kid,$oid|$oid,$kid)  postgres@"
+    run_apply history --json
+    assert_output --partial "\"signers\":\"$kid (not verified here: $oid)\""
+    run_apply history --verify
+    assert_exit 0
+}
