@@ -293,3 +293,25 @@ END
     run_apply history --verify
     assert_exit 0
 }
+
+# The README's psql block, as it stands there.
+readme_journal_sql() {
+    local readme=$BATS_TEST_DIRNAME/../../README.md
+    awk '/^#### The journal, re-checked with psql/ { on = 1 } on && /^```$/ && open { exit }
+        on && open { print } on && /^```sql$/ { open = 1 }' "$readme"
+}
+
+@test "auditor: the README's psql block recomputes every journal row and finds an edited one" {
+    production_history
+    readme_journal_sql >check.sql
+    grep -q 'pg_temp.f(prev_hash)' check.sql || fail "README block not found: $(cat check.sql)"
+
+    run "$SEALIFT_PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -F ' ' -f check.sql
+    [ "$status" -eq 0 ] || fail "psql failed: $output"
+    assert_output "$(printf '1 t t\n2 t t\n3 t t\n4 t t\n5 t t')"
+
+    sql "UPDATE sealift.journal SET checksums = replace(checksums, 'up_sha256=', 'up_sha256=0') WHERE seq = 2"
+    run "$SEALIFT_PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -F ' ' -f check.sql
+    assert_line --index 1 '2 f t'
+    assert_line --index 2 '3 t t'
+}
