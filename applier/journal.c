@@ -170,8 +170,9 @@ fill_fields(struct journal_row *row, const struct history_source *src, const cha
         row->v[J_MIGRATION] = mig->id;
         row->v[J_ORDINAL] = row->store[1];
         row->v[J_CHAIN] = hex_encode(row->store[3], mig->chain, HASH_SHA256_BYTES);
-        if (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 ||
-            strcmp(event, "adopt") == 0)
+        if (mig->script[MANIFEST_UP].present &&
+            (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 ||
+             strcmp(event, "adopt") == 0))
             row->v[J_CHECKSUMS] = journal_checksums_text(m, (size_t)idx, row->checksums);
     }
     if (src) {
