@@ -6,6 +6,7 @@
 #include "cmds.h"
 #include "common.h"
 #include "journal.h"
+#include "witness.h"
 #include "sealift/json.h"
 
 #include <stdio.h>
@@ -14,11 +15,17 @@
 static void
 usage_history(void)
 {
-    printf("Show the migration journal of the database: every apply, rollback, stamp and\n"
-           "failure, with the bundle, its signers, who and from where. --verify checks that\n"
-           "no journal row was edited, deleted or reordered (exit 1 naming the row).\n\n"
-           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
-           "      --verify          check the journal's hash chain\n" APP_USAGE_OUT);
+    printf(
+        "Show the migration journal of the database: every apply, rollback, stamp and\n"
+        "failure, with the bundle, its signers, who and from where. --verify checks that\n"
+        "no journal row was edited, deleted or reordered, and that the state tables\n"
+        "(applied, projects, progress) are what the journal's events leave (exit 1 naming\n"
+        "the table, row and column; exit 3 when the database has no sealift history).\n"
+        "--witness FILE also checks every head an apply, rollback or stamp --witness\n"
+        "recorded in FILE (a journal re-hashed inside the database fails it).\n\n"
+        "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
+        "      --verify          check the journal's hash chain and the state tables\n"
+        "      --witness FILE    with --verify: check the heads recorded in FILE\n" APP_USAGE_OUT);
 }
 
 /* The text view shortens the bundle id to 12 digits; JSON has it whole. Times in UTC. */
@@ -123,12 +130,36 @@ print_json(struct db_rows *projects, struct db_rows *events, int verified, const
     buf_release(&b);
 }
 
+/*
+ * Check the witness file; its verdict goes on a line of its own after the journal's. Returns
+ * 0 or 1 as witness_check, -2 when the file cannot be read (reported), -1 on a database error
+ * (reported).
+ */
+static int
+check_witness(struct db *db, const struct history_ctx *h, const char *path, struct buf *verdict,
+              struct db_error *e)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    struct buf w = BUF_INIT;
+    int v = witness_check(db, h, path, &w, &err, e);
+
+    if (v < 0)
+        diag_error("could not check the witness: %s", err.msg[0] ? err.msg : e->message);
+    else if (v == 1 && strncmp(verdict->data, "journal intact", 14) == 0)
+        buf_reset(verdict); /* the witness's problems replace "intact" */
+    if (v >= 0)
+        buf_addf(verdict, "%s%s", verdict->len ? "\n" : "", w.data);
+    buf_release(&w);
+    return v < 0 ? (err.msg[0] ? -2 : -1) : v;
+}
+
 int
 cmd_history(int argc, char **argv)
 {
     static const struct option longopts[] = {APP_OPTS_DB,
                                              APP_OPTS_OUT,
                                              {"config", required_argument, NULL, 'F'},
+                                             APP_OPT_WITNESS,
                                              {"verify", no_argument, NULL, 'Y'},
                                              APP_OPT_HELP,
                                              APP_OPT_END};
@@ -156,6 +187,8 @@ cmd_history(int argc, char **argv)
     if (optind != argc)
         die_usage("history", "unexpected argument \"%s\"", argv[optind]);
     app_settle(&o, "history");
+    if (o.witness && !verify)
+        die_usage("history", "--witness needs --verify");
     history_ctx_init(&h, o.schema, "");
     db = app_connect(&o, &code);
     if (db == NULL)
@@ -165,9 +198,13 @@ cmd_history(int argc, char **argv)
     if (exists == NULL || strcmp(db_value(exists, 0, 0), "t") != 0) {
         if (exists == NULL)
             diag_error("could not read schema \"%s\": %s", o.schema, e.message);
+        else if (verify)
+            /* Nothing to verify is not "intact": a dropped schema must not pass. */
+            diag_error("no sealift history in schema \"%s\": there is no journal to verify",
+                       o.schema);
         else if (!o.quiet)
             printf("no sealift history in schema \"%s\"\n", o.schema);
-        code = exists == NULL ? EXIT_FAILED : EXIT_OK;
+        code = exists == NULL ? EXIT_FAILED : verify ? EXIT_STATE : EXIT_OK;
         goto done;
     }
     if (verify) {
@@ -179,6 +216,12 @@ cmd_history(int argc, char **argv)
             goto done;
         }
         verified = v == 0;
+        if (o.witness && (v = check_witness(db, &h, o.witness, &verdict, &e)) < 0) {
+            code = v == -2 ? EXIT_USAGE : EXIT_FAILED;
+            goto done;
+        }
+        if (o.witness && v == 1)
+            verified = 0;
     }
     buf_reset(&sql);
     buf_addf(&sql, PROJECTS_SQL, h.qschema, h.qschema, h.qschema);
@@ -196,7 +239,11 @@ cmd_history(int argc, char **argv)
     else if (!o.quiet)
         print_text(projects, events);
     if (verified == 0) {
-        diag_error("%s", verdict.data);
+        /* One error line per problem found. */
+        for (char *p = verdict.data, *nl; p; p = nl ? nl + 1 : NULL) {
+            nl = strchr(p, '\n');
+            diag_error("%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+        }
         code = EXIT_REJECTED;
     } else if (verified == 1 && !o.json && !o.quiet) {
         printf("\n%s\n", verdict.data);

@@ -262,6 +262,9 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
             app_usage(cmd, "--compat knows only \"alembic\"");
         o->compat_alembic = 1;
         return 1;
+    case APP_OPTC_WITNESS:
+        o->witness = arg;
+        return 1;
     case 'L':
         if (numarg_duration_ms("--lock-timeout", arg, APP_MAX_LOCK_TIMEOUT_MS, &o->lock_timeout_ms,
                                &err) != 0)
@@ -665,11 +668,20 @@ app_source(const struct verify_result *res, struct history_source *src, struct b
 {
     char id[SIG_KEYID_HEX];
 
+    size_t others = 0;
+
     hex_encode(bundle_id, res->bundle_id, HASH_SHA256_BYTES);
     for (size_t i = 0; i < res->nsigs; i++)
         if (res->sigs[i].valid)
             buf_addf(signers, "%s%s", signers->len ? "," : "",
                      sig_keyid_hex(id, res->sigs[i].keyid));
+    /* Co-signers whose keys were not given (or did not verify) are recorded too, as such. */
+    for (size_t i = 0; i < res->nsigs; i++)
+        if (!res->sigs[i].valid)
+            buf_addf(signers, "%s%s", others++ ? "," : " (not verified here: ",
+                     sig_keyid_hex(id, res->sigs[i].keyid));
+    if (others)
+        buf_addch(signers, ')');
     if (gethostname(host, 256) != 0)
         strcpy(host, "unknown");
     host[255] = '\0';

@@ -52,6 +52,7 @@ struct app_opts {
     long stmt_lock_timeout_ms; /* --statement-lock-timeout: lock_timeout; 0: not set */
     long stmt_timeout_ms;      /* --statement-timeout: statement_timeout; -1: not given */
     unsigned retries;          /* --retries: reruns of a transaction after a lock failure */
+    const char *witness;       /* --witness FILE: where the journal's head is appended or checked */
 };
 
 /* Defaults and ranges of the statement limits. */
@@ -64,6 +65,7 @@ enum {
     APP_OPTC_STMT_LOCK_TIMEOUT = 0x1001,
     APP_OPTC_STMT_TIMEOUT,
     APP_OPTC_RETRIES,
+    APP_OPTC_WITNESS,
 };
 
 /*
@@ -93,6 +95,7 @@ enum {
     {"statement-lock-timeout", required_argument, NULL, APP_OPTC_STMT_LOCK_TIMEOUT},              \
     {"statement-timeout", required_argument, NULL, APP_OPTC_STMT_TIMEOUT},                        \
     {"retries", required_argument, NULL, APP_OPTC_RETRIES}
+#define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -119,6 +122,9 @@ enum {
     "  -W, --password        ask for the password before connecting\n"                             \
     "  -w, --no-password     never ask for a password (by default sealift-apply asks on a\n"       \
     "                        terminal when the server wants one and none was given)\n"
+#define APP_USAGE_WITNESS                                                                          \
+    "      --witness FILE    append the journal's new head (seq, hash, time, bundle) to FILE,\n"   \
+    "                        kept outside the database (see history --verify --witness)\n"
 #define APP_USAGE_DB                                                                               \
     "  -d, --db CONNINFO     conninfo string or postgres:// URI (default: DATABASE_URL, then\n"    \
     "                        libpq's PG* variables, service file and pgpass)\n"                    \
@@ -213,7 +219,9 @@ void app_lock_keys(const char *schema, int *k1, int *k2);
 int app_lock(struct db *db, const struct app_opts *o);
 void app_unlock(struct db *db, const struct app_opts *o);
 
-/* Fill src from a verified bundle; strings live in the returned buffers (release both). */
+/* Fill src from a verified bundle; strings live in the returned buffers (release both). The
+ * signers text lists the key ids that verified, then " (not verified here: ID,...)" for the other
+ * signatures the bundle carries (co-signers whose keys were not given). */
 void app_source(const struct verify_result *res, struct history_source *src, struct buf *signers,
                 char bundle_id[65], char host[256]);
 

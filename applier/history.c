@@ -60,6 +60,13 @@ lit(struct buf *out, const char *s)
 }
 
 void
+history_sql_upgrade(const struct history_ctx *h, struct buf *out)
+{
+    /* Added after version 1 shipped: a history created before has no such column. */
+    buf_addf(out, "ALTER TABLE %s.journal ADD COLUMN IF NOT EXISTS checksums text;\n", h->qschema);
+}
+
+void
 history_sql_create(const struct history_ctx *h, struct buf *out)
 {
     const char *s = h->qschema;
@@ -138,6 +145,7 @@ history_sql_create(const struct history_ctx *h, struct buf *out)
              "    prev_hash text NOT NULL,\n"
              "    hash text NOT NULL);\n",
              s);
+    history_sql_upgrade(h, out);
 }
 
 /* ---- state ---- */
@@ -236,7 +244,11 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
      * project's binding and serial, and the progress of no-transaction migrations.
      */
     buf_reset(&sql);
-    buf_addf(&sql, "SELECT value FROM %s.meta WHERE key = 'history_version'; ", h->qschema);
+    buf_addf(&sql,
+             "SELECT value, (SELECT count(*) FROM pg_attribute WHERE attrelid = '%s.journal'"
+             "::regclass AND attname = 'checksums' AND NOT attisdropped) FROM %s.meta WHERE "
+             "key = 'history_version'; ",
+             h->qschema, h->qschema);
     buf_addf(&sql,
              "SELECT ordinal, migration_id, name, up_source_sha256, chain FROM %s.applied "
              "WHERE project = ",
@@ -256,6 +268,7 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
 
     r = rows[0];
     s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
+    s->journal_upgraded = db_nrows(r) ? atoi(db_value(r, 0, 1)) == 1 : 0;
     r = rows[1];
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct applied_row *a;

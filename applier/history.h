@@ -53,6 +53,7 @@ struct progress_row {
 struct db_state {
     int schema_exists;
     int history_version;
+    int journal_upgraded; /* the journal has the columns added after version 1 */
     struct applied_row *applied;
     size_t napplied;
     size_t applied_cap;
@@ -77,10 +78,14 @@ const struct progress_row *history_progress(const struct db_state *s, const char
 struct history_source {
     const char *bundle_id; /* hex */
     long long serial;
-    const char *signers; /* key ids, comma-separated */
+    const char
+        *signers; /* verified key ids, comma-separated, then " (not verified here: ID,...)" */
     const char *environment;
     const char *client_host;
 };
+
+/* SQL that adds to an existing history what later versions added (idempotent). */
+void history_sql_upgrade(const struct history_ctx *h, struct buf *out);
 
 /* SQL that creates the history schema if it is missing (idempotent). */
 void history_sql_create(const struct history_ctx *h, struct buf *out);

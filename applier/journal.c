@@ -7,6 +7,7 @@
 #include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ enum journal_field {
     J_HOST,
     J_DETAIL,
     J_PREV,
+    J_CHECKSUMS,
     J_HASH
 };
 
@@ -40,6 +42,7 @@ enum journal_field {
 static const struct {
     const char *column;
     const char *type;
+    int optional; /* added later: left out of the canonical text when NULL (old rows) */
 } fields[JOURNAL_FIELDS] = {
     [J_SEQ] = {"seq", "bigint"},
     [J_PROJECT] = {"project", "text"},
@@ -56,6 +59,7 @@ static const struct {
     [J_HOST] = {"client_host", "text"},
     [J_DETAIL] = {"detail", "text"},
     [J_PREV] = {"prev_hash", "text"},
+    [J_CHECKSUMS] = {"checksums", "text", 1},
     [J_HASH] = {"hash", "text"},
 };
 
@@ -92,6 +96,8 @@ journal_canonical(const struct journal_row *row, struct buf *out)
 {
     buf_addstr(out, JOURNAL_CANON_PREFIX);
     for (size_t i = 0; i < JOURNAL_CANON_FIELDS; i++) {
+        if (row->v[i] == NULL && fields[i].optional)
+            continue;
         if (row->v[i] == NULL)
             buf_addstr(out, "-;");
         else
@@ -103,7 +109,10 @@ journal_canonical(const struct journal_row *row, struct buf *out)
 static void
 field_text_sql(const char *alias, size_t i, struct buf *out)
 {
-    if (strcmp(fields[i].type, "timestamptz") == 0)
+    /* A column added later is read through to_jsonb: NULL, not an error, on an older table. */
+    if (fields[i].optional)
+        buf_addf(out, "(to_jsonb(%s)->>'%s')", alias, fields[i].column);
+    else if (strcmp(fields[i].type, "timestamptz") == 0)
         buf_addf(out, "to_char(%s.%s AT TIME ZONE 'UTC', " JOURNAL_TS_FORMAT ")", alias,
                  fields[i].column);
     else if (strcmp(fields[i].type, "text") == 0)
@@ -121,12 +130,27 @@ journal_canonical_sql(const char *alias, struct buf *out)
 
         field_text_sql(alias, i, &f);
         buf_addf(out,
-                 " || CASE WHEN %s IS NULL THEN '-;' ELSE octet_length(%s)::text || ':' || %s "
+                 " || CASE WHEN %s IS NULL THEN '%s' ELSE octet_length(%s)::text || ':' || %s "
                  "|| ';' END",
-                 f.data, f.data, f.data);
+                 f.data, fields[i].optional ? "" : "-;", f.data, f.data);
         buf_release(&f);
     }
     buf_addch(out, ')');
+}
+
+char *
+journal_checksums_text(const struct manifest *m, size_t idx, char out[JOURNAL_CHECKSUMS_SIZE])
+{
+    const struct manifest_script *up = &m->migrations[idx].script[MANIFEST_UP];
+    const struct manifest_script *down = &m->migrations[idx].script[MANIFEST_DOWN];
+    char a[HASH_SHA256_HEX], b[HASH_SHA256_HEX], c[HASH_SHA256_HEX];
+
+    /* Fixed lengths: 3 digests and their names fit JOURNAL_CHECKSUMS_SIZE (241 bytes). */
+    snprintf(out, JOURNAL_CHECKSUMS_SIZE, "up_source_sha256=%s down_source_sha256=%s up_sha256=%s",
+             hex_encode(a, up->source, HASH_SHA256_BYTES),
+             down->present ? hex_encode(b, down->source, HASH_SHA256_BYTES) : "-",
+             hex_encode(c, m->members[up->member].sha256, HASH_SHA256_BYTES));
+    return out;
 }
 
 /* The fields every row has, but seq, prev_hash and hash. */
@@ -146,6 +170,10 @@ fill_fields(struct journal_row *row, const struct history_source *src, const cha
         row->v[J_MIGRATION] = mig->id;
         row->v[J_ORDINAL] = row->store[1];
         row->v[J_CHAIN] = hex_encode(row->store[3], mig->chain, HASH_SHA256_BYTES);
+        if (mig->script[MANIFEST_UP].present &&
+            (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 ||
+             strcmp(event, "adopt") == 0))
+            row->v[J_CHECKSUMS] = journal_checksums_text(m, (size_t)idx, row->checksums);
     }
     if (src) {
         snprintf(row->store[2], sizeof(row->store[2]), "%lld", src->serial);
@@ -325,17 +353,51 @@ journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_pos 
     return 0;
 }
 
-/* Which migrations the journal's events leave applied, per project (replayed in order). */
+/*
+ * What the journal's events leave in the state tables, replayed in order: per project and
+ * migration the last apply, stamp or adopt event (dropped again by a rollback), per project
+ * the environment first bound and the highest serial.
+ */
+enum replay_col {
+    RC_SEQ,
+    RC_EVENT,
+    RC_ORDINAL,
+    RC_CHAIN,
+    RC_BUNDLE,
+    RC_SERIAL,
+    RC_SIGNERS,
+    RC_ENVIRONMENT,
+    RC_HOST,
+    RC_CHECKSUMS,
+    RC_N
+};
+
 struct replay_entry {
     char *key; /* "project\nmigration_id" */
-    char *chain;
+    char *v[RC_N];
+};
+
+struct replay_project {
+    char *project;
+    char *environment; /* the first bound, or NULL */
+    long long max_serial;
 };
 
 struct replay {
     struct replay_entry *v;
     size_t n;
     size_t cap;
+    struct replay_project *p;
+    size_t np;
+    size_t pcap;
 };
+
+/* The verify query's columns: the chain's, then the replayed fields in enum replay_col order. */
+#define VERIFY_COLS         "seq, prev_hash, hash, %s, project, event, migration_id"
+#define VERIFY_REPLAY_FIRST 7
+static const char *const replay_columns[RC_N] = {
+    "seq",           "event",   "ordinal",     "chain",       "bundle_id",
+    "bundle_serial", "signers", "environment", "client_host", "checksums"};
 
 static long
 replay_find(const struct replay *r, const char *key)
@@ -347,29 +409,69 @@ replay_find(const struct replay *r, const char *key)
 }
 
 static void
-replay_event(struct replay *r, const char *project, const char *event, const char *id,
-             const char *chain)
+replay_entry_clear(struct replay_entry *e)
 {
+    for (size_t k = 0; k < RC_N; k++)
+        free(e->v[k]);
+}
+
+static void
+replay_project(struct replay *r, const char *project, const char *environment, const char *serial)
+{
+    struct replay_project *p = NULL;
+
+    for (size_t i = 0; i < r->np && p == NULL; i++)
+        if (strcmp(r->p[i].project, project) == 0)
+            p = &r->p[i];
+    if (p == NULL) {
+        r->p = xgrow(r->p, &r->pcap, r->np + 1, sizeof(*r->p));
+        p = &r->p[r->np++];
+        p->project = xstrdup(project);
+        p->environment = NULL;
+        p->max_serial = 0;
+    }
+    /* As history_sql_project: the first environment binds, the serial only grows. */
+    if (p->environment == NULL && environment)
+        p->environment = xstrdup(environment);
+    if (serial && atoll(serial) > p->max_serial)
+        p->max_serial = atoll(serial);
+}
+
+/* Replay journal row i of rows (the verify query's columns). */
+static void
+replay_event(struct replay *r, struct db_rows *rows, size_t i)
+{
+    const char *project = db_value(rows, i, 4), *event = db_value(rows, i, 5);
+    const char *id = db_value(rows, i, 6);
+    int up =
+        strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 || strcmp(event, "adopt") == 0;
     char *key;
     long at;
 
+    if (!up && strcmp(event, "rollback") != 0)
+        return; /* failures and interruptions committed nothing but their journal row */
+    replay_project(r, project, db_value(rows, i, VERIFY_REPLAY_FIRST + RC_ENVIRONMENT),
+                   db_value(rows, i, VERIFY_REPLAY_FIRST + RC_SERIAL));
     if (id == NULL)
         return;
     key = xasprintf("%s\n%s", project, id);
     at = replay_find(r, key);
-    if (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 || strcmp(event, "adopt") == 0) {
+    if (up) {
         if (at < 0) {
             r->v = xgrow(r->v, &r->cap, r->n + 1, sizeof(*r->v));
-            r->v[r->n].key = key;
-            r->v[r->n].chain = xstrdup(chain ? chain : "");
-            r->n++;
-            return;
+            at = (long)r->n++;
+            r->v[at].key = key;
+            key = NULL;
+        } else
+            replay_entry_clear(&r->v[at]);
+        for (size_t k = 0; k < RC_N; k++) {
+            const char *v = db_value(rows, i, VERIFY_REPLAY_FIRST + k);
+
+            r->v[at].v[k] = v ? xstrdup(v) : NULL;
         }
-        free(r->v[at].chain);
-        r->v[at].chain = xstrdup(chain ? chain : "");
-    } else if (strcmp(event, "rollback") == 0 && at >= 0) {
+    } else if (at >= 0) {
         free(r->v[at].key);
-        free(r->v[at].chain);
+        replay_entry_clear(&r->v[at]);
         r->v[at] = r->v[r->n - 1];
         r->n--;
     }
@@ -381,32 +483,257 @@ replay_release(struct replay *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         free(r->v[i].key);
-        free(r->v[i].chain);
+        replay_entry_clear(&r->v[i]);
     }
     free(r->v);
+    for (size_t i = 0; i < r->np; i++) {
+        free(r->p[i].project);
+        free(r->p[i].environment);
+    }
+    free(r->p);
+}
+
+/* One problem per line of out. */
+static void problem(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct buf *out, const char *fmt, ...)
+{
+    va_list ap;
+    char line[1024];
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    buf_addf(out, "%s%s", out->len ? "\n" : "", line);
+}
+
+static int
+same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * The value key has in a checksums text ("up_source_sha256=HEX down_source_sha256=- ..."),
+ * into out; "-" is NULL. Returns out, or NULL when absent.
+ */
+static const char *
+checksum_value(const char *text, const char *key, char *out, size_t size)
+{
+    size_t kl = strlen(key);
+
+    for (const char *p = text; p && *p; p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t n = strcspn(p + kl + 1, " ");
+
+            if (n >= size || (n == 1 && p[kl + 1] == '-'))
+                return NULL;
+            memcpy(out, p + kl + 1, n);
+            out[n] = '\0';
+            return out;
+        }
+    }
+    return NULL;
+}
+
+/* Compare the applied table with the replay: every column the journal recorded. */
+static int
+check_applied(struct db *db, const struct history_ctx *h, const struct replay *rep, struct buf *out,
+              struct db_error *e)
+{
+    /* applied's columns from 2 on, and the replayed field each must equal (-1: checksums) */
+    static const struct {
+        const char *column;
+        int rc;
+    } cols[] = {
+        {"ordinal", RC_ORDINAL},      {"chain", RC_CHAIN},     {"bundle_id", RC_BUNDLE},
+        {"bundle_serial", RC_SERIAL}, {"signers", RC_SIGNERS}, {"environment", RC_ENVIRONMENT},
+        {"client_host", RC_HOST},     {"how", RC_EVENT},       {"up_source_sha256", -1},
+        {"down_source_sha256", -1},   {"up_sha256", -1}};
+    struct buf sql = BUF_INIT;
+    struct db_rows *a;
+    size_t ncols = sizeof(cols) / sizeof(cols[0]);
+
+    buf_addstr(&sql, "SELECT project, migration_id");
+    for (size_t c = 0; c < ncols; c++)
+        buf_addf(&sql, ", %s", cols[c].column);
+    buf_addf(&sql, " FROM %s.applied ORDER BY project, ordinal", h->qschema);
+    a = db_query(db, sql.data, e);
+    buf_release(&sql);
+    if (a == NULL)
+        return -1;
+    for (size_t i = 0; i < db_nrows(a); i++) {
+        char *key = xasprintf("%s\n%s", db_value(a, i, 0), db_value(a, i, 1));
+        long at = replay_find(rep, key);
+
+        free(key);
+        if (at < 0) {
+            problem(out,
+                    "applied migration %s (project %s) is not backed by the journal: the "
+                    "applied table was edited (no apply, stamp or adopt event leaves it applied)",
+                    db_value(a, i, 1), db_value(a, i, 0));
+            continue;
+        }
+        for (size_t c = 0; c < ncols; c++) {
+            const char *have = db_value(a, i, 2 + c), *want;
+            char buf[HASH_SHA256_HEX + 8];
+
+            if (cols[c].rc == RC_EVENT) {
+                const char *ev = rep->v[at].v[RC_EVENT];
+
+                want = strcmp(ev, "apply") == 0   ? "applied"
+                       : strcmp(ev, "stamp") == 0 ? "stamped"
+                                                  : "adopted";
+            } else if (cols[c].rc >= 0)
+                want = rep->v[at].v[cols[c].rc];
+            else if (rep->v[at].v[RC_CHECKSUMS] == NULL)
+                continue; /* recorded before the journal kept checksums */
+            else
+                want = checksum_value(rep->v[at].v[RC_CHECKSUMS], cols[c].column, buf, sizeof(buf));
+            if (!same(have, want))
+                problem(out,
+                        "applied migration %s (project %s) is not backed by the journal: the "
+                        "applied table was edited: %s.applied column %s is %s%s%s, journal row "
+                        "%s recorded %s%s%s",
+                        db_value(a, i, 1), db_value(a, i, 0), h->schema, cols[c].column,
+                        have ? "\"" : "", have ? have : "NULL", have ? "\"" : "",
+                        rep->v[at].v[RC_SEQ], want ? "\"" : "", want ? want : "NULL",
+                        want ? "\"" : "");
+        }
+    }
+    if (db_nrows(a) < rep->n)
+        problem(out,
+                "the journal records %zu applied migrations but the applied table has %zu: "
+                "rows were deleted from it",
+                rep->n, db_nrows(a));
+    db_rows_free(a);
+    return 0;
+}
+
+/* Compare the projects table with the replay: the environment binding and the serial. */
+static int
+check_projects(struct db *db, const struct history_ctx *h, const struct replay *rep,
+               struct buf *out, struct db_error *e)
+{
+    char *sql = xasprintf("SELECT project, environment, max_serial FROM %s.projects ORDER BY "
+                          "project",
+                          h->qschema);
+    struct db_rows *p = db_query(db, sql, e);
+    size_t found = 0;
+
+    free(sql);
+    if (p == NULL)
+        return -1;
+    for (size_t i = 0; i < db_nrows(p); i++) {
+        const char *project = db_value(p, i, 0), *env = db_value(p, i, 1);
+        const struct replay_project *want = NULL;
+
+        for (size_t k = 0; k < rep->np && want == NULL; k++)
+            if (strcmp(rep->p[k].project, project) == 0)
+                want = &rep->p[k];
+        if (want == NULL) {
+            problem(out,
+                    "%s.projects row %s is not backed by the journal: no event of that project "
+                    "committed anything",
+                    h->schema, project);
+            continue;
+        }
+        found++;
+        if (!same(env, want->environment))
+            problem(out,
+                    "%s.projects row %s: column environment is %s%s%s, but the journal bound "
+                    "the project to %s%s%s: the projects table was edited",
+                    h->schema, project, env ? "\"" : "", env ? env : "NULL", env ? "\"" : "",
+                    want->environment ? "\"" : "",
+                    want->environment ? want->environment : "no environment",
+                    want->environment ? "\"" : "");
+        if (atoll(db_value(p, i, 2)) != want->max_serial)
+            problem(out,
+                    "%s.projects row %s: column max_serial is %s, but the highest serial the "
+                    "journal recorded is %lld: the projects table was edited",
+                    h->schema, project, db_value(p, i, 2), want->max_serial);
+    }
+    for (size_t k = 0; k < rep->np && found < rep->np; k++) {
+        int present = 0;
+
+        for (size_t i = 0; i < db_nrows(p) && !present; i++)
+            present = strcmp(db_value(p, i, 0), rep->p[k].project) == 0;
+        if (!present)
+            problem(out,
+                    "%s.projects has no row for project %s, which the journal records: the row "
+                    "was deleted",
+                    h->schema, rep->p[k].project);
+    }
+    db_rows_free(p);
+    return 0;
+}
+
+/*
+ * Progress rows are not journaled (a lost connection leaves one without an event), so only
+ * what contradicts the journal is reported: a migration's "up" progress while the journal
+ * leaves it applied, its "down" progress while it does not, or a count that disagrees with
+ * the statement digests it lists.
+ */
+static int
+check_progress(struct db *db, const struct history_ctx *h, const struct replay *rep,
+               struct buf *out, struct db_error *e)
+{
+    char *sql = xasprintf("SELECT project, migration_id, direction, statements_done, "
+                          "statements_total, coalesce(cardinality(statement_sha256), 0) FROM "
+                          "%s.progress ORDER BY project, migration_id, direction",
+                          h->qschema);
+    struct db_rows *p = db_query(db, sql, e);
+
+    free(sql);
+    if (p == NULL)
+        return -1;
+    for (size_t i = 0; i < db_nrows(p); i++) {
+        char *key = xasprintf("%s\n%s", db_value(p, i, 0), db_value(p, i, 1));
+        int applied = replay_find(rep, key) >= 0, up = strcmp(db_value(p, i, 2), "up") == 0;
+        long done = atol(db_value(p, i, 3)), total = atol(db_value(p, i, 4));
+
+        free(key);
+        if (applied == up)
+            problem(out,
+                    "%s.progress row %s %s (project %s) contradicts the journal, which leaves "
+                    "the migration %s: the progress table was edited",
+                    h->schema, db_value(p, i, 1), db_value(p, i, 2), db_value(p, i, 0),
+                    applied ? "applied" : "not applied");
+        if (done < 0 || done > total || done != atol(db_value(p, i, 5)))
+            problem(out,
+                    "%s.progress row %s %s (project %s): column statements_done is %ld, but "
+                    "it lists %s statement digests of %ld statements: the progress table was "
+                    "edited",
+                    h->schema, db_value(p, i, 1), db_value(p, i, 2), db_value(p, i, 0), done,
+                    db_value(p, i, 5), total);
+    }
+    db_rows_free(p);
+    return 0;
 }
 
 int
 journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, struct db_error *e)
 {
-    struct buf sql = BUF_INIT;
-    struct db_rows *r = NULL, *meta = NULL, *applied = NULL;
-    struct replay rep = {NULL, 0, 0};
+    struct buf sql = BUF_INIT, canon = BUF_INIT;
+    struct db_rows *r = NULL, *meta = NULL;
+    struct replay rep = {0};
     char prev[HASH_SHA256_HEX] = JOURNAL_ZERO_HASH;
     size_t n;
     int ret = -1;
 
-    buf_addstr(&sql, "SELECT seq, prev_hash, hash, ");
-    journal_canonical_sql("j", &sql);
-    buf_addf(&sql, ", project, event, migration_id, chain FROM %s.journal j ORDER BY seq",
-             h->qschema);
+    journal_canonical_sql("j", &canon);
+    buf_addf(&sql, "SELECT " VERIFY_COLS, canon.data);
+    for (size_t k = 0; k < RC_N; k++)
+        buf_addf(&sql, k == RC_CHECKSUMS ? ", to_jsonb(j)->>'%s'" : ", %s", replay_columns[k]);
+    buf_addf(&sql, " FROM %s.journal j ORDER BY seq", h->qschema);
     r = db_query(db, sql.data, e);
     if (r == NULL)
         goto cleanup;
     n = db_nrows(r);
     for (size_t i = 0; i < n; i++) {
         const char *seq = db_value(r, i, 0);
-        const char *canon = db_value(r, i, 3);
+        const char *canon_text = db_value(r, i, 3);
         unsigned char digest[HASH_SHA256_BYTES];
         char hex[HASH_SHA256_HEX];
 
@@ -418,7 +745,7 @@ journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, stru
             ret = 1;
             goto cleanup;
         }
-        hash_sha256(canon, strlen(canon), digest);
+        hash_sha256(canon_text, strlen(canon_text), digest);
         hex_encode(hex, digest, HASH_SHA256_BYTES);
         if (strcmp(hex, db_value(r, i, 2)) != 0) {
             buf_addf(out,
@@ -437,8 +764,7 @@ journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, stru
             goto cleanup;
         }
         memcpy(prev, hex, sizeof(prev));
-        replay_event(&rep, db_value(r, i, 4), db_value(r, i, 5), db_value(r, i, 6),
-                     db_value(r, i, 7));
+        replay_event(&rep, r, i);
     }
 
     /* The tail: meta remembers the head hash and the row count. */
@@ -462,32 +788,11 @@ journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, stru
         goto cleanup;
     }
 
-    /* Every applied row must be what the journal's events leave applied, and vice versa. */
-    buf_reset(&sql);
-    buf_addf(&sql, "SELECT project, migration_id, chain FROM %s.applied ORDER BY project, ordinal",
-             h->qschema);
-    applied = db_query(db, sql.data, e);
-    if (applied == NULL)
+    /* Every state table must be what the journal's events leave, and vice versa. */
+    if (check_applied(db, h, &rep, out, e) != 0 || check_projects(db, h, &rep, out, e) != 0 ||
+        check_progress(db, h, &rep, out, e) != 0)
         goto cleanup;
-    for (size_t i = 0; i < db_nrows(applied); i++) {
-        char *key = xasprintf("%s\n%s", db_value(applied, i, 0), db_value(applied, i, 1));
-        long at = replay_find(&rep, key);
-
-        free(key);
-        if (at < 0 || strcmp(rep.v[at].chain, db_value(applied, i, 2)) != 0) {
-            buf_addf(out,
-                     "applied migration %s (project %s) is not backed by the journal: the "
-                     "applied table was edited",
-                     db_value(applied, i, 1), db_value(applied, i, 0));
-            ret = 1;
-            goto cleanup;
-        }
-    }
-    if (db_nrows(applied) != rep.n) {
-        buf_addf(out,
-                 "the journal records %zu applied migrations but the applied table has "
-                 "%zu: rows were deleted from it",
-                 rep.n, db_nrows(applied));
+    if (out->len) {
         ret = 1;
         goto cleanup;
     }
@@ -497,7 +802,7 @@ cleanup:
     replay_release(&rep);
     db_rows_free(r);
     db_rows_free(meta);
-    db_rows_free(applied);
     buf_release(&sql);
+    buf_release(&canon);
     return ret;
 }

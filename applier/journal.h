@@ -17,10 +17,12 @@
 
 #include <stddef.h>
 
-#define JOURNAL_FIELDS       16 /* columns of a journal row, its hash last */
-#define JOURNAL_CANON_FIELDS 15 /* the fields the hash covers: all but the hash */
-#define JOURNAL_CANON_PREFIX "sealift-journal-1;"
-#define JOURNAL_ZERO_HASH    "0000000000000000000000000000000000000000000000000000000000000000"
+#define JOURNAL_FIELDS       17 /* columns of a journal row, its hash last */
+#define JOURNAL_CANON_FIELDS 16 /* the fields the hash covers: all but the hash */
+/* "up_source_sha256=HEX down_source_sha256=HEX|- up_sha256=HEX" and its NUL */
+#define JOURNAL_CHECKSUMS_SIZE 256
+#define JOURNAL_CANON_PREFIX   "sealift-journal-1;"
+#define JOURNAL_ZERO_HASH      "0000000000000000000000000000000000000000000000000000000000000000"
 /* The canonical text of a timestamp: UTC with microseconds, "2026-12-02T12:48:09.123456Z". */
 #define JOURNAL_TS_FORMAT "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 #define JOURNAL_TS_SIZE   40 /* room for it (27 bytes) and its NUL */
@@ -36,7 +38,15 @@ struct journal_pos {
 struct journal_row {
     const char *v[JOURNAL_FIELDS];
     char store[5][72];
+    char checksums[JOURNAL_CHECKSUMS_SIZE];
 };
+
+/*
+ * The checksums an apply, stamp or adopt event records for migration idx of m (what its
+ * applied row holds), into out. Returns out.
+ */
+char *journal_checksums_text(const struct manifest *m, size_t idx,
+                             char out[JOURNAL_CHECKSUMS_SIZE]);
 
 /* The name of column i (0 <= i < JOURNAL_FIELDS). */
 const char *journal_column(size_t i);

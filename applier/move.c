@@ -5,6 +5,7 @@
 #include "move.h"
 #include "runner.h"
 #include "session.h"
+#include "witness.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -402,9 +403,29 @@ carry_out(struct session *s, const struct move_verdict *v, struct out *out, int 
     }
     if (v->action == MOVE_UP && !per_migration)
         warn_lock_capacity(s, v->from, v->to);
-    if (v->action != MOVE_DOWN && (code = session_create_history(s)) != EXIT_OK)
+    /* Down: only an existing history, which may need upgrading before journal rows go in. */
+    if ((v->action != MOVE_DOWN || s->state.schema_exists) &&
+        (code = session_create_history(s)) != EXIT_OK)
         return code;
     return move_execute(s, v, out, per_migration);
+}
+
+/*
+ * Append the journal's head to the --witness file, after the command (a failure writes a
+ * journal row too). Returns code, or an error code when the head cannot be recorded.
+ */
+static int
+write_witness(struct session *s, int code)
+{
+    struct db_error e;
+    struct diag_err err = DIAG_ERR_INIT;
+    int r = witness_record(s->db, &s->h, s->o->witness, s->bundle_id, &err, &e);
+
+    if (r == 0)
+        return code;
+    app_error("could not record the journal's head in the witness file: %s",
+              err.msg[0] ? err.msg : e.message);
+    return code != EXIT_OK ? code : err.msg[0] ? EXIT_USAGE : EXIT_FAILED;
 }
 
 int
@@ -415,17 +436,22 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
     struct session s;
     struct move_state st;
     struct move_verdict v;
+    struct diag_err err = DIAG_ERR_INIT;
     int code;
 
     out.json = o->json;
     out.quiet = o->quiet;
     out.tty = isatty(STDOUT_FILENO);
+    if (o->witness && witness_append(o->witness, NULL, NULL, &err) != 0)
+        app_die(EXIT_USAGE, "%s", err.msg); /* before anything runs, not after */
     code = session_open(&s, o, bundle_path, 1);
     if (code == EXIT_OK) {
         /* stamp records from sealift's own history only, as it always has. */
         move_state_of(&s, rq->kind != MOVE_STAMP, &st);
         move_decide(&st, rq, &v);
         code = carry_out(&s, &v, &out, per_migration);
+        if (o->witness && s.db && code != EXIT_CONNECT && code != EXIT_LOCK)
+            code = write_witness(&s, code);
     }
     session_close(&s);
     return code;
@@ -435,9 +461,9 @@ int
 move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void))
 {
     static const struct option longopts[] = {
-        APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT, APP_OPT_LOCK,
-        APP_OPT_COMPAT,  APP_OPT_PER_MIGRATION, APP_OPT_TO,   APP_OPTS_LIMITS,
-        APP_OPT_HELP,    APP_OPT_ADOPT_TABLE,   APP_OPT_END};
+        APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT,        APP_OPT_LOCK,
+        APP_OPT_COMPAT,  APP_OPT_PER_MIGRATION, APP_OPT_TO,          APP_OPTS_LIMITS,
+        APP_OPT_WITNESS, APP_OPT_HELP,          APP_OPT_ADOPT_TABLE, APP_OPT_END};
     struct move_request rq = {kind, NULL, NULL};
     struct app_opts o;
     int c, code, per_migration = 0;

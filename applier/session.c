@@ -144,10 +144,13 @@ session_create_history(struct session *s)
     struct db_error e;
     int ret = EXIT_OK;
 
-    if (s->state.schema_exists)
+    if (s->state.schema_exists && s->state.journal_upgraded)
         return EXIT_OK;
     buf_addstr(&sql, "BEGIN;\n");
-    history_sql_create(&s->h, &sql);
+    if (s->state.schema_exists)
+        history_sql_upgrade(&s->h, &sql);
+    else
+        history_sql_create(&s->h, &sql);
     buf_addstr(&sql, "COMMIT;");
     if (db_exec(s->db, sql.data, &e) != 0) {
         db_exec(s->db, "ROLLBACK", NULL);

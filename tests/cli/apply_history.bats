@@ -87,7 +87,7 @@ tamper_cases=(
     done
 }
 
-@test "an edited checksum in the applied table is not the journal's to see, but status refuses it as drift" {
+@test "an edited checksum in the applied table: status refuses it as drift (history --verify: history_verify.bats)" {
     three_migrations
     bundle m b.sealift
     must "$APPLY" apply b.sealift -p release.pub

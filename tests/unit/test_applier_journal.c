@@ -111,7 +111,11 @@ test_applier_journal_sql_names_the_same_fields_in_order(void **state)
 
     (void)state;
     for (size_t i = 0; i < JOURNAL_FIELDS; i++) {
-        snprintf(refs[i], sizeof(refs[i]), "r.%s", journal_column(i));
+        /* checksums, added later, is read so that an older table gives NULL, not an error */
+        if (strcmp(journal_column(i), "checksums") == 0)
+            snprintf(refs[i], sizeof(refs[i]), "(to_jsonb(r)->>'checksums')");
+        else
+            snprintf(refs[i], sizeof(refs[i]), "r.%s", journal_column(i));
         names[i] = refs[i];
     }
     journal_canonical_sql("r", &sql);
@@ -135,6 +139,7 @@ test_applier_journal_columns_match_the_ddl(void **state)
     char decl[JOURNAL_FIELDS][64];
     const char *names[JOURNAL_FIELDS];
     const char *table;
+    size_t n = 0;
 
     (void)state;
     history_ctx_init(&h, "sealift", "demo");
@@ -142,14 +147,20 @@ test_applier_journal_columns_match_the_ddl(void **state)
     table = strstr(ddl.data, ".journal (\n");
     assert_non_null(table);
     for (size_t i = 0; i < JOURNAL_FIELDS; i++) {
-        snprintf(decl[i], sizeof(decl[i]), "    %s ", journal_column(i));
-        names[i] = decl[i];
+        if (strcmp(journal_column(i), "checksums") == 0)
+            continue; /* added after version 1: by ALTER TABLE, for old and new tables alike */
+        snprintf(decl[n], sizeof(decl[n]), "    %s ", journal_column(i));
+        names[n] = decl[n];
+        n++;
     }
-    assert_int_equal(in_order(table, names, JOURNAL_FIELDS), JOURNAL_FIELDS);
+    assert_int_equal(in_order(table, names, n), n);
+    assert_int_equal(n, JOURNAL_FIELDS - 1);
+    assert_contains(ddl.data,
+                    "ALTER TABLE \"sealift\".journal ADD COLUMN IF NOT EXISTS checksums text");
     journal_sql_columns(&cols);
     assert_string_equal(cols.data, "seq, project, at, event, migration_id, ordinal, chain, "
                                    "bundle_id, bundle_serial, signers, environment, actor, "
-                                   "client_host, detail, prev_hash, hash");
+                                   "client_host, detail, prev_hash, checksums, hash");
     assert_null(journal_column(JOURNAL_FIELDS));
     buf_release(&ddl);
     buf_release(&cols);
@@ -185,9 +196,57 @@ test_applier_journal_params_follow_the_fields(void **state)
     assert_string_equal(values[0], "1");
     assert_string_equal(values[1], "demo");
     assert_string_equal(values[2], "apply"); /* at is skipped */
-    assert_string_equal(values[n - 2], "d");
-    assert_string_equal(values[n - 1], HEX64("0"));
+    assert_string_equal(values[n - 3], "d");
+    assert_string_equal(values[n - 2], HEX64("0"));
+    assert_null(values[n - 1]); /* checksums: the fixture's migration has no up script */
     buf_release(&sql);
+}
+
+/*
+ * An apply, stamp or adopt row records the applied row's checksums, and its canonical text
+ * ends with them; a row without them (other events, older rows) leaves them out entirely.
+ */
+static void
+test_applier_journal_checksums_in_canonical_text(void **state)
+{
+    struct history_source src = {"bundle", 7, "k1", NULL, "host"};
+    struct journal_pos pos = {0, HEX64("0")};
+    struct manifest_member member[1];
+    struct manifest_migration mig;
+    struct manifest m;
+    struct journal_row row;
+    struct buf canon = BUF_INIT;
+    static const char want[] = "up_source_sha256=" HEX64("2") " down_source_sha256=- "
+                                                              "up_sha256=" HEX64("3");
+    char text[JOURNAL_CHECKSUMS_SIZE], suffix[300], prev[HASH_SHA256_HEX];
+
+    (void)state;
+    one_migration(&m, &mig);
+    memset(member, 0, sizeof(member));
+    memset(member[0].sha256, 0x33, sizeof(member[0].sha256));
+    m.members = member;
+    m.nmembers = 1;
+    mig.script[MANIFEST_UP].present = 1;
+    mig.script[MANIFEST_UP].member = 0;
+    memset(mig.script[MANIFEST_UP].source, 0x22, sizeof(mig.script[MANIFEST_UP].source));
+    assert_string_equal(journal_checksums_text(&m, 0, text), want);
+
+    journal_row_fill(&row, &src, "stamp", &m, 0, NULL, "ci", "T", "demo", &pos);
+    journal_canonical(&row, &canon);
+    /* ...;64:PREV_HASH;177:up_source_sha256=...; */
+    snprintf(suffix, sizeof(suffix), "64:%s;%zu:%s;", HEX64("0"), strlen(want), want);
+    assert_true(canon.len > strlen(suffix));
+    assert_string_equal(canon.data + canon.len - strlen(suffix), suffix);
+    buf_reset(&canon);
+
+    /* A rollback records none: its text ends with prev_hash, as rows written before did. */
+    snprintf(prev, sizeof(prev), "%s", pos.hash);
+    journal_row_fill(&row, &src, "rollback", &m, 0, NULL, "ci", "T", "demo", &pos);
+    assert_null(row.v[JOURNAL_FIELDS - 2]);
+    journal_canonical(&row, &canon);
+    snprintf(suffix, sizeof(suffix), "64:%s;", prev);
+    assert_string_equal(canon.data + canon.len - strlen(suffix), suffix);
+    buf_release(&canon);
 }
 
 static void
@@ -220,6 +279,7 @@ main(void)
         cmocka_unit_test(test_applier_journal_sql_names_the_same_fields_in_order),
         cmocka_unit_test(test_applier_journal_columns_match_the_ddl),
         cmocka_unit_test(test_applier_journal_params_follow_the_fields),
+        cmocka_unit_test(test_applier_journal_checksums_in_canonical_text),
         cmocka_unit_test(test_applier_journal_ts_text),
     };
 
