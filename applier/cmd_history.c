@@ -5,9 +5,7 @@
  */
 #include "cmds.h"
 #include "common.h"
-#include "journal.h"
-#include "witness.h"
-#include "sealift/json.h"
+#include "history_view.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,131 +24,6 @@ usage_history(void)
         "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
         "      --verify          check the journal's hash chain and the state tables\n"
         "      --witness FILE    with --verify: check the heads recorded in FILE\n" APP_USAGE_OUT);
-}
-
-/* The text view shortens the bundle id to 12 digits; JSON has it whole. Times in UTC. */
-#define EVENTS_SQL                                                                                 \
-    "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'), event, project, "   \
-    "migration_id, bundle_serial, left(bundle_id, 12), signers, environment, actor, "              \
-    "client_host, detail, hash, to_char(at AT TIME ZONE 'UTC', "                                   \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                                          \
-    "bundle_id, ordinal FROM %s.journal ORDER BY seq"
-
-#define PROJECTS_SQL                                                                               \
-    "SELECT p.project, p.environment, p.max_serial, (SELECT count(*) FROM %s.applied a WHERE "     \
-    "a.project = p.project), (SELECT migration_id FROM %s.applied a WHERE a.project = "            \
-    "p.project ORDER BY ordinal DESC LIMIT 1) FROM %s.projects p ORDER BY p.project"
-
-static void
-print_text(struct db_rows *projects, struct db_rows *events)
-{
-    for (size_t i = 0; i < db_nrows(projects); i++)
-        printf("project %s: environment %s, highest serial %s, %s applied, at %s\n",
-               db_value(projects, i, 0),
-               db_value(projects, i, 1) ? db_value(projects, i, 1) : "(not bound)",
-               db_value(projects, i, 2), db_value(projects, i, 3),
-               db_value(projects, i, 4) ? db_value(projects, i, 4) : "base");
-    printf("\n%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s\n", "seq", "at (UTC)", "event",
-           "migration", "serial", "bundle", "signed by", "by");
-    for (size_t i = 0; i < db_nrows(events); i++) {
-        const char *detail = db_value(events, i, 11);
-
-        printf("%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s@%s%s%s\n", db_value(events, i, 0),
-               db_value(events, i, 1), db_value(events, i, 2),
-               db_value(events, i, 4) ? db_value(events, i, 4) : "-",
-               db_value(events, i, 5) ? db_value(events, i, 5) : "-",
-               db_value(events, i, 6) ? db_value(events, i, 6) : "-",
-               db_value(events, i, 7) ? db_value(events, i, 7) : "-", db_value(events, i, 9),
-               db_value(events, i, 10) ? db_value(events, i, 10) : "?", detail ? "  " : "",
-               detail ? detail : "");
-    }
-}
-
-/*
- * JSON Lines: one object per row. A "project" object per project, an "event" object per
- * journal row (ISO 8601 UTC time, the whole bundle id), then with --verify a "verification"
- * object.
- */
-static void
-print_json(struct db_rows *projects, struct db_rows *events, int verified, const char *verdict)
-{
-    /* key, column of EVENTS_SQL, is a number */
-    static const struct {
-        const char *key;
-        int col;
-        int number;
-    } keys[] = {{"seq", 0, 1},       {"at", 13, 0},         {"event", 2, 0},  {"project", 3, 0},
-                {"migration", 4, 0}, {"ordinal", 15, 1},    {"serial", 5, 1}, {"bundle", 14, 0},
-                {"signers", 7, 0},   {"environment", 8, 0}, {"actor", 9, 0},  {"host", 10, 0},
-                {"detail", 11, 0},   {"hash", 12, 0}};
-    struct buf b = BUF_INIT;
-
-    for (size_t i = 0; i < db_nrows(projects); i++) {
-        buf_addch(&b, '{');
-        json_key(&b, "type", 1);
-        json_str(&b, "project");
-        json_key(&b, "project", 0);
-        json_str(&b, db_value(projects, i, 0));
-        json_key(&b, "environment", 0);
-        json_str(&b, db_value(projects, i, 1));
-        json_key(&b, "max_serial", 0);
-        buf_addstr(&b, db_value(projects, i, 2));
-        json_key(&b, "applied", 0);
-        buf_addstr(&b, db_value(projects, i, 3));
-        json_key(&b, "head", 0);
-        json_str(&b, db_value(projects, i, 4));
-        buf_addstr(&b, "}\n");
-    }
-    for (size_t i = 0; i < db_nrows(events); i++) {
-        buf_addch(&b, '{');
-        json_key(&b, "type", 1);
-        json_str(&b, "event");
-        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-            const char *v = db_value(events, i, keys[k].col);
-
-            json_key(&b, keys[k].key, 0);
-            if (keys[k].number && v)
-                buf_addstr(&b, v);
-            else
-                json_str(&b, v);
-        }
-        buf_addstr(&b, "}\n");
-    }
-    if (verified >= 0) {
-        buf_addch(&b, '{');
-        json_key(&b, "type", 1);
-        json_str(&b, "verification");
-        json_key(&b, "verified", 0);
-        buf_addstr(&b, verified ? "true" : "false");
-        json_key(&b, "verification", 0);
-        json_str(&b, verdict);
-        buf_addstr(&b, "}\n");
-    }
-    fputs(b.data, stdout);
-    buf_release(&b);
-}
-
-/*
- * Check the witness file; its verdict goes on a line of its own after the journal's. Returns
- * 0 or 1 as witness_check, -2 when the file cannot be read (reported), -1 on a database error
- * (reported).
- */
-static int
-check_witness(struct db *db, const struct history_ctx *h, const char *path, struct buf *verdict,
-              struct db_error *e)
-{
-    struct diag_err err = DIAG_ERR_INIT;
-    struct buf w = BUF_INIT;
-    int v = witness_check(db, h, path, &w, &err, e);
-
-    if (v < 0)
-        diag_error("could not check the witness: %s", err.msg[0] ? err.msg : e->message);
-    else if (v == 1 && strncmp(verdict->data, "journal intact", 14) == 0)
-        buf_reset(verdict); /* the witness's problems replace "intact" */
-    if (v >= 0)
-        buf_addf(verdict, "%s%s", verdict->len ? "\n" : "", w.data);
-    buf_release(&w);
-    return v < 0 ? (err.msg[0] ? -2 : -1) : v;
 }
 
 int
@@ -207,37 +80,19 @@ cmd_history(int argc, char **argv)
         code = exists == NULL ? EXIT_FAILED : verify ? EXIT_STATE : EXIT_OK;
         goto done;
     }
-    if (verify) {
-        int v = journal_verify(db, &h, &verdict, &e);
-
-        if (v < 0) {
-            diag_error("could not read the journal: %s", e.message);
-            code = EXIT_FAILED;
-            goto done;
-        }
-        verified = v == 0;
-        if (o.witness && (v = check_witness(db, &h, o.witness, &verdict, &e)) < 0) {
-            code = v == -2 ? EXIT_USAGE : EXIT_FAILED;
-            goto done;
-        }
-        if (o.witness && v == 1)
-            verified = 0;
+    if (verify && (verified = history_view_verify(db, &h, o.witness, &verdict, &e)) < 0) {
+        code = verified == -2 ? EXIT_USAGE : EXIT_FAILED;
+        goto done;
     }
-    buf_reset(&sql);
-    buf_addf(&sql, PROJECTS_SQL, h.qschema, h.qschema, h.qschema);
-    projects = db_query(db, sql.data, &e);
-    buf_reset(&sql);
-    buf_addf(&sql, EVENTS_SQL, h.qschema);
-    events = projects ? db_query(db, sql.data, &e) : NULL;
-    if (events == NULL) {
+    if (history_view_load(db, &h, &projects, &events, &e) != 0) {
         diag_error("could not read the history: %s", e.message);
         code = EXIT_FAILED;
         goto done;
     }
     if (o.json)
-        print_json(projects, events, verified, verify ? verdict.data : NULL);
+        history_view_json(projects, events, verified, verify ? verdict.data : NULL);
     else if (!o.quiet)
-        print_text(projects, events);
+        history_view_text(projects, events);
     if (verified == 0) {
         /* One error line per problem found. */
         for (char *p = verdict.data, *nl; p; p = nl ? nl + 1 : NULL) {

@@ -768,6 +768,20 @@ db_rows_free(struct db_rows *r)
  * connection to escape with) is quoted the same way. Requires standard_conforming_strings,
  * which every sealift session and plan script sets.
  */
+void
+db_add_literal(struct buf *out, const char *s)
+{
+    char *q;
+
+    if (s == NULL) {
+        buf_addstr(out, "NULL");
+        return;
+    }
+    q = db_quote_literal(s);
+    buf_addstr(out, q);
+    free(q);
+}
+
 char *
 db_quote_literal(const char *s)
 {

@@ -8,6 +8,7 @@
 #ifndef SEALIFT_APPLIER_DB_H
 #define SEALIFT_APPLIER_DB_H
 
+#include "sealift/buf.h"
 #include "sealift/diag.h"
 
 #include <stddef.h>
@@ -121,6 +122,8 @@ void db_rows_free(struct db_rows *r);
 /* Quote s as an SQL literal / identifier. Returns malloc'd text. */
 char *db_quote_literal(const char *s);
 char *db_quote_ident(const char *s);
+/* Append s to out as an SQL literal, or NULL when s is NULL. */
+void db_add_literal(struct buf *out, const char *s);
 
 /*
  * Poll pg_try_advisory_lock(k1, k2) every 100 ms until it is taken or timeout_ms passes

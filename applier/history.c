@@ -44,21 +44,6 @@ history_schema_name_valid(const char *name)
     return 1;
 }
 
-/* Append s as a literal, or NULL. */
-static void
-lit(struct buf *out, const char *s)
-{
-    char *q;
-
-    if (s == NULL) {
-        buf_addstr(out, "NULL");
-        return;
-    }
-    q = db_quote_literal(s);
-    buf_addstr(out, q);
-    free(q);
-}
-
 void
 history_sql_upgrade(const struct history_ctx *h, struct buf *out)
 {
@@ -77,7 +62,7 @@ history_sql_create(const struct history_ctx *h, struct buf *out)
      * created for it (USAGE and CREATE on it) instead of CREATE on the database.
      */
     buf_addstr(out, "DO $sealift$ BEGIN IF to_regnamespace(");
-    lit(out, s);
+    db_add_literal(out, s);
     buf_addf(out, ") IS NULL THEN CREATE SCHEMA %s; END IF; END $sealift$;\n", s);
     buf_addf(out,
              "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
@@ -223,7 +208,7 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
         struct buf name = BUF_INIT;
 
         buf_addf(&name, "%s.applied", h->qschema);
-        lit(&sql, name.data);
+        db_add_literal(&sql, name.data);
         buf_release(&name);
     }
     buf_addstr(&sql, ") IS NOT NULL");
@@ -253,16 +238,16 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
              "SELECT ordinal, migration_id, name, up_source_sha256, chain FROM %s.applied "
              "WHERE project = ",
              h->qschema);
-    lit(&sql, h->project);
+    db_add_literal(&sql, h->project);
     buf_addf(&sql,
              " ORDER BY ordinal; SELECT environment, max_serial FROM %s.projects WHERE project = ",
              h->qschema);
-    lit(&sql, h->project);
+    db_add_literal(&sql, h->project);
     buf_addf(&sql,
              "; SELECT migration_id, direction, chain, statements_done, statements_total, "
              "statement_sha256 FROM %s.progress WHERE project = ",
              h->qschema);
-    lit(&sql, h->project);
+    db_add_literal(&sql, h->project);
     if (db_query_batch(db, sql.data, rows, 4, e) != 0)
         goto cleanup;
 
@@ -376,7 +361,7 @@ history_sql_applied_values(const struct history_ctx *h, const struct history_sou
         else if (i == 13 && row.v[i] == NULL)
             buf_addstr(out, "clock_timestamp()");
         else
-            lit(out, row.v[i]);
+            db_add_literal(out, row.v[i]);
         if (i == 13 && row.v[i])
             buf_addstr(out, "::timestamptz");
     }
@@ -397,9 +382,9 @@ void
 history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out)
 {
     buf_addf(out, "DELETE FROM %s.applied WHERE project = ", h->qschema);
-    lit(out, h->project);
+    db_add_literal(out, h->project);
     buf_addstr(out, " AND migration_id = ");
-    lit(out, id);
+    db_add_literal(out, id);
     buf_addstr(out, ";\n");
 }
 
@@ -453,9 +438,9 @@ history_sql_project(const struct history_ctx *h, const struct history_source *sr
 {
     buf_addf(out, "INSERT INTO %s.projects (project, environment, max_serial) VALUES (",
              h->qschema);
-    lit(out, h->project);
+    db_add_literal(out, h->project);
     buf_addstr(out, ", ");
-    lit(out, src->environment);
+    db_add_literal(out, src->environment);
     buf_addf(out,
              ", %lld) ON CONFLICT (project) DO UPDATE SET "
              "environment = coalesce(%s.projects.environment, excluded.environment), "
@@ -473,18 +458,18 @@ history_sql_progress(const struct history_ctx *h, const char *id, const char *di
              "INSERT INTO %s.progress (project, migration_id, direction, chain, "
              "statements_done, statements_total, statement_sha256) VALUES (",
              h->qschema);
-    lit(out, h->project);
+    db_add_literal(out, h->project);
     buf_addstr(out, ", ");
-    lit(out, id);
+    db_add_literal(out, id);
     buf_addstr(out, ", ");
-    lit(out, direction);
+    db_add_literal(out, direction);
     buf_addstr(out, ", ");
-    lit(out, chain);
+    db_add_literal(out, chain);
     buf_addf(out, ", %zu, %zu, ARRAY[", done, total);
     for (size_t i = 0; i < done; i++) {
         if (i)
             buf_addstr(out, ", ");
-        lit(out, stmt_sha[i]);
+        db_add_literal(out, stmt_sha[i]);
     }
     buf_addf(out,
              "]::text[]) ON CONFLICT (project, migration_id, direction) DO UPDATE SET "
@@ -498,10 +483,10 @@ history_sql_progress_clear(const struct history_ctx *h, const char *id, const ch
                            struct buf *out)
 {
     buf_addf(out, "DELETE FROM %s.progress WHERE project = ", h->qschema);
-    lit(out, h->project);
+    db_add_literal(out, h->project);
     buf_addstr(out, " AND migration_id = ");
-    lit(out, id);
+    db_add_literal(out, id);
     buf_addstr(out, " AND direction = ");
-    lit(out, direction);
+    db_add_literal(out, direction);
     buf_addstr(out, ";\n");
 }

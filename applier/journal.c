@@ -76,21 +76,6 @@ journal_sql_columns(struct buf *out)
         buf_addf(out, "%s%s", i ? ", " : "", fields[i].column);
 }
 
-/* Append s as a literal, or NULL. */
-static void
-lit(struct buf *out, const char *s)
-{
-    char *q;
-
-    if (s == NULL) {
-        buf_addstr(out, "NULL");
-        return;
-    }
-    q = db_quote_literal(s);
-    buf_addstr(out, q);
-    free(q);
-}
-
 void
 journal_canonical(const struct journal_row *row, struct buf *out)
 {
@@ -212,7 +197,7 @@ journal_row_fill(struct journal_row *row, const struct history_source *src, cons
 static void
 field_literal(size_t i, const char *v, struct buf *out)
 {
-    lit(out, v);
+    db_add_literal(out, v);
     if (strcmp(fields[i].type, "text") != 0)
         buf_addf(out, "::%s", fields[i].type);
 }
