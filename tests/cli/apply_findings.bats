@@ -101,6 +101,28 @@ ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();" \
     assert_line --regexp "^-- risk: pid $pid holds AccessShareLock on public\.orders"
 }
 
+@test "a rollback plan shows the down scripts' findings, not the up scripts'" {
+    mig m 001_orders "CREATE TABLE orders (id int PRIMARY KEY, note text);
+INSERT INTO orders SELECT g, 'n' || g FROM generate_series(1, 20000) g;
+CREATE INDEX orders_note ON orders (note);" 'DROP TABLE orders;'
+    mig m 002_drop 'DROP INDEX orders_note;' 'CREATE INDEX orders_note ON orders (note);'
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub
+    sql 'ANALYZE orders'
+    run_apply plan b.sealift -p release.pub --to 001
+    assert_exit 0
+    assert_line '-- Running downgrade 002 -> 001'
+    refute_output --partial 'drop-index-concurrently'
+    assert_line '-- 002_drop: SHARE on public.orders (writes blocked (reads go on)), scans the table'
+    assert_line --regexp '^--   warning\[create-index-concurrently\] down:1:1: CREATE INDEX'
+    assert_line --regexp '^-- risk: scans public\.orders \([0-9.]+ (kB|MB), ~20\.0k rows\) under SHARE: writes blocked \(reads go on\) until it finishes$'
+    # Forward, the up script's finding instead.
+    must "$APPLY" rollback b.sealift -p release.pub --to 001
+    run_apply plan b.sealift -p release.pub
+    assert_line --regexp '^--   warning\[drop-index-concurrently\] up:1:1: DROP INDEX'
+    refute_output --partial 'create-index-concurrently'
+}
+
 @test "a bundle without findings (golden, format 1) shows nothing extra" {
     local g=$BATS_TEST_DIRNAME/../../bundles/golden
     run_apply status "$g/golden-v1.sealift" -p "$g/sealift-TEST-ONLY.pub"
