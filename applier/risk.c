@@ -202,7 +202,10 @@ add_risk_line(struct buf *out, const struct manifest_finding *fd, const struct r
             buf_addf(out, "%s does not exist in the database", fd->relation);
         return;
     }
-    buf_addf(out, "%s %s (", fd->rewrites ? "rewrites" : fd->scans ? "scans" : "locks",
+    buf_addf(out, "%s %s (",
+             fd->rewrites ? "rewrites"
+             : fd->scans  ? "scans"
+                          : "locks",
              fd->relation);
     add_size(out, rel->bytes);
     buf_addstr(out, ", ");
