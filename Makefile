@@ -4,11 +4,14 @@
 #   make check      install missing Debian packages, build, run every test suite
 #   make demo       install missing packages, build, run the end-to-end example
 #   make asan       run the suites under AddressSanitizer + UBSan
-#   make install    install the binaries (PREFIX, DESTDIR)
+#   make install    install the binaries, man pages and bash completion (PREFIX, DESTDIR)
+#   make man        the man pages, generated from the binaries' --help into $(BUILD)/man
 #   make fmt-check  clang-format check; make fmt rewrites; make lint runs cppcheck
 
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD    ?= build/release
 BIN      ?= bin
 SANITIZE ?=
@@ -64,7 +67,7 @@ else
 APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
 endif
 
-.PHONY: all check unit-tests demo asan install fmt fmt-check lint clean deps golden bench fuzz \
+.PHONY: all check unit-tests demo asan install man fmt fmt-check lint clean deps golden bench fuzz \
         fuzz-build valgrind-build ansible-collection demo-fleet
 
 all: $(BIN)/sealift $(BIN)/sealift-apply
@@ -161,9 +164,17 @@ valgrind-build:
 	@$(MAKE) --no-print-directory DYNAMIC=1 OPT='-O0 -g' BUILD=$(VALGRIND_BUILD) \
 	  BIN=$(VALGRIND_BUILD)/bin $(VALGRIND_BUILD)/bin/sealift-apply
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+# The man pages are the --help texts in roff (scripts/gen-man): one source for both.
+man: all
+	@rm -rf $(BUILD)/man
+	scripts/gen-man $(BIN) $(BUILD)/man $(VERSION)
+
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BIN)/sealift $(BIN)/sealift-apply $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 contrib/completion/sealift.bash $(DESTDIR)$(BASHCOMPDIR)/sealift
+	install -m 0644 contrib/completion/sealift.bash $(DESTDIR)$(BASHCOMPDIR)/sealift-apply
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]')
 

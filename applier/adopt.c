@@ -126,11 +126,14 @@ take_prefix(struct adopt_result *a, const struct manifest *m, struct db_rows *r)
     free(seen);
 }
 
-/* The origin line's checksum ("KEY CHECKSUM"), or NULL. */
+/*
+ * The origin line's checksum ("KEY CHECKSUM"), or NULL. Checksums have no spaces; a key may
+ * (a Liquibase file name).
+ */
 static const char *
 origin_checksum(const struct manifest_migration *mig)
 {
-    const char *sp = mig->origin ? strchr(mig->origin, ' ') : NULL;
+    const char *sp = mig->origin ? strrchr(mig->origin, ' ') : NULL;
 
     return sp ? sp + 1 : NULL;
 }
@@ -146,12 +149,13 @@ static int
 detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
     struct db_rows *r;
-    char *seen;
+    char *seen, *sql;
 
-    r = db_query(db,
-                 "SELECT version, checksum::text, success, type, script "
-                 "FROM flyway_schema_history ORDER BY installed_rank",
-                 e);
+    sql = xasprintf("SELECT version, checksum::text, success, type, script "
+                    "FROM %s ORDER BY installed_rank",
+                    a->table);
+    r = db_query(db, sql, e);
+    free(sql);
     if (r == NULL)
         return -1;
     seen = xcalloc(m->nmigrations + 1, 1);
@@ -226,10 +230,12 @@ detect_sqitch(struct db *db, const struct manifest *m, struct adopt_result *a, s
     struct db_rows *r;
     size_t n = 0;
 
-    r = db_query(db,
-                 "SELECT change_id, script_hash, change, project FROM sqitch.changes "
-                 "ORDER BY committed_at, change_id",
-                 e);
+    char *sql = xasprintf("SELECT change_id, script_hash, change, project FROM %s "
+                          "ORDER BY committed_at, change_id",
+                          a->table);
+
+    r = db_query(db, sql, e);
+    free(sql);
     if (r == NULL)
         return -1;
     for (size_t i = 0; i < db_nrows(r); i++)
@@ -267,6 +273,95 @@ detect_sqitch(struct db *db, const struct manifest *m, struct adopt_result *a, s
         n++;
     }
     a->count = a->problem.len ? 0 : n;
+    db_rows_free(r);
+    return 0;
+}
+
+/* The chain migration whose origin key ("author:id@file", before the checksum) is key. */
+static long
+liquibase_index(const struct manifest *m, const char *key)
+{
+    size_t len = strlen(key);
+
+    for (size_t k = 0; k < m->nmigrations; k++) {
+        const char *o = m->migrations[k].origin;
+        const char *sp = o ? strrchr(o, ' ') : NULL;
+        size_t klen = sp ? (size_t)(sp - o) : (o ? strlen(o) : 0);
+
+        if (o && klen == len && strncmp(o, key, len) == 0)
+            return (long)k;
+    }
+    return -1;
+}
+
+/*
+ * DATABASECHANGELOG: one row per changeset run, keyed by (id, author, filename). A held lock
+ * (DATABASECHANGELOGLOCK) means Liquibase is running, or was killed while it ran: refused. A
+ * FAILED row is refused; EXECUTED, RERAN and MARK_RAN rows count as applied. A FILENAME is
+ * compared as Liquibase normalises it: without a "classpath:" prefix or leading '/' (Spring
+ * Boot records its master as "classpath:/db/changelog/..."). The MD5SUM must
+ * be the bundle's when both are of the same checksum version (sealift computes version 8, as
+ * Liquibase 4.0 to 4.21 do); a sum of another version is not compared (the ids still are).
+ */
+static int
+detect_liquibase(struct db *db, const struct manifest *m, struct adopt_result *a,
+                 struct db_error *e)
+{
+    struct db_rows *r;
+    char *seen;
+    int lock = table_exists(db, "databasechangeloglock", e);
+
+    if (lock < 0)
+        return -1;
+    if (lock) {
+        r = db_query(db,
+                     "SELECT coalesce(lockedby, '?'), coalesce(lockgranted::text, '?') "
+                     "FROM databasechangeloglock WHERE locked",
+                     e);
+        if (r == NULL)
+            return -1;
+        if (db_nrows(r) > 0)
+            problem(a,
+                    "databasechangeloglock is held (by %s since %s): Liquibase is running, or "
+                    "was stopped while it ran; when none runs, clear it with \"liquibase "
+                    "release-locks\"",
+                    db_value(r, 0, 0), db_value(r, 0, 1));
+        db_rows_free(r);
+        if (a->problem.len)
+            return 0;
+    }
+    r = db_query(db,
+                 "SELECT author || ':' || id || '@' || regexp_replace(filename, "
+                 "'^(classpath:)?/*', ''), md5sum, exectype "
+                 "FROM databasechangelog ORDER BY orderexecuted, dateexecuted",
+                 e);
+    if (r == NULL)
+        return -1;
+    seen = xcalloc(m->nmigrations + 1, 1);
+    for (size_t i = 0; i < db_nrows(r) && !a->problem.len; i++) {
+        const char *key = db_value(r, i, 0), *sum = db_value(r, i, 1);
+        const char *type = db_value(r, i, 2), *want;
+        long at = key ? liquibase_index(m, key) : -1;
+
+        if (type && strcmp(type, "FAILED") == 0) {
+            problem(a, "%s records changeset %s as failed; fix it with Liquibase first", a->table,
+                    key ? key : "?");
+        } else if (at < 0) {
+            problem(a, "%s records changeset %s as applied, which this bundle does not know",
+                    a->table, key ? key : "?");
+        } else if ((want = origin_checksum(&m->migrations[at])) != NULL && sum &&
+                   strncmp(sum, want, strcspn(want, ":") + 1) == 0 && strcmp(sum, want) != 0) {
+            problem(a,
+                    "%s records changeset %s with MD5SUM %s, but the bundle's changeset has "
+                    "%s: it was changed after Liquibase ran it",
+                    a->table, key, sum, want);
+        } else {
+            seen[at] = 1;
+        }
+    }
+    if (!a->problem.len)
+        take_seen(a, m, seen);
+    free(seen);
     db_rows_free(r);
     return 0;
 }
@@ -390,6 +485,27 @@ check_columns(struct db *db, struct adopt_result *a, const char *columns, struct
 }
 
 int
+adopt_table_name_valid(const char *name)
+{
+    size_t part = 0, parts = 1;
+
+    for (const char *p = name; *p; p++) {
+        if (*p == '.') {
+            if (part == 0 || ++parts > 2)
+                return 0;
+            part = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+                   (part > 0 && *p >= '0' && *p <= '9')) {
+            if (++part > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return part > 0;
+}
+
+int
 adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
 {
     static const struct {
@@ -404,19 +520,32 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
         {"goose", "goose_db_version", "id version_id is_applied"},
         {"sqitch", "sqitch.changes", "change_id script_hash change project"},
         {"diesel", "__diesel_schema_migrations", "version"},
+        {"liquibase", "databasechangelog", "id author filename md5sum exectype orderexecuted"},
     };
     int exists = 0;
     const char *columns = NULL;
+    char *sql;
+    int ret;
 
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        /* --adopt-table: the tool was configured with another name (validated: plain names). */
+        const char *table = a->want_table ? a->want_table : tables[i].table;
+
         if (strcmp(m->source, tables[i].source) != 0)
             continue;
-        exists = table_exists(db, tables[i].table, e);
+        exists = table_exists(db, table, e);
         if (exists < 0)
             return -1;
         a->tool = tables[i].source;
         a->columns = columns = tables[i].columns;
-        snprintf(a->table, sizeof(a->table), "%s", tables[i].table);
+        snprintf(a->table, sizeof(a->table), "%s", table);
+    }
+    /* A table named by the operator must be there: silence would re-run everything. */
+    if (exists == 0 && a->want_table && a->tool) {
+        a->found = 1;
+        problem(a, "--adopt-table %s: no such table (the %s history to adopt)", a->want_table,
+                a->tool);
+        return 0;
     }
     if (exists <= 0)
         return 0;
@@ -431,23 +560,31 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
         return detect_flyway(db, m, a, e);
     if (strcmp(a->tool, "sqitch") == 0)
         return detect_sqitch(db, m, a, e);
+    if (strcmp(a->tool, "liquibase") == 0)
+        return detect_liquibase(db, m, a, e);
     if (strcmp(a->tool, "alembic") == 0)
-        return detect_current(db, "SELECT version_num, NULL FROM alembic_version", m, a, e);
-    if (strcmp(a->tool, "golang-migrate") == 0)
-        return detect_current(db, "SELECT version::text, dirty FROM schema_migrations", m, a, e);
-    if (strcmp(a->tool, "dbmate") == 0)
-        return detect_rows(db, "SELECT version FROM schema_migrations", m, a, e);
+        sql = xasprintf("SELECT version_num, NULL FROM %s", a->table);
+    else if (strcmp(a->tool, "golang-migrate") == 0)
+        sql = xasprintf("SELECT version::text, dirty FROM %s", a->table);
+    else if (strcmp(a->tool, "dbmate") == 0)
+        sql = xasprintf("SELECT version FROM %s", a->table);
     /*
      * goose's newest row of a version says whether it is applied: goose before v3 recorded a
      * down as a new row (version, false) instead of deleting; version 0 is goose's first row.
      */
-    if (strcmp(a->tool, "goose") == 0)
-        return detect_rows(db,
-                           "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) "
-                           "version_id, is_applied FROM goose_db_version "
-                           "ORDER BY version_id, id DESC) v WHERE is_applied AND version_id <> 0",
-                           m, a, e);
-    return detect_rows(db, "SELECT version FROM __diesel_schema_migrations", m, a, e);
+    else if (strcmp(a->tool, "goose") == 0)
+        sql = xasprintf("SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) "
+                        "version_id, is_applied FROM %s "
+                        "ORDER BY version_id, id DESC) v WHERE is_applied AND version_id <> 0",
+                        a->table);
+    else
+        sql = xasprintf("SELECT version FROM %s", a->table);
+    if (strcmp(a->tool, "alembic") == 0 || strcmp(a->tool, "golang-migrate") == 0)
+        ret = detect_current(db, sql, m, a, e);
+    else
+        ret = detect_rows(db, sql, m, a, e);
+    free(sql);
+    return ret;
 }
 
 void

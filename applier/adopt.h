@@ -23,7 +23,12 @@ struct adopt_result {
     const char *columns; /* the columns read, space-separated (static) */
     char digest[33];     /* MD5 of those columns' values as read, so that recording can check */
     struct buf problem;  /* set when the tool's history cannot be adopted (exit 3) */
+    /* Set by the caller: --adopt-table, the table to read instead of the tool's default. */
+    const char *want_table;
 };
+
+/* 1 if name is TABLE or SCHEMA.TABLE of plain identifiers (letters, digits, '_'; 63 each). */
+int adopt_table_name_valid(const char *name);
 
 void adopt_result_init(struct adopt_result *a);
 void adopt_result_release(struct adopt_result *a);

@@ -17,7 +17,7 @@ usage_history(void)
     printf("Show the migration journal of the database: every apply, rollback, stamp and\n"
            "failure, with the bundle, its signers, who and from where. --verify checks that\n"
            "no journal row was edited, deleted or reordered (exit 1 naming the row).\n\n"
-           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB
+           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
            "      --verify          check the journal's hash chain\n" APP_USAGE_OUT);
 }
 
@@ -126,8 +126,12 @@ print_json(struct db_rows *projects, struct db_rows *events, int verified, const
 int
 cmd_history(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        APP_LONGOPTS, {"verify", no_argument, NULL, 'Y'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {APP_OPTS_DB,
+                                             APP_OPTS_OUT,
+                                             {"config", required_argument, NULL, 'F'},
+                                             {"verify", no_argument, NULL, 'Y'},
+                                             APP_OPT_HELP,
+                                             APP_OPT_END};
     struct app_opts o;
     struct history_ctx h;
     struct db *db = NULL;
@@ -138,7 +142,7 @@ cmd_history(int argc, char **argv)
 
     app_opts_init(&o);
     optind = 0;
-    while ((c = getopt_long(argc, argv, APP_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:wWqh", longopts, NULL)) != -1) {
         if (app_option(&o, c, optarg, "history"))
             continue;
         if (c == 'Y')
@@ -147,10 +151,11 @@ cmd_history(int argc, char **argv)
             usage_history();
             return EXIT_OK;
         } else
-            die_bad_option("history", c, argv);
+            app_bad_option("history", c, argv);
     }
     if (optind != argc)
         die_usage("history", "unexpected argument \"%s\"", argv[optind]);
+    app_settle(&o, "history");
     history_ctx_init(&h, o.schema, "");
     db = app_connect(&o, &code);
     if (db == NULL)

@@ -18,7 +18,7 @@ usage_rollback(void)
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
            "      --to REV          the revision to go back to (id, ID_NAME or base)\n"
            "      --per-migration   commit each rollback step on its own\n" APP_USAGE_COMPAT
-               APP_USAGE_LOCK APP_USAGE_OUT);
+               APP_USAGE_ADOPT_TABLE APP_USAGE_LOCK APP_USAGE_OUT);
 }
 
 int

@@ -21,8 +21,8 @@ usage_status(void)
 int
 cmd_status(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB, APP_OPTS_OUT,
-                                             APP_OPT_HELP, APP_OPT_END};
+    static const struct option longopts[] = {APP_OPTS_BUNDLE,     APP_OPTS_DB,  APP_OPTS_OUT,
+                                             APP_OPT_ADOPT_TABLE, APP_OPT_HELP, APP_OPT_END};
     struct app_opts o;
     int c, code;
 

@@ -47,7 +47,8 @@ usage_test(void)
         "                        then libpq's PG* variables; with none, a throwaway server)\n"
         "      --scratch         accept a database with objects of its own if its name says\n"
         "                        it is disposable (see Safety)\n"
-        "      --schema NAME     history schema used during the test (default \"sealift\")\n"
+        "      --schema NAME     history schema used during the test (default "
+        "\"sealift\")\n" APP_USAGE_PASSWORD
         "      --per-migration   roll back and apply the whole chain one transaction per\n"
         "                        migration (default: one transaction, as rollback and "
         "apply)\n" APP_USAGE_LOCK APP_USAGE_OUT
@@ -59,10 +60,14 @@ usage_test(void)
 int
 cmd_test(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_LONGOPTS,
+    static const struct option longopts[] = {APP_OPTS_BUNDLE,
+                                             APP_OPTS_DB,
+                                             APP_OPTS_OUT,
+                                             APP_OPT_LOCK,
                                              {"scratch", no_argument, NULL, 'X'},
-                                             {"per-migration", no_argument, NULL, 'M'},
-                                             {NULL, 0, NULL, 0}};
+                                             APP_OPT_PER_MIGRATION,
+                                             APP_OPT_HELP,
+                                             APP_OPT_END};
     struct app_opts o;
     struct proof p;
     struct scratch_pg pg;
@@ -82,7 +87,7 @@ cmd_test(int argc, char **argv)
             usage_test();
             return EXIT_OK;
         } else
-            die_bad_option("test", c, argv);
+            app_bad_option("test", c, argv);
     }
     if (optind + 1 != argc)
         die_usage("test", "expected one BUNDLE");

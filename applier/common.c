@@ -3,13 +3,17 @@
  * Layer: applier.
  */
 #include "common.h"
+#include "adopt.h"
+#include "config.h"
 #include "sealift/numarg.h"
 #include "sealift/xalloc.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Advisory lock class for sealift ("SEAL" in ASCII); the second key is the schema's hash. */
@@ -182,12 +186,24 @@ app_opts_init(struct app_opts *o)
     o->threshold = 1;
     o->schema = "sealift";
     o->lock_timeout_ms = 60000;
+    for (int i = 0; i < APP_NSETTINGS; i++)
+        o->origin[i].kind = "default";
+}
+
+/* Record that setting i came from kind (where: the option, variable or FILE:LINE). */
+static void
+set_origin(struct app_opts *o, enum app_setting i, const char *kind, const char *where)
+{
+    o->origin[i].kind = kind;
+    snprintf(o->origin[i].where, sizeof(o->origin[i].where), "%s", where);
 }
 
 void
 app_opts_release(struct app_opts *o)
 {
     sig_keyring_release(&o->ring);
+    free(o->schema_owned);
+    o->schema_owned = NULL;
 }
 
 int
@@ -199,10 +215,15 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     case 'p':
         if (sig_keyring_add_file(&o->ring, arg, &err) != 0)
             app_die(EXIT_USAGE, "%s", err.msg);
+        set_origin(o, APP_SET_PUBKEY, "option", "--pubkey");
         return 1;
     case 'T':
         if (numarg_uint("--threshold", arg, 1, VERIFY_MAX_SIGNATURES, &o->threshold, &err) != 0)
             app_usage(cmd, "%s", err.msg);
+        set_origin(o, APP_SET_THRESHOLD, "option", "--threshold");
+        return 1;
+    case 'F':
+        o->config = arg;
         return 1;
     case 'd':
         o->conninfo = arg;
@@ -211,6 +232,13 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
         if (!history_schema_name_valid(arg))
             app_usage(cmd, "--schema must be letters, digits and '_' (not starting with a digit)");
         o->schema = arg;
+        set_origin(o, APP_SET_SCHEMA, "option", "--schema");
+        return 1;
+    case 'W':
+    case 'w':
+        if (o->password == (c == 'W' ? -1 : 1))
+            app_usage(cmd, "cannot specify both -W (--password) and -w (--no-password)");
+        o->password = c == 'W' ? 1 : -1;
         return 1;
     case 'J':
         o->json = 1;
@@ -219,6 +247,12 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     case 'q':
         o->quiet = 1;
         diag_set_quiet(1);
+        return 1;
+    case APP_OPT_ADOPT_TABLE_CODE:
+        if (!adopt_table_name_valid(arg))
+            app_usage(cmd, "--adopt-table takes TABLE or SCHEMA.TABLE (letters, digits and '_', "
+                           "not starting with a digit)");
+        o->adopt_table = arg;
         return 1;
     case 'K':
         if (strcmp(arg, "alembic") != 0)
@@ -229,15 +263,190 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
         if (numarg_duration_ms("--lock-timeout", arg, APP_MAX_LOCK_TIMEOUT_MS, &o->lock_timeout_ms,
                                &err) != 0)
             app_usage(cmd, "%s", err.msg);
+        set_origin(o, APP_SET_LOCK_TIMEOUT, "option", "--lock-timeout");
         return 1;
     default:
         return 0;
     }
 }
 
-void
-app_require_keys(const struct app_opts *o, const char *cmd)
+/* Set setting key from text (from kind/where), if nothing stronger has set it. */
+static int
+settle_value(struct app_opts *o, enum app_setting i, const char *name, const char *text,
+             const char *kind, const char *where, struct diag_err *err)
 {
+    unsigned threshold;
+    long ms;
+
+    /* Checked even when overridden, so that a bad default is found before it is needed. */
+    switch (i) {
+    case APP_SET_THRESHOLD:
+        if (numarg_uint(name, text, 1, VERIFY_MAX_SIGNATURES, &threshold, err) != 0)
+            return -1;
+        break;
+    case APP_SET_SCHEMA:
+        if (!history_schema_name_valid(text))
+            return err_set(err, "%s must be letters, digits and '_' (not starting with a digit)",
+                           name);
+        break;
+    case APP_SET_LOCK_TIMEOUT:
+        if (numarg_duration_ms(name, text, APP_MAX_LOCK_TIMEOUT_MS, &ms, err) != 0)
+            return -1;
+        break;
+    default:
+        break;
+    }
+    if (strcmp(o->origin[i].kind, "default") != 0)
+        return 0;
+    if (i == APP_SET_PUBKEY) {
+        if (sig_keyring_add_file(&o->ring, text, err) != 0)
+            return -1;
+        set_origin(o, i, kind, where);
+        return 0;
+    }
+    if (i == APP_SET_THRESHOLD)
+        o->threshold = threshold;
+    else if (i == APP_SET_SCHEMA) {
+        free(o->schema_owned);
+        o->schema_owned = xstrdup(text);
+        o->schema = o->schema_owned;
+    } else if (i == APP_SET_LOCK_TIMEOUT)
+        o->lock_timeout_ms = ms;
+    set_origin(o, i, kind, where);
+    return 0;
+}
+
+/* SEALIFT_PUBKEYS: FILE:FILE..., every file a key (empty entries are skipped). */
+static int
+settle_env_keys(struct app_opts *o, const char *list, struct diag_err *err)
+{
+    struct buf file = BUF_INIT;
+    int rc = 0;
+
+    for (const char *p = list; *p && rc == 0;) {
+        size_t n = strcspn(p, ":");
+
+        buf_reset(&file);
+        buf_add(&file, p, n);
+        p += n + (p[n] == ':');
+        if (n == 0)
+            continue;
+        rc = sig_keyring_add_file(&o->ring, file.data, err);
+    }
+    buf_release(&file);
+    if (rc == 0 && o->ring.n > 0)
+        set_origin(o, APP_SET_PUBKEY, "environment", "SEALIFT_PUBKEYS");
+    return rc;
+}
+
+/* A config file being read: its keys are taken after the environment's. */
+struct config_ctx {
+    struct app_opts *o;
+    const char *path;
+    int envkeys;    /* SEALIFT_PUBKEYS or --pubkey gave the keys */
+    struct buf dir; /* the file's directory, for relative key paths */
+};
+
+static int
+setting_cb(const char *key, const char *value, int line, void *arg, struct diag_err *err)
+{
+    static const char *const names[APP_NSETTINGS] = {"pubkey", "threshold", "schema",
+                                                     "lock_timeout"};
+    struct config_ctx *c = arg;
+    char where[320];
+    int i;
+
+    for (i = 0; i < APP_NSETTINGS; i++)
+        if (strcmp(key, names[i]) == 0)
+            break;
+    if (i == APP_NSETTINGS)
+        return err_set(
+            err, "unknown setting \"%s\" (known: pubkey, threshold, schema, lock_timeout)", key);
+    if (*value == '\0')
+        return err_set(err, "setting \"%s\" has no value", key);
+    snprintf(where, sizeof(where), "%s:%d", c->path, line);
+    if (i == APP_SET_PUBKEY) {
+        struct buf file = BUF_INIT;
+        int rc = 0;
+
+        /* Keys given elsewhere win; a key file named here is relative to this file. */
+        if (!c->envkeys) {
+            if (value[0] != '/' && c->dir.len)
+                buf_addf(&file, "%s/", c->dir.data);
+            buf_addstr(&file, value);
+            rc = sig_keyring_add_file(&c->o->ring, file.data, err);
+            if (rc == 0)
+                set_origin(c->o, APP_SET_PUBKEY, "config", where);
+        }
+        buf_release(&file);
+        return rc;
+    }
+    return settle_value(c->o, (enum app_setting)i, key, value, "config", where, err);
+}
+
+/* Read and apply the config file, if there is one. */
+static void
+settle_config(struct app_opts *o)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    struct config_ctx c = {o, NULL, strcmp(o->origin[APP_SET_PUBKEY].kind, "default") != 0,
+                           BUF_INIT};
+    struct buf text = BUF_INIT;
+    const char *slash;
+    int required, rc;
+
+    c.path = config_path(o->config, &required);
+    if (c.path == NULL)
+        return;
+    rc = config_read(c.path, required, &text, &err);
+    if (rc == 0) {
+        slash = strrchr(c.path, '/');
+        if (slash)
+            buf_add(&c.dir, c.path, slash == c.path ? 1 : (size_t)(slash - c.path));
+        rc = config_parse(c.path, text.data, setting_cb, &c, &err);
+    }
+    buf_release(&text);
+    buf_release(&c.dir);
+    if (rc < 0)
+        app_die(EXIT_USAGE, "%s", err.msg);
+}
+
+void
+app_settle(struct app_opts *o, const char *cmd)
+{
+    static const char *const vars[APP_NSETTINGS] = {"SEALIFT_PUBKEYS", "SEALIFT_THRESHOLD",
+                                                    "SEALIFT_SCHEMA", NULL};
+    struct diag_err err = DIAG_ERR_INIT;
+
+    (void)cmd;
+    /* The environment first: what it sets, the config file does not. */
+    for (int i = 0; i < APP_NSETTINGS; i++) {
+        const char *v = vars[i] ? getenv(vars[i]) : NULL;
+        int rc;
+
+        if (v == NULL || *v == '\0')
+            continue;
+        if (i == APP_SET_PUBKEY)
+            rc = strcmp(o->origin[i].kind, "default") == 0 ? settle_env_keys(o, v, &err) : 0;
+        else
+            rc = settle_value(o, (enum app_setting)i, vars[i], v, "environment", vars[i], &err);
+        if (rc != 0)
+            app_die(EXIT_USAGE, "%s", err.msg);
+    }
+    settle_config(o);
+}
+
+const char *
+app_origin_text(const struct app_origin *origin, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", origin->kind, origin->where[0] ? " " : "", origin->where);
+    return buf;
+}
+
+void
+app_require_keys(struct app_opts *o, const char *cmd)
+{
+    app_settle(o, cmd);
     if (o->ring.n == 0)
         app_usage(cmd, "at least one trusted public key (-p) is required");
     if (o->threshold > o->ring.n)
@@ -258,11 +467,64 @@ app_load_bundle(const struct app_opts *o, const char *path, struct verify_result
     return EXIT_OK;
 }
 
+int
+app_may_ask_password(const struct app_opts *o)
+{
+    return o->password == 1 || (o->password == 0 && isatty(STDIN_FILENO));
+}
+
+/*
+ * Ask for a password as psql does: "Password for user NAME: " on the terminal (/dev/tty, else
+ * stderr and stdin), echo off, one line read with read(2) so that no stdio buffer keeps a copy.
+ */
+static int
+ask_password_cb(const char *user, char *buf, size_t cap)
+{
+    int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    int in = tty >= 0 ? tty : STDIN_FILENO, out = tty >= 0 ? tty : STDERR_FILENO;
+    struct termios old, quiet;
+    int echo_off = 0, got_line = 0;
+    size_t n = 0;
+    char prompt[320], ch;
+    int len;
+
+    len = *user ? snprintf(prompt, sizeof(prompt), "Password for user %s: ", user)
+                : snprintf(prompt, sizeof(prompt), "Password: ");
+    if (len > 0 && (size_t)len < sizeof(prompt) && write(out, prompt, (size_t)len) < 0) {
+        /* no terminal to ask on: read anyway, as psql does */
+    }
+    if (tcgetattr(in, &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        echo_off = tcsetattr(in, TCSAFLUSH, &quiet) == 0;
+    }
+    while (read(in, &ch, 1) == 1) {
+        if (ch == '\n') {
+            got_line = 1;
+            break;
+        }
+        if (n + 1 < cap) /* a longer line is cut, as psql's simple_prompt cuts it */
+            buf[n++] = ch;
+    }
+    buf[n] = '\0';
+    ch = '\0';
+    if (echo_off) {
+        tcsetattr(in, TCSAFLUSH, &old);
+        if (write(out, "\n", 1) < 0) {
+            /* the terminal went away: nothing to tidy */
+        }
+    }
+    if (tty >= 0)
+        close(tty);
+    return got_line || n > 0 ? 0 : -1;
+}
+
 struct db *
 app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err)
 {
     struct db_error e;
-    struct db *db = db_connect(o->conninfo, err);
+    struct db *db = db_connect_ask(o->conninfo, o->password == 1,
+                                   app_may_ask_password(o) ? ask_password_cb : NULL, err);
 
     if (db == NULL) {
         *code = EXIT_CONNECT;

@@ -20,6 +20,20 @@
 /* The longest --lock-timeout: a day. */
 #define APP_MAX_LOCK_TIMEOUT_MS 86400000L
 
+/* The settings a config file or the environment may give, and where each one came from. */
+enum app_setting {
+    APP_SET_PUBKEY,
+    APP_SET_THRESHOLD,
+    APP_SET_SCHEMA,
+    APP_SET_LOCK_TIMEOUT,
+    APP_NSETTINGS
+};
+
+struct app_origin {
+    const char *kind; /* "option", "environment", "config" or "default" */
+    char where[320];  /* "--pubkey", "SEALIFT_PUBKEYS", "FILE:LINE" or "" */
+};
+
 struct app_opts {
     struct sig_keyring ring;
     unsigned threshold;
@@ -28,7 +42,12 @@ struct app_opts {
     int json;
     int quiet;
     long lock_timeout_ms;
-    int compat_alembic; /* --compat alembic */
+    int compat_alembic;      /* --compat alembic */
+    const char *adopt_table; /* --adopt-table [SCHEMA.]TABLE: the tool's history table, or NULL */
+    int password; /* -1: never ask (-w); 0: ask on a terminal if the server wants one; 1: -W */
+    const char *config; /* --config FILE */
+    char *schema_owned; /* schema's text when the environment or config file gave it */
+    struct app_origin origin[APP_NSETTINGS];
 };
 
 /*
@@ -38,15 +57,19 @@ struct app_opts {
 // clang-format off
 #define APP_OPTS_BUNDLE                                                                            \
     {"pubkey", required_argument, NULL, 'p'},                                                     \
-    {"threshold", required_argument, NULL, 'T'}
+    {"threshold", required_argument, NULL, 'T'},                                                  \
+    {"config", required_argument, NULL, 'F'}
 #define APP_OPTS_DB                                                                                \
     {"db", required_argument, NULL, 'd'},                                                         \
-    {"schema", required_argument, NULL, 'S'}
+    {"schema", required_argument, NULL, 'S'},                                                     \
+    {"password", no_argument, NULL, 'W'},                                                         \
+    {"no-password", no_argument, NULL, 'w'}
 #define APP_OPTS_OUT                                                                               \
     {"json", no_argument, NULL, 'J'},                                                             \
     {"quiet", no_argument, NULL, 'q'}
 #define APP_OPT_LOCK          {"lock-timeout", required_argument, NULL, 'L'}
 #define APP_OPT_COMPAT        {"compat", required_argument, NULL, 'K'}
+#define APP_OPT_ADOPT_TABLE   {"adopt-table", required_argument, NULL, APP_OPT_ADOPT_TABLE_CODE}
 #define APP_OPT_TO            {"to", required_argument, NULL, 't'}
 #define APP_OPT_PER_MIGRATION {"per-migration", no_argument, NULL, 'M'}
 #define APP_OPT_HELP          {"help", no_argument, NULL, 'h'}
@@ -56,24 +79,42 @@ struct app_opts {
     APP_OPTS_BUNDLE, APP_OPTS_DB, APP_OPTS_OUT, APP_OPT_LOCK, APP_OPT_COMPAT, APP_OPT_HELP
 // clang-format on
 
-/* Short options: -p always, -d with a database, -q with output. */
-#define APP_SHORTOPTS        ":p:d:qh"
-#define APP_SHORTOPTS_NO_DB  ":p:qh"
-#define APP_SHORTOPTS_NO_OUT ":p:d:h"
+/* getopt code of --adopt-table (a long option only). */
+#define APP_OPT_ADOPT_TABLE_CODE 0x201
 
+/* Short options: -p always, -d with a database, -q with output. */
+#define APP_SHORTOPTS        ":p:d:wWqh"
+#define APP_SHORTOPTS_NO_DB  ":p:qh"
+#define APP_SHORTOPTS_NO_OUT ":p:d:wWh"
+
+#define APP_USAGE_CONFIG                                                                           \
+    "      --config FILE     read defaults from FILE (default: SEALIFT_CONFIG, else\n"             \
+    "                        /etc/sealift/apply.conf when it exists)\n"
 #define APP_USAGE_BUNDLE                                                                           \
-    "  -p, --pubkey FILE     a trusted public key (repeatable; at least one)\n"                    \
-    "      --threshold N     distinct trusted keys that must have signed (default 1)\n"
+    "  -p, --pubkey FILE     a trusted public key (repeatable; at least one; default:\n"           \
+    "                        SEALIFT_PUBKEYS, FILE:FILE..., then the config file)\n"               \
+    "      --threshold N     distinct trusted keys that must have signed (default:\n"              \
+    "                        SEALIFT_THRESHOLD, then the config file, then 1)\n" APP_USAGE_CONFIG
+#define APP_USAGE_PASSWORD                                                                         \
+    "  -W, --password        ask for the password before connecting\n"                             \
+    "  -w, --no-password     never ask for a password (by default sealift-apply asks on a\n"       \
+    "                        terminal when the server wants one and none was given)\n"
 #define APP_USAGE_DB                                                                               \
     "  -d, --db CONNINFO     conninfo string or postgres:// URI (default: DATABASE_URL, then\n"    \
     "                        libpq's PG* variables, service file and pgpass)\n"                    \
-    "      --schema NAME     history schema (default \"sealift\")\n"
+    "      --schema NAME     history schema (default: SEALIFT_SCHEMA, then the config file,\n"     \
+    "                        then \"sealift\")\n" APP_USAGE_PASSWORD
 #define APP_USAGE_OUT                                                                              \
     "      --json            one JSON object per event on stdout\n"                                \
     "  -q, --quiet           print nothing but errors\n"
 #define APP_USAGE_COMPAT                                                                           \
     "      --compat alembic  keep Alembic's alembic_version table in step, so that Alembic\n"      \
     "                        keeps working against this database\n"
+#define APP_USAGE_ADOPT_TABLE                                                                      \
+    "      --adopt-table [SCHEMA.]TABLE  the source tool's history table, when it has another\n"   \
+    "                        name than the tool's default (Flyway's table, Alembic's\n"            \
+    "                        version_table, golang-migrate's x-migrations-table, dbmate's\n"       \
+    "                        --migrations-table)\n"
 #define APP_USAGE_LOCK                                                                             \
     "      --lock-timeout S  seconds to wait for the migration lock, 0 to 86400, or with a\n"      \
     "                        unit: 500ms, 2min, 1h (default 60)\n"
@@ -82,8 +123,18 @@ void app_opts_init(struct app_opts *o);
 void app_opts_release(struct app_opts *o);
 /* Handle a shared option. Returns 1 if c was one; exits 2 on a bad value. */
 int app_option(struct app_opts *o, int c, const char *arg, const char *cmd);
-/* After parsing: checks that need every option (threshold vs keys, a key at all). */
-void app_require_keys(const struct app_opts *o, const char *cmd);
+/*
+ * After parsing: settings not given as options come from the environment (SEALIFT_PUBKEYS,
+ * SEALIFT_THRESHOLD, SEALIFT_SCHEMA), then the config file (config.h), then the defaults; each
+ * origin is recorded. Exits 2 on a bad value or a refused config file.
+ */
+void app_settle(struct app_opts *o, const char *cmd);
+/* app_settle, then the checks that need every setting (threshold vs keys, a key at all). */
+void app_require_keys(struct app_opts *o, const char *cmd);
+/* "KIND" or "KIND WHERE" of a setting, for status ("environment SEALIFT_PUBKEYS"). */
+const char *app_origin_text(const struct app_origin *origin, char *buf, size_t cap);
+/* May connecting ask for a password (-W, or a terminal on stdin and no -w)? */
+int app_may_ask_password(const struct app_opts *o);
 
 /*
  * The errors of a run. app_error/app_detail/app_hint print as diag_error and friends do; the

@@ -64,6 +64,24 @@ copy_field(char *dst, size_t cap, const char *src)
     }
 }
 
+/*
+ * As copy_field, for a server's DETAIL, HINT and CONTEXT: those may have several lines on
+ * purpose (a RAISE ... DETAIL E'a\nb', a PL/pgSQL call stack), which the printer indents.
+ */
+static void
+copy_lines(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+
+    while (n > 0 && (src[n - 1] == '\n' || src[n - 1] == ' '))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void
 db_error_from_message(struct db_error *e, const char *msg)
 {
@@ -137,27 +155,92 @@ redact_conninfo_syntax(char *msg, const char *conninfo)
     return buf_detach(&out, NULL);
 }
 
-struct db *
-db_connect(const char *conninfo, struct diag_err *err)
+/* Start a connection to conninfo (else DATABASE_URL), with a password when one is given. */
+static PGconn *
+open_conn(const char *conninfo, const char *password)
 {
-    const char *keywords[3];
-    const char *values[3];
-    struct db *db;
-    const char *host;
+    const char *keywords[4];
+    const char *values[4];
     int n = 0;
 
-    if (conninfo == NULL || *conninfo == '\0')
-        conninfo = getenv("DATABASE_URL");
     if (conninfo && *conninfo) {
         keywords[n] = "dbname"; /* expanded: a conninfo string or a URI */
         values[n++] = conninfo;
+    }
+    /* After dbname, so that it overrides a password the string may hold (as psql does). */
+    if (password) {
+        keywords[n] = "password";
+        values[n++] = password;
     }
     keywords[n] = "fallback_application_name";
     values[n++] = "sealift-apply";
     keywords[n] = NULL;
     values[n] = NULL;
+    return PQconnectdbParams(keywords, values, 1);
+}
+
+/* The user a connection to conninfo would log in as, before connecting (for -W's prompt). */
+static void
+user_of(const char *conninfo, char *user, size_t cap)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo && *conninfo ? conninfo : "", NULL);
+    PQconninfoOption *defaults = PQconndefaults();
+    const char *name = NULL;
+
+    for (PQconninfoOption *o = opts; o && o->keyword && !name; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
+            name = o->val;
+    for (PQconninfoOption *o = defaults; o && o->keyword && !name; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
+            name = o->val;
+    snprintf(user, cap, "%s", name ? name : "");
+    PQconninfoFree(opts);
+    PQconninfoFree(defaults);
+}
+
+/* Overwrite a password, in a way the compiler may not drop as a dead store. */
+static void
+wipe(char *s, size_t n)
+{
+    volatile char *v = s;
+
+    while (n--)
+        *v++ = '\0';
+}
+
+struct db *
+db_connect_ask(const char *conninfo, int always, db_ask_password_cb ask, struct diag_err *err)
+{
+    char password[DB_PASSWORD_MAX];
+    char user[256];
+    int have = 0;
+    struct db *db;
+    const char *host;
+
+    if (conninfo == NULL || *conninfo == '\0')
+        conninfo = getenv("DATABASE_URL");
     db = xcalloc(1, sizeof(*db));
-    db->conn = PQconnectdbParams(keywords, values, 1);
+    /* -W: ask first, as psql does, and connect once. */
+    if (always && ask) {
+        user_of(conninfo, user, sizeof(user));
+        have = ask(user, password, sizeof(password)) == 0;
+    }
+    db->conn = open_conn(conninfo, have ? password : NULL);
+    /*
+     * The server wants a password and none came from the string, PGPASSWORD or pgpass: ask
+     * once, then connect again with it (psql's loop, without its retries).
+     */
+    if (!have && ask && db->conn && PQstatus(db->conn) == CONNECTION_BAD &&
+        PQconnectionNeedsPassword(db->conn)) {
+        snprintf(user, sizeof(user), "%s", PQuser(db->conn) ? PQuser(db->conn) : "");
+        if (ask(user, password, sizeof(password)) == 0) {
+            have = 1;
+            PQfinish(db->conn);
+            db->conn = open_conn(conninfo, password);
+        }
+    }
+    if (have)
+        wipe(password, sizeof(password));
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
         char msg[1024];
         /* Connection failures never show the password; URI syntax errors might. */
@@ -178,6 +261,12 @@ db_connect(const char *conninfo, struct diag_err *err)
     snprintf(db->describe, sizeof(db->describe), "%s@%s:%s/%s", PQuser(db->conn),
              host && *host ? host : "localhost", PQport(db->conn), PQdb(db->conn));
     return db;
+}
+
+struct db *
+db_connect(const char *conninfo, struct diag_err *err)
+{
+    return db_connect_ask(conninfo, 0, NULL, err);
 }
 
 void
@@ -224,9 +313,9 @@ fill_error(struct db *db, PGresult *res, struct db_error *e)
                    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
         if (e->message[0] == '\0')
             copy_field(e->message, sizeof(e->message), PQresultErrorMessage(res));
-        copy_field(e->detail, sizeof(e->detail), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
-        copy_field(e->hint, sizeof(e->hint), PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
-        copy_field(e->context, sizeof(e->context), PQresultErrorField(res, PG_DIAG_CONTEXT));
+        copy_lines(e->detail, sizeof(e->detail), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+        copy_lines(e->hint, sizeof(e->hint), PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+        copy_lines(e->context, sizeof(e->context), PQresultErrorField(res, PG_DIAG_CONTEXT));
         pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
         e->position = pos ? atoi(pos) : 0;
     }

@@ -29,6 +29,21 @@ struct db_error {
 
 /* Connect. conninfo may be NULL (then DATABASE_URL, then libpq defaults). */
 struct db *db_connect(const char *conninfo, struct diag_err *err);
+
+/* The longest password asked for (psql's limit is 100; a pasted token may be longer). */
+#define DB_PASSWORD_MAX 1024
+/*
+ * Ask the user for the password of user (a name, maybe ""), into buf (NUL-terminated, at most
+ * cap bytes). Returns 0 with a password, -1 without one (no terminal, end of input).
+ */
+typedef int (*db_ask_password_cb)(const char *user, char *buf, size_t cap);
+/*
+ * db_connect, asking for a password with ask (NULL: never): before connecting when always is
+ * set (-W), else only when the server asked for one and none was given (not in conninfo,
+ * PGPASSWORD or pgpass). The password is passed to libpq only, and wiped after use.
+ */
+struct db *db_connect_ask(const char *conninfo, int always, db_ask_password_cb ask,
+                          struct diag_err *err);
 void db_close(struct db *db);
 /* "user@host:port/dbname" (or the socket directory for host), with no password. */
 const char *db_describe(const struct db *db);

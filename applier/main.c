@@ -41,7 +41,20 @@ usage(void)
            "  -V, --version  show the version, then exit\n\n"
            "Run \"sealift-apply COMMAND --help\" for a command's options.\n"
            "Exit codes: 0 ok, 1 bundle rejected, 2 usage, 3 database state refused, 4 migration\n"
-           "failed (rolled back), 5 lock timeout, 6 cannot connect, 7 pending (status).\n");
+           "failed (rolled back), 5 lock timeout, 6 cannot connect, 7 pending (status).\n\n"
+           "Environment:\n"
+           "  SEALIFT_PUBKEYS    trusted public key files, FILE:FILE... (when no -p is given)\n"
+           "  SEALIFT_THRESHOLD  the default of --threshold\n"
+           "  SEALIFT_SCHEMA     the default of --schema\n"
+           "  SEALIFT_CONFIG     the config file to read instead of /etc/sealift/apply.conf\n"
+           "                     (empty: none)\n"
+           "  DATABASE_URL       the database when no -d is given; then libpq's PG* variables,\n"
+           "                     service file and pgpass\n\n"
+           "Files:\n"
+           "  /etc/sealift/apply.conf  defaults as \"key = value\" lines (pubkey, repeatable;\n"
+           "                     threshold; schema; lock_timeout), read when it exists; refused\n"
+           "                     unless owned by root or the user and not writable by others.\n"
+           "                     Options win over the environment, the environment over it.\n");
 }
 
 int

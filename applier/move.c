@@ -229,12 +229,20 @@ check_walk(const struct move_state *st, int up, struct move_verdict *v)
                       "bundle serial %llu is older than serial %lld, already applied to this "
                       "database (rollback protection)",
                       (unsigned long long)m->serial, st->db->max_serial);
-    for (size_t i = v->from; !up && i > v->to; i--)
+    for (size_t i = v->from; !up && i > v->to; i--) {
         if (!m->migrations[i - 1].script[MANIFEST_DOWN].present)
             return refuse(v, EXIT_STATE, "refused",
                           "cannot roll back to %s: migration %s is irreversible (it has no down "
                           "script)",
                           engine_label(m, v->to).s, engine_label(m, i).s);
+        /* An imported down its own tool could not run either: the build said why. */
+        if (m->migrations[i - 1].down_blocked)
+            return refuse(v, EXIT_STATE, "refused",
+                          "cannot roll back to %s: the down script of migration %s cannot run "
+                          "as written: %s",
+                          engine_label(m, v->to).s, engine_label(m, i).s,
+                          m->migrations[i - 1].down_blocked);
+    }
     return -1;
 }
 
@@ -425,9 +433,9 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
 int
 move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void))
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPTS_OUT,
-                                             APP_OPT_LOCK,    APP_OPT_COMPAT, APP_OPT_PER_MIGRATION,
-                                             APP_OPT_TO,      APP_OPT_HELP,   APP_OPT_END};
+    static const struct option longopts[] = {
+        APP_OPTS_BUNDLE,       APP_OPTS_DB, APP_OPTS_OUT, APP_OPT_LOCK,        APP_OPT_COMPAT,
+        APP_OPT_PER_MIGRATION, APP_OPT_TO,  APP_OPT_HELP, APP_OPT_ADOPT_TABLE, APP_OPT_END};
     struct move_request rq = {kind, NULL, NULL};
     struct app_opts o;
     int c, code, per_migration = 0;

@@ -38,7 +38,8 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
 
     memset(&c, 0, sizeof(c));
     c.o = o;
-    threaded = pthread_create(&thread, NULL, connect_thread, &c) == 0;
+    /* A password prompt waits for the bundle to be verified: not asked for a bundle refused. */
+    threaded = !app_may_ask_password(o) && pthread_create(&thread, NULL, connect_thread, &c) == 0;
     code = session_verify(s, o, bundle_path);
     if (threaded) {
         pthread_join(thread, NULL);
@@ -103,6 +104,7 @@ session_connect(struct session *s, int lock)
     }
     engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
     /* No sealift history yet for a chain imported from another tool: maybe that tool's. */
+    s->adopt.want_table = o->adopt_table;
     if (s->state.napplied == 0 && s->state.nprogress == 0 &&
         strcmp(s->bundle.manifest.source, "native") != 0 &&
         adopt_detect(s->db, &s->bundle.manifest, &s->adopt, &e) != 0) {

@@ -31,6 +31,52 @@ add_json_count(struct buf *b, const char *key, size_t n)
     buf_addf(b, "%zu", n);
 }
 
+/* Where each setting came from (option, environment, config file or default), as JSON. */
+static void
+add_json_settings(struct buf *b, const struct app_opts *o)
+{
+    static const char *const names[APP_NSETTINGS] = {"pubkey", "threshold", "schema",
+                                                     "lock_timeout_ms"};
+
+    json_key(b, "settings", 0);
+    buf_addch(b, '{');
+    for (int i = 0; i < APP_NSETTINGS; i++) {
+        json_key(b, names[i], i == 0);
+        buf_addch(b, '{');
+        json_key(b, "value", 1);
+        if (i == APP_SET_PUBKEY)
+            buf_addf(b, "%zu", o->ring.n);
+        else if (i == APP_SET_THRESHOLD)
+            buf_addf(b, "%u", o->threshold);
+        else if (i == APP_SET_SCHEMA)
+            json_str(b, o->schema);
+        else
+            buf_addf(b, "%ld", o->lock_timeout_ms);
+        json_key(b, "source", 0);
+        json_str(b, o->origin[i].kind);
+        json_key(b, "where", 0);
+        json_str(b, o->origin[i].where[0] ? o->origin[i].where : NULL);
+        buf_addch(b, '}');
+    }
+    buf_addch(b, '}');
+}
+
+/* The same as one text line. */
+static void
+print_settings(const struct app_opts *o)
+{
+    char k[400], t[400], s[400], l[400];
+
+    printf("settings     %zu key%s (%s), threshold %u (%s), schema \"%s\" (%s), lock timeout "
+           "%.1f s (%s)\n",
+           o->ring.n, o->ring.n == 1 ? "" : "s",
+           app_origin_text(&o->origin[APP_SET_PUBKEY], k, sizeof(k)), o->threshold,
+           app_origin_text(&o->origin[APP_SET_THRESHOLD], t, sizeof(t)), o->schema,
+           app_origin_text(&o->origin[APP_SET_SCHEMA], s, sizeof(s)),
+           (double)o->lock_timeout_ms / 1000.0,
+           app_origin_text(&o->origin[APP_SET_LOCK_TIMEOUT], l, sizeof(l)));
+}
+
 static void
 print_json(const struct session *s, const struct move_state *st, const struct move_verdict *v,
            const struct risk *risk)
@@ -101,6 +147,7 @@ print_json(const struct session *s, const struct move_state *st, const struct mo
     risk_json_findings(risk, &b);
     json_key(&b, "risk", 0);
     risk_json(risk, &b);
+    add_json_settings(&b, s->o);
     buf_addstr(&b, "}\n");
     fputs(b.data, stdout);
     buf_release(&unknown);
@@ -117,6 +164,7 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
     printf("database     %s (PostgreSQL %d), history schema \"%s\"%s\n", db_describe(s->db),
            db_server_version(s->db) / 10000, s->o->schema,
            s->state.schema_exists ? "" : " (not created yet)");
+    print_settings(s->o);
     printf("project      %s, environment %s, highest serial applied %lld\n", m->project,
            s->state.environment ? s->state.environment : "(not bound)", s->state.max_serial);
     printf("bundle       %s: serial %llu, environment %s, %zu migrations, head %s\n",

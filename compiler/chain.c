@@ -27,8 +27,10 @@ chain_release(struct src_chain *c)
         free(m->name);
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             free(m->script[k].file);
+            free(m->script[k].blocked);
             buf_release(&m->script[k].text);
             buf_release(&m->script[k].rendered);
+            buf_release(&m->script[k].undefined);
             free(m->script[k].stmts);
             for (size_t j = 0; j < m->script[k].ncopies; j++) {
                 free(m->script[k].copies[j].name);
@@ -50,6 +52,7 @@ chain_release(struct src_chain *c)
     free(c->v);
     free(c->format);
     free(c->dir);
+    free(c->project);
     chain_init(c);
 }
 

@@ -33,10 +33,25 @@ struct src_script {
      * A static string, never freed.
      */
     const char *no_tx_hint;
+    /*
+     * A down script with no statements: why, when the reader knows better than "it has no
+     * statements" (goose: no Down section). A static string, never freed; NULL otherwise.
+     */
+    const char *noop_why;
+    /*
+     * Set by the pipeline before the check: a down script of another tool's format, which
+     * compiles even with a statement PostgreSQL refuses inside its transaction (the tool itself
+     * would fail on it when reverting) and then records why in blocked ("FILE:LINE:COL: ...;
+     * FIX", malloc'd) instead of reporting it. Such a down cannot run as written: rollback
+     * refuses to cross it.
+     */
+    int may_block;
+    char *blocked;
     struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
-    struct buf rendered; /* after placeholder substitution: the bytes that will run */
+    struct buf rendered;  /* after placeholder substitution: the bytes that will run */
+    struct buf undefined; /* "NAME LINE:COL" lines: undefined placeholders (sqltext_render) */
     unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */
     struct manifest_stmt *stmts;                   /* statement ranges of rendered */
     size_t nstmts;
@@ -74,6 +89,11 @@ struct src_migration {
 struct src_chain {
     char *format; /* the reader's name, set by the pipeline */
     char *dir;    /* the source directory, set by the pipeline */
+    /*
+     * The project's name as the source format states it (Sqitch's %project), set by the
+     * reader; NULL when the format has none (then the directory's name, or --project).
+     */
+    char *project;
     struct src_migration *v;
     size_t n;
     size_t cap;

@@ -90,9 +90,9 @@ cmd_build(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
+    /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
-        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
-        LINT_MODE_DEFAULT, 0};
+        .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
     struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
@@ -113,7 +113,7 @@ cmd_build(int argc, char **argv)
     manifest_init(&m);
     emit_signatures_init(&sigs);
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":d:s:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:o:hv", longopts, NULL)) != -1) {
         if (compile_option(c, optarg, &opt, "build"))
             continue;
         if (c == 'h') {
@@ -167,7 +167,8 @@ cmd_build(int argc, char **argv)
     /* 3. Record the new migrations, in memory: the serial and the chain include them. */
     newly = comp.nnew;
     amended = compile_amend(&comp);
-    record = newly > 0 || amended || !comp.sum.exists;
+    /* A file from before sealift.sum named the format gets it, except in a frozen build. */
+    record = newly > 0 || amended || !comp.sum.exists || (comp.sum.source_added && !b.frozen);
     if (record)
         compile_record(&comp);
 
@@ -206,13 +207,16 @@ cmd_build(int argc, char **argv)
     if (newly > 0)
         diag_info("recorded %zu new migration%s in %s: commit it", newly, newly == 1 ? "" : "s",
                   comp.sum_path);
+    if (record && comp.sum.source_added && newly == 0 && !amended)
+        diag_info("recorded the source format (%s) in %s: commit it", comp.sum.source,
+                  comp.sum_path);
     if (amended)
         diag_info("re-recorded the amended migration%s in %s: commit it",
                   opt.namend == 1 ? "" : "s", comp.sum_path);
-    printf("built %s: project %s, serial %llu, %zu migrations, head %s_%s, signed by %s\n",
+    printf("built %s: project %s, serial %llu, %zu migrations, head %s%s%s, signed by %s\n",
            b.output, m.project, (unsigned long long)m.serial, m.nmigrations,
-           m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name,
-           sig_keyid_hex(id, key->keyid));
+           m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name[0] ? "_" : "",
+           m.migrations[m.nmigrations - 1].name, sig_keyid_hex(id, key->keyid));
     ret = EXIT_OK;
 cleanup:
     free(opt.amend);

@@ -54,9 +54,9 @@ cmd_check(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
+    /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
-        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
-        LINT_MODE_DEFAULT, 0};
+        .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
@@ -65,7 +65,7 @@ cmd_check(int argc, char **argv)
     vars_init(&vars);
     compiled_init(&comp);
     optind = 0;
-    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:hv", longopts, NULL)) != -1) {
         if (compile_option(c, optarg, &opt, "check"))
             continue;
         if (c == 'h') {
@@ -97,8 +97,8 @@ cmd_check(int argc, char **argv)
     printf("%zu migrations in %s (%s): %zu recorded in %s, %zu new\n", comp.chain.n, opt.dir,
            comp.chain.format, comp.nrecorded, comp.sum_path, comp.nnew);
     for (size_t i = comp.chain.n - comp.nnew; i < comp.chain.n && rep.errors == 0; i++)
-        printf("new: %s_%s (recorded by the next build)\n", comp.chain.v[i].id,
-               comp.chain.v[i].name);
+        printf("new: %s%s%s (recorded by the next build)\n", comp.chain.v[i].id,
+               comp.chain.v[i].name[0] ? "_" : "", comp.chain.v[i].name);
     for (size_t i = 0; i < comp.chain.nignored; i++)
         printf("ignored: %s\n", comp.chain.ignored[i]);
     if (rep.errors) {

@@ -44,8 +44,7 @@ cmd_lint(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
     struct compile_options opt = {
-        "migrations",      "auto", &vars, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL,
-        LINT_MODE_DEFAULT, 0};
+        .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;

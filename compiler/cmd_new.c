@@ -27,11 +27,18 @@ usage_new(void)
     printf(
         "Create the next migration: VERSION_SLUG.up.sql and VERSION_SLUG.down.sql, with\n"
         "VERSION the current UTC time (YYYYMMDDHHMMSS).\n\n"
-        "Usage:\n  sealift new [-d DIR] [--project NAME] SLUG\n\n"
+        "Usage:\n  sealift new [-d DIR] [--project NAME] [--no-transaction] [--irreversible]\n"
+        "              [--verify] SLUG\n\n"
         "Options:\n"
         "  -d, --dir DIR       migrations directory (default \"migrations\"; created if needed)\n"
         "      --project NAME  project name for a new chain's sealift.sum (default: the name\n"
-        "                      of the directory that holds DIR)\n");
+        "                      of the directory that holds DIR)\n"
+        "      --no-transaction  mark the up and down files \"-- sealift:no-transaction\" (for\n"
+        "                      CREATE INDEX CONCURRENTLY and the like)\n"
+        "      --irreversible  mark the up file \"-- sealift:irreversible\" and write no down "
+        "file\n"
+        "      --verify        write VERSION_SLUG.verify.sql too (run after the up script; an\n"
+        "                      error in it fails the migration)\n");
 }
 
 /* The highest version already in dir, or "" if none. */
@@ -97,16 +104,81 @@ write_new_file(const char *path, const char *text)
     return (close(fd) == 0 && ok) ? 0 : -1;
 }
 
+/* What --no-transaction, --irreversible and --verify ask of the new migration. */
+#define NEW_NO_TRANSACTION 1u
+#define NEW_IRREVERSIBLE   2u
+#define NEW_VERIFY         4u
+
+/*
+ * Write VERSION_SLUG's files in dir: the up file, the down file unless irreversible, the verify
+ * file if asked, each with its directives in the leading comment block; print each path. On a
+ * failure the files written so far are removed. Returns 0 or -1 (the error printed).
+ */
+static int
+write_migration(const char *dir, const char *version, const char *slug, unsigned flags)
+{
+    static const char *const kinds[] = {"up", "down", "verify"};
+    char *path[3] = {NULL, NULL, NULL};
+    struct buf text = BUF_INIT;
+    int rc = 0, k;
+
+    for (k = 0; k < 3 && rc == 0; k++) {
+        if ((k == 1 && (flags & NEW_IRREVERSIBLE)) || (k == 2 && !(flags & NEW_VERIFY)))
+            continue;
+        buf_reset(&text);
+        if (k < 2 && (flags & NEW_NO_TRANSACTION))
+            buf_addstr(&text, "-- sealift:no-transaction\n");
+        if (k == 0 && (flags & NEW_IRREVERSIBLE))
+            buf_addstr(&text, "-- sealift:irreversible\n");
+        if (k == 0)
+            buf_addf(&text,
+                     "-- %s_%s: up.\n"
+                     "-- Directives, if any, go in this leading comment block, one per line:\n"
+                     "--   \"-- sealift:no-transaction\" for CREATE INDEX CONCURRENTLY and the "
+                     "like;\n"
+                     "--   \"-- sealift:irreversible\" when there can be no down (delete the\n"
+                     "--   .down.sql file then).\n\n",
+                     version, slug);
+        else if (k == 1)
+            buf_addf(&text, "-- %s_%s: down. Undo exactly what the up did, in reverse order.\n\n",
+                     version, slug);
+        else
+            buf_addf(&text,
+                     "-- %s_%s: verify. Runs after the up script; any error here fails the\n"
+                     "-- migration (e.g. SELECT 1 / count(*) FROM pg_indexes WHERE ...).\n\n",
+                     version, slug);
+        path[k] = xasprintf("%s/%s_%s.%s.sql", dir, version, slug, kinds[k]);
+        if (write_new_file(path[k], text.data) != 0) {
+            diag_error("could not create \"%s\": %s", path[k], strerror(errno));
+            free(path[k]);
+            path[k] = NULL;
+            rc = -1;
+        }
+    }
+    for (k = 0; k < 3; k++) {
+        if (path[k] && rc != 0)
+            unlink(path[k]);
+        else if (path[k])
+            printf("%s\n", path[k]);
+        free(path[k]);
+    }
+    buf_release(&text);
+    return rc;
+}
+
 int
 cmd_new(int argc, char **argv)
 {
     static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
                                              {"project", required_argument, NULL, 'P'},
+                                             {"no-transaction", no_argument, NULL, 'N'},
+                                             {"irreversible", no_argument, NULL, 'I'},
+                                             {"verify", no_argument, NULL, 'V'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *dir = "migrations", *project = NULL, *slug;
-    char version[NATIVE_VERSION_MAX + 1], *high, *up = NULL, *down = NULL, *text = NULL,
-                                                 *sum_path = NULL;
+    char version[NATIVE_VERSION_MAX + 1], *high, *sum_path = NULL;
+    unsigned flags = 0;
     struct diag_err err = DIAG_ERR_INIT;
     time_t now = time(NULL);
     struct tm tm;
@@ -122,6 +194,15 @@ cmd_new(int argc, char **argv)
             project = optarg;
             if (!manifest_token_valid(project))
                 die_usage("new", "project name must be 1-64 letters, digits, '.', '_' or '-'");
+            break;
+        case 'N':
+            flags |= NEW_NO_TRANSACTION;
+            break;
+        case 'I':
+            flags |= NEW_IRREVERSIBLE;
+            break;
+        case 'V':
+            flags |= NEW_VERIFY;
             break;
         case 'h':
             usage_new();
@@ -171,33 +252,10 @@ cmd_new(int argc, char **argv)
         sumfile_release(&sum);
     }
 
-    up = xasprintf("%s/%s_%s.up.sql", dir, version, slug);
-    down = xasprintf("%s/%s_%s.down.sql", dir, version, slug);
-    text =
-        xasprintf("-- %s_%s: up.\n"
-                  "-- Directives, if any, go in this leading comment block, one per line:\n"
-                  "--   \"-- sealift:no-transaction\" for CREATE INDEX CONCURRENTLY and the like;\n"
-                  "--   \"-- sealift:irreversible\" when there can be no down (delete the\n"
-                  "--   .down.sql file then).\n\n",
-                  version, slug);
-    if (write_new_file(up, text) != 0) {
-        diag_error("could not create \"%s\": %s", up, strerror(errno));
+    if (write_migration(dir, version, slug, flags) != 0)
         goto cleanup;
-    }
-    free(text);
-    text = xasprintf("-- %s_%s: down. Undo exactly what the up did, in reverse order.\n\n", version,
-                     slug);
-    if (write_new_file(down, text) != 0) {
-        diag_error("could not create \"%s\": %s", down, strerror(errno));
-        unlink(up);
-        goto cleanup;
-    }
-    printf("%s\n%s\n", up, down);
     ret = EXIT_OK;
 cleanup:
     free(sum_path);
-    free(up);
-    free(down);
-    free(text);
     return ret;
 }

@@ -16,7 +16,8 @@ usage_verify(void)
 {
     printf("Verify a bundle: its signatures by trusted keys, then every member's size and\n"
            "SHA-256 against the signed manifest.\n\n"
-           "Usage:\n  sealift verify BUNDLE -p PUBLIC_KEY... [--threshold N]\n\nOptions:\n"
+           "Usage:\n  sealift verify BUNDLE -p PUBLIC_KEY... [--threshold N] [--json | "
+           "-q]\n\nOptions:\n"
            "  -p, --pubkey FILE   a trusted public key (repeatable)\n"
            "      --threshold N   distinct trusted keys that must have signed (default 1)\n"
            "      --json          describe the verified bundle as JSON\n"

@@ -16,6 +16,12 @@ struct read_options {
     const char *alembic_config;
     const char *alembic_sql_up;
     const char *alembic_sql_down;
+    /* Liquibase: the master changelog (relative to the directory; NULL: the one at its top),
+     * and the contexts and label expression that select changesets (NULL: all). */
+    const char *liquibase_changelog;
+    const char *liquibase_contexts;
+    const char *liquibase_labels;
+    int strict; /* --strict */
 };
 
 struct format_reader {
@@ -41,6 +47,16 @@ const struct format_reader *formats_find(const char *name);
  * format recognises dir, or when two are equally sure (naming them).
  */
 const struct format_reader *formats_detect(const char *dir, struct diag_err *err);
+
+/*
+ * The same, saying why in why (cap bytes: "sqitch.plan", "recorded in sealift.sum"), and
+ * with the format recorded in the chain's sealift.sum first (recorded: NULL when none): a
+ * chain recorded as one format is never re-read as another. Also refuses a directory with
+ * files of no known format (an empty directory is an empty native chain), and a format that
+ * is recognised but has no reader.
+ */
+const struct format_reader *formats_detect_why(const char *dir, const char *recorded, char *why,
+                                               size_t cap, struct diag_err *err);
 
 /* "native, alembic, ..." into out (at most cap bytes; a list that does not fit ends in "..."). */
 void formats_names(char *out, size_t cap);

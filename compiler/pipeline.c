@@ -331,6 +331,31 @@ resolve_data_files(struct src_migration *m, struct report *rep)
     free(used);
 }
 
+/*
+ * What another tool's down script may be and still compile, with a warning (an error with
+ * --strict): no statements at all (a no-op down: rollback records the migration as rolled back
+ * and runs nothing), or a statement PostgreSQL refuses inside the transaction the tool runs it
+ * in (the tool itself fails on it when reverting: the down cannot run as written, and rollback
+ * refuses to cross it).
+ */
+static void
+check_imported_down(const struct src_script *s, int strict, struct report *rep)
+{
+    void (*say)(struct report *, const char *, ...) = strict ? report_error : report_warning;
+
+    if (s->blocked)
+        say(rep,
+            "%s: this down cannot run as written (its tool would fail on it too), and "
+            "rollback refuses to cross it%s",
+            s->blocked, strict ? " (--strict)" : "");
+    else if (s->nstmts == 0)
+        say(rep,
+            "%s: %s: compiled as a no-op down (rollback records the migration as rolled back "
+            "and runs nothing)%s",
+            s->file, s->noop_why ? s->noop_why : "the down script has no statements",
+            strict ? " (--strict)" : "");
+}
+
 /* Each migration's scripts rendered and checked, and its data files hashed: one job each. */
 struct check_batch {
     struct compiled *out;
@@ -343,6 +368,7 @@ check_migration(size_t i, void *ctx)
     struct check_batch *b = ctx;
     struct src_migration *m = &b->out->chain.v[i];
     struct report *rep = &b->reps[i];
+    int native = strcmp(b->out->chain.format, "native") == 0;
 
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         struct src_script *s = &m->script[k];
@@ -352,12 +378,84 @@ check_migration(size_t i, void *ctx)
         /* The source checksum (sealift.sum's, the manifest's) is of the text as the reader left it.
          */
         hash_sha256(s->text.data, s->text.len, s->source_sha);
-        if (sqltext_render(s->file, &s->text, b->out->opt->vars, &s->rendered, rep) == 0 &&
-            sqlcheck_script(s->file, s, rep) == 0 && b->out->lint_scripts)
-            lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
+        s->may_block = k == MANIFEST_DOWN && !native;
+        if (sqltext_render(&s->text, b->out->opt->vars, &s->rendered, &s->undefined) == 0 &&
+            sqlcheck_script(s->file, s, rep) == 0) {
+            if (k == MANIFEST_DOWN && !native)
+                check_imported_down(s, b->out->opt->strict, rep);
+            if (b->out->lint_scripts)
+                lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
+        }
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
     }
     resolve_data_files(m, rep);
+}
+
+/*
+ * The uses of undefined placeholder name (nl bytes) in c, from script k of migration i on:
+ * ", "-separated "FILE:LINE:COL" into where. Returns how many.
+ */
+static size_t
+undefined_uses(const struct src_chain *c, size_t i, int k, const char *name, size_t nl,
+               struct buf *where)
+{
+    size_t uses = 0;
+
+    for (size_t j = i; j < c->n; j++) {
+        for (int kk = j == i ? k : 0; kk < MANIFEST_NSCRIPTS; kk++) {
+            const struct src_script *s = &c->v[j].script[kk];
+            const char *u = s->undefined.data;
+
+            for (size_t q = 0; q < s->undefined.len;) {
+                size_t n = strcspn(u + q, " ");
+                size_t e = q + strcspn(u + q, "\n");
+
+                if (n == nl && memcmp(u + q, name, nl) == 0)
+                    buf_addf(where, "%s%s:%.*s", uses++ ? ", " : "", s->file, (int)(e - q - n - 1),
+                             u + q + n + 1);
+                q = e + 1;
+            }
+        }
+    }
+    return uses;
+}
+
+/*
+ * Each undefined placeholder once, naming every place it is used in the chain's order (a
+ * placeholder missing from --set is usually missing everywhere: one line, not hundreds).
+ */
+static void
+report_undefined(const struct src_chain *c, struct report *rep)
+{
+    struct buf seen = BUF_INIT; /* "\nNAME\nNAME\n": the names reported */
+
+    buf_addch(&seen, '\n');
+    for (size_t i = 0; i < c->n; i++) {
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+            const struct buf *u = &c->v[i].script[k].undefined;
+
+            for (size_t p = 0; p < u->len; p += strcspn(u->data + p, "\n") + 1) {
+                size_t nl = strcspn(u->data + p, " ");
+                struct buf key = BUF_INIT, where = BUF_INIT;
+                size_t uses;
+
+                buf_addf(&key, "\n%.*s\n", (int)nl, u->data + p);
+                /* Reported with its first use: every later use is in that message. */
+                if (strstr(seen.data, key.data) == NULL) {
+                    buf_add(&seen, key.data + 1, key.len - 1);
+                    uses = undefined_uses(c, i, k, u->data + p, nl, &where);
+                    report_error(rep,
+                                 "undefined placeholder ${%.*s} (give --set %.*s=VALUE), used %zu "
+                                 "time%s: %s",
+                                 (int)nl, u->data + p, (int)nl, u->data + p, uses,
+                                 uses == 1 ? "" : "s", where.data);
+                }
+                buf_release(&key);
+                buf_release(&where);
+            }
+        }
+    }
+    buf_release(&seen);
 }
 
 /*
@@ -415,34 +513,83 @@ read_chain_or_sum(size_t i, void *ctx)
     }
 }
 
+/*
+ * What --allow-irreversible did to another tool's chain: one line with the count, and with
+ * --verbose one line per migration. (sealift's own format marks irreversible migrations in
+ * the file; the flag does nothing there.)
+ */
+static void
+say_irreversible(const struct compiled *out)
+{
+    const struct src_chain *c = &out->chain;
+    size_t n = 0;
+
+    if (!out->opt->allow_irreversible || strcmp(c->format, "native") == 0)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        n += !c->v[i].script[MANIFEST_DOWN].present;
+    if (n == 0)
+        return;
+    diag_info("--allow-irreversible: %zu of %zu migrations compiled as irreversible (no down; "
+              "rollback refuses to cross them)%s",
+              n, c->n, out->opt->verbose ? "" : "; --verbose names them");
+    for (size_t i = 0; out->opt->verbose && i < c->n; i++)
+        if (!c->v[i].script[MANIFEST_DOWN].present)
+            diag_info("irreversible: %s%s%s (%s)", c->v[i].id, c->v[i].name[0] ? "_" : "",
+                      c->v[i].name, script_file(&c->v[i], MANIFEST_UP));
+}
+
 int
 compile_chain(const struct compile_options *opt, struct compiled *out, struct report *rep,
               struct diag_err *err)
 {
     const char *from = opt->from ? opt->from : "auto";
     const struct format_reader *reader;
-    struct read_options ro = {opt->allow_irreversible, opt->alembic_config, opt->alembic_sql_up,
-                              opt->alembic_sql_down};
-    char names[256];
+    struct read_options ro = {.allow_irreversible = opt->allow_irreversible,
+                              .alembic_config = opt->alembic_config,
+                              .alembic_sql_up = opt->alembic_sql_up,
+                              .alembic_sql_down = opt->alembic_sql_down,
+                              .liquibase_changelog = opt->liquibase_changelog,
+                              .liquibase_contexts = opt->liquibase_contexts,
+                              .liquibase_labels = opt->liquibase_labels,
+                              .strict = opt->strict};
+    char names[256], recorded[64], why[256];
 
+    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
+    /*
+     * A chain recorded as one format is never re-read as another: its released migrations
+     * would look edited. So sealift.sum's format comes before detection, and before --from.
+     */
+    sumfile_read_source(out->sum_path, recorded, sizeof(recorded));
     if (strcmp(from, "auto") == 0) {
-        reader = formats_detect(opt->dir, err);
+        reader = formats_detect_why(opt->dir, recorded[0] ? recorded : NULL, why, sizeof(why), err);
         if (reader == NULL) {
             err->io = 1;
             return -1;
         }
+        /* Asked to detect, in a directory with nothing to detect from. */
+        if (opt->from_given && strcmp(why, "an empty directory") == 0)
+            return err_set_io(err,
+                              "\"%s\" is empty: there is no format to detect (give --from "
+                              "FORMAT, or write a first migration with \"sealift new\")",
+                              opt->dir);
         /* Say what was found; a native chain found by default is the quiet, usual case. */
         if (opt->from_given || strcmp(reader->name, "native") != 0)
-            diag_info("detected %s in %s", reader->name, opt->dir);
+            diag_info("detected %s (%s) in %s", reader->name, why, opt->dir);
     } else {
         reader = formats_find(from);
         if (reader == NULL) {
             formats_names(names, sizeof(names));
             return err_set_io(err, "unknown source format \"%s\" (known: %s, auto)", from, names);
         }
+        if (recorded[0] && strcmp(recorded, from) != 0)
+            return err_set_io(err,
+                              "--from %s contradicts %s, which records this chain as %s (its "
+                              "released migrations were read as %s: give --from %s, or leave "
+                              "--from out)",
+                              from, out->sum_path, recorded, recorded, recorded);
     }
     out->opt = opt;
-    out->sum_path = xasprintf("%s/%s", opt->dir, SUMFILE_NAME);
     {
         /* The chain and sealift.sum are read at the same time (see struct read_batch). */
         struct read_batch b = {reader, &ro, out, rep, err, 0, DIAG_ERR_INIT, 0};
@@ -462,9 +609,18 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
             report_error(rep, "--amend %s: no such migration in %s", opt->amend[i], opt->dir);
     }
     if (!out->sum.exists)
-        out->sum.project = opt->project ? xstrdup(opt->project) : compile_default_project(opt->dir);
+        out->sum.project = opt->project         ? xstrdup(opt->project)
+                           : out->chain.project ? xstrdup(out->chain.project)
+                                                : compile_default_project(opt->dir);
+    if (out->sum.source == NULL) {
+        /* Recorded from the next build on (a file from before the field has none). */
+        out->sum.source = xstrdup(reader->name);
+        out->sum.source_added = out->sum.exists;
+    }
+    say_irreversible(out);
 
     check_migrations(out, rep);
+    report_undefined(&out->chain, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
     check_history(out, rep);
     /*
@@ -566,6 +722,8 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
                 xasprintf("%s %s", src->origin_id ? src->origin_id : src->id, src->origin_checksum);
         else if (src->origin_id && strcmp(src->origin_id, src->id) != 0)
             mig->origin = xstrdup(src->origin_id);
+        if (src->script[MANIFEST_DOWN].present && src->script[MANIFEST_DOWN].blocked)
+            mig->down_blocked = xstrdup(src->script[MANIFEST_DOWN].blocked);
 
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             const struct src_script *s = &src->script[k];
@@ -696,6 +854,12 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
     case 'I':
         opt->allow_irreversible = 1;
         return 1;
+    case COMPILE_OPT_STRICT:
+        opt->strict = 1;
+        return 1;
+    case 'v':
+        opt->verbose = 1;
+        return 1;
     case COMPILE_OPT_ALEMBIC_CONFIG:
         opt->alembic_config = arg;
         return 1;
@@ -704,6 +868,15 @@ compile_option(int c, const char *arg, struct compile_options *opt, const char *
         return 1;
     case COMPILE_OPT_ALEMBIC_SQL_DOWN:
         opt->alembic_sql_down = arg;
+        return 1;
+    case COMPILE_OPT_CHANGELOG:
+        opt->liquibase_changelog = arg;
+        return 1;
+    case COMPILE_OPT_CONTEXTS:
+        opt->liquibase_contexts = arg;
+        return 1;
+    case COMPILE_OPT_LABELS:
+        opt->liquibase_labels = arg;
         return 1;
     case 'S':
         if (vars_set_assignment(opt->vars, arg, &err) != 0)

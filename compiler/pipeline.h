@@ -31,6 +31,12 @@ struct compile_options {
     const char *alembic_sql_down;
     int lint_mode;  /* --lint (enum lint_mode); LINT_MODE_DEFAULT when not given */
     int pg_version; /* --pg-version; 0: LINT_PG_VERSION_DEFAULT */
+    /* --changelog, --contexts, --labels (Liquibase; see formats.h) */
+    const char *liquibase_changelog;
+    const char *liquibase_contexts;
+    const char *liquibase_labels;
+    int strict;  /* --strict: what would compile with a warning (a no-op down...) is an error */
+    int verbose; /* --verbose: name each migration a summary line counts */
 };
 
 struct compiled {
@@ -89,11 +95,16 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
     {"project", required_argument, NULL, 'P'},                                                    \
     {"amend", required_argument, NULL, 'A'},                                                      \
     {"allow-irreversible", no_argument, NULL, 'I'},                                               \
+    {"strict", no_argument, NULL, COMPILE_OPT_STRICT},                                            \
+    {"verbose", no_argument, NULL, 'v'},                                                          \
     {"alembic-config", required_argument, NULL, COMPILE_OPT_ALEMBIC_CONFIG},                      \
     {"alembic-sql-up", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_UP},                      \
     {"alembic-sql-down", required_argument, NULL, COMPILE_OPT_ALEMBIC_SQL_DOWN},                  \
     {"lint", required_argument, NULL, COMPILE_OPT_LINT},                                          \
-    {"pg-version", required_argument, NULL, COMPILE_OPT_PG_VERSION}
+    {"pg-version", required_argument, NULL, COMPILE_OPT_PG_VERSION},                              \
+    {"changelog", required_argument, NULL, COMPILE_OPT_CHANGELOG},                                \
+    {"contexts", required_argument, NULL, COMPILE_OPT_CONTEXTS},                                  \
+    {"labels", required_argument, NULL, COMPILE_OPT_LABELS}
 // clang-format on
 
 /* getopt codes of the long-only options above (beyond any single character). */
@@ -102,17 +113,28 @@ int compile_option(int c, const char *arg, struct compile_options *opt, const ch
 #define COMPILE_OPT_ALEMBIC_SQL_DOWN 0x103
 #define COMPILE_OPT_LINT             0x104
 #define COMPILE_OPT_PG_VERSION       0x105
+#define COMPILE_OPT_CHANGELOG        0x106
+#define COMPILE_OPT_CONTEXTS         0x107
+#define COMPILE_OPT_LABELS           0x108
+#define COMPILE_OPT_STRICT           0x109
 
 #define COMPILE_USAGE                                                                              \
     "  -d, --dir DIR         migrations directory (default \"migrations\")\n"                      \
     "      --from FORMAT     source format: auto (default: detect it), native, alembic,\n"         \
-    "                        flyway, golang-migrate, dbmate, goose, sqitch or diesel\n"            \
+    "                        flyway, golang-migrate, dbmate, goose, sqitch, diesel or\n"           \
+    "                        liquibase\n"                                                          \
     "      --allow-irreversible  compile migrations that have no down as irreversible\n"           \
     "                        (rollback refuses to cross them) instead of refusing them\n"          \
+    "      --strict          refuse what otherwise compiles with a warning: empty or\n"            \
+    "                        comment-only downs, downs that cannot run as written\n"               \
     "      --alembic-config INI  alembic.ini to render the SQL with (\"alembic ... --sql\")\n"     \
     "      --alembic-sql-up FILE, --alembic-sql-down FILE\n"                                       \
     "                        Alembic's offline SQL rendered elsewhere (\"alembic upgrade\n"        \
     "                        base:head --sql\", \"alembic downgrade head:base --sql\")\n"          \
+    "      --changelog FILE  Liquibase master changelog, relative to DIR (default: the one\n"      \
+    "                        changelog at the top of DIR)\n"                                       \
+    "      --contexts LIST, --labels EXPR\n"                                                       \
+    "                        Liquibase contexts and label expression selecting changesets\n"       \
     "      --set NAME=VALUE  value of the ${NAME} placeholder (repeatable)\n"                      \
     "      --env-file FILE   NAME=VALUE lines for placeholders\n"                                  \
     "      --project NAME    project name when the chain has no sealift.sum yet\n"                 \

@@ -15,8 +15,8 @@
  * COMMIT; ... BEGIN;, and maintains its alembic_version table. Those statements are recognised
  * and dropped: sealift owns the transaction and its own history. A revision whose statements all
  * ran outside the transaction (an autocommit_block) is a no-transaction migration; one that
- * mixes both is refused. Only a linear chain is accepted: branches and merge points are refused
- * naming the heads.
+ * mixes both is refused. One head: branches merged long ago are ordered as Alembic's upgrade
+ * SQL runs them; two or more heads are refused, naming them.
  */
 #include "read_common.h"
 #include "readers.h"
@@ -344,82 +344,30 @@ static int
 run_alembic(const char *ini, const char *cmd, const char *range, struct buf *out,
             struct diag_err *err)
 {
-    int pipefd[2], status;
-    FILE *errfile = tmpfile();
     char *copy1 = xstrdup(ini), *copy2 = xstrdup(ini);
     char *dir = dirname(copy1), *base = basename(copy2);
-    pid_t pid;
+    char *argv[] = {"alembic", "-c", base, (char *)cmd, (char *)range, "--sql", NULL};
+    struct buf errout = BUF_INIT;
     int ret = -1;
+    int status = common_run_tool(dir, argv, "PYTHONDONTWRITEBYTECODE", "1", out, &errout, err);
 
-    if (errfile == NULL || pipe(pipefd) != 0) {
-        err_set_io(err, "could not run alembic: %s", strerror(errno));
-        goto done;
-    }
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0) {
-        err_set_io(err, "could not run alembic: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        goto done;
-    }
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        dup2(fileno(errfile), 2);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
-        if (chdir(dir) != 0)
-            _exit(126);
-        execlp("alembic", "alembic", "-c", base, cmd, range, "--sql", (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    for (;;) {
-        char chunk[65536];
-        ssize_t r = read(pipefd[0], chunk, sizeof(chunk));
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        buf_add(out, chunk, (size_t)r);
-    }
-    close(pipefd[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    if (status == 127) {
         err_set_io(err, "alembic is not on PATH: install it (Debian: alembic), or render the SQL "
                         "elsewhere and give --alembic-sql-up FILE [--alembic-sql-down FILE]");
-        goto done;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char last[400] = "";
-        long size;
+    } else if (status != 0 && status != -1) {
+        char *last;
 
         /* Alembic's last line of stderr says why (a Python exception, usually). */
-        fflush(errfile);
-        size = ftell(errfile);
-        if (size > 0) {
-            size_t want = size > (long)sizeof(last) - 1 ? sizeof(last) - 1 : (size_t)size;
-            size_t got;
-
-            fseek(errfile, size - (long)want, SEEK_SET);
-            got = fread(last, 1, want, errfile);
-            last[got] = '\0';
-            while (got > 0 && (last[got - 1] == '\n' || last[got - 1] == '\r'))
-                last[--got] = '\0';
-            if (strrchr(last, '\n'))
-                memmove(last, strrchr(last, '\n') + 1, strlen(strrchr(last, '\n') + 1) + 1);
-        }
-        err_set_io(err, "\"alembic -c %s %s %s --sql\" failed in \"%s\"%s%s", base, cmd, range, dir,
-                   last[0] ? ": " : "", last);
-        goto done;
+        while (errout.len &&
+               (errout.data[errout.len - 1] == '\n' || errout.data[errout.len - 1] == '\r'))
+            buf_truncate(&errout, errout.len - 1);
+        last = strrchr(errout.data, '\n') ? strrchr(errout.data, '\n') + 1 : errout.data;
+        err_set_io(err, "\"alembic -c %s %s %s --sql\" failed in \"%s\"%s%.399s", base, cmd, range,
+                   dir, last[0] ? ": " : "", last);
+    } else if (status == 0) {
+        ret = 0;
     }
-    ret = 0;
-done:
-    if (errfile)
-        fclose(errfile);
+    buf_release(&errout);
     free(copy1);
     free(copy2);
     return ret;
@@ -484,6 +432,43 @@ between(const char *s, const char *prefix, const char *stop, const char **rest)
 }
 
 enum vkind { V_NONE, V_CREATE, V_INSERT, V_UPDATE, V_DELETE, V_DROP };
+
+/* Is x one of the revisions of list ("a" or "a, b", as Alembic's markers write them)? */
+static int
+in_list(const char *list, const char *x)
+{
+    size_t xl = strlen(x);
+
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+
+        if (n == xl && strncmp(p, x, xl) == 0)
+            return 1;
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* The revisions of list are exactly revs[0, n) (in any order)? */
+static int
+same_revs(const char *list, char *const *revs, size_t n)
+{
+    size_t count = 0;
+
+    for (const char *p = list; *p; count++) {
+        p += strcspn(p, ",");
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    if (count != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!in_list(list, revs[i]))
+            return 0;
+    return 1;
+}
 
 /* Is the statement one of Alembic's alembic_version statements? Fills table and revisions. */
 static enum vkind
@@ -585,9 +570,16 @@ marker(const char *l, size_t n, const char *verb, char **from, char **to)
     {
         const char *t = arrow + 4, *e = l + n;
         const char *comma = memchr(t, ',', (size_t)(e - t));
+        int list = 1;
 
-        /* Older Alembic appended ", message". */
-        if (comma)
+        /*
+         * Older Alembic appended ", message"; a downgrade of a merge point goes to a list of
+         * revisions, "a, b". Revisions have no blanks inside; a message has.
+         */
+        for (const char *q = t; q < e && list; q++)
+            if (isspace((unsigned char)*q) && !(q > t && q[-1] == ',') && q + 1 < e)
+                list = 0;
+        if (comma && !list)
             e = comma;
         while (e > t && isspace((unsigned char)e[-1]))
             e--;
@@ -638,13 +630,19 @@ split_rendered(struct rendered *r, const char *verb, struct report *rep)
                                  col, table);
                     ok = 0;
                 } else if (vk == V_INSERT || vk == V_UPDATE || vk == V_DELETE) {
-                    /* It must record exactly this section's step. */
-                    int match = cur != NULL &&
-                                (vk == V_INSERT ? !strcmp(verb, "upgrade") && !cur->from[0] &&
-                                                      !strcmp(a, cur->to)
-                                 : vk == V_UPDATE ? !strcmp(a, cur->to) && !strcmp(b, cur->from)
-                                                  : !strcmp(verb, "downgrade") && !cur->to[0] &&
-                                                        !strcmp(a, cur->from));
+                    /*
+                     * It must record this section's step: the new head replaces one it
+                     * comes from (UPDATE), is added beside the others (INSERT: a base, or a
+                     * branch), or one of the heads it comes from goes (DELETE: a merge, or
+                     * a branch rolled back).
+                     */
+                    int up = strcmp(verb, "upgrade") == 0;
+                    int match =
+                        cur != NULL &&
+                        (vk == V_INSERT   ? (up ? !strcmp(a, cur->to) : in_list(cur->to, a))
+                         : vk == V_UPDATE ? (up ? !strcmp(a, cur->to) && in_list(cur->from, b)
+                                                : in_list(cur->to, a) && !strcmp(b, cur->from))
+                                          : (up ? in_list(cur->from, a) : !strcmp(a, cur->from)));
 
                     if (!match) {
                         report_error(rep,
@@ -798,10 +796,29 @@ find_rev(struct revisions *revs, const char *id)
     return NULL;
 }
 
-/* Order the revisions base to head; refuse anything but one line. Returns the order or NULL. */
-static struct revision **
-linear_order(struct revisions *revs, struct report *rep)
+/*
+ * Check the revision graph and order it base to head. One base and one head: branches merged
+ * long ago are fine, but two heads are refused, naming them (Alembic itself needs "alembic
+ * upgrade heads" or a merge revision then). A graph with merge points is ordered later, as
+ * Alembic's own rendering orders it (*merged set, the order left empty). Returns the order
+ * (revs->n + 1 slots) or NULL after reporting why.
+ */
+/* r's down revisions as Alembic's markers write them: "a" or "a, b" ("" for a base). */
+static char *
+join_revs(const struct revision *r)
 {
+    struct buf out = BUF_INIT;
+
+    for (size_t k = 0; k < r->ndowns; k++)
+        buf_addf(&out, "%s%s", k ? ", " : "", r->downs[k]);
+    return buf_detach(&out, NULL);
+}
+
+static struct revision **
+linear_order(struct revisions *revs, struct report *rep, int *merged)
+{
+    size_t nheads = 0;
+
     struct revision **order = xcalloc(revs->n + 1, sizeof(*order));
     struct revision *base = NULL;
     struct buf heads = BUF_INIT;
@@ -829,28 +846,26 @@ linear_order(struct revisions *revs, struct report *rep)
             }
         }
     }
-    for (size_t i = 0; i < revs->n; i++)
-        if (revs->v[i].nchildren == 0)
+    *merged = 0;
+    for (size_t i = 0; i < revs->n; i++) {
+        if (revs->v[i].nchildren == 0) {
             buf_addf(&heads, "%s%s", heads.len ? ", " : "", revs->v[i].rev);
-    /* A merge point names the branches it joins: report it before the branch it closes. */
-    for (size_t i = 0; i < revs->n && ok; i++)
-        if (revs->v[i].ndowns > 1) {
-            report_error(rep,
-                         "%s: revision %s merges %zu branches; sealift compiles one linear "
-                         "chain (heads: %s)",
-                         revs->v[i].file, revs->v[i].rev, revs->v[i].ndowns, heads.data);
-            ok = 0;
+            nheads++;
         }
+        if (revs->v[i].ndowns > 1)
+            *merged = 1;
+    }
+    if (ok && nheads > 1) {
+        report_error(rep,
+                     "%zu heads (%s): sealift compiles one chain; merge them first (\"alembic "
+                     "merge heads\")",
+                     nheads, heads.data);
+        ok = 0;
+    }
     for (size_t i = 0; i < revs->n && ok; i++) {
         struct revision *r = &revs->v[i];
 
-        if (r->nchildren > 1) {
-            report_error(rep,
-                         "%s: revision %s has %d revisions on top of it, a branch; sealift "
-                         "compiles one linear chain (heads: %s)",
-                         r->file, r->rev, r->nchildren, heads.data);
-            ok = 0;
-        } else if (r->ndowns == 0) {
+        if (r->ndowns == 0) {
             if (base) {
                 report_error(rep, "%s: a second base revision (%s, after %s); heads: %s", r->file,
                              r->rev, base->rev, heads.data);
@@ -859,7 +874,7 @@ linear_order(struct revisions *revs, struct report *rep)
             base = r;
         }
     }
-    if (ok && base) {
+    if (ok && base && !*merged) {
         for (struct revision *r = base; r;) {
             struct revision *next = NULL;
 
@@ -876,19 +891,6 @@ linear_order(struct revisions *revs, struct report *rep)
             ok = 0;
         }
     }
-    /* depends_on must point at an ancestor: in one chain, an earlier revision. */
-    for (size_t i = 0; i < n && ok; i++)
-        for (size_t k = 0; k < order[i]->ndepends; k++) {
-            int earlier = 0;
-
-            for (size_t j = 0; j < i; j++)
-                earlier |= strcmp(order[j]->rev, order[i]->depends[k]) == 0;
-            if (!earlier) {
-                report_error(rep, "%s: depends_on %s is not an earlier revision of the chain",
-                             order[i]->file, order[i]->depends[k]);
-                ok = 0;
-            }
-        }
     buf_release(&heads);
     if (!ok || (revs->n > 0 && base == NULL)) {
         if (ok)
@@ -929,6 +931,57 @@ get_sql(const char *file, const char *ini, const char *cmd, const char *range, s
     return 0;
 }
 
+/*
+ * Every revision after all it comes from (down_revision) and all it depends on (depends_on):
+ * the order sealift applies them in, and rolls them back against. Returns 0, or -1 after
+ * reporting.
+ */
+static int
+check_order(struct revision **order, size_t n, struct report *rep)
+{
+    int ok = 1;
+
+    for (size_t i = 0; i < n && ok; i++) {
+        for (size_t k = 0; k < order[i]->ndowns + order[i]->ndepends; k++) {
+            int dep = k >= order[i]->ndowns;
+            const char *want = dep ? order[i]->depends[k - order[i]->ndowns] : order[i]->downs[k];
+            int earlier = 0;
+
+            for (size_t j = 0; j < i; j++)
+                earlier |= strcmp(order[j]->rev, want) == 0;
+            if (!earlier) {
+                report_error(rep, "%s: %s %s is not an earlier revision of the chain",
+                             order[i]->file, dep ? "depends_on" : "down_revision", want);
+                ok = 0;
+            }
+        }
+    }
+    return ok ? 0 : -1;
+}
+
+/* order[i]: the revision upgrade step i of up makes. Returns 0, or -1 after reporting. */
+static int
+order_from_steps(struct revisions *revs, const struct rendered *up, struct revision **order,
+                 struct report *rep)
+{
+    for (size_t i = 0; i < up->n; i++) {
+        struct revision *r = find_rev(revs, up->v[i].to);
+
+        for (size_t j = 0; r && j < i; j++)
+            if (order[j] == r)
+                r = NULL;
+        if (r == NULL) {
+            report_error(rep,
+                         "%s: step %zu makes \"%s\", which is no revision file here or comes "
+                         "twice (render the SQL again)",
+                         up->label, i + 1, up->v[i].to);
+            return -1;
+        }
+        order[i] = r;
+    }
+    return 0;
+}
+
 int
 read_alembic(const char *dir, const struct read_options *opt, struct src_chain *c,
              struct report *rep, struct diag_err *err)
@@ -937,6 +990,7 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
     char *ini = NULL, *loc = NULL;
     struct revisions revs = {NULL, 0, 0};
     struct revision **order = NULL;
+    int merged = 0;
     struct rendered up, down;
     int ret = -1, have_down = 0;
     struct common_dir probe;
@@ -1026,7 +1080,7 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
         ret = 0;
         goto done;
     }
-    order = linear_order(&revs, rep);
+    order = linear_order(&revs, rep, &merged);
     if (order == NULL) {
         ret = 0;
         goto done;
@@ -1071,20 +1125,32 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
     if (up.n != revs.n)
         report_error(rep, "%s: %zu \"-- Running upgrade\" steps, but %zu revision files in %s",
                      up.label, up.n, revs.n, loc);
+    /*
+     * Branches merged long ago: the order is Alembic's own, as its upgrade SQL runs the
+     * revisions (each after all it comes from; the checks below hold it to the files).
+     */
+    if (merged && (up.n != revs.n || order_from_steps(&revs, &up, order, rep) != 0)) {
+        ret = 0;
+        goto done;
+    }
+    if (check_order(order, revs.n, rep) != 0) {
+        ret = 0;
+        goto done;
+    }
     if (have_down && down.n != revs.n)
         report_error(rep, "%s: %zu \"-- Running downgrade\" steps, but %zu revision files in %s",
                      down.label, down.n, revs.n, loc);
     for (size_t i = 0; i < revs.n; i++) {
         struct revision *r = order[i];
-        const char *prev = i ? order[i - 1]->rev : "";
         struct src_migration *m = chain_add(c, r->rev, r->message);
-        char *label;
+        const struct section *ds = NULL;
+        char *label, *prev = join_revs(r);
 
         m->origin_id = xstrdup(r->rev);
         if (i < up.n) {
             const struct section *s = &up.v[i];
 
-            if (strcmp(s->from, prev) != 0 || strcmp(s->to, r->rev) != 0 || !s->vstmt)
+            if (!same_revs(s->from, r->downs, r->ndowns) || strcmp(s->to, r->rev) != 0 || !s->vstmt)
                 report_error(rep,
                              "%s: step %zu is \"upgrade %s -> %s\", but the revision files "
                              "say %s -> %s (render the SQL again)",
@@ -1096,10 +1162,16 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
         } else {
             m->script[MANIFEST_UP].file = xstrdup(r->file);
         }
-        if (have_down && revs.n - 1 - i < down.n) {
-            const struct section *s = &down.v[revs.n - 1 - i];
+        /* Each downgrade step by the revision it undoes (Alembic's order may differ). */
+        for (size_t k = 0; have_down && k < down.n && ds == NULL; k++)
+            if (strcmp(down.v[k].from, r->rev) == 0)
+                ds = &down.v[k];
+        if (have_down && ds == NULL && revs.n - 1 - i < down.n)
+            ds = &down.v[revs.n - 1 - i];
+        if (ds) {
+            const struct section *s = ds;
 
-            if (strcmp(s->from, r->rev) != 0 || strcmp(s->to, prev) != 0 || !s->vstmt)
+            if (strcmp(s->from, r->rev) != 0 || !same_revs(s->to, r->downs, r->ndowns) || !s->vstmt)
                 report_error(rep,
                              "%s: step \"downgrade %s -> %s\" where the revision files say "
                              "%s -> %s (render the SQL again)",
@@ -1112,6 +1184,7 @@ read_alembic(const char *dir, const struct read_options *opt, struct src_chain *
         } else if (!have_down) {
             common_no_down(opt, r->file, "no downgrade SQL (give --alembic-sql-down FILE)", rep);
         }
+        free(prev);
     }
     ret = 0;
 done:
@@ -1141,14 +1214,47 @@ is_revision_cb(const char *text, size_t len)
     return strstr(text, "\ndown_revision") && strstr(text, "\nrevision");
 }
 
+/*
+ * An Alembic project by its files: alembic.ini (the project directory), env.py (the script
+ * directory), a versions/ directory with revision files, or revision files themselves.
+ */
+int
+detect_alembic_why(const char *dir, char *why, size_t cap)
+{
+    static const char *const marks[] = {"alembic.ini", "env.py"};
+    char name[200];
+    char *versions;
+    int found;
+
+    for (size_t i = 0; i < 2; i++) {
+        char *path = xasprintf("%s/%s", dir, marks[i]);
+
+        found = common_is_file(path);
+        free(path);
+        if (found) {
+            if (why)
+                snprintf(why, cap, "%s", marks[i]);
+            return 3;
+        }
+    }
+    versions = xasprintf("%s/versions", dir);
+    found = common_is_dir(versions) &&
+            common_detect_in_files(versions, 0, named_py_cb, is_revision_cb, name, sizeof(name));
+    free(versions);
+    if (found) {
+        if (why)
+            snprintf(why, cap, "revision file versions/%s", name);
+        return 3;
+    }
+    if (!common_detect_in_files(dir, 0, named_py_cb, is_revision_cb, name, sizeof(name)))
+        return 0;
+    if (why)
+        snprintf(why, cap, "revision file %s", name);
+    return 3;
+}
+
 int
 detect_alembic(const char *dir)
 {
-    char *ini = xasprintf("%s/alembic.ini", dir);
-    int score = common_is_file(ini) ? 3 : 0;
-
-    free(ini);
-    if (score)
-        return score;
-    return common_detect_in_files(dir, 0, named_py_cb, is_revision_cb) ? 3 : 0;
+    return detect_alembic_why(dir, NULL, 0);
 }

@@ -10,12 +10,16 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int
 cmp_entry(const void *a, const void *b)
@@ -102,7 +106,8 @@ common_next_line(const char *text, size_t len, size_t *pos, size_t *start, size_
 }
 
 int
-common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks)
+common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks,
+                       char *found_name, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
@@ -122,6 +127,8 @@ common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_
             break;
         path = xasprintf("%s/%s", dir, d.v[i].name);
         found = sqltext_read_file(path, &text, &err) == 0 && looks(text.data, text.len);
+        if (found && found_name)
+            snprintf(found_name, cap, "%s", d.v[i].name);
         buf_release(&text);
         free(path);
     }
@@ -493,4 +500,60 @@ common_whole_script_no_tx(const struct src_script *s, const char *tool, const ch
     }
     free(st);
     return bad;
+}
+
+int
+common_run_tool(const char *dir, char *const *argv, const char *env_name, const char *env_value,
+                struct buf *out, struct buf *errout, struct diag_err *err)
+{
+    int pipefd[2], status;
+    FILE *errfile = tmpfile();
+    pid_t pid;
+
+    if (errfile == NULL || pipe(pipefd) != 0) {
+        if (errfile)
+            fclose(errfile);
+        return err_set_io(err, "could not run %s: %s", argv[0], strerror(errno));
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        err_set_io(err, "could not run %s: %s", argv[0], strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
+        fclose(errfile);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        dup2(fileno(errfile), 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (env_name)
+            setenv(env_name, env_value, 1);
+        if (chdir(dir) != 0)
+            _exit(126);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    for (;;) {
+        char chunk[65536];
+        ssize_t r = read(pipefd[0], chunk, sizeof(chunk));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        buf_add(out, chunk, (size_t)r);
+    }
+    close(pipefd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    fflush(errfile);
+    rewind(errfile);
+    for (int c; (c = fgetc(errfile)) != EOF;)
+        buf_addch(errout, (char)c);
+    fclose(errfile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

@@ -44,11 +44,13 @@ void common_dir_release(struct common_dir *d);
 /*
  * --from auto's look inside files: for the regular files of dir that want accepts by name, in
  * name order and at most max of them (0: no limit), read the text (sqltext_read_file) and ask
- * looks. Returns 1 as soon as looks says yes; 0 otherwise, or when dir cannot be read.
+ * looks. Returns 1 as soon as looks says yes, with that file's name in found (cap bytes; found
+ * may be NULL); 0 otherwise, or when dir cannot be read.
  */
 typedef int (*common_want_cb)(const char *name);
 typedef int (*common_looks_cb)(const char *text, size_t len);
-int common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks);
+int common_detect_in_files(const char *dir, size_t max, common_want_cb want, common_looks_cb looks,
+                           char *found, size_t cap);
 
 /* 1 if path names a regular file (followed through symlinks), a directory for _dir. */
 int common_is_file(const char *path);
@@ -153,5 +155,14 @@ void common_no_down(const struct read_options *opt, const char *file, const char
  */
 int common_whole_script_no_tx(const struct src_script *s, const char *tool, const char **kind,
                               struct report *rep);
+
+/*
+ * Run the tool argv (argv[0] searched on PATH) in dir, as a user would, with env_name=env_value
+ * set when env_name is not NULL: its standard output into out, its standard error into errout.
+ * Returns the tool's exit status (127: it could not be run, e.g. not installed), or -1 with
+ * err set when it could not be started. For the readers that let the source tool render SQL.
+ */
+int common_run_tool(const char *dir, char *const *argv, const char *env_name, const char *env_value,
+                    struct buf *out, struct buf *errout, struct diag_err *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,7 +244,19 @@ has_up_directive_cb(const char *text, size_t len)
 }
 
 int
+detect_dbmate_why(const char *dir, char *why, size_t cap)
+{
+    char name[200];
+
+    if (!common_detect_in_files(dir, 5, named_dbmate_cb, has_up_directive_cb, name, sizeof(name)))
+        return 0;
+    if (why)
+        snprintf(why, cap, "\"-- migrate:up\" in %s", name);
+    return 3;
+}
+
+int
 detect_dbmate(const char *dir)
 {
-    return common_detect_in_files(dir, 5, named_dbmate_cb, has_up_directive_cb) ? 3 : 0;
+    return detect_dbmate_why(dir, NULL, 0);
 }

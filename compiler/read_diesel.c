@@ -5,8 +5,9 @@
  * Layer: compiler.
  *
  * diesel runs a file as one batch: inside its transaction by default, else as one
- * multi-statement query (an implicit transaction in PostgreSQL). A zero-byte file is an error
- * in diesel ("empty migration"), and so here.
+ * multi-statement query (an implicit transaction in PostgreSQL). A zero-byte up.sql is an error
+ * in diesel ("empty migration"), and so here; an empty or comment-only down.sql (nothing to
+ * undo) compiles as a no-op down, with the pipeline's warning.
  */
 #include "read_common.h"
 #include "readers.h"
@@ -14,6 +15,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +94,8 @@ load(struct src_migration *m, int kind, const char *path, struct report *rep)
 
     if (stripped < 0)
         return -1;
-    if (m->script[kind].text.len == 0) {
+    /* An empty down.sql compiles as a no-op down (the pipeline warns about it). */
+    if (kind == MANIFEST_UP && m->script[kind].text.len == 0) {
         report_error(rep, "%s: empty file (diesel refuses to run an empty migration file)", path);
         return -1;
     }
@@ -209,7 +212,7 @@ read_diesel(const char *dir, const struct read_options *opt, struct src_chain *c
 }
 
 int
-detect_diesel(const char *dir)
+detect_diesel_why(const char *dir, char *why, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
@@ -223,10 +226,19 @@ detect_diesel(const char *dir)
         if (!d.v[i].is_dir || d.v[i].name[0] == '.')
             continue;
         up = xasprintf("%s/%s/up.sql", dir, d.v[i].name);
-        if (common_is_file(up))
+        if (common_is_file(up)) {
             score = 3;
+            if (why)
+                snprintf(why, cap, "migration directory %s/ with up.sql", d.v[i].name);
+        }
         free(up);
     }
     common_dir_release(&d);
     return score;
+}
+
+int
+detect_diesel(const char *dir)
+{
+    return detect_diesel_why(dir, NULL, 0);
 }

@@ -26,6 +26,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -386,6 +387,8 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
 {
     struct fw_ctx x = {dir, c, rep, NULL, 0, 0, NULL, 0, 0};
     struct common_dir top;
+    char **no_undo = NULL; /* versioned scripts without an undo script */
+    size_t nno_undo = 0, no_undo_cap = 0;
 
     /* Only to fail as an unreadable directory, before anything else. */
     if (common_dir_list(dir, &top, err) != 0)
@@ -426,14 +429,32 @@ read_flyway(const char *dir, const struct read_options *opt, struct src_chain *c
             m->origin_id = xstrdup(v->version);
             m->origin_name = xstrdup(v->rel);
             buf_release(&raw);
-            if (u)
+            if (u) {
                 add_script(&x, m, MANIFEST_DOWN, u);
-            else
-                common_no_down(opt, path, "no undo script (U<version>__...sql)", rep);
-            free(path);
+                free(path);
+            } else {
+                no_undo = xgrow(no_undo, &no_undo_cap, nno_undo + 1, sizeof(*no_undo));
+                no_undo[nno_undo++] = path;
+            }
         }
         i = j;
     }
+    /*
+     * Undo scripts are a Flyway Teams feature: most chains have none at all. Then one error
+     * says so with the count, rather than one per file.
+     */
+    if (!opt->allow_irreversible && nno_undo > 1 && nno_undo == c->n)
+        report_error(rep,
+                     "%s: none of the %zu versioned migrations has an undo script "
+                     "(U<version>__...sql), so none can be rolled back (give "
+                     "--allow-irreversible to compile them as irreversible)",
+                     dir, nno_undo);
+    else
+        for (size_t k = 0; k < nno_undo; k++)
+            common_no_down(opt, no_undo[k], "no undo script (U<version>__...sql)", rep);
+    for (size_t k = 0; k < nno_undo; k++)
+        free(no_undo[k]);
+    free(no_undo);
     /* A .sql.conf belongs to a script; one without is a misspelling Flyway would ignore. */
     for (size_t k = 0; k < x.nconfs; k++) {
         size_t cl = strlen(x.confs[k]);
@@ -490,7 +511,17 @@ find_versioned(const char *dir, int depth)
 }
 
 int
+detect_flyway_why(const char *dir, char *why, size_t cap)
+{
+    if (!find_versioned(dir, 0))
+        return 0;
+    if (why)
+        snprintf(why, cap, "V<version>__<description>.sql files");
+    return 3;
+}
+
+int
 detect_flyway(const char *dir)
 {
-    return find_versioned(dir, 0) ? 3 : 0;
+    return detect_flyway_why(dir, NULL, 0);
 }

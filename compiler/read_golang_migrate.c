@@ -16,6 +16,7 @@
 #include "sealift/xalloc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,48 +189,91 @@ read_golang_migrate(const char *dir, const struct read_options *opt, struct src_
 }
 
 /* Does the file at path carry a sealift directive (so it was written for sealift)? */
+/*
+ * What a file says about the chain's format: 1 if it has a sealift directive (only sealift's
+ * own format has them), 2 if it holds what sealift's format refuses and golang-migrate runs (an
+ * outer BEGIN/COMMIT, a statement PostgreSQL runs only outside a transaction: golang-migrate
+ * sends the file as it is), 0 if neither. *what says which (a static string).
+ */
 static int
-has_sealift_directive(const char *path)
+file_signal(const char *path, const char **what)
 {
     struct buf text = BUF_INIT;
     struct diag_err err = DIAG_ERR_INIT;
-    int yes = sqltext_read_file(path, &text, &err) == 0 && strstr(text.data, "-- sealift:") != NULL;
+    struct common_stmt *st = NULL;
+    size_t n;
+    int sig = 0;
+    char w[32];
 
+    if (sqltext_read_file(path, &text, &err) != 0)
+        goto done;
+    if (strstr(text.data, "-- sealift:") != NULL) {
+        sig = 1;
+        goto done;
+    }
+    n = common_statements(text.data, text.len, &st);
+    if (n > 0) {
+        common_words(text.data, st[0].start, st[0].end, 2, w, sizeof(w));
+        if (strcmp(w, "BEGIN") == 0 || strcmp(w, "START TRANSACTION") == 0) {
+            *what = "BEGIN; ... COMMIT;";
+            sig = 2;
+        }
+    }
+    for (size_t i = 0; i < n && !sig; i++)
+        if ((*what = common_no_tx_kind(text.data, st[i].start, st[i].end)) != NULL)
+            sig = 2;
+    free(st);
+done:
     buf_release(&text);
-    return yes;
+    return sig;
 }
 
-/* Files whose contents detection reads at most: the first few tell a format. */
-#define DETECT_SAMPLE 5
-
 int
-detect_golang_migrate(const char *dir)
+detect_golang_migrate_why(const char *dir, char *why, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
-    int files = 0, padded = 1, sealift_only = 0;
+    int files = 0, padded = 1, wide = 1, sealift_only = 0, tool = 0;
+    char first[256] = "";
 
     if (common_dir_list(dir, &d, &err) != 0)
         return 0;
-    for (size_t i = 0; i < d.n; i++) {
+    for (size_t i = 0; i < d.n && !sealift_only; i++) {
         struct gm_file f;
         size_t v = strspn(d.v[i].name, "0123456789");
         size_t len = strlen(d.v[i].name);
-        char *path;
 
         if (len > 11 && strcmp(d.v[i].name + len - 11, ".verify.sql") == 0)
             sealift_only = 1;
         if (!d.v[i].is_file || parse_name(d.v[i].name, &f) != 0)
             continue;
-        files++;
-        /* "migrate create -seq" numbers 000001, 000002...; sealift new uses the time. */
-        if (v < 6 || d.v[i].name[0] != '0')
+        if (files++ == 0)
+            snprintf(first, sizeof(first), "%s", d.v[i].name);
+        /*
+         * "migrate create -seq" numbers 000001, 000002... (-digits sets the width); sealift new
+         * uses the time, as golang-migrate does without -seq (then the names cannot tell).
+         */
+        if (d.v[i].name[0] != '0')
             padded = 0;
-        /* Reading costs; names decide most chains, and a few files show a sealift one. */
-        if (padded && !sealift_only && files <= DETECT_SAMPLE) {
-            path = xasprintf("%s/%s", dir, d.v[i].name);
-            if (has_sealift_directive(path))
+        if (v < 6)
+            wide = 0;
+        /*
+         * The names are sealift's own format's too: what the files hold decides. Each file is
+         * read until one tells (a native chain without directives is read through).
+         */
+        if (!tool && padded) { /* only a padded chain needs its files read */
+            char *path = xasprintf("%s/%s", dir, d.v[i].name);
+            const char *what = NULL;
+            int sig = file_signal(path, &what);
+
+            if (sig == 1) {
                 sealift_only = 1;
+            } else if (sig == 2) {
+                tool = 1;
+                if (why)
+                    snprintf(why, cap, "%s in %s, which sealift's own format refuses", what,
+                             d.v[i].name);
+            }
             free(path);
         }
         free(f.version);
@@ -237,11 +281,22 @@ detect_golang_migrate(const char *dir)
     }
     common_dir_release(&d);
     /*
-     * The file names are native's too, so only what native never writes makes it certain:
-     * golang-migrate's zero-padded sequence, and no sealift directive or verify file.
-     * Otherwise native (2) wins, and --from golang-migrate says what is meant.
+     * Zero-padded versions (a sequence) and what native never has make it certain: six or more
+     * digits, or shorter ones with what golang-migrate runs and native refuses; and no sealift
+     * directive or verify file. Otherwise native (2) wins (its users are told what to fix),
+     * and --from golang-migrate says what is meant.
      */
     if (files == 0)
         return 0;
-    return padded && !sealift_only ? 3 : 1;
+    if (sealift_only || !padded || !(wide || tool))
+        return 1;
+    if (why && !tool)
+        snprintf(why, cap, "zero-padded sequence numbers, %s", first);
+    return 3;
+}
+
+int
+detect_golang_migrate(const char *dir)
+{
+    return detect_golang_migrate_why(dir, NULL, 0);
 }

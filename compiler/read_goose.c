@@ -21,6 +21,7 @@
 #include "sealift/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +147,8 @@ real_end(const char *text, size_t len, size_t start, size_t semi)
 }
 
 static void
-read_file(const char *path, const char *version, const char *name, const struct read_options *opt,
-          struct src_chain *c, struct report *rep)
+read_file(const char *path, const char *version, const char *name, struct src_chain *c,
+          struct report *rep)
 {
     struct src_migration *m = chain_add(c, version, name);
     struct diag_err err = DIAG_ERR_INIT;
@@ -326,8 +327,9 @@ read_file(const char *path, const char *version, const char *name, const struct 
     stripped[0] = common_set_script(m, MANIFEST_UP, path, sec[0].data, sec[0].len, rep);
     if (have_down)
         stripped[1] = common_set_script(m, MANIFEST_DOWN, path, sec[1].data, sec[1].len, rep);
-    else
-        common_no_down(opt, path, "no \"-- +goose Down\" section", rep);
+    else if ((stripped[1] = common_set_script(m, MANIFEST_DOWN, path, "", 0, rep)) == 0)
+        /* goose: a file without a Down section rolls back by running nothing. */
+        m->script[MANIFEST_DOWN].noop_why = "no \"-- +goose Down\" section";
     for (int k = MANIFEST_UP; k <= MANIFEST_DOWN; k++) {
         struct src_script *s = &m->script[k];
 
@@ -395,6 +397,7 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
     struct goose_file *files = NULL;
     size_t n = 0, cap = 0;
 
+    (void)opt; /* goose has no option of ours: a missing Down section is a no-op down */
     if (common_dir_list(dir, &d, err) != 0)
         return -1;
     for (size_t i = 0; i < d.n; i++) {
@@ -442,7 +445,7 @@ read_goose(const char *dir, const struct read_options *opt, struct src_chain *c,
             report_error(rep, "%s: duplicate goose version %s (also %s/%s)", path, files[i].version,
                          dir, files[i - 1].name);
         else
-            read_file(path, files[i].version, mname, opt, c, rep);
+            read_file(path, files[i].version, mname, c, rep);
         free(mname);
         free(path);
     }
@@ -475,7 +478,20 @@ has_up_annotation_cb(const char *text, size_t len)
 }
 
 int
+detect_goose_why(const char *dir, char *why, size_t cap)
+{
+    char name[200];
+
+    if (!common_detect_in_files(dir, 5, named_goose_sql_cb, has_up_annotation_cb, name,
+                                sizeof(name)))
+        return 0;
+    if (why)
+        snprintf(why, cap, "\"-- +goose Up\" in %s", name);
+    return 3;
+}
+
+int
 detect_goose(const char *dir)
 {
-    return common_detect_in_files(dir, 5, named_goose_sql_cb, has_up_annotation_cb) ? 3 : 0;
+    return detect_goose_why(dir, NULL, 0);
 }

@@ -15,6 +15,7 @@
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,7 +342,7 @@ read_native(const char *dir, const struct read_options *opt, struct src_chain *c
 }
 
 int
-detect_native(const char *dir)
+detect_native_why(const char *dir, char *why, size_t cap)
 {
     struct common_dir d;
     struct diag_err err = DIAG_ERR_INIT;
@@ -349,17 +350,29 @@ detect_native(const char *dir)
 
     if (common_dir_list(dir, &d, &err) != 0)
         return 0;
+    if (why)
+        snprintf(why, cap, "%s", d.n ? "no other format's files" : "an empty directory");
     for (size_t i = 0; i < d.n && score < 2; i++) {
         struct file_name f = {0};
 
         if (strcmp(d.v[i].name, SUMFILE_NAME) == 0) {
             score = 2;
+            if (why)
+                snprintf(why, cap, "%s", SUMFILE_NAME);
         } else if (parse_name(d.v[i].name, &f) == 0) {
             score = 2;
+            if (why)
+                snprintf(why, cap, "VERSION_SLUG.up.sql files");
             free(f.version);
             free(f.slug);
         }
     }
     common_dir_release(&d);
     return score;
+}
+
+int
+detect_native(const char *dir)
+{
+    return detect_native_why(dir, NULL, 0);
 }

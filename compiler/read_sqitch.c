@@ -392,7 +392,9 @@ parse_plan(const char *path, struct sq_plan *p, struct report *rep)
     struct diag_err err = DIAG_ERR_INIT;
     int header = 1, ok = 1;
     unsigned lineno = 0;
-    size_t section_start = 0; /* first change after the last tag */
+    size_t section_start = 0;    /* first change after the last tag */
+    struct buf other = BUF_INIT; /* dependencies on other projects, for one warning */
+    size_t nother = 0;
 
     memset(p, 0, sizeof(*p));
     if (sqltext_read_file(path, &text, &err) != 0) {
@@ -640,11 +642,8 @@ parse_plan(const char *path, struct sq_plan *p, struct report *rep)
 
             dep_string(p, d, &s);
             if (d->project && strcmp(d->project, p->project) != 0) {
-                report_warning(rep,
-                               "%s:%u: change \"%s\" %s \"%s\" of another project; sealift does "
-                               "not check that when applying",
-                               path, p->v[i].line, p->v[i].name,
-                               d->conflicts ? "conflicts with" : "requires", s.data);
+                /* Summed up below, in one line: a plan may have many. */
+                buf_addf(&other, "%s%s%s", nother++ ? ", " : "", d->conflicts ? "!" : "", s.data);
             } else if (d->id) {
                 /* An id may name a change of any project: Sqitch does not check it either. */
             } else if (d->conflicts) {
@@ -673,6 +672,12 @@ parse_plan(const char *path, struct sq_plan *p, struct report *rep)
             buf_release(&s);
         }
     }
+    if (nother)
+        report_warning(rep,
+                       "%s: %zu dependenc%s on other projects' changes (%s): sealift does not "
+                       "check those when applying (deploy those projects first)",
+                       path, nother, nother == 1 ? "y" : "ies", other.data);
+    buf_release(&other);
     buf_release(&text);
     return ok ? 0 : -1;
 }
@@ -870,6 +875,9 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
     lay.ext = xstrdup(conf.extension ? conf.extension : "sql");
 
     if (parse_plan(plan_path, &plan, rep) == 0) {
+        /* The project is the plan's %project, as Sqitch names it (its registry rows too). */
+        if (plan.project && manifest_token_valid(plan.project))
+            c->project = xstrdup(plan.project);
         for (size_t i = 0; i < plan.n; i++) {
             const struct sq_change *ch = &plan.v[i];
             struct src_migration *m;
@@ -883,7 +891,11 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
                 id = xasprintf("%s@%s", ch->name, ch->ntags ? ch->tags[0] : ch->rework_tags[0]);
             else
                 id = xstrdup(ch->name);
-            m = chain_add(c, id, ch->note);
+            /*
+             * The change's name is its id; the note is prose ("Adds a table for ..."), not a
+             * name: it stays out of labels and member paths.
+             */
+            m = chain_add(c, id, "");
             m->origin_id = xstrdup(ch->id);
             m->origin_name = xstrdup(ch->name);
             path = script_path(&lay, ch, DIR_DEPLOY);
@@ -953,13 +965,26 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
 }
 
 int
+detect_sqitch_why(const char *dir, char *why, size_t cap)
+{
+    static const char *const names[] = {"sqitch.plan", "sqitch.conf"};
+    int score = 0;
+
+    for (size_t i = 0; i < 2 && !score; i++) {
+        char *path = xasprintf("%s/%s", dir, names[i]);
+
+        if (common_is_file(path)) {
+            score = 3;
+            if (why)
+                snprintf(why, cap, "%s", names[i]);
+        }
+        free(path);
+    }
+    return score;
+}
+
+int
 detect_sqitch(const char *dir)
 {
-    char *plan = xasprintf("%s/sqitch.plan", dir);
-    char *conf = xasprintf("%s/sqitch.conf", dir);
-    int score = common_is_file(plan) || common_is_file(conf) ? 3 : 0;
-
-    free(plan);
-    free(conf);
-    return score;
+    return detect_sqitch_why(dir, NULL, 0);
 }

@@ -29,6 +29,25 @@ READER_DECLARE(dbmate);
 READER_DECLARE(goose);
 READER_DECLARE(sqitch);
 READER_DECLARE(diesel);
+READER_DECLARE(liquibase);
+
+/*
+ * --from auto's detection with its reason: the score of detect_<format>, and when it is not 0
+ * and why is not NULL, what was found, for "detected FORMAT (WHY)" ("sqitch.plan", "\"-- +goose
+ * Up\" in 00001_init.sql"), into why (cap bytes). detect_<format> is this without the reason.
+ */
+#define DETECT_WHY_DECLARE(fmt) int detect_##fmt##_why(const char *dir, char *why, size_t cap)
+
+DETECT_WHY_DECLARE(native);
+DETECT_WHY_DECLARE(alembic);
+DETECT_WHY_DECLARE(flyway);
+DETECT_WHY_DECLARE(golang_migrate);
+DETECT_WHY_DECLARE(dbmate);
+DETECT_WHY_DECLARE(goose);
+DETECT_WHY_DECLARE(sqitch);
+DETECT_WHY_DECLARE(diesel);
+/* Liquibase's changelogs (detect_liquibase.c): detection only; the reader is read_liquibase. */
+DETECT_WHY_DECLARE(liquibase);
 
 /*
  * Native: --from auto's detect says 2 if dir has sealift.sum or VERSION_SLUG.*.sql files, 1 for

@@ -486,7 +486,17 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         what = node ? needs_no_transaction(node) : NULL;
         if (tree)
             pg_query__parse_result__free_unpacked(tree, NULL);
-        if (what && s->transactional) {
+        if (what && s->transactional && s->may_block) {
+            /*
+             * An imported down the source tool itself could not run: it compiles, as a down
+             * that cannot run as written (the pipeline warns; rollback refuses to cross it).
+             * The first such statement says why; the statement stays in the script.
+             */
+            if (s->blocked == NULL)
+                s->blocked = xasprintf(
+                    "%s:%u:%u: %s cannot run inside a transaction (fix: %s)", file, line, col, what,
+                    s->no_tx_hint ? s->no_tx_hint : "run the down outside a transaction");
+        } else if (what && s->transactional) {
             /* A reader of another format knows how that format says it (no_tx_hint). */
             if (s->no_tx_hint)
                 report_error(rep, "%s:%u:%u: %s cannot run inside a transaction; %s", file, line,

@@ -15,7 +15,8 @@
  *   - transaction control (BEGIN, COMMIT, ROLLBACK, PREPARE TRANSACTION...) is refused, since
  *     sealift owns the transaction;
  *   - in a transactional script, statements PostgreSQL refuses inside a transaction block
- *     (CREATE INDEX CONCURRENTLY, VACUUM, ...) are refused with the directive to add;
+ *     (CREATE INDEX CONCURRENTLY, VACUUM, ...) are refused with the directive to add, except
+ *     in a script with may_block set, where the first one is recorded in s->blocked;
  *   - the statement ranges are stored in s->stmts (the applier runs them one by one, so
  *     that an error names its statement, line and column).
  * Returns the number of problems reported.

@@ -343,39 +343,53 @@ cleanup:
     return ret;
 }
 
-size_t
-sqltext_render(const char *file, const struct buf *text, struct vars *vars, struct buf *out,
-               struct report *rep)
+/* ${NAME} at s[at] (the '$'): the offset of its '}', or 0 when it is not one. */
+static size_t
+placeholder_end(const char *s, size_t len, size_t at)
 {
-    const char *s = text->data;
-    size_t len = text->len;
-    size_t problems = 0;
-    size_t i = 0;
+    size_t end = at + 2;
 
-    buf_reset(out);
-    while (i < len) {
-        const char *open = memchr(s + i, '$', len - i);
+    if (at + 1 >= len || s[at] != '$' || s[at + 1] != '{')
+        return 0;
+    while (end < len && name_char(s[end], end == at + 2))
+        end++;
+    return end < len && s[end] == '}' && end > at + 2 ? end : 0;
+}
+
+/*
+ * Render s[from, to): ${NAME} becomes its value, and $${NAME} the text ${NAME}. In code (and
+ * the strings and bodies in it) an undefined name is added to undefined; in a comment it is
+ * left as written (comment is set).
+ */
+static size_t
+render_span(const char *s, size_t len, size_t from, size_t to, struct vars *vars, struct buf *out,
+            struct buf *undefined, int comment)
+{
+    size_t problems = 0;
+    size_t i = from;
+
+    while (i < to) {
+        const char *open = memchr(s + i, '$', to - i);
         size_t at, end;
 
         if (open == NULL) {
-            buf_add(out, s + i, len - i);
+            buf_add(out, s + i, to - i);
             break;
         }
         at = (size_t)(open - s);
         buf_add(out, s + i, at - i);
-        i = at;
-        if (at + 1 >= len || s[at + 1] != '{') {
-            buf_addch(out, '$');
-            i++;
+        /* "$${NAME}": the escape, for a "${NAME}" the script itself must contain. */
+        if (at + 1 < to && s[at + 1] == '$' && (end = placeholder_end(s, len, at + 1)) != 0 &&
+            end < to) {
+            buf_add(out, s + at + 1, end - at);
+            i = end + 1;
             continue;
         }
-        end = at + 2;
-        while (end < len && name_char(s[end], end == at + 2))
-            end++;
-        if (end >= len || s[end] != '}' || end == at + 2) {
+        end = placeholder_end(s, len, at);
+        if (end == 0 || end >= to) {
             /* "${" not followed by NAME}: not a placeholder; keep it as written. */
             buf_addch(out, '$');
-            i++;
+            i = at + 1;
             continue;
         }
         {
@@ -390,12 +404,13 @@ sqltext_render(const char *file, const struct buf *text, struct vars *vars, stru
                     var->used = 1;
                 }
             }
-            if (value == NULL) {
+            if (value == NULL && comment) {
+                buf_add(out, s + at, end + 1 - at);
+            } else if (value == NULL) {
                 unsigned line, col;
 
                 textpos_line_col(s, len, at, &line, &col);
-                report_error(rep, "%s:%u:%u: undefined placeholder ${%.*s} (give --set %.*s=VALUE)",
-                             file, line, col, (int)nlen, s + at + 2, (int)nlen, s + at + 2);
+                buf_addf(undefined, "%.*s %u:%u\n", (int)nlen, s + at + 2, line, col);
                 problems++;
                 buf_add(out, s + at, end + 1 - at);
             } else {
@@ -404,5 +419,49 @@ sqltext_render(const char *file, const struct buf *text, struct vars *vars, stru
         }
         i = end + 1;
     }
+    return problems;
+}
+
+size_t
+sqltext_render(const struct buf *text, struct vars *vars, struct buf *out, struct buf *undefined)
+{
+    const char *s = text->data;
+    size_t len = text->len;
+    size_t problems = 0;
+    size_t seg = 0, i = 0;
+
+    buf_reset(out);
+    buf_reset(undefined);
+    /*
+     * In comments a placeholder may be documentation: an undefined one is left as written, not
+     * an error. A defined one is rendered there as in code, as it always was, so that a chain
+     * built before rebuilds byte for byte. Strings, quoted identifiers and dollar-quoted bodies
+     * are skipped whole (a "--" inside one is no comment) and rendered with the code.
+     */
+    while (i < len) {
+        char c = s[i];
+        size_t j;
+
+        if (c == '$' && i + 2 < len && s[i + 1] == '$' && s[i + 2] == '{') {
+            i += 2; /* the $${NAME} escape, not a "$$" body */
+            continue;
+        }
+        if (c != '-' && c != '/' && c != '\'' && c != '"' && c != '$' && c != 'E' && c != 'e') {
+            i++;
+            continue;
+        }
+        j = sqllex_skip(s, len, i);
+        if (j == i) {
+            i++;
+            continue;
+        }
+        if (c == '-' || c == '/') {
+            problems += render_span(s, len, seg, i, vars, out, undefined, 0);
+            render_span(s, len, i, j, vars, out, undefined, 1);
+            seg = j;
+        }
+        i = j;
+    }
+    problems += render_span(s, len, seg, len, vars, out, undefined, 0);
     return problems;
 }

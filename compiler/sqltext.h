@@ -57,10 +57,13 @@ int vars_set_assignment(struct vars *v, const char *assignment, struct diag_err 
 int vars_load_file(struct vars *v, const char *path, struct diag_err *err);
 
 /*
- * Substitute every ${NAME} in text (NAME: a letter or underscore, then letters, digits,
- * underscores or dots). An undefined name is reported as FILE:LINE. Returns problems reported.
+ * Render text into out (reset first): every ${NAME} (NAME: a letter or underscore, then
+ * letters, digits, underscores or dots) becomes its value, $${NAME} becomes the text ${NAME}.
+ * An undefined name in a comment is left as written; elsewhere each use is added to undefined
+ * (reset first) as a line "NAME LINE:COL" and left in out as written; the caller reports them
+ * (once per name, with every place). Returns the number of undefined uses.
  */
-size_t sqltext_render(const char *file, const struct buf *text, struct vars *vars, struct buf *out,
-                      struct report *rep);
+size_t sqltext_render(const struct buf *text, struct vars *vars, struct buf *out,
+                      struct buf *undefined);
 
 #endif

@@ -34,6 +34,7 @@ sumfile_release(struct sumfile *s)
     }
     free(s->v);
     free(s->project);
+    free(s->source);
     sumfile_init(s);
 }
 
@@ -226,6 +227,55 @@ parse_entry(char *line, struct sumfile *s)
     return hash_equal(want, e->chain, HASH_SHA256_BYTES) ? 0 : -2;
 }
 
+/*
+ * The " source=FORMAT" field that follows head= in a header line, into out ("" when there is
+ * none). Returns 0, or -1 when it is there but not a token. Older compilers read the header
+ * with sscanf and ignore what follows head=, so adding the field keeps them reading it.
+ */
+static int
+header_source(const char *line, char *out, size_t cap)
+{
+    const char *f = strstr(line, " source=");
+    size_t n;
+
+    out[0] = '\0';
+    if (f == NULL)
+        return 0;
+    f += strlen(" source=");
+    n = strcspn(f, " ");
+    if (n == 0 || n >= cap || f[n] != '\0')
+        return -1;
+    memcpy(out, f, n);
+    out[n] = '\0';
+    return manifest_token_valid(out) ? 0 : -1;
+}
+
+int
+sumfile_read_source(const char *path, char *out, size_t cap)
+{
+    struct buf text = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    int found = 0;
+
+    out[0] = '\0';
+    if (access(path, F_OK) != 0 || sqltext_read_file(path, &text, &err) != 0)
+        goto done;
+    for (char *p = text.data, *nl; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (nl == NULL)
+            break;
+        *nl = '\0';
+        if (*p == '#' || *p == '\0')
+            continue;
+        found = strncmp(p, "sealift-sum 1 ", 14) == 0 && header_source(p, out, cap) == 0 &&
+                out[0] != '\0';
+        break;
+    }
+done:
+    buf_release(&text);
+    return found;
+}
+
 int
 sumfile_read(const char *path, struct sumfile *s, struct diag_err *err)
 {
@@ -254,7 +304,7 @@ sumfile_read(const char *path, struct sumfile *s, struct diag_err *err)
         if (*p == '#' || *p == '\0')
             continue;
         if (!have_header) {
-            char project[80], hex[80];
+            char project[80], hex[80], source[80];
 
             if (sscanf(p, "sealift-sum 1 project=%79s migrations=%llu head=%79s", project, &count,
                        hex) != 3 ||
@@ -264,6 +314,11 @@ sumfile_read(const char *path, struct sumfile *s, struct diag_err *err)
                 goto cleanup;
             }
             s->project = xstrdup(project);
+            if (header_source(p, source, sizeof(source)) < 0) {
+                err_set(err, "%s:%u: not a sealift.sum header line (bad source=)", path, lineno);
+                goto cleanup;
+            }
+            s->source = source[0] ? xstrdup(source) : NULL;
             have_header = 1;
             continue;
         }
@@ -309,8 +364,11 @@ sumfile_write(const char *path, const struct sumfile *s, struct diag_err *err)
 
     buf_addstr(&out, "# sealift.sum: the recorded history of this migration chain. Written by\n"
                      "# \"sealift build\"; commit it with the migrations and never edit it.\n");
-    buf_addf(&out, "sealift-sum 1 project=%s migrations=%zu head=%s\n", s->project, s->n,
+    buf_addf(&out, "sealift-sum 1 project=%s migrations=%zu head=%s", s->project, s->n,
              s->n ? hex_encode(hex, s->v[s->n - 1].chain, HASH_SHA256_BYTES) : "-");
+    if (s->source)
+        buf_addf(&out, " source=%s", s->source);
+    buf_addch(&out, '\n');
     for (size_t i = 0; i < s->n; i++) {
         const struct sum_entry *e = &s->v[i];
 

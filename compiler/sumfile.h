@@ -37,6 +37,13 @@ struct sum_entry {
 struct sumfile {
     int exists;
     char *project;
+    /*
+     * The source format the chain was read as ("golang-migrate"), so that it is never re-read
+     * as another; NULL when the file does not record one (written before it did, or by
+     * "sealift new"). A token, as a format name is.
+     */
+    char *source;
+    int source_added; /* set by the pipeline: source was not recorded, and is now to be */
     struct sum_entry *v;
     size_t n;
     size_t cap;
@@ -46,6 +53,11 @@ void sumfile_init(struct sumfile *s);
 void sumfile_release(struct sumfile *s);
 /* Read path. A missing file leaves s->exists 0 and returns 0. Corruption is an error. */
 int sumfile_read(const char *path, struct sumfile *s, struct diag_err *err);
+/*
+ * Only the source format recorded in path's header, into out (cap bytes): 1 if one is, 0 if
+ * none is or the file is missing or unreadable (sumfile_read reports that).
+ */
+int sumfile_read_source(const char *path, char *out, size_t cap);
 /* Write s to path atomically (temporary file, fsync, rename). */
 int sumfile_write(const char *path, const struct sumfile *s, struct diag_err *err);
 /* Append an entry; its chain hash is computed from the previous entry. */

@@ -5,6 +5,7 @@
 #include "sealift/describe.h"
 #include "sealift/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *
@@ -56,13 +57,73 @@ mode_label(const struct manifest_script *s)
     return s->transactional ? "tx" : "no-tx";
 }
 
+/* The down column of a migration: its mode, or "irreversible" when there is no down script. */
+static const char *
+down_label(const struct manifest_migration *mig)
+{
+    return mig->script[MANIFEST_DOWN].present ? mode_label(&mig->script[MANIFEST_DOWN])
+                                              : "irreversible";
+}
+
+static size_t
+wider(size_t w, const char *s)
+{
+    size_t n = strlen(s);
+
+    return n > w ? n : w;
+}
+
+/* One row per migration; every column as wide as its longest cell. */
+static void
+add_migration_table(const struct manifest *m, struct buf *out)
+{
+    size_t idw = 2, namew = 4, upw = 2, downw = 4;
+
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        idw = wider(idw, m->migrations[i].id);
+        namew = wider(namew, m->migrations[i].name);
+        upw = wider(upw, mode_label(&m->migrations[i].script[MANIFEST_UP]));
+        downw = wider(downw, down_label(&m->migrations[i]));
+    }
+    buf_addf(out, "\n%6s  %-*s  %-*s  %-*s  %-*s  %s\n", "#", (int)idw, "id", (int)namew, "name",
+             (int)upw, "up", (int)downw, "down", "verify");
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        const struct manifest_migration *mig = &m->migrations[i];
+
+        buf_addf(out, "%6zu  %-*s  %-*s  %-*s  %-*s  %s\n", i + 1, (int)idw, mig->id, (int)namew,
+                 mig->name, (int)upw, mode_label(&mig->script[MANIFEST_UP]), (int)downw,
+                 down_label(mig), mig->script[MANIFEST_VERIFY].present ? "yes" : "-");
+    }
+}
+
+/* Every member: path, size and the first DESCRIBE_SHA_PREFIX hex digits of its SHA-256. */
+static void
+add_member_table(const struct manifest *m, struct buf *out)
+{
+    char hex[HASH_SHA256_HEX], size[32];
+    size_t pathw = 6, sizew = 4;
+
+    for (size_t i = 0; i < m->nmembers; i++) {
+        snprintf(size, sizeof(size), "%llu", (unsigned long long)m->members[i].size);
+        pathw = wider(pathw, m->members[i].path);
+        sizew = wider(sizew, size);
+    }
+    buf_addf(out, "\nmembers      %zu\n", m->nmembers);
+    buf_addf(out, "  %-*s  %*s  %s\n", (int)pathw, "member", (int)sizew, "size", "sha256");
+    for (size_t i = 0; i < m->nmembers; i++) {
+        hex_encode(hex, m->members[i].sha256, HASH_SHA256_BYTES);
+        hex[DESCRIBE_SHA_PREFIX] = '\0';
+        buf_addf(out, "  %-*s  %*llu  %s\n", (int)pathw, m->members[i].path, (int)sizew,
+                 (unsigned long long)m->members[i].size, hex);
+    }
+}
+
 void
 describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
 {
     const struct manifest *m = &res->manifest;
     char hex[HASH_SHA256_HEX];
     char id[SIG_KEYID_HEX];
-    size_t idw = 2, namew = 4;
 
     buf_addf(out, "bundle       %s\n", path);
     buf_addf(out, "id           %s\n", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
@@ -81,23 +142,8 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
     buf_addf(out, "migrations   %zu (head %s, chain %s)\n", m->nmigrations,
              m->migrations[m->nmigrations - 1].id,
              hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
-    for (size_t i = 0; i < m->nmigrations; i++) {
-        size_t l = strlen(m->migrations[i].id), n = strlen(m->migrations[i].name);
-
-        idw = l > idw ? l : idw;
-        namew = n > namew ? n : namew;
-    }
-    buf_addf(out, "\n%6s  %-*s  %-*s  %-5s  %-5s  %s\n", "#", (int)idw, "id", (int)namew, "name",
-             "up", "down", "verify");
-    for (size_t i = 0; i < m->nmigrations; i++) {
-        const struct manifest_migration *mig = &m->migrations[i];
-
-        buf_addf(out, "%6zu  %-*s  %-*s  %-5s  %-5s  %s\n", i + 1, (int)idw, mig->id, (int)namew,
-                 mig->name, mode_label(&mig->script[MANIFEST_UP]),
-                 mig->script[MANIFEST_DOWN].present ? mode_label(&mig->script[MANIFEST_DOWN])
-                                                    : "irreversible",
-                 mig->script[MANIFEST_VERIFY].present ? "yes" : "-");
-    }
+    add_migration_table(m, out);
+    add_member_table(m, out);
     text_findings(m, out);
 }
 

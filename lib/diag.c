@@ -3,6 +3,7 @@
  * Layer: lib (the only module of lib/ that prints; see diag.h).
  */
 #include "sealift/diag.h"
+#include "sealift/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,19 +109,36 @@ diag_is_quiet(void)
     return quiet;
 }
 
+/*
+ * Print "PROG: LEVEL: message". A message of several lines (a server's DETAIL or CONTEXT) keeps
+ * them, each after the first indented to where the message text starts.
+ */
 static void
 vprint(const char *level, const char *fmt, va_list ap)
 {
+    struct buf msg = BUF_INIT;
+    int indent;
+
     if (silent)
         return;
+    buf_vaddf(&msg, fmt, ap);
     /* Results go to stdout; flush them first so the two streams interleave in order. */
     fflush(stdout);
     if (level)
-        fprintf(stderr, "%s: %s: ", progname, level);
+        indent = fprintf(stderr, "%s: %s: ", progname, level);
     else
-        fprintf(stderr, "%s: ", progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+        indent = fprintf(stderr, "%s: ", progname);
+    for (const char *p = msg.data;;) {
+        size_t n = strcspn(p, "\n");
+
+        fwrite(p, 1, n, stderr);
+        fputc('\n', stderr);
+        if (p[n] == '\0' || p[n + 1] == '\0')
+            break;
+        p += n + 1;
+        fprintf(stderr, "%*s", indent > 0 ? indent : 0, "");
+    }
+    buf_release(&msg);
 }
 
 #define DEFINE_PRINTER(name, level)                                                                \

@@ -1,6 +1,6 @@
 /*
  * hash.c: streaming SHA-256 and BLAKE2b, SHA-1, and hex coding (hash_crc32 is in codec.c, the
- * zlib file).
+ * zlib file), and MD5 for Liquibase's checksums.
  * Layer: lib. BLAKE2b and hex through libsodium (as sig.c); SHA-256 through OpenSSL's libcrypto,
  * which both binaries link anyway (libpq's TLS): it uses the CPU's SHA instructions where they
  * exist, hashing about 4.5 times as fast as libsodium's portable code here, and every byte of
@@ -11,6 +11,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "sealift/hash.h"
 
+#include <openssl/md5.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 #include <string.h>
@@ -64,6 +65,16 @@ hash_sha1(const void *data, size_t len, unsigned char out[HASH_SHA1_BYTES])
     SHA1_Init(&ctx);
     SHA1_Update(&ctx, data, len);
     SHA1_Final(out, &ctx);
+}
+
+void
+hash_md5(const void *data, size_t len, unsigned char out[HASH_MD5_BYTES])
+{
+    MD5_CTX ctx;
+
+    MD5_Init(&ctx);
+    MD5_Update(&ctx, data, len);
+    MD5_Final(out, &ctx);
 }
 
 void

@@ -51,6 +51,7 @@ manifest_release(struct manifest *m)
             free(fd->message);
         }
         free(mig->findings);
+        free(mig->down_blocked);
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             free(mig->script[k].stmts);
             free(mig->script[k].copies);
@@ -562,8 +563,14 @@ manifest_emit(const struct manifest *m, struct buf *out)
             manifest_pct_encode(out, mig->origin);
             buf_addch(out, '\n');
         }
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
             emit_script(out, m, mig, (enum manifest_script_kind)k);
+            if (k == MANIFEST_DOWN && mig->down_blocked && mig->script[k].present) {
+                buf_addstr(out, "# down-blocked ");
+                manifest_pct_encode(out, mig->down_blocked);
+                buf_addch(out, '\n');
+            }
+        }
         for (size_t f = 0; f < mig->nfindings; f++)
             emit_finding(out, &mig->findings[f]);
         buf_addf(out, "# chain %s\n", hex_encode(hex, mig->chain, HASH_SHA256_BYTES));
@@ -1099,6 +1106,14 @@ parse_migrations(struct parser *p, struct refs *refs)
             mig->origin = pct_decode(p->line + rest, p->line_len - rest);
             if (mig->origin == NULL || mig->origin[0] == '\0')
                 return perr(p, "origin is not a valid field");
+            continue;
+        }
+        if (is_keyword(p, "down-blocked", &rest)) {
+            if (last_kind != MANIFEST_DOWN || mig->down_blocked)
+                return perr(p, "\"# down-blocked\" comes once, after the down script's lines");
+            mig->down_blocked = pct_decode(p->line + rest, p->line_len - rest);
+            if (mig->down_blocked == NULL || mig->down_blocked[0] == '\0')
+                return perr(p, "down-blocked is not a valid field");
             continue;
         }
         if (is_keyword(p, "up", &rest) || is_keyword(p, "down", &rest) ||

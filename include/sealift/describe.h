@@ -10,7 +10,13 @@
 
 /* One line: "PATH: verified: project P, serial N, ... signed by KEYID". */
 void describe_verified(const char *path, const struct verify_result *res, struct buf *out);
-/* The inspect report: bundle facts, signatures, then one line per migration. */
+/* Hex digits of a member's SHA-256 that the text report shows (JSON has all 64). */
+#define DESCRIBE_SHA_PREFIX 16
+
+/*
+ * The inspect report: bundle facts, signatures, one line per migration, then one line per
+ * member (path, size, SHA-256 prefix). Columns are as wide as their longest cell.
+ */
 void describe_text(const char *path, const struct verify_result *res, int trust_checked,
                    struct buf *out);
 /* The same as one JSON object (with members), followed by a newline. */

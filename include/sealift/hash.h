@@ -20,6 +20,8 @@
 #define HASH_SHA256_HEX    (HASH_SHA256_BYTES * 2 + 1)
 #define HASH_SHA1_BYTES    20
 #define HASH_SHA1_HEX      (HASH_SHA1_BYTES * 2 + 1)
+#define HASH_MD5_BYTES     16
+#define HASH_MD5_HEX       (HASH_MD5_BYTES * 2 + 1)
 
 struct hash_sha256 {
     _Alignas(64) unsigned char opaque[128];
@@ -40,6 +42,9 @@ void hash_sha256(const void *data, size_t len, unsigned char out[HASH_SHA256_BYT
 
 /* One-shot SHA-1, for other tools' identifiers only (Sqitch). */
 void hash_sha1(const void *data, size_t len, unsigned char out[HASH_SHA1_BYTES]);
+
+/* One-shot MD5, for other tools' identifiers only (Liquibase's checksums). */
+void hash_md5(const void *data, size_t len, unsigned char out[HASH_MD5_BYTES]);
 
 /*
  * CRC-32 (IEEE 802.3, as java.util.zip.CRC32 and zlib compute it) of data, continued from crc

@@ -102,6 +102,13 @@ struct manifest_migration {
      * Sqitch's script hash), for adopting a database that tool managed; NULL if none.
      */
     char *origin;
+    /*
+     * Why the down script cannot run as written ("FILE:LINE:COL: CREATE INDEX CONCURRENTLY
+     * cannot run inside a transaction; FIX"), for a down imported from a tool that would fail
+     * on it too: rollback refuses to cross the migration with this message. NULL for a down
+     * that runs (and for none).
+     */
+    char *down_blocked;
     struct manifest_script script[MANIFEST_NSCRIPTS];
     struct manifest_finding *findings; /* in statement order */
     size_t nfindings;

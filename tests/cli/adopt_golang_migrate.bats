@@ -75,3 +75,37 @@ migrate_up() {
         INSERT INTO schema_migrations VALUES ('1'), ('2')" >/dev/null
     assert_refused other 'schema_migrations has no column "dirty": it is not golang-migrate'"'"'s history table'
 }
+
+@test "golang-migrate: --adopt-table SCHEMA.TABLE reads a history kept under x-migrations-table" {
+    newdb custom
+    q custom 'CREATE SCHEMA ops; CREATE TABLE ops.gm_versions (version bigint not null primary key, dirty boolean not null)' >/dev/null
+    psql_ups custom 1 7
+    q custom 'INSERT INTO ops.gm_versions VALUES (7, false)' >/dev/null
+    # Under its default name there is nothing to adopt.
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn custom)"
+    assert_exit 7
+    assert_line --regexp '^applied      0 of 13 '
+    refute_line --partial adoptable
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn custom)" --adopt-table ops.gm_versions
+    assert_exit 7
+    assert_line 'adoptable    7 migrations recorded by golang-migrate in ops.gm_versions; apply adopts them without running them'
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn custom)" --adopt-table ops.gm_versions
+    assert_exit 0
+    refute_errors
+    assert_line 'adopted 7 migrations that golang-migrate recorded in ops.gm_versions (nothing ran)'
+    assert_products_once custom
+    run q custom "SELECT event, count(*) FROM sealift.journal WHERE project = 'shop' GROUP BY event ORDER BY event"
+    assert_output $'adopt|7\napply|6'
+}
+
+@test "golang-migrate: --adopt-table naming no table is refused; a malformed name is a usage error" {
+    newdb none
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn none)" --adopt-table ops.missing
+    assert_exit 3
+    assert_stderr 'sealift-apply: error: cannot take over from golang-migrate: --adopt-table ops.missing: no such table (the golang-migrate history to adopt)'
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn none)" --adopt-table 'ops.x;drop table y'
+    assert_exit 2
+    assert_stderr "sealift-apply: error: --adopt-table takes TABLE or SCHEMA.TABLE (letters, digits and '_', not starting with a digit)"
+    run q none "SELECT to_regnamespace('sealift') IS NULL"
+    assert_output t
+}

@@ -40,7 +40,7 @@ adopt_setup() {
 }
 
 # The example's up scripts, in chain order, as plain SQL files ups/01.sql ... (what psql runs).
-# Alembic has none here: its reference is its own offline SQL (ref_db).
+# Alembic and Liquibase have none here: their reference is the tool's own run (ref_db).
 ups_in_order() {
     local i=0 f v x
     rm -rf ups && mkdir ups || return 1
@@ -78,7 +78,7 @@ ups_in_order() {
             i=$((i + 1))
             cp "src/deploy/$f" "ups/$(printf %02d $i).sql"
         done ;;
-    alembic) ;;
+    alembic | liquibase) ;;
     *)
         return 1 ;;
     esac
@@ -119,6 +119,11 @@ psql_ups() {
 ref_db() {
     [ -e ref.done ] && return 0
     newdb ref
+    if [ "$IMPORT_FORMAT" = liquibase ]; then
+        # Liquibase itself runs the whole chain.
+        liquibase ref update && : >ref.done
+        return
+    fi
     if [ "$IMPORT_FORMAT" = alembic ]; then
         # Alembic's own offline rendering of the whole chain, as a DBA would run it.
         (cd src && alembic upgrade base:head --sql >../ref.sql 2>../ref.log) ||

@@ -169,6 +169,12 @@ print("%s|%s|%s|%s" % (e["exit_code"], e["message"], e["detail"], e["hint"]))'
     assert_usage_error status 'unrecognized option "--lock-timeout"'
     run_apply plan b.sealift -p release.pub --json
     assert_usage_error plan 'unrecognized option "--json"'
+    run_apply history -p release.pub
+    assert_usage_error history 'unrecognized option "-p"'
+    run_apply history --lock-timeout 5
+    assert_usage_error history 'unrecognized option "--lock-timeout"'
+    run_apply test b.sealift -p release.pub --compat alembic
+    assert_usage_error test 'unrecognized option "--compat"'
     assert_no_history
 
     # What each uses is still accepted.

@@ -14,6 +14,10 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
+# Never read the machine's /etc/sealift/apply.conf: a test names its config file, if any.
+export SEALIFT_CONFIG=
+unset SEALIFT_PUBKEYS SEALIFT_THRESHOLD SEALIFT_SCHEMA
+
 : "${SEALIFT_BIN:=$(cd "$BATS_TEST_DIRNAME/../../bin" 2>/dev/null && pwd)}"
 SEALIFT=$SEALIFT_BIN/sealift
 

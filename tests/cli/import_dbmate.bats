@@ -35,7 +35,7 @@ setup() { import_setup; }
 @test "dbmate: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected dbmate in src'
+    assert_stderr 'sealift: detected dbmate ("-- migrate:up" in 20240101000001_create_order_status.sql) in src'
 }
 
 @test "dbmate: the real dbmate and sealift-apply leave the same schema; rollback to base" {

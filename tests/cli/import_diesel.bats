@@ -24,7 +24,7 @@ setup() { import_setup; }
 @test "diesel: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected diesel in src'
+    assert_stderr 'sealift: detected diesel (migration directory 2024-01-01-000001_create_order_status/ with up.sql) in src'
 }
 
 @test "diesel: applied by sealift-apply, the schema equals psql running each up.sql" {

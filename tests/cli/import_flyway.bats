@@ -26,7 +26,7 @@ setup() { import_setup; }
 @test "flyway: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected flyway in src'
+    assert_stderr 'sealift: detected flyway (V<version>__<description>.sql files) in src'
     assert_line --index 0 '13 migrations in src (flyway): 0 recorded in src/sealift.sum, 13 new'
 }
 

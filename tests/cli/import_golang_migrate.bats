@@ -24,7 +24,7 @@ setup() { import_setup; }
 @test "golang-migrate: --from auto tells it from native by its zero-padded sequence" {
     run_sealift check -d src
     assert_exit 0
-    assert_stderr 'sealift: detected golang-migrate in src'
+    assert_stderr "sealift: detected golang-migrate (BEGIN; ... COMMIT; in 000004_create_orders.up.sql, which sealift's own format refuses) in src"
 }
 
 @test "golang-migrate: applied by sealift-apply, the schema equals psql running the up files" {

@@ -24,7 +24,7 @@ setup() { import_setup; }
 @test "goose: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected goose in src'
+    assert_stderr 'sealift: detected goose ("-- +goose Up" in 00001_create_order_status.sql) in src'
 }
 
 @test "goose: applied by sealift-apply, the schema equals psql running the Up sections" {
@@ -74,14 +74,16 @@ SQL
     assert_stderr 'StatementBegin'
 }
 
-@test "goose: an empty Down section is a valid no-op, a missing one needs --allow-irreversible" {
+@test "goose: an empty Down section and a missing one are no-op downs, as goose treats them" {
     printf -- '-- +goose Up\nSELECT 1;\n-- +goose Down\n' >src/00014_noop.sql
     run_sealift check -d src --from goose
     assert_exit 0
+    assert_stderr 'sealift: warning: src/00014_noop.sql: the down script has no statements: compiled as a no-op down'
     printf -- '-- +goose Up\nSELECT 1;\n' >src/00015_up_only.sql
     run_sealift check -d src --from goose
-    assert_exit 1
-    assert_stderr 'src/00015_up_only.sql: no "-- +goose Down" section'
-    run_sealift check -d src --from goose --allow-irreversible
     assert_exit 0
+    assert_stderr 'sealift: warning: src/00015_up_only.sql: no "-- +goose Down" section: compiled as a no-op down'
+    run_sealift check -d src --from goose --strict
+    assert_exit 1
+    assert_stderr 'sealift: error: src/00015_up_only.sql: no "-- +goose Down" section'
 }

@@ -45,7 +45,7 @@ assert_build_and_check_refuse() {
     assert_output "built app.sealift: project demo, serial 2, 2 migrations, head $V2, signed by $(key_id release.pub)"
     assert_equal "$stderr" 'sealift: recorded 2 new migrations in migrations/sealift.sum: commit it'
 
-    assert grep -q "^sealift-sum 1 project=demo migrations=2 head=[0-9a-f]\{64\}\$" migrations/sealift.sum
+    assert grep -q "^sealift-sum 1 project=demo migrations=2 head=[0-9a-f]\{64\} source=native\$" migrations/sealift.sum
     assert grep -q "^${V1%%_*} ${V1#*_} up=$(sha_of "migrations/$V1.up.sql"):tx down=$(sha_of "migrations/$V1.down.sql"):tx verify=- chain=" migrations/sealift.sum
     assert grep -q "^${V2%%_*} ${V2#*_} up=" migrations/sealift.sum
 
@@ -299,6 +299,17 @@ assert_build_and_check_refuse() {
     assert_exit 0
     assert_equal "$(tar -xOf staging.sealift "$member")" 'CREATE TABLE staging.orders (id int);'
     assert_equal "$(tree_state migrations)" "$before"
+}
+
+@test "placeholders: \$\${name} is a literal \${name}; undefined ones in comments stay; strings and bodies are rendered" {
+    add_migration migrations 20240103000000_orders $'-- creates ${schema}.orders\n/* ${schema} /* nested ${x} */ still */\nCREATE TABLE ${schema}.orders (note text DEFAULT \'$${schema}\', n text DEFAULT \'${schema}\');\nCREATE FUNCTION ${schema}.f() RETURNS text LANGUAGE sql AS $$ SELECT \'-- ${schema}\' $$;' \
+        'DROP TABLE ${schema}.orders; -- ${undefined_in_comment}'
+    build -o app.sealift --set schema=app
+    assert_exit 0
+    refute_errors
+    member=migrations/000003_20240103000000_orders/up.sql
+    assert_equal "$(tar -xOf app.sealift "$member")" $'-- creates app.orders\n/* app /* nested ${x} */ still */\nCREATE TABLE app.orders (note text DEFAULT \'${schema}\', n text DEFAULT \'app\');\nCREATE FUNCTION app.f() RETURNS text LANGUAGE sql AS $$ SELECT \'-- app\' $$;'
+    assert_equal "$(tar -xOf app.sealift migrations/000003_20240103000000_orders/down.sql)" 'DROP TABLE app.orders; -- ${undefined_in_comment}'
 }
 
 @test "a hand-edited sealift.sum is refused" {

@@ -141,15 +141,15 @@ assert_refused() {
     assert_refused "migrations/$V3.down.sql:1: directive \"sealift:irreversible\" is not allowed in this file"
 }
 
-@test "an undefined placeholder is refused naming FILE:LINE:COL; --set defines it" {
-    add_third $'-- orders\nCREATE TABLE ${schema}.orders (id int);' 'DROP TABLE ${schema}.orders;'
+@test "an undefined placeholder is one error naming every FILE:LINE:COL; --set defines it" {
+    add_third $'-- orders in ${schema}\nCREATE TABLE ${schema}.orders (id int);\nCREATE TABLE ${other}.x (id int);' 'DROP TABLE ${schema}.orders;'
     run_sealift check
     assert_exit 1
-    assert_error "migrations/$V3.up.sql:2:14: undefined placeholder \${schema} (give --set schema=VALUE)"
-    assert_error "migrations/$V3.down.sql:1:12: undefined placeholder \${schema}"
+    assert_error "undefined placeholder \${schema} (give --set schema=VALUE), used 2 times: migrations/$V3.up.sql:2:14, migrations/$V3.down.sql:1:12"
+    assert_error "undefined placeholder \${other} (give --set other=VALUE), used 1 time: migrations/$V3.up.sql:3:14"
     assert_problems 2
 
-    run_sealift check --set schema=app
+    run_sealift check --set schema=app --set other=o
     assert_exit 0
     refute_errors
     assert_line "new: $V3 (recorded by the next build)"

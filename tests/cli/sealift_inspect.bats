@@ -114,3 +114,39 @@ json_field() {
     run_sealift inspect --bogus app.sealift
     assert_usage_error inspect 'unrecognized option "--bogus"'
 }
+
+@test "inspect lists every member: path, size and SHA-256 prefix, as the JSON has them" {
+    run_sealift inspect --json app.sealift
+    assert_exit 0
+    expected=$(json_field '"\n".join("%s %d %s" % (x["path"], x["size"], x["sha256"][:16]) for x in d["members"])')
+    count=$(json_field 'len(d["members"])')
+    run_sealift inspect app.sealift
+    assert_exit 0
+    assert_line "members      $count"
+    assert_line --regexp '^  member +size  sha256$'
+    got=$(printf '%s\n' "$output" | sed -n '/^members /,$p' | tail -n +3 | awk '{print $1, $2, $3}')
+    assert_equal "$got" "$expected"
+    assert_equal "$count" 4
+}
+
+@test "inspect's columns are as wide as their longest cell" {
+    add_migration migrations 20240103000000_a_rather_long_migration_name_for_the_table \
+        $'-- sealift:irreversible\nSELECT 1;'
+    build_bundle next.sealift
+    run_sealift inspect next.sealift
+    assert_exit 0
+    # The header and every row put each column at the same offset.
+    header=$(printf '%s\n' "$output" | grep -E '^ +# +id +name')
+    row=$(printf '%s\n' "$output" | grep -E '^ +3  20240103000000')
+    assert_equal "$(awk -v s="$header" 'BEGIN{print index(s, "verify")}')" \
+        "$(awk -v s="$row" 'BEGIN{print index(s, " -")+1}')"
+    assert_equal "$(awk -v s="$header" 'BEGIN{print index(s, "down")}')" \
+        "$(awk -v s="$row" 'BEGIN{print index(s, "irreversible")}')"
+    row1=$(printf '%s\n' "$output" | grep -E '^ +1  20240101000000')
+    assert_equal "$(awk -v s="$header" 'BEGIN{print index(s, "verify")}')" \
+        "$(awk -v s="$row1" 'BEGIN{print length(s)}')"
+    mheader=$(printf '%s\n' "$output" | grep -E '^  member ')
+    mrow=$(printf "%s\n" "$output" | grep -F "/000003_") || fail "$output"
+    assert_equal "$(awk -v s="$mheader" 'BEGIN{print index(s, "sha256")}')" \
+        "$(awk -v s="$mrow" 'BEGIN{print length(s) - 15}')"
+}

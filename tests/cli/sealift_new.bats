@@ -130,3 +130,59 @@ version_on_line() {
     run ls migrations
     refute_output --partial add_users
 }
+
+@test "new --no-transaction marks the up and down files; the bundle runs them outside a transaction" {
+    run_sealift new --no-transaction add_index
+    assert_exit 0
+    version=$(version_on_line 1)
+    base=migrations/${version}_add_index
+    assert_equal "${lines[2]}" "$base.down.sql"
+    assert_equal "$(head -1 "$base.up.sql")" '-- sealift:no-transaction'
+    assert_equal "$(head -1 "$base.down.sql")" '-- sealift:no-transaction'
+    echo 'CREATE TABLE t (a int); CREATE INDEX CONCURRENTLY t_a ON t (a);' >>"$base.up.sql"
+    echo 'DROP INDEX CONCURRENTLY t_a; DROP TABLE t;' >>"$base.down.sql"
+    build_bundle b.sealift
+    run_sealift inspect b.sealift
+    assert_line --regexp "^ +1 +$version +add_index +no-tx +no-tx +-$"
+}
+
+@test "new --irreversible marks the up file and writes no down file; build accepts it" {
+    run_sealift new --irreversible drop_legacy
+    assert_exit 0
+    version=$(version_on_line 1)
+    assert_equal "${#lines[@]}" 2
+    assert_equal "${lines[1]}" "migrations/${version}_drop_legacy.up.sql"
+    assert [ ! -e "migrations/${version}_drop_legacy.down.sql" ]
+    assert_equal "$(head -1 "migrations/${version}_drop_legacy.up.sql")" '-- sealift:irreversible'
+    echo 'SELECT 1;' >>"migrations/${version}_drop_legacy.up.sql"
+    build_bundle b.sealift
+    run_sealift inspect b.sealift
+    assert_line --regexp "^ +1 +$version +drop_legacy +tx +irreversible +-$"
+}
+
+@test "new --verify writes the verify file too, and build carries it" {
+    run_sealift new --verify --no-transaction add_users
+    assert_exit 0
+    version=$(version_on_line 1)
+    base=migrations/${version}_add_users
+    assert_equal "${lines[3]}" "$base.verify.sql"
+    assert [ -f "$base.verify.sql" ]
+    # A verify script takes no directives.
+    refute grep -q '^-- sealift:' "$base.verify.sql"
+    echo 'CREATE TABLE users (id int);' >>"$base.up.sql"
+    echo 'DROP TABLE users;' >>"$base.down.sql"
+    echo 'SELECT 1 / count(*) FROM users;' >>"$base.verify.sql"
+    build_bundle b.sealift
+    run_sealift inspect b.sealift
+    assert_line --regexp "^ +1 +$version +add_users +no-tx +no-tx +yes$"
+}
+
+@test "new --help lists the new options; --repeatable is not one (the native format has none)" {
+    run_sealift new --help
+    assert_exit 0
+    assert_output --partial '--no-transaction'
+    assert_output --partial '--irreversible'
+    assert_output --partial '--verify'
+    run_sealift new --repeatable views
+    assert_exit 2
+}

@@ -175,3 +175,16 @@ setup() {
         assert_equal "$stderr" "sealift-apply: error: \"$key\" is a secret key, not a public key: pass the .pub file"
     done
 }
+
+@test "verify's usage line lists every option its help describes" {
+    run_sealift verify --help
+    assert_exit 0
+    usage=$(printf '%s\n' "$output" | grep -A1 '^Usage:' | tail -1)
+    # Each option line: "  -q, --quiet ..." or "      --json ...": either name will do.
+    while read -r short long; do
+        [[ "$usage" == *"$long"* || ( "$short" != -  && "$usage" == *"$short "* ) ||
+            ( "$short" != - && "$usage" == *"$short]"* ) ]] || fail "usage line \"$usage\" lacks $long"
+    done < <(printf '%s\n' "$output" | sed -n '/^Options:/,$p' |
+        sed -nE 's/^  (-[a-z]), (--[a-z-]+).*/\1 \2/p; s/^      (--[a-z-]+).*/- \1/p')
+    [[ "$usage" == *"-p PUBLIC_KEY"* ]] || fail "usage line \"$usage\" lacks -p"
+}

@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s->present = 1;
         sqltext_directives(s->file, s->text.data, SQLTEXT_NO_TRANSACTION, &flags, &rep);
         s->transactional = !(flags & SQLTEXT_NO_TRANSACTION);
-        if (sqltext_render(s->file, &s->text, &vars, &s->rendered, &rep) == 0) {
+        if (sqltext_render(&s->text, &vars, &s->rendered, &s->undefined) == 0) {
             sqlcheck_script(s->file, s, &rep);
             /* Statement ranges and COPY data must lie inside the script, in order. */
             for (size_t i = 0; i < s->nstmts; i++)

@@ -104,9 +104,12 @@ test_read_alembic_graph_refusals(void **state)
     static const struct {
         const char *rev, *down, *expect;
     } cases[] = {
-        {"ddd444", "'aaa111'", "revision aaa111 has 2 revisions on top of it, a branch"},
-        {"ddd444", "('bbb222', 'ccc333')", "merges 2 branches"},
-        {"ddd444", "None", "a second base revision"},
+        /* Two heads: refused, naming them (issue 17: was "a branch"). */
+        {"ddd444", "'aaa111'", "2 heads ("},
+        /* A merge point is accepted by the graph; the SQL then orders it (here: too few steps). */
+        {"ddd444", "('bbb222', 'ccc333')", "steps, but 4 revision files"},
+        /* A second base is a second line of history: two heads, named. */
+        {"ddd444", "None", "2 heads (ccc333, ddd444)"},
         {"ddd444", "'zzz999'", "down_revision zzz999 is not a revision here"},
         {"ddd444", "compute()", "cannot read down_revision"},
     };
@@ -120,7 +123,7 @@ test_read_alembic_graph_refusals(void **state)
         write_revision(t, cases[i].rev, cases[i].down, "more");
         rt_refused(t, read_alembic, "versions", cases[i].expect);
         if (i == 0)
-            assert_contains(t->errors.data, "heads: ");
+            assert_contains(t->errors.data, "merge them first (\"alembic merge heads\")");
         release_opt(t);
         rt_teardown((void **)&t);
     }

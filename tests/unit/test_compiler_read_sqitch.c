@@ -38,7 +38,8 @@ test_read_sqitch_change_ids_are_sqitchs(void **state)
     assert_string_equal(t->chain.v[0].origin_id, "32068c462c7aa4e5eb9c4287f17c359660866e80");
     assert_string_equal(t->chain.v[1].origin_id, "73a7683149e8abf362b259e45f384f786e64cf15");
     m = rt_find(t, "create_customers");
-    assert_string_equal(m->name, "Create customers.");
+    /* The note is not part of the name (issue 17): the change's name is the id. */
+    assert_string_equal(m->name, "");
     assert_string_equal(m->origin_name, "create_customers");
     /* script_hash: sha1sum of deploy/create_customers.sql as written above. */
     assert_string_equal(m->origin_checksum, "62fdcdab49478ba1ff8cb3447c957b2bf6e349dc");

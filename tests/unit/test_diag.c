@@ -202,6 +202,32 @@ test_diag_die_exits_with_code(void **state)
     buf_release(&out);
 }
 
+static void
+print_multiline(void)
+{
+    diag_set_progname("sealift-apply");
+    diag_detail("%s", "first line\nsecond line\n");
+    diag_hint("one\ntwo");
+    diag_error("single");
+}
+
+/* A message of several lines keeps them, each after the first under the message text. */
+static void
+test_diag_indents_further_lines(void **state)
+{
+    struct buf out = BUF_INIT;
+    int status;
+
+    (void)state;
+    run_child(print_multiline, &status, &out);
+    assert_string_equal(out.data, "sealift-apply: detail: first line\n"
+                                  "                       second line\n"
+                                  "sealift-apply: hint: one\n"
+                                  "                     two\n"
+                                  "sealift-apply: error: single\n");
+    buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -212,6 +238,7 @@ main(void)
         cmocka_unit_test(test_diag_progname_and_quiet),
         cmocka_unit_test(test_diag_prints_postgres_style_lines),
         cmocka_unit_test(test_diag_die_exits_with_code),
+        cmocka_unit_test(test_diag_indents_further_lines),
     };
 
     return cmocka_run_group_tests_name("diag", tests, NULL, NULL);

@@ -607,6 +607,12 @@ static const struct bad_manifest bad_manifests[] = {
      "# migration  0001 create_users\n", NULL, "\"# migration\" takes an id and a name"},
     {"duplicate migration id", edit_dup_migration_id, NULL, NULL, NULL,
      "duplicate migration id \"0001\""},
+    {"down-blocked without a down", NULL, "# verify ", "# down-blocked x\n# verify ", NULL,
+     "\"# down-blocked\" comes once, after the down script's lines"},
+    {"down-blocked twice", NULL, "# chain ", "# down-blocked x\n# down-blocked y\n# chain ", NULL,
+     "\"# down-blocked\" comes once, after the down script's lines"},
+    {"down-blocked empty", NULL, "# chain ", "# down-blocked \n# chain ", NULL,
+     "down-blocked is not a valid field"},
     {"unknown keyword in a migration", NULL, "# chain ", "# frobnicate 1\n# chain ", NULL,
      "line 11: unknown manifest keyword \"frobnicate\" (made by a newer sealift?)"},
     {"unknown keyword between migrations", NULL, "# migration 0002 ",
@@ -911,6 +917,28 @@ test_manifest_round_trip_variants(void **state)
     assert_contains(text.data, " " PATH_UP1 "\n# statement up 0 28\n# down tx ");
     assert_contains(text.data, " " PATH_VERIFY2 "\n# statement verify 0 9\n# chain ");
     assert_round_trips("statements everywhere", &text);
+    manifest_release(&m);
+
+    /* A down that cannot run as written: the message follows the down's lines, encoded. */
+    build_manifest(&m);
+    m.migrations[0].down_blocked = xstrdup("down.sql:3:1: CREATE INDEX CONCURRENTLY (fix: 100%)");
+    manifest_script_add_stmt(&m.migrations[0].script[MANIFEST_DOWN], 0, strlen(DOWN1));
+    buf_reset(&text);
+    manifest_emit(&m, &text);
+    assert_contains(text.data, " " PATH_DOWN1 "\n# statement down 0 18\n# down-blocked "
+                               "down.sql:3:1:%20CREATE%20INDEX%20CONCURRENTLY%20(fix:%20100%25)\n"
+                               "# chain ");
+    assert_round_trips("down-blocked", &text);
+    {
+        struct manifest parsed;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        manifest_init(&parsed);
+        assert_int_equal(manifest_parse(&parsed, text.data, text.len, &err), 0);
+        assert_string_equal(parsed.migrations[0].down_blocked, m.migrations[0].down_blocked);
+        assert_null(parsed.migrations[1].down_blocked);
+        manifest_release(&parsed);
+    }
     manifest_release(&m);
 
     /* Calendar edge cases that are real UTC times. */
