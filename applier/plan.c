@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "adopt.h"
 #include "move.h"
+#include "risk.h"
 #include "session.h"
 #include "walk.h"
 #include "sealift/xalloc.h"
@@ -23,6 +24,7 @@ struct planner {
     struct history_source src;
     struct bundle_cursor *cursor; /* data members are streamed into the script */
     size_t head;                  /* migrations applied after the last recorded step */
+    struct risk risk;             /* findings and live risk of the migrations it runs */
     int failed;
 };
 
@@ -67,6 +69,7 @@ plan_start(void *ctx, size_t idx, int kind)
         buf_addf(&p->out, "\n-- Running downgrade %s -> %s\n", cur, prev);
     else
         buf_addf(&p->out, "\n-- Running upgrade %s -> %s\n", prev, cur);
+    risk_text(&p->risk, idx, "-- ", &p->out);
     return 0;
 }
 
@@ -287,8 +290,16 @@ static int
 plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
 {
     struct session *s = p->s;
+    struct db_error e;
     int k1, k2;
 
+    /* The lint's findings on what will run, and what the database says about them now. */
+    if (v->action == MOVE_DOWN)
+        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN);
+    else
+        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP);
+    if (risk_query(&p->risk, s->db, &e) != 0)
+        diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     plan_header(p, v);
     plan_guard(p, s->view.napplied);
     if (v->adopt) {
@@ -341,6 +352,7 @@ plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int 
     p.src.client_host = host;
     code = plan_write(&p, &v, per_migration);
 done:
+    risk_release(&p.risk);
     bundle_cursor_close(p.cursor);
     buf_release(&p.out);
     session_close(&s);

@@ -5,6 +5,7 @@
  */
 #include "status.h"
 #include "move.h"
+#include "risk.h"
 #include "session.h"
 #include "sealift/json.h"
 
@@ -77,7 +78,8 @@ print_settings(const struct app_opts *o)
 }
 
 static void
-print_json(const struct session *s, const struct move_state *st, const struct move_verdict *v)
+print_json(const struct session *s, const struct move_state *st, const struct move_verdict *v,
+           const struct risk *risk)
 {
     const struct manifest *m = &s->bundle.manifest;
     struct buf b = BUF_INIT, unknown = BUF_INIT;
@@ -140,6 +142,11 @@ print_json(const struct session *s, const struct move_state *st, const struct mo
     } else {
         buf_addstr(&b, "null");
     }
+    /* The pending migrations' signed lint findings, and their live risk. */
+    json_key(&b, "findings", 0);
+    risk_json_findings(risk, &b);
+    json_key(&b, "risk", 0);
+    risk_json(risk, &b);
     add_json_settings(&b, s->o);
     buf_addstr(&b, "}\n");
     fputs(b.data, stdout);
@@ -148,7 +155,8 @@ print_json(const struct session *s, const struct move_state *st, const struct mo
 }
 
 static void
-print_text(const struct session *s, const struct move_state *st, const struct move_verdict *v)
+print_text(const struct session *s, const struct move_state *st, const struct move_verdict *v,
+           const struct risk *risk)
 {
     const struct manifest *m = &s->bundle.manifest;
     struct engine_label head;
@@ -188,8 +196,13 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
                                                              : "; rollback resumes it");
     if (!s->view.drift && v->from < m->nmigrations) {
         printf("pending      %zu\n", m->nmigrations - v->from);
-        for (size_t i = v->from; i < m->nmigrations; i++)
-            printf("  %s\n", engine_label(m, i + 1).s);
+        for (size_t i = v->from; i < m->nmigrations; i++) {
+            struct buf b = BUF_INIT;
+
+            risk_text(risk, i, "    ", &b);
+            printf("  %s\n%s", engine_label(m, i + 1).s, b.data);
+            buf_release(&b);
+        }
     }
 }
 
@@ -201,7 +214,11 @@ status_run(const struct app_opts *o, const char *bundle_path)
     struct move_state st;
     struct move_verdict v;
     struct move_request apply = {MOVE_APPLY, NULL, NULL};
+    struct risk risk;
+    struct db_error e;
     int code;
+
+    memset(&risk, 0, sizeof(risk));
 
     code = session_open(&s, o, bundle_path, 0);
     if (code != EXIT_OK)
@@ -210,10 +227,15 @@ status_run(const struct app_opts *o, const char *bundle_path)
     move_state_of(&s, 1, &st);
     move_decide(&st, &apply, &v);
     code = move_status_code(&v);
+    /* Findings and live risk of what is pending (no query when nothing is). */
+    risk_init(&risk, &s.bundle.manifest, s.view.drift ? 0 : v.from,
+              s.view.drift ? 0 : s.bundle.manifest.nmigrations, MANIFEST_UP);
+    if ((o->json || !o->quiet) && risk_query(&risk, s.db, &e) != 0)
+        diag_warning("could not read the live risk of the pending migrations: %s", e.message);
     if (o->json)
-        print_json(&s, &st, &v);
+        print_json(&s, &st, &v, &risk);
     else if (!o->quiet)
-        print_text(&s, &st, &v);
+        print_text(&s, &st, &v, &risk);
     fflush(stdout);
     if (v.action == MOVE_REFUSE && code != EXIT_PENDING) {
         move_report(&v, &out);
@@ -227,6 +249,7 @@ status_run(const struct app_opts *o, const char *bundle_path)
                    move_database_head(&st, &head), engine_label(st.m, st.m->nmigrations).s);
     }
 done:
+    risk_release(&risk);
     session_close(&s);
     return code;
 }

@@ -197,11 +197,15 @@ text_findings(const struct manifest *m, struct buf *out)
     }
 }
 
-static void
-json_finding(struct buf *out, const struct manifest_finding *fd)
+void
+describe_finding_json(struct buf *out, const struct manifest_finding *fd, const char *migration)
 {
     buf_addch(out, '{');
-    json_key(out, "script", 1);
+    if (migration) {
+        json_key(out, "migration", 1);
+        json_str(out, migration);
+    }
+    json_key(out, "script", migration == NULL);
     json_str(out, manifest_script_label((enum manifest_script_kind)fd->kind));
     json_key(out, "line", 0);
     buf_addf(out, "%u", fd->line);
@@ -347,7 +351,7 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
         for (size_t f = 0; f < mig->nfindings; f++) {
             if (f)
                 buf_addch(out, ',');
-            json_finding(out, &mig->findings[f]);
+            describe_finding_json(out, &mig->findings[f], NULL);
         }
         buf_addch(out, ']');
         json_key(out, "chain", 0);

@@ -22,5 +22,12 @@ void describe_text(const char *path, const struct verify_result *res, int trust_
 /* The same as one JSON object (with members), followed by a newline. */
 void describe_json(const char *path, const struct verify_result *res, int trust_checked,
                    struct buf *out);
+/*
+ * One lint finding as a JSON object (script, line, column, rule, severity, message, relation,
+ * relation_created_by, lock_mode, rewrites, scans, allowed), appended to out; with a
+ * "migration" member first when migration is not NULL.
+ */
+void describe_finding_json(struct buf *out, const struct manifest_finding *fd,
+                           const char *migration);
 
 #endif
