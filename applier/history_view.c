@@ -54,7 +54,8 @@ history_view_text(struct db_rows *projects, struct db_rows *events)
  * object.
  */
 void
-history_view_json(struct db_rows *projects, struct db_rows *events, int verified, const char *verdict)
+history_view_json(struct db_rows *projects, struct db_rows *events, int verified,
+                  const char *verdict)
 {
     /* key, column of EVENTS_SQL, is a number */
     static const struct {

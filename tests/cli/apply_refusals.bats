@@ -132,10 +132,13 @@ assert_untouched() {
     three_migrations
     bundle m b.sealift
 
-    for verb in apply status plan rollback history; do
+    for verb in apply status plan rollback; do
         run_apply "$verb" b.sealift -p release.pub --bogus
         assert_usage_error "$verb" 'unrecognized option "--bogus"'
     done
+    # history takes no bundle and no key (-p is itself refused: apply_move.bats).
+    run_apply history --bogus
+    assert_usage_error history 'unrecognized option "--bogus"'
     run_apply frobnicate b.sealift
     assert_exit 2
     assert_error 'unknown command "frobnicate"'
