@@ -73,6 +73,7 @@ migration_init(struct src_migration *m, const char *id, const char *name)
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         buf_init(&m->script[k].text);
         buf_init(&m->script[k].rendered);
+        buf_init(&m->script[k].undefined);
         m->script[k].transactional = 1;
     }
 }

@@ -401,6 +401,13 @@ check_migration(size_t i, void *ctx)
         resolve_data_files(m, rep);
 }
 
+/* Job j of a chain's checks: its migrations, then its repeatables. */
+static const struct src_migration *
+chain_job(const struct src_chain *c, size_t j)
+{
+    return j < c->n ? &c->v[j] : &c->rep[j - c->n];
+}
+
 /*
  * The uses of undefined placeholder name (nl bytes) in c, from script k of migration i on:
  * ", "-separated "FILE:LINE:COL" into where. Returns how many.
@@ -411,9 +418,9 @@ undefined_uses(const struct src_chain *c, size_t i, int k, const char *name, siz
 {
     size_t uses = 0;
 
-    for (size_t j = i; j < c->n; j++) {
+    for (size_t j = i; j < c->n + c->nrep; j++) {
         for (int kk = j == i ? k : 0; kk < MANIFEST_NSCRIPTS; kk++) {
-            const struct src_script *s = &c->v[j].script[kk];
+            const struct src_script *s = &chain_job(c, j)->script[kk];
             const char *u = s->undefined.data;
 
             for (size_t q = 0; q < s->undefined.len;) {
@@ -440,9 +447,9 @@ report_undefined(const struct src_chain *c, struct report *rep)
     struct buf seen = BUF_INIT; /* "\nNAME\nNAME\n": the names reported */
 
     buf_addch(&seen, '\n');
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < c->n + c->nrep; i++) {
         for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
-            const struct buf *u = &c->v[i].script[k].undefined;
+            const struct buf *u = &chain_job(c, i)->script[k].undefined;
 
             for (size_t p = 0; p < u->len; p += strcspn(u->data + p, "\n") + 1) {
                 size_t nl = strcspn(u->data + p, " ");
@@ -476,7 +483,7 @@ static void
 check_migrations(struct compiled *out, struct report *rep)
 {
     size_t n = out->chain.n + out->chain.nrep;
-    struct check_batch b = {out, report_held_new(n ? n : 1)};
+    struct check_batch b = {out, report_held_new(n)};
 
     if (out->opt->lint_mode != LINT_MODE_OFF)
         /* The lint reads the migrations' scripts (not yet the repeatables'). */

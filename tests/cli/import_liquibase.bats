@@ -26,10 +26,10 @@ setup() { import_setup; }
     # include, the master's own changeset, then includeAll: whole paths sorted, so the folder
     # "a 10 trigger/" comes before "b-view.sql"; the Oracle-only changeset is left out.
     assert_line --index 1 'new: order-status_the status of an order (recorded by the next build)'
-    assert_line --index 4 'new: orders_ (recorded by the next build)'
+    assert_line --index 4 'new: orders (recorded by the next build)'
     assert_line --index 6 'new: order-total_order_total(order) in cents (recorded by the next build)'
-    assert_line --index 7 'new: customers-updated-at_ (recorded by the next build)'
-    assert_line --index 13 'new: customers-email-lowercase_ (recorded by the next build)'
+    assert_line --index 7 'new: customers-updated-at (recorded by the next build)'
+    assert_line --index 13 'new: customers-email-lowercase (recorded by the next build)'
     assert_line 'ignored: README.md'
     refute_line --partial 'only-on-oracle'
 }
@@ -37,7 +37,7 @@ setup() { import_setup; }
 @test "liquibase: --from auto says what it found" {
     run_sealift check -d src --from auto
     assert_exit 0
-    assert_stderr 'sealift: detected liquibase in src'
+    assert_stderr 'sealift: detected liquibase (changelog changelog.xml) in src'
 }
 
 @test "liquibase: the real Liquibase and sealift-apply leave the same schema; rollbacks agree" {
