@@ -743,6 +743,26 @@ compile_manifest_findings(const struct compiled *c, struct manifest *m)
     }
 }
 
+/*
+ * A script of a migration or a repeatable into the manifest: its member (the rendered text,
+ * added to sources at the member's index) and its statements. Data loads are the caller's.
+ */
+static void
+add_script_member(struct manifest *m, struct manifest_script *ms, const struct src_script *s,
+                  const char *path, struct emit_source **sources, size_t *cap)
+{
+    ms->present = 1;
+    ms->transactional = s->transactional;
+    memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
+    ms->member = manifest_add_member(m, path, s->rendered.len, s->rendered_sha);
+    *sources = xgrow(*sources, cap, m->nmembers, sizeof(**sources));
+    (*sources)[ms->member].data = &s->rendered;
+    (*sources)[ms->member].file = NULL;
+    (*sources)[ms->member].cursor = NULL;
+    for (size_t st = 0; st < s->nstmts; st++)
+        manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
+}
+
 void
 compile_manifest(const struct compiled *c, struct manifest *m, struct emit_source **sources)
 {
@@ -775,16 +795,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
             if (!s->present)
                 continue;
             path = compile_member_path(i + 1, src->id, src->name, k);
-            ms->present = 1;
-            ms->transactional = s->transactional;
-            memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
-            ms->member = manifest_add_member(m, path, s->rendered.len, s->rendered_sha);
-            *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
-            (*sources)[ms->member].data = &s->rendered;
-            (*sources)[ms->member].file = NULL;
-            (*sources)[ms->member].cursor = NULL;
-            for (size_t st = 0; st < s->nstmts; st++)
-                manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
+            add_script_member(m, ms, s, path, sources, &cap);
             free(path);
             /* Data files follow the script that loads them. */
             for (size_t cp = 0; cp < s->ncopies; cp++) {
@@ -821,16 +832,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         if (src->origin_checksum)
             r->origin = xasprintf("%s %s", src->origin_name ? src->origin_name : src->id,
                                   src->origin_checksum);
-        ms->present = 1;
-        ms->transactional = s->transactional;
-        memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
-        ms->member = manifest_add_member(m, path, s->rendered.len, s->rendered_sha);
-        *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
-        (*sources)[ms->member].data = &s->rendered;
-        (*sources)[ms->member].file = NULL;
-        (*sources)[ms->member].cursor = NULL;
-        for (size_t st = 0; st < s->nstmts; st++)
-            manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
+        add_script_member(m, ms, s, path, sources, &cap);
         for (size_t cp = 0; cp < s->ncopies; cp++) {
             struct manifest_copy mc;
 
