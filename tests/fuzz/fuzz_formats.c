@@ -9,7 +9,8 @@
  * PATH is reduced to [A-Za-z0-9._@-] components (at most three, none "." or ".."), so every
  * file lands inside the scratch directory. Alembic's SQL comes from the files "_up.sql" and
  * "_down.sql" (--alembic-sql-up/-down), never from running alembic. A chain read without
- * problems must have non-empty, distinct ids and NUL-free scripts; a reader that fails must say
+ * problems (and passing the pipeline's unique-id check) must have non-empty, distinct ids and
+ * NUL-free scripts; a reader that fails must say
  * why.
  */
 #define _XOPEN_SOURCE 700
@@ -206,8 +207,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (reader->read(scratch, &opt, &chain, &rep, &err) != 0) {
         if (err.msg[0] == '\0')
             abort(); /* every refusal says why */
-    } else if (rep.errors == 0) {
-        check_chain(&chain);
+    } else {
+        /* Readers only read: unique ids are the pipeline's check (pipeline.c), run here too. */
+        chain_check_unique_ids(&chain, &rep);
+        if (rep.errors == 0)
+            check_chain(&chain);
     }
     chain_release(&chain);
     return 0;
