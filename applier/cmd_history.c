@@ -72,12 +72,15 @@ cmd_history(int argc, char **argv)
         if (exists == NULL)
             diag_error("could not read schema \"%s\": %s", o.schema, e.message);
         else if (verify)
-            /* Nothing to verify is not "intact": a dropped schema must not pass. */
+            /*
+             * Nothing to verify is not "intact": a dropped schema fails verification like an
+             * edited one (exit 1), never a silent 0.
+             */
             diag_error("no sealift history in schema \"%s\": there is no journal to verify",
                        o.schema);
         else if (!o.quiet)
             printf("no sealift history in schema \"%s\"\n", o.schema);
-        code = exists == NULL ? EXIT_FAILED : verify ? EXIT_STATE : EXIT_OK;
+        code = exists == NULL ? EXIT_FAILED : verify ? EXIT_REJECTED : EXIT_OK;
         goto done;
     }
     if (verify && (verified = history_view_verify(db, &h, o.witness, &verdict, &e)) < 0) {

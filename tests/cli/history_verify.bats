@@ -3,7 +3,7 @@
 #
 # The journal's events say what applied, projects and progress must hold: a hand edit of any
 # of them (an environment, a max_serial, a checksum) makes --verify exit 1 naming the table,
-# row and column. No history at all is exit 3, not a silent 0. The hash chain is unkeyed, so a
+# row and column. No history at all fails verification too (exit 1), not a silent 0. The hash chain is unkeyed, so a
 # journal re-hashed inside the database passes a plain --verify; the heads an operator kept in
 # a --witness file outside the database catch it. An auditor can recompute every row's hash
 # with psql alone (the recipe below is the README's).
@@ -112,14 +112,14 @@ state_cases=(
     assert_error 'column max_serial is 1, but the highest serial the journal recorded is 3'
 }
 
-@test "no history schema: history --verify exits 3 and says so; history alone still exits 0" {
+@test "no history schema: history --verify exits 1 and says so; history alone still exits 0" {
     run_apply history --verify
-    assert_exit 3
+    assert_exit 1
     assert_error 'no sealift history in schema "sealift": there is no journal to verify'
     assert_output ''
 
     run_apply history --verify --json
-    assert_exit 3
+    assert_exit 1
 
     run_apply history
     assert_exit 0
@@ -129,7 +129,7 @@ state_cases=(
     production_history
     sql "DROP SCHEMA sealift CASCADE"
     run_apply history --verify
-    assert_exit 3
+    assert_exit 1
     assert_error 'there is no journal to verify'
 }
 
