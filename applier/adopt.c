@@ -618,15 +618,39 @@ adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
 }
 
 void
-adopt_sql_alembic_version(const struct manifest *m, size_t head, struct buf *out)
+adopt_sql_alembic_version(const char *table, const struct manifest *m, size_t head, struct buf *out)
 {
-    buf_addstr(out, "CREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(32) NOT NULL, "
-                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));\n"
-                    "DELETE FROM alembic_version;\n");
+    /* Alembic's version_table may be renamed (--adopt-table names it): keep that one in step. */
+    const char *name = table ? table : "alembic_version";
+    const char *dot = strchr(name, '.');
+    const char *bare = dot ? dot + 1 : name;
+    struct buf qualified = BUF_INIT, pkey = BUF_INIT;
+    char *part, *q;
+
+    if (dot) {
+        part = xstrndup(name, (size_t)(dot - name));
+        q = db_quote_ident(part);
+        buf_addf(&qualified, "%s.", q);
+        free(q);
+        free(part);
+    }
+    q = db_quote_ident(bare);
+    buf_addstr(&qualified, q);
+    free(q);
+    buf_addf(&pkey, "%s_pkc", bare);
+    q = db_quote_ident(pkey.data);
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s (version_num varchar(32) NOT NULL, "
+             "CONSTRAINT %s PRIMARY KEY (version_num));\n"
+             "DELETE FROM %s;\n",
+             qualified.data, q, qualified.data);
+    free(q);
     if (head > 0) {
         char *lit = db_quote_literal(m->migrations[head - 1].id);
 
-        buf_addf(out, "INSERT INTO alembic_version (version_num) VALUES (%s);\n", lit);
+        buf_addf(out, "INSERT INTO %s (version_num) VALUES (%s);\n", qualified.data, lit);
         free(lit);
     }
+    buf_release(&qualified);
+    buf_release(&pkey);
 }

@@ -46,9 +46,11 @@ void adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
                const struct history_source *src, const struct manifest *m, struct buf *out);
 
 /*
- * --compat alembic: the SQL that leaves alembic_version saying the database is at the first
+ * --compat alembic: the SQL that leaves alembic_version (or table, when --adopt-table named
+ * Alembic's version_table; NULL for the default) saying the database is at the first
  * head migrations of the chain (no row at base), so that Alembic keeps working alongside.
  */
-void adopt_sql_alembic_version(const struct manifest *m, size_t head, struct buf *out);
+void adopt_sql_alembic_version(const char *table, const struct manifest *m, size_t head,
+                               struct buf *out);
 
 #endif

@@ -368,6 +368,7 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
     int code;
 
     runner_set_limits(r, s->o->stmt_lock_timeout_ms, s->o->stmt_timeout_ms, s->o->retries);
+    runner_set_alembic_table(r, s->o->adopt_table);
     out->total = v->action == MOVE_DOWN ? v->from - v->to : v->to - v->from;
     if (v->action == MOVE_UP)
         code = runner_apply(r, v->from, v->to);

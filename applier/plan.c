@@ -53,7 +53,7 @@ plan_commit(void *ctx)
     history_sql_project(&p->s->h, &p->src, &p->out);
     history_sql_journal_head(&p->s->h, &p->out);
     if (p->s->o->compat_alembic)
-        adopt_sql_alembic_version(p->m, p->head, &p->out);
+        adopt_sql_alembic_version(p->s->o->adopt_table, p->m, p->head, &p->out);
     buf_addstr(&p->out, "COMMIT;\n");
     return 0;
 }

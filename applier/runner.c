@@ -35,6 +35,7 @@ struct runner {
     struct out *out;
     int per_migration;
     int compat_alembic;
+    const char *alembic_table; /* --adopt-table with --compat alembic; NULL: the default */
     int nested;
     enum walk_record what;
     /* Where the database stands, in migrations of the chain applied. */
@@ -690,7 +691,7 @@ op_commit(void *ctx)
         /* Several statements of simple-query text: sent on their own, before the COMMIT. */
         if (queue_flush(r) != 0)
             return -1;
-        adopt_sql_alembic_version(r->m, r->tx_head, &sql);
+        adopt_sql_alembic_version(r->alembic_table, r->m, r->tx_head, &sql);
         if (exec_step(r, sql.data, r->tx_last, MANIFEST_UP, -1) != 0) {
             buf_release(&sql);
             return -1;
@@ -1476,6 +1477,12 @@ runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout
     r->statement_timeout_ms = statement_timeout_ms;
     r->retries = retries;
     r->limits_set = 1;
+}
+
+void
+runner_set_alembic_table(struct runner *r, const char *table)
+{
+    r->alembic_table = table;
 }
 
 int

@@ -58,6 +58,9 @@ void runner_free(struct runner *r);
 void runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout_ms,
                        unsigned retries);
 
+/* With RUNNER_ALEMBIC: the table Alembic keeps its version in (NULL: alembic_version). */
+void runner_set_alembic_table(struct runner *r, const char *table);
+
 /*
  * One walk from position from (migrations of the chain applied) to position to. Returns 0, or
  * after a failure (rolled back, journaled, reported on stderr and as a "failed" event) 4, or 1

@@ -185,11 +185,11 @@ session_adopt(struct session *s, struct out *out)
     buf_release(&sql);
     out_info(out, "adopted %zu migration%s that %s recorded in %s (nothing ran)", s->adopt.count,
              s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
-    /* Left behind, alembic_version would make Alembic run the later revisions again. */
+    /* Left behind, Alembic's version table would make it run the later revisions again. */
     if (strcmp(s->adopt.tool, "alembic") == 0 && !s->o->compat_alembic)
-        diag_warning("alembic_version stays at %s: give --compat alembic to keep it in step with "
+        diag_warning("%s stays at %s: give --compat alembic to keep it in step with "
                      "what sealift applies, or Alembic will run the later revisions again",
-                     s->bundle.manifest.migrations[s->adopt.count - 1].id);
+                     s->adopt.table, s->bundle.manifest.migrations[s->adopt.count - 1].id);
     s->adopt.found = 0;
     /* The history is sealift's now: read it again, as if it had always been. */
     engine_view_release(&s->view);

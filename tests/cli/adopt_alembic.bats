@@ -77,6 +77,33 @@ alembic_in() {
     assert_output 9cadbecfd009
 }
 
+@test "alembic: --adopt-table names a renamed version_table; --compat alembic keeps that one in step" {
+    newdb renamed
+    must alembic_in renamed upgrade 6f7a8b9cad06
+    q renamed 'CREATE SCHEMA ops; ALTER TABLE alembic_version SET SCHEMA ops; ALTER TABLE ops.alembic_version RENAME TO versions'
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn renamed)" --adopt-table ops.versions --compat alembic
+    assert_exit 0
+    assert_line 'adopted 6 migrations that alembic recorded in ops.versions (nothing ran)'
+    run q renamed 'SELECT version_num FROM ops.versions'
+    assert_output "$HEAD"
+    # The default table is not made beside it: Alembic reads only its configured one.
+    run q renamed "SELECT to_regclass('public.alembic_version') IS NULL"
+    assert_output t
+
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn renamed)" --to 8b9cadbecf08 --adopt-table ops.versions --compat alembic
+    assert_exit 0
+    run q renamed 'SELECT version_num FROM ops.versions'
+    assert_output 8b9cadbecf08
+
+    # Without --compat alembic, the warning names the table that stays behind.
+    newdb renamed2
+    must alembic_in renamed2 upgrade 6f7a8b9cad06
+    q renamed2 'ALTER TABLE alembic_version RENAME TO my_versions'
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn renamed2)" --adopt-table my_versions
+    assert_exit 0
+    assert_stderr 'sealift-apply: warning: my_versions stays at 6f7a8b9cad06: give --compat alembic to keep it in step with what sealift applies, or Alembic will run the later revisions again'
+}
+
 @test "alembic: plan piped to psql takes over as apply does, alembic_version included" {
     newdb a
     newdb p
