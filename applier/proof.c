@@ -285,6 +285,16 @@ out:
 }
 
 /*
+ * A down test can run: present, and not one the compiler marked as unable to run as written
+ * (rollback refuses to cross such a down, so test treats it as irreversible too).
+ */
+static int
+down_runs(const struct manifest_migration *mig)
+{
+    return mig->script[MANIFEST_DOWN].present && mig->down_blocked == NULL;
+}
+
+/*
  * Each migration in order: up (committed, as apply --per-migration would), then down and up
  * again, the schema compared after each step. cur: the schema at base on entry, at the last
  * position reached on return; at_l: a copy of the schema at position l (where head-to-base
@@ -317,8 +327,13 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
             }
         } else if (snap(p, 0, &up) != 0) {
             ret = -1;
-        } else if (!mig->script[MANIFEST_DOWN].present) {
-            proof_outcome_set(&oc, "skipped", "irreversible", "irreversible (no down script)");
+        } else if (!down_runs(mig)) {
+            if (mig->down_blocked)
+                proof_outcome_set(&oc, "skipped", "irreversible",
+                                  "irreversible (its down cannot run as written: %s)",
+                                  mig->down_blocked);
+            else
+                proof_outcome_set(&oc, "skipped", "irreversible", "irreversible (no down script)");
             proof_report_irreversible(&p->rep, k);
             proof_report_migration(&p->rep, k, &oc);
             snapshot_move(cur, &up);
@@ -576,7 +591,7 @@ proof_run(struct proof *p)
     snapshot_init(&head);
     /* Head-to-base can go back only to just after the last irreversible migration. */
     for (size_t i = 0; i < n; i++)
-        if (!p->m->migrations[i].script[MANIFEST_DOWN].present)
+        if (!down_runs(&p->m->migrations[i]))
             l = i + 1;
     if (snap(p, 0, &base) != 0 || session_create_history(&p->s) != EXIT_OK)
         goto done;

@@ -148,6 +148,11 @@ count_warnings() {
     assert_stderr 'cannot run as written: src/2020-01-02-000000_idx/down.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction (fix: put "run_in_transaction = false"'
     run psql -X -At -d "$(dbn x)" -c "SELECT count(*) FROM pg_indexes WHERE indexname = 't_id'"
     assert_output 1
+    # test treats it as rollback does: irreversible, skipped, never run.
+    run_apply test app.sealift -p release.pub
+    assert_exit 0
+    assert_line --partial 'skip  20200102000000_idx: irreversible (its down cannot run as written: src/2020-01-02-000000_idx/down.sql:3:1: CREATE INDEX CONCURRENTLY'
+    assert_line --regexp '^test passed: 2 of 3 migrations round-trip, .*; irreversible, skipped: 20200102000000_idx'
     # With metadata.toml saying so, the same down is no-transaction and not blocked... but
     # diesel sends it as one query, where CONCURRENTLY among others fails: still refused.
     printf 'run_in_transaction = false\n' >src/2020-01-02-000000_idx/metadata.toml
