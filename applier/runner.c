@@ -1108,8 +1108,9 @@ stmt_text(struct buf *sql)
     return buf_detach(sql, NULL);
 }
 
-static const char *const record_events[] = {"apply", "rollback", "stamp"};
-static const char *const record_verbs[] = {"applied", "rolled back", "stamped"};
+/* Indexed by enum walk_record. "unstamp": a stamp backwards (no down script ran). */
+static const char *const record_events[] = {"apply", "rollback", "stamp", "unstamp"};
+static const char *const record_verbs[] = {"applied", "rolled back", "stamped", "unrecorded"};
 
 /*
  * Queue the prepared record of migration idx: the server times it and hashes its journal
@@ -1146,7 +1147,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 {
     struct runner *r = ctx;
     const struct manifest_migration *mig = &r->m->migrations[idx];
-    int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
+    int kind = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? MANIFEST_DOWN : MANIFEST_UP;
     long long t0, t1, tx_start;
     double ms = 0;
     char dur[32], at[JOURNAL_TS_SIZE];
@@ -1162,7 +1163,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     }
     r->tx_last = idx;
     r->tx_last_kind = kind;
-    r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
+    r->tx_head = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? idx : idx + 1;
     if (commit_next && record_on_server(r)) {
         queue_record_on_server(r, idx, kind);
         r->unreported =
@@ -1172,7 +1173,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     }
 
     /* The server's times: read with the migration's statements, before its rows are hashed. */
-    if (what == WALK_STAMP) {
+    if (what == WALK_STAMP || what == WALK_UNSTAMP) {
         if (r->stamp_us < 0) {
             queue_clock(r, &r->clock_end, idx, kind);
             if (queue_flush(r) != 0)
@@ -1204,10 +1205,11 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     journal_ts_text(t1, at);
     snprintf(dur, sizeof(dur), "%.3f", ms);
     /* Each history write is one statement of the queue: pipelined statements stand alone. */
-    if (what == WALK_ROLLBACK) {
+    if (what == WALK_ROLLBACK || what == WALK_UNSTAMP) {
         history_sql_unapplied(r->h, mig->id, &sql);
         queue_add(r, stmt_text(&sql), idx, kind, -1);
-        if (!mig->script[MANIFEST_DOWN].transactional) {
+        /* (A stamp is refused over an unfinished migration: no progress row to clear.) */
+        if (what == WALK_ROLLBACK && !mig->script[MANIFEST_DOWN].transactional) {
             history_sql_progress_clear(r->h, mig->id, "down", &sql);
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
