@@ -370,6 +370,7 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
     int code;
 
     runner_set_limits(r, s->o->stmt_lock_timeout_ms, s->o->stmt_timeout_ms, s->o->retries);
+    runner_set_progress(r, s->o->progress_after_ms, s->o->warn_after_ms);
     out->total =
         v->action == MOVE_DOWN || v->action == MOVE_UNRECORD ? v->from - v->to : v->to - v->from;
     if (v->action == MOVE_UP)

@@ -8,6 +8,7 @@
 #include "adopt.h"
 #include "journal.h"
 #include "lockwatch.h"
+#include "progress.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
@@ -95,6 +96,9 @@ struct runner {
     int limits_set;          /* runner_set_limits was called: watch lock waits too */
     int limits_on;           /* the limits are SET LOCAL in the open transaction */
     struct lockwatch *watch;
+    struct progress *progress; /* long statements and --warn-after, on the watcher's connection */
+    long progress_after_ms;
+    long warn_after_ms;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -452,6 +456,7 @@ backoff_ms(unsigned n)
 }
 
 static void journal_event(struct runner *r, const char *event, size_t idx, const char *detail);
+static void journal_warnings(struct runner *r);
 
 /*
  * After a lock failure (55P03, 40P01), once the failed transaction or statement is rolled
@@ -713,6 +718,7 @@ op_commit(void *ctx)
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
     r->project_written = 1;
+    journal_warnings(r);
     return 0;
 }
 
@@ -735,6 +741,8 @@ op_start(void *ctx, size_t idx, int kind)
 
     buf_reset(&r->loads);
     lockwatch_migration(r->watch, r->m->migrations[idx].id);
+    if (r->progress)
+        progress_migration(r->progress, idx, r->m->migrations[idx].id);
     r->t0_us = -1;
     db_rows_free(r->clock_start);
     r->clock_start = NULL;
@@ -1085,10 +1093,13 @@ op_notx(void *ctx, size_t idx, int kind)
                              (const char *const *)sha, &sql);
         bad = notx_step(r, idx, kind, k, c, stmt, sql.data);
         r->notx_ran = 1;
+        if (!bad)
+            progress_statement_done(r->progress, stmt, (double)(now_ns() - t0) / 1e6);
         free(stmt);
         if (bad)
             goto cleanup;
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
+        journal_warnings(r);
     }
     ret = 0;
 cleanup:
@@ -1271,6 +1282,7 @@ after_failure(struct runner *r)
     struct buf detail = BUF_INIT;
 
     roll_back(r);
+    journal_warnings(r);
     /* Nested: the caller's transaction, and a journal row written in it, will be undone. */
     if (r->fail.err.connection_lost || r->nested || r->actor[0] == '\0')
         return;
@@ -1298,6 +1310,28 @@ journal_event(struct runner *r, const char *event, size_t idx, const char *detai
     buf_release(&sql);
 }
 
+/*
+ * Journal the --warn-after warnings seen so far (progress.h), once outside a transaction, and
+ * read the journal's end again: the open transaction's rows chain after them.
+ */
+static void
+journal_warnings(struct runner *r)
+{
+    struct buf detail = BUF_INIT;
+    struct db_error e;
+    size_t idx;
+    int wrote = 0;
+
+    while (progress_take_warning(r->progress, &idx, &detail)) {
+        journal_event(r, "slow_statement", idx, detail.data);
+        buf_reset(&detail);
+        wrote = 1;
+    }
+    buf_release(&detail);
+    if (wrote && !r->nested && journal_read_pos(r->db, r->h, &r->journal, &e) == 0)
+        r->tx_journal = r->journal;
+}
+
 /* The migrations shown as done in the transaction the failure rolled back. */
 static void
 report_undone(struct runner *r)
@@ -1317,6 +1351,7 @@ finish(struct runner *r, int walk_ret)
     struct buf f = BUF_INIT;
 
     signals_restore(r);
+    out_live_end(r->out);
     if (walk_ret == 0 && !r->failed && queue_flush(r) == 0) {
         report_recorded(r); /* nothing is normally left; a walk ends with a commit */
         return 0;
@@ -1371,6 +1406,11 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
     }
     if (r->limits_set && !r->nested && what != WALK_STAMP)
         r->watch = lockwatch_new(r->db, r->out, r->lock_timeout_ms);
+    if (r->watch) {
+        r->progress = progress_new(r->out, r->progress_after_ms, r->warn_after_ms);
+        lockwatch_also(r->watch, progress_look_cb, r->progress,
+                       progress_first_look_ms(r->progress));
+    }
     signals_install(r);
     return 0;
 }
@@ -1395,6 +1435,7 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     r->compat_alembic = (flags & RUNNER_ALEMBIC) != 0;
     r->nested = (flags & RUNNER_NESTED) != 0;
     r->statement_timeout_ms = -1; /* no limits unless runner_set_limits says so */
+    r->progress_after_ms = PROGRESS_DEFAULT_AFTER_MS;
     r->fail.m = r->m;
     r->fail.data = r->data;
     r->fail.stmt = -1;
@@ -1413,6 +1454,7 @@ runner_free(struct runner *r)
         return;
     signals_restore(r);
     lockwatch_free(r->watch);
+    progress_free(r->progress);
     queue_drop(r);
     free(r->queue);
     free(r->unreported);
@@ -1478,6 +1520,13 @@ runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout
     r->statement_timeout_ms = statement_timeout_ms;
     r->retries = retries;
     r->limits_set = 1;
+}
+
+void
+runner_set_progress(struct runner *r, long progress_after_ms, long warn_after_ms)
+{
+    r->progress_after_ms = progress_after_ms;
+    r->warn_after_ms = warn_after_ms;
 }
 
 int
