@@ -7,6 +7,7 @@
 #include "runner.h"
 #include "adopt.h"
 #include "journal.h"
+#include "index_repair.h"
 #include "lockwatch.h"
 #include "progress.h"
 #include "sealift/json.h"
@@ -99,6 +100,7 @@ struct runner {
     struct progress *progress; /* long statements and --warn-after, on the watcher's connection */
     long progress_after_ms;
     long warn_after_ms;
+    size_t repair_idx; /* the migration index_repair.c works for (repair_index) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -1045,6 +1047,63 @@ notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifes
     }
 }
 
+/* What index_repair.c says: a line, or an "index_repair" event. */
+static void
+repair_said_cb(void *data, const char *index, const char *statement)
+{
+    struct runner *r = data;
+
+    if (r->out->json) {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "migration", 1);
+        json_str(&f, r->m->migrations[r->repair_idx].id);
+        json_key(&f, "index", 0);
+        json_str(&f, index);
+        json_key(&f, "statement", 0);
+        json_str(&f, statement);
+        json_key(&f, "action", 0);
+        json_str(&f, "dropped INVALID index; running the statement again");
+        out_event(r->out, "index_repair", f.data);
+        buf_release(&f);
+    } else {
+        out_info(r->out, "dropped INVALID index %s left by an interrupted %s; running it again",
+                 index, statement);
+    }
+}
+
+/* index_repair.c's journal rows, written now (outside any transaction). */
+static void
+repair_journal_cb(void *data, const char *event, const char *detail)
+{
+    struct runner *r = data;
+    struct db_error e;
+
+    journal_event(r, event, r->repair_idx, detail);
+    if (!r->nested && journal_read_pos(r->db, r->h, &r->journal, &e) == 0)
+        r->tx_journal = r->journal;
+}
+
+/*
+ * Before statement k of a no-transaction script: if it builds an index concurrently, drop
+ * what an interrupted earlier run of it left INVALID, and record what it builds
+ * (index_repair.h). Returns 0, or -1 after fail().
+ */
+static int
+repair_index(struct runner *r, size_t idx, int kind, size_t k, const char *stmt)
+{
+    struct index_build b;
+    struct db_error e;
+
+    if (r->nested || !index_build_parse(stmt, strlen(stmt), &b))
+        return 0;
+    r->repair_idx = idx;
+    if (index_repair_before(r->db, r->h, r->m->migrations[idx].id, k, &b, repair_said_cb,
+                            repair_journal_cb, r, &e) != 0)
+        return fail(r, idx, kind, (long)k, &e);
+    return 0;
+}
+
 static int
 op_notx(void *ctx, size_t idx, int kind)
 {
@@ -1088,6 +1147,10 @@ op_notx(void *ctx, size_t idx, int kind)
         long long t0 = now_ns();
         int bad;
 
+        if (c == NULL && repair_index(r, idx, kind, k, stmt) != 0) {
+            free(stmt);
+            goto cleanup;
+        }
         buf_reset(&sql);
         history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
                              (const char *const *)sha, &sql);

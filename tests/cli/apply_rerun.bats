@@ -1,7 +1,12 @@
 #!/usr/bin/env bats
-# Rerunnable after interruption (issue 14 §4): stamp moves backwards (the later migrations
-# recorded as not applied, no SQL run, a journal "unstamp" event, after the same refusals as
-# other moves).
+# Rerunnable after interruption (issue 14 §4). A concurrent index build that failed or was
+# cancelled leaves an INVALID index (REINDEX CONCURRENTLY: an INVALID INDEX_ccnew); the rerun
+# of its no-transaction migration drops it (DROP INDEX CONCURRENTLY), says so, journals it and
+# runs the statement again, but only an index the journal says that statement built, and never
+# a valid one. Builds are interrupted by a unique index over duplicate rows, or cancelled by
+# --statement-timeout on a table of generate_series rows. And stamp moves backwards (the later
+# migrations recorded as not applied, no SQL run, a journal "unstamp" event, after the same
+# refusals as other moves).
 
 bats_require_minimum_version 1.5.0
 
@@ -109,4 +114,127 @@ SELECT 1 / (SELECT count(*) - 1 FROM t);' 'SELECT 1;'
     assert_exit 3
     assert_error 'no-transaction migration 002 is unfinished; finish it before stamping'
     assert_applied 001
+}
+
+# A table t of 1000 rows with one duplicate value of v (a unique index on v fails).
+dup_table() {
+    must sql "CREATE TABLE t (id int, v int);
+        INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;
+        INSERT INTO t VALUES (1001, 7)"
+}
+
+# A table big of $1 rows, with an md5 text (an index on it takes a while to build).
+big_table() {
+    must sql "CREATE TABLE big (id int, v text);
+        INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, $1) g"
+}
+
+# The events of the journal, in order: "event:migration" or with detail "event:detail".
+journal_events_sql="SELECT string_agg(event, ',' ORDER BY seq) FROM sealift.journal"
+invalid_sql="SELECT coalesce(string_agg(c.relname, ',' ORDER BY c.relname), '') FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid"
+
+@test "a unique index build that failed on duplicates is dropped and built again on the rerun" {
+    dup_table
+    mig m 001_t_v_key '-- sealift:no-transaction
+CREATE TABLE IF NOT EXISTS other (id int);
+CREATE UNIQUE INDEX CONCURRENTLY "T_v_key" ON public.t (v);' 'DROP INDEX "T_v_key";'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 001_t_v_key (up) failed: could not create unique index "T_v_key"'
+    assert_sql "$invalid_sql" 'T_v_key'
+    assert_sql "SELECT detail FROM sealift.journal WHERE event = 'index_build'" \
+        'statement 2: CREATE INDEX CONCURRENTLY public."T_v_key"'
+
+    # The same failure again: the leftover is dropped first, and left again by the new failure.
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_line 'dropped INVALID index public."T_v_key" left by an interrupted CREATE INDEX CONCURRENTLY; running it again'
+    assert_error 'migration 001_t_v_key (up) failed: could not create unique index "T_v_key"'
+    assert_sql "$invalid_sql" 'T_v_key'
+
+    # The operator removes the duplicate; the rerun repairs and finishes.
+    must sql "DELETE FROM t WHERE id = 1001"
+    run_apply apply b.sealift -p release.pub --json
+    assert_exit 0
+    assert_json_lines
+    [[ $output == *'{"event":"index_repair","migration":"001","index":"public.\"T_v_key\"","statement":"CREATE INDEX CONCURRENTLY",'* ]] ||
+        fail "no index_repair event: $output"
+    assert_sql "$invalid_sql" ''
+    assert_sql "SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = '\"T_v_key\"'::regclass" t
+    assert_applied 001
+    assert_sql "$journal_events_sql" \
+        'index_build,failure,index_repair,index_build,failure,index_repair,index_build,apply'
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE event = 'index_repair'
+        AND detail = 'dropped INVALID index public.\"T_v_key\" left by an interrupted CREATE INDEX CONCURRENTLY; running it again'" 2
+    run_apply history --verify
+    assert_exit 0
+}
+
+@test "a build cancelled by the statement timeout is repaired on the rerun, IF NOT EXISTS too" {
+    big_table 100000
+    mig m 001_big_v_idx '-- sealift:no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS big_v_idx ON big (v, id);' 'DROP INDEX big_v_idx;'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub --statement-timeout 150ms
+    assert_exit 4
+    assert_error 'migration 001_big_v_idx (up) failed: canceling statement due to statement timeout'
+    assert_sql "$invalid_sql" 'big_v_idx'
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public.big_v_idx left by an interrupted CREATE INDEX CONCURRENTLY; running it again'
+    assert_sql "$invalid_sql" ''
+    assert_sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'big_v_idx'" 1
+}
+
+@test "an index the statement did not build is never dropped: the rerun fails clearly" {
+    dup_table
+    mig m 001_t_v_key '-- sealift:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);' 'DROP INDEX t_v_key;'
+    bundle m b.sealift
+
+    # A valid index of that name, made by hand before the migration ran.
+    must sql "CREATE INDEX t_v_key ON t (v)"
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 001_t_v_key (up) failed: relation "t_v_key" already exists'
+    refute_output --partial dropped
+    assert_sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v_key'::regclass" t
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE event LIKE 'index_%'" 0
+
+    # An INVALID one left by someone else's failed build: not the migration's either.
+    must sql "DROP INDEX t_v_key"
+    sql "CREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v)" 2>/dev/null || true
+    assert_sql "$invalid_sql" 't_v_key'
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 001_t_v_key (up) failed: relation "t_v_key" already exists'
+    refute_output --partial dropped
+    assert_sql "$invalid_sql" 't_v_key'
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE event LIKE 'index_%'" 0
+}
+
+@test "REINDEX CONCURRENTLY cancelled: its INVALID _ccnew copy is dropped on the rerun" {
+    big_table 100000
+    must sql "CREATE INDEX big_v_idx ON big (v, id)"
+    mig m 001_reindex '-- sealift:no-transaction
+REINDEX INDEX CONCURRENTLY public.big_v_idx;' 'SELECT 1;'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub --statement-timeout 150ms
+    assert_exit 4
+    assert_error 'migration 001_reindex (up) failed: canceling statement due to statement timeout'
+    assert_sql "$invalid_sql" 'big_v_idx_ccnew'
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY; running it again'
+    assert_sql "$invalid_sql" ''
+    assert_sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass" t
+    assert_sql "SELECT string_agg(detail, ' | ' ORDER BY seq) FROM sealift.journal
+        WHERE event LIKE 'index_%'" 'statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx | dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY public.big_v_idx; running it again | statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx'
 }
