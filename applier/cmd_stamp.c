@@ -1,6 +1,7 @@
 /*
  * cmd_stamp.c: "sealift-apply stamp BUNDLE REV": record REV and everything before it as
- * applied, without running any SQL (for a database brought to REV by other means).
+ * applied, without running any SQL (for a database brought to REV by other means); below the
+ * head, record the migrations after REV as not applied.
  * Layer: applier.
  */
 #include "cmds.h"
@@ -13,7 +14,9 @@ usage_stamp(void)
 {
     printf(
         "Record REV and every migration before it as applied, without running them: for a\n"
-        "database that already has their effect.\n\n"
+        "database that already has their effect. A REV below the database's head moves the\n"
+        "record back: the migrations after REV are recorded as not applied (their SQL, up\n"
+        "or down, is not run), so that a wrong stamp can be undone.\n\n"
         "Usage:\n  sealift-apply stamp BUNDLE REV -p PUBLIC_KEY... [OPTIONS]\n\n"
         "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_LOCK APP_USAGE_WITNESS APP_USAGE_OUT);
 }

@@ -3,6 +3,7 @@
  * Layer: applier.
  */
 #include "common.h"
+#include "progress.h"
 #include "adopt.h"
 #include "config.h"
 #include "sealift/numarg.h"
@@ -189,6 +190,7 @@ app_opts_init(struct app_opts *o)
     o->stmt_lock_timeout_ms = APP_DEFAULT_STMT_LOCK_TIMEOUT_MS;
     o->stmt_timeout_ms = -1;
     o->retries = APP_DEFAULT_RETRIES;
+    o->progress_after_ms = PROGRESS_DEFAULT_AFTER_MS;
     for (int i = 0; i < APP_NSETTINGS; i++)
         o->origin[i].kind = "default";
 }
@@ -279,6 +281,16 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     case APP_OPTC_STMT_TIMEOUT:
         if (numarg_duration_ms("--statement-timeout", arg, APP_MAX_LOCK_TIMEOUT_MS,
                                &o->stmt_timeout_ms, &err) != 0)
+            app_usage(cmd, "%s", err.msg);
+        return 1;
+    case APP_OPTC_PROGRESS_AFTER:
+        if (numarg_duration_ms("--progress-after", arg, APP_MAX_LOCK_TIMEOUT_MS,
+                               &o->progress_after_ms, &err) != 0)
+            app_usage(cmd, "%s", err.msg);
+        return 1;
+    case APP_OPTC_WARN_AFTER:
+        if (numarg_duration_ms("--warn-after", arg, APP_MAX_LOCK_TIMEOUT_MS, &o->warn_after_ms,
+                               &err) != 0)
             app_usage(cmd, "%s", err.msg);
         return 1;
     case APP_OPTC_RETRIES:

@@ -52,6 +52,8 @@ struct app_opts {
     long stmt_lock_timeout_ms; /* --statement-lock-timeout: lock_timeout; 0: not set */
     long stmt_timeout_ms;      /* --statement-timeout: statement_timeout; -1: not given */
     unsigned retries;          /* --retries: reruns of a transaction after a lock failure */
+    long progress_after_ms;    /* --progress-after: show a statement's progress; 0: never */
+    long warn_after_ms;        /* --warn-after: warn about a statement this long; 0: never */
     const char *witness;       /* --witness FILE: where the journal's head is appended or checked */
 };
 
@@ -66,6 +68,8 @@ enum {
     APP_OPTC_STMT_TIMEOUT,
     APP_OPTC_RETRIES,
     APP_OPTC_WITNESS,
+    APP_OPTC_PROGRESS_AFTER,
+    APP_OPTC_WARN_AFTER,
 };
 
 /*
@@ -94,7 +98,9 @@ enum {
 #define APP_OPTS_LIMITS                                                                            \
     {"statement-lock-timeout", required_argument, NULL, APP_OPTC_STMT_LOCK_TIMEOUT},              \
     {"statement-timeout", required_argument, NULL, APP_OPTC_STMT_TIMEOUT},                        \
-    {"retries", required_argument, NULL, APP_OPTC_RETRIES}
+    {"retries", required_argument, NULL, APP_OPTC_RETRIES},                                       \
+    {"progress-after", required_argument, NULL, APP_OPTC_PROGRESS_AFTER},                         \
+    {"warn-after", required_argument, NULL, APP_OPTC_WARN_AFTER}
 #define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
@@ -155,7 +161,12 @@ enum {
     "      --retries N       after a lock timeout or a deadlock, roll back and run the\n"          \
     "                        transaction again (in a no-transaction migration: the\n"              \
     "                        statement), up to N times, waiting 1 s doubling to 30 s with\n"       \
-    "                        jitter (default 5)\n"
+    "                        jitter (default 5)\n"                                                 \
+    "      --progress-after D\n"                                                                   \
+    "                        show what a statement running longer than D is doing\n"              \
+    "                        (default 2s; 0: never): a line redrawn on a terminal, else a\n"       \
+    "                        line every 10 s; \"statement_progress\" events with --json\n"         \
+    "      --warn-after D    warn, and journal it, when a statement runs longer than D\n"
 
 void app_opts_init(struct app_opts *o);
 void app_opts_release(struct app_opts *o);

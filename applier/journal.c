@@ -433,7 +433,8 @@ replay_event(struct replay *r, struct db_rows *rows, size_t i)
     char *key;
     long at;
 
-    if (!up && strcmp(event, "rollback") != 0)
+    /* A stamp backwards ("unstamp") removes the row as a rollback does. */
+    if (!up && strcmp(event, "rollback") != 0 && strcmp(event, "unstamp") != 0)
         return; /* failures and interruptions committed nothing but their journal row */
     replay_project(r, project, db_value(rows, i, VERIFY_REPLAY_FIRST + RC_ENVIRONMENT),
                    db_value(rows, i, VERIFY_REPLAY_FIRST + RC_SERIAL));

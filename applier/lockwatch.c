@@ -24,6 +24,9 @@ struct lockwatch {
     char relation[256];
     long long last_line_ms; /* when the last line was shown (monotonic ms), -1: none yet */
     int hidden_said;        /* the pg_read_all_stats line was shown */
+    long first;             /* the first look and the interval of looks (ms) */
+    lockwatch_look_cb also; /* lockwatch_also */
+    void *also_data;
 };
 
 /* Columns of the watch query. */
@@ -211,6 +214,8 @@ watch_cb(void *data, long waited_ms)
     rows = db_query(w->twin, w->sql, &e);
     if (rows == NULL || db_nrows(rows) == 0) {
         db_rows_free(rows);
+        if (w->also)
+            w->also(w->also_data, w->twin, w->pid, 0);
         return;
     }
     if (db_value(rows, 0, W_RELATION))
@@ -223,6 +228,8 @@ watch_cb(void *data, long waited_ms)
         w->last_line_ms = now_ms();
     }
     db_rows_free(rows);
+    if (w->also)
+        w->also(w->also_data, w->twin, w->pid, 1);
 }
 
 struct lockwatch *
@@ -258,8 +265,20 @@ lockwatch_new(struct db *db, struct out *out, long lock_timeout_ms)
     }
     if (lock_timeout_ms > 0 && lock_timeout_ms / 2 < first)
         first = lock_timeout_ms / 2 > 20 ? lock_timeout_ms / 2 : 20;
+    w->first = first;
     db_set_wait_cb(db, watch_cb, w, first, first);
     return w;
+}
+
+void
+lockwatch_also(struct lockwatch *w, lockwatch_look_cb cb, void *data, long first_ms)
+{
+    if (w == NULL)
+        return;
+    w->also = cb;
+    w->also_data = data;
+    if (cb && first_ms > 0)
+        db_set_wait_cb(w->db, watch_cb, w, first_ms < w->first ? first_ms : w->first, w->first);
 }
 
 void

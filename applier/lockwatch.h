@@ -28,6 +28,15 @@ struct lockwatch *lockwatch_new(struct db *db, struct out *out, long lock_timeou
 /* Stop watching (removes the callback) and close the second connection. NULL is fine. */
 void lockwatch_free(struct lockwatch *w);
 
+/*
+ * Another watcher of the same statements (progress.h), on the same second connection: on each
+ * look, after the lock check, cb(data, twin, pid, lock_wait) with the runner's backend pid and
+ * whether a lock wait was seen. first_ms: a first look that early (if sooner than the lock
+ * watcher's own). The twin is opened at the first look, as for lock waits.
+ */
+typedef void (*lockwatch_look_cb)(void *data, struct db *twin, int pid, int lock_wait);
+void lockwatch_also(struct lockwatch *w, lockwatch_look_cb cb, void *data, long first_ms);
+
 /* The migration whose statements run now (its id, for JSON; borrowed). */
 void lockwatch_migration(struct lockwatch *w, const char *id);
 /* The relation of the last lock wait seen since lockwatch_forget ("" if none). */

@@ -188,11 +188,6 @@ check_side(const struct move_state *st, const struct move_request *rq, int up,
         hint(v, "to move forward, run \"sealift-apply apply --to %s\"", target.s);
         return EXIT_STATE;
     }
-    if (rq->kind == MOVE_STAMP && v->to < v->from)
-        return refuse(v, EXIT_STATE, "refused",
-                      "the database is already at %s, past %s; stamp only moves forward (use "
-                      "rollback to go back)",
-                      head.s, rq->to);
     return -1;
 }
 
@@ -270,13 +265,19 @@ move_decide(const struct move_state *st, const struct move_request *rq, struct m
         return refuse(v, EXIT_USAGE, "refused", "%s%s%s: the bundle has no such migration", opt,
                       *opt ? " " : "", rq->to);
     v->to = (size_t)target;
-    up = rq->kind == MOVE_APPLY || rq->kind == MOVE_STAMP ||
+    /* A stamp below the database's head goes back: it unrecords, as rollback would. */
+    up = rq->kind == MOVE_APPLY || (rq->kind == MOVE_STAMP && v->to >= v->from) ||
          (rq->kind == MOVE_PLAN && v->to >= v->from);
     if (check_partial(st, rq->kind, up, v) >= 0 || check_side(st, rq, up, v) >= 0)
         return v->code;
-    if (check_nothing(st, rq, up, v) || check_walk(st, up, v) >= 0)
+    if (check_nothing(st, rq, up, v))
         return v->code;
-    v->action = rq->kind == MOVE_STAMP ? MOVE_RECORD : up ? MOVE_UP : MOVE_DOWN;
+    /* Stamping backwards runs no down script: an irreversible migration is no obstacle. */
+    if ((rq->kind != MOVE_STAMP || up) && check_walk(st, up, v) >= 0)
+        return v->code;
+    v->action = rq->kind != MOVE_STAMP ? (up ? MOVE_UP : MOVE_DOWN)
+                : up                   ? MOVE_RECORD
+                                       : MOVE_UNRECORD;
     v->state = "pending";
     return EXIT_OK;
 }
@@ -357,11 +358,12 @@ warn_lock_capacity(struct session *s, size_t from, size_t to)
 static int
 move_execute(struct session *s, const struct move_verdict *v, struct out *out, int per_migration)
 {
-    static const char *const verbs[] = {"", "", "applied", "rolled back", "stamped"};
+    static const char *const verbs[] = {"", "", "applied", "rolled back", "stamped", "unrecorded"};
     const struct manifest *m = &s->bundle.manifest;
     /* Data members are streamed from the bundle; stamping runs nothing. */
-    struct bundle_cursor *cursor =
-        v->action != MOVE_RECORD ? bundle_cursor_open(s->bundle_path, m, NULL) : NULL;
+    struct bundle_cursor *cursor = v->action != MOVE_RECORD && v->action != MOVE_UNRECORD
+                                       ? bundle_cursor_open(s->bundle_path, m, NULL)
+                                       : NULL;
     struct runner *r = runner_new(s->db, &s->h, &s->src, &s->bundle, cursor, &s->view, out,
                                   (per_migration ? RUNNER_PER_MIGRATION : 0) |
                                       (s->o->compat_alembic ? RUNNER_ALEMBIC : 0));
@@ -369,7 +371,9 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
 
     runner_set_limits(r, s->o->stmt_lock_timeout_ms, s->o->stmt_timeout_ms, s->o->retries);
     runner_set_alembic_table(r, s->o->adopt_table);
-    out->total = v->action == MOVE_DOWN ? v->from - v->to : v->to - v->from;
+    runner_set_progress(r, s->o->progress_after_ms, s->o->warn_after_ms);
+    out->total =
+        v->action == MOVE_DOWN || v->action == MOVE_UNRECORD ? v->from - v->to : v->to - v->from;
     if (v->action == MOVE_UP)
         code = runner_apply(r, v->from, v->to);
     else if (v->action == MOVE_DOWN)
@@ -378,7 +382,8 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
         code = runner_stamp(r, v->from, v->to);
     if (code == EXIT_OK)
         out_info(out, "%s %zu migration%s; the database is %s %s", verbs[v->action], out->total,
-                 out->total == 1 ? "" : "s", v->action == MOVE_RECORD ? "recorded at" : "at",
+                 out->total == 1 ? "" : "s",
+                 v->action == MOVE_RECORD || v->action == MOVE_UNRECORD ? "recorded at" : "at",
                  engine_label(m, runner_position(r)).s);
     runner_free(r);
     bundle_cursor_close(cursor);

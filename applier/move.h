@@ -10,8 +10,8 @@
  *   4. the target is not a migration of the bundle              exit 2
  *   5. an unfinished no-transaction migration, wrong direction  exit 3
  *   6. history after the bundle's head (rollback, stamp)        exit 3
- *   7. a target on the wrong side (rollback to a revision the database has not reached,
- *      stamp backwards)                                         exit 3
+ *   7. a target on the wrong side (rollback to a revision the database has not reached)
+ *                                                               exit 3
  *   8. nothing to do                                            exit 0
  *   9. a bundle older than one applied (rollback protection)   exit 3
  *  10. an irreversible migration in the way of a rollback      exit 3
@@ -37,7 +37,8 @@ struct session;
 enum move_kind {
     MOVE_APPLY,    /* up to --to (default: the bundle's head) */
     MOVE_ROLLBACK, /* down to --to (required) */
-    MOVE_STAMP,    /* record up to REV (required) without running anything */
+    MOVE_STAMP,    /* record up to REV (required) without running anything; below the
+                    * database's head: record the migrations after REV as not applied */
     MOVE_PLAN,     /* up to --to, or down when --to is behind the database */
 };
 
@@ -57,11 +58,12 @@ struct move_state {
 };
 
 enum move_action {
-    MOVE_REFUSE,  /* code says why (2 or 3) */
-    MOVE_NOTHING, /* the database is already there: code 0, message says where */
-    MOVE_UP,      /* run up scripts [from, to) */
-    MOVE_DOWN,    /* run down scripts from from (exclusive) back to to */
-    MOVE_RECORD,  /* record [from, to) as applied */
+    MOVE_REFUSE,   /* code says why (2 or 3) */
+    MOVE_NOTHING,  /* the database is already there: code 0, message says where */
+    MOVE_UP,       /* run up scripts [from, to) */
+    MOVE_DOWN,     /* run down scripts from from (exclusive) back to to */
+    MOVE_RECORD,   /* record [from, to) as applied */
+    MOVE_UNRECORD, /* stamp backwards: record [to, from) as not applied, running nothing */
 };
 
 #define MOVE_TEXT_MAX 2048

@@ -29,11 +29,32 @@ out_event(struct out *o, const char *event, const char *fields)
 }
 
 void
+out_live(struct out *o, const char *line)
+{
+    if (!o->tty || o->json || o->quiet)
+        return;
+    printf("\r%s\033[K", line);
+    fflush(stdout);
+    o->live = 1;
+}
+
+void
+out_live_end(struct out *o)
+{
+    if (!o->live)
+        return;
+    fputs("\r\033[K", stdout);
+    fflush(stdout);
+    o->live = 0;
+}
+
+void
 out_info(struct out *o, const char *fmt, ...)
 {
     struct buf msg = BUF_INIT;
     va_list ap;
 
+    out_live_end(o);
     if (o->quiet)
         return;
     va_start(ap, fmt);
@@ -56,6 +77,7 @@ out_info(struct out *o, const char *fmt, ...)
 void
 out_migration(struct out *o, const char *verb, const char *id, const char *label, double ms)
 {
+    out_live_end(o);
     o->done++;
     if (o->quiet)
         return;
@@ -92,6 +114,7 @@ out_migration(struct out *o, const char *verb, const char *id, const char *label
 void
 out_undone(struct out *o, const char *verb, const char *id, const char *label)
 {
+    out_live_end(o);
     if (o->done > 0)
         o->done--;
     if (o->quiet)
@@ -119,6 +142,7 @@ out_undone(struct out *o, const char *verb, const char *id, const char *label)
 void
 out_statement(struct out *o, const char *id, size_t k, size_t n, double ms)
 {
+    out_live_end(o);
     if (o->quiet)
         return;
     if (o->json) {
@@ -175,7 +199,8 @@ out_load_progress(struct out *o, const char *label, unsigned long long sent,
         return;
     }
     if (!o->tty)
-        return; /* in logs, only the final line */
+        return;  /* in logs, only the final line */
+    o->live = 1; /* drawn below; the next line erases it */
     buf_addf(&b, "\r        loading %s: ", label);
     add_size(&b, (double)sent);
     buf_addstr(&b, " of ");
@@ -225,7 +250,7 @@ out_load_done(struct out *o, const char *label, unsigned long long rows, unsigne
 void
 out_error(int exit_code, const char *message, const char *detail, const char *hint)
 {
-    struct out o = {1, 0, 0, 0, 0};
+    struct out o = {.json = 1};
     struct buf f = BUF_INIT;
 
     json_key(&f, "exit_code", 1);

@@ -16,7 +16,16 @@ struct out {
     int tty;      /* stdout is a terminal: progress lines are redrawn in place */
     size_t total; /* migrations this run will touch */
     size_t done;
+    int live; /* a refreshing line is drawn on the terminal (out_live), not yet ended */
 };
+
+/*
+ * A refreshing line: on a terminal, draw line in place of the last one (no newline); elsewhere
+ * nothing. Every other line out.c prints erases it first, so it never garbles them.
+ */
+void out_live(struct out *o, const char *line);
+/* Erase the refreshing line, if one is drawn (before printing elsewhere, e.g. on stderr). */
+void out_live_end(struct out *o);
 
 /* An informational line ("info" event in JSON). */
 void out_info(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,7 +7,9 @@
 #include "runner.h"
 #include "adopt.h"
 #include "journal.h"
+#include "index_repair.h"
 #include "lockwatch.h"
+#include "progress.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
@@ -96,6 +98,10 @@ struct runner {
     int limits_set;          /* runner_set_limits was called: watch lock waits too */
     int limits_on;           /* the limits are SET LOCAL in the open transaction */
     struct lockwatch *watch;
+    struct progress *progress; /* long statements and --warn-after, on the watcher's connection */
+    long progress_after_ms;
+    long warn_after_ms;
+    size_t repair_idx; /* the migration index_repair.c works for (repair_index) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -453,6 +459,7 @@ backoff_ms(unsigned n)
 }
 
 static void journal_event(struct runner *r, const char *event, size_t idx, const char *detail);
+static void journal_warnings(struct runner *r);
 
 /*
  * After a lock failure (55P03, 40P01), once the failed transaction or statement is rolled
@@ -714,6 +721,7 @@ op_commit(void *ctx)
     r->committed = r->tx_head;
     r->journal = r->tx_journal;
     r->project_written = 1;
+    journal_warnings(r);
     return 0;
 }
 
@@ -736,6 +744,8 @@ op_start(void *ctx, size_t idx, int kind)
 
     buf_reset(&r->loads);
     lockwatch_migration(r->watch, r->m->migrations[idx].id);
+    if (r->progress)
+        progress_migration(r->progress, idx, r->m->migrations[idx].id);
     r->t0_us = -1;
     db_rows_free(r->clock_start);
     r->clock_start = NULL;
@@ -1038,6 +1048,63 @@ notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifes
     }
 }
 
+/* What index_repair.c says: a line, or an "index_repair" event. */
+static void
+repair_said_cb(void *data, const char *index, const char *statement)
+{
+    struct runner *r = data;
+
+    if (r->out->json) {
+        struct buf f = BUF_INIT;
+
+        json_key(&f, "migration", 1);
+        json_str(&f, r->m->migrations[r->repair_idx].id);
+        json_key(&f, "index", 0);
+        json_str(&f, index);
+        json_key(&f, "statement", 0);
+        json_str(&f, statement);
+        json_key(&f, "action", 0);
+        json_str(&f, "dropped INVALID index; running the statement again");
+        out_event(r->out, "index_repair", f.data);
+        buf_release(&f);
+    } else {
+        out_info(r->out, "dropped INVALID index %s left by an interrupted %s; running it again",
+                 index, statement);
+    }
+}
+
+/* index_repair.c's journal rows, written now (outside any transaction). */
+static void
+repair_journal_cb(void *data, const char *event, const char *detail)
+{
+    struct runner *r = data;
+    struct db_error e;
+
+    journal_event(r, event, r->repair_idx, detail);
+    if (!r->nested && journal_read_pos(r->db, r->h, &r->journal, &e) == 0)
+        r->tx_journal = r->journal;
+}
+
+/*
+ * Before statement k of a no-transaction script: if it builds an index concurrently, drop
+ * what an interrupted earlier run of it left INVALID, and record what it builds
+ * (index_repair.h). Returns 0, or -1 after fail().
+ */
+static int
+repair_index(struct runner *r, size_t idx, int kind, size_t k, const char *stmt)
+{
+    struct index_build b;
+    struct db_error e;
+
+    if (r->nested || !index_build_parse(stmt, strlen(stmt), &b))
+        return 0;
+    r->repair_idx = idx;
+    if (index_repair_before(r->db, r->h, r->m->migrations[idx].id, k, &b, repair_said_cb,
+                            repair_journal_cb, r, &e) != 0)
+        return fail(r, idx, kind, (long)k, &e);
+    return 0;
+}
+
 static int
 op_notx(void *ctx, size_t idx, int kind)
 {
@@ -1081,15 +1148,22 @@ op_notx(void *ctx, size_t idx, int kind)
         long long t0 = now_ns();
         int bad;
 
+        if (c == NULL && repair_index(r, idx, kind, k, stmt) != 0) {
+            free(stmt);
+            goto cleanup;
+        }
         buf_reset(&sql);
         history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
                              (const char *const *)sha, &sql);
         bad = notx_step(r, idx, kind, k, c, stmt, sql.data);
         r->notx_ran = 1;
+        if (!bad)
+            progress_statement_done(r->progress, stmt, (double)(now_ns() - t0) / 1e6);
         free(stmt);
         if (bad)
             goto cleanup;
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
+        journal_warnings(r);
     }
     ret = 0;
 cleanup:
@@ -1109,8 +1183,9 @@ stmt_text(struct buf *sql)
     return buf_detach(sql, NULL);
 }
 
-static const char *const record_events[] = {"apply", "rollback", "stamp"};
-static const char *const record_verbs[] = {"applied", "rolled back", "stamped"};
+/* Indexed by enum walk_record. "unstamp": a stamp backwards (no down script ran). */
+static const char *const record_events[] = {"apply", "rollback", "stamp", "unstamp"};
+static const char *const record_verbs[] = {"applied", "rolled back", "stamped", "unrecorded"};
 
 /*
  * Queue the prepared record of migration idx: the server times it and hashes its journal
@@ -1147,7 +1222,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 {
     struct runner *r = ctx;
     const struct manifest_migration *mig = &r->m->migrations[idx];
-    int kind = what == WALK_ROLLBACK ? MANIFEST_DOWN : MANIFEST_UP;
+    int kind = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? MANIFEST_DOWN : MANIFEST_UP;
     long long t0, t1, tx_start;
     double ms = 0;
     char dur[32], at[JOURNAL_TS_SIZE];
@@ -1163,7 +1238,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     }
     r->tx_last = idx;
     r->tx_last_kind = kind;
-    r->tx_head = what == WALK_ROLLBACK ? idx : idx + 1;
+    r->tx_head = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? idx : idx + 1;
     if (commit_next && record_on_server(r)) {
         queue_record_on_server(r, idx, kind);
         r->unreported =
@@ -1173,7 +1248,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     }
 
     /* The server's times: read with the migration's statements, before its rows are hashed. */
-    if (what == WALK_STAMP) {
+    if (what == WALK_STAMP || what == WALK_UNSTAMP) {
         if (r->stamp_us < 0) {
             queue_clock(r, &r->clock_end, idx, kind);
             if (queue_flush(r) != 0)
@@ -1205,10 +1280,11 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     journal_ts_text(t1, at);
     snprintf(dur, sizeof(dur), "%.3f", ms);
     /* Each history write is one statement of the queue: pipelined statements stand alone. */
-    if (what == WALK_ROLLBACK) {
+    if (what == WALK_ROLLBACK || what == WALK_UNSTAMP) {
         history_sql_unapplied(r->h, mig->id, &sql);
         queue_add(r, stmt_text(&sql), idx, kind, -1);
-        if (!mig->script[MANIFEST_DOWN].transactional) {
+        /* (A stamp is refused over an unfinished migration: no progress row to clear.) */
+        if (what == WALK_ROLLBACK && !mig->script[MANIFEST_DOWN].transactional) {
             history_sql_progress_clear(r->h, mig->id, "down", &sql);
             queue_add(r, stmt_text(&sql), idx, kind, -1);
         }
@@ -1270,6 +1346,7 @@ after_failure(struct runner *r)
     struct buf detail = BUF_INIT;
 
     roll_back(r);
+    journal_warnings(r);
     /* Nested: the caller's transaction, and a journal row written in it, will be undone. */
     if (r->fail.err.connection_lost || r->nested || r->actor[0] == '\0')
         return;
@@ -1297,6 +1374,28 @@ journal_event(struct runner *r, const char *event, size_t idx, const char *detai
     buf_release(&sql);
 }
 
+/*
+ * Journal the --warn-after warnings seen so far (progress.h), once outside a transaction, and
+ * read the journal's end again: the open transaction's rows chain after them.
+ */
+static void
+journal_warnings(struct runner *r)
+{
+    struct buf detail = BUF_INIT;
+    struct db_error e;
+    size_t idx;
+    int wrote = 0;
+
+    while (progress_take_warning(r->progress, &idx, &detail)) {
+        journal_event(r, "slow_statement", idx, detail.data);
+        buf_reset(&detail);
+        wrote = 1;
+    }
+    buf_release(&detail);
+    if (wrote && !r->nested && journal_read_pos(r->db, r->h, &r->journal, &e) == 0)
+        r->tx_journal = r->journal;
+}
+
 /* The migrations shown as done in the transaction the failure rolled back. */
 static void
 report_undone(struct runner *r)
@@ -1316,6 +1415,7 @@ finish(struct runner *r, int walk_ret)
     struct buf f = BUF_INIT;
 
     signals_restore(r);
+    out_live_end(r->out);
     if (walk_ret == 0 && !r->failed && queue_flush(r) == 0) {
         report_recorded(r); /* nothing is normally left; a walk ends with a commit */
         return 0;
@@ -1370,6 +1470,11 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
     }
     if (r->limits_set && !r->nested && what != WALK_STAMP)
         r->watch = lockwatch_new(r->db, r->out, r->lock_timeout_ms);
+    if (r->watch) {
+        r->progress = progress_new(r->out, r->progress_after_ms, r->warn_after_ms);
+        lockwatch_also(r->watch, progress_look_cb, r->progress,
+                       progress_first_look_ms(r->progress));
+    }
     signals_install(r);
     return 0;
 }
@@ -1394,6 +1499,7 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     r->compat_alembic = (flags & RUNNER_ALEMBIC) != 0;
     r->nested = (flags & RUNNER_NESTED) != 0;
     r->statement_timeout_ms = -1; /* no limits unless runner_set_limits says so */
+    r->progress_after_ms = PROGRESS_DEFAULT_AFTER_MS;
     r->fail.m = r->m;
     r->fail.data = r->data;
     r->fail.stmt = -1;
@@ -1412,6 +1518,7 @@ runner_free(struct runner *r)
         return;
     signals_restore(r);
     lockwatch_free(r->watch);
+    progress_free(r->progress);
     queue_drop(r);
     free(r->queue);
     free(r->unreported);
@@ -1483,6 +1590,13 @@ void
 runner_set_alembic_table(struct runner *r, const char *table)
 {
     r->alembic_table = table;
+}
+
+void
+runner_set_progress(struct runner *r, long progress_after_ms, long warn_after_ms)
+{
+    r->progress_after_ms = progress_after_ms;
+    r->warn_after_ms = warn_after_ms;
 }
 
 int

@@ -57,6 +57,13 @@ void runner_free(struct runner *r);
  */
 void runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout_ms,
                        unsigned retries);
+/*
+ * Show a statement's progress once it has run progress_after_ms, and warn (and journal a
+ * "slow_statement" event) when one runs longer than warn_after_ms; 0 turns either off
+ * (progress.h). Defaults: progress after 2 s, no warning. Needs runner_set_limits (the
+ * progress is read from the lock watcher's connection).
+ */
+void runner_set_progress(struct runner *r, long progress_after_ms, long warn_after_ms);
 
 /* With RUNNER_ALEMBIC: the table Alembic keeps its version in (NULL: alembic_version). */
 void runner_set_alembic_table(struct runner *r, const char *table);

@@ -79,13 +79,18 @@ walk_rollback(const struct manifest *m, size_t napplied, size_t to, int per_migr
 int
 walk_stamp(size_t from, size_t to, const struct walk_ops *ops, void *ctx)
 {
-    if (to <= from)
+    if (to == from)
         return 0;
     if (ops->begin(ctx) != 0)
         return -1;
     for (size_t i = from; i < to; i++)
         if (ops->start(ctx, i, MANIFEST_UP) != 0 ||
             ops->record(ctx, i, WALK_STAMP, i + 1 == to) != 0)
+            return -1;
+    /* Backwards: newest first, as a rollback would go. */
+    for (size_t i = from; i > to; i--)
+        if (ops->start(ctx, i - 1, MANIFEST_DOWN) != 0 ||
+            ops->record(ctx, i - 1, WALK_UNSTAMP, i - 1 == to) != 0)
             return -1;
     return ops->commit(ctx);
 }

@@ -11,7 +11,8 @@
 
 #include <stddef.h>
 
-enum walk_record { WALK_APPLY, WALK_ROLLBACK, WALK_STAMP };
+/* WALK_UNSTAMP: a stamp backwards records a migration as not applied, running nothing. */
+enum walk_record { WALK_APPLY, WALK_ROLLBACK, WALK_STAMP, WALK_UNSTAMP };
 
 /*
  * Each step returns 0 to go on or -1 to stop the walk (the step reports why). Transaction
@@ -42,7 +43,8 @@ int walk_apply(const struct manifest *m, size_t from, size_t to, int per_migrati
 int walk_rollback(const struct manifest *m, size_t napplied, size_t to, int per_migration,
                   const struct walk_ops *ops, void *ctx);
 /* Record [from, to) as applied without running anything, in one transaction (in either
- * mode: nothing runs, so there is nothing to commit migration by migration). */
+ * mode: nothing runs, so there is nothing to commit migration by migration). With to below
+ * from, record [to, from) as not applied instead, newest first (WALK_UNSTAMP). */
 int walk_stamp(size_t from, size_t to, const struct walk_ops *ops, void *ctx);
 
 #endif

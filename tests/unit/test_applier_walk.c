@@ -133,6 +133,9 @@ test_applier_walk_ops_and_commit_points(void **state)
         {STAMP, "ttt", 0, 3, 1, " B S0 R0 S1 R1 S2 R2+ C"},
         {STAMP, "tnt", 1, 3, 1, " B S1 R1 S2 R2+ C"},
         {STAMP, "ttt", 3, 3, 0, ""},
+        /* stamp backwards: newest first, one transaction, nothing runs */
+        {STAMP, "ttt", 3, 1, 0, " B S2 R2 S1 R1+ C"},
+        {STAMP, "tnt", 3, 0, 1, " B S2 R2 S1 R1 S0 R0+ C"},
     };
     struct manifest_migration migs[8];
     struct manifest m;

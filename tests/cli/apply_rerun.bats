@@ -1,0 +1,240 @@
+#!/usr/bin/env bats
+# Rerunnable after interruption (issue 14 §4). A concurrent index build that failed or was
+# cancelled leaves an INVALID index (REINDEX CONCURRENTLY: an INVALID INDEX_ccnew); the rerun
+# of its no-transaction migration drops it (DROP INDEX CONCURRENTLY), says so, journals it and
+# runs the statement again, but only an index the journal says that statement built, and never
+# a valid one. Builds are interrupted by a unique index over duplicate rows, or cancelled by
+# --statement-timeout on a table of generate_series rows. And stamp moves backwards (the later
+# migrations recorded as not applied, no SQL run, a journal "unstamp" event, after the same
+# refusals as other moves).
+
+bats_require_minimum_version 1.5.0
+
+load apply_helpers
+
+setup_file() { apply_setup_file; }
+teardown_file() { apply_teardown_file; }
+setup() { apply_setup; }
+teardown() { apply_teardown; }
+
+@test "stamp backwards records the later migrations as not applied and runs nothing" {
+    three_migrations
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub
+
+    run_apply stamp b.sealift 001_users -p release.pub
+    assert_exit 0
+    refute_errors
+    assert_line '[  1/2] unrecorded 003_orders (0.0 ms)'
+    assert_line '[  2/2] unrecorded 002_email (0.0 ms)'
+    assert_line 'unrecorded 2 migrations; the database is recorded at 001_users'
+    # Nothing ran: the tables, the column and the index are still there.
+    assert_tables 'orders,users'
+    assert_sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email_idx'" 1
+    assert_applied 001
+    assert_sql "SELECT string_agg(event || ':' || migration_id, ',' ORDER BY seq)
+        FROM sealift.journal WHERE seq > 3" 'unstamp:003,unstamp:002'
+
+    run_apply status b.sealift -p release.pub
+    assert_exit 7
+    assert_line --regexp '^applied +1 of 3 \(database at 001_users\)$'
+    assert_line '  002_email'
+    assert_line '  003_orders'
+
+    # The journal still proves the applied table: unstamp is replayed like a rollback.
+    run_apply history --verify
+    assert_exit 0
+    run_apply history
+    assert_exit 0
+    assert_output --partial unstamp
+
+    # Forward again by stamp: the record is back, still without running anything.
+    run_apply stamp b.sealift head -p release.pub --json
+    assert_exit 0
+    assert_json_lines
+    assert_applied 001,002,003
+    assert_sql "SELECT string_agg(how, ',' ORDER BY ordinal) FROM sealift.applied" \
+        'applied,stamped,stamped'
+}
+
+@test "stamp backwards to base, in JSON" {
+    three_migrations
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub --to 002
+
+    run_apply stamp b.sealift base -p release.pub --json
+    assert_exit 0
+    assert_json_lines
+    [ "$(grep -c '"event":"migration_unrecorded"' <<<"$output")" = 2 ] ||
+        fail "want 2 migration_unrecorded events: $output"
+    assert_applied ''
+    assert_tables 'users'
+}
+
+@test "stamp backwards is refused where other moves are" {
+    three_migrations
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub
+
+    # Drift: a migration of the history was edited since.
+    cp -r m edited
+    mig edited 002_email 'ALTER TABLE users ADD COLUMN email varchar(200);
+CREATE INDEX users_email_idx ON users (email);' 'DROP INDEX users_email_idx;
+ALTER TABLE users DROP COLUMN email;'
+    rebuild edited edited.sealift
+    run_apply stamp edited.sealift 001 -p release.pub
+    assert_exit 3
+    assert_error 'the database'"'"'s history does not match this bundle (drift); nothing was changed'
+    assert_applied 001,002,003
+
+    # History after the bundle's head: an older bundle cannot unrecord what it does not know.
+    mkdir older && cp m/001_users.* m/002_email.* older/
+    rebuild older older.sealift
+    run_apply stamp older.sealift 001 -p release.pub
+    assert_exit 3
+    assert_error "the database has migrations after this bundle's head; roll back with the bundle that applied them"
+    assert_applied 001,002,003
+
+    # An unknown target.
+    run_apply stamp b.sealift 007 -p release.pub
+    assert_exit 2
+    assert_error '007: the bundle has no such migration'
+}
+
+@test "stamp backwards over an unfinished no-transaction migration is refused" {
+    mig m 001_t 'CREATE TABLE t (id int);' 'DROP TABLE t;'
+    mig m 002_n '-- sealift:no-transaction
+INSERT INTO t VALUES (1);
+SELECT 1 / (SELECT count(*) - 1 FROM t);' 'SELECT 1;'
+    bundle m b.sealift
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+
+    run_apply stamp b.sealift base -p release.pub
+    assert_exit 3
+    assert_error 'no-transaction migration 002 is unfinished; finish it before stamping'
+    assert_applied 001
+}
+
+# A table t of 1000 rows with one duplicate value of v (a unique index on v fails).
+dup_table() {
+    must sql "CREATE TABLE t (id int, v int);
+        INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;
+        INSERT INTO t VALUES (1001, 7)"
+}
+
+# A table big of $1 rows, with an md5 text (an index on it takes a while to build).
+big_table() {
+    must sql "CREATE TABLE big (id int, v text);
+        INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, $1) g"
+}
+
+# The events of the journal, in order: "event:migration" or with detail "event:detail".
+journal_events_sql="SELECT string_agg(event, ',' ORDER BY seq) FROM sealift.journal"
+invalid_sql="SELECT coalesce(string_agg(c.relname, ',' ORDER BY c.relname), '') FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid"
+
+@test "a unique index build that failed on duplicates is dropped and built again on the rerun" {
+    dup_table
+    mig m 001_t_v_key '-- sealift:no-transaction
+CREATE TABLE IF NOT EXISTS other (id int);
+CREATE UNIQUE INDEX CONCURRENTLY "T_v_key" ON public.t (v);' 'DROP INDEX "T_v_key";'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 001_t_v_key (up) failed: could not create unique index "T_v_key"'
+    assert_sql "$invalid_sql" 'T_v_key'
+    assert_sql "SELECT detail FROM sealift.journal WHERE event = 'index_build'" \
+        'statement 2: CREATE INDEX CONCURRENTLY public."T_v_key"'
+
+    # The same failure again: the leftover is dropped first, and left again by the new failure.
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_line 'dropped INVALID index public."T_v_key" left by an interrupted CREATE INDEX CONCURRENTLY; running it again'
+    assert_error 'migration 001_t_v_key (up) failed: could not create unique index "T_v_key"'
+    assert_sql "$invalid_sql" 'T_v_key'
+
+    # The operator removes the duplicate; the rerun repairs and finishes.
+    must sql "DELETE FROM t WHERE id = 1001"
+    run_apply apply b.sealift -p release.pub --json
+    assert_exit 0
+    assert_json_lines
+    [[ $output == *'{"event":"index_repair","migration":"001","index":"public.\"T_v_key\"","statement":"CREATE INDEX CONCURRENTLY",'* ]] ||
+        fail "no index_repair event: $output"
+    assert_sql "$invalid_sql" ''
+    assert_sql "SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = '\"T_v_key\"'::regclass" t
+    assert_applied 001
+    assert_sql "$journal_events_sql" \
+        'index_build,failure,index_repair,index_build,failure,index_repair,index_build,apply'
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE event = 'index_repair'
+        AND detail = 'dropped INVALID index public.\"T_v_key\" left by an interrupted CREATE INDEX CONCURRENTLY; running it again'" 2
+    run_apply history --verify
+    assert_exit 0
+}
+
+@test "a build cancelled by the statement timeout is repaired on the rerun, IF NOT EXISTS too" {
+    big_table 100000
+    mig m 001_big_v_idx '-- sealift:no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS big_v_idx ON big (v, id);' 'DROP INDEX big_v_idx;'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub --statement-timeout 150ms
+    assert_exit 4
+    assert_error 'migration 001_big_v_idx (up) failed: canceling statement due to statement timeout'
+    assert_sql "$invalid_sql" 'big_v_idx'
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public.big_v_idx left by an interrupted CREATE INDEX CONCURRENTLY; running it again'
+    assert_sql "$invalid_sql" ''
+    assert_sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'big_v_idx'" 1
+}
+
+@test "an index the statement did not build is never dropped: the rerun fails clearly" {
+    dup_table
+    mig m 001_t_v_key '-- sealift:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);' 'DROP INDEX t_v_key;'
+    bundle m b.sealift
+
+    # A valid index of that name, made by hand before the migration ran.
+    must sql "CREATE INDEX t_v_key ON t (v)"
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 001_t_v_key (up) failed: relation "t_v_key" already exists'
+    refute_output --partial dropped
+    assert_sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v_key'::regclass" t
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE event LIKE 'index_%'" 0
+
+    # An INVALID one left by someone else's failed build: not the migration's either.
+    must sql "DROP INDEX t_v_key"
+    sql "CREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v)" 2>/dev/null || true
+    assert_sql "$invalid_sql" 't_v_key'
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_error 'migration 001_t_v_key (up) failed: relation "t_v_key" already exists'
+    refute_output --partial dropped
+    assert_sql "$invalid_sql" 't_v_key'
+    assert_sql "SELECT count(*) FROM sealift.journal WHERE event LIKE 'index_%'" 0
+}
+
+@test "REINDEX CONCURRENTLY cancelled: its INVALID _ccnew copy is dropped on the rerun" {
+    big_table 100000
+    must sql "CREATE INDEX big_v_idx ON big (v, id)"
+    mig m 001_reindex '-- sealift:no-transaction
+REINDEX INDEX CONCURRENTLY public.big_v_idx;' 'SELECT 1;'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub --statement-timeout 150ms
+    assert_exit 4
+    assert_error 'migration 001_reindex (up) failed: canceling statement due to statement timeout'
+    assert_sql "$invalid_sql" 'big_v_idx_ccnew'
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY; running it again'
+    assert_sql "$invalid_sql" ''
+    assert_sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass" t
+    assert_sql "SELECT string_agg(detail, ' | ' ORDER BY seq) FROM sealift.journal
+        WHERE event LIKE 'index_%'" 'statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx | dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY public.big_v_idx; running it again | statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx'
+}
