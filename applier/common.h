@@ -66,6 +66,8 @@ enum {
     APP_OPTC_STMT_TIMEOUT,
     APP_OPTC_RETRIES,
     APP_OPTC_WITNESS,
+    APP_OPTC_REVIEW,
+    APP_OPTC_NO_LOCK_TRACE,
 };
 
 /*
@@ -96,6 +98,8 @@ enum {
     {"statement-timeout", required_argument, NULL, APP_OPTC_STMT_TIMEOUT},                        \
     {"retries", required_argument, NULL, APP_OPTC_RETRIES}
 #define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
+#define APP_OPT_REVIEW        {"review", no_argument, NULL, APP_OPTC_REVIEW}
+#define APP_OPT_NO_LOCK_TRACE {"no-lock-trace", no_argument, NULL, APP_OPTC_NO_LOCK_TRACE}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
