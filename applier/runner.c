@@ -95,6 +95,8 @@ struct runner {
     int limits_set;          /* runner_set_limits was called: watch lock waits too */
     int limits_on;           /* the limits are SET LOCAL in the open transaction */
     struct lockwatch *watch;
+    const struct runner_tracer *tracer; /* runner_set_tracer: statements one at a time */
+    void *tracer_ctx;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -884,6 +886,26 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
     return ret;
 }
 
+/* With a tracer: each statement on its own, the tracer told before the first and after each. */
+static int
+run_traced(struct runner *r, size_t idx, int kind)
+{
+    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+
+    if (queue_flush(r) != 0)
+        return -1;
+    r->tracer->start(r->tracer_ctx, r->db, idx, kind);
+    for (size_t k = 0; k < s->nstmts; k++) {
+        const struct manifest_copy *c = manifest_script_copy(s, k);
+        long long t0 = now_ns();
+
+        if ((c ? run_copy(r, idx, kind, k, c) : run_statements(r, idx, kind, k, k + 1)) != 0)
+            return -1;
+        r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6, 1);
+    }
+    return 0;
+}
+
 /* Run a transactional script: statements pipelined, COPY statements fed one by one. */
 static int
 op_script(void *ctx, size_t idx, int kind)
@@ -896,6 +918,8 @@ op_script(void *ctx, size_t idx, int kind)
         return -1;
     /* The script's statements run under the limits; sealift's history writes do not. */
     queue_limits(r, 0, idx, kind);
+    if (r->tracer && kind != MANIFEST_VERIFY)
+        return run_traced(r, idx, kind);
     if (s->ncopies == 0) {
         const struct buf *text = &r->data[s->member];
 
@@ -1073,6 +1097,8 @@ op_notx(void *ctx, size_t idx, int kind)
         if (exec_step(r, sql.data, idx, kind, -1) != 0)
             goto cleanup;
     }
+    if (r->tracer)
+        r->tracer->start(r->tracer_ctx, r->db, idx, kind);
     for (size_t k = first; k < s->nstmts; k++) {
         const struct manifest_stmt *st = &s->stmts[k];
         const struct manifest_copy *c = manifest_script_copy(s, k);
@@ -1088,6 +1114,9 @@ op_notx(void *ctx, size_t idx, int kind)
         free(stmt);
         if (bad)
             goto cleanup;
+        if (r->tracer)
+            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6,
+                                 0);
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
     }
     ret = 0;
@@ -1402,6 +1431,13 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     buf_init(&r->pending_applied);
     buf_init(&r->pending_journal);
     return r;
+}
+
+void
+runner_set_tracer(struct runner *r, const struct runner_tracer *t, void *ctx)
+{
+    r->tracer = t;
+    r->tracer_ctx = ctx;
 }
 
 void
