@@ -18,18 +18,21 @@ usage_plan(void)
            "Usage:\n  sealift-apply plan BUNDLE -p PUBLIC_KEY... [--to REV] [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_COMPAT APP_USAGE_ADOPT_TABLE
            "      --to REV          plan up to (or back to) REV\n"
-           "      --per-migration   one transaction per migration\n");
+           "      --per-migration   one transaction per migration\n"
+           "      --review          print the migrations' own SQL for reading, each script\n"
+           "                        under a header (migration, direction, transaction,\n"
+           "                        findings and risk), without the history writes\n");
 }
 
 int
 cmd_plan(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        APP_OPTS_BUNDLE,       APP_OPTS_DB, APP_OPT_COMPAT, APP_OPT_ADOPT_TABLE,
-        APP_OPT_PER_MIGRATION, APP_OPT_TO,  APP_OPT_HELP,   APP_OPT_END};
+        APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPT_COMPAT, APP_OPT_ADOPT_TABLE, APP_OPT_PER_MIGRATION,
+        APP_OPT_TO,      APP_OPT_REVIEW, APP_OPT_HELP,   APP_OPT_END};
     struct app_opts o;
     const char *to = NULL;
-    int c, code, per_migration = 0;
+    int c, code, per_migration = 0, review = 0;
 
     app_opts_init(&o);
     optind = 0;
@@ -40,6 +43,8 @@ cmd_plan(int argc, char **argv)
             to = optarg;
         else if (c == 'M')
             per_migration = 1;
+        else if (c == APP_OPTC_REVIEW)
+            review = 1;
         else if (c == 'h') {
             usage_plan();
             return EXIT_OK;
@@ -49,7 +54,7 @@ cmd_plan(int argc, char **argv)
     if (optind + 1 != argc)
         app_usage("plan", "expected one BUNDLE");
     app_require_keys(&o, "plan");
-    code = plan_run(&o, argv[optind], to, per_migration);
+    code = plan_run(&o, argv[optind], to, per_migration, review);
     app_opts_release(&o);
     return code;
 }

@@ -51,7 +51,13 @@ usage_test(void)
         "\"sealift\")\n" APP_USAGE_PASSWORD
         "      --per-migration   roll back and apply the whole chain one transaction per\n"
         "                        migration (default: one transaction, as rollback and "
-        "apply)\n" APP_USAGE_LOCK APP_USAGE_OUT
+        "apply)\n"
+        "      --no-lock-trace   do not trace statements (by default each one runs on its\n"
+        "                        own and the locks it newly took on relations that existed\n"
+        "                        before its migration, and any rewrite, are read from the\n"
+        "                        server and held against the bundle's lint findings: \"lint\n"
+        "                        missed\" for a blocking lock or rewrite none "
+        "predicts)\n" APP_USAGE_LOCK APP_USAGE_OUT
         "\nExit codes: 0 passed, 1 failed (or the bundle was rejected), 2 usage or no server\n"
         "binaries, 3 database refused, 4 interrupted or could not go on, 5 lock timeout,\n"
         "6 cannot connect or lost the connection.\n");
@@ -66,12 +72,13 @@ cmd_test(int argc, char **argv)
                                              APP_OPT_LOCK,
                                              {"scratch", no_argument, NULL, 'X'},
                                              APP_OPT_PER_MIGRATION,
+                                             APP_OPT_NO_LOCK_TRACE,
                                              APP_OPT_HELP,
                                              APP_OPT_END};
     struct app_opts o;
     struct proof p;
     struct scratch_pg pg;
-    int c, code, scratch = 0, per_migration = 0;
+    int c, code, scratch = 0, per_migration = 0, trace = 1;
 
     app_opts_init(&o);
     memset(&pg, 0, sizeof(pg));
@@ -83,6 +90,8 @@ cmd_test(int argc, char **argv)
             scratch = 1;
         else if (c == 'M')
             per_migration = 1;
+        else if (c == APP_OPTC_NO_LOCK_TRACE)
+            trace = 0;
         else if (c == 'h') {
             usage_test();
             return EXIT_OK;
@@ -92,7 +101,7 @@ cmd_test(int argc, char **argv)
     if (optind + 1 != argc)
         die_usage("test", "expected one BUNDLE");
     app_require_keys(&o, "test");
-    proof_init(&p, &o, per_migration);
+    proof_init(&p, &o, per_migration, trace);
 
     /* Trust first: no server is started and nothing is connected to for a rejected bundle. */
     code = proof_verify(&p, &o, argv[optind]);

@@ -70,6 +70,8 @@ enum {
     APP_OPTC_WITNESS,
     APP_OPTC_PROGRESS_AFTER,
     APP_OPTC_WARN_AFTER,
+    APP_OPTC_REVIEW,
+    APP_OPTC_NO_LOCK_TRACE,
 };
 
 /*
@@ -102,6 +104,8 @@ enum {
     {"progress-after", required_argument, NULL, APP_OPTC_PROGRESS_AFTER},                         \
     {"warn-after", required_argument, NULL, APP_OPTC_WARN_AFTER}
 #define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
+#define APP_OPT_REVIEW        {"review", no_argument, NULL, APP_OPTC_REVIEW}
+#define APP_OPT_NO_LOCK_TRACE {"no-lock-trace", no_argument, NULL, APP_OPTC_NO_LOCK_TRACE}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -163,7 +167,7 @@ enum {
     "                        statement), up to N times, waiting 1 s doubling to 30 s with\n"       \
     "                        jitter (default 5)\n"                                                 \
     "      --progress-after D\n"                                                                   \
-    "                        show what a statement running longer than D is doing\n"              \
+    "                        show what a statement running longer than D is doing\n"               \
     "                        (default 2s; 0: never): a line redrawn on a terminal, else a\n"       \
     "                        line every 10 s; \"statement_progress\" events with --json\n"         \
     "      --warn-after D    warn, and journal it, when a statement runs longer than D\n"

@@ -222,15 +222,17 @@ journal_sql_insert_head(const struct history_ctx *h, struct buf *out)
     buf_addstr(out, ") VALUES ");
 }
 
-void
-journal_sql_insert_computed(const struct history_ctx *h, const struct history_source *src,
-                            const char *event, const struct manifest *m, long idx,
-                            const char *detail, struct buf *out)
+/*
+ * The INSERT of the next journal row whose time, actor, place in the chain and hash the server
+ * computes; every other field is row's value (a literal) or, with row NULL, a parameter $1,
+ * $2, ... in column order (journal_sql_prepare_computed).
+ */
+static void
+insert_computed(const struct history_ctx *h, const struct journal_row *row, struct buf *out)
 {
-    struct journal_row row;
     struct buf names = BUF_INIT;
+    int param = 1;
 
-    fill_fields(&row, src, event, m, idx, detail, NULL, NULL, h->project);
     buf_addf(out, "INSERT INTO %s.journal (", h->qschema);
     journal_sql_columns(out);
     buf_addstr(out, ")\nSELECT r.*, encode(sha256(convert_to(");
@@ -252,8 +254,10 @@ journal_sql_insert_computed(const struct history_ctx *h, const struct history_so
             buf_addstr(out, "clock_timestamp()");
         else if (i == J_ACTOR)
             buf_addstr(out, "current_user::text");
+        else if (row == NULL)
+            buf_addf(out, "$%d::%s", param++, fields[i].type);
         else
-            field_literal(i, row.v[i], out);
+            field_literal(i, row->v[i], out);
     }
     buf_addf(out,
              ")) AS v(%s), (SELECT coalesce(max(seq), 0) + 1 AS seq, coalesce((SELECT hash FROM "
@@ -261,6 +265,54 @@ journal_sql_insert_computed(const struct history_ctx *h, const struct history_so
              "FROM %s.journal) AS n) AS r",
              names.data, h->qschema, h->qschema);
     buf_release(&names);
+}
+
+/* The fields insert_computed takes from its row (or parameters): all but these four. */
+static int
+computed_by_server(size_t i)
+{
+    return i == J_SEQ || i == J_PREV || i == J_AT || i == J_ACTOR;
+}
+
+void
+journal_sql_insert_computed(const struct history_ctx *h, const struct history_source *src,
+                            const char *event, const struct manifest *m, long idx,
+                            const char *detail, struct buf *out)
+{
+    struct journal_row row;
+
+    fill_fields(&row, src, event, m, idx, detail, NULL, NULL, h->project);
+    insert_computed(h, &row, out);
+}
+
+void
+journal_sql_prepare_computed(const struct history_ctx *h, const char *name, struct buf *out)
+{
+    buf_addf(out, "PREPARE %s(", name);
+    for (size_t i = 0, n = 0; i < JOURNAL_CANON_FIELDS; i++)
+        if (!computed_by_server(i))
+            buf_addf(out, "%s%s", n++ ? ", " : "", fields[i].type);
+    buf_addstr(out, ") AS\n");
+    insert_computed(h, NULL, out);
+    buf_addstr(out, ";\n");
+}
+
+void
+journal_sql_execute_computed(const struct history_ctx *h, const char *name,
+                             const struct history_source *src, const char *event,
+                             const struct manifest *m, long idx, const char *detail,
+                             struct buf *out)
+{
+    struct journal_row row;
+
+    fill_fields(&row, src, event, m, idx, detail, NULL, NULL, h->project);
+    buf_addf(out, "EXECUTE %s(", name);
+    for (size_t i = 0, n = 0; i < JOURNAL_CANON_FIELDS; i++)
+        if (!computed_by_server(i)) {
+            buf_addstr(out, n++ ? ", " : "");
+            db_add_literal(out, row.v[i]);
+        }
+    buf_addstr(out, ");\n");
 }
 
 int

@@ -81,6 +81,15 @@ void journal_sql_insert_computed(const struct history_ctx *h, const struct histo
                                  const char *event, const struct manifest *m, long idx,
                                  const char *detail, struct buf *out);
 /*
+ * The same as a prepared statement: "PREPARE name(types) AS INSERT ...;\n" once, then per
+ * row "EXECUTE name('project', 'event', ...);\n", one short line (plan scripts).
+ */
+void journal_sql_prepare_computed(const struct history_ctx *h, const char *name, struct buf *out);
+void journal_sql_execute_computed(const struct history_ctx *h, const char *name,
+                                  const struct history_source *src, const char *event,
+                                  const struct manifest *m, long idx, const char *detail,
+                                  struct buf *out);
+/*
  * Append the SELECT list "$N::type AS column, ..." of the covered fields, for an
  * INSERT ... SELECT whose at comes from at_expr and whose parameters start at $first (every
  * covered field but at, in column order). Returns the next free parameter number.

@@ -3,6 +3,7 @@
  * Layer: applier. move_decide() is pure; the rest prints and talks to the database.
  */
 #include "move.h"
+#include "risk.h"
 #include "runner.h"
 #include "session.h"
 #include "witness.h"
@@ -434,6 +435,28 @@ write_witness(struct session *s, int code)
     return code != EXIT_OK ? code : err.msg[0] ? EXIT_USAGE : EXIT_FAILED;
 }
 
+/*
+ * Before apply takes the migration lock: the findings and live risk of what it would run,
+ * decided on the history as read unlocked (the decision is made again under the lock).
+ */
+static void
+announce_risk(struct session *s, const struct move_request *rq, struct out *out)
+{
+    struct move_state st;
+    struct move_verdict v;
+    struct risk risk;
+    struct db_error e;
+
+    move_state_of(s, 1, &st);
+    if (move_decide(&st, rq, &v) != EXIT_OK || v.action != MOVE_UP)
+        return;
+    risk_init(&risk, &s->bundle.manifest, v.from, v.to, MANIFEST_UP, s->bundle.data);
+    if (risk_query(&risk, s->db, &e) != 0)
+        diag_warning("could not read the live risk of the migrations to apply: %s", e.message);
+    risk_announce(&risk, out);
+    risk_release(&risk);
+}
+
 int
 move_run(const struct app_opts *o, const char *bundle_path, const struct move_request *rq,
          int per_migration)
@@ -450,7 +473,12 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
     out.tty = isatty(STDOUT_FILENO);
     if (o->witness && witness_append(o->witness, NULL, NULL, &err) != 0)
         app_die(EXIT_USAGE, "%s", err.msg); /* before anything runs, not after */
-    code = session_open(&s, o, bundle_path, 1);
+    /* apply shows what it would run before it waits for the lock (not with --quiet). */
+    code = session_open(&s, o, bundle_path, rq->kind != MOVE_APPLY || o->quiet);
+    if (code == EXIT_OK && !s.locked) {
+        announce_risk(&s, rq, &out);
+        code = session_lock(&s);
+    }
     if (code == EXIT_OK) {
         /* stamp records from sealift's own history only, as it always has. */
         move_state_of(&s, rq->kind != MOVE_STAMP, &st);

@@ -7,7 +7,9 @@
  */
 #include "plan.h"
 #include "adopt.h"
+#include "journal.h"
 #include "move.h"
+#include "plan_review.h"
 #include "risk.h"
 #include "session.h"
 #include "walk.h"
@@ -16,6 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The journal row of each migration is one EXECUTE of this statement, prepared once after the
+ * history exists: the server-side hash expression is written once, not once a migration.
+ */
+#define PLAN_JOURNAL_STMT "sealift_journal"
 
 struct planner {
     struct session *s;
@@ -213,13 +221,15 @@ plan_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
         history_sql_unapplied(&p->s->h, mig->id, &p->out);
         if (!mig->script[MANIFEST_DOWN].transactional)
             history_sql_progress_clear(&p->s->h, mig->id, "down", &p->out);
-        history_sql_journal(&p->s->h, &p->src, "rollback", p->m, (long)idx, "via plan", &p->out);
+        journal_sql_execute_computed(&p->s->h, PLAN_JOURNAL_STMT, &p->src, "rollback", p->m,
+                                     (long)idx, "via plan", &p->out);
         return 0;
     }
     history_sql_applied(&p->s->h, &p->src, p->m, idx, "applied", NULL, &p->out);
     if (!mig->script[MANIFEST_UP].transactional)
         history_sql_progress_clear(&p->s->h, mig->id, "up", &p->out);
-    history_sql_journal(&p->s->h, &p->src, "apply", p->m, (long)idx, "via plan", &p->out);
+    journal_sql_execute_computed(&p->s->h, PLAN_JOURNAL_STMT, &p->src, "apply", p->m, (long)idx,
+                                 "via plan", &p->out);
     return 0;
 }
 
@@ -251,6 +261,7 @@ plan_guard(struct planner *p, size_t napplied)
     buf_addstr(&p->out, "BEGIN;\n");
     history_sql_create(h, &p->out);
     buf_addstr(&p->out, "COMMIT;\n");
+    journal_sql_prepare_computed(h, PLAN_JOURNAL_STMT, &p->out);
     buf_addf(&p->out,
              "DO $sealift$ BEGIN\n"
              "  IF (SELECT count(*) FROM %s.applied WHERE project = %s) <> %zu OR\n"
@@ -275,14 +286,15 @@ plan_header(struct planner *p, const struct move_verdict *v)
     buf_addf(&p->out,
              "-- sealift-apply plan for %s\n"
              "-- bundle %s: project %s, serial %llu, environment %s\n"
-             "-- database %s is at %s; this script goes to %s\n"
+             "-- database %s is at %s; this script %s %s\n"
              "-- run it with: psql -X -v ON_ERROR_STOP=1 -f FILE\n"
              "\\set ON_ERROR_STOP on\n"
              "SET standard_conforming_strings = on;\n"
              "SET client_min_messages = warning;\n",
              s->bundle_path, s->bundle_id, p->m->project, (unsigned long long)p->m->serial,
              p->m->environment ? p->m->environment : "(any)", db_describe(s->db),
-             engine_label(p->m, s->view.napplied).s, engine_label(p->m, v->to).s);
+             engine_label(p->m, s->view.napplied).s,
+             v->action == MOVE_DOWN ? "rolls back to" : "goes to", engine_label(p->m, v->to).s);
 }
 
 /* The whole script of verdict v, written to stdout. Returns the exit code. */
@@ -295,9 +307,9 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
 
     /* The lint's findings on what will run, and what the database says about them now. */
     if (v->action == MOVE_DOWN)
-        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN);
+        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN, s->bundle.data);
     else
-        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP);
+        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP, s->bundle.data);
     if (risk_query(&p->risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     plan_header(p, v);
@@ -315,13 +327,15 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
     if (p->failed)
         return EXIT_REJECTED;
     app_lock_keys(s->o->schema, &k1, &k2);
-    buf_addf(&p->out, "\nSELECT pg_advisory_unlock(%d, %d);\n", k1, k2);
+    buf_addf(&p->out, "\nDEALLOCATE " PLAN_JOURNAL_STMT ";\nSELECT pg_advisory_unlock(%d, %d);\n",
+             k1, k2);
     fputs(p->out.data, stdout);
     return EXIT_OK;
 }
 
 int
-plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int per_migration)
+plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int per_migration,
+         int review)
 {
     struct move_request rq = {MOVE_PLAN, to, NULL};
     struct out out = {0};
@@ -342,6 +356,10 @@ plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int 
     if (move_decide(&st, &rq, &v) != EXIT_OK) {
         move_report(&v, &out);
         code = v.code;
+        goto done;
+    }
+    if (review) {
+        code = plan_review_write(&s, &v, per_migration);
         goto done;
     }
     p.s = &s;

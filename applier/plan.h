@@ -10,8 +10,10 @@
 
 /*
  * Verify, connect (no lock), decide the move to to (NULL: the bundle's head), and write its
- * script to stdout. per_migration: one transaction per migration. Returns the exit code.
+ * script to stdout. per_migration: one transaction per migration. review: the reading copy
+ * instead (plan_review.h). Returns the exit code.
  */
-int plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int per_migration);
+int plan_run(const struct app_opts *o, const char *bundle_path, const char *to, int per_migration,
+             int review);
 
 #endif

@@ -48,6 +48,22 @@ halted(const struct proof *p)
     return stop_signal || runner_interrupted() || p->lost_connection;
 }
 
+/* A step's report line, then the lock trace tables of what it ran. */
+static void
+report_migration(struct proof *p, size_t k, const struct proof_outcome *oc)
+{
+    proof_report_migration(&p->rep, k, oc);
+    locktrace_flush(&p->trace);
+}
+
+static void
+report_phase(struct proof *p, const char *phase, const char *title, const struct proof_outcome *oc,
+             double ms)
+{
+    proof_report_phase(&p->rep, phase, title, oc, ms);
+    locktrace_flush(&p->trace);
+}
+
 /* ---- the database's state ---- */
 
 enum step { STEP_UP, STEP_DOWN, STEP_STAMP };
@@ -68,6 +84,8 @@ proof_walk(struct proof *p, enum step step, size_t to, int per_migration, int ne
                    (per_migration ? RUNNER_PER_MIGRATION : 0) | (nested ? RUNNER_NESTED : 0));
     int code;
 
+    if (p->tracing)
+        runner_set_tracer(r, &locktrace_ops, &p->trace);
     if (step == STEP_UP)
         code = runner_apply(r, p->at, to);
     else if (step == STEP_DOWN)
@@ -243,7 +261,7 @@ down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
         if (halted(p))
             goto out;
         judge_error(oc, "down_failed", "its down failed: ", &f, NULL);
-        proof_report_migration(&p->rep, k, oc);
+        report_migration(p, k, oc);
         /* Part of a no-transaction down ran and stays: the schema is neither k's nor k+1's. */
         ret = !nested && (!down_script->transactional || p->at != k + 1);
         goto out;
@@ -257,7 +275,7 @@ down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
             goto out;
         judge_error(oc, "up_again_failed", "its up failed when run again after its down: ", &f,
                     &d1);
-        proof_report_migration(&p->rep, k, oc);
+        report_migration(p, k, oc);
         ret = !nested;
         goto out;
     }
@@ -268,7 +286,7 @@ down_up(struct proof *p, size_t k, struct snapshot *cur, struct snapshot *up,
         up_again = 1;
     }
     judge(oc, &d1, &d2);
-    proof_report_migration(&p->rep, k, oc);
+    report_migration(p, k, oc);
     ret = 0;
 out:
     if (nested) {
@@ -309,6 +327,8 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
     struct failure f;
     int ret = 0;
 
+    p->trace.phase = "round_trip";
+
     snapshot_init(&up);
     if (l == 0)
         snapshot_copy(at_l, cur);
@@ -322,7 +342,7 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
                 ret = -1;
             } else {
                 judge_error(&oc, "up_failed", "its up failed: ", &f, NULL);
-                proof_report_migration(&p->rep, k, &oc);
+                report_migration(p, k, &oc);
                 ret = 1;
             }
         } else if (snap(p, 0, &up) != 0) {
@@ -335,7 +355,7 @@ round_trip(struct proof *p, struct snapshot *cur, struct snapshot *at_l, size_t 
             else
                 proof_outcome_set(&oc, "skipped", "irreversible", "irreversible (no down script)");
             proof_report_irreversible(&p->rep, k);
-            proof_report_migration(&p->rep, k, &oc);
+            report_migration(p, k, &oc);
             snapshot_move(cur, &up);
         } else {
             ret = down_up(p, k, cur, &up, &oc,
@@ -402,6 +422,7 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
     snapshot_init(&now);
     snapshot_diff_init(&d);
     proof_outcome_init(&oc);
+    p->trace.phase = "head_to_base";
     rt = walk_chain(p, STEP_DOWN, l, at_l, &now, &d, &f, &oc, &ms);
     if (rt < 0)
         goto done;
@@ -409,10 +430,10 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
         if (f.idx < n && p->rep.verdict[f.idx] == 'o')
             buf_addstr(&oc.text, "; its own round trip passed: it fails only after the downs "
                                  "of the migrations after it");
-        proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, ms);
+        report_phase(p, "head_to_base", "head to base", &oc, ms);
         proof_outcome_set(&oc, "skipped", "not_at_base", "the chain did not get back to %s",
                           target);
-        proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, 0);
+        report_phase(p, "base_to_head", "base to head", &oc, 0);
         ret = 0;
         goto done;
     }
@@ -428,10 +449,11 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
                           "is the one at %s again",
                           n - l, ms, target);
     }
-    proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, ms);
+    report_phase(p, "head_to_base", "head to base", &oc, ms);
 
     proof_outcome_release(&oc); /* proof_outcome_init starts a new text */
     proof_outcome_init(&oc);
+    p->trace.phase = "base_to_head";
     rt = walk_chain(p, STEP_UP, n, head, &now, &d, &f, &oc, &ms);
     if (rt < 0)
         goto done;
@@ -447,7 +469,7 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
                           "first head's again",
                           n - l, ms);
     }
-    proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, ms);
+    report_phase(p, "base_to_head", "base to head", &oc, ms);
     ret = 0;
 done:
     proof_outcome_release(&oc);
@@ -508,7 +530,7 @@ stamp_noop(struct proof *p)
                               engine_label(p->m, n).s);
         }
     }
-    proof_report_phase(&p->rep, "stamp_noop", "stamp at head", &oc, ms_since(t0));
+    report_phase(p, "stamp_noop", "stamp at head", &oc, ms_since(t0));
     ret = 0;
 done:
     proof_outcome_release(&oc);
@@ -570,10 +592,10 @@ skip_phases(struct proof *p, int stamp, const char *reason, const char *fmt, ...
     va_start(ap, fmt);
     buf_vaddf(&oc.text, fmt, ap);
     va_end(ap);
-    proof_report_phase(&p->rep, "head_to_base", "head to base", &oc, 0);
-    proof_report_phase(&p->rep, "base_to_head", "base to head", &oc, 0);
+    report_phase(p, "head_to_base", "head to base", &oc, 0);
+    report_phase(p, "base_to_head", "base to head", &oc, 0);
     if (stamp)
-        proof_report_phase(&p->rep, "stamp_noop", "stamp at head", &oc, 0);
+        report_phase(p, "stamp_noop", "stamp at head", &oc, 0);
     proof_outcome_release(&oc);
 }
 
@@ -619,6 +641,12 @@ proof_run(struct proof *p)
         restore_given(p, &base, l);
     if (halted(p))
         goto done;
+    if (p->tracing)
+        out_info(&p->out,
+                 "lock trace: %zu statements traced (%.1f ms asking the server), %zu blocking "
+                 "lock%s or rewrite%s the lint did not predict",
+                 p->trace.nstatements, (double)p->trace.query_ns / 1e6, p->trace.nmissed,
+                 p->trace.nmissed == 1 ? "" : "s", p->trace.nmissed == 1 ? "" : "s");
     code = proof_report_end(&p->rep, ms_since(t0));
 done:
     snapshot_release(&base);
@@ -703,9 +731,10 @@ check_target(struct proof *p, int scratch)
 /* ---- the life of a test ---- */
 
 void
-proof_init(struct proof *p, const struct app_opts *o, int per_migration)
+proof_init(struct proof *p, const struct app_opts *o, int per_migration, int trace)
 {
     memset(p, 0, sizeof(*p));
+    p->tracing = trace;
     p->out.json = o->json;
     p->out.quiet = o->quiet;
     p->out.tty = isatty(STDOUT_FILENO);
@@ -723,6 +752,7 @@ proof_verify(struct proof *p, const struct app_opts *o, const char *bundle_path)
         return code;
     p->m = &p->s.bundle.manifest;
     proof_report_init(&p->rep, p->m, &p->out);
+    locktrace_init(&p->trace, p->m, p->s.bundle.data, o->schema, &p->out);
     return EXIT_OK;
 }
 
@@ -802,7 +832,9 @@ proof_release(struct proof *p)
 {
     if (p->s.o)
         session_close(&p->s);
-    if (p->m)
+    if (p->m) {
         proof_report_release(&p->rep);
+        locktrace_release(&p->trace);
+    }
     engine_view_release(&p->noview);
 }

@@ -20,6 +20,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "locktrace.h"
 #include "out.h"
 #include "proof_report.h"
 #include "session.h"
@@ -39,13 +40,18 @@ struct proof {
     size_t at;         /* migrations of the chain applied */
     int lost_connection;
     struct proof_report rep;
+    struct locktrace trace; /* what each statement locked and rewrote (locktrace.h) */
+    int tracing;            /* the trace is on (not --no-lock-trace) */
     char dbname[256];
     int armed; /* our SIGINT/SIGTERM handlers are installed; the old ones are kept here */
     struct sigaction old_int, old_term;
 };
 
-/* Output settings from o (--json, -q); per_migration: --per-migration. */
-void proof_init(struct proof *p, const struct app_opts *o, int per_migration);
+/*
+ * Output settings from o (--json, -q); per_migration: --per-migration; trace: trace each
+ * statement's locks and rewrites (locktrace.h).
+ */
+void proof_init(struct proof *p, const struct app_opts *o, int per_migration, int trace);
 /* Verify the bundle (session_verify). Returns 0, 1 or 2 (printed). */
 int proof_verify(struct proof *p, const struct app_opts *o, const char *bundle_path);
 

@@ -6,8 +6,12 @@
 #include "risk.h"
 #include "sealift/describe.h"
 #include "sealift/json.h"
+#include "sealift/sqllex.h"
+#include "sealift/sqltarget.h"
+#include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +31,103 @@ risk_find(const struct risk *r, const char *name)
     return NULL;
 }
 
-void
-risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind)
+/* The relation named name, added when it is not collected yet. Returns its index. */
+static size_t
+risk_add_rel(struct risk *r, const char *name)
 {
+    const struct risk_rel *found = risk_find(r, name);
+
+    if (found)
+        return (size_t)(found - r->rels);
+    r->rels = xrealloc(r->rels, (r->nrels + 1) * sizeof(*r->rels));
+    memset(&r->rels[r->nrels], 0, sizeof(*r->rels));
+    r->rels[r->nrels].name = xstrdup(name);
+    return r->nrels++;
+}
+
+unsigned
+risk_statement_line(const struct manifest_script *sc, const struct buf *text, size_t k)
+{
+    const char *stmt = text->data + sc->stmts[k].offset;
+    unsigned line, col;
+
+    textpos_line_col(text->data, text->len,
+                     (size_t)sc->stmts[k].offset +
+                         sqllex_skip_blank(stmt, (size_t)sc->stmts[k].length, 0),
+                     &line, &col);
+    return line;
+}
+
+/* Does a risky finding of mig (of kind) cover the statement starting on line? */
+static int
+finding_covers(const struct manifest_migration *mig, int kind, unsigned line)
+{
+    for (size_t f = 0; f < mig->nfindings; f++)
+        if (mig->findings[f].kind == kind && mig->findings[f].line == line &&
+            finding_risky(&mig->findings[f]))
+            return 1;
+    return 0;
+}
+
+/* A name an earlier statement of the move creates (nothing of it exists to block yet). */
+static int
+created_before(const struct buf *created, const char *name)
+{
+    for (size_t i = 0; i < created->len; i += strlen(created->data + i) + 1)
+        if (strcmp(created->data + i, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The targets of migration i's statements of kind r->kind, in order (see risk_target). */
+static void
+add_statement_targets(struct risk *r, size_t i, const struct buf *data, struct buf *created)
+{
+    const struct manifest_migration *mig = &r->m->migrations[i];
+    const struct manifest_script *sc = &mig->script[r->kind];
+    const struct buf *text;
+    size_t first_target = r->ntargets;
+
+    if (!sc->present)
+        return;
+    text = &data[sc->member];
+    for (size_t k = 0; k < sc->nstmts; k++) {
+        const char *stmt = text->data + sc->stmts[k].offset;
+        size_t len = (size_t)sc->stmts[k].length;
+        struct sqltarget t[SQLTARGET_MAX];
+        size_t n = sqltarget_find(stmt, len, t, SQLTARGET_MAX);
+        unsigned line = risk_statement_line(sc, text, k);
+        for (size_t j = 0; j < n; j++) {
+            struct risk_target *tg;
+            size_t rel;
+
+            if (t[j].verb == SQLTARGET_CREATES) {
+                buf_add(created, t[j].name, strlen(t[j].name) + 1);
+                continue;
+            }
+            if (created_before(created, t[j].name) || finding_covers(mig, r->kind, line))
+                continue;
+            rel = risk_add_rel(r, t[j].name);
+            r->targets = xrealloc(r->targets, (r->ntargets + 1) * sizeof(*r->targets));
+            tg = &r->targets[r->ntargets++];
+            tg->mig = i;
+            tg->line = line;
+            tg->verb = (int)t[j].verb;
+            tg->rel = rel;
+            tg->first = 1;
+            for (size_t o = first_target; o + 1 < r->ntargets; o++)
+                if (r->targets[o].rel == rel)
+                    tg->first = 0;
+        }
+    }
+}
+
+void
+risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
+          const struct buf *data)
+{
+    struct buf created = BUF_INIT;
+
     memset(r, 0, sizeof(*r));
     r->m = m;
     r->lo = lo;
@@ -39,12 +137,16 @@ risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int ki
         for (size_t f = 0; f < m->migrations[i].nfindings; f++) {
             const struct manifest_finding *fd = &m->migrations[i].findings[f];
 
-            if (fd->kind != kind || !finding_risky(fd) || risk_find(r, fd->relation))
-                continue;
-            r->rels = xrealloc(r->rels, (r->nrels + 1) * sizeof(*r->rels));
-            memset(&r->rels[r->nrels], 0, sizeof(*r->rels));
-            r->rels[r->nrels++].name = xstrdup(fd->relation);
+            if (fd->kind == kind && finding_risky(fd))
+                risk_add_rel(r, fd->relation);
         }
+    if (data == NULL)
+        return;
+    /* In the order the move runs them: a down walk goes from the newest migration back. */
+    for (size_t j = r->lo; j < r->hi; j++)
+        add_statement_targets(r, kind == MANIFEST_DOWN ? r->hi - 1 - (j - r->lo) : j, data,
+                              &created);
+    buf_release(&created);
 }
 
 void
@@ -59,8 +161,10 @@ risk_release(struct risk *r)
         }
         free(r->rels[i].holders);
         free(r->rels[i].name);
+        free(r->rels[i].resolved);
     }
     free(r->rels);
+    free(r->targets);
     memset(r, 0, sizeof(*r));
 }
 
@@ -71,7 +175,8 @@ risk_release(struct risk *r)
  */
 static const char risk_sql_head[] =
     "SELECT r.i, c.oid IS NOT NULL, pg_total_relation_size(c.oid), c.reltuples, h.pid, h.state, "
-    "h.age, h.mode, h.granted FROM unnest(ARRAY[";
+    "h.age, h.mode, h.granted, (SELECT nspname FROM pg_namespace WHERE oid = c.relnamespace) "
+    "|| '.' || c.relname FROM unnest(ARRAY[";
 static const char risk_sql_tail[] =
     "]::text[]) WITH ORDINALITY AS r(name, i) LEFT JOIN pg_class c ON c.oid = to_regclass("
     "CASE WHEN strpos(r.name, '.') > 0 THEN format('%%I.%%I', split_part(r.name, '.', 1), "
@@ -116,6 +221,8 @@ risk_query(struct risk *r, struct db *db, struct db_error *e)
         if (rel->exists) {
             rel->bytes = strtoll(db_value(rows, k, 2), NULL, 10);
             rel->rows = strtod(db_value(rows, k, 3), NULL);
+            if (rel->resolved == NULL)
+                rel->resolved = xstrdup(db_value(rows, k, 9));
         }
         if (db_value(rows, k, 4) == NULL)
             continue;
@@ -133,8 +240,8 @@ risk_query(struct risk *r, struct db *db, struct db_error *e)
 }
 
 /* What a table lock of this mode keeps others from doing while it is held. */
-static const char *
-lock_blocks(const char *mode)
+const char *
+risk_lock_blocks(const char *mode)
 {
     static const struct {
         const char *mode, *blocks;
@@ -212,15 +319,28 @@ add_risk_line(struct buf *out, const struct manifest_finding *fd, const struct r
     add_rows(out, rel->rows);
     buf_addch(out, ')');
     if (fd->lock)
-        buf_addf(out, " under %s: %s until it finishes", fd->lock, lock_blocks(fd->lock));
+        buf_addf(out, " under %s: %s until it finishes", fd->lock, risk_lock_blocks(fd->lock));
+}
+
+/* The size line of a statement no finding covers, on a relation that exists. */
+static void
+add_target_line(struct buf *out, const struct risk *r, const struct risk_target *t)
+{
+    const struct risk_rel *rel = &r->rels[t->rel];
+
+    buf_addf(out, "%s %s (", sqltarget_verb_text((enum sqltarget_verb)t->verb), rel->resolved);
+    add_size(out, rel->bytes);
+    buf_addstr(out, ", ");
+    add_rows(out, rel->rows);
+    buf_addf(out, "), %s:%u", manifest_script_label((enum manifest_script_kind)r->kind), t->line);
 }
 
 static void
 add_holder_line(struct buf *out, const struct risk_rel *rel, const struct risk_holder *h)
 {
     buf_addf(out, "pid %s %s %s on %s, its transaction open %s s%s%s%s: the migration %s", h->pid,
-             h->granted ? "holds" : "waits for", h->mode, rel->name, h->seconds,
-             h->state[0] ? " (" : "", h->state, h->state[0] ? ")" : "",
+             h->granted ? "holds" : "waits for", h->mode, rel->resolved ? rel->resolved : rel->name,
+             h->seconds, h->state[0] ? " (" : "", h->state, h->state[0] ? ")" : "",
              h->granted ? "waits for it, and blocks what queues behind it"
                         : "queues with it, and it waits for a lock holder");
 }
@@ -249,7 +369,7 @@ add_finding_line(struct buf *out, const char *prefix, const struct manifest_migr
     buf_addf(out, "%s%s%s%s: ", prefix, mig->id, mig->name[0] ? "_" : "", mig->name);
     if (fd->lock)
         buf_addf(out, "%s on %s (%s)", fd->lock, fd->relation ? fd->relation : "?",
-                 lock_blocks(fd->lock));
+                 risk_lock_blocks(fd->lock));
     else
         buf_addf(out, "%s", fd->relation ? fd->relation : "no relation");
     if (fd->rewrites)
@@ -261,6 +381,39 @@ add_finding_line(struct buf *out, const char *prefix, const struct manifest_migr
     buf_addf(out, "\n%s  %s[%s] %s:%u:%u: %s\n", prefix, fd->allowed ? "allowed" : fd->severity,
              fd->rule, manifest_script_label((enum manifest_script_kind)fd->kind), fd->line,
              fd->col, fd->message);
+}
+
+/* The lines of the statements of migration idx that no finding covers (existing relations). */
+static void
+add_target_lines(const struct risk *r, size_t idx, const char *prefix, struct buf *out)
+{
+    for (size_t t = 0; t < r->ntargets; t++) {
+        const struct risk_target *tg = &r->targets[t];
+        const struct risk_rel *rel = &r->rels[tg->rel];
+
+        if (tg->mig != idx || !rel->exists)
+            continue;
+        buf_addf(out, "%srisk: ", prefix);
+        add_target_line(out, r, tg);
+        buf_addch(out, '\n');
+        for (size_t h = 0; tg->first && h < rel->nholders; h++) {
+            buf_addf(out, "%srisk: ", prefix);
+            add_holder_line(out, rel, &rel->holders[h]);
+            buf_addch(out, '\n');
+        }
+    }
+}
+
+int
+risk_has_lines(const struct risk *r, size_t idx)
+{
+    for (size_t f = 0; f < r->m->migrations[idx].nfindings; f++)
+        if (r->m->migrations[idx].findings[f].kind == r->kind)
+            return 1;
+    for (size_t t = 0; r->queried && t < r->ntargets; t++)
+        if (r->targets[t].mig == idx && r->rels[r->targets[t].rel].exists)
+            return 1;
+    return 0;
 }
 
 void
@@ -289,6 +442,7 @@ risk_text(const struct risk *r, size_t idx, const char *prefix, struct buf *out)
             buf_addch(out, '\n');
         }
     }
+    add_target_lines(r, idx, prefix, out);
 }
 
 void
@@ -312,22 +466,36 @@ risk_json_findings(const struct risk *r, struct buf *out)
     buf_addch(out, ']');
 }
 
-static void
-json_risk_item(struct buf *out, const struct manifest_migration *mig,
-               const struct manifest_finding *fd, const struct risk_rel *rel)
-{
-    struct buf line = BUF_INIT;
+/* What one risk item says: a finding's statement, or a statement no finding covers. */
+struct risk_item {
+    const char *migration;
+    int kind;
+    unsigned line;
+    const char *relation;
+    const struct risk_rel *rel;
+    const char *lock; /* NULL when no finding says */
+    int rewrites, scans;
+    const char *verb; /* a statement's verb ("alters"), or NULL for a finding */
+};
 
-    add_risk_line(&line, fd, rel);
+static void
+json_risk_item(struct buf *out, const struct risk_item *it, const char *text)
+{
+    const struct risk_rel *rel = it->rel;
+
     buf_addch(out, '{');
     json_key(out, "migration", 1);
-    json_str(out, mig->id);
+    json_str(out, it->migration);
     json_key(out, "script", 0);
-    json_str(out, manifest_script_label((enum manifest_script_kind)fd->kind));
+    json_str(out, manifest_script_label((enum manifest_script_kind)it->kind));
     json_key(out, "line", 0);
-    buf_addf(out, "%u", fd->line);
+    buf_addf(out, "%u", it->line);
     json_key(out, "relation", 0);
-    json_str(out, fd->relation);
+    json_str(out, it->relation);
+    json_key(out, "from_lint", 0);
+    buf_addstr(out, it->verb ? "false" : "true");
+    json_key(out, "statement", 0);
+    json_str(out, it->verb);
     json_key(out, "exists", 0);
     buf_addstr(out, rel->exists ? "true" : "false");
     json_key(out, "bytes", 0);
@@ -341,15 +509,15 @@ json_risk_item(struct buf *out, const struct manifest_migration *mig,
     else
         buf_addstr(out, "null");
     json_key(out, "lock_mode", 0);
-    json_str(out, fd->lock);
+    json_str(out, it->lock);
     json_key(out, "blocks", 0);
-    json_str(out, fd->lock ? lock_blocks(fd->lock) : NULL);
+    json_str(out, it->lock ? risk_lock_blocks(it->lock) : NULL);
     json_key(out, "rewrites", 0);
-    buf_addstr(out, fd->rewrites ? "true" : "false");
+    buf_addstr(out, it->rewrites ? "true" : "false");
     json_key(out, "scans", 0);
-    buf_addstr(out, fd->scans ? "true" : "false");
+    buf_addstr(out, it->scans ? "true" : "false");
     json_key(out, "text", 0);
-    json_str(out, line.data);
+    json_str(out, text);
     json_key(out, "open_transactions", 0);
     buf_addch(out, '[');
     for (size_t h = 0; h < rel->nholders; h++) {
@@ -367,6 +535,50 @@ json_risk_item(struct buf *out, const struct manifest_migration *mig,
         buf_addch(out, '}');
     }
     buf_addstr(out, "]}");
+}
+
+/* The JSON items of migration idx: its findings' statements, then the others. */
+static void
+json_migration_items(const struct risk *r, size_t idx, struct buf *out, int *first)
+{
+    const struct manifest_migration *mig = &r->m->migrations[idx];
+    struct buf line = BUF_INIT;
+
+    for (size_t f = 0; f < mig->nfindings; f++) {
+        const struct manifest_finding *fd = &mig->findings[f];
+        struct risk_item it = {mig->id,  fd->kind,     fd->line,  fd->relation, NULL,
+                               fd->lock, fd->rewrites, fd->scans, NULL};
+
+        if (fd->kind != r->kind || !finding_risky(fd) || same_statement_before(mig, f))
+            continue;
+        it.rel = risk_find(r, fd->relation);
+        buf_reset(&line);
+        add_risk_line(&line, fd, it.rel);
+        buf_addstr(out, *first ? "" : ",");
+        *first = 0;
+        json_risk_item(out, &it, line.data);
+    }
+    for (size_t t = 0; t < r->ntargets; t++) {
+        const struct risk_target *tg = &r->targets[t];
+        const struct risk_rel *rel = &r->rels[tg->rel];
+        struct risk_item it = {mig->id,
+                               r->kind,
+                               tg->line,
+                               rel->resolved,
+                               rel,
+                               NULL,
+                               0,
+                               0,
+                               sqltarget_verb_text((enum sqltarget_verb)tg->verb)};
+
+        if (tg->mig != idx || !rel->exists)
+            continue;
+        buf_reset(&line);
+        add_target_line(&line, r, tg);
+        buf_addstr(out, *first ? "" : ",");
+        *first = 0;
+        json_risk_item(out, &it, line.data);
+    }
     buf_release(&line);
 }
 
@@ -376,19 +588,40 @@ risk_json(const struct risk *r, struct buf *out)
     int first = 1;
 
     buf_addch(out, '[');
-    for (size_t i = r->lo; i < r->hi && r->queried; i++) {
-        const struct manifest_migration *mig = &r->m->migrations[i];
-
-        for (size_t f = 0; f < mig->nfindings; f++) {
-            const struct manifest_finding *fd = &mig->findings[f];
-
-            if (fd->kind != r->kind || !finding_risky(fd) || same_statement_before(mig, f))
-                continue;
-            if (!first)
-                buf_addch(out, ',');
-            first = 0;
-            json_risk_item(out, mig, fd, risk_find(r, fd->relation));
-        }
-    }
+    for (size_t i = r->lo; i < r->hi && r->queried; i++)
+        json_migration_items(r, i, out, &first);
     buf_addch(out, ']');
+}
+
+void
+risk_announce(const struct risk *r, struct out *out)
+{
+    struct buf b = BUF_INIT;
+    int any = 0;
+
+    for (size_t i = r->lo; i < r->hi; i++)
+        any |= risk_has_lines(r, i);
+    /* Nothing to say: no event either, so a run without risk reads as it always has. */
+    if (out->quiet || !any)
+        return;
+    if (out->json) {
+        json_key(&b, "findings", 1);
+        risk_json_findings(r, &b);
+        json_key(&b, "risk", 0);
+        risk_json(r, &b);
+        out_event(out, "risk", b.data);
+        buf_release(&b);
+        return;
+    }
+    for (size_t i = r->lo; i < r->hi; i++) {
+        if (!risk_has_lines(r, i))
+            continue;
+        buf_addf(&b, "  %s%s%s\n", r->m->migrations[i].id, r->m->migrations[i].name[0] ? "_" : "",
+                 r->m->migrations[i].name);
+        risk_text(r, i, "    ", &b);
+    }
+    if (b.len)
+        printf("risk of what will run, before the migration lock is taken:\n%s", b.data);
+    fflush(stdout);
+    buf_release(&b);
 }

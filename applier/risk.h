@@ -7,6 +7,7 @@
 #define SEALIFT_APPLIER_RISK_H
 
 #include "db.h"
+#include "out.h"
 #include "sealift/buf.h"
 #include "sealift/manifest.h"
 
@@ -23,12 +24,26 @@ struct risk_holder {
 };
 
 struct risk_rel {
-    char *name; /* as the findings name it: "schema.name" */
+    char *name;     /* as the findings (or the statement) name it: "schema.name" */
+    char *resolved; /* "schema.name" as the database resolved it, when it exists */
     int exists;
     long long bytes; /* pg_total_relation_size */
     double rows;     /* pg_class.reltuples: -1 when never analyzed */
     struct risk_holder *holders;
     size_t nholders;
+};
+
+/*
+ * A statement no risky finding covers (the bundle was signed without the lint, or the lint
+ * judged it safe) that names an existing relation: it still gets a size line, and the open
+ * transactions on the relation, for it may wait behind them (sqltarget.h).
+ */
+struct risk_target {
+    size_t mig;    /* index of the migration */
+    unsigned line; /* of the statement in its script */
+    int verb;      /* enum sqltarget_verb */
+    size_t rel;    /* index into risk.rels */
+    int first;     /* the first line on rel in its migration (its open transactions follow) */
 };
 
 /* The findings of script kind of migrations [lo, hi), and (once queried) their relations. */
@@ -38,11 +53,18 @@ struct risk {
     int kind;
     struct risk_rel *rels;
     size_t nrels;
+    struct risk_target *targets;
+    size_t ntargets;
     int queried; /* 1 once risk_query succeeded */
 };
 
-/* Collect the relations named by the findings of kind of m's migrations [lo, hi). */
-void risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind);
+/*
+ * Collect the relations named by the findings of kind of m's migrations [lo, hi), and with
+ * data (the bundle's member bytes; NULL: findings only) those the statements name that no
+ * finding covers, except relations an earlier statement of the move creates.
+ */
+void risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
+               const struct buf *data);
 void risk_release(struct risk *r);
 
 /*
@@ -54,12 +76,29 @@ int risk_query(struct risk *r, struct db *db, struct db_error *e);
 /*
  * Append, for migration idx (within [lo, hi)), one line per finding and, once queried, one
  * risk line per affected statement and one per open transaction on its relation; each line
- * starts with prefix. Nothing when the migration has no findings.
+ * starts with prefix. Statements without a finding get a line only when their relation
+ * exists. Nothing when the migration has neither.
  */
 void risk_text(const struct risk *r, size_t idx, const char *prefix, struct buf *out);
+
+/* Whether risk_text would append anything for migration idx. */
+int risk_has_lines(const struct risk *r, size_t idx);
 
 /* Append the JSON arrays of every finding ("migration" first) and of the risk lines. */
 void risk_json_findings(const struct risk *r, struct buf *out);
 void risk_json(const struct risk *r, struct buf *out);
+
+/* What a table lock mode ("ACCESS EXCLUSIVE") keeps others from doing while it is held. */
+const char *risk_lock_blocks(const char *mode);
+
+/* Line (1-based) of statement k's first token in its script's text. */
+unsigned risk_statement_line(const struct manifest_script *sc, const struct buf *text, size_t k);
+
+/*
+ * What apply says before it takes the migration lock: per migration with findings or risk
+ * lines, its label and the lines (text), or one "risk" event with the "findings" and "risk"
+ * arrays (--json). Nothing with --quiet, nor when no migration has a finding or risk line.
+ */
+void risk_announce(const struct risk *r, struct out *out);
 
 #endif

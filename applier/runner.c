@@ -101,7 +101,9 @@ struct runner {
     struct progress *progress; /* long statements and --warn-after, on the watcher's connection */
     long progress_after_ms;
     long warn_after_ms;
-    size_t repair_idx; /* the migration index_repair.c works for (repair_index) */
+    size_t repair_idx;                  /* the migration index_repair.c works for (repair_index) */
+    const struct runner_tracer *tracer; /* runner_set_tracer: statements one at a time */
+    void *tracer_ctx;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -895,6 +897,26 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
     return ret;
 }
 
+/* With a tracer: each statement on its own, the tracer told before the first and after each. */
+static int
+run_traced(struct runner *r, size_t idx, int kind)
+{
+    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+
+    if (queue_flush(r) != 0)
+        return -1;
+    r->tracer->start(r->tracer_ctx, r->db, idx, kind);
+    for (size_t k = 0; k < s->nstmts; k++) {
+        const struct manifest_copy *c = manifest_script_copy(s, k);
+        long long t0 = now_ns();
+
+        if ((c ? run_copy(r, idx, kind, k, c) : run_statements(r, idx, kind, k, k + 1)) != 0)
+            return -1;
+        r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6, 1);
+    }
+    return 0;
+}
+
 /* Run a transactional script: statements pipelined, COPY statements fed one by one. */
 static int
 op_script(void *ctx, size_t idx, int kind)
@@ -907,6 +929,8 @@ op_script(void *ctx, size_t idx, int kind)
         return -1;
     /* The script's statements run under the limits; sealift's history writes do not. */
     queue_limits(r, 0, idx, kind);
+    if (r->tracer && kind != MANIFEST_VERIFY)
+        return run_traced(r, idx, kind);
     if (s->ncopies == 0) {
         const struct buf *text = &r->data[s->member];
 
@@ -1141,6 +1165,8 @@ op_notx(void *ctx, size_t idx, int kind)
         if (exec_step(r, sql.data, idx, kind, -1) != 0)
             goto cleanup;
     }
+    if (r->tracer)
+        r->tracer->start(r->tracer_ctx, r->db, idx, kind);
     for (size_t k = first; k < s->nstmts; k++) {
         const struct manifest_stmt *st = &s->stmts[k];
         const struct manifest_copy *c = manifest_script_copy(s, k);
@@ -1162,6 +1188,9 @@ op_notx(void *ctx, size_t idx, int kind)
         free(stmt);
         if (bad)
             goto cleanup;
+        if (r->tracer)
+            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6,
+                                 0);
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
         journal_warnings(r);
     }
@@ -1509,6 +1538,13 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     buf_init(&r->pending_applied);
     buf_init(&r->pending_journal);
     return r;
+}
+
+void
+runner_set_tracer(struct runner *r, const struct runner_tracer *t, void *ctx)
+{
+    r->tracer = t;
+    r->tracer_ctx = ctx;
 }
 
 void

@@ -69,6 +69,21 @@ void runner_set_progress(struct runner *r, long progress_after_ms, long warn_aft
 void runner_set_alembic_table(struct runner *r, const char *table);
 
 /*
+ * Something that watches each migration statement as it runs (test's lock trace): start
+ * before the first statement of an up or down script (the statements before it have reached
+ * the server), statement after each one that succeeded, with its duration in milliseconds and
+ * whether it ran inside a transaction. Both may query db between statements. With a tracer, a
+ * transactional script's statements go to the server one at a time instead of pipelined.
+ */
+struct runner_tracer {
+    void (*start)(void *ctx, struct db *db, size_t idx, int kind);
+    void (*statement)(void *ctx, struct db *db, size_t idx, int kind, size_t k, double ms,
+                      int in_tx);
+};
+/* Watch the walk's statements with t (borrowed; NULL: none). */
+void runner_set_tracer(struct runner *r, const struct runner_tracer *t, void *ctx);
+
+/*
  * One walk from position from (migrations of the chain applied) to position to. Returns 0, or
  * after a failure (rolled back, journaled, reported on stderr and as a "failed" event) 4, or 1
  * when the bundle failed a check while in use.

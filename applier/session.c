@@ -84,21 +84,13 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     return EXIT_OK;
 }
 
-int
-session_connect(struct session *s, int lock)
+/* Load the history and compare it with the bundle (and maybe another tool's history). */
+static int
+session_load(struct session *s)
 {
     const struct app_opts *o = s->o;
     struct db_error e;
-    int code;
 
-    if (s->db == NULL && (s->db = app_connect(o, &code)) == NULL)
-        return code;
-    if (lock) {
-        code = app_lock(s->db, o);
-        if (code != EXIT_OK)
-            return code;
-        s->locked = 1;
-    }
     if (history_load(s->db, &s->h, &s->state, &e) != 0) {
         app_error("could not read the history in schema \"%s\": %s", o->schema, e.message);
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
@@ -118,6 +110,41 @@ session_connect(struct session *s, int lock)
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
     return EXIT_OK;
+}
+
+int
+session_connect(struct session *s, int lock)
+{
+    const struct app_opts *o = s->o;
+    int code;
+
+    if (s->db == NULL && (s->db = app_connect(o, &code)) == NULL)
+        return code;
+    if (lock) {
+        code = app_lock(s->db, o);
+        if (code != EXIT_OK)
+            return code;
+        s->locked = 1;
+    }
+    return session_load(s);
+}
+
+int
+session_lock(struct session *s)
+{
+    int code = app_lock(s->db, s->o);
+
+    if (code != EXIT_OK)
+        return code;
+    s->locked = 1;
+    /* What was read before the lock may have moved since: read it again under the lock. */
+    engine_view_release(&s->view);
+    engine_view_init(&s->view);
+    db_state_release(&s->state);
+    db_state_init(&s->state);
+    adopt_result_release(&s->adopt);
+    adopt_result_init(&s->adopt);
+    return session_load(s);
 }
 
 void

@@ -37,6 +37,11 @@ int session_open(struct session *s, const struct app_opts *o, const char *bundle
 int session_verify(struct session *s, const struct app_opts *o, const char *bundle_path);
 int session_connect(struct session *s, int lock);
 void session_close(struct session *s);
+/*
+ * Take the migration lock on a session opened without it, and read the history again (it
+ * may have moved while unlocked). Returns an exit code.
+ */
+int session_lock(struct session *s);
 
 /*
  * Record what the source tool's history says is applied (adopt.h) and reload the state.

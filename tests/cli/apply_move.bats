@@ -60,7 +60,7 @@ print("%s|%s|%s|%s" % (e["exit_code"], e["message"], e["detail"], e["hint"]))'
 
     run_apply plan b.sealift -p release.pub --to 001_users
     assert_exit 0
-    assert_line --regexp '^-- database .* is at 003_orders; this script goes to 001_users$'
+    assert_line --regexp '^-- database .* is at 003_orders; this script rolls back to 001_users$'
     assert_line '-- Running downgrade 003 -> 002'
     assert_line '-- Running downgrade 002 -> 001'
     refute_line '-- Running downgrade 001 -> '

@@ -1,0 +1,181 @@
+/*
+ * plan_review.c: the reading copy of a plan (see plan_review.h). It walks the same steps as
+ * plan.c and the runner, printing only what the migrations themselves run.
+ * Layer: applier.
+ */
+#include "plan_review.h"
+#include "risk.h"
+#include "walk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct reviewer {
+    const struct session *s;
+    const struct manifest *m;
+    struct buf out;
+    struct risk risk;
+    unsigned tx;      /* transactions begun so far */
+    unsigned last_tx; /* the walk's transaction of the last transactional script, 0: none */
+    unsigned shown;   /* transactions numbered in the review (those that run migrations) */
+    int kind;         /* MANIFEST_UP or MANIFEST_DOWN */
+};
+
+static int
+review_begin(void *ctx)
+{
+    struct reviewer *r = ctx;
+
+    r->tx++;
+    return 0;
+}
+
+static int
+review_commit(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+/* The header of one migration's script: what it is, which way, in which transaction. */
+static int
+review_start(void *ctx, size_t idx, int kind)
+{
+    struct reviewer *r = ctx;
+    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_script *sc = &mig->script[kind];
+
+    buf_addf(&r->out,
+             "\n-- ============================================================================\n"
+             "-- migration %s%s%s, %s\n",
+             mig->id, mig->name[0] ? "_" : "", mig->name,
+             kind == MANIFEST_DOWN ? "down (rollback)" : "up");
+    /*
+     * The walk begins a transaction before a transactional migration's start. Those that only
+     * record a no-transaction migration run no migration SQL: they get no number.
+     */
+    if (sc->transactional) {
+        int shared = r->last_tx == r->tx;
+
+        if (!shared)
+            r->shown++;
+        buf_addf(&r->out, "-- transaction %u of this plan%s\n", r->shown,
+                 shared ? " (shared with the migration before)" : "");
+        r->last_tx = r->tx;
+    } else
+        buf_addf(&r->out, "-- no transaction: %zu statement%s, each committed on its own\n",
+                 sc->nstmts, sc->nstmts == 1 ? "" : "s");
+    risk_text(&r->risk, idx, "-- ", &r->out);
+    buf_addstr(&r->out,
+               "-- ----------------------------------------------------------------------------\n");
+    return 0;
+}
+
+/* A script's statements as the bundle has them, COPY data named but not shown. */
+static void
+add_statements(struct reviewer *r, const struct manifest_script *sc)
+{
+    const struct buf *text = &r->s->bundle.data[sc->member];
+
+    for (size_t k = 0; k < sc->nstmts; k++) {
+        const struct manifest_copy *c = manifest_script_copy(sc, k);
+
+        buf_add(&r->out, text->data + sc->stmts[k].offset, (size_t)sc->stmts[k].length);
+        buf_addstr(&r->out, ";\n");
+        if (c && c->inline_data)
+            buf_addf(&r->out, "-- (%llu bytes of COPY data inline in the script, not shown)\n",
+                     (unsigned long long)c->length);
+        else if (c)
+            buf_addf(&r->out, "-- (COPY data: member %s, %llu bytes, not shown)\n",
+                     r->m->members[c->member].path,
+                     (unsigned long long)r->m->members[c->member].size);
+    }
+}
+
+static int
+review_script(void *ctx, size_t idx, int kind)
+{
+    struct reviewer *r = ctx;
+    const struct manifest_script *sc = &r->m->migrations[idx].script[kind];
+
+    if (kind == MANIFEST_VERIFY)
+        buf_addf(&r->out, "-- verify script of %s (fails the migration if it fails)\n",
+                 r->m->migrations[idx].id);
+    add_statements(r, sc);
+    return 0;
+}
+
+static int
+review_notx(void *ctx, size_t idx, int kind)
+{
+    struct reviewer *r = ctx;
+
+    add_statements(r, &r->m->migrations[idx].script[kind]);
+    return 0;
+}
+
+static int
+review_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
+{
+    (void)ctx, (void)idx, (void)what, (void)commit_next; /* no history writes in a review */
+    return 0;
+}
+
+static const struct walk_ops review_ops = {review_begin,  review_commit, review_start,
+                                           review_script, review_notx,   review_record};
+
+/* What the review is of: the bundle, the database, where it is and where it goes. */
+static void
+review_header(struct reviewer *r, const struct move_verdict *v)
+{
+    const struct session *s = r->s;
+    size_t n = v->action == MOVE_DOWN ? v->from - v->to : v->to - v->from;
+
+    buf_addf(&r->out,
+             "-- sealift-apply plan --review for %s\n"
+             "-- bundle %s: project %s, serial %llu, environment %s\n"
+             "-- database %s is at %s\n",
+             s->bundle_path, s->bundle_id, r->m->project, (unsigned long long)r->m->serial,
+             r->m->environment ? r->m->environment : "(any)", db_describe(s->db),
+             engine_label(r->m, s->view.napplied).s);
+    if (v->action == MOVE_DOWN)
+        buf_addf(&r->out, "-- rollback of %zu migration%s, back to %s (newest first)\n", n,
+                 n == 1 ? "" : "s", engine_label(r->m, v->to).s);
+    else
+        buf_addf(&r->out, "-- apply of %zu migration%s, up to %s\n", n, n == 1 ? "" : "s",
+                 engine_label(r->m, v->to).s);
+    buf_addstr(&r->out, "-- For reading, not for running: the migrations' own SQL, in the order it "
+                        "runs,\n-- without sealift's history writes (plan without --review "
+                        "prints the script to run).\n");
+}
+
+int
+plan_review_write(struct session *s, const struct move_verdict *v, int per_migration)
+{
+    struct reviewer r;
+    struct db_error e;
+
+    memset(&r, 0, sizeof(r));
+    r.s = s;
+    r.m = &s->bundle.manifest;
+    r.kind = v->action == MOVE_DOWN ? MANIFEST_DOWN : MANIFEST_UP;
+    buf_init(&r.out);
+    if (v->action == MOVE_DOWN)
+        risk_init(&r.risk, r.m, v->to, v->from, MANIFEST_DOWN, s->bundle.data);
+    else
+        risk_init(&r.risk, r.m, v->from, v->to, MANIFEST_UP, s->bundle.data);
+    if (risk_query(&r.risk, s->db, &e) != 0)
+        diag_warning("could not read the live risk of the planned migrations: %s", e.message);
+    review_header(&r, v);
+    if (v->adopt)
+        buf_addf(&r.out, "\n-- first, adopt what %s recorded in %s: nothing runs\n", s->adopt.tool,
+                 s->adopt.table);
+    if (v->action == MOVE_DOWN)
+        walk_rollback(r.m, v->from, v->to, per_migration, &review_ops, &r);
+    else
+        walk_apply(r.m, v->from, v->to, per_migration, &review_ops, &r);
+    fputs(r.out.data, stdout);
+    risk_release(&r.risk);
+    buf_release(&r.out);
+    return EXIT_OK;
+}
