@@ -95,6 +95,9 @@ struct runner {
     int limits_set;          /* runner_set_limits was called: watch lock waits too */
     int limits_on;           /* the limits are SET LOCAL in the open transaction */
     struct lockwatch *watch;
+    size_t walk_to;           /* where the walk ends: its last COMMIT is there */
+    runner_final_cb final_cb; /* runs before that COMMIT (runner_set_final_cb) */
+    void *final_ctx;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -696,6 +699,12 @@ op_commit(void *ctx)
             return -1;
         }
         buf_release(&sql);
+    }
+    if (r->final_cb && !r->nested && r->tx_head == r->walk_to) {
+        /* The schema as this last transaction leaves it: its statements must have run. */
+        if (queue_flush(r) != 0)
+            return -1;
+        r->final_cb(r->final_ctx, r->db);
     }
     /* A COMMIT that fails (a deferred constraint) is the last recorded migration's. */
     queue_add(r, xstrdup(r->nested ? "RELEASE SAVEPOINT sealift_walk" : "COMMIT"), r->tx_last,
@@ -1455,6 +1464,7 @@ walk_retrying(struct runner *r,
 int
 runner_apply(struct runner *r, size_t from, size_t to)
 {
+    r->walk_to = to;
     if (runner_begin(r, WALK_APPLY, from) != 0)
         return finish(r, -1);
     return finish(r, walk_retrying(r, walk_apply, to));
@@ -1463,6 +1473,7 @@ runner_apply(struct runner *r, size_t from, size_t to)
 int
 runner_rollback(struct runner *r, size_t from, size_t to)
 {
+    r->walk_to = to;
     if (runner_begin(r, WALK_ROLLBACK, from) != 0)
         return finish(r, -1);
     return finish(r, walk_retrying(r, walk_rollback, to));
@@ -1481,9 +1492,17 @@ runner_set_limits(struct runner *r, long lock_timeout_ms, long statement_timeout
 int
 runner_stamp(struct runner *r, size_t from, size_t to)
 {
+    r->walk_to = to;
     if (runner_begin(r, WALK_STAMP, from) != 0)
         return finish(r, -1);
     return finish(r, walk_stamp(from, to, &runner_ops, r));
+}
+
+void
+runner_set_final_cb(struct runner *r, runner_final_cb fn, void *ctx)
+{
+    r->final_cb = fn;
+    r->final_ctx = ctx;
 }
 
 size_t
