@@ -46,6 +46,7 @@ struct drift_fingerprint {
     char sha256[HASH_SHA256_HEX];
     long objects;
     int kept;             /* the snapshot itself was stored (else only its hash) */
+    long later_moves;     /* apply, rollback, stamp or adopt journal rows after it */
     struct snapshot snap; /* the stored snapshot, when kept */
 };
 
@@ -54,6 +55,12 @@ enum drift_state {
     DRIFT_NONE,           /* the live schema is the fingerprint's */
     DRIFT_FOUND,          /* objects added, missing or changed (diff lists them) */
     DRIFT_HASH_ONLY,      /* changed, but only the hash was kept: no object can be named */
+    /*
+     * The journal has moves after the last fingerprint (a plan script run by psql, or an
+     * applier without fingerprints): the schema moved by them, not by hand. Not drift,
+     * nothing to compare; the next move records a fresh one.
+     */
+    DRIFT_STALE,
 };
 
 /* A comparison of the live schema with the last fingerprint. */

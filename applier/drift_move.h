@@ -34,8 +34,8 @@ void drift_move_attach(struct drift_move *dm, struct runner *r);
  */
 void drift_move_finish(struct drift_move *dm);
 
-/* A database without a fingerprint yet (history from before them): record its first one, for
- * a move that had nothing to do. */
+/* A database without a current fingerprint (history from before them, or moves since the last
+ * one that recorded none): record one, for a move that had nothing to do. */
 void drift_move_first(struct session *s, const char *event);
 
 #endif

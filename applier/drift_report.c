@@ -18,6 +18,8 @@ drift_state_word(enum drift_state s)
         return "none";
     case DRIFT_FOUND:
         return "drift";
+    case DRIFT_STALE:
+        return "stale";
     default:
         return "changed";
     }
@@ -61,6 +63,14 @@ drift_text(const struct drift_result *r, struct buf *out)
     case DRIFT_NO_FINGERPRINT:
         buf_addstr(out, "schema drift: no fingerprint recorded yet (the history predates them); "
                         "the next apply, rollback or stamp records one\n");
+        return;
+    case DRIFT_STALE:
+        buf_addf(out,
+                 "schema drift: not compared: the journal has %ld move%s after the last "
+                 "fingerprint (journal row %lld) that recorded none (a plan script run with "
+                 "psql, or an applier without fingerprints); the next apply, rollback or stamp "
+                 "records one\n",
+                 r->fp.later_moves, r->fp.later_moves == 1 ? "" : "s", r->fp.journal_seq);
         return;
     case DRIFT_NONE:
         buf_addstr(out, "schema drift: none since ");

@@ -223,6 +223,31 @@ COMMENT ON TABLE scratch.tmp IS 'tmp';"
     assert_line --partial 'schema drift: none since the last fingerprint (apply, journal row 3'
 }
 
+@test "moves made by a plan script run with psql leave the fingerprint stale, not drift" {
+    applied_chain 002
+    run_apply plan b.sealift -p release.pub --to 003
+    assert_exit 0
+    printf '%s\n' "$output" >plan.sql
+    must "$SEALIFT_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f plan.sql
+    assert_applied 001,002,003
+
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 7
+    refute_errors
+    assert_line 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 2) that recorded none (a plan script run with psql, or an applier without fingerprints); the next apply, rollback or stamp records one'
+    run_apply status b.sealift -p release.pub --schema-drift --json
+    [ "$(json_field schema_drift | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = stale ]
+
+    # The next move is not refused, and records a current fingerprint.
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_applied 001,002,003,004
+    must sql "DROP INDEX users_email_idx"
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 3
+    assert_line '  missing  index public.users_email_idx'
+}
+
 @test "a no-op apply gives a database at head its first fingerprint" {
     applied_chain 004
     must sql "DROP TABLE sealift.fingerprint"
