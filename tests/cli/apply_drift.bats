@@ -48,6 +48,27 @@ GRANT SELECT ON orders TO PUBLIC;"
     assert_line --regexp '^schema drift: none since the last fingerprint \(apply, journal row 4, .*project demo, [0-9]+ objects\)$'
 }
 
+@test "--per-migration, and a no-transaction last migration: the fingerprint is in the last commit" {
+    three_migrations
+    bundle m b.sealift
+    run_apply apply b.sealift -p release.pub --per-migration --to 002
+    assert_exit 0
+    assert_sql "SELECT f.journal_seq || ' ' || (f.xmin::text = j.xmin::text)
+        FROM sealift.fingerprint f JOIN sealift.journal j ON j.seq = f.journal_seq" '2 true'
+
+    mig m 004_idx '-- sealift:no-transaction
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);' 'DROP INDEX orders_user_idx;'
+    rebuild m b.sealift
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_sql "SELECT f.journal_seq || ' ' || (f.xmin::text = j.xmin::text)
+        FROM sealift.fingerprint f JOIN sealift.journal j ON j.seq = f.journal_seq
+        ORDER BY f.journal_seq DESC LIMIT 1" '4 true'
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+    assert_line --partial 'schema drift: none since the last fingerprint (apply, journal row 4'
+}
+
 @test "status --schema-drift names each object a DBA changed, with its old and new definition" {
     applied_chain 004
     dba_changes
