@@ -401,12 +401,17 @@ carry_out(struct session *s, const struct move_verdict *v, struct out *out, int 
         move_report(v, out);
         return v->code;
     }
-    /* Schema drift since the last move refuses it before anything changes. */
-    if (v->action != MOVE_NOTHING && (code = drift_move_check(s,
-                                                              v->action == MOVE_UP     ? "apply"
-                                                              : v->action == MOVE_DOWN ? "roll back"
-                                                                                       : "stamp",
-                                                              out)) != EXIT_OK)
+    /*
+     * Schema drift since the last move refuses it before anything changes; not when another
+     * tool's history is adopted: that tool changed the schema, and the move's fingerprint
+     * takes it as the new baseline.
+     */
+    if (v->action != MOVE_NOTHING && !v->adopt &&
+        (code = drift_move_check(s,
+                                 v->action == MOVE_UP     ? "apply"
+                                 : v->action == MOVE_DOWN ? "roll back"
+                                                          : "stamp",
+                                 out)) != EXIT_OK)
         return code;
     /* Another tool's history is recorded first, even when the move itself is a no-op. */
     if (v->adopt && (code = session_adopt(s, out)) != EXIT_OK)
