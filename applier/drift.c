@@ -319,9 +319,10 @@ drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerp
              "SELECT journal_seq, project, event, to_char(at AT TIME ZONE 'UTC', "
              "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), format, sha256, objects, encode(snapshot, "
              "'hex'), (SELECT count(*) FROM %s.journal j WHERE j.seq > f.journal_seq AND "
-             "j.event IN ('apply', 'rollback', 'stamp', 'adopt')) FROM %s.fingerprint f "
+             "j.event IN ('apply', 'rollback', 'stamp', 'adopt')), (SELECT count(*) FROM "
+             "%s.progress p WHERE p.updated_at >= f.at) FROM %s.fingerprint f "
              "ORDER BY journal_seq DESC, at DESC LIMIT 1",
-             h->qschema, h->qschema);
+             h->qschema, h->qschema, h->qschema);
     if ((r = db_query(db, sql.data, e)) == NULL)
         goto cleanup;
     if (db_nrows(r) == 0) {
@@ -336,6 +337,7 @@ drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerp
     snprintf(fp->sha256, sizeof(fp->sha256), "%s", db_value(r, 0, 5));
     fp->objects = atol(db_value(r, 0, 6));
     fp->later_moves = atol(db_value(r, 0, 8));
+    fp->later_progress = atol(db_value(r, 0, 9));
     if (atoi(db_value(r, 0, 4)) != DRIFT_FORMAT) {
         db_error_from_message(e, "the last fingerprint has an unknown format");
         goto cleanup;
@@ -396,7 +398,7 @@ drift_compare(struct db *db, const struct history_ctx *h, const char *const *ign
         r->state = DRIFT_NO_FINGERPRINT;
         return 0;
     }
-    if (r->fp.later_moves > 0) {
+    if (r->fp.later_moves > 0 || r->fp.later_progress > 0) {
         r->state = DRIFT_STALE;
         return 0;
     }

@@ -45,8 +45,11 @@ struct drift_fingerprint {
     char at[40]; /* UTC, the journal's timestamp text */
     char sha256[HASH_SHA256_HEX];
     long objects;
-    int kept;             /* the snapshot itself was stored (else only its hash) */
-    long later_moves;     /* apply, rollback, stamp or adopt journal rows after it */
+    int kept;         /* the snapshot itself was stored (else only its hash) */
+    long later_moves; /* apply, rollback, stamp or adopt journal rows after it */
+    /* no-transaction migrations whose statements ran after it (progress rows written since):
+     * a run that was killed or lost its connection before it could record a fingerprint */
+    long later_progress;
     struct snapshot snap; /* the stored snapshot, when kept */
 };
 
@@ -56,9 +59,10 @@ enum drift_state {
     DRIFT_FOUND,          /* objects added, missing or changed (diff lists them) */
     DRIFT_HASH_ONLY,      /* changed, but only the hash was kept: no object can be named */
     /*
-     * The journal has moves after the last fingerprint (a plan script run by psql, or an
-     * applier without fingerprints): the schema moved by them, not by hand. Not drift,
-     * nothing to compare; the next move records a fresh one.
+     * The journal has moves after the last fingerprint (a plan script run by psql, an applier
+     * without fingerprints, or one killed between two commits), or no-transaction statements
+     * ran since: the schema moved by them, not by hand. Not drift, nothing to compare; the
+     * next move records a fresh one.
      */
     DRIFT_STALE,
 };

@@ -158,7 +158,7 @@ drift_move_first(struct session *s, const char *event)
         int ret = drift_load_last(s->db, &s->h, &fp, &e), found = fp.found;
 
         snapshot_release(&fp.snap);
-        if (ret != 0 || (found && fp.later_moves == 0))
+        if (ret != 0 || (found && fp.later_moves == 0 && fp.later_progress == 0))
             return; /* a current one exists (an unreadable one is the check's to report) */
     }
     if (session_create_history(s) != EXIT_OK)

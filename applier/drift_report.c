@@ -65,12 +65,19 @@ drift_text(const struct drift_result *r, struct buf *out)
                         "the next apply, rollback or stamp records one\n");
         return;
     case DRIFT_STALE:
-        buf_addf(out,
-                 "schema drift: not compared: the journal has %ld move%s after the last "
-                 "fingerprint (journal row %lld) that recorded none (a plan script run with "
-                 "psql, or an applier without fingerprints); the next apply, rollback or stamp "
-                 "records one\n",
-                 r->fp.later_moves, r->fp.later_moves == 1 ? "" : "s", r->fp.journal_seq);
+        if (r->fp.later_moves > 0)
+            buf_addf(out,
+                     "schema drift: not compared: the journal has %ld move%s after the last "
+                     "fingerprint (journal row %lld) that recorded none (a plan script run with "
+                     "psql, an applier without fingerprints, or one stopped between commits); "
+                     "the next apply, rollback or stamp records one\n",
+                     r->fp.later_moves, r->fp.later_moves == 1 ? "" : "s", r->fp.journal_seq);
+        else
+            buf_addf(out,
+                     "schema drift: not compared: %ld unfinished no-transaction migration%s ran "
+                     "statements after the last fingerprint (journal row %lld); the next apply, "
+                     "rollback or stamp records one\n",
+                     r->fp.later_progress, r->fp.later_progress == 1 ? "" : "s", r->fp.journal_seq);
         return;
     case DRIFT_NONE:
         buf_addstr(out, "schema drift: none since ");

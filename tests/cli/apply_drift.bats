@@ -255,7 +255,7 @@ COMMENT ON TABLE scratch.tmp IS 'tmp';"
     run_apply status b.sealift -p release.pub --schema-drift
     assert_exit 7
     refute_errors
-    assert_line 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 2) that recorded none (a plan script run with psql, or an applier without fingerprints); the next apply, rollback or stamp records one'
+    assert_line 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 2) that recorded none (a plan script run with psql, an applier without fingerprints, or one stopped between commits); the next apply, rollback or stamp records one'
     run_apply status b.sealift -p release.pub --schema-drift --json
     [ "$(json_field schema_drift | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = stale ]
 
