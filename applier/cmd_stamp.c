@@ -12,21 +12,21 @@
 static void
 usage_stamp(void)
 {
-    printf(
-        "Record REV and every migration before it as applied, without running them: for a\n"
-        "database that already has their effect. A REV below the database's head moves the\n"
-        "record back: the migrations after REV are recorded as not applied (their SQL, up\n"
-        "or down, is not run), so that a wrong stamp can be undone.\n\n"
-        "Usage:\n  sealift-apply stamp BUNDLE REV -p PUBLIC_KEY... [OPTIONS]\n\n"
-        "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_LOCK APP_USAGE_WITNESS APP_USAGE_OUT);
+    printf("Record REV and every migration before it as applied, without running them: for a\n"
+           "database that already has their effect. A REV below the database's head moves the\n"
+           "record back: the migrations after REV are recorded as not applied (their SQL, up\n"
+           "or down, is not run), so that a wrong stamp can be undone.\n\n"
+           "Usage:\n  sealift-apply stamp BUNDLE REV -p PUBLIC_KEY... [OPTIONS]\n\n"
+           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK
+               APP_USAGE_WITNESS APP_USAGE_OUT);
 }
 
 int
 cmd_stamp(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE, APP_OPTS_DB,     APP_OPTS_OUT,
-                                             APP_OPT_LOCK,    APP_OPT_WITNESS, APP_OPT_HELP,
-                                             APP_OPT_END};
+    static const struct option longopts[] = {APP_OPTS_BUNDLE,     APP_OPTS_DB,     APP_OPTS_OUT,
+                                             APP_OPT_LOCK,        APP_OPT_WITNESS, APP_OPT_HELP,
+                                             APP_OPTS_DRIFT_MOVE, APP_OPT_END};
     /* REV is an argument: messages name it alone, not as "--to REV". */
     struct move_request rq = {MOVE_STAMP, NULL, ""};
     struct app_opts o;

@@ -207,6 +207,9 @@ void
 app_opts_release(struct app_opts *o)
 {
     sig_keyring_release(&o->ring);
+    free(o->ignore_schemas);
+    o->ignore_schemas = NULL;
+    o->nignore_schemas = 0;
     free(o->schema_owned);
     o->schema_owned = NULL;
 }
@@ -232,6 +235,22 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
         return 1;
     case 'd':
         o->conninfo = arg;
+        return 1;
+    case APP_OPTC_SCHEMA_DRIFT:
+        o->schema_drift = 1;
+        return 1;
+    case APP_OPTC_ALLOW_SCHEMA_DRIFT:
+        if (arg[0] == '\0' || strlen(arg) > APP_MAX_DRIFT_REASON)
+            app_usage(cmd, "--allow-schema-drift needs a REASON of 1 to %d bytes",
+                      APP_MAX_DRIFT_REASON);
+        o->allow_schema_drift = arg;
+        return 1;
+    case APP_OPTC_IGNORE_SCHEMA:
+        if (arg[0] == '\0')
+            app_usage(cmd, "--ignore-schema needs a schema NAME");
+        o->ignore_schemas =
+            xrealloc(o->ignore_schemas, (o->nignore_schemas + 1) * sizeof(*o->ignore_schemas));
+        o->ignore_schemas[o->nignore_schemas++] = arg;
         return 1;
     case 'S':
         if (!history_schema_name_valid(arg))

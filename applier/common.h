@@ -55,7 +55,21 @@ struct app_opts {
     long progress_after_ms;    /* --progress-after: show a statement's progress; 0: never */
     long warn_after_ms;        /* --warn-after: warn about a statement this long; 0: never */
     const char *witness;       /* --witness FILE: where the journal's head is appended or checked */
+    /* Schema drift (drift.h): */
+    int schema_drift;               /* status --schema-drift: compare with the fingerprint */
+    const char *allow_schema_drift; /* --allow-schema-drift REASON: move despite drift */
+    const char **ignore_schemas;    /* --ignore-schema NAME (repeatable): left out */
+    size_t nignore_schemas;
 };
+
+/* getopt codes of the schema drift options (drift.h). */
+enum {
+    APP_OPTC_SCHEMA_DRIFT = 0x1101,
+    APP_OPTC_ALLOW_SCHEMA_DRIFT,
+    APP_OPTC_IGNORE_SCHEMA,
+};
+/* The longest --allow-schema-drift REASON (it goes into the journal). */
+#define APP_MAX_DRIFT_REASON 1000
 
 /* Defaults and ranges of the statement limits. */
 #define APP_DEFAULT_STMT_LOCK_TIMEOUT_MS 5000L
@@ -106,6 +120,12 @@ enum {
 #define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
 #define APP_OPT_REVIEW        {"review", no_argument, NULL, APP_OPTC_REVIEW}
 #define APP_OPT_NO_LOCK_TRACE {"no-lock-trace", no_argument, NULL, APP_OPTC_NO_LOCK_TRACE}
+#define APP_OPTS_DRIFT_MOVE                                                                        \
+    {"allow-schema-drift", required_argument, NULL, APP_OPTC_ALLOW_SCHEMA_DRIFT},                 \
+    {"ignore-schema", required_argument, NULL, APP_OPTC_IGNORE_SCHEMA}
+#define APP_OPTS_DRIFT_STATUS                                                                      \
+    {"schema-drift", no_argument, NULL, APP_OPTC_SCHEMA_DRIFT},                                   \
+    {"ignore-schema", required_argument, NULL, APP_OPTC_IGNORE_SCHEMA}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -155,6 +175,16 @@ enum {
     "      --lock-timeout S  seconds to wait for the migration lock, 0 to 86400, or with a\n"      \
     "                        unit: 500ms, 2min, 1h (default 60)\n"
 
+#define APP_USAGE_DRIFT_MOVE                                                                       \
+    "      --allow-schema-drift REASON\n"                                                          \
+    "                        move even though the schema changed since sealift's last move\n"      \
+    "                        (schema drift); REASON and the drift go into the journal\n"           \
+    "      --ignore-schema NAME  leave the objects of schema NAME out of the drift check\n"        \
+    "                        (repeatable)\n"
+#define APP_USAGE_DRIFT_STATUS                                                                     \
+    "      --schema-drift    compare the live schema with the fingerprint sealift recorded\n"      \
+    "                        after its last move, object by object (exit 3 on drift)\n"            \
+    "      --ignore-schema NAME  leave the objects of schema NAME out (repeatable)\n"
 #define APP_USAGE_LIMITS                                                                           \
     "      --statement-lock-timeout D\n"                                                           \
     "                        lock_timeout of each migration statement: how long it may\n"          \

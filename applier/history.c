@@ -3,6 +3,7 @@
  * Layer: applier. Generates SQL text; db.c runs it.
  */
 #include "history.h"
+#include "drift.h"
 #include "journal.h"
 #include "sealift/hash.h"
 #include "sealift/xalloc.h"
@@ -49,6 +50,8 @@ history_sql_upgrade(const struct history_ctx *h, struct buf *out)
 {
     /* Added after version 1 shipped: a history created before has no such column. */
     buf_addf(out, "ALTER TABLE %s.journal ADD COLUMN IF NOT EXISTS checksums text;\n", h->qschema);
+    /* Schema fingerprints (drift.h), added later too. */
+    drift_sql_table(h, out);
 }
 
 void
@@ -231,9 +234,10 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     buf_reset(&sql);
     buf_addf(&sql,
              "SELECT value, (SELECT count(*) FROM pg_attribute WHERE attrelid = '%s.journal'"
-             "::regclass AND attname = 'checksums' AND NOT attisdropped) FROM %s.meta WHERE "
+             "::regclass AND attname = 'checksums' AND NOT attisdropped), "
+             "to_regclass('%s.fingerprint') IS NOT NULL FROM %s.meta WHERE "
              "key = 'history_version'; ",
-             h->qschema, h->qschema);
+             h->qschema, h->qschema, h->qschema);
     buf_addf(&sql,
              "SELECT ordinal, migration_id, name, up_source_sha256, chain FROM %s.applied "
              "WHERE project = ",
@@ -254,6 +258,7 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     r = rows[0];
     s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
     s->journal_upgraded = db_nrows(r) ? atoi(db_value(r, 0, 1)) == 1 : 0;
+    s->has_fingerprints = db_nrows(r) ? strcmp(db_value(r, 0, 2), "t") == 0 : 0;
     r = rows[1];
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct applied_row *a;

@@ -10,6 +10,7 @@
  *   progress  per-statement progress of a no-transaction migration that has not finished
  *   journal   append-only events (apply, rollback, stamp, failure, ...), each row carrying
  *             SHA-256 over its own fields and the previous row's hash
+ *   fingerprint  the schema each move left, tied to its last journal row (drift.h)
  */
 #ifndef SEALIFT_APPLIER_HISTORY_H
 #define SEALIFT_APPLIER_HISTORY_H
@@ -54,6 +55,7 @@ struct db_state {
     int schema_exists;
     int history_version;
     int journal_upgraded; /* the journal has the columns added after version 1 */
+    int has_fingerprints; /* the fingerprint table exists (drift.h) */
     struct applied_row *applied;
     size_t napplied;
     size_t applied_cap;

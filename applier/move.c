@@ -4,6 +4,7 @@
  */
 #include "move.h"
 #include "risk.h"
+#include "drift_move.h"
 #include "runner.h"
 #include "session.h"
 #include "witness.h"
@@ -368,8 +369,12 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
     struct runner *r = runner_new(s->db, &s->h, &s->src, &s->bundle, cursor, &s->view, out,
                                   (per_migration ? RUNNER_PER_MIGRATION : 0) |
                                       (s->o->compat_alembic ? RUNNER_ALEMBIC : 0));
+    struct drift_move dm = {s, NULL, 0};
     int code;
 
+    /* The fingerprint of the schema the move leaves, in its last transaction if it gets there. */
+    dm.event = v->action == MOVE_UP ? "apply" : v->action == MOVE_DOWN ? "rollback" : "stamp";
+    drift_move_attach(&dm, r);
     runner_set_limits(r, s->o->stmt_lock_timeout_ms, s->o->stmt_timeout_ms, s->o->retries);
     runner_set_alembic_table(r, s->o->adopt_table);
     runner_set_progress(r, s->o->progress_after_ms, s->o->warn_after_ms);
@@ -381,6 +386,8 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
         code = runner_rollback(r, v->from, v->to);
     else
         code = runner_stamp(r, v->from, v->to);
+    if (!runner_failure(r) || !runner_failure(r)->err.connection_lost)
+        drift_move_finish(&dm);
     if (code == EXIT_OK)
         out_info(out, "%s %zu migration%s; the database is %s %s", verbs[v->action], out->total,
                  out->total == 1 ? "" : "s",
@@ -401,13 +408,28 @@ carry_out(struct session *s, const struct move_verdict *v, struct out *out, int 
         move_report(v, out);
         return v->code;
     }
+    /*
+     * Schema drift since the last move refuses it before anything changes; not when another
+     * tool's history is adopted: that tool changed the schema, and the move's fingerprint
+     * takes it as the new baseline.
+     */
+    if (v->action != MOVE_NOTHING && !v->adopt &&
+        (code = drift_move_check(s,
+                                 v->action == MOVE_UP     ? "apply"
+                                 : v->action == MOVE_DOWN ? "roll back"
+                                                          : "stamp",
+                                 out)) != EXIT_OK)
+        return code;
     /* Another tool's history is recorded first, even when the move itself is a no-op. */
     if (v->adopt && (code = session_adopt(s, out)) != EXIT_OK)
         return code;
     if (v->action == MOVE_NOTHING) {
         move_report(v, out);
+        /* A history from before fingerprints gets its first one. */
+        drift_move_first(s, "baseline");
         return EXIT_OK;
     }
+
     if (v->action == MOVE_UP && !per_migration)
         warn_lock_capacity(s, v->from, v->to);
     /* Down: only an existing history, which may need upgrading before journal rows go in. */
@@ -497,7 +519,8 @@ move_command(int argc, char **argv, enum move_kind kind, const char *name, void 
     static const struct option longopts[] = {
         APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT,        APP_OPT_LOCK,
         APP_OPT_COMPAT,  APP_OPT_PER_MIGRATION, APP_OPT_TO,          APP_OPTS_LIMITS,
-        APP_OPT_WITNESS, APP_OPT_HELP,          APP_OPT_ADOPT_TABLE, APP_OPT_END};
+        APP_OPT_WITNESS, APP_OPT_HELP,          APP_OPT_ADOPT_TABLE, APP_OPTS_DRIFT_MOVE,
+        APP_OPT_END};
     struct move_request rq = {kind, NULL, NULL};
     struct app_opts o;
     int c, code, per_migration = 0;

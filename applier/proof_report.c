@@ -115,25 +115,8 @@ diff_text(struct buf *b, const struct snapshot_diff_item *d)
 static void
 diff_json(struct buf *f, const struct snapshot_diff *d)
 {
-    buf_addstr(f, ",\"differences\":[");
-    for (size_t i = 0; d && i < d->n; i++) {
-        const struct snapshot_diff_item *it = &d->items[i];
-        const struct snapshot_item *o = it->after ? it->after : it->before;
-
-        buf_addstr(f, i ? ",{" : "{");
-        json_key(f, "change", 1);
-        json_str(f, snapshot_change_word(it->change));
-        json_key(f, "kind", 0);
-        json_str(f, o->kind);
-        json_key(f, "name", 0);
-        json_str(f, o->name);
-        json_key(f, "before", 0);
-        json_str(f, it->before ? it->before->def : NULL);
-        json_key(f, "after", 0);
-        json_str(f, it->after ? it->after->def : NULL);
-        buf_addch(f, '}');
-    }
-    buf_addch(f, ']');
+    buf_addstr(f, ",\"differences\":");
+    snapshot_diff_json(d, f);
 }
 
 static void

@@ -104,6 +104,9 @@ struct runner {
     size_t repair_idx;                  /* the migration index_repair.c works for (repair_index) */
     const struct runner_tracer *tracer; /* runner_set_tracer: statements one at a time */
     void *tracer_ctx;
+    size_t walk_to;           /* where the walk ends: its last COMMIT is there */
+    runner_final_cb final_cb; /* runs before that COMMIT (runner_set_final_cb) */
+    void *final_ctx;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -706,6 +709,12 @@ op_commit(void *ctx)
             return -1;
         }
         buf_release(&sql);
+    }
+    if (r->final_cb && !r->nested && r->tx_head == r->walk_to) {
+        /* The schema as this last transaction leaves it: its statements must have run. */
+        if (queue_flush(r) != 0)
+            return -1;
+        r->final_cb(r->final_ctx, r->db);
     }
     /* A COMMIT that fails (a deferred constraint) is the last recorded migration's. */
     queue_add(r, xstrdup(r->nested ? "RELEASE SAVEPOINT sealift_walk" : "COMMIT"), r->tx_last,
@@ -1599,6 +1608,7 @@ walk_retrying(struct runner *r,
 int
 runner_apply(struct runner *r, size_t from, size_t to)
 {
+    r->walk_to = to;
     if (runner_begin(r, WALK_APPLY, from) != 0)
         return finish(r, -1);
     return finish(r, walk_retrying(r, walk_apply, to));
@@ -1607,6 +1617,7 @@ runner_apply(struct runner *r, size_t from, size_t to)
 int
 runner_rollback(struct runner *r, size_t from, size_t to)
 {
+    r->walk_to = to;
     if (runner_begin(r, WALK_ROLLBACK, from) != 0)
         return finish(r, -1);
     return finish(r, walk_retrying(r, walk_rollback, to));
@@ -1638,9 +1649,17 @@ runner_set_progress(struct runner *r, long progress_after_ms, long warn_after_ms
 int
 runner_stamp(struct runner *r, size_t from, size_t to)
 {
+    r->walk_to = to;
     if (runner_begin(r, WALK_STAMP, from) != 0)
         return finish(r, -1);
     return finish(r, walk_stamp(from, to, &runner_ops, r));
+}
+
+void
+runner_set_final_cb(struct runner *r, runner_final_cb fn, void *ctx)
+{
+    r->final_cb = fn;
+    r->final_ctx = ctx;
 }
 
 size_t

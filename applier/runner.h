@@ -84,6 +84,15 @@ struct runner_tracer {
 void runner_set_tracer(struct runner *r, const struct runner_tracer *t, void *ctx);
 
 /*
+ * fn(ctx, db) runs inside the walk's last transaction, after its history rows and before its
+ * COMMIT (not in a nested runner): the move's fingerprint of the schema (drift.h) describes
+ * what that transaction commits. fn must leave the transaction as it found it, even when it
+ * fails; it does not fail the walk.
+ */
+typedef void (*runner_final_cb)(void *ctx, struct db *db);
+void runner_set_final_cb(struct runner *r, runner_final_cb fn, void *ctx);
+
+/*
  * One walk from position from (migrations of the chain applied) to position to. Returns 0, or
  * after a failure (rolled back, journaled, reported on stderr and as a "failed" event) 4, or 1
  * when the bundle failed a check while in use.

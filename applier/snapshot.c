@@ -22,6 +22,7 @@
  */
 #include "snapshot.h"
 #include "sealift/buf.h"
+#include "sealift/json.h"
 #include "sealift/xalloc.h"
 
 #include <stdlib.h>
@@ -114,7 +115,7 @@ owner(struct buf *q, const char *col)
 }
 
 static void
-build_query(struct buf *q, const char *history_schema)
+build_query(struct buf *q, const char *history_schema, unsigned flags)
 {
     char *hist = db_quote_literal(history_schema);
 
@@ -233,7 +234,12 @@ build_query(struct buf *q, const char *history_schema)
                   "'initially ' || quote_literal(ag.agginitval), "
                   "'sort operator ' || nullif(ag.aggsortop, 0)::regoperator::text) "
                   "FROM pg_aggregate ag WHERE ag.aggfnoid = p.oid) "
-                  "ELSE 'definition md5 ' || md5(pg_get_functiondef(p.oid)) END, ");
+                  "ELSE ");
+    /* A report of what changed (schema drift) shows the text; test compares the hash. */
+    buf_addstr(q, (flags & SNAPSHOT_FULL_BODIES)
+                      ? "'definition ' || pg_get_functiondef(p.oid)"
+                      : "'definition md5 ' || md5(pg_get_functiondef(p.oid))");
+    buf_addstr(q, " END, ");
     owner(q, "p.proowner");
     buf_addstr(q, ", ");
     grants(q, "p.proacl", 'f', "p.proowner");
@@ -378,35 +384,52 @@ build_query(struct buf *q, const char *history_schema)
 
 /*
  * Planning the query costs about as much as running it, and test takes hundreds of
- * snapshots on one connection: prepare it once per connection and history schema.
+ * snapshots on one connection: prepare it once per connection and history schema, one
+ * statement per variant (flags).
  */
-static const struct db *prepared_db;
-static char *prepared_schema;
+static const char *const prepared_name[2] = {"sealift_snapshot", "sealift_snapshot_full"};
+static const struct db *prepared_db[2];
+static char *prepared_schema[2];
 
 static struct db_rows *
-run_query(struct db *db, const char *history_schema, struct db_error *e)
+run_query(struct db *db, const char *history_schema, unsigned flags, struct db_error *e)
 {
-    if (prepared_db != db || strcmp(prepared_schema, history_schema) != 0) {
+    int v = (flags & SNAPSHOT_FULL_BODIES) ? 1 : 0;
+    char *exec;
+    struct db_rows *r;
+
+    if (prepared_db[v] != db || strcmp(prepared_schema[v], history_schema) != 0) {
         struct buf q = BUF_INIT;
         int ret;
 
-        buf_addstr(&q, prepared_db == db ? "DEALLOCATE sealift_snapshot; " : "");
-        buf_addstr(&q, "PREPARE sealift_snapshot AS ");
-        build_query(&q, history_schema);
+        if (prepared_db[v] == db)
+            buf_addf(&q, "DEALLOCATE %s; ", prepared_name[v]);
+        buf_addf(&q, "PREPARE %s AS ", prepared_name[v]);
+        build_query(&q, history_schema, flags);
         ret = db_exec(db, q.data, e);
         buf_release(&q);
         if (ret != 0)
             return NULL;
-        prepared_db = db;
-        free(prepared_schema);
-        prepared_schema = xstrdup(history_schema);
+        prepared_db[v] = db;
+        free(prepared_schema[v]);
+        prepared_schema[v] = xstrdup(history_schema);
     }
-    return db_query(db, "EXECUTE sealift_snapshot", e);
+    exec = xasprintf("EXECUTE %s", prepared_name[v]);
+    r = db_query(db, exec, e);
+    free(exec);
+    return r;
 }
 
 int
 snapshot_take(struct db *db, const char *history_schema, int in_tx, struct snapshot *s,
               struct db_error *e)
+{
+    return snapshot_take_flags(db, history_schema, in_tx, 0, s, e);
+}
+
+int
+snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsigned flags,
+                    struct snapshot *s, struct db_error *e)
 {
     static int retried;
     /* In a savepoint, ROLLBACK TO undoes the SET LOCALs, which would otherwise last. */
@@ -429,16 +452,16 @@ snapshot_take(struct db *db, const char *history_schema, int in_tx, struct snaps
             db_exec(db, "ROLLBACK", NULL);
         return -1;
     }
-    r = run_query(db, history_schema, e);
+    r = run_query(db, history_schema, flags, e);
     if (r == NULL) {
         db_exec(db, in_tx ? end : "ROLLBACK", NULL);
         /* A migration may have run DEALLOCATE ALL or DISCARD ALL: prepare it again, once. */
         if (strcmp(e->sqlstate, "26000") == 0 && !retried) {
             int ret;
 
-            prepared_db = NULL;
+            prepared_db[0] = prepared_db[1] = NULL;
             retried = 1;
-            ret = snapshot_take(db, history_schema, in_tx, s, e);
+            ret = snapshot_take_flags(db, history_schema, in_tx, flags, s, e);
             retried = 0;
             return ret;
         }
@@ -534,4 +557,28 @@ snapshot_change_word(enum snapshot_change c)
     default:
         return "changed";
     }
+}
+
+void
+snapshot_diff_json(const struct snapshot_diff *d, struct buf *out)
+{
+    buf_addch(out, '[');
+    for (size_t i = 0; d && i < d->n; i++) {
+        const struct snapshot_diff_item *it = &d->items[i];
+        const struct snapshot_item *o = it->after ? it->after : it->before;
+
+        buf_addstr(out, i ? ",{" : "{");
+        json_key(out, "change", 1);
+        json_str(out, snapshot_change_word(it->change));
+        json_key(out, "kind", 0);
+        json_str(out, o->kind);
+        json_key(out, "name", 0);
+        json_str(out, o->name);
+        json_key(out, "before", 0);
+        json_str(out, it->before ? it->before->def : NULL);
+        json_key(out, "after", 0);
+        json_str(out, it->after ? it->after->def : NULL);
+        buf_addch(out, '}');
+    }
+    buf_addch(out, ']');
 }

@@ -45,6 +45,16 @@ void snapshot_copy(struct snapshot *dst, const struct snapshot *src);
 int snapshot_take(struct db *db, const char *history_schema, int in_tx, struct snapshot *s,
                   struct db_error *e);
 
+/* Variants of a snapshot (or-ed): */
+enum {
+    /* A function's definition as pg_get_functiondef prints it, not its MD5: for a report that
+     * shows what changed (schema drift), where test only compares. */
+    SNAPSHOT_FULL_BODIES = 1,
+};
+/* snapshot_take with flags. */
+int snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsigned flags,
+                        struct snapshot *s, struct db_error *e);
+
 enum snapshot_change { SNAPSHOT_ADDED, SNAPSHOT_MISSING, SNAPSHOT_CHANGED };
 
 struct snapshot_diff_item {
@@ -68,6 +78,12 @@ void snapshot_diff_release(struct snapshot_diff *d);
  */
 void snapshot_diff(const struct snapshot *before, const struct snapshot *after,
                    struct snapshot_diff *d);
+
+/*
+ * Append the diff as a JSON array: [{"change","kind","name","before","after"}, ...], before
+ * and after the definitions (null when missing or added). d may be NULL: [].
+ */
+void snapshot_diff_json(const struct snapshot_diff *d, struct buf *out);
 
 /* "added", "missing", "changed". */
 const char *snapshot_change_word(enum snapshot_change c);

@@ -5,6 +5,7 @@
  */
 #include "status.h"
 #include "move.h"
+#include "drift_report.h"
 #include "risk.h"
 #include "session.h"
 #include "sealift/json.h"
@@ -79,7 +80,7 @@ print_settings(const struct app_opts *o)
 
 static void
 print_json(const struct session *s, const struct move_state *st, const struct move_verdict *v,
-           const struct risk *risk)
+           const struct risk *risk, const struct buf *drift)
 {
     const struct manifest *m = &s->bundle.manifest;
     struct buf b = BUF_INIT, unknown = BUF_INIT;
@@ -147,6 +148,10 @@ print_json(const struct session *s, const struct move_state *st, const struct mo
     risk_json_findings(risk, &b);
     json_key(&b, "risk", 0);
     risk_json(risk, &b);
+    if (drift->len) {
+        json_key(&b, "schema_drift", 0);
+        buf_add(&b, drift->data, drift->len);
+    }
     add_json_settings(&b, s->o);
     buf_addstr(&b, "}\n");
     fputs(b.data, stdout);
@@ -206,6 +211,35 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
     }
 }
 
+/*
+ * --schema-drift: compare the live schema with the last fingerprint, as text or JSON into
+ * out. Returns code, or 3 on drift where code was 0 or 7 (apply would refuse). When the
+ * comparison fails (printed; a fingerprint that cannot be read is a state apply refuses):
+ * *failed = 1 and 3, or 6 when the connection was lost.
+ */
+static int
+schema_drift(struct session *s, int code, struct buf *out, int *failed)
+{
+    struct drift_result r;
+    struct db_error e;
+
+    drift_result_init(&r);
+    if (drift_compare(s->db, &s->h, s->o->ignore_schemas, s->o->nignore_schemas, &r, &e) != 0) {
+        app_error("could not compare the schema with its last fingerprint: %s", e.message);
+        drift_result_release(&r);
+        *failed = 1;
+        return e.connection_lost ? EXIT_CONNECT : EXIT_STATE;
+    }
+    if (s->o->json)
+        drift_json(&r, out);
+    else
+        drift_text(&r, out);
+    if (drift_found(&r) && (code == EXIT_OK || code == EXIT_PENDING))
+        code = EXIT_STATE;
+    drift_result_release(&r);
+    return code;
+}
+
 int
 status_run(const struct app_opts *o, const char *bundle_path)
 {
@@ -216,7 +250,8 @@ status_run(const struct app_opts *o, const char *bundle_path)
     struct move_request apply = {MOVE_APPLY, NULL, NULL};
     struct risk risk;
     struct db_error e;
-    int code;
+    struct buf drift = BUF_INIT;
+    int code, drift_failed = 0;
 
     memset(&risk, 0, sizeof(risk));
 
@@ -232,10 +267,14 @@ status_run(const struct app_opts *o, const char *bundle_path)
               s.view.drift ? 0 : s.bundle.manifest.nmigrations, MANIFEST_UP, s.bundle.data);
     if ((o->json || !o->quiet) && risk_query(&risk, s.db, &e) != 0)
         diag_warning("could not read the live risk of the pending migrations: %s", e.message);
+    if (o->schema_drift && ((code = schema_drift(&s, code, &drift, &drift_failed)), drift_failed))
+        goto done;
     if (o->json)
-        print_json(&s, &st, &v, &risk);
-    else if (!o->quiet)
+        print_json(&s, &st, &v, &risk, &drift);
+    else if (!o->quiet) {
         print_text(&s, &st, &v, &risk);
+        fputs(drift.data, stdout);
+    }
     fflush(stdout);
     if (v.action == MOVE_REFUSE && code != EXIT_PENDING) {
         move_report(&v, &out);
@@ -248,7 +287,10 @@ status_run(const struct app_opts *o, const char *bundle_path)
         app_detail("the database is at %s; this bundle's head is %s",
                    move_database_head(&st, &head), engine_label(st.m, st.m->nmigrations).s);
     }
+    if (o->schema_drift && code == EXIT_STATE && v.action != MOVE_REFUSE && !v.ahead)
+        app_error("the schema changed since the last fingerprint sealift recorded (schema drift)");
 done:
+    buf_release(&drift);
     risk_release(&risk);
     session_close(&s);
     return code;

@@ -508,3 +508,43 @@ hash_crc32(unsigned long crc, const void *data, size_t len)
     }
     return crc;
 }
+
+int
+codec_zstd_compress(const void *data, size_t len, struct buf *out, struct diag_err *err)
+{
+    size_t bound = ZSTD_compressBound(len), n;
+
+    buf_grow(out, bound);
+    n = ZSTD_compress(out->data + out->len, bound, data, len, ZSTD_LEVEL);
+    if (ZSTD_isError(n))
+        return err_set(err, "could not compress: %s", ZSTD_getErrorName(n));
+    out->len += n;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+int
+codec_zstd_decompress(const void *data, size_t len, size_t max, struct buf *out,
+                      struct diag_err *err)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(data, len);
+    size_t frame = ZSTD_findFrameCompressedSize(data, len), n;
+
+    if (size == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(frame))
+        return err_set(err, "not a zstd frame");
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN)
+        return err_set(err, "the zstd frame does not record its size");
+    if (frame != len)
+        return err_set(err, "%zu bytes after the zstd frame", len - frame);
+    if (size > max)
+        return err_set(err, "the zstd frame holds %llu bytes, more than the limit of %zu", size,
+                       max);
+    buf_grow(out, (size_t)size);
+    n = ZSTD_decompress(out->data + out->len, (size_t)size, data, len);
+    if (ZSTD_isError(n) || n != size)
+        return err_set(err, "corrupt zstd frame: %s",
+                       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short content");
+    out->len += n;
+    out->data[out->len] = '\0';
+    return 0;
+}

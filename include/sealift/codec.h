@@ -9,6 +9,7 @@
 #ifndef SEALIFT_CODEC_H
 #define SEALIFT_CODEC_H
 
+#include "sealift/buf.h"
 #include "sealift/diag.h"
 
 #include <stddef.h>
@@ -51,5 +52,17 @@ int codec_writer_write(struct codec_writer *w, const void *data, size_t len, str
 /* End the stream and flush it to fd. The writer is freed in every case. */
 int codec_writer_finish(struct codec_writer *w, struct diag_err *err);
 void codec_writer_free(struct codec_writer *w);
+
+/*
+ * One zstd frame in memory (level 3, content size in the header): for small texts kept in a
+ * database, not for bundles. Appends to out. Returns 0, or -1 with err set.
+ */
+int codec_zstd_compress(const void *data, size_t len, struct buf *out, struct diag_err *err);
+/*
+ * Decompress exactly one zstd frame of data into out (appended), refusing a frame that does not
+ * record its content size, one over max bytes, and any byte after it. Returns 0, or -1.
+ */
+int codec_zstd_decompress(const void *data, size_t len, size_t max, struct buf *out,
+                          struct diag_err *err);
 
 #endif

@@ -121,7 +121,7 @@ LOCK TABLE b IN ACCESS EXCLUSIVE MODE;' 'SELECT 1;'
     APPLY_PIDS+=($!)
     wait_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
         WHERE c.relname = 'b' AND l.granted AND l.pid <> pg_backend_pid()" 1 10
-    run_apply apply two.sealift -p release.pub --statement-lock-timeout 10s --retries 3 --json
+    run_apply apply two.sealift -p release.pub --ignore-schema public --statement-lock-timeout 10s --retries 3 --json
     assert_exit 0
     assert_line --regexp '^\{"event":"retry","migration":"002",.*"sqlstate":"40P01","message":"deadlock detected","relation":"public\.(a|b)",.*"attempt":1,'
     assert_applied '001,002'
@@ -230,7 +230,7 @@ wait_lines() {
     APPLY_PIDS+=($!)
     wait_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'items_blocker'
         AND state = 'active'" 1 10
-    apply_bg run apply two.sealift -p release.pub --per-migration --json \
+    apply_bg run apply two.sealift -p release.pub --ignore-schema public --per-migration --json \
         --statement-lock-timeout 100ms --retries 2
     wait_lines run.out 2 '"event":"retry","migration":"002"'
     sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dba_console'" >/dev/null

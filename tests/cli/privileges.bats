@@ -136,7 +136,11 @@ INSERT INTO app.users VALUES (1, '"'ada'"');' 'DROP TABLE app.users;'
     assert_detail 'none of its 1 statements ran; the database is at 001_users; a rerun starts 002_idx at statement 1'
 
     sql "ALTER TABLE app.users OWNER TO $deployer" >/dev/null
+    # A new owner is a change made by hand: schema drift, refused until it is allowed.
     run_apply apply b.sealift -p release.pub "${AS[@]}"
+    assert_exit 3
+    assert_detail 'changed table app.users'
+    run_apply apply b.sealift -p release.pub "${AS[@]}" --allow-schema-drift 'users handed over'
     assert_exit 0
     assert_line 'applied 2 migrations; the database is at 003_orders'
     run_apply history --verify "${AS[@]}"

@@ -1,0 +1,425 @@
+/*
+ * drift.c: schema fingerprints, stored and compared (see drift.h).
+ * Layer: applier. Generates SQL text; db.c runs it; lib/codec.c compresses.
+ */
+#include "drift.h"
+#include "sealift/codec.h"
+#include "sealift/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+drift_result_init(struct drift_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    snapshot_init(&r->fp.snap);
+    snapshot_init(&r->live);
+    snapshot_diff_init(&r->diff);
+}
+
+void
+drift_result_release(struct drift_result *r)
+{
+    snapshot_diff_release(&r->diff);
+    snapshot_release(&r->fp.snap);
+    snapshot_release(&r->live);
+    drift_result_init(r);
+}
+
+/* ---- the canonical text ---- */
+
+static void
+add_field(struct buf *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\')
+            buf_addstr(out, "\\\\");
+        else if (*v == '\t')
+            buf_addstr(out, "\\t");
+        else if (*v == '\n')
+            buf_addstr(out, "\\n");
+        else
+            buf_addch(out, *v);
+    }
+}
+
+void
+drift_canonical(const struct snapshot *s, struct buf *out)
+{
+    buf_addstr(out, DRIFT_CANON_HEADER);
+    for (size_t i = 0; i < s->n; i++) {
+        add_field(out, s->items[i].kind);
+        buf_addch(out, '\t');
+        add_field(out, s->items[i].name);
+        buf_addch(out, '\t');
+        add_field(out, s->items[i].def);
+        buf_addch(out, '\n');
+    }
+}
+
+/* Unescape [p, end) into a new string; -1 on a bad escape. */
+static char *
+take_field(const char *p, const char *end)
+{
+    char *out = xmalloc((size_t)(end - p) + 1), *o = out;
+
+    while (p < end) {
+        if (*p != '\\') {
+            *o++ = *p++;
+            continue;
+        }
+        if (p + 1 == end || (p[1] != '\\' && p[1] != 't' && p[1] != 'n')) {
+            free(out);
+            return NULL;
+        }
+        *o++ = p[1] == 't' ? '\t' : p[1] == 'n' ? '\n' : '\\';
+        p += 2;
+    }
+    *o = '\0';
+    return out;
+}
+
+int
+drift_parse(const char *text, size_t len, struct snapshot *s, struct diag_err *err)
+{
+    size_t hl = strlen(DRIFT_CANON_HEADER), cap = 0, line = 1;
+    const char *p = text, *end = text + len;
+
+    snapshot_release(s);
+    if (len < hl || memcmp(text, DRIFT_CANON_HEADER, hl) != 0)
+        return err_set(err, "not a fingerprint of format %d", DRIFT_FORMAT);
+    for (p += hl; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *t1, *t2;
+        struct snapshot_item *it;
+
+        if (nl == NULL)
+            goto bad;
+        t1 = memchr(p, '\t', (size_t)(nl - p));
+        t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1)) : NULL;
+        if (t2 == NULL || memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1)) != NULL)
+            goto bad;
+        s->items = xgrow(s->items, &cap, s->n + 1, sizeof(*s->items));
+        it = &s->items[s->n];
+        it->kind = take_field(p, t1);
+        it->name = take_field(t1 + 1, t2);
+        it->def = take_field(t2 + 1, nl);
+        s->n++;
+        if (it->kind == NULL || it->name == NULL || it->def == NULL)
+            goto bad;
+        p = nl + 1;
+    }
+    return 0;
+bad:
+    snapshot_release(s);
+    return err_set(err, "fingerprint line %zu is not KIND<TAB>NAME<TAB>DEFINITION", line + 1);
+}
+
+/* ---- schemas ---- */
+
+/* Does text contain schema as a qualifier: " SCHEMA." preceded by a space, or at its start? */
+static int
+qualifies(const char *text, const char *schema)
+{
+    size_t n = strlen(schema);
+
+    for (const char *p = text; (p = strstr(p, schema)) != NULL; p++)
+        if ((p == text || p[-1] == ' ') && p[n] == '.')
+            return 1;
+    return 0;
+}
+
+int
+drift_item_in_schema(const struct snapshot_item *it, const char *schema)
+{
+    size_t n = strlen(schema);
+    const char *in;
+
+    if (strcmp(it->kind, "schema") == 0)
+        return strcmp(it->name, schema) == 0;
+    if (strcmp(it->kind, "extension") == 0)
+        return (in = strstr(it->def, " in schema ")) != NULL && strcmp(in + 11, schema) == 0;
+    if (strcmp(it->kind, "default privileges") == 0) {
+        in = strstr(it->name, " in schema ");
+        return in && strncmp(in + 11, schema, n) == 0 && strncmp(in + 11 + n, " on ", 4) == 0;
+    }
+    if (strcmp(it->kind, "comment") == 0)
+        return (strncmp(it->name, "schema ", 7) == 0 && strcmp(it->name + 7, schema) == 0) ||
+               qualifies(it->name, schema);
+    /* Objects of no schema: their names are not qualified. */
+    if (strcmp(it->kind, "cast") == 0 || strcmp(it->kind, "language") == 0 ||
+        strcmp(it->kind, "event trigger") == 0 || strcmp(it->kind, "publication") == 0 ||
+        strcmp(it->kind, "server") == 0)
+        return 0;
+    return strncmp(it->name, schema, n) == 0 && it->name[n] == '.';
+}
+
+void
+drift_filter(struct snapshot *s, const char *const *schemas, size_t n)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        int drop = 0;
+
+        for (size_t k = 0; k < n && !drop; k++)
+            drop = drift_item_in_schema(&s->items[i], schemas[k]);
+        if (drop) {
+            free(s->items[i].kind);
+            free(s->items[i].name);
+            free(s->items[i].def);
+        } else {
+            s->items[kept++] = s->items[i];
+        }
+    }
+    s->n = kept;
+}
+
+/* ---- the table ---- */
+
+void
+drift_sql_table(const struct history_ctx *h, struct buf *out)
+{
+    /* Not in the journal's hash chain: a fingerprint describes the schema, not an event. */
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.fingerprint (\n"
+             "    journal_seq bigint PRIMARY KEY,\n"
+             "    project text NOT NULL,\n"
+             "    event text NOT NULL,\n"
+             "    at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+             "    format integer NOT NULL,\n"
+             "    sha256 text NOT NULL,\n"
+             "    objects integer NOT NULL,\n"
+             "    raw_bytes bigint NOT NULL,\n"
+             "    snapshot bytea);\n",
+             h->qschema);
+}
+
+/* The cap of a kept snapshot: DRIFT_SNAPSHOT_CAP, or SEALIFT_FINGERPRINT_CAP (bytes) for
+ * tests of the hash-only case. */
+static size_t
+snapshot_cap(void)
+{
+    const char *v = getenv("SEALIFT_FINGERPRINT_CAP");
+    char *end;
+    unsigned long long n;
+
+    if (v == NULL || *v == '\0')
+        return DRIFT_SNAPSHOT_CAP;
+    n = strtoull(v, &end, 10);
+    return *end == '\0' && n <= DRIFT_SNAPSHOT_CAP ? (size_t)n : DRIFT_SNAPSHOT_CAP;
+}
+
+/* The INSERT of a fingerprint of s for event, tied to the journal's last row. */
+static int
+sql_record(const struct history_ctx *h, const char *event, const struct snapshot *s,
+           struct buf *out, struct db_error *e)
+{
+    struct buf canon = BUF_INIT, z = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    unsigned char digest[HASH_SHA256_BYTES];
+    char hex[HASH_SHA256_HEX];
+    int kept;
+
+    drift_canonical(s, &canon);
+    hash_sha256(canon.data, canon.len, digest);
+    hex_encode(hex, digest, HASH_SHA256_BYTES);
+    if (codec_zstd_compress(canon.data, canon.len, &z, &err) != 0) {
+        db_error_from_message(e, err.msg);
+        buf_release(&canon);
+        buf_release(&z);
+        return -1;
+    }
+    kept = z.len <= snapshot_cap();
+    buf_addf(out,
+             "INSERT INTO %s.fingerprint (journal_seq, project, event, format, sha256, objects, "
+             "raw_bytes, snapshot) SELECT coalesce(max(seq), 0), ",
+             h->qschema);
+    db_add_literal(out, h->project);
+    buf_addstr(out, ", ");
+    db_add_literal(out, event);
+    buf_addf(out, ", %d, '%s', %zu, %zu, ", DRIFT_FORMAT, hex, s->n, canon.len);
+    if (kept) {
+        char *x = xmalloc(z.len * 2 + 1);
+
+        buf_addf(out, "decode('%s', 'hex')", hex_encode(x, (const unsigned char *)z.data, z.len));
+        free(x);
+    } else {
+        buf_addstr(out, "NULL");
+    }
+    buf_addf(out,
+             " FROM %s.journal ON CONFLICT (journal_seq) DO UPDATE SET project = "
+             "excluded.project, event = excluded.event, at = excluded.at, format = "
+             "excluded.format, sha256 = excluded.sha256, objects = excluded.objects, raw_bytes "
+             "= excluded.raw_bytes, snapshot = excluded.snapshot",
+             h->qschema);
+    buf_release(&canon);
+    buf_release(&z);
+    return 0;
+}
+
+int
+drift_record(struct db *db, const struct history_ctx *h, const char *event, int in_tx,
+             struct db_error *e)
+{
+    struct snapshot s;
+    struct buf sql = BUF_INIT;
+    int ret = -1;
+
+    snapshot_init(&s);
+    if (!in_tx && db_exec(db, "BEGIN", e) != 0)
+        goto cleanup;
+    /*
+     * In the move's transaction the snapshot runs in a savepoint of its own (a failure leaves
+     * the transaction as it was), and the row goes in without one: a row written in a
+     * subtransaction would carry another xid than the move's history rows.
+     */
+    if (snapshot_take_flags(db, h->schema, 1, SNAPSHOT_FULL_BODIES, &s, e) != 0 ||
+        sql_record(h, event, &s, &sql, e) != 0 || db_exec(db, sql.data, e) != 0 ||
+        (!in_tx && db_exec(db, "COMMIT", e) != 0)) {
+        if (!in_tx)
+            db_exec(db, "ROLLBACK", NULL);
+        goto cleanup;
+    }
+    ret = 0;
+cleanup:
+    snapshot_release(&s);
+    buf_release(&sql);
+    return ret;
+}
+
+/* ---- reading and comparing ---- */
+
+int
+drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
+                struct db_error *e)
+{
+    struct buf sql = BUF_INIT, name = BUF_INIT, z = BUF_INIT, text = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct db_rows *r = NULL;
+    const char *hex;
+    int ret = -1;
+
+    snapshot_release(&fp->snap);
+    memset(fp, 0, sizeof(*fp));
+    buf_addf(&name, "%s.fingerprint", h->qschema);
+    buf_addstr(&sql, "SELECT to_regclass(");
+    db_add_literal(&sql, name.data);
+    buf_addstr(&sql, ") IS NOT NULL");
+    if ((r = db_query(db, sql.data, e)) == NULL)
+        goto cleanup;
+    if (strcmp(db_value(r, 0, 0), "t") != 0) {
+        ret = 0;
+        goto cleanup;
+    }
+    db_rows_free(r);
+    buf_reset(&sql);
+    buf_addf(&sql,
+             "SELECT journal_seq, project, event, to_char(at AT TIME ZONE 'UTC', "
+             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), format, sha256, objects, encode(snapshot, "
+             "'hex'), (SELECT count(*) FROM %s.journal j WHERE j.seq > f.journal_seq AND "
+             "j.event IN ('apply', 'rollback', 'stamp', 'adopt')), (SELECT count(*) FROM "
+             "%s.progress p WHERE p.updated_at >= f.at) FROM %s.fingerprint f "
+             "ORDER BY journal_seq DESC, at DESC LIMIT 1",
+             h->qschema, h->qschema, h->qschema);
+    if ((r = db_query(db, sql.data, e)) == NULL)
+        goto cleanup;
+    if (db_nrows(r) == 0) {
+        ret = 0;
+        goto cleanup;
+    }
+    fp->found = 1;
+    fp->journal_seq = atoll(db_value(r, 0, 0));
+    snprintf(fp->project, sizeof(fp->project), "%s", db_value(r, 0, 1));
+    snprintf(fp->event, sizeof(fp->event), "%s", db_value(r, 0, 2));
+    snprintf(fp->at, sizeof(fp->at), "%s", db_value(r, 0, 3));
+    snprintf(fp->sha256, sizeof(fp->sha256), "%s", db_value(r, 0, 5));
+    fp->objects = atol(db_value(r, 0, 6));
+    fp->later_moves = atol(db_value(r, 0, 8));
+    fp->later_progress = atol(db_value(r, 0, 9));
+    if (atoi(db_value(r, 0, 4)) != DRIFT_FORMAT) {
+        db_error_from_message(e, "the last fingerprint has an unknown format");
+        goto cleanup;
+    }
+    hex = db_value(r, 0, 7);
+    if (hex) {
+        size_t n = strlen(hex) / 2;
+        unsigned char digest[HASH_SHA256_BYTES];
+        char got[HASH_SHA256_HEX];
+
+        buf_grow(&z, n);
+        if (hex_decode((unsigned char *)z.data, n, hex, strlen(hex)) != 0) {
+            db_error_from_message(e, "the last fingerprint's snapshot is not hex");
+            goto cleanup;
+        }
+        z.len = n;
+        if (codec_zstd_decompress(z.data, z.len, DRIFT_SNAPSHOT_MAX, &text, &err) != 0)
+            goto bad;
+        /* The text must be the one the hash describes, or the comparison would be wrong. */
+        hash_sha256(text.data, text.len, digest);
+        if (strcmp(hex_encode(got, digest, HASH_SHA256_BYTES), fp->sha256) != 0) {
+            err_set(&err, "its snapshot does not match its SHA-256");
+            goto bad;
+        }
+        if (drift_parse(text.data, text.len, &fp->snap, &err) != 0)
+            goto bad;
+        fp->kept = 1;
+    }
+    ret = 0;
+    goto cleanup;
+bad : {
+    char msg[sizeof(err.msg) + 64];
+
+    snprintf(msg, sizeof(msg), "the last fingerprint cannot be read: %s", err.msg);
+    db_error_from_message(e, msg);
+}
+cleanup:
+    db_rows_free(r);
+    buf_release(&sql);
+    buf_release(&name);
+    buf_release(&z);
+    buf_release(&text);
+    return ret;
+}
+
+int
+drift_compare(struct db *db, const struct history_ctx *h, const char *const *ignore, size_t nignore,
+              struct drift_result *r, struct db_error *e)
+{
+    struct buf canon = BUF_INIT;
+    unsigned char digest[HASH_SHA256_BYTES];
+
+    r->ignore = ignore;
+    r->nignore = nignore;
+    if (drift_load_last(db, h, &r->fp, e) != 0)
+        return -1;
+    if (!r->fp.found) {
+        r->state = DRIFT_NO_FINGERPRINT;
+        return 0;
+    }
+    if (r->fp.later_moves > 0 || r->fp.later_progress > 0) {
+        r->state = DRIFT_STALE;
+        return 0;
+    }
+    if (snapshot_take_flags(db, h->schema, 0, SNAPSHOT_FULL_BODIES, &r->live, e) != 0)
+        return -1;
+    drift_canonical(&r->live, &canon);
+    hash_sha256(canon.data, canon.len, digest);
+    hex_encode(r->live_sha256, digest, HASH_SHA256_BYTES);
+    buf_release(&canon);
+    if (strcmp(r->live_sha256, r->fp.sha256) == 0) {
+        r->state = DRIFT_NONE;
+        return 0;
+    }
+    if (!r->fp.kept) {
+        r->state = DRIFT_HASH_ONLY;
+        r->ignore_unapplied = nignore > 0;
+        return 0;
+    }
+    drift_filter(&r->fp.snap, ignore, nignore);
+    drift_filter(&r->live, ignore, nignore);
+    snapshot_diff(&r->fp.snap, &r->live, &r->diff);
+    r->state = r->diff.n ? DRIFT_FOUND : DRIFT_NONE;
+    return 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * drift_move.c: schema drift before and after a move (see drift_move.h).
+ * Layer: applier.
+ */
+#include "drift_move.h"
+#include "drift.h"
+#include "drift_report.h"
+#include "history.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Each line of text as a detail, at most DRIFT_SUMMARY_NAMES objects. */
+static void
+detail_changes(const struct drift_result *r)
+{
+    for (size_t i = 0; i < r->diff.n && i < DRIFT_SUMMARY_NAMES; i++) {
+        const struct snapshot_diff_item *d = &r->diff.items[i];
+        const struct snapshot_item *it = d->after ? d->after : d->before;
+
+        app_detail("%s %s %s", snapshot_change_word(d->change), it->kind, it->name);
+    }
+    if (r->diff.n > DRIFT_SUMMARY_NAMES)
+        app_detail("and %zu more", r->diff.n - DRIFT_SUMMARY_NAMES);
+    if (r->state == DRIFT_HASH_ONLY)
+        app_detail("the fingerprint kept only its hash (its snapshot was over the size cap): no "
+                   "object can be named");
+}
+
+/* Journal that the move goes on despite the drift: the reason and what changed. */
+static int
+journal_allowed(struct session *s, const struct drift_result *r, struct db_error *e)
+{
+    struct buf detail = BUF_INIT, sql = BUF_INIT;
+    int ret;
+
+    buf_addf(&detail, "reason: %s; schema drift since journal row %lld: ", s->o->allow_schema_drift,
+             r->fp.journal_seq);
+    drift_summary(r, &detail);
+    buf_addstr(&sql, "BEGIN;\n");
+    history_sql_journal(&s->h, &s->src, "allow_drift", NULL, -1, detail.data, &sql);
+    history_sql_journal_head(&s->h, &sql);
+    buf_addstr(&sql, "COMMIT;");
+    ret = db_exec(s->db, sql.data, e);
+    if (ret != 0)
+        db_exec(s->db, "ROLLBACK", NULL);
+    buf_release(&detail);
+    buf_release(&sql);
+    return ret;
+}
+
+int
+drift_move_check(struct session *s, const char *verb, struct out *out)
+{
+    struct drift_result r;
+    struct db_error e;
+    int code = EXIT_OK;
+
+    if (!s->state.schema_exists || !s->state.has_fingerprints)
+        return EXIT_OK; /* no fingerprint yet: not drift; this move records the first */
+    drift_result_init(&r);
+    if (drift_compare(s->db, &s->h, s->o->ignore_schemas, s->o->nignore_schemas, &r, &e) != 0) {
+        if (s->o->allow_schema_drift && !e.connection_lost) {
+            diag_warning("could not compare the schema with its last fingerprint: %s; going on "
+                         "(--allow-schema-drift)",
+                         e.message);
+            goto done;
+        }
+        app_error("could not compare the schema with its last fingerprint: %s", e.message);
+        if (!e.connection_lost)
+            app_hint("to %s anyway, give --allow-schema-drift REASON", verb);
+        code = e.connection_lost ? EXIT_CONNECT : EXIT_STATE;
+        goto done;
+    }
+    if (!drift_found(&r))
+        goto done;
+    if (out->json) {
+        struct buf f = BUF_INIT;
+
+        buf_addstr(&f, "\"schema_drift\":");
+        drift_json(&r, &f);
+        buf_addstr(&f, ",\"allowed\":");
+        buf_addstr(&f, s->o->allow_schema_drift ? "true" : "false");
+        out_event(out, "schema_drift", f.data);
+        buf_release(&f);
+    }
+    if (s->o->allow_schema_drift == NULL) {
+        app_error("the schema changed since the last fingerprint sealift recorded (%s, journal "
+                  "row %lld): schema drift; nothing was changed",
+                  r.fp.event, r.fp.journal_seq);
+        detail_changes(&r);
+        app_hint("\"sealift-apply status --schema-drift\" shows each object's definition before "
+                 "and after; to %s anyway, give --allow-schema-drift REASON",
+                 verb);
+        code = EXIT_STATE;
+        goto done;
+    }
+    if (journal_allowed(s, &r, &e) != 0) {
+        app_error("could not journal the schema drift allowed: %s", e.message);
+        code = e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+        goto done;
+    }
+    {
+        struct buf sum = BUF_INIT;
+
+        drift_summary(&r, &sum);
+        out_info(out, "schema drift allowed (%s): %s", s->o->allow_schema_drift, sum.data);
+        buf_release(&sum);
+    }
+done:
+    drift_result_release(&r);
+    return code;
+}
+
+static void
+final_cb(void *ctx, struct db *db)
+{
+    struct drift_move *dm = ctx;
+    struct db_error e;
+
+    dm->recorded = drift_record(db, &dm->s->h, dm->event, 1, &e) == 0;
+}
+
+void
+drift_move_attach(struct drift_move *dm, struct runner *r)
+{
+    dm->recorded = 0;
+    runner_set_final_cb(r, final_cb, dm);
+}
+
+void
+drift_move_finish(struct drift_move *dm)
+{
+    struct db_error e;
+
+    if (dm->recorded)
+        return;
+    if (drift_record(dm->s->db, &dm->s->h, dm->event, 0, &e) != 0)
+        diag_warning("could not record the schema's fingerprint: %s; the next schema drift check "
+                     "compares with an older one",
+                     e.message);
+    else
+        dm->recorded = 1;
+}
+
+void
+drift_move_first(struct session *s, const char *event)
+{
+    struct drift_fingerprint fp;
+    struct db_error e;
+    struct drift_move dm = {s, event, 0};
+
+    if (!s->state.schema_exists)
+        return;
+    memset(&fp, 0, sizeof(fp));
+    snapshot_init(&fp.snap);
+    if (s->state.has_fingerprints) {
+        int ret = drift_load_last(s->db, &s->h, &fp, &e), found = fp.found;
+
+        snapshot_release(&fp.snap);
+        if (ret != 0 || (found && fp.later_moves == 0 && fp.later_progress == 0))
+            return; /* a current one exists (an unreadable one is the check's to report) */
+    }
+    if (session_create_history(s) != EXIT_OK)
+        return;
+    drift_move_finish(&dm);
+}
