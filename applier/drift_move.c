@@ -124,8 +124,25 @@ final_cb(void *ctx, struct db *db)
 void
 drift_move_attach(struct drift_move *dm, struct runner *r)
 {
+    struct buf sql = BUF_INIT, name = BUF_INIT;
+    struct db_rows *rows;
+
     dm->recorded = 0;
-    runner_set_final_cb(r, final_cb, dm);
+    /*
+     * In the move's transaction a refused INSERT would abort the move: a role that may not
+     * write the table (grants made before it existed) gets the warning after the walk instead.
+     */
+    buf_addf(&name, "%s.fingerprint", dm->s->h.qschema);
+    buf_addstr(&sql, "SELECT has_table_privilege(");
+    db_add_literal(&sql, name.data);
+    buf_addstr(&sql, ", 'INSERT, UPDATE')");
+    rows = db_query(dm->s->db, sql.data, NULL);
+    if (rows && db_nrows(rows) == 1 && db_value(rows, 0, 0) &&
+        strcmp(db_value(rows, 0, 0), "t") == 0)
+        runner_set_final_cb(r, final_cb, dm);
+    db_rows_free(rows);
+    buf_release(&sql);
+    buf_release(&name);
 }
 
 void
@@ -161,7 +178,22 @@ drift_move_first(struct session *s, const char *event)
         if (ret != 0 || (found && fp.later_moves == 0 && fp.later_progress == 0))
             return; /* a current one exists (an unreadable one is the check's to report) */
     }
-    if (session_create_history(s) != EXIT_OK)
-        return;
+    if (!s->state.has_fingerprints) {
+        /* Only the table, quietly: a role that may not create it leaves it to the next move. */
+        struct buf sql = BUF_INIT;
+
+        buf_addstr(&sql, "BEGIN;\n");
+        drift_sql_table(&s->h, &sql);
+        buf_addstr(&sql, "COMMIT;");
+        if (db_exec(s->db, sql.data, &e) != 0) {
+            db_exec(s->db, "ROLLBACK", NULL);
+            diag_warning("could not add the fingerprint table to the history schema: %s; the "
+                         "next move adds it",
+                         e.message);
+            buf_release(&sql);
+            return;
+        }
+        buf_release(&sql);
+    }
     drift_move_finish(&dm);
 }

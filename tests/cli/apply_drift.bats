@@ -412,3 +412,25 @@ assert c["after"] == "text default \x27back\\slash2\x27::text", c
     assert_output --partial '--schema-drift'
     assert_output --partial '--ignore-schema NAME'
 }
+
+@test "a role that may not write the fingerprint table: the move goes on, with a warning" {
+    role=drifter$BATS_TEST_NUMBER
+    must sql "CREATE ROLE $role LOGIN; GRANT CREATE ON SCHEMA public TO $role"
+    mig m 001_a 'CREATE TABLE a (id int);' 'DROP TABLE a;'
+    mig m 002_b 'CREATE TABLE b (id int);' 'DROP TABLE b;'
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub --to 001
+    # Grants on the history tables as they were before fingerprints: not on the new table.
+    must sql "GRANT USAGE ON SCHEMA sealift TO $role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA sealift TO $role;
+REVOKE INSERT, UPDATE, DELETE ON sealift.fingerprint FROM $role"
+
+    run_apply apply b.sealift -p release.pub -d "dbname=$PGDATABASE user=$role"
+    assert_exit 0
+    assert_warning 'could not record the schema'"'"'s fingerprint: permission denied for table fingerprint'
+    assert_applied 001,002
+    # The fingerprint of 001 is stale now: not compared, not drift.
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+    assert_line --partial 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 1)'
+}
