@@ -121,28 +121,66 @@ final_cb(void *ctx, struct db *db)
     dm->recorded = drift_record(db, &dm->s->h, dm->event, 1, &e) == 0;
 }
 
-void
-drift_move_attach(struct drift_move *dm, struct runner *r)
+/* 1 if the fingerprint table exists and the role may write it, 0 if not, -1 if it is missing. */
+static int
+table_writable(struct session *s)
 {
     struct buf sql = BUF_INIT, name = BUF_INIT;
     struct db_rows *rows;
+    int ret = 0;
 
+    buf_addf(&name, "%s.fingerprint", s->h.qschema);
+    buf_addstr(&sql, "SELECT to_regclass(");
+    db_add_literal(&sql, name.data);
+    buf_addstr(&sql, ") IS NOT NULL AND has_table_privilege(");
+    db_add_literal(&sql, name.data);
+    buf_addstr(&sql, ", 'INSERT, UPDATE'), to_regclass(");
+    db_add_literal(&sql, name.data);
+    buf_addstr(&sql, ") IS NOT NULL");
+    rows = db_query(s->db, sql.data, NULL);
+    if (rows && db_nrows(rows) == 1 && db_value(rows, 0, 0) && db_value(rows, 0, 1))
+        ret = strcmp(db_value(rows, 0, 1), "t") != 0 ? -1 : strcmp(db_value(rows, 0, 0), "t") == 0;
+    db_rows_free(rows);
+    buf_release(&sql);
+    buf_release(&name);
+    return ret;
+}
+
+int
+drift_move_table(struct session *s)
+{
+    struct buf sql = BUF_INIT;
+    struct db_error e;
+    int ret = 0;
+
+    if (s->state.has_fingerprints)
+        return 0;
+    buf_addstr(&sql, "BEGIN;\n");
+    drift_sql_table(&s->h, &sql);
+    buf_addstr(&sql, "COMMIT;");
+    if (db_exec(s->db, sql.data, &e) != 0) {
+        db_exec(s->db, "ROLLBACK", NULL);
+        diag_warning("could not add the fingerprint table to the history schema \"%s\": %s; no "
+                     "fingerprint is recorded until it exists",
+                     s->o->schema, e.message);
+        ret = -1;
+    } else {
+        s->state.has_fingerprints = 1;
+    }
+    buf_release(&sql);
+    return ret;
+}
+
+void
+drift_move_attach(struct drift_move *dm, struct runner *r)
+{
     dm->recorded = 0;
     /*
      * In the move's transaction a refused INSERT would abort the move: a role that may not
      * write the table (grants made before it existed) gets the warning after the walk instead.
      */
-    buf_addf(&name, "%s.fingerprint", dm->s->h.qschema);
-    buf_addstr(&sql, "SELECT has_table_privilege(");
-    db_add_literal(&sql, name.data);
-    buf_addstr(&sql, ", 'INSERT, UPDATE')");
-    rows = db_query(dm->s->db, sql.data, NULL);
-    if (rows && db_nrows(rows) == 1 && db_value(rows, 0, 0) &&
-        strcmp(db_value(rows, 0, 0), "t") == 0)
+    if (table_writable(dm->s) == 1)
         runner_set_final_cb(r, final_cb, dm);
-    db_rows_free(rows);
-    buf_release(&sql);
-    buf_release(&name);
 }
 
 void
@@ -150,7 +188,8 @@ drift_move_finish(struct drift_move *dm)
 {
     struct db_error e;
 
-    if (dm->recorded)
+    /* A missing table was said when it could not be added. */
+    if (dm->recorded || table_writable(dm->s) < 0)
         return;
     if (drift_record(dm->s->db, &dm->s->h, dm->event, 0, &e) != 0)
         diag_warning("could not record the schema's fingerprint: %s; the next schema drift check "
@@ -178,22 +217,6 @@ drift_move_first(struct session *s, const char *event)
         if (ret != 0 || (found && fp.later_moves == 0 && fp.later_progress == 0))
             return; /* a current one exists (an unreadable one is the check's to report) */
     }
-    if (!s->state.has_fingerprints) {
-        /* Only the table, quietly: a role that may not create it leaves it to the next move. */
-        struct buf sql = BUF_INIT;
-
-        buf_addstr(&sql, "BEGIN;\n");
-        drift_sql_table(&s->h, &sql);
-        buf_addstr(&sql, "COMMIT;");
-        if (db_exec(s->db, sql.data, &e) != 0) {
-            db_exec(s->db, "ROLLBACK", NULL);
-            diag_warning("could not add the fingerprint table to the history schema: %s; the "
-                         "next move adds it",
-                         e.message);
-            buf_release(&sql);
-            return;
-        }
-        buf_release(&sql);
-    }
-    drift_move_finish(&dm);
+    if (drift_move_table(s) == 0)
+        drift_move_finish(&dm);
 }

@@ -434,3 +434,23 @@ REVOKE INSERT, UPDATE, DELETE ON sealift.fingerprint FROM $role"
     assert_exit 0
     assert_line --partial 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 1)'
 }
+
+@test "a history from before fingerprints and a role that may not add the table: moves go on, with a warning" {
+    role=olddrifter$BATS_TEST_NUMBER
+    must sql "CREATE ROLE $role LOGIN; GRANT CREATE ON SCHEMA public TO $role"
+    mig m 001_a 'CREATE TABLE a (id int);' 'DROP TABLE a;'
+    mig m 002_b 'CREATE TABLE b (id int);' 'DROP TABLE b;'
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub --to 001
+    must sql "DROP TABLE sealift.fingerprint; GRANT USAGE ON SCHEMA sealift TO $role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA sealift TO $role"
+
+    run_apply apply b.sealift -p release.pub -d "dbname=$PGDATABASE user=$role"
+    assert_exit 0
+    assert_warning 'could not add the fingerprint table to the history schema "sealift": permission denied for schema sealift; no fingerprint is recorded until it exists'
+    [ "$(grep -c 'fingerprint' <<<"$stderr")" -eq 1 ] || fail "one warning only: $stderr"
+    assert_applied 001,002
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+    assert_line --partial 'schema drift: no fingerprint recorded yet'
+}
