@@ -275,7 +275,8 @@ drift_record(struct db *db, const struct history_ctx *h, const char *event, int 
      * the transaction as it was), and the row goes in without one: a row written in a
      * subtransaction would carry another xid than the move's history rows.
      */
-    if (snapshot_take_flags(db, h->schema, 1, SNAPSHOT_FULL_BODIES, &s, e) != 0 ||
+    if (snapshot_take_flags(db, h->schema, 1, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, &s, e) !=
+            0 ||
         sql_record(h, event, &s, &sql, e) != 0 || db_exec(db, sql.data, e) != 0 ||
         (!in_tx && db_exec(db, "COMMIT", e) != 0)) {
         if (!in_tx)
@@ -402,7 +403,8 @@ drift_compare(struct db *db, const struct history_ctx *h, const char *const *ign
         r->state = DRIFT_STALE;
         return 0;
     }
-    if (snapshot_take_flags(db, h->schema, 0, SNAPSHOT_FULL_BODIES, &r->live, e) != 0)
+    if (snapshot_take_flags(db, h->schema, 0, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, &r->live,
+                            e) != 0)
         return -1;
     drift_canonical(&r->live, &canon);
     hash_sha256(canon.data, canon.len, digest);

@@ -18,6 +18,12 @@
  */
 int drift_move_check(struct session *s, const char *verb, struct out *out);
 
+/*
+ * Add the fingerprint table to a history from before it (a move's history writes need no new
+ * privilege for it): 0, or -1 after a warning (the move goes on without a fingerprint).
+ */
+int drift_move_table(struct session *s);
+
 /* The fingerprint of one move: event is "apply", "rollback" or "stamp". */
 struct drift_move {
     struct session *s;

@@ -10,7 +10,8 @@
  *   progress  per-statement progress of a no-transaction migration that has not finished
  *   journal   append-only events (apply, rollback, stamp, failure, ...), each row carrying
  *             SHA-256 over its own fields and the previous row's hash
- *   fingerprint  the schema each move left, tied to its last journal row (drift.h)
+ *   fingerprint  the schema each move left, tied to its last journal row (drift.h); not in
+ *             the journal's hash chain, and not checked by history --verify
  */
 #ifndef SEALIFT_APPLIER_HISTORY_H
 #define SEALIFT_APPLIER_HISTORY_H

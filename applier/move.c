@@ -436,6 +436,7 @@ carry_out(struct session *s, const struct move_verdict *v, struct out *out, int 
     if ((v->action != MOVE_DOWN || s->state.schema_exists) &&
         (code = session_create_history(s)) != EXIT_OK)
         return code;
+    drift_move_table(s); /* a history from before fingerprints */
     return move_execute(s, v, out, per_migration);
 }
 

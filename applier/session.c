@@ -171,7 +171,7 @@ session_create_history(struct session *s)
     struct db_error e;
     int ret = EXIT_OK;
 
-    if (s->state.schema_exists && s->state.journal_upgraded && s->state.has_fingerprints)
+    if (s->state.schema_exists && s->state.journal_upgraded)
         return EXIT_OK;
     buf_addstr(&sql, "BEGIN;\n");
     if (s->state.schema_exists)

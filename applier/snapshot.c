@@ -382,6 +382,9 @@ build_query(struct buf *q, const char *history_schema, unsigned flags)
     "SET LOCAL IntervalStyle = postgres; SET LOCAL extra_float_digits = 1; "                       \
     "SET LOCAL quote_all_identifiers = off"
 
+/* SNAPSHOT_NO_WAIT: give up on a lock another session holds, after a moment. */
+#define SNAPSHOT_NO_WAIT_SETTING "SET LOCAL lock_timeout = '" SNAPSHOT_NO_WAIT_MS "ms'"
+
 /*
  * Planning the query costs about as much as running it, and test takes hundreds of
  * snapshots on one connection: prepare it once per connection and history schema, one
@@ -433,8 +436,14 @@ snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsign
 {
     static int retried;
     /* In a savepoint, ROLLBACK TO undoes the SET LOCALs, which would otherwise last. */
-    const char *begin = in_tx ? "SAVEPOINT sealift_snapshot; " SNAPSHOT_SETTINGS
-                              : "BEGIN READ ONLY; " SNAPSHOT_SETTINGS;
+    /* pg_get_indexdef and friends lock the relation: SNAPSHOT_NO_WAIT does not queue. */
+    const char *begin =
+        in_tx ? ((flags & SNAPSHOT_NO_WAIT) ? "SAVEPOINT sealift_snapshot; " SNAPSHOT_SETTINGS
+                                              "; " SNAPSHOT_NO_WAIT_SETTING
+                                            : "SAVEPOINT sealift_snapshot; " SNAPSHOT_SETTINGS)
+              : ((flags & SNAPSHOT_NO_WAIT) ? "BEGIN READ ONLY; " SNAPSHOT_SETTINGS
+                                              "; " SNAPSHOT_NO_WAIT_SETTING
+                                            : "BEGIN READ ONLY; " SNAPSHOT_SETTINGS);
     const char *end = in_tx ? "ROLLBACK TO SAVEPOINT sealift_snapshot; "
                               "RELEASE SAVEPOINT sealift_snapshot"
                             : "COMMIT";

@@ -50,7 +50,16 @@ enum {
     /* A function's definition as pg_get_functiondef prints it, not its MD5: for a report that
      * shows what changed (schema drift), where test only compares. */
     SNAPSHOT_FULL_BODIES = 1,
+    /*
+     * Fail (SQLSTATE 55P03) instead of queueing behind a lock another session holds:
+     * pg_get_indexdef and other catalog functions lock the relation they describe, and a
+     * snapshot taken on a live database must not wait for a long transaction (nor, in a
+     * move's transaction, hold the move's locks while it waits).
+     */
+    SNAPSHOT_NO_WAIT = 2,
 };
+/* How long SNAPSHOT_NO_WAIT waits for a lock, in ms (text, for SQL). */
+#define SNAPSHOT_NO_WAIT_MS "20"
 /* snapshot_take with flags. */
 int snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsigned flags,
                         struct snapshot *s, struct db_error *e);

@@ -414,3 +414,72 @@ assert c["after"] == "text default \x27back\\slash2\x27::text", c
     assert_output --partial '--schema-drift'
     assert_output --partial '--ignore-schema NAME'
 }
+
+@test "a role that may not write the fingerprint table: the move goes on, with a warning" {
+    role=drifter$BATS_TEST_NUMBER
+    must sql "CREATE ROLE $role LOGIN; GRANT CREATE ON SCHEMA public TO $role"
+    mig m 001_a 'CREATE TABLE a (id int);' 'DROP TABLE a;'
+    mig m 002_b 'CREATE TABLE b (id int);' 'DROP TABLE b;'
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub --to 001
+    # Grants on the history tables as they were before fingerprints: not on the new table.
+    must sql "GRANT USAGE ON SCHEMA sealift TO $role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA sealift TO $role;
+REVOKE INSERT, UPDATE, DELETE ON sealift.fingerprint FROM $role"
+
+    run_apply apply b.sealift -p release.pub -d "dbname=$PGDATABASE user=$role"
+    assert_exit 0
+    assert_warning 'could not record the schema'"'"'s fingerprint: permission denied for table fingerprint'
+    assert_applied 001,002
+    # The fingerprint of 001 is stale now: not compared, not drift.
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+    assert_line --partial 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 1)'
+}
+
+@test "a history from before fingerprints and a role that may not add the table: moves go on, with a warning" {
+    role=olddrifter$BATS_TEST_NUMBER
+    must sql "CREATE ROLE $role LOGIN; GRANT CREATE ON SCHEMA public TO $role"
+    mig m 001_a 'CREATE TABLE a (id int);' 'DROP TABLE a;'
+    mig m 002_b 'CREATE TABLE b (id int);' 'DROP TABLE b;'
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub --to 001
+    must sql "DROP TABLE sealift.fingerprint; GRANT USAGE ON SCHEMA sealift TO $role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA sealift TO $role"
+
+    run_apply apply b.sealift -p release.pub -d "dbname=$PGDATABASE user=$role"
+    assert_exit 0
+    assert_warning 'could not add the fingerprint table to the history schema "sealift": permission denied for schema sealift; no fingerprint is recorded until it exists'
+    [ "$(grep -c 'fingerprint' <<<"$stderr")" -eq 1 ] || fail "one warning only: $stderr"
+    assert_applied 001,002
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+    assert_line --partial 'schema drift: no fingerprint recorded yet'
+}
+
+@test "a table locked by another session: the check does not queue behind it; status says why" {
+    applied_chain
+    "$SEALIFT_PG_BIN/psql" -XAtq -d "$PGDATABASE" -c "SET application_name = 'long_tx'" \
+        -c "BEGIN" -c "LOCK TABLE users" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 3>&- &
+    APPLY_PIDS+=($!)
+    wait_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1 10
+
+    SECONDS=0
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 3
+    assert_error 'could not compare the schema with its last fingerprint: canceling statement due to lock timeout'
+    # 004 does not touch users, but its fingerprint needs users' index definitions: the move
+    # goes on unchecked, and its fingerprint is not taken (a warning each), so the last one is
+    # stale.
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_warning 'the schema was not compared with its last fingerprint: another session holds a lock on a relation it describes'
+    assert_warning "could not record the schema's fingerprint"
+    [ "$SECONDS" -lt 30 ] || fail "the check waited for the lock ($SECONDS s)"
+    assert_applied 001,002,003,004
+    must sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'long_tx'"
+    run_apply status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+    assert_line --partial 'schema drift: not compared: the journal has 1 move after the last fingerprint (journal row 3)'
+}

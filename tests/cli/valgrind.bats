@@ -115,3 +115,21 @@ INSERT INTO t SELECT 1 / 0;' 'DROP TABLE t;'
     vg rollback fail.sealift -p release.pub --to nosuch
     [ "$status" -ne 0 ] || fail "rollback to a missing revision succeeded"
 }
+
+@test "memcheck: schema drift: fingerprints, status --schema-drift, a refusal, --allow-schema-drift" {
+    data_chain
+    vg apply b.sealift -p release.pub --to 002
+    assert_exit 0
+    must sql "CREATE TABLE hand (id int); CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+    vg status b.sealift -p release.pub --schema-drift --json
+    assert_exit 3
+    vg status b.sealift -p release.pub --schema-drift --ignore-schema public
+    assert_exit 7
+    vg apply b.sealift -p release.pub
+    assert_exit 3
+    assert_detail 'added table public.hand'
+    vg apply b.sealift -p release.pub --allow-schema-drift 'hand made' --json
+    assert_exit 0
+    vg status b.sealift -p release.pub --schema-drift
+    assert_exit 0
+}
