@@ -171,18 +171,10 @@ risk_release(struct risk *r)
 /*
  * One row per relation and open transaction on it (one row with NULLs when none). Names are
  * "schema.name" as the lint resolved them; format('%I.%I') keeps odd names whole. Sizes come
- * from the catalog, so nothing is scanned. pg_total_relation_size() takes ACCESS SHARE on the
- * table and its indexes, so it would queue behind an ACCESS EXCLUSIVE lock held or awaited
- * there: exactly the busy table this report is for. Then the size is NULL (unknown) and no
- * lock is asked for: a risk report must never wait on the table it warns about.
+ * from the catalog, so nothing is scanned.
  */
 static const char risk_sql_head[] =
-    "SELECT r.i, c.oid IS NOT NULL, CASE WHEN EXISTS (SELECT 1 FROM pg_locks x WHERE "
-    "x.locktype = 'relation' AND x.mode = 'AccessExclusiveLock' AND x.pid <> pg_backend_pid() "
-    "AND x.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
-    "(x.relation = c.oid OR x.relation = c.reltoastrelid OR x.relation IN (SELECT indexrelid "
-    "FROM pg_index WHERE indrelid = c.oid))) THEN NULL ELSE pg_total_relation_size(c.oid) END, "
-    "c.reltuples, h.pid, h.state, "
+    "SELECT r.i, c.oid IS NOT NULL, pg_total_relation_size(c.oid), c.reltuples, h.pid, h.state, "
     "h.age, h.mode, h.granted, (SELECT nspname FROM pg_namespace WHERE oid = c.relnamespace) "
     "|| '.' || c.relname FROM unnest(ARRAY[";
 static const char risk_sql_tail[] =
@@ -227,8 +219,7 @@ risk_query(struct risk *r, struct db *db, struct db_error *e)
         rel = &r->rels[i];
         rel->exists = strcmp(db_value(rows, k, 1), "t") == 0;
         if (rel->exists) {
-            /* -1: unknown, another session holds or awaits ACCESS EXCLUSIVE on it. */
-            rel->bytes = db_value(rows, k, 2) ? strtoll(db_value(rows, k, 2), NULL, 10) : -1;
+            rel->bytes = strtoll(db_value(rows, k, 2), NULL, 10);
             rel->rows = strtod(db_value(rows, k, 3), NULL);
             if (rel->resolved == NULL)
                 rel->resolved = xstrdup(db_value(rows, k, 9));
@@ -278,11 +269,6 @@ add_size(struct buf *out, long long bytes)
     static const char *const units[] = {"kB", "MB", "GB", "TB", "PB"};
     double v = (double)bytes;
     int u = -1;
-
-    if (bytes < 0) {
-        buf_addstr(out, "size unknown: another session holds or awaits ACCESS EXCLUSIVE on it");
-        return;
-    }
 
     if (bytes < 1024) {
         buf_addf(out, "%lld bytes", bytes);
@@ -513,7 +499,7 @@ json_risk_item(struct buf *out, const struct risk_item *it, const char *text)
     json_key(out, "exists", 0);
     buf_addstr(out, rel->exists ? "true" : "false");
     json_key(out, "bytes", 0);
-    if (rel->exists && rel->bytes >= 0)
+    if (rel->exists)
         buf_addf(out, "%lld", rel->bytes);
     else
         buf_addstr(out, "null");

@@ -27,7 +27,7 @@ struct risk_rel {
     char *name;     /* as the findings (or the statement) name it: "schema.name" */
     char *resolved; /* "schema.name" as the database resolved it, when it exists */
     int exists;
-    long long bytes; /* pg_total_relation_size; -1 when ACCESS EXCLUSIVE kept it from asking */
+    long long bytes; /* pg_total_relation_size */
     double rows;     /* pg_class.reltuples: -1 when never analyzed */
     struct risk_holder *holders;
     size_t nholders;
