@@ -224,11 +224,12 @@ journal_sql_insert_head(const struct history_ctx *h, struct buf *out)
 
 /*
  * The INSERT of the next journal row whose time, actor, place in the chain and hash the server
- * computes; every other field is row's value (a literal) or, with row NULL, a parameter $1,
- * $2, ... in column order (journal_sql_prepare_computed).
+ * computes; every other field is row's value (a literal) or, when its bit is in params, a
+ * parameter $1, $2, ... in column order (journal_sql_prepare_computed).
  */
 static void
-insert_computed(const struct history_ctx *h, const struct journal_row *row, struct buf *out)
+insert_computed(const struct history_ctx *h, const struct journal_row *row, unsigned params,
+                struct buf *out)
 {
     struct buf names = BUF_INIT;
     int param = 1;
@@ -254,7 +255,7 @@ insert_computed(const struct history_ctx *h, const struct journal_row *row, stru
             buf_addstr(out, "clock_timestamp()");
         else if (i == J_ACTOR)
             buf_addstr(out, "current_user::text");
-        else if (row == NULL)
+        else if (params & (1u << i))
             buf_addf(out, "$%d::%s", param++, fields[i].type);
         else
             field_literal(i, row->v[i], out);
@@ -267,12 +268,10 @@ insert_computed(const struct history_ctx *h, const struct journal_row *row, stru
     buf_release(&names);
 }
 
-/* The fields insert_computed takes from its row (or parameters): all but these four. */
-static int
-computed_by_server(size_t i)
-{
-    return i == J_SEQ || i == J_PREV || i == J_AT || i == J_ACTOR;
-}
+/* The fields that differ from one migration's row to the next, in a prepared statement. */
+#define PER_MIGRATION                                                                              \
+    ((1u << J_EVENT) | (1u << J_MIGRATION) | (1u << J_ORDINAL) | (1u << J_CHAIN) |                 \
+     (1u << J_CHECKSUMS))
 
 void
 journal_sql_insert_computed(const struct history_ctx *h, const struct history_source *src,
@@ -282,33 +281,35 @@ journal_sql_insert_computed(const struct history_ctx *h, const struct history_so
     struct journal_row row;
 
     fill_fields(&row, src, event, m, idx, detail, NULL, NULL, h->project);
-    insert_computed(h, &row, out);
+    insert_computed(h, &row, 0, out);
 }
 
 void
-journal_sql_prepare_computed(const struct history_ctx *h, const char *name, struct buf *out)
+journal_sql_prepare_computed(const struct history_ctx *h, const char *name,
+                             const struct history_source *src, const char *detail, struct buf *out)
 {
+    struct journal_row row;
+
+    fill_fields(&row, src, "", NULL, -1, detail, NULL, NULL, h->project);
     buf_addf(out, "PREPARE %s(", name);
     for (size_t i = 0, n = 0; i < JOURNAL_CANON_FIELDS; i++)
-        if (!computed_by_server(i))
+        if (PER_MIGRATION & (1u << i))
             buf_addf(out, "%s%s", n++ ? ", " : "", fields[i].type);
     buf_addstr(out, ") AS\n");
-    insert_computed(h, NULL, out);
+    insert_computed(h, &row, PER_MIGRATION, out);
     buf_addstr(out, ";\n");
 }
 
 void
-journal_sql_execute_computed(const struct history_ctx *h, const char *name,
-                             const struct history_source *src, const char *event,
-                             const struct manifest *m, long idx, const char *detail,
-                             struct buf *out)
+journal_sql_execute_computed(const char *name, const char *event, const struct manifest *m,
+                             long idx, struct buf *out)
 {
     struct journal_row row;
 
-    fill_fields(&row, src, event, m, idx, detail, NULL, NULL, h->project);
+    fill_fields(&row, NULL, event, m, idx, NULL, NULL, NULL, NULL);
     buf_addf(out, "EXECUTE %s(", name);
     for (size_t i = 0, n = 0; i < JOURNAL_CANON_FIELDS; i++)
-        if (!computed_by_server(i)) {
+        if (PER_MIGRATION & (1u << i)) {
             buf_addstr(out, n++ ? ", " : "");
             db_add_literal(out, row.v[i]);
         }

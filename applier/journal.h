@@ -81,14 +81,15 @@ void journal_sql_insert_computed(const struct history_ctx *h, const struct histo
                                  const char *event, const struct manifest *m, long idx,
                                  const char *detail, struct buf *out);
 /*
- * The same as a prepared statement: "PREPARE name(types) AS INSERT ...;\n" once, then per
- * row "EXECUTE name('project', 'event', ...);\n", one short line (plan scripts).
+ * The same as a prepared statement, for a script of many rows from one source: "PREPARE
+ * name(types) AS INSERT ...;\n" once, with src's and detail's fields written in, then per row
+ * "EXECUTE name('event', 'id', ordinal, 'chain', 'checksums');\n", one short line (plan).
  */
-void journal_sql_prepare_computed(const struct history_ctx *h, const char *name, struct buf *out);
-void journal_sql_execute_computed(const struct history_ctx *h, const char *name,
-                                  const struct history_source *src, const char *event,
-                                  const struct manifest *m, long idx, const char *detail,
+void journal_sql_prepare_computed(const struct history_ctx *h, const char *name,
+                                  const struct history_source *src, const char *detail,
                                   struct buf *out);
+void journal_sql_execute_computed(const char *name, const char *event, const struct manifest *m,
+                                  long idx, struct buf *out);
 /*
  * Append the SELECT list "$N::type AS column, ..." of the covered fields, for an
  * INSERT ... SELECT whose at comes from at_expr and whose parameters start at $first (every

@@ -13,29 +13,15 @@
 #include <string.h>
 #include <time.h>
 
-/* PostgreSQL's table lock modes, weakest first: pg_locks' name and the documentation's. */
-static const struct {
-    const char *pg, *sql;
-} modes[] = {
-    {"AccessShareLock", "ACCESS SHARE"},
-    {"RowShareLock", "ROW SHARE"},
-    {"RowExclusiveLock", "ROW EXCLUSIVE"},
-    {"ShareUpdateExclusiveLock", "SHARE UPDATE EXCLUSIVE"},
-    {"ShareLock", "SHARE"},
-    {"ShareRowExclusiveLock", "SHARE ROW EXCLUSIVE"},
-    {"ExclusiveLock", "EXCLUSIVE"},
-    {"AccessExclusiveLock", "ACCESS EXCLUSIVE"},
-};
-#define NMODES ((int)(sizeof(modes) / sizeof(modes[0])))
-/* SHARE and stronger keep others from writing (ACCESS EXCLUSIVE from reading too). */
-#define FIRST_BLOCKING 4
+#define NMODES         RISK_LOCK_MODES
+#define FIRST_BLOCKING RISK_LOCK_FIRST_BLOCKING
 
 struct locktrace_rel {
     long long oid;
     long long relfilenode; /* 0: none (a view, a partitioned table) or dropped */
     char *name;            /* "schema.name" */
     char *table;           /* an index's table, else NULL */
-    unsigned held;         /* bit i: modes[i] held by our backend */
+    unsigned held;         /* bit i: lock level i (risk.h) held by our backend */
 };
 
 /* What one statement did to one existing relation. */
@@ -54,24 +40,16 @@ now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int
-mode_of_sql(const char *sql)
-{
-    for (int i = 0; sql && i < NMODES; i++)
-        if (strcmp(modes[i].sql, sql) == 0)
-            return i;
-    return -1;
-}
-
 static unsigned
 modes_mask(const char *list)
 {
     unsigned mask = 0;
 
     for (int i = 0; i < NMODES; i++) {
-        size_t n = strlen(modes[i].pg);
+        const char *pg = risk_lock_name(i, 1);
+        size_t n = strlen(pg);
 
-        for (const char *p = list; (p = strstr(p, modes[i].pg)) != NULL; p += n)
+        for (const char *p = list; (p = strstr(p, pg)) != NULL; p += n)
             if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
                 mask |= 1u << i;
     }
@@ -251,7 +229,7 @@ predicting(const struct locktrace *t, unsigned line, const struct effect *e, int
 
         if (fd->kind != t->kind || fd->line != line || !names(fd, e->rel))
             continue;
-        if (rewrite ? fd->rewrites : mode_of_sql(fd->lock) >= e->mode)
+        if (rewrite ? fd->rewrites : risk_lock_level(fd->lock) >= e->mode)
             return fd;
         if (!rewrite && fd->lock)
             *weaker = fd;
@@ -272,8 +250,9 @@ add_missed(struct locktrace *t, unsigned line, const struct effect *e, int rewri
         buf_addf(&msg, "%s %s:%u rewrote %s; no finding predicts the rewrite", mig->id, label, line,
                  e->rel->name);
     else
-        buf_addf(&msg, "%s %s:%u took %s on %s: %s; %s%s", mig->id, label, line, modes[e->mode].sql,
-                 e->rel->name, risk_lock_blocks(modes[e->mode].sql),
+        buf_addf(&msg, "%s %s:%u took %s on %s: %s; %s%s", mig->id, label, line,
+                 risk_lock_name(e->mode, 0), e->rel->name,
+                 risk_lock_blocks(risk_lock_name(e->mode, 0)),
                  weaker ? "the lint predicted only " : "no finding predicts it",
                  weaker ? weaker->lock : "");
     if (json->len)
@@ -336,15 +315,15 @@ report(struct locktrace *t, size_t k, double ms, int in_tx, const struct effect 
             json_key(&locks, "relation", 1);
             json_str(&locks, es[i].rel->name);
             json_key(&locks, "mode", 0);
-            json_str(&locks, modes[es[i].mode].pg);
+            json_str(&locks, risk_lock_name(es[i].mode, 1));
             json_key(&locks, "lock_mode", 0);
-            json_str(&locks, modes[es[i].mode].sql);
+            json_str(&locks, risk_lock_name(es[i].mode, 0));
             json_key(&locks, "blocks", 0);
-            json_str(&locks, risk_lock_blocks(modes[es[i].mode].sql));
+            json_str(&locks, risk_lock_blocks(risk_lock_name(es[i].mode, 0)));
             json_key(&locks, "predicted_by", 0);
             json_str(&locks, fd ? fd->rule : NULL);
             buf_addch(&locks, '}');
-            buf_addf(&what, "%s%s on %s", what.len ? ", " : "", modes[es[i].mode].sql,
+            buf_addf(&what, "%s%s on %s", what.len ? ", " : "", risk_lock_name(es[i].mode, 0),
                      es[i].rel->name);
             add_verdict(&lint, fd);
             if (fd == NULL)

@@ -221,15 +221,13 @@ plan_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
         history_sql_unapplied(&p->s->h, mig->id, &p->out);
         if (!mig->script[MANIFEST_DOWN].transactional)
             history_sql_progress_clear(&p->s->h, mig->id, "down", &p->out);
-        journal_sql_execute_computed(&p->s->h, PLAN_JOURNAL_STMT, &p->src, "rollback", p->m,
-                                     (long)idx, "via plan", &p->out);
+        journal_sql_execute_computed(PLAN_JOURNAL_STMT, "rollback", p->m, (long)idx, &p->out);
         return 0;
     }
     history_sql_applied(&p->s->h, &p->src, p->m, idx, "applied", NULL, &p->out);
     if (!mig->script[MANIFEST_UP].transactional)
         history_sql_progress_clear(&p->s->h, mig->id, "up", &p->out);
-    journal_sql_execute_computed(&p->s->h, PLAN_JOURNAL_STMT, &p->src, "apply", p->m, (long)idx,
-                                 "via plan", &p->out);
+    journal_sql_execute_computed(PLAN_JOURNAL_STMT, "apply", p->m, (long)idx, &p->out);
     return 0;
 }
 
@@ -261,7 +259,7 @@ plan_guard(struct planner *p, size_t napplied)
     buf_addstr(&p->out, "BEGIN;\n");
     history_sql_create(h, &p->out);
     buf_addstr(&p->out, "COMMIT;\n");
-    journal_sql_prepare_computed(h, PLAN_JOURNAL_STMT, &p->out);
+    journal_sql_prepare_computed(h, PLAN_JOURNAL_STMT, &p->src, "via plan", &p->out);
     buf_addf(&p->out,
              "DO $sealift$ BEGIN\n"
              "  IF (SELECT count(*) FROM %s.applied WHERE project = %s) <> %zu OR\n"

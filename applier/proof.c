@@ -554,6 +554,7 @@ restore_given(struct proof *p, const struct snapshot *base, size_t l)
 
     snapshot_init(&now);
     snapshot_diff_init(&d);
+    p->trace.phase = "restore";
     if (p->at > l && p->rep.nfailed == 0 && !p->rep.phase_failed)
         proof_walk(p, STEP_DOWN, l, 0, 0, &f, NULL);
     if (halted(p) || snap(p, 0, &now) != 0)

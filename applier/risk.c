@@ -171,12 +171,22 @@ risk_release(struct risk *r)
 /*
  * One row per relation and open transaction on it (one row with NULLs when none). Names are
  * "schema.name" as the lint resolved them; format('%I.%I') keeps odd names whole. Sizes come
- * from the catalog, so nothing is scanned.
+ * from the catalog, so nothing is scanned. pg_total_relation_size() takes ACCESS SHARE on the
+ * table and its indexes: behind an ACCESS EXCLUSIVE lock held or queued (the very case the
+ * risk lines warn of) it would wait, so the size is then the catalog's page count instead
+ * (as of the last VACUUM, ANALYZE or CREATE INDEX).
  */
 static const char risk_sql_head[] =
-    "SELECT r.i, c.oid IS NOT NULL, pg_total_relation_size(c.oid), c.reltuples, h.pid, h.state, "
-    "h.age, h.mode, h.granted, (SELECT nspname FROM pg_namespace WHERE oid = c.relnamespace) "
-    "|| '.' || c.relname FROM unnest(ARRAY[";
+    "SELECT r.i, c.oid IS NOT NULL, CASE WHEN EXISTS (SELECT 1 FROM pg_locks x WHERE "
+    "x.locktype = 'relation' AND x.mode = 'AccessExclusiveLock' AND (x.relation = c.oid OR "
+    "x.relation = c.reltoastrelid OR x.relation IN (SELECT indexrelid FROM pg_index WHERE "
+    "indrelid = c.oid))) THEN nullif((SELECT sum(p.relpages) FROM pg_class p WHERE p.oid = c.oid "
+    "OR "
+    "p.oid = c.reltoastrelid OR p.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = "
+    "c.oid)), 0)::bigint * nullif(current_setting('block_size')::bigint, 0) ELSE "
+    "pg_total_relation_size(c.oid) "
+    "END, c.reltuples, h.pid, h.state, h.age, h.mode, h.granted, (SELECT nspname FROM "
+    "pg_namespace WHERE oid = c.relnamespace) || '.' || c.relname FROM unnest(ARRAY[";
 static const char risk_sql_tail[] =
     "]::text[]) WITH ORDINALITY AS r(name, i) LEFT JOIN pg_class c ON c.oid = to_regclass("
     "CASE WHEN strpos(r.name, '.') > 0 THEN format('%%I.%%I', split_part(r.name, '.', 1), "
@@ -219,7 +229,8 @@ risk_query(struct risk *r, struct db *db, struct db_error *e)
         rel = &r->rels[i];
         rel->exists = strcmp(db_value(rows, k, 1), "t") == 0;
         if (rel->exists) {
-            rel->bytes = strtoll(db_value(rows, k, 2), NULL, 10);
+            /* NULL: locked, and the catalog has no page count yet. */
+            rel->bytes = db_value(rows, k, 2) ? strtoll(db_value(rows, k, 2), NULL, 10) : -1;
             rel->rows = strtod(db_value(rows, k, 3), NULL);
             if (rel->resolved == NULL)
                 rel->resolved = xstrdup(db_value(rows, k, 9));
@@ -239,27 +250,47 @@ risk_query(struct risk *r, struct db *db, struct db_error *e)
     return 0;
 }
 
-/* What a table lock of this mode keeps others from doing while it is held. */
+/*
+ * PostgreSQL's table lock modes, weakest first: the documentation's name, pg_locks' name, and
+ * what the lock keeps others from doing while it is held.
+ */
+static const struct {
+    const char *sql, *pg, *blocks;
+} lock_modes[RISK_LOCK_MODES] = {
+    {"ACCESS SHARE", "AccessShareLock", "only ACCESS EXCLUSIVE locks blocked"},
+    {"ROW SHARE", "RowShareLock", "only ACCESS EXCLUSIVE and EXCLUSIVE locks blocked"},
+    {"ROW EXCLUSIVE", "RowExclusiveLock", "only schema changes and explicit table locks blocked"},
+    {"SHARE UPDATE EXCLUSIVE", "ShareUpdateExclusiveLock",
+     "schema changes and VACUUM blocked (reads and writes go on)"},
+    {"SHARE", "ShareLock", "writes blocked (reads go on)"},
+    {"SHARE ROW EXCLUSIVE", "ShareRowExclusiveLock", "writes blocked (reads go on)"},
+    {"EXCLUSIVE", "ExclusiveLock", "writes blocked (reads go on)"},
+    {"ACCESS EXCLUSIVE", "AccessExclusiveLock", "reads and writes blocked"},
+};
+
+int
+risk_lock_level(const char *mode)
+{
+    for (int i = 0; mode && i < RISK_LOCK_MODES; i++)
+        if (strcmp(lock_modes[i].sql, mode) == 0 || strcmp(lock_modes[i].pg, mode) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+risk_lock_name(int level, int pg)
+{
+    if (level < 0 || level >= RISK_LOCK_MODES)
+        return NULL;
+    return pg ? lock_modes[level].pg : lock_modes[level].sql;
+}
+
 const char *
 risk_lock_blocks(const char *mode)
 {
-    static const struct {
-        const char *mode, *blocks;
-    } table[] = {
-        {"ACCESS EXCLUSIVE", "reads and writes blocked"},
-        {"EXCLUSIVE", "writes blocked (reads go on)"},
-        {"SHARE ROW EXCLUSIVE", "writes blocked (reads go on)"},
-        {"SHARE", "writes blocked (reads go on)"},
-        {"SHARE UPDATE EXCLUSIVE", "schema changes and VACUUM blocked (reads and writes go on)"},
-        {"ROW EXCLUSIVE", "only schema changes and explicit table locks blocked"},
-        {"ROW SHARE", "only ACCESS EXCLUSIVE and EXCLUSIVE locks blocked"},
-        {"ACCESS SHARE", "only ACCESS EXCLUSIVE locks blocked"},
-    };
+    int level = risk_lock_level(mode);
 
-    for (size_t i = 0; mode && i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcmp(table[i].mode, mode) == 0)
-            return table[i].blocks;
-    return "conflicting locks blocked";
+    return level < 0 ? "conflicting locks blocked" : lock_modes[level].blocks;
 }
 
 /* "8192 bytes", "3.1 GB" (1024-based, as pg_size_pretty). */
@@ -270,6 +301,10 @@ add_size(struct buf *out, long long bytes)
     double v = (double)bytes;
     int u = -1;
 
+    if (bytes < 0) {
+        buf_addstr(out, "size unknown: locked");
+        return;
+    }
     if (bytes < 1024) {
         buf_addf(out, "%lld bytes", bytes);
         return;
@@ -499,7 +534,7 @@ json_risk_item(struct buf *out, const struct risk_item *it, const char *text)
     json_key(out, "exists", 0);
     buf_addstr(out, rel->exists ? "true" : "false");
     json_key(out, "bytes", 0);
-    if (rel->exists)
+    if (rel->exists && rel->bytes >= 0)
         buf_addf(out, "%lld", rel->bytes);
     else
         buf_addstr(out, "null");

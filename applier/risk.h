@@ -88,7 +88,15 @@ int risk_has_lines(const struct risk *r, size_t idx);
 void risk_json_findings(const struct risk *r, struct buf *out);
 void risk_json(const struct risk *r, struct buf *out);
 
-/* What a table lock mode ("ACCESS EXCLUSIVE") keeps others from doing while it is held. */
+/* Table lock modes: levels 0 (ACCESS SHARE) to 7 (ACCESS EXCLUSIVE), weakest first. */
+#define RISK_LOCK_MODES 8
+/* SHARE (level 4) and stronger keep others from writing; ACCESS EXCLUSIVE from reading too. */
+#define RISK_LOCK_FIRST_BLOCKING 4
+/* The level of a mode named as the documentation ("SHARE") or pg_locks ("ShareLock"); -1. */
+int risk_lock_level(const char *mode);
+/* The name of a level: the documentation's, or with pg pg_locks'; NULL out of range. */
+const char *risk_lock_name(int level, int pg);
+/* What a table lock mode keeps others from doing while it is held (either name). */
 const char *risk_lock_blocks(const char *mode);
 
 /* Line (1-based) of statement k's first token in its script's text. */

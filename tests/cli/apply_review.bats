@@ -191,3 +191,23 @@ DROP INDEX CONCURRENTLY orders_id2;'
     assert_exit 0
     assert_line --regexp '^journal intact: 5 rows'
 }
+
+@test "the risk lines do not wait behind an ACCESS EXCLUSIVE lock on the table they measure" {
+    orders_chain
+    # A session holds LOCK TABLE orders and stays: reading the table's size would queue.
+    { printf 'BEGIN;\nLOCK TABLE orders;\n'; sleep 60; } |
+        "$SEALIFT_PG_BIN/psql" -X -q >/dev/null 3>&- &
+    HOLDER_PID=$!
+    wait_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted" 1 20
+    run --separate-stderr timeout 20 "$APPLY" status b.sealift -p release.pub
+    assert_exit 7
+    assert_line --regexp '^    risk: rewrites public\.orders \(([0-9.]+ [kM]B|size unknown: locked), ~20\.0k rows\) under ACCESS EXCLUSIVE'
+    # apply says it before it waits: then its statement times out behind the lock.
+    run --separate-stderr timeout 20 "$APPLY" apply b.sealift -p release.pub \
+        --statement-lock-timeout 300ms --retries 0
+    assert_exit 4
+    assert_line --index 0 'risk of what will run, before the migration lock is taken:'
+    assert_line --regexp '^    risk: rewrites public\.orders '
+    assert_applied 001
+}
