@@ -163,7 +163,7 @@ enum {
     "                        statement), up to N times, waiting 1 s doubling to 30 s with\n"       \
     "                        jitter (default 5)\n"                                                 \
     "      --progress-after D\n"                                                                   \
-    "                        show what a statement running longer than D is doing\n"              \
+    "                        show what a statement running longer than D is doing\n"               \
     "                        (default 2s; 0: never): a line redrawn on a terminal, else a\n"       \
     "                        line every 10 s; \"statement_progress\" events with --json\n"         \
     "      --warn-after D    warn, and journal it, when a statement runs longer than D\n"
