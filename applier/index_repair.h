@@ -19,7 +19,8 @@
  * A valid index the record names is the statement's finished work (its client was killed after
  * the server finished the build): the statement counts as done. An index another backend is
  * still building (a statement whose client went away) is left alone: the rerun stops and says
- * which process to wait for or cancel.
+ * which process to wait for or cancel. The _ccnew copy of a TOAST table's index (REINDEX TABLE)
+ * is left alone: only allow_system_table_mods may drop it.
  *
  * Layer: applier. SQL goes through db.h.
  */

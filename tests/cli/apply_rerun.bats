@@ -239,6 +239,32 @@ REINDEX INDEX CONCURRENTLY public.big_v_idx;' 'SELECT 1;'
         WHERE event LIKE 'index_%'" 'statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx | dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY public.big_v_idx; running it again | statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx'
 }
 
+@test "REINDEX TABLE CONCURRENTLY cancelled: every _ccnew copy of its indexes, and nothing else" {
+    big_table 100000
+    must sql 'CREATE INDEX big_v_idx ON big (v, id); CREATE INDEX "Big Id" ON big (id, v)'
+    # A decoy: an INVALID index named like a leftover, on another table.
+    dup_table
+    sql "CREATE UNIQUE INDEX CONCURRENTLY t_v_ccnew ON t (v)" 2>/dev/null || true
+    mig m 001_reindex '-- sealift:no-transaction
+REINDEX (VERBOSE) TABLE CONCURRENTLY big;' 'SELECT 1;'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub --statement-timeout 300ms
+    assert_exit 4
+    assert_error 'migration 001_reindex (up) failed: canceling statement due to statement timeout'
+    # (The toast table's index has a leftover too, pg_toast.pg_toast_N_index_ccnew: only
+    # allow_system_table_mods may drop it, so it is not touched; the schema public is looked at.)
+    assert_sql "$invalid_sql AND c.relnamespace = 'public'::regnamespace" \
+        'Big Id_ccnew,big_v_idx_ccnew,t_v_ccnew'
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public."Big Id_ccnew" left by an interrupted REINDEX TABLE CONCURRENTLY big; running it again'
+    assert_line 'dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX TABLE CONCURRENTLY big; running it again'
+    assert_sql "$invalid_sql AND c.relnamespace = 'public'::regnamespace" 't_v_ccnew'
+    assert_sql "SELECT count(*) FROM pg_index WHERE indrelid = 'big'::regclass AND indisvalid" 2
+}
+
 @test "kill -9 of the applier in the middle of a concurrent index build, then a rerun" {
     # A slow index expression: 1000 rows of 2 ms each.
     must sql 'CREATE FUNCTION slow(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql
