@@ -77,8 +77,8 @@ next_tok(const char *text, size_t len, size_t *i, struct tok *t)
         t->type = TOK_PUNCT;
         *i = p + 1;
     }
-    snprintf(t->text, sizeof(t->text), "%s", buf);
-    clip_name(t->text);
+    clip_name(buf); /* now at most INDEX_NAME_MAX bytes: it fits t->text */
+    memcpy(t->text, buf, strlen(buf) + 1);
 }
 
 static int
