@@ -77,8 +77,8 @@ next_tok(const char *text, size_t len, size_t *i, struct tok *t)
         t->type = TOK_PUNCT;
         *i = p + 1;
     }
-    snprintf(t->text, sizeof(t->text), "%s", buf);
-    clip_name(t->text);
+    clip_name(buf); /* now at most INDEX_NAME_MAX bytes: it fits t->text */
+    memcpy(t->text, buf, strlen(buf) + 1);
 }
 
 static int
@@ -247,17 +247,35 @@ add_regclass_literal(struct buf *sql, const char *schema, const char *name)
 }
 
 /*
+ * Another backend building index OID expr: its pg_stat_progress_create_index row. A client
+ * killed mid-build (kill -9 does not stop the server's statement) leaves the index INVALID
+ * until that build ends: it must not be dropped, or the drop would wait for the build and then
+ * remove the index it finished. (Not pg_locks: every query planned on the table briefly locks
+ * its indexes, INVALID ones too. The row of another role's backend hides index_relid unless
+ * the applier's role has pg_read_all_stats; the build's own role, the usual case, sees it.)
+ */
+static void
+add_busy_pid(struct buf *sql, const char *oid_expr)
+{
+    buf_addf(sql,
+             "(SELECT min(p.pid) FROM pg_stat_progress_create_index p WHERE p.index_relid = %s "
+             "AND p.pid <> pg_backend_pid())",
+             oid_expr);
+}
+
+/*
  * The index a CREATE builds, as the server resolves the table: one row (qualified name, a
- * relation of that name exists, it is an index of that table, it is valid), or none when the
- * table does not exist.
+ * relation of that name exists, it is an index of that table, it is valid, the pid of another
+ * backend working on it), or none when the table does not exist.
  */
 static void
 sql_create_target(const struct index_build *b, struct buf *sql)
 {
     buf_addstr(sql, "SELECT format('%I.%I', n.nspname, ");
     db_add_literal(sql, b->name);
-    buf_addstr(sql, "), ci.oid IS NOT NULL, i.indrelid IS NOT DISTINCT FROM t.oid, i.indisvalid "
-                    "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+    buf_addstr(sql, "), ci.oid IS NOT NULL, i.indrelid IS NOT DISTINCT FROM t.oid, i.indisvalid, ");
+    add_busy_pid(sql, "ci.oid");
+    buf_addstr(sql, " FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
                     "LEFT JOIN pg_class ci ON ci.relnamespace = t.relnamespace AND ci.relname = ");
     db_add_literal(sql, b->name);
     buf_addstr(sql, " LEFT JOIN pg_index i ON i.indexrelid = ci.oid WHERE t.oid = to_regclass(");
@@ -268,25 +286,27 @@ sql_create_target(const struct index_build *b, struct buf *sql)
 /*
  * The INVALID leftovers of a REINDEX CONCURRENTLY: indexes of the same table and schema named
  * after an index it rebuilds with _ccnew or _ccold and maybe a number (the server cuts the
- * base of a long name to fit 63 bytes). One row per index: its qualified name.
+ * base of a long name to fit 63 bytes). One row per index: its qualified name, and the pid of
+ * another backend working on it.
  */
 static void
 sql_reindex_leftovers(const struct index_build *b, struct buf *sql)
 {
+    buf_addstr(sql, "SELECT format('%I.%I', n.nspname, ci.relname), ");
+    add_busy_pid(sql, "ci.oid");
     buf_addstr(sql,
-               "SELECT DISTINCT format('%I.%I', n.nspname, ci.relname) FROM pg_index x "
-               "JOIN pg_class cx ON cx.oid = x.indexrelid "
+               " FROM pg_class ci JOIN pg_namespace n ON n.oid = ci.relnamespace WHERE ci.oid IN "
+               "(SELECT i.indexrelid FROM pg_index x JOIN pg_class cx ON cx.oid = x.indexrelid "
                "JOIN pg_index i ON i.indrelid = x.indrelid AND NOT i.indisvalid "
-               "JOIN pg_class ci ON ci.oid = i.indexrelid AND ci.relnamespace = cx.relnamespace "
-               "JOIN pg_namespace n ON n.oid = ci.relnamespace "
-               "CROSS JOIN LATERAL regexp_replace(ci.relname, '_cc(new|old)[0-9]*$', '') AS base "
-               "WHERE ci.relname ~ '_cc(new|old)[0-9]*$' AND ci.oid <> cx.oid AND (base = "
-               "cx.relname OR (octet_length(ci.relname) >= 56 AND left(cx.relname, length(base)) "
+               "JOIN pg_class c ON c.oid = i.indexrelid AND c.relnamespace = cx.relnamespace "
+               "CROSS JOIN LATERAL regexp_replace(c.relname, '_cc(new|old)[0-9]*$', '') AS base "
+               "WHERE c.relname ~ '_cc(new|old)[0-9]*$' AND c.oid <> cx.oid AND (base = "
+               "cx.relname OR (octet_length(c.relname) >= 56 AND left(cx.relname, length(base)) "
                "= base)) AND ");
     buf_addstr(sql, b->kind == INDEX_BUILD_REINDEX_INDEX ? "x.indexrelid" : "x.indrelid");
     buf_addstr(sql, " = to_regclass(");
     add_regclass_literal(sql, b->schema, b->name);
-    buf_addstr(sql, ")");
+    buf_addstr(sql, ")) ORDER BY 1");
 }
 
 /* The journal row that says what statement k builds: "statement 2: CREATE INDEX ... x.y". */
@@ -326,22 +346,50 @@ recorded(struct db *db, const struct history_ctx *h, const char *mig_id, const c
     return ret;
 }
 
+/* Refuse to touch index while process pid (text) still works on it. Returns -1, e set. */
 static int
-drop_index(struct db *db, const char *qualified, struct db_error *e)
+busy(const char *index, const char *pid, struct db_error *e)
 {
-    char *sql = xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", qualified);
+    char msg[sizeof(e->message)];
+
+    snprintf(msg, sizeof(msg),
+             "index %s, left by an interrupted run, is still being built by process %s "
+             "(a statement whose client went away runs on); wait for it to end, or cancel it "
+             "with SELECT pg_cancel_backend(%s), then run again",
+             index, pid, pid);
+    db_error_from_message(e, msg);
+    return -1;
+}
+
+/* Drop index (qualified), say it and journal it. */
+static int
+drop_leftover(struct db *db, const struct index_build *b, const char *index, const char *target,
+              const struct index_repair_say *say, struct db_error *e)
+{
+    char *sql = xasprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", index);
+    struct buf line = BUF_INIT;
     int ret = db_exec(db, sql, e);
 
     free(sql);
-    return ret;
+    if (ret != 0)
+        return -1;
+    buf_addf(&line, "dropped INVALID index %s left by an interrupted %s", index,
+             statement_words[b->kind]);
+    if (b->kind != INDEX_BUILD_CREATE)
+        buf_addf(&line, " %s", target);
+    buf_addstr(&line, "; running it again");
+    say->said(say->data, "dropped", index, statement_words[b->kind], line.data);
+    say->journal(say->data, "index_repair", line.data);
+    buf_release(&line);
+    return 0;
 }
 
 int
 index_repair_before(struct db *db, const struct history_ctx *h, const char *mig_id, size_t k,
-                    const struct index_build *b, index_repair_said_cb said,
-                    index_repair_journal_cb journal, void *data, struct db_error *e)
+                    const struct index_build *b, const struct index_repair_say *say,
+                    struct db_error *e)
 {
-    struct buf sql = BUF_INIT, detail = BUF_INIT, note = BUF_INIT;
+    struct buf sql = BUF_INIT, detail = BUF_INIT, line = BUF_INIT;
     struct db_rows *rows = NULL;
     char target[2 * INDEX_NAME_MAX + 8];
     int ret = -1, ours, free_now = 0;
@@ -365,15 +413,27 @@ index_repair_before(struct db *db, const struct history_ctx *h, const char *mig_
     if (b->kind == INDEX_BUILD_CREATE) {
         int exists = db_value(rows, 0, 1)[0] == 't';
         int of_table = db_value(rows, 0, 2)[0] == 't';
-        const char *valid = db_value(rows, 0, 3);
+        const char *valid = db_value(rows, 0, 3), *pid = db_value(rows, 0, 4);
 
-        if (ours && exists && of_table && valid && valid[0] == 'f') {
-            if (drop_index(db, target, e) != 0)
+        if (ours && exists && of_table && pid) {
+            ret = busy(target, pid, e);
+            goto done;
+        }
+        if (ours && exists && of_table && valid && valid[0] == 't') {
+            /* The run was cut off after the server finished the build (its client was killed):
+             * the statement's work is done, as a successful run would have left it. */
+            buf_addf(&line,
+                     "index %s was built by the interrupted run and is valid: statement "
+                     "%zu counted as done",
+                     target, k + 1);
+            say->said(say->data, "kept", target, statement_words[b->kind], line.data);
+            say->journal(say->data, "index_repair", line.data);
+            ret = 1;
+            goto done;
+        }
+        if (ours && exists && of_table) {
+            if (drop_leftover(db, b, target, target, say, e) != 0)
                 goto done;
-            said(data, target, statement_words[b->kind]);
-            buf_addf(&note, "dropped INVALID index %s left by an interrupted %s; running it again",
-                     target, statement_words[b->kind]);
-            journal(data, "index_repair", note.data);
             exists = 0;
         }
         free_now = !exists;
@@ -382,28 +442,25 @@ index_repair_before(struct db *db, const struct history_ctx *h, const char *mig_
         if ((rows = db_query(db, sql.data, e)) == NULL)
             goto done;
         free_now = db_nrows(rows) == 0;
-        for (size_t i = 0; ours && i < db_nrows(rows); i++) {
-            const char *leftover = db_value(rows, i, 0);
-
-            if (drop_index(db, leftover, e) != 0)
+        for (size_t i = 0; ours && i < db_nrows(rows); i++)
+            if (db_value(rows, i, 1)) {
+                ret = busy(db_value(rows, i, 0), db_value(rows, i, 1), e);
                 goto done;
-            said(data, leftover, statement_words[b->kind]);
-            buf_reset(&note);
-            buf_addf(&note,
-                     "dropped INVALID index %s left by an interrupted %s %s; running it again",
-                     leftover, statement_words[b->kind], target);
-            journal(data, "index_repair", note.data);
+            }
+        for (size_t i = 0; ours && i < db_nrows(rows); i++) {
+            if (drop_leftover(db, b, db_value(rows, i, 0), target, say, e) != 0)
+                goto done;
             free_now = 1;
         }
     }
     /* Recorded only when the name is free: an index already there is not this statement's. */
     if (free_now)
-        journal(data, "index_build", detail.data);
+        say->journal(say->data, "index_build", detail.data);
     ret = 0;
 done:
     db_rows_free(rows);
     buf_release(&sql);
     buf_release(&detail);
-    buf_release(&note);
+    buf_release(&line);
     return ret;
 }

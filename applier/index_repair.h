@@ -16,6 +16,11 @@
  * record names (or a _ccnew/_ccold leftover of the REINDEX) is dropped with DROP INDEX
  * CONCURRENTLY, said ("index_repair" line, event and journal row), and the statement runs
  * again. A valid index is never dropped, nor one the journal does not say the statement built.
+ * A valid index the record names is the statement's finished work (its client was killed after
+ * the server finished the build): the statement counts as done. An index another backend is
+ * still building (a statement whose client went away) is left alone: the rerun stops and says
+ * which process to wait for or cancel. The _ccnew copy of a TOAST table's index (REINDEX TABLE)
+ * is left alone: only allow_system_table_mods may drop it.
  *
  * Layer: applier. SQL goes through db.h.
  */
@@ -53,20 +58,29 @@ struct index_build {
  */
 int index_build_parse(const char *stmt, size_t len, struct index_build *b);
 
-/* Called for each index dropped: its qualified name, and the statement's words ("CREATE INDEX
- * CONCURRENTLY", "REINDEX INDEX CONCURRENTLY", ...). */
-typedef void (*index_repair_said_cb)(void *data, const char *index, const char *statement);
-/* Write a journal row: event ("index_build" or "index_repair") and detail. */
-typedef void (*index_repair_journal_cb)(void *data, const char *event, const char *detail);
+/* How index_repair_before tells what it did. */
+struct index_repair_say {
+    /* An index dropped (action "dropped") or kept as the statement's finished work ("kept"):
+     * its qualified name, the statement's words ("CREATE INDEX CONCURRENTLY", ...), and the
+     * line for people. */
+    void (*said)(void *data, const char *action, const char *index, const char *statement,
+                 const char *line);
+    /* Write a journal row now: event ("index_build" or "index_repair") and detail. */
+    void (*journal)(void *data, const char *event, const char *detail);
+    void *data;
+};
 
 /*
  * Before statement k (0-based) of migration mig_id runs, outside any transaction: if the
- * journal records that an earlier run of it built an index, drop what that run left INVALID
- * (said through said, journaled through journal); then, if the name is free, record what this
- * run builds. Returns 0, or -1 with e set when a query or a DROP failed.
+ * journal records that an earlier run of it built an index, drop what that run left INVALID;
+ * then, if the name is free, record what this run builds. Returns 0 to run the statement; 1
+ * when the recorded run's index is there and valid (its client was cut off after the server
+ * finished): the statement is done, and is not run again; -1 with e set when a query or a
+ * DROP failed, or the leftover is still being built by another backend (a statement whose
+ * client went away: dropping it would wait for the build and drop the finished index).
  */
 int index_repair_before(struct db *db, const struct history_ctx *h, const char *mig_id, size_t k,
-                        const struct index_build *b, index_repair_said_cb said,
-                        index_repair_journal_cb journal, void *data, struct db_error *e);
+                        const struct index_build *b, const struct index_repair_say *say,
+                        struct db_error *e);
 
 #endif

@@ -1083,27 +1083,28 @@ notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifes
 
 /* What index_repair.c says: a line, or an "index_repair" event. */
 static void
-repair_said_cb(void *data, const char *index, const char *statement)
+repair_said_cb(void *data, const char *action, const char *index, const char *statement,
+               const char *line)
 {
     struct runner *r = data;
+    struct buf f = BUF_INIT;
 
-    if (r->out->json) {
-        struct buf f = BUF_INIT;
-
-        json_key(&f, "migration", 1);
-        json_str(&f, r->m->migrations[r->repair_idx].id);
-        json_key(&f, "index", 0);
-        json_str(&f, index);
-        json_key(&f, "statement", 0);
-        json_str(&f, statement);
-        json_key(&f, "action", 0);
-        json_str(&f, "dropped INVALID index; running the statement again");
-        out_event(r->out, "index_repair", f.data);
-        buf_release(&f);
-    } else {
-        out_info(r->out, "dropped INVALID index %s left by an interrupted %s; running it again",
-                 index, statement);
+    if (!r->out->json) {
+        out_info(r->out, "%s", line);
+        return;
     }
+    json_key(&f, "migration", 1);
+    json_str(&f, r->m->migrations[r->repair_idx].id);
+    json_key(&f, "action", 0);
+    json_str(&f, action);
+    json_key(&f, "index", 0);
+    json_str(&f, index);
+    json_key(&f, "statement", 0);
+    json_str(&f, statement);
+    json_key(&f, "message", 0);
+    json_str(&f, line);
+    out_event(r->out, "index_repair", f.data);
+    buf_release(&f);
 }
 
 /* index_repair.c's journal rows, written now (outside any transaction). */
@@ -1121,21 +1122,37 @@ repair_journal_cb(void *data, const char *event, const char *detail)
 /*
  * Before statement k of a no-transaction script: if it builds an index concurrently, drop
  * what an interrupted earlier run of it left INVALID, and record what it builds
- * (index_repair.h). Returns 0, or -1 after fail().
+ * (index_repair.h), under the statement limits (a DROP INDEX CONCURRENTLY waits for locks
+ * too, and the watcher shows who blocks it). Returns 0 to run it, 1 when it is done already,
+ * or -1 after fail().
  */
 static int
 repair_index(struct runner *r, size_t idx, int kind, size_t k, const char *stmt)
 {
+    const struct index_repair_say say = {repair_said_cb, repair_journal_cb, r};
     struct index_build b;
     struct db_error e;
+    struct buf limits = BUF_INIT;
+    int ret;
 
-    if (r->nested || !index_build_parse(stmt, strlen(stmt), &b))
+    /* Only for apply and rollback (move.c sets the limits), not test's throwaway runs. */
+    if (r->nested || !r->limits_set || !index_build_parse(stmt, strlen(stmt), &b))
         return 0;
     r->repair_idx = idx;
-    if (index_repair_before(r->db, r->h, r->m->migrations[idx].id, k, &b, repair_said_cb,
-                            repair_journal_cb, r, &e) != 0)
-        return fail(r, idx, kind, (long)k, &e);
-    return 0;
+    limits_sql(r, 0, 0, &limits);
+    if (limits.len && exec_step(r, limits.data, idx, kind, -1) != 0) {
+        buf_release(&limits);
+        return -1;
+    }
+    ret = index_repair_before(r->db, r->h, r->m->migrations[idx].id, k, &b, &say, &e);
+    if (ret < 0)
+        fail(r, idx, kind, (long)k, &e);
+    buf_reset(&limits);
+    limits_sql(r, 0, 1, &limits);
+    if (limits.len)
+        db_exec(r->db, limits.data, &e);
+    buf_release(&limits);
+    return ret;
 }
 
 static int
@@ -1183,14 +1200,18 @@ op_notx(void *ctx, size_t idx, int kind)
         long long t0 = now_ns();
         int bad;
 
-        if (c == NULL && repair_index(r, idx, kind, k, stmt) != 0) {
+        int done = c == NULL ? repair_index(r, idx, kind, k, stmt) : 0;
+
+        if (done < 0) {
             free(stmt);
             goto cleanup;
         }
         buf_reset(&sql);
         history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
                              (const char *const *)sha, &sql);
-        bad = notx_step(r, idx, kind, k, c, stmt, sql.data);
+        /* Done already (an interrupted run's index, finished by the server): recorded only. */
+        bad = done ? exec_step(r, sql.data, idx, kind, -1)
+                   : notx_step(r, idx, kind, k, c, stmt, sql.data);
         r->notx_ran = 1;
         if (!bad)
             progress_statement_done(r->progress, stmt, (double)(now_ns() - t0) / 1e6);

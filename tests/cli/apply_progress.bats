@@ -82,6 +82,16 @@ EOF
     [ "$(grep -c 'running' <<<"$output")" = 1 ] || fail "want one progress line: $output"
     [[ $output != *$'\r'* ]] || fail "a carriage return outside a terminal: $output"
 
+    # On a terminal (script(1) of util-linux gives it one): one line redrawn in place, erased before the
+    # next line is printed.
+    must sql "DROP SCHEMA sealift CASCADE"
+    run script -qec "$APPLY apply b.sealift -p release.pub --progress-after 100ms" /dev/null
+    assert_equal "$status" 0
+    [[ $output == *$'\r        001: running 0.'*$'s: "SELECT pg_sleep(0.6)", waiting for Timeout:PgSleep\033[K'* ]] ||
+        fail "no redrawn progress line: $(printf '%q' "$output")"
+    [[ $output == *$'\033[K\r\033[K[  1/1] applied 001_sleep'* ]] ||
+        fail "the progress line is not erased before the next line: $(printf '%q' "$output")"
+
     # Quiet: nothing; off (0): nothing either.
     must sql "DROP SCHEMA sealift CASCADE"
     run_apply apply b.sealift -p release.pub --progress-after 100ms -q

@@ -3,8 +3,8 @@
 # cancelled leaves an INVALID index (REINDEX CONCURRENTLY: an INVALID INDEX_ccnew); the rerun
 # of its no-transaction migration drops it (DROP INDEX CONCURRENTLY), says so, journals it and
 # runs the statement again, but only an index the journal says that statement built, and never
-# a valid one. Builds are interrupted by a unique index over duplicate rows, or cancelled by
-# --statement-timeout on a table of generate_series rows. And stamp moves backwards (the later
+# a valid one. Builds are interrupted by a unique index over duplicate rows, cancelled by
+# --statement-timeout on a table of generate_series rows, or cut off by kill -9 of the applier. And stamp moves backwards (the later
 # migrations recorded as not applied, no SQL run, a journal "unstamp" event, after the same
 # refusals as other moves).
 
@@ -160,7 +160,7 @@ CREATE UNIQUE INDEX CONCURRENTLY "T_v_key" ON public.t (v);' 'DROP INDEX "T_v_ke
     run_apply apply b.sealift -p release.pub --json
     assert_exit 0
     assert_json_lines
-    [[ $output == *'{"event":"index_repair","migration":"001","index":"public.\"T_v_key\"","statement":"CREATE INDEX CONCURRENTLY",'* ]] ||
+    [[ $output == *'{"event":"index_repair","migration":"001","action":"dropped","index":"public.\"T_v_key\"","statement":"CREATE INDEX CONCURRENTLY",'* ]] ||
         fail "no index_repair event: $output"
     assert_sql "$invalid_sql" ''
     assert_sql "SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = '\"T_v_key\"'::regclass" t
@@ -232,9 +232,89 @@ REINDEX INDEX CONCURRENTLY public.big_v_idx;' 'SELECT 1;'
 
     run_apply apply b.sealift -p release.pub
     assert_exit 0
-    assert_line 'dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY; running it again'
+    assert_line 'dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY public.big_v_idx; running it again'
     assert_sql "$invalid_sql" ''
     assert_sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_v_idx'::regclass" t
     assert_sql "SELECT string_agg(detail, ' | ' ORDER BY seq) FROM sealift.journal
         WHERE event LIKE 'index_%'" 'statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx | dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX INDEX CONCURRENTLY public.big_v_idx; running it again | statement 1: REINDEX INDEX CONCURRENTLY public.big_v_idx'
+}
+
+@test "REINDEX TABLE CONCURRENTLY cancelled: every _ccnew copy of its indexes, and nothing else" {
+    big_table 100000
+    must sql 'CREATE INDEX big_v_idx ON big (v, id); CREATE INDEX "Big Id" ON big (id, v)'
+    # A decoy: an INVALID index named like a leftover, on another table.
+    dup_table
+    sql "CREATE UNIQUE INDEX CONCURRENTLY t_v_ccnew ON t (v)" 2>/dev/null || true
+    mig m 001_reindex '-- sealift:no-transaction
+REINDEX (VERBOSE) TABLE CONCURRENTLY big;' 'SELECT 1;'
+    bundle m b.sealift
+
+    run_apply apply b.sealift -p release.pub --statement-timeout 300ms
+    assert_exit 4
+    assert_error 'migration 001_reindex (up) failed: canceling statement due to statement timeout'
+    # (The toast table's index has a leftover too, pg_toast.pg_toast_N_index_ccnew: only
+    # allow_system_table_mods may drop it, so it is not touched; the schema public is looked at.)
+    assert_sql "$invalid_sql AND c.relnamespace = 'public'::regnamespace" \
+        'Big Id_ccnew,big_v_idx_ccnew,t_v_ccnew'
+
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public."Big Id_ccnew" left by an interrupted REINDEX TABLE CONCURRENTLY big; running it again'
+    assert_line 'dropped INVALID index public.big_v_idx_ccnew left by an interrupted REINDEX TABLE CONCURRENTLY big; running it again'
+    assert_sql "$invalid_sql AND c.relnamespace = 'public'::regnamespace" 't_v_ccnew'
+    assert_sql "SELECT count(*) FROM pg_index WHERE indrelid = 'big'::regclass AND indisvalid" 2
+}
+
+@test "kill -9 of the applier in the middle of a concurrent index build, then a rerun" {
+    # A slow index expression: 1000 rows of 2 ms each.
+    must sql 'CREATE FUNCTION slow(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql
+        AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN t; END $$'
+    must sql "CREATE TABLE big (id int, v text);
+        INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 1000) g"
+    mig m 001_big_slow_idx '-- sealift:no-transaction
+CREATE INDEX CONCURRENTLY big_slow_idx ON big (slow(v));' 'DROP INDEX big_slow_idx;'
+    bundle m b.sealift
+
+    apply_bg first apply b.sealift -p release.pub
+    wait_sql "SELECT count(*) FROM pg_stat_progress_create_index
+        WHERE phase LIKE 'building index%'" 1 20
+    kill -9 "$BG_PID"
+    wait_exit "$BG_PID" 10
+    # The server ends the statement of a client that is gone; its index stays, INVALID.
+    wait_sql "SELECT count(*) FROM pg_stat_progress_create_index" 0 20
+    assert_sql "$invalid_sql" 'big_slow_idx'
+
+    run_apply status b.sealift -p release.pub
+    assert_exit 7
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'dropped INVALID index public.big_slow_idx left by an interrupted CREATE INDEX CONCURRENTLY; running it again'
+    assert_sql "$invalid_sql" ''
+    assert_applied 001
+    run_apply history --verify
+    assert_exit 0
+}
+
+@test "an index the recorded run left INVALID and a DBA rebuilt by hand counts as the statement's work" {
+    dup_table
+    mig m 001_t_v_key '-- sealift:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);
+CREATE TABLE after_it (id int);' 'DROP TABLE after_it; DROP INDEX t_v_key;'
+    bundle m b.sealift
+    run_apply apply b.sealift -p release.pub
+    assert_exit 4
+    assert_sql "$invalid_sql" 't_v_key'
+
+    must sql "DELETE FROM t WHERE id = 1001"
+    must sql "REINDEX INDEX t_v_key"
+    run_apply apply b.sealift --json -p release.pub
+    assert_exit 0
+    [[ $output == *'{"event":"index_repair","migration":"001","action":"kept","index":"public.t_v_key",'* ]] ||
+        fail "no index_repair event: $output"
+    run_apply status b.sealift -p release.pub
+    assert_exit 0
+    assert_sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v_key'::regclass" t
+    assert_tables 'after_it,t'
+    assert_sql "SELECT detail FROM sealift.journal WHERE event = 'index_repair'" \
+        'index public.t_v_key was built by the interrupted run and is valid: statement 1 counted as done'
 }
