@@ -783,10 +783,13 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         /*
          * What the source tool recorded, for adopting a database it managed: "KEY CHECKSUM"
          * (Sqitch: change id and script hash; Flyway: version and CRC32), or the key alone.
+         * Sqitch's tags on a change go between them ("KEY @v1.0 CHECKSUM"): readers take the
+         * key before the first blank and the checksum after the last, so they are unaffected.
          */
         if (src->origin_checksum)
-            mig->origin =
-                xasprintf("%s %s", src->origin_id ? src->origin_id : src->id, src->origin_checksum);
+            mig->origin = xasprintf("%s%s%s %s", src->origin_id ? src->origin_id : src->id,
+                                    src->origin_tags ? " " : "",
+                                    src->origin_tags ? src->origin_tags : "", src->origin_checksum);
         else if (src->origin_id && strcmp(src->origin_id, src->id) != 0)
             mig->origin = xstrdup(src->origin_id);
         if (src->script[MANIFEST_DOWN].present && src->script[MANIFEST_DOWN].blocked)
