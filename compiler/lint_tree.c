@@ -38,6 +38,19 @@ add_op(struct lint_stmt *st, int kind, const char *rel, const char *name)
     return op;
 }
 
+/* "schema.name", malloc'd (xasprintf's two formatting passes cost more, for every relation). */
+static char *
+qualified(const char *schema, const char *name)
+{
+    size_t ls = strlen(schema), ln = strlen(name);
+    char *out = xmalloc(ls + ln + 2);
+
+    memcpy(out, schema, ls);
+    out[ls] = '.';
+    memcpy(out + ls + 1, name, ln + 1);
+    return out;
+}
+
 /* "schema.name" of a RangeVar object (public when unqualified). */
 static char *
 rangevar_name(const struct jdoc *d, const struct jnode *rv)
@@ -47,7 +60,7 @@ rangevar_name(const struct jdoc *d, const struct jnode *rv)
 
     if (rel == NULL)
         return NULL;
-    return xasprintf("%s.%s", schema ? schema : "public", rel);
+    return qualified(schema ? schema : "public", rel);
 }
 
 /* The string of a String node, or NULL. */
@@ -80,7 +93,7 @@ qualified_list(const struct jdoc *d, const struct jnode *items)
     }
     if (last == NULL)
         return xstrdup("?");
-    return xasprintf("%s.%s", schema ? schema : "public", last);
+    return qualified(schema ? schema : "public", last);
 }
 
 static void
@@ -759,6 +772,16 @@ needs_tree(const char *sql, size_t tok, size_t end)
     return 0;
 }
 
+/* A byte of an unquoted identifier (or of a keyword or number: the scanner tells them apart). */
+static int
+ident_byte(char c)
+{
+    unsigned char ch = (unsigned char)c;
+
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '$' || ch >= 0x80;
+}
+
 static void
 long_ident_cb(const char *tok, size_t len, void *arg)
 {
@@ -777,25 +800,30 @@ long_ident_cb(const char *tok, size_t len, void *arg)
 static void
 long_identifiers(struct lint_stmt *st, const char *text, size_t len)
 {
-    size_t run = 0;
     int any = 0;
     char *one;
 
-    /* Cheap first: is there any run of 64 identifier bytes (or a longer quoted name)? */
-    for (size_t i = 0; i < len && !any; i++) {
-        unsigned char ch = (unsigned char)text[i];
+    /*
+     * Cheap first: is there any run of 64 identifier bytes, or two '"' more than 63 bytes
+     * apart (a longer quoted name)? A run of 64 covers every 64th byte, so only those are read
+     * until one is an identifier byte.
+     */
+    for (size_t i = LINT_MAX_IDENT; i < len && !any; i += LINT_MAX_IDENT + 1) {
+        size_t a = i, b = i + 1;
 
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '_' || ch == '$' || ch >= 0x80) {
-            any = ++run > LINT_MAX_IDENT;
+        if (!ident_byte(text[i]))
             continue;
-        }
-        run = 0;
-        if (ch == '"') {
-            const char *q = memchr(text + i + 1, '"', len - i - 1);
+        while (a > 0 && ident_byte(text[a - 1]))
+            a--;
+        while (b < len && ident_byte(text[b]))
+            b++;
+        any = b - a > LINT_MAX_IDENT;
+    }
+    for (const char *q = memchr(text, '"', len); q && !any;) {
+        const char *next = memchr(q + 1, '"', len - (size_t)(q + 1 - text));
 
-            any = q && (size_t)(q - text) - i - 1 > LINT_MAX_IDENT;
-        }
+        any = next && (size_t)(next - q) - 1 > LINT_MAX_IDENT;
+        q = next;
     }
     if (!any)
         return;
