@@ -18,7 +18,8 @@ usage_apply(void)
            "checked against the chain and recorded as applied, without running it.\n\n"
            "Usage:\n  sealift-apply apply BUNDLE -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
-           "      --to REV          stop after migration REV (its id or ID_NAME)\n"
+           "      --to REV          stop after migration REV (its id or ID_NAME; Sqitch's\n"
+           "                        @TAG or CHANGE@TAG)\n"
            "      --per-migration   commit each migration on its own\n" APP_USAGE_COMPAT
                APP_USAGE_ADOPT_TABLE APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK APP_USAGE_LIMITS
                    APP_USAGE_WITNESS APP_USAGE_OUT);

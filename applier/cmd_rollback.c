@@ -16,7 +16,8 @@ usage_rollback(void)
            "REV the database has not reached.\n\n"
            "Usage:\n  sealift-apply rollback BUNDLE --to REV -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
-           "      --to REV          the revision to go back to (id, ID_NAME or base)\n"
+           "      --to REV          the revision to go back to (id, ID_NAME or base; Sqitch's\n"
+           "                        @TAG or CHANGE@TAG)\n"
            "      --per-migration   commit each rollback step on its own\n" APP_USAGE_COMPAT
                APP_USAGE_ADOPT_TABLE APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK APP_USAGE_LIMITS
                    APP_USAGE_WITNESS APP_USAGE_OUT);

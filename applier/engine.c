@@ -52,6 +52,75 @@ engine_label(const struct manifest *m, size_t count)
     return l;
 }
 
+/*
+ * A Sqitch change's origin: "CHANGE_ID [@TAG ...] SCRIPT_HASH", CHANGE_ID 40 hex digits (the
+ * Sqitch reader writes it; the tags name the position after the change). Returns whether it is
+ * one, and then whether it carries tag (tlen bytes, without its '@') in *has.
+ */
+static int
+sqitch_origin_tag(const char *origin, const char *tag, size_t tlen, int *has)
+{
+    const char *last, *p;
+
+    *has = 0;
+    if (origin == NULL || strspn(origin, "0123456789abcdef") != 40 || origin[40] != ' ')
+        return 0;
+    last = strrchr(origin, ' ');
+    for (p = origin + 40; p < last;) {
+        size_t n;
+
+        p++;
+        n = strcspn(p, " ");
+        if (n == tlen + 1 && p[0] == '@' && memcmp(p + 1, tag, tlen) == 0)
+            *has = 1;
+        p += n;
+    }
+    return 1;
+}
+
+/*
+ * Sqitch's names for a position, as sqitch deploy/revert --to take them: "@TAG" is the change
+ * the tag follows (@HEAD and @ROOT: the last and the first change), "CHANGE@TAG" the change of
+ * that name as of the tag (the last one at or before it: a reworked change has several).
+ * Returns the change's index, or -1 (also for a bundle not built from Sqitch).
+ */
+static long
+resolve_sqitch(const struct manifest *m, const char *rev)
+{
+    const char *at = strchr(rev, '@'), *tag;
+    long pos = -1;
+    int has, sqitch = 0;
+
+    if (at == NULL || strchr(at + 1, '@'))
+        return -1;
+    tag = at + 1;
+    for (size_t i = 0; i < m->nmigrations; i++) {
+        if (!sqitch_origin_tag(m->migrations[i].origin, tag, strlen(tag), &has))
+            continue;
+        sqitch = 1;
+        if (has)
+            pos = (long)i;
+    }
+    if (!sqitch || m->nmigrations == 0)
+        return -1;
+    /* Sqitch refuses tags of these names, so they cannot hide a real one. */
+    if (pos < 0 && (strcmp(tag, "HEAD") == 0 || strcmp(tag, "LAST") == 0))
+        pos = (long)m->nmigrations - 1;
+    if (pos < 0 && (strcmp(tag, "ROOT") == 0 || strcmp(tag, "FIRST") == 0))
+        pos = 0;
+    if (pos < 0 || at == rev)
+        return pos;
+    /* A change's id is its name, or "NAME@TAG" for a reworked one's earlier instances. */
+    for (long i = pos; i >= 0; i--) {
+        const char *id = m->migrations[i].id;
+        size_t n = strcspn(id, "@");
+
+        if (n == (size_t)(at - rev) && strncmp(id, rev, n) == 0)
+            return i;
+    }
+    return -1;
+}
+
 long
 engine_resolve_target(const struct manifest *m, const char *rev)
 {
@@ -62,6 +131,8 @@ engine_resolve_target(const struct manifest *m, const char *rev)
     if (strcmp(rev, "head") == 0)
         return (long)m->nmigrations;
     idx = manifest_find_migration(m, rev);
+    if (idx < 0)
+        idx = resolve_sqitch(m, rev);
     return idx < 0 ? -1 : idx + 1;
 }
 

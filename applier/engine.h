@@ -44,8 +44,9 @@ void engine_statement_sha(const struct manifest *m, const struct buf *data, size
 size_t engine_resume_point(const struct engine_view *v, size_t idx, int kind);
 
 /*
- * Resolve --to REV: "base" is 0, else the 1-based position after the named migration.
- * Returns -1 if the bundle has no such migration.
+ * Resolve --to REV: "base" is 0, else the 1-based position after the named migration (its id
+ * or ID_NAME; in a bundle built from Sqitch also "@TAG" and "CHANGE@TAG", as sqitch deploy and
+ * revert --to read them). Returns -1 if the bundle has no such migration.
  */
 long engine_resolve_target(const struct manifest *m, const char *rev);
 

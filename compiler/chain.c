@@ -43,6 +43,7 @@ migration_release(struct src_migration *m)
         free(m->origin_id);
         free(m->origin_name);
         free(m->origin_checksum);
+        free(m->origin_tags);
     }
 }
 

@@ -80,10 +80,13 @@ struct src_migration {
      *   origin_name      a second name the tool records (Flyway script, Sqitch change name)
      *   origin_checksum  the tool's checksum of the migration (Flyway: its signed CRC32 in
      *                    decimal; Sqitch: script_hash, SHA-1 of the deploy file, in hex)
+     *   origin_tags      the tool's names for the position after this migration, as the
+     *                    applier's --to takes them ("@v1.0 @v1.1": Sqitch's tags on a change)
      */
     char *origin_id;
     char *origin_name;
     char *origin_checksum;
+    char *origin_tags;
 };
 
 struct report;

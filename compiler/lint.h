@@ -164,10 +164,19 @@ struct lint_script {
 };
 
 /*
- * Extract s's operations (s must have been checked: s->stmts set) into out (zeroed first).
- * Thread-safe; uses the calling thread's parser memory. Release with lint_script_release.
+ * Does the lint need the parse tree of the statement sql[start, end)? Only statements that can
+ * lock, rewrite, create or drop a table do. sqlcheck_script's want callback.
  */
-void lint_extract(const struct src_script *s, struct lint_script *out);
+int lint_wants_tree(const char *sql, size_t start, size_t end);
+
+/*
+ * Extract s's operations into out (zeroed first). s must have been checked by
+ * sqlcheck_script with lint_wants_tree and trees (s->stmts set, their trees in trees).
+ * Thread-safe. Release with lint_script_release.
+ */
+struct sqltrees;
+void lint_extract(const struct src_script *s, const struct sqltrees *trees,
+                  struct lint_script *out);
 void lint_script_release(struct lint_script *ls);
 
 /* ---- stage 2: findings ---- */

@@ -139,7 +139,8 @@ new_node(struct jparser *jp, int type)
 {
     struct jdoc *d = jp->d;
 
-    d->v = xgrow(d->v, &d->cap, d->n + 1, sizeof(*d->v));
+    if (d->n >= d->cap)
+        d->v = xgrow(d->v, &d->cap, d->n + 1, sizeof(*d->v));
     memset(&d->v[d->n], 0, sizeof(d->v[d->n]));
     d->v[d->n].type = type;
     return d->n++;
@@ -253,6 +254,9 @@ jdoc_parse(struct jdoc *d, char *text)
     struct jparser jp = {d, text, 0};
 
     d->n = 0;
+    /* libpg_query's JSON has a value every 12 bytes or so: grow once, not a dozen times. */
+    if (d->cap == 0)
+        d->v = xgrow(d->v, &d->cap, strlen(text) / 12 + 16, sizeof(*d->v));
     if (parse_value(&jp) < 0)
         return -1;
     skip_ws(&jp);

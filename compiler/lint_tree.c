@@ -1,23 +1,19 @@
 /*
  * lint_tree.c: the lint's first stage: read each statement's libpg_query parse tree and say,
  * in neutral operations (lint.h), what the statement does to which relation.
- * Layer: compiler. Besides sqlcheck.c, the one file that speaks libpg_query: sqlcheck.c runs
- * the parser for syntax and transaction rules and builds trees only for the few statements
- * those concern; this file reads the trees of DDL and data-changing statements, a walk of
- * some hundred lines over node types sqlcheck.c never needs, kept apart so that neither
- * file's changes touch the other. It reads them as JSON (pg_query_parse, lint_json.c):
- * libpg_query's protobuf form costs several times the parse to build and unpack. Identifiers
- * are measured with libpg_query's scanner (pg_query_scan), only when a statement has a run of
- * 64 identifier bytes at all.
+ * Layer: compiler. It never runs the parser: sqlcheck.c parses each statement once and keeps
+ * the trees this file asks for (lint_wants_tree: DDL and data-changing statements), in
+ * libpg_query's JSON form (lint_json.h). The walk, some hundred lines over node types the
+ * checks never need, stays here. Identifiers are measured with PostgreSQL's scanner
+ * (sqlcheck_identifiers), only when a statement has a run of 64 identifier bytes at all.
  */
 #include "lint.h"
 #include "lint_json.h"
+#include "sqlcheck.h"
 #include "sqltext.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
-#include <pg_query.h>
-#include <pg_query/pg_query.pb-c.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +38,19 @@ add_op(struct lint_stmt *st, int kind, const char *rel, const char *name)
     return op;
 }
 
+/* "schema.name", malloc'd (xasprintf's two formatting passes cost more, for every relation). */
+static char *
+qualified(const char *schema, const char *name)
+{
+    size_t ls = strlen(schema), ln = strlen(name);
+    char *out = xmalloc(ls + ln + 2);
+
+    memcpy(out, schema, ls);
+    out[ls] = '.';
+    memcpy(out + ls + 1, name, ln + 1);
+    return out;
+}
+
 /* "schema.name" of a RangeVar object (public when unqualified). */
 static char *
 rangevar_name(const struct jdoc *d, const struct jnode *rv)
@@ -51,7 +60,7 @@ rangevar_name(const struct jdoc *d, const struct jnode *rv)
 
     if (rel == NULL)
         return NULL;
-    return xasprintf("%s.%s", schema ? schema : "public", rel);
+    return qualified(schema ? schema : "public", rel);
 }
 
 /* The string of a String node, or NULL. */
@@ -84,7 +93,7 @@ qualified_list(const struct jdoc *d, const struct jnode *items)
     }
     if (last == NULL)
         return xstrdup("?");
-    return xasprintf("%s.%s", schema ? schema : "public", last);
+    return qualified(schema ? schema : "public", last);
 }
 
 static void
@@ -763,57 +772,64 @@ needs_tree(const char *sql, size_t tok, size_t end)
     return 0;
 }
 
+/* A byte of an unquoted identifier (or of a keyword or number: the scanner tells them apart). */
+static int
+ident_byte(char c)
+{
+    unsigned char ch = (unsigned char)c;
+
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '$' || ch >= 0x80;
+}
+
+static void
+long_ident_cb(const char *tok, size_t len, void *arg)
+{
+    struct lint_stmt *st = arg;
+    size_t name_len = len >= 2 && tok[0] == '"' ? len - 2 : len;
+
+    if (name_len > LINT_MAX_IDENT) {
+        char *name = xstrndup(tok, len);
+
+        add_op(st, LINT_OP_LONG_IDENT, NULL, name);
+        free(name);
+    }
+}
+
 /* Identifiers over 63 bytes: PostgreSQL's own scanner says which tokens are identifiers. */
 static void
 long_identifiers(struct lint_stmt *st, const char *text, size_t len)
 {
-    size_t run = 0;
     int any = 0;
-    PgQueryScanResult scan;
-    PgQuery__ScanResult *res;
+    char *one;
 
-    /* Cheap first: is there any run of 64 identifier bytes (or a longer quoted name)? */
-    for (size_t i = 0; i < len && !any; i++) {
-        unsigned char ch = (unsigned char)text[i];
+    /*
+     * Cheap first: is there any run of 64 identifier bytes, or two '"' more than 63 bytes
+     * apart (a longer quoted name)? A run of 64 covers every 64th byte, so only those are read
+     * until one is an identifier byte.
+     */
+    for (size_t i = LINT_MAX_IDENT; i < len && !any; i += LINT_MAX_IDENT + 1) {
+        size_t a = i, b = i + 1;
 
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '_' || ch == '$' || ch >= 0x80) {
-            any = ++run > LINT_MAX_IDENT;
+        if (!ident_byte(text[i]))
             continue;
-        }
-        run = 0;
-        if (ch == '"') {
-            const char *q = memchr(text + i + 1, '"', len - i - 1);
+        while (a > 0 && ident_byte(text[a - 1]))
+            a--;
+        while (b < len && ident_byte(text[b]))
+            b++;
+        any = b - a > LINT_MAX_IDENT;
+    }
+    for (const char *q = memchr(text, '"', len); q && !any;) {
+        const char *next = memchr(q + 1, '"', len - (size_t)(q + 1 - text));
 
-            any = q && (size_t)(q - text) - i - 1 > LINT_MAX_IDENT;
-        }
+        any = next && (size_t)(next - q) - 1 > LINT_MAX_IDENT;
+        q = next;
     }
     if (!any)
         return;
-    scan = pg_query_scan(text);
-    if (scan.error) {
-        pg_query_free_scan_result(scan);
-        return;
-    }
-    res = pg_query__scan_result__unpack(NULL, scan.pbuf.len, (const uint8_t *)scan.pbuf.data);
-    for (size_t i = 0; res && i < res->n_tokens; i++) {
-        const PgQuery__ScanToken *t = res->tokens[i];
-        size_t tl = (size_t)(t->end - t->start);
-
-        if (t->token != PG_QUERY__TOKEN__IDENT)
-            continue;
-        if (tl >= 2 && text[t->start] == '"')
-            tl -= 2;
-        if (tl > LINT_MAX_IDENT) {
-            char *name = xstrndup(text + t->start, (size_t)(t->end - t->start));
-
-            add_op(st, LINT_OP_LONG_IDENT, NULL, name);
-            free(name);
-        }
-    }
-    if (res)
-        pg_query__scan_result__free_unpacked(res, NULL);
-    pg_query_free_scan_result(scan);
+    one = xstrndup(text, len);
+    sqlcheck_identifiers(one, long_ident_cb, st);
+    free(one);
 }
 
 /*
@@ -847,7 +863,10 @@ position_at(struct position *p, size_t off, unsigned *line, unsigned *col)
     *col = p->col;
 }
 
-/* Skip blanks and comments from off; collect "-- sealift:allow" lines on the way. */
+/*
+ * Skip blanks and comments from off; collect "-- sealift:allow" lines on the way into out
+ * (unless out is NULL), their positions counted by pos.
+ */
 static size_t
 skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, size_t stmt,
               struct position *pos)
@@ -862,7 +881,7 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
 
             while (p < end && (sql[p] == ' ' || sql[p] == '\t'))
                 p++;
-            if (end - p >= 13 && memcmp(sql + p, "sealift:allow", 13) == 0 &&
+            if (out && end - p >= 13 && memcmp(sql + p, "sealift:allow", 13) == 0 &&
                 (p + 13 == end || sql[p + 13] == ' ' || sql[p + 13] == '\t')) {
                 struct lint_allow *a;
                 size_t q = p + 13, r;
@@ -911,8 +930,16 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
     return off;
 }
 
+int
+lint_wants_tree(const char *sql, size_t start, size_t end)
+{
+    struct position unused = {sql, 0, 1, 1};
+
+    return needs_tree(sql, skip_comments(sql, end, start, NULL, 0, &unused), end);
+}
+
 void
-lint_extract(const struct src_script *s, struct lint_script *out)
+lint_extract(const struct src_script *s, const struct sqltrees *trees, struct lint_script *out)
 {
     const char *sql = s->rendered.data;
     struct position pos = {sql, 0, 1, 1};
@@ -923,8 +950,9 @@ lint_extract(const struct src_script *s, struct lint_script *out)
         size_t end = loc + (size_t)s->stmts[i].length;
         /* Comments before the first statement are the file's header: they cover all of it. */
         size_t tok = skip_comments(sql, end, loc, out, i == 0 ? SIZE_MAX : i, &pos);
+        const struct jdoc *d = NULL;
+        const struct jnode *tree = sqltrees_stmt(trees, i, &d);
         struct lint_stmt *st;
-        char *one;
 
         out->stmts = xgrow(out->stmts, &out->stmts_cap, out->nstmts + 1, sizeof(*out->stmts));
         st = &out->stmts[out->nstmts++];
@@ -933,22 +961,10 @@ lint_extract(const struct src_script *s, struct lint_script *out)
         position_at(&pos, tok, &st->line, &st->col);
         if (tok >= end)
             continue;
-        one = xstrndup(sql + tok, end - tok);
-        if (needs_tree(sql, tok, end)) {
-            PgQueryParseResult res = pg_query_parse(one);
-            struct jdoc d = {NULL, 0, 0};
-
-            if (!res.error && jdoc_parse(&d, res.parse_tree) == 0) {
-                const struct jnode *stmts = jget(&d, &d.v[0], "stmts");
-
-                for (const struct jnode *k = jfirst(&d, stmts); k; k = jnext(&d, k))
-                    walk_statement(&d, st, jget(&d, k, "stmt"));
-            }
-            jdoc_release(&d);
-            pg_query_free_parse_result(res);
-        }
-        long_identifiers(st, one, end - tok);
-        free(one);
+        /* A tree is there only where lint_wants_tree asked for it. */
+        if (tree)
+            walk_statement(d, st, tree);
+        long_identifiers(st, sql + tok, end - tok);
     }
 }
 

@@ -374,6 +374,9 @@ check_migration(size_t i, void *ctx)
 
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         struct src_script *s = &m->script[k];
+        /* The lint reads the trees the check builds: each statement is parsed once. */
+        int lint = b->out->lint_scripts && i < ch->n;
+        struct sqltrees trees = SQLTREES_INIT;
 
         if (!s->present)
             continue;
@@ -382,12 +385,14 @@ check_migration(size_t i, void *ctx)
         hash_sha256(s->text.data, s->text.len, s->source_sha);
         s->may_block = k == MANIFEST_DOWN && !native;
         if (sqltext_render(&s->text, b->out->opt->vars, &s->rendered, &s->undefined) == 0 &&
-            sqlcheck_script(s->file, s, rep) == 0) {
+            sqlcheck_script(s->file, s, lint ? lint_wants_tree : NULL, lint ? &trees : NULL, rep) ==
+                0) {
             if (k == MANIFEST_DOWN && !native)
                 check_imported_down(s, b->out->opt->strict, rep);
-            if (b->out->lint_scripts && i < ch->n)
-                lint_extract(s, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
+            if (lint)
+                lint_extract(s, &trees, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         }
+        sqltrees_release(&trees);
         hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
         /* Its checksum covers its script only, and data files belong to a version. */
         for (size_t c = 0; i >= ch->n && c < s->ncopies; c++)
@@ -778,10 +783,13 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         /*
          * What the source tool recorded, for adopting a database it managed: "KEY CHECKSUM"
          * (Sqitch: change id and script hash; Flyway: version and CRC32), or the key alone.
+         * Sqitch's tags on a change go between them ("KEY @v1.0 CHECKSUM"): readers take the
+         * key before the first blank and the checksum after the last, so they are unaffected.
          */
         if (src->origin_checksum)
-            mig->origin =
-                xasprintf("%s %s", src->origin_id ? src->origin_id : src->id, src->origin_checksum);
+            mig->origin = xasprintf("%s%s%s %s", src->origin_id ? src->origin_id : src->id,
+                                    src->origin_tags ? " " : "",
+                                    src->origin_tags ? src->origin_tags : "", src->origin_checksum);
         else if (src->origin_id && strcmp(src->origin_id, src->id) != 0)
             mig->origin = xstrdup(src->origin_id);
         if (src->script[MANIFEST_DOWN].present && src->script[MANIFEST_DOWN].blocked)

@@ -898,6 +898,14 @@ read_sqitch(const char *dir, const struct read_options *opt, struct src_chain *c
             m = chain_add(c, id, "");
             m->origin_id = xstrdup(ch->id);
             m->origin_name = xstrdup(ch->name);
+            /* Its tags, for --to @TAG and CHANGE@TAG (sqitch deploy/revert --to). */
+            if (ch->ntags) {
+                struct buf tags = BUF_INIT;
+
+                for (size_t t = 0; t < ch->ntags; t++)
+                    buf_addf(&tags, "%s@%s", t ? " " : "", ch->tags[t]);
+                m->origin_tags = buf_detach(&tags, NULL);
+            }
             path = script_path(&lay, ch, DIR_DEPLOY);
             if (!common_is_file(path)) {
                 report_error(rep, "%s: deploy script of change \"%s\" missing", path, id);

@@ -1,6 +1,8 @@
 /*
  * sqlcheck.c: syntax and transaction-safety checks of migration SQL with libpg_query.
- * Layer: compiler. The only file that speaks libpg_query.
+ * Layer: compiler. The only file that speaks libpg_query: it parses each statement once, and
+ * keeps the trees (libpg_query's JSON form, read with lint_json.h; its protobuf form costs
+ * several times the parse to build and unpack) that the lint reads too.
  */
 #include "sqlcheck.h"
 #include "sqlsplit.h"
@@ -24,104 +26,94 @@ first_token(const char *sql, size_t len, size_t off)
     return sqllex_skip_blank(sql, len, off);
 }
 
+/* Does a list of DefElem nodes name one defname? */
 static int
-defelem_named(PgQuery__Node *const *list, size_t n, const char *name)
+defelem_named(const struct jdoc *d, const struct jnode *list, const char *name)
 {
-    for (size_t i = 0; i < n; i++)
-        if (list[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
-            strcmp(list[i]->def_elem->defname, name) == 0)
+    for (const struct jnode *c = jfirst(d, list); c; c = jnext(d, c))
+        if (jis(jget(d, jnode_of(d, c, "DefElem"), "defname"), name))
             return 1;
     return 0;
 }
 
 /*
  * The statements PostgreSQL runs only outside a transaction block (PreventInTransactionBlock
- * callers in PostgreSQL 15). Returns how to name the statement, or NULL if it is fine.
+ * callers in PostgreSQL 15). n is a parse-tree Node; returns how to name the statement, or NULL
+ * if it is fine.
  */
 static const char *
-needs_no_transaction(const PgQuery__Node *n)
+needs_no_transaction(const struct jdoc *d, const struct jnode *n)
 {
-    switch (n->node_case) {
-    case PG_QUERY__NODE__NODE_INDEX_STMT:
-        return n->index_stmt->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
-    case PG_QUERY__NODE__NODE_DROP_STMT:
-        return n->drop_stmt->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
-    case PG_QUERY__NODE__NODE_REINDEX_STMT: {
-        const PgQuery__ReindexStmt *r = n->reindex_stmt;
+    /* Those refused whatever their options. */
+    static const char *const always[][2] = {{"CreatedbStmt", "CREATE DATABASE"},
+                                            {"DropdbStmt", "DROP DATABASE"},
+                                            {"AlterSystemStmt", "ALTER SYSTEM"},
+                                            {"CreateTableSpaceStmt", "CREATE TABLESPACE"},
+                                            {"DropTableSpaceStmt", "DROP TABLESPACE"},
+                                            {"CreateSubscriptionStmt", "CREATE SUBSCRIPTION"},
+                                            {"DropSubscriptionStmt", "DROP SUBSCRIPTION"}};
+    const char *type = jnode_type(d, n);
+    const struct jnode *b = jfirst(d, n);
 
-        if (defelem_named(r->params, r->n_params, "concurrently"))
+    if (type == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+        if (strcmp(type, always[i][0]) == 0)
+            return always[i][1];
+    if (strcmp(type, "IndexStmt") == 0)
+        return jtrue(jget(d, b, "concurrent")) ? "CREATE INDEX CONCURRENTLY" : NULL;
+    if (strcmp(type, "DropStmt") == 0)
+        return jtrue(jget(d, b, "concurrent")) ? "DROP INDEX CONCURRENTLY" : NULL;
+    if (strcmp(type, "ReindexStmt") == 0) {
+        const struct jnode *kind = jget(d, b, "kind");
+
+        if (defelem_named(d, jget(d, b, "params"), "concurrently"))
             return "REINDEX CONCURRENTLY";
-        if (r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SCHEMA ||
-            r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM ||
-            r->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_DATABASE)
+        if (jis(kind, "REINDEX_OBJECT_SCHEMA") || jis(kind, "REINDEX_OBJECT_SYSTEM") ||
+            jis(kind, "REINDEX_OBJECT_DATABASE"))
             return "REINDEX SCHEMA, SYSTEM or DATABASE";
         return NULL;
     }
-    case PG_QUERY__NODE__NODE_VACUUM_STMT:
-        return n->vacuum_stmt->is_vacuumcmd ? "VACUUM" : NULL;
-    case PG_QUERY__NODE__NODE_CREATEDB_STMT:
-        return "CREATE DATABASE";
-    case PG_QUERY__NODE__NODE_DROPDB_STMT:
-        return "DROP DATABASE";
-    case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
-        return "ALTER SYSTEM";
-    case PG_QUERY__NODE__NODE_CREATE_TABLE_SPACE_STMT:
-        return "CREATE TABLESPACE";
-    case PG_QUERY__NODE__NODE_DROP_TABLE_SPACE_STMT:
-        return "DROP TABLESPACE";
-    case PG_QUERY__NODE__NODE_CREATE_SUBSCRIPTION_STMT:
-        return "CREATE SUBSCRIPTION";
-    case PG_QUERY__NODE__NODE_DROP_SUBSCRIPTION_STMT:
-        return "DROP SUBSCRIPTION";
-    case PG_QUERY__NODE__NODE_ALTER_DATABASE_STMT:
-        return defelem_named(n->alter_database_stmt->options, n->alter_database_stmt->n_options,
-                             "tablespace")
+    if (strcmp(type, "VacuumStmt") == 0)
+        return jtrue(jget(d, b, "is_vacuumcmd")) ? "VACUUM" : NULL;
+    if (strcmp(type, "AlterDatabaseStmt") == 0)
+        return defelem_named(d, jget(d, b, "options"), "tablespace")
                    ? "ALTER DATABASE SET TABLESPACE"
                    : NULL;
-    case PG_QUERY__NODE__NODE_CLUSTER_STMT:
-        return n->cluster_stmt->relation == NULL ? "CLUSTER without a table" : NULL;
-    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
-        const PgQuery__AlterTableStmt *a = n->alter_table_stmt;
+    if (strcmp(type, "ClusterStmt") == 0)
+        return jget(d, b, "relation") == NULL ? "CLUSTER without a table" : NULL;
+    if (strcmp(type, "AlterTableStmt") == 0) {
+        for (const struct jnode *c = jfirst(d, jget(d, b, "cmds")); c; c = jnext(d, c)) {
+            const struct jnode *def = jget(d, jnode_of(d, c, "AlterTableCmd"), "def");
 
-        for (size_t i = 0; i < a->n_cmds; i++) {
-            const PgQuery__Node *c = a->cmds[i];
-
-            if (c->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD && c->alter_table_cmd->def &&
-                c->alter_table_cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
-                c->alter_table_cmd->def->partition_cmd->concurrent)
+            if (jtrue(jget(d, jnode_of(d, def, "PartitionCmd"), "concurrent")))
                 return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
         }
-        return NULL;
     }
-    default:
-        return NULL;
-    }
+    return NULL;
 }
 
-/* Transaction control that would end or nest sealift's own transaction. */
+/* Transaction control that would end or nest sealift's own transaction (n: a Node). */
 static const char *
-transaction_control(const PgQuery__Node *n, int transactional)
+transaction_control(const struct jdoc *d, const struct jnode *n, int transactional)
 {
-    if (n->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+    static const char *const refused[][2] = {{"TRANS_STMT_BEGIN", "BEGIN"},
+                                             {"TRANS_STMT_START", "BEGIN"},
+                                             {"TRANS_STMT_COMMIT", "COMMIT"},
+                                             {"TRANS_STMT_ROLLBACK", "ROLLBACK"},
+                                             {"TRANS_STMT_PREPARE", "PREPARE TRANSACTION"},
+                                             {"TRANS_STMT_COMMIT_PREPARED", "COMMIT PREPARED"},
+                                             {"TRANS_STMT_ROLLBACK_PREPARED", "ROLLBACK PREPARED"}};
+    const struct jnode *t = jnode_of(d, n, "TransactionStmt");
+    const struct jnode *kind = jget(d, t, "kind");
+
+    if (t == NULL)
         return NULL;
-    switch (n->transaction_stmt->kind) {
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
-        return "BEGIN";
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
-        return "COMMIT";
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
-        return "ROLLBACK";
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
-        return "PREPARE TRANSACTION";
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT_PREPARED:
-        return "COMMIT PREPARED";
-    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_PREPARED:
-        return "ROLLBACK PREPARED";
-    default:
-        /* Savepoints are fine inside our transaction, meaningless outside one. */
-        return transactional ? NULL : "SAVEPOINT";
-    }
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (jis(kind, refused[i][0]))
+            return refused[i][1];
+    /* Savepoints are fine inside our transaction, meaningless outside one. */
+    return transactional ? NULL : "SAVEPOINT";
 }
 
 static size_t
@@ -152,32 +144,151 @@ report_syntax_error(const char *file, const char *sql, size_t len, const PgQuery
 /* pg_query_exit() crashes if the parser never ran; remember whether it did. */
 static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
 
+/* Is the Node n a COPY ... TO STDOUT (to == 1) or a COPY ... FROM STDIN (to == 0)? */
 static int
-is_copy_from_stdin(const PgQuery__Node *n)
+is_copy_stdio(const struct jdoc *d, const struct jnode *n, int to)
 {
-    return n->node_case == PG_QUERY__NODE__NODE_COPY_STMT && n->copy_stmt->is_from &&
-           (n->copy_stmt->filename == NULL || n->copy_stmt->filename[0] == '\0') &&
-           !n->copy_stmt->is_program;
+    const struct jnode *c = jnode_of(d, n, "CopyStmt");
+    const char *filename = jstr(jget(d, c, "filename"));
+
+    return c && jtrue(jget(d, c, "is_from")) == !to && (filename == NULL || filename[0] == '\0') &&
+           !jtrue(jget(d, c, "is_program"));
+}
+
+/* ---- the parser: libpg_query's JSON parse trees, kept for the callers that read them ---- */
+
+/* One pg_query_parse() result: its JSON text and the document read from it. */
+struct sqltree_doc {
+    char *json;
+    struct jdoc d;
+};
+
+/* The tree of a statement: node of docs[doc], or none when node is 0 (always a root). */
+struct sqltree_ref {
+    size_t doc;
+    size_t node;
+};
+
+/* A statement as the parser delimited it in the script, with its tree when one was built. */
+struct parsed_stmt {
+    size_t loc;
+    size_t len;
+    struct sqltree_ref tree;
+};
+
+struct parsed_list {
+    struct parsed_stmt *v;
+    size_t n;
+    size_t cap;
+};
+
+static void
+parsed_add(struct parsed_list *l, size_t loc, size_t len, size_t doc, size_t node)
+{
+    l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+    l->v[l->n].loc = loc;
+    l->v[l->n].len = len;
+    l->v[l->n].tree.doc = doc;
+    l->v[l->n].tree.node = node;
+    l->n++;
+}
+
+/* pg_query_exit() crashes if the parser never ran; remember whether it did. */
+static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
+
+/*
+ * Parse sql[start, end) with trees, into a new document of t; append its statements (offsets
+ * in sql, whose whole length is total) to out. Returns 0, or -1 if the text does not parse, or
+ * if a statement would run to the end of the text although the text is not the script's end
+ * (then the script's own parse would delimit it otherwise).
+ */
+static int
+parse_with_trees(const char *sql, size_t start, size_t end, size_t total, struct sqltrees *t,
+                 struct parsed_list *out)
+{
+    char *one = xstrndup(sql + start, end - start);
+    PgQueryParseResult res = pg_query_parse(one);
+    struct sqltree_doc *doc;
+    size_t di;
+
+    parser_used = 1;
+    free(one);
+    if (res.error) {
+        pg_query_free_parse_result(res);
+        return -1;
+    }
+    t->docs = xgrow(t->docs, &t->docs_cap, t->ndocs + 1, sizeof(*t->docs));
+    di = t->ndocs++;
+    doc = &t->docs[di];
+    doc->json = xstrdup(res.parse_tree);
+    memset(&doc->d, 0, sizeof(doc->d));
+    pg_query_free_parse_result(res);
+    if (jdoc_parse(&doc->d, doc->json) != 0)
+        return -1;
+    for (const struct jnode *k = jfirst(&doc->d, jget(&doc->d, &doc->d.v[0], "stmts")); k;
+         k = jnext(&doc->d, k)) {
+        size_t loc = start + (size_t)jnum(jget(&doc->d, k, "stmt_location"));
+        size_t len = (size_t)jnum(jget(&doc->d, k, "stmt_len"));
+        const struct jnode *stmt = jget(&doc->d, k, "stmt");
+
+        if (len == 0 && end != total)
+            return -1;
+        parsed_add(out, loc, len ? len : total - loc, di, stmt ? (size_t)(stmt - doc->d.v) : 0);
+    }
+    return 0;
+}
+
+/*
+ * Parse sql[start, end) without trees (cheaper: nothing is serialised) and append its
+ * statements to out. Returns 0, or -1 as parse_with_trees.
+ */
+static int
+parse_split(const char *sql, size_t start, size_t end, size_t total, struct parsed_list *out)
+{
+    char *one = xstrndup(sql + start, end - start);
+    PgQuerySplitResult split = pg_query_split_with_parser(one);
+    int rc = 0;
+
+    parser_used = 1;
+    free(one);
+    for (int i = 0; !split.error && i < split.n_stmts && rc == 0; i++) {
+        size_t loc = start + (size_t)split.stmts[i]->stmt_location;
+        size_t len = (size_t)split.stmts[i]->stmt_len;
+
+        if (len == 0 && end != total)
+            rc = -1;
+        else
+            parsed_add(out, loc, len ? len : total - loc, 0, 0);
+    }
+    if (split.error)
+        rc = -1;
+    pg_query_free_split_result(split);
+    return rc;
+}
+
+/* Parse sql[loc, loc + len) alone, with its tree: the tree, or {0, 0} if it is not one statement.
+ */
+static struct sqltree_ref
+parse_one(const char *sql, size_t loc, size_t len, struct sqltrees *t)
+{
+    struct parsed_list one = {NULL, 0, 0};
+    struct sqltree_ref ref = {0, 0};
+
+    if (parse_with_trees(sql, loc, loc + len, loc + len, t, &one) == 0 && one.n == 1)
+        ref = one.v[0].tree;
+    free(one.v);
+    return ref;
 }
 
 /* Parse sql[start, end) alone: is it one COPY ... FROM STDIN? */
 static int
 statement_is_copy_in(const char *sql, size_t start, size_t end)
 {
-    char *one = xstrndup(sql + start, end - start);
-    PgQueryProtobufParseResult res = pg_query_parse_protobuf(one);
-    PgQuery__ParseResult *tree = NULL;
-    int yes = 0;
+    struct sqltrees t = SQLTREES_INIT;
+    struct sqltree_ref ref = parse_one(sql, start, end - start, &t);
+    int yes = ref.node && is_copy_stdio(&t.docs[ref.doc].d, &t.docs[ref.doc].d.v[ref.node], 0);
 
-    if (!res.error)
-        tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
-                                              (const uint8_t *)res.parse_tree.data);
-    if (tree && tree->n_stmts == 1)
-        yes = is_copy_from_stdin(tree->stmts[0]->stmt);
-    if (tree)
-        pg_query__parse_result__free_unpacked(tree, NULL);
-    pg_query_free_protobuf_parse_result(res);
-    free(one);
+    sqltrees_release(&t);
     return yes;
 }
 
@@ -230,6 +341,25 @@ data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
     return f.name;
 }
 
+/*
+ * A statement as the project's lexer delimits it, before the parser runs: sql[start, end), end
+ * at its ';' or the script's end; and whether its tree is needed, for the checks here (checked)
+ * or for the caller (wanted). The parser's statements are the same ranges where the two agree,
+ * so that each question is asked once per statement.
+ */
+struct chunk {
+    size_t start;
+    size_t end;
+    unsigned char checked;
+    unsigned char wanted;
+};
+
+struct chunk_list {
+    struct chunk *v;
+    size_t n;
+    size_t cap;
+};
+
 /* Inline COPY data found before parsing: the COPY's ';' and the data's byte range. */
 struct inline_region {
     size_t semi;
@@ -240,11 +370,12 @@ struct inline_region {
 
 /*
  * Find every COPY ... FROM STDIN whose data follows it inline (pg_dump's form), before the
- * parser sees the script: the data is not SQL. Returns problems reported.
+ * parser sees the script: the data is not SQL. On the way, append every statement the lexer
+ * finds to chunks. Returns problems reported.
  */
 static size_t
 find_inline_data(const char *file, const char *sql, size_t len, struct inline_region **out,
-                 size_t *n, struct report *rep)
+                 size_t *n, struct chunk_list *chunks, struct report *rep)
 {
     size_t pos = 0, cap = 0, problems = 0;
 
@@ -254,6 +385,12 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
         unsigned line, col;
         char *name;
         int r;
+
+        /* Its start is past the previous ';' (inline data, once blanked, is blank too). */
+        chunks->v = xgrow(chunks->v, &chunks->cap, chunks->n + 1, sizeof(*chunks->v));
+        chunks->v[chunks->n].start = chunks->n ? chunks->v[chunks->n - 1].end + 1 : 0;
+        chunks->v[chunks->n].end = end;
+        chunks->n++;
 
         if (end >= len || !sqlsplit_starts_with_copy(sql + pos, end - pos) ||
             !statement_is_copy_in(sql, pos, end)) {
@@ -369,7 +506,8 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
             i++;
         while (i + w < end && (isalnum((unsigned char)sql[i + w]) || sql[i + w] == '_'))
             w++;
-        for (size_t k = 0; k < sizeof(anywhere) / sizeof(anywhere[0]); k++)
+        /* The words above are 6 to 12 letters long, and most words of a statement are not. */
+        for (size_t k = 0; w >= 6 && w <= 12 && k < sizeof(anywhere) / sizeof(anywhere[0]); k++)
             if (word_is(sql + i, w, anywhere[k]))
                 return 1;
         i += w;
@@ -377,42 +515,90 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
     return 0;
 }
 
-/* The parse tree of the one statement sql[start, end) (NULL if it does not parse alone). */
-static PgQuery__ParseResult *
-parse_statement(const char *sql, size_t start, size_t end)
+/*
+ * Delimit the statements of blank (the script, inline data blanked) with PostgreSQL's grammar,
+ * parsing each statement once. The project's lexer has cut the script where statements end
+ * (chunks); consecutive ones that need a tree (for the checks here: statement_needs_tree; for
+ * the caller: want) are parsed together with their trees, and those that do not are only
+ * delimited (nothing serialised). The lexer only plans: where it could disagree with the
+ * grammar (a BEGIN ATOMIC body, a syntax error), a run fails to parse or ends inside a
+ * statement, and then the whole script is parsed at once, so that statements and messages are
+ * always the grammar's. t must be empty. Returns the number of problems reported (a syntax
+ * error).
+ */
+static size_t
+parse_script(const char *file, const char *blank, size_t len, struct chunk_list *chunks,
+             sqlcheck_want_cb want, struct sqltrees *t, struct parsed_list *out, struct report *rep)
 {
-    char *one = xstrndup(sql + start, end - start);
-    PgQueryProtobufParseResult res = pg_query_parse_protobuf(one);
-    PgQuery__ParseResult *tree = NULL;
+    size_t run = 0;
+    int ok = 1;
+    PgQuerySplitResult split;
 
-    if (!res.error)
-        tree = pg_query__parse_result__unpack(NULL, res.parse_tree.len,
-                                              (const uint8_t *)res.parse_tree.data);
-    pg_query_free_protobuf_parse_result(res);
-    free(one);
-    if (tree && tree->n_stmts != 1) {
-        pg_query__parse_result__free_unpacked(tree, NULL);
-        tree = NULL;
+    for (size_t i = 0; i < chunks->n; i++) {
+        struct chunk *c = &chunks->v[i];
+
+        c->checked =
+            (unsigned char)statement_needs_tree(blank, first_token(blank, len, c->start), c->end);
+        c->wanted = want && want(blank, c->start, c->end);
     }
-    return tree;
+    for (size_t i = 1; i <= chunks->n && ok; i++) {
+        const struct chunk *c = &chunks->v[i - 1];
+        int need = c->checked || c->wanted;
+        size_t end = i < chunks->n ? chunks->v[i].start : len;
+
+        if (i < chunks->n && need == (chunks->v[i].checked || chunks->v[i].wanted))
+            continue;
+        ok = (need ? parse_with_trees(blank, chunks->v[run].start, end, len, t, out)
+                   : parse_split(blank, chunks->v[run].start, end, len, out)) == 0;
+        run = i;
+    }
+    if (ok)
+        return 0;
+    out->n = 0;
+    chunks->n = 0; /* nothing planned holds */
+    sqltrees_release(t);
+    /* PostgreSQL's grammar checks the whole script and says where each statement is. */
+    split = pg_query_split_with_parser(blank);
+    if (split.error) {
+        size_t problems = report_syntax_error(file, blank, len, split.error, rep);
+
+        pg_query_free_split_result(split);
+        return problems;
+    }
+    for (int i = 0; i < split.n_stmts; i++) {
+        size_t loc = (size_t)split.stmts[i]->stmt_location;
+
+        parsed_add(out, loc,
+                   split.stmts[i]->stmt_len ? (size_t)split.stmts[i]->stmt_len : len - loc, 0, 0);
+    }
+    pg_query_free_split_result(split);
+    return 0;
 }
 
 size_t
-sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
+sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
+                struct sqltrees *trees, struct report *rep)
 {
     const char *sql = s->rendered.data;
     size_t len = s->rendered.len;
-    PgQuerySplitResult split;
     struct inline_region *regions = NULL;
-    size_t nregions = 0;
+    struct parsed_list list = {NULL, 0, 0};
+    struct sqltrees own = SQLTREES_INIT;
+    /* The checks here need trees too: without a caller's, they go in own. */
+    struct sqltrees *t = trees ? trees : &own;
+    struct chunk_list chunks = {NULL, 0, 0};
+    size_t nregions = 0, c = 0;
     char *blank;
     size_t problems = 0;
 
     parser_used = 1;
+    if (trees == NULL)
+        want = NULL;
     /* Inline COPY data is set aside (blanked, offsets kept) before the parser sees the SQL. */
-    problems += find_inline_data(file, sql, len, &regions, &nregions, rep);
+    problems += find_inline_data(file, sql, len, &regions, &nregions, &chunks, rep);
     if (problems > 0) {
         /* Data that could not be set apart would only trip the parser: one report is enough. */
+        free(chunks.v);
         free(regions);
         return problems;
     }
@@ -421,27 +607,47 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
         for (size_t i = regions[r].start; i < regions[r].after; i++)
             if (blank[i] != '\n')
                 blank[i] = ' ';
-    /* PostgreSQL's grammar checks the whole script and says where each statement is. */
-    split = pg_query_split_with_parser(blank);
-    if (split.error) {
-        problems += report_syntax_error(file, blank, len, split.error, rep);
-        goto cleanup;
-    }
-    for (int i = 0; i < split.n_stmts; i++) {
-        size_t loc = (size_t)split.stmts[i]->stmt_location;
-        size_t slen = split.stmts[i]->stmt_len ? (size_t)split.stmts[i]->stmt_len : len - loc;
+    /* On a syntax error, list is empty. */
+    problems += parse_script(file, blank, len, &chunks, want, t, &list, rep);
+    for (size_t i = 0; i < list.n; i++) {
+        size_t loc = list.v[i].loc, slen = list.v[i].len;
         size_t tok = first_token(blank, len, loc);
-        PgQuery__ParseResult *tree = statement_needs_tree(blank, tok, loc + slen)
-                                         ? parse_statement(blank, loc, loc + slen)
-                                         : NULL;
-        const PgQuery__Node *node = tree ? tree->stmts[0]->stmt : NULL;
+        size_t run_loc = loc, run_len = slen;
+        int checked, wanted;
+        struct sqltree_ref ref = list.v[i].tree;
+        const struct jdoc *d;
+        const struct jnode *node;
         const char *what;
         unsigned line, col;
         size_t bad;
         char *directive;
 
+        /* A statement after inline data starts after the data's "\." line, not in it. */
+        for (size_t r = 0; r < nregions; r++) {
+            if (regions[r].start >= run_loc && regions[r].after <= run_loc + run_len) {
+                run_len -= regions[r].after - run_loc;
+                run_loc = regions[r].after;
+            }
+        }
+        /* The questions the plan asked of the same range; else asked now. */
+        while (c < chunks.n && chunks.v[c].end < loc + slen)
+            c++;
+        if (c < chunks.n && chunks.v[c].start == loc && chunks.v[c].end == loc + slen &&
+            run_loc == loc) {
+            checked = chunks.v[c].checked;
+            wanted = chunks.v[c].wanted;
+        } else {
+            /* Only the statements these rules can concern are judged, whatever trees exist. */
+            checked = statement_needs_tree(blank, tok, loc + slen);
+            wanted = want && want(sql, run_loc, run_loc + run_len);
+        }
+        /* The plan missed it (the lexer and the grammar cut elsewhere): parse it alone. */
+        if ((checked || wanted) && ref.node == 0)
+            ref = parse_one(blank, loc, slen, t);
+        d = ref.node ? &t->docs[ref.doc].d : NULL;
+        node = checked && d ? &d->v[ref.node] : NULL;
         textpos_line_col(sql, len, tok, &line, &col);
-        what = node ? transaction_control(node, s->transactional) : NULL;
+        what = node ? transaction_control(d, node, s->transactional) : NULL;
         if (what) {
             report_error(rep,
                          "%s:%u:%u: %s is not allowed in a migration: sealift runs each "
@@ -451,7 +657,6 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
                                           : " (and a no-transaction one statement by "
                                             "statement, outside any)");
             problems++;
-            pg_query__parse_result__free_unpacked(tree, NULL);
             continue;
         }
         directive = data_directive(blank, loc, tok, &bad);
@@ -465,14 +670,11 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
                          file, l2, c2);
             problems++;
         }
-        if (node && node->node_case == PG_QUERY__NODE__NODE_COPY_STMT &&
-            !node->copy_stmt->is_from &&
-            (node->copy_stmt->filename == NULL || node->copy_stmt->filename[0] == '\0') &&
-            !node->copy_stmt->is_program) {
+        if (node && is_copy_stdio(d, node, 1)) {
             report_error(rep, "%s:%u:%u: COPY ... TO STDOUT has no reader in a migration", file,
                          line, col);
             problems++;
-        } else if (node && is_copy_from_stdin(node)) {
+        } else if (node && is_copy_stdio(d, node, 0)) {
             problems +=
                 attach_copy_data(file, s, s->nstmts, loc, slen, regions, nregions, line, col, rep);
         } else if (directive) {
@@ -483,9 +685,7 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
             problems++;
         }
         free(directive);
-        what = node ? needs_no_transaction(node) : NULL;
-        if (tree)
-            pg_query__parse_result__free_unpacked(tree, NULL);
+        what = node ? needs_no_transaction(d, node) : NULL;
         if (what && s->transactional && s->may_block) {
             /*
              * An imported down the source tool itself could not run: it compiles, as a down
@@ -509,23 +709,68 @@ sqlcheck_script(const char *file, struct src_script *s, struct report *rep)
             problems++;
             continue;
         }
-        /* A statement after inline data starts after the data's "\." line, not in it. */
-        for (size_t r = 0; r < nregions; r++) {
-            if (regions[r].start >= loc && regions[r].after <= loc + slen) {
-                slen -= regions[r].after - loc;
-                loc = regions[r].after;
-            }
-        }
         s->stmts = xgrow(s->stmts, &s->stmts_cap, s->nstmts + 1, sizeof(*s->stmts));
-        s->stmts[s->nstmts].offset = loc;
-        s->stmts[s->nstmts].length = slen;
+        s->stmts[s->nstmts].offset = run_loc;
+        s->stmts[s->nstmts].length = run_len;
         s->nstmts++;
+        if (trees) {
+            trees->refs =
+                xgrow(trees->refs, &trees->refs_cap, trees->nrefs + 1, sizeof(*trees->refs));
+            trees->refs[trees->nrefs].doc = ref.doc;
+            trees->refs[trees->nrefs].node = wanted ? ref.node : 0;
+            trees->nrefs++;
+        }
     }
-cleanup:
-    pg_query_free_split_result(split);
+    sqltrees_release(&own);
+    free(chunks.v);
+    free(list.v);
     free(regions);
     free(blank);
     return problems;
+}
+
+const struct jnode *
+sqltrees_stmt(const struct sqltrees *t, size_t i, const struct jdoc **doc)
+{
+    if (t == NULL || i >= t->nrefs || t->refs[i].node == 0)
+        return NULL;
+    *doc = &t->docs[t->refs[i].doc].d;
+    return &(*doc)->v[t->refs[i].node];
+}
+
+void
+sqltrees_release(struct sqltrees *t)
+{
+    for (size_t i = 0; i < t->ndocs; i++) {
+        jdoc_release(&t->docs[i].d);
+        free(t->docs[i].json);
+    }
+    free(t->docs);
+    free(t->refs);
+    memset(t, 0, sizeof(*t));
+}
+
+void
+sqlcheck_identifiers(const char *text, sqlcheck_ident_cb cb, void *arg)
+{
+    PgQueryScanResult scan = pg_query_scan(text);
+    PgQuery__ScanResult *res;
+
+    parser_used = 1;
+    if (scan.error) {
+        pg_query_free_scan_result(scan);
+        return;
+    }
+    res = pg_query__scan_result__unpack(NULL, scan.pbuf.len, (const uint8_t *)scan.pbuf.data);
+    for (size_t i = 0; res && i < res->n_tokens; i++) {
+        const PgQuery__ScanToken *tk = res->tokens[i];
+
+        if (tk->token == PG_QUERY__TOKEN__IDENT)
+            cb(text + tk->start, (size_t)(tk->end - tk->start), arg);
+    }
+    if (res)
+        pg_query__scan_result__free_unpacked(res, NULL);
+    pg_query_free_scan_result(scan);
 }
 
 void

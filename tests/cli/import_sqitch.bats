@@ -68,3 +68,70 @@ require_sqitch() {
     assert_exit 1
     assert_stderr 'src/deploy/customers_phone.sql:1:1: BEGIN is not allowed in a migration'
 }
+
+@test "sqitch: tags are checked as Sqitch checks them: a duplicate, one before any change" {
+    printf '@v1.0 2024-01-01T00:15:00Z Ada Lovelace <ada@example.com> # Again.\n' >>src/sqitch.plan
+    run_sealift check -d src --from sqitch
+    assert_exit 1
+    assert_stderr "src/sqitch.plan:$(wc -l <src/sqitch.plan): tag \"v1.0\" duplicates an earlier one"
+    cp -R "$EXAMPLES/sqitch" early
+    sed -i '5i @v0 2024-01-01T00:00:30Z Ada Lovelace <ada@example.com> # Too early.' early/sqitch.plan
+    run_sealift check -d early --from sqitch
+    assert_exit 1
+    assert_stderr 'early/sqitch.plan:5: tag "v0" declared without a preceding change'
+}
+
+@test "sqitch: requires on other projects are summed up in one warning line" {
+    sed -i 's/^seed_products \[create_products\]/seed_products [create_products catalog:items other:@v2]/' \
+        src/sqitch.plan
+    run_sealift check -d src --from sqitch
+    assert_exit 0
+    assert_stderr 'src/sqitch.plan: 2 dependencies on other projects'"'"' changes (catalog:items, other:@v2)'
+    assert_equal "$(grep -c 'other projects' <<<"$stderr")" 1
+}
+
+# sqitch_schema DB: the schema, as schema() gives it, without Sqitch's and sealift's own.
+sqitch_schema() {
+    schema "$1" --exclude-schema=sqitch
+}
+
+@test "sqitch: apply --to @TAG and rollback --to CHANGE@TAG stop where sqitch deploy/revert --to do" {
+    import_db_setup
+    build_example
+    newdb tagged
+    apply_bundle tagged --to @v1.0
+    # @v1.0 follows order_summaries_view, the 8th change: the reworked function is its first version.
+    run psql -X -At -d "$(dbn tagged)" -c 'SELECT count(*) FROM sealift.applied'
+    assert_output 8
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn tagged)"
+    assert_exit 7
+    # create_customers as of v1.0: the 2nd change.
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn tagged)" --to create_customers@v1.0
+    assert_exit 0
+    refute_errors
+    run psql -X -At -d "$(dbn tagged)" -c 'SELECT count(*) FROM sealift.applied'
+    assert_output 2
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn tagged)" --to @nope
+    assert_exit 2
+    assert_stderr 'sealift-apply: error: --to @nope: the bundle has no such migration'
+    # The same positions with the real sqitch: the same schema at each.
+    require_sqitch
+    newdb viasqitch
+    (cd src && must sqitch deploy --to @v1.0 "db:pg:$(dbn viasqitch)")
+    newdb tagged2
+    apply_bundle tagged2 --to @v1.0
+    sqitch_schema tagged2 >schema.sealift || fail "pg_dump failed"
+    sqitch_schema viasqitch >schema.sqitch || fail "pg_dump failed"
+    diff -u schema.sqitch schema.sealift
+    grep -q 'CREATE VIEW public.order_summaries' schema.sealift
+    (cd src && must sqitch revert -y --to create_customers@v1.0 "db:pg:$(dbn viasqitch)")
+    run_apply rollback app.sealift -p release.pub -d "dbname=$(dbn tagged2)" --to create_customers@v1.0
+    assert_exit 0
+    sqitch_schema tagged2 >schema.sealift || fail "pg_dump failed"
+    sqitch_schema viasqitch >schema.sqitch || fail "pg_dump failed"
+    diff -u schema.sqitch schema.sealift
+    grep -q 'CREATE TABLE public.customers' schema.sealift
+    if grep -q 'CREATE TABLE public.products' schema.sealift; then
+        fail "products is still there after the rollback to create_customers@v1.0"
+    fi
+}

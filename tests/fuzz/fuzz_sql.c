@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The lint on the one-migration chain: every finding within the script, every format. */
 static void
-fuzz_lint(const struct src_chain *chain)
+fuzz_lint(const struct src_chain *chain, const struct sqltrees *trees)
 {
     struct lint_script scripts[MANIFEST_NSCRIPTS];
     struct lint_options opt = {LINT_MODE_DEFAULT, LINT_PG_VERSION_DEFAULT, 0};
@@ -28,7 +28,7 @@ fuzz_lint(const struct src_chain *chain)
     struct buf out = BUF_INIT;
 
     memset(scripts, 0, sizeof(scripts));
-    lint_extract(&chain->v[0].script[MANIFEST_UP], &scripts[MANIFEST_UP]);
+    lint_extract(&chain->v[0].script[MANIFEST_UP], trees, &scripts[MANIFEST_UP]);
     lint_result_init(&res);
     lint_chain(chain, scripts, &opt, &res);
     for (size_t i = 0; i < res.n; i++)
@@ -86,7 +86,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sqltext_directives(s->file, s->text.data, SQLTEXT_NO_TRANSACTION, &flags, &rep);
         s->transactional = !(flags & SQLTEXT_NO_TRANSACTION);
         if (sqltext_render(&s->text, &vars, &s->rendered, &s->undefined) == 0) {
-            sqlcheck_script(s->file, s, &rep);
+            struct sqltrees trees = SQLTREES_INIT;
+
+            sqlcheck_script(s->file, s, lint_wants_tree, &trees, &rep);
             /* Statement ranges and COPY data must lie inside the script, in order. */
             for (size_t i = 0; i < s->nstmts; i++)
                 if (s->stmts[i].offset + s->stmts[i].length > s->rendered.len ||
@@ -96,7 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (s->copies[i].inline_data &&
                     s->copies[i].offset + s->copies[i].length > s->rendered.len)
                     abort();
-            fuzz_lint(&chain);
+            fuzz_lint(&chain, &trees);
+            sqltrees_release(&trees);
         }
     }
     vars_release(&vars);

@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include "move.h"
+#include "sealift/xalloc.h"
 
 /* A migration id "002" with a name "b": label "002_b". */
 static const char *const names[] = {"a", "b", "c", "d", "e"};
@@ -330,6 +331,50 @@ test_applier_engine_labels_are_the_callers(void **state)
     fixture_release(&f);
 }
 
+/* Sqitch's --to names: a chain as the Sqitch reader writes it (origins with tags). */
+static void
+test_applier_engine_resolves_sqitch_tags(void **state)
+{
+    /* id, tags between the change id and the script hash */
+    static const char *const chain[][2] = {
+        {"users", ""}, {"fn@v1.0", "@v1.0"}, {"orders", ""}, {"users2", "@v1.1 @v1.2"}, {"fn", ""},
+    };
+    static const struct {
+        const char *rev;
+        long want;
+    } revs[] = {
+        {"@v1.0", 2},       {"@v1.1", 4},        {"@v1.2", 4},  {"users@v1.1", 1},
+        {"fn@v1.0", 2}, /* the id of the reworked change's first instance */
+        {"fn@v1.2", 2}, /* fn as of v1.2 is still its first instance */
+        {"orders@v1.2", 3}, {"orders@v1.0", -1}, /* not planned yet at v1.0 */
+        {"@HEAD", 5},       {"@ROOT", 1},        {"@nope", -1}, {"fn", 5},
+        {"users@", -1},     {"a@b@c", -1},       {"base", 0},   {"head", 5},
+    };
+    struct manifest m;
+    (void)state;
+
+    manifest_init(&m);
+    for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+        struct manifest_migration *mig = manifest_add_migration(&m, chain[i][0], "");
+
+        mig->origin =
+            xasprintf("%040zx%s%s %040zx", i + 1, chain[i][1][0] ? " " : "", chain[i][1], i + 100);
+    }
+    for (size_t i = 0; i < sizeof(revs) / sizeof(revs[0]); i++) {
+        long got = engine_resolve_target(&m, revs[i].rev);
+
+        if (got != revs[i].want)
+            fail_msg("%s: %ld, want %ld", revs[i].rev, got, revs[i].want);
+    }
+    /* Not a Sqitch bundle (an origin without a change id): no tags at all. */
+    for (size_t i = 0; i < m.nmigrations; i++) {
+        free(m.migrations[i].origin);
+        m.migrations[i].origin = xstrdup("V1 @v1.0 12345");
+    }
+    assert_int_equal(engine_resolve_target(&m, "@v1.0"), -1);
+    manifest_release(&m);
+}
+
 int
 main(void)
 {
@@ -338,6 +383,7 @@ main(void)
         cmocka_unit_test(test_applier_move_status_code_follows_apply),
         cmocka_unit_test(test_applier_move_long_messages_say_they_were_cut),
         cmocka_unit_test(test_applier_engine_labels_are_the_callers),
+        cmocka_unit_test(test_applier_engine_resolves_sqitch_tags),
     };
 
     return cmocka_run_group_tests_name("applier_move", tests, NULL, NULL);

@@ -17,19 +17,35 @@ struct linted {
     struct lint_result res;
 };
 
-/* Add a migration with an up script (and a down, if given); check them like the pipeline. */
 static void
-add_migration(struct src_chain *ch, const char *up, const char *down, int transactional)
+linted_init(struct linted *l)
+{
+    chain_init(&l->chain);
+    l->scripts = NULL;
+}
+
+/*
+ * Add a migration with an up script (and a down, if given); check them like the pipeline, and
+ * extract their operations from the trees the check kept.
+ */
+static void
+add_migration(struct linted *l, const char *up, const char *down, int transactional)
 {
     char id[16];
     struct src_migration *m;
     const char *text[2] = {up, down};
+    struct src_chain *ch = &l->chain;
+    struct lint_script *scripts;
 
     snprintf(id, sizeof(id), "%04zu", ch->n + 1);
     m = chain_add(ch, id, "m");
+    l->scripts = xrealloc(l->scripts, ch->n * MANIFEST_NSCRIPTS * sizeof(*l->scripts));
+    scripts = &l->scripts[(ch->n - 1) * MANIFEST_NSCRIPTS];
+    memset(scripts, 0, MANIFEST_NSCRIPTS * sizeof(*scripts));
     for (int k = 0; k < 2; k++) {
         struct src_script *s = &m->script[k];
         struct report rep = REPORT_INIT;
+        struct sqltrees trees = SQLTREES_INIT;
 
         if (text[k] == NULL)
             continue;
@@ -37,7 +53,9 @@ add_migration(struct src_chain *ch, const char *up, const char *down, int transa
         s->transactional = transactional;
         s->file = xasprintf("%s_m.%s.sql", id, k ? "down" : "up");
         buf_addstr(&s->rendered, text[k]);
-        assert_int_equal(sqlcheck_script(s->file, s, &rep), 0);
+        assert_int_equal(sqlcheck_script(s->file, s, lint_wants_tree, &trees, &rep), 0);
+        lint_extract(s, &trees, &scripts[k]);
+        sqltrees_release(&trees);
     }
 }
 
@@ -46,11 +64,6 @@ run_lint(struct linted *l, int pg_version, int mode)
 {
     struct lint_options opt = {mode, pg_version, 0};
 
-    l->scripts = xcalloc(l->chain.n * MANIFEST_NSCRIPTS, sizeof(*l->scripts));
-    for (size_t i = 0; i < l->chain.n; i++)
-        for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
-            if (l->chain.v[i].script[k].present)
-                lint_extract(&l->chain.v[i].script[k], &l->scripts[i * MANIFEST_NSCRIPTS + k]);
     lint_result_init(&l->res);
     lint_chain(&l->chain, l->scripts, &opt, &l->res);
 }
@@ -71,14 +84,14 @@ lint_fixture(struct linted *l, const char *base, const char *sql, int transactio
 {
     char *copy = xstrdup(sql), *p = copy;
 
-    chain_init(&l->chain);
-    add_migration(&l->chain, base, NULL, 1);
+    linted_init(l);
+    add_migration(l, base, NULL, 1);
     for (;;) {
         char *sep = strstr(p, " ;; ");
 
         if (sep)
             *sep = '\0';
-        add_migration(&l->chain, p, NULL, transactional);
+        add_migration(l, p, NULL, transactional);
         if (!sep)
             break;
         p = sep + 4;
@@ -233,11 +246,11 @@ test_lint_context(void **state)
     struct linted l;
     (void)state;
 
-    chain_init(&l.chain);
-    add_migration(&l.chain, "CREATE TABLE a (id int);", "DROP TABLE a;", 1);
-    add_migration(&l.chain, "CREATE INDEX a_idx ON a (id); ALTER TABLE a ADD COLUMN c int;",
+    linted_init(&l);
+    add_migration(&l, "CREATE TABLE a (id int);", "DROP TABLE a;", 1);
+    add_migration(&l, "CREATE INDEX a_idx ON a (id); ALTER TABLE a ADD COLUMN c int;",
                   "ALTER TABLE a DROP COLUMN c; DROP INDEX a_idx;", 1);
-    add_migration(&l.chain, "ALTER TABLE a RENAME TO b; CREATE INDEX b_idx ON b (id);", NULL, 1);
+    add_migration(&l, "ALTER TABLE a RENAME TO b; CREATE INDEX b_idx ON b (id);", NULL, 1);
     run_lint(&l, 15, LINT_MODE_DEFAULT);
     /* The CREATE INDEX of migration 2 (on a, existing); the down scripts undo their ups: no
      * drop findings; then CREATE INDEX on b, which is a renamed, existing table. */
@@ -320,16 +333,16 @@ test_lint_modes(void **state)
     struct linted l;
     (void)state;
 
-    chain_init(&l.chain);
-    add_migration(&l.chain, "CREATE TABLE a (id int);", NULL, 1);
-    add_migration(&l.chain, "CREATE INDEX i ON a (id); DROP TABLE a;", NULL, 1);
+    linted_init(&l);
+    add_migration(&l, "CREATE TABLE a (id int);", NULL, 1);
+    add_migration(&l, "CREATE INDEX i ON a (id); DROP TABLE a;", NULL, 1);
     run_lint(&l, 15, LINT_MODE_WARN);
     assert_int_equal(l.res.errors, 0);
     assert_int_equal(l.res.warnings, 2);
     linted_release(&l);
-    chain_init(&l.chain);
-    add_migration(&l.chain, "CREATE TABLE a (id int);", NULL, 1);
-    add_migration(&l.chain, "CREATE INDEX i ON a (id); DROP TABLE a;", NULL, 1);
+    linted_init(&l);
+    add_migration(&l, "CREATE TABLE a (id int);", NULL, 1);
+    add_migration(&l, "CREATE INDEX i ON a (id); DROP TABLE a;", NULL, 1);
     run_lint(&l, 15, LINT_MODE_ERROR);
     assert_int_equal(l.res.errors, 2);
     assert_int_equal(l.res.warnings, 0);
@@ -344,9 +357,9 @@ test_lint_formats(void **state)
     struct buf out = BUF_INIT;
     (void)state;
 
-    chain_init(&l.chain);
-    add_migration(&l.chain, "CREATE TABLE a (id int);", NULL, 1);
-    add_migration(&l.chain, "\n  ALTER TABLE a ADD COLUMN x float8 DEFAULT random();", NULL, 1);
+    linted_init(&l);
+    add_migration(&l, "CREATE TABLE a (id int);", NULL, 1);
+    add_migration(&l, "\n  ALTER TABLE a ADD COLUMN x float8 DEFAULT random();", NULL, 1);
     run_lint(&l, 15, LINT_MODE_DEFAULT);
     lint_format(&l.chain, &l.res, LINT_FORMAT_TEXT, 0, &out);
     assert_contains(out.data, "0002_m.up.sql:2:3: error[add-column-rewrite]: ADD COLUMN x with a "
@@ -376,8 +389,8 @@ test_lint_unknown_column_type(void **state)
     struct linted l;
     (void)state;
 
-    chain_init(&l.chain);
-    add_migration(&l.chain, "ALTER TABLE outside ALTER COLUMN c TYPE text;", NULL, 1);
+    linted_init(&l);
+    add_migration(&l, "ALTER TABLE outside ALTER COLUMN c TYPE text;", NULL, 1);
     run_lint(&l, 15, LINT_MODE_DEFAULT);
     assert_int_equal(l.res.n, 1);
     assert_int_equal(l.res.v[0].severity, LINT_WARNING);

@@ -89,6 +89,9 @@ test_read_sqitch_rework_and_tags(void **state)
     assert_string_equal(t->chain.v[1].id, "create_customers");
     assert_contains(t->chain.v[0].script[MANIFEST_UP].file, "deploy/create_customers@v1.0.sql");
     assert_contains(t->chain.v[1].script[MANIFEST_UP].file, "deploy/create_customers.sql");
+    /* The tag names the position after the first change, for --to @v1.0. */
+    assert_string_equal(t->chain.v[0].origin_tags, "@v1.0");
+    assert_null(t->chain.v[1].origin_tags);
 }
 
 static void
