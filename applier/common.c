@@ -5,6 +5,7 @@
 #include "common.h"
 #include "adopt.h"
 #include "config.h"
+#include "scriptsrc.h"
 #include "sealift/numarg.h"
 #include "sealift/xalloc.h"
 
@@ -477,7 +478,9 @@ app_require_keys(struct app_opts *o, const char *cmd)
 int
 app_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res)
 {
-    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1};
+    /* Small scripts are kept, up to a bound; the others are read again when they run. */
+    struct verify_options vo = {
+        o->ring.keys, o->ring.n, o->threshold, 1, 1, SCRIPT_KEEP_MEMBER_MAX, SCRIPT_KEEP_TOTAL_MAX};
     struct diag_err err = DIAG_ERR_INIT;
 
     if (bundle_verify(path, &vo, res, &err) != 0) {

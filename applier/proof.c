@@ -114,7 +114,7 @@ reload(struct proof *p)
         diag_error("could not read the history in schema \"%s\": %s", p->s.o->schema, e.message);
         return -1;
     }
-    engine_compare(p->m, p->s.bundle.data, &p->s.state, &p->s.view);
+    engine_compare(p->m, p->s.scripts, &p->s.state, &p->s.view);
     return 0;
 }
 
@@ -152,7 +152,7 @@ check_commit(struct proof *p, size_t idx, int kind, struct failure *f)
         return 0;
     memset(f, 0, sizeof(*f));
     f->m = p->m;
-    f->data = p->s.bundle.data;
+    f->scripts = p->s.scripts;
     f->idx = idx;
     f->kind = kind;
     f->stmt = -1;
