@@ -76,8 +76,10 @@ proof_walk(struct proof *p, enum step step, size_t to, int per_migration, int ne
         code = runner_stamp(r, p->at, to);
     p->at = runner_position(r);
     memset(f, 0, sizeof(*f));
-    if (runner_failure(r))
+    if (runner_failure(r)) {
         *f = *runner_failure(r);
+        f->scripts = p->s.scripts; /* the runner's own goes with it */
+    }
     if (runner_failure(r) && f->err.connection_lost)
         p->lost_connection = 1;
     runner_free(r);
