@@ -44,6 +44,29 @@ struct script_reader {
     char *scratch;
 };
 
+int
+script_keep(const struct manifest *m, size_t member, uint64_t kept, void *arg)
+{
+    struct script_keep *k = arg;
+    uint64_t size = m->members[member].size;
+
+    if (k->down == NULL) {
+        k->down = xcalloc(m->nmembers ? m->nmembers : 1, 1);
+        for (size_t i = 0; i < m->nmigrations; i++)
+            if (m->migrations[i].script[MANIFEST_DOWN].present)
+                k->down[m->migrations[i].script[MANIFEST_DOWN].member] = 1;
+    }
+    return k->down[member] && size <= SCRIPT_KEEP_MEMBER_MAX &&
+           kept + size <= SCRIPT_KEEP_TOTAL_MAX;
+}
+
+void
+script_keep_release(struct script_keep *k)
+{
+    free(k->down);
+    k->down = NULL;
+}
+
 struct script_src *
 script_src_new(const char *path, const struct manifest *m, const struct buf *kept)
 {

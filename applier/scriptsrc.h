@@ -21,9 +21,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* What verification keeps of a script member, and of all of them (app_load_bundle). */
+/*
+ * What verification keeps (verify_options.keep, with a struct script_keep as its argument):
+ * down scripts of at most SCRIPT_KEEP_MEMBER_MAX bytes, SCRIPT_KEEP_TOTAL_MAX in all. A
+ * rollback runs them newest first, which a forward-only re-reading of a compressed bundle
+ * could only do by starting again from the beginning for each; up and verify scripts run in
+ * bundle order and stream.
+ */
 #define SCRIPT_KEEP_MEMBER_MAX (64u * 1024u)
-#define SCRIPT_KEEP_TOTAL_MAX  (4u * 1024u * 1024u)
+#define SCRIPT_KEEP_TOTAL_MAX  (8u * 1024u * 1024u)
+
+struct script_keep {
+    unsigned char *down; /* per member: a down script (filled on the first call) */
+};
+
+int script_keep(const struct manifest *m, size_t member, uint64_t kept, void *arg);
+void script_keep_release(struct script_keep *k);
 
 struct script_src;
 struct script_reader;

@@ -265,8 +265,7 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
         }
         /* Data members may be large: hashed now, streamed again when they are loaded. */
         keep = opt->keep_data && !m->members[i].is_data &&
-               (!opt->keep_member_max || m->members[i].size <= opt->keep_member_max) &&
-               (!opt->keep_total_max || kept + m->members[i].size <= opt->keep_total_max);
+               (!opt->keep || opt->keep(m, i, kept, opt->keep_arg));
         if (check_member(r, e, i, res, keep, err) != 0)
             return -1;
         if (keep)

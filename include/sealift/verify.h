@@ -42,12 +42,12 @@ struct verify_options {
     int require_trust;
     int keep_data; /* keep script members in memory (result.data); data members never */
     /*
-     * With keep_data, keep only scripts of at most keep_member_max bytes, while all kept add
-     * up to at most keep_total_max (0: no limit); the others stay empty (result.data[i].len
-     * differs from the member's size) and are read again when used (bundle_cursor).
+     * With keep_data and keep set, a script member is kept only when keep(m, i, kept, arg)
+     * says so (kept: the bytes kept so far); the others stay empty (result.data[i].len differs
+     * from the member's size) and are read again when used (bundle_cursor).
      */
-    uint64_t keep_member_max;
-    uint64_t keep_total_max;
+    int (*keep)(const struct manifest *m, size_t member, uint64_t kept, void *arg);
+    void *keep_arg;
 };
 
 struct verify_signature {

@@ -120,33 +120,34 @@ INSERT INTO n VALUES (\$\$;'\$\$), ('/*;*/');" 'DROP TABLE n;'
     assert_stream_loaded 20000
 }
 
-# swap_chain MODE ROWS: 001_wait sleeps; 002_s is a script (no-transaction when MODE is notx)
-# whose first statement creates a table, then one INSERT of ROWS rows, then a last one that
-# holds MARKER_q: over 64 KiB, so it is read again when it runs, not kept (over 1 MiB, a
-# no-transaction one is proven through a temporary file). b.sealift, and evil.sealift with
-# one bit of the marker flipped.
+# swap_chain MODE ROWS: 001_wait sleeps (its down script is padded to 1 MiB, so that what the
+# applier reads ahead while 001_wait runs ends far before 002_s); 002_s is a script
+# (no-transaction when MODE is notx) whose first statement creates a table, then one INSERT of
+# ROWS rows, then a last one that holds MARKER_q (over 1 MiB of script: a no-transaction one
+# is proven through a temporary file). b.sealift, uncompressed.
 swap_chain() {
     local head=''
     [ "$1" = notx ] && head='-- sealift:no-transaction'
-    mig m 001_wait 'SELECT pg_sleep(2);' 'SELECT 1;'
+    mig m 001_wait 'SELECT pg_sleep(2);' "SELECT 1;
+$(seq 1 20000 | sed 's/.*/-- padding line & of the down script, which is never run here/')"
     {
         printf '%s\n' "$head" 'CREATE TABLE s (id int, v text);' 'INSERT INTO s VALUES'
         seq 1 "$2" | sed "s/.*/(&, 'row & of the padding that makes this script large'),/"
         printf '%s\n' "(0, 'end');" "INSERT INTO s VALUES (0, 'MARKER_q');"
     } >m/002_s.up.sql
     printf '%s\n' 'DROP TABLE s;' >m/002_s.down.sql
-    [ "$(stat -c %s m/002_s.up.sql)" -gt 65536 ] || fail "the script is too small"
+    [ "$(stat -c %s m/001_wait.down.sql)" -gt 1048576 ] || fail "the padding is too small"
     bundle m b.sealift --compression none
-    cp b.sealift evil.sealift
-    flip_byte evil.sealift "$(member_offset evil.sealift MARKER_q)"
 }
 
-# apply_swapped: apply b.sealift; once verified, while 001_wait runs, evil.sealift replaces it
-# (rename is atomic). Exit 1, naming 002_s's script.
+# apply_swapped: apply b.sealift; once verified, while 001_wait runs, one bit of MARKER_q
+# changes in the file itself. Exit 1, naming 002_s's script.
 apply_swapped() {
+    local off
+    off=$(member_offset b.sealift MARKER_q)
     apply_bg run apply b.sealift -p release.pub
     wait_sql "$(running_sql 'pg_sleep(2)')" 1 10
-    mv evil.sealift b.sealift
+    flip_byte b.sealift "$off"
     wait_exit "$BG_PID" 15
     load_bg run
     assert_exit 1
@@ -154,7 +155,7 @@ apply_swapped() {
 }
 
 @test "a script changed after verification, while an earlier migration runs: exit 1, rolled back" {
-    swap_chain tx 1500
+    swap_chain tx 20000
     apply_swapped
     assert_detail 'the transaction was rolled back; the database is at base'
     assert_tables ''
