@@ -1084,8 +1084,13 @@ load_manifest(struct mod *m, struct verify_result *res)
             ret = fail_module(m, EXIT_USAGE, "%s", err.msg);
     if (ret == 0) {
         vo = (struct verify_options){
-            ring.keys, ring.n,
-            m->v[O_THRESHOLD].set ? (unsigned)strtoul(m->v[O_THRESHOLD].s, NULL, 10) : 1, 1, 0};
+            ring.keys,
+            ring.n,
+            m->v[O_THRESHOLD].set ? (unsigned)strtoul(m->v[O_THRESHOLD].s, NULL, 10) : 1,
+            1,
+            0,
+            0,
+            0};
         if (bundle_verify(m->v[O_BUNDLE].s, &vo, res, &err) != 0)
             ret = fail_module(m, err.io ? EXIT_USAGE : EXIT_REJECTED, "%s", err.msg);
         else if (app_refuse_unsupported(&res->manifest, m->v[O_BUNDLE].s, &err) != 0)

@@ -6,6 +6,7 @@
 #include "progress.h"
 #include "adopt.h"
 #include "config.h"
+#include "scriptsrc.h"
 #include "sealift/numarg.h"
 #include "sealift/xalloc.h"
 
@@ -508,10 +509,14 @@ app_require_keys(struct app_opts *o, const char *cmd)
 int
 app_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res)
 {
-    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1};
+    /* Small down scripts are kept, up to a bound; the others are read again when they run. */
+    struct script_keep keep = {NULL};
+    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1, script_keep, &keep};
     struct diag_err err = DIAG_ERR_INIT;
+    int ret = bundle_verify(path, &vo, res, &err);
 
-    if (bundle_verify(path, &vo, res, &err) != 0) {
+    script_keep_release(&keep);
+    if (ret != 0) {
         app_error("%s", err.msg);
         return err.io ? EXIT_USAGE : EXIT_REJECTED;
     }

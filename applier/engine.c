@@ -4,9 +4,11 @@
  */
 #include "engine.h"
 #include "sealift/hash.h"
+#include "sealift/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -136,18 +138,6 @@ engine_resolve_target(const struct manifest *m, const char *rev)
     return idx < 0 ? -1 : idx + 1;
 }
 
-void
-engine_statement_sha(const struct manifest *m, const struct buf *data, size_t idx, int kind,
-                     size_t k, char out[65])
-{
-    const struct manifest_script *s = &m->migrations[idx].script[kind];
-    const struct manifest_stmt *st = &s->stmts[k];
-    unsigned char digest[HASH_SHA256_BYTES];
-
-    hash_sha256(data[s->member].data + st->offset, (size_t)st->length, digest);
-    hex_encode(out, digest, HASH_SHA256_BYTES);
-}
-
 static void problem(struct engine_view *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -251,9 +241,36 @@ compare_applied(const struct manifest *m, const struct db_state *s, struct engin
         problem(v, "the history has migrations this bundle does not know");
 }
 
+/*
+ * Do the statements an unfinished no-transaction run recorded (their SHA-256) start this
+ * script? Read again from the bundle; a script that cannot be read does not resume.
+ */
+static int
+same_statements(struct script_src *scripts, const struct manifest_script *sc,
+                const struct progress_row *p)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    struct script_reader *rd = script_open(scripts, sc->member, 0, &err);
+    char **sha = xcalloc((size_t)p->done + 1, sizeof(*sha));
+    int same = rd != NULL;
+
+    for (long k = 0; k < p->done; k++)
+        sha[k] = xmalloc(HASH_SHA256_HEX);
+    if (same && script_stmt_shas(rd, sc, (size_t)p->done, sha, &err) != 0)
+        same = 0;
+    for (long k = 0; k < p->done; k++) {
+        if (same && strcmp(sha[k], p->stmt_sha[k]) != 0)
+            same = 0;
+        free(sha[k]);
+    }
+    free(sha);
+    script_close(rd);
+    return same;
+}
+
 /* An unfinished no-transaction migration: where it is, and whether this bundle can resume it. */
 static void
-compare_progress(const struct manifest *m, const struct db_state *s, const struct buf *data,
+compare_progress(const struct manifest *m, const struct db_state *s, struct script_src *scripts,
                  struct engine_view *v)
 {
     for (size_t i = 0; i < s->nprogress; i++) {
@@ -262,7 +279,6 @@ compare_progress(const struct manifest *m, const struct db_state *s, const struc
         size_t want = up ? v->napplied : v->napplied - 1;
         int kind = up ? MANIFEST_UP : MANIFEST_DOWN;
         const struct manifest_script *sc;
-        char hex[HASH_SHA256_HEX];
 
         if ((!up && v->napplied == 0) || want >= m->nmigrations ||
             strcmp(m->migrations[want].id, p->id) != 0) {
@@ -277,24 +293,17 @@ compare_progress(const struct manifest *m, const struct db_state *s, const struc
         sc = &m->migrations[want].script[kind];
         if (!sc->present || sc->transactional || (size_t)p->done > sc->nstmts)
             continue;
-        v->partial_resumable = 1;
-        for (long k = 0; k < p->done; k++) {
-            engine_statement_sha(m, data, want, kind, (size_t)k, hex);
-            if (strcmp(hex, p->stmt_sha[k]) != 0) {
-                v->partial_resumable = 0;
-                break;
-            }
-        }
+        v->partial_resumable = scripts != NULL && same_statements(scripts, sc, p);
     }
 }
 
 void
-engine_compare(const struct manifest *m, const struct buf *data, const struct db_state *s,
+engine_compare(const struct manifest *m, struct script_src *scripts, const struct db_state *s,
                struct engine_view *v)
 {
     compare_applied(m, s, v);
     if (!v->drift)
-        compare_progress(m, s, data, v);
+        compare_progress(m, s, scripts, v);
 }
 
 size_t

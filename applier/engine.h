@@ -7,6 +7,7 @@
 #define SEALIFT_APPLIER_ENGINE_H
 
 #include "history.h"
+#include "scriptsrc.h"
 #include "sealift/buf.h"
 #include "sealift/manifest.h"
 
@@ -29,13 +30,12 @@ struct engine_view {
 void engine_view_init(struct engine_view *v);
 void engine_view_release(struct engine_view *v);
 
-/* Compare; fills v. Never fails: contradictions are reported in v. data: member bytes. */
-void engine_compare(const struct manifest *m, const struct buf *data, const struct db_state *s,
+/*
+ * Compare; fills v. Never fails: contradictions are reported in v. scripts: the bundle's
+ * script bytes (an unfinished no-transaction migration's statements are checked against them).
+ */
+void engine_compare(const struct manifest *m, struct script_src *scripts, const struct db_state *s,
                     struct engine_view *v);
-
-/* Hex SHA-256 of statement k of script kind of migration idx, from the member's bytes. */
-void engine_statement_sha(const struct manifest *m, const struct buf *data, size_t idx, int kind,
-                          size_t k, char out[65]);
 
 /*
  * The first statement to run of no-transaction script kind of migration idx: after the ones

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct manifest_script *
@@ -43,10 +44,11 @@ locate_copy_row(const struct failure *f, const struct manifest_script *s, struct
         p->file = f->m->members[c->member].path;
         p->line = n;
     } else if (c->inline_data) {
-        const struct buf *text = &f->data[s->member];
-        unsigned line, col;
+        struct diag_err err = DIAG_ERR_INIT;
+        unsigned line = 1, col;
 
-        textpos_line_col(text->data, text->len, (size_t)c->offset, &line, &col);
+        if (f->scripts)
+            script_line_col(f->scripts, s->member, c->offset, &line, &col, &err);
         p->copy_row = FAILURE_COPY_INLINE;
         p->file = f->m->members[s->member].path;
         p->line = line + n - 1;
@@ -56,6 +58,44 @@ locate_copy_row(const struct failure *f, const struct manifest_script *s, struct
         p->line = n;
     }
     return 1;
+}
+
+/* Most bytes of a script read again to place a position that is not in one statement. */
+#define FAILURE_TEXT_MAX (16u * 1024u * 1024u)
+
+/*
+ * The line and column of the failed statement (its start, or the server's position in it),
+ * read again from the bundle: the runner does not keep scripts.
+ */
+static void
+locate_statement(const struct failure *f, const struct manifest_script *s, struct failure_place *p)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    uint64_t base = 0, len = f->m->members[s->member].size, off;
+    struct script_reader *rd;
+    unsigned line, col;
+    char *text;
+
+    if (f->stmt >= 0 && (size_t)f->stmt < s->nstmts) {
+        base = s->stmts[f->stmt].offset;
+        len = s->stmts[f->stmt].length;
+    }
+    if (len > FAILURE_TEXT_MAX)
+        len = FAILURE_TEXT_MAX;
+    rd = script_open(f->scripts, s->member, 0, &err);
+    text = rd ? script_take(rd, base, len, &err) : NULL;
+    script_close(rd);
+    if (text == NULL)
+        return;
+    if (f->err.position > 0)
+        off = base + textpos_char_to_byte(text, (size_t)len, (size_t)f->err.position - 1);
+    else
+        off = base + textpos_skip_blank(text, (size_t)len); /* the statement's start */
+    free(text);
+    if (script_line_col(f->scripts, s->member, off, &line, &col, &err) != 0)
+        return;
+    p->line = line;
+    p->column = col;
 }
 
 void
@@ -68,23 +108,8 @@ failure_locate(const struct failure *f, struct failure_place *p)
     if (s == NULL || !s->present || locate_copy_row(f, s, p))
         return;
     p->file = f->m->members[s->member].path;
-    if (f->data && (e->position > 0 || f->stmt >= 0)) {
-        const struct buf *text = &f->data[s->member];
-        size_t base = 0, len = text->len, off;
-        unsigned line, col;
-
-        if (f->stmt >= 0 && (size_t)f->stmt < s->nstmts) {
-            base = (size_t)s->stmts[f->stmt].offset;
-            len = (size_t)s->stmts[f->stmt].length;
-        }
-        if (e->position > 0)
-            off = base + textpos_char_to_byte(text->data + base, len, (size_t)e->position - 1);
-        else
-            off = base + textpos_skip_blank(text->data + base, len); /* the statement's start */
-        textpos_line_col(text->data, text->len, off, &line, &col);
-        p->line = line;
-        p->column = col;
-    }
+    if (f->scripts && (e->position > 0 || f->stmt >= 0))
+        locate_statement(f, s, p);
 }
 
 /* " (SQLSTATE XXXXX)" or "" */

@@ -10,15 +10,16 @@
 #include "db.h"
 #include "sealift/buf.h"
 #include "sealift/manifest.h"
+#include "scriptsrc.h"
 
 #include <stddef.h>
 
 struct failure {
     const struct manifest *m;
-    const struct buf *data; /* the verified member bytes (scripts), for line and column */
-    size_t idx;             /* the migration; m->nmigrations or more: the history itself */
-    int kind;               /* the script (enum manifest_script_kind) */
-    long stmt;              /* statement of that script (0-based), or -1 */
+    struct script_src *scripts; /* the scripts' bytes, for line and column (may be NULL) */
+    size_t idx;                 /* the migration; m->nmigrations or more: the history itself */
+    int kind;                   /* the script (enum manifest_script_kind) */
+    long stmt;                  /* statement of that script (0-based), or -1 */
     struct db_error err;
     int rejected; /* the bundle failed a check while in use (exit 1, not 4) */
     int binary;   /* the failing COPY's data is binary: the server counts rows, not lines */

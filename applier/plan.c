@@ -11,6 +11,7 @@
 #include "move.h"
 #include "plan_review.h"
 #include "risk.h"
+#include "scriptsrc.h"
 #include "session.h"
 #include "walk.h"
 #include "sealift/xalloc.h"
@@ -36,12 +37,46 @@ struct planner {
     int failed;
 };
 
+/* The script is written as it is made: what is held goes out past this many bytes. */
+#define PLAN_HOLD_BYTES (64u * 1024u)
+
+/* Write out what is held. */
 static void
-add_sql(struct buf *out, const char *text, size_t len)
+plan_flush(struct planner *p)
 {
-    buf_add(out, text, len);
-    /* End the script's last statement (and any trailing "--" comment) before ours. */
-    buf_addstr(out, "\n;\n");
+    fwrite(p->out.data, 1, p->out.len, stdout);
+    buf_reset(&p->out);
+}
+
+static void
+plan_flush_some(struct planner *p)
+{
+    if (p->out.len >= PLAN_HOLD_BYTES)
+        plan_flush(p);
+}
+
+/* A script's bytes could not be read or differ from what was verified: the plan is refused. */
+static int
+plan_script_failed(struct planner *p, struct script_reader *rd, const struct diag_err *err)
+{
+    script_close(rd);
+    app_error("%s", err->msg);
+    p->failed = 1;
+    return -1;
+}
+
+/* Bytes [rd's position, end) of a script, written out in chunks. */
+static int
+plan_copy_script(struct planner *p, struct script_reader *rd, uint64_t end, struct diag_err *err)
+{
+    char *chunk = xmalloc(PLAN_HOLD_BYTES);
+    ssize_t n;
+
+    plan_flush(p);
+    while ((n = script_read(rd, chunk, PLAN_HOLD_BYTES, end, err)) > 0)
+        fwrite(chunk, 1, (size_t)n, stdout);
+    free(chunk);
+    return n < 0 ? -1 : 0;
 }
 
 static int
@@ -98,8 +133,7 @@ plan_copy_file(struct planner *p, const struct manifest_copy *c)
     int first = 1, ret = -1;
     ssize_t n;
 
-    fputs(p->out.data, stdout);
-    buf_reset(&p->out);
+    plan_flush(p);
     if (bundle_cursor_seek(p->cursor, c->member, &err) != 0)
         goto cleanup;
     while ((n = bundle_cursor_read(p->cursor, chunk, 1 << 20, &err)) > 0) {
@@ -140,19 +174,25 @@ cleanup:
 
 /* One statement of a script, with its COPY data after it if it has any. */
 static int
-plan_statement(struct planner *p, const struct manifest_script *sc, const struct buf *text,
+plan_statement(struct planner *p, const struct manifest_script *sc, struct script_reader *rd,
                size_t k)
 {
     const struct manifest_copy *c = manifest_script_copy(sc, k);
+    struct diag_err err = DIAG_ERR_INIT;
 
-    buf_add(&p->out, text->data + sc->stmts[k].offset, (size_t)sc->stmts[k].length);
+    if (script_seek(rd, sc->stmts[k].offset, &err) != 0 ||
+        plan_copy_script(p, rd, sc->stmts[k].offset + sc->stmts[k].length, &err) != 0)
+        return plan_script_failed(p, NULL, &err);
     buf_addstr(&p->out, ";\n");
     if (c == NULL)
         return 0;
     if (!c->inline_data)
         return plan_copy_file(p, c);
-    buf_add(&p->out, text->data + c->offset, (size_t)c->length);
+    if (script_seek(rd, c->offset, &err) != 0 ||
+        plan_copy_script(p, rd, c->offset + c->length, &err) != 0)
+        return plan_script_failed(p, NULL, &err);
     buf_addstr(&p->out, "\\.\n");
+    plan_flush_some(p);
     return 0;
 }
 
@@ -161,18 +201,30 @@ plan_script(void *ctx, size_t idx, int kind)
 {
     struct planner *p = ctx;
     const struct manifest_script *sc = &p->m->migrations[idx].script[kind];
-    const struct buf *text = &p->s->bundle.data[sc->member];
+    struct diag_err err = DIAG_ERR_INIT;
+    struct script_reader *rd = script_open(p->s->scripts, sc->member, 0, &err);
 
+    if (rd == NULL)
+        return plan_script_failed(p, NULL, &err);
     if (kind == MANIFEST_VERIFY)
         buf_addf(&p->out, "-- verify %s\n", p->m->migrations[idx].id);
     if (sc->ncopies == 0) {
-        add_sql(&p->out, text->data, text->len);
-        return 0;
+        /* The whole script as it is; then end its last statement (and any trailing "--"
+         * comment) before ours. */
+        if (plan_copy_script(p, rd, p->m->members[sc->member].size, &err) != 0)
+            return plan_script_failed(p, rd, &err);
+        buf_addstr(&p->out, "\n;\n");
+    } else {
+        /* With COPY data, statement by statement, each COPY followed by its data. */
+        for (size_t k = 0; k < sc->nstmts; k++)
+            if (plan_statement(p, sc, rd, k) != 0) {
+                script_close(rd);
+                return -1;
+            }
     }
-    /* With COPY data, statement by statement, each COPY followed by its data. */
-    for (size_t k = 0; k < sc->nstmts; k++)
-        if (plan_statement(p, sc, text, k) != 0)
-            return -1;
+    /* Read to its end: a script whose bytes changed since verification is refused. */
+    if (script_finish(rd, &err) != 0)
+        return plan_script_failed(p, NULL, &err);
     return 0;
 }
 
@@ -182,31 +234,40 @@ plan_notx(void *ctx, size_t idx, int kind)
     struct planner *p = ctx;
     const struct manifest_migration *mig = &p->m->migrations[idx];
     const struct manifest_script *sc = &mig->script[kind];
-    const struct buf *text = &p->s->bundle.data[sc->member];
     const char *dir = kind == MANIFEST_DOWN ? "down" : "up";
     size_t first = engine_resume_point(&p->s->view, idx, kind);
+    struct diag_err err = DIAG_ERR_INIT;
+    struct script_reader *rd;
     char chain[HASH_SHA256_HEX];
     char **sha = xcalloc(sc->nstmts ? sc->nstmts : 1, sizeof(*sha));
+    int ret = 0;
 
     hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
-    for (size_t k = 0; k < sc->nstmts; k++) {
+    for (size_t k = 0; k < sc->nstmts; k++)
         sha[k] = xmalloc(HASH_SHA256_HEX);
-        engine_statement_sha(p->m, p->s->bundle.data, idx, kind, k, sha[k]);
+    /* Proven whole before a byte of it is written: psql would run it outside a transaction. */
+    rd = script_open(p->s->scripts, sc->member, 1, &err);
+    if (rd == NULL || script_stmt_shas(rd, sc, sc->nstmts, sha, &err) != 0) {
+        ret = plan_script_failed(p, rd, &err);
+        goto cleanup;
     }
     buf_addf(&p->out, "-- %s runs outside a transaction, one statement at a time\n", mig->id);
     if (first == 0)
         history_sql_progress(&p->s->h, mig->id, dir, chain, 0, sc->nstmts, (const char *const *)sha,
                              &p->out);
     for (size_t k = first; k < sc->nstmts; k++) {
-        if (plan_statement(p, sc, text, k) != 0)
+        if (plan_statement(p, sc, rd, k) != 0)
             break;
         history_sql_progress(&p->s->h, mig->id, dir, chain, k + 1, sc->nstmts,
                              (const char *const *)sha, &p->out);
+        plan_flush_some(p);
     }
+    script_close(rd);
+cleanup:
     for (size_t k = 0; k < sc->nstmts; k++)
         free(sha[k]);
     free(sha);
-    return 0;
+    return ret;
 }
 
 static int
@@ -327,7 +388,7 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
     app_lock_keys(s->o->schema, &k1, &k2);
     buf_addf(&p->out, "\nDEALLOCATE " PLAN_JOURNAL_STMT ";\nSELECT pg_advisory_unlock(%d, %d);\n",
              k1, k2);
-    fputs(p->out.data, stdout);
+    plan_flush(p);
     return EXIT_OK;
 }
 

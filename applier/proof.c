@@ -94,8 +94,10 @@ proof_walk(struct proof *p, enum step step, size_t to, int per_migration, int ne
         code = runner_stamp(r, p->at, to);
     p->at = runner_position(r);
     memset(f, 0, sizeof(*f));
-    if (runner_failure(r))
+    if (runner_failure(r)) {
         *f = *runner_failure(r);
+        f->scripts = p->s.scripts; /* the runner's own goes with it */
+    }
     if (runner_failure(r) && f->err.connection_lost)
         p->lost_connection = 1;
     runner_free(r);
@@ -132,7 +134,7 @@ reload(struct proof *p)
         diag_error("could not read the history in schema \"%s\": %s", p->s.o->schema, e.message);
         return -1;
     }
-    engine_compare(p->m, p->s.bundle.data, &p->s.state, &p->s.view);
+    engine_compare(p->m, p->s.scripts, &p->s.state, &p->s.view);
     return 0;
 }
 
@@ -170,7 +172,7 @@ check_commit(struct proof *p, size_t idx, int kind, struct failure *f)
         return 0;
     memset(f, 0, sizeof(*f));
     f->m = p->m;
-    f->data = p->s.bundle.data;
+    f->scripts = p->s.scripts;
     f->idx = idx;
     f->kind = kind;
     f->stmt = -1;

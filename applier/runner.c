@@ -10,6 +10,7 @@
 #include "index_repair.h"
 #include "lockwatch.h"
 #include "progress.h"
+#include "scriptsrc.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
@@ -30,7 +31,7 @@ struct runner {
     const struct history_ctx *h;
     const struct history_source *src;
     const struct manifest *m;
-    const struct buf *data;       /* verified member bytes (scripts; data members are streamed) */
+    struct script_src *scripts;   /* the scripts' bytes, kept or read again as they run */
     struct bundle_cursor *cursor; /* re-reads data members from the bundle when loaded */
     const struct engine_view *view;
     struct engine_view noview; /* when the caller has none: nothing resumes */
@@ -771,35 +772,28 @@ op_start(void *ctx, size_t idx, int kind)
     return 0;
 }
 
-/* Run statements [from, to) of a script inside the open transaction, pipelined. */
+/*
+ * A script's bytes could not be read, or differ from what verification saw: the bundle is
+ * refused (exit 1), and the open transaction is rolled back by the failure.
+ */
 static int
-run_statements(struct runner *r, size_t idx, int kind, size_t from, size_t to)
+fail_script(struct runner *r, size_t idx, int kind, long stmt, const struct diag_err *err)
 {
-    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
-    const struct buf *text = &r->data[s->member];
-    char **stmts;
     struct db_error e;
-    size_t failed = 0;
-    int ret = 0;
 
-    if (to <= from)
-        return 0;
-    stmts = xcalloc(to - from, sizeof(*stmts));
-    for (size_t k = from; k < to; k++)
-        stmts[k - from] = xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length);
-    if (db_exec_statements(r->db, (const char *const *)stmts, to - from, &failed, &e) != 0)
-        ret = fail(r, idx, kind, (long)(from + failed), &e);
-    for (size_t k = from; k < to; k++)
-        free(stmts[k - from]);
-    free(stmts);
-    return ret;
+    db_error_from_message(&e, err->msg);
+    r->fail.rejected = 1;
+    return fail(r, idx, kind, stmt, &e);
 }
+
+/* Statement bytes queued in a script before they are sent: a bound, not a whole script. */
+#define SCRIPT_QUEUE_BYTES (1024u * 1024u)
 
 /* Where a COPY's data comes from, and how much of it has gone to the server. */
 struct copy_feed {
     struct runner *r;
-    const char *mem; /* inline data */
-    uint64_t mem_left;
+    struct script_reader *script; /* inline data: the script's bytes up to script_end */
+    uint64_t script_end;
     struct bundle_cursor *cursor; /* or a data member */
     const char *label;
     uint64_t total;
@@ -824,10 +818,9 @@ copy_feed_cb(void *data, char *buf, size_t cap, struct diag_err *err)
         if (n < 0)
             return -1;
     } else {
-        n = (ssize_t)(f->mem_left < cap ? f->mem_left : cap);
-        memcpy(buf, f->mem, (size_t)n);
-        f->mem += n;
-        f->mem_left -= (uint64_t)n;
+        n = script_read(f->script, buf, cap, f->script_end, err);
+        if (n < 0)
+            return -1;
     }
     if (f->sent == 0 && n >= 11 && memcmp(buf, "PGCOPY\n\377\r\n", 11) == 0)
         f->binary = 1;
@@ -843,13 +836,12 @@ copy_feed_cb(void *data, char *buf, size_t cap, struct diag_err *err)
     return n;
 }
 
-/* Run statement k, a COPY ... FROM STDIN, feeding it its data. */
+/* Run statement k, the COPY ... FROM STDIN stmt, feeding it its data (inline: from rd). */
 static int
-run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c)
+run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
+         const char *stmt, struct script_reader *rd)
 {
     const struct manifest_script *s = &r->m->migrations[idx].script[kind];
-    const struct buf *text = &r->data[s->member];
-    char *stmt = xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length);
     struct diag_err src_err = DIAG_ERR_INIT;
     struct copy_feed f;
     struct db_error e;
@@ -857,23 +849,21 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
     char *label = NULL;
     int ret = 0;
 
-    if (check_interrupt(r, idx, kind) != 0) {
-        free(stmt);
+    if (check_interrupt(r, idx, kind) != 0)
         return -1;
-    }
     memset(&f, 0, sizeof(f));
     f.r = r;
     f.started = now_ns();
     f.reported = f.started;
     if (c->inline_data) {
-        unsigned line, col;
-
-        f.mem = text->data + c->offset;
-        f.mem_left = c->length;
+        /* A retried no-transaction COPY reads its data again (rd is then seekable). */
+        if (script_seek(rd, c->offset, &src_err) != 0)
+            return fail_script(r, idx, kind, (long)k, &src_err);
+        f.script = rd;
+        f.script_end = c->offset + c->length;
         f.total = c->length;
         /* A script may hold many blocks: name each by the line its data starts on. */
-        textpos_line_col(text->data, text->len, (size_t)c->offset, &line, &col);
-        label = xasprintf("%s:%u", r->m->members[s->member].path, line);
+        label = xasprintf("%s:%lu", r->m->members[s->member].path, script_line(rd));
         f.label = label;
     } else {
         f.total = r->m->members[c->member].size;
@@ -881,7 +871,6 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
         if (bundle_cursor_seek(r->cursor, c->member, &src_err) != 0) {
             db_error_from_message(&e, src_err.msg);
             r->fail.rejected = 1;
-            free(stmt);
             return fail(r, idx, kind, (long)k, &e);
         }
         f.cursor = r->cursor;
@@ -902,64 +891,74 @@ run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
                  rows, (unsigned long long)f.sent);
     }
     free(label);
-    free(stmt);
     return ret;
 }
 
-/* With a tracer: each statement on its own, the tracer told before the first and after each. */
-static int
-run_traced(struct runner *r, size_t idx, int kind)
-{
-    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
-
-    if (queue_flush(r) != 0)
-        return -1;
-    r->tracer->start(r->tracer_ctx, r->db, idx, kind);
-    for (size_t k = 0; k < s->nstmts; k++) {
-        const struct manifest_copy *c = manifest_script_copy(s, k);
-        long long t0 = now_ns();
-
-        if ((c ? run_copy(r, idx, kind, k, c) : run_statements(r, idx, kind, k, k + 1)) != 0)
-            return -1;
-        r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6, 1);
-    }
-    return 0;
-}
-
-/* Run a transactional script: statements pipelined, COPY statements fed one by one. */
+/*
+ * Run a transactional script as it is read: statements pipelined (sent with the migration's
+ * history rows, or as soon as SCRIPT_QUEUE_BYTES of them wait), COPY statements fed one by
+ * one. The script is read to its end before the transaction can commit: bytes that differ from
+ * what verification saw fail the migration, and the transaction is rolled back. With a tracer
+ * (test's lock trace), each statement runs on its own, the tracer told before the first and
+ * after each.
+ */
 static int
 op_script(void *ctx, size_t idx, int kind)
 {
     struct runner *r = ctx;
     const struct manifest_script *s = &r->m->migrations[idx].script[kind];
-    size_t from = 0;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct script_reader *rd;
+    size_t queued = 0, next_copy = 0;
+    int traced = r->tracer && kind != MANIFEST_VERIFY;
 
     if (check_interrupt(r, idx, kind) != 0)
         return -1;
     /* The script's statements run under the limits; sealift's history writes do not. */
     queue_limits(r, 0, idx, kind);
-    if (r->tracer && kind != MANIFEST_VERIFY)
-        return run_traced(r, idx, kind);
-    if (s->ncopies == 0) {
-        const struct buf *text = &r->data[s->member];
-
-        /* Sent with the migration's history rows, when op_record flushes the queue. */
-        for (size_t k = 0; k < s->nstmts; k++)
-            queue_add(r, xstrndup(text->data + s->stmts[k].offset, (size_t)s->stmts[k].length), idx,
-                      kind, (long)k);
-        return 0;
-    }
-    if (queue_flush(r) != 0)
-        return -1;
-    for (size_t i = 0; i < s->ncopies; i++) {
-        const struct manifest_copy *c = &s->copies[i];
-
-        if (run_statements(r, idx, kind, from, c->stmt) != 0 ||
-            run_copy(r, idx, kind, c->stmt, c) != 0)
+    if (traced) {
+        if (queue_flush(r) != 0)
             return -1;
-        from = c->stmt + 1;
+        r->tracer->start(r->tracer_ctx, r->db, idx, kind);
     }
-    return run_statements(r, idx, kind, from, s->nstmts);
+    rd = script_open(r->scripts, s->member, 0, &err);
+    if (rd == NULL)
+        return fail_script(r, idx, kind, -1, &err);
+    for (size_t k = 0; k < s->nstmts; k++) {
+        const struct manifest_copy *c = next_copy < s->ncopies && s->copies[next_copy].stmt == k
+                                            ? &s->copies[next_copy++]
+                                            : NULL;
+        char *stmt = script_take(rd, s->stmts[k].offset, s->stmts[k].length, &err);
+        long long t0 = now_ns();
+        int bad;
+
+        if (stmt == NULL) {
+            script_close(rd);
+            return fail_script(r, idx, kind, (long)k, &err);
+        }
+        if (c == NULL) {
+            queue_add(r, stmt, idx, kind, (long)k);
+            queued += (size_t)s->stmts[k].length;
+            if (!traced && queued < SCRIPT_QUEUE_BYTES)
+                continue;
+            queued = 0;
+            bad = queue_flush(r);
+        } else {
+            queued = 0;
+            bad = queue_flush(r) != 0 || run_copy(r, idx, kind, k, c, stmt, rd) != 0;
+            free(stmt);
+        }
+        if (bad) {
+            script_close(rd);
+            return -1;
+        }
+        if (traced)
+            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6,
+                                 1);
+    }
+    if (script_finish(rd, &err) != 0)
+        return fail_script(r, idx, kind, -1, &err);
+    return 0;
 }
 
 /*
@@ -995,7 +994,7 @@ controls_transactions(const char *stmt)
  */
 static int
 notx_try(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
-         const char *stmt, const char *record)
+         const char *stmt, struct script_reader *rd, const char *record)
 {
     struct db_error e;
     struct buf sql = BUF_INIT;
@@ -1011,7 +1010,7 @@ notx_try(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
             goto done;
         r->in_tx = 1; /* a failure from here on is rolled back by after_failure() */
         if (c) {
-            ret = run_copy(r, idx, kind, k, c);
+            ret = run_copy(r, idx, kind, k, c, stmt, rd);
         } else if ((ret = check_interrupt(r, idx, kind)) == 0 && db_exec(r->db, stmt, &e) != 0) {
             if (strcmp(e.sqlstate, "25001") != 0 && strcmp(e.sqlstate, "2D000") != 0) {
                 ret = fail(r, idx, kind, (long)k, &e);
@@ -1041,7 +1040,7 @@ notx_try(struct runner *r, size_t idx, int kind, size_t k, const struct manifest
         goto done;
     buf_reset(&sql);
     limits_sql(r, 0, 1, &sql);
-    ret = c ? run_copy(r, idx, kind, k, c) : exec_step(r, stmt, idx, kind, (long)k);
+    ret = c ? run_copy(r, idx, kind, k, c, stmt, rd) : exec_step(r, stmt, idx, kind, (long)k);
     if (ret == 0) {
         /* Record the statement as done at once: a rerun must not run it again. */
         buf_addf(&sql, "%s%s", sql.len ? ";\n" : "", record);
@@ -1063,12 +1062,12 @@ done:
  */
 static int
 notx_step(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
-          const char *stmt, const char *record)
+          const char *stmt, struct script_reader *rd, const char *record)
 {
     for (;;) {
         struct db_error e;
 
-        if (notx_try(r, idx, kind, k, c, stmt, record) == 0) {
+        if (notx_try(r, idx, kind, k, c, stmt, rd, record) == 0) {
             r->lock_timeouts = r->deadlocks = 0; /* and per statement */
             return 0;
         }
@@ -1161,7 +1160,8 @@ op_notx(void *ctx, size_t idx, int kind)
     struct runner *r = ctx;
     const struct manifest_migration *mig = &r->m->migrations[idx];
     const struct manifest_script *s = &mig->script[kind];
-    const struct buf *text = &r->data[s->member];
+    struct diag_err err = DIAG_ERR_INIT;
+    struct script_reader *rd = NULL;
     char chain[HASH_SHA256_HEX];
     char **sha = xcalloc(s->nstmts ? s->nstmts : 1, sizeof(*sha));
     struct buf sql = BUF_INIT;
@@ -1175,9 +1175,13 @@ op_notx(void *ctx, size_t idx, int kind)
     hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
     /* Resume after the statements an earlier run finished (the engine checked their bytes). */
     first = engine_resume_point(r->view, idx, kind);
-    for (size_t k = 0; k < s->nstmts; k++) {
+    for (size_t k = 0; k < s->nstmts; k++)
         sha[k] = xmalloc(HASH_SHA256_HEX);
-        engine_statement_sha(r->m, r->data, idx, kind, k, sha[k]);
+    /* Nothing runs outside a transaction before the whole script is proven (read first). */
+    rd = script_open(r->scripts, s->member, 1, &err);
+    if (rd == NULL || script_stmt_shas(rd, s, s->nstmts, sha, &err) != 0) {
+        fail_script(r, idx, kind, -1, &err);
+        goto cleanup;
     }
     if (first > 0 && first >= s->nstmts)
         out_info(r->out, "resuming %s of %s: all %zu statements ran before; finishing it",
@@ -1196,12 +1200,17 @@ op_notx(void *ctx, size_t idx, int kind)
     for (size_t k = first; k < s->nstmts; k++) {
         const struct manifest_stmt *st = &s->stmts[k];
         const struct manifest_copy *c = manifest_script_copy(s, k);
-        char *stmt = xstrndup(text->data + st->offset, (size_t)st->length);
+        char *stmt = script_take(rd, st->offset, st->length, &err);
         long long t0 = now_ns();
         int bad;
 
-        int done = c == NULL ? repair_index(r, idx, kind, k, stmt) : 0;
+        int done;
 
+        if (stmt == NULL) {
+            fail_script(r, idx, kind, (long)k, &err);
+            goto cleanup;
+        }
+        done = c == NULL ? repair_index(r, idx, kind, k, stmt) : 0;
         if (done < 0) {
             free(stmt);
             goto cleanup;
@@ -1211,7 +1220,7 @@ op_notx(void *ctx, size_t idx, int kind)
                              (const char *const *)sha, &sql);
         /* Done already (an interrupted run's index, finished by the server): recorded only. */
         bad = done ? exec_step(r, sql.data, idx, kind, -1)
-                   : notx_step(r, idx, kind, k, c, stmt, sql.data);
+                   : notx_step(r, idx, kind, k, c, stmt, rd, sql.data);
         r->notx_ran = 1;
         if (!bad)
             progress_statement_done(r->progress, stmt, (double)(now_ns() - t0) / 1e6);
@@ -1226,6 +1235,7 @@ op_notx(void *ctx, size_t idx, int kind)
     }
     ret = 0;
 cleanup:
+    script_close(rd);
     for (size_t k = 0; k < s->nstmts; k++)
         free(sha[k]);
     free(sha);
@@ -1549,7 +1559,8 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     r->h = h;
     r->src = src;
     r->m = &bundle->manifest;
-    r->data = bundle->data;
+    /* The scripts are read again from the bundle the cursor reads (stamps read none). */
+    r->scripts = script_src_new(cursor ? bundle_cursor_path(cursor) : "", r->m, bundle->data);
     r->cursor = cursor;
     engine_view_init(&r->noview);
     r->view = view ? view : &r->noview;
@@ -1560,7 +1571,7 @@ runner_new(struct db *db, const struct history_ctx *h, const struct history_sour
     r->statement_timeout_ms = -1; /* no limits unless runner_set_limits says so */
     r->progress_after_ms = PROGRESS_DEFAULT_AFTER_MS;
     r->fail.m = r->m;
-    r->fail.data = r->data;
+    r->fail.scripts = r->scripts;
     r->fail.stmt = -1;
     r->fail.per_migration = r->per_migration;
     r->fail.nested = r->nested;
@@ -1596,6 +1607,7 @@ runner_free(struct runner *r)
     buf_release(&r->pending_applied);
     buf_release(&r->pending_journal);
     engine_view_release(&r->noview);
+    script_src_free(r->scripts);
     free(r);
 }
 

@@ -74,6 +74,7 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     code = app_load_bundle(o, bundle_path, &s->bundle);
     if (code != EXIT_OK)
         return code;
+    s->scripts = script_src_new(bundle_path, &s->bundle.manifest, s->bundle.data);
     /* Running the versioned migrations and not the repeatables would leave half the work. */
     if (app_refuse_unsupported(&s->bundle.manifest, bundle_path, &err) != 0) {
         app_error("%s", err.msg);
@@ -100,7 +101,7 @@ session_load(struct session *s)
                   o->schema, s->state.history_version);
         return EXIT_STATE;
     }
-    engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
+    engine_compare(&s->bundle.manifest, s->scripts, &s->state, &s->view);
     /* No sealift history yet for a chain imported from another tool: maybe that tool's. */
     s->adopt.want_table = o->adopt_table;
     if (s->state.napplied == 0 && s->state.nprogress == 0 &&
@@ -161,6 +162,8 @@ session_close(struct session *s)
     if (s->h.schema)
         history_ctx_release(&s->h);
     buf_release(&s->signers);
+    script_src_free(s->scripts);
+    s->scripts = NULL;
     verify_result_release(&s->bundle);
 }
 
@@ -224,6 +227,6 @@ session_adopt(struct session *s, struct out *out)
         app_error("could not read the history: %s", e.message);
         return EXIT_FAILED;
     }
-    engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
+    engine_compare(&s->bundle.manifest, s->scripts, &s->state, &s->view);
     return EXIT_OK;
 }

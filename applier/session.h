@@ -15,6 +15,7 @@ struct session {
     const struct app_opts *o;
     const char *bundle_path;
     struct verify_result bundle;
+    struct script_src *scripts; /* its scripts' bytes, kept or read again (scriptsrc.h) */
     struct db *db;
     int locked;
     struct history_ctx h;

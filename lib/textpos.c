@@ -10,7 +10,13 @@ textpos_line_col(const char *text, size_t len, size_t off, unsigned *line, unsig
 {
     *line = 1;
     *col = 1;
-    for (size_t i = 0; i < off && i < len; i++) {
+    textpos_advance(text, off < len ? off : len, line, col);
+}
+
+void
+textpos_advance(const char *text, size_t len, unsigned *line, unsigned *col)
+{
+    for (size_t i = 0; i < len; i++) {
         if (text[i] == '\n') {
             (*line)++;
             *col = 1;

@@ -232,8 +232,8 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
               const struct verify_options *opt, struct verify_result *res, struct diag_err *err)
 {
     struct manifest *m = &res->manifest;
-    uint64_t expect = TAR_TAIL_SLACK;
-    int ret;
+    uint64_t expect = TAR_TAIL_SLACK, kept = 0;
+    int ret, keep;
 
     for (size_t i = 0; i < m->nmembers; i++)
         expect += TAR_BLOCK + (m->members[i].size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
@@ -264,8 +264,12 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
                            want, e->name);
         }
         /* Data members may be large: hashed now, streamed again when they are loaded. */
-        if (check_member(r, e, i, res, opt->keep_data && !m->members[i].is_data, err) != 0)
+        keep = opt->keep_data && !m->members[i].is_data &&
+               (!opt->keep || opt->keep(m, i, kept, opt->keep_arg));
+        if (check_member(r, e, i, res, keep, err) != 0)
             return -1;
+        if (keep)
+            kept += m->members[i].size;
     }
     if (have_entry)
         return err_set(err, "member \"%s\" is not in the manifest", e->name);
@@ -412,6 +416,12 @@ bundle_cursor_open(const char *path, const struct manifest *m, struct diag_err *
     c->m = m;
     c->at = -1;
     return c;
+}
+
+const char *
+bundle_cursor_path(const struct bundle_cursor *c)
+{
+    return c->path;
 }
 
 void

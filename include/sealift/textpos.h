@@ -9,6 +9,8 @@
 
 /* 1-based line and column (in characters) of byte offset off in text (len bytes). */
 void textpos_line_col(const char *text, size_t len, size_t off, unsigned *line, unsigned *col);
+/* Carry *line and *col over len more bytes of text: textpos_line_col of a text read in pieces. */
+void textpos_advance(const char *text, size_t len, unsigned *line, unsigned *col);
 /* Byte offset of the 0-based character index idx in text (clamped to len). */
 size_t textpos_char_to_byte(const char *text, size_t len, size_t idx);
 

@@ -41,6 +41,13 @@ struct verify_options {
      */
     int require_trust;
     int keep_data; /* keep script members in memory (result.data); data members never */
+    /*
+     * With keep_data and keep set, a script member is kept only when keep(m, i, kept, arg)
+     * says so (kept: the bytes kept so far); the others stay empty (result.data[i].len differs
+     * from the member's size) and are read again when used (bundle_cursor).
+     */
+    int (*keep)(const struct manifest *m, size_t member, uint64_t kept, void *arg);
+    void *keep_arg;
 };
 
 struct verify_signature {
@@ -91,6 +98,8 @@ int bundle_cursor_seek(struct bundle_cursor *c, size_t idx, struct diag_err *err
 /* Read the member's next bytes: count, 0 at its end, -1 with err set. */
 ssize_t bundle_cursor_read(struct bundle_cursor *c, void *buf, size_t len, struct diag_err *err);
 void bundle_cursor_close(struct bundle_cursor *c);
+/* The path of the bundle the cursor reads. */
+const char *bundle_cursor_path(const struct bundle_cursor *c);
 
 /* The trusted comment sealift puts in every signature of a bundle with this manifest. */
 void bundle_trusted_comment(const struct manifest *m, struct buf *out);

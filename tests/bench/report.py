@@ -140,6 +140,10 @@ def section_title(section, machine):
     if kind == "lint":
         return "The safety lint on %s migrations (build with and without it; squawk)" % (
             format(n, ","))
+    if kind == "tiny":
+        return "%s one-table migrations against psql, both transaction modes" % format(n, ",")
+    if kind == "inline":
+        return "A pg_dump-style inline COPY of %s rows in one script" % format(n, ",")
     if kind == "data":
         return "A %s MiB data migration (CSV loaded by COPY from a data member)" % (
             format(int(machine.get("data_mib", "0")), ","))
@@ -161,7 +165,7 @@ def target_text(row, ratio):
 def render_section(section, rows, byid, machine, out, summary):
     n = section_n(section)
     kind = section.split("-", 1)[0]
-    per_migration = kind == "apply"
+    per_migration = kind in ("apply", "tiny")
     out.append("### " + section_title(section, machine))
     out.append("")
     runs = sorted({len(r.times) for r in rows if r.ok})

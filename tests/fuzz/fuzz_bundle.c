@@ -20,7 +20,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int ready;
-    struct verify_options vo = {NULL, 0, 1, 0, 1};
+    struct verify_options vo = {NULL, 0, 1, 0, 1, 0, 0};
     struct verify_result res;
     struct diag_err err = DIAG_ERR_INIT;
     char path[64];

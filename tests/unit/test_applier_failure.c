@@ -44,6 +44,7 @@ fixture_init(struct fixture *x)
     memset(x, 0, sizeof(*x));
     x->members[0].path = "migrations/000001_001_t/up.sql";
     x->members[1].path = "migrations/000001_001_t/t.csv";
+    x->members[0].size = sizeof(script) - 1;
     x->stmts[0] = (struct manifest_stmt){0, (uint64_t)(s1 - script)};
     x->stmts[1] = (struct manifest_stmt){(uint64_t)(s1 - script), (uint64_t)(s2 - s1)};
     x->stmts[2] = (struct manifest_stmt){(uint64_t)(s2 - script), 18};
@@ -72,7 +73,8 @@ fixture_init(struct fixture *x)
     buf_init(&x->data[1]);
     buf_addstr(&x->data[0], script);
     x->f.m = &x->m;
-    x->f.data = x->data;
+    /* The script is kept (as verification keeps a small one): nothing is read from a file. */
+    x->f.scripts = script_src_new("unused.sealift", &x->m, x->data);
     x->f.kind = MANIFEST_UP;
     x->f.stmt = -1;
 }
@@ -80,6 +82,7 @@ fixture_init(struct fixture *x)
 static void
 fixture_release(struct fixture *x)
 {
+    script_src_free(x->f.scripts);
     buf_release(&x->data[0]);
     buf_release(&x->data[1]);
 }
