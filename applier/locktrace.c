@@ -57,12 +57,10 @@ modes_mask(const char *list)
 }
 
 void
-locktrace_init(struct locktrace *t, const struct manifest *m, const struct buf *data,
-               const char *schema, struct out *out)
+locktrace_init(struct locktrace *t, const struct manifest *m, const char *schema, struct out *out)
 {
     memset(t, 0, sizeof(*t));
     t->m = m;
-    t->data = data;
     t->schema = schema;
     t->out = out;
     t->phase = "";
@@ -299,10 +297,9 @@ add_verdict(struct buf *lint, const struct manifest_finding *fd)
 
 /* One statement's JSON event and, for a blocking lock or a rewrite, its row in the table. */
 static void
-report(struct locktrace *t, size_t k, double ms, int in_tx, const struct effect *es, size_t n)
+report(struct locktrace *t, size_t k, unsigned line, double ms, int in_tx, const struct effect *es,
+       size_t n)
 {
-    const struct manifest_script *sc = &t->m->migrations[t->idx].script[t->kind];
-    unsigned line = risk_statement_line(sc, &t->data[sc->member], k);
     struct buf locks = BUF_INIT, rewrites = BUF_INIT, missed = BUF_INIT, what = BUF_INIT;
     struct buf lint = BUF_INIT;
 
@@ -385,7 +382,8 @@ report(struct locktrace *t, size_t k, double ms, int in_tx, const struct effect 
 }
 
 static void
-trace_statement(void *ctx, struct db *db, size_t idx, int kind, size_t k, double ms, int in_tx)
+trace_statement(void *ctx, struct db *db, size_t idx, int kind, size_t k, unsigned line, double ms,
+                int in_tx)
 {
     struct locktrace *t = ctx;
     struct effect *es;
@@ -420,7 +418,7 @@ trace_statement(void *ctx, struct db *db, size_t idx, int kind, size_t k, double
             n++;
     }
     db_rows_free(rows);
-    report(t, k, ms, in_tx, es, n);
+    report(t, k, line, ms, in_tx, es, n);
     free(es);
 }
 

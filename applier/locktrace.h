@@ -28,8 +28,7 @@ struct locktrace_rel;
 
 struct locktrace {
     const struct manifest *m;
-    const struct buf *data; /* the bundle's member bytes */
-    const char *schema;     /* the history schema: not traced */
+    const char *schema; /* the history schema: not traced */
     struct out *out;
     const char *phase; /* JSON name of the phase being walked ("round_trip", ...) */
     /* The migration being traced: relations that existed when it started, as last seen. */
@@ -49,9 +48,9 @@ struct locktrace {
     long long query_ns;     /* time spent asking the server */
 };
 
-/* m, data and out stay the caller's; schema: the history schema's name. */
-void locktrace_init(struct locktrace *t, const struct manifest *m, const struct buf *data,
-                    const char *schema, struct out *out);
+/* m and out stay the caller's; schema: the history schema's name. */
+void locktrace_init(struct locktrace *t, const struct manifest *m, const char *schema,
+                    struct out *out);
 void locktrace_release(struct locktrace *t);
 
 /* The runner's hooks (runner_set_tracer(r, &locktrace_ops, t)). */

@@ -366,9 +366,9 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
 
     /* The lint's findings on what will run, and what the database says about them now. */
     if (v->action == MOVE_DOWN)
-        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN, s->bundle.data);
+        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN, s->scripts);
     else
-        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP, s->bundle.data);
+        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP, s->scripts);
     if (risk_query(&p->risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     plan_header(p, v);

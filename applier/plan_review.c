@@ -5,9 +5,12 @@
  */
 #include "plan_review.h"
 #include "risk.h"
+#include "scriptsrc.h"
 #include "walk.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct reviewer {
@@ -15,10 +18,11 @@ struct reviewer {
     const struct manifest *m;
     struct buf out;
     struct risk risk;
-    unsigned tx;      /* transactions begun so far */
-    unsigned last_tx; /* the walk's transaction of the last transactional script, 0: none */
-    unsigned shown;   /* transactions numbered in the review (those that run migrations) */
-    int kind;         /* MANIFEST_UP or MANIFEST_DOWN */
+    unsigned tx;         /* transactions begun so far */
+    unsigned last_tx;    /* the walk's transaction of the last transactional script, 0: none */
+    unsigned shown;      /* transactions numbered in the review (those that run migrations) */
+    int kind;            /* MANIFEST_UP or MANIFEST_DOWN */
+    struct diag_err err; /* why a script could not be read (it stops the walk) */
 };
 
 static int
@@ -71,16 +75,28 @@ review_start(void *ctx, size_t idx, int kind)
     return 0;
 }
 
-/* A script's statements as the bundle has them, COPY data named but not shown. */
-static void
-add_statements(struct reviewer *r, const struct manifest_script *sc)
+/*
+ * A script's statements as the bundle has them (read again, one at a time), COPY data named
+ * but not shown. Returns 0, or -1 with err set when the script cannot be read.
+ */
+static int
+add_statements(struct reviewer *r, const struct manifest_script *sc, struct diag_err *err)
 {
-    const struct buf *text = &r->s->bundle.data[sc->member];
+    struct script_reader *rd = script_open(r->s->scripts, sc->member, 0, err);
 
+    if (rd == NULL)
+        return -1;
     for (size_t k = 0; k < sc->nstmts; k++) {
         const struct manifest_copy *c = manifest_script_copy(sc, k);
+        unsigned line;
+        char *stmt = script_take_stmt(rd, sc, k, SIZE_MAX, &line, err);
 
-        buf_add(&r->out, text->data + sc->stmts[k].offset, (size_t)sc->stmts[k].length);
+        if (stmt == NULL) {
+            script_close(rd);
+            return -1;
+        }
+        buf_addstr(&r->out, stmt);
+        free(stmt);
         buf_addstr(&r->out, ";\n");
         if (c && c->inline_data)
             buf_addf(&r->out, "-- (%llu bytes of COPY data inline in the script, not shown)\n",
@@ -90,6 +106,7 @@ add_statements(struct reviewer *r, const struct manifest_script *sc)
                      r->m->members[c->member].path,
                      (unsigned long long)r->m->members[c->member].size);
     }
+    return script_finish(rd, err);
 }
 
 static int
@@ -101,8 +118,7 @@ review_script(void *ctx, size_t idx, int kind)
     if (kind == MANIFEST_VERIFY)
         buf_addf(&r->out, "-- verify script of %s (fails the migration if it fails)\n",
                  r->m->migrations[idx].id);
-    add_statements(r, sc);
-    return 0;
+    return add_statements(r, sc, &r->err);
 }
 
 static int
@@ -110,8 +126,7 @@ review_notx(void *ctx, size_t idx, int kind)
 {
     struct reviewer *r = ctx;
 
-    add_statements(r, &r->m->migrations[idx].script[kind]);
-    return 0;
+    return add_statements(r, &r->m->migrations[idx].script[kind], &r->err);
 }
 
 static int
@@ -161,9 +176,9 @@ plan_review_write(struct session *s, const struct move_verdict *v, int per_migra
     r.kind = v->action == MOVE_DOWN ? MANIFEST_DOWN : MANIFEST_UP;
     buf_init(&r.out);
     if (v->action == MOVE_DOWN)
-        risk_init(&r.risk, r.m, v->to, v->from, MANIFEST_DOWN, s->bundle.data);
+        risk_init(&r.risk, r.m, v->to, v->from, MANIFEST_DOWN, s->scripts);
     else
-        risk_init(&r.risk, r.m, v->from, v->to, MANIFEST_UP, s->bundle.data);
+        risk_init(&r.risk, r.m, v->from, v->to, MANIFEST_UP, s->scripts);
     if (risk_query(&r.risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     review_header(&r, v);
@@ -174,8 +189,14 @@ plan_review_write(struct session *s, const struct move_verdict *v, int per_migra
         walk_rollback(r.m, v->from, v->to, per_migration, &review_ops, &r);
     else
         walk_apply(r.m, v->from, v->to, per_migration, &review_ops, &r);
-    fputs(r.out.data, stdout);
     risk_release(&r.risk);
+    if (r.err.msg[0]) {
+        /* Bytes that differ from what verification saw: nothing of the review is written. */
+        app_error("%s", r.err.msg);
+        buf_release(&r.out);
+        return EXIT_REJECTED;
+    }
+    fputs(r.out.data, stdout);
     buf_release(&r.out);
     return EXIT_OK;
 }

@@ -755,7 +755,7 @@ proof_verify(struct proof *p, const struct app_opts *o, const char *bundle_path)
         return code;
     p->m = &p->s.bundle.manifest;
     proof_report_init(&p->rep, p->m, &p->out);
-    locktrace_init(&p->trace, p->m, p->s.bundle.data, o->schema, &p->out);
+    locktrace_init(&p->trace, p->m, o->schema, &p->out);
     return EXIT_OK;
 }
 

@@ -4,6 +4,7 @@
  * Layer: applier.
  */
 #include "risk.h"
+#include "scriptsrc.h"
 #include "sealift/describe.h"
 #include "sealift/json.h"
 #include "sealift/sqllex.h"
@@ -45,19 +46,6 @@ risk_add_rel(struct risk *r, const char *name)
     return r->nrels++;
 }
 
-unsigned
-risk_statement_line(const struct manifest_script *sc, const struct buf *text, size_t k)
-{
-    const char *stmt = text->data + sc->stmts[k].offset;
-    unsigned line, col;
-
-    textpos_line_col(text->data, text->len,
-                     (size_t)sc->stmts[k].offset +
-                         sqllex_skip_blank(stmt, (size_t)sc->stmts[k].length, 0),
-                     &line, &col);
-    return line;
-}
-
 /* Does a risky finding of mig (of kind) cover the statement starting on line? */
 static int
 finding_covers(const struct manifest_migration *mig, int kind, unsigned line)
@@ -79,24 +67,35 @@ created_before(const struct buf *created, const char *name)
     return 0;
 }
 
-/* The targets of migration i's statements of kind r->kind, in order (see risk_target). */
+/* The first words of a statement are enough to name what it targets (sqltarget). */
+#define RISK_STMT_PREFIX 4096
+
+/*
+ * The targets of migration i's statements of kind r->kind, in order (see risk_target), read
+ * from the bundle (only each statement's first RISK_STMT_PREFIX bytes are kept). A script that
+ * cannot be read adds none: these lines advise, and the move itself proves every byte.
+ */
 static void
-add_statement_targets(struct risk *r, size_t i, const struct buf *data, struct buf *created)
+add_statement_targets(struct risk *r, size_t i, struct script_src *scripts, struct buf *created)
 {
     const struct manifest_migration *mig = &r->m->migrations[i];
     const struct manifest_script *sc = &mig->script[r->kind];
-    const struct buf *text;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct script_reader *rd;
     size_t first_target = r->ntargets;
 
-    if (!sc->present)
+    if (!sc->present || (rd = script_open(scripts, sc->member, 0, &err)) == NULL)
         return;
-    text = &data[sc->member];
     for (size_t k = 0; k < sc->nstmts; k++) {
-        const char *stmt = text->data + sc->stmts[k].offset;
-        size_t len = (size_t)sc->stmts[k].length;
+        unsigned line;
+        char *stmt = script_take_stmt(rd, sc, k, RISK_STMT_PREFIX, &line, &err);
         struct sqltarget t[SQLTARGET_MAX];
-        size_t n = sqltarget_find(stmt, len, t, SQLTARGET_MAX);
-        unsigned line = risk_statement_line(sc, text, k);
+        size_t n;
+
+        if (stmt == NULL)
+            break;
+        n = sqltarget_find(stmt, strlen(stmt), t, SQLTARGET_MAX);
+        free(stmt);
         for (size_t j = 0; j < n; j++) {
             struct risk_target *tg;
             size_t rel;
@@ -120,11 +119,12 @@ add_statement_targets(struct risk *r, size_t i, const struct buf *data, struct b
                     tg->first = 0;
         }
     }
+    script_close(rd);
 }
 
 void
 risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
-          const struct buf *data)
+          struct script_src *scripts)
 {
     struct buf created = BUF_INIT;
 
@@ -140,11 +140,11 @@ risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int ki
             if (fd->kind == kind && finding_risky(fd))
                 risk_add_rel(r, fd->relation);
         }
-    if (data == NULL)
+    if (scripts == NULL)
         return;
     /* In the order the move runs them: a down walk goes from the newest migration back. */
     for (size_t j = r->lo; j < r->hi; j++)
-        add_statement_targets(r, kind == MANIFEST_DOWN ? r->hi - 1 - (j - r->lo) : j, data,
+        add_statement_targets(r, kind == MANIFEST_DOWN ? r->hi - 1 - (j - r->lo) : j, scripts,
                               &created);
     buf_release(&created);
 }

@@ -58,13 +58,15 @@ struct risk {
     int queried; /* 1 once risk_query succeeded */
 };
 
+struct script_src;
+
 /*
  * Collect the relations named by the findings of kind of m's migrations [lo, hi), and with
- * data (the bundle's member bytes; NULL: findings only) those the statements name that no
- * finding covers, except relations an earlier statement of the move creates.
+ * scripts (the verified bundle's scripts, read again; NULL: findings only) those the statements
+ * name that no finding covers, except relations an earlier statement of the move creates.
  */
 void risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
-               const struct buf *data);
+               struct script_src *scripts);
 void risk_release(struct risk *r);
 
 /*
@@ -98,9 +100,6 @@ int risk_lock_level(const char *mode);
 const char *risk_lock_name(int level, int pg);
 /* What a table lock mode keeps others from doing while it is held (either name). */
 const char *risk_lock_blocks(const char *mode);
-
-/* Line (1-based) of statement k's first token in its script's text. */
-unsigned risk_statement_line(const struct manifest_script *sc, const struct buf *text, size_t k);
 
 /*
  * What apply says before it takes the migration lock: per migration with findings or risk

@@ -928,7 +928,8 @@ op_script(void *ctx, size_t idx, int kind)
         const struct manifest_copy *c = next_copy < s->ncopies && s->copies[next_copy].stmt == k
                                             ? &s->copies[next_copy++]
                                             : NULL;
-        char *stmt = script_take(rd, s->stmts[k].offset, s->stmts[k].length, &err);
+        unsigned line = 0;
+        char *stmt = script_take_stmt(rd, s, k, SIZE_MAX, &line, &err);
         long long t0 = now_ns();
         int bad;
 
@@ -953,8 +954,8 @@ op_script(void *ctx, size_t idx, int kind)
             return -1;
         }
         if (traced)
-            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6,
-                                 1);
+            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, line,
+                                 (double)(now_ns() - t0) / 1e6, 1);
     }
     if (script_finish(rd, &err) != 0)
         return fail_script(r, idx, kind, -1, &err);
@@ -1198,9 +1199,9 @@ op_notx(void *ctx, size_t idx, int kind)
     if (r->tracer)
         r->tracer->start(r->tracer_ctx, r->db, idx, kind);
     for (size_t k = first; k < s->nstmts; k++) {
-        const struct manifest_stmt *st = &s->stmts[k];
         const struct manifest_copy *c = manifest_script_copy(s, k);
-        char *stmt = script_take(rd, st->offset, st->length, &err);
+        unsigned line = 0;
+        char *stmt = script_take_stmt(rd, s, k, SIZE_MAX, &line, &err);
         long long t0 = now_ns();
         int bad;
 
@@ -1228,8 +1229,8 @@ op_notx(void *ctx, size_t idx, int kind)
         if (bad)
             goto cleanup;
         if (r->tracer)
-            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, (double)(now_ns() - t0) / 1e6,
-                                 0);
+            r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, line,
+                                 (double)(now_ns() - t0) / 1e6, 0);
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);
         journal_warnings(r);
     }

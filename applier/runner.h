@@ -77,8 +77,9 @@ void runner_set_alembic_table(struct runner *r, const char *table);
  */
 struct runner_tracer {
     void (*start)(void *ctx, struct db *db, size_t idx, int kind);
-    void (*statement)(void *ctx, struct db *db, size_t idx, int kind, size_t k, double ms,
-                      int in_tx);
+    /* Statement k, whose first line is line, ran for ms. */
+    void (*statement)(void *ctx, struct db *db, size_t idx, int kind, size_t k, unsigned line,
+                      double ms, int in_tx);
 };
 /* Watch the walk's statements with t (borrowed; NULL: none). */
 void runner_set_tracer(struct runner *r, const struct runner_tracer *t, void *ctx);

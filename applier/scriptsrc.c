@@ -4,6 +4,7 @@
  * bundle_cursor (which hashes them again), or from a private copy made through one.
  */
 #include "scriptsrc.h"
+#include "sealift/sqllex.h"
 #include "sealift/hash.h"
 #include "sealift/textpos.h"
 #include "sealift/verify.h"
@@ -262,6 +263,28 @@ script_take(struct script_reader *rd, uint64_t off, uint64_t len, struct diag_er
     }
     out[len] = '\0';
     return out;
+}
+
+char *
+script_take_stmt(struct script_reader *rd, const struct manifest_script *sc, size_t k, size_t cap,
+                 unsigned *line, struct diag_err *err)
+{
+    const struct manifest_stmt *st = &sc->stmts[k];
+    size_t len = (uint64_t)st->length < cap ? (size_t)st->length : cap;
+    unsigned long first;
+    char *text;
+    size_t blank;
+
+    if (script_seek(rd, st->offset, err) != 0)
+        return NULL;
+    first = rd->line;
+    if ((text = script_take(rd, st->offset, len, err)) == NULL)
+        return NULL;
+    blank = sqllex_skip_blank(text, len, 0);
+    for (size_t i = 0; i < blank; i++)
+        first += text[i] == '\n';
+    *line = (unsigned)first;
+    return text;
 }
 
 ssize_t

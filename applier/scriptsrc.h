@@ -65,6 +65,13 @@ struct script_reader *script_open(struct script_src *s, size_t member, int prove
 int script_seek(struct script_reader *rd, uint64_t off, struct diag_err *err);
 /* Bytes [off, off + len) as a NUL-terminated malloc'd string (script_seek to off first). */
 char *script_take(struct script_reader *rd, uint64_t off, uint64_t len, struct diag_err *err);
+/*
+ * Statement k of sc as script_take takes it, but at most cap bytes of it (the next seek skips
+ * the rest), and in *line the 1-based line its first non-blank character is on (as the
+ * compiler's findings and the failure messages count lines).
+ */
+char *script_take_stmt(struct script_reader *rd, const struct manifest_script *sc, size_t k,
+                       size_t cap, unsigned *line, struct diag_err *err);
 /* Read at most cap bytes, not past offset end: the count, 0 there, -1 with err set. */
 ssize_t script_read(struct script_reader *rd, void *buf, size_t cap, uint64_t end,
                     struct diag_err *err);

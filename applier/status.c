@@ -264,7 +264,7 @@ status_run(const struct app_opts *o, const char *bundle_path)
     code = move_status_code(&v);
     /* Findings and live risk of what is pending (no query when nothing is). */
     risk_init(&risk, &s.bundle.manifest, s.view.drift ? 0 : v.from,
-              s.view.drift ? 0 : s.bundle.manifest.nmigrations, MANIFEST_UP, s.bundle.data);
+              s.view.drift ? 0 : s.bundle.manifest.nmigrations, MANIFEST_UP, s.scripts);
     if ((o->json || !o->quiet) && risk_query(&risk, s.db, &e) != 0)
         diag_warning("could not read the live risk of the pending migrations: %s", e.message);
     if (o->schema_drift && ((code = schema_drift(&s, code, &drift, &drift_failed)), drift_failed))
