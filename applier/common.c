@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -189,6 +190,8 @@ app_opts_init(struct app_opts *o)
     o->stmt_lock_timeout_ms = APP_DEFAULT_STMT_LOCK_TIMEOUT_MS;
     o->stmt_timeout_ms = -1;
     o->retries = APP_DEFAULT_RETRIES;
+    /* The one reading of the clock (TUF's fixed start time): every expiry check uses it. */
+    o->started = (long long)time(NULL);
     for (int i = 0; i < APP_NSETTINGS; i++)
         o->origin[i].kind = "default";
 }
@@ -250,6 +253,11 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     case 'q':
         o->quiet = 1;
         diag_set_quiet(1);
+        return 1;
+    case APP_OPTC_ALLOW_EXPIRED:
+        if (arg[0] == '\0' || strlen(arg) > 500 || strpbrk(arg, "\n\r"))
+            app_usage(cmd, "--allow-expired needs a reason: one line of at most 500 bytes");
+        o->allow_expired = arg;
         return 1;
     case APP_OPT_ADOPT_TABLE_CODE:
         if (!adopt_table_name_valid(arg))

@@ -53,6 +53,9 @@ struct app_opts {
     long stmt_timeout_ms;      /* --statement-timeout: statement_timeout; -1: not given */
     unsigned retries;          /* --retries: reruns of a transaction after a lock failure */
     const char *witness;       /* --witness FILE: where the journal's head is appended or checked */
+    long long started;         /* time(NULL) at the command's start: every expiry check's "now" */
+    const char *allow_expired; /* --allow-expired REASON: apply an expired bundle, journaled */
+    const char *expect_head;   /* history --verify --expect-head HASH */
 };
 
 /* Defaults and ranges of the statement limits. */
@@ -66,6 +69,8 @@ enum {
     APP_OPTC_STMT_TIMEOUT,
     APP_OPTC_RETRIES,
     APP_OPTC_WITNESS,
+    APP_OPTC_ALLOW_EXPIRED,
+    APP_OPTC_EXPECT_HEAD,
 };
 
 /*
@@ -96,6 +101,7 @@ enum {
     {"statement-timeout", required_argument, NULL, APP_OPTC_STMT_TIMEOUT},                        \
     {"retries", required_argument, NULL, APP_OPTC_RETRIES}
 #define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
+#define APP_OPT_ALLOW_EXPIRED {"allow-expired", required_argument, NULL, APP_OPTC_ALLOW_EXPIRED}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -125,6 +131,12 @@ enum {
 #define APP_USAGE_WITNESS                                                                          \
     "      --witness FILE    append the journal's new head (seq, hash, time, bundle) to FILE,\n"   \
     "                        kept outside the database (see history --verify --witness)\n"
+#define APP_USAGE_ALLOW_EXPIRED                                                                    \
+    "      --allow-expired REASON  use a bundle past its expiry anyway; the reason is\n"           \
+    "                        journaled (and the host clock is not checked)\n"
+#define APP_USAGE_ALLOW_EXPIRED                                                                    \
+    "      --allow-expired REASON  use a bundle past its expiry anyway; the reason is\n"           \
+    "                        journaled (and the host clock is not checked)\n"
 #define APP_USAGE_DB                                                                               \
     "  -d, --db CONNINFO     conninfo string or postgres:// URI (default: DATABASE_URL, then\n"    \
     "                        libpq's PG* variables, service file and pgpass)\n"                    \

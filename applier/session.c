@@ -71,7 +71,9 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     engine_view_init(&s->view);
     buf_init(&s->signers);
     /* Trust first: nothing from the bundle is used, not even its project name, before this. */
-    code = app_load_bundle(o, bundle_path, &s->bundle);
+    code = trust_load_bundle(o, bundle_path, &s->bundle);
+    if (code == EXIT_OK)
+        code = trust_check_expiry(o, bundle_path, &s->bundle, s->trust.expired);
     if (code != EXIT_OK)
         return code;
     /* Running the versioned migrations and not the repeatables would leave half the work. */
@@ -108,6 +110,10 @@ session_connect(struct session *s, int lock)
                   o->schema, s->state.history_version);
         return EXIT_STATE;
     }
+    /* Keys the database retired or revoked, and a clock behind its journal, refuse the bundle. */
+    code = trust_check_database(s->db, &s->h, o, &s->bundle, &s->trust);
+    if (code != EXIT_OK)
+        return code;
     engine_compare(&s->bundle.manifest, s->bundle.data, &s->state, &s->view);
     /* No sealift history yet for a chain imported from another tool: maybe that tool's. */
     s->adopt.want_table = o->adopt_table;
@@ -134,6 +140,7 @@ session_close(struct session *s)
     if (s->h.schema)
         history_ctx_release(&s->h);
     buf_release(&s->signers);
+    trust_run_release(&s->trust);
     verify_result_release(&s->bundle);
 }
 
