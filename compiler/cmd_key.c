@@ -37,8 +37,8 @@ usage_key(void)
            "  -s, --seckey FILE     a signing secret key (repeatable); for rotate, the first\n"
            "                        is the key that is retired\n"
            "      --new FILE        rotate: the successor's public key\n"
-           "      --from-serial N   rotate: the successor signs bundles of serial N and later\n"
-           "                        (default 0: any)\n"
+           "      --from-serial N   rotate: the successor signs bundles of serial N and later,\n"
+           "                        the old key those below N (default 0: the old key none)\n"
            "      --comment TEXT    why (kept in the statement and in each database's journal)\n"
            "  -o, --output FILE     the statement to write\n\n"
            "SOURCE_DATE_EPOCH sets the statement's creation time.\n");

@@ -124,6 +124,7 @@ trust_apply(struct trust_set *t, const struct keystmt *st, const char *text, str
         return TRUST_APPLIED;
     }
     k->state = TRUST_RETIRED;
+    k->until_serial = st->from_serial;
     memcpy(k->successor, st->newkey.keyid, SIG_KEYID_BYTES);
     k->have_successor = 1;
     k = find_or_add(t, st->newkey.keyid);
@@ -135,13 +136,23 @@ trust_apply(struct trust_set *t, const struct keystmt *st, const char *text, str
     return TRUST_APPLIED;
 }
 
+int
+trust_key_signs(const struct trust_key *k, uint64_t serial)
+{
+    if (!k->have_pk)
+        return 0;
+    if (k->state == TRUST_CURRENT)
+        return k->from_serial <= serial;
+    return k->state == TRUST_RETIRED && serial < k->until_serial;
+}
+
 void
 trust_signing_keys(const struct trust_set *t, uint64_t serial, struct sig_keyring *ring)
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct trust_key *k = &t->v[i];
 
-        if (k->state != TRUST_CURRENT || !k->have_pk || k->from_serial > serial)
+        if (!trust_key_signs(k, serial))
             continue;
         ring->keys = xgrow(ring->keys, &ring->cap, ring->n + 1, sizeof(*ring->keys));
         ring->keys[ring->n++] = k->pk;
@@ -160,7 +171,7 @@ trust_count_signers(const struct trust_set *t, const struct verify_result *res, 
 
         if (!vs->valid)
             continue;
-        if (k && k->state == TRUST_CURRENT && k->from_serial <= res->manifest.serial) {
+        if (k && trust_key_signs(k, res->manifest.serial)) {
             n++;
             continue;
         }
@@ -173,8 +184,9 @@ trust_count_signers(const struct trust_set *t, const struct verify_result *res, 
             buf_addf(why, "key %s signs bundles from serial %llu on", a,
                      (unsigned long long)k->from_serial);
         else if (k->state == TRUST_RETIRED && k->have_successor)
-            buf_addf(why, "key %s was retired on %s (replaced by %s)", a, k->changed,
-                     sig_keyid_hex(b, k->successor));
+            buf_addf(why, "key %s was retired on %s (replaced by %s from serial %llu)", a,
+                     k->changed, sig_keyid_hex(b, k->successor),
+                     (unsigned long long)k->until_serial);
         else
             buf_addf(why, "key %s was %s on %s", a, trust_state_name(k->state), k->changed);
     }

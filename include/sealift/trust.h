@@ -30,6 +30,11 @@ struct trust_key {
     enum trust_key_state state;
     int anchor;           /* given by the operator */
     uint64_t from_serial; /* signs bundles of this serial and later */
+    /*
+     * A retired key still signs bundles of serials below its successor's from_serial: the
+     * last bundles signed by the old key can carry the rotation (signify's way).
+     */
+    uint64_t until_serial;
     /* The statement that last changed the key: its time, and for a rotation the successor. */
     char changed[32];
     unsigned char successor[SIG_KEYID_BYTES];
@@ -72,9 +77,13 @@ const struct trust_key *trust_find(const struct trust_set *t,
 int trust_apply(struct trust_set *t, const struct keystmt *st, const char *text,
                 struct diag_err *err);
 
+/* 1 if k may sign a bundle of this serial: current from its from_serial, or retired only
+ * from a later serial on. */
+int trust_key_signs(const struct trust_key *k, uint64_t serial);
+
 /*
- * The current keys that may sign a bundle of this serial (from_serial <= serial), appended to
- * ring (which the caller owns).
+ * The keys that may sign a bundle of this serial (trust_key_signs), appended to ring (which
+ * the caller owns).
  */
 void trust_signing_keys(const struct trust_set *t, uint64_t serial, struct sig_keyring *ring);
 

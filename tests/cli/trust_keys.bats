@@ -124,7 +124,7 @@ first_apply() {
     run --separate-stderr "$APPLY" apply old.sealift -p release.pub
     assert_failure 1
     [[ $stderr == *"bundle: 0 signatures by current keys for this database, fewer than the threshold of 1"* ]] || fail "$stderr"
-    [[ $stderr == *"detail: key $REL was retired on "*"(replaced by $NEXT)"* ]] || fail "$stderr"
+    [[ $stderr == *"detail: key $REL was retired on "*"(replaced by $NEXT from serial 0)"* ]] || fail "$stderr"
     assert_sql "SELECT count(*) FROM sealift.applied" 4
     # ... even when it still carries the rotation (which is known, not journaled again).
     build_with release.key old2.sealift --rotation rot.txt
@@ -271,4 +271,23 @@ first_apply() {
     build_with next.key late.sealift --rotation rot.txt --serial 10
     run --separate-stderr "$APPLY" apply late.sealift -p release.pub
     assert_success
+}
+
+@test "the old key's last bundle can carry the rotation: it signs serials below --from-serial" {
+    first_apply
+    must "$SEALIFT" key rotate -s release.key --new next.pub -o rot.txt --from-serial 5
+    mig m 004_more 'CREATE TABLE more (id int);' 'DROP TABLE more;'
+    build_with release.key last-old.sealift --rotation rot.txt --serial 4
+    run --separate-stderr "$APPLY" apply last-old.sealift -p release.pub
+    assert_success
+    assert_line 'recorded 1 key statement in the journal'
+    mig m 005_last 'CREATE TABLE last (id int);' 'DROP TABLE last;'
+    build_with release.key old5.sealift --serial 5
+    run --separate-stderr "$APPLY" apply old5.sealift -p release.pub
+    assert_failure 1
+    [[ $stderr == *"key $REL was retired on "*"(replaced by $NEXT from serial 5)"* ]] || fail "$stderr"
+    build_with next.key new5.sealift --rotation rot.txt --serial 5
+    run --separate-stderr "$APPLY" apply new5.sealift -p release.pub
+    assert_success
+    assert_sql "SELECT count(*) FROM sealift.applied" 5
 }
