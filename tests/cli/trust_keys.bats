@@ -117,6 +117,7 @@ first_apply() {
     assert_sql "SELECT event || ' ' || (detail LIKE 'sealift-key-statement 1%kind rotation%retires $REL%') FROM sealift.journal WHERE event = 'rotation'" 'rotation true'
     run --separate-stderr "$APPLY" history --verify
     assert_success
+    assert_line --regexp "^ +4  .*  rotation .*kind rotation, retires $REL, key RW[A-Za-z0-9+/=]+, from-serial 0, comment scheduled, created [0-9T:-]+Z$"
 
     # From now on, for this database, the retired key alone is refused...
     mig m 005_last 'CREATE TABLE last (id int);' 'DROP TABLE last;'
