@@ -22,7 +22,7 @@ usage_apply(void)
            "                        @TAG or CHANGE@TAG)\n"
            "      --per-migration   commit each migration on its own\n" APP_USAGE_COMPAT
                APP_USAGE_ADOPT_TABLE APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK APP_USAGE_LIMITS
-                   APP_USAGE_WITNESS APP_USAGE_OUT);
+                   APP_USAGE_WITNESS APP_USAGE_ALLOW_EXPIRED APP_USAGE_OUT);
 }
 
 int

@@ -6,6 +6,7 @@
 #include "cmds.h"
 #include "common.h"
 #include "history_view.h"
+#include "witness.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,29 +14,57 @@
 static void
 usage_history(void)
 {
-    printf(
-        "Show the migration journal of the database: every apply, rollback, stamp and\n"
-        "failure, with the bundle, its signers, who and from where. --verify checks that\n"
-        "no journal row was edited, deleted or reordered, and that the state tables\n"
-        "(applied, projects, progress) are what the journal's events leave (exit 1 naming\n"
-        "the table, row and column; exit 3 when the database has no sealift history).\n"
-        "--witness FILE also checks every head an apply, rollback or stamp --witness\n"
-        "recorded in FILE (a journal re-hashed inside the database fails it).\n\n"
-        "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
-        "      --verify          check the journal's hash chain and the state tables\n"
-        "      --witness FILE    with --verify: check the heads recorded in FILE\n" APP_USAGE_OUT);
+    printf("Show the migration journal of the database: every apply, rollback, stamp and\n"
+           "failure, with the bundle, its signers, who and from where. --verify checks that\n"
+           "no journal row was edited, deleted or reordered, and that the state tables\n"
+           "(applied, projects, progress) are what the journal's events leave (exit 1 naming\n"
+           "the table, row and column; exit 3 when the database has no sealift history).\n"
+           "--witness FILE also checks every head an apply, rollback or stamp --witness\n"
+           "recorded in FILE (a journal re-hashed inside the database fails it).\n\n"
+           "Usage:\n  sealift-apply history [OPTIONS]\n\nOptions:\n" APP_USAGE_DB APP_USAGE_CONFIG
+           "      --verify          check the journal's hash chain and the state tables\n"
+           "      --witness FILE    with --verify: check the heads recorded in FILE\n"
+           "      --expect-head [SEQ:]HASH  with --verify: fail unless the journal has this head\n"
+           "                        (as apply, rollback and stamp print it: journal head SEQ "
+           "HASH)\n" APP_USAGE_OUT);
+}
+
+/* --expect-head: its verdict on a line after the journal's (replacing "intact" if missing). */
+static int
+expect_head(struct db *db, const struct history_ctx *h, const char *text, struct buf *verdict,
+            int *verified)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+    struct db_error e;
+    struct buf line = BUF_INIT;
+    int r = witness_expect_head(db, h, text, &line, &err, &e);
+
+    if (r < 0) {
+        diag_error("%s", err.msg[0] ? err.msg : e.message);
+        buf_release(&line);
+        return err.msg[0] ? EXIT_USAGE : EXIT_FAILED;
+    }
+    if (r == 1 && strncmp(verdict->data, "journal intact", 14) == 0)
+        buf_reset(verdict);
+    buf_addf(verdict, "%s%s", verdict->len ? "\n" : "", line.data);
+    if (r == 1)
+        *verified = 0;
+    buf_release(&line);
+    return EXIT_OK;
 }
 
 int
 cmd_history(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_OPTS_DB,
-                                             APP_OPTS_OUT,
-                                             {"config", required_argument, NULL, 'F'},
-                                             APP_OPT_WITNESS,
-                                             {"verify", no_argument, NULL, 'Y'},
-                                             APP_OPT_HELP,
-                                             APP_OPT_END};
+    static const struct option longopts[] = {
+        APP_OPTS_DB,
+        APP_OPTS_OUT,
+        {"config", required_argument, NULL, 'F'},
+        APP_OPT_WITNESS,
+        {"verify", no_argument, NULL, 'Y'},
+        {"expect-head", required_argument, NULL, APP_OPTC_EXPECT_HEAD},
+        APP_OPT_HELP,
+        APP_OPT_END};
     struct app_opts o;
     struct history_ctx h;
     struct db *db = NULL;
@@ -51,6 +80,8 @@ cmd_history(int argc, char **argv)
             continue;
         if (c == 'Y')
             verify = 1;
+        else if (c == APP_OPTC_EXPECT_HEAD)
+            o.expect_head = optarg;
         else if (c == 'h') {
             usage_history();
             return EXIT_OK;
@@ -62,6 +93,8 @@ cmd_history(int argc, char **argv)
     app_settle(&o, "history");
     if (o.witness && !verify)
         die_usage("history", "--witness needs --verify");
+    if (o.expect_head && !verify)
+        die_usage("history", "--expect-head needs --verify");
     history_ctx_init(&h, o.schema, "");
     db = app_connect(&o, &code);
     if (db == NULL)
@@ -87,6 +120,8 @@ cmd_history(int argc, char **argv)
         code = verified == -2 ? EXIT_USAGE : EXIT_FAILED;
         goto done;
     }
+    if (o.expect_head && (code = expect_head(db, &h, o.expect_head, &verdict, &verified)) != 0)
+        goto done;
     if (history_view_load(db, &h, &projects, &events, &e) != 0) {
         diag_error("could not read the history: %s", e.message);
         code = EXIT_FAILED;

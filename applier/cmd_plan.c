@@ -17,7 +17,7 @@ usage_plan(void)
            "  psql -X -v ON_ERROR_STOP=1 -f plan.sql\n\n"
            "Usage:\n  sealift-apply plan BUNDLE -p PUBLIC_KEY... [--to REV] [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_COMPAT APP_USAGE_ADOPT_TABLE
-           "      --to REV          plan up to (or back to) REV\n"
+               APP_USAGE_ALLOW_EXPIRED "      --to REV          plan up to (or back to) REV\n"
            "      --per-migration   one transaction per migration\n"
            "      --review          print the migrations' own SQL for reading, each script\n"
            "                        under a header (migration, direction, transaction,\n"
@@ -28,8 +28,9 @@ int
 cmd_plan(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        APP_OPTS_BUNDLE, APP_OPTS_DB,    APP_OPT_COMPAT, APP_OPT_ADOPT_TABLE, APP_OPT_PER_MIGRATION,
-        APP_OPT_TO,      APP_OPT_REVIEW, APP_OPT_HELP,   APP_OPT_END};
+        APP_OPTS_BUNDLE,       APP_OPTS_DB, APP_OPT_COMPAT, APP_OPT_ADOPT_TABLE,
+        APP_OPT_PER_MIGRATION, APP_OPT_TO,  APP_OPT_REVIEW, APP_OPT_HELP,
+        APP_OPT_ALLOW_EXPIRED, APP_OPT_END};
     struct app_opts o;
     const char *to = NULL;
     int c, code, per_migration = 0, review = 0;

@@ -20,7 +20,7 @@ usage_rollback(void)
            "                        @TAG or CHANGE@TAG)\n"
            "      --per-migration   commit each rollback step on its own\n" APP_USAGE_COMPAT
                APP_USAGE_ADOPT_TABLE APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK APP_USAGE_LIMITS
-                   APP_USAGE_WITNESS APP_USAGE_OUT);
+                   APP_USAGE_WITNESS APP_USAGE_ALLOW_EXPIRED APP_USAGE_OUT);
 }
 
 int

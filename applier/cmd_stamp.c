@@ -18,15 +18,15 @@ usage_stamp(void)
            "or down, is not run), so that a wrong stamp can be undone.\n\n"
            "Usage:\n  sealift-apply stamp BUNDLE REV -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK
-               APP_USAGE_WITNESS APP_USAGE_OUT);
+               APP_USAGE_WITNESS APP_USAGE_ALLOW_EXPIRED APP_USAGE_OUT);
 }
 
 int
 cmd_stamp(int argc, char **argv)
 {
-    static const struct option longopts[] = {APP_OPTS_BUNDLE,     APP_OPTS_DB,     APP_OPTS_OUT,
-                                             APP_OPT_LOCK,        APP_OPT_WITNESS, APP_OPT_HELP,
-                                             APP_OPTS_DRIFT_MOVE, APP_OPT_END};
+    static const struct option longopts[] = {
+        APP_OPTS_BUNDLE, APP_OPTS_DB,         APP_OPTS_OUT,          APP_OPT_LOCK, APP_OPT_WITNESS,
+        APP_OPT_HELP,    APP_OPTS_DRIFT_MOVE, APP_OPT_ALLOW_EXPIRED, APP_OPT_END};
     /* REV is an argument: messages name it alone, not as "--to REV". */
     struct move_request rq = {MOVE_STAMP, NULL, ""};
     struct app_opts o;

@@ -16,15 +16,16 @@ usage_status(void)
            "any drift. Exit 0 at the bundle's head, 7 when migrations are pending, 3 on drift\n"
            "(of the history, or with --schema-drift of the schema).\n\n"
            "Usage:\n  sealift-apply status BUNDLE -p PUBLIC_KEY... [OPTIONS]\n\n"
-           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_DRIFT_STATUS APP_USAGE_OUT);
+           "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_DRIFT_STATUS APP_USAGE_ALLOW_EXPIRED
+               APP_USAGE_OUT);
 }
 
 int
 cmd_status(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT, APP_OPT_ADOPT_TABLE,
-        APP_OPT_HELP,    APP_OPTS_DRIFT_STATUS, APP_OPT_END};
+        APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT,          APP_OPT_ADOPT_TABLE,
+        APP_OPT_HELP,    APP_OPTS_DRIFT_STATUS, APP_OPT_ALLOW_EXPIRED, APP_OPT_END};
     struct app_opts o;
     int c, code;
 

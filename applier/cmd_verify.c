@@ -4,6 +4,7 @@
  */
 #include "cmds.h"
 #include "common.h"
+#include "trust_check.h"
 #include "sealift/describe.h"
 
 #include <stdio.h>
@@ -43,7 +44,7 @@ cmd_verify(int argc, char **argv)
     if (optind + 1 != argc)
         app_usage("verify", "expected one BUNDLE");
     app_require_keys(&o, "verify");
-    code = app_load_bundle(&o, argv[optind], &res);
+    code = trust_load_bundle(&o, argv[optind], &res);
     if (code == EXIT_OK) {
         if (o.json)
             describe_json(argv[optind], &res, 1, &out);
@@ -51,6 +52,8 @@ cmd_verify(int argc, char **argv)
             describe_verified(argv[optind], &res, &out);
         if (!o.quiet)
             fputs(out.data, stdout);
+        fflush(stdout);
+        code = trust_check_expiry(&o, argv[optind], &res, NULL);
     }
     buf_release(&out);
     verify_result_release(&res);

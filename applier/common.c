@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -192,6 +193,8 @@ app_opts_init(struct app_opts *o)
     o->stmt_timeout_ms = -1;
     o->retries = APP_DEFAULT_RETRIES;
     o->progress_after_ms = PROGRESS_DEFAULT_AFTER_MS;
+    /* The one reading of the clock (TUF's fixed start time): every expiry check uses it. */
+    o->started = (long long)time(NULL);
     for (int i = 0; i < APP_NSETTINGS; i++)
         o->origin[i].kind = "default";
 }
@@ -272,6 +275,11 @@ app_option(struct app_opts *o, int c, const char *arg, const char *cmd)
     case 'q':
         o->quiet = 1;
         diag_set_quiet(1);
+        return 1;
+    case APP_OPTC_ALLOW_EXPIRED:
+        if (arg[0] == '\0' || strlen(arg) > 500 || strpbrk(arg, "\n\r"))
+            app_usage(cmd, "--allow-expired needs a reason: one line of at most 500 bytes");
+        o->allow_expired = arg;
         return 1;
     case APP_OPT_ADOPT_TABLE_CODE:
         if (!adopt_table_name_valid(arg))
@@ -504,23 +512,6 @@ app_require_keys(struct app_opts *o, const char *cmd)
     if (o->threshold > o->ring.n)
         app_usage(cmd, "--threshold %u is more than the %zu distinct keys given", o->threshold,
                   o->ring.n);
-}
-
-int
-app_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res)
-{
-    /* Small down scripts are kept, up to a bound; the others are read again when they run. */
-    struct script_keep keep = {NULL};
-    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1, script_keep, &keep};
-    struct diag_err err = DIAG_ERR_INIT;
-    int ret = bundle_verify(path, &vo, res, &err);
-
-    script_keep_release(&keep);
-    if (ret != 0) {
-        app_error("%s", err.msg);
-        return err.io ? EXIT_USAGE : EXIT_REJECTED;
-    }
-    return EXIT_OK;
 }
 
 int

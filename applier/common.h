@@ -60,6 +60,9 @@ struct app_opts {
     const char *allow_schema_drift; /* --allow-schema-drift REASON: move despite drift */
     const char **ignore_schemas;    /* --ignore-schema NAME (repeatable): left out */
     size_t nignore_schemas;
+    long long started;         /* time(NULL) at the command's start: every expiry check's "now" */
+    const char *allow_expired; /* --allow-expired REASON: apply an expired bundle, journaled */
+    const char *expect_head;   /* history --verify --expect-head HASH */
 };
 
 /* getopt codes of the schema drift options (drift.h). */
@@ -86,6 +89,8 @@ enum {
     APP_OPTC_WARN_AFTER,
     APP_OPTC_REVIEW,
     APP_OPTC_NO_LOCK_TRACE,
+    APP_OPTC_ALLOW_EXPIRED,
+    APP_OPTC_EXPECT_HEAD,
 };
 
 /*
@@ -126,6 +131,7 @@ enum {
 #define APP_OPTS_DRIFT_STATUS                                                                      \
     {"schema-drift", no_argument, NULL, APP_OPTC_SCHEMA_DRIFT},                                   \
     {"ignore-schema", required_argument, NULL, APP_OPTC_IGNORE_SCHEMA}
+#define APP_OPT_ALLOW_EXPIRED {"allow-expired", required_argument, NULL, APP_OPTC_ALLOW_EXPIRED}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \
@@ -155,6 +161,12 @@ enum {
 #define APP_USAGE_WITNESS                                                                          \
     "      --witness FILE    append the journal's new head (seq, hash, time, bundle) to FILE,\n"   \
     "                        kept outside the database (see history --verify --witness)\n"
+#define APP_USAGE_ALLOW_EXPIRED                                                                    \
+    "      --allow-expired REASON  use a bundle past its expiry anyway; the reason is\n"           \
+    "                        journaled (and the host clock is not checked)\n"
+#define APP_USAGE_ALLOW_EXPIRED                                                                    \
+    "      --allow-expired REASON  use a bundle past its expiry anyway; the reason is\n"           \
+    "                        journaled (and the host clock is not checked)\n"
 #define APP_USAGE_DB                                                                               \
     "  -d, --db CONNINFO     conninfo string or postgres:// URI (default: DATABASE_URL, then\n"    \
     "                        libpq's PG* variables, service file and pgpass)\n"                    \
@@ -242,9 +254,6 @@ _Noreturn void app_die(int code, const char *fmt, ...) __attribute__((format(pri
  * migration, which the runner reports as its "failed" event). Returns code.
  */
 int app_exit(int code);
-
-/* Verify the bundle (signatures, then every member). Returns 0, 1 or 2. */
-int app_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res);
 
 /*
  * A verified bundle this applier can read but not carry out: one with repeatable migrations

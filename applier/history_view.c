@@ -5,6 +5,7 @@
  */
 #include "history_view.h"
 #include "witness.h"
+#include "sealift/keystmt.h"
 #include "sealift/json.h"
 
 #include <stdio.h>
@@ -36,6 +37,15 @@ history_view_text(struct db_rows *projects, struct db_rows *events)
            "migration", "serial", "bundle", "signed by", "by");
     for (size_t i = 0; i < db_nrows(events); i++) {
         const char *detail = db_value(events, i, 11);
+        struct buf one = BUF_INIT;
+
+        /* A key statement's detail is its whole text: its fields on the line, not its sigs. */
+        if (detail && strncmp(detail, KEYSTMT_HEADER "\n", strlen(KEYSTMT_HEADER) + 1) == 0) {
+            for (const char *p = detail + strlen(KEYSTMT_HEADER) + 1, *nl;
+                 (nl = strchr(p, '\n')) != NULL && strncmp(p, "end\n", 4) != 0; p = nl + 1)
+                buf_addf(&one, "%s%.*s", one.len ? ", " : "", (int)(nl - p), p);
+            detail = one.data;
+        }
 
         printf("%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s@%s%s%s\n", db_value(events, i, 0),
                db_value(events, i, 1), db_value(events, i, 2),
@@ -45,6 +55,7 @@ history_view_text(struct db_rows *projects, struct db_rows *events)
                db_value(events, i, 7) ? db_value(events, i, 7) : "-", db_value(events, i, 9),
                db_value(events, i, 10) ? db_value(events, i, 10) : "?", detail ? "  " : "",
                detail ? detail : "");
+        buf_release(&one);
     }
 }
 

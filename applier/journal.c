@@ -391,6 +391,42 @@ journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_pos 
     return 0;
 }
 
+int
+journal_exists(struct db *db, const struct history_ctx *h, struct db_error *e)
+{
+    char *sql = xasprintf("SELECT to_regclass('%s.journal') IS NOT NULL", h->qschema);
+    struct db_rows *r = db_query(db, sql, e);
+    int exists;
+
+    free(sql);
+    if (r == NULL)
+        return -1;
+    exists = strcmp(db_value(r, 0, 0), "t") == 0;
+    db_rows_free(r);
+    return exists;
+}
+
+int
+journal_report_head(struct db *db, const struct history_ctx *h, const struct journal_pos *before,
+                    int json, int quiet, struct db_error *e)
+{
+    struct journal_pos now;
+    int exists = journal_exists(db, h, e);
+
+    if (exists <= 0)
+        return exists;
+    if (journal_read_pos(db, h, &now, e) != 0)
+        return -1;
+    if (now.seq == before->seq && strcmp(now.hash, before->hash) == 0)
+        return 0;
+    if (json)
+        printf("{\"event\":\"journal_head\",\"seq\":%lld,\"head\":\"%s\"}\n", now.seq, now.hash);
+    else if (!quiet)
+        printf("journal head %lld %s\n", now.seq, now.hash);
+    fflush(stdout);
+    return 0;
+}
+
 /*
  * What the journal's events leave in the state tables, replayed in order: per project and
  * migration the last apply, stamp or adopt event (dropped again by a rollback), per project

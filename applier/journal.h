@@ -111,6 +111,18 @@ void journal_ts_text(long long epoch_us, char out[JOURNAL_TS_SIZE]);
 int journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
                      struct db_error *e);
 
+/* Does h's schema have a journal? 1, 0, or -1 on a database error (e filled). */
+int journal_exists(struct db *db, const struct history_ctx *h, struct db_error *e);
+
+/*
+ * After a command that may have written the journal: when its end moved past *before, print
+ * "journal head SEQ HASH" (one line; not with quiet) or, with json, emit
+ * {"event":"journal_head","seq":SEQ,"head":"HASH"} on stdout, so that the head can be kept
+ * outside the database (history --verify --expect-head). Returns 0, or -1 (e filled).
+ */
+int journal_report_head(struct db *db, const struct history_ctx *h,
+                        const struct journal_pos *before, int json, int quiet, struct db_error *e);
+
 /*
  * Check the journal: contiguous sequence, each row's hash over its fields, each prev_hash the
  * previous row's hash, meta's head and count, and applied rows backed by journal events.

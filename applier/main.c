@@ -27,6 +27,7 @@ static const struct cmd cmds[] = {
     {"rollback", cmd_rollback, "run down migrations back to a revision"},
     {"stamp", cmd_stamp, "record migrations as applied without running them"},
     {"history", cmd_history, "show (and --verify) the database's migration journal"},
+    {"keys", cmd_keys, "show the signing keys the database has recorded (rotated, revoked)"},
     {"test", cmd_test, "run every migration up, down and up again on a scratch database"},
 };
 

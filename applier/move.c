@@ -6,6 +6,7 @@
 #include "risk.h"
 #include "drift_move.h"
 #include "runner.h"
+#include "journal.h"
 #include "session.h"
 #include "witness.h"
 
@@ -480,10 +481,49 @@ announce_risk(struct session *s, const struct move_request *rq, struct out *out)
     risk_release(&risk);
 }
 
+/*
+ * Journal what the session learned about trust (key statements new to the database, an
+ * expired bundle applied anyway) before anything runs: the old key is refused from now on.
+ */
+static int
+record_trust(struct session *s, struct out *out)
+{
+    struct db_error e;
+    int code, rows;
+
+    if (s->trust.nrecord == 0 && !s->trust.expired[0])
+        return EXIT_OK;
+    if ((code = session_create_history(s)) != EXIT_OK)
+        return code;
+    rows = trust_record(s->db, &s->h, &s->src, s->o, &s->trust, &e);
+    if (rows < 0) {
+        app_error("could not journal the key statements: %s", e.message);
+        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+    }
+    if (s->trust.nrecord)
+        out_info(out, "recorded %zu key statement%s in the journal", s->trust.nrecord,
+                 s->trust.nrecord == 1 ? "" : "s");
+    return EXIT_OK;
+}
+
+/* Print or emit the journal's new head when the command moved it. */
+static int
+report_head(struct session *s, const struct journal_pos *before, int code)
+{
+    struct db_error e;
+
+    if (journal_report_head(s->db, &s->h, before, s->o->json, s->o->quiet, &e) == 0)
+        return code;
+    app_error("could not read the journal's head: %s", e.message);
+    return code != EXIT_OK ? code : EXIT_FAILED;
+}
+
 int
 move_run(const struct app_opts *o, const char *bundle_path, const struct move_request *rq,
          int per_migration)
 {
+    struct journal_pos before = {0, JOURNAL_ZERO_HASH};
+    struct db_error e;
     struct out out = {0};
     struct session s;
     struct move_state st;
@@ -506,7 +546,13 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
         /* stamp records from sealift's own history only, as it always has. */
         move_state_of(&s, rq->kind != MOVE_STAMP, &st);
         move_decide(&st, rq, &v);
-        code = carry_out(&s, &v, &out, per_migration);
+        if (journal_exists(s.db, &s.h, &e) == 1 && journal_read_pos(s.db, &s.h, &before, &e) != 0)
+            before.seq = -1; /* unknown: report whatever the head is after */
+        code = record_trust(&s, &out);
+        if (code == EXIT_OK)
+            code = carry_out(&s, &v, &out, per_migration);
+        if (s.db && code != EXIT_CONNECT && code != EXIT_LOCK)
+            code = report_head(&s, &before, code);
         if (o->witness && s.db && code != EXIT_CONNECT && code != EXIT_LOCK)
             code = write_witness(&s, code);
     }
@@ -517,11 +563,20 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
 int
 move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void))
 {
-    static const struct option longopts[] = {
-        APP_OPTS_BUNDLE, APP_OPTS_DB,           APP_OPTS_OUT,        APP_OPT_LOCK,
-        APP_OPT_COMPAT,  APP_OPT_PER_MIGRATION, APP_OPT_TO,          APP_OPTS_LIMITS,
-        APP_OPT_WITNESS, APP_OPT_HELP,          APP_OPT_ADOPT_TABLE, APP_OPTS_DRIFT_MOVE,
-        APP_OPT_END};
+    static const struct option longopts[] = {APP_OPTS_BUNDLE,
+                                             APP_OPTS_DB,
+                                             APP_OPTS_OUT,
+                                             APP_OPT_LOCK,
+                                             APP_OPT_COMPAT,
+                                             APP_OPT_PER_MIGRATION,
+                                             APP_OPT_TO,
+                                             APP_OPTS_LIMITS,
+                                             APP_OPT_WITNESS,
+                                             APP_OPT_HELP,
+                                             APP_OPT_ADOPT_TABLE,
+                                             APP_OPTS_DRIFT_MOVE,
+                                             APP_OPT_ALLOW_EXPIRED,
+                                             APP_OPT_END};
     struct move_request rq = {kind, NULL, NULL};
     struct app_opts o;
     int c, code, per_migration = 0;

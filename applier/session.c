@@ -71,7 +71,9 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     engine_view_init(&s->view);
     buf_init(&s->signers);
     /* Trust first: nothing from the bundle is used, not even its project name, before this. */
-    code = app_load_bundle(o, bundle_path, &s->bundle);
+    code = trust_load_bundle(o, bundle_path, &s->bundle);
+    if (code == EXIT_OK)
+        code = trust_check_expiry(o, bundle_path, &s->bundle, s->trust.expired);
     if (code != EXIT_OK)
         return code;
     s->scripts = script_src_new(bundle_path, &s->bundle.manifest, s->bundle.data);
@@ -100,6 +102,17 @@ session_load(struct session *s)
         app_error("history schema \"%s\" has version %d; this sealift-apply knows version 1",
                   o->schema, s->state.history_version);
         return EXIT_STATE;
+    }
+    /*
+     * Keys the database retired or revoked, and a clock behind its journal, refuse the bundle.
+     * Checked once per command (the load under the lock reads the same journal again).
+     */
+    if (!s->trust_checked) {
+        int code = trust_check_database(s->db, &s->h, o, &s->bundle, &s->trust);
+
+        if (code != EXIT_OK)
+            return code;
+        s->trust_checked = 1;
     }
     engine_compare(&s->bundle.manifest, s->scripts, &s->state, &s->view);
     /* No sealift history yet for a chain imported from another tool: maybe that tool's. */
@@ -164,6 +177,7 @@ session_close(struct session *s)
     buf_release(&s->signers);
     script_src_free(s->scripts);
     s->scripts = NULL;
+    trust_run_release(&s->trust);
     verify_result_release(&s->bundle);
 }
 

@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "adopt.h"
 #include "history.h"
+#include "trust_check.h"
 
 struct session {
     const struct app_opts *o;
@@ -26,6 +27,8 @@ struct session {
     struct buf signers;
     char bundle_id[65];
     char host[256];
+    struct trust_run trust; /* key statements new to the database, expiry override */
+    int trust_checked;      /* trust_check_database ran for this command */
 };
 
 /* Returns an exit code: 0 when the session is ready. lock: take the migration lock. */

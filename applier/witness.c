@@ -153,3 +153,50 @@ witness_record(struct db *db, const struct history_ctx *h, const char *path, con
         return 0;
     return witness_append(path, &pos, bundle_id, err);
 }
+
+int
+witness_expect_head(struct db *db, const struct history_ctx *h, const char *text, struct buf *out,
+                    struct diag_err *err, struct db_error *e)
+{
+    const char *colon = strchr(text, ':'), *hash = colon ? colon + 1 : text;
+    long long seq = -1;
+    char *sql;
+    struct db_rows *r;
+    int ret;
+
+    if (colon) {
+        char *end;
+
+        seq = strtoll(text, &end, 10);
+        if (end != colon || seq < 1 || text[0] < '0' || text[0] > '9')
+            seq = 0;
+    }
+    if (seq == 0 || strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64)
+        return err_set(err,
+                       "--expect-head takes HASH or SEQ:HASH (64 lowercase hex digits, as "
+                       "\"journal head SEQ HASH\" prints them), not \"%.80s\"",
+                       text);
+    sql = xasprintf("SELECT seq FROM %s.journal WHERE hash = '%s' ORDER BY seq", h->qschema, hash);
+    r = db_query(db, sql, e);
+    free(sql);
+    if (r == NULL)
+        return -1;
+    if (db_nrows(r) == 0) {
+        buf_addf(out,
+                 "the journal has no row with the expected head %.16s...: it was rewritten, cut "
+                 "short, or is not this database's",
+                 hash);
+        ret = 1;
+    } else if (seq > 0 && atoll(db_value(r, 0, 0)) != seq) {
+        buf_addf(out,
+                 "the expected head %.16s... is at journal row %s, not row %lld: the journal "
+                 "was renumbered",
+                 hash, db_value(r, 0, 0), seq);
+        ret = 1;
+    } else {
+        buf_addf(out, "expected head %.16s... found at journal row %s", hash, db_value(r, 0, 0));
+        ret = 0;
+    }
+    db_rows_free(r);
+    return ret;
+}

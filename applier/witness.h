@@ -46,4 +46,14 @@ int witness_record(struct db *db, const struct history_ctx *h, const char *path,
 int witness_check(struct db *db, const struct history_ctx *h, const char *path, struct buf *out,
                   struct diag_err *err, struct db_error *e);
 
+/*
+ * Check that h's journal has a row with the head text gives: "HASH" (64 lowercase hex digits:
+ * some row has this hash) or "SEQ:HASH" (row SEQ has it), as apply, rollback and stamp print
+ * it ("journal head SEQ HASH"). Appends "expected head found at row SEQ" or the problem to
+ * out. Returns 0 if found, 1 if not, -1 with err set when text is malformed, -1 with e filled
+ * (err empty) on a database error.
+ */
+int witness_expect_head(struct db *db, const struct history_ctx *h, const char *text,
+                        struct buf *out, struct diag_err *err, struct db_error *e);
+
 #endif

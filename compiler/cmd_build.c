@@ -4,10 +4,12 @@
  */
 #include "cmds.h"
 #include "emit.h"
+#include "keystmt_member.h"
 #include "password.h"
 #include "pipeline.h"
 #include "sealift/numarg.h"
 #include "sealift/seckey.h"
+#include "sealift/utctime.h"
 #include "sealift/xalloc.h"
 
 #include <limits.h>
@@ -20,16 +22,23 @@
 static void
 usage_build(void)
 {
-    printf("Compile a migration chain into a signed bundle: check it, render placeholders,\n"
-           "record new migrations in sealift.sum, sign the manifest, write the archive.\n\n"
-           "Usage:\n  sealift build -s SECRET_KEY -o OUT [OPTIONS]\n\nOptions:\n" COMPILE_USAGE
-           "  -s, --seckey FILE     secret key to sign with (minisign format)\n"
-           "  -o, --output FILE     the bundle to write\n"
-           "      --env NAME        bind the bundle to one environment (e.g. production)\n"
-           "      --compression C   zstd (default), gzip or none\n"
-           "      --serial N        bundle serial (default: the number of recorded migrations)\n"
-           "      --frozen          refuse to record new migrations (for CI release builds)\n\n"
-           "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
+    printf(
+        "Compile a migration chain into a signed bundle: check it, render placeholders,\n"
+        "record new migrations in sealift.sum, sign the manifest, write the archive.\n\n"
+        "Usage:\n  sealift build -s SECRET_KEY -o OUT [OPTIONS]\n\nOptions:\n" COMPILE_USAGE
+        "  -s, --seckey FILE     secret key to sign with (minisign format)\n"
+        "  -o, --output FILE     the bundle to write\n"
+        "      --env NAME        bind the bundle to one environment (e.g. production)\n"
+        "      --compression C   zstd (default), gzip or none\n"
+        "      --serial N        bundle serial (default: the number of recorded migrations)\n"
+        "      --frozen          refuse to record new migrations (for CI release builds)\n"
+        "      --expires WHEN    appliers refuse the bundle from WHEN on: a duration after\n"
+        "                        the build (90d, 12h, 2w, 30min), a date (2027-06-30) or a\n"
+        "                        UTC time (2027-06-30T12:00:00Z); signed, sign cannot extend it\n"
+        "      --rotation FILE   carry a key statement (sealift key rotate or key revoke);\n"
+        "                        repeatable, kept in the order given\n"
+        "      --revocation FILE the same as --rotation (either takes either kind)\n\n"
+        "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
 }
 
 struct build_opts {
@@ -40,6 +49,10 @@ struct build_opts {
     unsigned long long serial;
     int have_serial;
     int frozen;
+    const char *expires;
+    const char **keystmts; /* --rotation and --revocation files, in order */
+    size_t nkeystmts;
+    size_t keystmts_cap;
 };
 
 static void
@@ -72,6 +85,13 @@ parse_build_option(int c, struct build_opts *b, char **argv)
     case 'Z':
         b->frozen = 1;
         break;
+    case 'X':
+        b->expires = optarg;
+        break;
+    case 'Y':
+        b->keystmts = xgrow(b->keystmts, &b->keystmts_cap, b->nkeystmts + 1, sizeof(*b->keystmts));
+        b->keystmts[b->nkeystmts++] = optarg;
+        break;
     default:
         die_bad_option("build", c, argv);
     }
@@ -87,13 +107,16 @@ cmd_build(int argc, char **argv)
                                              {"compression", required_argument, NULL, 'C'},
                                              {"serial", required_argument, NULL, 'R'},
                                              {"frozen", no_argument, NULL, 'Z'},
+                                             {"expires", required_argument, NULL, 'X'},
+                                             {"rotation", required_argument, NULL, 'Y'},
+                                             {"revocation", required_argument, NULL, 'Y'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
     /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
         .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
-    struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
+    struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0, NULL, NULL, 0, 0};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
@@ -102,8 +125,8 @@ cmd_build(int argc, char **argv)
     struct emit_signatures sigs;
     struct seckey *key = NULL;
     struct emit_source *sources = NULL;
-    long long now;
-    char created[32], id[SIG_KEYID_HEX];
+    long long now, expires = 0;
+    char created[32], id[SIG_KEYID_HEX], expires_text[UTC_TEXT_SIZE];
     int c, record, ret = EXIT_REJECTED;
     size_t newly;
     int amended, reps_changed;
@@ -129,6 +152,8 @@ cmd_build(int argc, char **argv)
         die_usage("build", "both -s SECRET_KEY and -o OUT are required");
     if (build_time(&now) != 0)
         die(EXIT_USAGE, "SOURCE_DATE_EPOCH must be a number of seconds since 1970");
+    if (b.expires && utc_expiry_arg(b.expires, now, &expires, &err) != 0)
+        die_usage("build", "%s", err.msg);
 
     /* 1. Read and check everything before asking for a password or writing anything. */
     if (compile_chain(&opt, &comp, &rep, &err) != 0) {
@@ -184,6 +209,12 @@ cmd_build(int argc, char **argv)
     m.created = xstrdup(created);
     m.compiler = xstrdup("sealift/" SEALIFT_VERSION);
     m.source = xstrdup(comp.chain.format);
+    m.expires = b.expires ? xstrdup(utc_format(expires, expires_text)) : NULL;
+    if (keystmt_add_members(&m, &sources, b.keystmts, b.nkeystmts, &err) != 0) {
+        diag_error("%s", err.msg);
+        ret = exit_code_for(&err);
+        goto cleanup;
+    }
     manifest_emit(&m, &text);
     if (emit_sign(&sigs, &m, &text, key, &err) != 0) {
         diag_error("%s", err.msg);
@@ -218,14 +249,17 @@ cmd_build(int argc, char **argv)
     if (amended)
         diag_info("re-recorded the amended migration%s in %s: commit it",
                   opt.namend == 1 ? "" : "s", comp.sum_path);
-    printf("built %s: project %s, serial %llu, %zu migrations, head %s%s%s, signed by %s\n",
+    printf("built %s: project %s, serial %llu, %zu migrations, head %s%s%s, signed by %s%s%s\n",
            b.output, m.project, (unsigned long long)m.serial, m.nmigrations,
            m.migrations[m.nmigrations - 1].id, m.migrations[m.nmigrations - 1].name[0] ? "_" : "",
-           m.migrations[m.nmigrations - 1].name, sig_keyid_hex(id, key->keyid));
+           m.migrations[m.nmigrations - 1].name, sig_keyid_hex(id, key->keyid),
+           m.expires ? ", expires " : "", m.expires ? m.expires : "");
     ret = EXIT_OK;
 cleanup:
     free(opt.amend);
+    keystmt_sources_release(&m, sources, b.nkeystmts);
     free(sources);
+    free(b.keystmts);
     seckey_free(key);
     emit_signatures_release(&sigs);
     buf_release(&text);

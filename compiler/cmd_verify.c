@@ -4,12 +4,14 @@
  */
 #include "cmds.h"
 #include "sealift/describe.h"
+#include "sealift/utctime.h"
 #include "sealift/numarg.h"
 #include "sealift/verify.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static void
 usage_verify(void)
@@ -37,6 +39,8 @@ cmd_verify(int argc, char **argv)
     struct diag_err err = DIAG_ERR_INIT;
     struct buf out = BUF_INIT;
     int c, json = 0, quiet = 0, ret = EXIT_REJECTED;
+    /* Read once, at the start: the expiry is judged against this time. */
+    long long now = (long long)time(NULL);
 
     sig_keyring_init(&ring);
     verify_result_init(&res);
@@ -86,6 +90,11 @@ cmd_verify(int argc, char **argv)
     if (!quiet)
         fputs(out.data, stdout);
     ret = EXIT_OK;
+    if (utc_expired(res.manifest.expires, now)) {
+        fflush(stdout);
+        diag_error("%s: expired on %s", argv[optind], res.manifest.expires);
+        ret = EXIT_REJECTED;
+    }
 cleanup:
     buf_release(&out);
     verify_result_release(&res);

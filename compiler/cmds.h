@@ -16,6 +16,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* Exit code for a failed lib/ call: 2 for environment errors (err->io), else 1. */
 int exit_code_for(const struct diag_err *err);

@@ -26,6 +26,7 @@ static const struct cmd cmds[] = {
     {"sign", cmd_sign, "add a co-signature to a bundle"},
     {"inspect", cmd_inspect, "describe a bundle (text or --json)"},
     {"verify", cmd_verify, "verify a bundle's signatures and checksums"},
+    {"key", cmd_key, "write a key rotation or revocation statement"},
 };
 
 static void

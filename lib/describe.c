@@ -44,6 +44,8 @@ describe_verified(const char *path, const struct verify_result *res, struct buf 
              m->environment ? m->environment : "(any)", m->nmigrations,
              m->migrations[m->nmigrations - 1].id);
     add_signers(res, out, 1);
+    if (m->expires)
+        buf_addf(out, "; expires %s", m->expires);
     buf_addch(out, '\n');
 }
 
@@ -128,14 +130,20 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
     buf_addf(out, "bundle       %s\n", path);
     buf_addf(out, "id           %s\n", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
     buf_addf(out, "format       sealift bundle v%s, %s, %llu bytes\n",
-             m->nrepeatables ? MANIFEST_REPEATABLES_VERSION : "1", codec_name(res->compression),
-             (unsigned long long)res->file_size);
+             m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
+             : m->nrepeatables          ? MANIFEST_REPEATABLES_VERSION
+                                        : "1",
+             codec_name(res->compression), (unsigned long long)res->file_size);
     buf_addf(out, "project      %s\n", m->project);
     buf_addf(out, "serial       %llu\n", (unsigned long long)m->serial);
     buf_addf(out, "environment  %s\n", m->environment ? m->environment : "(any)");
     buf_addf(out, "created      %s\n", m->created);
     buf_addf(out, "compiler     %s\n", m->compiler);
     buf_addf(out, "source       %s\n", m->source);
+    buf_addf(out, "expires      %s\n", m->expires ? m->expires : "never");
+    for (size_t i = 0; i < m->nkeystmts; i++)
+        buf_addf(out, "%s %s\n", i == 0 ? "key statements" : "              ",
+                 m->members[m->keystmts[i]].path);
     for (size_t i = 0; i < res->nsigs; i++)
         buf_addf(out, "%s %s %s\n", i == 0 ? "signatures  " : "            ",
                  sig_keyid_hex(id, res->sigs[i].keyid),
@@ -303,6 +311,15 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
     json_str(out, m->compiler);
     json_key(out, "source", 0);
     json_str(out, m->source);
+    json_key(out, "expires", 0);
+    json_str(out, m->expires);
+    json_key(out, "key_statements", 0);
+    buf_addch(out, '[');
+    for (size_t i = 0; i < m->nkeystmts; i++) {
+        buf_addstr(out, i ? "," : "");
+        json_str(out, m->members[m->keystmts[i]].path);
+    }
+    buf_addch(out, ']');
     json_key(out, "signatures_checked", 0);
     buf_addstr(out, trust_checked ? "true" : "false");
     json_key(out, "signatures", 0);

@@ -17,7 +17,9 @@
 #define HEADER_LINE_1_1 "# sealift-manifest 1.1"
 /* Repeatables (minor version 2, which may also have lint records). */
 #define HEADER_LINE_REP "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
-#define VERSIONS_READ   "1, 1.1 and " MANIFEST_REPEATABLES_VERSION
+/* Expiry and key statements (minor version 3; lint records and repeatables optional). */
+#define HEADER_LINE_TRUST "# sealift-manifest " MANIFEST_TRUST_VERSION
+#define VERSIONS_READ     "1, 1.1, " MANIFEST_REPEATABLES_VERSION " and " MANIFEST_TRUST_VERSION
 
 static const char *const script_labels[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
 
@@ -76,6 +78,8 @@ manifest_release(struct manifest *m)
     free(m->created);
     free(m->compiler);
     free(m->source);
+    free(m->expires);
+    free(m->keystmts);
     manifest_init(m);
 }
 
@@ -145,6 +149,13 @@ index_rebuild(struct manifest *m)
             h = (h + 1) & (cap - 1);
         m->index[h] = i;
     }
+}
+
+void
+manifest_add_keystmt(struct manifest *m, size_t member)
+{
+    m->keystmts = xgrow(m->keystmts, &m->keystmts_cap, m->nkeystmts + 1, sizeof(*m->keystmts));
+    m->keystmts[m->nkeystmts++] = member;
 }
 
 size_t
@@ -573,9 +584,10 @@ manifest_emit(const struct manifest *m, struct buf *out)
 {
     char hex[HASH_SHA256_HEX];
 
-    buf_addstr(out, m->nrepeatables   ? HEADER_LINE_REP "\n"
-                    : has_findings(m) ? HEADER_LINE_1_1 "\n"
-                                      : HEADER_LINE "\n");
+    buf_addstr(out, m->expires || m->nkeystmts ? HEADER_LINE_TRUST "\n"
+                    : m->nrepeatables          ? HEADER_LINE_REP "\n"
+                    : has_findings(m)          ? HEADER_LINE_1_1 "\n"
+                                               : HEADER_LINE "\n");
     buf_addf(out, "# project %s\n", m->project);
     buf_addf(out, "# serial %llu\n", (unsigned long long)m->serial);
     buf_addf(out, "# environment %s\n", m->environment ? m->environment : "-");
@@ -583,6 +595,8 @@ manifest_emit(const struct manifest *m, struct buf *out)
     buf_addstr(out, "# compiler ");
     manifest_pct_encode(out, m->compiler);
     buf_addf(out, "\n# source %s\n", m->source);
+    if (m->expires)
+        buf_addf(out, "# expires %s\n", m->expires);
     for (size_t i = 0; i < m->nmigrations; i++) {
         const struct manifest_migration *mig = &m->migrations[i];
 
@@ -622,6 +636,8 @@ manifest_emit(const struct manifest *m, struct buf *out)
         emit_script(out, m, r, MANIFEST_UP);
         buf_addf(out, "# checksum %s\n", hex_encode(hex, r->chain, HASH_SHA256_BYTES));
     }
+    for (size_t i = 0; i < m->nkeystmts; i++)
+        buf_addf(out, "# key-statement %s\n", m->members[m->keystmts[i]].path);
     for (size_t i = 0; i < m->nmembers; i++) {
         const struct manifest_member *mem = &m->members[i];
 
@@ -642,8 +658,9 @@ struct parser {
     const char *line; /* current line, without "\n" */
     size_t line_len;
     struct diag_err *err;
-    int minor_rep; /* the header says version 1.2: repeatables allowed (and required) */
-    int in_rep;    /* parsing the repeatable records: scripts belong to m->repeatables */
+    int minor_rep;   /* the header says version 1.2: repeatables allowed (and required) */
+    int minor_trust; /* version 1.3: expiry and key statements, repeatables optional */
+    int in_rep;      /* parsing the repeatable records: scripts belong to m->repeatables */
 };
 
 static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -725,6 +742,17 @@ is_keyword(struct parser *p, const char *kw, size_t *rest)
         return 0;
     *rest = 2 + n + 1;
     return 1;
+}
+
+/* Does the next line (not yet read) start with "# KEYWORD "? */
+static int
+is_next_keyword(const struct parser *p, const char *kw)
+{
+    size_t n = strlen(kw);
+    const char *at = p->text + p->pos;
+
+    return p->pos + 3 + n <= p->len && memcmp(at, "# ", 2) == 0 && memcmp(at + 2, kw, n) == 0 &&
+           at[2 + n] == ' ';
 }
 
 static int
@@ -831,9 +859,13 @@ parse_header(struct parser *p)
     /* 1.2 is 1.1 (lint records) plus repeatables. */
     p->minor_rep = p->line_len == strlen(HEADER_LINE_REP) &&
                    memcmp(p->line, HEADER_LINE_REP, p->line_len) == 0;
-    p->minor = p->minor_rep ? 2
-                            : p->line_len == strlen(HEADER_LINE_1_1) &&
-                                  memcmp(p->line, HEADER_LINE_1_1, p->line_len) == 0;
+    p->minor_trust = p->line_len == strlen(HEADER_LINE_TRUST) &&
+                     memcmp(p->line, HEADER_LINE_TRUST, p->line_len) == 0;
+    p->minor_rep = p->minor_rep || p->minor_trust;
+    p->minor = p->minor_trust ? 3
+               : p->minor_rep ? 2
+                              : p->line_len == strlen(HEADER_LINE_1_1) &&
+                                    memcmp(p->line, HEADER_LINE_1_1, p->line_len) == 0;
     if (p->minor)
         return parse_header_fields(p);
     if (p->line_len >= strlen("# sealift-manifest ") &&
@@ -890,6 +922,14 @@ parse_header_fields(struct parser *p)
         return -1;
     if (!manifest_token_valid(m->source))
         return perr(p, "invalid source format name");
+    if (p->minor_trust && is_next_keyword(p, "expires")) {
+        if (header_field(p, "expires", &m->expires) != 0)
+            return -1;
+        if (!valid_timestamp(m->expires))
+            return perr(p, "expires is not a timestamp of the form YYYY-MM-DDTHH:MM:SSZ");
+        if (strcmp(m->expires, m->created) <= 0)
+            return perr(p, "expires is not after created");
+    }
     return 0;
 }
 
@@ -898,7 +938,8 @@ struct pending_ref {
     size_t migration; /* index into migrations, or into repeatables when repeatable is set */
     int repeatable;
     int kind;
-    long copy; /* index of the copy record naming the path, or -1 for the script itself */
+    long copy;   /* index of the copy record naming the path, or -1 for the script itself */
+    int keystmt; /* a "# key-statement" line: no migration */
     char *path;
     size_t lineno;
 };
@@ -945,6 +986,7 @@ parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t 
     refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
     refs->v[refs->n].migration = p->in_rep ? p->m->nrepeatables - 1 : p->m->nmigrations - 1;
     refs->v[refs->n].repeatable = p->in_rep;
+    refs->v[refs->n].keystmt = 0;
     refs->v[refs->n].kind = kind;
     refs->v[refs->n].copy = -1;
     refs->v[refs->n].path = path;
@@ -1036,6 +1078,7 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
         refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
         refs->v[refs->n].migration = p->m->nmigrations - 1;
         refs->v[refs->n].repeatable = 0;
+        refs->v[refs->n].keystmt = 0;
         refs->v[refs->n].kind = kind;
         refs->v[refs->n].copy = (long)s->ncopies;
         refs->v[refs->n].path = path;
@@ -1137,8 +1180,9 @@ parse_migrations(struct parser *p, struct refs *refs)
         if (mig == NULL) {
             char *id, *name;
 
-            if (is_keyword(p, "member", &rest) || is_keyword(p, "repeatable", &rest)) {
-                /* The first member (or repeatable) record ends the migration section. */
+            if (is_keyword(p, "member", &rest) || is_keyword(p, "repeatable", &rest) ||
+                is_keyword(p, "key-statement", &rest)) {
+                /* The first member (repeatable, key statement) record ends the migrations. */
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 return 0;
@@ -1257,7 +1301,7 @@ parse_repeatables(struct parser *p, struct refs *refs)
         if (r == NULL) {
             char *name;
 
-            if (is_keyword(p, "member", &rest)) {
+            if (is_keyword(p, "member", &rest) || is_keyword(p, "key-statement", &rest)) {
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 break;
@@ -1322,6 +1366,39 @@ parse_repeatables(struct parser *p, struct refs *refs)
     return 0;
 }
 
+/* "# key-statement PATH" lines (1.3), before the members; each path is resolved later. */
+static int
+parse_keystmts(struct parser *p, struct refs *refs)
+{
+    size_t rest;
+    int r;
+
+    while ((r = next_line(p)) == 1) {
+        char *path;
+
+        if (!is_keyword(p, "key-statement", &rest)) {
+            p->pos -= p->line_len + 1;
+            p->lineno--;
+            return 0;
+        }
+        if (!p->minor_trust)
+            return perr(p, "\"# key-statement\" needs manifest version %s", MANIFEST_TRUST_VERSION);
+        path = xstrndup(p->line + rest, p->line_len - rest);
+        if (!manifest_path_valid(path)) {
+            free(path);
+            return perr(p, "invalid member path");
+        }
+        refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
+        memset(&refs->v[refs->n], 0, sizeof(refs->v[refs->n]));
+        refs->v[refs->n].keystmt = 1;
+        refs->v[refs->n].copy = -1;
+        refs->v[refs->n].path = path;
+        refs->v[refs->n].lineno = p->lineno;
+        refs->n++;
+    }
+    return r < 0 ? -1 : 0;
+}
+
 static int
 parse_members(struct parser *p)
 {
@@ -1375,17 +1452,25 @@ resolve_refs(struct parser *p, struct refs *refs)
     for (size_t i = 0; i < refs->n; i++) {
         struct pending_ref *ref = &refs->v[i];
         long idx = manifest_find_member(m, ref->path);
-        struct manifest_migration *mig =
-            ref->repeatable ? &m->repeatables[ref->migration] : &m->migrations[ref->migration];
-        struct manifest_script *s = &mig->script[ref->kind];
+        struct manifest_migration *mig;
+        struct manifest_script *s;
 
         if (idx < 0)
             return err_set(p->err, "line %zu: %s names \"%s\", which is not a member", ref->lineno,
-                           ref->copy < 0 ? "script" : "copy", ref->path);
+                           ref->keystmt    ? "key statement"
+                           : ref->copy < 0 ? "script"
+                                           : "copy",
+                           ref->path);
         if (m->members[idx].referenced)
             return err_set(p->err, "line %zu: member \"%s\" is named by two scripts", ref->lineno,
                            ref->path);
         m->members[idx].referenced = 1;
+        if (ref->keystmt) {
+            manifest_add_keystmt(m, (size_t)idx);
+            continue;
+        }
+        mig = ref->repeatable ? &m->repeatables[ref->migration] : &m->migrations[ref->migration];
+        s = &mig->script[ref->kind];
         if (ref->copy >= 0) {
             struct manifest_copy *c = &s->copies[ref->copy];
 
@@ -1421,6 +1506,16 @@ resolve_refs(struct parser *p, struct refs *refs)
             return err_set(p->err, "member \"%s\" is not named by any migration",
                            m->members[i].path);
     return 0;
+}
+
+static size_t
+refs_count_keystmts(const struct refs *refs)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < refs->n; i++)
+        n += refs->v[i].keystmt != 0;
+    return n;
 }
 
 /* Duplicate migration ids: sort a copy of the id pointers. */
@@ -1469,9 +1564,15 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         goto cleanup;
     }
     if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 ||
-        parse_repeatables(&p, &refs) != 0 || parse_members(&p) != 0)
+        parse_repeatables(&p, &refs) != 0 || parse_keystmts(&p, &refs) != 0 ||
+        parse_members(&p) != 0)
         goto cleanup;
-    if (p.minor_rep && m->nrepeatables == 0) {
+    if (p.minor_trust && m->expires == NULL && refs_count_keystmts(&refs) == 0) {
+        err_set(err, "a version %s manifest has an expiry or key statements, and this one has none",
+                MANIFEST_TRUST_VERSION);
+        goto cleanup;
+    }
+    if (p.minor_rep && !p.minor_trust && m->nrepeatables == 0) {
         err_set(err, "a version %s manifest lists repeatables, and this one has none",
                 MANIFEST_REPEATABLES_VERSION);
         goto cleanup;

@@ -117,6 +117,23 @@ sig_keyid_hex(char *out, const unsigned char keyid[SIG_KEYID_BYTES])
     return out;
 }
 
+int
+sig_keyid_parse(unsigned char keyid[SIG_KEYID_BYTES], const char *hex)
+{
+    unsigned char be[SIG_KEYID_BYTES];
+
+    if (strlen(hex) != 2 * SIG_KEYID_BYTES)
+        return -1;
+    for (int i = 0; i < 2 * SIG_KEYID_BYTES; i++)
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'A' && hex[i] <= 'F')))
+            return -1;
+    if (hex_decode(be, SIG_KEYID_BYTES, hex, 2 * SIG_KEYID_BYTES) != 0)
+        return -1;
+    for (int i = 0; i < SIG_KEYID_BYTES; i++)
+        keyid[i] = be[SIG_KEYID_BYTES - 1 - i];
+    return 0;
+}
+
 /*
  * The key line has the shape of a minisign secret key: base64 of the 158-byte blob, which
  * starts with "Ed" too. The decoded bytes are secret, so they are wiped at once.

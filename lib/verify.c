@@ -61,6 +61,9 @@ bundle_trusted_comment(const struct manifest *m, struct buf *out)
     buf_addf(out, "sealift-bundle project=%s serial=%llu env=%s created=%s head=", m->project,
              (unsigned long long)m->serial, m->environment ? m->environment : "-", m->created);
     manifest_pct_encode(out, m->migrations[m->nmigrations - 1].id);
+    /* Only bundles that expire say so: every older signature keeps its text. */
+    if (m->expires)
+        buf_addf(out, " expires=%s", m->expires);
 }
 
 /* "MANIFEST.<16 uppercase hex>.minisig" → key id bytes. Returns 0 if the name has that form. */
@@ -69,22 +72,15 @@ parse_signature_name(const char *name, unsigned char keyid[SIG_KEYID_BYTES])
 {
     static const char prefix[] = MANIFEST_NAME ".";
     static const char suffix[] = ".minisig";
-    const char *hex;
-    unsigned char be[SIG_KEYID_BYTES];
+    char hex[SIG_KEYID_HEX];
 
     if (strlen(name) != strlen(prefix) + 16 + strlen(suffix) ||
         strncmp(name, prefix, strlen(prefix)) != 0 ||
         strcmp(name + strlen(prefix) + 16, suffix) != 0)
         return -1;
-    hex = name + strlen(prefix);
-    for (int i = 0; i < 16; i++)
-        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'A' && hex[i] <= 'F')))
-            return -1;
-    if (hex_decode(be, SIG_KEYID_BYTES, hex, 16) != 0)
-        return -1;
-    for (int i = 0; i < SIG_KEYID_BYTES; i++)
-        keyid[i] = be[SIG_KEYID_BYTES - 1 - i];
-    return 0;
+    memcpy(hex, name + strlen(prefix), 16);
+    hex[16] = '\0';
+    return sig_keyid_parse(keyid, hex);
 }
 
 /* Read the whole current entry into out (its size was already bounded by the caller). */

@@ -31,7 +31,13 @@
  * bundle at its first line), one without them as version 1.1 or 1, as before.
  */
 #define MANIFEST_REPEATABLES_VERSION "1.2"
-#define MANIFEST_NAME                "MANIFEST"
+/*
+ * Minor version 1.3: version 1.2 (repeatables optional) plus an expiry ("# expires") and key
+ * statements ("# key-statement PATH": rotations and revocations the bundle carries). Written
+ * only when a bundle has one of them, so that older bundles keep their bytes.
+ */
+#define MANIFEST_TRUST_VERSION "1.3"
+#define MANIFEST_NAME          "MANIFEST"
 /* Longest manifest line, newline excluded. */
 #define MANIFEST_MAX_LINE 4096
 /* Largest manifest accepted (about 40,000 bytes per migration would be needed to reach it). */
@@ -142,6 +148,11 @@ struct manifest {
     char *created;     /* YYYY-MM-DDTHH:MM:SSZ */
     char *compiler;    /* e.g. "sealift 0.1.0" */
     char *source;      /* source format, e.g. "native" */
+    char *expires;     /* YYYY-MM-DDTHH:MM:SSZ (1.3); NULL: the bundle does not expire */
+    /* Member indexes of the key statements (1.3, keystmt.h), in manifest order. */
+    size_t *keystmts;
+    size_t nkeystmts;
+    size_t keystmts_cap;
     struct manifest_migration *migrations;
     size_t nmigrations;
     size_t migrations_cap;
@@ -181,6 +192,8 @@ struct manifest_migration *manifest_add_migration(struct manifest *m, const char
 struct manifest_migration *manifest_add_repeatable(struct manifest *m, const char *name);
 /* Set every repeatable's checksum from its up script's member (used by writers). */
 void manifest_repeatables_fill(struct manifest *m);
+/* Append the key statement whose member is member (an index into members). */
+void manifest_add_keystmt(struct manifest *m, size_t member);
 /* Append a member (path copied). Returns its index. */
 size_t manifest_add_member(struct manifest *m, const char *path, uint64_t size,
                            const unsigned char sha256[HASH_SHA256_BYTES]);

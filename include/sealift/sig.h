@@ -48,6 +48,8 @@ struct seckey;
  * uppercase hex, zero-padded to 16 digits (minisign 0.12). out must hold SIG_KEYID_HEX bytes.
  */
 char *sig_keyid_hex(char *out, const unsigned char keyid[SIG_KEYID_BYTES]);
+/* The inverse: exactly 16 uppercase hex digits into keyid. Returns 0, or -1 if not that. */
+int sig_keyid_parse(unsigned char keyid[SIG_KEYID_BYTES], const char *hex);
 
 /*
  * Parse a public key from the text of a minisign public key file (any first line, base64 on the

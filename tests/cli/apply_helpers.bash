@@ -336,7 +336,8 @@ assert_json_lines() {
     [ "$n" -gt 0 ] || fail "no JSON on stdout"
 }
 
-# json_field KEY: KEY of the last JSON line on stdout that has it (python's repr for lists).
+# json_field KEY: KEY of the last JSON line on stdout that has it (python's repr for lists),
+# not counting the journal_head event every command that wrote the journal ends with.
 json_field() {
     printf '%s\n' "$output" | python3 -c '
 import json, sys
@@ -345,7 +346,7 @@ for line in sys.stdin:
     line = line.strip()
     if line:
         obj = json.loads(line)
-        if key in obj:
+        if key in obj and obj.get("event") != "journal_head":
             val = obj[key]
 print(json.dumps(val))' "$1"
 }

@@ -111,8 +111,10 @@ import json, sys
 ev = [json.loads(l) for l in sys.stdin if l.strip()]
 names = [(e["event"], e.get("migration")) for e in ev]
 assert names == [("migration_applied", "001"), ("migration_applied", "002"),
-                 ("rolled_back", "001"), ("rolled_back", "002"), ("failed", "003")], names
-f = ev[-1]
+                 ("rolled_back", "001"), ("rolled_back", "002"), ("failed", "003"),
+                 ("journal_head", None)], names
+assert ev[-1]["seq"] == 1 and len(ev[-1]["head"]) == 64, ev[-1]
+f = ev[-2]
 assert "003_c" in f["file"] and f["file"].endswith("up.sql"), f
 assert (f["line"], f["column"]) == (3, 3), f
 assert f["statement"] == 2 and f["script"] == "up", f

@@ -455,6 +455,24 @@ add_finding(struct manifest *m)
     manifest_migration_add_finding(&m->migrations[1], &f);
 }
 
+static void
+edit_expires_bad(struct manifest *m)
+{
+    m->expires = xstrdup("2027-13-01T00:00:00Z");
+}
+
+static void
+edit_expires_early(struct manifest *m)
+{
+    m->expires = xstrdup("2000-01-01T00:00:00Z");
+}
+
+static void
+edit_expires_ok(struct manifest *m)
+{
+    m->expires = xstrdup("2099-01-01T00:00:00Z");
+}
+
 struct bad_manifest {
     const char *name;
     void (*edit)(struct manifest *m); /* applied to the model before emitting */
@@ -473,10 +491,22 @@ static const struct bad_manifest bad_manifests[] = {
      "line 1: not a sealift manifest"},
     {"header missing", NULL, "# sealift-manifest 1\n", "", NULL, "line 1: not a sealift manifest"},
     {"unsupported version", NULL, "# sealift-manifest 1\n", "# sealift-manifest 2\n", NULL,
-     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1, 1.1 and 1.2; "
-     "the bundle needs a newer sealift)"},
-    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.3\n", NULL,
-     "unsupported manifest version \"1.3\""},
+     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1, 1.1, 1.2 and "
+     "1.3; the bundle needs a newer sealift)"},
+    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.4\n", NULL,
+     "unsupported manifest version \"1.4\""},
+    /* Expiry and key statements (version 1.3). */
+    {"1.3 without an expiry or key statements", NULL, "# sealift-manifest 1\n",
+     "# sealift-manifest 1.3\n", NULL,
+     "a version 1.3 manifest has an expiry or key statements, and this one has none"},
+    {"expires in version 1", NULL, "# migration ", "# expires 2027-01-01T00:00:00Z\n# migration ",
+     NULL, "expected \"# migration\""},
+    {"expires not a time", edit_expires_bad, NULL, NULL, NULL, "expires is not a timestamp"},
+    {"expires before created", edit_expires_early, NULL, NULL, NULL,
+     "expires is not after created"},
+    {"key statement not a member", edit_expires_ok, "# member ",
+     "# key-statement keys/01-x.txt\n# member ", NULL,
+     "key statement names \"keys/01-x.txt\", which is not a member"},
     /* Lint records (version 1.1). */
     {"lint in version 1", NULL, "# chain ",
      "# lint up alter-column-type warning - -- - - 1:1 - m\n# chain ", NULL,
@@ -882,9 +912,9 @@ static const struct bad_manifest bad_rep_manifests[] = {
     {"repeatable in a version 1 manifest", NULL, "# sealift-manifest 1.2\n",
      "# sealift-manifest 1\n", NULL,
      "\"# repeatable\" needs manifest version 1.2 (the header says 1)"},
-    {"newer minor version", NULL, "# sealift-manifest 1.2\n", "# sealift-manifest 1.3\n", NULL,
-     "line 1: unsupported manifest version \"1.3\" (this sealift reads versions 1, 1.1 and 1.2; "
-     "the bundle needs a newer sealift)"},
+    {"newer minor version", NULL, "# sealift-manifest 1.2\n", "# sealift-manifest 1.4\n", NULL,
+     "line 1: unsupported manifest version \"1.4\" (this sealift reads versions 1, 1.1, 1.2 and "
+     "1.3; the bundle needs a newer sealift)"},
     {"checksum is not the member's", NULL, "# checksum ", "# checksum 0", NULL,
      "repeatable checksum is not 64 lowercase hex digits"},
     {"out of name order", NULL, NULL, NULL, mut_rep_swap,
