@@ -96,6 +96,7 @@ enum {
     {"statement-timeout", required_argument, NULL, APP_OPTC_STMT_TIMEOUT},                        \
     {"retries", required_argument, NULL, APP_OPTC_RETRIES}
 #define APP_OPT_WITNESS       {"witness", required_argument, NULL, APP_OPTC_WITNESS}
+#define APP_OPT_OUTPUT        {"output", required_argument, NULL, 'o'}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \

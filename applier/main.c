@@ -28,6 +28,7 @@ static const struct cmd cmds[] = {
     {"stamp", cmd_stamp, "record migrations as applied without running them"},
     {"history", cmd_history, "show (and --verify) the database's migration journal"},
     {"test", cmd_test, "run every migration up, down and up again on a scratch database"},
+    {"report", cmd_report, "write the auditor's report of a database (HTML, or --json)"},
 };
 
 static void
