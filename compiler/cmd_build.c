@@ -6,6 +6,7 @@
 #include "emit.h"
 #include "password.h"
 #include "pipeline.h"
+#include "provenance.h"
 #include "sealift/numarg.h"
 #include "sealift/seckey.h"
 #include "sealift/xalloc.h"
@@ -28,7 +29,11 @@ usage_build(void)
            "      --env NAME        bind the bundle to one environment (e.g. production)\n"
            "      --compression C   zstd (default), gzip or none\n"
            "      --serial N        bundle serial (default: the number of recorded migrations)\n"
-           "      --frozen          refuse to record new migrations (for CI release builds)\n\n"
+           "      --frozen          refuse to record new migrations (for CI release builds)\n"
+           "      --provenance      add the build's provenance, an in-toto Statement with a\n"
+           "                        SLSA provenance v1 predicate, as a signed member\n"
+           "      --builder-id URI  the provenance's builder id (default\n"
+           "                        " PROVENANCE_DEFAULT_BUILDER ")\n\n"
            "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
 }
 
@@ -40,7 +45,12 @@ struct build_opts {
     unsigned long long serial;
     int have_serial;
     int frozen;
+    int provenance;         /* --provenance */
+    const char *builder_id; /* --builder-id */
 };
+
+/* getopt codes of build's long options without a short letter. */
+enum { BUILD_OPT_PROVENANCE = 0x300, BUILD_OPT_BUILDER_ID };
 
 static void
 parse_build_option(int c, struct build_opts *b, char **argv)
@@ -72,33 +82,72 @@ parse_build_option(int c, struct build_opts *b, char **argv)
     case 'Z':
         b->frozen = 1;
         break;
+    case BUILD_OPT_PROVENANCE:
+        b->provenance = 1;
+        break;
+    case BUILD_OPT_BUILDER_ID:
+        if (!provenance_builder_id_valid(optarg))
+            die_usage("build", "--builder-id must be a URI (SCHEME:REST, no spaces)");
+        b->builder_id = optarg;
+        break;
     default:
         die_bad_option("build", c, argv);
     }
 }
 
+/*
+ * The provenance member, last: its subjects are every other member, and the manifest lists
+ * it (so the signatures cover it). statement holds its bytes until the bundle is written.
+ */
+static int
+add_provenance(const struct build_opts *b, const struct compile_options *opt, struct manifest *m,
+               struct emit_source **sources, struct buf *statement, struct diag_err *err)
+{
+    struct provenance_input in = {m,
+                                  opt->dir,
+                                  opt->vars,
+                                  codec_name(b->compression),
+                                  b->builder_id,
+                                  getenv("SOURCE_DATE_EPOCH") != NULL};
+    unsigned char digest[HASH_SHA256_BYTES];
+    size_t idx;
+
+    if (provenance_statement(&in, statement, err) != 0)
+        return -1;
+    hash_sha256(statement->data, statement->len, digest);
+    idx = manifest_add_member(m, PROVENANCE_MEMBER, statement->len, digest);
+    *sources = xrealloc(*sources, m->nmembers * sizeof(**sources));
+    memset(&(*sources)[idx], 0, sizeof((*sources)[idx]));
+    (*sources)[idx].data = statement;
+    m->provenance = xstrdup(PROVENANCE_MEMBER);
+    return 0;
+}
+
 int
 cmd_build(int argc, char **argv)
 {
-    static const struct option longopts[] = {COMPILE_LONGOPTS,
-                                             {"seckey", required_argument, NULL, 's'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"env", required_argument, NULL, 'N'},
-                                             {"compression", required_argument, NULL, 'C'},
-                                             {"serial", required_argument, NULL, 'R'},
-                                             {"frozen", no_argument, NULL, 'Z'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        COMPILE_LONGOPTS,
+        {"seckey", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
+        {"env", required_argument, NULL, 'N'},
+        {"compression", required_argument, NULL, 'C'},
+        {"serial", required_argument, NULL, 'R'},
+        {"frozen", no_argument, NULL, 'Z'},
+        {"provenance", no_argument, NULL, BUILD_OPT_PROVENANCE},
+        {"builder-id", required_argument, NULL, BUILD_OPT_BUILDER_ID},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     struct vars vars;
     /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
         .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
-    struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0};
+    struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0, 0, NULL};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
     struct manifest m;
-    struct buf text = BUF_INIT;
+    struct buf text = BUF_INIT, provenance = BUF_INIT;
     struct emit_signatures sigs;
     struct seckey *key = NULL;
     struct emit_source *sources = NULL;
@@ -127,6 +176,8 @@ cmd_build(int argc, char **argv)
         die_usage("build", "unexpected argument \"%s\"", argv[optind]);
     if (!b.seckey || !b.output)
         die_usage("build", "both -s SECRET_KEY and -o OUT are required");
+    if (b.builder_id && !b.provenance)
+        die_usage("build", "--builder-id needs --provenance");
     if (build_time(&now) != 0)
         die(EXIT_USAGE, "SOURCE_DATE_EPOCH must be a number of seconds since 1970");
 
@@ -184,6 +235,11 @@ cmd_build(int argc, char **argv)
     m.created = xstrdup(created);
     m.compiler = xstrdup("sealift/" SEALIFT_VERSION);
     m.source = xstrdup(comp.chain.format);
+    if (b.provenance && add_provenance(&b, &opt, &m, &sources, &provenance, &err) != 0) {
+        diag_error("%s", err.msg);
+        ret = EXIT_USAGE;
+        goto cleanup;
+    }
     manifest_emit(&m, &text);
     if (emit_sign(&sigs, &m, &text, key, &err) != 0) {
         diag_error("%s", err.msg);
@@ -229,6 +285,7 @@ cleanup:
     seckey_free(key);
     emit_signatures_release(&sigs);
     buf_release(&text);
+    buf_release(&provenance);
     manifest_release(&m);
     compiled_release(&comp);
     vars_release(&vars);

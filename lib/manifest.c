@@ -76,6 +76,7 @@ manifest_release(struct manifest *m)
     free(m->created);
     free(m->compiler);
     free(m->source);
+    free(m->provenance);
     manifest_init(m);
 }
 
@@ -622,6 +623,8 @@ manifest_emit(const struct manifest *m, struct buf *out)
         emit_script(out, m, r, MANIFEST_UP);
         buf_addf(out, "# checksum %s\n", hex_encode(hex, r->chain, HASH_SHA256_BYTES));
     }
+    if (m->provenance)
+        buf_addf(out, "# provenance %s\n", m->provenance);
     for (size_t i = 0; i < m->nmembers; i++) {
         const struct manifest_member *mem = &m->members[i];
 
@@ -1137,8 +1140,9 @@ parse_migrations(struct parser *p, struct refs *refs)
         if (mig == NULL) {
             char *id, *name;
 
-            if (is_keyword(p, "member", &rest) || is_keyword(p, "repeatable", &rest)) {
-                /* The first member (or repeatable) record ends the migration section. */
+            if (is_keyword(p, "member", &rest) || is_keyword(p, "repeatable", &rest) ||
+                is_keyword(p, "provenance", &rest)) {
+                /* The first member (or repeatable, or provenance) record ends the section. */
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 return 0;
@@ -1217,7 +1221,7 @@ parse_migrations(struct parser *p, struct refs *refs)
                             mig->id);
             mig = NULL;
         } else if (is_keyword(p, "migration", &rest) || is_keyword(p, "member", &rest) ||
-                   is_keyword(p, "repeatable", &rest)) {
+                   is_keyword(p, "repeatable", &rest) || is_keyword(p, "provenance", &rest)) {
             /* A known keyword out of place: the block it interrupts was never closed. */
             return perr(p, "migration \"%s\" is not closed by \"# chain\"", mig->id);
         } else {
@@ -1257,7 +1261,7 @@ parse_repeatables(struct parser *p, struct refs *refs)
         if (r == NULL) {
             char *name;
 
-            if (is_keyword(p, "member", &rest)) {
+            if (is_keyword(p, "member", &rest) || is_keyword(p, "provenance", &rest)) {
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 break;
@@ -1322,6 +1326,26 @@ parse_repeatables(struct parser *p, struct refs *refs)
     return 0;
 }
 
+/* The optional "# provenance PATH" record, between the repeatables and the members. */
+static int
+parse_provenance(struct parser *p)
+{
+    size_t rest;
+    int r = next_line(p);
+
+    if (r <= 0)
+        return r;
+    if (!is_keyword(p, "provenance", &rest)) {
+        p->pos -= p->line_len + 1;
+        p->lineno--;
+        return 0;
+    }
+    p->m->provenance = xstrndup(p->line + rest, p->line_len - rest);
+    if (!manifest_path_valid(p->m->provenance))
+        return perr(p, "invalid provenance member path");
+    return 0;
+}
+
 static int
 parse_members(struct parser *p)
 {
@@ -1335,6 +1359,8 @@ parse_members(struct parser *p)
         char *path;
 
         if (!is_keyword(p, "member", &rest)) {
+            if (is_keyword(p, "provenance", &rest))
+                return perr(p, "\"# provenance\" comes once, before the first \"# member\"");
             if (p->line_len >= 2 && memcmp(p->line, "# ", 2) == 0 &&
                 !is_keyword(p, "migration", &rest))
                 return perr(p, "unknown manifest keyword in the member section");
@@ -1423,6 +1449,21 @@ resolve_refs(struct parser *p, struct refs *refs)
     return 0;
 }
 
+/* The provenance record names a member that no script names (resolve_refs checks the rest). */
+static int
+resolve_provenance(struct parser *p)
+{
+    long idx;
+
+    if (p->m->provenance == NULL)
+        return 0;
+    idx = manifest_find_member(p->m, p->m->provenance);
+    if (idx < 0)
+        return err_set(p->err, "provenance names \"%s\", which is not a member", p->m->provenance);
+    p->m->members[idx].referenced = 1;
+    return 0;
+}
+
 /* Duplicate migration ids: sort a copy of the id pointers. */
 static int
 cmp_str_ptr(const void *a, const void *b)
@@ -1469,7 +1510,7 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         goto cleanup;
     }
     if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 ||
-        parse_repeatables(&p, &refs) != 0 || parse_members(&p) != 0)
+        parse_repeatables(&p, &refs) != 0 || parse_provenance(&p) != 0 || parse_members(&p) != 0)
         goto cleanup;
     if (p.minor_rep && m->nrepeatables == 0) {
         err_set(err, "a version %s manifest lists repeatables, and this one has none",
@@ -1480,7 +1521,7 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         err_set(err, "manifest lists no migrations");
         goto cleanup;
     }
-    if (check_unique_ids(&p) != 0 || resolve_refs(&p, &refs) != 0)
+    if (check_unique_ids(&p) != 0 || resolve_provenance(&p) != 0 || resolve_refs(&p, &refs) != 0)
         goto cleanup;
     ret = 0;
 cleanup:

@@ -142,6 +142,12 @@ struct manifest {
     char *created;     /* YYYY-MM-DDTHH:MM:SSZ */
     char *compiler;    /* e.g. "sealift 0.1.0" */
     char *source;      /* source format, e.g. "native" */
+    /*
+     * The member holding the build's provenance (an in-toto Statement with a SLSA provenance
+     * predicate, compiler/provenance.h), or NULL. Listed, so signed, like every member; no
+     * script names it.
+     */
+    char *provenance;
     struct manifest_migration *migrations;
     size_t nmigrations;
     size_t migrations_cap;
