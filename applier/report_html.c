@@ -335,6 +335,29 @@ bundle_migrations(const struct report_bundle *b, FILE *f)
     }
 }
 
+/* The build's provenance member (FORMAT.md 2.7), signed with the bundle, as its text. */
+static void
+provenance(const struct report_bundle *b, FILE *f)
+{
+    long idx = b->res.manifest.provenance
+                   ? manifest_find_member(&b->res.manifest, b->res.manifest.provenance)
+                   : -1;
+
+    if (idx < 0) {
+        fputs("<p class=\"none\">No provenance in this bundle (built without --provenance)."
+              "</p>\n",
+              f);
+        return;
+    }
+    fputs("<details><summary>Provenance: in-toto Statement with a SLSA provenance predicate, "
+          "signed with the bundle (<code>",
+          f);
+    esc(f, b->res.manifest.provenance);
+    fputs("</code>)</summary><pre>", f);
+    escn(f, b->res.data[idx].data, b->res.data[idx].len);
+    fputs("</pre></details>\n", f);
+}
+
 static void
 bundles(const struct report *r, FILE *f)
 {
@@ -382,6 +405,7 @@ bundles(const struct report *r, FILE *f)
             fputs("</pre>", f);
         }
         fputs("</div>\n", f);
+        provenance(b, f);
         bundle_migrations(b, f);
     }
     fputs("</section>\n", f);

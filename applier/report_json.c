@@ -252,6 +252,16 @@ bundle(const struct report_bundle *rb, struct buf *b)
                  rb->res.sigs[k].trusted ? "true" : "false",
                  rb->res.sigs[k].valid ? "true" : "false");
     buf_addch(b, ']');
+    /* The provenance member's text, as inspect --json carries it (null: none). */
+    json_key(b, "provenance", 0);
+    {
+        long idx = m->provenance ? manifest_find_member(m, m->provenance) : -1;
+
+        if (idx < 0)
+            buf_addstr(b, "null");
+        else
+            json_strn(b, rb->res.data[idx].data, rb->res.data[idx].len);
+    }
     json_key(b, "drift", 0);
     buf_addf(b, "{\"drifted\":%s,\"applied\":%zu,\"after_head\":%zu",
              rb->view.drift ? "true" : "false", rb->view.nrecorded, rb->view.ahead);

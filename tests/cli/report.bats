@@ -75,7 +75,7 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
     assert_exit 4
     # The fixed 003, shipped as a new bundle.
     mig m 003_orders 'CREATE TABLE orders (id int PRIMARY KEY, note text);' 'DROP TABLE orders;'
-    rebuild m b.sealift --env production
+    rebuild m b.sealift --env production --provenance
     must "$APPLY" apply b.sealift -p release.pub
     must "$APPLY" rollback b.sealift -p release.pub --to 002
     must "$APPLY" apply b.sealift -p release.pub
@@ -102,7 +102,8 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
     dom=$(cat browse.out)
     [[ $dom == *"Verified: journal intact"* ]] || fail "no verdict in the DOM"
     for want in 001_users 002_token 003_orders "$release" "$other" "(not verified)" \
-        rollback failure production 'ALTER TABLE users ADD COLUMN token uuid'; do
+        rollback failure production 'ALTER TABLE users ADD COLUMN token uuid' \
+        'Provenance: in-toto Statement' 'https://slsa.dev/provenance/v1'; do
         [[ $dom == *"$want"* ]] || fail "the rendered page lacks \"$want\""
     done
     # Text from the database and the bundle arrives as text, never as markup.
@@ -180,6 +181,8 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
     q --arg id "$(tar -xOf b.sealift MANIFEST | sha256sum | cut -d' ' -f1)" '.bundles[0].bundle_id == $id'
     q '.bundles[0].drift == {"drifted": false, "applied": 3, "after_head": 0, "problems": null}'
     q '[.bundles[0].migrations[].state] == ["applied","applied","applied"]'
+    q '.bundles[0].provenance | fromjson | .predicateType == "https://slsa.dev/provenance/v1"
+        and (.subject | length == 6)'
     q '.bundles[0].migrations[1].scripts[0].sql | contains("ADD COLUMN token uuid")'
     q '.bundles[0].migrations[1].findings[0] | .rule == "add-column-rewrite"
         and .allowed == "<b>users</b> & \"friends\" are tiny until v3" and .script == "up"'
