@@ -125,6 +125,14 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
     # A blank page compresses to a few kilobytes; a page of tables and text does not.
     size=$(stat -c %s shot.png)
     [ "$size" -gt 40000 ] || fail "screenshot of $size bytes: the page looks empty"
+
+    # Printed (the print stylesheet applies): a PDF of more than one page.
+    browse report.html --print-to-pdf="$PWD/report.pdf" --no-pdf-header-footer
+    [ "$(head -c 5 report.pdf)" = '%PDF-' ] || fail "no PDF printed"
+    pages=$(grep -ao '/Type /Page\b' report.pdf | wc -l)
+    [ "$pages" -gt 1 ] || fail "the printed report has $pages page(s)"
+    run page_requests
+    assert_output ''
 }
 
 @test "the network and screenshot checks catch a page that fetches and a page that is blank" {
@@ -138,6 +146,8 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
     browse blank.html --screenshot="$PWD/blank.png" --window-size=1280,1600
     size=$(stat -c %s blank.png)
     [ "$size" -le 40000 ] || fail "a blank page's screenshot has $size bytes: the bound is too low"
+    browse blank.html --print-to-pdf="$PWD/blank.pdf" --no-pdf-header-footer
+    assert_equal "$(grep -ao '/Type /Page\b' blank.pdf | wc -l)" 1
 }
 
 @test "report --json: the documented fields, with jq" {
@@ -206,9 +216,8 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
         and .bundles[0].drift.drifted and .bundles[0].migrations[1].state == "drifted"
         and .bundles[0].migrations[0].state == "applied"' report.json >/dev/null ||
         fail "$(jq -c '.verification.intact, .bundles[0].drift, [.bundles[0].migrations[].state]' report.json)"
-    browse report.html --dump-dom
-    grep -q 'Verification FAILED' browse.out || fail "no failed verdict on the page"
-    grep -q 'drifted: the database applied another version' browse.out || fail "no drift shown"
+    grep -q 'Verification FAILED' report.html || fail "no failed verdict on the page"
+    grep -q 'drifted: the database applied another version' report.html || fail "no drift shown"
 }
 
 @test "report of a database without a history: written, and exit 3; a witness is checked" {
