@@ -23,8 +23,8 @@ usage_report(void)
         "with the reasons they were allowed, and the drift of the database against it.\n"
         "The HTML is one file: no script, no external resource, printable. Times are the\n"
         "server's. The report is written whatever it finds; the exit code says what:\n"
-        "0 journal intact and no drift, 1 journal not intact, drift, or a bundle\n"
-        "rejected (no report), 3 no sealift history in the database.\n\n"
+        "0 journal intact and no drift, 1 journal not intact (or a bundle rejected: no\n"
+        "report), 3 drift against a bundle given, or no sealift history.\n\n"
         "Usage:\n  sealift-apply report [BUNDLE... -p PUBLIC_KEY...] [OPTIONS]\n\n"
         "Options:\n"
         "  -o, --output FILE     write the HTML report to FILE (default: stdout, unless\n"
@@ -50,7 +50,8 @@ verdict_code(const struct report *r)
         app_error("the journal is not intact (the report lists each problem)");
     if (drifted)
         app_error("the database's history contradicts %zu of the bundles given (drift)", drifted);
-    return r->intact != 1 || drifted ? EXIT_REJECTED : EXIT_OK;
+    /* As history --verify (a tampered journal: 1) and status (drift: 3) answer. */
+    return r->intact != 1 ? EXIT_REJECTED : drifted ? EXIT_STATE : EXIT_OK;
 }
 
 /* Write the HTML report to path. Returns the exit code (2 when the file cannot be written). */

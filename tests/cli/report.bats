@@ -200,7 +200,7 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
         and (.trust.journal_signers | map(.key_id) | sort) == ([$r, $o] | sort)'
 }
 
-@test "a tampered history and drift: the report says so, and exits 1" {
+@test "a tampered history and drift: the report says so, and exits 1; drift alone exits 3" {
     audited_history
     sql "UPDATE sealift.applied SET up_source_sha256 = repeat('0', 64) WHERE migration_id = '002'"
     run_apply report b.sealift -p release.pub -o report.html --json
@@ -218,6 +218,19 @@ SELECT '<img src=x onerror=alert(1)>'::int;" 'DROP TABLE orders;'
         fail "$(jq -c '.verification.intact, .bundles[0].drift, [.bundles[0].migrations[].state]' report.json)"
     grep -q 'Verification FAILED' report.html || fail "no failed verdict on the page"
     grep -q 'drifted: the database applied another version' report.html || fail "no drift shown"
+
+    # Drift alone (an intact journal, a bundle whose 002 was edited after it ran): exit 3.
+    sql "UPDATE sealift.applied SET up_source_sha256 = (SELECT substring(checksums from
+        'up_source_sha256=([0-9a-f]{64})') FROM sealift.journal WHERE seq = 3) WHERE migration_id = '002'"
+    run_apply report b.sealift -p release.pub -o report.html
+    assert_exit 0
+    printf '%s\n' "-- edited after release" >>m/002_token.up.sql
+    rebuild m edited.sealift --env production
+    run_apply report edited.sealift -p release.pub -o report.html
+    assert_exit 3
+    assert_error 'the database'"'"'s history contradicts 1 of the bundles given (drift)'
+    [[ $stderr != *'not intact'* ]] || fail "$stderr"
+    grep -q 'Verified: journal intact' report.html || fail "the journal is intact"
 }
 
 @test "report of a database without a history: written, and exit 3; a witness is checked" {
