@@ -49,9 +49,6 @@ struct build_opts {
     const char *builder_id; /* --builder-id */
 };
 
-/* getopt codes of build's long options without a short letter. */
-enum { BUILD_OPT_PROVENANCE = 0x300, BUILD_OPT_BUILDER_ID };
-
 static void
 parse_build_option(int c, struct build_opts *b, char **argv)
 {
@@ -82,10 +79,10 @@ parse_build_option(int c, struct build_opts *b, char **argv)
     case 'Z':
         b->frozen = 1;
         break;
-    case BUILD_OPT_PROVENANCE:
+    case 'Q': /* --provenance (long only, as is --builder-id) */
         b->provenance = 1;
         break;
-    case BUILD_OPT_BUILDER_ID:
+    case 'B':
         if (!provenance_builder_id_valid(optarg))
             die_usage("build", "--builder-id must be a URI (SCHEME:REST, no spaces)");
         b->builder_id = optarg;
@@ -126,18 +123,17 @@ add_provenance(const struct build_opts *b, const struct compile_options *opt, st
 int
 cmd_build(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        COMPILE_LONGOPTS,
-        {"seckey", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},
-        {"env", required_argument, NULL, 'N'},
-        {"compression", required_argument, NULL, 'C'},
-        {"serial", required_argument, NULL, 'R'},
-        {"frozen", no_argument, NULL, 'Z'},
-        {"provenance", no_argument, NULL, BUILD_OPT_PROVENANCE},
-        {"builder-id", required_argument, NULL, BUILD_OPT_BUILDER_ID},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {COMPILE_LONGOPTS,
+                                             {"seckey", required_argument, NULL, 's'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"env", required_argument, NULL, 'N'},
+                                             {"compression", required_argument, NULL, 'C'},
+                                             {"serial", required_argument, NULL, 'R'},
+                                             {"frozen", no_argument, NULL, 'Z'},
+                                             {"provenance", no_argument, NULL, 'Q'},
+                                             {"builder-id", required_argument, NULL, 'B'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct vars vars;
     /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
