@@ -48,7 +48,13 @@ struct report {
     const char **event_duration_ms; /* per event: its applied row's duration, or NULL */
     struct db_rows *durations;      /* seq, duration_ms (storage of event_duration_ms) */
     struct db_rows *applied;        /* REPORT_APPLIED_SQL's columns, by project and ordinal */
-    struct report_signer *signers;  /* in the order the journal first names them */
+    /*
+     * The keys the journal names as signers, in the order it first names them. (Key state a
+     * database records beyond that, such as rotations and revocations, belongs here too once
+     * the journal records it: read it in report_collect's step 3, inside the snapshot, and
+     * write it in the trust section of both writers, docs/report.md "trust".)
+     */
+    struct report_signer *signers;
     size_t nsigners;
     struct report_bundle *bundles;
     size_t nbundles;
