@@ -44,7 +44,7 @@ cmd_verify(int argc, char **argv)
     if (optind + 1 != argc)
         app_usage("verify", "expected one BUNDLE");
     app_require_keys(&o, "verify");
-    code = trust_load_bundle(&o, argv[optind], &res);
+    code = trust_load_bundle(&o, argv[optind], &res, 0);
     if (code == EXIT_OK) {
         if (o.json)
             describe_json(argv[optind], &res, 1, &out);

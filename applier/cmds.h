@@ -14,5 +14,6 @@ int cmd_stamp(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -132,6 +132,7 @@ enum {
     {"schema-drift", no_argument, NULL, APP_OPTC_SCHEMA_DRIFT},                                   \
     {"ignore-schema", required_argument, NULL, APP_OPTC_IGNORE_SCHEMA}
 #define APP_OPT_ALLOW_EXPIRED {"allow-expired", required_argument, NULL, APP_OPTC_ALLOW_EXPIRED}
+#define APP_OPT_OUTPUT        {"output", required_argument, NULL, 'o'}
 #define APP_OPT_END           {NULL, 0, NULL, 0}
 /* Every shared option: for commands that have not listed theirs yet (history, test). */
 #define APP_LONGOPTS                                                                               \

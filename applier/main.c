@@ -29,6 +29,7 @@ static const struct cmd cmds[] = {
     {"history", cmd_history, "show (and --verify) the database's migration journal"},
     {"keys", cmd_keys, "show the signing keys the database has recorded (rotated, revoked)"},
     {"test", cmd_test, "run every migration up, down and up again on a scratch database"},
+    {"report", cmd_report, "write the auditor's report of a database (HTML, or --json)"},
 };
 
 static void

@@ -71,7 +71,7 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     engine_view_init(&s->view);
     buf_init(&s->signers);
     /* Trust first: nothing from the bundle is used, not even its project name, before this. */
-    code = trust_load_bundle(o, bundle_path, &s->bundle);
+    code = trust_load_bundle(o, bundle_path, &s->bundle, 0);
     if (code == EXIT_OK)
         code = trust_check_expiry(o, bundle_path, &s->bundle, s->trust.expired);
     if (code != EXIT_OK)

@@ -85,11 +85,14 @@ check_signers(const struct trust_set *t, const char *path, const struct verify_r
 }
 
 int
-trust_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res)
+trust_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res,
+                  int all_scripts)
 {
     /* Small down scripts are kept, up to a bound; the others are read again when they run. */
     struct script_keep keep = {NULL};
-    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1, script_keep, &keep};
+    int (*keep_cb)(const struct manifest *, size_t, uint64_t, void *) =
+        all_scripts ? NULL : script_keep;
+    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1, keep_cb, &keep};
     struct diag_err err = DIAG_ERR_INIT, first = DIAG_ERR_INIT;
     struct verify_result untrusted;
     struct trust_set t;
@@ -128,7 +131,7 @@ trust_load_bundle(const struct app_opts *o, const char *path, struct verify_resu
         vo.keys = ring.keys;
         vo.nkeys = ring.n;
         vo.require_trust = 1;
-        vo.keep = script_keep;
+        vo.keep = keep_cb;
         vo.keep_arg = &keep;
         if (ring.n == 0 || bundle_verify(path, &vo, res, &err) != 0) {
             app_error("%s", ring.n ? err.msg : first.msg);

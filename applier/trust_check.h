@@ -32,9 +32,12 @@ void trust_run_release(struct trust_run *run);
  * Verify the bundle at path (verify.h) with the trusted keys of o, and with the keys that the
  * bundle's own key statements make current (a rotation chain from those keys); then refuse it
  * unless the threshold of its signers are current for its serial after its statements (a
- * revocation it carries counts). Prints the error and returns an exit code.
+ * revocation it carries counts). Prints the error and returns an exit code. Small down scripts
+ * are kept in res->data (scriptsrc.h), or with all_scripts every script member (the report
+ * shows them all).
  */
-int trust_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res);
+int trust_load_bundle(const struct app_opts *o, const char *path, struct verify_result *res,
+                      int all_scripts);
 
 /*
  * The bundle's expiry against o->started: EXIT_OK if it has none or it is later; else

@@ -7,6 +7,7 @@
 #include "keystmt_member.h"
 #include "password.h"
 #include "pipeline.h"
+#include "provenance.h"
 #include "sealift/numarg.h"
 #include "sealift/seckey.h"
 #include "sealift/utctime.h"
@@ -37,7 +38,11 @@ usage_build(void)
         "                        UTC time (2027-06-30T12:00:00Z); signed, sign cannot extend it\n"
         "      --rotation FILE   carry a key statement (sealift key rotate or key revoke);\n"
         "                        repeatable, kept in the order given\n"
-        "      --revocation FILE the same as --rotation (either takes either kind)\n\n"
+        "      --revocation FILE the same as --rotation (either takes either kind)\n"
+        "      --provenance      add the build's provenance, an in-toto Statement with a\n"
+        "                        SLSA provenance v1 predicate, as a signed member\n"
+        "      --builder-id URI  the provenance's builder id (default\n"
+        "                        " PROVENANCE_DEFAULT_BUILDER ")\n\n"
         "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
 }
 
@@ -53,6 +58,8 @@ struct build_opts {
     const char **keystmts; /* --rotation and --revocation files, in order */
     size_t nkeystmts;
     size_t keystmts_cap;
+    int provenance;         /* --provenance */
+    const char *builder_id; /* --builder-id */
 };
 
 static void
@@ -92,9 +99,45 @@ parse_build_option(int c, struct build_opts *b, char **argv)
         b->keystmts = xgrow(b->keystmts, &b->keystmts_cap, b->nkeystmts + 1, sizeof(*b->keystmts));
         b->keystmts[b->nkeystmts++] = optarg;
         break;
+    case 'Q': /* --provenance (long only, as is --builder-id) */
+        b->provenance = 1;
+        break;
+    case 'B':
+        if (!provenance_builder_id_valid(optarg))
+            die_usage("build", "--builder-id must be a URI (SCHEME:REST, no spaces)");
+        b->builder_id = optarg;
+        break;
     default:
         die_bad_option("build", c, argv);
     }
+}
+
+/*
+ * The provenance member, last: its subjects are every other member, and the manifest lists
+ * it (so the signatures cover it). statement holds its bytes until the bundle is written.
+ */
+static int
+add_provenance(const struct build_opts *b, const struct compile_options *opt, struct manifest *m,
+               struct emit_source **sources, struct buf *statement, struct diag_err *err)
+{
+    struct provenance_input in = {m,
+                                  opt->dir,
+                                  opt->vars,
+                                  codec_name(b->compression),
+                                  b->builder_id,
+                                  getenv("SOURCE_DATE_EPOCH") != NULL};
+    unsigned char digest[HASH_SHA256_BYTES];
+    size_t idx;
+
+    if (provenance_statement(&in, statement, err) != 0)
+        return -1;
+    hash_sha256(statement->data, statement->len, digest);
+    idx = manifest_add_member(m, PROVENANCE_MEMBER, statement->len, digest);
+    *sources = xrealloc(*sources, m->nmembers * sizeof(**sources));
+    memset(&(*sources)[idx], 0, sizeof((*sources)[idx]));
+    (*sources)[idx].data = statement;
+    m->provenance = xstrdup(PROVENANCE_MEMBER);
+    return 0;
 }
 
 int
@@ -110,18 +153,20 @@ cmd_build(int argc, char **argv)
                                              {"expires", required_argument, NULL, 'X'},
                                              {"rotation", required_argument, NULL, 'Y'},
                                              {"revocation", required_argument, NULL, 'Y'},
+                                             {"provenance", no_argument, NULL, 'Q'},
+                                             {"builder-id", required_argument, NULL, 'B'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vars vars;
     /* Designated: options a reader adds stay NULL or 0 here. */
     struct compile_options opt = {
         .dir = "migrations", .from = "auto", .vars = &vars, .lint_mode = LINT_MODE_DEFAULT};
-    struct build_opts b = {NULL, NULL, NULL, CODEC_ZSTD, 0, 0, 0, NULL, NULL, 0, 0};
+    struct build_opts b = {.compression = CODEC_ZSTD};
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
     struct manifest m;
-    struct buf text = BUF_INIT;
+    struct buf text = BUF_INIT, provenance = BUF_INIT;
     struct emit_signatures sigs;
     struct seckey *key = NULL;
     struct emit_source *sources = NULL;
@@ -150,6 +195,8 @@ cmd_build(int argc, char **argv)
         die_usage("build", "unexpected argument \"%s\"", argv[optind]);
     if (!b.seckey || !b.output)
         die_usage("build", "both -s SECRET_KEY and -o OUT are required");
+    if (b.builder_id && !b.provenance)
+        die_usage("build", "--builder-id needs --provenance");
     if (build_time(&now) != 0)
         die(EXIT_USAGE, "SOURCE_DATE_EPOCH must be a number of seconds since 1970");
     if (b.expires && utc_expiry_arg(b.expires, now, &expires, &err) != 0)
@@ -215,6 +262,11 @@ cmd_build(int argc, char **argv)
         ret = exit_code_for(&err);
         goto cleanup;
     }
+    if (b.provenance && add_provenance(&b, &opt, &m, &sources, &provenance, &err) != 0) {
+        diag_error("%s", err.msg);
+        ret = EXIT_USAGE;
+        goto cleanup;
+    }
     manifest_emit(&m, &text);
     if (emit_sign(&sigs, &m, &text, key, &err) != 0) {
         diag_error("%s", err.msg);
@@ -263,6 +315,7 @@ cleanup:
     seckey_free(key);
     emit_signatures_release(&sigs);
     buf_release(&text);
+    buf_release(&provenance);
     manifest_release(&m);
     compiled_release(&comp);
     vars_release(&vars);

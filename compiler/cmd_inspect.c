@@ -26,7 +26,8 @@ cmd_inspect(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct sig_keyring ring;
-    struct verify_options vo = {NULL, 0, 1, 0, 0, 0, 0};
+    /* Scripts kept in memory: inspect shows the provenance member's text. */
+    struct verify_options vo = {NULL, 0, 1, 0, 1, 0, 0};
     struct verify_result res;
     struct diag_err err = DIAG_ERR_INIT;
     struct buf out = BUF_INIT;

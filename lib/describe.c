@@ -120,6 +120,44 @@ add_member_table(const struct manifest *m, struct buf *out)
     }
 }
 
+/*
+ * The provenance member's bytes, when the bundle has one and they were kept (keep_data), else
+ * NULL; *idx is its member index (-1: none).
+ */
+static const struct buf *
+provenance_data(const struct verify_result *res, long *idx)
+{
+    *idx = res->manifest.provenance ? manifest_find_member(&res->manifest, res->manifest.provenance)
+                                    : -1;
+    return *idx >= 0 && res->data ? &res->data[*idx] : NULL;
+}
+
+/*
+ * The provenance section: the member, then its text as it is (the build wrote it indented),
+ * with any control byte but the newline shown as \xHH: the text comes from the bundle.
+ */
+static void
+text_provenance(const struct verify_result *res, struct buf *out)
+{
+    long idx;
+    const struct buf *data = provenance_data(res, &idx);
+    char hex[HASH_SHA256_HEX];
+
+    if (idx < 0)
+        return;
+    buf_addf(out, "\nprovenance   %s (in-toto Statement, SLSA provenance), %llu bytes, sha256 %s\n",
+             res->manifest.provenance, (unsigned long long)res->manifest.members[idx].size,
+             hex_encode(hex, res->manifest.members[idx].sha256, HASH_SHA256_BYTES));
+    for (size_t i = 0; data && i < data->len; i++) {
+        unsigned char c = (unsigned char)data->data[i];
+
+        if (c == '\n' || (c >= 0x20 && c != 0x7f))
+            buf_addch(out, (char)c);
+        else
+            buf_addf(out, "\\x%02x", c);
+    }
+}
+
 void
 describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
 {
@@ -165,6 +203,7 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
                  hex_encode(hex, r->chain, HASH_SHA256_BYTES));
     }
     text_findings(m, out);
+    text_provenance(res, out);
 }
 
 /* The lint findings signed into the bundle, per migration (nothing when there are none). */
@@ -395,6 +434,29 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
             buf_addch(out, '}');
         }
         buf_addch(out, ']');
+    }
+    /* The statement as a JSON string (jq: .provenance.statement | fromjson): sealift writes
+     * JSON and never parses it, so it passes on the member's text as text. */
+    json_key(out, "provenance", 0);
+    {
+        long idx;
+        const struct buf *data = provenance_data(res, &idx);
+
+        if (idx < 0) {
+            buf_addstr(out, "null");
+        } else {
+            buf_addch(out, '{');
+            json_key(out, "member", 1);
+            json_str(out, m->provenance);
+            json_key(out, "sha256", 0);
+            json_hex(out, m->members[idx].sha256, HASH_SHA256_BYTES);
+            json_key(out, "statement", 0);
+            if (data)
+                json_strn(out, data->data, data->len);
+            else
+                buf_addstr(out, "null");
+            buf_addch(out, '}');
+        }
     }
     json_key(out, "members", 0);
     buf_addch(out, '[');

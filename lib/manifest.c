@@ -80,6 +80,7 @@ manifest_release(struct manifest *m)
     free(m->source);
     free(m->expires);
     free(m->keystmts);
+    free(m->provenance);
     manifest_init(m);
 }
 
@@ -638,6 +639,8 @@ manifest_emit(const struct manifest *m, struct buf *out)
     }
     for (size_t i = 0; i < m->nkeystmts; i++)
         buf_addf(out, "# key-statement %s\n", m->members[m->keystmts[i]].path);
+    if (m->provenance)
+        buf_addf(out, "# provenance %s\n", m->provenance);
     for (size_t i = 0; i < m->nmembers; i++) {
         const struct manifest_member *mem = &m->members[i];
 
@@ -1181,8 +1184,8 @@ parse_migrations(struct parser *p, struct refs *refs)
             char *id, *name;
 
             if (is_keyword(p, "member", &rest) || is_keyword(p, "repeatable", &rest) ||
-                is_keyword(p, "key-statement", &rest)) {
-                /* The first member (repeatable, key statement) record ends the migrations. */
+                is_keyword(p, "key-statement", &rest) || is_keyword(p, "provenance", &rest)) {
+                /* The first member (repeatable, key statement, provenance) record ends them. */
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 return 0;
@@ -1261,7 +1264,7 @@ parse_migrations(struct parser *p, struct refs *refs)
                             mig->id);
             mig = NULL;
         } else if (is_keyword(p, "migration", &rest) || is_keyword(p, "member", &rest) ||
-                   is_keyword(p, "repeatable", &rest)) {
+                   is_keyword(p, "repeatable", &rest) || is_keyword(p, "provenance", &rest)) {
             /* A known keyword out of place: the block it interrupts was never closed. */
             return perr(p, "migration \"%s\" is not closed by \"# chain\"", mig->id);
         } else {
@@ -1301,7 +1304,8 @@ parse_repeatables(struct parser *p, struct refs *refs)
         if (r == NULL) {
             char *name;
 
-            if (is_keyword(p, "member", &rest) || is_keyword(p, "key-statement", &rest)) {
+            if (is_keyword(p, "member", &rest) || is_keyword(p, "key-statement", &rest) ||
+                is_keyword(p, "provenance", &rest)) {
                 p->pos -= p->line_len + 1;
                 p->lineno--;
                 break;
@@ -1399,6 +1403,26 @@ parse_keystmts(struct parser *p, struct refs *refs)
     return r < 0 ? -1 : 0;
 }
 
+/* The optional "# provenance PATH" record, between the repeatables and the members. */
+static int
+parse_provenance(struct parser *p)
+{
+    size_t rest;
+    int r = next_line(p);
+
+    if (r <= 0)
+        return r;
+    if (!is_keyword(p, "provenance", &rest)) {
+        p->pos -= p->line_len + 1;
+        p->lineno--;
+        return 0;
+    }
+    p->m->provenance = xstrndup(p->line + rest, p->line_len - rest);
+    if (!manifest_path_valid(p->m->provenance))
+        return perr(p, "invalid provenance member path");
+    return 0;
+}
+
 static int
 parse_members(struct parser *p)
 {
@@ -1412,6 +1436,8 @@ parse_members(struct parser *p)
         char *path;
 
         if (!is_keyword(p, "member", &rest)) {
+            if (is_keyword(p, "provenance", &rest))
+                return perr(p, "\"# provenance\" comes once, before the first \"# member\"");
             if (p->line_len >= 2 && memcmp(p->line, "# ", 2) == 0 &&
                 !is_keyword(p, "migration", &rest))
                 return perr(p, "unknown manifest keyword in the member section");
@@ -1518,6 +1544,21 @@ refs_count_keystmts(const struct refs *refs)
     return n;
 }
 
+/* The provenance record names a member that no script names (resolve_refs checks the rest). */
+static int
+resolve_provenance(struct parser *p)
+{
+    long idx;
+
+    if (p->m->provenance == NULL)
+        return 0;
+    idx = manifest_find_member(p->m, p->m->provenance);
+    if (idx < 0)
+        return err_set(p->err, "provenance names \"%s\", which is not a member", p->m->provenance);
+    p->m->members[idx].referenced = 1;
+    return 0;
+}
+
 /* Duplicate migration ids: sort a copy of the id pointers. */
 static int
 cmp_str_ptr(const void *a, const void *b)
@@ -1565,7 +1606,7 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
     }
     if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 ||
         parse_repeatables(&p, &refs) != 0 || parse_keystmts(&p, &refs) != 0 ||
-        parse_members(&p) != 0)
+        parse_provenance(&p) != 0 || parse_members(&p) != 0)
         goto cleanup;
     if (p.minor_trust && m->expires == NULL && refs_count_keystmts(&refs) == 0) {
         err_set(err, "a version %s manifest has an expiry or key statements, and this one has none",
@@ -1581,7 +1622,7 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         err_set(err, "manifest lists no migrations");
         goto cleanup;
     }
-    if (check_unique_ids(&p) != 0 || resolve_refs(&p, &refs) != 0)
+    if (check_unique_ids(&p) != 0 || resolve_provenance(&p) != 0 || resolve_refs(&p, &refs) != 0)
         goto cleanup;
     ret = 0;
 cleanup:

@@ -153,6 +153,12 @@ struct manifest {
     size_t *keystmts;
     size_t nkeystmts;
     size_t keystmts_cap;
+    /*
+     * The member holding the build's provenance (an in-toto Statement with a SLSA provenance
+     * predicate, compiler/provenance.h), or NULL. Listed, so signed, like every member; no
+     * script names it.
+     */
+    char *provenance;
     struct manifest_migration *migrations;
     size_t nmigrations;
     size_t migrations_cap;

@@ -1,13 +1,11 @@
 #!/usr/bin/env bats
-# The auditor's recipe: verify a bundle with stock tools only (tar, minisign, sha256sum).
-# The README gives it as:
+# The auditor's recipe: verify a bundle with stock tools only (tar, minisign, sha256sum). The
+# README gives it as a script, "audit-bundle BUNDLE KEYDIR THRESHOLD"; these tests take that
+# block from the README as it stands and run it: the archive's member list against the
+# manifest's, a threshold of distinct trusted signatures, every member's SHA-256, the bundle id.
 #
-#     mkdir out && tar -xf app.sealift -C out && cd out
-#     minisign -Vm MANIFEST -x MANIFEST.<KEYID>.minisig -p ../release.pub
-#     sha256sum --strict -c MANIFEST
-#
-# The public key is taken from outside "out": the bundle is untrusted until verified, and a
-# forged bundle can carry a release.pub of its own (see the last test).
+# The public keys are taken from outside the bundle: the bundle is untrusted until verified,
+# and a forged bundle can carry a release.pub of its own (see the last test).
 bats_require_minimum_version 1.5.0
 
 load helpers
@@ -18,13 +16,21 @@ setup() {
     build_bundle app.sealift
     KEYID=$(key_id release.pub)
     MEMBERS=$(tar -tf app.sealift)
+    mkdir keys && cp release.pub keys/ || fail "could not copy the key"
+    readme_recipe >audit-bundle
+    grep -q 'sha256sum --strict -c MANIFEST' audit-bundle || fail "README block not found"
 }
 
-# The recipe, step by step; stops at the first failing step, as an auditor would.
+# The README's audit-bundle block, as it stands there.
+readme_recipe() {
+    awk '/^#### The bundle, checked with tar, minisign and sha256sum/ { on = 1 }
+        on && /^```$/ && open { exit } on && open { print } on && /^```sh$/ { open = 1 }' \
+        "$BATS_TEST_DIRNAME/../../README.md"
+}
+
+# auditor_recipe BUNDLE [THRESHOLD]: the recipe with the keys in keys/.
 auditor_recipe() {
-    mkdir out && tar -xf "$1" -C out && cd out &&
-        minisign -Vm MANIFEST -x "MANIFEST.$KEYID.minisig" -p ../release.pub &&
-        sha256sum --strict -c MANIFEST
+    sh audit-bundle "$1" keys "${2:-1}"
 }
 
 # Unpack app.sealift into DIR, to be altered and packed again with repack.
@@ -41,14 +47,58 @@ repack() {
 @test "the auditor's recipe passes on a real bundle" {
     run auditor_recipe app.sealift
     assert_success
-    assert_line 'Signature and comment signature verified'
-    assert_line --partial 'Trusted comment: sealift-bundle project=demo serial=2 env=-'
+    assert_line --partial 'signed by keys/release.pub: Trusted comment: sealift-bundle project=demo serial=2 env=-'
     for member in $MEMBERS; do
         case $member in
         MANIFEST*) ;;
         *) assert_line "$member: OK" ;;
         esac
     done
+    # The bundle id, as the database records it.
+    assert_line "bundle id $(tar -xOf app.sealift MANIFEST | sha256sum | cut -d' ' -f1)"
+    run bash -c "$SEALIFT_BIN/sealift-apply verify app.sealift -p release.pub --json | jq -r .id"
+    assert_line "$(tar -xOf app.sealift MANIFEST | sha256sum | cut -d' ' -f1)"
+}
+
+@test "the recipe counts a threshold of distinct trusted keys" {
+    make_keypair second
+    make_keypair third
+    cp second.pub keys/
+    # One signature of the two keys: a threshold of 2 fails, 1 passes.
+    run auditor_recipe app.sealift 2
+    assert_failure
+    assert_output --partial '1 of 2 trusted signatures'
+    refute_line --partial ': OK'
+    must "$SEALIFT" sign app.sealift -s second.key
+    run auditor_recipe app.sealift 2
+    assert_success
+    assert_line --partial 'signed by keys/second.pub:'
+    # A co-signer whose key the auditor does not trust does not count.
+    must "$SEALIFT" sign app.sealift -s third.key
+    run auditor_recipe app.sealift 3
+    assert_failure
+    assert_output --partial '2 of 3 trusted signatures'
+}
+
+@test "the recipe fails on a bundle with a member the manifest does not list" {
+    # sha256sum -c and minisign alone accept it: only the listing comparison catches it.
+    unpack forged
+    echo 'DROP TABLE users;' >forged/extra.sql
+    MEMBERS="$MEMBERS extra.sql"
+    repack forged forged.sealift
+    run bash -c 'mkdir o && tar -xf forged.sealift -C o && cd o &&
+        minisign -Vm MANIFEST -x "MANIFEST.$1.minisig" -p ../release.pub &&
+        sha256sum --strict -c MANIFEST' _ "$KEYID"
+    assert_success
+
+    run auditor_recipe forged.sealift
+    assert_failure
+    assert_line '> extra.sql'
+    refute_line --partial 'signed by'
+
+    run_sealift verify forged.sealift -p release.pub
+    assert_exit 1
+    assert_error 'forged.sealift: member "extra.sql" is not in the manifest'
 }
 
 @test "the auditor's recipe passes on every compression and on a co-signed bundle" {
@@ -58,7 +108,6 @@ repack() {
         must "$SEALIFT" sign "app.$c" -s second.key
         run auditor_recipe "app.$c"
         assert_success
-        rm -r out
     done
 }
 
@@ -70,7 +119,7 @@ repack() {
 
     run auditor_recipe forged.sealift
     assert_failure
-    assert_line 'Signature and comment signature verified'
+    assert_line --partial 'signed by keys/release.pub'
     assert_line "$member: FAILED"
 
     run_sealift verify forged.sealift -p release.pub
@@ -89,7 +138,7 @@ repack() {
 
     run auditor_recipe forged.sealift
     assert_failure
-    assert_line 'Signature verification failed'
+    assert_output --partial '0 of 1 trusted signatures'
     refute_line --partial ': OK'
 
     run_sealift verify forged.sealift -p release.pub
@@ -124,7 +173,7 @@ repack() {
     # ...the recipe, with the auditor's own key, refuses it; so does sealift.
     run auditor_recipe forged.sealift
     assert_failure
-    refute_line 'Signature and comment signature verified'
+    refute_line --partial 'signed by'
     run_sealift verify forged.sealift -p release.pub
     assert_exit 1
     assert_error "forged.sealift: MANIFEST.$KEYID.minisig: holds a signature by key "

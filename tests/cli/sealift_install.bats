@@ -48,7 +48,7 @@ commands_of() {
     for c in $(commands_of sealift-apply); do
         assert [ -f "$DEST/usr/share/man/man1/sealift-apply-$c.1" ]
     done
-    assert_equal "$(ls "$DEST/usr/share/man/man1" | wc -l)" 20
+    assert_equal "$(ls "$DEST/usr/share/man/man1" | wc -l)" 21
     assert [ -f "$DEST/usr/share/bash-completion/completions/sealift" ]
     assert [ -f "$DEST/usr/share/bash-completion/completions/sealift-apply" ]
 }

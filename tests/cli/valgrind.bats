@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # valgrind memcheck over the applier's end-to-end path: verify, status, plan, apply (with COPY
 # data, inline and from a data member, and a no-transaction migration), rollback, apply
-# --per-migration, history --verify, and the refusals and failures on the way (a tampered
+# --per-migration, history --verify, report, and the refusals and failures on the way (a tampered
 # bundle, a failing migration, an unreachable server). Every run must be clean: no invalid
 # read or write, no use of uninitialised memory, no leak (definite, indirect or possible).
 #
@@ -132,4 +132,17 @@ INSERT INTO t SELECT 1 / 0;' 'DROP TABLE t;'
     assert_exit 0
     vg status b.sealift -p release.pub --schema-drift
     assert_exit 0
+}
+
+@test "memcheck: report, HTML and JSON, of a good and a tampered history and of none" {
+    vg report -o none.html
+    assert_exit 3
+    data_chain
+    must "$APPLY" apply b.sealift -p release.pub
+    vg report b.sealift -p release.pub -o r.html --json
+    assert_exit 0
+    grep -q 'Verified: journal intact' r.html || fail "no verdict in the report"
+    sql "UPDATE sealift.applied SET up_source_sha256 = repeat('0', 64) WHERE migration_id = '002'"
+    vg report b.sealift -p release.pub --json
+    assert_exit 1
 }

@@ -473,6 +473,17 @@ edit_expires_ok(struct manifest *m)
     m->expires = xstrdup("2099-01-01T00:00:00Z");
 }
 
+/* A provenance member, listed and named by the "# provenance" record. */
+static void
+add_provenance(struct manifest *m)
+{
+    unsigned char sha[HASH_SHA256_BYTES];
+
+    hash_sha256("{}\n", 3, sha);
+    manifest_add_member(m, "provenance.intoto.json", 3, sha);
+    m->provenance = xstrdup("provenance.intoto.json");
+}
+
 struct bad_manifest {
     const char *name;
     void (*edit)(struct manifest *m); /* applied to the model before emitting */
@@ -526,6 +537,20 @@ static const struct bad_manifest bad_manifests[] = {
      "comes after the migration's scripts"},
     {"lint not canonical", add_finding, "small%20table", "small%20tabl%65", NULL,
      "malformed \"# lint\" record"},
+    /* The provenance record. */
+    {"provenance not a member", add_provenance, "# provenance provenance.intoto.json\n",
+     "# provenance other.json\n", NULL, "provenance names \"other.json\", which is not a member"},
+    {"provenance member unnamed", add_provenance, "# provenance provenance.intoto.json\n", "", NULL,
+     "member \"provenance.intoto.json\" is not named by any migration"},
+    {"provenance naming a script", add_provenance, "# provenance provenance.intoto.json\n",
+     "# provenance " PATH_UP1 "\n", NULL, "member \"" PATH_UP1 "\" is named by two scripts"},
+    {"provenance twice", add_provenance, "# provenance provenance.intoto.json\n",
+     "# provenance provenance.intoto.json\n# provenance provenance.intoto.json\n", NULL,
+     "\"# provenance\" comes once, before the first \"# member\""},
+    {"provenance bad path", add_provenance, "# provenance provenance.intoto.json\n",
+     "# provenance ../x\n", NULL, "invalid provenance member path"},
+    {"provenance inside a migration", add_provenance, "# chain ",
+     "# provenance provenance.intoto.json\n# chain ", NULL, "is not closed by \"# chain\""},
     {"missing project", NULL, "# project demo\n", "", NULL, "line 2: expected \"# project\""},
     {"missing serial", NULL, "# serial 7\n", "", NULL, "line 3: expected \"# serial\""},
     {"missing environment", NULL, "# environment prod\n", "", NULL,
@@ -1198,6 +1223,24 @@ test_manifest_round_trip_variants(void **state)
         assert_int_equal(manifest_parse(&parsed, text.data, text.len, &err), 0);
         assert_string_equal(parsed.migrations[0].down_blocked, m.migrations[0].down_blocked);
         assert_null(parsed.migrations[1].down_blocked);
+        manifest_release(&parsed);
+    }
+    manifest_release(&m);
+
+    /* A provenance member: its record comes right before the member records. */
+    build_manifest(&m);
+    add_provenance(&m);
+    buf_reset(&text);
+    manifest_emit(&m, &text);
+    assert_contains(text.data, "# provenance provenance.intoto.json\n# member ");
+    assert_round_trips("provenance", &text);
+    {
+        struct manifest parsed;
+        struct diag_err err = DIAG_ERR_INIT;
+
+        manifest_init(&parsed);
+        assert_int_equal(manifest_parse(&parsed, text.data, text.len, &err), 0);
+        assert_string_equal(parsed.provenance, "provenance.intoto.json");
         manifest_release(&parsed);
     }
     manifest_release(&m);
