@@ -56,7 +56,12 @@ script_keep(const struct manifest *m, size_t member, uint64_t kept, void *arg)
         for (size_t i = 0; i < m->nmigrations; i++)
             if (m->migrations[i].script[MANIFEST_DOWN].present)
                 k->down[m->migrations[i].script[MANIFEST_DOWN].member] = 1;
+        /* Key statements are read whole by the trust check (trust_check.c): always kept. */
+        for (size_t i = 0; i < m->nkeystmts; i++)
+            k->down[m->keystmts[i]] = 2;
     }
+    if (k->down[member] == 2)
+        return 1;
     return k->down[member] && size <= SCRIPT_KEEP_MEMBER_MAX &&
            kept + size <= SCRIPT_KEEP_TOTAL_MAX;
 }

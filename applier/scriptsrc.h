@@ -23,7 +23,8 @@
 
 /*
  * What verification keeps (verify_options.keep, with a struct script_keep as its argument):
- * down scripts of at most SCRIPT_KEEP_MEMBER_MAX bytes, SCRIPT_KEEP_TOTAL_MAX in all. A
+ * down scripts of at most SCRIPT_KEEP_MEMBER_MAX bytes, SCRIPT_KEEP_TOTAL_MAX in all, and every
+ * key statement (the trust check reads them whole). A
  * rollback runs them newest first, which a forward-only re-reading of a compressed bundle
  * could only do by starting again from the beginning for each; up and verify scripts run in
  * bundle order and stream.
@@ -32,7 +33,7 @@
 #define SCRIPT_KEEP_TOTAL_MAX  (8u * 1024u * 1024u)
 
 struct script_keep {
-    unsigned char *down; /* per member: a down script (filled on the first call) */
+    unsigned char *down; /* per member: 1 a down script, 2 a key statement (first call) */
 };
 
 int script_keep(const struct manifest *m, size_t member, uint64_t kept, void *arg);
