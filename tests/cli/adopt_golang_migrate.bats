@@ -95,7 +95,7 @@ migrate_up() {
     assert_line 'adopted 7 migrations that golang-migrate recorded in ops.gm_versions (nothing ran)'
     assert_products_once custom
     run q custom "SELECT event, count(*) FROM sealift.journal WHERE project = 'shop' GROUP BY event ORDER BY event"
-    assert_output $'adopt|7\napply|6'
+    assert_output $'adopt|7\napply|6\nindex_build|1'
 }
 
 @test "golang-migrate: --adopt-table naming no table is refused; a malformed name is a usage error" {

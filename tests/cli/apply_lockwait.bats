@@ -115,12 +115,13 @@ LOCK TABLE b IN ACCESS EXCLUSIVE MODE;' 'SELECT 1;'
     rebuild m two.sealift
     # The other session takes b; the migration takes a and waits for b; then the other wants
     # a: a cycle, and the migration, which waited first, is the one the server cancels. The
-    # other session asks for a once the migration waits for b (not after a fixed time: what
-    # the applier does before its first statement, the schema drift check, takes longer on a
-    # loaded machine).
+    # other session asks for a once the migration holds a and waits for b (not after a fixed
+    # time: what the applier does before its first statement, the schema drift check and the
+    # live risk, takes longer on a loaded machine, and the risk's size queries wait for b too).
     "$SEALIFT_PG_BIN/psql" -XAtq -d "$PGDATABASE" -c "BEGIN" -c "LOCK TABLE b" \
-        -c "DO \$\$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND
-            relation = 'b'::regclass) LOOP PERFORM pg_sleep(0.02); END LOOP; END \$\$" \
+        -c "DO \$\$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM pg_locks w JOIN pg_locks h
+            ON h.pid = w.pid WHERE NOT w.granted AND w.relation = 'b'::regclass AND h.granted
+            AND h.relation = 'a'::regclass) LOOP PERFORM pg_sleep(0.02); END LOOP; END \$\$" \
         -c "LOCK TABLE a" -c "SELECT pg_sleep(0.3)" -c "COMMIT" >/dev/null 2>&1 3>&- &
     APPLY_PIDS+=($!)
     wait_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
