@@ -1093,8 +1093,6 @@ load_manifest(struct mod *m, struct verify_result *res)
             0};
         if (bundle_verify(m->v[O_BUNDLE].s, &vo, res, &err) != 0)
             ret = fail_module(m, err.io ? EXIT_USAGE : EXIT_REJECTED, "%s", err.msg);
-        else if (app_refuse_unsupported(&res->manifest, m->v[O_BUNDLE].s, &err) != 0)
-            ret = fail_module(m, EXIT_REJECTED, "%s", err.msg);
     }
     sig_keyring_release(&ring);
     return ret;

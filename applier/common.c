@@ -566,18 +566,6 @@ ask_password_cb(const char *user, char *buf, size_t cap)
     return got_line || n > 0 ? 0 : -1;
 }
 
-int
-app_refuse_unsupported(const struct manifest *m, const char *path, struct diag_err *err)
-{
-    if (m->nrepeatables == 0)
-        return 0;
-    return err_set(err,
-                   "bundle \"%s\" has %zu repeatable migration%s (manifest format %s), which "
-                   "this sealift-apply verifies but cannot apply yet",
-                   path, m->nrepeatables, m->nrepeatables == 1 ? "" : "s",
-                   MANIFEST_REPEATABLES_VERSION);
-}
-
 struct db *
 app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err)
 {

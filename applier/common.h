@@ -256,13 +256,6 @@ _Noreturn void app_die(int code, const char *fmt, ...) __attribute__((format(pri
  */
 int app_exit(int code);
 
-/*
- * A verified bundle this applier can read but not carry out: one with repeatable migrations
- * (manifest format 1.2), which applying without them would leave half done. Returns -1 with
- * err set to the refusal naming path, or 0.
- */
-int app_refuse_unsupported(const struct manifest *m, const char *path, struct diag_err *err);
-
 /* Connect and prepare the session. Returns NULL and sets *code to 6 on failure. */
 struct db *app_connect(const struct app_opts *o, int *code);
 /* The same, printing nothing (err says why): safe to run in another thread. */

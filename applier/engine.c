@@ -24,6 +24,7 @@ engine_view_release(struct engine_view *v)
 {
     buf_release(&v->problems);
     buf_release(&v->drifted);
+    free(v->reps);
     engine_view_init(v);
 }
 
@@ -34,6 +35,10 @@ engine_label_into(const struct manifest *m, size_t count, struct engine_label *o
 
     if (count == 0) {
         snprintf(out->s, sizeof(out->s), "base");
+        return out->s;
+    }
+    if (count > m->nmigrations) {
+        snprintf(out->s, sizeof(out->s), "R__%s", m->repeatables[count - 1 - m->nmigrations].id);
         return out->s;
     }
     mig = &m->migrations[count - 1];
@@ -297,6 +302,21 @@ compare_progress(const struct manifest *m, const struct db_state *s, struct scri
     }
 }
 
+/* The repeatables never run, or changed since their last run. */
+static void
+compare_repeatables(const struct manifest *m, const struct db_state *s, struct engine_view *v)
+{
+    v->reps = xcalloc(m->nrepeatables ? m->nrepeatables : 1, sizeof(*v->reps));
+    for (size_t j = 0; j < m->nrepeatables; j++) {
+        const struct repeatable_row *row = history_repeatable(s, m->repeatables[j].id);
+        char sum[HASH_SHA256_HEX];
+
+        hex_encode(sum, m->repeatables[j].chain, HASH_SHA256_BYTES);
+        if (row == NULL || strcmp(row->checksum, sum) != 0)
+            v->reps[v->nreps++] = j;
+    }
+}
+
 void
 engine_compare(const struct manifest *m, struct script_src *scripts, const struct db_state *s,
                struct engine_view *v)
@@ -304,6 +324,7 @@ engine_compare(const struct manifest *m, struct script_src *scripts, const struc
     compare_applied(m, s, v);
     if (!v->drift)
         compare_progress(m, s, scripts, v);
+    compare_repeatables(m, s, v);
 }
 
 size_t

@@ -25,6 +25,13 @@ struct engine_view {
     const struct progress_row *partial;
     size_t partial_index;
     int partial_resumable; /* its finished statements are the bundle's, byte for byte */
+    /*
+     * The repeatables an apply to the head runs after the chain: those the database never
+     * ran, and those whose checksum differs from their last run's (indexes into
+     * manifest.repeatables, by name). A repeatable the bundle no longer has is left alone.
+     */
+    size_t *reps;
+    size_t nreps;
 };
 
 void engine_view_init(struct engine_view *v);
@@ -52,7 +59,8 @@ long engine_resolve_target(const struct manifest *m, const char *rev);
 
 /*
  * A revision's name for messages: "ID_NAME", or "ID" when the migration has no name, of the
- * revision after count migrations of the chain; "base" for 0. Held in the caller's storage,
+ * revision after count migrations of the chain; "base" for 0. A count past the chain names
+ * the repeatable whose step (walk.h) is count - 1: "R__NAME", as its file is named. Held in the caller's storage,
  * never a static buffer, so that two labels in one call are two labels.
  */
 #define ENGINE_LABEL_MAX (2 * MANIFEST_MAX_TOKEN + 2)

@@ -4,6 +4,7 @@
  */
 #include "failure.h"
 #include "engine.h"
+#include "walk.h"
 #include "sealift/json.h"
 #include "sealift/textpos.h"
 
@@ -12,12 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The migration or repeatable that failed (a step of the walk: walk.h), or NULL. */
+static const struct manifest_migration *
+failed_migration(const struct failure *f)
+{
+    if (f->m == NULL || f->idx >= f->m->nmigrations + f->m->nrepeatables)
+        return NULL;
+    return walk_migration(f->m, f->idx);
+}
+
 static const struct manifest_script *
 failed_script(const struct failure *f)
 {
-    if (f->m == NULL || f->idx >= f->m->nmigrations)
-        return NULL;
-    return &f->m->migrations[f->idx].script[f->kind];
+    const struct manifest_migration *mig = failed_migration(f);
+
+    return mig ? &mig->script[f->kind] : NULL;
 }
 
 /*
@@ -133,8 +143,7 @@ void
 failure_report(const struct failure *f)
 {
     const struct db_error *e = &f->err;
-    const struct manifest_migration *mig =
-        f->idx < f->m->nmigrations ? &f->m->migrations[f->idx] : NULL;
+    const struct manifest_migration *mig = failed_migration(f);
     const struct manifest_script *s = failed_script(f);
     const char *script = manifest_script_label((enum manifest_script_kind)f->kind);
     struct failure_place p;
@@ -175,6 +184,12 @@ failure_report(const struct failure *f)
         diag_detail("the connection to the server was lost; the database is at %s (its last "
                     "commit)",
                     at);
+    else if (s && !s->transactional && walk_is_repeatable(f->m, f->idx))
+        /* A repeatable keeps no progress (runner.c): it runs again whole. */
+        diag_detail("statements 1 to %ld of %zu ran and stay; the database is at %s and the "
+                    "repeatable's last run is unchanged; a rerun runs it again from its first "
+                    "statement",
+                    f->stmt > 0 ? f->stmt : 0, s->nstmts, at);
     else if (s && !s->transactional && f->stmt == 0)
         diag_detail("none of its %zu statements ran; the database is at %s; a rerun%s starts "
                     "%s at statement 1",
@@ -208,8 +223,7 @@ str_or_null(struct buf *out, const char *s)
 void
 failure_json(const struct failure *f, struct buf *out)
 {
-    const struct manifest_migration *mig =
-        f->m && f->idx < f->m->nmigrations ? &f->m->migrations[f->idx] : NULL;
+    const struct manifest_migration *mig = failed_migration(f);
     struct failure_place p;
 
     failure_locate(f, &p);

@@ -52,6 +52,24 @@ history_sql_upgrade(const struct history_ctx *h, struct buf *out)
     buf_addf(out, "ALTER TABLE %s.journal ADD COLUMN IF NOT EXISTS checksums text;\n", h->qschema);
     /* Schema fingerprints (drift.h), added later too. */
     drift_sql_table(h, out);
+    /* Repeatable migrations' runs, added later still. */
+    buf_addf(out,
+             "CREATE TABLE IF NOT EXISTS %s.repeatable_runs (\n"
+             "    project text NOT NULL,\n"
+             "    name text NOT NULL,\n"
+             "    run integer NOT NULL,\n"
+             "    checksum text NOT NULL,\n"
+             "    bundle_id text NOT NULL,\n"
+             "    bundle_serial bigint NOT NULL,\n"
+             "    signers text NOT NULL,\n"
+             "    environment text,\n"
+             "    how text NOT NULL,\n"
+             "    applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+             "    applied_by text NOT NULL DEFAULT current_user,\n"
+             "    client_host text,\n"
+             "    duration_ms numeric,\n"
+             "    PRIMARY KEY (project, name, run));\n",
+             h->qschema);
 }
 
 void
@@ -168,6 +186,12 @@ db_state_release(struct db_state *s)
             free(p->stmt_sha[k]);
         free(p->stmt_sha);
     }
+    for (size_t i = 0; i < s->nreps; i++) {
+        free(s->reps[i].name);
+        free(s->reps[i].checksum);
+        free(s->reps[i].how);
+    }
+    free(s->reps);
     free(s->applied);
     free(s->progress);
     free(s->environment);
@@ -196,6 +220,46 @@ split_array(const char *v, long n)
             p++;
     }
     return out;
+}
+
+/* The last run of each of the project's repeatables, by name. */
+static int
+load_repeatables(struct db *db, const struct history_ctx *h, struct db_state *s,
+                 struct db_error *e)
+{
+    struct buf sql = BUF_INIT;
+    struct db_rows *r;
+
+    buf_addf(&sql,
+             "SELECT DISTINCT ON (name) name, checksum, how FROM %s.repeatable_runs WHERE "
+             "project = ",
+             h->qschema);
+    db_add_literal(&sql, h->project);
+    buf_addstr(&sql, " ORDER BY name, run DESC");
+    r = db_query(db, sql.data, e);
+    buf_release(&sql);
+    if (r == NULL)
+        return -1;
+    for (size_t i = 0; i < db_nrows(r); i++) {
+        struct repeatable_row *row;
+
+        s->reps = xgrow(s->reps, &s->reps_cap, s->nreps + 1, sizeof(*s->reps));
+        row = &s->reps[s->nreps++];
+        row->name = xstrdup(db_value(r, i, 0));
+        row->checksum = xstrdup(db_value(r, i, 1));
+        row->how = xstrdup(db_value(r, i, 2));
+    }
+    db_rows_free(r);
+    return 0;
+}
+
+const struct repeatable_row *
+history_repeatable(const struct db_state *s, const char *name)
+{
+    for (size_t i = 0; i < s->nreps; i++)
+        if (strcmp(s->reps[i].name, name) == 0)
+            return &s->reps[i];
+    return NULL;
 }
 
 int
@@ -235,9 +299,10 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     buf_addf(&sql,
              "SELECT value, (SELECT count(*) FROM pg_attribute WHERE attrelid = '%s.journal'"
              "::regclass AND attname = 'checksums' AND NOT attisdropped), "
-             "to_regclass('%s.fingerprint') IS NOT NULL FROM %s.meta WHERE "
+             "to_regclass('%s.fingerprint') IS NOT NULL, "
+             "to_regclass('%s.repeatable_runs') IS NOT NULL FROM %s.meta WHERE "
              "key = 'history_version'; ",
-             h->qschema, h->qschema, h->qschema);
+             h->qschema, h->qschema, h->qschema, h->qschema);
     buf_addf(&sql,
              "SELECT ordinal, migration_id, name, up_source_sha256, chain FROM %s.applied "
              "WHERE project = ",
@@ -259,6 +324,7 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
     s->journal_upgraded = db_nrows(r) ? atoi(db_value(r, 0, 1)) == 1 : 0;
     s->has_fingerprints = db_nrows(r) ? strcmp(db_value(r, 0, 2), "t") == 0 : 0;
+    s->has_repeatables = db_nrows(r) ? strcmp(db_value(r, 0, 3), "t") == 0 : 0;
     r = rows[1];
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct applied_row *a;
@@ -293,6 +359,8 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     for (size_t i = 0; i < 4; i++)
         db_rows_free(rows[i]);
     r = NULL;
+    if (s->has_repeatables && load_repeatables(db, h, s, e) != 0)
+        goto cleanup;
     ret = 0;
 cleanup:
     buf_release(&sql);
@@ -391,6 +459,48 @@ history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *o
     buf_addstr(out, " AND migration_id = ");
     db_add_literal(out, id);
     buf_addstr(out, ";\n");
+}
+
+void
+history_sql_repeatable_run(const struct history_ctx *h, const struct history_source *src,
+                           const struct manifest *m, size_t rep, const char *how,
+                           const char *duration_ms, const char *at_utc, struct buf *out)
+{
+    const struct manifest_migration *r = &m->repeatables[rep];
+    char sum[HASH_SHA256_HEX];
+
+    buf_addf(out,
+             "INSERT INTO %s.repeatable_runs (project, name, run, checksum, bundle_id, "
+             "bundle_serial, signers, environment, how, applied_at, client_host, duration_ms) "
+             "SELECT ",
+             h->qschema);
+    db_add_literal(out, h->project);
+    buf_addstr(out, ", ");
+    db_add_literal(out, r->id);
+    buf_addstr(out, ", coalesce(max(run), 0) + 1, ");
+    db_add_literal(out, hex_encode(sum, r->chain, HASH_SHA256_BYTES));
+    buf_addstr(out, ", ");
+    db_add_literal(out, src->bundle_id);
+    buf_addf(out, ", %lld, ", src->serial);
+    db_add_literal(out, src->signers);
+    buf_addstr(out, ", ");
+    db_add_literal(out, src->environment);
+    buf_addstr(out, ", ");
+    db_add_literal(out, how);
+    buf_addstr(out, ", ");
+    if (at_utc) {
+        db_add_literal(out, at_utc);
+        buf_addstr(out, "::timestamptz");
+    } else {
+        buf_addstr(out, "clock_timestamp()");
+    }
+    buf_addstr(out, ", ");
+    db_add_literal(out, src->client_host);
+    buf_addf(out, ", %s FROM %s.repeatable_runs WHERE project = ",
+             duration_ms ? duration_ms : "NULL", h->qschema);
+    db_add_literal(out, h->project);
+    buf_addstr(out, " AND name = ");
+    db_add_literal(out, r->id);
 }
 
 void

@@ -10,6 +10,9 @@
  *   progress  per-statement progress of a no-transaction migration that has not finished
  *   journal   append-only events (apply, rollback, stamp, failure, ...), each row carrying
  *             SHA-256 over its own fields and the previous row's hash
+ *   repeatable_runs  one row per run (or stamp, or adoption) of a repeatable migration: its
+ *             name, the run's number, the checksum it ran with; the last run of a name is
+ *             what the database has of it
  *   fingerprint  the schema each move left, tied to its last journal row (drift.h); not in
  *             the journal's hash chain, and not checked by history --verify
  */
@@ -52,6 +55,13 @@ struct progress_row {
     char **stmt_sha; /* hex SHA-256 of each completed statement */
 };
 
+/* The last run of a repeatable the database recorded. */
+struct repeatable_row {
+    char *name;
+    char *checksum; /* hex SHA-256 of the rendered script it ran (manifest chain) */
+    char *how;      /* "applied", "stamped" or "adopted" */
+};
+
 struct db_state {
     int schema_exists;
     int history_version;
@@ -66,6 +76,10 @@ struct db_state {
     struct progress_row *progress;
     size_t nprogress;
     size_t progress_cap;
+    int has_repeatables; /* the repeatable_runs table exists */
+    struct repeatable_row *reps; /* the project's repeatables, by name: their last runs */
+    size_t nreps;
+    size_t reps_cap;
 };
 
 void db_state_init(struct db_state *s);
@@ -73,6 +87,8 @@ void db_state_release(struct db_state *s);
 /* Load the project's state. A missing schema is not an error (schema_exists = 0). */
 int history_load(struct db *db, const struct history_ctx *h, struct db_state *s,
                  struct db_error *e);
+/* The last run of repeatable name, or NULL. */
+const struct repeatable_row *history_repeatable(const struct db_state *s, const char *name);
 /* The progress row of migration id in direction, or NULL. */
 const struct progress_row *history_progress(const struct db_state *s, const char *id,
                                             const char *direction);
@@ -114,6 +130,14 @@ void history_sql_applied_values(const struct history_ctx *h, const struct histor
                                 const struct manifest *m, size_t idx, const char *how,
                                 const char *duration_ms, const char *at_utc, struct buf *out);
 void history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out);
+/*
+ * One INSERT (no ";") of a run of repeatable rep (an index into m->repeatables): the next run
+ * number of its name, its checksum, how ("applied", "stamped", "adopted"). at_utc NULL: the
+ * server's clock_timestamp(); duration_ms NULL: none (a stamp).
+ */
+void history_sql_repeatable_run(const struct history_ctx *h, const struct history_source *src,
+                                const struct manifest *m, size_t rep, const char *how,
+                                const char *duration_ms, const char *at_utc, struct buf *out);
 
 /*
  * A journal row whose time, actor, place in the chain and hash the server computes (for plan

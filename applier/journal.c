@@ -4,6 +4,7 @@
  * Layer: applier. Generates SQL text; db.c runs it.
  */
 #include "journal.h"
+#include "walk.h"
 #include "sealift/hash.h"
 #include "sealift/xalloc.h"
 
@@ -144,7 +145,10 @@ fill_fields(struct journal_row *row, const struct history_source *src, const cha
             const struct manifest *m, long idx, const char *detail, const char *actor,
             const char *at_utc, const char *project)
 {
-    const struct manifest_migration *mig = (m && idx >= 0) ? &m->migrations[idx] : NULL;
+    /* A step of a walk (walk.h): a migration of the chain, or a repeatable. */
+    int known = m && idx >= 0 && (size_t)idx < m->nmigrations + m->nrepeatables;
+    const struct manifest_migration *mig = known ? walk_migration(m, (size_t)idx) : NULL;
+    int rep = known && walk_is_repeatable(m, (size_t)idx);
 
     memset(row, 0, sizeof(*row));
     row->v[J_PROJECT] = project;
@@ -153,9 +157,10 @@ fill_fields(struct journal_row *row, const struct history_source *src, const cha
     if (mig) {
         snprintf(row->store[1], sizeof(row->store[1]), "%ld", idx + 1);
         row->v[J_MIGRATION] = mig->id;
-        row->v[J_ORDINAL] = row->store[1];
+        /* A repeatable has no place in the chain; its chain field is its checksum. */
+        row->v[J_ORDINAL] = rep ? NULL : row->store[1];
         row->v[J_CHAIN] = hex_encode(row->store[3], mig->chain, HASH_SHA256_BYTES);
-        if (mig->script[MANIFEST_UP].present &&
+        if (!rep && mig->script[MANIFEST_UP].present &&
             (strcmp(event, "apply") == 0 || strcmp(event, "stamp") == 0 ||
              strcmp(event, "adopt") == 0))
             row->v[J_CHECKSUMS] = journal_checksums_text(m, (size_t)idx, row->checksums);
@@ -457,10 +462,25 @@ struct replay_project {
     long long max_serial;
 };
 
+/* A repeatable's run, as its journal row recorded it. */
+struct replay_run {
+    char *project;
+    char *name;
+    char *how; /* "applied", "stamped", "adopted" */
+    char *checksum;
+    char *bundle;
+    char *serial;
+    char *host;
+    long long seq;
+};
+
 struct replay {
     struct replay_entry *v;
     size_t n;
     size_t cap;
+    struct replay_run *runs; /* in journal order */
+    size_t nruns;
+    size_t runs_cap;
     struct replay_project *p;
     size_t np;
     size_t pcap;
@@ -511,6 +531,43 @@ replay_project(struct replay *r, const char *project, const char *environment, c
         p->max_serial = atoll(serial);
 }
 
+static char *
+dup_value(struct db_rows *rows, size_t i, size_t col)
+{
+    return db_value(rows, i, col) ? xstrdup(db_value(rows, i, col)) : NULL;
+}
+
+/* A repeatable's run event: the how of its row ("applied", ...), or NULL for another event. */
+static const char *
+repeatable_how(const char *event)
+{
+    return strcmp(event, JOURNAL_EVENT_REPEATABLE_APPLY) == 0   ? "applied"
+           : strcmp(event, JOURNAL_EVENT_REPEATABLE_STAMP) == 0 ? "stamped"
+           : strcmp(event, JOURNAL_EVENT_REPEATABLE_ADOPT) == 0 ? "adopted"
+                                                                : NULL;
+}
+
+/* Replay a repeatable's run: one more row of repeatable_runs. */
+static void
+replay_run(struct replay *r, struct db_rows *rows, size_t i, const char *how)
+{
+    struct replay_run *run;
+
+    replay_project(r, db_value(rows, i, 4),
+                   db_value(rows, i, VERIFY_REPLAY_FIRST + RC_ENVIRONMENT),
+                   db_value(rows, i, VERIFY_REPLAY_FIRST + RC_SERIAL));
+    r->runs = xgrow(r->runs, &r->runs_cap, r->nruns + 1, sizeof(*r->runs));
+    run = &r->runs[r->nruns++];
+    run->project = dup_value(rows, i, 4);
+    run->name = dup_value(rows, i, 6);
+    run->how = xstrdup(how);
+    run->checksum = dup_value(rows, i, VERIFY_REPLAY_FIRST + RC_CHAIN);
+    run->bundle = dup_value(rows, i, VERIFY_REPLAY_FIRST + RC_BUNDLE);
+    run->serial = dup_value(rows, i, VERIFY_REPLAY_FIRST + RC_SERIAL);
+    run->host = dup_value(rows, i, VERIFY_REPLAY_FIRST + RC_HOST);
+    run->seq = atoll(db_value(rows, i, 0));
+}
+
 /* Replay journal row i of rows (the verify query's columns). */
 static void
 replay_event(struct replay *r, struct db_rows *rows, size_t i)
@@ -522,6 +579,10 @@ replay_event(struct replay *r, struct db_rows *rows, size_t i)
     char *key;
     long at;
 
+    if (repeatable_how(event) && id) {
+        replay_run(r, rows, i, repeatable_how(event));
+        return;
+    }
     /* A stamp backwards ("unstamp") removes the row as a rollback does. */
     if (!up && strcmp(event, "rollback") != 0 && strcmp(event, "unstamp") != 0)
         return; /* failures and interruptions committed nothing but their journal row */
@@ -566,6 +627,18 @@ replay_release(struct replay *r)
         free(r->p[i].environment);
     }
     free(r->p);
+    for (size_t i = 0; i < r->nruns; i++) {
+        struct replay_run *run = &r->runs[i];
+
+        free(run->project);
+        free(run->name);
+        free(run->how);
+        free(run->checksum);
+        free(run->bundle);
+        free(run->serial);
+        free(run->host);
+    }
+    free(r->runs);
 }
 
 /* One problem per line of out. */
@@ -682,6 +755,103 @@ check_applied(struct db *db, const struct history_ctx *h, const struct replay *r
                 "the journal records %zu applied migrations but the applied table has %zu: "
                 "rows were deleted from it",
                 rep->n, db_nrows(a));
+    db_rows_free(a);
+    return 0;
+}
+
+/* Runs by project, then name, then journal order: the order of repeatable_runs' keys. */
+static int
+run_cmp(const void *a, const void *b)
+{
+    const struct replay_run *x = a, *y = b;
+    int c = strcmp(x->project, y->project);
+
+    if (c == 0)
+        c = strcmp(x->name, y->name);
+    if (c == 0)
+        c = x->seq < y->seq ? -1 : x->seq > y->seq;
+    return c;
+}
+
+/*
+ * Compare the repeatable_runs table with the replay: row for row, runs numbered 1, 2, ... by
+ * name in journal order, each with what its journal row recorded. A history from before the
+ * table has no runs to compare.
+ */
+static int
+check_repeatables(struct db *db, const struct history_ctx *h, struct replay *rep, struct buf *out,
+                  struct db_error *e)
+{
+    static const char *const cols[] = {"how", "checksum", "bundle_id", "bundle_serial",
+                                       "client_host"};
+    char *sql = xasprintf("SELECT to_regclass('%s.repeatable_runs') IS NOT NULL", h->qschema);
+    struct db_rows *t = db_query(db, sql, e), *a;
+    int exists;
+    size_t n, k = 0;
+
+    free(sql);
+    if (t == NULL)
+        return -1;
+    exists = strcmp(db_value(t, 0, 0), "t") == 0;
+    db_rows_free(t);
+    if (!exists) {
+        if (rep->nruns)
+            problem(out,
+                    "the journal records %zu runs of repeatable migrations but %s.repeatable_runs "
+                    "does not exist: the table was dropped",
+                    rep->nruns, h->schema);
+        return 0;
+    }
+    qsort(rep->runs, rep->nruns, sizeof(*rep->runs), run_cmp);
+    sql = xasprintf("SELECT project, name, run, how, checksum, bundle_id, bundle_serial, "
+                    "client_host FROM %s.repeatable_runs ORDER BY project, name, run",
+                    h->qschema);
+    a = db_query(db, sql, e);
+    free(sql);
+    if (a == NULL)
+        return -1;
+    n = db_nrows(a);
+    for (size_t i = 0; i < n; i++) {
+        const char *project = db_value(a, i, 0), *name = db_value(a, i, 1);
+        const struct replay_run *run = k < rep->nruns ? &rep->runs[k] : NULL;
+        long want_run = 1;
+
+        if (run == NULL || strcmp(run->project, project) != 0 || strcmp(run->name, name) != 0) {
+            problem(out,
+                    "%s.repeatable_runs row %s run %s (project %s) is not backed by the "
+                    "journal: the table was edited",
+                    h->schema, name, db_value(a, i, 2), project);
+            continue;
+        }
+        for (size_t j = k; j > 0 && run_cmp(&rep->runs[j - 1], run) < 0 &&
+                           strcmp(rep->runs[j - 1].name, run->name) == 0 &&
+                           strcmp(rep->runs[j - 1].project, run->project) == 0;
+             j--)
+            want_run++;
+        {
+            const char *want[] = {run->how, run->checksum, run->bundle, run->serial, run->host};
+
+            if (atol(db_value(a, i, 2)) != want_run)
+                problem(out,
+                        "%s.repeatable_runs row %s (project %s): column run is %s, but the "
+                        "journal records it as run %ld: the table was edited",
+                        h->schema, name, project, db_value(a, i, 2), want_run);
+            for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+                if (!same(db_value(a, i, 3 + c), want[c]))
+                    problem(out,
+                            "%s.repeatable_runs row %s run %s (project %s): column %s is %s, "
+                            "but journal row %lld recorded %s: the table was edited",
+                            h->schema, name, db_value(a, i, 2), project, cols[c],
+                            db_value(a, i, 3 + c) ? db_value(a, i, 3 + c) : "NULL", run->seq,
+                            want[c] ? want[c] : "NULL");
+        }
+        k++;
+    }
+    if (k < rep->nruns)
+        problem(out,
+                "the journal records %zu runs of repeatable migrations but %s.repeatable_runs "
+                "has %zu of them: rows were deleted",
+                rep->nruns, h->schema, k);
     db_rows_free(a);
     return 0;
 }
@@ -865,7 +1035,7 @@ journal_verify(struct db *db, const struct history_ctx *h, struct buf *out, stru
 
     /* Every state table must be what the journal's events leave, and vice versa. */
     if (check_applied(db, h, &rep, out, e) != 0 || check_projects(db, h, &rep, out, e) != 0 ||
-        check_progress(db, h, &rep, out, e) != 0)
+        check_progress(db, h, &rep, out, e) != 0 || check_repeatables(db, h, &rep, out, e) != 0)
         goto cleanup;
     if (out->len) {
         ret = 1;

@@ -27,6 +27,14 @@
 #define JOURNAL_TS_FORMAT "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 #define JOURNAL_TS_SIZE   40 /* room for it (27 bytes) and its NUL */
 
+/*
+ * The events of a repeatable's run: migration_id is its name, chain its checksum, ordinal
+ * NULL. They leave a row in repeatable_runs (history.h) and never touch applied.
+ */
+#define JOURNAL_EVENT_REPEATABLE_APPLY "apply_repeatable"
+#define JOURNAL_EVENT_REPEATABLE_STAMP "stamp_repeatable"
+#define JOURNAL_EVENT_REPEATABLE_ADOPT "adopt_repeatable"
+
 /* Where the journal ends: its last row's seq (0: empty) and hash (zeros: empty). */
 struct journal_pos {
     long long seq;

@@ -202,7 +202,7 @@ check_nothing(const struct move_state *st, const struct move_request *rq, int up
     struct engine_label head;
 
     move_database_head(st, &head);
-    if (up ? v->to > v->from : v->to < v->from)
+    if (up ? v->to > v->from || v->nreps > 0 : v->to < v->from)
         return 0;
     v->state = v->ahead ? "ahead" : "at_head";
     if (rq->kind == MOVE_STAMP)
@@ -273,6 +273,12 @@ move_decide(const struct move_state *st, const struct move_request *rq, struct m
          (rq->kind == MOVE_PLAN && v->to >= v->from);
     if (check_partial(st, rq->kind, up, v) >= 0 || check_side(st, rq, up, v) >= 0)
         return v->code;
+    /*
+     * Repeatables run after the chain, when the move takes it to the bundle's head (one that
+     * stops before may lack what they use), and not over history this bundle does not know.
+     */
+    if (up && rq->kind != MOVE_ROLLBACK && v->to == st->m->nmigrations && !v->ahead)
+        v->nreps = st->view->nreps;
     if (check_nothing(st, rq, up, v))
         return v->code;
     /* Stamping backwards runs no down script: an irreversible migration is no obstacle. */
@@ -318,6 +324,14 @@ move_report(const struct move_verdict *v, struct out *out)
     app_error("%s", v->message);
     each_line(v->detail, app_detail);
     each_line(v->hint, app_hint);
+}
+
+struct walk_reps
+move_reps(const struct session *s, const struct move_verdict *v)
+{
+    struct walk_reps r = {s->view.reps, v->nreps ? s->view.nreps : 0};
+
+    return r;
 }
 
 void
@@ -371,6 +385,7 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
                                   (per_migration ? RUNNER_PER_MIGRATION : 0) |
                                       (s->o->compat_alembic ? RUNNER_ALEMBIC : 0));
     struct drift_move dm = {s, NULL, 0};
+    struct walk_reps reps;
     int code;
 
     /* The fingerprint of the schema the move leaves, in its last transaction if it gets there. */
@@ -379,8 +394,12 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
     runner_set_limits(r, s->o->stmt_lock_timeout_ms, s->o->stmt_timeout_ms, s->o->retries);
     runner_set_alembic_table(r, s->o->adopt_table);
     runner_set_progress(r, s->o->progress_after_ms, s->o->warn_after_ms);
+    /* (After an adoption the view was read again: its repeatables are the current ones.) */
+    reps = move_reps(s, v);
+    runner_set_repeatables(r, &reps);
     out->total =
         v->action == MOVE_DOWN || v->action == MOVE_UNRECORD ? v->from - v->to : v->to - v->from;
+    out->total += reps.n; /* the progress counts them as steps of the run */
     if (v->action == MOVE_UP)
         code = runner_apply(r, v->from, v->to);
     else if (v->action == MOVE_DOWN)
@@ -389,7 +408,12 @@ move_execute(struct session *s, const struct move_verdict *v, struct out *out, i
         code = runner_stamp(r, v->from, v->to);
     if (!runner_failure(r) || !runner_failure(r)->err.connection_lost)
         drift_move_finish(&dm);
-    if (code == EXIT_OK)
+    if (code == EXIT_OK && reps.n)
+        out_info(out, "%s %zu migration%s and %zu repeatable%s; the database is %s %s",
+                 verbs[v->action], out->total - reps.n, out->total - reps.n == 1 ? "" : "s", reps.n,
+                 reps.n == 1 ? "" : "s", v->action == MOVE_RECORD ? "recorded at" : "at",
+                 engine_label(m, runner_position(r)).s);
+    else if (code == EXIT_OK)
         out_info(out, "%s %zu migration%s; the database is %s %s", verbs[v->action], out->total,
                  out->total == 1 ? "" : "s",
                  v->action == MOVE_RECORD || v->action == MOVE_UNRECORD ? "recorded at" : "at",

@@ -29,6 +29,7 @@
 #include "history.h"
 #include "out.h"
 #include "sealift/manifest.h"
+#include "walk.h"
 
 #include <stddef.h>
 
@@ -60,9 +61,9 @@ struct move_state {
 enum move_action {
     MOVE_REFUSE,   /* code says why (2 or 3) */
     MOVE_NOTHING,  /* the database is already there: code 0, message says where */
-    MOVE_UP,       /* run up scripts [from, to) */
+    MOVE_UP,       /* run up scripts [from, to), then nreps repeatables */
     MOVE_DOWN,     /* run down scripts from from (exclusive) back to to */
-    MOVE_RECORD,   /* record [from, to) as applied */
+    MOVE_RECORD,   /* record [from, to) as applied, then nreps repeatables */
     MOVE_UNRECORD, /* stamp backwards: record [to, from) as not applied, running nothing */
 };
 
@@ -75,6 +76,11 @@ struct move_verdict {
     size_t to;         /* where the move ends */
     size_t adopt;      /* migrations another tool recorded, to adopt before the move (0: none) */
     size_t ahead;      /* applied migrations after the bundle's head (status exits 3 on them) */
+    /*
+     * Repeatables an up move to the bundle's head runs (records, for a stamp) after the chain:
+     * the view's (engine.h), new or changed since their last run. 0 for any other move.
+     */
+    size_t nreps;
     const char *state; /* one word for status: at_head, pending, drift, ahead, refused */
     /* Refused: the error, its detail lines ('\n'-separated) and a hint. Else an info line. */
     char message[MOVE_TEXT_MAX];
@@ -113,6 +119,9 @@ int move_run(const struct app_opts *o, const char *bundle_path, const struct mov
  * Returns the exit code; exits 2 on a usage error.
  */
 int move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void));
+
+/* The repeatables of verdict v, in the session's view (valid until the view is read again). */
+struct walk_reps move_reps(const struct session *s, const struct move_verdict *v);
 
 /* The session's move state (adopt: consider another tool's history). */
 void move_state_of(const struct session *s, int adopt, struct move_state *st);

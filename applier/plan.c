@@ -105,9 +105,16 @@ static int
 plan_start(void *ctx, size_t idx, int kind)
 {
     struct planner *p = ctx;
-    const char *prev = idx > 0 ? p->m->migrations[idx - 1].id : "";
-    const char *cur = p->m->migrations[idx].id;
+    const char *prev = idx > 0 && idx <= p->m->nmigrations ? p->m->migrations[idx - 1].id : "";
+    const char *cur = walk_migration(p->m, idx)->id;
 
+    if (walk_is_repeatable(p->m, idx)) {
+        char sum[HASH_SHA256_HEX];
+
+        buf_addf(&p->out, "\n-- Running repeatable %s (checksum %s)\n", cur,
+                 hex_encode(sum, walk_migration(p->m, idx)->chain, HASH_SHA256_BYTES));
+        return 0;
+    }
     if (kind == MANIFEST_DOWN)
         buf_addf(&p->out, "\n-- Running downgrade %s -> %s\n", cur, prev);
     else
@@ -200,7 +207,7 @@ static int
 plan_script(void *ctx, size_t idx, int kind)
 {
     struct planner *p = ctx;
-    const struct manifest_script *sc = &p->m->migrations[idx].script[kind];
+    const struct manifest_script *sc = &walk_migration(p->m, idx)->script[kind];
     struct diag_err err = DIAG_ERR_INIT;
     struct script_reader *rd = script_open(p->s->scripts, sc->member, 0, &err);
 
@@ -232,10 +239,12 @@ static int
 plan_notx(void *ctx, size_t idx, int kind)
 {
     struct planner *p = ctx;
-    const struct manifest_migration *mig = &p->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(p->m, idx);
     const struct manifest_script *sc = &mig->script[kind];
     const char *dir = kind == MANIFEST_DOWN ? "down" : "up";
-    size_t first = engine_resume_point(&p->s->view, idx, kind);
+    /* A repeatable keeps no progress (runner.c): it runs again whole. */
+    int rep = walk_is_repeatable(p->m, idx);
+    size_t first = rep ? 0 : engine_resume_point(&p->s->view, idx, kind);
     struct diag_err err = DIAG_ERR_INIT;
     struct script_reader *rd;
     char chain[HASH_SHA256_HEX];
@@ -252,14 +261,15 @@ plan_notx(void *ctx, size_t idx, int kind)
         goto cleanup;
     }
     buf_addf(&p->out, "-- %s runs outside a transaction, one statement at a time\n", mig->id);
-    if (first == 0)
+    if (first == 0 && !rep)
         history_sql_progress(&p->s->h, mig->id, dir, chain, 0, sc->nstmts, (const char *const *)sha,
                              &p->out);
     for (size_t k = first; k < sc->nstmts; k++) {
         if (plan_statement(p, sc, rd, k) != 0)
             break;
-        history_sql_progress(&p->s->h, mig->id, dir, chain, k + 1, sc->nstmts,
-                             (const char *const *)sha, &p->out);
+        if (!rep)
+            history_sql_progress(&p->s->h, mig->id, dir, chain, k + 1, sc->nstmts,
+                                 (const char *const *)sha, &p->out);
         plan_flush_some(p);
     }
     script_close(rd);
@@ -274,9 +284,17 @@ static int
 plan_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 {
     struct planner *p = ctx;
-    const struct manifest_migration *mig = &p->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(p->m, idx);
 
     (void)commit_next; /* the script writes its history rows where they fall */
+    if (walk_is_repeatable(p->m, idx)) {
+        history_sql_repeatable_run(&p->s->h, &p->src, p->m, idx - p->m->nmigrations, "applied",
+                                   NULL, NULL, &p->out);
+        buf_addstr(&p->out, ";\n");
+        journal_sql_execute_computed(PLAN_JOURNAL_STMT, JOURNAL_EVENT_REPEATABLE_APPLY, p->m,
+                                     (long)idx, &p->out);
+        return 0;
+    }
     p->head = what == WALK_ROLLBACK ? idx : idx + 1;
     if (what == WALK_ROLLBACK) {
         history_sql_unapplied(&p->s->h, mig->id, &p->out);
@@ -382,7 +400,11 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
     if (v->action == MOVE_DOWN)
         walk_rollback(p->m, v->from, v->to, per_migration, &plan_ops, p);
     else
-        walk_apply(p->m, v->from, v->to, per_migration, &plan_ops, p);
+    {
+        struct walk_reps reps = move_reps(s, v);
+
+        walk_apply(p->m, v->from, v->to, &reps, per_migration, &plan_ops, p);
+    }
     if (p->failed)
         return EXIT_REJECTED;
     app_lock_keys(s->o->schema, &k1, &k2);

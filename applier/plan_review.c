@@ -46,14 +46,17 @@ static int
 review_start(void *ctx, size_t idx, int kind)
 {
     struct reviewer *r = ctx;
-    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(r->m, idx);
     const struct manifest_script *sc = &mig->script[kind];
+    int rep = walk_is_repeatable(r->m, idx);
 
     buf_addf(&r->out,
              "\n-- ============================================================================\n"
-             "-- migration %s%s%s, %s\n",
-             mig->id, mig->name[0] ? "_" : "", mig->name,
-             kind == MANIFEST_DOWN ? "down (rollback)" : "up");
+             "-- %s %s%s%s, %s\n",
+             rep ? "repeatable" : "migration", mig->id, mig->name[0] ? "_" : "", mig->name,
+             kind == MANIFEST_DOWN ? "down (rollback)"
+             : rep                 ? "up (new or changed since its last run)"
+                                   : "up");
     /*
      * The walk begins a transaction before a transactional migration's start. Those that only
      * record a no-transaction migration run no migration SQL: they get no number.
@@ -69,7 +72,8 @@ review_start(void *ctx, size_t idx, int kind)
     } else
         buf_addf(&r->out, "-- no transaction: %zu statement%s, each committed on its own\n",
                  sc->nstmts, sc->nstmts == 1 ? "" : "s");
-    risk_text(&r->risk, idx, "-- ", &r->out);
+    if (!rep)
+        risk_text(&r->risk, idx, "-- ", &r->out);
     buf_addstr(&r->out,
                "-- ----------------------------------------------------------------------------\n");
     return 0;
@@ -113,7 +117,7 @@ static int
 review_script(void *ctx, size_t idx, int kind)
 {
     struct reviewer *r = ctx;
-    const struct manifest_script *sc = &r->m->migrations[idx].script[kind];
+    const struct manifest_script *sc = &walk_migration(r->m, idx)->script[kind];
 
     if (kind == MANIFEST_VERIFY)
         buf_addf(&r->out, "-- verify script of %s (fails the migration if it fails)\n",
@@ -126,7 +130,7 @@ review_notx(void *ctx, size_t idx, int kind)
 {
     struct reviewer *r = ctx;
 
-    return add_statements(r, &r->m->migrations[idx].script[kind], &r->err);
+    return add_statements(r, &walk_migration(r->m, idx)->script[kind], &r->err);
 }
 
 static int
@@ -159,6 +163,9 @@ review_header(struct reviewer *r, const struct move_verdict *v)
     else
         buf_addf(&r->out, "-- apply of %zu migration%s, up to %s\n", n, n == 1 ? "" : "s",
                  engine_label(r->m, v->to).s);
+    if (v->nreps)
+        buf_addf(&r->out, "-- then %zu repeatable%s, new or changed since their last run\n",
+                 v->nreps, v->nreps == 1 ? "" : "s");
     buf_addstr(&r->out, "-- For reading, not for running: the migrations' own SQL, in the order it "
                         "runs,\n-- without sealift's history writes (plan without --review "
                         "prints the script to run).\n");
@@ -188,7 +195,11 @@ plan_review_write(struct session *s, const struct move_verdict *v, int per_migra
     if (v->action == MOVE_DOWN)
         walk_rollback(r.m, v->from, v->to, per_migration, &review_ops, &r);
     else
-        walk_apply(r.m, v->from, v->to, per_migration, &review_ops, &r);
+    {
+        struct walk_reps reps = move_reps(s, v);
+
+        walk_apply(r.m, v->from, v->to, &reps, per_migration, &review_ops, &r);
+    }
     risk_release(&r.risk);
     if (r.err.msg[0]) {
         /* Bytes that differ from what verification saw: nothing of the review is written. */

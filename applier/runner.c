@@ -106,11 +106,23 @@ struct runner {
     const struct runner_tracer *tracer; /* runner_set_tracer: statements one at a time */
     void *tracer_ctx;
     size_t walk_to;           /* where the walk ends: its last COMMIT is there */
+    /* The repeatables the walk runs (records) after the chain (runner_set_repeatables), how
+     * many of them are committed, and how many the open transaction recorded. */
+    struct walk_reps reps;
+    size_t reps_done;
+    size_t tx_reps;
     runner_final_cb final_cb; /* runs before that COMMIT (runner_set_final_cb) */
     void *final_ctx;
 };
 
 static volatile sig_atomic_t interrupted;
+
+/* Is idx a step of the walk (a migration or a repeatable), not sealift's own? */
+static int
+is_step(const struct runner *r, size_t idx)
+{
+    return idx < r->m->nmigrations + r->m->nrepeatables;
+}
 
 /* SIGINT/SIGTERM: cancel the running statement; the step that was running then fails. */
 static void
@@ -478,6 +490,7 @@ lock_retry(struct runner *r)
 {
     struct db_error *e = &r->fail.err, f_err;
     const char *mig;
+    int known = is_step(r, r->fail.idx);
     char failures[160], on[300] = "", detail[700];
     struct buf f = BUF_INIT;
     unsigned n;
@@ -503,13 +516,12 @@ lock_retry(struct runner *r)
         return 0;
     }
     ms = backoff_ms(n);
-    mig = r->fail.idx < r->m->nmigrations ? engine_revision_label(r->m, r->fail.idx + 1)
-                                          : "(history)";
+    mig = known ? engine_revision_label(r->m, r->fail.idx + 1) : "(history)";
     snprintf(detail, sizeof(detail), "%s%s (%s); retry %u of %u in %.1f s", failures, on,
              e->sqlstate, n, r->retries, (double)ms / 1000.0);
     if (r->out->json) {
         json_key(&f, "migration", 1);
-        json_str(&f, r->fail.idx < r->m->nmigrations ? r->m->migrations[r->fail.idx].id : NULL);
+        json_str(&f, known ? walk_migration(r->m, r->fail.idx)->id : NULL);
         json_key(&f, "label", 0);
         json_str(&f, mig);
         json_key(&f, "sqlstate", 0);
@@ -566,7 +578,8 @@ struct recorded {
 static void
 report(struct runner *r, const char *verb, size_t idx, double ms)
 {
-    out_migration(r->out, verb, r->m->migrations[idx].id, engine_revision_label(r->m, idx + 1), ms);
+    out_migration(r->out, verb, walk_migration(r->m, idx)->id, engine_revision_label(r->m, idx + 1),
+                  ms);
 }
 
 static void
@@ -653,6 +666,7 @@ op_begin(void *ctx)
     r->in_tx = 1;
     r->limits_on = 0;
     r->tx_starts = 0;
+    r->tx_reps = 0;
     r->tx_head = r->committed;
     r->tx_last = r->committed;
     r->tx_last_kind = MANIFEST_UP;
@@ -711,7 +725,8 @@ op_commit(void *ctx)
         }
         buf_release(&sql);
     }
-    if (r->final_cb && !r->nested && r->tx_head == r->walk_to) {
+    if (r->final_cb && !r->nested && r->tx_head == r->walk_to &&
+        r->reps_done + r->tx_reps == r->reps.n) {
         /* The schema as this last transaction leaves it: its statements must have run. */
         if (queue_flush(r) != 0)
             return -1;
@@ -731,6 +746,8 @@ op_commit(void *ctx)
     r->limits_on = 0;
     r->lock_timeouts = r->deadlocks = 0; /* --retries counts per transaction */
     r->committed = r->tx_head;
+    r->reps_done += r->tx_reps;
+    r->tx_reps = 0;
     r->journal = r->tx_journal;
     r->project_written = 1;
     journal_warnings(r);
@@ -755,9 +772,9 @@ op_start(void *ctx, size_t idx, int kind)
     struct runner *r = ctx;
 
     buf_reset(&r->loads);
-    lockwatch_migration(r->watch, r->m->migrations[idx].id);
+    lockwatch_migration(r->watch, walk_migration(r->m, idx)->id);
     if (r->progress)
-        progress_migration(r->progress, idx, r->m->migrations[idx].id);
+        progress_migration(r->progress, idx, walk_migration(r->m, idx)->id);
     r->t0_us = -1;
     db_rows_free(r->clock_start);
     r->clock_start = NULL;
@@ -841,7 +858,7 @@ static int
 run_copy(struct runner *r, size_t idx, int kind, size_t k, const struct manifest_copy *c,
          const char *stmt, struct script_reader *rd)
 {
-    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+    const struct manifest_script *s = &walk_migration(r->m, idx)->script[kind];
     struct diag_err src_err = DIAG_ERR_INIT;
     struct copy_feed f;
     struct db_error e;
@@ -906,11 +923,12 @@ static int
 op_script(void *ctx, size_t idx, int kind)
 {
     struct runner *r = ctx;
-    const struct manifest_script *s = &r->m->migrations[idx].script[kind];
+    const struct manifest_script *s = &walk_migration(r->m, idx)->script[kind];
     struct diag_err err = DIAG_ERR_INIT;
     struct script_reader *rd;
     size_t queued = 0, next_copy = 0;
-    int traced = r->tracer && kind != MANIFEST_VERIFY;
+    /* (test's lock trace follows the chain's migrations, not the repeatables) */
+    int traced = r->tracer && kind != MANIFEST_VERIFY && !walk_is_repeatable(r->m, idx);
 
     if (check_interrupt(r, idx, kind) != 0)
         return -1;
@@ -1094,7 +1112,7 @@ repair_said_cb(void *data, const char *action, const char *index, const char *st
         return;
     }
     json_key(&f, "migration", 1);
-    json_str(&f, r->m->migrations[r->repair_idx].id);
+    json_str(&f, walk_migration(r->m, r->repair_idx)->id);
     json_key(&f, "action", 0);
     json_str(&f, action);
     json_key(&f, "index", 0);
@@ -1144,7 +1162,7 @@ repair_index(struct runner *r, size_t idx, int kind, size_t k, const char *stmt)
         buf_release(&limits);
         return -1;
     }
-    ret = index_repair_before(r->db, r->h, r->m->migrations[idx].id, k, &b, &say, &e);
+    ret = index_repair_before(r->db, r->h, walk_migration(r->m, idx)->id, k, &b, &say, &e);
     if (ret < 0)
         fail(r, idx, kind, (long)k, &e);
     buf_reset(&limits);
@@ -1159,8 +1177,13 @@ static int
 op_notx(void *ctx, size_t idx, int kind)
 {
     struct runner *r = ctx;
-    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(r->m, idx);
     const struct manifest_script *s = &mig->script[kind];
+    /*
+     * A repeatable keeps no progress: one that stopped part way runs again from its first
+     * statement (it is written to be run again), as it does when it changed.
+     */
+    int rep = walk_is_repeatable(r->m, idx);
     struct diag_err err = DIAG_ERR_INIT;
     struct script_reader *rd = NULL;
     char chain[HASH_SHA256_HEX];
@@ -1175,7 +1198,7 @@ op_notx(void *ctx, size_t idx, int kind)
     r->t0_us = take_clock(&r->clock_start, NULL);
     hex_encode(chain, mig->chain, HASH_SHA256_BYTES);
     /* Resume after the statements an earlier run finished (the engine checked their bytes). */
-    first = engine_resume_point(r->view, idx, kind);
+    first = rep ? 0 : engine_resume_point(r->view, idx, kind);
     for (size_t k = 0; k < s->nstmts; k++)
         sha[k] = xmalloc(HASH_SHA256_HEX);
     /* Nothing runs outside a transaction before the whole script is proven (read first). */
@@ -1190,7 +1213,7 @@ op_notx(void *ctx, size_t idx, int kind)
     else if (first > 0)
         out_info(r->out, "resuming %s of %s at statement %zu of %zu", direction(kind), mig->id,
                  first + 1, s->nstmts);
-    else {
+    else if (!rep) {
         history_sql_progress(r->h, mig->id, direction(kind), chain, 0, s->nstmts,
                              (const char *const *)sha, &sql);
         if (exec_step(r, sql.data, idx, kind, -1) != 0)
@@ -1211,14 +1234,17 @@ op_notx(void *ctx, size_t idx, int kind)
             fail_script(r, idx, kind, (long)k, &err);
             goto cleanup;
         }
-        done = c == NULL ? repair_index(r, idx, kind, k, stmt) : 0;
+        done = c == NULL && !rep ? repair_index(r, idx, kind, k, stmt) : 0;
         if (done < 0) {
             free(stmt);
             goto cleanup;
         }
         buf_reset(&sql);
-        history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
-                             (const char *const *)sha, &sql);
+        if (rep)
+            buf_addstr(&sql, "SELECT 1;\n"); /* nothing to record per statement */
+        else
+            history_sql_progress(r->h, mig->id, direction(kind), chain, k + 1, s->nstmts,
+                                 (const char *const *)sha, &sql);
         /* Done already (an interrupted run's index, finished by the server): recorded only. */
         bad = done ? exec_step(r, sql.data, idx, kind, -1)
                    : notx_step(r, idx, kind, k, c, stmt, rd, sql.data);
@@ -1256,6 +1282,9 @@ stmt_text(struct buf *sql)
 /* Indexed by enum walk_record. "unstamp": a stamp backwards (no down script ran). */
 static const char *const record_events[] = {"apply", "rollback", "stamp", "unstamp"};
 static const char *const record_verbs[] = {"applied", "rolled back", "stamped", "unrecorded"};
+/* A repeatable's run (only applied and stamped occur: a rollback never runs one). */
+static const char *const repeatable_events[] = {JOURNAL_EVENT_REPEATABLE_APPLY, "",
+                                                JOURNAL_EVENT_REPEATABLE_STAMP, ""};
 
 /*
  * Queue the prepared record of migration idx: the server times it and hashes its journal
@@ -1291,25 +1320,30 @@ static int
 op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 {
     struct runner *r = ctx;
-    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(r->m, idx);
     int kind = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? MANIFEST_DOWN : MANIFEST_UP;
+    /* A repeatable's run is a row of its own table; the chain's place does not move. */
+    int rep = walk_is_repeatable(r->m, idx);
+    int on_server = commit_next && !rep && record_on_server(r);
     long long t0, t1, tx_start;
     double ms = 0;
     char dur[32], at[JOURNAL_TS_SIZE];
     struct buf sql = BUF_INIT;
 
     /* The history writes below run under the session's limits, not the migration's. */
-    if (what != WALK_APPLY || !mig->script[MANIFEST_UP].transactional ||
-        (commit_next && record_on_server(r)))
+    if (what != WALK_APPLY || !mig->script[MANIFEST_UP].transactional || on_server || rep)
         queue_limits(r, 1, idx, kind);
-    if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional) {
+    if (what == WALK_APPLY && !mig->script[MANIFEST_UP].transactional && !rep) {
         history_sql_progress_clear(r->h, mig->id, "up", &sql);
         queue_add(r, stmt_text(&sql), idx, kind, -1);
     }
     r->tx_last = idx;
     r->tx_last_kind = kind;
-    r->tx_head = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? idx : idx + 1;
-    if (commit_next && record_on_server(r)) {
+    if (rep)
+        r->tx_reps++;
+    else
+        r->tx_head = what == WALK_ROLLBACK || what == WALK_UNSTAMP ? idx : idx + 1;
+    if (on_server) {
         queue_record_on_server(r, idx, kind);
         r->unreported =
             xgrow(r->unreported, &r->unreported_cap, r->nunreported + 1, sizeof(*r->unreported));
@@ -1350,7 +1384,12 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
     journal_ts_text(t1, at);
     snprintf(dur, sizeof(dur), "%.3f", ms);
     /* Each history write is one statement of the queue: pipelined statements stand alone. */
-    if (what == WALK_ROLLBACK || what == WALK_UNSTAMP) {
+    if (rep) {
+        history_sql_repeatable_run(r->h, r->src, r->m, idx - r->m->nmigrations,
+                                   what == WALK_STAMP ? "stamped" : "applied",
+                                   what == WALK_STAMP ? NULL : dur, at, &sql);
+        queue_add(r, buf_detach(&sql, NULL), idx, kind, -1);
+    } else if (what == WALK_ROLLBACK || what == WALK_UNSTAMP) {
         history_sql_unapplied(r->h, mig->id, &sql);
         queue_add(r, stmt_text(&sql), idx, kind, -1);
         /* (A stamp is refused over an unfinished migration: no progress row to clear.) */
@@ -1365,7 +1404,8 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
                                    what == WALK_STAMP ? "stamped" : "applied",
                                    what == WALK_STAMP ? NULL : dur, at, &r->pending_applied);
     }
-    hold_journal(r, record_events[what], (long)idx, r->loads.len ? r->loads.data : NULL, at);
+    hold_journal(r, rep ? repeatable_events[what] : record_events[what], (long)idx,
+                 r->loads.len ? r->loads.data : NULL, at);
     buf_release(&sql);
     if (++r->npending >= HISTORY_BATCH) {
         queue_limits(r, 1, idx, kind);
@@ -1399,6 +1439,7 @@ roll_back(struct runner *r)
     buf_reset(&r->pending_journal);
     r->npending = 0;
     r->record_sent = 0;
+    r->tx_reps = 0;
     if (r->in_tx)
         db_exec(r->db,
                 r->nested ? "ROLLBACK TO SAVEPOINT sealift_walk; RELEASE SAVEPOINT sealift_walk"
@@ -1473,7 +1514,7 @@ report_undone(struct runner *r)
     for (size_t i = 0; i < r->nshown; i++) {
         size_t idx = r->shown[i];
 
-        out_undone(r->out, record_verbs[r->what], r->m->migrations[idx].id,
+        out_undone(r->out, record_verbs[r->what], walk_migration(r->m, idx)->id,
                    engine_revision_label(r->m, idx + 1));
     }
     r->nshown = 0;
@@ -1619,13 +1660,14 @@ runner_free(struct runner *r)
  * (their failures are retried statement by statement; a second walk would run them again).
  */
 static int
-walk_retrying(struct runner *r,
-              int (*walk_fn)(const struct manifest *, size_t, size_t, int, const struct walk_ops *,
-                             void *),
-              size_t to)
+walk_retrying(struct runner *r, size_t to)
 {
     for (;;) {
-        int ret = walk_fn(r->m, r->committed, to, r->per_migration, &runner_ops, r);
+        /* The repeatables committed already are not run again. */
+        struct walk_reps left = {r->reps.v + r->reps_done, r->reps.n - r->reps_done};
+        int ret = r->what == WALK_ROLLBACK
+                      ? walk_rollback(r->m, r->committed, to, r->per_migration, &runner_ops, r)
+                      : walk_apply(r->m, r->committed, to, &left, r->per_migration, &runner_ops, r);
 
         if (ret == 0 && !r->failed)
             return 0;
@@ -1645,7 +1687,7 @@ runner_apply(struct runner *r, size_t from, size_t to)
     r->walk_to = to;
     if (runner_begin(r, WALK_APPLY, from) != 0)
         return finish(r, -1);
-    return finish(r, walk_retrying(r, walk_apply, to));
+    return finish(r, walk_retrying(r, to));
 }
 
 int
@@ -1654,7 +1696,8 @@ runner_rollback(struct runner *r, size_t from, size_t to)
     r->walk_to = to;
     if (runner_begin(r, WALK_ROLLBACK, from) != 0)
         return finish(r, -1);
-    return finish(r, walk_retrying(r, walk_rollback, to));
+    r->reps.n = 0; /* a rollback never runs them */
+    return finish(r, walk_retrying(r, to));
 }
 
 void
@@ -1686,7 +1729,19 @@ runner_stamp(struct runner *r, size_t from, size_t to)
     r->walk_to = to;
     if (runner_begin(r, WALK_STAMP, from) != 0)
         return finish(r, -1);
-    return finish(r, walk_stamp(from, to, &runner_ops, r));
+    return finish(r, walk_stamp(r->m, from, to, &r->reps, &runner_ops, r));
+}
+
+void
+runner_set_repeatables(struct runner *r, const struct walk_reps *reps)
+{
+    r->reps = reps ? *reps : (struct walk_reps){NULL, 0};
+}
+
+size_t
+runner_repeatables_done(const struct runner *r)
+{
+    return r->reps_done;
 }
 
 void

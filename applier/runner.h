@@ -17,6 +17,7 @@
 #include "history.h"
 #include "out.h"
 #include "sealift/verify.h"
+#include "walk.h"
 
 #include <stddef.h>
 
@@ -101,6 +102,14 @@ void runner_set_final_cb(struct runner *r, runner_final_cb fn, void *ctx);
 int runner_apply(struct runner *r, size_t from, size_t to);
 int runner_rollback(struct runner *r, size_t from, size_t to);
 int runner_stamp(struct runner *r, size_t from, size_t to);
+
+/*
+ * The repeatables runner_apply runs, and runner_stamp records, after the chain (reps->v
+ * borrowed; NULL: none). A rollback never runs them.
+ */
+void runner_set_repeatables(struct runner *r, const struct walk_reps *reps);
+/* How many of them the walk committed. */
+size_t runner_repeatables_done(const struct runner *r);
 
 /* Where the database is after the walk (its last commit), in migrations applied. */
 size_t runner_position(const struct runner *r);

@@ -59,7 +59,6 @@ session_open(struct session *s, const struct app_opts *o, const char *bundle_pat
 int
 session_verify(struct session *s, const struct app_opts *o, const char *bundle_path)
 {
-    struct diag_err err = DIAG_ERR_INIT;
     int code;
 
     memset(s, 0, sizeof(*s));
@@ -77,11 +76,6 @@ session_verify(struct session *s, const struct app_opts *o, const char *bundle_p
     if (code != EXIT_OK)
         return code;
     s->scripts = script_src_new(bundle_path, &s->bundle.manifest, s->bundle.data);
-    /* Running the versioned migrations and not the repeatables would leave half the work. */
-    if (app_refuse_unsupported(&s->bundle.manifest, bundle_path, &err) != 0) {
-        app_error("%s", err.msg);
-        return EXIT_REJECTED;
-    }
     app_source(&s->bundle, &s->src, &s->signers, s->bundle_id, s->host);
     history_ctx_init(&s->h, o->schema, s->bundle.manifest.project);
     return EXIT_OK;
@@ -188,7 +182,7 @@ session_create_history(struct session *s)
     struct db_error e;
     int ret = EXIT_OK;
 
-    if (s->state.schema_exists && s->state.journal_upgraded)
+    if (s->state.schema_exists && s->state.journal_upgraded && s->state.has_repeatables)
         return EXIT_OK;
     buf_addstr(&sql, "BEGIN;\n");
     if (s->state.schema_exists)

@@ -25,6 +25,82 @@ add_unknown(const struct session *s, struct buf *b)
     }
 }
 
+/* Repeatable j of the bundle: its last run in the database (NULL: never ran), and its state. */
+static const char *
+repeatable_state(const struct session *s, size_t j, const struct repeatable_row **row)
+{
+    const struct manifest_migration *r = &s->bundle.manifest.repeatables[j];
+    char sum[HASH_SHA256_HEX];
+
+    *row = history_repeatable(&s->state, r->id);
+    if (*row == NULL)
+        return "new";
+    return strcmp((*row)->checksum, hex_encode(sum, r->chain, HASH_SHA256_BYTES)) == 0
+               ? (*row)->how
+               : "changed";
+}
+
+/* The bundle's repeatables as JSON: name, checksum, the last run's checksum, state. */
+static void
+add_json_repeatables(struct buf *b, const struct session *s, const struct move_verdict *v)
+{
+    const struct manifest *m = &s->bundle.manifest;
+
+    json_key(b, "repeatables", 0);
+    buf_addch(b, '[');
+    for (size_t j = 0; j < m->nrepeatables; j++) {
+        const struct repeatable_row *row;
+        const char *state = repeatable_state(s, j, &row);
+        char sum[HASH_SHA256_HEX];
+
+        buf_addstr(b, j ? ",{" : "{");
+        json_key(b, "name", 1);
+        json_str(b, m->repeatables[j].id);
+        json_key(b, "checksum", 0);
+        json_str(b, hex_encode(sum, m->repeatables[j].chain, HASH_SHA256_BYTES));
+        json_key(b, "applied_checksum", 0);
+        json_str(b, row ? row->checksum : NULL);
+        json_key(b, "state", 0);
+        json_str(b, state);
+        buf_addch(b, '}');
+    }
+    buf_addch(b, ']');
+    json_key(b, "pending_repeatables", 0);
+    buf_addch(b, '[');
+    for (size_t k = 0; k < v->nreps; k++) {
+        if (k)
+            buf_addch(b, ',');
+        json_str(b, m->repeatables[s->view.reps[k]].id);
+    }
+    buf_addch(b, ']');
+}
+
+/* The same as text: one line a repeatable, those apply would run marked pending. */
+static void
+print_repeatables(const struct session *s, const struct move_verdict *v)
+{
+    const struct manifest *m = &s->bundle.manifest;
+
+    if (m->nrepeatables == 0)
+        return;
+    printf("repeatables  %zu, %zu pending%s\n", m->nrepeatables, v->nreps,
+           v->nreps == 0 && s->view.nreps ? " (they run when apply reaches the head)" : "");
+    for (size_t j = 0; j < m->nrepeatables; j++) {
+        const struct repeatable_row *row;
+        const char *state = repeatable_state(s, j, &row);
+        char sum[HASH_SHA256_HEX];
+
+        hex_encode(sum, m->repeatables[j].chain, HASH_SHA256_BYTES);
+        if (row == NULL)
+            printf("  R__%s  pending: new (checksum %.16s)\n", m->repeatables[j].id, sum);
+        else if (strcmp(state, "changed") == 0)
+            printf("  R__%s  pending: changed (last run %.16s, bundle %.16s)\n",
+                   m->repeatables[j].id, row->checksum, sum);
+        else
+            printf("  R__%s  %s (checksum %.16s)\n", m->repeatables[j].id, state, sum);
+    }
+}
+
 static void
 add_json_count(struct buf *b, const char *key, size_t n)
 {
@@ -117,6 +193,7 @@ print_json(const struct session *s, const struct move_state *st, const struct mo
         json_str(&b, m->migrations[i].id);
     }
     buf_addch(&b, ']');
+    add_json_repeatables(&b, s, v);
     json_key(&b, "adoptable_from", 0);
     json_str(&b, s->adopt.found && s->adopt.count > 0 ? s->adopt.tool : NULL);
     add_json_count(&b, "adoptable", s->adopt.found && !s->adopt.problem.len ? s->adopt.count : 0);
@@ -209,6 +286,7 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
             buf_release(&b);
         }
     }
+    print_repeatables(s, v);
 }
 
 /*

@@ -4,29 +4,59 @@
  */
 #include "walk.h"
 
-/* Does the migration after i in this direction run in a transaction? */
-static int
-next_transactional(const struct manifest *m, size_t i, int kind)
+const struct manifest_migration *
+walk_migration(const struct manifest *m, size_t idx)
 {
-    size_t next = kind == MANIFEST_UP ? i + 1 : i - 1;
+    return idx < m->nmigrations ? &m->migrations[idx] : &m->repeatables[idx - m->nmigrations];
+}
 
-    return m->migrations[next].script[kind].transactional;
+int
+walk_is_repeatable(const struct manifest *m, size_t idx)
+{
+    return idx >= m->nmigrations;
+}
+
+/* The steps of one walk: n migrations from first (up: forward, down: backward), then reps. */
+struct steps {
+    const struct manifest *m;
+    size_t first;
+    size_t n;
+    int kind;
+    const struct walk_reps *reps;
+};
+
+static size_t
+steps_count(const struct steps *s)
+{
+    return s->n + (s->reps ? s->reps->n : 0);
+}
+
+/* The idx of step j. */
+static size_t
+steps_at(const struct steps *s, size_t j)
+{
+    if (j >= s->n)
+        return s->m->nmigrations + s->reps->v[j - s->n];
+    return s->kind == MANIFEST_UP ? s->first + j : s->first - j;
 }
 
 /* One direction's walk: kind is MANIFEST_UP or MANIFEST_DOWN. */
 static int
-walk(const struct manifest *m, size_t first, size_t n, int kind, enum walk_record what,
-     int per_migration, const struct walk_ops *ops, void *ctx)
+walk(const struct steps *st, enum walk_record what, int per_migration, const struct walk_ops *ops,
+     void *ctx)
 {
-    int in_tx = 0;
+    const struct manifest *m = st->m;
+    int kind = st->kind, in_tx = 0;
+    size_t n = steps_count(st);
 
     for (size_t j = 0; j < n; j++) {
-        /* Up walks forward from first; down walks backward from first. */
-        size_t i = kind == MANIFEST_UP ? first + j : first - j;
-        const struct manifest_script *s = &m->migrations[i].script[kind];
-        int has_verify = kind == MANIFEST_UP && m->migrations[i].script[MANIFEST_VERIFY].present;
+        size_t i = steps_at(st, j);
+        const struct manifest_migration *mig = walk_migration(m, i);
+        const struct manifest_script *s = &mig->script[kind];
+        int has_verify = kind == MANIFEST_UP && mig->script[MANIFEST_VERIFY].present;
         /* A transaction ends after this one: per migration, or before a no-transaction one. */
-        int last = per_migration || j + 1 == n || !next_transactional(m, i, kind);
+        int last = per_migration || j + 1 == n ||
+                   !walk_migration(m, steps_at(st, j + 1))->script[kind].transactional;
 
         if (!s->transactional) {
             /* The open transaction, if any, was committed after the previous migration. */
@@ -57,36 +87,45 @@ walk(const struct manifest *m, size_t first, size_t n, int kind, enum walk_recor
 }
 
 int
-walk_apply(const struct manifest *m, size_t from, size_t to, int per_migration,
-           const struct walk_ops *ops, void *ctx)
+walk_apply(const struct manifest *m, size_t from, size_t to, const struct walk_reps *reps,
+           int per_migration, const struct walk_ops *ops, void *ctx)
 {
-    size_t n = to > from ? to - from : 0;
+    struct steps st = {m, from, to > from ? to - from : 0, MANIFEST_UP, reps};
 
-    return walk(m, from, n, MANIFEST_UP, WALK_APPLY, per_migration, ops, ctx);
+    return walk(&st, WALK_APPLY, per_migration, ops, ctx);
 }
 
 int
 walk_rollback(const struct manifest *m, size_t napplied, size_t to, int per_migration,
               const struct walk_ops *ops, void *ctx)
 {
-    size_t n = napplied > to ? napplied - to : 0;
+    struct steps st = {m, napplied > 0 ? napplied - 1 : 0, napplied > to ? napplied - to : 0,
+                       MANIFEST_DOWN, NULL};
 
-    if (n == 0)
-        return 0;
-    return walk(m, napplied - 1, n, MANIFEST_DOWN, WALK_ROLLBACK, per_migration, ops, ctx);
+    return walk(&st, WALK_ROLLBACK, per_migration, ops, ctx);
 }
 
 int
-walk_stamp(size_t from, size_t to, const struct walk_ops *ops, void *ctx)
+walk_stamp(const struct manifest *m, size_t from, size_t to, const struct walk_reps *reps,
+           const struct walk_ops *ops, void *ctx)
 {
-    if (to == from)
+    size_t nreps = reps && to >= from ? reps->n : 0;
+
+    if (to == from && nreps == 0)
         return 0;
     if (ops->begin(ctx) != 0)
         return -1;
     for (size_t i = from; i < to; i++)
         if (ops->start(ctx, i, MANIFEST_UP) != 0 ||
-            ops->record(ctx, i, WALK_STAMP, i + 1 == to) != 0)
+            ops->record(ctx, i, WALK_STAMP, i + 1 == to && nreps == 0) != 0)
             return -1;
+    for (size_t j = 0; j < nreps; j++) {
+        size_t i = m->nmigrations + reps->v[j];
+
+        if (ops->start(ctx, i, MANIFEST_UP) != 0 ||
+            ops->record(ctx, i, WALK_STAMP, j + 1 == nreps) != 0)
+            return -1;
+    }
     /* Backwards: newest first, as a rollback would go. */
     for (size_t i = from; i > to; i--)
         if (ops->start(ctx, i - 1, MANIFEST_DOWN) != 0 ||

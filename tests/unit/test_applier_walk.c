@@ -64,23 +64,42 @@ enum walk_kind { APPLY, ROLLBACK, STAMP };
 
 /*
  * A chain described by a string, one character a migration: 't' transactional both ways,
- * 'n' no-transaction both ways, 'v' transactional with a verify script.
+ * 'n' no-transaction both ways, 'v' transactional with a verify script. After a '|', the
+ * repeatables: 't' transactional, 'n' no-transaction (an up script only); they are steps
+ * nmigrations + j.
  */
 static void
 chain(struct manifest *m, struct manifest_migration *migs, const char *shape)
 {
+    size_t n = strcspn(shape, "|");
+
     memset(m, 0, sizeof(*m));
     m->migrations = migs;
-    m->nmigrations = strlen(shape);
-    for (size_t i = 0; shape[i]; i++) {
+    m->nmigrations = n;
+    m->repeatables = migs + n;
+    m->nrepeatables = shape[n] ? strlen(shape + n + 1) : 0;
+    for (size_t i = 0; i < n + m->nrepeatables; i++) {
+        char c = i < n ? shape[i] : shape[i + 1];
+
         memset(&migs[i], 0, sizeof(migs[i]));
         for (int k = MANIFEST_UP; k <= MANIFEST_DOWN; k++) {
-            migs[i].script[k].present = 1;
-            migs[i].script[k].transactional = shape[i] != 'n';
+            migs[i].script[k].present = i < n || k == MANIFEST_UP;
+            migs[i].script[k].transactional = c != 'n';
         }
-        migs[i].script[MANIFEST_VERIFY].present = shape[i] == 'v';
+        migs[i].script[MANIFEST_VERIFY].present = c == 'v';
         migs[i].script[MANIFEST_VERIFY].transactional = 1;
     }
+}
+
+/* The repeatables a case runs: "02" is repeatables 0 and 2 (into v). */
+static struct walk_reps
+reps_of(const char *list, size_t *v)
+{
+    struct walk_reps r = {v, 0};
+
+    for (; list && *list; list++)
+        v[r.n++] = (size_t)(*list - '0');
+    return r;
 }
 
 /* Every record the walk says a commit follows is followed by one, and no other is. */
@@ -108,6 +127,7 @@ test_applier_walk_ops_and_commit_points(void **state)
         size_t from, to;
         int per_migration;
         const char *trace;
+        const char *reps; /* the repeatables to run or record (reps_of), NULL: none */
     } cases[] = {
         /* apply: one transaction for the run, or one per migration */
         {APPLY, "ttt", 0, 3, 0, " B S0 X0 R0 S1 X1 R1 S2 X2 R2+ C"},
@@ -136,6 +156,17 @@ test_applier_walk_ops_and_commit_points(void **state)
         /* stamp backwards: newest first, one transaction, nothing runs */
         {STAMP, "ttt", 3, 1, 0, " B S2 R2 S1 R1+ C"},
         {STAMP, "tnt", 3, 0, 1, " B S2 R2 S1 R1 S0 R0+ C"},
+        /* repeatables after the chain, in the order given, in the same transaction mode */
+        {APPLY, "tt|tt", 0, 2, 0, " B S0 X0 R0 S1 X1 R1 S2 X2 R2 S3 X3 R3+ C", "01"},
+        {APPLY, "tt|tt", 0, 2, 1, " B S0 X0 R0+ C B S1 X1 R1+ C B S3 X3 R3+ C", "1"},
+        /* only repeatables: the chain is at its head */
+        {APPLY, "tt|ttt", 2, 2, 0, " B S2 X2 R2 S4 X4 R4+ C", "02"},
+        {APPLY, "t|nt", 0, 1, 0, " B S0 X0 R0+ C S1 N1 B R1+ C B S2 X2 R2+ C", "01"},
+        {APPLY, "t|t", 1, 1, 0, "", ""},
+        /* a stamp records them in its one transaction; a rollback never runs them */
+        {STAMP, "tt|tn", 1, 2, 0, " B S1 R1 S2 R2 S3 R3+ C", "01"},
+        {STAMP, "tt|tn", 2, 2, 0, " B S3 R3+ C", "1"},
+        {STAMP, "tt|t", 2, 1, 0, " B S1 R1+ C", "0"},
     };
     struct manifest_migration migs[8];
     struct manifest m;
@@ -143,17 +174,19 @@ test_applier_walk_ops_and_commit_points(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct buf trace = BUF_INIT;
+        size_t v[8];
+        struct walk_reps reps = reps_of(cases[i].reps, v);
         int ret;
 
         chain(&m, migs, cases[i].shape);
         if (cases[i].kind == APPLY)
-            ret = walk_apply(&m, cases[i].from, cases[i].to, cases[i].per_migration, &trace_ops,
-                             &trace);
+            ret = walk_apply(&m, cases[i].from, cases[i].to, &reps, cases[i].per_migration,
+                             &trace_ops, &trace);
         else if (cases[i].kind == ROLLBACK)
             ret = walk_rollback(&m, cases[i].from, cases[i].to, cases[i].per_migration, &trace_ops,
                                 &trace);
         else
-            ret = walk_stamp(cases[i].from, cases[i].to, &trace_ops, &trace);
+            ret = walk_stamp(&m, cases[i].from, cases[i].to, &reps, &trace_ops, &trace);
         assert_int_equal(ret, 0);
         if (strcmp(trace.data, cases[i].trace) != 0)
             fail_msg("case %zu (%s): got \"%s\", want \"%s\"", i, cases[i].shape, trace.data,
@@ -182,7 +215,7 @@ test_applier_walk_stops_at_a_failing_step(void **state)
     (void)state;
     ops.record = fail_on_second_record;
     chain(&m, migs, "ttt");
-    assert_int_equal(walk_apply(&m, 0, 3, 1, &ops, &trace), -1);
+    assert_int_equal(walk_apply(&m, 0, 3, NULL, 1, &ops, &trace), -1);
     assert_string_equal(trace.data, " B S0 X0 R0+ C B S1 X1 R1+");
     buf_release(&trace);
 }
