@@ -60,8 +60,8 @@ long engine_resolve_target(const struct manifest *m, const char *rev);
 /*
  * A revision's name for messages: "ID_NAME", or "ID" when the migration has no name, of the
  * revision after count migrations of the chain; "base" for 0. A count past the chain names
- * the repeatable whose step (walk.h) is count - 1: "R__NAME", as its file is named. Held in the caller's storage,
- * never a static buffer, so that two labels in one call are two labels.
+ * the repeatable whose step (walk.h) is count - 1: "R__NAME", as its file is named. Held in the
+ * caller's storage, never a static buffer, so that two labels in one call are two labels.
  */
 #define ENGINE_LABEL_MAX (2 * MANIFEST_MAX_TOKEN + 2)
 struct engine_label {

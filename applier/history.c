@@ -224,8 +224,7 @@ split_array(const char *v, long n)
 
 /* The last run of each of the project's repeatables, by name. */
 static int
-load_repeatables(struct db *db, const struct history_ctx *h, struct db_state *s,
-                 struct db_error *e)
+load_repeatables(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
 {
     struct buf sql = BUF_INIT;
     struct db_rows *r;
@@ -496,8 +495,9 @@ history_sql_repeatable_run(const struct history_ctx *h, const struct history_sou
     }
     buf_addstr(out, ", ");
     db_add_literal(out, src->client_host);
-    buf_addf(out, ", %s FROM %s.repeatable_runs WHERE project = ",
-             duration_ms ? duration_ms : "NULL", h->qschema);
+    buf_addf(out,
+             ", %s FROM %s.repeatable_runs WHERE project = ", duration_ms ? duration_ms : "NULL",
+             h->qschema);
     db_add_literal(out, h->project);
     buf_addstr(out, " AND name = ");
     db_add_literal(out, r->id);

@@ -76,7 +76,7 @@ struct db_state {
     struct progress_row *progress;
     size_t nprogress;
     size_t progress_cap;
-    int has_repeatables; /* the repeatable_runs table exists */
+    int has_repeatables;         /* the repeatable_runs table exists */
     struct repeatable_row *reps; /* the project's repeatables, by name: their last runs */
     size_t nreps;
     size_t reps_cap;

@@ -553,8 +553,7 @@ replay_run(struct replay *r, struct db_rows *rows, size_t i, const char *how)
 {
     struct replay_run *run;
 
-    replay_project(r, db_value(rows, i, 4),
-                   db_value(rows, i, VERIFY_REPLAY_FIRST + RC_ENVIRONMENT),
+    replay_project(r, db_value(rows, i, 4), db_value(rows, i, VERIFY_REPLAY_FIRST + RC_ENVIRONMENT),
                    db_value(rows, i, VERIFY_REPLAY_FIRST + RC_SERIAL));
     r->runs = xgrow(r->runs, &r->runs_cap, r->nruns + 1, sizeof(*r->runs));
     run = &r->runs[r->nruns++];

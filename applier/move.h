@@ -71,11 +71,11 @@ enum move_action {
 
 struct move_verdict {
     enum move_action action;
-    int code;          /* exit code when refused; 0 otherwise */
-    size_t from;       /* where the database is (after adopting another tool's history) */
-    size_t to;         /* where the move ends */
-    size_t adopt;      /* migrations another tool recorded, to adopt before the move (0: none) */
-    size_t ahead;      /* applied migrations after the bundle's head (status exits 3 on them) */
+    int code;     /* exit code when refused; 0 otherwise */
+    size_t from;  /* where the database is (after adopting another tool's history) */
+    size_t to;    /* where the move ends */
+    size_t adopt; /* migrations another tool recorded, to adopt before the move (0: none) */
+    size_t ahead; /* applied migrations after the bundle's head (status exits 3 on them) */
     /*
      * Repeatables an up move to the bundle's head runs (records, for a stamp) after the chain:
      * the view's (engine.h), new or changed since their last run. 0 for any other move.

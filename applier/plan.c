@@ -399,8 +399,7 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
     p->cursor = bundle_cursor_open(s->bundle_path, p->m, NULL);
     if (v->action == MOVE_DOWN)
         walk_rollback(p->m, v->from, v->to, per_migration, &plan_ops, p);
-    else
-    {
+    else {
         struct walk_reps reps = move_reps(s, v);
 
         walk_apply(p->m, v->from, v->to, &reps, per_migration, &plan_ops, p);

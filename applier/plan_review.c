@@ -194,8 +194,7 @@ plan_review_write(struct session *s, const struct move_verdict *v, int per_migra
                  s->adopt.table);
     if (v->action == MOVE_DOWN)
         walk_rollback(r.m, v->from, v->to, per_migration, &review_ops, &r);
-    else
-    {
+    else {
         struct walk_reps reps = move_reps(s, v);
 
         walk_apply(r.m, v->from, v->to, &reps, per_migration, &review_ops, &r);

@@ -8,6 +8,7 @@
 #include "disposable.h"
 #include "runner.h"
 #include "snapshot.h"
+#include "sealift/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,6 +87,13 @@ proof_walk(struct proof *p, enum step step, size_t to, int per_migration, int ne
 
     if (p->tracing)
         runner_set_tracer(r, &locktrace_ops, &p->trace);
+    if (p->with_reps) {
+        /* Every repeatable, changed or not: test runs them in its up phases (one walk). */
+        struct walk_reps reps = {p->all_reps, p->m->nrepeatables};
+
+        runner_set_repeatables(r, step == STEP_DOWN ? NULL : &reps);
+        p->with_reps = 0;
+    }
     if (step == STEP_UP)
         code = runner_apply(r, p->at, to);
     else if (step == STEP_DOWN)
@@ -401,13 +409,100 @@ walk_chain(struct proof *p, enum step step, size_t to, const struct snapshot *wa
     return 0;
 }
 
+/* Drop from d the objects known names (by kind and name). */
+static void
+diff_forget(struct snapshot_diff *d, const struct snapshot_diff *known)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < d->n; i++) {
+        const struct snapshot_item *it = d->items[i].after ? d->items[i].after : d->items[i].before;
+        int drop = 0;
+
+        for (size_t k = 0; known && k < known->n && !drop; k++) {
+            const struct snapshot_item *kn =
+                known->items[k].after ? known->items[k].after : known->items[k].before;
+
+            drop = strcmp(kn->kind, it->kind) == 0 && strcmp(kn->name, it->name) == 0;
+        }
+        if (!drop)
+            d->items[kept++] = d->items[i];
+    }
+    d->n = kept;
+}
+
+/*
+ * At the head, after the round trip: every repeatable, as apply runs them after the chain,
+ * then every one again (as apply does when they change), the schema compared: a repeatable
+ * must give the same schema when it runs again. head becomes the schema with them, and added
+ * what they changed (pointing into before, which the caller keeps). Returns 0 (go on), 1 (they
+ * failed: stop) or -1.
+ */
+static int
+repeatables_phase(struct proof *p, struct snapshot *head, struct snapshot *before,
+                  struct snapshot_diff *added)
+{
+    struct snapshot again;
+    struct snapshot_diff d;
+    struct proof_outcome oc;
+    struct failure f;
+    long long t0 = now_ns();
+    size_t n = p->m->nrepeatables;
+    int ret = -1;
+
+    snapshot_init(&again);
+    snapshot_diff_init(&d);
+    proof_outcome_init(&oc);
+    p->trace.phase = "repeatables";
+    snapshot_move(before, head);
+    for (int run = 0; run < 2; run++) {
+        p->with_reps = 1;
+        if (proof_walk(p, STEP_UP, p->at, p->per_migration, 0, &f, NULL) != 0) {
+            if (halted(p))
+                goto done;
+            proof_outcome_set(&oc, "failed", "up_failed",
+                              "repeatable %s failed%s: ", engine_label(p->m, f.idx + 1).s,
+                              run ? " when run again" : "");
+            proof_failure_render(&oc.text, &f, 0);
+            oc.fail = &f;
+            report_phase(p, "repeatables", "repeatables", &oc, ms_since(t0));
+            snapshot_copy(head, before);
+            ret = 1;
+            goto done;
+        }
+        if (snap(p, 0, run ? &again : head) != 0)
+            goto done;
+    }
+    snapshot_diff(before, head, added);
+    snapshot_diff(head, &again, &d);
+    if (d.n) {
+        proof_outcome_set(&oc, "failed", "schema_differs",
+                          "the repeatables, run again, give another schema (%zu difference%s)", d.n,
+                          d.n == 1 ? "" : "s");
+        oc.diff = &d;
+    } else {
+        proof_outcome_set(&oc, "ok", NULL,
+                          "applied %zu repeatable%s after the chain, then again: the schema is "
+                          "the same",
+                          n, n == 1 ? "" : "s");
+    }
+    report_phase(p, "repeatables", "repeatables", &oc, ms_since(t0));
+    ret = 0;
+done:
+    proof_outcome_release(&oc);
+    snapshot_diff_release(&d);
+    snapshot_release(&again);
+    return ret;
+}
+
 /*
  * From head, back to l (base, or after the last irreversible migration) as rollback would,
  * compared with the schema there; then up to head again as apply would, compared with the
  * head of the round trip. Returns 0 (findings reported) or -1 (error or interruption).
  */
 static int
-head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot *head, size_t l)
+head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot *head, size_t l,
+             const struct snapshot_diff *known)
 {
     struct engine_label where_buf;
     const char *where = engine_label_into(p->m, l, &where_buf);
@@ -439,6 +534,8 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
         ret = 0;
         goto done;
     }
+    /* A rollback leaves the repeatables' objects (they have no down): not a difference. */
+    diff_forget(&d, known);
     if (d.n) {
         proof_outcome_set(&oc, "failed", "schema_differs",
                           "rolled back %zu migrations, but the schema differs from the one at "
@@ -456,6 +553,7 @@ head_to_base(struct proof *p, const struct snapshot *at_l, const struct snapshot
     proof_outcome_release(&oc); /* proof_outcome_init starts a new text */
     proof_outcome_init(&oc);
     p->trace.phase = "base_to_head";
+    p->with_reps = p->m->nrepeatables > 0;
     rt = walk_chain(p, STEP_UP, n, head, &now, &d, &f, &oc, &ms);
     if (rt < 0)
         goto done;
@@ -505,6 +603,7 @@ stamp_noop(struct proof *p)
     p->at = 0;
     if (session_create_history(&p->s) != EXIT_OK)
         goto done;
+    p->with_reps = p->m->nrepeatables > 0;
     if (proof_walk(p, STEP_STAMP, n, 0, 0, &f, NULL) != 0) {
         if (halted(p))
             goto done;
@@ -515,7 +614,7 @@ stamp_noop(struct proof *p)
         goto done;
     } else {
         snapshot_diff(&before, &after, &d);
-        if (v->drift || v->napplied != n || v->partial || v->ahead) {
+        if (v->drift || v->napplied != n || v->partial || v->ahead || v->nreps) {
             proof_outcome_set(&oc, "failed", "not_at_head",
                               "after the stamp, apply does not find the database at head (%zu "
                               "of %zu applied%s)",
@@ -605,7 +704,8 @@ skip_phases(struct proof *p, int stamp, const char *reason, const char *fmt, ...
 int
 proof_run(struct proof *p)
 {
-    struct snapshot base, cur, at_l, head;
+    struct snapshot base, cur, at_l, head, no_reps;
+    struct snapshot_diff reps_added;
     size_t n = p->m->nmigrations, l = 0;
     long long t0 = now_ns();
     int code = EXIT_FAILED, rt;
@@ -614,6 +714,11 @@ proof_run(struct proof *p)
     snapshot_init(&cur);
     snapshot_init(&at_l);
     snapshot_init(&head);
+    snapshot_init(&no_reps);
+    snapshot_diff_init(&reps_added);
+    p->all_reps = xcalloc(p->m->nrepeatables + 1, sizeof(*p->all_reps));
+    for (size_t j = 0; j < p->m->nrepeatables; j++)
+        p->all_reps[j] = j;
     /* Head-to-base can go back only to just after the last irreversible migration. */
     for (size_t i = 0; i < n; i++)
         if (!down_runs(&p->m->migrations[i]))
@@ -625,6 +730,16 @@ proof_run(struct proof *p)
     if (rt < 0)
         goto done;
     snapshot_copy(&head, &cur);
+    if (rt == 0 && p->m->nrepeatables > 0) {
+        rt = repeatables_phase(p, &head, &no_reps, &reps_added);
+        if (rt < 0)
+            goto done;
+        if (rt > 0) {
+            skip_phases(p, 1, "repeatables_failed",
+                        "the repeatables failed at the head, where apply runs them");
+            goto report;
+        }
+    }
     if (rt > 0) {
         skip_phases(p, 1, "round_trip_stopped",
                     "the round trip stopped at %s, so the chain is not at head",
@@ -634,12 +749,13 @@ proof_run(struct proof *p)
             skip_phases(p, 0, "irreversible",
                         "the last migration, %s, is irreversible: nothing can be rolled back",
                         engine_label(p->m, n).s);
-        } else if (head_to_base(p, &at_l, &head, l) != 0) {
+        } else if (head_to_base(p, &at_l, &head, l, &reps_added) != 0) {
             goto done;
         }
         if (p->at == n && stamp_noop(p) != 0)
             goto done;
     }
+report:
     if (!p->throwaway)
         restore_given(p, &base, l);
     if (halted(p))
@@ -656,6 +772,10 @@ done:
     snapshot_release(&cur);
     snapshot_release(&at_l);
     snapshot_release(&head);
+    snapshot_diff_release(&reps_added);
+    snapshot_release(&no_reps);
+    free(p->all_reps);
+    p->all_reps = NULL;
     return code;
 }
 

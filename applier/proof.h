@@ -38,6 +38,9 @@ struct proof {
     int per_migration; /* head to base and back one transaction per migration */
     int throwaway;     /* the database is our throwaway server's: nothing to restore */
     size_t at;         /* migrations of the chain applied */
+    /* Every repeatable (indexes), and the next up walk or stamp runs (records) them too. */
+    size_t *all_reps;
+    int with_reps;
     int lost_connection;
     struct proof_report rep;
     struct locktrace trace; /* what each statement locked and rewrote (locktrace.h) */

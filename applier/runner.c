@@ -105,7 +105,7 @@ struct runner {
     size_t repair_idx;                  /* the migration index_repair.c works for (repair_index) */
     const struct runner_tracer *tracer; /* runner_set_tracer: statements one at a time */
     void *tracer_ctx;
-    size_t walk_to;           /* where the walk ends: its last COMMIT is there */
+    size_t walk_to; /* where the walk ends: its last COMMIT is there */
     /* The repeatables the walk runs (records) after the chain (runner_set_repeatables), how
      * many of them are committed, and how many the open transaction recorded. */
     struct walk_reps reps;

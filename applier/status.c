@@ -35,9 +35,8 @@ repeatable_state(const struct session *s, size_t j, const struct repeatable_row 
     *row = history_repeatable(&s->state, r->id);
     if (*row == NULL)
         return "new";
-    return strcmp((*row)->checksum, hex_encode(sum, r->chain, HASH_SHA256_BYTES)) == 0
-               ? (*row)->how
-               : "changed";
+    return strcmp((*row)->checksum, hex_encode(sum, r->chain, HASH_SHA256_BYTES)) == 0 ? (*row)->how
+                                                                                       : "changed";
 }
 
 /* The bundle's repeatables as JSON: name, checksum, the last run's checksum, state. */

@@ -211,7 +211,7 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     sql "UPDATE sealift.repeatable_runs SET checksum = repeat('0', 64) WHERE name = 'views'"
     run_apply history --verify
     assert_exit 1
-    assert_error_regex 'repeatable_runs row views run 1 \(project demo\): column checksum is 0{64}, but journal row 5 recorded [0-9a-f]{64}: the table was edited'
+    assert_error_regex 'sealift\.repeatable_runs row views run 1 \(project demo\): column checksum is 0{64}, but journal row 5 recorded [0-9a-f]{64}: the table was edited'
 }
 
 @test "repeatables: a history schema from before them is upgraded, and they run" {
@@ -232,4 +232,29 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     assert_sql "$runs_sql" 'views#1:applied'
     run_apply history --verify
     assert_exit 0
+}
+
+@test "repeatables: test runs them at the head and again, and the chain still goes down and up" {
+    # A view on users would keep 001's down from dropping users: test would say so.
+    rm m/R__views.sql
+    printf 'CREATE OR REPLACE VIEW order_ids AS SELECT 1 AS id;\n' >m/R__views.sql
+    bundle m b.sealift
+    run_apply test b.sealift -p release.pub
+    assert_exit 0
+    assert_line --regexp '^ok    repeatables: applied 2 repeatables after the chain, then again: the schema is the same'
+    assert_line --regexp '^ok    head to base: rolled back 3 migrations as rollback would'
+    assert_line --regexp '^ok    base to head: applied 3 migrations as apply would'
+    assert_line --partial 'ok    stamp at head:'
+    assert_line --regexp '^test passed: '
+}
+
+@test "repeatables: test fails a repeatable that gives another schema when run again" {
+    # Each run adds a column named after the run: not re-runnable.
+    printf 'DO $$ BEGIN EXECUTE format(%s, (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s))); END $$;\n' \
+        "'CREATE TABLE IF NOT EXISTS grows (x int); ALTER TABLE grows ADD COLUMN c%s int'" "'grows'" \
+        >m/R__views.sql
+    bundle m b.sealift
+    run_apply test b.sealift -p release.pub
+    assert_exit 1
+    assert_line --regexp '^FAIL  repeatables: the repeatables, run again, give another schema \(1 difference\)'
 }
