@@ -15,7 +15,9 @@ usage_apply(void)
            "all. A no-transaction migration runs statement by statement outside any, and a\n"
            "rerun resumes it where it stopped. A database the bundle's source tool (Flyway,\n"
            "Alembic...) has been migrating is adopted first: what that tool recorded is\n"
-           "checked against the chain and recorded as applied, without running it.\n\n"
+           "checked against the chain and recorded as applied, without running it. When the\n"
+           "database reaches the bundle's head, its repeatable migrations (R__NAME.sql) that\n"
+           "never ran or changed since their last run follow, by name, in the same mode.\n\n"
            "Usage:\n  sealift-apply apply BUNDLE -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB
            "      --to REV          stop after migration REV (its id or ID_NAME; Sqitch's\n"

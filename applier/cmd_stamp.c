@@ -15,7 +15,8 @@ usage_stamp(void)
     printf("Record REV and every migration before it as applied, without running them: for a\n"
            "database that already has their effect. A REV below the database's head moves the\n"
            "record back: the migrations after REV are recorded as not applied (their SQL, up\n"
-           "or down, is not run), so that a wrong stamp can be undone.\n\n"
+           "or down, is not run), so that a wrong stamp can be undone. A stamp at the head\n"
+           "records the pending repeatables too, as run with their current checksums.\n\n"
            "Usage:\n  sealift-apply stamp BUNDLE REV -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_DRIFT_MOVE APP_USAGE_LOCK
                APP_USAGE_WITNESS APP_USAGE_ALLOW_EXPIRED APP_USAGE_OUT);

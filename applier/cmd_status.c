@@ -13,7 +13,8 @@ static void
 usage_status(void)
 {
     printf("Show what the database has applied from this bundle's chain, what is pending, and\n"
-           "any drift. Exit 0 at the bundle's head, 7 when migrations are pending, 3 on drift\n"
+           "any drift; the bundle's repeatables, new or changed ones as pending. Exit 0 at the\n"
+           "bundle's head, 7 when migrations or repeatables are pending, 3 on drift\n"
            "(of the history, or with --schema-drift of the schema).\n\n"
            "Usage:\n  sealift-apply status BUNDLE -p PUBLIC_KEY... [OPTIONS]\n\n"
            "Options:\n" APP_USAGE_BUNDLE APP_USAGE_DB APP_USAGE_DRIFT_STATUS APP_USAGE_ALLOW_EXPIRED
