@@ -892,6 +892,28 @@ journal_changes_after(const struct run *hist, double seq)
     return n;
 }
 
+/* The repeatables whose runs the journal gained after seq (apply_repeatable rows), as a list. */
+static void
+res_repeatables_run(struct mod *m, const char *key, const struct run *hist, double seq)
+{
+    size_t n = 0;
+
+    res_key(m, key);
+    buf_addch(&m->res, '[');
+    for (size_t i = 0; i < hist->nevents; i++) {
+        const struct jv *row = hist->events[i];
+        const char *what = jv_get_str(row, "event");
+
+        if (is_journal_row(row) && journal_seq(row) > seq && what &&
+            strcmp(what, "apply_repeatable") == 0) {
+            if (n++)
+                buf_addch(&m->res, ',');
+            json_str(&m->res, jv_get_str(row, "migration"));
+        }
+    }
+    buf_addch(&m->res, ']');
+}
+
 static void
 res_jv(struct mod *m, const char *key, const struct jv *v)
 {
@@ -1026,6 +1048,7 @@ do_status(struct mod *m)
     res_str(m, "revision", f.head);
     res_str(m, "bundle_head", jv_get_str(f.doc, "bundle_head"));
     res_jv(m, "pending", f.pending);
+    res_jv(m, "pending_repeatables", jv_get(f.doc, "pending_repeatables"));
     res_jv(m, "drift", jv_get(f.doc, "drift"));
     res_jv(m, "journal_head", journal_head(&hist));
     if (m->v[O_VERIFY_JOURNAL].b) {
@@ -1041,8 +1064,12 @@ do_status(struct mod *m)
                 text.data);
         buf_release(&text);
     } else {
-        set_msg(m, "the database is at %s; %zu pending", f.head,
-                f.pending && f.pending->type == JV_ARRAY ? f.pending->n : 0);
+        const struct jv *reps = jv_get(f.doc, "pending_repeatables");
+
+        set_msg(m, "the database is at %s; %zu pending, %zu repeatable%s pending", f.head,
+                f.pending && f.pending->type == JV_ARRAY ? f.pending->n : 0,
+                reps && reps->type == JV_ARRAY ? reps->n : 0,
+                reps && reps->type == JV_ARRAY && reps->n == 1 ? "" : "s");
     }
     if (m->v[O_VERIFY_JOURNAL].b && hist.rc != 0) {
         struct buf text = BUF_INIT;
@@ -1297,6 +1324,8 @@ do_apply(struct mod *m)
         res_id_list(m, rollback ? "rolled_back" : "applied", migs, 0, 0, 0);
     }
     res_jv(m, "journal_head", journal_head(&h1));
+    res_repeatables_run(m, "repeatables_applied", &h1,
+                        journal_head(&h0) ? journal_seq(journal_head(&h0)) : 0);
     res_events(m, &act);
     /* Changed: the journal gained a row that records a change, or the revision moved. */
     m->changed = f1.ok && f1.applied != f0.applied;

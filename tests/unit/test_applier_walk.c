@@ -130,32 +130,32 @@ test_applier_walk_ops_and_commit_points(void **state)
         const char *reps; /* the repeatables to run or record (reps_of), NULL: none */
     } cases[] = {
         /* apply: one transaction for the run, or one per migration */
-        {APPLY, "ttt", 0, 3, 0, " B S0 X0 R0 S1 X1 R1 S2 X2 R2+ C"},
-        {APPLY, "ttt", 0, 3, 1, " B S0 X0 R0+ C B S1 X1 R1+ C B S2 X2 R2+ C"},
-        {APPLY, "ttt", 1, 3, 0, " B S1 X1 R1 S2 X2 R2+ C"},
-        {APPLY, "ttt", 2, 2, 0, ""},
+        {APPLY, "ttt", 0, 3, 0, " B S0 X0 R0 S1 X1 R1 S2 X2 R2+ C", NULL},
+        {APPLY, "ttt", 0, 3, 1, " B S0 X0 R0+ C B S1 X1 R1+ C B S2 X2 R2+ C", NULL},
+        {APPLY, "ttt", 1, 3, 0, " B S1 X1 R1 S2 X2 R2+ C", NULL},
+        {APPLY, "ttt", 2, 2, 0, "", NULL},
         /* a no-transaction migration ends the open transaction and records in its own */
-        {APPLY, "tnt", 0, 3, 0, " B S0 X0 R0+ C S1 N1 B R1+ C B S2 X2 R2+ C"},
-        {APPLY, "tnt", 0, 3, 1, " B S0 X0 R0+ C S1 N1 B R1+ C B S2 X2 R2+ C"},
-        {APPLY, "ttnn", 0, 4, 0, " B S0 X0 R0 S1 X1 R1+ C S2 N2 B R2+ C S3 N3 B R3+ C"},
+        {APPLY, "tnt", 0, 3, 0, " B S0 X0 R0+ C S1 N1 B R1+ C B S2 X2 R2+ C", NULL},
+        {APPLY, "tnt", 0, 3, 1, " B S0 X0 R0+ C S1 N1 B R1+ C B S2 X2 R2+ C", NULL},
+        {APPLY, "ttnn", 0, 4, 0, " B S0 X0 R0 S1 X1 R1+ C S2 N2 B R2+ C S3 N3 B R3+ C", NULL},
         /* verify scripts run before the record, in the same transaction */
-        {APPLY, "vt", 0, 2, 0, " B S0 X0 V0 R0 S1 X1 R1+ C"},
-        {APPLY, "tv", 0, 2, 1, " B S0 X0 R0+ C B S1 X1 V1 R1+ C"},
-        {APPLY, "n", 0, 1, 0, " S0 N0 B R0+ C"},
+        {APPLY, "vt", 0, 2, 0, " B S0 X0 V0 R0 S1 X1 R1+ C", NULL},
+        {APPLY, "tv", 0, 2, 1, " B S0 X0 R0+ C B S1 X1 V1 R1+ C", NULL},
+        {APPLY, "n", 0, 1, 0, " S0 N0 B R0+ C", NULL},
         /* rollback: newest first */
-        {ROLLBACK, "ttt", 3, 0, 0, " B S2 X2 R2 S1 X1 R1 S0 X0 R0+ C"},
-        {ROLLBACK, "ttt", 3, 0, 1, " B S2 X2 R2+ C B S1 X1 R1+ C B S0 X0 R0+ C"},
-        {ROLLBACK, "ttt", 3, 1, 0, " B S2 X2 R2 S1 X1 R1+ C"},
-        {ROLLBACK, "tnt", 3, 0, 0, " B S2 X2 R2+ C S1 N1 B R1+ C B S0 X0 R0+ C"},
-        {ROLLBACK, "ttt", 1, 1, 0, ""},
+        {ROLLBACK, "ttt", 3, 0, 0, " B S2 X2 R2 S1 X1 R1 S0 X0 R0+ C", NULL},
+        {ROLLBACK, "ttt", 3, 0, 1, " B S2 X2 R2+ C B S1 X1 R1+ C B S0 X0 R0+ C", NULL},
+        {ROLLBACK, "ttt", 3, 1, 0, " B S2 X2 R2 S1 X1 R1+ C", NULL},
+        {ROLLBACK, "tnt", 3, 0, 0, " B S2 X2 R2+ C S1 N1 B R1+ C B S0 X0 R0+ C", NULL},
+        {ROLLBACK, "ttt", 1, 1, 0, "", NULL},
         /* stamp: one transaction in either mode (runner's per_migration is not the walk's) */
-        {STAMP, "ttt", 0, 3, 0, " B S0 R0 S1 R1 S2 R2+ C"},
-        {STAMP, "ttt", 0, 3, 1, " B S0 R0 S1 R1 S2 R2+ C"},
-        {STAMP, "tnt", 1, 3, 1, " B S1 R1 S2 R2+ C"},
-        {STAMP, "ttt", 3, 3, 0, ""},
+        {STAMP, "ttt", 0, 3, 0, " B S0 R0 S1 R1 S2 R2+ C", NULL},
+        {STAMP, "ttt", 0, 3, 1, " B S0 R0 S1 R1 S2 R2+ C", NULL},
+        {STAMP, "tnt", 1, 3, 1, " B S1 R1 S2 R2+ C", NULL},
+        {STAMP, "ttt", 3, 3, 0, "", NULL},
         /* stamp backwards: newest first, one transaction, nothing runs */
-        {STAMP, "ttt", 3, 1, 0, " B S2 R2 S1 R1+ C"},
-        {STAMP, "tnt", 3, 0, 1, " B S2 R2 S1 R1 S0 R0+ C"},
+        {STAMP, "ttt", 3, 1, 0, " B S2 R2 S1 R1+ C", NULL},
+        {STAMP, "tnt", 3, 0, 1, " B S2 R2 S1 R1 S0 R0+ C", NULL},
         /* repeatables after the chain, in the order given, in the same transaction mode */
         {APPLY, "tt|tt", 0, 2, 0, " B S0 X0 R0 S1 X1 R1 S2 X2 R2 S3 X3 R3+ C", "01"},
         {APPLY, "tt|tt", 0, 2, 1, " B S0 X0 R0+ C B S1 X1 R1+ C B S3 X3 R3+ C", "1"},
