@@ -114,6 +114,51 @@ XML
     assert_stderr 'changeset dee:grants is runAlways: Liquibase runs it on every update, but a bundle runs each migration once'
 }
 
+@test "liquibase: runOnChange changesets are repeatables keyed and summed as Liquibase records them" {
+    import_db_setup
+    liquibase_db_setup
+    printf -- '--liquibase formatted sql\n\n--changeset dee:cheap-products runOnChange:true\nCREATE OR REPLACE VIEW cheap_products AS SELECT sku FROM products WHERE price_cents < 400;\n--rollback DROP VIEW cheap_products;\n\n--changeset dee:product-count runOnChange:true\nCREATE OR REPLACE VIEW product_count AS SELECT count(*) AS n FROM products;\n' \
+        >src/changes/later/f-views.sql
+    cat >src/changes/later/g-views.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog http://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-4.3.xsd">
+    <changeSet id="dear-products" author="dee" runOnChange="true">
+        <sql>CREATE OR REPLACE VIEW dear_products AS SELECT sku FROM products WHERE price_cents >= 400</sql>
+    </changeSet>
+</databaseChangeLog>
+XML
+    build_example
+    run_sealift inspect --json app.sealift
+    jq -r '.repeatables[].origin' <<<"$output" | sort >ours
+    assert_equal "$(wc -l <ours)" 3
+    assert_equal "$(jq -r '.migrations | length' <<<"$output")" 13
+    # Liquibase's own key and MD5SUM for each, as DATABASECHANGELOG records them.
+    newdb ref
+    liquibase ref update
+    theirs() {
+        psql -X -At -d "$(dbn ref)" -c "SELECT author || ':' || id || '@' || filename || ' ' || md5sum FROM databasechangelog WHERE id IN ('cheap-products', 'product-count', 'dear-products')" | sort
+    }
+    assert_equal "$(theirs)" "$(cat ours)"
+
+    # An edit: Liquibase runs the changeset again and records its new MD5SUM; the rebuilt
+    # bundle's repeatable has that MD5SUM, the others are as they were.
+    sed -i 's/price_cents < 400/price_cents < 500/' src/changes/later/f-views.sql
+    run_sealift check -d src --from liquibase
+    assert_exit 0
+    assert_line 'repeatable: dee:cheap-products@changes/later/f-views.sql (changed)'
+    assert_line 'repeatable: dee:product-count@changes/later/f-views.sql (unchanged)'
+    build_example
+    run_sealift inspect --json app.sealift
+    jq -r '.repeatables[].origin' <<<"$output" | sort >ours.2
+    liquibase ref update
+    assert_equal "$(theirs)" "$(cat ours.2)"
+    run diff ours ours.2
+    assert_equal "$(grep -c '^[<>]' <<<"$output")" 2
+    assert_line --regexp '^> dee:cheap-products@changes/later/f-views.sql 8:[0-9a-f]{32}$'
+}
+
 @test "liquibase: abstract change types are rendered by Liquibase when it is installed" {
     import_db_setup
     liquibase_db_setup
