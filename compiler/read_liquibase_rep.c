@@ -58,7 +58,7 @@ lb_add_repeatable(struct src_chain *c, const struct lb_changeset *cs, const char
      * them too). So a rollback given here is ignored, with a warning rather than an error,
      * since Liquibase requires one to roll back and chains carry them by habit.
      */
-    if (cs->has_rollback && cs->down.len > 0)
+    if (cs->has_rollback && cs->down.len > strspn(cs->down.data, " \t\r\n"))
         report_warning(rep,
                        "%s:%u: changeset %s:%s is runOnChange, compiled as a repeatable "
                        "migration, which has no down: its rollback is ignored (sealift's "

@@ -573,15 +573,17 @@ test_read_liquibase_run_on_change(void **state)
     assert_non_null(rt_find(t, "v"));
     assert_string_equal(rt_find(t, "v")->origin_checksum, plain_sum);
 
-    /* Out of name order: one warning, naming the first pair. */
+    /* Out of name order: one warning, naming the first pair. An empty rollback: no warning. */
     rt_write(t, "c/v.sql",
-             "--liquibase formatted sql\n--changeset zed:v runOnChange:true\nSELECT 1;\n");
+             "--liquibase formatted sql\n--changeset zed:v runOnChange:true\nSELECT 1;\n"
+             "--rollback\n");
     rt_ok(t, read_liquibase, NULL);
     assert_contains(t->errors.data, "changelog.xml:3: runOnChange changesets run after the other "
                                     "changesets, in name order (author:id@file), not in "
                                     "changelog order: \"bob:x@changelog.xml\" runs before "
                                     "\"zed:v@c/v.sql\"");
     assert_null(strstr(t->errors.data, "\"cy:j@c/j.json\" runs before"));
+    assert_null(strstr(t->errors.data, "rollback is ignored"));
 }
 
 /* A plain .sql file that includeAll finds is refused: Liquibase would run it whole. */
