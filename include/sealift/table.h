@@ -26,8 +26,8 @@ enum table_align { TABLE_LEFT, TABLE_RIGHT };
 
 struct table {
     size_t ncols;
-    const char *indent;                    /* before every row and note */
-    size_t width[TABLE_MAX_COLS];          /* the widest cell so far, or the column's minimum */
+    const char *indent;           /* before every row and note */
+    size_t width[TABLE_MAX_COLS]; /* the widest cell so far, or the column's minimum */
     enum table_align align[TABLE_MAX_COLS];
     /* ncols slots a row, row after row; a note's row has NULL in slot 0 and its text in 1. */
     char **cells;
