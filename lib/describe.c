@@ -193,37 +193,65 @@ text_provenance(const struct verify_result *res, struct buf *out)
     }
 }
 
-void
-describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
+/*
+ * The bundle's facts, a label and a value a line: the values start where the longest label
+ * ends ("key statements" is longer than the others when the bundle has them).
+ */
+static void
+add_facts(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
 {
     const struct manifest *m = &res->manifest;
     char hex[HASH_SHA256_HEX];
     char id[SIG_KEYID_HEX];
+    struct table t;
 
-    buf_addf(out, "bundle       %s\n", path);
-    buf_addf(out, "id           %s\n", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
-    buf_addf(out, "format       sealift bundle v%s, %s, %llu bytes\n",
-             m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
-             : m->nrepeatables          ? MANIFEST_REPEATABLES_VERSION
-                                        : "1",
-             codec_name(res->compression), (unsigned long long)res->file_size);
-    buf_addf(out, "project      %s\n", m->project);
-    buf_addf(out, "serial       %llu\n", (unsigned long long)m->serial);
-    buf_addf(out, "environment  %s\n", m->environment ? m->environment : "(any)");
-    buf_addf(out, "created      %s\n", m->created);
-    buf_addf(out, "compiler     %s\n", m->compiler);
-    buf_addf(out, "source       %s\n", m->source);
-    buf_addf(out, "expires      %s\n", m->expires ? m->expires : "never");
-    for (size_t i = 0; i < m->nkeystmts; i++)
-        buf_addf(out, "%s %s\n", i == 0 ? "key statements" : "              ",
-                 m->members[m->keystmts[i]].path);
-    for (size_t i = 0; i < res->nsigs; i++)
-        buf_addf(out, "%s %s %s\n", i == 0 ? "signatures  " : "            ",
-                 sig_keyid_hex(id, res->sigs[i].keyid),
-                 signature_state(&res->sigs[i], trust_checked));
-    buf_addf(out, "migrations   %zu (head %s, chain %s)\n", m->nmigrations,
-             m->migrations[m->nmigrations - 1].id,
-             hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
+    table_init(&t, 2, "");
+    table_cell(&t, "bundle");
+    table_cell(&t, "%s", path);
+    table_cell(&t, "id");
+    table_cell(&t, "%s", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
+    table_cell(&t, "format");
+    table_cell(&t, "sealift bundle v%s, %s, %llu bytes",
+               m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
+               : m->nrepeatables          ? MANIFEST_REPEATABLES_VERSION
+                                          : "1",
+               codec_name(res->compression), (unsigned long long)res->file_size);
+    table_cell(&t, "project");
+    table_cell(&t, "%s", m->project);
+    table_cell(&t, "serial");
+    table_cell(&t, "%llu", (unsigned long long)m->serial);
+    table_cell(&t, "environment");
+    table_cell(&t, "%s", m->environment ? m->environment : "(any)");
+    table_cell(&t, "created");
+    table_cell(&t, "%s", m->created);
+    table_cell(&t, "compiler");
+    table_cell(&t, "%s", m->compiler);
+    table_cell(&t, "source");
+    table_cell(&t, "%s", m->source);
+    table_cell(&t, "expires");
+    table_cell(&t, "%s", m->expires ? m->expires : "never");
+    for (size_t i = 0; i < m->nkeystmts; i++) {
+        table_cell(&t, "%s", i == 0 ? "key statements" : "");
+        table_cell(&t, "%s", m->members[m->keystmts[i]].path);
+    }
+    for (size_t i = 0; i < res->nsigs; i++) {
+        table_cell(&t, "%s", i == 0 ? "signatures" : "");
+        table_cell(&t, "%s %s", sig_keyid_hex(id, res->sigs[i].keyid),
+                   signature_state(&res->sigs[i], trust_checked));
+    }
+    table_cell(&t, "migrations");
+    table_cell(&t, "%zu (head %s, chain %s)", m->nmigrations, m->migrations[m->nmigrations - 1].id,
+               hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
+    table_format(&t, out);
+    table_release(&t);
+}
+
+void
+describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
+{
+    const struct manifest *m = &res->manifest;
+
+    add_facts(path, res, trust_checked, out);
     add_migration_table(m, out);
     add_member_table(m, out);
     add_repeatable_table(m, out);
