@@ -94,18 +94,18 @@ parsed_add(struct parsed_list *l, size_t loc, size_t len, size_t tree)
 static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
 
 /*
- * Parse sql[start, end) with trees, read into t (with the lint's operations when lint is set);
- * append its statements (offsets in sql, whose whole length is total) to out. Returns 0, or -1
- * if the text does not parse, or if a statement would run to the end of the text although the
- * text is not the script's end (then the script's own parse would delimit it otherwise).
+ * Parse sql[start, end) and read its statements' parse nodes into t (with the lint's
+ * operations when lint is set); append the statements (offsets in sql) to out. Returns 0, or
+ * -1 if the text does not parse.
  */
 static int
-parse_with_trees(const char *sql, size_t start, size_t end, size_t total, int lint,
-                 struct sqltrees *t, struct parsed_list *out)
+parse_with_trees(const char *sql, size_t start, size_t end, int lint, struct sqltrees *t,
+                 struct parsed_list *out)
 {
-    char *one = xstrndup(sql + start, end - start);
+    /* The parser wants a NUL-terminated text: a copy, unless the range ends sql already. */
+    char *one = sql[end] == '\0' ? NULL : xstrndup(sql + start, end - start);
     size_t first = t->parsed.n;
-    int rc = pgnodes_parse(one, lint, &t->parsed);
+    int rc = pgnodes_parse(one ? one : sql + start, lint, &t->parsed);
 
     parser_used = 1;
     free(one);
@@ -115,39 +115,9 @@ parse_with_trees(const char *sql, size_t start, size_t end, size_t total, int li
         size_t loc = start + t->parsed.v[k].loc;
         size_t len = t->parsed.v[k].len;
 
-        if (len == 0 && end != total)
-            return -1;
-        parsed_add(out, loc, len ? len : total - loc, k + 1);
+        parsed_add(out, loc, len ? len : end - loc, k + 1);
     }
     return 0;
-}
-
-/*
- * Parse sql[start, end) without trees (cheaper: nothing is serialised) and append its
- * statements to out. Returns 0, or -1 as parse_with_trees.
- */
-static int
-parse_split(const char *sql, size_t start, size_t end, size_t total, struct parsed_list *out)
-{
-    char *one = xstrndup(sql + start, end - start);
-    PgQuerySplitResult split = pg_query_split_with_parser(one);
-    int rc = 0;
-
-    parser_used = 1;
-    free(one);
-    for (int i = 0; !split.error && i < split.n_stmts && rc == 0; i++) {
-        size_t loc = start + (size_t)split.stmts[i]->stmt_location;
-        size_t len = (size_t)split.stmts[i]->stmt_len;
-
-        if (len == 0 && end != total)
-            rc = -1;
-        else
-            parsed_add(out, loc, len ? len : total - loc, 0);
-    }
-    if (split.error)
-        rc = -1;
-    pg_query_free_split_result(split);
-    return rc;
 }
 
 /* Parse sql[loc, loc + len) alone, with its tree: the tree, or 0 if it is not one statement. */
@@ -157,7 +127,7 @@ parse_one(const char *sql, size_t loc, size_t len, int lint, struct sqltrees *t)
     struct parsed_list one = {NULL, 0, 0};
     size_t ref = 0;
 
-    if (parse_with_trees(sql, loc, loc + len, loc + len, lint, t, &one) == 0 && one.n == 1)
+    if (parse_with_trees(sql, loc, loc + len, lint, t, &one) == 0 && one.n == 1)
         ref = one.v[0].tree;
     free(one.v);
     return ref;
@@ -400,21 +370,19 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
 
 /*
  * Delimit the statements of blank (the script, inline data blanked) with PostgreSQL's grammar,
- * parsing each statement once. The project's lexer has cut the script where statements end
- * (chunks); consecutive ones that need a tree (for the checks here: statement_needs_tree; for
- * the caller: want) are parsed together with their trees, and those that do not are only
- * delimited (nothing serialised). The lexer only plans: where it could disagree with the
- * grammar (a BEGIN ATOMIC body, a syntax error), a run fails to parse or ends inside a
- * statement, and then the whole script is parsed at once, so that statements and messages are
- * always the grammar's. t must be empty. Returns the number of problems reported (a syntax
- * error).
+ * parsing the script once, and read into t what the checks here and the caller (the lint,
+ * when want is set) ask of each statement's parse nodes: reading the nodes costs little next to
+ * the parse, so every statement is parsed alike (when trees were serialised, only runs of the
+ * statements that needed one were). The project's lexer has cut the script where statements
+ * end (chunks): which of them the checks judge (statement_needs_tree) and which trees the
+ * caller wants is asked once per chunk, here. Where the parse fails (a syntax error), the
+ * grammar's split says where and the script has no statements. t must be empty. Returns the
+ * number of problems reported (a syntax error).
  */
 static size_t
 parse_script(const char *file, const char *blank, size_t len, struct chunk_list *chunks,
              sqlcheck_want_cb want, struct sqltrees *t, struct parsed_list *out, struct report *rep)
 {
-    size_t run = 0;
-    int ok = 1;
     PgQuerySplitResult split;
 
     for (size_t i = 0; i < chunks->n; i++) {
@@ -424,18 +392,7 @@ parse_script(const char *file, const char *blank, size_t len, struct chunk_list 
             (unsigned char)statement_needs_tree(blank, first_token(blank, len, c->start), c->end);
         c->wanted = want && want(blank, c->start, c->end);
     }
-    for (size_t i = 1; i <= chunks->n && ok; i++) {
-        const struct chunk *c = &chunks->v[i - 1];
-        int need = c->checked || c->wanted;
-        size_t end = i < chunks->n ? chunks->v[i].start : len;
-
-        if (i < chunks->n && need == (chunks->v[i].checked || chunks->v[i].wanted))
-            continue;
-        ok = (need ? parse_with_trees(blank, chunks->v[run].start, end, len, want != NULL, t, out)
-                   : parse_split(blank, chunks->v[run].start, end, len, out)) == 0;
-        run = i;
-    }
-    if (ok)
+    if (parse_with_trees(blank, 0, len, want != NULL, t, out) == 0)
         return 0;
     out->n = 0;
     chunks->n = 0; /* nothing planned holds */
