@@ -52,11 +52,16 @@ next_word(const char *sql, size_t *pos, size_t end)
     return n;
 }
 
+/* Is the word w (n letters) one of list (lowercase), in any case? */
 static int
 word_in(const char *w, size_t n, const char *const *list, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+    /* The first letter rules out most of the list before any comparison of the rest. */
+    unsigned char first = n ? (unsigned char)tolower((unsigned char)w[0]) : 0;
+
+    for (size_t i = 0; n && i < count; i++)
+        if ((unsigned char)list[i][0] == first && strncasecmp(w, list[i], n) == 0 &&
+            list[i][n] == '\0')
             return 1;
     return 0;
 }
