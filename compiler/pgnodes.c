@@ -13,8 +13,24 @@
  * function but pg_query_raw_parse and libpg_query's memory context pair is called.
  */
 #include <pg_query.h>
+
+/*
+ * The PostgreSQL libpg_query was built from (pg_query.h names it; 15.1 for libpg_query 15-4.0.0).
+ * The server headers must be of the same major version: PostgreSQL keeps the layout of parse
+ * nodes within a major version (minor releases do not move fields), not across them. The
+ * lint's tests (every fixture of tests/lint) read every field used here.
+ */
+enum { pgnodes_parser_major = PG_VERSION_NUM / 10000 };
+#undef PG_MAJORVERSION
+#undef PG_VERSION
+#undef PG_VERSION_NUM
+
 #include <pg_query/pg_query_internal.h>
+
 #include "nodes/parsenodes.h"
+
+_Static_assert(pgnodes_parser_major == PG_VERSION_NUM / 10000,
+               "PostgreSQL's server headers must be of libpg_query's major version");
 
 #include "pgnodes.h"
 #include "sealift/xalloc.h"
