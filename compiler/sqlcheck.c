@@ -1,11 +1,10 @@
 /*
  * sqlcheck.c: syntax and transaction-safety checks of migration SQL with libpg_query.
- * Layer: compiler. With pgnodes.c, the only file that speaks libpg_query: it parses each
- * statement once. The statements whose trees matter (to the checks here, or to the lint) are
- * parsed by pgnodes.c, which reads PostgreSQL's own parse nodes straight after the parse: no
- * tree is serialised (libpg_query's JSON or protobuf forms cost more to write and read back
- * than the parse itself); the others are only delimited. pgnodes.c alone includes the server
- * headers that describe the nodes.
+ * Layer: compiler. With pgnodes.c, the only file that speaks libpg_query: each script is
+ * parsed once, whole, by pgnodes.c, which reads what the checks here and the lint ask of each
+ * statement straight from PostgreSQL's own parse nodes. No tree is serialised: libpg_query's
+ * JSON and protobuf forms cost more to write and read back than the parse itself. pgnodes.c
+ * alone includes the server headers that describe the nodes.
  */
 #include "sqlcheck.h"
 #include "pgnodes.h"
@@ -480,7 +479,7 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
             checked = statement_needs_tree(blank, tok, loc + slen);
             wanted = want && want(sql, run_loc, run_loc + run_len);
         }
-        /* The plan missed it (the lexer and the grammar cut elsewhere): parse it alone. */
+        /* No nodes were read for it (the script's parse failed, its split did not): alone. */
         if ((checked || wanted) && ref == 0)
             ref = parse_one(blank, loc, slen, want != NULL, t);
         node = checked && ref ? &t->parsed.v[ref - 1] : NULL;

@@ -52,9 +52,9 @@ void sqltrees_release(struct sqltrees *t);
  *     in a script with may_block set, where the first one is recorded in s->blocked;
  *   - the statement ranges are stored in s->stmts (the applier runs them one by one, so
  *     that an error names its statement, line and column).
- * With trees (empty, SQLTREES_INIT), the trees of the statements want asks for are kept there,
- * one entry per statement of s->stmts: each statement is parsed once, for the checks here and
- * for the caller (the lint). trees NULL: no trees are kept, want is not called.
+ * With trees (empty, SQLTREES_INIT), the lint operations of the statements want asks for are
+ * kept there, one entry per statement of s->stmts: each statement is parsed once, for the
+ * checks here and for the caller (the lint). trees NULL: nothing is kept, want is not called.
  * Returns the number of problems reported.
  */
 size_t sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
