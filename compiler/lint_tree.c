@@ -2,13 +2,14 @@
  * lint_tree.c: the lint's first stage: gather, per statement of a script, the neutral
  * operations (lint.h) its parse tree says it does, its position, its "-- sealift:allow"
  * comments and its over-long identifiers.
- * Layer: compiler. It never runs the parser nor reads a parse node: sqlcheck.c parses each
- * statement once, and pgnodes.c reads the operations straight from PostgreSQL's parse nodes for
- * the statements this file asks for (lint_wants_tree: DDL and data-changing statements).
- * Identifiers are measured with PostgreSQL's scanner (sqlcheck_identifiers), only when a
+ * Layer: compiler. It never runs the parser nor reads a parse node: sqlcheck.c has each
+ * statement parsed once, and pgnodes.c reads the operations straight from PostgreSQL's parse
+ * nodes for the statements this file asks for (lint_wants_tree: DDL and data-changing statements).
+ * Identifiers are measured with PostgreSQL's scanner (pgnodes_identifiers), only when a
  * statement has a run of 64 identifier bytes at all.
  */
 #include "lint.h"
+#include "pgnodes.h"
 #include "sqlcheck.h"
 #include "sqltext.h"
 #include "sealift/textpos.h"
@@ -184,7 +185,7 @@ long_identifiers(struct lint_stmt *st, const char *text, size_t len)
     if (!any)
         return;
     one = xstrndup(text, len);
-    sqlcheck_identifiers(one, long_ident_cb, st);
+    pgnodes_identifiers(one, long_ident_cb, st);
     free(one);
 }
 

@@ -25,6 +25,7 @@ enum { pgnodes_parser_major = PG_VERSION_NUM / 10000 };
 #undef PG_VERSION
 #undef PG_VERSION_NUM
 
+#include <pg_query/pg_query.pb-c.h>
 #include <pg_query/pg_query_internal.h>
 
 #include "nodes/parsenodes.h"
@@ -35,9 +36,13 @@ _Static_assert(pgnodes_parser_major == PG_VERSION_NUM / 10000,
 #include "pgnodes.h"
 #include "sealift/xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* pg_query_exit() crashes if the parser never ran; remember whether it did. */
+static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
 
 /* ---- the lint's operations (the vocabulary of lint.h) ---- */
 
@@ -879,11 +884,14 @@ copy_stdio(const Node *n)
 int
 pgnodes_parse(const char *text, int lint, struct pgstmt_list *out)
 {
-    MemoryContext ctx = pg_query_enter_memory_context();
-    PgQueryInternalParsetreeAndError res = pg_query_raw_parse(text);
+    MemoryContext ctx;
+    PgQueryInternalParsetreeAndError res;
     const ListCell *lc;
     int rc = 0;
 
+    parser_used = 1;
+    ctx = pg_query_enter_memory_context();
+    res = pg_query_raw_parse(text);
     if (res.error) {
         pg_query_free_error(res.error);
         rc = -1;
@@ -918,4 +926,67 @@ pgstmt_list_release(struct pgstmt_list *l)
         lint_stmt_release_ops(&l->v[i].lint);
     free(l->v);
     memset(l, 0, sizeof(*l));
+}
+
+int
+pgnodes_split(const char *text, struct pgstmt_list *out, struct pgnodes_error *err)
+{
+    PgQuerySplitResult split = pg_query_split_with_parser(text);
+
+    parser_used = 1;
+    if (split.error) {
+        err->message = xstrdup(split.error->message ? split.error->message : "syntax error");
+        err->cursorpos = split.error->cursorpos;
+        pg_query_free_split_result(split);
+        return -1;
+    }
+    for (int i = 0; i < split.n_stmts; i++) {
+        struct pgstmt *p;
+
+        out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
+        p = &out->v[out->n++];
+        memset(p, 0, sizeof(*p));
+        p->loc = (size_t)split.stmts[i]->stmt_location;
+        p->len = (size_t)split.stmts[i]->stmt_len;
+    }
+    pg_query_free_split_result(split);
+    return 0;
+}
+
+void
+pgnodes_error_release(struct pgnodes_error *err)
+{
+    free(err->message);
+    err->message = NULL;
+}
+
+void
+pgnodes_identifiers(const char *text, pgnodes_ident_cb cb, void *arg)
+{
+    PgQueryScanResult scan = pg_query_scan(text);
+    PgQuery__ScanResult *res;
+
+    parser_used = 1;
+    if (scan.error) {
+        pg_query_free_scan_result(scan);
+        return;
+    }
+    res = pg_query__scan_result__unpack(NULL, scan.pbuf.len, (const uint8_t *)scan.pbuf.data);
+    for (size_t i = 0; res && i < res->n_tokens; i++) {
+        const PgQuery__ScanToken *tk = res->tokens[i];
+
+        if (tk->token == PG_QUERY__TOKEN__IDENT)
+            cb(text + tk->start, (size_t)(tk->end - tk->start), arg);
+    }
+    if (res)
+        pg_query__scan_result__free_unpacked(res, NULL);
+    pg_query_free_scan_result(scan);
+}
+
+void
+pgnodes_shutdown(void)
+{
+    if (parser_used)
+        pg_query_exit();
+    parser_used = 0;
 }

@@ -1,10 +1,9 @@
 /*
- * sqlcheck.c: syntax and transaction-safety checks of migration SQL with libpg_query.
- * Layer: compiler. With pgnodes.c, the only file that speaks libpg_query: each script is
- * parsed once, whole, by pgnodes.c, which reads what the checks here and the lint ask of each
+ * sqlcheck.c: syntax and transaction-safety checks of migration SQL with PostgreSQL's parser.
+ * Layer: compiler. It does not speak libpg_query itself: pgnodes.c (the one file that does)
+ * parses each script once, whole, and reads what the checks here and the lint ask of each
  * statement straight from PostgreSQL's own parse nodes. No tree is serialised: libpg_query's
- * JSON and protobuf forms cost more to write and read back than the parse itself. pgnodes.c
- * alone includes the server headers that describe the nodes.
+ * JSON and protobuf forms cost more to write and read back than the parse itself.
  */
 #include "sqlcheck.h"
 #include "pgnodes.h"
@@ -14,8 +13,6 @@
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
-#include <pg_query.h>
-#include <pg_query/pg_query.pb-c.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,7 +37,7 @@ transaction_control(const struct pgstmt *p, int transactional)
 }
 
 static size_t
-report_syntax_error(const char *file, const char *sql, size_t len, const PgQueryError *e,
+report_syntax_error(const char *file, const char *sql, size_t len, const struct pgnodes_error *e,
                     struct report *rep)
 {
     size_t off = e->cursorpos > 0 ? textpos_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
@@ -89,9 +86,6 @@ parsed_add(struct parsed_list *l, size_t loc, size_t len, size_t tree)
     l->n++;
 }
 
-/* pg_query_exit() crashes if the parser never ran; remember whether it did. */
-static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
-
 /*
  * Parse sql[start, end) and read its statements' parse nodes into t (with the lint's
  * operations when lint is set); append the statements (offsets in sql) to out. Returns 0, or
@@ -106,7 +100,6 @@ parse_with_trees(const char *sql, size_t start, size_t end, int lint, struct sql
     size_t first = t->parsed.n;
     int rc = pgnodes_parse(one ? one : sql + start, lint, &t->parsed);
 
-    parser_used = 1;
     free(one);
     if (rc != 0)
         return -1;
@@ -330,11 +323,11 @@ word_is(const char *w, size_t n, const char *k)
 }
 
 /*
- * Does the statement in sql[tok, end) need its parse tree? Only statements that transaction
- * control, COPY or the no-transaction rules can concern do: those that start with one of a few
- * words, or mention one of a few others. Building and reading a tree for every statement
- * would cost more than parsing itself (libpg_query serialises trees through protobuf); a false
- * positive costs one tree, a statement is never missed.
+ * Do the checks here judge the statement in sql[tok, end)? Only statements that transaction
+ * control, COPY or the no-transaction rules can concern: those that start with one of a few
+ * words, or mention one of a few others. (It chose which statements needed a serialised tree,
+ * when trees were serialised; every statement's nodes are read now, so it is only a
+ * superset of the statements those rules concern: a statement is never missed.)
  */
 static int
 statement_needs_tree(const char *sql, size_t tok, size_t end)
@@ -382,7 +375,8 @@ static size_t
 parse_script(const char *file, const char *blank, size_t len, struct chunk_list *chunks,
              sqlcheck_want_cb want, struct sqltrees *t, struct parsed_list *out, struct report *rep)
 {
-    PgQuerySplitResult split;
+    struct pgstmt_list split = {NULL, 0, 0};
+    struct pgnodes_error err = {NULL, 0};
 
     for (size_t i = 0; i < chunks->n; i++) {
         struct chunk *c = &chunks->v[i];
@@ -397,20 +391,18 @@ parse_script(const char *file, const char *blank, size_t len, struct chunk_list 
     chunks->n = 0; /* nothing planned holds */
     sqltrees_release(t);
     /* PostgreSQL's grammar checks the whole script and says where each statement is. */
-    split = pg_query_split_with_parser(blank);
-    if (split.error) {
-        size_t problems = report_syntax_error(file, blank, len, split.error, rep);
+    if (pgnodes_split(blank, &split, &err) != 0) {
+        size_t problems = report_syntax_error(file, blank, len, &err, rep);
 
-        pg_query_free_split_result(split);
+        pgnodes_error_release(&err);
         return problems;
     }
-    for (int i = 0; i < split.n_stmts; i++) {
-        size_t loc = (size_t)split.stmts[i]->stmt_location;
+    for (size_t i = 0; i < split.n; i++) {
+        size_t loc = split.v[i].loc;
 
-        parsed_add(out, loc,
-                   split.stmts[i]->stmt_len ? (size_t)split.stmts[i]->stmt_len : len - loc, 0);
+        parsed_add(out, loc, split.v[i].len ? split.v[i].len : len - loc, 0);
     }
-    pg_query_free_split_result(split);
+    pgstmt_list_release(&split);
     return 0;
 }
 
@@ -430,7 +422,6 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
     char *blank;
     size_t problems = 0;
 
-    parser_used = 1;
     if (trees == NULL)
         want = NULL;
     /* Inline COPY data is set aside (blanked, offsets kept) before the parser sees the SQL. */
@@ -581,32 +572,7 @@ sqltrees_release(struct sqltrees *t)
 }
 
 void
-sqlcheck_identifiers(const char *text, sqlcheck_ident_cb cb, void *arg)
-{
-    PgQueryScanResult scan = pg_query_scan(text);
-    PgQuery__ScanResult *res;
-
-    parser_used = 1;
-    if (scan.error) {
-        pg_query_free_scan_result(scan);
-        return;
-    }
-    res = pg_query__scan_result__unpack(NULL, scan.pbuf.len, (const uint8_t *)scan.pbuf.data);
-    for (size_t i = 0; res && i < res->n_tokens; i++) {
-        const PgQuery__ScanToken *tk = res->tokens[i];
-
-        if (tk->token == PG_QUERY__TOKEN__IDENT)
-            cb(text + tk->start, (size_t)(tk->end - tk->start), arg);
-    }
-    if (res)
-        pg_query__scan_result__free_unpacked(res, NULL);
-    pg_query_free_scan_result(scan);
-}
-
-void
 sqlcheck_shutdown(void)
 {
-    if (parser_used)
-        pg_query_exit();
-    parser_used = 0;
+    pgnodes_shutdown();
 }

@@ -61,13 +61,6 @@ size_t sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb 
                        struct sqltrees *trees, struct report *rep);
 
 /*
- * Call cb with each identifier token of text (NUL-terminated), as PostgreSQL's scanner reads
- * it: tok points into text, len bytes, quotes included. Nothing when text does not scan.
- */
-typedef void (*sqlcheck_ident_cb)(const char *tok, size_t len, void *arg);
-void sqlcheck_identifiers(const char *text, sqlcheck_ident_cb cb, void *arg);
-
-/*
  * Release the parser's memory of the calling thread, at exit. (libpg_query frees the memory of
  * other threads when they end: calling this there would free it twice.)
  */
