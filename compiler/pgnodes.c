@@ -3,14 +3,16 @@
  * project's own summary of each statement (pgnodes.h): transaction control, COPY, statements
  * refused in a transaction block (sqlcheck.c's rules), and what the statement locks, rewrites,
  * creates or drops (the lint's operations, lint.h).
- * Layer: compiler. The only file that includes PostgreSQL's server headers (the parse nodes of
- * PostgreSQL 15, which libpg_query 15 is built from); sqlcheck.c speaks the rest of
- * libpg_query. The nodes live in the parser's memory context: everything kept is copied out
- * before the context is released, so no node outlives pgnodes_parse.
+ * Layer: compiler. The one file that speaks libpg_query (the raw parse, and the split, scanner
+ * and shutdown sqlcheck.c and the lint need) and includes PostgreSQL's server headers (the parse
+ * nodes of PostgreSQL 15, which libpg_query 15 is built from). The nodes live in the parser's
+ * memory context: everything kept is copied out before the context is released, so no node
+ * outlives pgnodes_parse.
  *
  * The server headers are read for the layout of parse nodes only: no global of the server (nor
- * of libpg_query, whose memory context pointers are per thread) is touched here, and no
- * function but pg_query_raw_parse and libpg_query's memory context pair is called.
+ * of libpg_query, whose memory context pointers are per thread) is touched here, and of the
+ * functions behind them only pg_query_raw_parse and libpg_query's memory context pair are
+ * called.
  */
 #include <pg_query.h>
 
