@@ -81,6 +81,11 @@ $(BUILD)/applier/%.o: applier/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(filter 1,$(DYNAMIC)),,-fno-pie) -c $< -o $@
 
+# PostgreSQL's server headers (the parse nodes libpg_query's raw parse returns) are read by
+# compiler/pgnodes.c alone; as system headers, so that their own warnings are not ours.
+PG_SERVER_INC := $(shell pg_config --includedir-server 2>/dev/null || echo /usr/include/postgresql/15/server)
+$(BUILD)/compiler/pgnodes.o: CPPFLAGS += -isystem $(PG_SERVER_INC)
+
 $(LIBSEALIFT): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -219,7 +224,7 @@ FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -DSECKEY_CAP_MEMLIMIT=16777216ULL -DSECKEY_CAP_OPSLIMIT=524288ULL \
                 -Iinclude -Icompiler -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql) \
-                -DSEALIFT_VERSION='"$(VERSION)"'
+                -isystem $(PG_SERVER_INC) -DSEALIFT_VERSION='"$(VERSION)"'
 FUZZ_SRCS    := $(LIB_SRCS) $(filter-out compiler/main.c,$(COMPILER_SRCS))
 FUZZ_OBJS    := $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

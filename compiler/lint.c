@@ -83,6 +83,7 @@ lint_result_release(struct lint_result *r)
 
 struct smap {
     char **keys;
+    uint64_t *hashes; /* of each key, kept: growing rehashes no string, probes compare few */
     size_t *vals;
     size_t cap; /* a power of two, or 0 */
     size_t n;
@@ -98,15 +99,16 @@ smap_hash(const char *s)
     return h;
 }
 
+/* The value of key (hash h), or NULL and in *pos the free slot where it would go. */
 static size_t *
-smap_slot(const struct smap *m, const char *key, size_t *pos)
+smap_slot(const struct smap *m, const char *key, uint64_t h, size_t *pos)
 {
     size_t i;
 
     if (m->cap == 0)
         return NULL;
-    for (i = smap_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (strcmp(m->keys[i], key) == 0) {
+    for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+        if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) {
             *pos = i;
             return &m->vals[i];
         }
@@ -118,7 +120,7 @@ static size_t
 smap_get(const struct smap *m, const char *key)
 {
     size_t pos;
-    const size_t *v = smap_slot(m, key, &pos);
+    const size_t *v = m->cap ? smap_slot(m, key, smap_hash(key), &pos) : NULL;
 
     return v ? *v : SIZE_MAX;
 }
@@ -126,32 +128,42 @@ smap_get(const struct smap *m, const char *key)
 static void
 smap_put(struct smap *m, const char *key, size_t val)
 {
+    uint64_t h = smap_hash(key);
     size_t pos;
     size_t *v;
 
     if ((m->n + 1) * 2 > m->cap) {
-        struct smap bigger = {NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
+        struct smap bigger = {NULL, NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
 
         bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
+        bigger.hashes = xcalloc(bigger.cap, sizeof(*bigger.hashes));
         bigger.vals = xcalloc(bigger.cap, sizeof(*bigger.vals));
         for (size_t i = 0; i < m->cap; i++) {
+            size_t j;
+
             if (m->keys[i] == NULL)
                 continue;
-            smap_slot(&bigger, m->keys[i], &pos);
-            bigger.keys[pos] = m->keys[i];
-            bigger.vals[pos] = m->vals[i];
+            /* Keys are distinct: the first free slot of the probe is the one. */
+            for (j = m->hashes[i] & (bigger.cap - 1); bigger.keys[j];
+                 j = (j + 1) & (bigger.cap - 1))
+                ;
+            bigger.keys[j] = m->keys[i];
+            bigger.hashes[j] = m->hashes[i];
+            bigger.vals[j] = m->vals[i];
             bigger.n++;
         }
         free(m->keys);
+        free(m->hashes);
         free(m->vals);
         *m = bigger;
     }
-    v = smap_slot(m, key, &pos);
+    v = smap_slot(m, key, h, &pos);
     if (v) {
         *v = val;
         return;
     }
     m->keys[pos] = xstrdup(key);
+    m->hashes[pos] = h;
     m->vals[pos] = val;
     m->n++;
 }
@@ -162,6 +174,7 @@ smap_release(struct smap *m)
     for (size_t i = 0; i < m->cap; i++)
         free(m->keys[i]);
     free(m->keys);
+    free(m->hashes);
     free(m->vals);
     memset(m, 0, sizeof(*m));
 }

@@ -171,13 +171,17 @@ int lint_wants_tree(const char *sql, size_t start, size_t end);
 
 /*
  * Extract s's operations into out (zeroed first). s must have been checked by
- * sqlcheck_script with lint_wants_tree and trees (s->stmts set, their trees in trees).
- * Thread-safe. Release with lint_script_release.
+ * sqlcheck_script with lint_wants_tree and trees (s->stmts set, the operations pgnodes.c read
+ * from their parse trees in trees): those are moved out of trees into out. Thread-safe.
+ * Release with lint_script_release.
  */
 struct sqltrees;
-void lint_extract(const struct src_script *s, const struct sqltrees *trees,
-                  struct lint_script *out);
+void lint_extract(const struct src_script *s, struct sqltrees *trees, struct lint_script *out);
 void lint_script_release(struct lint_script *ls);
+/* Append an operation to st (rel and name copied; no flags, no lock, no type). */
+struct lint_op *lint_add_op(struct lint_stmt *st, int kind, const char *rel, const char *name);
+/* Free a statement's operations (leaving it with none). */
+void lint_stmt_release_ops(struct lint_stmt *st);
 
 /* ---- stage 2: findings ---- */
 

@@ -1,14 +1,15 @@
 /*
- * lint_tree.c: the lint's first stage: read each statement's libpg_query parse tree and say,
- * in neutral operations (lint.h), what the statement does to which relation.
- * Layer: compiler. It never runs the parser: sqlcheck.c parses each statement once and keeps
- * the trees this file asks for (lint_wants_tree: DDL and data-changing statements), in
- * libpg_query's JSON form (lint_json.h). The walk, some hundred lines over node types the
- * checks never need, stays here. Identifiers are measured with PostgreSQL's scanner
- * (sqlcheck_identifiers), only when a statement has a run of 64 identifier bytes at all.
+ * lint_tree.c: the lint's first stage: gather, per statement of a script, the neutral
+ * operations (lint.h) its parse tree says it does, its position, its "-- sealift:allow"
+ * comments and its over-long identifiers.
+ * Layer: compiler. It never runs the parser nor reads a parse node: sqlcheck.c has each
+ * statement parsed once, and pgnodes.c reads the operations straight from PostgreSQL's parse
+ * nodes for the statements this file asks for (lint_wants_tree: DDL and data-changing statements).
+ * Identifiers are measured with PostgreSQL's scanner (pgnodes_identifiers), only when a
+ * statement has a run of 64 identifier bytes at all.
  */
 #include "lint.h"
-#include "lint_json.h"
+#include "pgnodes.h"
 #include "sqlcheck.h"
 #include "sqltext.h"
 #include "sealift/textpos.h"
@@ -23,8 +24,8 @@
 /* PostgreSQL's NAMEDATALEN - 1: longer identifiers are cut (with only a NOTICE). */
 #define LINT_MAX_IDENT 63
 
-static struct lint_op *
-add_op(struct lint_stmt *st, int kind, const char *rel, const char *name)
+struct lint_op *
+lint_add_op(struct lint_stmt *st, int kind, const char *rel, const char *name)
 {
     struct lint_op *op;
 
@@ -36,655 +37,6 @@ add_op(struct lint_stmt *st, int kind, const char *rel, const char *name)
     op->name = name ? xstrdup(name) : NULL;
     op->type.mod[0] = op->type.mod[1] = -1;
     return op;
-}
-
-/* "schema.name", malloc'd (xasprintf's two formatting passes cost more, for every relation). */
-static char *
-qualified(const char *schema, const char *name)
-{
-    size_t ls = strlen(schema), ln = strlen(name);
-    char *out = xmalloc(ls + ln + 2);
-
-    memcpy(out, schema, ls);
-    out[ls] = '.';
-    memcpy(out + ls + 1, name, ln + 1);
-    return out;
-}
-
-/* "schema.name" of a RangeVar object (public when unqualified). */
-static char *
-rangevar_name(const struct jdoc *d, const struct jnode *rv)
-{
-    const char *schema = jstr(jget(d, rv, "schemaname"));
-    const char *rel = jstr(jget(d, rv, "relname"));
-
-    if (rel == NULL)
-        return NULL;
-    return qualified(schema ? schema : "public", rel);
-}
-
-/* The string of a String node, or NULL. */
-static const char *
-node_string(const struct jdoc *d, const struct jnode *n)
-{
-    return jstr(jget(d, jnode_of(d, n, "String"), "sval"));
-}
-
-/* The last element of an array. */
-static const struct jnode *
-jlast(const struct jdoc *d, const struct jnode *arr)
-{
-    const struct jnode *last = NULL;
-
-    for (const struct jnode *c = jfirst(d, arr); c; c = jnext(d, c))
-        last = c;
-    return last;
-}
-
-/* "schema.name" of a name list (an array of String nodes), public when unqualified. */
-static char *
-qualified_list(const struct jdoc *d, const struct jnode *items)
-{
-    const char *schema = NULL, *last = NULL;
-
-    for (const struct jnode *c = jfirst(d, items); c; c = jnext(d, c)) {
-        schema = last;
-        last = node_string(d, c);
-    }
-    if (last == NULL)
-        return xstrdup("?");
-    return qualified(schema ? schema : "public", last);
-}
-
-static void
-fill_type(const struct jdoc *d, struct lint_type *t, const struct jnode *tn)
-{
-    const char *last = node_string(d, jlast(d, jget(d, tn, "names")));
-    int i = 0;
-
-    if (tn == NULL)
-        return;
-    t->name = xstrdup(last ? last : "?");
-    for (const struct jnode *m = jfirst(d, jget(d, tn, "typmods")); m && i < 2;
-         m = jnext(d, m), i++) {
-        const struct jnode *ival = jget(d, jnode_of(d, m, "A_Const"), "ival");
-
-        /* {"ival": {}} is 0: libpg_query leaves zero fields out. */
-        if (ival)
-            t->mod[i] = (int)jnum(jget(d, ival, "ival"));
-    }
-    t->array = jget(d, tn, "arrayBounds") != NULL;
-}
-
-/*
- * Functions a DEFAULT may call without making ADD COLUMN rewrite the table (stable or
- * immutable in PostgreSQL's catalog: evaluated once, the value kept in the catalog), and
- * volatile ones that do make it rewrite. Anything else is "not known to be stable".
- */
-static const char *const stable_funcs[] = {"now",
-                                           "transaction_timestamp",
-                                           "statement_timestamp",
-                                           "current_date",
-                                           "current_timestamp",
-                                           "localtimestamp",
-                                           "lower",
-                                           "upper",
-                                           "concat",
-                                           "coalesce",
-                                           "jsonb_build_object",
-                                           "json_build_object",
-                                           "jsonb_build_array",
-                                           "json_build_array",
-                                           "to_jsonb",
-                                           "to_json",
-                                           "make_interval",
-                                           "make_date",
-                                           "to_timestamp",
-                                           "to_date",
-                                           "array_fill",
-                                           "length",
-                                           "abs",
-                                           "round",
-                                           "btrim",
-                                           "trim",
-                                           "replace",
-                                           "md5",
-                                           "current_setting"};
-static const char *const volatile_funcs[] = {
-    "random",           "clock_timestamp",    "gen_random_uuid",
-    "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-    "nextval",          "timeofday",          "setseed",
-    "txid_current",     "gen_random_bytes",   "pg_current_xact_id",
-    "uuidv7",           "gen_uuid_v7"};
-
-static int
-in_list(const char *s, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static unsigned expr_volatility(const struct jdoc *d, const struct jnode *n);
-
-static unsigned
-list_volatility(const struct jdoc *d, const struct jnode *arr)
-{
-    unsigned f = 0;
-
-    for (const struct jnode *c = jfirst(d, arr); c; c = jnext(d, c))
-        f |= expr_volatility(d, c);
-    return f;
-}
-
-/* Flags LINT_F_VOLATILE / LINT_F_NONCONST of a DEFAULT expression (a Node). */
-static unsigned
-expr_volatility(const struct jdoc *d, const struct jnode *n)
-{
-    const char *type = jnode_type(d, n);
-    const struct jnode *body = jfirst(d, n);
-
-    if (n == NULL || type == NULL)
-        return 0;
-    if (strcmp(type, "A_Const") == 0 || strcmp(type, "SQLValueFunction") == 0)
-        return 0;
-    if (strcmp(type, "TypeCast") == 0)
-        return expr_volatility(d, jget(d, body, "arg"));
-    if (strcmp(type, "A_Expr") == 0)
-        return expr_volatility(d, jget(d, body, "lexpr")) |
-               expr_volatility(d, jget(d, body, "rexpr"));
-    if (strcmp(type, "BoolExpr") == 0 || strcmp(type, "CoalesceExpr") == 0)
-        return list_volatility(d, jget(d, body, "args"));
-    if (strcmp(type, "A_ArrayExpr") == 0)
-        return list_volatility(d, jget(d, body, "elements"));
-    if (strcmp(type, "FuncCall") == 0) {
-        const char *name = node_string(d, jlast(d, jget(d, body, "funcname")));
-        unsigned f = list_volatility(d, jget(d, body, "args"));
-
-        if (name && in_list(name, volatile_funcs, sizeof(volatile_funcs) / sizeof(*volatile_funcs)))
-            f |= LINT_F_VOLATILE;
-        else if (!name ||
-                 !in_list(name, stable_funcs, sizeof(stable_funcs) / sizeof(*stable_funcs)))
-            f |= LINT_F_NONCONST;
-        return f;
-    }
-    /* A subquery, a column reference...: not a constant PostgreSQL can keep. */
-    return LINT_F_NONCONST;
-}
-
-/* The column named by "col IS NOT NULL", or NULL. */
-static const char *
-not_null_check_column(const struct jdoc *d, const struct jnode *e)
-{
-    const struct jnode *nt = jnode_of(d, e, "NullTest");
-    const struct jnode *cr = jnode_of(d, jget(d, nt, "arg"), "ColumnRef");
-    const struct jnode *fields = jget(d, cr, "fields");
-    const struct jnode *f = jfirst(d, fields);
-
-    if (!jis(jget(d, nt, "nulltesttype"), "IS_NOT_NULL") || f == NULL || jnext(d, f))
-        return NULL;
-    return node_string(d, f);
-}
-
-static int
-is_serial(const char *t)
-{
-    return t && (strcmp(t, "serial") == 0 || strcmp(t, "bigserial") == 0 ||
-                 strcmp(t, "smallserial") == 0 || strcmp(t, "serial4") == 0 ||
-                 strcmp(t, "serial8") == 0 || strcmp(t, "serial2") == 0);
-}
-
-/* A column definition (a ColumnDef object): its type and the flags of its constraints. */
-static struct lint_op *
-column_op(const struct jdoc *d, struct lint_stmt *st, int kind, const char *rel,
-          const struct jnode *cd)
-{
-    struct lint_op *op = add_op(st, kind, rel, jstr(jget(d, cd, "colname")));
-
-    fill_type(d, &op->type, jget(d, cd, "typeName"));
-    if (is_serial(op->type.name))
-        op->flags |= LINT_F_SERIAL | LINT_F_DEFAULT | LINT_F_VOLATILE;
-    if (jtrue(jget(d, cd, "is_not_null")))
-        op->flags |= LINT_F_NOT_NULL;
-    if (jget(d, cd, "raw_default"))
-        op->flags |= LINT_F_DEFAULT | expr_volatility(d, jget(d, cd, "raw_default"));
-    for (const struct jnode *cn = jfirst(d, jget(d, cd, "constraints")); cn; cn = jnext(d, cn)) {
-        const struct jnode *c = jnode_of(d, cn, "Constraint");
-        const struct jnode *contype = jget(d, c, "contype");
-        const struct jnode *expr = jget(d, c, "raw_expr");
-
-        if (jis(contype, "CONSTR_NOTNULL")) {
-            op->flags |= LINT_F_NOT_NULL;
-        } else if (jis(contype, "CONSTR_DEFAULT")) {
-            /* DEFAULT NULL is no default at all. */
-            if (!jtrue(jget(d, jnode_of(d, expr, "A_Const"), "isnull")))
-                op->flags |= LINT_F_DEFAULT | expr_volatility(d, expr);
-        } else if (jis(contype, "CONSTR_IDENTITY")) {
-            op->flags |= LINT_F_IDENTITY;
-        } else if (jis(contype, "CONSTR_GENERATED")) {
-            op->flags |= LINT_F_STORED;
-        } else if (jis(contype, "CONSTR_PRIMARY")) {
-            op->flags |= LINT_F_INLINE_INDEX | LINT_F_NOT_NULL;
-        } else if (jis(contype, "CONSTR_UNIQUE")) {
-            op->flags |= LINT_F_INLINE_INDEX;
-        } else if (jis(contype, "CONSTR_CHECK")) {
-            op->flags |= LINT_F_INLINE_CHECK;
-        } else if (jis(contype, "CONSTR_FOREIGN")) {
-            op->flags |= LINT_F_REFERENCES;
-            free(op->other);
-            op->other = rangevar_name(d, jget(d, c, "pktable"));
-        }
-    }
-    return op;
-}
-
-/* An ADD CONSTRAINT (a Constraint object). */
-static void
-constraint_op(const struct jdoc *d, struct lint_stmt *st, const char *rel, const struct jnode *c)
-{
-    const struct jnode *contype = jget(d, c, "contype");
-    const char *conname = jstr(jget(d, c, "conname"));
-    int not_valid = jtrue(jget(d, c, "skip_validation"));
-    struct lint_op *op;
-    const char *col;
-
-    if (jis(contype, "CONSTR_CHECK")) {
-        op = add_op(st, LINT_OP_ADD_CHECK, rel, conname);
-        col = not_null_check_column(d, jget(d, c, "raw_expr"));
-        op->other = col ? xstrdup(col) : NULL;
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else if (jis(contype, "CONSTR_FOREIGN")) {
-        op = add_op(st, LINT_OP_ADD_FOREIGN, rel, conname);
-        op->other = rangevar_name(d, jget(d, c, "pktable"));
-        op->lock = LINT_LOCK_SHARE_ROW_EXCLUSIVE;
-    } else if (jis(contype, "CONSTR_PRIMARY") || jis(contype, "CONSTR_UNIQUE") ||
-               jis(contype, "CONSTR_EXCLUSION")) {
-        op = add_op(st, LINT_OP_ADD_UNIQUE, rel, conname);
-        op->sub = jis(contype, "CONSTR_PRIMARY") ? 'p' : jis(contype, "CONSTR_UNIQUE") ? 'u' : 'x';
-        if (jstr(jget(d, c, "indexname")))
-            op->flags |= LINT_F_USING_INDEX;
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else {
-        op = add_op(st, LINT_OP_ALTER_OTHER, rel, NULL);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    }
-    if (not_valid)
-        op->flags |= LINT_F_NOT_VALID;
-}
-
-/* The lock of ALTER TABLE subcommands no rule concerns (PostgreSQL's AlterTableGetLockLevel). */
-static int
-alter_cmd_lock(const char *subtype)
-{
-    static const char *const share_update_exclusive[] = {
-        "AT_SetStatistics",   "AT_ClusterOn",          "AT_DropCluster",    "AT_SetRelOptions",
-        "AT_ResetRelOptions", "AT_ReplaceRelOptions",  "AT_SetOptions",     "AT_ResetOptions",
-        "AT_SetStorage",      "AT_ValidateConstraint", "AT_AttachPartition"};
-    static const char *const share_row_exclusive[] = {
-        "AT_EnableTrig",     "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_EnableTrigAll",
-        "AT_EnableTrigUser", "AT_DisableTrig",      "AT_DisableTrigAll",    "AT_DisableTrigUser"};
-
-    if (subtype && in_list(subtype, share_update_exclusive,
-                           sizeof(share_update_exclusive) / sizeof(*share_update_exclusive)))
-        return LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
-    if (subtype && in_list(subtype, share_row_exclusive,
-                           sizeof(share_row_exclusive) / sizeof(*share_row_exclusive)))
-        return LINT_LOCK_SHARE_ROW_EXCLUSIVE;
-    return LINT_LOCK_ACCESS_EXCLUSIVE;
-}
-
-/* ALTER TABLE subcommands that rewrite the table, and how to name them. */
-static const char *
-rewriting_subcommand(const char *subtype)
-{
-    static const char *const names[][2] = {{"AT_SetTableSpace", "SET TABLESPACE"},
-                                           {"AT_SetLogged", "SET LOGGED"},
-                                           {"AT_SetUnLogged", "SET UNLOGGED"},
-                                           {"AT_SetAccessMethod", "SET ACCESS METHOD"}};
-
-    for (size_t i = 0; subtype && i < sizeof(names) / sizeof(*names); i++)
-        if (strcmp(subtype, names[i][0]) == 0)
-            return names[i][1];
-    return NULL;
-}
-
-static void
-walk_alter_cmd(const struct jdoc *d, struct lint_stmt *st, const char *rel, const struct jnode *c)
-{
-    const char *subtype = jstr(jget(d, c, "subtype"));
-    const char *name = jstr(jget(d, c, "name"));
-    const struct jnode *def = jget(d, c, "def");
-    const struct jnode *cd = jnode_of(d, def, "ColumnDef");
-    const struct jnode *pc = jnode_of(d, def, "PartitionCmd");
-    const char *rewrite = rewriting_subcommand(subtype);
-    struct lint_op *op;
-
-    if (subtype == NULL)
-        return;
-    if (strcmp(subtype, "AT_AddColumn") == 0 && cd) {
-        op = column_op(d, st, LINT_OP_ADD_COLUMN, rel, cd);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else if (strcmp(subtype, "AT_AlterColumnType") == 0) {
-        op = add_op(st, LINT_OP_ALTER_TYPE, rel, name);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        fill_type(d, &op->type, jget(d, cd, "typeName"));
-        if (jget(d, cd, "raw_default"))
-            op->flags |= LINT_F_USING;
-    } else if (strcmp(subtype, "AT_SetNotNull") == 0) {
-        op = add_op(st, LINT_OP_SET_NOT_NULL, rel, name);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else if (strcmp(subtype, "AT_AddConstraint") == 0 && jnode_of(d, def, "Constraint")) {
-        constraint_op(d, st, rel, jnode_of(d, def, "Constraint"));
-    } else if (strcmp(subtype, "AT_ValidateConstraint") == 0) {
-        op = add_op(st, LINT_OP_VALIDATE, rel, name);
-        op->lock = LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
-    } else if (strcmp(subtype, "AT_DropColumn") == 0) {
-        op = add_op(st, LINT_OP_DROP_COLUMN, rel, name);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        if (jis(jget(d, c, "behavior"), "DROP_CASCADE"))
-            op->flags |= LINT_F_CASCADE;
-    } else if ((strcmp(subtype, "AT_AttachPartition") == 0 ||
-                strcmp(subtype, "AT_DetachPartition") == 0) &&
-               pc) {
-        char *part = rangevar_name(d, jget(d, pc, "name"));
-        int detach = strcmp(subtype, "AT_DetachPartition") == 0;
-        int conc = jtrue(jget(d, pc, "concurrent"));
-
-        op = add_op(st, detach ? LINT_OP_DETACH : LINT_OP_ATTACH, rel, part);
-        free(part);
-        if (conc)
-            op->flags |= LINT_F_CONCURRENT;
-        op->lock = detach && !conc ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
-    } else if (rewrite) {
-        op = add_op(st, LINT_OP_ALTER_REWRITE, rel, NULL);
-        op->other = xstrdup(rewrite);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else {
-        op = add_op(st, LINT_OP_ALTER_OTHER, rel, name);
-        op->lock = alter_cmd_lock(subtype);
-    }
-}
-
-static void
-walk_alter_table(const struct jdoc *d, struct lint_stmt *st, const struct jnode *a)
-{
-    char *rel;
-
-    /* ALTER INDEX / SEQUENCE / VIEW ... share the node; only tables concern the rules. */
-    if (!jis(jget(d, a, "objtype"), "OBJECT_TABLE"))
-        return;
-    rel = rangevar_name(d, jget(d, a, "relation"));
-    for (const struct jnode *c = jfirst(d, jget(d, a, "cmds")); c && rel; c = jnext(d, c))
-        if (jnode_of(d, c, "AlterTableCmd"))
-            walk_alter_cmd(d, st, rel, jnode_of(d, c, "AlterTableCmd"));
-    free(rel);
-}
-
-static void
-walk_create_table(const struct jdoc *d, struct lint_stmt *st, const struct jnode *cs)
-{
-    char *rel = rangevar_name(d, jget(d, cs, "relation"));
-
-    if (rel == NULL)
-        return;
-    if (jtrue(jget(d, cs, "if_not_exists")))
-        add_op(st, LINT_OP_CREATE_TABLE, rel, NULL)->flags |= LINT_F_IF_EXISTS;
-    else
-        add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
-    for (const struct jnode *e = jfirst(d, jget(d, cs, "tableElts")); e; e = jnext(d, e))
-        if (jnode_of(d, e, "ColumnDef"))
-            column_op(d, st, LINT_OP_COLUMN, rel, jnode_of(d, e, "ColumnDef"));
-    free(rel);
-}
-
-static void
-walk_drop(const struct jdoc *d, struct lint_stmt *st, const struct jnode *ds)
-{
-    const struct jnode *type = jget(d, ds, "removeType");
-    int cascade = jis(jget(d, ds, "behavior"), "DROP_CASCADE");
-    int conc = jtrue(jget(d, ds, "concurrent"));
-
-    for (const struct jnode *o = jfirst(d, jget(d, ds, "objects")); o; o = jnext(d, o)) {
-        const struct jnode *list = jnode_of(d, o, "List");
-        char *name = list ? qualified_list(d, jget(d, list, "items")) : NULL;
-        struct lint_op *op;
-
-        if (jis(type, "OBJECT_TABLE")) {
-            op = add_op(st, LINT_OP_DROP_TABLE, name, NULL);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        } else if (jis(type, "OBJECT_INDEX")) {
-            op = add_op(st, LINT_OP_DROP_INDEX, NULL, name);
-            op->lock = conc ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
-            if (conc)
-                op->flags |= LINT_F_CONCURRENT;
-        } else {
-            op = add_op(st, LINT_OP_DROP_OTHER, NULL, NULL);
-        }
-        if (jtrue(jget(d, ds, "missing_ok")))
-            op->flags |= LINT_F_IF_EXISTS;
-        if (cascade)
-            op->flags |= LINT_F_CASCADE;
-        free(name);
-    }
-}
-
-static void
-walk_rename(const struct jdoc *d, struct lint_stmt *st, const struct jnode *r)
-{
-    char *rel = rangevar_name(d, jget(d, r, "relation"));
-    const struct jnode *type = jget(d, r, "renameType");
-    struct lint_op *op;
-
-    if (rel && jis(type, "OBJECT_TABLE")) {
-        op = add_op(st, LINT_OP_RENAME_TABLE, rel, NULL);
-        op->other = xstrdup(jstr(jget(d, r, "newname")) ? jstr(jget(d, r, "newname")) : "?");
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else if (rel && jis(type, "OBJECT_COLUMN") &&
-               jis(jget(d, r, "relationType"), "OBJECT_TABLE")) {
-        op = add_op(st, LINT_OP_RENAME_COLUMN, rel, jstr(jget(d, r, "subname")));
-        op->other = xstrdup(jstr(jget(d, r, "newname")) ? jstr(jget(d, r, "newname")) : "?");
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    }
-    free(rel);
-}
-
-/* Is the DefElem list's option name set (REINDEX (CONCURRENTLY), VACUUM (FULL))? */
-static int
-option_on(const struct jdoc *d, const struct jnode *options, const char *name)
-{
-    for (const struct jnode *o = jfirst(d, options); o; o = jnext(d, o)) {
-        const struct jnode *de = jnode_of(d, o, "DefElem");
-        const struct jnode *arg = jget(d, de, "arg");
-        const char *s = node_string(d, arg);
-
-        if (!jis(jget(d, de, "defname"), name))
-            continue;
-        /* NAME, NAME true, NAME 1, NAME on; not NAME false / off / 0. */
-        if (arg == NULL)
-            return 1;
-        if (s)
-            return strcasecmp(s, "false") != 0 && strcasecmp(s, "off") != 0;
-        if (jnode_of(d, arg, "Integer"))
-            return jnum(jget(d, jnode_of(d, arg, "Integer"), "ival")) != 0;
-        if (jnode_of(d, arg, "Boolean"))
-            return jtrue(jget(d, jnode_of(d, arg, "Boolean"), "boolval"));
-        return 1;
-    }
-    return 0;
-}
-
-/* Statements on a list of RangeVar nodes (LOCK, TRUNCATE), one operation each. */
-static void
-walk_relations(const struct jdoc *d, struct lint_stmt *st, const struct jnode *rels, int kind,
-               int lock, unsigned flags)
-{
-    for (const struct jnode *r = jfirst(d, rels); r; r = jnext(d, r)) {
-        char *rel = rangevar_name(d, jnode_of(d, r, "RangeVar"));
-        struct lint_op *op;
-
-        if (rel == NULL)
-            continue;
-        op = add_op(st, kind, rel, NULL);
-        op->lock = lock;
-        op->flags |= flags;
-        free(rel);
-    }
-}
-
-static void
-walk_index(const struct jdoc *d, struct lint_stmt *st, const struct jnode *ix)
-{
-    const struct jnode *rv = jget(d, ix, "relation");
-    const char *idxname = jstr(jget(d, ix, "idxname"));
-    const char *schema = jstr(jget(d, rv, "schemaname"));
-    char *rel = rangevar_name(d, rv), *idx = NULL;
-    int conc = jtrue(jget(d, ix, "concurrent"));
-    struct lint_op *op;
-
-    if (rel == NULL)
-        return;
-    if (idxname)
-        idx = xasprintf("%s.%s", schema ? schema : "public", idxname);
-    op = add_op(st, LINT_OP_CREATE_INDEX, rel, idx);
-    op->lock = conc ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_SHARE;
-    if (conc)
-        op->flags |= LINT_F_CONCURRENT;
-    if (jtrue(jget(d, ix, "if_not_exists")))
-        op->flags |= LINT_F_IF_EXISTS;
-    op->sub = jtrue(jget(d, ix, "unique")) ? 'u' : 'i';
-    free(idx);
-    free(rel);
-}
-
-static void
-walk_reindex(const struct jdoc *d, struct lint_stmt *st, const struct jnode *r)
-{
-    const struct jnode *kind = jget(d, r, "kind");
-    int conc = option_on(d, jget(d, r, "params"), "concurrently");
-    char *rel = jget(d, r, "relation")
-                    ? rangevar_name(d, jget(d, r, "relation"))
-                    : xstrdup(jstr(jget(d, r, "name")) ? jstr(jget(d, r, "name")) : "?");
-    struct lint_op *op = add_op(st, LINT_OP_REINDEX, rel, NULL);
-
-    op->sub = jis(kind, "REINDEX_OBJECT_INDEX")   ? 'i'
-              : jis(kind, "REINDEX_OBJECT_TABLE") ? 't'
-                                                  : 's';
-    op->lock = conc             ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE
-               : op->sub == 'i' ? LINT_LOCK_ACCESS_EXCLUSIVE
-                                : LINT_LOCK_SHARE;
-    if (conc)
-        op->flags |= LINT_F_CONCURRENT;
-    free(rel);
-}
-
-static void
-walk_vacuum(const struct jdoc *d, struct lint_stmt *st, const struct jnode *v)
-{
-    const struct jnode *rels = jget(d, v, "rels");
-    struct lint_op *op;
-
-    if (!jtrue(jget(d, v, "is_vacuumcmd")) || !option_on(d, jget(d, v, "options"), "full"))
-        return;
-    if (jfirst(d, rels) == NULL) {
-        op = add_op(st, LINT_OP_VACUUM_FULL, NULL, NULL);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    }
-    for (const struct jnode *r = jfirst(d, rels); r; r = jnext(d, r)) {
-        char *rel = rangevar_name(d, jget(d, jnode_of(d, r, "VacuumRelation"), "relation"));
-
-        if (rel == NULL)
-            continue;
-        op = add_op(st, LINT_OP_VACUUM_FULL, rel, NULL);
-        op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        free(rel);
-    }
-}
-
-/* UPDATE / DELETE without WHERE (and without FROM / USING, which join: a filter, usually). */
-static void
-walk_dml(const struct jdoc *d, struct lint_stmt *st, const struct jnode *s, int kind)
-{
-    char *rel;
-    struct lint_op *op;
-
-    if (jget(d, s, "whereClause") || jget(d, s, "fromClause") || jget(d, s, "usingClause"))
-        return;
-    rel = rangevar_name(d, jget(d, s, "relation"));
-    if (rel == NULL)
-        return;
-    op = add_op(st, kind, rel, NULL);
-    op->lock = LINT_LOCK_ROW_EXCLUSIVE;
-    free(rel);
-}
-
-/* The operations of one parsed statement (a Node). */
-static void
-walk_statement(const struct jdoc *d, struct lint_stmt *st, const struct jnode *n)
-{
-    const char *type = jnode_type(d, n);
-    const struct jnode *b = jfirst(d, n);
-    struct lint_op *op;
-    char *rel;
-
-    if (type == NULL)
-        return;
-    if (strcmp(type, "CreateStmt") == 0) {
-        walk_create_table(d, st, b);
-    } else if (strcmp(type, "CreateTableAsStmt") == 0) {
-        rel = rangevar_name(d, jget(d, jget(d, b, "into"), "rel"));
-        if (rel)
-            add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
-        free(rel);
-    } else if (strcmp(type, "AlterTableStmt") == 0) {
-        walk_alter_table(d, st, b);
-    } else if (strcmp(type, "IndexStmt") == 0) {
-        walk_index(d, st, b);
-    } else if (strcmp(type, "DropStmt") == 0) {
-        walk_drop(d, st, b);
-    } else if (strcmp(type, "RenameStmt") == 0) {
-        walk_rename(d, st, b);
-    } else if (strcmp(type, "ReindexStmt") == 0) {
-        walk_reindex(d, st, b);
-    } else if (strcmp(type, "VacuumStmt") == 0) {
-        walk_vacuum(d, st, b);
-    } else if (strcmp(type, "ClusterStmt") == 0) {
-        rel = rangevar_name(d, jget(d, b, "relation"));
-        if (rel) {
-            op = add_op(st, LINT_OP_CLUSTER, rel, NULL);
-            op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-        }
-        free(rel);
-    } else if (strcmp(type, "RefreshMatViewStmt") == 0) {
-        int conc = jtrue(jget(d, b, "concurrent"));
-
-        rel = rangevar_name(d, jget(d, b, "relation"));
-        if (rel) {
-            op = add_op(st, LINT_OP_REFRESH_MATVIEW, rel, NULL);
-            op->lock = conc ? LINT_LOCK_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
-            if (conc)
-                op->flags |= LINT_F_CONCURRENT;
-        }
-        free(rel);
-    } else if (strcmp(type, "LockStmt") == 0) {
-        walk_relations(d, st, jget(d, b, "relations"), LINT_OP_LOCK_TABLE,
-                       (int)jnum(jget(d, b, "mode")), 0);
-    } else if (strcmp(type, "TruncateStmt") == 0) {
-        walk_relations(d, st, jget(d, b, "relations"), LINT_OP_TRUNCATE, LINT_LOCK_ACCESS_EXCLUSIVE,
-                       jis(jget(d, b, "behavior"), "DROP_CASCADE") ? LINT_F_CASCADE : 0);
-    } else if (strcmp(type, "UpdateStmt") == 0) {
-        walk_dml(d, st, b, LINT_OP_UPDATE_ALL);
-    } else if (strcmp(type, "DeleteStmt") == 0) {
-        walk_dml(d, st, b, LINT_OP_DELETE_ALL);
-    } else if (strcmp(type, "AlterEnumStmt") == 0 && !jstr(jget(d, b, "oldVal"))) {
-        /* ADD VALUE (with oldVal it is RENAME VALUE) */
-        rel = qualified_list(d, jget(d, b, "typeName"));
-        op = add_op(st, LINT_OP_ENUM_ADD, NULL, rel);
-        op->other = xstrdup(jstr(jget(d, b, "newVal")) ? jstr(jget(d, b, "newVal")) : "?");
-        if (jtrue(jget(d, b, "skipIfNewValExists")))
-            op->flags |= LINT_F_IF_EXISTS;
-        free(rel);
-    }
 }
 
 /* The word at sql[*pos, end) (letters only), after blanks; its length (0: none). */
@@ -701,11 +53,16 @@ next_word(const char *sql, size_t *pos, size_t end)
     return n;
 }
 
+/* Is the word w (n letters) one of list (lowercase), in any case? */
 static int
 word_in(const char *w, size_t n, const char *const *list, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+    /* The first letter rules out most of the list before any comparison of the rest. */
+    unsigned char first = n ? (unsigned char)tolower((unsigned char)w[0]) : 0;
+
+    for (size_t i = 0; n && i < count; i++)
+        if ((unsigned char)list[i][0] == first && strncasecmp(w, list[i], n) == 0 &&
+            list[i][n] == '\0')
             return 1;
     return 0;
 }
@@ -791,7 +148,7 @@ long_ident_cb(const char *tok, size_t len, void *arg)
     if (name_len > LINT_MAX_IDENT) {
         char *name = xstrndup(tok, len);
 
-        add_op(st, LINT_OP_LONG_IDENT, NULL, name);
+        lint_add_op(st, LINT_OP_LONG_IDENT, NULL, name);
         free(name);
     }
 }
@@ -828,7 +185,7 @@ long_identifiers(struct lint_stmt *st, const char *text, size_t len)
     if (!any)
         return;
     one = xstrndup(text, len);
-    sqlcheck_identifiers(one, long_ident_cb, st);
+    pgnodes_identifiers(one, long_ident_cb, st);
     free(one);
 }
 
@@ -939,7 +296,7 @@ lint_wants_tree(const char *sql, size_t start, size_t end)
 }
 
 void
-lint_extract(const struct src_script *s, const struct sqltrees *trees, struct lint_script *out)
+lint_extract(const struct src_script *s, struct sqltrees *trees, struct lint_script *out)
 {
     const char *sql = s->rendered.data;
     struct position pos = {sql, 0, 1, 1};
@@ -950,8 +307,7 @@ lint_extract(const struct src_script *s, const struct sqltrees *trees, struct li
         size_t end = loc + (size_t)s->stmts[i].length;
         /* Comments before the first statement are the file's header: they cover all of it. */
         size_t tok = skip_comments(sql, end, loc, out, i == 0 ? SIZE_MAX : i, &pos);
-        const struct jdoc *d = NULL;
-        const struct jnode *tree = sqltrees_stmt(trees, i, &d);
+        struct lint_stmt *tree = sqltrees_stmt(trees, i);
         struct lint_stmt *st;
 
         out->stmts = xgrow(out->stmts, &out->stmts_cap, out->nstmts + 1, sizeof(*out->stmts));
@@ -961,27 +317,39 @@ lint_extract(const struct src_script *s, const struct sqltrees *trees, struct li
         position_at(&pos, tok, &st->line, &st->col);
         if (tok >= end)
             continue;
-        /* A tree is there only where lint_wants_tree asked for it. */
-        if (tree)
-            walk_statement(d, st, tree);
+        /* Operations are there only where lint_wants_tree asked for them: taken, not copied. */
+        if (tree) {
+            st->ops = tree->ops;
+            st->nops = tree->nops;
+            st->ops_cap = tree->ops_cap;
+            tree->ops = NULL;
+            tree->nops = tree->ops_cap = 0;
+        }
         long_identifiers(st, sql + tok, end - tok);
     }
 }
 
 void
+lint_stmt_release_ops(struct lint_stmt *st)
+{
+    for (size_t j = 0; j < st->nops; j++) {
+        struct lint_op *op = &st->ops[j];
+
+        free(op->rel);
+        free(op->name);
+        free(op->other);
+        free(op->type.name);
+    }
+    free(st->ops);
+    st->ops = NULL;
+    st->nops = st->ops_cap = 0;
+}
+
+void
 lint_script_release(struct lint_script *ls)
 {
-    for (size_t i = 0; i < ls->nstmts; i++) {
-        for (size_t j = 0; j < ls->stmts[i].nops; j++) {
-            struct lint_op *op = &ls->stmts[i].ops[j];
-
-            free(op->rel);
-            free(op->name);
-            free(op->other);
-            free(op->type.name);
-        }
-        free(ls->stmts[i].ops);
-    }
+    for (size_t i = 0; i < ls->nstmts; i++)
+        lint_stmt_release_ops(&ls->stmts[i]);
     free(ls->stmts);
     for (size_t i = 0; i < ls->nallows; i++) {
         for (size_t j = 0; j < ls->allows[i].nrules; j++)

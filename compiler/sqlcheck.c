@@ -1,18 +1,18 @@
 /*
- * sqlcheck.c: syntax and transaction-safety checks of migration SQL with libpg_query.
- * Layer: compiler. The only file that speaks libpg_query: it parses each statement once, and
- * keeps the trees (libpg_query's JSON form, read with lint_json.h; its protobuf form costs
- * several times the parse to build and unpack) that the lint reads too.
+ * sqlcheck.c: syntax and transaction-safety checks of migration SQL with PostgreSQL's parser.
+ * Layer: compiler. It does not speak libpg_query itself: pgnodes.c (the one file that does)
+ * parses each script once, whole, and reads what the checks here and the lint ask of each
+ * statement straight from PostgreSQL's own parse nodes. No tree is serialised: libpg_query's
+ * JSON and protobuf forms cost more to write and read back than the parse itself.
  */
 #include "sqlcheck.h"
+#include "pgnodes.h"
 #include "sqlsplit.h"
 #include "sqltext.h"
 #include "sealift/sqllex.h"
 #include "sealift/textpos.h"
 #include "sealift/xalloc.h"
 
-#include <pg_query.h>
-#include <pg_query/pg_query.pb-c.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,98 +26,18 @@ first_token(const char *sql, size_t len, size_t off)
     return sqllex_skip_blank(sql, len, off);
 }
 
-/* Does a list of DefElem nodes name one defname? */
-static int
-defelem_named(const struct jdoc *d, const struct jnode *list, const char *name)
-{
-    for (const struct jnode *c = jfirst(d, list); c; c = jnext(d, c))
-        if (jis(jget(d, jnode_of(d, c, "DefElem"), "defname"), name))
-            return 1;
-    return 0;
-}
-
-/*
- * The statements PostgreSQL runs only outside a transaction block (PreventInTransactionBlock
- * callers in PostgreSQL 15). n is a parse-tree Node; returns how to name the statement, or NULL
- * if it is fine.
- */
+/* Transaction control that would end or nest sealift's own transaction: how to name it. */
 static const char *
-needs_no_transaction(const struct jdoc *d, const struct jnode *n)
+transaction_control(const struct pgstmt *p, int transactional)
 {
-    /* Those refused whatever their options. */
-    static const char *const always[][2] = {{"CreatedbStmt", "CREATE DATABASE"},
-                                            {"DropdbStmt", "DROP DATABASE"},
-                                            {"AlterSystemStmt", "ALTER SYSTEM"},
-                                            {"CreateTableSpaceStmt", "CREATE TABLESPACE"},
-                                            {"DropTableSpaceStmt", "DROP TABLESPACE"},
-                                            {"CreateSubscriptionStmt", "CREATE SUBSCRIPTION"},
-                                            {"DropSubscriptionStmt", "DROP SUBSCRIPTION"}};
-    const char *type = jnode_type(d, n);
-    const struct jnode *b = jfirst(d, n);
-
-    if (type == NULL)
-        return NULL;
-    for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-        if (strcmp(type, always[i][0]) == 0)
-            return always[i][1];
-    if (strcmp(type, "IndexStmt") == 0)
-        return jtrue(jget(d, b, "concurrent")) ? "CREATE INDEX CONCURRENTLY" : NULL;
-    if (strcmp(type, "DropStmt") == 0)
-        return jtrue(jget(d, b, "concurrent")) ? "DROP INDEX CONCURRENTLY" : NULL;
-    if (strcmp(type, "ReindexStmt") == 0) {
-        const struct jnode *kind = jget(d, b, "kind");
-
-        if (defelem_named(d, jget(d, b, "params"), "concurrently"))
-            return "REINDEX CONCURRENTLY";
-        if (jis(kind, "REINDEX_OBJECT_SCHEMA") || jis(kind, "REINDEX_OBJECT_SYSTEM") ||
-            jis(kind, "REINDEX_OBJECT_DATABASE"))
-            return "REINDEX SCHEMA, SYSTEM or DATABASE";
-        return NULL;
-    }
-    if (strcmp(type, "VacuumStmt") == 0)
-        return jtrue(jget(d, b, "is_vacuumcmd")) ? "VACUUM" : NULL;
-    if (strcmp(type, "AlterDatabaseStmt") == 0)
-        return defelem_named(d, jget(d, b, "options"), "tablespace")
-                   ? "ALTER DATABASE SET TABLESPACE"
-                   : NULL;
-    if (strcmp(type, "ClusterStmt") == 0)
-        return jget(d, b, "relation") == NULL ? "CLUSTER without a table" : NULL;
-    if (strcmp(type, "AlterTableStmt") == 0) {
-        for (const struct jnode *c = jfirst(d, jget(d, b, "cmds")); c; c = jnext(d, c)) {
-            const struct jnode *def = jget(d, jnode_of(d, c, "AlterTableCmd"), "def");
-
-            if (jtrue(jget(d, jnode_of(d, def, "PartitionCmd"), "concurrent")))
-                return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
-        }
-    }
-    return NULL;
-}
-
-/* Transaction control that would end or nest sealift's own transaction (n: a Node). */
-static const char *
-transaction_control(const struct jdoc *d, const struct jnode *n, int transactional)
-{
-    static const char *const refused[][2] = {{"TRANS_STMT_BEGIN", "BEGIN"},
-                                             {"TRANS_STMT_START", "BEGIN"},
-                                             {"TRANS_STMT_COMMIT", "COMMIT"},
-                                             {"TRANS_STMT_ROLLBACK", "ROLLBACK"},
-                                             {"TRANS_STMT_PREPARE", "PREPARE TRANSACTION"},
-                                             {"TRANS_STMT_COMMIT_PREPARED", "COMMIT PREPARED"},
-                                             {"TRANS_STMT_ROLLBACK_PREPARED", "ROLLBACK PREPARED"}};
-    const struct jnode *t = jnode_of(d, n, "TransactionStmt");
-    const struct jnode *kind = jget(d, t, "kind");
-
-    if (t == NULL)
-        return NULL;
-    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-        if (jis(kind, refused[i][0]))
-            return refused[i][1];
     /* Savepoints are fine inside our transaction, meaningless outside one. */
-    return transactional ? NULL : "SAVEPOINT";
+    if (p->savepoint && transactional)
+        return NULL;
+    return p->txn;
 }
 
 static size_t
-report_syntax_error(const char *file, const char *sql, size_t len, const PgQueryError *e,
+report_syntax_error(const char *file, const char *sql, size_t len, const struct pgnodes_error *e,
                     struct report *rep)
 {
     size_t off = e->cursorpos > 0 ? textpos_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
@@ -141,39 +61,13 @@ report_syntax_error(const char *file, const char *sql, size_t len, const PgQuery
     return 1;
 }
 
-/* pg_query_exit() crashes if the parser never ran; remember whether it did. */
-static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
-
-/* Is the Node n a COPY ... TO STDOUT (to == 1) or a COPY ... FROM STDIN (to == 0)? */
-static int
-is_copy_stdio(const struct jdoc *d, const struct jnode *n, int to)
-{
-    const struct jnode *c = jnode_of(d, n, "CopyStmt");
-    const char *filename = jstr(jget(d, c, "filename"));
-
-    return c && jtrue(jget(d, c, "is_from")) == !to && (filename == NULL || filename[0] == '\0') &&
-           !jtrue(jget(d, c, "is_program"));
-}
-
-/* ---- the parser: libpg_query's JSON parse trees, kept for the callers that read them ---- */
-
-/* One pg_query_parse() result: its JSON text and the document read from it. */
-struct sqltree_doc {
-    char *json;
-    struct jdoc d;
-};
-
-/* The tree of a statement: node of docs[doc], or none when node is 0 (always a root). */
-struct sqltree_ref {
-    size_t doc;
-    size_t node;
-};
+/* ---- the parser: parse nodes are read once (pgnodes.c), for the checks and the lint ---- */
 
 /* A statement as the parser delimited it in the script, with its tree when one was built. */
 struct parsed_stmt {
     size_t loc;
     size_t len;
-    struct sqltree_ref tree;
+    size_t tree; /* 1 + its index in the trees' parsed statements; 0: none */
 };
 
 struct parsed_list {
@@ -183,98 +77,49 @@ struct parsed_list {
 };
 
 static void
-parsed_add(struct parsed_list *l, size_t loc, size_t len, size_t doc, size_t node)
+parsed_add(struct parsed_list *l, size_t loc, size_t len, size_t tree)
 {
     l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
     l->v[l->n].loc = loc;
     l->v[l->n].len = len;
-    l->v[l->n].tree.doc = doc;
-    l->v[l->n].tree.node = node;
+    l->v[l->n].tree = tree;
     l->n++;
 }
 
-/* pg_query_exit() crashes if the parser never ran; remember whether it did. */
-static _Thread_local int parser_used; /* per thread, as libpg_query's memory is */
-
 /*
- * Parse sql[start, end) with trees, into a new document of t; append its statements (offsets
- * in sql, whose whole length is total) to out. Returns 0, or -1 if the text does not parse, or
- * if a statement would run to the end of the text although the text is not the script's end
- * (then the script's own parse would delimit it otherwise).
+ * Parse sql[start, end) and read its statements' parse nodes into t (with the lint's
+ * operations when lint is set); append the statements (offsets in sql) to out. Returns 0, or
+ * -1 if the text does not parse.
  */
 static int
-parse_with_trees(const char *sql, size_t start, size_t end, size_t total, struct sqltrees *t,
+parse_with_trees(const char *sql, size_t start, size_t end, int lint, struct sqltrees *t,
                  struct parsed_list *out)
 {
-    char *one = xstrndup(sql + start, end - start);
-    PgQueryParseResult res = pg_query_parse(one);
-    struct sqltree_doc *doc;
-    size_t di;
+    /* The parser wants a NUL-terminated text: a copy, unless the range ends sql already. */
+    char *one = sql[end] == '\0' ? NULL : xstrndup(sql + start, end - start);
+    size_t first = t->parsed.n;
+    int rc = pgnodes_parse(one ? one : sql + start, lint, &t->parsed);
 
-    parser_used = 1;
     free(one);
-    if (res.error) {
-        pg_query_free_parse_result(res);
+    if (rc != 0)
         return -1;
-    }
-    t->docs = xgrow(t->docs, &t->docs_cap, t->ndocs + 1, sizeof(*t->docs));
-    di = t->ndocs++;
-    doc = &t->docs[di];
-    doc->json = xstrdup(res.parse_tree);
-    memset(&doc->d, 0, sizeof(doc->d));
-    pg_query_free_parse_result(res);
-    if (jdoc_parse(&doc->d, doc->json) != 0)
-        return -1;
-    for (const struct jnode *k = jfirst(&doc->d, jget(&doc->d, &doc->d.v[0], "stmts")); k;
-         k = jnext(&doc->d, k)) {
-        size_t loc = start + (size_t)jnum(jget(&doc->d, k, "stmt_location"));
-        size_t len = (size_t)jnum(jget(&doc->d, k, "stmt_len"));
-        const struct jnode *stmt = jget(&doc->d, k, "stmt");
+    for (size_t k = first; k < t->parsed.n; k++) {
+        size_t loc = start + t->parsed.v[k].loc;
+        size_t len = t->parsed.v[k].len;
 
-        if (len == 0 && end != total)
-            return -1;
-        parsed_add(out, loc, len ? len : total - loc, di, stmt ? (size_t)(stmt - doc->d.v) : 0);
+        parsed_add(out, loc, len ? len : end - loc, k + 1);
     }
     return 0;
 }
 
-/*
- * Parse sql[start, end) without trees (cheaper: nothing is serialised) and append its
- * statements to out. Returns 0, or -1 as parse_with_trees.
- */
-static int
-parse_split(const char *sql, size_t start, size_t end, size_t total, struct parsed_list *out)
-{
-    char *one = xstrndup(sql + start, end - start);
-    PgQuerySplitResult split = pg_query_split_with_parser(one);
-    int rc = 0;
-
-    parser_used = 1;
-    free(one);
-    for (int i = 0; !split.error && i < split.n_stmts && rc == 0; i++) {
-        size_t loc = start + (size_t)split.stmts[i]->stmt_location;
-        size_t len = (size_t)split.stmts[i]->stmt_len;
-
-        if (len == 0 && end != total)
-            rc = -1;
-        else
-            parsed_add(out, loc, len ? len : total - loc, 0, 0);
-    }
-    if (split.error)
-        rc = -1;
-    pg_query_free_split_result(split);
-    return rc;
-}
-
-/* Parse sql[loc, loc + len) alone, with its tree: the tree, or {0, 0} if it is not one statement.
- */
-static struct sqltree_ref
-parse_one(const char *sql, size_t loc, size_t len, struct sqltrees *t)
+/* Parse sql[loc, loc + len) alone, with its tree: the tree, or 0 if it is not one statement. */
+static size_t
+parse_one(const char *sql, size_t loc, size_t len, int lint, struct sqltrees *t)
 {
     struct parsed_list one = {NULL, 0, 0};
-    struct sqltree_ref ref = {0, 0};
+    size_t ref = 0;
 
-    if (parse_with_trees(sql, loc, loc + len, loc + len, t, &one) == 0 && one.n == 1)
+    if (parse_with_trees(sql, loc, loc + len, lint, t, &one) == 0 && one.n == 1)
         ref = one.v[0].tree;
     free(one.v);
     return ref;
@@ -285,8 +130,8 @@ static int
 statement_is_copy_in(const char *sql, size_t start, size_t end)
 {
     struct sqltrees t = SQLTREES_INIT;
-    struct sqltree_ref ref = parse_one(sql, start, end - start, &t);
-    int yes = ref.node && is_copy_stdio(&t.docs[ref.doc].d, &t.docs[ref.doc].d.v[ref.node], 0);
+    size_t ref = parse_one(sql, start, end - start, 0, &t);
+    int yes = ref && t.parsed.v[ref - 1].copy == PGSTMT_COPY_FROM_STDIN;
 
     sqltrees_release(&t);
     return yes;
@@ -478,11 +323,11 @@ word_is(const char *w, size_t n, const char *k)
 }
 
 /*
- * Does the statement in sql[tok, end) need its parse tree? Only statements that transaction
- * control, COPY or the no-transaction rules can concern do: those that start with one of a few
- * words, or mention one of a few others. Building and reading a tree for every statement
- * would cost more than parsing itself (libpg_query serialises trees through protobuf); a false
- * positive costs one tree, a statement is never missed.
+ * Do the checks here judge the statement in sql[tok, end)? Only statements that transaction
+ * control, COPY or the no-transaction rules can concern: those that start with one of a few
+ * words, or mention one of a few others. (It chose which statements needed a serialised tree,
+ * when trees were serialised; every statement's nodes are read now, so it is only a
+ * superset of the statements those rules concern: a statement is never missed.)
  */
 static int
 statement_needs_tree(const char *sql, size_t tok, size_t end)
@@ -517,22 +362,21 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
 
 /*
  * Delimit the statements of blank (the script, inline data blanked) with PostgreSQL's grammar,
- * parsing each statement once. The project's lexer has cut the script where statements end
- * (chunks); consecutive ones that need a tree (for the checks here: statement_needs_tree; for
- * the caller: want) are parsed together with their trees, and those that do not are only
- * delimited (nothing serialised). The lexer only plans: where it could disagree with the
- * grammar (a BEGIN ATOMIC body, a syntax error), a run fails to parse or ends inside a
- * statement, and then the whole script is parsed at once, so that statements and messages are
- * always the grammar's. t must be empty. Returns the number of problems reported (a syntax
- * error).
+ * parsing the script once, and read into t what the checks here and the caller (the lint,
+ * when want is set) ask of each statement's parse nodes: reading the nodes costs little next to
+ * the parse, so every statement is parsed alike (when trees were serialised, only runs of the
+ * statements that needed one were). The project's lexer has cut the script where statements
+ * end (chunks): which of them the checks judge (statement_needs_tree) and which trees the
+ * caller wants is asked once per chunk, here. Where the parse fails (a syntax error), the
+ * grammar's split says where and the script has no statements. t must be empty. Returns the
+ * number of problems reported (a syntax error).
  */
 static size_t
 parse_script(const char *file, const char *blank, size_t len, struct chunk_list *chunks,
              sqlcheck_want_cb want, struct sqltrees *t, struct parsed_list *out, struct report *rep)
 {
-    size_t run = 0;
-    int ok = 1;
-    PgQuerySplitResult split;
+    struct pgstmt_list split = {NULL, 0, 0};
+    struct pgnodes_error err = {NULL, 0};
 
     for (size_t i = 0; i < chunks->n; i++) {
         struct chunk *c = &chunks->v[i];
@@ -541,37 +385,24 @@ parse_script(const char *file, const char *blank, size_t len, struct chunk_list 
             (unsigned char)statement_needs_tree(blank, first_token(blank, len, c->start), c->end);
         c->wanted = want && want(blank, c->start, c->end);
     }
-    for (size_t i = 1; i <= chunks->n && ok; i++) {
-        const struct chunk *c = &chunks->v[i - 1];
-        int need = c->checked || c->wanted;
-        size_t end = i < chunks->n ? chunks->v[i].start : len;
-
-        if (i < chunks->n && need == (chunks->v[i].checked || chunks->v[i].wanted))
-            continue;
-        ok = (need ? parse_with_trees(blank, chunks->v[run].start, end, len, t, out)
-                   : parse_split(blank, chunks->v[run].start, end, len, out)) == 0;
-        run = i;
-    }
-    if (ok)
+    if (parse_with_trees(blank, 0, len, want != NULL, t, out) == 0)
         return 0;
     out->n = 0;
     chunks->n = 0; /* nothing planned holds */
     sqltrees_release(t);
     /* PostgreSQL's grammar checks the whole script and says where each statement is. */
-    split = pg_query_split_with_parser(blank);
-    if (split.error) {
-        size_t problems = report_syntax_error(file, blank, len, split.error, rep);
+    if (pgnodes_split(blank, &split, &err) != 0) {
+        size_t problems = report_syntax_error(file, blank, len, &err, rep);
 
-        pg_query_free_split_result(split);
+        pgnodes_error_release(&err);
         return problems;
     }
-    for (int i = 0; i < split.n_stmts; i++) {
-        size_t loc = (size_t)split.stmts[i]->stmt_location;
+    for (size_t i = 0; i < split.n; i++) {
+        size_t loc = split.v[i].loc;
 
-        parsed_add(out, loc,
-                   split.stmts[i]->stmt_len ? (size_t)split.stmts[i]->stmt_len : len - loc, 0, 0);
+        parsed_add(out, loc, split.v[i].len ? split.v[i].len : len - loc, 0);
     }
-    pg_query_free_split_result(split);
+    pgstmt_list_release(&split);
     return 0;
 }
 
@@ -591,7 +422,6 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
     char *blank;
     size_t problems = 0;
 
-    parser_used = 1;
     if (trees == NULL)
         want = NULL;
     /* Inline COPY data is set aside (blanked, offsets kept) before the parser sees the SQL. */
@@ -614,9 +444,8 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         size_t tok = first_token(blank, len, loc);
         size_t run_loc = loc, run_len = slen;
         int checked, wanted;
-        struct sqltree_ref ref = list.v[i].tree;
-        const struct jdoc *d;
-        const struct jnode *node;
+        size_t ref = list.v[i].tree;
+        const struct pgstmt *node;
         const char *what;
         unsigned line, col;
         size_t bad;
@@ -641,13 +470,12 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
             checked = statement_needs_tree(blank, tok, loc + slen);
             wanted = want && want(sql, run_loc, run_loc + run_len);
         }
-        /* The plan missed it (the lexer and the grammar cut elsewhere): parse it alone. */
-        if ((checked || wanted) && ref.node == 0)
-            ref = parse_one(blank, loc, slen, t);
-        d = ref.node ? &t->docs[ref.doc].d : NULL;
-        node = checked && d ? &d->v[ref.node] : NULL;
+        /* No nodes were read for it (the script's parse failed, its split did not): alone. */
+        if ((checked || wanted) && ref == 0)
+            ref = parse_one(blank, loc, slen, want != NULL, t);
+        node = checked && ref ? &t->parsed.v[ref - 1] : NULL;
         textpos_line_col(sql, len, tok, &line, &col);
-        what = node ? transaction_control(d, node, s->transactional) : NULL;
+        what = node ? transaction_control(node, s->transactional) : NULL;
         if (what) {
             report_error(rep,
                          "%s:%u:%u: %s is not allowed in a migration: sealift runs each "
@@ -670,11 +498,11 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
                          file, l2, c2);
             problems++;
         }
-        if (node && is_copy_stdio(d, node, 1)) {
+        if (node && node->copy == PGSTMT_COPY_TO_STDOUT) {
             report_error(rep, "%s:%u:%u: COPY ... TO STDOUT has no reader in a migration", file,
                          line, col);
             problems++;
-        } else if (node && is_copy_stdio(d, node, 0)) {
+        } else if (node && node->copy == PGSTMT_COPY_FROM_STDIN) {
             problems +=
                 attach_copy_data(file, s, s->nstmts, loc, slen, regions, nregions, line, col, rep);
         } else if (directive) {
@@ -685,7 +513,7 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
             problems++;
         }
         free(directive);
-        what = node ? needs_no_transaction(d, node) : NULL;
+        what = node ? node->no_tx : NULL;
         if (what && s->transactional && s->may_block) {
             /*
              * An imported down the source tool itself could not run: it compiles, as a down
@@ -716,9 +544,7 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         if (trees) {
             trees->refs =
                 xgrow(trees->refs, &trees->refs_cap, trees->nrefs + 1, sizeof(*trees->refs));
-            trees->refs[trees->nrefs].doc = ref.doc;
-            trees->refs[trees->nrefs].node = wanted ? ref.node : 0;
-            trees->nrefs++;
+            trees->refs[trees->nrefs++] = wanted ? ref : 0;
         }
     }
     sqltrees_release(&own);
@@ -729,54 +555,24 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
     return problems;
 }
 
-const struct jnode *
-sqltrees_stmt(const struct sqltrees *t, size_t i, const struct jdoc **doc)
+struct lint_stmt *
+sqltrees_stmt(struct sqltrees *t, size_t i)
 {
-    if (t == NULL || i >= t->nrefs || t->refs[i].node == 0)
+    if (t == NULL || i >= t->nrefs || t->refs[i] == 0)
         return NULL;
-    *doc = &t->docs[t->refs[i].doc].d;
-    return &(*doc)->v[t->refs[i].node];
+    return &t->parsed.v[t->refs[i] - 1].lint;
 }
 
 void
 sqltrees_release(struct sqltrees *t)
 {
-    for (size_t i = 0; i < t->ndocs; i++) {
-        jdoc_release(&t->docs[i].d);
-        free(t->docs[i].json);
-    }
-    free(t->docs);
+    pgstmt_list_release(&t->parsed);
     free(t->refs);
     memset(t, 0, sizeof(*t));
 }
 
 void
-sqlcheck_identifiers(const char *text, sqlcheck_ident_cb cb, void *arg)
-{
-    PgQueryScanResult scan = pg_query_scan(text);
-    PgQuery__ScanResult *res;
-
-    parser_used = 1;
-    if (scan.error) {
-        pg_query_free_scan_result(scan);
-        return;
-    }
-    res = pg_query__scan_result__unpack(NULL, scan.pbuf.len, (const uint8_t *)scan.pbuf.data);
-    for (size_t i = 0; res && i < res->n_tokens; i++) {
-        const PgQuery__ScanToken *tk = res->tokens[i];
-
-        if (tk->token == PG_QUERY__TOKEN__IDENT)
-            cb(text + tk->start, (size_t)(tk->end - tk->start), arg);
-    }
-    if (res)
-        pg_query__scan_result__free_unpacked(res, NULL);
-    pg_query_free_scan_result(scan);
-}
-
-void
 sqlcheck_shutdown(void)
 {
-    if (parser_used)
-        pg_query_exit();
-    parser_used = 0;
+    pgnodes_shutdown();
 }

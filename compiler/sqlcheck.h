@@ -6,7 +6,7 @@
 #define SEALIFT_COMPILER_SQLCHECK_H
 
 #include "chain.h"
-#include "lint_json.h"
+#include "pgnodes.h"
 
 #include <stddef.h>
 
@@ -18,31 +18,28 @@
 typedef int (*sqlcheck_want_cb)(const char *sql, size_t start, size_t end);
 
 /*
- * The parse trees sqlcheck_script kept for the statements its caller wanted, so that no
- * statement is parsed twice: each is a parse-tree Node of libpg_query's JSON form (a one-member
- * object named by its type; lint_json.h reads it). Read them with sqltrees_stmt; the fields are
+ * What sqlcheck_script read from the parse trees of the statements its caller wanted, so that
+ * no statement is parsed twice: each one's lint operations, read from PostgreSQL's own parse
+ * nodes (pgnodes.h; no tree is serialised). Take them with sqltrees_stmt; the fields are
  * sqlcheck.c's. Initialise with SQLTREES_INIT; release with sqltrees_release.
  */
-struct sqltree_doc;
-struct sqltree_ref;
 struct sqltrees {
-    struct sqltree_doc *docs;
-    size_t ndocs;
-    size_t docs_cap;
-    struct sqltree_ref *refs; /* one per statement of the script's stmts */
+    struct pgstmt_list parsed; /* every statement parsed with its tree */
+    size_t *refs;              /* per statement of the script's stmts: 1 + index in parsed, or 0 */
     size_t nrefs;
     size_t refs_cap;
 };
 #define SQLTREES_INIT                                                                              \
     {                                                                                              \
-        NULL, 0, 0, NULL, 0, 0                                                                     \
+        {NULL, 0, 0}, NULL, 0, 0                                                                   \
     }
 
 /*
- * The tree of statement i (of s->stmts) and, in *doc, the document it belongs to; NULL when
- * the caller did not want that statement's tree. Valid until sqltrees_release(t).
+ * The lint operations of statement i (of s->stmts), which the caller may take (move out of
+ * ops, leaving it empty); NULL when the caller did not want that statement's tree. Valid until
+ * sqltrees_release(t).
  */
-const struct jnode *sqltrees_stmt(const struct sqltrees *t, size_t i, const struct jdoc **doc);
+struct lint_stmt *sqltrees_stmt(struct sqltrees *t, size_t i);
 void sqltrees_release(struct sqltrees *t);
 
 /*
@@ -55,20 +52,13 @@ void sqltrees_release(struct sqltrees *t);
  *     in a script with may_block set, where the first one is recorded in s->blocked;
  *   - the statement ranges are stored in s->stmts (the applier runs them one by one, so
  *     that an error names its statement, line and column).
- * With trees (empty, SQLTREES_INIT), the trees of the statements want asks for are kept there,
- * one entry per statement of s->stmts: each statement is parsed once, for the checks here and
- * for the caller (the lint). trees NULL: no trees are kept, want is not called.
+ * With trees (empty, SQLTREES_INIT), the lint operations of the statements want asks for are
+ * kept there, one entry per statement of s->stmts: each statement is parsed once, for the
+ * checks here and for the caller (the lint). trees NULL: nothing is kept, want is not called.
  * Returns the number of problems reported.
  */
 size_t sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
                        struct sqltrees *trees, struct report *rep);
-
-/*
- * Call cb with each identifier token of text (NUL-terminated), as PostgreSQL's scanner reads
- * it: tok points into text, len bytes, quotes included. Nothing when text does not scan.
- */
-typedef void (*sqlcheck_ident_cb)(const char *tok, size_t len, void *arg);
-void sqlcheck_identifiers(const char *text, sqlcheck_ident_cb cb, void *arg);
 
 /*
  * Release the parser's memory of the calling thread, at exit. (libpg_query frees the memory of

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The lint on the one-migration chain: every finding within the script, every format. */
 static void
-fuzz_lint(const struct src_chain *chain, const struct sqltrees *trees)
+fuzz_lint(const struct src_chain *chain, struct sqltrees *trees)
 {
     struct lint_script scripts[MANIFEST_NSCRIPTS];
     struct lint_options opt = {LINT_MODE_DEFAULT, LINT_PG_VERSION_DEFAULT, 0};
