@@ -197,14 +197,17 @@ read_header_check(struct bundle_reader *r, struct bundle_entry *e, struct diag_e
         problem = "damaged header (checksum field)";
     if (!problem && (frame_octal(h + 148, 6, &chk) != 0 || chk != sum))
         problem = "damaged header (checksum does not match)";
+    /* Extension headers and other formats first: their names are not members' names. */
+    if (!problem && strchr("xgXLK", h[156]) && h[156] != '\0')
+        problem = frame_typeflag_problem(h[156]);
+    if (!problem && (memcmp(h + 257, "ustar\0", 6) != 0 || memcmp(h + 263, "00", 2) != 0))
+        problem = "not a plain ustar header (magic)";
     if (!problem && n < 100) {
         const char *mp = member_problem((const char *)h, h[156]);
 
         if (mp)
             return err_set(err, "member \"%s\": %s", r->name, mp);
     }
-    if (!problem && (memcmp(h + 257, "ustar\0", 6) != 0 || memcmp(h + 263, "00", 2) != 0))
-        problem = "not a plain ustar header (magic)";
     if (!problem)
         problem = frame_typeflag_problem(h[156]);
     if (!problem && n == 100)
@@ -212,7 +215,7 @@ read_header_check(struct bundle_reader *r, struct bundle_entry *e, struct diag_e
     if (!problem && h[157] != '\0')
         problem = "hard or symbolic link target set (not a regular file)";
     if (!problem && h[345] != '\0')
-        problem = "prefix field is not empty";
+        problem = "unsafe or non-canonical name (prefix field is not empty)";
     if (!problem && frame_octal(h + 124, 12, &size) != 0)
         problem = "size field is not octal (base-256 or damaged)";
     if (!problem && (frame_octal(h + 100, 8, &mode) != 0 || mode != 0644))

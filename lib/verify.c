@@ -83,15 +83,22 @@ parse_signature_name(const char *name, unsigned char keyid[SIG_KEYID_BYTES])
     return sig_keyid_parse(keyid, hex);
 }
 
-/* Read the whole current entry into out (its size was already bounded by the caller). */
+/*
+ * Read the whole current entry (size bytes, already bounded by the caller) into out: straight
+ * into room made once, not through a bounce buffer into a buffer grown by doubling.
+ */
 static int
-read_entry(struct bundle_reader *r, struct buf *out, struct diag_err *err)
+read_entry(struct bundle_reader *r, uint64_t size, struct buf *out, struct diag_err *err)
 {
-    char chunk[16384];
     ssize_t n;
 
-    while ((n = bundle_reader_read(r, chunk, sizeof(chunk), err)) > 0)
-        buf_add(out, chunk, (size_t)n);
+    buf_grow(out, (size_t)size + 1);
+    while ((n = bundle_reader_read(r, out->data + out->len, out->cap - out->len - 1, err)) > 0) {
+        out->len += (size_t)n;
+        out->data[out->len] = '\0';
+        if (out->cap - out->len < 2)
+            buf_grow(out, 4096);
+    }
     return n < 0 ? -1 : 0;
 }
 
@@ -329,7 +336,7 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
         err_set(err, "%s: larger than %u bytes", MANIFEST_NAME, MANIFEST_MAX_BYTES);
         goto cleanup;
     }
-    if (read_entry(r, &res->manifest_text, err) != 0) {
+    if (read_entry(r, e.size, &res->manifest_text, err) != 0) {
         err_prefix(err, "%s", MANIFEST_NAME);
         goto cleanup;
     }
@@ -365,7 +372,7 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
         buf_init(&vs->text);
         strcpy(vs->member, e.name);
         memcpy(vs->keyid, keyid, SIG_KEYID_BYTES);
-        if (read_entry(r, &vs->text, err) != 0) {
+        if (read_entry(r, e.size, &vs->text, err) != 0) {
             err_prefix(err, "%s", e.name);
             goto cleanup;
         }
