@@ -44,13 +44,13 @@ struct bundle_reader {
     int eof;           /* the decompressed stream has ended */
     uint64_t pos;      /* stream offset of chunk[cpos] */
     unsigned char hdr[TAR_BLOCK];
-    uint64_t hdr_pos;    /* offset of the last header read */
-    uint64_t tail_start; /* offset of the end-of-archive marker */
-    char name[101];      /* of the last member, printable, for messages */
-    uint64_t entry_left; /* data bytes of the current member not yet read */
-    uint64_t pad_left;   /* its padding, not yet checked */
+    uint64_t hdr_pos;          /* offset of the last header read */
+    uint64_t tail_start;       /* offset of the end-of-archive marker */
+    char name[101];            /* of the last member, printable, for messages */
+    uint64_t entry_left;       /* data bytes of the current member not yet read */
+    uint64_t pad_left;         /* its padding, not yet checked */
     struct bundle_entry first; /* read by bundle_reader_open */
-    int pending;         /* 2: first waits to be returned; 1: the archive is empty */
+    int pending;               /* 2: first waits to be returned; 1: the archive is empty */
     int at_eof;
     int failed; /* an error was reported: it is reported again */
     struct diag_err fail;
@@ -128,7 +128,6 @@ frame_checksum(const unsigned char *h)
         sum += h[i];
     return sum;
 }
-
 
 /*
  * The checks libarchive made before ours, with its messages ("member "NAME": ..."), so that a

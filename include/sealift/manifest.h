@@ -137,8 +137,8 @@ struct manifest_member {
     char *path;
     uint64_t size;
     unsigned char sha256[HASH_SHA256_BYTES];
-    int referenced; /* set by the parser: some script names it */
-    int is_data;    /* COPY data (streamed when used), not a script (kept in memory) */
+    int referenced;   /* set by the parser: some script names it */
+    int is_data;      /* COPY data (streamed when used), not a script (kept in memory) */
     size_t path_hash; /* of path, for the path index (manifest_find_member) */
 };
 
