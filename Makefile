@@ -85,7 +85,8 @@ $(LIBSEALIFT): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/nopie/libsealift.a: $(LIB_SRCS)
+# $(LIB_OBJS) too: their dependency files carry the headers, so a header change rebuilds this.
+$(BUILD)/nopie/libsealift.a: $(LIB_SRCS) $(LIB_OBJS)
 	@mkdir -p $(BUILD)/nopie/lib
 	@set -e; for s in $(LIB_SRCS); do \
 	  $(CC) $(CPPFLAGS) $(CFLAGS) -fno-pie -c $$s -o $(BUILD)/nopie/$${s%.c}.o; done
