@@ -53,16 +53,16 @@ UNIT_BINS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 LIBSEALIFT    := $(BUILD)/libsealift.a
 
 COMPILER_LIBS := -lpg_query -larchive -lsodium -lcrypto -lzstd -lz
-# The applier is one fully static binary: libpq (with OpenSSL for TLS), libarchive, libsodium,
-# zstd and zlib. Debian's libpq.a references GSSAPI and LDAP, which Debian ships only as shared
+# The applier is one fully static binary: libpq (with OpenSSL for TLS), libsodium, zstd and
+# zlib (it reads bundles with lib/bundle.c's own ustar reader: no libarchive). Debian's libpq.a references GSSAPI and LDAP, which Debian ships only as shared
 # libraries; applier/static_shim.c stands in for them (see README "The static applier").
 APPLIER_STATIC_LIBS := $(LIBDIR)/libpq.a $(PG_PKGLIBDIR)/libpgcommon.a \
                        $(PG_PKGLIBDIR)/libpgport.a $(LIBDIR)/libssl.a $(LIBDIR)/libcrypto.a \
-                       $(LIBDIR)/libarchive.a $(LIBDIR)/libsodium.a $(LIBDIR)/libzstd.a \
+                       $(LIBDIR)/libsodium.a $(LIBDIR)/libzstd.a \
                        $(LIBDIR)/libz.a -lpthread -ldl
 ifeq ($(DYNAMIC),1)
 # Sanitizers cannot run in static binaries: link the applier dynamically in this build.
-APPLIER_LINK := -lpq -larchive -lsodium -lcrypto -lzstd -lz
+APPLIER_LINK := -lpq -lsodium -lcrypto -lzstd -lz
 else
 APPLIER_LINK := -static $(APPLIER_STATIC_LIBS)
 endif
@@ -90,7 +90,8 @@ $(LIBSEALIFT): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/nopie/libsealift.a: $(LIB_SRCS)
+# $(LIB_OBJS) too: their dependency files carry the headers, so a header change rebuilds this.
+$(BUILD)/nopie/libsealift.a: $(LIB_SRCS) $(LIB_OBJS)
 	@mkdir -p $(BUILD)/nopie/lib
 	@set -e; for s in $(LIB_SRCS); do \
 	  $(CC) $(CPPFLAGS) $(CFLAGS) -fno-pie -c $$s -o $(BUILD)/nopie/$${s%.c}.o; done

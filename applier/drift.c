@@ -292,9 +292,14 @@ cleanup:
 
 /* ---- reading and comparing ---- */
 
-int
-drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
-                struct db_error *e)
+/*
+ * The last fingerprint; with_snapshot 0 reads only whether one exists and is current (no
+ * schema snapshot fetched, decompressed and parsed: a no-op apply needs no more), in one
+ * query when the caller knows the table exists.
+ */
+static int
+load_last(struct db *db, const struct history_ctx *h, int with_snapshot, int table_known,
+          struct drift_fingerprint *fp, struct db_error *e)
 {
     struct buf sql = BUF_INIT, name = BUF_INIT, z = BUF_INIT, text = BUF_INIT;
     struct diag_err err = DIAG_ERR_INIT;
@@ -304,26 +309,30 @@ drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerp
 
     snapshot_release(&fp->snap);
     memset(fp, 0, sizeof(*fp));
-    buf_addf(&name, "%s.fingerprint", h->qschema);
-    buf_addstr(&sql, "SELECT to_regclass(");
-    db_add_literal(&sql, name.data);
-    buf_addstr(&sql, ") IS NOT NULL");
-    if ((r = db_query(db, sql.data, e)) == NULL)
-        goto cleanup;
-    if (strcmp(db_value(r, 0, 0), "t") != 0) {
-        ret = 0;
-        goto cleanup;
+    if (!table_known) {
+        buf_addf(&name, "%s.fingerprint", h->qschema);
+        buf_addstr(&sql, "SELECT to_regclass(");
+        db_add_literal(&sql, name.data);
+        buf_addstr(&sql, ") IS NOT NULL");
+        if ((r = db_query(db, sql.data, e)) == NULL)
+            goto cleanup;
+        if (strcmp(db_value(r, 0, 0), "t") != 0) {
+            ret = 0;
+            goto cleanup;
+        }
+        db_rows_free(r);
+        r = NULL;
     }
-    db_rows_free(r);
     buf_reset(&sql);
     buf_addf(&sql,
              "SELECT journal_seq, project, event, to_char(at AT TIME ZONE 'UTC', "
-             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), format, sha256, objects, encode(snapshot, "
-             "'hex'), (SELECT count(*) FROM %s.journal j WHERE j.seq > f.journal_seq AND "
+             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), format, sha256, objects, %s, (SELECT "
+             "count(*) FROM %s.journal j WHERE j.seq > f.journal_seq AND "
              "j.event IN ('apply', 'rollback', 'stamp', 'adopt')), (SELECT count(*) FROM "
              "%s.progress p WHERE p.updated_at >= f.at) FROM %s.fingerprint f "
              "ORDER BY journal_seq DESC, at DESC LIMIT 1",
-             h->qschema, h->qschema, h->qschema);
+             with_snapshot ? "encode(snapshot, 'hex')" : "NULL", h->qschema, h->qschema,
+             h->qschema);
     if ((r = db_query(db, sql.data, e)) == NULL)
         goto cleanup;
     if (db_nrows(r) == 0) {
@@ -382,6 +391,20 @@ cleanup:
     buf_release(&z);
     buf_release(&text);
     return ret;
+}
+
+int
+drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
+                struct db_error *e)
+{
+    return load_last(db, h, 1, 0, fp, e);
+}
+
+int
+drift_load_last_head(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
+                     struct db_error *e)
+{
+    return load_last(db, h, 0, 1, fp, e);
 }
 
 int

@@ -112,6 +112,12 @@ int drift_record(struct db *db, const struct history_ctx *h, const char *event, 
 /* Load the last fingerprint (found = 0 when none, or when the table does not exist). */
 int drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
                     struct db_error *e);
+/*
+ * drift_load_last without the snapshot (fp->kept stays 0): whether a fingerprint exists and
+ * is current, for a caller that knows the fingerprint table exists.
+ */
+int drift_load_last_head(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
+                         struct db_error *e);
 
 /*
  * Compare the live schema with the last fingerprint, leaving out the nignore schemas of

@@ -223,7 +223,8 @@ drift_move_first(struct session *s, const char *event)
     memset(&fp, 0, sizeof(fp));
     snapshot_init(&fp.snap);
     if (s->state.has_fingerprints) {
-        int ret = drift_load_last(s->db, &s->h, &fp, &e), found = fp.found;
+        /* Only whether a current one exists: its snapshot is not needed here. */
+        int ret = drift_load_last_head(s->db, &s->h, &fp, &e), found = fp.found;
 
         snapshot_release(&fp.snap);
         if (ret != 0 || (found && fp.later_moves == 0 && fp.later_progress == 0))

@@ -57,14 +57,75 @@ finding_covers(const struct manifest_migration *mig, int kind, unsigned line)
     return 0;
 }
 
+/*
+ * The names the move's statements create, as a hash set: every statement of a move of
+ * thousands of migrations looks its targets up in it (a list made that quadratic).
+ */
+struct name_set {
+    struct buf names; /* NUL-separated */
+    size_t *slots;    /* offset + 1 of a name in names; 0: empty */
+    size_t nslots, n;
+};
+
+static size_t
+name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return (size_t)h;
+}
+
+static void
+name_set_put(struct name_set *set, size_t offset)
+{
+    size_t h = name_hash(set->names.data + offset) & (set->nslots - 1);
+
+    while (set->slots[h])
+        h = (h + 1) & (set->nslots - 1);
+    set->slots[h] = offset + 1;
+}
+
 /* A name an earlier statement of the move creates (nothing of it exists to block yet). */
 static int
-created_before(const struct buf *created, const char *name)
+created_before(const struct name_set *set, const char *name)
 {
-    for (size_t i = 0; i < created->len; i += strlen(created->data + i) + 1)
-        if (strcmp(created->data + i, name) == 0)
+    if (set->nslots == 0)
+        return 0;
+    for (size_t h = name_hash(name) & (set->nslots - 1); set->slots[h];
+         h = (h + 1) & (set->nslots - 1))
+        if (strcmp(set->names.data + set->slots[h] - 1, name) == 0)
             return 1;
     return 0;
+}
+
+static void
+name_set_add(struct name_set *set, const char *name)
+{
+    size_t offset = set->names.len;
+
+    if (created_before(set, name))
+        return;
+    buf_add(&set->names, name, strlen(name) + 1);
+    set->n++;
+    if (set->n * 2 > set->nslots) {
+        set->nslots = set->nslots ? set->nslots * 2 : 64;
+        free(set->slots);
+        set->slots = xcalloc(set->nslots, sizeof(*set->slots));
+        for (size_t i = 0; i < set->names.len; i += strlen(set->names.data + i) + 1)
+            name_set_put(set, i);
+        return;
+    }
+    name_set_put(set, offset);
+}
+
+static void
+name_set_release(struct name_set *set)
+{
+    buf_release(&set->names);
+    free(set->slots);
+    memset(set, 0, sizeof(*set));
 }
 
 /* The first words of a statement are enough to name what it targets (sqltarget). */
@@ -76,7 +137,8 @@ created_before(const struct buf *created, const char *name)
  * cannot be read adds none: these lines advise, and the move itself proves every byte.
  */
 static void
-add_statement_targets(struct risk *r, size_t i, struct script_src *scripts, struct buf *created)
+add_statement_targets(struct risk *r, size_t i, struct script_src *scripts,
+                      struct name_set *created)
 {
     const struct manifest_migration *mig = &r->m->migrations[i];
     const struct manifest_script *sc = &mig->script[r->kind];
@@ -101,7 +163,7 @@ add_statement_targets(struct risk *r, size_t i, struct script_src *scripts, stru
             size_t rel;
 
             if (t[j].verb == SQLTARGET_CREATES) {
-                buf_add(created, t[j].name, strlen(t[j].name) + 1);
+                name_set_add(created, t[j].name);
                 continue;
             }
             if (created_before(created, t[j].name) || finding_covers(mig, r->kind, line))
@@ -126,7 +188,7 @@ void
 risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
           struct script_src *scripts)
 {
-    struct buf created = BUF_INIT;
+    struct name_set created = {BUF_INIT, NULL, 0, 0};
 
     memset(r, 0, sizeof(*r));
     r->m = m;
@@ -146,7 +208,7 @@ risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int ki
     for (size_t j = r->lo; j < r->hi; j++)
         add_statement_targets(r, kind == MANIFEST_DOWN ? r->hi - 1 - (j - r->lo) : j, scripts,
                               &created);
-    buf_release(&created);
+    name_set_release(&created);
 }
 
 void

@@ -1,16 +1,16 @@
 /*
- * bundle.c: strict, in-memory reading of bundle archives.
- * Layer: lib. With bundle_write.c, the only files that speak libarchive (writing is apart so
- * that the static applier, which never writes, does not link libarchive's writers, which
- * drag in every archive format and its libraries); compression is codec.c's job.
+ * bundle.c: strict, streaming reading of bundle archives.
+ * Layer: lib. The reader is ours, not libarchive's: a bundle is plain ustar and nothing else
+ * (FORMAT.md 1.2), which a verifier must check byte by byte anyway, and libarchive's general
+ * reader cost more than the rest of verification (wide-character name conversion, a second
+ * header checksum, a copy of every byte). Writing (bundle_write.c) still uses libarchive;
+ * compression is codec.c's job.
  */
 #include "sealift/bundle.h"
 #include "sealift/file.h"
 #include "sealift/memberpath.h"
 #include "sealift/xalloc.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,7 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define READ_CHUNK (256 * 1024)
+/* Decompressed bytes per refill: small enough that its pages are few, large enough for speed. */
+#define READ_CHUNK (64 * 1024)
 
 /* ---- reader ---- */
 
@@ -27,49 +28,32 @@
 #define TAR_RECORD 10240
 
 /*
- * A second, independent reading of the tar framing, fed every decompressed byte before
- * libarchive sees it. libarchive is lenient where a verifier must not be: it skips the
- * padding after a member's data and the record padding after the end-of-archive marker
- * without looking at them, takes any regular-file typeflag ('0', '7', NUL), a prefix field,
- * base-256 sizes, and a checksum field with junk after its digits (which the checksum does
- * not cover). Any of those would let bytes of a bundle change without the bundle being
- * refused. This checks that every header is exactly a plain ustar regular-file header as
- * FORMAT.md 1.2 describes it, every padding byte is zero, and the stream ends with the
- * end-of-archive marker and zero padding to exactly one 10240-byte record.
+ * Every byte of the stream is accounted for: each header must be exactly a plain ustar
+ * regular-file header as FORMAT.md 1.2 describes it (no pax, GNU or sparse headers, typeflag
+ * '0', no prefix, octal fields, checksum field in its canonical form, nothing hidden in unused
+ * fields), every padding byte is zero, and the stream ends with the end-of-archive marker and
+ * zero padding to exactly one 10240-byte record. Anything else would let bytes of a bundle
+ * change without the bundle being refused.
  */
-enum frame_state { FRAME_HEADER, FRAME_DATA, FRAME_PAD, FRAME_TAIL };
-
-struct tar_frame {
-    enum frame_state state;
-    uint64_t pos;        /* decompressed bytes seen */
-    uint64_t left;       /* of the current data or padding */
-    uint64_t tail_start; /* offset of the end-of-archive marker */
-    unsigned char hdr[TAR_BLOCK];
-    size_t hdr_fill;
-    uint64_t hdr_pos; /* offset of the header being collected or last read */
-    char name[101];   /* of the last member, for messages */
-    uint64_t fail_at; /* offset of the problem frame_feed found */
-};
-
 struct bundle_reader {
     int fd;
     uint64_t file_size;
     struct codec_reader *codec;
-    struct archive *a;
     unsigned char *chunk;
-    struct diag_err codec_err;
-    int codec_failed;
-    uint64_t entry_left;
-    int in_entry;
+    size_t cpos, clen; /* unread bytes of chunk */
+    int eof;           /* the decompressed stream has ended */
+    uint64_t pos;      /* stream offset of chunk[cpos] */
+    unsigned char hdr[TAR_BLOCK];
+    uint64_t hdr_pos;          /* offset of the last header read */
+    uint64_t tail_start;       /* offset of the end-of-archive marker */
+    char name[101];            /* of the last member, printable, for messages */
+    uint64_t entry_left;       /* data bytes of the current member not yet read */
+    uint64_t pad_left;         /* its padding, not yet checked */
+    struct bundle_entry first; /* read by bundle_reader_open */
+    int pending;               /* 2: first waits to be returned; 1: the archive is empty */
     int at_eof;
-    struct tar_frame frame;
-    /*
-     * The framing check's first finding, kept until libarchive's reading reaches its offset
-     * (libarchive reads ahead), so that problems are reported in the order of the stream.
-     */
-    int frame_failed;
-    uint64_t frame_fail_at;
-    struct diag_err frame_err;
+    int failed; /* an error was reported: it is reported again */
+    struct diag_err fail;
 };
 
 /* A ustar numeric field: octal digits, then only NUL or space. Returns 0 with *out, or -1. */
@@ -145,26 +129,64 @@ frame_checksum(const unsigned char *h)
     return sum;
 }
 
-/* Check one complete, non-zero header block; set up the data and padding that follow. */
-static int
-frame_header(struct tar_frame *f, struct diag_err *err)
+/*
+ * The checks libarchive made before ours, with its messages ("member "NAME": ..."), so that a
+ * link, a device or an unsafe name is named as such: NULL, or the problem.
+ */
+static const char *
+member_problem(const char *raw, unsigned char typeflag)
 {
-    const unsigned char *h = f->hdr;
+    if (!memberpath_valid(raw, BUNDLE_MAX_NAME))
+        return "unsafe or non-canonical name";
+    switch (typeflag) {
+    case '1':
+        return "hard links are not allowed";
+    case '2':
+        return "symbolic links are not allowed";
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+        return "not a regular file";
+    case 'S':
+        return "sparse entries are not allowed";
+    default:
+        return NULL;
+    }
+}
+
+/* A numeric field read leniently (it is not one whose form is checked): octal, spaces before. */
+static int64_t
+header_number(const unsigned char *f, size_t len)
+{
+    size_t i = 0;
+    int64_t v = 0;
+
+    while (i < len && f[i] == ' ')
+        i++;
+    for (; i < len && f[i] >= '0' && f[i] <= '7' && v < (INT64_MAX >> 3); i++)
+        v = v * 8 + (f[i] - '0');
+    return v;
+}
+
+/* Check one complete, non-zero header block at r->hdr; fill e. Returns 0, or -1 with err. */
+static int
+read_header_check(struct bundle_reader *r, struct bundle_entry *e, struct diag_err *err)
+{
+    const unsigned char *h = r->hdr;
     unsigned sum;
     uint64_t chk, size, mode, id;
     const char *problem = NULL;
     size_t n;
 
     n = strnlen((const char *)h, 100);
-    memcpy(f->name, h, n);
-    f->name[n] = '\0';
+    memcpy(r->name, h, n);
+    r->name[n] = '\0';
     for (size_t i = 0; i < n; i++)
-        if (f->name[i] < 0x20 || f->name[i] > 0x7e)
-            f->name[i] = '?';
-    if (f->hdr_pos == 0 && memcmp(h + 257, "ustar", 5) != 0) {
-        f->fail_at = 0;
+        if (r->name[i] < 0x20 || r->name[i] > 0x7e)
+            r->name[i] = '?';
+    if (r->hdr_pos == 0 && memcmp(h + 257, "ustar", 5) != 0)
         return err_set(err, "unrecognized format: not zstd, gzip or a ustar archive");
-    }
     sum = frame_checksum(h);
     /* Six octal digits, NUL, space: the checksum does not cover its own field. */
     for (size_t i = 148; i < 154 && !problem; i++)
@@ -174,8 +196,17 @@ frame_header(struct tar_frame *f, struct diag_err *err)
         problem = "damaged header (checksum field)";
     if (!problem && (frame_octal(h + 148, 6, &chk) != 0 || chk != sum))
         problem = "damaged header (checksum does not match)";
+    /* Extension headers and other formats first: their names are not members' names. */
+    if (!problem && strchr("xgXLK", h[156]) && h[156] != '\0')
+        problem = frame_typeflag_problem(h[156]);
     if (!problem && (memcmp(h + 257, "ustar\0", 6) != 0 || memcmp(h + 263, "00", 2) != 0))
         problem = "not a plain ustar header (magic)";
+    if (!problem && n < 100) {
+        const char *mp = member_problem((const char *)h, h[156]);
+
+        if (mp)
+            return err_set(err, "member \"%s\": %s", r->name, mp);
+    }
     if (!problem)
         problem = frame_typeflag_problem(h[156]);
     if (!problem && n == 100)
@@ -183,7 +214,7 @@ frame_header(struct tar_frame *f, struct diag_err *err)
     if (!problem && h[157] != '\0')
         problem = "hard or symbolic link target set (not a regular file)";
     if (!problem && h[345] != '\0')
-        problem = "prefix field is not empty";
+        problem = "unsafe or non-canonical name (prefix field is not empty)";
     if (!problem && frame_octal(h + 124, 12, &size) != 0)
         problem = "size field is not octal (base-256 or damaged)";
     if (!problem && (frame_octal(h + 100, 8, &mode) != 0 || mode != 0644))
@@ -199,20 +230,22 @@ frame_header(struct tar_frame *f, struct diag_err *err)
     if (!problem &&
         (!frame_zero(h, n, 100) || !frame_zero(h, 157, 257) || !frame_zero(h, 345, 512)))
         problem = "bytes after the name, or in the link name, prefix or pad fields";
-    f->fail_at = f->hdr_pos;
     if (problem)
         return err_set(err, "tar header at offset %llu (member \"%s\"): %s",
-                       (unsigned long long)f->hdr_pos, f->name, problem);
-    f->left = size;
-    f->state = FRAME_DATA;
+                       (unsigned long long)r->hdr_pos, r->name, problem);
+    memcpy(e->name, h, n + 1);
+    e->size = size;
+    e->mtime = header_number(h + 136, 12);
+    r->entry_left = size;
+    r->pad_left = (TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK;
     return 0;
 }
 
 /* Where the stream must end: the end-of-archive marker, padded to a whole record. */
 static uint64_t
-frame_tail_end(const struct tar_frame *f)
+tail_end(const struct bundle_reader *r)
 {
-    return (f->tail_start + 2 * TAR_BLOCK + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
+    return (r->tail_start + 2 * TAR_BLOCK + TAR_RECORD - 1) / TAR_RECORD * TAR_RECORD;
 }
 
 /*
@@ -231,117 +264,140 @@ zero_prefix(const unsigned char *p, size_t len)
     return done;
 }
 
-/* Feed decompressed bytes through the framing check. */
-static int
-frame_feed(struct tar_frame *f, const unsigned char *p, size_t len, struct diag_err *err)
+/* The offset of the first non-zero byte of p, or len. */
+static size_t
+first_nonzero(const unsigned char *p, size_t len)
 {
-    while (len > 0) {
-        size_t take = 0;
+    size_t i = zero_prefix(p, len);
 
-        switch (f->state) {
-        case FRAME_HEADER:
-            if (f->hdr_fill == 0)
-                f->hdr_pos = f->pos;
-            take = TAR_BLOCK - f->hdr_fill < len ? TAR_BLOCK - f->hdr_fill : len;
-            memcpy(f->hdr + f->hdr_fill, p, take);
-            f->hdr_fill += take;
-            if (f->hdr_fill == TAR_BLOCK) {
-                f->hdr_fill = 0;
-                if (frame_zero(f->hdr, 0, TAR_BLOCK)) {
-                    f->state = FRAME_TAIL;
-                    f->tail_start = f->hdr_pos;
-                } else if (frame_header(f, err) != 0) {
-                    return -1;
-                }
-            }
-            break;
-        case FRAME_DATA:
-            take = f->left < len ? (size_t)f->left : len;
-            f->left -= take;
-            if (f->left == 0) {
-                /* The data ends at pos + take; padding runs to the next block. */
-                f->left = (TAR_BLOCK - (f->pos + take) % TAR_BLOCK) % TAR_BLOCK;
-                f->state = f->left ? FRAME_PAD : FRAME_HEADER;
-            }
-            break;
-        case FRAME_PAD:
-        case FRAME_TAIL:
-            take = f->state == FRAME_PAD && f->left < len ? (size_t)f->left : len;
-            for (size_t i = zero_prefix(p, take); i < take; i++) {
-                if (p[i] == 0)
-                    continue;
-                f->fail_at = f->pos + i;
-                if (f->state == FRAME_PAD)
-                    return err_set(err,
-                                   "non-zero byte in the padding after member \"%s\" (offset "
-                                   "%llu)",
-                                   f->name, (unsigned long long)(f->pos + i));
-                return err_set(err,
-                               "data after the end of the archive (non-zero byte at offset "
-                               "%llu)",
-                               (unsigned long long)(f->pos + i));
-            }
-            if (f->state == FRAME_PAD && (f->left -= take) == 0)
-                f->state = FRAME_HEADER;
-            /* Zeros too: the marker and the record's padding, then nothing (no bomb of zeros). */
-            if (f->state == FRAME_TAIL && f->pos + take > frame_tail_end(f)) {
-                f->fail_at = frame_tail_end(f);
-                return err_set(err,
-                               "data after the end of the archive (more than the "
-                               "end-of-archive marker and its %d-byte record)",
-                               TAR_RECORD);
-            }
-            break;
-        }
-        /* A header's data may be empty: move on at once, so that the padding is not skipped. */
-        if (f->state == FRAME_DATA && f->left == 0)
-            f->state = FRAME_HEADER;
-        f->pos += take;
-        p += take;
-        len -= take;
+    while (i < len && p[i] == 0)
+        i++;
+    return i;
+}
+
+/* Unread bytes in the chunk: 1, 0 at the end of the stream, -1 with err. */
+static int
+fill(struct bundle_reader *r, struct diag_err *err)
+{
+    ssize_t n;
+
+    if (r->cpos < r->clen)
+        return 1;
+    if (r->eof)
+        return 0;
+    n = codec_reader_read(r->codec, r->chunk, READ_CHUNK, err);
+    if (n < 0)
+        return -1;
+    r->cpos = 0;
+    r->clen = (size_t)n;
+    if (n == 0)
+        r->eof = 1;
+    return n > 0;
+}
+
+static void
+take(struct bundle_reader *r, size_t n)
+{
+    r->cpos += n;
+    r->pos += n;
+}
+
+/* Check the padding after the current member's data. */
+static int
+skip_padding(struct bundle_reader *r, struct diag_err *err)
+{
+    while (r->pad_left > 0) {
+        size_t avail, n, z;
+        int got = fill(r, err);
+
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            return err_set(err, "the archive is truncated (it ends inside a member's data)");
+        avail = r->clen - r->cpos;
+        n = r->pad_left < avail ? (size_t)r->pad_left : avail;
+        z = first_nonzero(r->chunk + r->cpos, n);
+        if (z < n)
+            return err_set(err, "non-zero byte in the padding after member \"%s\" (offset %llu)",
+                           r->name, (unsigned long long)(r->pos + z));
+        take(r, n);
+        r->pad_left -= n;
     }
     return 0;
 }
 
-/* At the end of the decompressed stream: the end-of-archive marker and one padded record. */
+/* After the first zero block: the rest of the marker and the record's padding, then nothing. */
 static int
-frame_finish(const struct tar_frame *f, struct diag_err *err)
+read_tail(struct bundle_reader *r, struct diag_err *err)
 {
-    if (f->pos == 0)
-        return err_set(err, "the archive is empty (not even a tar header)");
-    if (f->state == FRAME_HEADER && f->hdr_fill == 0)
-        return err_set(err, "the archive ends without its end-of-archive marker");
-    if (f->state != FRAME_TAIL)
-        return err_set(err, "the archive is truncated (it ends inside %s)",
-                       f->state == FRAME_HEADER ? "a header" : "a member's data");
-    if (f->pos < f->tail_start + 2 * TAR_BLOCK)
-        return err_set(err, "the archive ends without its end-of-archive marker (one zero "
-                            "block of two)");
-    if (f->pos < frame_tail_end(f))
+    int got;
+
+    while ((got = fill(r, err)) > 0) {
+        size_t n = r->clen - r->cpos, z = first_nonzero(r->chunk + r->cpos, n);
+
+        if (z < n)
+            return err_set(err, "data after the end of the archive (non-zero byte at offset %llu)",
+                           (unsigned long long)(r->pos + z));
+        /* Zeros too: no bomb of zeros after the marker. */
+        if (r->pos + n > tail_end(r))
+            return err_set(err,
+                           "data after the end of the archive (more than the end-of-archive "
+                           "marker and its %d-byte record)",
+                           TAR_RECORD);
+        take(r, n);
+    }
+    if (got < 0)
+        return -1;
+    if (r->pos < r->tail_start + 2 * TAR_BLOCK)
+        return err_set(err, "the archive ends without its end-of-archive marker (one zero block "
+                            "of two)");
+    if (r->pos < tail_end(r))
         return err_set(err, "the archive is truncated (its last %d-byte record is incomplete)",
                        TAR_RECORD);
     return 0;
 }
 
-static la_ssize_t
-read_cb(struct archive *a, void *client, const void **buffer)
+/* The next header: 1 with e filled, 0 at the (checked) end of the archive, -1 with err. */
+static int
+read_next(struct bundle_reader *r, struct bundle_entry *e, struct diag_err *err)
 {
-    struct bundle_reader *r = client;
-    ssize_t n = codec_reader_read(r->codec, r->chunk, READ_CHUNK, &r->codec_err);
+    size_t fill_n = 0;
 
-    if (n >= 0 && !r->frame_failed &&
-        (n > 0 ? frame_feed(&r->frame, r->chunk, (size_t)n, &r->frame_err)
-               : frame_finish(&r->frame, &r->frame_err)) != 0) {
-        r->frame_failed = 1;
-        r->frame_fail_at = n > 0 ? r->frame.fail_at : r->frame.pos;
-    }
-    if (n < 0) {
-        r->codec_failed = 1;
-        archive_set_error(a, EIO, "%s", r->codec_err.msg);
+    if (skip_padding(r, err) != 0)
         return -1;
+    r->hdr_pos = r->pos;
+    while (fill_n < TAR_BLOCK) {
+        int got = fill(r, err);
+        size_t n;
+
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            if (r->pos == 0)
+                return err_set(err, "the archive is empty (not even a tar header)");
+            if (fill_n == 0)
+                return err_set(err, "the archive ends without its end-of-archive marker");
+            return err_set(err, "the archive is truncated (it ends inside a header)");
+        }
+        n = r->clen - r->cpos < TAR_BLOCK - fill_n ? r->clen - r->cpos : TAR_BLOCK - fill_n;
+        memcpy(r->hdr + fill_n, r->chunk + r->cpos, n);
+        take(r, n);
+        fill_n += n;
     }
-    *buffer = r->chunk;
-    return n;
+    if (frame_zero(r->hdr, 0, TAR_BLOCK)) {
+        r->tail_start = r->hdr_pos;
+        return read_tail(r, err) == 0 ? 0 : -1;
+    }
+    return read_header_check(r, e, err) == 0 ? 1 : -1;
+}
+
+/* Remember an error: a reader that failed fails the same way from then on. */
+static int
+reader_fail(struct bundle_reader *r, struct diag_err *err)
+{
+    r->failed = 1;
+    r->fail = *err;
+    return -1;
 }
 
 struct bundle_reader *
@@ -349,6 +405,7 @@ bundle_reader_open(const char *path, struct diag_err *err)
 {
     struct bundle_reader *r = xcalloc(1, sizeof(*r));
     struct stat st;
+    int ret;
 
     r->fd = file_open_regular(path, "bundle", err);
     if (r->fd < 0) {
@@ -373,21 +430,19 @@ bundle_reader_open(const char *path, struct diag_err *err)
         bundle_reader_close(r);
         return NULL;
     }
-    r->a = archive_read_new();
-    /*
-     * Tar only, no filters (decompression is ours), and read past the end-of-archive marker
-     * so that a second archive or junk appended inside the compressed stream is seen.
-     */
-    if (r->a == NULL || archive_read_support_format_tar(r->a) != ARCHIVE_OK ||
-        archive_read_set_options(r->a, "tar:read_concatenated_archives") != ARCHIVE_OK ||
-        archive_read_open2(r->a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
-        err_set(err, "could not read bundle \"%s\": %s", path,
-                r->codec_failed   ? r->codec_err.msg
-                : r->frame_failed ? r->frame_err.msg
-                                  : (r->a ? archive_error_string(r->a) : "out of memory"));
+    /* The first header now: a file that is no archive at all is refused as such. */
+    ret = read_next(r, &r->first, err);
+    if (ret < 0 && (r->pos < TAR_BLOCK || memcmp(r->hdr + 257, "ustar", 5) != 0)) {
+        err_prefix(err, "could not read bundle \"%s\"", path);
         bundle_reader_close(r);
         return NULL;
     }
+    /* A damaged first header of an archive is the first entry's problem, as any other's. */
+    if (ret < 0) {
+        reader_fail(r, err);
+        ret = 0;
+    }
+    r->pending = 1 + ret; /* 2: the first entry is waiting, 1: the archive is empty */
     return r;
 }
 
@@ -409,84 +464,56 @@ bundle_reader_set_limit(struct bundle_reader *r, uint64_t max_more)
     codec_reader_set_limit(r->codec, codec_reader_total_out(r->codec) + max_more);
 }
 
-static int
-reader_error(struct bundle_reader *r, struct diag_err *err)
-{
-    if (r->codec_failed)
-        return err_set(err, "%s", r->codec_err.msg);
-    return err_set(err, "%s",
-                   archive_error_string(r->a) ? archive_error_string(r->a) : "damaged archive");
-}
-
 int
 bundle_reader_next(struct bundle_reader *r, struct bundle_entry *e, struct diag_err *err)
 {
-    struct archive_entry *ae;
-    const char *name;
     int ret;
 
-    if (r->in_entry && r->entry_left > 0)
+    if (r->failed)
+        return err_set(err, "%s", r->fail.msg);
+    if (r->entry_left > 0 && !r->pending)
         return err_set(err, "internal error: entry not fully read");
-    r->in_entry = 0;
     if (r->at_eof)
-        return 0; /* libarchive must not be asked again after its end */
-    ret = archive_read_next_header(r->a, &ae);
-    /* At the end, or where libarchive gave up, the framing check's finding explains more. */
-    if (ret != ARCHIVE_OK && r->frame_failed)
-        return err_set(err, "%s", r->frame_err.msg);
-    if (ret == ARCHIVE_EOF) {
-        r->at_eof = 1;
         return 0;
+    if (r->pending) {
+        ret = r->pending - 1;
+        r->pending = 0;
+        if (ret == 1)
+            *e = r->first;
+    } else {
+        ret = read_next(r, e, err);
     }
-    if (ret != ARCHIVE_OK) /* ARCHIVE_WARN too: a verifier treats warnings as errors */
-        return reader_error(r, err);
-    name = archive_entry_pathname(ae);
-    if (name == NULL)
-        return err_set(err, "archive entry has no usable name");
-    if (archive_format(r->a) != ARCHIVE_FORMAT_TAR_USTAR)
-        return err_set(err, "member \"%s\": not a plain ustar header (%s)", name,
-                       archive_format_name(r->a) ? archive_format_name(r->a) : "unknown");
-    if (!memberpath_valid(name, BUNDLE_MAX_NAME))
-        return err_set(err, "member \"%s\": unsafe or non-canonical name", name);
-    if (archive_entry_hardlink(ae) != NULL)
-        return err_set(err, "member \"%s\": hard links are not allowed", name);
-    if (archive_entry_symlink(ae) != NULL || archive_entry_filetype(ae) == AE_IFLNK)
-        return err_set(err, "member \"%s\": symbolic links are not allowed", name);
-    if (archive_entry_filetype(ae) != AE_IFREG)
-        return err_set(err, "member \"%s\": not a regular file", name);
-    if (archive_entry_sparse_count(ae) != 0)
-        return err_set(err, "member \"%s\": sparse entries are not allowed", name);
-    if (archive_entry_is_encrypted(ae))
-        return err_set(err, "member \"%s\": encrypted entries are not allowed", name);
-    if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0)
-        return err_set(err, "member \"%s\": size is not set", name);
-    /* What libarchive lets pass, up to and including this header (see struct tar_frame). */
-    if (r->frame_failed &&
-        r->frame_fail_at < (uint64_t)archive_read_header_position(r->a) + TAR_BLOCK)
-        return err_set(err, "%s", r->frame_err.msg);
-    strcpy(e->name, name);
-    e->size = (uint64_t)archive_entry_size(ae);
-    e->mtime = (int64_t)archive_entry_mtime(ae);
-    r->entry_left = e->size;
-    r->in_entry = 1;
-    return 1;
+    if (ret < 0)
+        return reader_fail(r, err);
+    if (ret == 0)
+        r->at_eof = 1;
+    return ret;
 }
 
 ssize_t
 bundle_reader_read(struct bundle_reader *r, void *buf, size_t len, struct diag_err *err)
 {
-    la_ssize_t n;
+    size_t n;
+    int got;
 
-    if (!r->in_entry || r->entry_left == 0)
+    if (r->failed)
+        return err_set(err, "%s", r->fail.msg);
+    if (r->entry_left == 0)
         return 0;
-    if (len > r->entry_left)
-        len = (size_t)r->entry_left;
-    n = archive_read_data(r->a, buf, len);
-    if (n < 0)
-        return reader_error(r, err);
-    if (n == 0)
-        return err_set(err, "member data is truncated");
-    r->entry_left -= (uint64_t)n;
+    got = fill(r, err);
+    if (got <= 0) {
+        if (got == 0)
+            err_set(err, "the archive is truncated (it ends inside a member's data)");
+        return reader_fail(r, err);
+    }
+    n = r->clen - r->cpos;
+    if (n > len)
+        n = len;
+    if (n > r->entry_left)
+        n = (size_t)r->entry_left;
+    memcpy(buf, r->chunk + r->cpos, n);
+    take(r, n);
+    r->entry_left -= n;
     return (ssize_t)n;
 }
 
@@ -495,8 +522,6 @@ bundle_reader_close(struct bundle_reader *r)
 {
     if (r == NULL)
         return;
-    if (r->a)
-        archive_read_free(r->a);
     codec_reader_free(r->codec);
     if (r->fd >= 0)
         close(r->fd);

@@ -1,6 +1,7 @@
 /*
  * bundle_write.c: reproducible writing of bundle archives (see bundle.h).
- * Layer: lib. Kept apart from bundle.c so that the applier does not link libarchive's writers.
+ * Layer: lib. The only file that speaks libarchive: the applier, which never writes, links
+ * none of it.
  */
 #include "sealift/bundle.h"
 #include "sealift/file.h"

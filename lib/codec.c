@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <zlib.h>
+/* For ZSTD_createDStream_advanced: the decoder's buffers come from zstd_alloc below. */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #define IN_CHUNK           (128 * 1024)
@@ -77,6 +80,60 @@ struct codec_reader {
     z_stream zs;
     int zs_ready;
 };
+
+/*
+ * The zstd decoder's window (2 MiB for a bundle) is its one large allocation, and all of it is
+ * written before a bundle of a few MiB is read: faulted in 4 KiB page by page it cost more than
+ * the decompression. Allocations of 1 MiB and more are mapped on their own and marked for
+ * transparent huge pages where the system has them (a hint: without them, the same pages as
+ * before). Every block starts with a header holding its size, so zstd_free knows which it is.
+ */
+#define ZSTD_BIG_ALLOC (1u << 20)
+#define HUGE_PAGE      (2u << 20)
+#define ALLOC_HEAD     64 /* keeps zstd's alignment */
+
+static void *
+zstd_alloc(void *opaque, size_t size)
+{
+    unsigned char *p;
+    size_t total = size + ALLOC_HEAD;
+
+    (void)opaque;
+    if (size < ZSTD_BIG_ALLOC) {
+        p = malloc(total);
+        if (p == NULL)
+            return NULL;
+    } else {
+        total = (total + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        (void)madvise(p, total, MADV_HUGEPAGE);
+#endif
+    }
+    memcpy(p, &total, sizeof(total));
+    return p + ALLOC_HEAD;
+}
+
+static void
+zstd_free(void *opaque, void *address)
+{
+    unsigned char *p = address;
+    size_t total;
+
+    (void)opaque;
+    if (p == NULL)
+        return;
+    p -= ALLOC_HEAD;
+    memcpy(&total, p, sizeof(total));
+    if (total - ALLOC_HEAD < ZSTD_BIG_ALLOC)
+        free(p);
+    else
+        munmap(p, total);
+}
+
+static const ZSTD_customMem zstd_mem = {zstd_alloc, zstd_free, NULL};
 
 /* Refill the input buffer when it is empty. Returns 0, or -1 on a read error. */
 static int
@@ -177,7 +234,7 @@ codec_reader_open(int fd, struct diag_err *err)
             codec_reader_free(r);
             return NULL;
         }
-        r->zd = ZSTD_createDStream();
+        r->zd = ZSTD_createDStream_advanced(zstd_mem);
         if (r->zd == NULL || ZSTD_isError(ZSTD_DCtx_setParameter(r->zd, ZSTD_d_windowLogMax,
                                                                  CODEC_ZSTD_WINDOW_LOG_MAX))) {
             err_set(err, "could not set up zstd decompression");

@@ -136,6 +136,16 @@ decode(unsigned char *bin, size_t len, const char *hex, size_t hexlen, int upper
 
     if (hexlen != len * 2)
         return -1;
+    /* Digests are lowercase almost always: that loop without the case folding. */
+    if (!upper_too) {
+        for (size_t i = 0; i < len; i++) {
+            unsigned hi = lower_hex1[h[2 * i]], lo = lower_hex1[h[2 * i + 1]];
+
+            bad |= (hi == 0) | (lo == 0);
+            bin[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+        }
+        return bad ? -1 : 0;
+    }
     for (size_t i = 0; i < len; i++) {
         unsigned char c1 = h[2 * i], c2 = h[2 * i + 1];
         unsigned hi, lo;

@@ -6,35 +6,40 @@
 
 #include <string.h>
 
-static int
-safe_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-}
+/* 1 for the bytes a member name may hold besides '/' (a table: thousands of names are checked). */
+static const unsigned char safe_table[256] = {
+    ['.'] = 1, ['_'] = 1, ['-'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+    ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+    ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+    ['z'] = 1,
+};
 
 int
 memberpath_valid(const char *path, size_t max)
 {
-    size_t n = strlen(path);
-    const char *comp = path;
+    const unsigned char *p = (const unsigned char *)path;
+    size_t comp = 0; /* start of the current component */
+    size_t i = 0;
 
-    if (n == 0 || n > max)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!safe_char(path[i]) && path[i] != '/')
-            return 0;
-    /* No empty (leading, trailing or doubled '/'), "." or ".." components. */
-    for (;;) {
-        const char *slash = strchr(comp, '/');
-        size_t len = slash ? (size_t)(slash - comp) : strlen(comp);
+    /* One pass: safe bytes only; no empty (leading, trailing, doubled '/'), "." or ".." parts. */
+    for (;; i++) {
+        if (p[i] == '/' || p[i] == '\0') {
+            size_t len = i - comp;
 
-        if (len == 0 || (len == 1 && comp[0] == '.') ||
-            (len == 2 && comp[0] == '.' && comp[1] == '.'))
+            if (len == 0 || (len == 1 && p[comp] == '.') ||
+                (len == 2 && p[comp] == '.' && p[comp + 1] == '.'))
+                return 0;
+            if (p[i] == '\0')
+                return i <= max;
+            comp = i + 1;
+        } else if (!safe_table[p[i]] || i >= max) {
             return 0;
-        if (!slash)
-            return 1;
-        comp = slash + 1;
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DATA_CHUNK (256 * 1024)
+#define DATA_CHUNK (64 * 1024)
 #define TAR_BLOCK  512
 /* End-of-archive marker and record padding a tar writer may add after the last member. */
 #define TAR_TAIL_SLACK (2 * 10240 + 2 * TAR_BLOCK)
@@ -83,15 +83,22 @@ parse_signature_name(const char *name, unsigned char keyid[SIG_KEYID_BYTES])
     return sig_keyid_parse(keyid, hex);
 }
 
-/* Read the whole current entry into out (its size was already bounded by the caller). */
+/*
+ * Read the whole current entry (size bytes, already bounded by the caller) into out: straight
+ * into room made once, not through a bounce buffer into a buffer grown by doubling.
+ */
 static int
-read_entry(struct bundle_reader *r, struct buf *out, struct diag_err *err)
+read_entry(struct bundle_reader *r, uint64_t size, struct buf *out, struct diag_err *err)
 {
-    char chunk[16384];
     ssize_t n;
 
-    while ((n = bundle_reader_read(r, chunk, sizeof(chunk), err)) > 0)
-        buf_add(out, chunk, (size_t)n);
+    buf_grow(out, (size_t)size + 1);
+    while ((n = bundle_reader_read(r, out->data + out->len, out->cap - out->len - 1, err)) > 0) {
+        out->len += (size_t)n;
+        out->data[out->len] = '\0';
+        if (out->cap - out->len < 2)
+            buf_grow(out, 4096);
+    }
     return n < 0 ? -1 : 0;
 }
 
@@ -196,25 +203,22 @@ check_trusted_comments(const struct verify_result *res, struct diag_err *err)
 /* Stream one member, checking it against the manifest record. */
 static int
 check_member(struct bundle_reader *r, const struct bundle_entry *e, size_t idx,
-             struct verify_result *res, int keep, struct diag_err *err)
+             struct verify_result *res, int keep, unsigned char *chunk, struct diag_err *err)
 {
     const struct manifest_member *mem = &res->manifest.members[idx];
     struct hash_sha256 h;
     unsigned char got[HASH_SHA256_BYTES];
-    unsigned char *chunk;
     ssize_t n;
 
     if (e->size != mem->size)
         return err_set(err, "member \"%s\" has %llu bytes; the manifest says %llu", e->name,
                        (unsigned long long)e->size, (unsigned long long)mem->size);
     hash_sha256_init(&h);
-    chunk = xmalloc(DATA_CHUNK);
     while ((n = bundle_reader_read(r, chunk, DATA_CHUNK, err)) > 0) {
         hash_sha256_update(&h, chunk, (size_t)n);
         if (keep)
             buf_add(&res->data[idx], chunk, (size_t)n);
     }
-    free(chunk);
     if (n < 0)
         return err_prefix(err, "member \"%s\"", e->name);
     hash_sha256_final(&h, got);
@@ -224,8 +228,9 @@ check_member(struct bundle_reader *r, const struct bundle_entry *e, size_t idx,
 }
 
 static int
-check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
-              const struct verify_options *opt, struct verify_result *res, struct diag_err *err)
+walk_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
+             const struct verify_options *opt, struct verify_result *res, unsigned char *chunk,
+             struct diag_err *err)
 {
     struct manifest *m = &res->manifest;
     uint64_t expect = TAR_TAIL_SLACK, kept = 0;
@@ -262,7 +267,7 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
         /* Data members may be large: hashed now, streamed again when they are loaded. */
         keep = opt->keep_data && !m->members[i].is_data &&
                (!opt->keep || opt->keep(m, i, kept, opt->keep_arg));
-        if (check_member(r, e, i, res, keep, err) != 0)
+        if (check_member(r, e, i, res, keep, chunk, err) != 0)
             return -1;
         if (keep)
             kept += m->members[i].size;
@@ -278,6 +283,18 @@ check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
         return err_set(err, "member \"%s\" is not in the manifest", e->name);
     }
     return 0;
+}
+
+static int
+check_members(struct bundle_reader *r, struct bundle_entry *e, int have_entry,
+              const struct verify_options *opt, struct verify_result *res, struct diag_err *err)
+{
+    /* One buffer for every member: thousands of small members each paid for a fresh one. */
+    unsigned char *chunk = xmalloc(DATA_CHUNK);
+    int ret = walk_members(r, e, have_entry, opt, res, chunk, err);
+
+    free(chunk);
+    return ret;
 }
 
 int
@@ -319,7 +336,7 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
         err_set(err, "%s: larger than %u bytes", MANIFEST_NAME, MANIFEST_MAX_BYTES);
         goto cleanup;
     }
-    if (read_entry(r, &res->manifest_text, err) != 0) {
+    if (read_entry(r, e.size, &res->manifest_text, err) != 0) {
         err_prefix(err, "%s", MANIFEST_NAME);
         goto cleanup;
     }
@@ -355,7 +372,7 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
         buf_init(&vs->text);
         strcpy(vs->member, e.name);
         memcpy(vs->keyid, keyid, SIG_KEYID_BYTES);
-        if (read_entry(r, &vs->text, err) != 0) {
+        if (read_entry(r, e.size, &vs->text, err) != 0) {
             err_prefix(err, "%s", e.name);
             goto cleanup;
         }

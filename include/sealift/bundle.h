@@ -1,6 +1,7 @@
 /*
- * bundle.h: the bundle archive (ustar inside zstd, gzip or nothing), read and written with
- * libarchive without ever touching the file system beyond the bundle file itself.
+ * bundle.h: the bundle archive (ustar inside zstd, gzip or nothing), written with libarchive
+ * and read by our own strict ustar reader, without ever touching the file system beyond the
+ * bundle file itself.
  *
  * Writing is reproducible: members in the order given, ustar format, mode 0644, uid/gid 0,
  * no user or group names, one fixed mtime, no extended attributes.

@@ -40,8 +40,11 @@
 #define MANIFEST_NAME          "MANIFEST"
 /* Longest manifest line, newline excluded. */
 #define MANIFEST_MAX_LINE 4096
-/* Largest manifest accepted (about 40,000 bytes per migration would be needed to reach it). */
-#define MANIFEST_MAX_BYTES (64u * 1024u * 1024u)
+/*
+ * Largest manifest accepted. A migration takes about 700 bytes of it (its records, one line per
+ * statement, two member lines): a 100,000-migration chain needs about 70 MiB.
+ */
+#define MANIFEST_MAX_BYTES (256u * 1024u * 1024u)
 /* Longest migration id or name (bytes, before percent-encoding). */
 #define MANIFEST_MAX_TOKEN 255
 /* Longest member path: a ustar name field without the prefix field. */
@@ -137,8 +140,9 @@ struct manifest_member {
     char *path;
     uint64_t size;
     unsigned char sha256[HASH_SHA256_BYTES];
-    int referenced; /* set by the parser: some script names it */
-    int is_data;    /* COPY data (streamed when used), not a script (kept in memory) */
+    int referenced;   /* set by the parser: some script names it */
+    int is_data;      /* COPY data (streamed when used), not a script (kept in memory) */
+    size_t path_hash; /* of path, for the path index (manifest_find_member) */
 };
 
 struct manifest {

@@ -392,18 +392,18 @@ test_bundle_reader_refuses_hostile_archives(void **state)
          archive_write_set_format_pax,
          {"x.sql", AE_IFREG, NULL, 0, "x\n"},
          5,
-         "member \"x.sql\": not a plain ustar header (POSIX pax interchange format)"},
+         "(member \"PaxHeader/x.sql\"): not a plain ustar header (pax extension header)"},
         /* A GNU or v7 archive is refused at its first member, whatever that is. */
         {"GNU tar header",
          archive_write_set_format_gnutar,
          {"x.sql", AE_IFREG, NULL, 0, "x\n"},
          0,
-         "member \"ok.sql\": not a plain ustar header (GNU tar format)"},
+         "(member \"ok.sql\"): not a plain ustar header (magic)"},
         {"v7 tar header",
          archive_write_set_format_v7tar,
          {"x.sql", AE_IFREG, NULL, 0, "x\n"},
          0,
-         "member \"ok.sql\": not a plain ustar header (tar (non-POSIX))"},
+         "unrecognized format: not zstd, gzip or a ustar archive"},
         {"symbolic link",
          archive_write_set_format_ustar,
          {"link.sql", AE_IFLNK, "/etc/passwd", 0, NULL},
@@ -473,7 +473,7 @@ test_bundle_reader_refuses_hostile_archives(void **state)
          archive_write_set_format_ustar,
          {LONG_NAME, AE_IFREG, NULL, 0, "x\n"},
          0,
-         "member \"" LONG_NAME "\": unsafe or non-canonical name"},
+         "prefix field is not empty"},
     };
     struct fixture *f = *state;
     char path[UNIT_PATH_MAX];
@@ -489,8 +489,11 @@ test_bundle_reader_refuses_hostile_archives(void **state)
 
         craft_archive(path, cases[i].format, &cases[i].entry, cases[i].nsec);
         r = bundle_reader_open(path, &err);
-        if (r == NULL)
-            fail_msg("%s: %s", cases[i].what, err.msg);
+        /* An archive that is not ustar from its first header on is refused at once. */
+        if (r == NULL) {
+            failures += refusal_missed(cases[i].what, 0, err.msg, cases[i].expect);
+            continue;
+        }
         assert_int_equal(bundle_reader_compression(r), CODEC_NONE);
         /* Members before the hostile one are read normally. */
         while ((ret = bundle_reader_next(r, &e, &err)) == 1) {
@@ -532,7 +535,7 @@ test_bundle_reader_refuses_truncated_member(void **state)
     assert_int_equal(e.size, 50000);
     assert_int_equal(read_entry(r, &data, &err), -1);
     assert_true(data.len <= 20000);
-    assert_contains(err.msg, "Truncated tar archive");
+    assert_contains(err.msg, "the archive is truncated (it ends inside a member's data)");
     bundle_reader_close(r);
     buf_release(&big);
     buf_release(&whole);
@@ -560,7 +563,7 @@ test_bundle_reader_sees_content_after_the_end(void **state)
     unit_read_file(p1, &one);
     unit_read_file(p2, &two);
 
-    /* A second archive after the end-of-archive marker shows up as one more entry. */
+    /* A second archive after the end-of-archive marker is data after the end of the first. */
     buf_add(&joined, one.data, one.len);
     buf_add(&joined, two.data, two.len);
     unit_write_file(pj, joined.data, joined.len, 0644);
@@ -569,8 +572,8 @@ test_bundle_reader_sees_content_after_the_end(void **state)
     assert_int_equal(bundle_reader_next(r, &e, &err), 1);
     assert_string_equal(e.name, "MANIFEST");
     assert_int_equal(bundle_reader_read(r, tmp, sizeof(tmp), &err), 2);
-    assert_int_equal(bundle_reader_next(r, &e, &err), 1);
-    assert_string_equal(e.name, "extra.sql");
+    assert_int_equal(bundle_reader_next(r, &e, &err), -1);
+    assert_contains(err.msg, "data after the end of the archive (non-zero byte at offset");
     bundle_reader_close(r);
 
     /* Junk after the end is an error, not a quiet end of archive. */

@@ -1056,7 +1056,7 @@ test_manifest_rejects_oversized(void **state)
     assert_non_null(big);
     manifest_init(&m);
     assert_int_equal(manifest_parse(&m, big, MANIFEST_MAX_BYTES + 1, &err), -1);
-    assert_string_equal(err.msg, "manifest is larger than 67108864 bytes");
+    assert_string_equal(err.msg, "manifest is larger than 268435456 bytes");
     free(big);
 }
 
