@@ -801,7 +801,8 @@ check_repeatables(struct db *db, const struct history_ctx *h, struct replay *rep
                     rep->nruns, h->schema);
         return 0;
     }
-    qsort(rep->runs, rep->nruns, sizeof(*rep->runs), run_cmp);
+    if (rep->nruns > 1) /* qsort's base may not be NULL, even for no elements */
+        qsort(rep->runs, rep->nruns, sizeof(*rep->runs), run_cmp);
     sql = xasprintf("SELECT project, name, run, how, checksum, bundle_id, bundle_serial, "
                     "client_host FROM %s.repeatable_runs ORDER BY project, name, run",
                     h->qschema);
