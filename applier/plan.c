@@ -391,7 +391,7 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     plan_header(p, v);
     plan_guard(p, s->view.napplied);
-    if (v->adopt) {
+    if (move_adopts(v)) {
         buf_addf(&p->out, "\n-- adopt what %s recorded in %s: nothing runs\n", s->adopt.tool,
                  s->adopt.table);
         adopt_sql(&s->adopt, &s->h, &p->src, p->m, &p->out);
