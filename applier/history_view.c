@@ -27,13 +27,19 @@
 void
 history_view_text(struct db_rows *projects, struct db_rows *events)
 {
+    /* The event column fits the longest event shown ("apply_repeatable"), the header at least. */
+    int ew = (int)strlen("interrupted");
+
+    for (size_t i = 0; i < db_nrows(events); i++)
+        if (db_value(events, i, 2) && (int)strlen(db_value(events, i, 2)) > ew)
+            ew = (int)strlen(db_value(events, i, 2));
     for (size_t i = 0; i < db_nrows(projects); i++)
         printf("project %s: environment %s, highest serial %s, %s applied, at %s\n",
                db_value(projects, i, 0),
                db_value(projects, i, 1) ? db_value(projects, i, 1) : "(not bound)",
                db_value(projects, i, 2), db_value(projects, i, 3),
                db_value(projects, i, 4) ? db_value(projects, i, 4) : "base");
-    printf("\n%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s\n", "seq", "at (UTC)", "event",
+    printf("\n%5s  %-20s  %-*s  %-24s  %6s  %-12s  %-17s  %s\n", "seq", "at (UTC)", ew, "event",
            "migration", "serial", "bundle", "signed by", "by");
     for (size_t i = 0; i < db_nrows(events); i++) {
         const char *detail = db_value(events, i, 11);
@@ -47,8 +53,8 @@ history_view_text(struct db_rows *projects, struct db_rows *events)
             detail = one.data;
         }
 
-        printf("%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s@%s%s%s\n", db_value(events, i, 0),
-               db_value(events, i, 1), db_value(events, i, 2),
+        printf("%5s  %-20s  %-*s  %-24s  %6s  %-12s  %-17s  %s@%s%s%s\n", db_value(events, i, 0),
+               db_value(events, i, 1), ew, db_value(events, i, 2),
                db_value(events, i, 4) ? db_value(events, i, 4) : "-",
                db_value(events, i, 5) ? db_value(events, i, 5) : "-",
                db_value(events, i, 6) ? db_value(events, i, 6) : "-",

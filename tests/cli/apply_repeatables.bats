@@ -83,6 +83,31 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     assert_output --partial 'journal intact'
 }
 
+@test "repeatables: history's table keeps its columns under the longer event names" {
+    bundle m b.sealift
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    run_apply history
+    assert_exit 0
+    refute_errors
+    # Every row's migration starts where the header's "migration" does, and its event and
+    # migration are two separate words (an overflowing event would push or join them).
+    printf '%s\n' "$output" | awk '
+        /^ +seq  at \(UTC\)/ { col = index($0, "  migration") + 2; next }
+        col && /^ +[0-9]+  / {
+            rows++
+            if (substr($0, col - 2, 2) != "  " || substr($0, col, 1) == " ") bad = bad "\n" $0
+            split(substr($0, col), w, " ")
+            got = got w[1] ","
+        }
+        END {
+            if (!col || rows != 5 || bad != "" || got != "001,002,003,functions,views,") {
+                print "header at " col ", " rows " rows, migrations " got bad; exit 1
+            }
+        }' || fail "history's columns are misaligned: $output"
+    assert_line --regexp '^ +[0-9]+  .{20}  apply_repeatable  views '
+}
+
 @test "repeatables: a failing repeatable exits 4, the database stays at a known revision" {
     printf 'CREATE OR REPLACE VIEW user_names AS SELECT nosuchcolumn FROM users;\n' >m/R__views.sql
     bundle m b.sealift
