@@ -215,6 +215,43 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     refute_output --partial 'Running repeatable'
 }
 
+@test "repeatables: a plan refuses to run once a repeatable ran since it was made" {
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub
+    printf 'CREATE OR REPLACE VIEW user_names AS SELECT name, id FROM users;\n' >m/R__views.sql
+    bundle m c.sealift --serial 100
+    run_apply plan c.sealift -p release.pub
+    assert_exit 0
+    printf '%s\n' "$output" >plan.sql
+    assert_line --regexp '^-- Running repeatable views '
+    # Meanwhile another release ran views with other bytes: the plan would undo it unseen.
+    printf 'CREATE OR REPLACE VIEW user_names AS SELECT name, id, id AS uid FROM users;\n' >m/R__views.sql
+    bundle m d.sealift --serial 101
+    must "$APPLY" apply d.sealift -p release.pub
+
+    run --separate-stderr "$SEALIFT_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f plan.sql
+    assert_failure 3
+    [[ $stderr == *"sealift: repeatable views is no longer as this plan found it (last run $(sum_of m/R__views.sql | cut -c1-16), the plan read "* ]] ||
+        fail "unexpected psql error: $stderr"
+    assert_sql "$runs_sql" 'functions#1:applied,views#1:applied,views#2:applied'
+    assert_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'user_names'" 3
+    run_apply history --verify
+    assert_exit 0
+
+    # A repeatable that never ran is part of what the plan read too.
+    printf 'SELECT 1;\n' >m/R__zz_new.sql
+    bundle m e.sealift --serial 102
+    run_apply plan e.sealift -p release.pub
+    assert_exit 0
+    printf '%s\n' "$output" >plan2.sql
+    must "$APPLY" apply e.sealift -p release.pub
+    run --separate-stderr "$SEALIFT_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f plan2.sql
+    assert_failure 3
+    [[ $stderr == *"sealift: repeatable zz_new is no longer as this plan found it (last run "*", the plan read none)"* ]] ||
+        fail "unexpected psql error: $stderr"
+    assert_sql "SELECT count(*) FROM sealift.repeatable_runs WHERE name = 'zz_new'" 1
+}
+
 @test "repeatables: a no-transaction repeatable runs statement by statement" {
     printf -- '-- sealift:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);\n' \
         >m/R__indexes.sql
