@@ -25,7 +25,7 @@ add_unknown(const struct session *s, struct buf *b)
     }
 }
 
-/* Does the adoption verdict v carries out first record repeatable j as it is in the bundle? */
+/* Does the adoption that verdict v carries out first record repeatable j as it is? */
 static int
 adoptable_repeatable(const struct session *s, const struct move_verdict *v, size_t j)
 {
@@ -96,12 +96,11 @@ static void
 print_repeatables(const struct session *s, const struct move_verdict *v)
 {
     const struct manifest *m = &s->bundle.manifest;
+    /* Pending, whether or not this apply runs them (it does not when it stops short). */
+    size_t waiting = move_adopts(v) ? s->adopt.npending_reps : s->view.nreps;
 
     if (m->nrepeatables == 0)
         return;
-    /* Pending but not run by this apply: it stops before the head. */
-    size_t waiting = move_adopts(v) ? s->adopt.npending_reps : s->view.nreps;
-
     printf("repeatables  %zu, %zu pending%s\n", m->nrepeatables, v->nreps,
            v->nreps == 0 && waiting ? " (they run when apply reaches the head)" : "");
     for (size_t j = 0; j < m->nrepeatables; j++) {
