@@ -9,6 +9,7 @@
 #include "risk.h"
 #include "session.h"
 #include "sealift/json.h"
+#include "sealift/table.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -91,35 +92,49 @@ add_json_repeatables(struct buf *b, const struct session *s, const struct move_v
     buf_addch(b, ']');
 }
 
-/* The same as text: one line a repeatable, those apply would run marked pending. */
+/*
+ * The same as text: one line a repeatable, those apply would run marked pending. The state
+ * and checksum columns start where the longest name ends.
+ */
 static void
 print_repeatables(const struct session *s, const struct move_verdict *v)
 {
     const struct manifest *m = &s->bundle.manifest;
     /* Pending, whether or not this apply runs them (it does not when it stops short). */
     size_t waiting = move_adopts(v) ? s->adopt.npending_reps : s->view.nreps;
+    struct buf b = BUF_INIT;
+    struct table t;
 
     if (m->nrepeatables == 0)
         return;
-    printf("repeatables  %zu, %zu pending%s\n", m->nrepeatables, v->nreps,
-           v->nreps == 0 && waiting ? " (they run when apply reaches the head)" : "");
+    table_init(&t, 3, "  ");
     for (size_t j = 0; j < m->nrepeatables; j++) {
         const struct repeatable_row *row;
         const char *state = repeatable_state(s, v, j, &row);
         char sum[HASH_SHA256_HEX];
 
         hex_encode(sum, m->repeatables[j].chain, HASH_SHA256_BYTES);
-        if (strcmp(state, "adoptable") == 0)
-            printf("  R__%s  adoptable: %s ran this file (checksum %.16s)\n", m->repeatables[j].id,
-                   s->adopt.tool, sum);
-        else if (row == NULL)
-            printf("  R__%s  pending: new (checksum %.16s)\n", m->repeatables[j].id, sum);
-        else if (strcmp(state, "changed") == 0)
-            printf("  R__%s  pending: changed (last run %.16s, bundle %.16s)\n",
-                   m->repeatables[j].id, row->checksum, sum);
-        else
-            printf("  R__%s  %s (checksum %.16s)\n", m->repeatables[j].id, state, sum);
+        table_cell(&t, "R__%s", m->repeatables[j].id);
+        if (strcmp(state, "adoptable") == 0) {
+            table_cell(&t, "adoptable: %s ran this file", s->adopt.tool);
+            table_cell(&t, "(checksum %.16s)", sum);
+        } else if (row == NULL) {
+            table_cell(&t, "pending: new");
+            table_cell(&t, "(checksum %.16s)", sum);
+        } else if (strcmp(state, "changed") == 0) {
+            table_cell(&t, "pending: changed");
+            table_cell(&t, "(last run %.16s, bundle %.16s)", row->checksum, sum);
+        } else {
+            table_cell(&t, "%s", state);
+            table_cell(&t, "(checksum %.16s)", sum);
+        }
     }
+    buf_addf(&b, "repeatables  %zu, %zu pending%s\n", m->nrepeatables, v->nreps,
+             v->nreps == 0 && waiting ? " (they run when apply reaches the head)" : "");
+    table_format(&t, &b);
+    fputs(b.data, stdout);
+    table_release(&t);
+    buf_release(&b);
 }
 
 static void

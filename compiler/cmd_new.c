@@ -1,5 +1,6 @@
 /*
- * cmd_new.c: "sealift new": the next migration's up and down files, from a template.
+ * cmd_new.c: "sealift new": the next migration's up and down files, or a repeatable
+ * migration's R__NAME.sql, from a template.
  * Layer: compiler.
  */
 #include "cmds.h"
@@ -26,9 +27,11 @@ usage_new(void)
 {
     printf(
         "Create the next migration: VERSION_SLUG.up.sql and VERSION_SLUG.down.sql, with\n"
-        "VERSION the current UTC time (YYYYMMDDHHMMSS).\n\n"
+        "VERSION the current UTC time (YYYYMMDDHHMMSS); or, with --repeatable, a repeatable\n"
+        "migration R__SLUG.sql.\n\n"
         "Usage:\n  sealift new [-d DIR] [--project NAME] [--no-transaction] [--irreversible]\n"
-        "              [--verify] SLUG\n\n"
+        "              [--verify] SLUG\n"
+        "  sealift new [-d DIR] [--project NAME] [--no-transaction] --repeatable SLUG\n\n"
         "Options:\n"
         "  -d, --dir DIR       migrations directory (default \"migrations\"; created if needed)\n"
         "      --project NAME  project name for a new chain's sealift.sum (default: the name\n"
@@ -38,7 +41,11 @@ usage_new(void)
         "      --irreversible  mark the up file \"-- sealift:irreversible\" and write no down "
         "file\n"
         "      --verify        write VERSION_SLUG.verify.sql too (run after the up script; an\n"
-        "                      error in it fails the migration)\n");
+        "                      error in it fails the migration)\n"
+        "      --repeatable    write R__SLUG.sql, a repeatable migration: it has no version,\n"
+        "                      down or verify file, and runs after the versioned migrations\n"
+        "                      (in name order) whenever its checksum changes; an existing\n"
+        "                      R__SLUG.sql is refused (edit it instead)\n");
 }
 
 /* The highest version already in dir, or "" if none. */
@@ -92,6 +99,35 @@ increment(const char *v)
     return out;
 }
 
+/*
+ * The next migration's version into version (cap bytes): the current UTC time, but never at or
+ * before an existing migration's, even with a skewed clock. Exits when it would not fit.
+ */
+static void
+next_version(const char *dir, char *version, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char *high;
+
+    gmtime_r(&now, &tm);
+    strftime(version, cap, "%Y%m%d%H%M%S", &tm);
+    high = highest_version(dir);
+    if (high[0] && version_decimal_cmp(version, high) <= 0) {
+        char *next = increment(high);
+        int n = snprintf(version, cap, "%s", next);
+
+        /* A cut version would sort before the one it must follow. */
+        if (n < 0 || (size_t)n >= cap)
+            die(EXIT_REJECTED,
+                "the version after %s would have more than %d digits, the most a native version "
+                "has",
+                high, NATIVE_VERSION_MAX);
+        free(next);
+    }
+    free(high);
+}
+
 static int
 write_new_file(const char *path, const char *text)
 {
@@ -108,6 +144,7 @@ write_new_file(const char *path, const char *text)
 #define NEW_NO_TRANSACTION 1u
 #define NEW_IRREVERSIBLE   2u
 #define NEW_VERIFY         4u
+#define NEW_REPEATABLE     8u
 
 /*
  * Write VERSION_SLUG's files in dir: the up file, the down file unless irreversible, the verify
@@ -166,22 +203,56 @@ write_migration(const char *dir, const char *version, const char *slug, unsigned
     return rc;
 }
 
+/*
+ * Write dir/R__NAME.sql, a repeatable migration (read_native.c reads it back), and print its
+ * path. Returns 0, or EXIT_REJECTED when it exists already, or -1 for another failure (the
+ * error printed either way).
+ */
+static int
+write_repeatable(const char *dir, const char *name, unsigned flags)
+{
+    char *path = xasprintf("%s/R__%s.sql", dir, name);
+    struct buf text = BUF_INIT;
+    int rc = 0;
+
+    if (flags & NEW_NO_TRANSACTION)
+        buf_addstr(&text, "-- sealift:no-transaction\n");
+    buf_addf(
+        &text,
+        "-- R__%s: a repeatable migration. It runs after the versioned migrations, and\n"
+        "-- again whenever this file changes, so it must be safe to re-run: CREATE OR\n"
+        "-- REPLACE VIEW/FUNCTION, DROP ... IF EXISTS, GRANT. Repeatables run in name order.\n"
+        "-- A directive, if any, goes in this leading comment block:\n"
+        "--   \"-- sealift:no-transaction\" for statements that cannot run in a transaction.\n\n",
+        name);
+    if (write_new_file(path, text.data) != 0) {
+        if (errno == EEXIST) {
+            diag_error("\"%s\" already exists: edit it (a changed repeatable runs again)", path);
+            rc = EXIT_REJECTED;
+        } else {
+            diag_error("could not create \"%s\": %s", path, strerror(errno));
+            rc = -1;
+        }
+    } else {
+        printf("%s\n", path);
+    }
+    buf_release(&text);
+    free(path);
+    return rc;
+}
+
 int
 cmd_new(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"dir", required_argument, NULL, 'd'},
-                                             {"project", required_argument, NULL, 'P'},
-                                             {"no-transaction", no_argument, NULL, 'N'},
-                                             {"irreversible", no_argument, NULL, 'I'},
-                                             {"verify", no_argument, NULL, 'V'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"dir", required_argument, NULL, 'd'},      {"project", required_argument, NULL, 'P'},
+        {"no-transaction", no_argument, NULL, 'N'}, {"irreversible", no_argument, NULL, 'I'},
+        {"verify", no_argument, NULL, 'V'},         {"repeatable", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *dir = "migrations", *project = NULL, *slug;
-    char version[NATIVE_VERSION_MAX + 1], *high, *sum_path = NULL;
+    char version[NATIVE_VERSION_MAX + 1], *sum_path = NULL;
     unsigned flags = 0;
     struct diag_err err = DIAG_ERR_INIT;
-    time_t now = time(NULL);
-    struct tm tm;
     int c, ret = EXIT_USAGE;
 
     optind = 0;
@@ -204,6 +275,9 @@ cmd_new(int argc, char **argv)
         case 'V':
             flags |= NEW_VERIFY;
             break;
+        case 'R':
+            flags |= NEW_REPEATABLE;
+            break;
         case 'h':
             usage_new();
             return EXIT_OK;
@@ -216,27 +290,17 @@ cmd_new(int argc, char **argv)
     slug = argv[optind];
     if (!native_slug_valid(slug))
         die_usage("new", "slug \"%s\" must be letters, digits, '_' and '-'", slug);
+    /* A repeatable is one file, re-run as it is: nothing undoes or verifies it. */
+    if ((flags & NEW_REPEATABLE) && (flags & (NEW_IRREVERSIBLE | NEW_VERIFY)))
+        die_usage("new",
+                  "--repeatable does not go with %s (a repeatable has no down or verify "
+                  "file)",
+                  (flags & NEW_IRREVERSIBLE) ? "--irreversible" : "--verify");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         die(EXIT_USAGE, "could not create directory \"%s\": %s", dir, strerror(errno));
 
-    gmtime_r(&now, &tm);
-    strftime(version, sizeof(version), "%Y%m%d%H%M%S", &tm);
-    /* Never sort before an existing migration, even with a skewed clock. */
-    high = highest_version(dir);
-    if (high[0] && version_decimal_cmp(version, high) <= 0) {
-        char *next = increment(high);
-        int n = snprintf(version, sizeof(version), "%s", next);
-
-        /* A cut version would sort before the one it must follow. */
-        if (n < 0 || (size_t)n >= sizeof(version))
-            die(EXIT_REJECTED,
-                "the version after %s would have more than %d digits, the most a native version "
-                "has",
-                high, NATIVE_VERSION_MAX);
-        free(next);
-    }
-    free(high);
-
+    if (!(flags & NEW_REPEATABLE))
+        next_version(dir, version, sizeof(version));
     sum_path = xasprintf("%s/%s", dir, SUMFILE_NAME);
     if (access(sum_path, F_OK) != 0) {
         struct sumfile sum;
@@ -252,8 +316,16 @@ cmd_new(int argc, char **argv)
         sumfile_release(&sum);
     }
 
-    if (write_migration(dir, version, slug, flags) != 0)
+    if (flags & NEW_REPEATABLE) {
+        int r = write_repeatable(dir, slug, flags);
+
+        if (r != 0) {
+            ret = r > 0 ? r : EXIT_USAGE;
+            goto cleanup;
+        }
+    } else if (write_migration(dir, version, slug, flags) != 0) {
         goto cleanup;
+    }
     ret = EXIT_OK;
 cleanup:
     free(sum_path);

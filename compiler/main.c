@@ -19,7 +19,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
     {"keygen", cmd_keygen, "create a minisign-compatible signing key pair"},
-    {"new", cmd_new, "create the next migration (up and down files)"},
+    {"new", cmd_new, "create the next migration (up and down files), or a repeatable one"},
     {"check", cmd_check, "validate the chain, its recorded history and its SQL"},
     {"lint", cmd_lint, "report what each migration locks, rewrites and scans"},
     {"build", cmd_build, "compile, render and sign a bundle"},

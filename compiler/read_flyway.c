@@ -22,6 +22,7 @@
 #include "sqltext.h"
 #include "sealift/textpos.h"
 #include "sealift/file.h"
+#include "sealift/sqllex.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -306,22 +307,25 @@ read_conf(const char *path, struct report *rep)
     return tx;
 }
 
-/* ${...} that sealift cannot fill the way Flyway would: built-ins and other names. */
+/* ${...} in t[from, to) that sealift cannot fill the way Flyway would: built-ins, other names. */
 static void
-check_placeholders(const struct src_script *s, struct report *rep)
+check_placeholder_span(const struct src_script *s, size_t from, size_t to, struct report *rep)
 {
     const char *t = s->text.data;
 
-    for (const char *p = strstr(t, "${"); p; p = strstr(p + 2, "${")) {
-        const char *q = p + 2;
+    for (size_t i = from; i + 1 < to; i++) {
+        const char *p = t + i, *q = p + 2;
         unsigned line, col;
-        int ok = isalpha((unsigned char)*q) || *q == '_';
+        int ok;
 
+        if (p[0] != '$' || p[1] != '{')
+            continue;
+        ok = isalpha((unsigned char)*q) || *q == '_';
         while (ok && (isalnum((unsigned char)*q) || *q == '_' || *q == '.'))
             q++;
         if (ok && *q == '}')
             continue;
-        textpos_line_col(t, s->text.len, (size_t)(p - t), &line, &col);
+        textpos_line_col(t, s->text.len, i, &line, &col);
         if (strncmp(p + 2, "flyway:", 7) == 0)
             report_error(rep,
                          "%s:%u:%u: Flyway's built-in placeholder \"%.*s\" depends on the run; "
@@ -333,6 +337,32 @@ check_placeholders(const struct src_script *s, struct report *rep)
                          "placeholder names are letters, digits, \"_\" and \".\"",
                          s->file, line, col, (int)strcspn(p, "}\n") + 1, p);
     }
+}
+
+/*
+ * Every ${...} of the script outside comments (check_placeholder_span). In a comment one is
+ * left alone: sealift leaves it as written and it never runs, so a built-in there is harmless.
+ */
+static void
+check_placeholders(const struct src_script *s, struct report *rep)
+{
+    const char *t = s->text.data;
+    size_t len = s->text.len, seg = 0, i = 0;
+
+    while (i < len) {
+        size_t j = sqllex_skip(t, len, i);
+
+        if (j == i) {
+            i++;
+            continue;
+        }
+        if (t[i] == '-' || t[i] == '/') {
+            check_placeholder_span(s, seg, i, rep);
+            seg = j;
+        }
+        i = j;
+    }
+    check_placeholder_span(s, seg, len, rep);
 }
 
 /*

@@ -15,10 +15,12 @@
  *    Liquibase skips them without recording them;
  *  - abstract change types (createTable...) are rendered by Liquibase itself when it is
  *    installed (read_liquibase_render.c), as the Alembic reader has Alembic render its SQL;
+ *  - runOnChange changesets are the chain's repeatables, named by Liquibase's key
+ *    "author:id@FILENAME" (read_liquibase_rep.c);
  *  - what a compiled bundle cannot do as Liquibase does is refused naming the changeset:
  *    abstract change types without Liquibase, runAlways (SQL that
- *    re-runs on every update is not a migration), runOnChange (needs repeatable migrations),
- *    failOnError:false, preconditions other than dbms.
+ *    re-runs on every update is not a migration), failOnError:false, preconditions other than
+ *    dbms.
  */
 #include "read_common.h"
 #include "read_liquibase.h"
@@ -49,6 +51,7 @@ struct lb_ctx {
     char **used;             /* files that are part of the chain (relative paths) */
     size_t nused;
     size_t used_cap;
+    int rep_order_warned; /* the order of repeatables was warned about */
 };
 
 static void
@@ -372,8 +375,8 @@ add_changeset_cb(void *ctx, struct lb_changeset *cs)
         return;
     }
     key = xasprintf("%s:%s@%s", cs->author, cs->id, cs->file);
-    for (size_t i = 0; i < x->c->n; i++) {
-        const char *o = x->c->v[i].origin_id;
+    for (size_t i = 0; i < x->c->n + x->c->nrep; i++) {
+        const char *o = i < x->c->n ? x->c->v[i].origin_id : x->c->rep[i - x->c->n].origin_id;
 
         if (o && strcmp(o, key) == 0) {
             char *why = xasprintf("changeset %s:%s appears twice in \"%s\" (Liquibase refuses "
@@ -392,11 +395,6 @@ add_changeset_cb(void *ctx, struct lb_changeset *cs)
                   "bundle runs each migration once (SQL that re-runs each time is not a "
                   "migration); make it a plain changeset",
                   cs->author, cs->id);
-    if (cs->run_on_change)
-        lb_refuse(cs,
-                  "changeset %s:%s is runOnChange: that is a repeatable migration, which "
-                  "sealift does not compile yet (needs repeatable migration support)",
-                  cs->author, cs->id);
     if (!cs->fail_on_error)
         lb_refuse(cs,
                   "changeset %s:%s has failOnError:false: sealift stops at a failing "
@@ -404,13 +402,18 @@ add_changeset_cb(void *ctx, struct lb_changeset *cs)
                   cs->author, cs->id);
     if (cs->abstract && !cs->refuse)
         use_rendering(x, cs);
-    m = chain_add(x->c, cs->id, cs->comment ? cs->comment : "");
-    m->origin_id = key;
     /* Liquibase's own sum of a rendered changeset, else ours of its SQL changes. */
     if (cs->abstract && x->render.status == 0 && !cs->refuse)
         snprintf(sum, sizeof(sum), "%s", cs->sum.data);
     else
         lb_checksum_final(&cs->sum, sum, sizeof(sum));
+    if (cs->run_on_change && !cs->refuse) {
+        lb_add_repeatable(x->c, cs, key, sum, &x->rep_order_warned, x->rep);
+        free(key);
+        return;
+    }
+    m = chain_add(x->c, cs->id, cs->comment ? cs->comment : "");
+    m->origin_id = key;
     m->origin_checksum = xstrdup(sum);
     if (cs->refuse) {
         refuse_changeset(x, cs, cs->refuse);

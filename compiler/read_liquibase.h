@@ -127,6 +127,15 @@ int lb_render_run(const char *dir, const char *master, const struct read_options
                   char *const *keys, size_t nkeys, struct lb_render *r, struct diag_err *err);
 void lb_render_release(struct lb_render *r);
 
+/*
+ * A runOnChange changeset cs into c as a repeatable named key ("author:id@FILENAME"), with
+ * Liquibase's checksum sum (read_liquibase_rep.c). A rollback it has is ignored, with a warning;
+ * so is, once (*order_warned), the first repeatable that runs before one the changelog has
+ * first (repeatables run in name order).
+ */
+void lb_add_repeatable(struct src_chain *c, const struct lb_changeset *cs, const char *key,
+                       const char *sum, int *order_warned, struct report *rep);
+
 /* Parse "true"/"false" (any case); returns 0 or 1, or -1 for anything else. */
 int lb_bool(const char *s, size_t len);
 

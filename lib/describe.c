@@ -4,6 +4,7 @@
  */
 #include "sealift/describe.h"
 #include "sealift/json.h"
+#include "sealift/table.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -67,57 +68,91 @@ down_label(const struct manifest_migration *mig)
                                               : "irreversible";
 }
 
-static size_t
-wider(size_t w, const char *s)
-{
-    size_t n = strlen(s);
-
-    return n > w ? n : w;
-}
-
-/* One row per migration; every column as wide as its longest cell. */
+/* One row per migration under a header; every column as wide as its longest cell. */
 static void
 add_migration_table(const struct manifest *m, struct buf *out)
 {
-    size_t idw = 2, namew = 4, upw = 2, downw = 4;
+    struct table t;
 
-    for (size_t i = 0; i < m->nmigrations; i++) {
-        idw = wider(idw, m->migrations[i].id);
-        namew = wider(namew, m->migrations[i].name);
-        upw = wider(upw, mode_label(&m->migrations[i].script[MANIFEST_UP]));
-        downw = wider(downw, down_label(&m->migrations[i]));
-    }
-    buf_addf(out, "\n%6s  %-*s  %-*s  %-*s  %-*s  %s\n", "#", (int)idw, "id", (int)namew, "name",
-             (int)upw, "up", (int)downw, "down", "verify");
+    table_init(&t, 6, "");
+    table_column(&t, 0, TABLE_RIGHT, 6);
+    table_cell(&t, "#");
+    table_cell(&t, "id");
+    table_cell(&t, "name");
+    table_cell(&t, "up");
+    table_cell(&t, "down");
+    table_cell(&t, "verify");
     for (size_t i = 0; i < m->nmigrations; i++) {
         const struct manifest_migration *mig = &m->migrations[i];
 
-        buf_addf(out, "%6zu  %-*s  %-*s  %-*s  %-*s  %s\n", i + 1, (int)idw, mig->id, (int)namew,
-                 mig->name, (int)upw, mode_label(&mig->script[MANIFEST_UP]), (int)downw,
-                 down_label(mig), mig->script[MANIFEST_VERIFY].present ? "yes" : "-");
+        table_cell(&t, "%zu", i + 1);
+        table_cell(&t, "%s", mig->id);
+        table_cell(&t, "%s", mig->name);
+        table_cell(&t, "%s", mode_label(&mig->script[MANIFEST_UP]));
+        table_cell(&t, "%s", down_label(mig));
+        table_cell(&t, "%s", mig->script[MANIFEST_VERIFY].present ? "yes" : "-");
     }
+    buf_addch(out, '\n');
+    table_format(&t, out);
+    table_release(&t);
 }
 
 /* Every member: path, size and the first DESCRIBE_SHA_PREFIX hex digits of its SHA-256. */
 static void
 add_member_table(const struct manifest *m, struct buf *out)
 {
-    char hex[HASH_SHA256_HEX], size[32];
-    size_t pathw = 6, sizew = 4;
+    char hex[HASH_SHA256_HEX];
+    struct table t;
 
-    for (size_t i = 0; i < m->nmembers; i++) {
-        snprintf(size, sizeof(size), "%llu", (unsigned long long)m->members[i].size);
-        pathw = wider(pathw, m->members[i].path);
-        sizew = wider(sizew, size);
-    }
-    buf_addf(out, "\nmembers      %zu\n", m->nmembers);
-    buf_addf(out, "  %-*s  %*s  %s\n", (int)pathw, "member", (int)sizew, "size", "sha256");
+    table_init(&t, 3, "  ");
+    table_column(&t, 1, TABLE_RIGHT, 0);
+    table_cell(&t, "member");
+    table_cell(&t, "size");
+    table_cell(&t, "sha256");
     for (size_t i = 0; i < m->nmembers; i++) {
         hex_encode(hex, m->members[i].sha256, HASH_SHA256_BYTES);
         hex[DESCRIBE_SHA_PREFIX] = '\0';
-        buf_addf(out, "  %-*s  %*llu  %s\n", (int)pathw, m->members[i].path, (int)sizew,
-                 (unsigned long long)m->members[i].size, hex);
+        table_cell(&t, "%s", m->members[i].path);
+        table_cell(&t, "%llu", (unsigned long long)m->members[i].size);
+        table_cell(&t, "%s", hex);
     }
+    buf_addf(out, "\nmembers      %zu\n", m->nmembers);
+    table_format(&t, out);
+    table_release(&t);
+}
+
+/*
+ * The repeatables in the order they run, under a header like the migrations'. Their names
+ * run long (a Liquibase changeset is author:id@file), so the columns fit the longest.
+ */
+static void
+add_repeatable_table(const struct manifest *m, struct buf *out)
+{
+    char hex[HASH_SHA256_HEX];
+    struct table t;
+
+    if (m->nrepeatables == 0)
+        return;
+    table_init(&t, 4, "");
+    table_column(&t, 0, TABLE_RIGHT, 6);
+    table_cell(&t, "#");
+    table_cell(&t, "name");
+    table_cell(&t, "up");
+    table_cell(&t, "checksum");
+    for (size_t i = 0; i < m->nrepeatables; i++) {
+        const struct manifest_migration *r = &m->repeatables[i];
+
+        table_cell(&t, "%zu", i + 1);
+        table_cell(&t, "%s", r->id);
+        table_cell(&t, "%s", mode_label(&r->script[MANIFEST_UP]));
+        table_cell(&t, "%s", hex_encode(hex, r->chain, HASH_SHA256_BYTES));
+    }
+    buf_addf(out,
+             "\nrepeatables  %zu (after the migrations, in this order, each when its checksum "
+             "differs from the one the database last ran)\n",
+             m->nrepeatables);
+    table_format(&t, out);
+    table_release(&t);
 }
 
 /*
@@ -158,59 +193,83 @@ text_provenance(const struct verify_result *res, struct buf *out)
     }
 }
 
-void
-describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
+/*
+ * The bundle's facts, a label and a value a line: the values start where the longest label
+ * ends ("key statements" is longer than the others when the bundle has them).
+ */
+static void
+add_facts(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
 {
     const struct manifest *m = &res->manifest;
     char hex[HASH_SHA256_HEX];
     char id[SIG_KEYID_HEX];
+    struct table t;
 
-    buf_addf(out, "bundle       %s\n", path);
-    buf_addf(out, "id           %s\n", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
-    buf_addf(out, "format       sealift bundle v%s, %s, %llu bytes\n",
-             m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
-             : m->nrepeatables          ? MANIFEST_REPEATABLES_VERSION
-                                        : "1",
-             codec_name(res->compression), (unsigned long long)res->file_size);
-    buf_addf(out, "project      %s\n", m->project);
-    buf_addf(out, "serial       %llu\n", (unsigned long long)m->serial);
-    buf_addf(out, "environment  %s\n", m->environment ? m->environment : "(any)");
-    buf_addf(out, "created      %s\n", m->created);
-    buf_addf(out, "compiler     %s\n", m->compiler);
-    buf_addf(out, "source       %s\n", m->source);
-    buf_addf(out, "expires      %s\n", m->expires ? m->expires : "never");
-    for (size_t i = 0; i < m->nkeystmts; i++)
-        buf_addf(out, "%s %s\n", i == 0 ? "key statements" : "              ",
-                 m->members[m->keystmts[i]].path);
-    for (size_t i = 0; i < res->nsigs; i++)
-        buf_addf(out, "%s %s %s\n", i == 0 ? "signatures  " : "            ",
-                 sig_keyid_hex(id, res->sigs[i].keyid),
-                 signature_state(&res->sigs[i], trust_checked));
-    buf_addf(out, "migrations   %zu (head %s, chain %s)\n", m->nmigrations,
-             m->migrations[m->nmigrations - 1].id,
-             hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
+    table_init(&t, 2, "");
+    table_cell(&t, "bundle");
+    table_cell(&t, "%s", path);
+    table_cell(&t, "id");
+    table_cell(&t, "%s", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
+    table_cell(&t, "format");
+    table_cell(&t, "sealift bundle v%s, %s, %llu bytes",
+               m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
+               : m->nrepeatables          ? MANIFEST_REPEATABLES_VERSION
+                                          : "1",
+               codec_name(res->compression), (unsigned long long)res->file_size);
+    table_cell(&t, "project");
+    table_cell(&t, "%s", m->project);
+    table_cell(&t, "serial");
+    table_cell(&t, "%llu", (unsigned long long)m->serial);
+    table_cell(&t, "environment");
+    table_cell(&t, "%s", m->environment ? m->environment : "(any)");
+    table_cell(&t, "created");
+    table_cell(&t, "%s", m->created);
+    table_cell(&t, "compiler");
+    table_cell(&t, "%s", m->compiler);
+    table_cell(&t, "source");
+    table_cell(&t, "%s", m->source);
+    table_cell(&t, "expires");
+    table_cell(&t, "%s", m->expires ? m->expires : "never");
+    for (size_t i = 0; i < m->nkeystmts; i++) {
+        table_cell(&t, "%s", i == 0 ? "key statements" : "");
+        table_cell(&t, "%s", m->members[m->keystmts[i]].path);
+    }
+    for (size_t i = 0; i < res->nsigs; i++) {
+        table_cell(&t, "%s", i == 0 ? "signatures" : "");
+        table_cell(&t, "%s %s", sig_keyid_hex(id, res->sigs[i].keyid),
+                   signature_state(&res->sigs[i], trust_checked));
+    }
+    table_cell(&t, "migrations");
+    table_cell(&t, "%zu (head %s, chain %s)", m->nmigrations, m->migrations[m->nmigrations - 1].id,
+               hex_encode(hex, m->migrations[m->nmigrations - 1].chain, HASH_SHA256_BYTES));
+    table_format(&t, out);
+    table_release(&t);
+}
+
+void
+describe_text(const char *path, const struct verify_result *res, int trust_checked, struct buf *out)
+{
+    const struct manifest *m = &res->manifest;
+
+    add_facts(path, res, trust_checked, out);
     add_migration_table(m, out);
     add_member_table(m, out);
-    if (m->nrepeatables > 0)
-        buf_addf(out,
-                 "\nrepeatables  %zu (after the migrations, in this order, each when its checksum "
-                 "differs from the one the database last ran)\n",
-                 m->nrepeatables);
-    for (size_t i = 0; i < m->nrepeatables; i++) {
-        const struct manifest_migration *r = &m->repeatables[i];
-
-        buf_addf(out, "%6zu  %s  %s  %s\n", i + 1, r->id, mode_label(&r->script[MANIFEST_UP]),
-                 hex_encode(hex, r->chain, HASH_SHA256_BYTES));
-    }
+    add_repeatable_table(m, out);
     text_findings(m, out);
     text_provenance(res, out);
 }
 
-/* The lint findings signed into the bundle, per migration (nothing when there are none). */
+/*
+ * The lint findings signed into the bundle, per migration (nothing when there are none): one
+ * row each (migration, script:line:column, severity[rule], what it does), the reason that
+ * allowed it on a line of its own under it.
+ */
 static void
 text_findings(const struct manifest *m, struct buf *out)
 {
     size_t n = 0, allowed = 0;
+    struct buf what = BUF_INIT;
+    struct table t;
 
     for (size_t i = 0; i < m->nmigrations; i++)
         for (size_t f = 0; f < m->migrations[i].nfindings; f++) {
@@ -219,29 +278,35 @@ text_findings(const struct manifest *m, struct buf *out)
         }
     if (n == 0)
         return;
-    buf_addf(out, "\nlint findings %zu (%zu allowed)\n", n, allowed);
+    table_init(&t, 4, "  ");
     for (size_t i = 0; i < m->nmigrations; i++) {
         const struct manifest_migration *mig = &m->migrations[i];
 
         for (size_t f = 0; f < mig->nfindings; f++) {
             const struct manifest_finding *fd = &mig->findings[f];
 
-            buf_addf(out, "  %s%s%s %s:%u:%u %s[%s]", mig->id, mig->name[0] ? "_" : "", mig->name,
-                     manifest_script_label((enum manifest_script_kind)fd->kind), fd->line, fd->col,
-                     fd->allowed ? "allowed" : fd->severity, fd->rule);
+            buf_reset(&what);
             if (fd->lock)
-                buf_addf(out, " %s on %s", fd->lock, fd->relation ? fd->relation : "?");
+                buf_addf(&what, "%s on %s", fd->lock, fd->relation ? fd->relation : "?");
             else if (fd->relation)
-                buf_addf(out, " on %s", fd->relation);
+                buf_addf(&what, "on %s", fd->relation);
             if (fd->rewrites)
-                buf_addstr(out, ", rewrites the table");
+                buf_addstr(&what, ", rewrites the table");
             if (fd->scans)
-                buf_addstr(out, ", scans the table");
-            buf_addf(out, ": %s\n", fd->message);
+                buf_addstr(&what, ", scans the table");
+            table_cell(&t, "%s%s%s", mig->id, mig->name[0] ? "_" : "", mig->name);
+            table_cell(&t, "%s:%u:%u", manifest_script_label((enum manifest_script_kind)fd->kind),
+                       fd->line, fd->col);
+            table_cell(&t, "%s[%s]", fd->allowed ? "allowed" : fd->severity, fd->rule);
+            table_cell(&t, "%s%s%s", what.data, what.len ? ": " : "", fd->message);
             if (fd->allowed)
-                buf_addf(out, "      allowed: %s\n", fd->allowed);
+                table_note(&t, "    allowed: %s", fd->allowed);
         }
     }
+    buf_addf(out, "\nlint findings %zu (%zu allowed)\n", n, allowed);
+    table_format(&t, out);
+    table_release(&t);
+    buf_release(&what);
 }
 
 void

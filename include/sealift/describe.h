@@ -15,7 +15,8 @@ void describe_verified(const char *path, const struct verify_result *res, struct
 
 /*
  * The inspect report: bundle facts, signatures, one line per migration, then one line per
- * member (path, size, SHA-256 prefix). Columns are as wide as their longest cell.
+ * member (path, size, SHA-256 prefix), per repeatable and per lint finding. Every table's
+ * columns, and the facts' labels, are as wide as their longest cell (sealift/table.h).
  */
 void describe_text(const char *path, const struct verify_result *res, int trust_checked,
                    struct buf *out);

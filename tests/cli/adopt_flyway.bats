@@ -159,8 +159,8 @@ rep_runs_of() {
     refute_errors
     assert_line 'adoptable    13 migrations and 1 repeatable recorded by flyway in flyway_schema_history; apply adopts them without running them'
     assert_line 'repeatables  2, 1 pending'
-    assert_line --regexp '^  R__customer emails  adoptable: flyway ran this file \(checksum [0-9a-f]{16}\)$'
-    assert_line --regexp '^  R__product skus  pending: new \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__customer emails  adoptable: flyway ran this file  \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__product skus     pending: new +\(checksum [0-9a-f]{16}\)$'
     run_apply status app.sealift -p release.pub -d "dbname=$(dbn fw)" --json
     assert_exit 7
     assert_output --partial '"pending_repeatables":["product skus"]'
@@ -186,8 +186,8 @@ rep_runs_of() {
     run_apply status app.sealift -p release.pub -d "dbname=$(dbn fw)"
     assert_exit 0
     assert_line 'repeatables  2, 0 pending'
-    assert_line --regexp '^  R__customer emails  adopted \(checksum [0-9a-f]{16}\)$'
-    assert_line --regexp '^  R__product skus  applied \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__customer emails  adopted  \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__product skus     applied  \(checksum [0-9a-f]{16}\)$'
     run_apply history -d "dbname=$(dbn fw)" --verify
     assert_exit 0
     refute_errors

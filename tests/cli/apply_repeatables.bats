@@ -45,7 +45,10 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     run_apply status b.sealift -p release.pub
     assert_exit 0
     assert_line --regexp '^repeatables +2, 0 pending$'
-    assert_line --regexp '^  R__views  applied \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__views +applied +\(checksum [0-9a-f]{16}\)$'
+    # The state column starts where the longest name ends, on both rows.
+    assert_line --regexp '^  R__functions  applied  \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__views      applied  \(checksum [0-9a-f]{16}\)$'
 }
 
 @test "repeatables: an apply with nothing changed runs nothing; a changed one re-applies alone" {
@@ -63,7 +66,7 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     run_apply status c.sealift -p release.pub
     assert_exit 7
     assert_line --regexp '^repeatables +2, 1 pending$'
-    assert_line --regexp '^  R__views  pending: changed \(last run [0-9a-f]{16}, bundle [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__views +pending: changed +\(last run [0-9a-f]{16}, bundle [0-9a-f]{16}\)$'
     run_apply status c.sealift -p release.pub --json
     assert_exit 7
     [ "$(printf '%s' "$output" | jq -c '.pending_repeatables')" = '["views"]' ]
@@ -133,7 +136,7 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     assert_sql "$runs_sql" 'functions#1:applied'
     run_apply status b.sealift -p release.pub
     assert_exit 7
-    assert_line --regexp '^  R__views  pending: new '
+    assert_line --regexp '^  R__views +pending: new +\('
 
     printf 'CREATE OR REPLACE VIEW user_names AS SELECT name FROM users;\n' >m/R__views.sql
     bundle m c.sealift --serial 100
@@ -154,7 +157,7 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     assert_sql "SELECT count(*) FROM pg_proc WHERE proname = 'answer'" 0
     run_apply status b.sealift -p release.pub
     assert_exit 0
-    assert_line --regexp '^  R__functions  stamped '
+    assert_line --regexp '^  R__functions  stamped +\('
     run_apply history --verify
     assert_exit 0
 }
@@ -171,7 +174,7 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     run_apply status b.sealift -p release.pub
     assert_exit 7
     assert_line --regexp '^repeatables +2, 0 pending$'
-    assert_line --regexp "^  R__views  applied \\(checksum $(sum_of m/R__views.sql | cut -c1-16)\\)$"
+    assert_line --regexp "^  R__views +applied +\\(checksum $(sum_of m/R__views.sql | cut -c1-16)\\)$"
     # Back to the head: the repeatables are unchanged, so they do not run again.
     run_apply apply b.sealift -p release.pub
     assert_exit 0
@@ -287,7 +290,7 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     bundle m b.sealift --serial 100
     run_apply status b.sealift -p release.pub
     assert_exit 7
-    assert_line --regexp '^  R__views  pending: new '
+    assert_line --regexp '^  R__views +pending: new +\('
     run_apply apply b.sealift -p release.pub
     assert_exit 0
     refute_errors

@@ -98,7 +98,7 @@ q2() {
     assert_stderr 'sealift: error: changelog "src/missing.xml" not found'
 }
 
-@test "liquibase: abstract change types, runAlways and runOnChange are refused naming the changeset" {
+@test "liquibase: abstract change types and runAlways are refused naming the changeset" {
     cat >src/changes/later/d-more.xml <<'XML'
 <databaseChangeLog>
     <changeSet id="t" author="dee">
@@ -106,13 +106,63 @@ q2() {
     </changeSet>
 </databaseChangeLog>
 XML
-    printf -- '--liquibase formatted sql\n--changeset dee:grants runAlways:true\nGRANT SELECT ON products TO PUBLIC;\n--changeset dee:view runOnChange:true\nCREATE OR REPLACE VIEW v AS SELECT 1;\n' \
+    printf -- '--liquibase formatted sql\n--changeset dee:grants runAlways:true\nGRANT SELECT ON products TO PUBLIC;\n' \
         >src/changes/later/e-always.sql
     SEALIFT_LIQUIBASE=/nonexistent/liquibase run_sealift check -d src --from liquibase
     assert_exit 1
     assert_stderr 'sealift: error: src/changes/later/d-more.xml:2: changeset dee:t uses the change type <createTable>, which only Liquibase can render as SQL: install Liquibase (on PATH, or SEALIFT_LIQUIBASE=COMMAND) to render it, or write it as <sql> (for example from "liquibase update-sql")'
     assert_stderr 'changeset dee:grants is runAlways: Liquibase runs it on every update, but a bundle runs each migration once'
-    assert_stderr 'changeset dee:view is runOnChange: that is a repeatable migration, which sealift does not compile yet'
+}
+
+@test "liquibase: runOnChange changesets are repeatables keyed and summed as Liquibase records them" {
+    import_db_setup
+    liquibase_db_setup
+    printf -- '--liquibase formatted sql\n\n--changeset dee:cheap-products runOnChange:true\nCREATE OR REPLACE VIEW cheap_products AS SELECT sku FROM products WHERE price_cents < 400;\n--rollback DROP VIEW cheap_products;\n\n--changeset dee:product-count runOnChange:true\nCREATE OR REPLACE VIEW product_count AS SELECT count(*) AS n FROM products;\n' \
+        >src/changes/later/f-views.sql
+    cat >src/changes/later/g-views.xml <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog http://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-4.3.xsd">
+    <changeSet id="dear-products" author="dee" runOnChange="true">
+        <sql>CREATE OR REPLACE VIEW dear_products AS SELECT sku FROM products WHERE price_cents >= 400</sql>
+    </changeSet>
+</databaseChangeLog>
+XML
+    build_example
+    run_sealift inspect --json app.sealift
+    jq -r '.repeatables[].origin' <<<"$output" | sort >ours
+    assert_equal "$(wc -l <ours)" 3
+    assert_equal "$(jq -r '.migrations | length' <<<"$output")" 13
+    # Liquibase's own key and MD5SUM for each, as DATABASECHANGELOG records them.
+    newdb ref
+    liquibase ref update
+    theirs() {
+        psql -X -At -d "$(dbn ref)" -c "SELECT author || ':' || id || '@' || filename || ' ' || md5sum FROM databasechangelog WHERE id IN ('cheap-products', 'product-count', 'dear-products')" | sort
+    }
+    assert_equal "$(theirs)" "$(cat ours)"
+    # sealift-apply runs them as Liquibase did: the same schema.
+    assert_apply_matches ref "$LB_EXCLUDE"
+
+    # An edit: Liquibase runs the changeset again and records its new MD5SUM; the rebuilt
+    # bundle's repeatable has that MD5SUM, the others are as they were.
+    sed -i 's/price_cents < 400/price_cents < 500/' src/changes/later/f-views.sql
+    run_sealift check -d src --from liquibase
+    assert_exit 0
+    assert_line 'repeatable: dee:cheap-products@changes/later/f-views.sql (changed)'
+    assert_line 'repeatable: dee:product-count@changes/later/f-views.sql (unchanged)'
+    build_example
+    run_sealift inspect --json app.sealift
+    jq -r '.repeatables[].origin' <<<"$output" | sort >ours.2
+    liquibase ref update
+    assert_equal "$(theirs)" "$(cat ours.2)"
+    run diff ours ours.2
+    assert_equal "$(grep -c '^[<>]' <<<"$output")" 2
+    assert_line --regexp '^> dee:cheap-products@changes/later/f-views.sql 8:[0-9a-f]{32}$'
+    # Applied again, the changed one runs again: the schema follows Liquibase's.
+    apply_bundle applied
+    assert_same_schema applied ref "$LB_EXCLUDE"
+    grep -q 'price_cents < 500' schema.applied || fail "the changed view was not run again"
 }
 
 @test "liquibase: abstract change types are rendered by Liquibase when it is installed" {

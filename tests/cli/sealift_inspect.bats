@@ -150,3 +150,50 @@ json_field() {
     assert_equal "$(awk -v s="$mheader" 'BEGIN{print index(s, "sha256")}')" \
         "$(awk -v s="$mrow" 'BEGIN{print length(s) - 15}')"
 }
+
+@test "inspect's repeatables table: the checksum column starts at one offset on every row" {
+    printf 'SELECT 1;\n' >migrations/R__a.sql
+    printf -- '-- sealift:no-transaction\nSELECT 2;\n' >migrations/R__a_much_longer_repeatable_name.sql
+    build_bundle rep.sealift
+    run_sealift inspect rep.sealift
+    assert_exit 0
+    refute_errors
+    assert_line --regexp '^repeatables  2 '
+    rows=$(printf '%s\n' "$output" | sed -n '/^repeatables /,/^$/p' | sed -n '2,4p')
+    assert_equal "$(printf '%s\n' "$rows" | wc -l)" 3
+    header=$(sed -n 1p <<<"$rows")
+    [[ $header =~ ^\ +#\ +name\ +up\ +checksum$ ]] || fail "header: $header"
+    # Each checksum ends its row; all start where the header's "checksum" does.
+    offset=$(awk -v s="$header" 'BEGIN{print index(s, "checksum")}')
+    while IFS= read -r row; do
+        [[ $row =~ [0-9a-f]{64}$ ]] || fail "row without a checksum: $row"
+        assert_equal "$(awk -v s="$row" 'BEGIN{print length(s) - 63}')" "$offset"
+        # The mode column lines up too.
+        assert_equal "$(awk -v s="$row" 'BEGIN{print match(s, / (no-)?tx /)+1}')" \
+            "$(awk -v s="$header" 'BEGIN{print index(s, " up ")+1}')"
+    done < <(sed -n '2,$p' <<<"$rows")
+    assert_line --regexp '^     1  a  +tx  +[0-9a-f]{64}$'
+    assert_line --regexp '^     2  a_much_longer_repeatable_name  no-tx  [0-9a-f]{64}$'
+}
+
+@test "inspect's lint findings line up whatever the migration's name" {
+    add_migration migrations 20240103000000_a_rather_long_migration_name \
+        $'-- sealift:allow add-column-rewrite users is small\nALTER TABLE users ADD COLUMN created timestamptz DEFAULT clock_timestamp();' \
+        'ALTER TABLE users DROP COLUMN created;'
+    add_migration migrations 20240104000000_short 'ALTER TABLE users RENAME COLUMN name TO full_name;' \
+        'ALTER TABLE users RENAME COLUMN full_name TO name;'
+    build_bundle lint.sealift
+    run_sealift inspect lint.sealift
+    assert_exit 0
+    long=$(printf '%s\n' "$output" | grep -E '^  20240103000000_a_rather_long_migration_name  ') ||
+        fail "$output"
+    short=$(printf '%s\n' "$output" | grep -E '^  20240104000000_short  ') || fail "$output"
+    assert_equal "$(awk -v s="$long" 'BEGIN{print index(s, "up:")}')" \
+        "$(awk -v s="$short" 'BEGIN{print index(s, "up:")}')"
+    # So do the severity and the lock; the reason that allowed a finding is a line of its own.
+    assert_equal "$(awk -v s="$long" 'BEGIN{print index(s, "allowed[")}')" \
+        "$(awk -v s="$short" 'BEGIN{print index(s, "warning[")}')"
+    assert_equal "$(awk -v s="$long" 'BEGIN{print index(s, "ACCESS EXCLUSIVE")}')" \
+        "$(awk -v s="$short" 'BEGIN{print index(s, "ACCESS EXCLUSIVE")}')"
+    assert_line '      allowed: users is small'
+}

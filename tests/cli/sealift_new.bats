@@ -177,12 +177,77 @@ version_on_line() {
     assert_line --regexp "^ +1 +$version +add_users +no-tx +no-tx +yes$"
 }
 
-@test "new --help lists the new options; --repeatable is not one (the native format has none)" {
+@test "new --help lists the new options" {
     run_sealift new --help
     assert_exit 0
     assert_output --partial '--no-transaction'
     assert_output --partial '--irreversible'
     assert_output --partial '--verify'
+    assert_output --partial '--repeatable    write R__SLUG.sql'
+    assert_output --partial 'sealift new [-d DIR] [--project NAME] [--no-transaction] --repeatable SLUG'
+}
+
+@test "new --repeatable writes R__NAME.sql; check and build take the chain with it" {
     run_sealift new --repeatable views
-    assert_exit 2
+    assert_exit 0
+    refute_errors
+    assert_line --index 0 'created migrations/sealift.sum (project work)'
+    assert_line --index 1 'migrations/R__views.sql'
+    assert_equal "${#lines[@]}" 2
+    # Nothing versioned, no down, no verify: the one file.
+    run ls migrations
+    assert_output "$(printf 'R__views.sql\nsealift.sum')"
+    refute grep -q '^-- sealift:' migrations/R__views.sql
+
+    run_sealift check
+    assert_exit 0
+    refute_errors
+    assert_line 'repeatable: views (new)'
+
+    # With a versioned migration beside it, and one outside a transaction.
+    run_sealift new add_users
+    assert_exit 0
+    version=$(version_on_line 0)
+    echo 'CREATE TABLE users (id int, name text);' >>"migrations/${version}_add_users.up.sql"
+    echo 'DROP TABLE users;' >>"migrations/${version}_add_users.down.sql"
+    echo 'CREATE OR REPLACE VIEW user_names AS SELECT name FROM users;' >>migrations/R__views.sql
+    run_sealift new --no-transaction --repeatable indexes
+    assert_exit 0
+    assert_equal "$(head -1 migrations/R__indexes.sql)" '-- sealift:no-transaction'
+    echo 'CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name ON users (name);' >>migrations/R__indexes.sql
+    run_sealift check
+    assert_exit 0
+    refute_errors
+    assert_line 'repeatable: indexes (new)'
+    assert_line 'repeatable: views (new)'
+    build_bundle b.sealift
+    run_sealift inspect b.sealift
+    assert_line --regexp '^ +1 +indexes +no-tx +[0-9a-f]{64}$'
+    assert_line --regexp '^ +2 +views +tx +[0-9a-f]{64}$'
+    # The repeatables do not move the next version: it still follows add_users.
+    run_sealift new add_orders
+    assert_exit 0
+    assert [ "$(version_on_line 0)" -gt "$version" ]
+}
+
+@test "new --repeatable refuses an existing file, a bad name, --irreversible and --verify" {
+    run_sealift new --repeatable views
+    assert_exit 0
+    echo 'CREATE VIEW v AS SELECT 1;' >>migrations/R__views.sql
+    before=$(tree_state migrations)
+    run_sealift new --repeatable views
+    assert_exit 1
+    assert_error '"migrations/R__views.sql" already exists: edit it (a changed repeatable runs again)'
+    assert_equal "$(tree_state migrations)" "$before"
+
+    # The names the native reader would not read as a repeatable.
+    for name in 'bad name' '../escape' 'x.sql' ''; do
+        run_sealift new --repeatable "$name"
+        assert_usage_error new "slug \"$name\" must be letters, digits, '_' and '-'"
+    done
+    run_sealift new --repeatable --irreversible grants
+    assert_usage_error new '--repeatable does not go with --irreversible (a repeatable has no down or verify file)'
+    run_sealift new --verify --repeatable grants
+    assert_usage_error new '--repeatable does not go with --verify (a repeatable has no down or verify file)'
+    assert_equal "$(tree_state migrations)" "$before"
 }

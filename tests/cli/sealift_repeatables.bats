@@ -85,7 +85,7 @@ manifest_of() {
     run_sealift inspect second.sealift
     assert_line 'serial       2'
     assert_line --regexp '^repeatables  2 '
-    assert_line --regexp '^     2  views  tx  [0-9a-f]{64}$'
+    assert_line --regexp '^     2  views  +tx  +[0-9a-f]{64}$'
 
     # A new repeatable is a change too; a removed one drops its line.
     rm migrations/R__functions.sql

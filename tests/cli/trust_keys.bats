@@ -99,7 +99,10 @@ first_apply() {
     mig m 004_more 'CREATE TABLE more (id int);' 'DROP TABLE more;'
     build_with next.key b2.sealift --rotation rot.txt
     run "$SEALIFT" inspect b2.sealift
-    assert_line --regexp "^key statements keys/01-rotation-$REL.txt$"
+    assert_line --regexp "^key statements  keys/01-rotation-$REL.txt$"
+    # The longest label sets where every value starts.
+    assert_line --regexp '^serial {10}[0-9]+$'
+    assert_line --regexp "^signatures {6}$NEXT not checked"
 
     # Without the rotation, the new key is just an unknown key.
     build_with next.key bare.sealift

@@ -85,6 +85,8 @@ test_read_flyway_refusals(void **state)
         {"V1__mixed.sql", "CREATE TABLE a (b int);\nCREATE INDEX CONCURRENTLY i ON a (b);\n",
          "Flyway refuses such a mix"},
         {"V1__ph.sql", "SELECT '${flyway:user}';\n", "built-in placeholder"},
+        {"V1__ph.sql", "-- c\nSELECT '-- ${flyway:user}';\n", "V1__ph.sql:2:12: Flyway's built-in"},
+        {"V1__ph.sql", "/* c */ SELECT $f$ ${flyway:table} $f$;\n", "built-in placeholder"},
         {"V1__ph.sql", "SELECT '${my-name}';\n", "sealift placeholder names are"},
         {"V1.x__bad.sql", "SELECT 1;\n", "invalid Flyway version"},
         {"beforeMigrate.sql", "SELECT 1;\n", "Flyway runs this beforeMigrate callback"},
@@ -103,6 +105,22 @@ test_read_flyway_refusals(void **state)
         rt_teardown((void **)&t);
     }
     (void)state;
+}
+
+/* In a comment a placeholder is left alone: sealift does not render it and it never runs. */
+static void
+test_read_flyway_placeholders_in_comments(void **state)
+{
+    struct rt *t = *state;
+
+    t->opt.allow_irreversible = 1;
+    rt_write(
+        t, "V1__c.sql",
+        "-- by ${flyway:user} at ${flyway:timestamp}\n/* ${my-name} */\nSELECT 1; -- ${x-y}\n");
+    rt_write(t, "R__v.sql", "SELECT 2; /* ${flyway:database} */\n");
+    rt_ok(t, read_flyway, NULL);
+    assert_int_equal(t->chain.n, 1);
+    assert_int_equal(t->chain.nrep, 1);
 }
 
 static void
@@ -179,6 +197,8 @@ main(void)
                                         rt_teardown),
         cmocka_unit_test_setup_teardown(test_read_flyway_transaction_modes, rt_setup, rt_teardown),
         cmocka_unit_test(test_read_flyway_refusals),
+        cmocka_unit_test_setup_teardown(test_read_flyway_placeholders_in_comments, rt_setup,
+                                        rt_teardown),
         cmocka_unit_test_setup_teardown(test_read_flyway_duplicates_and_missing_undo, rt_setup,
                                         rt_teardown),
         cmocka_unit_test_setup_teardown(test_read_flyway_repeatables, rt_setup, rt_teardown),

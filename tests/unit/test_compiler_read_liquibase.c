@@ -436,8 +436,10 @@ test_read_liquibase_refusals(void **state)
          "render as SQL: install Liquibase"},
         {"c.sql", "--liquibase formatted sql\n--changeset a:1 runAlways:true\nSELECT 1;\n",
          "changeset a:1 is runAlways: Liquibase runs it on every update"},
-        {"c.sql", "--liquibase formatted sql\n--changeset a:1 runOnChange:true\nSELECT 1;\n",
-         "changeset a:1 is runOnChange: that is a repeatable migration"},
+        {"c.sql",
+         "--liquibase formatted sql\n--changeset a:1 runOnChange:true runAlways:true\n"
+         "SELECT 1;\n",
+         "changeset a:1 is runAlways"},
         {"c.sql", "--liquibase formatted sql\n--changeset a:1 failOnError:false\nSELECT 1;\n",
          "changeset a:1 has failOnError:false"},
         {"c.sql",
@@ -510,6 +512,80 @@ test_read_liquibase_refusals(void **state)
     }
 }
 
+/*
+ * runOnChange changesets (formatted SQL, XML, JSON) are repeatables named "author:id@FILE", with
+ * their SQL alone (not padded to the changelog's lines), Liquibase's checksum of the changeset
+ * (runOnChange is not part of it), and their transaction mode; a rollback is ignored with a
+ * warning.
+ */
+static void
+test_read_liquibase_run_on_change(void **state)
+{
+    struct rt *t = *state;
+    char plain_sum[64];
+
+    rt_write(t, "changelog.xml",
+             "<databaseChangeLog>\n"
+             "  <include file='c/v.sql'/>\n"
+             "  <changeSet id='x' author='bob' runOnChange='true' runInTransaction='false'>\n"
+             "    <sql>CREATE OR REPLACE VIEW x AS SELECT 1</sql>\n"
+             "  </changeSet>\n"
+             "  <include file='c/j.json'/>\n"
+             "</databaseChangeLog>\n");
+    rt_write(t, "c/v.sql",
+             "--liquibase formatted sql\n--changeset amy:t\nCREATE TABLE t (a int);\n"
+             "--rollback DROP TABLE t;\n\n--changeset amy:v runOnChange:true\n"
+             "CREATE OR REPLACE VIEW v AS SELECT a FROM t;\n--rollback DROP VIEW v;\n");
+    rt_write(t, "c/j.json",
+             "{\"databaseChangeLog\": [{\"changeSet\": {\"id\": \"j\", \"author\": \"cy\", "
+             "\"runOnChange\": true, \"changes\": [{\"sql\": {\"sql\": \"SELECT 2\"}}]}}]}\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_int_equal(t->chain.n, 1);
+    assert_string_equal(t->chain.v[0].id, "t");
+    /* In changelog order here; the pipeline sorts them by name. */
+    assert_int_equal(t->chain.nrep, 3);
+    assert_string_equal(t->chain.rep[0].id, "amy:v@c/v.sql");
+    assert_string_equal(t->chain.rep[0].origin_id, "amy:v@c/v.sql");
+    assert_script(&t->chain.rep[0], MANIFEST_UP, "CREATE OR REPLACE VIEW v AS SELECT a FROM t;\n");
+    assert_false(t->chain.rep[0].script[MANIFEST_DOWN].present);
+    assert_true(t->chain.rep[0].script[MANIFEST_UP].transactional);
+    assert_contains(t->errors.data, "warning: ");
+    assert_contains(t->errors.data, "c/v.sql:6: changeset amy:v is runOnChange, compiled as a "
+                                    "repeatable migration, which has no down: its rollback is "
+                                    "ignored");
+    assert_string_equal(t->chain.rep[1].id, "bob:x@changelog.xml");
+    assert_script(&t->chain.rep[1], MANIFEST_UP, "CREATE OR REPLACE VIEW x AS SELECT 1;\n");
+    assert_false(t->chain.rep[1].script[MANIFEST_UP].transactional);
+    assert_string_equal(t->chain.rep[2].id, "cy:j@c/j.json");
+    assert_script(&t->chain.rep[2], MANIFEST_UP, "SELECT 2;\n");
+    /* "amy:v" < "bob:x" < "cy:j": name order is the changelog's, so no warning. */
+    assert_null(strstr(t->errors.data, "not in changelog order"));
+
+    /* Liquibase's checksum is the same as without runOnChange (adoption matches it). */
+    snprintf(plain_sum, sizeof(plain_sum), "%s", t->chain.rep[0].origin_checksum);
+    assert_true(strncmp(plain_sum, "8:", 2) == 0);
+    rt_write(t, "c/v.sql",
+             "--liquibase formatted sql\n--changeset amy:t\nCREATE TABLE t (a int);\n"
+             "--rollback DROP TABLE t;\n\n--changeset amy:v\n"
+             "CREATE OR REPLACE VIEW v AS SELECT a FROM t;\n--rollback DROP VIEW v;\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_int_equal(t->chain.nrep, 2);
+    assert_non_null(rt_find(t, "v"));
+    assert_string_equal(rt_find(t, "v")->origin_checksum, plain_sum);
+
+    /* Out of name order: one warning, naming the first pair. An empty rollback: no warning. */
+    rt_write(t, "c/v.sql",
+             "--liquibase formatted sql\n--changeset zed:v runOnChange:true\nSELECT 1;\n"
+             "--rollback\n");
+    rt_ok(t, read_liquibase, NULL);
+    assert_contains(t->errors.data, "changelog.xml:3: runOnChange changesets run after the other "
+                                    "changesets, in name order (author:id@file), not in "
+                                    "changelog order: \"bob:x@changelog.xml\" runs before "
+                                    "\"zed:v@c/v.sql\"");
+    assert_null(strstr(t->errors.data, "\"cy:j@c/j.json\" runs before"));
+    assert_null(strstr(t->errors.data, "rollback is ignored"));
+}
+
 /* A plain .sql file that includeAll finds is refused: Liquibase would run it whole. */
 static void
 test_read_liquibase_include_all_plain_sql(void **state)
@@ -556,6 +632,7 @@ main(void)
         T(test_read_liquibase_empty_changelog),
         T(test_read_liquibase_changelog_option),
         cmocka_unit_test(test_read_liquibase_refusals),
+        T(test_read_liquibase_run_on_change),
         T(test_read_liquibase_include_all_plain_sql),
         T(test_read_liquibase_detect),
     };
