@@ -4,6 +4,7 @@
  * notes on each tool and checked against their own documentation.
  */
 #include "adopt.h"
+#include "journal.h"
 #include "sealift/version.h"
 #include "sealift/xalloc.h"
 
@@ -23,7 +24,15 @@ void
 adopt_result_release(struct adopt_result *a)
 {
     buf_release(&a->problem);
+    free(a->reps);
+    free(a->pending_reps);
     adopt_result_init(a);
+}
+
+int
+adopt_any(const struct adopt_result *a)
+{
+    return a->found && !a->problem.len && (a->count > 0 || a->nreps > 0);
 }
 
 /*
@@ -138,21 +147,54 @@ origin_checksum(const struct manifest_migration *mig)
     return sp ? sp + 1 : NULL;
 }
 
+/* The bundle's repeatable named name, or -1. */
+static long
+repeatable_index(const struct manifest *m, const char *name)
+{
+    for (size_t j = 0; j < m->nrepeatables; j++)
+        if (strcmp(m->repeatables[j].id, name) == 0)
+            return (long)j;
+    return -1;
+}
+
+/*
+ * The repeatables to adopt: of those sealift's own history has pending (the view's), each
+ * whose last run the tool recorded (last[j], its checksum as text) with the checksum of the
+ * bundle's file (the origin line). Any other stays pending and runs on the next apply, as the
+ * tool would run a changed one.
+ */
+static void
+take_repeatables(struct adopt_result *a, const struct manifest *m, const struct engine_view *view,
+                 const char *const *last)
+{
+    a->reps = xcalloc(view->nreps + 1, sizeof(*a->reps));
+    for (size_t k = 0; k < view->nreps; k++) {
+        size_t j = view->reps[k];
+        const char *want = origin_checksum(&m->repeatables[j]);
+
+        if (last[j] && want && strcmp(last[j], want) == 0)
+            a->reps[a->nreps++] = j;
+    }
+}
+
 /*
  * flyway_schema_history: one row per run, in installed_rank order. A versioned SQL migration
  * ("SQL") must have the checksum Flyway computed of the bundle's script (the origin line); a
  * BASELINE row stands for every version up to its own (Flyway never runs those); the schema
- * creation row ("SCHEMA") records no migration. Everything else is refused: a failed run, a
- * repeatable migration (no version: adopting those is not implemented yet), undo and Java
- * migrations.
+ * creation row ("SCHEMA") records no migration. A repeatable SQL migration (no version) is
+ * known by its description, as Flyway's MigrationInfoServiceImpl keys them, and its row of
+ * highest installed_rank is what the database has of it (take_repeatables). Everything else is
+ * refused: a failed run, a migration the bundle does not have, undo and Java migrations.
  */
 static int
-detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
+detect_flyway(struct db *db, const struct manifest *m, const struct engine_view *view,
+              struct adopt_result *a, struct db_error *e)
 {
     struct db_rows *r;
+    const char **last; /* per repeatable of the bundle, the checksum of its last run */
     char *seen, *sql;
 
-    sql = xasprintf("SELECT version, checksum::text, success, type, script "
+    sql = xasprintf("SELECT version, checksum::text, success, type, script, description "
                     "FROM %s ORDER BY installed_rank",
                     a->table);
     r = db_query(db, sql, e);
@@ -160,9 +202,11 @@ detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, s
     if (r == NULL)
         return -1;
     seen = xcalloc(m->nmigrations + 1, 1);
+    last = xcalloc(m->nrepeatables + 1, sizeof(*last));
     for (size_t i = 0; i < db_nrows(r) && !a->problem.len; i++) {
         const char *version = db_value(r, i, 0), *checksum = db_value(r, i, 1);
         const char *type = db_value(r, i, 3), *script = db_value(r, i, 4);
+        const char *desc = db_value(r, i, 5);
         const char *want;
         long at;
 
@@ -171,11 +215,17 @@ detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, s
         if (db_value(r, i, 2) == NULL || strcmp(db_value(r, i, 2), "t") != 0) {
             problem(a, "%s records migration %s (%s) as failed; repair it with Flyway first",
                     a->table, version ? version : "without version", script ? script : "?");
+        } else if (version == NULL && (type == NULL || strcmp(type, "SQL") != 0)) {
+            problem(a, "%s has a row of type %s (for %s), which sealift cannot adopt", a->table,
+                    type ? type : "NULL", script ? script : "?");
         } else if (version == NULL) {
-            problem(a,
-                    "%s records repeatable migration %s, which this sealift-apply cannot "
-                    "adopt yet",
-                    a->table, script ? script : "?");
+            if ((at = desc ? repeatable_index(m, desc) : -1) < 0)
+                problem(a,
+                        "%s records repeatable migration %s as applied, which this bundle does "
+                        "not know",
+                        a->table, script ? script : "?");
+            else
+                last[at] = checksum; /* rows come in installed_rank order: the last wins */
         } else if (type && strcmp(type, "BASELINE") == 0 && !version_flyway_valid(version)) {
             problem(a, "%s records baseline version %s, which is not a Flyway version", a->table,
                     version);
@@ -195,8 +245,11 @@ detect_flyway(struct db *db, const struct manifest *m, struct adopt_result *a, s
                     a->table, version, checksum ? checksum : "NULL", want);
         }
     }
-    if (!a->problem.len)
+    if (!a->problem.len) {
         take_seen(a, m, seen);
+        take_repeatables(a, m, view, last);
+    }
+    free(last);
     free(seen);
     db_rows_free(r);
     return 0;
@@ -506,15 +559,18 @@ adopt_table_name_valid(const char *name)
     return part > 0;
 }
 
-int
-adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, struct db_error *e)
+/* adopt_detect, but for the repeatables left pending. */
+static int
+detect(struct db *db, const struct manifest *m, const struct engine_view *view,
+       struct adopt_result *a, struct db_error *e)
 {
     static const struct {
         const char *source;
         const char *table;
         const char *columns;
     } tables[] = {
-        {"flyway", "flyway_schema_history", "installed_rank version type script checksum success"},
+        {"flyway", "flyway_schema_history",
+         "installed_rank version description type script checksum success"},
         {"alembic", "alembic_version", "version_num"},
         {"golang-migrate", "schema_migrations", "version dirty"},
         {"dbmate", "schema_migrations", "version"},
@@ -558,7 +614,7 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
     if (table_digest(db, a, e) != 0)
         return -1;
     if (strcmp(a->tool, "flyway") == 0)
-        return detect_flyway(db, m, a, e);
+        return detect_flyway(db, m, view, a, e);
     if (strcmp(a->tool, "sqitch") == 0)
         return detect_sqitch(db, m, a, e);
     if (strcmp(a->tool, "liquibase") == 0)
@@ -588,6 +644,25 @@ adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a, st
     return ret;
 }
 
+int
+adopt_detect(struct db *db, const struct manifest *m, const struct engine_view *view,
+             struct adopt_result *a, struct db_error *e)
+{
+    if (detect(db, m, view, a, e) != 0)
+        return -1;
+    /* What an apply to the head runs after the adoption: what sealift has pending, less it. */
+    a->pending_reps = xcalloc(view->nreps + 1, sizeof(*a->pending_reps));
+    for (size_t k = 0; k < view->nreps; k++) {
+        size_t n = 0;
+
+        while (n < a->nreps && a->reps[n] != view->reps[k])
+            n++;
+        if (n == a->nreps)
+            a->pending_reps[a->npending_reps++] = view->reps[k];
+    }
+    return 0;
+}
+
 void
 adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
           const struct history_source *src, const struct manifest *m, struct buf *out)
@@ -611,6 +686,13 @@ adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
     for (size_t i = 0; i < a->count; i++) {
         history_sql_applied(h, src, m, i, "adopted", NULL, out);
         history_sql_journal(h, src, "adopt", m, (long)i, detail, out);
+    }
+    /* A repeatable is step nmigrations + j of the walk (walk.h), as the journal names it. */
+    for (size_t k = 0; k < a->nreps; k++) {
+        history_sql_repeatable_run(h, src, m, a->reps[k], "adopted", NULL, NULL, out);
+        buf_addstr(out, ";\n");
+        history_sql_journal(h, src, JOURNAL_EVENT_REPEATABLE_ADOPT, m,
+                            (long)(m->nmigrations + a->reps[k]), detail, out);
     }
     history_sql_project(h, src, out);
     history_sql_journal_head(h, out);

@@ -9,6 +9,7 @@
 #define SEALIFT_APPLIER_ADOPT_H
 
 #include "db.h"
+#include "engine.h"
 #include "history.h"
 #include "sealift/buf.h"
 #include "sealift/manifest.h"
@@ -22,7 +23,18 @@ struct adopt_result {
     size_t count;        /* the chain's first count migrations are recorded as applied by it */
     const char *columns; /* the columns read, space-separated (static) */
     char digest[33];     /* MD5 of those columns' values as read, so that recording can check */
-    struct buf problem;  /* set when the tool's history cannot be adopted (exit 3) */
+    /*
+     * Repeatables (indexes into manifest.repeatables, by name) whose last run the tool
+     * recorded with the checksum it computes of the bundle's file (Flyway's CRC32), and that
+     * are pending in sealift's own history: recorded as adopted, so they do not run again. A
+     * repeatable changed since the tool ran it is not adopted: it runs on the next apply.
+     */
+    size_t *reps;
+    size_t nreps;
+    /* The repeatables an apply to the head runs after the adoption: the view's, less reps. */
+    size_t *pending_reps;
+    size_t npending_reps;
+    struct buf problem; /* set when the tool's history cannot be adopted (exit 3) */
     /* Set by the caller: --adopt-table, the table to read instead of the tool's default. */
     const char *want_table;
 };
@@ -33,14 +45,23 @@ int adopt_table_name_valid(const char *name);
 void adopt_result_init(struct adopt_result *a);
 void adopt_result_release(struct adopt_result *a);
 
-/* Read the source tool's history, if any. Returns 0, or -1 on a database error. */
-int adopt_detect(struct db *db, const struct manifest *m, struct adopt_result *a,
-                 struct db_error *e);
+/*
+ * Read the source tool's history, if any. view: the engine's comparison of sealift's own
+ * history (its pending repeatables are the ones adoption may record). Returns 0, or -1 on a
+ * database error.
+ */
+int adopt_detect(struct db *db, const struct manifest *m, const struct engine_view *view,
+                 struct adopt_result *a, struct db_error *e);
+
+/* 1 if a found history that may be adopted and that records something (migrations or
+ * repeatables). */
+int adopt_any(const struct adopt_result *a);
 
 /*
- * The SQL that records the adoption (applied rows, journal events, project, journal head), in
- * one transaction that first checks that the tool's table still holds what adopt_detect read
- * (so that a plan run later, or the tool running meanwhile, cannot record a stale adoption).
+ * The SQL that records the adoption (applied rows, repeatable runs, journal events, project,
+ * journal head), in one transaction that first checks that the tool's table still holds what
+ * adopt_detect read (so that a plan run later, or the tool running meanwhile, cannot record a
+ * stale adoption).
  */
 void adopt_sql(const struct adopt_result *a, const struct history_ctx *h,
                const struct history_source *src, const struct manifest *m, struct buf *out);

@@ -1196,19 +1196,34 @@ report_check(struct mod *m, const struct status_facts *f0, const struct run *h0,
 {
     struct buf after = BUF_INIT;
     long n = labs(to - from);
+    /* Status lists the repeatables an apply to the head runs: this one, when it goes there. */
+    const struct jv *reps = jv_get(f0->doc, "pending_repeatables");
+    int run_reps = !rollback && migs && to == (long)migs->n && reps && reps->type == JV_ARRAY;
 
     label_at(migs, to, &after);
-    m->changed = to != from;
+    m->changed = to != from || (run_reps && reps->n > 0);
     res_str(m, "revision_after", after.data);
     res_jv(m, "pending", f0->pending);
     res_id_list(m, rollback ? "would_roll_back" : "would_apply", migs, rollback ? to : from,
                 rollback ? from : to, rollback);
+    if (run_reps)
+        res_jv(m, "would_apply_repeatables", reps);
+    else if (!rollback) {
+        res_key(m, "would_apply_repeatables");
+        buf_addstr(&m->res, "[]");
+    }
     res_id_list(m, rollback ? "rolled_back" : "applied", migs, 0, 0, 0);
     res_jv(m, "journal_head", journal_head(h0));
     if (m->diff)
         res_diff(m, f0->head, after.data, migs, migs ? (long)migs->n : 0, f0->applied, to);
-    set_msg(m, "check mode: %ld migration%s would be %s; the database would be at %s", n,
-            n == 1 ? "" : "s", rollback ? "rolled back" : "applied", after.data);
+    if (run_reps && reps->n > 0)
+        set_msg(m,
+                "check mode: %ld migration%s and %zu repeatable%s would be applied; the "
+                "database would be at %s",
+                n, n == 1 ? "" : "s", reps->n, reps->n == 1 ? "" : "s", after.data);
+    else
+        set_msg(m, "check mode: %ld migration%s would be %s; the database would be at %s", n,
+                n == 1 ? "" : "s", rollback ? "rolled back" : "applied", after.data);
     buf_release(&after);
 }
 

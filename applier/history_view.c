@@ -7,6 +7,7 @@
 #include "witness.h"
 #include "sealift/keystmt.h"
 #include "sealift/json.h"
+#include "sealift/table.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,14 +28,29 @@
 void
 history_view_text(struct db_rows *projects, struct db_rows *events)
 {
+    /* Today's widths are the minimums; a longer cell ("apply_repeatable") widens its column. */
+    static const struct {
+        const char *head;
+        size_t min;
+        enum table_align align;
+    } cols[] = {{"seq", 5, TABLE_RIGHT},       {"at (UTC)", 20, TABLE_LEFT},
+                {"event", 11, TABLE_LEFT},     {"migration", 24, TABLE_LEFT},
+                {"serial", 6, TABLE_RIGHT},    {"bundle", 12, TABLE_LEFT},
+                {"signed by", 17, TABLE_LEFT}, {"by", 0, TABLE_LEFT}};
+    struct buf out = BUF_INIT;
+    struct table t;
+
     for (size_t i = 0; i < db_nrows(projects); i++)
         printf("project %s: environment %s, highest serial %s, %s applied, at %s\n",
                db_value(projects, i, 0),
                db_value(projects, i, 1) ? db_value(projects, i, 1) : "(not bound)",
                db_value(projects, i, 2), db_value(projects, i, 3),
                db_value(projects, i, 4) ? db_value(projects, i, 4) : "base");
-    printf("\n%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s\n", "seq", "at (UTC)", "event",
-           "migration", "serial", "bundle", "signed by", "by");
+    table_init(&t, sizeof(cols) / sizeof(cols[0]), "");
+    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+        table_column(&t, c, cols[c].align, cols[c].min);
+        table_cell(&t, "%s", cols[c].head);
+    }
     for (size_t i = 0; i < db_nrows(events); i++) {
         const char *detail = db_value(events, i, 11);
         struct buf one = BUF_INIT;
@@ -46,17 +62,20 @@ history_view_text(struct db_rows *projects, struct db_rows *events)
                 buf_addf(&one, "%s%.*s", one.len ? ", " : "", (int)(nl - p), p);
             detail = one.data;
         }
-
-        printf("%5s  %-20s  %-11s  %-24s  %6s  %-12s  %-17s  %s@%s%s%s\n", db_value(events, i, 0),
-               db_value(events, i, 1), db_value(events, i, 2),
-               db_value(events, i, 4) ? db_value(events, i, 4) : "-",
-               db_value(events, i, 5) ? db_value(events, i, 5) : "-",
-               db_value(events, i, 6) ? db_value(events, i, 6) : "-",
-               db_value(events, i, 7) ? db_value(events, i, 7) : "-", db_value(events, i, 9),
-               db_value(events, i, 10) ? db_value(events, i, 10) : "?", detail ? "  " : "",
-               detail ? detail : "");
+        table_cell(&t, "%s", db_value(events, i, 0));
+        table_cell(&t, "%s", db_value(events, i, 1));
+        table_cell(&t, "%s", db_value(events, i, 2));
+        for (int c = 4; c <= 7; c++)
+            table_cell(&t, "%s", db_value(events, i, c) ? db_value(events, i, c) : "-");
+        table_cell(&t, "%s@%s%s%s", db_value(events, i, 9),
+                   db_value(events, i, 10) ? db_value(events, i, 10) : "?", detail ? "  " : "",
+                   detail ? detail : "");
         buf_release(&one);
     }
+    table_format(&t, &out);
+    printf("\n%s", out.data);
+    table_release(&t);
+    buf_release(&out);
 }
 
 /*

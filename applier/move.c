@@ -257,8 +257,9 @@ move_decide(const struct move_state *st, const struct move_request *rq, struct m
     v->ahead = st->view->ahead;
     v->from = st->view->napplied;
     /* What another tool recorded counts as applied: it is adopted before the move. */
-    if (a && a->found && !a->problem.len && a->count > 0) {
+    if (a && adopt_any(a)) {
         v->adopt = a->count;
+        v->adopt_reps = a->nreps;
         v->from = a->count;
     }
     if (check_state(st, v) >= 0)
@@ -278,7 +279,7 @@ move_decide(const struct move_state *st, const struct move_request *rq, struct m
      * stops before may lack what they use), and not over history this bundle does not know.
      */
     if (up && rq->kind != MOVE_ROLLBACK && v->to == st->m->nmigrations && !v->ahead)
-        v->nreps = st->view->nreps;
+        v->nreps = move_adopts(v) ? a->npending_reps : st->view->nreps;
     if (check_nothing(st, rq, up, v))
         return v->code;
     /* Stamping backwards runs no down script: an irreversible migration is no obstacle. */
@@ -326,11 +327,22 @@ move_report(const struct move_verdict *v, struct out *out)
     each_line(v->hint, app_hint);
 }
 
+int
+move_adopts(const struct move_verdict *v)
+{
+    return v->adopt > 0 || v->adopt_reps > 0;
+}
+
 struct walk_reps
 move_reps(const struct session *s, const struct move_verdict *v)
 {
     struct walk_reps r = {s->view.reps, v->nreps ? s->view.nreps : 0};
 
+    /* Until the adoption is recorded (then the view is read again and is the same). */
+    if (move_adopts(v) && adopt_any(&s->adopt)) {
+        r.v = s->adopt.pending_reps;
+        r.n = v->nreps ? s->adopt.npending_reps : 0;
+    }
     return r;
 }
 
@@ -438,7 +450,7 @@ carry_out(struct session *s, const struct move_verdict *v, struct out *out, int 
      * tool's history is adopted: that tool changed the schema, and the move's fingerprint
      * takes it as the new baseline.
      */
-    if (v->action != MOVE_NOTHING && !v->adopt &&
+    if (v->action != MOVE_NOTHING && !move_adopts(v) &&
         (code = drift_move_check(s,
                                  v->action == MOVE_UP     ? "apply"
                                  : v->action == MOVE_DOWN ? "roll back"
@@ -446,7 +458,7 @@ carry_out(struct session *s, const struct move_verdict *v, struct out *out, int 
                                  out)) != EXIT_OK)
         return code;
     /* Another tool's history is recorded first, even when the move itself is a no-op. */
-    if (v->adopt && (code = session_adopt(s, out)) != EXIT_OK)
+    if (move_adopts(v) && (code = session_adopt(s, out)) != EXIT_OK)
         return code;
     if (v->action == MOVE_NOTHING) {
         move_report(v, out);

@@ -71,11 +71,12 @@ enum move_action {
 
 struct move_verdict {
     enum move_action action;
-    int code;     /* exit code when refused; 0 otherwise */
-    size_t from;  /* where the database is (after adopting another tool's history) */
-    size_t to;    /* where the move ends */
-    size_t adopt; /* migrations another tool recorded, to adopt before the move (0: none) */
-    size_t ahead; /* applied migrations after the bundle's head (status exits 3 on them) */
+    int code;          /* exit code when refused; 0 otherwise */
+    size_t from;       /* where the database is (after adopting another tool's history) */
+    size_t to;         /* where the move ends */
+    size_t adopt;      /* migrations another tool recorded, to adopt before the move (0: none) */
+    size_t adopt_reps; /* repeatables it recorded as they are in the bundle, adopted with them */
+    size_t ahead;      /* applied migrations after the bundle's head (status exits 3 on them) */
     /*
      * Repeatables an up move to the bundle's head runs (records, for a stamp) after the chain:
      * the view's (engine.h), new or changed since their last run. 0 for any other move.
@@ -120,7 +121,11 @@ int move_run(const struct app_opts *o, const char *bundle_path, const struct mov
  */
 int move_command(int argc, char **argv, enum move_kind kind, const char *name, void (*usage)(void));
 
-/* The repeatables of verdict v, in the session's view (valid until the view is read again). */
+/* Does verdict v adopt another tool's history (migrations or repeatables) before the move? */
+int move_adopts(const struct move_verdict *v);
+
+/* The repeatables of verdict v, in the session's view, less those an adoption records first
+ * (valid until the view is read again). */
 struct walk_reps move_reps(const struct session *s, const struct move_verdict *v);
 
 /* The session's move state (adopt: consider another tool's history). */

@@ -313,9 +313,50 @@ plan_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
 static const struct walk_ops plan_ops = {plan_begin,  plan_commit, plan_start,
                                          plan_script, plan_notx,   plan_record};
 
+/*
+ * Refuse to run unless every repeatable of the bundle has the last run the plan read (none:
+ * NULL): which of them run, and which are left as they are, was decided from it. Another
+ * apply, stamp or plan since may have run one with other bytes.
+ */
+static void
+plan_guard_repeatables(struct planner *p)
+{
+    const struct history_ctx *h = &p->s->h;
+
+    if (p->m->nrepeatables == 0)
+        return;
+    buf_addf(&p->out,
+             "DO $sealift$ DECLARE moved record; BEGIN\n"
+             "  SELECT w.name, w.checksum, w.have INTO moved FROM (SELECT want.name, "
+             "want.checksum, (SELECT r.checksum FROM %s.repeatable_runs r WHERE r.project = ",
+             h->qschema);
+    db_add_literal(&p->out, h->project);
+    buf_addstr(&p->out, " AND r.name = want.name ORDER BY r.run DESC LIMIT 1) AS have\n"
+                        "    FROM (VALUES ");
+    for (size_t j = 0; j < p->m->nrepeatables; j++) {
+        const struct repeatable_row *row =
+            history_repeatable(&p->s->state, p->m->repeatables[j].id);
+
+        buf_addstr(&p->out, j ? ", (" : "(");
+        db_add_literal(&p->out, p->m->repeatables[j].id);
+        buf_addstr(&p->out, ", ");
+        db_add_literal(&p->out, row ? row->checksum : NULL);
+        buf_addstr(&p->out, "::text)");
+    }
+    buf_addstr(&p->out,
+               ") AS want(name, checksum)) w\n"
+               "    WHERE w.have IS DISTINCT FROM w.checksum ORDER BY w.name LIMIT 1;\n"
+               "  IF FOUND THEN\n"
+               "    RAISE EXCEPTION 'sealift: repeatable % is no longer as this plan found it "
+               "(last run %, the plan read %)', moved.name, coalesce(left(moved.have, 16), "
+               "'none'), coalesce(left(moved.checksum, 16), 'none');\n"
+               "  END IF;\n"
+               "END $sealift$;\n");
+}
+
 /* Refuse to run unless the database is still where the plan was made, and take the lock. */
 static void
-plan_guard(struct planner *p, size_t napplied)
+plan_guard(struct planner *p, size_t napplied, int repeatables)
 {
     const struct history_ctx *h = &p->s->h;
     char *proj = db_quote_literal(h->project);
@@ -349,6 +390,8 @@ plan_guard(struct planner *p, size_t napplied)
              "  END IF;\n"
              "END $sealift$;\n",
              h->qschema, proj, napplied, h->qschema, proj, chain_lit, label);
+    if (repeatables)
+        plan_guard_repeatables(p);
     free(proj);
     free(label);
     free(chain_lit);
@@ -390,8 +433,10 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
     if (risk_query(&p->risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     plan_header(p, v);
-    plan_guard(p, s->view.napplied);
-    if (v->adopt) {
+    /* An up plan to the head decided which repeatables run from their last runs. */
+    plan_guard(p, s->view.napplied,
+               v->action == MOVE_UP && v->to == p->m->nmigrations && !v->ahead);
+    if (move_adopts(v)) {
         buf_addf(&p->out, "\n-- adopt what %s recorded in %s: nothing runs\n", s->adopt.tool,
                  s->adopt.table);
         adopt_sql(&s->adopt, &s->h, &p->src, p->m, &p->out);

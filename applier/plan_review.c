@@ -189,7 +189,7 @@ plan_review_write(struct session *s, const struct move_verdict *v, int per_migra
     if (risk_query(&r.risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     review_header(&r, v);
-    if (v->adopt)
+    if (move_adopts(v))
         buf_addf(&r.out, "\n-- first, adopt what %s recorded in %s: nothing runs\n", s->adopt.tool,
                  s->adopt.table);
     if (v->action == MOVE_DOWN)

@@ -113,7 +113,7 @@ session_load(struct session *s)
     s->adopt.want_table = o->adopt_table;
     if (s->state.napplied == 0 && s->state.nprogress == 0 &&
         strcmp(s->bundle.manifest.source, "native") != 0 &&
-        adopt_detect(s->db, &s->bundle.manifest, &s->adopt, &e) != 0) {
+        adopt_detect(s->db, &s->bundle.manifest, &s->view, &s->adopt, &e) != 0) {
         app_error("could not read the %s history: %s", s->bundle.manifest.source, e.message);
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
@@ -209,7 +209,7 @@ session_adopt(struct session *s, struct out *out)
     int code;
 
     /* Whether it may be adopted (adopt.problem) is the move's decision (move.c). */
-    if (!s->adopt.found || s->adopt.problem.len || s->adopt.count == 0)
+    if (!adopt_any(&s->adopt))
         return EXIT_OK;
     if ((code = session_create_history(s)) != EXIT_OK)
         return code;
@@ -221,10 +221,17 @@ session_adopt(struct session *s, struct out *out)
         return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
     }
     buf_release(&sql);
-    out_info(out, "adopted %zu migration%s that %s recorded in %s (nothing ran)", s->adopt.count,
-             s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
+    if (s->adopt.nreps)
+        out_info(out,
+                 "adopted %zu migration%s and %zu repeatable%s that %s recorded in %s "
+                 "(nothing ran)",
+                 s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.nreps,
+                 s->adopt.nreps == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
+    else
+        out_info(out, "adopted %zu migration%s that %s recorded in %s (nothing ran)",
+                 s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
     /* Left behind, Alembic's version table would make it run the later revisions again. */
-    if (strcmp(s->adopt.tool, "alembic") == 0 && !s->o->compat_alembic)
+    if (strcmp(s->adopt.tool, "alembic") == 0 && !s->o->compat_alembic && s->adopt.count > 0)
         diag_warning("%s stays at %s: give --compat alembic to keep it in step with "
                      "what sealift applies, or Alembic will run the later revisions again",
                      s->adopt.table, s->bundle.manifest.migrations[s->adopt.count - 1].id);

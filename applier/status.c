@@ -26,14 +26,30 @@ add_unknown(const struct session *s, struct buf *b)
     }
 }
 
-/* Repeatable j of the bundle: its last run in the database (NULL: never ran), and its state. */
+/* Does the adoption that verdict v carries out first record repeatable j as it is? */
+static int
+adoptable_repeatable(const struct session *s, const struct move_verdict *v, size_t j)
+{
+    for (size_t k = 0; move_adopts(v) && k < s->adopt.nreps; k++)
+        if (s->adopt.reps[k] == j)
+            return 1;
+    return 0;
+}
+
+/*
+ * Repeatable j of the bundle: its last run in the database (NULL: never ran), and its state
+ * ("adoptable": the tool adopted first ran the bundle's file).
+ */
 static const char *
-repeatable_state(const struct session *s, size_t j, const struct repeatable_row **row)
+repeatable_state(const struct session *s, const struct move_verdict *v, size_t j,
+                 const struct repeatable_row **row)
 {
     const struct manifest_migration *r = &s->bundle.manifest.repeatables[j];
     char sum[HASH_SHA256_HEX];
 
     *row = history_repeatable(&s->state, r->id);
+    if (adoptable_repeatable(s, v, j))
+        return "adoptable";
     if (*row == NULL)
         return "new";
     return strcmp((*row)->checksum, hex_encode(sum, r->chain, HASH_SHA256_BYTES)) == 0 ? (*row)->how
@@ -45,12 +61,13 @@ static void
 add_json_repeatables(struct buf *b, const struct session *s, const struct move_verdict *v)
 {
     const struct manifest *m = &s->bundle.manifest;
+    struct walk_reps reps = move_reps(s, v);
 
     json_key(b, "repeatables", 0);
     buf_addch(b, '[');
     for (size_t j = 0; j < m->nrepeatables; j++) {
         const struct repeatable_row *row;
-        const char *state = repeatable_state(s, j, &row);
+        const char *state = repeatable_state(s, v, j, &row);
         char sum[HASH_SHA256_HEX];
 
         buf_addstr(b, j ? ",{" : "{");
@@ -67,10 +84,10 @@ add_json_repeatables(struct buf *b, const struct session *s, const struct move_v
     buf_addch(b, ']');
     json_key(b, "pending_repeatables", 0);
     buf_addch(b, '[');
-    for (size_t k = 0; k < v->nreps; k++) {
+    for (size_t k = 0; k < reps.n; k++) {
         if (k)
             buf_addch(b, ',');
-        json_str(b, m->repeatables[s->view.reps[k]].id);
+        json_str(b, m->repeatables[reps.v[k]].id);
     }
     buf_addch(b, ']');
 }
@@ -83,6 +100,8 @@ static void
 print_repeatables(const struct session *s, const struct move_verdict *v)
 {
     const struct manifest *m = &s->bundle.manifest;
+    /* Pending, whether or not this apply runs them (it does not when it stops short). */
+    size_t waiting = move_adopts(v) ? s->adopt.npending_reps : s->view.nreps;
     struct buf b = BUF_INIT;
     struct table t;
 
@@ -91,12 +110,15 @@ print_repeatables(const struct session *s, const struct move_verdict *v)
     table_init(&t, 3, "  ");
     for (size_t j = 0; j < m->nrepeatables; j++) {
         const struct repeatable_row *row;
-        const char *state = repeatable_state(s, j, &row);
+        const char *state = repeatable_state(s, v, j, &row);
         char sum[HASH_SHA256_HEX];
 
         hex_encode(sum, m->repeatables[j].chain, HASH_SHA256_BYTES);
         table_cell(&t, "R__%s", m->repeatables[j].id);
-        if (row == NULL) {
+        if (strcmp(state, "adoptable") == 0) {
+            table_cell(&t, "adoptable: %s ran this file", s->adopt.tool);
+            table_cell(&t, "(checksum %.16s)", sum);
+        } else if (row == NULL) {
             table_cell(&t, "pending: new");
             table_cell(&t, "(checksum %.16s)", sum);
         } else if (strcmp(state, "changed") == 0) {
@@ -108,7 +130,7 @@ print_repeatables(const struct session *s, const struct move_verdict *v)
         }
     }
     buf_addf(&b, "repeatables  %zu, %zu pending%s\n", m->nrepeatables, v->nreps,
-             v->nreps == 0 && s->view.nreps ? " (they run when apply reaches the head)" : "");
+             v->nreps == 0 && waiting ? " (they run when apply reaches the head)" : "");
     table_format(&t, &b);
     fputs(b.data, stdout);
     table_release(&t);
@@ -209,8 +231,11 @@ print_json(const struct session *s, const struct move_state *st, const struct mo
     buf_addch(&b, ']');
     add_json_repeatables(&b, s, v);
     json_key(&b, "adoptable_from", 0);
-    json_str(&b, s->adopt.found && s->adopt.count > 0 ? s->adopt.tool : NULL);
+    json_str(&b,
+             s->adopt.found && (s->adopt.count > 0 || s->adopt.nreps > 0) ? s->adopt.tool : NULL);
     add_json_count(&b, "adoptable", s->adopt.found && !s->adopt.problem.len ? s->adopt.count : 0);
+    add_json_count(&b, "adoptable_repeatables",
+                   s->adopt.found && !s->adopt.problem.len ? s->adopt.nreps : 0);
     add_json_count(&b, "unknown_applied", s->view.ahead);
     json_key(&b, "unknown", 0);
     json_str(&b, unknown.len ? unknown.data : NULL);
@@ -273,7 +298,12 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
                s->view.ndrifted, s->view.drifted.data, engine_label(m, s->view.nrecorded).s);
     else
         printf("applied      %zu of %zu (database at %s)\n", v->from, m->nmigrations, head.s);
-    if (s->adopt.found && !s->adopt.problem.len && s->adopt.count > 0)
+    if (adopt_any(&s->adopt) && s->adopt.nreps > 0)
+        printf("adoptable    %zu migration%s and %zu repeatable%s recorded by %s in %s; apply "
+               "adopts them without running them\n",
+               s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.nreps,
+               s->adopt.nreps == 1 ? "" : "s", s->adopt.tool, s->adopt.table);
+    else if (adopt_any(&s->adopt))
         printf("adoptable    %zu migration%s recorded by %s in %s; apply adopts them without "
                "running them\n",
                s->adopt.count, s->adopt.count == 1 ? "" : "s", s->adopt.tool, s->adopt.table);

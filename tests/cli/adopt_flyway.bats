@@ -33,6 +33,15 @@ print(crc - (1 << 32) if crc >= 1 << 31 else crc)
 PY
 }
 
+# The helper above against a published value: CRC-32's check value (the CRC catalogue's
+# CRC-32/ISO-HDLC, zlib's and java.util.zip.CRC32's), the sum of "123456789", is 0xCBF43926,
+# which Flyway stores as the int -873187034; split into lines, the line breaks do not count.
+@test "flyway: the checksum of these tests is CRC-32's check value for 123456789 over lines" {
+    printf '1234\r\n56789\n' >vector.sql
+    run flyway_crc vector.sql
+    assert_output -- -873187034
+}
+
 # The V scripts in Flyway's order (as ups_in_order runs them).
 flyway_files() {
     (cd src && for v in V*__*.sql; do x=${v#V}; x=${x%%__*}; echo "${x//_/.} $v"; done |
@@ -80,6 +89,158 @@ flyway_migrate() {
         flyway_row "$db" "$rank" "${x//_/.}" "${desc//_/ }" SQL "$f" "$(flyway_crc "src/$f")" true ||
             return 1
     done
+}
+
+# flyway_repeatable DB FILE: as "flyway migrate" running repeatable src/FILE (R__DESC.sql)
+# after the versioned ones: the script runs, then its row (no version, the description with
+# "_" read as " ") with the next installed_rank.
+flyway_repeatable() {
+    local db=$1 f=$2 desc rank
+    desc=${f#R__}
+    desc=${desc%.sql}
+    psql_file "$db" "src/$f" || return 1
+    rank=$(q "$db" 'SELECT coalesce(max(installed_rank), 0) + 1 FROM flyway_schema_history')
+    flyway_row "$db" "$rank" NULL "${desc//_/ }" SQL "$f" "$(flyway_crc "src/$f")" true
+}
+
+# customer_emails_sql [lower]: R__customer_emails.sql, a view kept in one file. Each of these
+# repeatables logs its run in rep_runs, so that a run that should not happen shows.
+customer_emails_sql() {
+    local col=email
+    [ "${1:-}" = lower ] && col='lower(email) AS email'
+    printf '%s\n' 'CREATE TABLE IF NOT EXISTS rep_runs (name text NOT NULL);' \
+        "INSERT INTO rep_runs VALUES ('customer emails');" \
+        "CREATE OR REPLACE VIEW customer_emails AS SELECT id, $col FROM customers;" \
+        >src/R__customer_emails.sql
+}
+
+# product_skus_sql VERSION: R__product_skus.sql, its view commented with VERSION.
+product_skus_sql() {
+    printf '%s\n' 'CREATE TABLE IF NOT EXISTS rep_runs (name text NOT NULL);' \
+        "INSERT INTO rep_runs VALUES ('product skus');" \
+        'CREATE OR REPLACE VIEW product_skus AS SELECT sku FROM products;' \
+        "COMMENT ON VIEW product_skus IS '$1';" >src/R__product_skus.sql
+}
+
+# flyway_with_repeatables DB: the whole chain by Flyway, then its repeatables over several
+# runs, leaving the files as a team would have them today. customer emails: Flyway ran an
+# older file, then the file as it is (its last run matches: adopted). product skus: Flyway
+# ran v1, then v2, and the file went back to v1: an earlier row matches, but the last run is
+# what Flyway compares (and runs a reverted file again), so it stays pending.
+flyway_with_repeatables() {
+    local db=$1
+    flyway_table "$db"
+    flyway_migrate "$db" $(seq 1 13) || return 1
+    customer_emails_sql
+    product_skus_sql v1
+    flyway_repeatable "$db" R__customer_emails.sql || return 1
+    flyway_repeatable "$db" R__product_skus.sql || return 1
+    customer_emails_sql lower
+    product_skus_sql v2
+    flyway_repeatable "$db" R__customer_emails.sql || return 1
+    flyway_repeatable "$db" R__product_skus.sql || return 1
+    product_skus_sql v1
+}
+
+# The runs each repeatable's log shows, by name.
+rep_runs_of() {
+    q "$1" "SELECT name, count(*) FROM rep_runs GROUP BY name ORDER BY name"
+}
+
+@test "flyway: repeatables Flyway last ran as they are are adopted, not run; a changed one runs on the first apply" {
+    newdb fw
+    flyway_with_repeatables fw
+    build_example
+    run rep_runs_of fw
+    assert_output $'customer emails|2\nproduct skus|2'
+
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn fw)"
+    assert_exit 7
+    refute_errors
+    assert_line 'adoptable    13 migrations and 1 repeatable recorded by flyway in flyway_schema_history; apply adopts them without running them'
+    assert_line 'repeatables  2, 1 pending'
+    assert_line --regexp '^  R__customer emails  adoptable: flyway ran this file  \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__product skus     pending: new +\(checksum [0-9a-f]{16}\)$'
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn fw)" --json
+    assert_exit 7
+    assert_output --partial '"pending_repeatables":["product skus"]'
+    assert_output --partial '"adoptable_from":"flyway","adoptable":13,"adoptable_repeatables":1,'
+
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn fw)"
+    assert_exit 0
+    refute_errors
+    assert_line 'adopted 13 migrations and 1 repeatable that flyway recorded in flyway_schema_history (nothing ran)'
+    assert_line --regexp '^applied 0 migrations and 1 repeatable; the database is at '
+    # Only product skus ran, once, as the file is now.
+    run rep_runs_of fw
+    assert_output $'customer emails|2\nproduct skus|3'
+    run q fw "SELECT obj_description('product_skus'::regclass)"
+    assert_output v1
+    run q fw "SELECT name, run, how FROM sealift.repeatable_runs WHERE project = 'shop' ORDER BY name"
+    assert_output $'customer emails|1|adopted\nproduct skus|1|applied'
+    run q fw "SELECT event, migration_id FROM sealift.journal WHERE project = 'shop'
+        AND event LIKE '%repeatable' ORDER BY seq"
+    assert_output $'adopt_repeatable|customer emails\napply_repeatable|product skus'
+    # The adopted run records the bundle's checksum (SHA-256 of the script), which status
+    # compares: nothing is pending any more.
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn fw)"
+    assert_exit 0
+    assert_line 'repeatables  2, 0 pending'
+    assert_line --regexp '^  R__customer emails  adopted  \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__product skus     applied  \(checksum [0-9a-f]{16}\)$'
+    run_apply history -d "dbname=$(dbn fw)" --verify
+    assert_exit 0
+    refute_errors
+
+    # The schema is the chain's and the repeatables' as psql leaves them, in Flyway's order.
+    ref_db
+    psql_file ref src/R__customer_emails.sql
+    psql_file ref src/R__product_skus.sql
+    assert_same_schema fw ref "$TOOL_EXCLUDE"
+
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn fw)"
+    assert_exit 0
+    assert_line --regexp '^nothing to apply: the database is at '
+    run rep_runs_of fw
+    assert_output $'customer emails|2\nproduct skus|3'
+}
+
+@test "flyway: plan piped to psql adopts the repeatables as apply does" {
+    newdb a
+    newdb p
+    flyway_with_repeatables a
+    flyway_with_repeatables p
+    build_example
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn a)"
+    assert_exit 0
+    run --separate-stderr "$APPLY" plan app.sealift -p release.pub -d "dbname=$(dbn p)"
+    import_no_crash
+    assert_exit 0
+    refute_errors
+    printf '%s\n' "$output" >plan.sql
+    grep -q '^-- adopt what flyway recorded in flyway_schema_history: nothing runs' plan.sql ||
+        fail "the plan does not say it adopts"
+    grep -q '^-- Running repeatable product skus ' plan.sql || fail "the plan does not run product skus"
+    ! grep -q '^-- Running repeatable customer emails' plan.sql || fail "the plan runs customer emails again"
+    psql_file p plan.sql
+    assert_same_schema p a "$TOOL_EXCLUDE"
+    run rep_runs_of p
+    assert_output $'customer emails|2\nproduct skus|3'
+    history_of p >history.plan || fail "could not read the history"
+    history_of a >history.apply || fail "could not read the history"
+    diff -u history.apply history.plan >history.diff ||
+        { batslib_decorate "plan and apply recorded different histories" <history.diff | fail; return 1; }
+    for db in a p; do
+        q "$db" "SELECT name, run, how, checksum FROM sealift.repeatable_runs ORDER BY name" >"runs.$db" ||
+            fail "could not read the runs"
+    done
+    diff -u runs.a runs.p || fail "plan and apply recorded different repeatable runs"
+    run_apply history -d "dbname=$(dbn p)" --verify
+    assert_exit 0
+    refute_errors
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn p)"
+    assert_exit 0
+    assert_line --regexp '^nothing to apply: the database is at '
 }
 
 @test "flyway: a database at 1.10 (10 of 13) is adopted with every checksum checked, only the rest runs" {
@@ -170,7 +331,7 @@ flyway_migrate() {
     flyway_table repeatable
     flyway_migrate repeatable 1 2 3
     flyway_row repeatable 4 NULL 'refresh views' SQL R__refresh_views.sql 777 true
-    assert_refused repeatable "flyway_schema_history records repeatable migration R__refresh_views.sql, which this sealift-apply cannot adopt yet"
+    assert_refused repeatable "flyway_schema_history records repeatable migration R__refresh_views.sql as applied, which this bundle does not know"
 }
 
 @test "flyway: a gap (1.1, 1.2 and 1.4, not 1.3) is refused" {

@@ -377,3 +377,45 @@ pending:
     assert_failure 2
     assert_equal "$(report h1 'a["failed"], a["rc"], a["changed"]')" "True 3 False"
 }
+
+@test "a release whose only change is a repeatable is changed, with repeatables_applied" {
+    # h2 (local) on a database and a host directory of its own: the fleet's state stays.
+    local r=$FLEET_DIR/reps vars
+    vars="{\"sealift_db\": \"host=$PGHOST port=$PGPORT user=postgres dbname=fleet_reps\",
+        \"sealift_dir\": \"$FLEET_DIR/hosts/reps\"}"
+    "$SEALIFT_PG_BIN/createdb" fleet_reps || fail "createdb failed"
+    mkdir -p "$r" && printf 'CREATE OR REPLACE VIEW user_names AS SELECT name FROM users;\n' \
+        >"$r/R__user_names.sql" || fail "could not write the repeatable"
+    fleet_release "$r" "$FLEET_DIR/r1/shop.sealift" \
+        "001_users=CREATE TABLE users (id int PRIMARY KEY, name text);||DROP TABLE users;" ||
+        fail "could not build r1"
+    play "$FLEET_DIR/r1/shop.sealift" -- -e sealift_serial=3 --limit h2 -e "$vars"
+    assert_success
+    assert_equal "$(report h2 'a["changed"], a["applied"], a["repeatables_applied"]')" \
+        "True ['001'] ['user_names']"
+
+    # The next release changes the view only.
+    printf 'CREATE OR REPLACE VIEW user_names AS SELECT name, id FROM users;\n' \
+        >"$r/R__user_names.sql"
+    fleet_release "$r" "$FLEET_DIR/r2/shop.sealift" || fail "could not build r2"
+    play "$FLEET_DIR/r2/shop.sealift" -- -e sealift_serial=3 --limit h2 -e "$vars" --check
+    assert_success
+    assert_equal "$(report h2 'a["changed"], a["would_apply"], a["would_apply_repeatables"]')" \
+        "True [] ['user_names']"
+    play "$FLEET_DIR/r2/shop.sealift" -- -e sealift_serial=3 --limit h2 -e "$vars"
+    assert_success
+    assert_equal "$(report h2 'a["changed"], a["applied"], a["repeatables_applied"], a["revision_after"]')" \
+        "True [] ['user_names'] 001_users"
+    assert_equal "$(report h2 'a["journal_head"]["event"], a["journal_head"]["migration"]')" \
+        "apply_repeatable user_names"
+    assert_equal "$("$SEALIFT_PG_BIN/psql" -X -Atq -d fleet_reps -c \
+        "SELECT string_agg(name || '#' || run, ',' ORDER BY run) FROM sealift.repeatable_runs")" \
+        "user_names#1,user_names#2"
+
+    # The same release again: nothing ran, nothing changed.
+    play "$FLEET_DIR/r2/shop.sealift" -- -e sealift_serial=3 --limit h2 -e "$vars"
+    assert_success
+    assert_equal "$(report h2 'a["changed"], a["applied"], a["repeatables_applied"]')" \
+        "False [] []"
+    refute_output --regexp "changed: \[h2\]$"
+}

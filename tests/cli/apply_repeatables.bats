@@ -86,6 +86,31 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     assert_output --partial 'journal intact'
 }
 
+@test "repeatables: history's table keeps its columns under the longer event names" {
+    bundle m b.sealift
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    run_apply history
+    assert_exit 0
+    refute_errors
+    # Every row's migration starts where the header's "migration" does, and its event and
+    # migration are two separate words (an overflowing event would push or join them).
+    printf '%s\n' "$output" | awk '
+        /^ +seq  at \(UTC\)/ { col = index($0, "  migration") + 2; next }
+        col && /^ +[0-9]+  / {
+            rows++
+            if (substr($0, col - 2, 2) != "  " || substr($0, col, 1) == " ") bad = bad "\n" $0
+            split(substr($0, col), w, " ")
+            got = got w[1] ","
+        }
+        END {
+            if (!col || rows != 5 || bad != "" || got != "001,002,003,functions,views,") {
+                print "header at " col ", " rows " rows, migrations " got bad; exit 1
+            }
+        }' || fail "history's columns are misaligned: $output"
+    assert_line --regexp '^ +[0-9]+  .{20}  apply_repeatable  views '
+}
+
 @test "repeatables: a failing repeatable exits 4, the database stays at a known revision" {
     printf 'CREATE OR REPLACE VIEW user_names AS SELECT nosuchcolumn FROM users;\n' >m/R__views.sql
     bundle m b.sealift
@@ -191,6 +216,43 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     run_apply plan b.sealift -p release.pub
     assert_exit 0
     refute_output --partial 'Running repeatable'
+}
+
+@test "repeatables: a plan refuses to run once a repeatable ran since it was made" {
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub
+    printf 'CREATE OR REPLACE VIEW user_names AS SELECT name, id FROM users;\n' >m/R__views.sql
+    bundle m c.sealift --serial 100
+    run_apply plan c.sealift -p release.pub
+    assert_exit 0
+    printf '%s\n' "$output" >plan.sql
+    assert_line --regexp '^-- Running repeatable views '
+    # Meanwhile another release ran views with other bytes: the plan would undo it unseen.
+    printf 'CREATE OR REPLACE VIEW user_names AS SELECT name, id, id AS uid FROM users;\n' >m/R__views.sql
+    bundle m d.sealift --serial 101
+    must "$APPLY" apply d.sealift -p release.pub
+
+    run --separate-stderr "$SEALIFT_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f plan.sql
+    assert_failure 3
+    [[ $stderr == *"sealift: repeatable views is no longer as this plan found it (last run $(sum_of m/R__views.sql | cut -c1-16), the plan read "* ]] ||
+        fail "unexpected psql error: $stderr"
+    assert_sql "$runs_sql" 'functions#1:applied,views#1:applied,views#2:applied'
+    assert_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'user_names'" 3
+    run_apply history --verify
+    assert_exit 0
+
+    # A repeatable that never ran is part of what the plan read too.
+    printf 'SELECT 1;\n' >m/R__zz_new.sql
+    bundle m e.sealift --serial 102
+    run_apply plan e.sealift -p release.pub
+    assert_exit 0
+    printf '%s\n' "$output" >plan2.sql
+    must "$APPLY" apply e.sealift -p release.pub
+    run --separate-stderr "$SEALIFT_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f plan2.sql
+    assert_failure 3
+    [[ $stderr == *"sealift: repeatable zz_new is no longer as this plan found it (last run "*", the plan read none)"* ]] ||
+        fail "unexpected psql error: $stderr"
+    assert_sql "SELECT count(*) FROM sealift.repeatable_runs WHERE name = 'zz_new'" 1
 }
 
 @test "repeatables: a no-transaction repeatable runs statement by statement" {

@@ -287,7 +287,11 @@ END
     run_apply history
     assert_exit 0
     assert_line --regexp "^ +1  .*  apply +001 .*  $kid \\(not verified here: $oid\\)  postgres@"
-    assert_line --regexp "^ +2  .*  apply +002 .*  ($kid,$oid|$oid,$kid)  postgres@"
+    # The signers column is as wide as its longest cell: "by" starts at one offset on every row.
+    assert_line --regexp "^ +2  .*  apply +002 .*  ($kid,$oid|$oid,$kid) +postgres@"
+    printf '%s\n' "$output" | awk '/postgres@/ { at[index($0, "postgres@")] = 1 }
+        END { n = 0; for (k in at) n++; exit n != 1 }' ||
+        fail "the \"by\" column does not start at one offset: $output"
     run_apply history --json
     assert_output --partial "\"signers\":\"$kid (not verified here: $oid)\""
     run_apply history --verify

@@ -265,6 +265,69 @@ test_applier_move_decides_from_the_table(void **state)
     }
 }
 
+/*
+ * Flyway's repeatables with the adoption: those adopted are no step of the move, those it
+ * leaves pending are; a stamp (which adopts nothing) takes the view's.
+ */
+static void
+test_applier_move_adopted_repeatables_do_not_run(void **state)
+{
+    static const struct move_case base = {
+        .what = "adopt", .chain = "001 002 003", .bundle_serial = 3, .adopt_count = 3};
+    /* adopted repeatables (of 2, both pending in sealift's view), and the verdict */
+    static const struct {
+        size_t nadopt;
+        size_t count;
+        enum move_kind kind;
+        enum move_action action;
+        size_t nreps, from;
+    } rows[] = {
+        {1, 3, MOVE_APPLY, MOVE_UP, 1, 3},      /* one changed since Flyway ran it */
+        {2, 3, MOVE_APPLY, MOVE_NOTHING, 0, 3}, /* both as Flyway ran them */
+        {1, 0, MOVE_APPLY, MOVE_UP, 1, 0},      /* no versioned row, a repeatable one */
+        {2, 3, MOVE_PLAN, MOVE_NOTHING, 0, 3},  /* plan decides as apply */
+        {1, 3, MOVE_STAMP, MOVE_RECORD, 2, 0},  /* stamp adopts nothing */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct move_request rq = {rows[i].kind, rows[i].kind == MOVE_STAMP ? "003_c" : NULL,
+                                  rows[i].kind == MOVE_STAMP ? "" : NULL};
+        struct move_case c = base;
+        struct fixture f;
+        struct move_state st;
+        struct move_verdict v;
+
+        c.adopt_count = rows[i].count;
+        fixture_build(&f, &c);
+        f.adopt.found = 1;
+        manifest_add_repeatable(&f.m, "functions");
+        manifest_add_repeatable(&f.m, "views");
+        f.view.reps = xcalloc(2, sizeof(*f.view.reps));
+        f.view.reps[0] = 0;
+        f.view.reps[1] = 1;
+        f.view.nreps = 2;
+        f.adopt.reps = xcalloc(2, sizeof(*f.adopt.reps));
+        f.adopt.pending_reps = xcalloc(2, sizeof(*f.adopt.pending_reps));
+        for (size_t j = 0; j < 2; j++)
+            if (j < rows[i].nadopt)
+                f.adopt.reps[f.adopt.nreps++] = j;
+            else
+                f.adopt.pending_reps[f.adopt.npending_reps++] = j;
+        st.m = &f.m;
+        st.view = &f.view;
+        st.db = &f.db;
+        st.adopt = rows[i].kind == MOVE_STAMP ? NULL : &f.adopt;
+        move_decide(&st, &rq, &v);
+        if (v.action != rows[i].action || v.nreps != rows[i].nreps || v.from != rows[i].from ||
+            move_adopts(&v) != (rows[i].kind != MOVE_STAMP) ||
+            v.adopt_reps != (rows[i].kind != MOVE_STAMP ? rows[i].nadopt : 0))
+            fail_msg("case %zu: action %d nreps %zu from %zu adopt %zu adopt_reps %zu (%s)", i,
+                     (int)v.action, v.nreps, v.from, v.adopt, v.adopt_reps, v.message);
+        fixture_release(&f);
+    }
+}
+
 static void
 test_applier_move_status_code_follows_apply(void **state)
 {
@@ -380,6 +443,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_applier_move_decides_from_the_table),
+        cmocka_unit_test(test_applier_move_adopted_repeatables_do_not_run),
         cmocka_unit_test(test_applier_move_status_code_follows_apply),
         cmocka_unit_test(test_applier_move_long_messages_say_they_were_cut),
         cmocka_unit_test(test_applier_engine_labels_are_the_callers),
