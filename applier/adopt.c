@@ -331,14 +331,17 @@ detect_sqitch(struct db *db, const struct manifest *m, struct adopt_result *a, s
     return 0;
 }
 
-/* The chain migration whose origin key ("author:id@file", before the checksum) is key. */
+/*
+ * Of v[0..n) (the chain's migrations, or its repeatables), the one whose origin key
+ * ("author:id@file", before the checksum) is key, or -1.
+ */
 static long
-liquibase_index(const struct manifest *m, const char *key)
+liquibase_index(const struct manifest_migration *v, size_t n, const char *key)
 {
     size_t len = strlen(key);
 
-    for (size_t k = 0; k < m->nmigrations; k++) {
-        const char *o = m->migrations[k].origin;
+    for (size_t k = 0; k < n; k++) {
+        const char *o = v[k].origin;
         const char *sp = o ? strrchr(o, ' ') : NULL;
         size_t klen = sp ? (size_t)(sp - o) : (o ? strlen(o) : 0);
 
@@ -356,12 +359,20 @@ liquibase_index(const struct manifest *m, const char *key)
  * Boot records its master as "classpath:/db/changelog/..."). The MD5SUM must
  * be the bundle's when both are of the same checksum version (sealift computes version 8, as
  * Liquibase 4.0 to 4.21 do); a sum of another version is not compared (the ids still are).
+ *
+ * A runOnChange changeset is one of the bundle's repeatables (named by the same key). When it
+ * runs again, Liquibase updates its one row in place (MD5SUM, EXECTYPE RERAN), so the row is
+ * its last run: adopted when its MD5SUM is the bundle's (take_repeatables). One of another
+ * checksum version, or none (after "liquibase clear-checksums"), cannot be shown to be the
+ * bundle's changeset: it stays pending and runs once more, which a runOnChange changeset is
+ * written to bear.
  */
 static int
-detect_liquibase(struct db *db, const struct manifest *m, struct adopt_result *a,
-                 struct db_error *e)
+detect_liquibase(struct db *db, const struct manifest *m, const struct engine_view *view,
+                 struct adopt_result *a, struct db_error *e)
 {
     struct db_rows *r;
+    const char **last; /* per repeatable of the bundle, the MD5SUM of its row */
     char *seen;
     int lock = table_exists(db, "databasechangeloglock", e);
 
@@ -392,14 +403,18 @@ detect_liquibase(struct db *db, const struct manifest *m, struct adopt_result *a
     if (r == NULL)
         return -1;
     seen = xcalloc(m->nmigrations + 1, 1);
+    last = xcalloc(m->nrepeatables + 1, sizeof(*last));
     for (size_t i = 0; i < db_nrows(r) && !a->problem.len; i++) {
         const char *key = db_value(r, i, 0), *sum = db_value(r, i, 1);
         const char *type = db_value(r, i, 2), *want;
-        long at = key ? liquibase_index(m, key) : -1;
+        long at = key ? liquibase_index(m->migrations, m->nmigrations, key) : -1;
+        long rep = key && at < 0 ? liquibase_index(m->repeatables, m->nrepeatables, key) : -1;
 
         if (type && strcmp(type, "FAILED") == 0) {
             problem(a, "%s records changeset %s as failed; fix it with Liquibase first", a->table,
                     key ? key : "?");
+        } else if (rep >= 0) {
+            last[rep] = sum;
         } else if (at < 0) {
             problem(a, "%s records changeset %s as applied, which this bundle does not know",
                     a->table, key ? key : "?");
@@ -413,8 +428,11 @@ detect_liquibase(struct db *db, const struct manifest *m, struct adopt_result *a
             seen[at] = 1;
         }
     }
-    if (!a->problem.len)
+    if (!a->problem.len) {
         take_seen(a, m, seen);
+        take_repeatables(a, m, view, last);
+    }
+    free(last);
     free(seen);
     db_rows_free(r);
     return 0;
@@ -618,7 +636,7 @@ detect(struct db *db, const struct manifest *m, const struct engine_view *view,
     if (strcmp(a->tool, "sqitch") == 0)
         return detect_sqitch(db, m, a, e);
     if (strcmp(a->tool, "liquibase") == 0)
-        return detect_liquibase(db, m, a, e);
+        return detect_liquibase(db, m, view, a, e);
     if (strcmp(a->tool, "alembic") == 0)
         sql = xasprintf("SELECT version_num, NULL FROM %s", a->table);
     else if (strcmp(a->tool, "golang-migrate") == 0)

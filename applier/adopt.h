@@ -25,7 +25,8 @@ struct adopt_result {
     char digest[33];     /* MD5 of those columns' values as read, so that recording can check */
     /*
      * Repeatables (indexes into manifest.repeatables, by name) whose last run the tool
-     * recorded with the checksum it computes of the bundle's file (Flyway's CRC32), and that
+     * recorded with the checksum it computes of the bundle's script (Flyway's CRC32, Liquibase's
+     * MD5SUM of a runOnChange changeset), and that
      * are pending in sealift's own history: recorded as adopted, so they do not run again. A
      * repeatable changed since the tool ran it is not adopted: it runs on the next apply.
      */

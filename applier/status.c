@@ -38,7 +38,7 @@ adoptable_repeatable(const struct session *s, const struct move_verdict *v, size
 
 /*
  * Repeatable j of the bundle: its last run in the database (NULL: never ran), and its state
- * ("adoptable": the tool adopted first ran the bundle's file).
+ * ("adoptable": the tool adopted last ran it as the bundle has it).
  */
 static const char *
 repeatable_state(const struct session *s, const struct move_verdict *v, size_t j,
@@ -116,7 +116,7 @@ print_repeatables(const struct session *s, const struct move_verdict *v)
         hex_encode(sum, m->repeatables[j].chain, HASH_SHA256_BYTES);
         table_cell(&t, "R__%s", m->repeatables[j].id);
         if (strcmp(state, "adoptable") == 0) {
-            table_cell(&t, "adoptable: %s ran this file", s->adopt.tool);
+            table_cell(&t, "adoptable: %s last ran it as it is", s->adopt.tool);
             table_cell(&t, "(checksum %.16s)", sum);
         } else if (row == NULL) {
             table_cell(&t, "pending: new");

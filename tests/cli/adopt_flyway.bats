@@ -159,7 +159,7 @@ rep_runs_of() {
     refute_errors
     assert_line 'adoptable    13 migrations and 1 repeatable recorded by flyway in flyway_schema_history; apply adopts them without running them'
     assert_line 'repeatables  2, 1 pending'
-    assert_line --regexp '^  R__customer emails  adoptable: flyway ran this file  \(checksum [0-9a-f]{16}\)$'
+    assert_line --regexp '^  R__customer emails  adoptable: flyway last ran it as it is  \(checksum [0-9a-f]{16}\)$'
     assert_line --regexp '^  R__product skus     pending: new +\(checksum [0-9a-f]{16}\)$'
     run_apply status app.sealift -p release.pub -d "dbname=$(dbn fw)" --json
     assert_exit 7

@@ -42,6 +42,161 @@ setup() {
     assert_products_once full
 }
 
+# views_sql EMAILS SKUS: src/changes/later/d-views.sql, two runOnChange changesets (the
+# bundle's repeatables dee:customer-emails@... and dee:product-skus@...). EMAILS is the column
+# list of the customer_emails view, SKUS the comment on the product_skus view. Each logs its
+# run in rep_runs, so that a run that should not happen shows.
+views_sql() {
+    cat >src/changes/later/d-views.sql <<SQL
+--liquibase formatted sql
+
+--changeset dee:customer-emails runOnChange:true
+CREATE TABLE IF NOT EXISTS rep_runs (name text NOT NULL);
+INSERT INTO rep_runs VALUES ('customer emails');
+CREATE OR REPLACE VIEW customer_emails AS SELECT $1 FROM customers;
+
+--changeset dee:product-skus runOnChange:true
+CREATE TABLE IF NOT EXISTS rep_runs (name text NOT NULL);
+INSERT INTO rep_runs VALUES ('product skus');
+CREATE OR REPLACE VIEW product_skus AS SELECT sku FROM products;
+COMMENT ON VIEW product_skus IS '$2';
+SQL
+}
+
+EMAILS=dee:customer-emails@changes/later/d-views.sql
+SKUS=dee:product-skus@changes/later/d-views.sql
+
+# The runs each repeatable's log shows, by name.
+rep_runs_of() {
+    q "$1" "SELECT name, count(*) FROM rep_runs GROUP BY name ORDER BY name"
+}
+
+# What sealift recorded of the repeatables: runs, and the journal's repeatable events.
+rep_history_of() {
+    q "$1" "SELECT name, run, how FROM sealift.repeatable_runs WHERE project = 'shop' ORDER BY name" &&
+        q "$1" "SELECT event, migration_id FROM sealift.journal WHERE project = 'shop'
+            AND event LIKE '%repeatable' ORDER BY seq"
+}
+
+@test "liquibase: runOnChange changesets Liquibase ran as they are are adopted, not run; an edit later runs once" {
+    views_sql 'id, email' v1
+    newdb full
+    liquibase full update
+    build_example
+    run rep_runs_of full
+    assert_output $'customer emails|1\nproduct skus|1'
+
+    # Nothing is pending: as when a tool ran the whole chain, status exits 0 (at the head).
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn full)"
+    assert_exit 0
+    refute_errors
+    assert_line 'adoptable    13 migrations and 2 repeatables recorded by liquibase in databasechangelog; apply adopts them without running them'
+    assert_line 'repeatables  2, 0 pending'
+    assert_line --regexp "^  R__$EMAILS +adoptable: liquibase last ran it as it is +\(checksum [0-9a-f]{16}\)\$"
+    assert_line --regexp "^  R__$SKUS +adoptable: liquibase last ran it as it is +\(checksum [0-9a-f]{16}\)\$"
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn full)" --json
+    assert_exit 0
+    assert_output --partial '"pending_repeatables":[]'
+    assert_output --partial '"adoptable_from":"liquibase","adoptable":13,"adoptable_repeatables":2,'
+
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn full)"
+    assert_exit 0
+    refute_errors
+    assert_line 'adopted 13 migrations and 2 repeatables that liquibase recorded in databasechangelog (nothing ran)'
+    run rep_runs_of full
+    assert_output $'customer emails|1\nproduct skus|1'
+    assert_products_once full
+    run rep_history_of full
+    assert_output "$EMAILS|1|adopted"$'\n'"$SKUS|1|adopted"$'\n'"adopt_repeatable|$EMAILS"$'\n'"adopt_repeatable|$SKUS"
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn full)"
+    assert_exit 0
+    assert_line 'repeatables  2, 0 pending'
+    assert_line --regexp "^  R__$EMAILS +adopted +\(checksum [0-9a-f]{16}\)\$"
+    run_apply history -d "dbname=$(dbn full)" --verify
+    assert_exit 0
+    refute_errors
+
+    # Edited and rebuilt: the next apply runs the edited changeset once, as Liquibase would.
+    views_sql 'id, email' v2
+    build_example
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn full)"
+    assert_exit 7
+    refute_line --partial adoptable
+    assert_line --regexp "^  R__$SKUS +pending: changed +\(last run [0-9a-f]{16}, bundle [0-9a-f]{16}\)\$"
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn full)"
+    assert_exit 0
+    refute_errors
+    refute_line --partial adopted
+    assert_line --regexp '^applied 0 migrations and 1 repeatable; the database is at '
+    run rep_runs_of full
+    assert_output $'customer emails|1\nproduct skus|2'
+    run q full "SELECT obj_description('product_skus'::regclass)"
+    assert_output v2
+    run q full "SELECT name, run, how FROM sealift.repeatable_runs WHERE project = 'shop' ORDER BY name, run"
+    assert_output "$EMAILS|1|adopted"$'\n'"$SKUS|1|adopted"$'\n'"$SKUS|2|applied"
+    # The schema is the one Liquibase leaves with the changelog as it is now.
+    ref_db
+    assert_same_schema full ref "$TOOL_EXCLUDE"
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn full)"
+    assert_exit 0
+    assert_line --regexp '^nothing to apply: the database is at '
+}
+
+@test "liquibase: a runOnChange changeset's one row is its last run; one edited after Liquibase ran it runs on the first apply" {
+    views_sql 'id, email' v1
+    newdb lb
+    liquibase lb update
+    # Liquibase runs the edited changeset again and updates its row in place (RERAN).
+    views_sql 'id, lower(email) AS email' v1
+    liquibase lb update
+    run q lb "SELECT exectype, count(*) FROM databasechangelog WHERE id = 'customer-emails' GROUP BY exectype"
+    assert_output 'RERAN|1'
+    # Then product skus is edited, and Liquibase has not run it since.
+    views_sql 'id, lower(email) AS email' v2
+    build_example
+    run rep_runs_of lb
+    assert_output $'customer emails|2\nproduct skus|1'
+
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn lb)"
+    assert_exit 7
+    refute_errors
+    assert_line 'adoptable    13 migrations and 1 repeatable recorded by liquibase in databasechangelog; apply adopts them without running them'
+    assert_line 'repeatables  2, 1 pending'
+    assert_line --regexp "^  R__$EMAILS +adoptable: liquibase last ran it as it is +\(checksum [0-9a-f]{16}\)\$"
+    assert_line --regexp "^  R__$SKUS +pending: new +\(checksum [0-9a-f]{16}\)\$"
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn lb)" --json
+    assert_exit 7
+    assert_output --partial "\"pending_repeatables\":[\"$SKUS\"]"
+    assert_output --partial '"adoptable_from":"liquibase","adoptable":13,"adoptable_repeatables":1,'
+
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn lb)"
+    assert_exit 0
+    refute_errors
+    assert_line 'adopted 13 migrations and 1 repeatable that liquibase recorded in databasechangelog (nothing ran)'
+    assert_line --regexp '^applied 0 migrations and 1 repeatable; the database is at '
+    # Only product skus ran, once, as the bundle has it; after the chain, which did not run.
+    run rep_runs_of lb
+    assert_output $'customer emails|2\nproduct skus|2'
+    assert_products_once lb
+    run q lb "SELECT obj_description('product_skus'::regclass)"
+    assert_output v2
+    run rep_history_of lb
+    assert_output "$EMAILS|1|adopted"$'\n'"$SKUS|1|applied"$'\n'"adopt_repeatable|$EMAILS"$'\n'"apply_repeatable|$SKUS"
+    run_apply status app.sealift -p release.pub -d "dbname=$(dbn lb)"
+    assert_exit 0
+    assert_line 'repeatables  2, 0 pending'
+    run_apply history -d "dbname=$(dbn lb)" --verify
+    assert_exit 0
+    refute_errors
+    ref_db
+    assert_same_schema lb ref "$TOOL_EXCLUDE"
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn lb)"
+    assert_exit 0
+    assert_line --regexp '^nothing to apply: the database is at '
+    run rep_runs_of lb
+    assert_output $'customer emails|2\nproduct skus|2'
+}
+
 @test "liquibase: FILENAMEs as Spring Boot records them (classpath:/...) are matched" {
     newdb spring
     liquibase spring updateCount 5
