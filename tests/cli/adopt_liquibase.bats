@@ -78,6 +78,24 @@ rep_history_of() {
             AND event LIKE '%repeatable' ORDER BY seq"
 }
 
+# reran_then_edited DB...: new databases, each brought to the end by Liquibase with the views
+# as first written; then customer emails edited, which Liquibase runs again and records in
+# place (its row: RERAN, the new MD5SUM); then product skus edited, which Liquibase has not run
+# since.
+reran_then_edited() {
+    local db
+    views_sql 'id, email' v1
+    for db in "$@"; do
+        newdb "$db"
+        liquibase "$db" update
+    done
+    views_sql 'id, lower(email) AS email' v1
+    for db in "$@"; do
+        liquibase "$db" update
+    done
+    views_sql 'id, lower(email) AS email' v2
+}
+
 @test "liquibase: runOnChange changesets Liquibase ran as they are are adopted, not run; an edit later runs once" {
     views_sql 'id, email' v1
     newdb full
@@ -143,16 +161,9 @@ rep_history_of() {
 }
 
 @test "liquibase: a runOnChange changeset's one row is its last run; one edited after Liquibase ran it runs on the first apply" {
-    views_sql 'id, email' v1
-    newdb lb
-    liquibase lb update
-    # Liquibase runs the edited changeset again and updates its row in place (RERAN).
-    views_sql 'id, lower(email) AS email' v1
-    liquibase lb update
+    reran_then_edited lb
     run q lb "SELECT exectype, count(*) FROM databasechangelog WHERE id = 'customer-emails' GROUP BY exectype"
     assert_output 'RERAN|1'
-    # Then product skus is edited, and Liquibase has not run it since.
-    views_sql 'id, lower(email) AS email' v2
     build_example
     run rep_runs_of lb
     assert_output $'customer emails|2\nproduct skus|1'
@@ -195,6 +206,23 @@ rep_history_of() {
     assert_line --regexp '^nothing to apply: the database is at '
     run rep_runs_of lb
     assert_output $'customer emails|2\nproduct skus|2'
+}
+
+@test "liquibase: plan piped to psql adopts the runOnChange changesets as apply does" {
+    reran_then_edited a p
+    build_example
+    run_apply apply app.sealift -p release.pub -d "dbname=$(dbn a)"
+    assert_exit 0
+    assert_plan_like_apply p a
+    grep -q "^-- Running repeatable $SKUS " plan.sql || fail "the plan does not run product skus"
+    ! grep -q "^-- Running repeatable $EMAILS" plan.sql || fail "the plan runs customer emails again"
+    run rep_runs_of p
+    assert_output $'customer emails|2\nproduct skus|2'
+    for db in a p; do
+        q "$db" "SELECT name, run, how, checksum FROM sealift.repeatable_runs ORDER BY name" >"runs.$db" ||
+            fail "could not read the runs"
+    done
+    diff -u runs.a runs.p || fail "plan and apply recorded different repeatable runs"
 }
 
 @test "liquibase: FILENAMEs as Spring Boot records them (classpath:/...) are matched" {
