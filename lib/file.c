@@ -91,7 +91,8 @@ file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *er
             err_set(err, "file \"%s\" is larger than %zu bytes", path, max);
             goto cleanup;
         }
-        buf_grow(out, (size_t)st.st_size);
+        /* And room for the read that finds the end of the file. */
+        buf_reserve(out, (size_t)st.st_size + 4096);
     }
     for (;;) {
         ssize_t r;
