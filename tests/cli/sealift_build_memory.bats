@@ -66,3 +66,38 @@ peak_kib() {
     grep -qx "# statement up $((size - 33)) 31" <<<"$man" ||
         fail "the CREATE INDEX is not at $((size - 33)): $(grep '^# statement' <<<"$man")"
 }
+
+@test "after inline data, messages name the script's lines and columns, as the parser never saw the data" {
+    printf '%s\n' 'CREATE TABLE a (id int);' 'COPY a (id) FROM stdin; -- the rows' '1' 'COMMIT;' \
+        '\.' '' '  SELEC 1;' >m/001_a.up.sql
+    echo 'DROP TABLE a;' >m/001_a.down.sql
+    run_sealift check -d m
+    assert_exit 1
+    assert_error 'm/001_a.up.sql:7:3: syntax error at or near "SELEC"'
+    printf '%s\n' 'CREATE TABLE a (id int);' 'COPY a (id) FROM stdin;' '1' '\.' 'BEGIN;' \
+        'COPY a (id) FROM stdin;' '2' '\.' 'SELECT (1' >m/001_a.up.sql
+    run_sealift check -d m
+    assert_exit 1
+    assert_error 'm/001_a.up.sql:10:1: syntax error at end of input'
+    sed -i 's/SELECT (1/SELECT 1;/' m/001_a.up.sql
+    run_sealift check -d m
+    assert_exit 1
+    assert_error 'm/001_a.up.sql:5:1: BEGIN is not allowed in a migration: sealift runs each migration in its own transaction'
+    printf '%s\n' 'CREATE TABLE a (id int);' 'COPY a (id) FROM stdin;' '1' '\.' '\set x 1' >m/001_a.up.sql
+    run_sealift check -d m
+    assert_exit 1
+    assert_error 'm/001_a.up.sql:5:1: psql meta-command "\set" is not supported (sealift sends SQL to the server, not to psql)'
+}
+
+@test "a COPY that loads a data file may follow inline data: its directive is read past that data" {
+    mkdir -p m/001_a.data
+    printf '%s\n' 'CREATE TABLE a (id int);' 'COPY a (id) FROM stdin;' '1' '2' '\.' \
+        '-- sealift:data more.csv' 'COPY a (id) FROM stdin WITH (FORMAT csv);' >m/001_a.up.sql
+    echo 'DROP TABLE a;' >m/001_a.down.sql
+    printf '3\n' >m/001_a.data/more.csv
+    run_sealift build -d m -s release.key -o b.sealift --project demo --compression none
+    assert_exit 0
+    run tar -xOf b.sealift MANIFEST
+    assert_line --regexp '^# copy up 1 inline 49 4$'
+    assert_line "# copy up 2 file $(sha256sum <m/001_a.data/more.csv | cut -d' ' -f1) data/000001_1_more.csv"
+}
