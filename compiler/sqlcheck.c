@@ -224,9 +224,9 @@ data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
 
 /*
  * A statement as the project's lexer delimits it, before the parser runs: [start, end) of the
- * cut text (struct cut_text), end at its ';' or the text's end; and whether its tree is needed, for the checks here (checked)
- * or for the caller (wanted). The parser's statements are the same ranges where the two agree,
- * so that each question is asked once per statement.
+ * cut text (struct cut_text), end at its ';' or the text's end; and whether its tree is
+ * needed, for the checks here (checked) or for the caller (wanted). The parser's statements
+ * are the same ranges where the two agree, so that each question is asked once per statement.
  */
 struct chunk {
     size_t start;
@@ -459,23 +459,23 @@ parse_script(const char *file, const struct src_script *s, const struct cut_text
 {
     struct pgstmt_list split = {NULL, 0, 0};
     struct pgnodes_error err = {NULL, 0};
-    const char *blank = ct->text;
+    const char *text = ct->text;
     size_t len = ct->len;
 
     for (size_t i = 0; i < chunks->n; i++) {
         struct chunk *c = &chunks->v[i];
 
         c->checked =
-            (unsigned char)statement_needs_tree(blank, first_token(blank, len, c->start), c->end);
-        c->wanted = want && want(blank, c->start, c->end);
+            (unsigned char)statement_needs_tree(text, first_token(text, len, c->start), c->end);
+        c->wanted = want && want(text, c->start, c->end);
     }
-    if (parse_with_trees(blank, 0, len, want != NULL, t, out) == 0)
+    if (parse_with_trees(text, 0, len, want != NULL, t, out) == 0)
         return 0;
     out->n = 0;
     chunks->n = 0; /* nothing planned holds */
     sqltrees_release(t);
     /* PostgreSQL's grammar checks the whole script and says where each statement is. */
-    if (pgnodes_split(blank, &split, &err) != 0) {
+    if (pgnodes_split(text, &split, &err) != 0) {
         size_t problems =
             report_syntax_error(file, ct, s->rendered.data, s->rendered.len, &err, rep);
 
