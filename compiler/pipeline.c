@@ -406,9 +406,8 @@ check_migration(size_t i, void *ctx)
         hash_sha256(s->text.data, s->text.len, s->source_sha);
         s->may_block = k == MANIFEST_DOWN && !native;
         render_script(s, b->out->opt->vars);
-        if (s->undefined.len == 0 &&
-            sqlcheck_script(s->file, s, lint ? lint_wants_tree : NULL, lint ? &trees : NULL, rep) ==
-                0) {
+        if (s->undefined.len == 0 && sqlcheck_script(s->file, s, lint ? lint_wants_tree : NULL,
+                                                     lint ? &trees : NULL, rep) == 0) {
             if (k == MANIFEST_DOWN && !native)
                 check_imported_down(s, b->out->opt->strict, rep);
             if (lint)

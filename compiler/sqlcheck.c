@@ -73,10 +73,10 @@ static size_t
 report_syntax_error(const char *file, const struct cut_text *ct, const char *sql, size_t len,
                     const struct pgnodes_error *e, struct report *rep)
 {
-    size_t off = e->cursorpos > 0 ? cut_to_script(ct, textpos_char_to_byte(
-                                                          ct->text, ct->len,
-                                                          (size_t)e->cursorpos - 1))
-                                  : 0;
+    /* The parser counts characters of the cut text; the message, lines of the script. */
+    size_t at =
+        e->cursorpos > 0 ? textpos_char_to_byte(ct->text, ct->len, (size_t)e->cursorpos - 1) : 0;
+    size_t off = cut_to_script(ct, at);
     unsigned line, col;
 
     textpos_line_col(sql, len, off, &line, &col);
