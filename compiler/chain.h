@@ -47,7 +47,11 @@ struct src_script {
      */
     int may_block;
     char *blocked;
-    struct buf text; /* normalised source (UTF-8, no BOM, LF line ends) */
+    /*
+     * Normalised source (UTF-8, no BOM, LF line ends). The pipeline lets it go once it has its
+     * checksum and rendering: a script without placeholders becomes its own rendering.
+     */
+    struct buf text;
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
     struct buf rendered;  /* after placeholder substitution: the bytes that will run */

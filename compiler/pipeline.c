@@ -362,6 +362,27 @@ struct check_batch {
     struct report *reps; /* one per migration, its messages held */
 };
 
+/*
+ * Render s->text into s->rendered, with its checksum, and let the text go: nothing reads it
+ * after its checksum (s->source_sha). A script without placeholders is its own rendering: its
+ * buffer is handed over, not copied, so that a script of gigabytes is held once.
+ */
+static void
+render_script(struct src_script *s, struct vars *vars)
+{
+    if (sqltext_has_placeholders(s->text.data, s->text.len)) {
+        sqltext_render(&s->text, vars, &s->rendered, &s->undefined);
+        buf_release(&s->text);
+        hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
+        return;
+    }
+    buf_release(&s->rendered);
+    buf_reset(&s->undefined);
+    s->rendered = s->text;
+    buf_init(&s->text);
+    memcpy(s->rendered_sha, s->source_sha, HASH_SHA256_BYTES);
+}
+
 static void
 check_migration(size_t i, void *ctx)
 {
@@ -384,16 +405,15 @@ check_migration(size_t i, void *ctx)
          */
         hash_sha256(s->text.data, s->text.len, s->source_sha);
         s->may_block = k == MANIFEST_DOWN && !native;
-        if (sqltext_render(&s->text, b->out->opt->vars, &s->rendered, &s->undefined) == 0 &&
-            sqlcheck_script(s->file, s, lint ? lint_wants_tree : NULL, lint ? &trees : NULL, rep) ==
-                0) {
+        render_script(s, b->out->opt->vars);
+        if (s->undefined.len == 0 && sqlcheck_script(s->file, s, lint ? lint_wants_tree : NULL,
+                                                     lint ? &trees : NULL, rep) == 0) {
             if (k == MANIFEST_DOWN && !native)
                 check_imported_down(s, b->out->opt->strict, rep);
             if (lint)
                 lint_extract(s, &trees, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         }
         sqltrees_release(&trees);
-        hash_sha256(s->rendered.data, s->rendered.len, s->rendered_sha);
         /* Its checksum covers its script only, and data files belong to a version. */
         for (size_t c = 0; i >= ch->n && c < s->ncopies; c++)
             if (!s->copies[c].inline_data)

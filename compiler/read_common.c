@@ -410,7 +410,7 @@ common_read_script(struct src_migration *m, int kind, const char *path, struct r
 
     free(s->file);
     s->file = xstrdup(path);
-    if (sqltext_read_file(path, &s->text, &err) != 0) {
+    if (sqltext_read_script(path, &s->text, &err) != 0) {
         report_error(rep, "%s", err.msg);
         return -1;
     }

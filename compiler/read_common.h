@@ -111,14 +111,14 @@ size_t common_refuse_psql(const struct src_script *s, struct report *rep);
 int common_strip_outer_transaction(struct buf *text, int rollback_ok);
 
 /*
- * Read path into m's script of kind and normalise it (sqltext_read_file): sets file (a copy of
+ * Read path into m's script of kind and normalise it (sqltext_read_script): sets file (a copy of
  * path), text and present. Returns 0, or -1 after reporting why (a file that cannot be read or
  * is not UTF-8). The native format's loading; other formats use common_load_script.
  */
 int common_read_script(struct src_migration *m, int kind, const char *path, struct report *rep);
 
 /*
- * Load path into m's script of kind: read and normalise it (sqltext_read_file), refuse psql
+ * Load path into m's script of kind: read and normalise it (sqltext_read_script), refuse psql
  * meta-commands, strip an outer BEGIN/COMMIT pair (which makes the script transactional: its
  * statements ran in one transaction, whatever the format's option says). Sets present, file
  * (a copy of path) and text. Returns 1 if an outer pair was stripped, 0 if not, or -1 after

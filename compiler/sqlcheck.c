@@ -36,11 +36,47 @@ transaction_control(const struct pgstmt *p, int transactional)
     return p->txn;
 }
 
+/*
+ * The text the parser reads: the script with its inline COPY data cut out (each region's data
+ * lines and "\." line), so that no data, however large, reaches the parser. The statements
+ * keep their text, and the blanks and comments between them theirs; an offset in it maps back
+ * to the script's, for messages and for the statement ranges recorded.
+ */
+struct cut_text {
+    const char *text; /* the script itself when nothing is cut; else own */
+    size_t len;
+    char *own;
+    size_t ncuts;
+    size_t *at;      /* per cut: its offset in text, where the removed bytes were */
+    size_t *removed; /* per cut: bytes removed by it and every cut before it */
+};
+
+/* The script's offset of offset q of the cut text (a byte after a cut maps past its data). */
 static size_t
-report_syntax_error(const char *file, const char *sql, size_t len, const struct pgnodes_error *e,
-                    struct report *rep)
+cut_to_script(const struct cut_text *ct, size_t q)
 {
-    size_t off = e->cursorpos > 0 ? textpos_char_to_byte(sql, len, (size_t)e->cursorpos - 1) : 0;
+    size_t lo = 0, hi = ct->ncuts;
+
+    /* The number of cuts at or before q. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ct->at[mid] <= q)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? q + ct->removed[lo - 1] : q;
+}
+
+static size_t
+report_syntax_error(const char *file, const struct cut_text *ct, const char *sql, size_t len,
+                    const struct pgnodes_error *e, struct report *rep)
+{
+    /* The parser counts characters of the cut text; the message, lines of the script. */
+    size_t at =
+        e->cursorpos > 0 ? textpos_char_to_byte(ct->text, ct->len, (size_t)e->cursorpos - 1) : 0;
+    size_t off = cut_to_script(ct, at);
     unsigned line, col;
 
     textpos_line_col(sql, len, off, &line, &col);
@@ -187,10 +223,10 @@ data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
 }
 
 /*
- * A statement as the project's lexer delimits it, before the parser runs: sql[start, end), end
- * at its ';' or the script's end; and whether its tree is needed, for the checks here (checked)
- * or for the caller (wanted). The parser's statements are the same ranges where the two agree,
- * so that each question is asked once per statement.
+ * A statement as the project's lexer delimits it, before the parser runs: [start, end) of the
+ * cut text (struct cut_text), end at its ';' or the text's end; and whether its tree is
+ * needed, for the checks here (checked) or for the caller (wanted). The parser's statements
+ * are the same ranges where the two agree, so that each question is asked once per statement.
  */
 struct chunk {
     size_t start;
@@ -216,13 +252,13 @@ struct inline_region {
 /*
  * Find every COPY ... FROM STDIN whose data follows it inline (pg_dump's form), before the
  * parser sees the script: the data is not SQL. On the way, append every statement the lexer
- * finds to chunks. Returns problems reported.
+ * finds to chunks, in offsets of the text with the data cut out. Returns problems reported.
  */
 static size_t
 find_inline_data(const char *file, const char *sql, size_t len, struct inline_region **out,
                  size_t *n, struct chunk_list *chunks, struct report *rep)
 {
-    size_t pos = 0, cap = 0, problems = 0;
+    size_t pos = 0, cap = 0, problems = 0, removed = 0;
 
     while (pos < len) {
         size_t end = sqllex_statement_end(sql, len, pos);
@@ -231,10 +267,10 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
         char *name;
         int r;
 
-        /* Its start is past the previous ';' (inline data, once blanked, is blank too). */
+        /* Its start is past the previous ';' (inline data before it is cut out). */
         chunks->v = xgrow(chunks->v, &chunks->cap, chunks->n + 1, sizeof(*chunks->v));
         chunks->v[chunks->n].start = chunks->n ? chunks->v[chunks->n - 1].end + 1 : 0;
-        chunks->v[chunks->n].end = end;
+        chunks->v[chunks->n].end = end - removed;
         chunks->n++;
 
         if (end >= len || !sqlsplit_starts_with_copy(sql + pos, end - pos) ||
@@ -276,26 +312,71 @@ find_inline_data(const char *file, const char *sql, size_t len, struct inline_re
         (*out)[*n].end = dend;
         (*out)[*n].after = after;
         (*n)++;
+        removed += after - start;
         pos = after;
     }
     return problems;
 }
 
-/* Attach its data to a COPY ... FROM STDIN statement (index idx at [loc, loc + slen)). */
+/* Cut the inline data regions out of sql for the parser (see struct cut_text). */
+static void
+cut_text_init(struct cut_text *ct, const char *sql, size_t len, const struct inline_region *regions,
+              size_t nregions)
+{
+    size_t w = 0, from = 0, removed = 0;
+
+    memset(ct, 0, sizeof(*ct));
+    ct->text = sql;
+    ct->len = len;
+    if (nregions == 0)
+        return;
+    for (size_t r = 0; r < nregions; r++)
+        removed += regions[r].after - regions[r].start;
+    ct->own = xmalloc(len - removed + 1);
+    ct->at = xcalloc(nregions, sizeof(*ct->at));
+    ct->removed = xcalloc(nregions, sizeof(*ct->removed));
+    removed = 0;
+    for (size_t r = 0; r < nregions; r++) {
+        memcpy(ct->own + w, sql + from, regions[r].start - from);
+        w += regions[r].start - from;
+        removed += regions[r].after - regions[r].start;
+        ct->at[r] = w;
+        ct->removed[r] = removed;
+        from = regions[r].after;
+    }
+    memcpy(ct->own + w, sql + from, len - from);
+    w += len - from;
+    ct->own[w] = '\0';
+    ct->text = ct->own;
+    ct->len = w;
+    ct->ncuts = nregions;
+}
+
+static void
+cut_text_release(struct cut_text *ct)
+{
+    free(ct->own);
+    free(ct->at);
+    free(ct->removed);
+    memset(ct, 0, sizeof(*ct));
+}
+
+/*
+ * Attach its data to a COPY ... FROM STDIN statement (index idx, its ';' at offset semi of the
+ * script): the file of its "-- sealift:data" directive (name, malloc'd, taken; NULL: none), or
+ * the inline data after it.
+ */
 static size_t
-attach_copy_data(const char *file, struct src_script *s, size_t idx, size_t loc, size_t slen,
+attach_copy_data(const char *file, struct src_script *s, size_t idx, char *name, size_t semi,
                  const struct inline_region *regions, size_t nregions, unsigned line, unsigned col,
                  struct report *rep)
 {
-    const char *sql = s->rendered.data;
-    size_t bad;
-    char *name = data_directive(sql, loc, first_token(sql, s->rendered.len, loc), &bad);
     struct src_copy c;
 
     memset(&c, 0, sizeof(c));
     c.stmt = idx;
     for (size_t r = 0; r < nregions && !name; r++) {
-        if (regions[r].semi == loc + slen) {
+        if (regions[r].semi == semi) {
             c.inline_data = 1;
             c.offset = regions[r].start;
             c.length = regions[r].end - regions[r].start;
@@ -361,7 +442,7 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
 }
 
 /*
- * Delimit the statements of blank (the script, inline data blanked) with PostgreSQL's grammar,
+ * Delimit the statements of ct (the script, inline data cut out) with PostgreSQL's grammar,
  * parsing the script once, and read into t what the checks here and the caller (the lint,
  * when want is set) ask of each statement's parse nodes: reading the nodes costs little next to
  * the parse, so every statement is parsed alike (when trees were serialised, only runs of the
@@ -372,27 +453,31 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
  * number of problems reported (a syntax error).
  */
 static size_t
-parse_script(const char *file, const char *blank, size_t len, struct chunk_list *chunks,
-             sqlcheck_want_cb want, struct sqltrees *t, struct parsed_list *out, struct report *rep)
+parse_script(const char *file, const struct src_script *s, const struct cut_text *ct,
+             struct chunk_list *chunks, sqlcheck_want_cb want, struct sqltrees *t,
+             struct parsed_list *out, struct report *rep)
 {
     struct pgstmt_list split = {NULL, 0, 0};
     struct pgnodes_error err = {NULL, 0};
+    const char *text = ct->text;
+    size_t len = ct->len;
 
     for (size_t i = 0; i < chunks->n; i++) {
         struct chunk *c = &chunks->v[i];
 
         c->checked =
-            (unsigned char)statement_needs_tree(blank, first_token(blank, len, c->start), c->end);
-        c->wanted = want && want(blank, c->start, c->end);
+            (unsigned char)statement_needs_tree(text, first_token(text, len, c->start), c->end);
+        c->wanted = want && want(text, c->start, c->end);
     }
-    if (parse_with_trees(blank, 0, len, want != NULL, t, out) == 0)
+    if (parse_with_trees(text, 0, len, want != NULL, t, out) == 0)
         return 0;
     out->n = 0;
     chunks->n = 0; /* nothing planned holds */
     sqltrees_release(t);
     /* PostgreSQL's grammar checks the whole script and says where each statement is. */
-    if (pgnodes_split(blank, &split, &err) != 0) {
-        size_t problems = report_syntax_error(file, blank, len, &err, rep);
+    if (pgnodes_split(text, &split, &err) != 0) {
+        size_t problems =
+            report_syntax_error(file, ct, s->rendered.data, s->rendered.len, &err, rep);
 
         pgnodes_error_release(&err);
         return problems;
@@ -419,12 +504,14 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
     struct sqltrees *t = trees ? trees : &own;
     struct chunk_list chunks = {NULL, 0, 0};
     size_t nregions = 0, c = 0;
-    char *blank;
+    struct cut_text ct;
+    const char *text;
+    size_t tlen;
     size_t problems = 0;
 
     if (trees == NULL)
         want = NULL;
-    /* Inline COPY data is set aside (blanked, offsets kept) before the parser sees the SQL. */
+    /* Inline COPY data is cut out before the parser sees the SQL (struct cut_text). */
     problems += find_inline_data(file, sql, len, &regions, &nregions, &chunks, rep);
     if (problems > 0) {
         /* Data that could not be set apart would only trip the parser: one report is enough. */
@@ -432,17 +519,18 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         free(regions);
         return problems;
     }
-    blank = xstrndup(sql, len);
-    for (size_t r = 0; r < nregions; r++)
-        for (size_t i = regions[r].start; i < regions[r].after; i++)
-            if (blank[i] != '\n')
-                blank[i] = ' ';
-    /* On a syntax error, list is empty. */
-    problems += parse_script(file, blank, len, &chunks, want, t, &list, rep);
+    cut_text_init(&ct, sql, len, regions, nregions);
+    text = ct.text;
+    tlen = ct.len;
+    /* On a syntax error, list is empty. Offsets in list, chunks, loc and tok are of text. */
+    problems += parse_script(file, s, &ct, &chunks, want, t, &list, rep);
     for (size_t i = 0; i < list.n; i++) {
         size_t loc = list.v[i].loc, slen = list.v[i].len;
-        size_t tok = first_token(blank, len, loc);
-        size_t run_loc = loc, run_len = slen;
+        size_t tok = first_token(text, tlen, loc);
+        /* The statement's range in the script: its ';' (or the end) is past any data cut. */
+        size_t run_loc = cut_to_script(&ct, loc);
+        size_t semi = cut_to_script(&ct, loc + slen);
+        size_t run_len = semi - run_loc;
         int checked, wanted;
         size_t ref = list.v[i].tree;
         const struct pgstmt *node;
@@ -452,7 +540,9 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         char *directive;
 
         /* A statement after inline data starts after the data's "\." line, not in it. */
-        for (size_t r = 0; r < nregions; r++) {
+        int cut = run_len != slen;
+
+        for (size_t r = 0; cut && r < nregions; r++) {
             if (regions[r].start >= run_loc && regions[r].after <= run_loc + run_len) {
                 run_len -= regions[r].after - run_loc;
                 run_loc = regions[r].after;
@@ -461,20 +551,19 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         /* The questions the plan asked of the same range; else asked now. */
         while (c < chunks.n && chunks.v[c].end < loc + slen)
             c++;
-        if (c < chunks.n && chunks.v[c].start == loc && chunks.v[c].end == loc + slen &&
-            run_loc == loc) {
+        if (c < chunks.n && chunks.v[c].start == loc && chunks.v[c].end == loc + slen && !cut) {
             checked = chunks.v[c].checked;
             wanted = chunks.v[c].wanted;
         } else {
             /* Only the statements these rules can concern are judged, whatever trees exist. */
-            checked = statement_needs_tree(blank, tok, loc + slen);
+            checked = statement_needs_tree(text, tok, loc + slen);
             wanted = want && want(sql, run_loc, run_loc + run_len);
         }
         /* No nodes were read for it (the script's parse failed, its split did not): alone. */
         if ((checked || wanted) && ref == 0)
-            ref = parse_one(blank, loc, slen, want != NULL, t);
+            ref = parse_one(text, loc, slen, want != NULL, t);
         node = checked && ref ? &t->parsed.v[ref - 1] : NULL;
-        textpos_line_col(sql, len, tok, &line, &col);
+        textpos_line_col(sql, len, cut_to_script(&ct, tok), &line, &col);
         what = node ? transaction_control(node, s->transactional) : NULL;
         if (what) {
             report_error(rep,
@@ -487,11 +576,11 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
             problems++;
             continue;
         }
-        directive = data_directive(blank, loc, tok, &bad);
+        directive = data_directive(text, loc, tok, &bad);
         if (bad != SIZE_MAX) {
             unsigned l2, c2;
 
-            textpos_line_col(sql, len, bad, &l2, &c2);
+            textpos_line_col(sql, len, cut_to_script(&ct, bad), &l2, &c2);
             report_error(rep,
                          "%s:%u:%u: malformed \"-- sealift:data FILE\" directive (FILE: "
                          "letters, digits, '.', '_' and '-')",
@@ -503,8 +592,9 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
                          line, col);
             problems++;
         } else if (node && node->copy == PGSTMT_COPY_FROM_STDIN) {
-            problems +=
-                attach_copy_data(file, s, s->nstmts, loc, slen, regions, nregions, line, col, rep);
+            problems += attach_copy_data(file, s, s->nstmts, directive, semi, regions, nregions,
+                                         line, col, rep);
+            directive = NULL; /* taken */
         } else if (directive) {
             report_error(rep,
                          "%s:%u:%u: \"-- sealift:data %s\" must come right before a COPY ... "
@@ -551,7 +641,7 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
     free(chunks.v);
     free(list.v);
     free(regions);
-    free(blank);
+    cut_text_release(&ct);
     return problems;
 }
 

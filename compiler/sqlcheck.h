@@ -51,7 +51,10 @@ void sqltrees_release(struct sqltrees *t);
  *     (CREATE INDEX CONCURRENTLY, VACUUM, ...) are refused with the directive to add, except
  *     in a script with may_block set, where the first one is recorded in s->blocked;
  *   - the statement ranges are stored in s->stmts (the applier runs them one by one, so
- *     that an error names its statement, line and column).
+ *     that an error names its statement, line and column), and each COPY ... FROM STDIN's
+ *     data (inline, or a "-- sealift:data" file) in s->copies.
+ * Inline COPY data never reaches the parser: it reads the script with the data cut out (a
+ * copy of the statements only), and offsets and positions are mapped back to the script.
  * With trees (empty, SQLTREES_INIT), the lint operations of the statements want asks for are
  * kept there, one entry per statement of s->stmts: each statement is parsed once, for the
  * checks here and for the caller (the lint). trees NULL: nothing is kept, want is not called.

@@ -77,66 +77,94 @@ text_position(const unsigned char *p, size_t start, size_t len, size_t at, unsig
     }
 }
 
+/*
+ * Normalise the bytes of b where they are: the result is never longer (a BOM and the CR of each
+ * CRLF are dropped), so a script is held once, however large it is.
+ */
+static int
+normalize_in_place(struct buf *b, struct diag_err *err)
+{
+    unsigned char *p = (unsigned char *)b->data;
+    size_t len = b->len, start = 0, i, run, w = 0;
+    unsigned line, col;
+
+    if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        start = 3;
+    /*
+     * Runs of accepted bytes move down at once; a CRLF ends a run and its CR is left out. On an
+     * error the run before it is moved too: its position is counted in the normalised text
+     * (lines and characters are those of the file: a CRLF is one line end).
+     */
+    for (i = run = start; i <= len;) {
+        unsigned char c = i < len ? p[i] : '\0';
+        size_t n = 0;
+
+        if (i < len && c != '\0' && c != '\r' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (i < len && c == '\r' && !(i + 1 < len && p[i + 1] == '\n')) {
+            i++;
+            continue;
+        }
+        if (i < len && c >= 0x80 && (n = utf8_seq(p + i, len - i)) != 0) {
+            i += n;
+            continue;
+        }
+        if (w != run)
+            memmove(p + w, p + run, i - run);
+        w += i - run;
+        if (i == len)
+            break;
+        if (c == '\r') {
+            run = ++i; /* the CR of a CRLF */
+            continue;
+        }
+        text_position(p, 0, w, w, &line, &col);
+        if (c == '\0')
+            return err_set(err, "%u:%u: NUL byte in the file", line, col);
+        return err_set(err, "%u:%u: invalid UTF-8 (byte 0x%02x)", line, col, c);
+    }
+    buf_truncate(b, w);
+    return 0;
+}
+
 int
 sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_err *err)
 {
-    const unsigned char *p = (const unsigned char *)raw;
-    size_t start = 0, i, run;
-    unsigned line, col;
-
     buf_reset(out);
-    if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-        start = 3;
-    buf_grow(out, len - start);
-    /* Copy runs of accepted bytes at once; a CRLF ends a run and its CR is left out. */
-    for (i = run = start; i < len;) {
-        unsigned char c = p[i];
-        size_t n;
+    buf_add(out, raw, len);
+    return normalize_in_place(out, err);
+}
 
-        if (c != '\0' && c != '\r' && c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c == '\r') {
-            if (i + 1 < len && p[i + 1] == '\n') {
-                buf_add(out, p + run, i - run);
-                run = i + 1;
-            }
-            i++;
-            continue;
-        }
-        if (c == '\0') {
-            text_position(p, start, len, i, &line, &col);
-            return err_set(err, "%u:%u: NUL byte in the file", line, col);
-        }
-        n = utf8_seq(p + i, len - i);
-        if (n == 0) {
-            text_position(p, start, len, i, &line, &col);
-            return err_set(err, "%u:%u: invalid UTF-8 (byte 0x%02x)", line, col, c);
-        }
-        i += n;
+/* Read a file of at most max bytes into out and normalise it there. */
+static int
+read_normalized(const char *path, size_t max, struct buf *out, struct diag_err *err)
+{
+    buf_reset(out);
+    if (file_read_all(path, max, out, err) != 0)
+        return -1;
+    if (normalize_in_place(out, err) != 0) {
+        /* The message starts with "LINE:COL: "; make the locus "PATH:LINE:COL: " as elsewhere. */
+        char msg[DIAG_MSG_MAX];
+
+        memcpy(msg, err->msg, sizeof(msg));
+        err_set(err, "%s:%s", path, msg);
+        return -1;
     }
-    buf_add(out, p + run, len - run);
     return 0;
 }
 
 int
 sqltext_read_file(const char *path, struct buf *out, struct diag_err *err)
 {
-    struct buf raw = BUF_INIT;
-    int ret;
+    return read_normalized(path, FILE_READ_MAX, out, err);
+}
 
-    ret = file_read_all(path, FILE_READ_MAX, &raw, err);
-    if (ret == 0 && sqltext_normalize(raw.data, raw.len, out, err) != 0) {
-        /* The message starts with "LINE:COL: "; make the locus "PATH:LINE:COL: " as elsewhere. */
-        char msg[DIAG_MSG_MAX];
-
-        memcpy(msg, err->msg, sizeof(msg));
-        err_set(err, "%s:%s", path, msg);
-        ret = -1;
-    }
-    buf_release(&raw);
-    return ret;
+int
+sqltext_read_script(const char *path, struct buf *out, struct diag_err *err)
+{
+    return read_normalized(path, SQLTEXT_SCRIPT_MAX, out, err);
 }
 
 static const struct {
@@ -420,6 +448,16 @@ render_span(const char *s, size_t len, size_t from, size_t to, struct vars *vars
         i = end + 1;
     }
     return problems;
+}
+
+int
+sqltext_has_placeholders(const char *text, size_t len)
+{
+    for (const char *p = text, *end = text + len; (p = memchr(p, '$', (size_t)(end - p))) != NULL;
+         p++)
+        if (p + 1 < end && p[1] == '{')
+            return 1;
+    return 0;
 }
 
 size_t

@@ -21,8 +21,17 @@
  */
 int sqltext_normalize(const char *raw, size_t len, struct buf *out, struct diag_err *err);
 
-/* Read a file and normalise it. */
+/* Read a file (at most FILE_READ_MAX bytes) and normalise it, in place: held once. */
 int sqltext_read_file(const char *path, struct buf *out, struct diag_err *err);
+
+/*
+ * The size limit of a migration script: pg_dump's inline COPY data makes scripts of gigabytes,
+ * and a script is held once (its COPY data never reaches the parser).
+ */
+#define SQLTEXT_SCRIPT_MAX ((size_t)64 << 30)
+
+/* Read a migration script (at most SQLTEXT_SCRIPT_MAX bytes) and normalise it, as above. */
+int sqltext_read_script(const char *path, struct buf *out, struct diag_err *err);
 
 /*
  * Parse the "-- sealift:NAME" directives of the leading comment block (the blanks and comments
@@ -65,5 +74,11 @@ int vars_load_file(struct vars *v, const char *path, struct diag_err *err);
  */
 size_t sqltext_render(const struct buf *text, struct vars *vars, struct buf *out,
                       struct buf *undefined);
+
+/*
+ * Might sqltext_render change text[0, len)? 0 when it holds no "${" (neither a placeholder
+ * nor the escape): then the rendering is the text itself, and need not be a copy of it.
+ */
+int sqltext_has_placeholders(const char *text, size_t len);
 
 #endif

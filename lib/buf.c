@@ -45,6 +45,22 @@ buf_grow(struct buf *b, size_t extra)
 }
 
 void
+buf_reserve(struct buf *b, size_t extra)
+{
+    size_t want = extra > SIZE_MAX - b->len - 1 ? SIZE_MAX : b->len + extra + 1;
+
+    if (want <= b->cap)
+        return;
+    if (b->cap == 0) {
+        b->data = xmalloc(want);
+        b->data[0] = '\0';
+    } else {
+        b->data = xrealloc(b->data, want);
+    }
+    b->cap = want;
+}
+
+void
 buf_add(struct buf *b, const void *data, size_t len)
 {
     if (len == 0)

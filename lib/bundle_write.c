@@ -123,14 +123,30 @@ write_header(struct bundle_writer *w, const char *name, uint64_t size, struct di
     return ret;
 }
 
+/* The most bundle_writer_add hands libarchive at once. */
+#define BUNDLE_WRITE_PIECE ((size_t)1 << 30)
+
 int
 bundle_writer_add(struct bundle_writer *w, const char *name, const void *data, size_t len,
                   struct diag_err *err)
 {
+    const char *p = data;
+
     if (write_header(w, name, len, err) != 0)
         return -1;
-    if (len > 0 && archive_write_data(w->a, data, len) != (la_ssize_t)len)
-        return err_set(err, "could not write member \"%s\": %s", name, archive_error_string(w->a));
+    /*
+     * In pieces: libarchive writes at most INT_MAX bytes a call (and says nothing of the
+     * rest), and a script with inline COPY data may be larger.
+     */
+    while (len > 0) {
+        size_t piece = len < BUNDLE_WRITE_PIECE ? len : BUNDLE_WRITE_PIECE;
+
+        if (archive_write_data(w->a, p, piece) != (la_ssize_t)piece)
+            return err_set(err, "could not write member \"%s\": %s", name,
+                           archive_error_string(w->a));
+        p += piece;
+        len -= piece;
+    }
     return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,15 +79,28 @@ file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag
 int
 file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *err)
 {
-    char chunk[4096];
     int fd = file_open_regular(path, "file", err);
+    struct stat st;
     int ret = -1;
 
     if (fd < 0)
         return -1;
+    /* Read straight into out, sized once from the file's size: no copy of a large file. */
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        if (out->len > max || (uintmax_t)st.st_size > max - out->len) {
+            err_set(err, "file \"%s\" is larger than %zu bytes", path, max);
+            goto cleanup;
+        }
+        /* And room for the read that finds the end of the file. */
+        buf_reserve(out, (size_t)st.st_size + 4096);
+    }
     for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
+        ssize_t r;
 
+        /* Room for a read past the size: the file may have grown, and end of file is a read. */
+        if (out->cap == 0 || out->cap - out->len - 1 == 0)
+            buf_grow(out, 4096);
+        r = read(fd, out->data + out->len, out->cap - out->len - 1);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -95,11 +109,12 @@ file_read_all(const char *path, size_t max, struct buf *out, struct diag_err *er
         }
         if (r == 0)
             break;
-        if (out->len + (size_t)r > max) {
+        out->len += (size_t)r;
+        out->data[out->len] = '\0';
+        if (out->len > max) {
             err_set(err, "file \"%s\" is larger than %zu bytes", path, max);
             goto cleanup;
         }
-        buf_add(out, chunk, (size_t)r);
     }
     ret = 0;
 cleanup:

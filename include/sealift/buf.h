@@ -30,6 +30,11 @@ extern char buf_empty[];
 void buf_init(struct buf *b);
 /* Make room for at least extra more bytes (plus the terminating NUL). */
 void buf_grow(struct buf *b, size_t extra);
+/*
+ * As buf_grow, but to exactly that room when it grows (no doubling): for a buffer whose final
+ * size is known, such as a whole file, so that a large one takes no more address space.
+ */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_addstr(struct buf *b, const char *s);
 void buf_addch(struct buf *b, char c);

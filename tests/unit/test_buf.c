@@ -86,6 +86,26 @@ test_buf_grow_reserves_room(void **state)
     buf_release(&b);
 }
 
+/* buf_reserve grows to exactly the room asked for, never less, and keeps the contents. */
+static void
+test_buf_reserve_exact_room(void **state)
+{
+    struct buf b = BUF_INIT;
+    (void)state;
+
+    buf_reserve(&b, 1000);
+    assert_int_equal(b.cap, 1001);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    buf_addstr(&b, "abc");
+    buf_reserve(&b, 10); /* room enough already: unchanged */
+    assert_int_equal(b.cap, 1001);
+    buf_reserve(&b, 5000);
+    assert_int_equal(b.cap, 5004);
+    assert_string_equal(b.data, "abc");
+    buf_release(&b);
+}
+
 static void
 test_buf_addf_formats_and_grows(void **state)
 {
@@ -248,6 +268,7 @@ main(void)
         cmocka_unit_test(test_buf_init_invariants),
         cmocka_unit_test(test_buf_add_grows_and_terminates),
         cmocka_unit_test(test_buf_grow_reserves_room),
+        cmocka_unit_test(test_buf_reserve_exact_room),
         cmocka_unit_test(test_buf_addf_formats_and_grows),
         cmocka_unit_test(test_buf_embedded_nuls),
         cmocka_unit_test(test_buf_detach_hands_over_memory),

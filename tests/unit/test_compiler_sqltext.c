@@ -73,6 +73,42 @@ test_sqltext_normalize_refuses_with_position(void **state)
     }
 }
 
+/* A text without "${" renders as itself (the pipeline then uses it without a copy). */
+static void
+test_sqltext_has_placeholders(void **state)
+{
+    static const struct {
+        const char *text;
+        int yes;
+    } cases[] = {
+        {"", 0},
+        {"SELECT $1, $$body$$, '$', $tag$ { $tag$;", 0},
+        {"SELECT 1; $", 0},
+        {"SELECT '${schema}';", 1},
+        {"-- $${escaped}", 1},
+        {"x${", 1},
+    };
+    struct vars vars;
+    (void)state;
+
+    vars_init(&vars);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf text = BUF_INIT, out = BUF_INIT, undefined = BUF_INIT;
+
+        assert_int_equal(sqltext_has_placeholders(cases[i].text, strlen(cases[i].text)),
+                         cases[i].yes);
+        buf_addstr(&text, cases[i].text);
+        sqltext_render(&text, &vars, &out, &undefined);
+        /* What it promises: without "${", the rendering is the text, byte for byte. */
+        if (!cases[i].yes)
+            assert_string_equal(out.data, cases[i].text);
+        buf_release(&text);
+        buf_release(&out);
+        buf_release(&undefined);
+    }
+    vars_release(&vars);
+}
+
 /*
  * Directives are "--" comments by psql's rules that start their line, in the blanks and
  * comments before the first SQL. The message (or "") each script gets, and its flags.
@@ -126,6 +162,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sqltext_normalize_accepts),
         cmocka_unit_test(test_sqltext_normalize_refuses_with_position),
+        cmocka_unit_test(test_sqltext_has_placeholders),
         cmocka_unit_test(test_sqltext_directives_follow_the_lexer),
     };
 

@@ -46,6 +46,11 @@ test_file_read_all_limit(void **state)
     assert_int_equal(file_read_all(path, 9, &out, &err), -1);
     assert_contains(err.msg, "is larger than 9 bytes");
     assert_int_equal(err.io, 0);
+    /* The limit counts what out held already. */
+    buf_reset(&out);
+    buf_addstr(&out, ">");
+    assert_int_equal(file_read_all(path, 10, &out, &err), -1);
+    assert_contains(err.msg, "is larger than 10 bytes");
     buf_release(&out);
 }
 
