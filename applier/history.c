@@ -377,14 +377,16 @@ history_progress(const struct db_state *s, const char *id, const char *direction
 
 /* ---- writes ---- */
 
+/* The columns of an applied row, in history_applied_fields' order. */
+#define APPLIED_COLUMNS                                                                            \
+    "project, ordinal, migration_id, name, up_source_sha256, down_source_sha256, up_sha256, "      \
+    "chain, bundle_id, bundle_serial, signers, environment, how, applied_at, client_host, "        \
+    "duration_ms"
+
 void
 history_sql_applied_head(const struct history_ctx *h, struct buf *out)
 {
-    buf_addf(out,
-             "INSERT INTO %s.applied (project, ordinal, migration_id, name, up_source_sha256, "
-             "down_source_sha256, up_sha256, chain, bundle_id, bundle_serial, signers, "
-             "environment, how, applied_at, client_host, duration_ms) VALUES ",
-             h->qschema);
+    buf_addf(out, "INSERT INTO %s.applied (" APPLIED_COLUMNS ") VALUES ", h->qschema);
 }
 
 void
@@ -417,27 +419,25 @@ history_applied_fields(const struct history_ctx *h, const struct history_source 
 }
 
 void
-history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
-                           const struct manifest *m, size_t idx, const char *how,
-                           const char *duration_ms, const char *at_utc, struct buf *out)
+history_copy_applied_head(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out, "COPY %s.applied (" APPLIED_COLUMNS ") FROM STDIN", h->qschema);
+}
+
+void
+history_copy_applied_line(const struct history_ctx *h, const struct history_source *src,
+                          const struct manifest *m, size_t idx, const char *how,
+                          const char *duration_ms, const char *at_utc, struct buf *out)
 {
     struct history_row row = {0};
 
     history_applied_fields(h, src, m, idx, how, duration_ms, at_utc, &row);
-    buf_addch(out, '(');
     for (int i = 0; i < HISTORY_APPLIED_FIELDS; i++) {
         if (i > 0)
-            buf_addstr(out, ", ");
-        if (i == 1 || i == 9 || i == 15) /* ordinal, serial, duration: numbers */
-            buf_addstr(out, row.v[i] ? row.v[i] : "NULL");
-        else if (i == 13 && row.v[i] == NULL)
-            buf_addstr(out, "clock_timestamp()");
-        else
-            db_add_literal(out, row.v[i]);
-        if (i == 13 && row.v[i])
-            buf_addstr(out, "::timestamptz");
+            buf_addch(out, '\t');
+        db_add_copy_field(out, row.v[i]);
     }
-    buf_addch(out, ')');
+    buf_addch(out, '\n');
 }
 
 void
@@ -445,9 +445,22 @@ history_sql_applied(const struct history_ctx *h, const struct history_source *sr
                     const struct manifest *m, size_t idx, const char *how, const char *duration_ms,
                     struct buf *out)
 {
+    struct history_row row = {0};
+
+    history_applied_fields(h, src, m, idx, how, duration_ms, NULL, &row);
     history_sql_applied_head(h, out);
-    history_sql_applied_values(h, src, m, idx, how, duration_ms, NULL, out);
-    buf_addstr(out, ";\n");
+    buf_addch(out, '(');
+    for (int i = 0; i < HISTORY_APPLIED_FIELDS; i++) {
+        if (i > 0)
+            buf_addstr(out, ", ");
+        if (i == 1 || i == 9 || i == 15) /* ordinal, serial, duration: numbers */
+            buf_addstr(out, row.v[i] ? row.v[i] : "NULL");
+        else if (i == 13) /* no time given: the server's clock */
+            buf_addstr(out, "clock_timestamp()");
+        else
+            db_add_literal(out, row.v[i]);
+    }
+    buf_addstr(out, ");\n");
 }
 
 void

@@ -76,8 +76,10 @@ void journal_canonical_sql(const char *alias, struct buf *out);
 void journal_row_fill(struct journal_row *row, const struct history_source *src, const char *event,
                       const struct manifest *m, long idx, const char *detail, const char *actor,
                       const char *at_utc, const char *project, struct journal_pos *pos);
-/* Append the row as one VALUES item: "(1, 'p', '...'::timestamptz, ...)". */
-void journal_sql_values(const struct journal_row *row, struct buf *out);
+/* Append the row as one line of COPY text (journal_copy_head). */
+void journal_copy_line(const struct journal_row *row, struct buf *out);
+/* Append "COPY schema.journal (columns) FROM STDIN". */
+void journal_copy_head(const struct history_ctx *h, struct buf *out);
 /* Append "INSERT INTO schema.journal (columns) VALUES ". */
 void journal_sql_insert_head(const struct history_ctx *h, struct buf *out);
 /*
