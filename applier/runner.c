@@ -1426,8 +1426,8 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
         }
     } else {
         history_copy_applied_line(r->h, r->src, r->m, idx,
-                                   what == WALK_STAMP ? "stamped" : "applied",
-                                   what == WALK_STAMP ? NULL : dur, at, &r->pending_applied);
+                                  what == WALK_STAMP ? "stamped" : "applied",
+                                  what == WALK_STAMP ? NULL : dur, at, &r->pending_applied);
     }
     hold_journal(r, rep ? repeatable_events[what] : record_events[what], (long)idx,
                  r->loads.len ? r->loads.data : NULL, at);
