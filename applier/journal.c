@@ -419,11 +419,17 @@ journal_exists(struct db *db, const struct history_ctx *h, struct db_error *e)
 }
 
 int
+journal_exists_known(struct db *db, const struct history_ctx *h, int known, struct db_error *e)
+{
+    return known ? 1 : journal_exists(db, h, e);
+}
+
+int
 journal_report_head(struct db *db, const struct history_ctx *h, const struct journal_pos *before,
-                    int json, int quiet, struct db_error *e)
+                    int json, int quiet, int known, struct db_error *e)
 {
     struct journal_pos now;
-    int exists = journal_exists(db, h, e);
+    int exists = journal_exists_known(db, h, known, e);
 
     if (exists <= 0)
         return exists;
