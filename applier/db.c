@@ -782,6 +782,33 @@ db_add_literal(struct buf *out, const char *s)
     free(q);
 }
 
+void
+db_add_copy_field(struct buf *out, const char *s)
+{
+    if (s == NULL) {
+        buf_addstr(out, "\\N");
+        return;
+    }
+    for (; *s; s++) {
+        switch (*s) {
+        case '\\':
+            buf_addstr(out, "\\\\");
+            break;
+        case '\t':
+            buf_addstr(out, "\\t");
+            break;
+        case '\n':
+            buf_addstr(out, "\\n");
+            break;
+        case '\r':
+            buf_addstr(out, "\\r");
+            break;
+        default:
+            buf_addch(out, *s);
+        }
+    }
+}
+
 char *
 db_quote_literal(const char *s)
 {

@@ -124,6 +124,8 @@ char *db_quote_literal(const char *s);
 char *db_quote_ident(const char *s);
 /* Append s to out as an SQL literal, or NULL when s is NULL. */
 void db_add_literal(struct buf *out, const char *s);
+/* Append s as one field of COPY's text format (backslash escapes), or \N when s is NULL. */
+void db_add_copy_field(struct buf *out, const char *s);
 
 /*
  * Poll pg_try_advisory_lock(k1, k2) every 100 ms until it is taken or timeout_ms passes

@@ -222,23 +222,21 @@ split_array(const char *v, long n)
     return out;
 }
 
-/* The last run of each of the project's repeatables, by name. */
-static int
-load_repeatables(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
+/* The query of the last run of each of the project's repeatables, by name. */
+static void
+sql_repeatables(const struct history_ctx *h, struct buf *sql)
 {
-    struct buf sql = BUF_INIT;
-    struct db_rows *r;
-
-    buf_addf(&sql,
+    buf_addf(sql,
              "SELECT DISTINCT ON (name) name, checksum, how FROM %s.repeatable_runs WHERE "
              "project = ",
              h->qschema);
-    db_add_literal(&sql, h->project);
-    buf_addstr(&sql, " ORDER BY name, run DESC");
-    r = db_query(db, sql.data, e);
-    buf_release(&sql);
-    if (r == NULL)
-        return -1;
+    db_add_literal(sql, h->project);
+    buf_addstr(sql, " ORDER BY name, run DESC");
+}
+
+static void
+take_repeatables(struct db_state *s, const struct db_rows *r)
+{
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct repeatable_row *row;
 
@@ -248,8 +246,6 @@ load_repeatables(struct db *db, const struct history_ctx *h, struct db_state *s,
         row->checksum = xstrdup(db_value(r, i, 1));
         row->how = xstrdup(db_value(r, i, 2));
     }
-    db_rows_free(r);
-    return 0;
 }
 
 const struct repeatable_row *
@@ -261,30 +257,45 @@ history_repeatable(const struct db_state *s, const char *name)
     return NULL;
 }
 
+/* Append "to_regclass('schema.table') IS NOT NULL". */
+static void
+sql_table_exists(const struct history_ctx *h, const char *table, struct buf *sql)
+{
+    struct buf name = BUF_INIT;
+
+    buf_addf(&name, "%s.%s", h->qschema, table);
+    buf_addstr(sql, "to_regclass(");
+    db_add_literal(sql, name.data);
+    buf_addstr(sql, ") IS NOT NULL");
+    buf_release(&name);
+}
+
 int
 history_load(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
 {
     struct buf sql = BUF_INIT;
-    struct db_rows *r = NULL, *rows[4];
+    struct db_rows *r = NULL, *rows[5] = {NULL};
+    size_t nrows = 4;
     int ret = -1;
 
     db_state_release(s);
-    buf_addstr(&sql, "SELECT to_regclass(");
-    {
-        struct buf name = BUF_INIT;
-
-        buf_addf(&name, "%s.applied", h->qschema);
-        db_add_literal(&sql, name.data);
-        buf_release(&name);
-    }
-    buf_addstr(&sql, ") IS NOT NULL");
+    /* Which of the history's tables exist: the rest is then read in one round trip. */
+    buf_addstr(&sql, "SELECT ");
+    sql_table_exists(h, "applied", &sql);
+    buf_addstr(&sql, ", ");
+    sql_table_exists(h, "fingerprint", &sql);
+    buf_addstr(&sql, ", ");
+    sql_table_exists(h, "repeatable_runs", &sql);
     r = db_query(db, sql.data, e);
     if (r == NULL)
         goto cleanup;
     s->schema_exists = strcmp(db_value(r, 0, 0), "t") == 0;
+    s->has_fingerprints = strcmp(db_value(r, 0, 1), "t") == 0;
+    s->has_repeatables = strcmp(db_value(r, 0, 2), "t") == 0;
     db_rows_free(r);
     r = NULL;
     if (!s->schema_exists) {
+        s->has_fingerprints = s->has_repeatables = 0;
         ret = 0;
         goto cleanup;
     }
@@ -292,16 +303,15 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     /*
      * The rest in one round trip (and one snapshot): the history version, the applied rows
      * (only what comparing them with a bundle needs: "history" reads the journal), the
-     * project's binding and serial, and the progress of no-transaction migrations.
+     * project's binding and serial, the progress of no-transaction migrations and the last
+     * run of each repeatable.
      */
     buf_reset(&sql);
     buf_addf(&sql,
              "SELECT value, (SELECT count(*) FROM pg_attribute WHERE attrelid = '%s.journal'"
-             "::regclass AND attname = 'checksums' AND NOT attisdropped), "
-             "to_regclass('%s.fingerprint') IS NOT NULL, "
-             "to_regclass('%s.repeatable_runs') IS NOT NULL FROM %s.meta WHERE "
+             "::regclass AND attname = 'checksums' AND NOT attisdropped) FROM %s.meta WHERE "
              "key = 'history_version'; ",
-             h->qschema, h->qschema, h->qschema, h->qschema);
+             h->qschema, h->qschema);
     buf_addf(&sql,
              "SELECT ordinal, migration_id, name, up_source_sha256, chain FROM %s.applied "
              "WHERE project = ",
@@ -316,14 +326,19 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
              "statement_sha256 FROM %s.progress WHERE project = ",
              h->qschema);
     db_add_literal(&sql, h->project);
-    if (db_query_batch(db, sql.data, rows, 4, e) != 0)
+    if (s->has_repeatables) {
+        buf_addstr(&sql, "; ");
+        sql_repeatables(h, &sql);
+        nrows = 5;
+    }
+    if (db_query_batch(db, sql.data, rows, nrows, e) != 0)
         goto cleanup;
 
     r = rows[0];
     s->history_version = db_nrows(r) ? atoi(db_value(r, 0, 0)) : 0;
     s->journal_upgraded = db_nrows(r) ? atoi(db_value(r, 0, 1)) == 1 : 0;
-    s->has_fingerprints = db_nrows(r) ? strcmp(db_value(r, 0, 2), "t") == 0 : 0;
-    s->has_repeatables = db_nrows(r) ? strcmp(db_value(r, 0, 3), "t") == 0 : 0;
+    if (!db_nrows(r))
+        s->has_fingerprints = s->has_repeatables = 0;
     r = rows[1];
     for (size_t i = 0; i < db_nrows(r); i++) {
         struct applied_row *a;
@@ -355,11 +370,11 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
         p->total = atol(db_value(r, i, 4));
         p->stmt_sha = split_array(db_value(r, i, 5), p->done);
     }
-    for (size_t i = 0; i < 4; i++)
+    if (s->has_repeatables)
+        take_repeatables(s, rows[4]);
+    for (size_t i = 0; i < nrows; i++)
         db_rows_free(rows[i]);
     r = NULL;
-    if (s->has_repeatables && load_repeatables(db, h, s, e) != 0)
-        goto cleanup;
     ret = 0;
 cleanup:
     buf_release(&sql);
@@ -377,14 +392,16 @@ history_progress(const struct db_state *s, const char *id, const char *direction
 
 /* ---- writes ---- */
 
+/* The columns of an applied row, in history_applied_fields' order. */
+#define APPLIED_COLUMNS                                                                            \
+    "project, ordinal, migration_id, name, up_source_sha256, down_source_sha256, up_sha256, "      \
+    "chain, bundle_id, bundle_serial, signers, environment, how, applied_at, client_host, "        \
+    "duration_ms"
+
 void
 history_sql_applied_head(const struct history_ctx *h, struct buf *out)
 {
-    buf_addf(out,
-             "INSERT INTO %s.applied (project, ordinal, migration_id, name, up_source_sha256, "
-             "down_source_sha256, up_sha256, chain, bundle_id, bundle_serial, signers, "
-             "environment, how, applied_at, client_host, duration_ms) VALUES ",
-             h->qschema);
+    buf_addf(out, "INSERT INTO %s.applied (" APPLIED_COLUMNS ") VALUES ", h->qschema);
 }
 
 void
@@ -417,27 +434,25 @@ history_applied_fields(const struct history_ctx *h, const struct history_source 
 }
 
 void
-history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
-                           const struct manifest *m, size_t idx, const char *how,
-                           const char *duration_ms, const char *at_utc, struct buf *out)
+history_copy_applied_head(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out, "COPY %s.applied (" APPLIED_COLUMNS ") FROM STDIN", h->qschema);
+}
+
+void
+history_copy_applied_line(const struct history_ctx *h, const struct history_source *src,
+                          const struct manifest *m, size_t idx, const char *how,
+                          const char *duration_ms, const char *at_utc, struct buf *out)
 {
     struct history_row row = {0};
 
     history_applied_fields(h, src, m, idx, how, duration_ms, at_utc, &row);
-    buf_addch(out, '(');
     for (int i = 0; i < HISTORY_APPLIED_FIELDS; i++) {
         if (i > 0)
-            buf_addstr(out, ", ");
-        if (i == 1 || i == 9 || i == 15) /* ordinal, serial, duration: numbers */
-            buf_addstr(out, row.v[i] ? row.v[i] : "NULL");
-        else if (i == 13 && row.v[i] == NULL)
-            buf_addstr(out, "clock_timestamp()");
-        else
-            db_add_literal(out, row.v[i]);
-        if (i == 13 && row.v[i])
-            buf_addstr(out, "::timestamptz");
+            buf_addch(out, '\t');
+        db_add_copy_field(out, row.v[i]);
     }
-    buf_addch(out, ')');
+    buf_addch(out, '\n');
 }
 
 void
@@ -445,9 +460,22 @@ history_sql_applied(const struct history_ctx *h, const struct history_source *sr
                     const struct manifest *m, size_t idx, const char *how, const char *duration_ms,
                     struct buf *out)
 {
+    struct history_row row = {0};
+
+    history_applied_fields(h, src, m, idx, how, duration_ms, NULL, &row);
     history_sql_applied_head(h, out);
-    history_sql_applied_values(h, src, m, idx, how, duration_ms, NULL, out);
-    buf_addstr(out, ";\n");
+    buf_addch(out, '(');
+    for (int i = 0; i < HISTORY_APPLIED_FIELDS; i++) {
+        if (i > 0)
+            buf_addstr(out, ", ");
+        if (i == 1 || i == 9 || i == 15) /* ordinal, serial, duration: numbers */
+            buf_addstr(out, row.v[i] ? row.v[i] : "NULL");
+        else if (i == 13) /* no time given: the server's clock */
+            buf_addstr(out, "clock_timestamp()");
+        else
+            db_add_literal(out, row.v[i]);
+    }
+    buf_addstr(out, ");\n");
 }
 
 void

@@ -120,15 +120,17 @@ struct history_row {
     const char *v[16];
 };
 
-/*
- * The same in pieces, for one INSERT of many rows: the head ("INSERT ... VALUES "), then each
- * row's "(...)", comma-separated. at_utc in the journal's timestamp text (journal.h); NULL:
- * the server's clock_timestamp().
- */
+/* "INSERT INTO schema.applied (columns) VALUES " (for statements that add their rows). */
 void history_sql_applied_head(const struct history_ctx *h, struct buf *out);
-void history_sql_applied_values(const struct history_ctx *h, const struct history_source *src,
-                                const struct manifest *m, size_t idx, const char *how,
-                                const char *duration_ms, const char *at_utc, struct buf *out);
+/*
+ * The same rows for one COPY of many: the statement ("COPY schema.applied (columns) FROM
+ * STDIN"), then each row's line of COPY text. at_utc in the journal's timestamp text
+ * (journal.h), never NULL: COPY gives no column its default.
+ */
+void history_copy_applied_head(const struct history_ctx *h, struct buf *out);
+void history_copy_applied_line(const struct history_ctx *h, const struct history_source *src,
+                               const struct manifest *m, size_t idx, const char *how,
+                               const char *duration_ms, const char *at_utc, struct buf *out);
 void history_sql_unapplied(const struct history_ctx *h, const char *id, struct buf *out);
 /*
  * One INSERT (no ";") of a run of repeatable rep (an index into m->repeatables): the next run
@@ -150,7 +152,7 @@ void history_sql_journal(const struct history_ctx *h, const struct history_sourc
 void history_sql_journal_head(const struct history_ctx *h, struct buf *out);
 
 /* The fields of an applied row (at_utc NULL: the server's clock), as
- * history_sql_applied_values writes them. */
+ * history_copy_applied_line writes them. */
 void history_applied_fields(const struct history_ctx *h, const struct history_source *src,
                             const struct manifest *m, size_t idx, const char *how,
                             const char *duration_ms, const char *at_utc, struct history_row *row);

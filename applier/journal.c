@@ -208,15 +208,14 @@ field_literal(size_t i, const char *v, struct buf *out)
 }
 
 void
-journal_sql_values(const struct journal_row *row, struct buf *out)
+journal_copy_line(const struct journal_row *row, struct buf *out)
 {
-    buf_addch(out, '(');
     for (size_t i = 0; i < JOURNAL_FIELDS; i++) {
         if (i)
-            buf_addstr(out, ", ");
-        field_literal(i, row->v[i], out);
+            buf_addch(out, '\t');
+        db_add_copy_field(out, row->v[i]);
     }
-    buf_addch(out, ')');
+    buf_addch(out, '\n');
 }
 
 void
@@ -225,6 +224,14 @@ journal_sql_insert_head(const struct history_ctx *h, struct buf *out)
     buf_addf(out, "INSERT INTO %s.journal (", h->qschema);
     journal_sql_columns(out);
     buf_addstr(out, ") VALUES ");
+}
+
+void
+journal_copy_head(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out, "COPY %s.journal (", h->qschema);
+    journal_sql_columns(out);
+    buf_addstr(out, ") FROM STDIN");
 }
 
 /*
@@ -412,11 +419,17 @@ journal_exists(struct db *db, const struct history_ctx *h, struct db_error *e)
 }
 
 int
+journal_exists_known(struct db *db, const struct history_ctx *h, int known, struct db_error *e)
+{
+    return known ? 1 : journal_exists(db, h, e);
+}
+
+int
 journal_report_head(struct db *db, const struct history_ctx *h, const struct journal_pos *before,
-                    int json, int quiet, struct db_error *e)
+                    int json, int quiet, int known, struct db_error *e)
 {
     struct journal_pos now;
-    int exists = journal_exists(db, h, e);
+    int exists = journal_exists_known(db, h, known, e);
 
     if (exists <= 0)
         return exists;

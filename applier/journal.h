@@ -76,8 +76,10 @@ void journal_canonical_sql(const char *alias, struct buf *out);
 void journal_row_fill(struct journal_row *row, const struct history_source *src, const char *event,
                       const struct manifest *m, long idx, const char *detail, const char *actor,
                       const char *at_utc, const char *project, struct journal_pos *pos);
-/* Append the row as one VALUES item: "(1, 'p', '...'::timestamptz, ...)". */
-void journal_sql_values(const struct journal_row *row, struct buf *out);
+/* Append the row as one line of COPY text (journal_copy_head). */
+void journal_copy_line(const struct journal_row *row, struct buf *out);
+/* Append "COPY schema.journal (columns) FROM STDIN". */
+void journal_copy_head(const struct history_ctx *h, struct buf *out);
 /* Append "INSERT INTO schema.journal (columns) VALUES ". */
 void journal_sql_insert_head(const struct history_ctx *h, struct buf *out);
 /*
@@ -121,15 +123,22 @@ int journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_
 
 /* Does h's schema have a journal? 1, 0, or -1 on a database error (e filled). */
 int journal_exists(struct db *db, const struct history_ctx *h, struct db_error *e);
+/*
+ * The same, when the caller may know already (known: history_load saw the history's tables,
+ * which are created together): 1 then without asking the server, a round trip saved.
+ */
+int journal_exists_known(struct db *db, const struct history_ctx *h, int known, struct db_error *e);
 
 /*
  * After a command that may have written the journal: when its end moved past *before, print
  * "journal head SEQ HASH" (one line; not with quiet) or, with json, emit
  * {"event":"journal_head","seq":SEQ,"head":"HASH"} on stdout, so that the head can be kept
- * outside the database (history --verify --expect-head). Returns 0, or -1 (e filled).
+ * outside the database (history --verify --expect-head). known: as journal_exists_known.
+ * Returns 0, or -1 (e filled).
  */
 int journal_report_head(struct db *db, const struct history_ctx *h,
-                        const struct journal_pos *before, int json, int quiet, struct db_error *e);
+                        const struct journal_pos *before, int json, int quiet, int known,
+                        struct db_error *e);
 
 /*
  * Check the journal: contiguous sequence, each row's hash over its fields, each prev_hash the

@@ -548,7 +548,8 @@ report_head(struct session *s, const struct journal_pos *before, int code)
 {
     struct db_error e;
 
-    if (journal_report_head(s->db, &s->h, before, s->o->json, s->o->quiet, &e) == 0)
+    if (journal_report_head(s->db, &s->h, before, s->o->json, s->o->quiet, s->state.schema_exists,
+                            &e) == 0)
         return code;
     app_error("could not read the journal's head: %s", e.message);
     return code != EXIT_OK ? code : EXIT_FAILED;
@@ -582,7 +583,8 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
         /* stamp records from sealift's own history only, as it always has. */
         move_state_of(&s, rq->kind != MOVE_STAMP, &st);
         move_decide(&st, rq, &v);
-        if (journal_exists(s.db, &s.h, &e) == 1 && journal_read_pos(s.db, &s.h, &before, &e) != 0)
+        if (journal_exists_known(s.db, &s.h, s.state.schema_exists, &e) == 1 &&
+            journal_read_pos(s.db, &s.h, &before, &e) != 0)
             before.seq = -1; /* unknown: report whatever the head is after */
         code = record_trust(&s, &out);
         if (code == EXIT_OK)

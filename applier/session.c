@@ -102,7 +102,8 @@ session_load(struct session *s)
      * Checked once per command (the load under the lock reads the same journal again).
      */
     if (!s->trust_checked) {
-        int code = trust_check_database(s->db, &s->h, o, &s->bundle, &s->trust);
+        int code =
+            trust_check_database(s->db, &s->h, o, &s->bundle, s->state.schema_exists, &s->trust);
 
         if (code != EXIT_OK)
             return code;

@@ -239,11 +239,11 @@ trust_load_journal(struct db *db, const struct history_ctx *h, struct trust_set 
 
 int
 trust_check_database(struct db *db, const struct history_ctx *h, const struct app_opts *o,
-                     const struct verify_result *res, struct trust_run *run)
+                     const struct verify_result *res, int journal_known, struct trust_run *run)
 {
     struct db_error e;
     struct diag_err err = DIAG_ERR_INIT;
-    int exists = journal_exists(db, h, &e), code;
+    int exists = journal_exists_known(db, h, journal_known, &e), code;
 
     trust_set_init(&run->set, o->ring.keys, o->ring.n, o->threshold);
     if (exists < 0) {

@@ -52,9 +52,10 @@ int trust_check_expiry(const struct app_opts *o, const char *path, const struct 
  * than the journal's newest event when the bundle expires (EXIT_STATE, naming both times);
  * replay the journal's key statements from the trusted keys, then the bundle's, and refuse the
  * bundle (EXIT_REJECTED) unless the threshold of its signers are still current. Fills run.
+ * journal_known: as journal_exists_known (journal.h).
  */
 int trust_check_database(struct db *db, const struct history_ctx *h, const struct app_opts *o,
-                         const struct verify_result *res, struct trust_run *run);
+                         const struct verify_result *res, int journal_known, struct trust_run *run);
 
 /*
  * Replay the rotations and revocations of h's journal (which must exist) onto t, in order.

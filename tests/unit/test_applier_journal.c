@@ -270,6 +270,38 @@ test_applier_journal_ts_text(void **state)
     }
 }
 
+/*
+ * A row as COPY text: one tab-separated field per column, NULL as \N, and a detail holding
+ * COPY's own delimiters escaped, so that the server reads back the same bytes (the hash is
+ * over them).
+ */
+static void
+test_applier_journal_copy_line_escapes(void **state)
+{
+    struct history_source src = {"bundle", 7, "k1,k2", NULL, "host"};
+    struct journal_pos pos = {4, HEX64("f")};
+    struct manifest_migration mig;
+    struct manifest m;
+    struct journal_row row;
+    static const char prefix[] = "5\tdemo\t2026-12-02T12:48:09.123456Z\tapply\t";
+    struct buf line = BUF_INIT;
+    size_t tabs = 0;
+
+    (void)state;
+    one_migration(&m, &mig);
+    journal_row_fill(&row, &src, "apply", &m, 0, "a\tb\nc\\d\re", "ci",
+                     "2026-12-02T12:48:09.123456Z", "demo", &pos);
+    journal_copy_line(&row, &line);
+    for (size_t i = 0; i < line.len; i++)
+        tabs += line.data[i] == '\t';
+    assert_int_equal(tabs, JOURNAL_FIELDS - 1);
+    assert_int_equal(line.data[line.len - 1], '\n');
+    assert_non_null(strstr(line.data, "\ta\\tb\\nc\\\\d\\re\t"));
+    assert_non_null(strstr(line.data, "\t\\N\t")); /* the environment: NULL */
+    assert_true(strncmp(line.data, prefix, strlen(prefix)) == 0);
+    buf_release(&line);
+}
+
 int
 main(void)
 {
@@ -281,6 +313,7 @@ main(void)
         cmocka_unit_test(test_applier_journal_params_follow_the_fields),
         cmocka_unit_test(test_applier_journal_checksums_in_canonical_text),
         cmocka_unit_test(test_applier_journal_ts_text),
+        cmocka_unit_test(test_applier_journal_copy_line_escapes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
