@@ -617,8 +617,9 @@ stamp_noop(struct proof *p)
         if (v->drift || v->napplied != n || v->partial || v->ahead || v->nreps) {
             proof_outcome_set(&oc, "failed", "not_at_head",
                               "after the stamp, apply does not find the database at head (%zu "
-                              "of %zu applied%s)",
-                              v->napplied, n, v->drift ? ", drift" : "");
+                              "of %zu applied%s, %zu repeatable%s pending)",
+                              v->napplied, n, v->drift ? ", drift" : "", v->nreps,
+                              v->nreps == 1 ? "" : "s");
         } else if (d.n) {
             proof_outcome_set(&oc, "failed", "schema_differs",
                               "the stamp changed the schema (%zu difference%s)", d.n,
