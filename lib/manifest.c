@@ -19,7 +19,7 @@
 #define HEADER_LINE_REP "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
 /* Expiry and key statements (minor version 3; lint records and repeatables optional). */
 #define HEADER_LINE_TRUST "# sealift-manifest " MANIFEST_TRUST_VERSION
-/* Lint records in repeatables (minor version 4; expiry, key statements, repeatables optional). */
+/* Lint records in repeatables (minor version 4; expiry and key statements optional). */
 #define HEADER_LINE_REP_LINT "# sealift-manifest " MANIFEST_REPEATABLE_LINT_VERSION
 #define VERSIONS_READ                                                                              \
     "1, 1.1, " MANIFEST_REPEATABLES_VERSION ", " MANIFEST_TRUST_VERSION                            \

@@ -38,7 +38,7 @@
  */
 #define MANIFEST_TRUST_VERSION "1.3"
 /*
- * Minor version 1.4: version 1.3 (expiry, key statements and repeatables optional) plus
+ * Minor version 1.4: version 1.3 (expiry and key statements optional) plus
  * "# lint" records in repeatables (the lint's findings on their scripts). Written only when a
  * repeatable has a finding, so that older bundles keep their bytes, and an applier that would
  * not show them refuses the bundle at its first line.
