@@ -598,7 +598,8 @@ risk_json_findings(const struct risk *r, struct buf *out)
             if (!first)
                 buf_addch(out, ',');
             first = 0;
-            describe_finding_json(out, &mig->findings[f], mig->id);
+            describe_finding_json(out, &mig->findings[f], mig->id,
+                                  walk_is_repeatable(r->m, risk_step(r, s)));
         }
     }
     buf_addch(out, ']');

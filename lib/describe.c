@@ -328,12 +328,15 @@ text_findings(const struct manifest *m, struct buf *out)
 }
 
 void
-describe_finding_json(struct buf *out, const struct manifest_finding *fd, const char *migration)
+describe_finding_json(struct buf *out, const struct manifest_finding *fd, const char *migration,
+                      int repeatable)
 {
     buf_addch(out, '{');
     if (migration) {
         json_key(out, "migration", 1);
         json_str(out, migration);
+        json_key(out, "repeatable", 0);
+        buf_addstr(out, repeatable ? "true" : "false");
     }
     json_key(out, "script", migration == NULL);
     json_str(out, manifest_script_label((enum manifest_script_kind)fd->kind));
@@ -484,7 +487,7 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
         for (size_t f = 0; f < mig->nfindings; f++) {
             if (f)
                 buf_addch(out, ',');
-            describe_finding_json(out, &mig->findings[f], NULL);
+            describe_finding_json(out, &mig->findings[f], NULL, 0);
         }
         buf_addch(out, ']');
         json_key(out, "chain", 0);
@@ -511,7 +514,7 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
             for (size_t f = 0; f < r->nfindings; f++) {
                 if (f)
                     buf_addch(out, ',');
-                describe_finding_json(out, &r->findings[f], NULL);
+                describe_finding_json(out, &r->findings[f], NULL, 1);
             }
             buf_addch(out, ']');
             json_key(out, "checksum", 0);
