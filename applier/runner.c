@@ -79,17 +79,17 @@ struct runner {
     struct db_rows *clock_start;
     struct db_rows *clock_end;
     struct db_rows *record_rows;
-    long long t0_us;     /* the running migration's start, when known (no-transaction ones) */
+    long long t0_us;     /* the running migration's start, when known before its record */
     int t0_is_tx_start;  /* it started its transaction: its start is the server's now() */
     size_t tx_starts;    /* migrations started in the open transaction */
     long long stamp_us;  /* the time of a stamp walk's records */
     int record_prepared; /* the record statement is prepared on this connection */
     int clock_prepared;  /* and the clock statement */
-    int limits_prepared; /* and the limits statement (limits_name) */
+    int limits_prepared; /* and the limits statement (limits_prepared_sql) */
+    int record_sent;     /* it is queued in the open transaction */
     /* The clock read after the last migration's statements, while nothing has been queued
      * since (else -1): the next migration of the transaction starts then (see op_start). */
     long long last_end_us;
-    int record_sent;     /* it is queued in the open transaction */
     /* The limits of the migrations' statements (runner_set_limits) and their retries. */
     long lock_timeout_ms;      /* 0: lock_timeout is left alone */
     long statement_timeout_ms; /* -1: statement_timeout is left alone */
