@@ -18,7 +18,7 @@
 struct db {
     PGconn *conn;
     char describe[512];
-    char prepared[4][64]; /* names of the statements prepared on this connection */
+    char prepared[8][64]; /* names of the statements prepared on this connection */
     /* db_set_wait_cb: called while an answer is awaited */
     db_wait_cb wait_cb;
     void *wait_data;

@@ -79,13 +79,17 @@ struct runner {
     struct db_rows *clock_start;
     struct db_rows *clock_end;
     struct db_rows *record_rows;
-    long long t0_us;     /* the running migration's start, when known (no-transaction ones) */
+    long long t0_us;     /* the running migration's start, when known before its record */
     int t0_is_tx_start;  /* it started its transaction: its start is the server's now() */
     size_t tx_starts;    /* migrations started in the open transaction */
     long long stamp_us;  /* the time of a stamp walk's records */
     int record_prepared; /* the record statement is prepared on this connection */
     int clock_prepared;  /* and the clock statement */
+    int limits_prepared; /* and the limits statement (limits_prepared_sql) */
     int record_sent;     /* it is queued in the open transaction */
+    /* The clock read after the last migration's statements, while nothing has been queued
+     * since (else -1): the next migration of the transaction starts then (see op_start). */
+    long long last_end_us;
     /* The limits of the migrations' statements (runner_set_limits) and their retries. */
     long lock_timeout_ms;      /* 0: lock_timeout is left alone */
     long statement_timeout_ms; /* -1: statement_timeout is left alone */
@@ -215,6 +219,7 @@ exec_step(struct runner *r, const char *sql, size_t idx, int kind, long stmt)
 
     if (check_interrupt(r, idx, kind) != 0)
         return -1;
+    r->last_end_us = -1;
     if (db_exec(r->db, sql, &e) != 0)
         return fail(r, idx, kind, stmt, &e);
     return 0;
@@ -239,6 +244,7 @@ struct queued {
 static void
 queue_add(struct runner *r, char *sql, size_t idx, int kind, long stmt)
 {
+    r->last_end_us = -1; /* something runs after the last clock read */
     r->queue = xgrow(r->queue, &r->queue_cap, r->nqueue + 1, sizeof(*r->queue));
     r->queue[r->nqueue].sql = sql;
     r->queue[r->nqueue].idx = idx;
@@ -356,24 +362,67 @@ queue_flush(struct runner *r)
  * "SELECT set_config('lock_timeout', '5000ms', true), ..." with restore the session's values
  * again. local: for the rest of the transaction (SET LOCAL), else for the session.
  */
+static const char *const limit_names[2] = {"lock_timeout", "statement_timeout"};
+
+/*
+ * The values of the limits set (lock_timeout, statement_timeout) into vals, in that order;
+ * restore: the session's values. Returns a bit per limit set (1: lock_timeout, 2:
+ * statement_timeout); the others are left alone and have no value.
+ */
+static unsigned
+limits_values(const struct runner *r, int restore, char vals[2][64])
+{
+    const char *saved[2] = {r->saved_lock_timeout, r->saved_statement_timeout};
+    long ms[2] = {r->lock_timeout_ms > 0 ? r->lock_timeout_ms : -1, r->statement_timeout_ms};
+    unsigned set = 0;
+
+    for (int i = 0; i < 2; i++) {
+        if (ms[i] < 0)
+            continue;
+        if (restore)
+            snprintf(vals[i], sizeof(vals[i]), "%s", saved[i]);
+        else
+            snprintf(vals[i], sizeof(vals[i]), "%ldms", ms[i]);
+        set |= 1u << i;
+    }
+    return set;
+}
+
 static void
 limits_sql(const struct runner *r, int local, int restore, struct buf *out)
 {
-    const char *names[2] = {"lock_timeout", "statement_timeout"};
-    const char *saved[2] = {r->saved_lock_timeout, r->saved_statement_timeout};
-    long ms[2] = {r->lock_timeout_ms > 0 ? r->lock_timeout_ms : -1, r->statement_timeout_ms};
+    char vals[2][64];
+    unsigned set = limits_values(r, restore, vals);
     const char *sep = "SELECT ";
 
     for (int i = 0; i < 2; i++) {
-        char v[64];
         char *lit;
 
-        if (ms[i] < 0)
+        if (!(set & (1u << i)))
             continue;
-        snprintf(v, sizeof(v), "%ldms", ms[i]);
-        lit = db_quote_literal(restore ? saved[i] : v);
-        buf_addf(out, "%sset_config('%s', %s, %s)", sep, names[i], lit, local ? "true" : "false");
+        lit = db_quote_literal(vals[i]);
+        buf_addf(out, "%sset_config('%s', %s, %s)", sep, limit_names[i], lit,
+                 local ? "true" : "false");
         free(lit);
+        sep = ", ";
+    }
+}
+
+/*
+ * The limits SET LOCAL as a prepared statement, its values parameters ($1, $2 in the order of
+ * limit_names): its name, one per set of limits (set: limits_values' bits), and its text.
+ */
+static void
+limits_prepared_sql(unsigned set, char name[64], struct buf *out)
+{
+    const char *sep = "SELECT ";
+    int n = 0;
+
+    snprintf(name, 64, "sealift_limits_%u", set);
+    for (int i = 0; i < 2; i++) {
+        if (!(set & (1u << i)))
+            continue;
+        buf_addf(out, "%sset_config('%s', $%d, true)", sep, limit_names[i], ++n);
         sep = ", ";
     }
 }
@@ -392,6 +441,22 @@ queue_limits(struct runner *r, int restore, size_t idx, int kind)
     if (r->limits_on == !restore)
         return;
     r->limits_on = !restore;
+    if (r->limits_prepared) {
+        /* Prepared: the server neither parses nor plans it again (a pair per migration with
+         * --per-migration). */
+        char vals[2][64], name[64];
+        const char *params[2];
+        unsigned set = limits_values(r, restore, vals);
+        int n = 0;
+
+        for (int i = 0; i < 2; i++)
+            if (set & (1u << i))
+                params[n++] = vals[i];
+        limits_prepared_sql(set, name, &sql);
+        queue_add_prepared(r, name, params, n, idx, kind);
+        buf_release(&sql);
+        return;
+    }
     limits_sql(r, 1, restore, &sql);
     if (sql.len)
         queue_add(r, buf_detach(&sql, NULL), idx, kind, -1);
@@ -631,6 +696,7 @@ copy_rows(struct runner *r, const char *head, const struct buf *lines)
     unsigned long long rows;
     struct db_error e;
 
+    r->last_end_us = -1;
     if (db_copy_in(r->db, head, copy_text_read, &t, &rows, &src_err, &e) != 0)
         return fail(r, r->tx_last, r->tx_last_kind, -1, &e);
     return 0;
@@ -811,7 +877,16 @@ op_start(void *ctx, size_t idx, int kind)
      * have no duration.
      */
     r->t0_is_tx_start = r->in_tx && r->tx_starts++ == 0;
-    if (r->what != WALK_STAMP && !(r->t0_is_tx_start && r->record_prepared))
+    if (r->what == WALK_STAMP || (r->t0_is_tx_start && r->record_prepared))
+        return 0;
+    /*
+     * Nothing ran since the last migration's end was read, in this transaction: that is this
+     * one's start, and a clock statement fewer (each is a statement the server executes, as
+     * many as the migrations).
+     */
+    if (r->in_tx && r->last_end_us >= 0 && walk_migration(r->m, idx)->script[kind].transactional)
+        r->t0_us = r->last_end_us;
+    else
         queue_clock(r, &r->clock_start, idx, kind);
     return 0;
 }
@@ -1394,6 +1469,7 @@ op_record(void *ctx, size_t idx, enum walk_record what, int commit_next)
         if (queue_flush(r) != 0)
             return -1;
         t1 = take_clock(&r->clock_end, &tx_start);
+        r->last_end_us = t1; /* (anything queued from now on resets it) */
         if (r->t0_us >= 0)
             t0 = r->t0_us;
         else if (r->clock_start)
@@ -1583,6 +1659,7 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
     r->what = what;
     r->committed = from;
     r->stamp_us = -1;
+    r->last_end_us = -1;
     rows = db_query(r->db,
                     "SELECT current_user, current_setting('lock_timeout'), "
                     "current_setting('statement_timeout')",
@@ -1605,6 +1682,18 @@ runner_begin(struct runner *r, enum walk_record what, size_t from)
 
         history_sql_record_prepared(r->h, &sql);
         r->record_prepared = db_prepare(r->db, RECORD_STATEMENT, sql.data, &e);
+        buf_release(&sql);
+    }
+    r->limits_prepared = 0;
+    if (r->limits_set && !r->nested && what != WALK_STAMP) {
+        char vals[2][64], name[64];
+        unsigned set = limits_values(r, 0, vals);
+        struct buf sql = BUF_INIT;
+
+        if (set) {
+            limits_prepared_sql(set, name, &sql);
+            r->limits_prepared = db_prepare(r->db, name, sql.data, &e);
+        }
         buf_release(&sql);
     }
     if (r->limits_set && !r->nested && what != WALK_STAMP)
