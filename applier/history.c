@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define HISTORY_VERSION 1
+/* Results of history_load's second round trip: meta, applied, projects, progress, repeatable
+ * runs, the journal's key statements and head. */
+#define HISTORY_BATCH_MAX 7
 
 void
 history_ctx_init(struct history_ctx *h, const char *schema, const char *project)
@@ -195,6 +198,8 @@ db_state_release(struct db_state *s)
     free(s->applied);
     free(s->progress);
     free(s->environment);
+    db_rows_free(s->key_rows);
+    db_rows_free(s->head_rows);
     db_state_init(s);
 }
 
@@ -274,7 +279,7 @@ int
 history_load(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
 {
     struct buf sql = BUF_INIT;
-    struct db_rows *r = NULL, *rows[5] = {NULL};
+    struct db_rows *r = NULL, *rows[HISTORY_BATCH_MAX] = {NULL};
     size_t nrows = 4;
     int ret = -1;
 
@@ -331,6 +336,15 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
         sql_repeatables(h, &sql);
         nrows = 5;
     }
+    /*
+     * The journal exists with the schema: its key statements (trust_check.h) and its head
+     * (where a move's report starts) come with the rest, not in two more round trips.
+     */
+    buf_addstr(&sql, "; ");
+    journal_sql_key_statements(h, &sql);
+    buf_addstr(&sql, "; ");
+    journal_sql_pos(h, &sql);
+    nrows += 2;
     if (db_query_batch(db, sql.data, rows, nrows, e) != 0)
         goto cleanup;
 
@@ -372,6 +386,9 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     }
     if (s->has_repeatables)
         take_repeatables(s, rows[4]);
+    s->key_rows = rows[nrows - 2];
+    s->head_rows = rows[nrows - 1];
+    rows[nrows - 2] = rows[nrows - 1] = NULL;
     for (size_t i = 0; i < nrows; i++)
         db_rows_free(rows[i]);
     r = NULL;

@@ -103,7 +103,7 @@ session_load(struct session *s)
      */
     if (!s->trust_checked) {
         int code =
-            trust_check_database(s->db, &s->h, o, &s->bundle, s->state.schema_exists, &s->trust);
+            trust_check_database(s->db, &s->h, o, &s->bundle, s->state.key_rows, &s->trust);
 
         if (code != EXIT_OK)
             return code;
