@@ -14,8 +14,8 @@
 
 #define HISTORY_VERSION 1
 /* Results of history_load's second round trip: meta, applied, projects, progress, repeatable
- * runs, the journal's key statements and head. */
-#define HISTORY_BATCH_MAX 7
+ * runs, the journal's key statements and head, the last fingerprint. */
+#define HISTORY_BATCH_MAX 8
 
 void
 history_ctx_init(struct history_ctx *h, const char *schema, const char *project)
@@ -200,6 +200,7 @@ db_state_release(struct db_state *s)
     free(s->environment);
     db_rows_free(s->key_rows);
     db_rows_free(s->head_rows);
+    db_rows_free(s->fingerprint_rows);
     db_state_init(s);
 }
 
@@ -281,7 +282,7 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     struct buf sql = BUF_INIT;
     struct db_rows *r = NULL, *rows[HISTORY_BATCH_MAX] = {NULL};
     size_t nrows = 4;
-    int ret = -1;
+    int ret = -1, with_fingerprint;
 
     db_state_release(s);
     /* Which of the history's tables exist: the rest is then read in one round trip. */
@@ -345,6 +346,13 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     buf_addstr(&sql, "; ");
     journal_sql_pos(h, &sql);
     nrows += 2;
+    /* And whether the last fingerprint is current, which a no-op apply asks (drift_move.h). */
+    with_fingerprint = s->has_fingerprints;
+    if (with_fingerprint) {
+        buf_addstr(&sql, "; ");
+        drift_sql_last(h, 0, &sql);
+        nrows++;
+    }
     if (db_query_batch(db, sql.data, rows, nrows, e) != 0)
         goto cleanup;
 
@@ -386,6 +394,10 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     }
     if (s->has_repeatables)
         take_repeatables(s, rows[4]);
+    if (with_fingerprint) {
+        s->fingerprint_rows = rows[--nrows];
+        rows[nrows] = NULL;
+    }
     s->key_rows = rows[nrows - 2];
     s->head_rows = rows[nrows - 1];
     rows[nrows - 2] = rows[nrows - 1] = NULL;

@@ -83,10 +83,12 @@ struct db_state {
     /*
      * Read in the same round trip when the schema exists, so that the steps after the load
      * need not ask again (owned; NULL when the schema does not exist): the journal's key
-     * statements (journal_sql_key_statements) and its head (journal_sql_pos).
+     * statements (journal_sql_key_statements) and its head (journal_sql_pos); with
+     * has_fingerprints, the last fingerprint without its snapshot (drift_sql_last).
      */
     struct db_rows *key_rows;
     struct db_rows *head_rows;
+    struct db_rows *fingerprint_rows;
 };
 
 void db_state_init(struct db_state *s);

@@ -104,8 +104,7 @@ session_load(struct session *s)
      * Checked once per command (the load under the lock reads the same journal again).
      */
     if (!s->trust_checked) {
-        int code =
-            trust_check_database(s->db, &s->h, o, &s->bundle, s->state.key_rows, &s->trust);
+        int code = trust_check_database(s->db, &s->h, o, &s->bundle, s->state.key_rows, &s->trust);
 
         if (code != EXIT_OK)
             return code;
