@@ -567,30 +567,35 @@ ask_password_cb(const char *user, char *buf, size_t cap)
 }
 
 struct db *
-app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err)
+app_connect_quiet(const struct app_opts *o, int defer, int *code, struct diag_err *err)
 {
     struct db_error e;
     struct db *db = db_connect_ask(o->conninfo, o->password == 1,
                                    app_may_ask_password(o) ? ask_password_cb : NULL, err);
-
-    if (db == NULL) {
-        *code = EXIT_CONNECT;
-        return NULL;
-    }
     /*
      * One round trip: standard strings (quoting in history SQL relies on them), no notices,
      * and, where the server has it (14+), a connection check so that if this process dies
      * (kill -9) the server stops the statement it was running for us within seconds instead
      * of finishing it holding our lock.
      */
-    if (db_exec(db,
-                db_server_version(db) >= 140000
-                    ? "SET standard_conforming_strings = on; SET client_min_messages = warning; "
-                      "SET idle_in_transaction_session_timeout = 0; "
-                      "SET client_connection_check_interval = '2s'"
-                    : "SET standard_conforming_strings = on; SET client_min_messages = warning; "
-                      "SET idle_in_transaction_session_timeout = 0",
-                &e) != 0) {
+    const char *settings =
+        db && db_server_version(db) >= 140000
+            ? "SET standard_conforming_strings = on; SET client_min_messages = warning; "
+              "SET idle_in_transaction_session_timeout = 0; "
+              "SET client_connection_check_interval = '2s'"
+            : "SET standard_conforming_strings = on; SET client_min_messages = warning; "
+              "SET idle_in_transaction_session_timeout = 0";
+
+    if (db == NULL) {
+        *code = EXIT_CONNECT;
+        return NULL;
+    }
+    if (defer) {
+        db_defer(db, settings);
+        *code = EXIT_OK;
+        return db;
+    }
+    if (db_exec(db, settings, &e) != 0) {
         err_set(err, "could not prepare the session: %s", e.message);
         db_close(db);
         *code = EXIT_CONNECT;
@@ -604,7 +609,7 @@ struct db *
 app_connect(const struct app_opts *o, int *code)
 {
     struct diag_err err = DIAG_ERR_INIT;
-    struct db *db = app_connect_quiet(o, code, &err);
+    struct db *db = app_connect_quiet(o, 0, code, &err);
 
     if (db == NULL)
         app_error("%s", err.msg);

@@ -258,8 +258,12 @@ int app_exit(int code);
 
 /* Connect and prepare the session. Returns NULL and sets *code to 6 on failure. */
 struct db *app_connect(const struct app_opts *o, int *code);
-/* The same, printing nothing (err says why): safe to run in another thread. */
-struct db *app_connect_quiet(const struct app_opts *o, int *code, struct diag_err *err);
+/*
+ * The same, printing nothing (err says why): safe to run in another thread. defer: send
+ * nothing now; the session's settings go with the first statement the caller sends
+ * (db_defer), so that a connection made while a bundle is verified runs nothing until then.
+ */
+struct db *app_connect_quiet(const struct app_opts *o, int defer, int *code, struct diag_err *err);
 
 /* The advisory lock keys of a history schema. */
 void app_lock_keys(const char *schema, int *k1, int *k2);

@@ -24,7 +24,8 @@ struct db {
     void *wait_data;
     long wait_first_ms;
     long wait_interval_ms;
-    int armed; /* armed_cancel is this connection's (db_arm_cancel) */
+    int armed;      /* armed_cancel is this connection's (db_arm_cancel) */
+    char *deferred; /* statements sent ahead of the next query (db_defer) */
 };
 
 struct db_rows {
@@ -291,7 +292,36 @@ db_close(struct db *db)
     }
     if (db->conn)
         PQfinish(db->conn);
+    free(db->deferred);
     free(db);
+}
+
+void
+db_defer(struct db *db, const char *sql)
+{
+    free(db->deferred);
+    db->deferred = xstrdup(sql);
+}
+
+/*
+ * What db_defer left, sent on its own: for the calls that cannot carry it in their message.
+ * Kept for the next call if it fails (the server undid it with its transaction).
+ */
+static int
+send_deferred(struct db *db, struct db_error *e)
+{
+    char *sql = db->deferred;
+    int ret;
+
+    if (sql == NULL)
+        return 0;
+    db->deferred = NULL;
+    ret = db_exec(db, sql, e);
+    if (ret != 0)
+        db->deferred = sql;
+    else
+        free(sql);
+    return ret;
 }
 
 const char *
@@ -446,6 +476,8 @@ db_exec(struct db *db, const char *sql, struct db_error *e)
     struct timespec sent;
     int failed = 0;
 
+    if (send_deferred(db, e) != 0)
+        return -1;
     if (!PQsendQuery(db->conn, sql)) {
         fill_error(db, NULL, e);
         return -1;
@@ -545,6 +577,10 @@ db_exec_pipeline(struct db *db, const struct db_stmt *stmts, size_t n, size_t *f
     struct timespec sent_at;
     int bad = 0;
 
+    if (send_deferred(db, e) != 0) {
+        *failed = 0;
+        return -1;
+    }
     if (n == 0)
         return 0;
     if (!PQenterPipelineMode(db->conn)) {
@@ -616,6 +652,8 @@ db_prepare(struct db *db, const char *name, const char *sql, struct db_error *e)
         db_error_from_message(e, "too many prepared statements");
         return 0;
     }
+    if (send_deferred(db, e) != 0)
+        return 0;
     res = PQprepare(db->conn, name, sql, 0, NULL);
     ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
@@ -633,12 +671,15 @@ int
 db_copy_in(struct db *db, const char *stmt, db_copy_source_cb src, void *src_data,
            unsigned long long *rows, struct diag_err *source_err, struct db_error *e)
 {
-    PGresult *res = PQexec(db->conn, stmt);
+    PGresult *res;
     char *chunk;
     int failed = 0, aborted = 0;
 
     memset(e, 0, sizeof(*e));
     *rows = 0;
+    if (send_deferred(db, e) != 0)
+        return -1;
+    res = PQexec(db->conn, stmt);
     if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
         if (res && PQresultStatus(res) == PGRES_COMMAND_OK)
             db_error_from_message(e, "statement is not a COPY ... FROM STDIN");
@@ -688,9 +729,26 @@ db_copy_in(struct db *db, const char *stmt, db_copy_source_cb src, void *src_dat
 struct db_rows *
 db_query(struct db *db, const char *sql, struct db_error *e)
 {
-    PGresult *res = PQexec(db->conn, sql);
+    PGresult *res;
     struct db_rows *r;
 
+    /*
+     * What db_defer left goes in the same message, ahead of the query: PQexec returns the
+     * last statement's result, or the first failure's. On a failure the server undid the
+     * deferred statements with the rest of the message, so they are kept for the next call.
+     */
+    if (db->deferred) {
+        char *both = xasprintf("%s; %s", db->deferred, sql);
+
+        res = PQexec(db->conn, both);
+        free(both);
+        if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+            free(db->deferred);
+            db->deferred = NULL;
+        }
+    } else {
+        res = PQexec(db->conn, sql);
+    }
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
         fill_error(db, res, e);
         PQclear(res);
@@ -708,6 +766,8 @@ db_query_batch(struct db *db, const char *sql, struct db_rows **out, size_t n, s
     size_t got = 0;
     int failed = 0;
 
+    if (send_deferred(db, e) != 0)
+        return -1;
     if (!PQsendQuery(db->conn, sql)) {
         fill_error(db, NULL, e);
         return -1;

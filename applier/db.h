@@ -46,6 +46,12 @@ typedef int (*db_ask_password_cb)(const char *user, char *buf, size_t cap);
 struct db *db_connect_ask(const char *conninfo, int always, db_ask_password_cb ask,
                           struct diag_err *err);
 void db_close(struct db *db);
+/*
+ * Statements (no rows: SET ...) to run ahead of the next statement sent on db, in the same
+ * message where the call allows it (db_query), else just before it; until they succeed, they
+ * stay ahead of the next one. Nothing is sent by this call.
+ */
+void db_defer(struct db *db, const char *sql);
 /* "user@host:port/dbname" (or the socket directory for host), with no password. */
 const char *db_describe(const struct db *db);
 int db_server_version(const struct db *db);

@@ -297,34 +297,10 @@ cleanup:
  * schema snapshot fetched, decompressed and parsed: a no-op apply needs no more), in one
  * query when the caller knows the table exists.
  */
-static int
-load_last(struct db *db, const struct history_ctx *h, int with_snapshot, int table_known,
-          struct drift_fingerprint *fp, struct db_error *e)
+void
+drift_sql_last(const struct history_ctx *h, int with_snapshot, struct buf *out)
 {
-    struct buf sql = BUF_INIT, name = BUF_INIT, z = BUF_INIT, text = BUF_INIT;
-    struct diag_err err = DIAG_ERR_INIT;
-    struct db_rows *r = NULL;
-    const char *hex;
-    int ret = -1;
-
-    snapshot_release(&fp->snap);
-    memset(fp, 0, sizeof(*fp));
-    if (!table_known) {
-        buf_addf(&name, "%s.fingerprint", h->qschema);
-        buf_addstr(&sql, "SELECT to_regclass(");
-        db_add_literal(&sql, name.data);
-        buf_addstr(&sql, ") IS NOT NULL");
-        if ((r = db_query(db, sql.data, e)) == NULL)
-            goto cleanup;
-        if (strcmp(db_value(r, 0, 0), "t") != 0) {
-            ret = 0;
-            goto cleanup;
-        }
-        db_rows_free(r);
-        r = NULL;
-    }
-    buf_reset(&sql);
-    buf_addf(&sql,
+    buf_addf(out,
              "SELECT journal_seq, project, event, to_char(at AT TIME ZONE 'UTC', "
              "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), format, sha256, objects, %s, (SELECT "
              "count(*) FROM %s.journal j WHERE j.seq > f.journal_seq AND "
@@ -333,12 +309,20 @@ load_last(struct db *db, const struct history_ctx *h, int with_snapshot, int tab
              "ORDER BY journal_seq DESC, at DESC LIMIT 1",
              with_snapshot ? "encode(snapshot, 'hex')" : "NULL", h->qschema, h->qschema,
              h->qschema);
-    if ((r = db_query(db, sql.data, e)) == NULL)
-        goto cleanup;
-    if (db_nrows(r) == 0) {
-        ret = 0;
-        goto cleanup;
-    }
+}
+
+int
+drift_last_of(const struct db_rows *r, struct drift_fingerprint *fp, struct db_error *e)
+{
+    struct buf z = BUF_INIT, text = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    const char *hex;
+    int ret = -1;
+
+    snapshot_release(&fp->snap);
+    memset(fp, 0, sizeof(*fp));
+    if (db_nrows(r) == 0)
+        return 0;
     fp->found = 1;
     fp->journal_seq = atoll(db_value(r, 0, 0));
     snprintf(fp->project, sizeof(fp->project), "%s", db_value(r, 0, 1));
@@ -385,11 +369,44 @@ bad : {
     db_error_from_message(e, msg);
 }
 cleanup:
+    buf_release(&z);
+    buf_release(&text);
+    return ret;
+}
+
+static int
+load_last(struct db *db, const struct history_ctx *h, int with_snapshot, int table_known,
+          struct drift_fingerprint *fp, struct db_error *e)
+{
+    struct buf sql = BUF_INIT, name = BUF_INIT;
+    struct db_rows *r = NULL;
+    int ret = -1;
+
+    snapshot_release(&fp->snap);
+    memset(fp, 0, sizeof(*fp));
+    if (!table_known) {
+        buf_addf(&name, "%s.fingerprint", h->qschema);
+        buf_addstr(&sql, "SELECT to_regclass(");
+        db_add_literal(&sql, name.data);
+        buf_addstr(&sql, ") IS NOT NULL");
+        if ((r = db_query(db, sql.data, e)) == NULL)
+            goto cleanup;
+        if (strcmp(db_value(r, 0, 0), "t") != 0) {
+            ret = 0;
+            goto cleanup;
+        }
+        db_rows_free(r);
+        r = NULL;
+    }
+    buf_reset(&sql);
+    drift_sql_last(h, with_snapshot, &sql);
+    if ((r = db_query(db, sql.data, e)) == NULL)
+        goto cleanup;
+    ret = drift_last_of(r, fp, e);
+cleanup:
     db_rows_free(r);
     buf_release(&sql);
     buf_release(&name);
-    buf_release(&z);
-    buf_release(&text);
     return ret;
 }
 

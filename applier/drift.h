@@ -109,6 +109,14 @@ void drift_sql_table(const struct history_ctx *h, struct buf *out);
 int drift_record(struct db *db, const struct history_ctx *h, const char *event, int in_tx,
                  struct db_error *e);
 
+/*
+ * The last fingerprint in two steps: the query (appended to out, no ";"; with_snapshot: with
+ * the snapshot, else NULL in its place), and fp from its result rows (found = 0 when none).
+ * Returns 0, or -1 with e filled.
+ */
+void drift_sql_last(const struct history_ctx *h, int with_snapshot, struct buf *out);
+int drift_last_of(const struct db_rows *r, struct drift_fingerprint *fp, struct db_error *e);
+
 /* Load the last fingerprint (found = 0 when none, or when the table does not exist). */
 int drift_load_last(struct db *db, const struct history_ctx *h, struct drift_fingerprint *fp,
                     struct db_error *e);

@@ -223,8 +223,13 @@ drift_move_first(struct session *s, const char *event)
     memset(&fp, 0, sizeof(fp));
     snapshot_init(&fp.snap);
     if (s->state.has_fingerprints) {
-        /* Only whether a current one exists: its snapshot is not needed here. */
-        int ret = drift_load_last_head(s->db, &s->h, &fp, &e), found = fp.found;
+        /*
+         * Only whether a current one exists: its snapshot is not needed here. Read with the
+         * history under the lock; what ran since (key statements) is not a move.
+         */
+        int ret = s->state.fingerprint_rows ? drift_last_of(s->state.fingerprint_rows, &fp, &e)
+                                            : drift_load_last_head(s->db, &s->h, &fp, &e),
+            found = fp.found;
 
         snapshot_release(&fp.snap);
         if (ret != 0 || (found && fp.later_moves == 0 && fp.later_progress == 0))

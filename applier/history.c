@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define HISTORY_VERSION 1
+/* Results of history_load's second round trip: meta, applied, projects, progress, repeatable
+ * runs, the journal's key statements and head, the last fingerprint. */
+#define HISTORY_BATCH_MAX 8
 
 void
 history_ctx_init(struct history_ctx *h, const char *schema, const char *project)
@@ -195,6 +198,9 @@ db_state_release(struct db_state *s)
     free(s->applied);
     free(s->progress);
     free(s->environment);
+    db_rows_free(s->key_rows);
+    db_rows_free(s->head_rows);
+    db_rows_free(s->fingerprint_rows);
     db_state_init(s);
 }
 
@@ -274,9 +280,9 @@ int
 history_load(struct db *db, const struct history_ctx *h, struct db_state *s, struct db_error *e)
 {
     struct buf sql = BUF_INIT;
-    struct db_rows *r = NULL, *rows[5] = {NULL};
+    struct db_rows *r = NULL, *rows[HISTORY_BATCH_MAX] = {NULL};
     size_t nrows = 4;
-    int ret = -1;
+    int ret = -1, with_fingerprint;
 
     db_state_release(s);
     /* Which of the history's tables exist: the rest is then read in one round trip. */
@@ -331,6 +337,22 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
         sql_repeatables(h, &sql);
         nrows = 5;
     }
+    /*
+     * The journal exists with the schema: its key statements (trust_check.h) and its head
+     * (where a move's report starts) come with the rest, not in two more round trips.
+     */
+    buf_addstr(&sql, "; ");
+    journal_sql_key_statements(h, &sql);
+    buf_addstr(&sql, "; ");
+    journal_sql_pos(h, &sql);
+    nrows += 2;
+    /* And whether the last fingerprint is current, which a no-op apply asks (drift_move.h). */
+    with_fingerprint = s->has_fingerprints;
+    if (with_fingerprint) {
+        buf_addstr(&sql, "; ");
+        drift_sql_last(h, 0, &sql);
+        nrows++;
+    }
     if (db_query_batch(db, sql.data, rows, nrows, e) != 0)
         goto cleanup;
 
@@ -372,6 +394,13 @@ history_load(struct db *db, const struct history_ctx *h, struct db_state *s, str
     }
     if (s->has_repeatables)
         take_repeatables(s, rows[4]);
+    if (with_fingerprint) {
+        s->fingerprint_rows = rows[--nrows];
+        rows[nrows] = NULL;
+    }
+    s->key_rows = rows[nrows - 2];
+    s->head_rows = rows[nrows - 1];
+    rows[nrows - 2] = rows[nrows - 1] = NULL;
     for (size_t i = 0; i < nrows; i++)
         db_rows_free(rows[i]);
     r = NULL;

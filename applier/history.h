@@ -80,11 +80,23 @@ struct db_state {
     struct repeatable_row *reps; /* the project's repeatables, by name: their last runs */
     size_t nreps;
     size_t reps_cap;
+    /*
+     * Read in the same round trip when the schema exists, so that the steps after the load
+     * need not ask again (owned; NULL when the schema does not exist): the journal's key
+     * statements (journal_sql_key_statements) and its head (journal_sql_pos); with
+     * has_fingerprints, the last fingerprint without its snapshot (drift_sql_last).
+     */
+    struct db_rows *key_rows;
+    struct db_rows *head_rows;
+    struct db_rows *fingerprint_rows;
 };
 
 void db_state_init(struct db_state *s);
 void db_state_release(struct db_state *s);
-/* Load the project's state. A missing schema is not an error (schema_exists = 0). */
+/*
+ * Load the project's state in at most two round trips (which tables exist, then the rest). A
+ * missing schema is not an error (schema_exists = 0).
+ */
 int history_load(struct db *db, const struct history_ctx *h, struct db_state *s,
                  struct db_error *e);
 /* The last run of repeatable name, or NULL. */

@@ -386,21 +386,44 @@ journal_ts_text(long long epoch_us, char out[JOURNAL_TS_SIZE])
     snprintf(out, JOURNAL_TS_SIZE, "%.19s.%06dZ", date, (int)(epoch_us % 1000000));
 }
 
+void
+journal_sql_pos(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out, "SELECT seq, hash FROM %s.journal ORDER BY seq DESC LIMIT 1", h->qschema);
+}
+
+void
+journal_pos_of(const struct db_rows *r, struct journal_pos *pos)
+{
+    pos->seq = db_nrows(r) ? atoll(db_value(r, 0, 0)) : 0;
+    snprintf(pos->hash, sizeof(pos->hash), "%s",
+             db_nrows(r) ? db_value(r, 0, 1) : JOURNAL_ZERO_HASH);
+}
+
 int
 journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
                  struct db_error *e)
 {
-    char *sql = xasprintf("SELECT seq, hash FROM %s.journal ORDER BY seq DESC LIMIT 1", h->qschema);
-    struct db_rows *r = db_query(db, sql, e);
+    struct buf sql = BUF_INIT;
+    struct db_rows *r;
 
-    free(sql);
+    journal_sql_pos(h, &sql);
+    r = db_query(db, sql.data, e);
+    buf_release(&sql);
     if (r == NULL)
         return -1;
-    pos->seq = db_nrows(r) ? atoll(db_value(r, 0, 0)) : 0;
-    snprintf(pos->hash, sizeof(pos->hash), "%s",
-             db_nrows(r) ? db_value(r, 0, 1) : JOURNAL_ZERO_HASH);
+    journal_pos_of(r, pos);
     db_rows_free(r);
     return 0;
+}
+
+void
+journal_sql_key_statements(const struct history_ctx *h, struct buf *out)
+{
+    buf_addf(out,
+             "SELECT seq, detail FROM %s.journal WHERE event IN ('rotation', 'revocation') "
+             "ORDER BY seq",
+             h->qschema);
 }
 
 int

@@ -117,9 +117,18 @@ void journal_sql_set_pos(const struct history_ctx *h, const struct journal_pos *
 void journal_sql_recount(const struct history_ctx *h, struct buf *out);
 /* Format a time given in microseconds since the epoch as canonical timestamp text. */
 void journal_ts_text(long long epoch_us, char out[JOURNAL_TS_SIZE]);
+/*
+ * Where the journal ends: the query (appended to out, no ";"), and the position its result
+ * rows say (a journal without rows: seq 0 and the zero hash). journal_read_pos runs both.
+ */
+void journal_sql_pos(const struct history_ctx *h, struct buf *out);
+void journal_pos_of(const struct db_rows *r, struct journal_pos *pos);
 /* Read where the journal ends. Returns 0, or -1 on a database error (e filled). */
 int journal_read_pos(struct db *db, const struct history_ctx *h, struct journal_pos *pos,
                      struct db_error *e);
+
+/* Append the query for the journal's key statements in order: seq, detail (no ";"). */
+void journal_sql_key_statements(const struct history_ctx *h, struct buf *out);
 
 /* Does h's schema have a journal? 1, 0, or -1 on a database error (e filled). */
 int journal_exists(struct db *db, const struct history_ctx *h, struct db_error *e);

@@ -587,8 +587,11 @@ move_run(const struct app_opts *o, const char *bundle_path, const struct move_re
         /* stamp records from sealift's own history only, as it always has. */
         move_state_of(&s, rq->kind != MOVE_STAMP, &st);
         move_decide(&st, rq, &v);
-        if (journal_exists_known(s.db, &s.h, s.state.schema_exists, &e) == 1 &&
-            journal_read_pos(s.db, &s.h, &before, &e) != 0)
+        /* Read under the lock with the history (session_lock), unless there was none. */
+        if (s.state.head_rows)
+            journal_pos_of(s.state.head_rows, &before);
+        else if (journal_exists_known(s.db, &s.h, 0, &e) == 1 &&
+                 journal_read_pos(s.db, &s.h, &before, &e) != 0)
             before.seq = -1; /* unknown: report whatever the head is after */
         code = record_trust(&s, &out);
         if (code == EXIT_OK)

@@ -20,14 +20,16 @@ connect_thread(void *arg)
 {
     struct connector *c = arg;
 
-    c->db = app_connect_quiet(c->o, &c->code, &c->err);
+    c->db = app_connect_quiet(c->o, 1, &c->code, &c->err);
     return NULL;
 }
 
 /*
  * Connecting takes milliseconds of waiting for the server, verifying milliseconds of work:
- * both happen at once. The connection uses nothing from the bundle, and nothing is sent on it
- * until the bundle is verified; if it is not, the connection is closed unused.
+ * both happen at once. The connection uses nothing from the bundle, and no statement is sent
+ * on it, not even the session's settings (they go with the first query, app_connect_quiet),
+ * until the bundle is verified; if it is not, the connection is closed unused. The server
+ * has then only authenticated us and started a backend, as psql -c '' would.
  */
 int
 session_open(struct session *s, const struct app_opts *o, const char *bundle_path, int lock)
@@ -102,8 +104,7 @@ session_load(struct session *s)
      * Checked once per command (the load under the lock reads the same journal again).
      */
     if (!s->trust_checked) {
-        int code =
-            trust_check_database(s->db, &s->h, o, &s->bundle, s->state.schema_exists, &s->trust);
+        int code = trust_check_database(s->db, &s->h, o, &s->bundle, s->state.key_rows, &s->trust);
 
         if (code != EXIT_OK)
             return code;

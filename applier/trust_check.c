@@ -206,20 +206,10 @@ check_clock(struct db *db, const struct history_ctx *h, const struct app_opts *o
     return code;
 }
 
-int
-trust_load_journal(struct db *db, const struct history_ctx *h, struct trust_set *t)
+/* Replay the key statement rows r (journal_sql_key_statements) onto t. */
+static void
+replay_key_statements(const struct db_rows *r, struct trust_set *t)
 {
-    char *sql = xasprintf("SELECT seq, detail FROM %s.journal WHERE event IN ('rotation', "
-                          "'revocation') ORDER BY seq",
-                          h->qschema);
-    struct db_error e;
-    struct db_rows *r = db_query(db, sql, &e);
-
-    free(sql);
-    if (r == NULL) {
-        app_error("could not read the journal's key statements: %s", e.message);
-        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
-    }
     for (size_t i = 0; i < db_nrows(r); i++) {
         const char *text = db_value(r, i, 1);
         struct diag_err err = DIAG_ERR_INIT;
@@ -233,17 +223,35 @@ trust_load_journal(struct db *db, const struct history_ctx *h, struct trust_set 
                          err.msg[0] ? err.msg : "no statement text");
         keystmt_release(&st);
     }
+}
+
+int
+trust_load_journal(struct db *db, const struct history_ctx *h, struct trust_set *t)
+{
+    struct buf sql = BUF_INIT;
+    struct db_error e;
+    struct db_rows *r;
+
+    journal_sql_key_statements(h, &sql);
+    r = db_query(db, sql.data, &e);
+    buf_release(&sql);
+    if (r == NULL) {
+        app_error("could not read the journal's key statements: %s", e.message);
+        return e.connection_lost ? EXIT_CONNECT : EXIT_FAILED;
+    }
+    replay_key_statements(r, t);
     db_rows_free(r);
     return EXIT_OK;
 }
 
 int
 trust_check_database(struct db *db, const struct history_ctx *h, const struct app_opts *o,
-                     const struct verify_result *res, int journal_known, struct trust_run *run)
+                     const struct verify_result *res, const struct db_rows *key_rows,
+                     struct trust_run *run)
 {
     struct db_error e;
     struct diag_err err = DIAG_ERR_INIT;
-    int exists = journal_exists_known(db, h, journal_known, &e), code;
+    int exists = journal_exists_known(db, h, key_rows != NULL, &e), code;
 
     trust_set_init(&run->set, o->ring.keys, o->ring.n, o->threshold);
     if (exists < 0) {
@@ -253,7 +261,9 @@ trust_check_database(struct db *db, const struct history_ctx *h, const struct ap
     if (exists && res->manifest.expires && !o->allow_expired &&
         (code = check_clock(db, h, o)) != EXIT_OK)
         return code;
-    if (exists && (code = trust_load_journal(db, h, &run->set)) != EXIT_OK)
+    if (key_rows)
+        replay_key_statements(key_rows, &run->set);
+    else if (exists && (code = trust_load_journal(db, h, &run->set)) != EXIT_OK)
         return code;
     if (apply_bundle_statements(&run->set, res, run, &err) != 0) {
         app_error("%s", err.msg);

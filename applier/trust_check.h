@@ -52,10 +52,12 @@ int trust_check_expiry(const struct app_opts *o, const char *path, const struct 
  * than the journal's newest event when the bundle expires (EXIT_STATE, naming both times);
  * replay the journal's key statements from the trusted keys, then the bundle's, and refuse the
  * bundle (EXIT_REJECTED) unless the threshold of its signers are still current. Fills run.
- * journal_known: as journal_exists_known (journal.h).
+ * key_rows: the journal's key statements as history_load read them (the journal exists), or
+ * NULL to find out whether it exists and read them here.
  */
 int trust_check_database(struct db *db, const struct history_ctx *h, const struct app_opts *o,
-                         const struct verify_result *res, int journal_known, struct trust_run *run);
+                         const struct verify_result *res, const struct db_rows *key_rows,
+                         struct trust_run *run);
 
 /*
  * Replay the rotations and revocations of h's journal (which must exist) onto t, in order.

@@ -59,6 +59,33 @@ teardown() { apply_teardown; }
     assert_sql "SELECT count(*) FROM users" 1
 }
 
+# At the head, what apply -q and status ask the server is a fixed handful of messages, each
+# one round trip (the statements a message holds run together): the server logs each message
+# as one "statement:" line. The first carries the session's settings with the first query.
+@test "at the head, apply -q and status each take a fixed few round trips" {
+    local log=$SEALIFT_PG_DIR/server.log from
+    three_migrations
+    bundle m b.sealift
+    run_apply apply b.sealift -p release.pub -q
+    assert_exit 0
+    must sql "ALTER DATABASE $PGDATABASE SET log_statement = 'all'" postgres
+
+    from=$(stat -c %s "$log")
+    run_apply apply b.sealift -p release.pub -q
+    assert_exit 0
+    run grep -c 'LOG:  statement: ' <(tail -c +$((from + 1)) "$log")
+    assert_output 5
+    run grep -m1 'LOG:  statement: ' <(tail -c +$((from + 1)) "$log")
+    assert_output --regexp 'statement: SET standard_conforming_strings = on; .*; SELECT pg_try_advisory_lock\('
+
+    from=$(stat -c %s "$log")
+    run_apply status b.sealift -p release.pub
+    assert_exit 0
+    run grep -c 'LOG:  statement: ' <(tail -c +$((from + 1)) "$log")
+    assert_output 2
+    assert_sql "SELECT count(*) FROM sealift.journal" 3
+}
+
 @test "apply --to stops at a revision named by id, then by ID_NAME" {
     three_migrations
     bundle m b.sealift

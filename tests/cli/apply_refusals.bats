@@ -66,6 +66,43 @@ assert_untouched() {
     assert_tables 'orders,users'
 }
 
+# The connection is made while the bundle is verified (session.c): a bundle that fails
+# verification must close it without a single statement run on it, not even the session's
+# SET commands. The server logs every statement of this database; the same log shows the
+# statements of an accepted bundle (the check can see them), and pg_stat_database counts the
+# refused runs' sessions (the connection was made, so there was something to send on).
+@test "a bundle refused by verification runs no statement on the connection made meanwhile" {
+    local log=$SEALIFT_PG_DIR/server.log from sessions
+    three_migrations
+    bundle m b.sealift --compression none
+    cp b.sealift bad.sealift
+    flip_byte bad.sealift "$(byte_offset bad.sealift 'CREATE TABLE orders')"
+    must sql "ALTER DATABASE $PGDATABASE SET log_statement = 'all'" postgres
+    sessions=$(sql "SELECT sessions FROM pg_stat_database WHERE datname = '$PGDATABASE'" postgres)
+
+    for verb in apply status; do
+        from=$(stat -c %s "$log")
+        run_apply "$verb" bad.sealift -p release.pub
+        assert_exit 1
+        assert_error 'bad.sealift: member "migrations/000003_003_orders/up.sql": SHA-256 does not match the manifest'
+        run tail -c +$((from + 1)) "$log"
+        refute_output --partial 'statement:'
+    done
+    for _ in $(seq 100); do
+        [ "$(sql "SELECT sessions FROM pg_stat_database WHERE datname = '$PGDATABASE'" \
+            postgres)" -ge $((sessions + 2)) ] && break
+        sleep 0.05
+    done
+    assert_sql "SELECT sessions >= $((sessions + 2)) FROM pg_stat_database WHERE datname = '$PGDATABASE'" t
+    assert_untouched
+
+    from=$(stat -c %s "$log")
+    run_apply status b.sealift -p release.pub
+    assert_exit 7
+    run tail -c +$((from + 1)) "$log"
+    assert_output --partial 'statement: SET standard_conforming_strings = on'
+}
+
 @test "a flipped byte in the signed manifest is refused" {
     three_migrations
     bundle m b.sealift --compression none
