@@ -890,6 +890,13 @@ pgnodes_parse(const char *text, int lint, struct pgstmt_list *out)
     PgQueryInternalParsetreeAndError res;
     const ListCell *lc;
     int rc = 0;
+    /*
+     * A statement's operations are gathered here, then copied to a vector of their exact
+     * size: they are kept until the whole chain is judged, and a vector grown per statement
+     * (eight operations at first, for the one or two most statements have) would be most of
+     * the lint's memory on a long chain, and pages the build touches for nothing.
+     */
+    struct lint_stmt scratch = {0};
 
     parser_used = 1;
     ctx = pg_query_enter_memory_context();
@@ -914,8 +921,15 @@ pgnodes_parse(const char *text, int lint, struct pgstmt_list *out)
         p->copy = copy_stdio(n);
         p->no_tx = needs_no_transaction(n);
         if (lint)
-            walk_statement(&p->lint, n);
+            walk_statement(&scratch, n);
+        if (scratch.nops > 0) {
+            p->lint.ops = xmalloc(scratch.nops * sizeof(*scratch.ops));
+            memcpy(p->lint.ops, scratch.ops, scratch.nops * sizeof(*scratch.ops));
+            p->lint.nops = p->lint.ops_cap = scratch.nops;
+            scratch.nops = 0; /* their strings are p's now */
+        }
     }
+    free(scratch.ops);
     free(res.stderr_buffer);
     pg_query_exit_memory_context(ctx);
     return rc;
