@@ -81,8 +81,14 @@ lint_result_release(struct lint_result *r)
 
 /* ---- a small string map (open addressing): name -> index into a table ---- */
 
+/*
+ * A chain of 10,000 migrations puts some 50,000 names here: their bytes go one after another
+ * into pool, not into a block of their own each (one allocation instead of 50,000, and
+ * probes that read nearby memory).
+ */
 struct smap {
-    char **keys;
+    struct buf pool;  /* every key, NUL-terminated */
+    size_t *keys;     /* per slot: 1 + the offset of its key in pool; 0: a free slot */
     uint64_t *hashes; /* of each key, kept: growing rehashes no string, probes compare few */
     size_t *vals;
     size_t cap; /* a power of two, or 0 */
@@ -108,7 +114,7 @@ smap_slot(const struct smap *m, const char *key, uint64_t h, size_t *pos)
     if (m->cap == 0)
         return NULL;
     for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) {
+        if (m->hashes[i] == h && strcmp(m->pool.data + m->keys[i] - 1, key) == 0) {
             *pos = i;
             return &m->vals[i];
         }
@@ -125,15 +131,19 @@ smap_get(const struct smap *m, const char *key)
     return v ? *v : SIZE_MAX;
 }
 
-static void
-smap_put(struct smap *m, const char *key, size_t val)
+/*
+ * The value of key, added with value val if it was not there (*added says which): one hash
+ * and one probe where a get and a put would take two each.
+ */
+static size_t *
+smap_add(struct smap *m, const char *key, size_t val, int *added)
 {
     uint64_t h = smap_hash(key);
     size_t pos;
     size_t *v;
 
     if ((m->n + 1) * 2 > m->cap) {
-        struct smap bigger = {NULL, NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
+        struct smap bigger = {m->pool, NULL, NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
 
         bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
         bigger.hashes = xcalloc(bigger.cap, sizeof(*bigger.hashes));
@@ -141,7 +151,7 @@ smap_put(struct smap *m, const char *key, size_t val)
         for (size_t i = 0; i < m->cap; i++) {
             size_t j;
 
-            if (m->keys[i] == NULL)
+            if (m->keys[i] == 0)
                 continue;
             /* Keys are distinct: the first free slot of the probe is the one. */
             for (j = m->hashes[i] & (bigger.cap - 1); bigger.keys[j];
@@ -158,21 +168,29 @@ smap_put(struct smap *m, const char *key, size_t val)
         *m = bigger;
     }
     v = smap_slot(m, key, h, &pos);
-    if (v) {
-        *v = val;
-        return;
-    }
-    m->keys[pos] = xstrdup(key);
+    *added = v == NULL;
+    if (v)
+        return v;
+    m->keys[pos] = m->pool.len + 1;
+    buf_add(&m->pool, key, strlen(key) + 1);
     m->hashes[pos] = h;
     m->vals[pos] = val;
     m->n++;
+    return &m->vals[pos];
+}
+
+static void
+smap_put(struct smap *m, const char *key, size_t val)
+{
+    int added;
+
+    *smap_add(m, key, val, &added) = val;
 }
 
 static void
 smap_release(struct smap *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys[i]);
+    buf_release(&m->pool);
     free(m->keys);
     free(m->hashes);
     free(m->vals);
@@ -257,16 +275,17 @@ rel_get(struct ctx *c, const char *rel)
 static void
 rel_put(struct ctx *c, const char *rel)
 {
-    size_t i = smap_get(&c->rels, rel);
+    size_t i;
+    int added;
 
     if (!recording(c)) {
         smap_put(&c->local_rels, rel, 1);
         return;
     }
-    if (i == SIZE_MAX) {
+    i = *smap_add(&c->rels, rel, c->nrel, &added);
+    if (added) {
         c->rel_v = xgrow(c->rel_v, &c->rel_cap, c->nrel + 1, sizeof(*c->rel_v));
-        i = c->nrel++;
-        smap_put(&c->rels, rel, i);
+        c->nrel++;
     }
     c->rel_v[i].mig = c->mig;
     c->rel_v[i].kind = c->kind;
@@ -310,16 +329,16 @@ col_get(struct ctx *c, const char *rel, const char *col)
 static void
 col_put(struct ctx *c, const char *rel, const char *col, const struct lint_type *t)
 {
-    const char *k = key2(c, rel, col);
-    size_t i = smap_get(&c->cols, k);
+    size_t i;
+    int added;
 
     if (!recording(c))
         return;
-    if (i == SIZE_MAX) {
+    i = *smap_add(&c->cols, key2(c, rel, col), c->ncol, &added);
+    if (added) {
         c->col_v = xgrow(c->col_v, &c->col_cap, c->ncol + 1, sizeof(*c->col_v));
-        i = c->ncol++;
+        c->ncol++;
         memset(&c->col_v[i], 0, sizeof(c->col_v[i]));
-        smap_put(&c->cols, k, i);
     }
     c->col_v[i].at.mig = c->mig;
     c->col_v[i].at.kind = c->kind;
@@ -339,14 +358,13 @@ con_get(struct ctx *c, const char *rel, const char *con)
 static struct con_info *
 con_put(struct ctx *c, const char *rel, const char *con)
 {
-    const char *k = key2(c, rel, con);
-    size_t i = smap_get(&c->cons, k);
+    int added;
+    size_t i = *smap_add(&c->cons, key2(c, rel, con), c->ncon, &added);
 
-    if (i == SIZE_MAX) {
+    if (added) {
         c->con_v = xgrow(c->con_v, &c->con_cap, c->ncon + 1, sizeof(*c->con_v));
-        i = c->ncon++;
+        c->ncon++;
         memset(&c->con_v[i], 0, sizeof(c->con_v[i]));
-        smap_put(&c->cons, k, i);
     }
     c->con_v[i].at.mig = c->mig;
     c->con_v[i].at.kind = c->kind;
@@ -367,15 +385,16 @@ idx_get(struct ctx *c, const char *name)
 static void
 idx_put(struct ctx *c, const char *name, const char *table)
 {
-    size_t i = smap_get(&c->idxs, name);
+    size_t i;
+    int added;
 
     if (!recording(c))
         return;
-    if (i == SIZE_MAX) {
+    i = *smap_add(&c->idxs, name, c->nidx, &added);
+    if (added) {
         c->idx_v = xgrow(c->idx_v, &c->idx_cap, c->nidx + 1, sizeof(*c->idx_v));
-        i = c->nidx++;
+        c->nidx++;
         memset(&c->idx_v[i], 0, sizeof(c->idx_v[i]));
-        smap_put(&c->idxs, name, i);
     }
     c->idx_v[i].at.mig = c->mig;
     c->idx_v[i].at.kind = c->kind;
