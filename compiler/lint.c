@@ -86,11 +86,19 @@ lint_result_release(struct lint_result *r)
  * into pool, not into a block of their own each (one allocation instead of 50,000, and
  * probes that read nearby memory).
  */
+struct smap_slot {
+    uint64_t hash; /* of the key, kept: growing rehashes no string, probes compare few */
+    size_t key;    /* 1 + the offset of the key in pool; 0: a free slot */
+    size_t val;
+};
+
+/*
+ * A slot's hash, key and value side by side: on a long chain the tables outgrow the caches,
+ * and a probe reads one line of memory instead of one per field.
+ */
 struct smap {
-    struct buf pool;  /* every key, NUL-terminated */
-    size_t *keys;     /* per slot: 1 + the offset of its key in pool; 0: a free slot */
-    uint64_t *hashes; /* of each key, kept: growing rehashes no string, probes compare few */
-    size_t *vals;
+    struct buf pool; /* every key, NUL-terminated */
+    struct smap_slot *slots;
     size_t cap; /* a power of two, or 0 */
     size_t n;
 };
@@ -113,10 +121,10 @@ smap_slot(const struct smap *m, const char *key, uint64_t h, size_t *pos)
 
     if (m->cap == 0)
         return NULL;
-    for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (m->hashes[i] == h && strcmp(m->pool.data + m->keys[i] - 1, key) == 0) {
+    for (i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+        if (m->slots[i].hash == h && strcmp(m->pool.data + m->slots[i].key - 1, key) == 0) {
             *pos = i;
-            return &m->vals[i];
+            return &m->slots[i].val;
         }
     *pos = i;
     return NULL;
@@ -143,40 +151,34 @@ smap_add(struct smap *m, const char *key, size_t val, int *added)
     size_t *v;
 
     if ((m->n + 1) * 2 > m->cap) {
-        struct smap bigger = {m->pool, NULL, NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
+        struct smap bigger = {m->pool, NULL, m->cap ? m->cap * 2 : 64, 0};
 
-        bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
-        bigger.hashes = xcalloc(bigger.cap, sizeof(*bigger.hashes));
-        bigger.vals = xcalloc(bigger.cap, sizeof(*bigger.vals));
+        bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
         for (size_t i = 0; i < m->cap; i++) {
             size_t j;
 
-            if (m->keys[i] == 0)
+            if (m->slots[i].key == 0)
                 continue;
             /* Keys are distinct: the first free slot of the probe is the one. */
-            for (j = m->hashes[i] & (bigger.cap - 1); bigger.keys[j];
+            for (j = m->slots[i].hash & (bigger.cap - 1); bigger.slots[j].key;
                  j = (j + 1) & (bigger.cap - 1))
                 ;
-            bigger.keys[j] = m->keys[i];
-            bigger.hashes[j] = m->hashes[i];
-            bigger.vals[j] = m->vals[i];
+            bigger.slots[j] = m->slots[i];
             bigger.n++;
         }
-        free(m->keys);
-        free(m->hashes);
-        free(m->vals);
+        free(m->slots);
         *m = bigger;
     }
     v = smap_slot(m, key, h, &pos);
     *added = v == NULL;
     if (v)
         return v;
-    m->keys[pos] = m->pool.len + 1;
+    m->slots[pos].hash = h;
+    m->slots[pos].key = m->pool.len + 1;
+    m->slots[pos].val = val;
     buf_add(&m->pool, key, strlen(key) + 1);
-    m->hashes[pos] = h;
-    m->vals[pos] = val;
     m->n++;
-    return &m->vals[pos];
+    return &m->slots[pos].val;
 }
 
 static void
@@ -191,9 +193,7 @@ static void
 smap_release(struct smap *m)
 {
     buf_release(&m->pool);
-    free(m->keys);
-    free(m->hashes);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof(*m));
 }
 
@@ -222,7 +222,7 @@ struct con_info {
 
 struct index_info {
     struct origin at;
-    char *table;
+    const char *table; /* the operation's (the extraction outlives the context) */
 };
 
 struct ctx {
@@ -399,8 +399,7 @@ idx_put(struct ctx *c, const char *name, const char *table)
     c->idx_v[i].at.mig = c->mig;
     c->idx_v[i].at.kind = c->kind;
     c->idx_v[i].at.gone = 0;
-    free(c->idx_v[i].table);
-    c->idx_v[i].table = xstrdup(table);
+    c->idx_v[i].table = table;
 }
 
 static void
@@ -750,7 +749,10 @@ later_use(const struct ctx *c, const char *value)
 static void
 judge_op(struct ctx *c, const struct lint_op *op)
 {
-    int existing = existing_rel(c, op->rel);
+    /* A CREATE TABLE and its columns ask no rule: no lookup (most operations of a chain). */
+    int existing = op->kind == LINT_OP_CREATE_TABLE || op->kind == LINT_OP_COLUMN
+                       ? 0
+                       : existing_rel(c, op->rel);
     int pg = c->opt->pg_version;
 
     switch (op->kind) {
@@ -881,7 +883,7 @@ judge_op(struct ctx *c, const struct lint_op *op)
         if (existing && !is_own(c, rel_get(c, op->rel)))
             finding(c, "drop-table", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 0, 0,
                     "DROP TABLE %s breaks every running client that still uses it", op->rel);
-        if (rel_get(c, op->rel) && recording(c))
+        if (recording(c) && rel_get(c, op->rel))
             rel_get(c, op->rel)->gone = 1;
         break;
     case LINT_OP_DROP_COLUMN: {
@@ -1044,8 +1046,6 @@ ctx_release(struct ctx *c)
     for (size_t i = 0; i < c->ncon; i++)
         free(c->con_v[i].not_null_col);
     free(c->con_v);
-    for (size_t i = 0; i < c->nidx; i++)
-        free(c->idx_v[i].table);
     free(c->idx_v);
 }
 
