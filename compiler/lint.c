@@ -81,10 +81,24 @@ lint_result_release(struct lint_result *r)
 
 /* ---- a small string map (open addressing): name -> index into a table ---- */
 
+/*
+ * A chain of 10,000 migrations puts some 50,000 names here: their bytes go one after another
+ * into pool, not into a block of their own each (one allocation instead of 50,000, and
+ * probes that read nearby memory).
+ */
+struct smap_slot {
+    uint64_t hash; /* of the key, kept: growing rehashes no string, probes compare few */
+    size_t key;    /* 1 + the offset of the key in pool; 0: a free slot */
+    size_t val;
+};
+
+/*
+ * A slot's hash, key and value side by side: on a long chain the tables outgrow the caches,
+ * and a probe reads one line of memory instead of one per field.
+ */
 struct smap {
-    char **keys;
-    uint64_t *hashes; /* of each key, kept: growing rehashes no string, probes compare few */
-    size_t *vals;
+    struct buf pool; /* every key, NUL-terminated */
+    struct smap_slot *slots;
     size_t cap; /* a power of two, or 0 */
     size_t n;
 };
@@ -107,10 +121,10 @@ smap_slot(const struct smap *m, const char *key, uint64_t h, size_t *pos)
 
     if (m->cap == 0)
         return NULL;
-    for (i = h & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) {
+    for (i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+        if (m->slots[i].hash == h && strcmp(m->pool.data + m->slots[i].key - 1, key) == 0) {
             *pos = i;
-            return &m->vals[i];
+            return &m->slots[i].val;
         }
     *pos = i;
     return NULL;
@@ -125,57 +139,61 @@ smap_get(const struct smap *m, const char *key)
     return v ? *v : SIZE_MAX;
 }
 
-static void
-smap_put(struct smap *m, const char *key, size_t val)
+/*
+ * The value of key, added with value val if it was not there (*added says which): one hash
+ * and one probe where a get and a put would take two each.
+ */
+static size_t *
+smap_add(struct smap *m, const char *key, size_t val, int *added)
 {
     uint64_t h = smap_hash(key);
     size_t pos;
     size_t *v;
 
     if ((m->n + 1) * 2 > m->cap) {
-        struct smap bigger = {NULL, NULL, NULL, m->cap ? m->cap * 2 : 64, 0};
+        struct smap bigger = {m->pool, NULL, m->cap ? m->cap * 2 : 64, 0};
 
-        bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
-        bigger.hashes = xcalloc(bigger.cap, sizeof(*bigger.hashes));
-        bigger.vals = xcalloc(bigger.cap, sizeof(*bigger.vals));
+        bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
         for (size_t i = 0; i < m->cap; i++) {
             size_t j;
 
-            if (m->keys[i] == NULL)
+            if (m->slots[i].key == 0)
                 continue;
             /* Keys are distinct: the first free slot of the probe is the one. */
-            for (j = m->hashes[i] & (bigger.cap - 1); bigger.keys[j];
+            for (j = m->slots[i].hash & (bigger.cap - 1); bigger.slots[j].key;
                  j = (j + 1) & (bigger.cap - 1))
                 ;
-            bigger.keys[j] = m->keys[i];
-            bigger.hashes[j] = m->hashes[i];
-            bigger.vals[j] = m->vals[i];
+            bigger.slots[j] = m->slots[i];
             bigger.n++;
         }
-        free(m->keys);
-        free(m->hashes);
-        free(m->vals);
+        free(m->slots);
         *m = bigger;
     }
     v = smap_slot(m, key, h, &pos);
-    if (v) {
-        *v = val;
-        return;
-    }
-    m->keys[pos] = xstrdup(key);
-    m->hashes[pos] = h;
-    m->vals[pos] = val;
+    *added = v == NULL;
+    if (v)
+        return v;
+    m->slots[pos].hash = h;
+    m->slots[pos].key = m->pool.len + 1;
+    m->slots[pos].val = val;
+    buf_add(&m->pool, key, strlen(key) + 1);
     m->n++;
+    return &m->slots[pos].val;
+}
+
+static void
+smap_put(struct smap *m, const char *key, size_t val)
+{
+    int added;
+
+    *smap_add(m, key, val, &added) = val;
 }
 
 static void
 smap_release(struct smap *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys[i]);
-    free(m->keys);
-    free(m->hashes);
-    free(m->vals);
+    buf_release(&m->pool);
+    free(m->slots);
     memset(m, 0, sizeof(*m));
 }
 
@@ -206,7 +224,7 @@ struct con_info {
 
 struct index_info {
     struct origin at;
-    char *table;
+    const char *table; /* the operation's (the extraction outlives the context) */
 };
 
 struct ctx {
@@ -259,16 +277,17 @@ rel_get(struct ctx *c, const char *rel)
 static void
 rel_put(struct ctx *c, const char *rel)
 {
-    size_t i = smap_get(&c->rels, rel);
+    size_t i;
+    int added;
 
     if (!recording(c)) {
         smap_put(&c->local_rels, rel, 1);
         return;
     }
-    if (i == SIZE_MAX) {
+    i = *smap_add(&c->rels, rel, c->nrel, &added);
+    if (added) {
         c->rel_v = xgrow(c->rel_v, &c->rel_cap, c->nrel + 1, sizeof(*c->rel_v));
-        i = c->nrel++;
-        smap_put(&c->rels, rel, i);
+        c->nrel++;
     }
     c->rel_v[i].mig = c->mig;
     c->rel_v[i].kind = c->kind;
@@ -313,16 +332,16 @@ col_get(struct ctx *c, const char *rel, const char *col)
 static void
 col_put(struct ctx *c, const char *rel, const char *col, const struct lint_type *t)
 {
-    const char *k = key2(c, rel, col);
-    size_t i = smap_get(&c->cols, k);
+    size_t i;
+    int added;
 
     if (!recording(c))
         return;
-    if (i == SIZE_MAX) {
+    i = *smap_add(&c->cols, key2(c, rel, col), c->ncol, &added);
+    if (added) {
         c->col_v = xgrow(c->col_v, &c->col_cap, c->ncol + 1, sizeof(*c->col_v));
-        i = c->ncol++;
+        c->ncol++;
         memset(&c->col_v[i], 0, sizeof(c->col_v[i]));
-        smap_put(&c->cols, k, i);
     }
     c->col_v[i].at.mig = c->mig;
     c->col_v[i].at.kind = c->kind;
@@ -342,14 +361,13 @@ con_get(struct ctx *c, const char *rel, const char *con)
 static struct con_info *
 con_put(struct ctx *c, const char *rel, const char *con)
 {
-    const char *k = key2(c, rel, con);
-    size_t i = smap_get(&c->cons, k);
+    int added;
+    size_t i = *smap_add(&c->cons, key2(c, rel, con), c->ncon, &added);
 
-    if (i == SIZE_MAX) {
+    if (added) {
         c->con_v = xgrow(c->con_v, &c->con_cap, c->ncon + 1, sizeof(*c->con_v));
-        i = c->ncon++;
+        c->ncon++;
         memset(&c->con_v[i], 0, sizeof(c->con_v[i]));
-        smap_put(&c->cons, k, i);
     }
     c->con_v[i].at.mig = c->mig;
     c->con_v[i].at.kind = c->kind;
@@ -370,21 +388,21 @@ idx_get(struct ctx *c, const char *name)
 static void
 idx_put(struct ctx *c, const char *name, const char *table)
 {
-    size_t i = smap_get(&c->idxs, name);
+    size_t i;
+    int added;
 
     if (!recording(c))
         return;
-    if (i == SIZE_MAX) {
+    i = *smap_add(&c->idxs, name, c->nidx, &added);
+    if (added) {
         c->idx_v = xgrow(c->idx_v, &c->idx_cap, c->nidx + 1, sizeof(*c->idx_v));
-        i = c->nidx++;
+        c->nidx++;
         memset(&c->idx_v[i], 0, sizeof(c->idx_v[i]));
-        smap_put(&c->idxs, name, i);
     }
     c->idx_v[i].at.mig = c->mig;
     c->idx_v[i].at.kind = c->kind;
     c->idx_v[i].at.gone = 0;
-    free(c->idx_v[i].table);
-    c->idx_v[i].table = xstrdup(table);
+    c->idx_v[i].table = table;
 }
 
 static void
@@ -735,7 +753,10 @@ later_use(const struct ctx *c, const char *value)
 static void
 judge_op(struct ctx *c, const struct lint_op *op)
 {
-    int existing = existing_rel(c, op->rel);
+    /* A CREATE TABLE and its columns ask no rule: no lookup (most operations of a chain). */
+    int existing = op->kind == LINT_OP_CREATE_TABLE || op->kind == LINT_OP_COLUMN
+                       ? 0
+                       : existing_rel(c, op->rel);
     int pg = c->opt->pg_version;
 
     switch (op->kind) {
@@ -874,7 +895,7 @@ judge_op(struct ctx *c, const struct lint_op *op)
         if (existing && !is_own(c, rel_get(c, op->rel)))
             finding(c, "drop-table", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 0, 0,
                     "DROP TABLE %s breaks every running client that still uses it", op->rel);
-        if (rel_get(c, op->rel) && recording(c))
+        if (recording(c) && rel_get(c, op->rel))
             rel_get(c, op->rel)->gone = 1;
         break;
     case LINT_OP_DROP_COLUMN: {
@@ -1037,8 +1058,6 @@ ctx_release(struct ctx *c)
     for (size_t i = 0; i < c->ncon; i++)
         free(c->con_v[i].not_null_col);
     free(c->con_v);
-    for (size_t i = 0; i < c->nidx; i++)
-        free(c->idx_v[i].table);
     free(c->idx_v);
 }
 

@@ -302,6 +302,11 @@ lint_extract(const struct src_script *s, struct sqltrees *trees, struct lint_scr
     struct position pos = {sql, 0, 1, 1};
 
     memset(out, 0, sizeof(*out));
+    /* One entry per statement, allocated once: kept until the whole chain is judged. */
+    if (s->nstmts > 0) {
+        out->stmts = xcalloc(s->nstmts, sizeof(*out->stmts));
+        out->stmts_cap = s->nstmts;
+    }
     for (size_t i = 0; i < s->nstmts; i++) {
         size_t loc = (size_t)s->stmts[i].offset;
         size_t end = loc + (size_t)s->stmts[i].length;
@@ -310,9 +315,7 @@ lint_extract(const struct src_script *s, struct sqltrees *trees, struct lint_scr
         struct lint_stmt *tree = sqltrees_stmt(trees, i);
         struct lint_stmt *st;
 
-        out->stmts = xgrow(out->stmts, &out->stmts_cap, out->nstmts + 1, sizeof(*out->stmts));
         st = &out->stmts[out->nstmts++];
-        memset(st, 0, sizeof(*st));
         st->offset = tok;
         position_at(&pos, tok, &st->line, &st->col);
         if (tok >= end)

@@ -70,6 +70,20 @@ rangevar_name(const RangeVar *rv)
     return qualified(rv->schemaname ? rv->schemaname : "public", rv->relname);
 }
 
+/*
+ * lint_add_op with rel and name malloc'd here (or NULL): taken by the operation, which frees
+ * them, instead of copied and freed (a chain's most common statements are read here).
+ */
+static struct lint_op *
+take_op(struct lint_stmt *st, int kind, char *rel, char *name)
+{
+    struct lint_op *op = lint_add_op(st, kind, NULL, NULL);
+
+    op->rel = rel;
+    op->name = name;
+    return op;
+}
+
 /* The string of a String node, or NULL. */
 static const char *
 node_string(const void *n)
@@ -480,14 +494,14 @@ walk_create_table(struct lint_stmt *st, const CreateStmt *cs)
 
     if (rel == NULL)
         return;
+    /* rel is the operation's now, and stays valid for the columns' copies. */
     if (cs->if_not_exists)
-        lint_add_op(st, LINT_OP_CREATE_TABLE, rel, NULL)->flags |= LINT_F_IF_EXISTS;
+        take_op(st, LINT_OP_CREATE_TABLE, rel, NULL)->flags |= LINT_F_IF_EXISTS;
     else
-        lint_add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
+        take_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
     foreach (lc, cs->tableElts)
         if (IsA(lfirst(lc), ColumnDef))
             column_op(st, LINT_OP_COLUMN, rel, lfirst(lc));
-    free(rel);
 }
 
 static void
@@ -501,22 +515,22 @@ walk_drop(struct lint_stmt *st, const DropStmt *ds)
         struct lint_op *op;
 
         if (ds->removeType == OBJECT_TABLE) {
-            op = lint_add_op(st, LINT_OP_DROP_TABLE, name, NULL);
+            op = take_op(st, LINT_OP_DROP_TABLE, name, NULL);
             op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
         } else if (ds->removeType == OBJECT_INDEX) {
-            op = lint_add_op(st, LINT_OP_DROP_INDEX, NULL, name);
+            op = take_op(st, LINT_OP_DROP_INDEX, NULL, name);
             op->lock =
                 ds->concurrent ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_ACCESS_EXCLUSIVE;
             if (ds->concurrent)
                 op->flags |= LINT_F_CONCURRENT;
         } else {
             op = lint_add_op(st, LINT_OP_DROP_OTHER, NULL, NULL);
+            free(name);
         }
         if (ds->missing_ok)
             op->flags |= LINT_F_IF_EXISTS;
         if (ds->behavior == DROP_CASCADE)
             op->flags |= LINT_F_CASCADE;
-        free(name);
     }
 }
 
@@ -606,15 +620,13 @@ walk_index(struct lint_stmt *st, const IndexStmt *ix)
     if (ix->idxname)
         idx =
             qualified(ix->relation->schemaname ? ix->relation->schemaname : "public", ix->idxname);
-    op = lint_add_op(st, LINT_OP_CREATE_INDEX, rel, idx);
+    op = take_op(st, LINT_OP_CREATE_INDEX, rel, idx);
     op->lock = ix->concurrent ? LINT_LOCK_SHARE_UPDATE_EXCLUSIVE : LINT_LOCK_SHARE;
     if (ix->concurrent)
         op->flags |= LINT_F_CONCURRENT;
     if (ix->if_not_exists)
         op->flags |= LINT_F_IF_EXISTS;
     op->sub = ix->unique ? 'u' : 'i';
-    free(idx);
-    free(rel);
 }
 
 static void
@@ -890,6 +902,13 @@ pgnodes_parse(const char *text, int lint, struct pgstmt_list *out)
     PgQueryInternalParsetreeAndError res;
     const ListCell *lc;
     int rc = 0;
+    /*
+     * A statement's operations are gathered here, then copied to a vector of their exact
+     * size: they are kept until the whole chain is judged, and a vector grown per statement
+     * (eight operations at first, for the one or two most statements have) would be most of
+     * the lint's memory on a long chain, and pages the build touches for nothing.
+     */
+    struct lint_stmt scratch = {0};
 
     parser_used = 1;
     ctx = pg_query_enter_memory_context();
@@ -914,8 +933,15 @@ pgnodes_parse(const char *text, int lint, struct pgstmt_list *out)
         p->copy = copy_stdio(n);
         p->no_tx = needs_no_transaction(n);
         if (lint)
-            walk_statement(&p->lint, n);
+            walk_statement(&scratch, n);
+        if (scratch.nops > 0) {
+            p->lint.ops = xmalloc(scratch.nops * sizeof(*scratch.ops));
+            memcpy(p->lint.ops, scratch.ops, scratch.nops * sizeof(*scratch.ops));
+            p->lint.nops = p->lint.ops_cap = scratch.nops;
+            scratch.nops = 0; /* their strings are p's now */
+        }
     }
+    free(scratch.ops);
     free(res.stderr_buffer);
     pg_query_exit_memory_context(ctx);
     return rc;

@@ -462,14 +462,21 @@ manifest_pct_encode(struct buf *out, const char *s)
         buf_addstr(out, "%2D");
         return;
     }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p > 0x20 && *p < 0x7f && *p != '%') {
-            buf_addch(out, (char)*p);
-        } else {
-            buf_addch(out, '%');
-            buf_addch(out, digits[*p >> 4]);
-            buf_addch(out, digits[*p & 15]);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        const unsigned char *q = p;
+
+        /* A run of bytes that stand for themselves, copied at once (most of a text is). */
+        while (*q > 0x20 && *q < 0x7f && *q != '%')
+            q++;
+        if (q > p) {
+            buf_add(out, p, (size_t)(q - p));
+            p = q;
+            continue;
         }
+        buf_addch(out, '%');
+        buf_addch(out, digits[*p >> 4]);
+        buf_addch(out, digits[*p & 15]);
+        p++;
     }
 }
 
