@@ -500,6 +500,28 @@ bundle_reader_read(struct bundle_reader *r, void *buf, size_t len, struct diag_e
         return err_set(err, "%s", r->fail.msg);
     if (r->entry_left == 0)
         return 0;
+    /*
+     * A large read with nothing buffered goes straight into the caller's buffer: a 1 GiB
+     * member is not copied through the chunk on its way (the bytes are the same, and so is
+     * the accounting: only the member's own bytes, never its padding, are read this way).
+     */
+    if (r->cpos == r->clen && !r->eof && len >= READ_CHUNK) {
+        ssize_t direct;
+
+        if (len > r->entry_left)
+            len = (size_t)r->entry_left;
+        direct = codec_reader_read(r->codec, buf, len, err);
+        if (direct <= 0) {
+            if (direct == 0) {
+                r->eof = 1;
+                err_set(err, "the archive is truncated (it ends inside a member's data)");
+            }
+            return reader_fail(r, err);
+        }
+        r->pos += (uint64_t)direct;
+        r->entry_left -= (uint64_t)direct;
+        return direct;
+    }
     got = fill(r, err);
     if (got <= 0) {
         if (got == 0)

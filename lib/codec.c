@@ -6,6 +6,7 @@
 #include "sealift/codec.h"
 #include "sealift/file.h"
 #include "sealift/hash.h"
+#include "sealift/readahead.h"
 #include "sealift/xalloc.h"
 
 #include <errno.h>
@@ -31,6 +32,12 @@
 #define GZIP_LEVEL          6
 /* Bytes read before deciding the compression: the longest zstd frame header is 18. */
 #define CODEC_HEADER_PEEK 18
+/*
+ * Decompressed bytes after which decompression moves to a thread of its own (readahead.h):
+ * past the size of a bundle of small scripts, which never pays for starting a thread, and far
+ * below that of a data load, whose reader hashes one buffer while the next is decompressed.
+ */
+#define CODEC_READAHEAD_AFTER (1u << 20)
 
 static const unsigned char ZSTD_MAGIC[4] = {0x28, 0xb5, 0x2f, 0xfd};
 static const unsigned char GZIP_MAGIC[2] = {0x1f, 0x8b};
@@ -79,6 +86,9 @@ struct codec_reader {
     ZSTD_DStream *zd;
     z_stream zs;
     int zs_ready;
+    /* Once started, the thread alone decompresses: the fields above are its own. */
+    struct readahead *ra;
+    int ra_tried;
 };
 
 /*
@@ -366,6 +376,22 @@ read_none(struct codec_reader *r, void *buf, size_t len, struct diag_err *err)
     return (ssize_t)n;
 }
 
+/* The next decompressed bytes, without the limit (which the caller's side applies). */
+static ssize_t
+decode(void *arg, void *buf, size_t len, struct diag_err *err)
+{
+    struct codec_reader *r = arg;
+
+    switch (r->kind) {
+    case CODEC_ZSTD:
+        return read_zstd(r, buf, len, err);
+    case CODEC_GZIP:
+        return read_gzip(r, buf, len, err);
+    default:
+        return read_none(r, buf, len, err);
+    }
+}
+
 ssize_t
 codec_reader_read(struct codec_reader *r, void *buf, size_t len, struct diag_err *err)
 {
@@ -375,17 +401,12 @@ codec_reader_read(struct codec_reader *r, void *buf, size_t len, struct diag_err
         return 0;
     if (r->limit && len > r->limit - r->total_out + 1)
         len = (size_t)(r->limit - r->total_out + 1); /* one byte past the limit proves excess */
-    switch (r->kind) {
-    case CODEC_ZSTD:
-        n = read_zstd(r, buf, len, err);
-        break;
-    case CODEC_GZIP:
-        n = read_gzip(r, buf, len, err);
-        break;
-    default:
-        n = read_none(r, buf, len, err);
-        break;
+    /* Uncompressed input is only copied: no work a thread would take off this one. */
+    if (!r->ra_tried && r->kind != CODEC_NONE && r->total_out >= CODEC_READAHEAD_AFTER) {
+        r->ra_tried = 1;
+        r->ra = readahead_start(decode, r);
     }
+    n = r->ra ? readahead_read(r->ra, buf, len, err) : decode(r, buf, len, err);
     if (n > 0) {
         r->total_out += (uint64_t)n;
         if (r->limit && r->total_out > r->limit)
@@ -402,6 +423,7 @@ codec_reader_free(struct codec_reader *r)
 {
     if (r == NULL)
         return;
+    readahead_stop(r->ra);
     if (r->zd)
         ZSTD_freeDStream(r->zd);
     if (r->zs_ready)

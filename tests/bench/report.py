@@ -21,8 +21,9 @@ PRODUCT_TARGETS = [
      "psql's own start, connect and `SELECT 1` (`psql -X -c 'SELECT 1'`, the server's own "
      "psql binary) against the same server"),
     ("tiny", "3,000 one-table migrations within 1.05x of psql in both transaction modes"),
-    ("inline", "an inline COPY of 1.5 M rows: apply within 1.1x of psql running the script; "
-     "peak memory of apply, plan and verify not growing with the data"),
+    ("inline", "an inline COPY of 1.5 M rows and of 1 GiB: apply within 1.1x of psql running "
+     "the script; peak memory of apply, plan and verify not growing with the data"),
+    ("data", "a 1 GiB CSV load within 1.1x of psql `\\copy`, verification included"),
     ("scale", "build, verify and status on chains of 1,000, 10,000 and 100,000 migrations: time "
      "growing linearly (10x the migrations, about 10x the time)"),
     ("verify", "within 1.5x of `tar -x` + `sha256sum -c` + `minisign -V`; peak memory "

@@ -174,6 +174,36 @@ COPY people FROM STDIN WITH (FORMAT csv, HEADER true);' 'DROP TABLE people;'
     assert_sql "SELECT event || ' ' || migration_id FROM sealift.journal" 'failure 002'
 }
 
+# A compressed data member of several MiB is decompressed on a thread of its own past its first
+# MiB (lib/readahead.c): a damaged byte late in it is refused all the same, by verification and
+# by the load that reads it again.
+@test "a damaged byte late in a multi-MiB compressed data member: verify and the load refuse it" {
+    mig m 001_wait 'SELECT pg_sleep(2);' 'SELECT 1;'
+    mig m 002_load 'CREATE TABLE big (id int);
+-- sealift:data big.txt
+COPY big FROM STDIN;' 'DROP TABLE big;'
+    mkdir -p m/002_load.data
+    seq 1 800000 >m/002_load.data/big.txt
+    bundle m b.sealift
+    cp b.sealift evil.sealift
+    flip_byte evil.sealift $(($(stat -c %s evil.sealift) * 3 / 4))
+
+    run_apply verify evil.sealift -p release.pub
+    assert_exit 1
+    assert_error_regex 'evil\.sealift: member "data/000002_1_big\.txt": '
+
+    apply_bg run apply b.sealift -p release.pub
+    wait_sql "$(running_sql 'pg_sleep(2)')" 1 10
+    mv evil.sealift b.sealift
+    wait_exit "$BG_PID" 15
+    load_bg run
+    assert_exit 1
+    assert_error_regex 'migration 002_load \(up\) failed: b\.sealift: member "data/000002_1_big\.txt": '
+    assert_detail 'the transaction was rolled back; the database is at base'
+    assert_tables ''
+    assert_applied ''
+}
+
 # slow_load: 001_slow loads 100,000 rows through a trigger that sleeps every 100 rows while
 # the database's setting test.slow is on.
 slow_load() {

@@ -437,6 +437,100 @@ test_codec_limit_refuses_excess(void **state)
 }
 
 /*
+ * Past its first MiB a stream is decompressed on a thread of its own (readahead.c): the same
+ * bytes come out, and every refusal (checksum, truncation, trailing data, limit) still comes,
+ * after the bytes before it. A reader freed in the middle stops its thread.
+ */
+static void
+test_codec_large_streams_read_ahead(void **state)
+{
+    struct fixture *f = *state;
+    char path[UNIT_PATH_MAX];
+    struct buf big = BUF_INIT;
+    unsigned x = 777;
+
+    /* 6 MiB: the thread starts after the first and fills its buffers many times over. */
+    while (big.len < 6u << 20) {
+        x = x * 1103515245u + 12345u;
+        buf_addf(&big, "%u,name %u,%u\n", (unsigned)big.len, x >> 8, (x >> 16) % 1000);
+    }
+    unit_path(path, f->dir, "big");
+    for (size_t k = 0; k < 2; k++) {
+        static const size_t chunks[] = {4093, 65536, 1 << 20};
+        struct buf z = BUF_INIT, out = BUF_INIT, input = BUF_INIT;
+        struct diag_err err = DIAG_ERR_INIT;
+        char want[128];
+
+        compress_file(path, kinds[k], big.data, big.len, &z);
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+            buf_reset(&out);
+            if (decompress_bytes(f->dir, z.data, z.len, 0, chunks[c], &out, NULL, &err) != 0)
+                fail_msg("%s, %zu-byte reads: %s", codec_name(kinds[k]), chunks[c], err.msg);
+            assert_int_equal(out.len, big.len);
+            assert_memory_equal(out.data, big.data, big.len);
+        }
+
+        /* The trailer's checksum, flipped: every byte but the refusal comes first. */
+        buf_add(&input, z.data, z.len);
+        input.data[input.len - (kinds[k] == CODEC_ZSTD ? 1 : 8)] ^= 0x01;
+        buf_reset(&out);
+        assert_int_equal(
+            decompress_bytes(f->dir, input.data, input.len, 0, 65536, &out, NULL, &err), -1);
+        assert_contains(err.msg, kinds[k] == CODEC_ZSTD ? "checksum" : "incorrect data check");
+
+        /* Cut in the middle, and followed by junk. */
+        buf_reset(&out);
+        assert_int_equal(decompress_bytes(f->dir, z.data, z.len / 2, 0, 65536, &out, NULL, &err),
+                         -1);
+        snprintf(want, sizeof(want), "%s stream is truncated", codec_name(kinds[k]));
+        assert_contains(err.msg, want);
+        assert_true(out.len < big.len);
+        buf_reset(&input);
+        buf_add(&input, z.data, z.len);
+        buf_add(&input, "junk", 4);
+        buf_reset(&out);
+        assert_int_equal(
+            decompress_bytes(f->dir, input.data, input.len, 0, 65536, &out, NULL, &err), -1);
+        snprintf(want, sizeof(want), "data after the end of the %s stream", codec_name(kinds[k]));
+        assert_string_equal(err.msg, want);
+        assert_int_equal(out.len, big.len);
+
+        /* The limit, exact and one byte short, counts what the thread made too. */
+        buf_reset(&out);
+        if (decompress_bytes(f->dir, z.data, z.len, big.len, 65536, &out, NULL, &err) != 0)
+            fail_msg("%s at its exact limit: %s", codec_name(kinds[k]), err.msg);
+        buf_reset(&out);
+        assert_int_equal(
+            decompress_bytes(f->dir, z.data, z.len, big.len - 1, 65536, &out, NULL, &err), -1);
+        assert_contains(err.msg, "archive holds more data than its manifest allows");
+        assert_true(out.len <= big.len - 1);
+
+        /* Freed in the middle of the stream, with the thread running: no hang, no leak. */
+        {
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            struct codec_reader *r = codec_reader_open(fd, &err);
+            char chunk[65536];
+            size_t got = 0;
+
+            assert_non_null(r);
+            while (got < (2u << 20)) {
+                ssize_t n = codec_reader_read(r, chunk, sizeof(chunk), &err);
+
+                assert_true(n > 0);
+                assert_memory_equal(chunk, big.data + got, (size_t)n);
+                got += (size_t)n;
+            }
+            codec_reader_free(r);
+            close(fd);
+        }
+        buf_release(&z);
+        buf_release(&out);
+        buf_release(&input);
+    }
+    buf_release(&big);
+}
+
+/*
  * The window size and content checksum flag a zstd frame header declares (RFC 8878, 3.1.1.1).
  * Returns the window size, or 0 for a single-segment frame (window = content size).
  */
@@ -659,6 +753,7 @@ main(void)
         cmocka_unit_test(test_codec_refuses_truncated),
         cmocka_unit_test(test_codec_refuses_corrupt_checksums),
         cmocka_unit_test(test_codec_limit_refuses_excess),
+        cmocka_unit_test(test_codec_large_streams_read_ahead),
         cmocka_unit_test(test_codec_writer_is_reproducible),
         cmocka_unit_test(test_codec_refuses_large_zstd_window),
         cmocka_unit_test(test_codec_reads_zstd_frame_without_checksum),
