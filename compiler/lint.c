@@ -248,6 +248,10 @@ struct ctx {
     struct smap not_null_ok;
     /* Domains with a CHECK or NOT NULL constraint (by last name): a column of one rewrites. */
     struct smap checked_domains;
+    /* Every domain the chain created: its base type (domain_v, the extraction's). */
+    struct smap domains;
+    const struct lint_type **domain_v;
+    size_t ndomain, domain_cap;
     /* The script being judged. */
     size_t mig;
     int kind;
@@ -600,6 +604,7 @@ type_text(const struct lint_type *t, char *out, size_t cap)
 /* ---- the rules, per operation ---- */
 
 static int existing_rel(struct ctx *c, const char *rel);
+static const struct lint_type *base_type(struct ctx *c, const struct lint_type *t);
 
 static void
 judge_add_column(struct ctx *c, const struct lint_op *op, int existing)
@@ -656,13 +661,17 @@ judge_alter_type(struct ctx *c, const struct lint_op *op, int existing)
                     "column's current type is not known to the chain)",
                     op->name, to);
         else if (c->opt->pg_version >= 12 &&
-                 type_change_free_in_utc(col->type, &op->type, op->flags & LINT_F_USING)) {
+                 type_change_free_in_utc(base_type(c, col->type), base_type(c, &op->type),
+                                         op->flags & LINT_F_USING)) {
             type_text(col->type, from, sizeof(from));
             finding(c, "alter-column-type", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 0, UNCERTAIN,
                     "ALTER COLUMN %s TYPE %s (from %s) rewrites the table and its indexes "
                     "unless the session's TimeZone is UTC",
                     op->name, to, from);
-        } else if (!type_change_is_free(col->type, &op->type, op->flags & LINT_F_USING)) {
+        } else if (!type_change_is_free(base_type(c, col->type), base_type(c, &op->type),
+                                        op->flags & LINT_F_USING) ||
+                   (op->type.name && smap_get(&c->checked_domains, op->type.name) != SIZE_MAX)) {
+            /* To a domain with constraints, every row is checked: PostgreSQL rewrites. */
             type_text(col->type, from, sizeof(from));
             finding(c, "alter-column-type", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
                     "ALTER COLUMN %s TYPE %s (from %s%s) rewrites the table and its indexes",
@@ -854,8 +863,32 @@ judge_domain(struct ctx *c, const struct lint_op *op)
 {
     if (op->name == NULL)
         return;
-    if ((op->sub == 'c' || op->sub == 'a' || op->sub == 'n') && recording(c))
+    if (!recording(c))
+        return;
+    if ((op->sub == 'c' && (op->flags & LINT_F_INLINE_CHECK)) || op->sub == 'a' || op->sub == 'n')
         smap_put(&c->checked_domains, op->name, 1);
+    if (op->sub == 'c' && op->type.name) {
+        c->domain_v = xgrow(c->domain_v, &c->domain_cap, c->ndomain + 1, sizeof(*c->domain_v));
+        c->domain_v[c->ndomain] = &op->type;
+        smap_put(&c->domains, op->name, c->ndomain++);
+    }
+}
+
+/*
+ * The type a column really stores: a domain's base type (its constraints aside), or t. A domain
+ * over a domain is followed a few levels.
+ */
+static const struct lint_type *
+base_type(struct ctx *c, const struct lint_type *t)
+{
+    for (int depth = 0; t && t->name && !t->array && depth < 4; depth++) {
+        size_t i = smap_get(&c->domains, t->name);
+
+        if (i == SIZE_MAX)
+            break;
+        t = c->domain_v[i];
+    }
+    return t;
 }
 
 static void
@@ -1221,8 +1254,9 @@ note_locks(struct ctx *c, const struct lint_op *op)
         const struct rel_extra *x = op->kind == LINT_OP_DROP_TABLE ? relx_get(c, op->rel) : NULL;
 
         lock_target(c, op->rel, op->lock, 0, what, NULL, NULL);
+        /* DROP TABLE drops the partitions; with CASCADE, the inheritance children too. */
         if (recurse)
-            lock_children(c, op->rel, op->lock, what, 1, 0);
+            lock_children(c, op->rel, op->lock, what, !(op->flags & LINT_F_CASCADE), 0);
         /* Dropping a partition locks its parent too. */
         if (x && x->sub == 'p' && x->parent != SIZE_MAX && !c->rel_v[x->parent].gone)
             lock_target(c, c->relx_v[x->parent].name, LINT_LOCK_ACCESS_EXCLUSIVE, 0, what, NULL,
@@ -1250,6 +1284,34 @@ stmt_finding_on(const struct ctx *c, const char *rel, int any_rule)
     return SIZE_MAX;
 }
 
+/*
+ * An ALTER TABLE takes the strongest lock of its subcommands for all of them: a finding of the
+ * statement on rel that names a weaker one (VALIDATE after an ADD in the same statement) gets
+ * the statement's lock, in its message too.
+ */
+static void
+raise_lock(struct ctx *c, const char *rel, int lock)
+{
+    for (size_t i = c->first_finding; i < c->out->n; i++) {
+        struct lint_finding *f = &c->out->v[i];
+        char *tail, *msg;
+
+        if (!f->relation || strcmp(f->relation, rel) != 0 || f->lock == 0 || f->lock >= lock)
+            continue;
+        tail = xasprintf(" (%s lock on %s blocks ", lint_lock_name(f->lock), rel);
+        msg = strstr(f->message, tail);
+        if (msg) {
+            char *now = xasprintf("%.*s (%s lock on %s blocks %s)", (int)(msg - f->message),
+                                  f->message, lint_lock_name(lock), rel, lint_lock_blocks(lock));
+
+            free(f->message);
+            f->message = now;
+        }
+        free(tail);
+        f->lock = lock;
+    }
+}
+
 /* The rules that rewrite what they flag (for the partitions of a partitioned table). */
 static int
 rewriting_rule(const struct lint_rule *r)
@@ -1271,8 +1333,10 @@ judge_locks(struct ctx *c)
         const struct lock_target *t = &c->lt_v[i];
         size_t pf = t->from ? stmt_finding_on(c, t->from, 0) : SIZE_MAX;
 
-        if (stmt_finding_on(c, t->rel, 1) != SIZE_MAX)
+        if (stmt_finding_on(c, t->rel, 1) != SIZE_MAX) {
+            raise_lock(c, t->rel, t->lock);
             continue;
+        }
         if (pf != SIZE_MAX) {
             const struct lint_finding *f = &c->out->v[pf];
             const struct lint_rule *r = f->rule;
@@ -1411,6 +1475,8 @@ ctx_release(struct ctx *c)
     smap_release(&c->idxs);
     smap_release(&c->not_null_ok);
     smap_release(&c->checked_domains);
+    smap_release(&c->domains);
+    free(c->domain_v);
     smap_release(&c->dropped_if_exists);
     smap_release(&c->local_rels);
     free(c->rel_v);

@@ -98,8 +98,9 @@ enum lint_op_kind {
                                 TABLE): a lock no rule concerns (judged by blocking-lock) */
     LINT_OP_CHILD,           /* rel (parent), name (child), lock (on the parent); sub: 'p'
                                 partition, 'i' inheritance child */
-    LINT_OP_DOMAIN           /* name (the domain's last name); sub: 'c' created with
-                                constraints, 'a' ADD CONSTRAINT, 'v' VALIDATE, 'n' SET NOT NULL */
+    LINT_OP_DOMAIN           /* name (the domain's last name); sub: 'c' created (type: its
+                                base type; LINT_F_INLINE_CHECK: with a CHECK or NOT NULL), 'a'
+                                ADD CONSTRAINT, 'v' VALIDATE, 'n' SET NOT NULL */
 };
 
 /* Flags of an operation. */

@@ -927,10 +927,11 @@ walk_statement(struct lint_stmt *st, const Node *n)
             checked |=
                 IsA(c, Constraint) && (c->contype == CONSTR_CHECK || c->contype == CONSTR_NOTNULL);
         }
-        if (checked) {
-            op = lint_add_op(st, LINT_OP_DOMAIN, NULL, node_string(last_of(d->domainname)));
-            op->sub = 'c';
-        }
+        op = lint_add_op(st, LINT_OP_DOMAIN, NULL, node_string(last_of(d->domainname)));
+        op->sub = 'c';
+        fill_type(&op->type, d->typeName);
+        if (checked)
+            op->flags |= LINT_F_INLINE_CHECK;
         break;
     }
     case T_AlterDomainStmt: {
