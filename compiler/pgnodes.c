@@ -134,6 +134,16 @@ lock_op(struct lint_stmt *st, const char *rel, int lock, const char *what)
     op->other = xstrdup(what);
 }
 
+/* lock_op on the relation of a RangeVar. */
+static void
+lock_rangevar(struct lint_stmt *st, const RangeVar *rv, int lock, const char *what)
+{
+    char *rel = rangevar_name(rv);
+
+    lock_op(st, rel, lock, what);
+    free(rel);
+}
+
 static void
 fill_type(struct lint_type *t, const TypeName *tn)
 {
@@ -887,33 +897,26 @@ walk_statement(struct lint_stmt *st, const Node *n)
         break;
     }
     case T_CreateTrigStmt:
-        rel = rangevar_name(((const CreateTrigStmt *)n)->relation);
-        lock_op(st, rel, LINT_LOCK_SHARE_ROW_EXCLUSIVE, "CREATE TRIGGER");
-        free(rel);
+        lock_rangevar(st, ((const CreateTrigStmt *)n)->relation, LINT_LOCK_SHARE_ROW_EXCLUSIVE,
+                      "CREATE TRIGGER");
         break;
     case T_RuleStmt:
-        rel = rangevar_name(((const RuleStmt *)n)->relation);
-        lock_op(st, rel, LINT_LOCK_ACCESS_EXCLUSIVE, "CREATE RULE");
-        free(rel);
+        lock_rangevar(st, ((const RuleStmt *)n)->relation, LINT_LOCK_ACCESS_EXCLUSIVE,
+                      "CREATE RULE");
         break;
     case T_CreatePolicyStmt:
-        rel = rangevar_name(((const CreatePolicyStmt *)n)->table);
-        lock_op(st, rel, LINT_LOCK_ACCESS_EXCLUSIVE, "CREATE POLICY");
-        free(rel);
+        lock_rangevar(st, ((const CreatePolicyStmt *)n)->table, LINT_LOCK_ACCESS_EXCLUSIVE,
+                      "CREATE POLICY");
         break;
     case T_AlterPolicyStmt:
-        rel = rangevar_name(((const AlterPolicyStmt *)n)->table);
-        lock_op(st, rel, LINT_LOCK_ACCESS_EXCLUSIVE, "ALTER POLICY");
-        free(rel);
+        lock_rangevar(st, ((const AlterPolicyStmt *)n)->table, LINT_LOCK_ACCESS_EXCLUSIVE,
+                      "ALTER POLICY");
         break;
     case T_AlterObjectSchemaStmt: {
         const AlterObjectSchemaStmt *a = (const AlterObjectSchemaStmt *)n;
 
-        if (a->objectType != OBJECT_TABLE && a->objectType != OBJECT_MATVIEW)
-            break;
-        rel = rangevar_name(a->relation);
-        lock_op(st, rel, LINT_LOCK_ACCESS_EXCLUSIVE, "SET SCHEMA");
-        free(rel);
+        if (a->objectType == OBJECT_TABLE || a->objectType == OBJECT_MATVIEW)
+            lock_rangevar(st, a->relation, LINT_LOCK_ACCESS_EXCLUSIVE, "SET SCHEMA");
         break;
     }
     case T_CreateDomainStmt: {
