@@ -200,6 +200,7 @@ struct rel_extra {
     unsigned flags; /* LINT_F_UNLOGGED, LINT_F_STORAGE, LINT_F_PARTITIONED */
     size_t parent;  /* index of its parent (partition or inheritance child), or SIZE_MAX */
     char sub;       /* 'p' partition, 'i' inheritance child (with parent) */
+    size_t nchild;  /* relations whose parent it is: none, and no statement looks for them */
     char *name;
 };
 
@@ -305,6 +306,7 @@ rel_put(struct ctx *c, const char *rel)
     c->relx_v[i].flags = 0;
     c->relx_v[i].parent = SIZE_MAX;
     c->relx_v[i].sub = 0;
+    c->relx_v[i].nchild = 0;
 }
 
 /* The chain's extra knowledge of rel (created by an up, still there), or NULL. */
@@ -825,8 +827,12 @@ set_parent(struct ctx *c, const char *child, const char *parent, char sub)
 
     if (x == NULL || !recording(c))
         return;
+    if (x->parent != SIZE_MAX)
+        c->relx_v[x->parent].nchild--;
     x->parent = p;
     x->sub = p == SIZE_MAX ? 0 : sub;
+    if (p != SIZE_MAX)
+        c->relx_v[p].nchild++;
 }
 
 /*
@@ -1025,6 +1031,7 @@ judge_op(struct ctx *c, const struct lint_op *op)
             c->relx_v[now].flags = wasx.flags;
             c->relx_v[now].parent = wasx.parent;
             c->relx_v[now].sub = wasx.sub;
+            c->relx_v[now].nchild = wasx.nchild;
             for (size_t i = 0; i < c->nrel; i++)
                 if (c->relx_v[i].parent == old)
                     c->relx_v[i].parent = now;
@@ -1193,7 +1200,8 @@ lock_children(struct ctx *c, const char *parent, int lock, const char *what, int
 {
     size_t p = parent ? smap_get(&c->rels, parent) : SIZE_MAX;
 
-    if (p == SIZE_MAX || depth > 8)
+    /* Most tables have no child: no walk over every relation of the chain for them. */
+    if (p == SIZE_MAX || c->relx_v[p].nchild == 0 || depth > 8)
         return;
     for (size_t i = 0; i < c->nrel; i++) {
         const struct rel_extra *x = &c->relx_v[i];
