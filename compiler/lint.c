@@ -1277,7 +1277,7 @@ note_locks(struct ctx *c, const struct lint_op *op)
     }
     /* A foreign key locks the table it references in SHARE ROW EXCLUSIVE (writes wait). */
     if ((op->kind == LINT_OP_ADD_FOREIGN || (op->flags & LINT_F_REFERENCES)) && op->other)
-        lock_target(c, op->other, LINT_LOCK_SHARE_ROW_EXCLUSIVE, 0, "a FOREIGN KEY referencing it",
+        lock_target(c, op->other, LINT_LOCK_SHARE_ROW_EXCLUSIVE, 0, "FOREIGN KEY ... REFERENCES",
                     NULL, NULL);
 }
 

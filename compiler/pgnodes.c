@@ -602,7 +602,7 @@ walk_create_table(struct lint_stmt *st, const CreateStmt *cs)
         } else if (IsA(e, Constraint) && ((const Constraint *)e)->contype == CONSTR_FOREIGN) {
             char *pk = rangevar_name(((const Constraint *)e)->pktable);
 
-            lock_op(st, pk, LINT_LOCK_SHARE_ROW_EXCLUSIVE, "a FOREIGN KEY referencing it");
+            lock_op(st, pk, LINT_LOCK_SHARE_ROW_EXCLUSIVE, "FOREIGN KEY ... REFERENCES");
             free(pk);
         }
     }
