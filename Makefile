@@ -15,6 +15,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD    ?= build/release
 BIN      ?= bin
 SANITIZE ?=
+# Parallel jobs of the builds make check does (the cores of the machine, as the test runner).
+JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
 # DYNAMIC=1 links the applier dynamically (sanitizers and valgrind cannot work in a static
 # binary); SANITIZE=1 implies it. "make valgrind-build" makes such an applier at -O0.
 DYNAMIC  ?= $(SANITIZE)
@@ -146,8 +148,9 @@ deps:
 # runs every suite under the sanitizers.
 check:
 	@scripts/install-deps
-	@$(MAKE) --no-print-directory all unit-tests fuzz-build valgrind-build
-	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/bin all unit-tests
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit-tests fuzz-build valgrind-build
+	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=1 BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/bin \
+	  all unit-tests
 	@SEALIFT_BUILD=$(BUILD) SEALIFT_BIN=$(abspath $(BIN)) SEALIFT_FUZZ_BUILD=$(FUZZ_BUILD) \
 	  SEALIFT_VALGRIND_BIN=$(abspath $(VALGRIND_BUILD)/bin) SEALIFT_ASAN_BUILD=$(ASAN_BUILD) \
 	  tests/run-all

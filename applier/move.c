@@ -510,7 +510,11 @@ announce_risk(struct session *s, const struct move_request *rq, struct out *out)
     move_state_of(s, 1, &st);
     if (move_decide(&st, rq, &v) != EXIT_OK || v.action != MOVE_UP)
         return;
-    risk_init(&risk, &s->bundle.manifest, v.from, v.to, MANIFEST_UP, s->scripts);
+    {
+        struct walk_reps reps = move_reps(s, &v);
+
+        risk_init(&risk, &s->bundle.manifest, v.from, v.to, MANIFEST_UP, &reps, s->scripts);
+    }
     if (risk_query(&risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the migrations to apply: %s", e.message);
     risk_announce(&risk, out);

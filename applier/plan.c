@@ -113,6 +113,7 @@ plan_start(void *ctx, size_t idx, int kind)
 
         buf_addf(&p->out, "\n-- Running repeatable %s (checksum %s)\n", cur,
                  hex_encode(sum, walk_migration(p->m, idx)->chain, HASH_SHA256_BYTES));
+        risk_text(&p->risk, idx, "-- ", &p->out);
         return 0;
     }
     if (kind == MANIFEST_DOWN)
@@ -426,10 +427,13 @@ plan_write(struct planner *p, const struct move_verdict *v, int per_migration)
     int k1, k2;
 
     /* The lint's findings on what will run, and what the database says about them now. */
-    if (v->action == MOVE_DOWN)
-        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN, s->scripts);
-    else
-        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP, s->scripts);
+    if (v->action == MOVE_DOWN) {
+        risk_init(&p->risk, p->m, v->to, v->from, MANIFEST_DOWN, NULL, s->scripts);
+    } else {
+        struct walk_reps reps = move_reps(s, v);
+
+        risk_init(&p->risk, p->m, v->from, v->to, MANIFEST_UP, &reps, s->scripts);
+    }
     if (risk_query(&p->risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     plan_header(p, v);

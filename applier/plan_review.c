@@ -72,8 +72,7 @@ review_start(void *ctx, size_t idx, int kind)
     } else
         buf_addf(&r->out, "-- no transaction: %zu statement%s, each committed on its own\n",
                  sc->nstmts, sc->nstmts == 1 ? "" : "s");
-    if (!rep)
-        risk_text(&r->risk, idx, "-- ", &r->out);
+    risk_text(&r->risk, idx, "-- ", &r->out);
     buf_addstr(&r->out,
                "-- ----------------------------------------------------------------------------\n");
     return 0;
@@ -182,10 +181,13 @@ plan_review_write(struct session *s, const struct move_verdict *v, int per_migra
     r.m = &s->bundle.manifest;
     r.kind = v->action == MOVE_DOWN ? MANIFEST_DOWN : MANIFEST_UP;
     buf_init(&r.out);
-    if (v->action == MOVE_DOWN)
-        risk_init(&r.risk, r.m, v->to, v->from, MANIFEST_DOWN, s->scripts);
-    else
-        risk_init(&r.risk, r.m, v->from, v->to, MANIFEST_UP, s->scripts);
+    if (v->action == MOVE_DOWN) {
+        risk_init(&r.risk, r.m, v->to, v->from, MANIFEST_DOWN, NULL, s->scripts);
+    } else {
+        struct walk_reps reps = move_reps(s, v);
+
+        risk_init(&r.risk, r.m, v->from, v->to, MANIFEST_UP, &reps, s->scripts);
+    }
     if (risk_query(&r.risk, s->db, &e) != 0)
         diag_warning("could not read the live risk of the planned migrations: %s", e.message);
     review_header(&r, v);

@@ -224,7 +224,7 @@ findings(const struct manifest_migration *mig, struct buf *b)
     for (size_t k = 0; k < mig->nfindings; k++) {
         if (k)
             buf_addch(b, ',');
-        describe_finding_json(b, &mig->findings[k], NULL);
+        describe_finding_json(b, &mig->findings[k], NULL, 0);
     }
     buf_addch(b, ']');
 }

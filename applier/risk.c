@@ -140,7 +140,7 @@ static void
 add_statement_targets(struct risk *r, size_t i, struct script_src *scripts,
                       struct name_set *created)
 {
-    const struct manifest_migration *mig = &r->m->migrations[i];
+    const struct manifest_migration *mig = walk_migration(r->m, i);
     const struct manifest_script *sc = &mig->script[r->kind];
     struct diag_err err = DIAG_ERR_INIT;
     struct script_reader *rd;
@@ -184,29 +184,65 @@ add_statement_targets(struct risk *r, size_t i, struct script_src *scripts,
     script_close(rd);
 }
 
+size_t
+risk_nsteps(const struct risk *r)
+{
+    return r->hi - r->lo + r->nreps;
+}
+
+size_t
+risk_step(const struct risk *r, size_t s)
+{
+    return s < r->hi - r->lo ? r->lo + s : r->m->nmigrations + r->reps[s - (r->hi - r->lo)];
+}
+
+void
+risk_step_label(const struct manifest *m, size_t idx, struct buf *out)
+{
+    const struct manifest_migration *mig = walk_migration(m, idx);
+
+    if (walk_is_repeatable(m, idx))
+        buf_addf(out, "R__%s", mig->id);
+    else
+        buf_addf(out, "%s%s%s", mig->id, mig->name[0] ? "_" : "", mig->name);
+}
+
 void
 risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
-          struct script_src *scripts)
+          const struct walk_reps *reps, struct script_src *scripts)
 {
     struct name_set created = {BUF_INIT, NULL, 0, 0};
+    size_t n;
 
     memset(r, 0, sizeof(*r));
     r->m = m;
     r->lo = lo;
     r->hi = hi < m->nmigrations ? hi : m->nmigrations;
     r->kind = kind;
-    for (size_t i = r->lo; i < r->hi; i++)
-        for (size_t f = 0; f < m->migrations[i].nfindings; f++) {
-            const struct manifest_finding *fd = &m->migrations[i].findings[f];
+    if (reps && reps->n) {
+        r->reps = xmalloc(reps->n * sizeof(*r->reps));
+        memcpy(r->reps, reps->v, reps->n * sizeof(*r->reps));
+        r->nreps = reps->n;
+    }
+    n = risk_nsteps(r);
+    for (size_t s = 0; s < n; s++) {
+        const struct manifest_migration *mig = walk_migration(m, risk_step(r, s));
+
+        for (size_t f = 0; f < mig->nfindings; f++) {
+            const struct manifest_finding *fd = &mig->findings[f];
 
             if (fd->kind == kind && finding_risky(fd))
                 risk_add_rel(r, fd->relation);
         }
+    }
     if (scripts == NULL)
         return;
-    /* In the order the move runs them: a down walk goes from the newest migration back. */
-    for (size_t j = r->lo; j < r->hi; j++)
-        add_statement_targets(r, kind == MANIFEST_DOWN ? r->hi - 1 - (j - r->lo) : j, scripts,
+    /*
+     * In the order the move runs them: a down walk goes from the newest migration back; the
+     * repeatables (up only) follow the migrations.
+     */
+    for (size_t s = 0; s < n; s++)
+        add_statement_targets(r, kind == MANIFEST_DOWN ? r->hi - 1 - s : risk_step(r, s), scripts,
                               &created);
     name_set_release(&created);
 }
@@ -227,6 +263,7 @@ risk_release(struct risk *r)
     }
     free(r->rels);
     free(r->targets);
+    free(r->reps);
     memset(r, 0, sizeof(*r));
 }
 
@@ -460,10 +497,12 @@ same_statement_before(const struct manifest_migration *mig, size_t f)
 
 /* One finding: what it locks and rewrites, the rule, and the reason it was allowed. */
 static void
-add_finding_line(struct buf *out, const char *prefix, const struct manifest_migration *mig,
+add_finding_line(struct buf *out, const char *prefix, const struct manifest *m, size_t idx,
                  const struct manifest_finding *fd)
 {
-    buf_addf(out, "%s%s%s%s: ", prefix, mig->id, mig->name[0] ? "_" : "", mig->name);
+    buf_addstr(out, prefix);
+    risk_step_label(m, idx, out);
+    buf_addstr(out, ": ");
     if (fd->lock)
         buf_addf(out, "%s on %s (%s)", fd->lock, fd->relation ? fd->relation : "?",
                  risk_lock_blocks(fd->lock));
@@ -504,8 +543,10 @@ add_target_lines(const struct risk *r, size_t idx, const char *prefix, struct bu
 int
 risk_has_lines(const struct risk *r, size_t idx)
 {
-    for (size_t f = 0; f < r->m->migrations[idx].nfindings; f++)
-        if (r->m->migrations[idx].findings[f].kind == r->kind)
+    const struct manifest_migration *mig = walk_migration(r->m, idx);
+
+    for (size_t f = 0; f < mig->nfindings; f++)
+        if (mig->findings[f].kind == r->kind)
             return 1;
     for (size_t t = 0; r->queried && t < r->ntargets; t++)
         if (r->targets[t].mig == idx && r->rels[r->targets[t].rel].exists)
@@ -516,11 +557,11 @@ risk_has_lines(const struct risk *r, size_t idx)
 void
 risk_text(const struct risk *r, size_t idx, const char *prefix, struct buf *out)
 {
-    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(r->m, idx);
 
     for (size_t f = 0; f < mig->nfindings; f++)
         if (mig->findings[f].kind == r->kind)
-            add_finding_line(out, prefix, mig, &mig->findings[f]);
+            add_finding_line(out, prefix, r->m, idx, &mig->findings[f]);
     if (!r->queried)
         return;
     for (size_t f = 0; f < mig->nfindings; f++) {
@@ -548,8 +589,8 @@ risk_json_findings(const struct risk *r, struct buf *out)
     int first = 1;
 
     buf_addch(out, '[');
-    for (size_t i = r->lo; i < r->hi; i++) {
-        const struct manifest_migration *mig = &r->m->migrations[i];
+    for (size_t s = 0; s < risk_nsteps(r); s++) {
+        const struct manifest_migration *mig = walk_migration(r->m, risk_step(r, s));
 
         for (size_t f = 0; f < mig->nfindings; f++) {
             if (mig->findings[f].kind != r->kind)
@@ -557,7 +598,8 @@ risk_json_findings(const struct risk *r, struct buf *out)
             if (!first)
                 buf_addch(out, ',');
             first = 0;
-            describe_finding_json(out, &mig->findings[f], mig->id);
+            describe_finding_json(out, &mig->findings[f], mig->id,
+                                  walk_is_repeatable(r->m, risk_step(r, s)));
         }
     }
     buf_addch(out, ']');
@@ -638,7 +680,7 @@ json_risk_item(struct buf *out, const struct risk_item *it, const char *text)
 static void
 json_migration_items(const struct risk *r, size_t idx, struct buf *out, int *first)
 {
-    const struct manifest_migration *mig = &r->m->migrations[idx];
+    const struct manifest_migration *mig = walk_migration(r->m, idx);
     struct buf line = BUF_INIT;
 
     for (size_t f = 0; f < mig->nfindings; f++) {
@@ -685,8 +727,8 @@ risk_json(const struct risk *r, struct buf *out)
     int first = 1;
 
     buf_addch(out, '[');
-    for (size_t i = r->lo; i < r->hi && r->queried; i++)
-        json_migration_items(r, i, out, &first);
+    for (size_t s = 0; s < risk_nsteps(r) && r->queried; s++)
+        json_migration_items(r, risk_step(r, s), out, &first);
     buf_addch(out, ']');
 }
 
@@ -696,8 +738,8 @@ risk_announce(const struct risk *r, struct out *out)
     struct buf b = BUF_INIT;
     int any = 0;
 
-    for (size_t i = r->lo; i < r->hi; i++)
-        any |= risk_has_lines(r, i);
+    for (size_t s = 0; s < risk_nsteps(r); s++)
+        any |= risk_has_lines(r, risk_step(r, s));
     /* Nothing to say: no event either, so a run without risk reads as it always has. */
     if (out->quiet || !any)
         return;
@@ -710,12 +752,15 @@ risk_announce(const struct risk *r, struct out *out)
         buf_release(&b);
         return;
     }
-    for (size_t i = r->lo; i < r->hi; i++) {
-        if (!risk_has_lines(r, i))
+    for (size_t s = 0; s < risk_nsteps(r); s++) {
+        size_t idx = risk_step(r, s);
+
+        if (!risk_has_lines(r, idx))
             continue;
-        buf_addf(&b, "  %s%s%s\n", r->m->migrations[i].id, r->m->migrations[i].name[0] ? "_" : "",
-                 r->m->migrations[i].name);
-        risk_text(r, i, "    ", &b);
+        buf_addstr(&b, "  ");
+        risk_step_label(r->m, idx, &b);
+        buf_addch(&b, '\n');
+        risk_text(r, idx, "    ", &b);
     }
     if (b.len)
         printf("risk of what will run, before the migration lock is taken:\n%s", b.data);

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "out.h"
+#include "walk.h"
 #include "sealift/buf.h"
 #include "sealift/manifest.h"
 
@@ -39,18 +40,24 @@ struct risk_rel {
  * transactions on the relation, for it may wait behind them (sqltarget.h).
  */
 struct risk_target {
-    size_t mig;    /* index of the migration */
+    size_t mig;    /* the step (walk.h's idx: a migration, or a repeatable after them) */
     unsigned line; /* of the statement in its script */
     int verb;      /* enum sqltarget_verb */
     size_t rel;    /* index into risk.rels */
     int first;     /* the first line on rel in its migration (its open transactions follow) */
 };
 
-/* The findings of script kind of migrations [lo, hi), and (once queried) their relations. */
+/*
+ * The findings of script kind of migrations [lo, hi) and of the repeatables that run after
+ * them, and (once queried) their relations. Steps are named as walk.h names them: migration
+ * i is i, repeatable j is m->nmigrations + j.
+ */
 struct risk {
     const struct manifest *m;
     size_t lo, hi;
     int kind;
+    size_t *reps; /* the repeatables that run after [lo, hi) (indexes into m->repeatables) */
+    size_t nreps;
     struct risk_rel *rels;
     size_t nrels;
     struct risk_target *targets;
@@ -61,12 +68,13 @@ struct risk {
 struct script_src;
 
 /*
- * Collect the relations named by the findings of kind of m's migrations [lo, hi), and with
- * scripts (the verified bundle's scripts, read again; NULL: findings only) those the statements
- * name that no finding covers, except relations an earlier statement of the move creates.
+ * Collect the relations named by the findings of kind of m's migrations [lo, hi), then of the
+ * repeatables reps lists (copied; NULL: none, as for a down move), and with scripts (the
+ * verified bundle's scripts, read again; NULL: findings only) those the statements name that
+ * no finding covers, except relations an earlier statement of the move creates.
  */
 void risk_init(struct risk *r, const struct manifest *m, size_t lo, size_t hi, int kind,
-               struct script_src *scripts);
+               const struct walk_reps *reps, struct script_src *scripts);
 void risk_release(struct risk *r);
 
 /*
@@ -75,18 +83,26 @@ void risk_release(struct risk *r);
  */
 int risk_query(struct risk *r, struct db *db, struct db_error *e);
 
+/* The number of steps of the move (migrations, then repeatables) and the idx of step s. */
+size_t risk_nsteps(const struct risk *r);
+size_t risk_step(const struct risk *r, size_t s);
+
 /*
- * Append, for migration idx (within [lo, hi)), one line per finding and, once queried, one
+ * Append, for step idx (a migration within [lo, hi), or a repeatable of reps), one line per
+ * finding and, once queried, one
  * risk line per affected statement and one per open transaction on its relation; each line
  * starts with prefix. Statements without a finding get a line only when their relation
  * exists. Nothing when the migration has neither.
  */
 void risk_text(const struct risk *r, size_t idx, const char *prefix, struct buf *out);
 
-/* Whether risk_text would append anything for migration idx. */
+/* Whether risk_text would append anything for step idx. */
 int risk_has_lines(const struct risk *r, size_t idx);
 
-/* Append the JSON arrays of every finding ("migration" first) and of the risk lines. */
+/*
+ * Append the JSON arrays of every finding ("migration" first: a migration's id, or a
+ * repeatable's name) and of the risk lines.
+ */
 void risk_json_findings(const struct risk *r, struct buf *out);
 void risk_json(const struct risk *r, struct buf *out);
 
@@ -101,10 +117,13 @@ const char *risk_lock_name(int level, int pg);
 /* What a table lock mode keeps others from doing while it is held (either name). */
 const char *risk_lock_blocks(const char *mode);
 
+/* The label of step idx: ID_NAME of a migration, R__NAME of a repeatable. */
+void risk_step_label(const struct manifest *m, size_t idx, struct buf *out);
+
 /*
- * What apply says before it takes the migration lock: per migration with findings or risk
- * lines, its label and the lines (text), or one "risk" event with the "findings" and "risk"
- * arrays (--json). Nothing with --quiet, nor when no migration has a finding or risk line.
+ * What apply says before it takes the migration lock: per step with findings or risk lines,
+ * its label and the lines (text), or one "risk" event with the "findings" and "risk" arrays
+ * (--json). Nothing with --quiet, nor when no step has a finding or risk line.
  */
 void risk_announce(const struct risk *r, struct out *out);
 

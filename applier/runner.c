@@ -1210,7 +1210,7 @@ op_notx(void *ctx, size_t idx, int kind)
      * A repeatable keeps no progress: one that stopped part way runs again from its first
      * statement (it is written to be run again), as it does when it changed.
      */
-    int rep = walk_is_repeatable(r->m, idx);
+    int rep = walk_is_repeatable(r->m, idx), traced;
     struct diag_err err = DIAG_ERR_INIT;
     struct script_reader *rd = NULL;
     char chain[HASH_SHA256_HEX];
@@ -1246,7 +1246,9 @@ op_notx(void *ctx, size_t idx, int kind)
         if (exec_step(r, sql.data, idx, kind, -1) != 0)
             goto cleanup;
     }
-    if (r->tracer)
+    /* As in a transaction: the lock trace follows migrations (its tables are sized for them). */
+    traced = r->tracer && !rep;
+    if (traced)
         r->tracer->start(r->tracer_ctx, r->db, idx, kind);
     for (size_t k = first; k < s->nstmts; k++) {
         const struct manifest_copy *c = manifest_script_copy(s, k);
@@ -1281,7 +1283,7 @@ op_notx(void *ctx, size_t idx, int kind)
         free(stmt);
         if (bad)
             goto cleanup;
-        if (r->tracer)
+        if (traced)
             r->tracer->statement(r->tracer_ctx, r->db, idx, kind, k, line,
                                  (double)(now_ns() - t0) / 1e6, 0);
         out_statement(r->out, mig->id, k + 1, s->nstmts, (double)(now_ns() - t0) / 1e6);

@@ -97,7 +97,7 @@ add_json_repeatables(struct buf *b, const struct session *s, const struct move_v
  * and checksum columns start where the longest name ends.
  */
 static void
-print_repeatables(const struct session *s, const struct move_verdict *v)
+print_repeatables(const struct session *s, const struct move_verdict *v, const struct risk *risk)
 {
     const struct manifest *m = &s->bundle.manifest;
     /* Pending, whether or not this apply runs them (it does not when it stops short). */
@@ -132,6 +132,17 @@ print_repeatables(const struct session *s, const struct move_verdict *v)
     buf_addf(&b, "repeatables  %zu, %zu pending%s\n", m->nrepeatables, v->nreps,
              v->nreps == 0 && waiting ? " (they run when apply reaches the head)" : "");
     table_format(&t, &b);
+    /* The findings and live risk of those apply runs, as for a pending migration. */
+    for (size_t step = risk->hi - risk->lo; step < risk_nsteps(risk); step++) {
+        size_t idx = risk_step(risk, step);
+
+        if (!risk_has_lines(risk, idx))
+            continue;
+        buf_addstr(&b, "  ");
+        risk_step_label(m, idx, &b);
+        buf_addch(&b, '\n');
+        risk_text(risk, idx, "    ", &b);
+    }
     fputs(b.data, stdout);
     table_release(&t);
     buf_release(&b);
@@ -330,7 +341,7 @@ print_text(const struct session *s, const struct move_state *st, const struct mo
             buf_release(&b);
         }
     }
-    print_repeatables(s, v);
+    print_repeatables(s, v, risk);
 }
 
 /*
@@ -385,8 +396,14 @@ status_run(const struct app_opts *o, const char *bundle_path)
     move_decide(&st, &apply, &v);
     code = move_status_code(&v);
     /* Findings and live risk of what is pending (no query when nothing is). */
-    risk_init(&risk, &s.bundle.manifest, s.view.drift ? 0 : v.from,
-              s.view.drift ? 0 : s.bundle.manifest.nmigrations, MANIFEST_UP, s.scripts);
+    {
+        struct walk_reps reps = move_reps(&s, &v);
+
+        if (s.view.drift)
+            reps.n = 0;
+        risk_init(&risk, &s.bundle.manifest, s.view.drift ? 0 : v.from,
+                  s.view.drift ? 0 : s.bundle.manifest.nmigrations, MANIFEST_UP, &reps, s.scripts);
+    }
     if ((o->json || !o->quiet) && risk_query(&risk, s.db, &e) != 0)
         diag_warning("could not read the live risk of the pending migrations: %s", e.message);
     if (o->schema_drift && ((code = schema_drift(&s, code, &drift, &drift_failed)), drift_failed))

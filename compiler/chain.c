@@ -90,6 +90,18 @@ chain_add(struct src_chain *c, const char *id, const char *name)
     return m;
 }
 
+const struct src_migration *
+chain_job(const struct src_chain *c, size_t j)
+{
+    return j < c->n ? &c->v[j] : &c->rep[j - c->n];
+}
+
+int
+chain_job_is_repeatable(const struct src_chain *c, size_t j)
+{
+    return j >= c->n;
+}
+
 struct src_migration *
 chain_add_repeatable(struct src_chain *c, const char *name)
 {

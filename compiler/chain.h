@@ -122,6 +122,13 @@ struct src_chain {
 void chain_init(struct src_chain *c);
 void chain_release(struct src_chain *c);
 struct src_migration *chain_add(struct src_chain *c, const char *id, const char *name);
+/*
+ * Job j of the chain, as the checks and the lint number them: its migrations 0 .. n - 1, then
+ * its repeatables (repeatable r is job n + r).
+ */
+const struct src_migration *chain_job(const struct src_chain *c, size_t j);
+/* Is job j a repeatable? */
+int chain_job_is_repeatable(const struct src_chain *c, size_t j);
 /* Append a repeatable migration named name (copied). Returns it, scripts empty. */
 struct src_migration *chain_add_repeatable(struct src_chain *c, const char *name);
 /* Sort the repeatables by name (byte order) and report every name used twice. */

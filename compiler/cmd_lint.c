@@ -14,9 +14,10 @@
 static void
 usage_lint(void)
 {
-    printf("Report what each statement of a migration chain locks, rewrites and scans on\n"
-           "PostgreSQL, and which safety rules it breaks (the same analysis check and build\n"
-           "run). Exits 1 when a finding of error severity is not allowed.\n\n"
+    printf("Report what each statement of a migration chain (and of its repeatable migrations)\n"
+           "locks, rewrites and scans on PostgreSQL, and which safety rules it breaks (the same\n"
+           "analysis check and build run). Exits 1 when a finding of error severity is not "
+           "allowed.\n\n"
            "Usage:\n  sealift lint [OPTIONS]\n\nOptions:\n" COMPILE_USAGE
            "      --format F        text (default), json or sarif (SARIF 2.1.0)\n\n"
            "Allow a finding with a comment before its statement (or before the first\n"
@@ -48,7 +49,7 @@ cmd_lint(int argc, char **argv)
     struct compiled comp;
     struct report rep = REPORT_INIT;
     struct diag_err err = DIAG_ERR_INIT;
-    struct buf out = BUF_INIT;
+    struct buf out = BUF_INIT, reps = BUF_INIT;
     int c, format = LINT_FORMAT_TEXT, ret = EXIT_REJECTED;
 
     vars_init(&vars);
@@ -81,16 +82,19 @@ cmd_lint(int argc, char **argv)
     lint_format(&comp.chain, &comp.lint, format, 1, &out);
     fwrite(out.data, 1, out.len, stdout);
     fflush(stdout);
+    if (comp.chain.nrep)
+        buf_addf(&reps, " and %zu repeatable%s", comp.chain.nrep, comp.chain.nrep == 1 ? "" : "s");
     if (rep.errors)
         diag_error("%zu problem%s found in the chain itself (see \"sealift check\")", rep.errors,
                    rep.errors == 1 ? "" : "s");
-    diag_info("%zu migration%s: %zu error%s, %zu warning%s, %zu info, %zu allowed", comp.chain.n,
-              comp.chain.n == 1 ? "" : "s", comp.lint.errors, comp.lint.errors == 1 ? "" : "s",
-              comp.lint.warnings, comp.lint.warnings == 1 ? "" : "s", comp.lint.infos,
-              comp.lint.allowed);
+    diag_info("%zu migration%s%s: %zu error%s, %zu warning%s, %zu info, %zu allowed", comp.chain.n,
+              comp.chain.n == 1 ? "" : "s", reps.data, comp.lint.errors,
+              comp.lint.errors == 1 ? "" : "s", comp.lint.warnings,
+              comp.lint.warnings == 1 ? "" : "s", comp.lint.infos, comp.lint.allowed);
     ret = rep.errors || comp.lint.errors ? EXIT_REJECTED : EXIT_OK;
 cleanup:
     buf_release(&out);
+    buf_release(&reps);
     free(opt.amend);
     compiled_release(&comp);
     vars_release(&vars);

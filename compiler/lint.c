@@ -186,6 +186,8 @@ struct origin {
     size_t mig;
     int kind;
     int gone; /* dropped since */
+    /* Created IF NOT EXISTS by a repeatable, which finds it there when it runs again. */
+    int rerun;
 };
 
 /* A column the chain created (CREATE TABLE or ADD COLUMN), with its current type. */
@@ -303,6 +305,7 @@ rel_put(struct ctx *c, const char *rel)
     c->rel_v[i].mig = c->mig;
     c->rel_v[i].kind = c->kind;
     c->rel_v[i].gone = 0;
+    c->rel_v[i].rerun = 0;
     c->relx_v[i].flags = 0;
     c->relx_v[i].parent = SIZE_MAX;
     c->relx_v[i].sub = 0;
@@ -322,14 +325,14 @@ relx_get(struct ctx *c, const char *rel)
 static int
 is_new(const struct ctx *c, const struct origin *o)
 {
-    return o && o->mig == c->mig && o->kind == c->kind;
+    return o && o->mig == c->mig && o->kind == c->kind && !o->rerun;
 }
 
 /* New, or (in a down script) created by the up of the same migration, which the down undoes. */
 static int
 is_own(const struct ctx *c, const struct origin *o)
 {
-    return is_new(c, o) || (o && o->mig == c->mig && o->kind == MANIFEST_UP);
+    return is_new(c, o) || (o && o->mig == c->mig && o->kind == MANIFEST_UP && !o->rerun);
 }
 
 /* "a|b" in c->key (overwritten by the next call): the key of a column or constraint. */
@@ -457,10 +460,11 @@ rule(const char *name)
     return lint_rule_find(name, strlen(name));
 }
 
+/* ID_NAME of a migration; a repeatable's name (its id: it has no other). */
 static char *
 migration_label(const struct src_chain *ch, size_t mig)
 {
-    const struct src_migration *m = &ch->v[mig];
+    const struct src_migration *m = chain_job(ch, mig);
 
     return m->name[0] ? xasprintf("%s_%s", m->id, m->name) : xstrdup(m->id);
 }
@@ -913,6 +917,14 @@ judge_op(struct ctx *c, const struct lint_op *op)
                 relx_get(c, op->rel)->flags =
                     op->flags & (LINT_F_UNLOGGED | LINT_F_STORAGE | LINT_F_PARTITIONED);
         }
+        /*
+         * A repeatable runs again whenever it changes: from its second run on, IF NOT EXISTS
+         * finds the table its first run created, with rows. So it is existing to what follows,
+         * as if an earlier migration had created it.
+         */
+        if (!c->skip_columns && (op->flags & LINT_F_IF_EXISTS) &&
+            chain_job_is_repeatable(c->ch, c->mig))
+            rel_get(c, op->rel)->rerun = 1;
         break;
     case LINT_OP_CHILD:
     case LINT_OP_ATTACH:
@@ -1453,7 +1465,7 @@ judge_script(struct ctx *c, size_t mig, int kind, const struct lint_script *ls_i
 
     c->mig = mig;
     c->kind = kind;
-    c->script = &c->ch->v[mig].script[kind];
+    c->script = &chain_job(c->ch, mig)->script[kind];
     c->ls = ls;
     for (size_t a = 0; a < ls->nallows; a++)
         ls->allows[a].used = 0;
@@ -1521,6 +1533,14 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
             judge_script(&c, i, k, &scripts[i * MANIFEST_NSCRIPTS + k]);
         }
     }
+    /*
+     * The repeatables run after the whole chain, in order: what the chain (or an earlier
+     * repeatable) created is existing to them; what a repeatable creates earlier in its own
+     * script is new. A repeatable has an up script only.
+     */
+    for (size_t j = ch->n; j < ch->n + ch->nrep; j++)
+        if (chain_job(ch, j)->script[MANIFEST_UP].present)
+            judge_script(&c, j, MANIFEST_UP, &scripts[j * MANIFEST_NSCRIPTS + MANIFEST_UP]);
     for (size_t i = 0; i < out->n; i++) {
         struct lint_finding *f = &out->v[i];
 
@@ -1533,12 +1553,17 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
          * sealift.sum has recorded so far, and must not change a rebuild's bytes.
          */
         f->signed_severity = f->severity;
-        f->released = f->mig < opt->first_new;
+        if (chain_job_is_repeatable(ch, f->mig))
+            f->released = opt->rep_released && opt->rep_released[f->mig - ch->n];
+        else
+            f->released = f->mig < opt->first_new;
         if (opt->mode == LINT_MODE_DEFAULT && f->severity == LINT_ERROR &&
             (f->released || f->kind == MANIFEST_DOWN)) {
             /* See lint_options.first_new; a down runs only when someone rolls back. */
             f->severity = LINT_WARNING;
-            f->not_enforced = f->released ? "released migration" : "down script";
+            f->not_enforced = !f->released                          ? "down script"
+                              : chain_job_is_repeatable(ch, f->mig) ? "unchanged repeatable"
+                                                                    : "released migration";
         }
         if (f->allowed)
             out->allowed++;

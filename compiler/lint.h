@@ -10,7 +10,9 @@
  *   2. lint_chain() (lint.c) walks those in chain order, knows which relations the chain
  *      created where (a relation created earlier in the same script is new: no lock finding;
  *      one created by an earlier migration is existing, and the finding says which), applies
- *      the rules and the suppressions, and returns findings in chain order.
+ *      the rules and the suppressions, and returns findings in chain order. The repeatables
+ *      come last, in the order they run: after the whole chain, so everything the chain
+ *      created is existing to them.
  */
 #ifndef SEALIFT_COMPILER_LINT_H
 #define SEALIFT_COMPILER_LINT_H
@@ -199,19 +201,21 @@ void lint_stmt_release_ops(struct lint_stmt *st);
 struct lint_finding {
     const struct lint_rule *rule;
     int severity;     /* after --lint */
-    size_t mig;       /* index in the chain */
+    size_t mig;       /* job in the chain (chain_job: migrations, then repeatables) */
     int kind;         /* MANIFEST_UP, ... */
     const char *file; /* the script's path (borrowed from the chain) */
     unsigned line, col;
-    char *relation;     /* schema-qualified; NULL when the finding concerns none */
-    char *created_by;   /* the migration (ID_NAME) that created relation; NULL: not the chain */
-    size_t created_mig; /* its index in the chain, or SIZE_MAX */
+    char *relation; /* schema-qualified; NULL when the finding concerns none */
+    /* The migration (ID_NAME) or repeatable (NAME) that created relation; NULL: not the chain */
+    char *created_by;
+    size_t created_mig; /* its job in the chain, or SIZE_MAX */
     int lock;
     int rewrites;
     int scans;
     char *message;
     char *allowed; /* the reason, when a "-- sealift:allow" covers it */
-    int released;  /* in a released migration (recorded in sealift.sum) */
+    /* In a released migration, or a repeatable sealift.sum records as it is (lint_options). */
+    int released;
     /* Why an error is reported as a warning ("released migration", "down script"), or NULL. */
     const char *not_enforced;
     int signed_severity; /* what the manifest records: the severity before not_enforced */
@@ -227,6 +231,12 @@ struct lint_options {
      * what a release's deploy will run (up and verify scripts of new migrations).
      */
     size_t first_new;
+    /*
+     * Per repeatable (in the chain's order), or NULL for none: 1 when sealift.sum records it
+     * as it is now. A build ran it before, so like a released migration it is judged but its
+     * errors are not enforced; a new or changed repeatable's are.
+     */
+    const unsigned char *rep_released;
 };
 
 struct lint_result {
@@ -243,9 +253,10 @@ void lint_result_init(struct lint_result *r);
 void lint_result_release(struct lint_result *r);
 
 /*
- * Judge a chain: scripts[i * MANIFEST_NSCRIPTS + k] holds the extraction of script k of
- * migration i (a missing script's entry is empty). Findings are appended to out in chain
- * order (up, down, verify of each migration).
+ * Judge a chain: scripts[j * MANIFEST_NSCRIPTS + k] holds the extraction of script k of job j
+ * (chain_job: migration j, or repeatable j - ch->n; a missing script's entry is empty). The
+ * array has (ch->n + ch->nrep) * MANIFEST_NSCRIPTS entries. Findings are appended to out in
+ * chain order (up, down, verify of each migration, then each repeatable's script).
  */
 void lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
                 const struct lint_options *opt, struct lint_result *out);
@@ -262,10 +273,10 @@ void lint_format(const struct src_chain *ch, const struct lint_result *r, int fo
                  int show_allowed, struct buf *out);
 
 /*
- * The text form, leaving out the findings of migrations before first_mig (released ones)
+ * The text form, leaving out released findings (lint_finding.released) with hide_released
  * unless they are errors (--lint error), and allowed ones unless show_allowed.
  */
-void lint_format_text(const struct lint_result *r, size_t first_mig, int show_allowed,
+void lint_format_text(const struct lint_result *r, int hide_released, int show_allowed,
                       struct buf *out);
 
 /* The JSON object of one finding (for check --json). */

@@ -24,10 +24,11 @@ blocks_json(struct buf *out, int lock)
     buf_addch(out, ']');
 }
 
+/* The migration's ID_NAME, or the repeatable's name. */
 static void
 add_migration(struct buf *out, const struct src_chain *ch, size_t mig)
 {
-    const struct src_migration *m = &ch->v[mig];
+    const struct src_migration *m = chain_job(ch, mig);
     struct buf label = BUF_INIT;
 
     buf_addstr(&label, m->id);
@@ -49,6 +50,8 @@ lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *
     buf_addf(out, "%u", f->col);
     json_key(out, "migration", 0);
     add_migration(out, ch, f->mig);
+    json_key(out, "repeatable", 0);
+    buf_addstr(out, chain_job_is_repeatable(ch, f->mig) ? "true" : "false");
     json_key(out, "script", 0);
     json_str(out, script_names[f->kind]);
     json_key(out, "rule", 0);
@@ -81,12 +84,13 @@ lint_format_finding_json(const struct src_chain *ch, const struct lint_finding *
 }
 
 void
-lint_format_text(const struct lint_result *r, size_t first_mig, int show_allowed, struct buf *out)
+lint_format_text(const struct lint_result *r, int hide_released, int show_allowed, struct buf *out)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct lint_finding *f = &r->v[i];
 
-        if ((f->allowed && !show_allowed) || (f->mig < first_mig && f->severity != LINT_ERROR))
+        if ((f->allowed && !show_allowed) ||
+            (hide_released && f->released && f->severity != LINT_ERROR))
             continue;
         buf_addf(out, "%s:%u:%u: %s[%s]: %s", f->file, f->line, f->col,
                  f->allowed ? "allowed" : lint_severity_name(f->severity), f->rule->name,
@@ -151,6 +155,8 @@ format_sarif(const struct src_chain *ch, const struct lint_result *r, struct buf
         buf_addstr(out, ",\"properties\":{");
         json_key(out, "migration", 1);
         add_migration(out, ch, f->mig);
+        json_key(out, "repeatable", 0);
+        buf_addstr(out, chain_job_is_repeatable(ch, f->mig) ? "true" : "false");
         json_key(out, "relation", 0);
         json_str(out, f->relation);
         json_key(out, "lockMode", 0);

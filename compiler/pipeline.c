@@ -30,7 +30,7 @@ compiled_init(struct compiled *c)
 void
 compiled_release(struct compiled *c)
 {
-    for (size_t i = 0; c->lint_scripts && i < c->chain.n * MANIFEST_NSCRIPTS; i++)
+    for (size_t i = 0; c->lint_scripts && i < (c->chain.n + c->chain.nrep) * MANIFEST_NSCRIPTS; i++)
         lint_script_release(&c->lint_scripts[i]);
     free(c->lint_scripts);
     lint_result_release(&c->lint);
@@ -396,7 +396,7 @@ check_migration(size_t i, void *ctx)
     for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
         struct src_script *s = &m->script[k];
         /* The lint reads the trees the check builds: each statement is parsed once. */
-        int lint = b->out->lint_scripts && i < ch->n;
+        int lint = b->out->lint_scripts != NULL;
         struct sqltrees trees = SQLTREES_INIT;
 
         if (!s->present)
@@ -424,13 +424,6 @@ check_migration(size_t i, void *ctx)
     }
     if (i < ch->n)
         resolve_data_files(m, rep);
-}
-
-/* Job j of a chain's checks: its migrations, then its repeatables. */
-static const struct src_migration *
-chain_job(const struct src_chain *c, size_t j)
-{
-    return j < c->n ? &c->v[j] : &c->rep[j - c->n];
 }
 
 /*
@@ -511,9 +504,8 @@ check_migrations(struct compiled *out, struct report *rep)
     struct check_batch b = {out, report_held_new(n)};
 
     if (out->opt->lint_mode != LINT_MODE_OFF)
-        /* The lint reads the migrations' scripts (not yet the repeatables'). */
-        out->lint_scripts = xcalloc(out->chain.n ? out->chain.n * MANIFEST_NSCRIPTS : 1,
-                                    sizeof(*out->lint_scripts));
+        /* The lint reads every script of the jobs: the migrations', then the repeatables'. */
+        out->lint_scripts = xcalloc(n ? n * MANIFEST_NSCRIPTS : 1, sizeof(*out->lint_scripts));
 
     /* libpg_query frees a thread's parser memory itself when the thread ends. */
     workers_run(n, workers_default(), check_migration, &b);
@@ -674,12 +666,19 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
      * would be judged without what it creates.
      */
     if (out->lint_scripts && rep->errors == 0) {
-        /* A released migration cannot change any more: its errors are not enforced. */
+        /*
+         * A released migration cannot change any more, and a repeatable that sealift.sum
+         * records as it is has been built before: their errors are not enforced.
+         */
+        unsigned char *rep_released = xcalloc(out->chain.nrep + 1, 1);
         struct lint_options lo = {opt->lint_mode,
                                   opt->pg_version ? opt->pg_version : LINT_PG_VERSION_DEFAULT,
-                                  out->chain.n - out->nnew};
+                                  out->chain.n - out->nnew, rep_released};
 
+        for (size_t i = 0; i < out->chain.nrep; i++)
+            rep_released[i] = strcmp(compile_repeatable_state(out, i), "unchanged") == 0;
         lint_chain(&out->chain, out->lint_scripts, &lo, &out->lint);
+        free(rep_released);
     }
     return 0;
 }
@@ -743,10 +742,16 @@ data_member_path(size_t ordinal, size_t k, const char *name)
     return xasprintf("data/%06zu_%zu_%.60s", ordinal, k, name);
 }
 
-/* Every lint finding, allowed or not, goes into the signed manifest with its migration. */
+/*
+ * Every lint finding, allowed or not, goes into the signed manifest with its migration or
+ * repeatable (jobs numbered as chain_job's, repeatables in the manifest's order, which is the
+ * chain's: both sorted by name).
+ */
 static void
 compile_manifest_findings(const struct compiled *c, struct manifest *m)
 {
+    const struct src_chain *ch = &c->chain;
+
     for (size_t i = 0; i < c->lint.n; i++) {
         const struct lint_finding *f = &c->lint.v[i];
         struct manifest_finding mf;
@@ -759,12 +764,15 @@ compile_manifest_findings(const struct compiled *c, struct manifest *m)
         mf.rewrites = f->rewrites;
         mf.scans = f->scans;
         mf.relation = f->relation;
-        mf.created_by = f->created_mig != SIZE_MAX ? c->chain.v[f->created_mig].id : NULL;
+        mf.created_by = f->created_mig != SIZE_MAX ? chain_job(ch, f->created_mig)->id : NULL;
         mf.line = f->line;
         mf.col = f->col;
         mf.allowed = f->allowed;
         mf.message = f->message;
-        manifest_migration_add_finding(&m->migrations[f->mig], &mf);
+        manifest_migration_add_finding(chain_job_is_repeatable(ch, f->mig)
+                                           ? &m->repeatables[f->mig - ch->n]
+                                           : &m->migrations[f->mig],
+                                       &mf);
     }
 }
 
@@ -1075,23 +1083,30 @@ void
 compile_report_lint(const struct compiled *c, struct report *rep)
 {
     struct buf text = BUF_INIT;
-    size_t first_new = c->chain.n - c->nnew, released = 0;
+    size_t released = 0, reps = 0;
 
     /*
-     * Released migrations cannot change: their findings are counted, not listed again at
-     * every check ("sealift lint" lists them), unless --lint error enforces them.
+     * Released migrations (and repeatables built unchanged before) cannot change: their
+     * findings are counted, not listed again at every check ("sealift lint" lists them),
+     * unless --lint error enforces them.
      */
-    lint_format_text(&c->lint, first_new, 0, &text);
-    for (size_t i = 0; i < c->lint.n; i++)
-        released += c->lint.v[i].mig < first_new && !c->lint.v[i].allowed &&
-                    c->lint.v[i].severity != LINT_ERROR;
+    lint_format_text(&c->lint, 1, 0, &text);
+    for (size_t i = 0; i < c->lint.n; i++) {
+        const struct lint_finding *f = &c->lint.v[i];
+
+        if (f->released && !f->allowed && f->severity != LINT_ERROR) {
+            released++;
+            reps += chain_job_is_repeatable(&c->chain, f->mig);
+        }
+    }
     fflush(stdout);
     fputs(text.data, stderr);
     buf_release(&text);
     if (released)
-        diag_info("%zu lint finding%s in released migrations, not enforced (\"sealift lint\" "
+        diag_info("%zu lint finding%s in released migrations%s, not enforced (\"sealift lint\" "
                   "lists them)",
-                  released, released == 1 ? "" : "s");
+                  released, released == 1 ? "" : "s",
+                  reps ? " and repeatables sealift.sum records unchanged" : "");
     rep->errors += c->lint.errors;
     rep->warnings += c->lint.warnings;
 }

@@ -211,10 +211,7 @@ add_facts(const char *path, const struct verify_result *res, int trust_checked, 
     table_cell(&t, "id");
     table_cell(&t, "%s", hex_encode(hex, res->bundle_id, HASH_SHA256_BYTES));
     table_cell(&t, "format");
-    table_cell(&t, "sealift bundle v%s, %s, %llu bytes",
-               m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
-               : m->nrepeatables          ? MANIFEST_REPEATABLES_VERSION
-                                          : "1",
+    table_cell(&t, "sealift bundle v%s, %s, %llu bytes", manifest_version(m),
                codec_name(res->compression), (unsigned long long)res->file_size);
     table_cell(&t, "project");
     table_cell(&t, "%s", m->project);
@@ -259,28 +256,46 @@ describe_text(const char *path, const struct verify_result *res, int trust_check
     text_provenance(res, out);
 }
 
+/* Migration i of m, then its repeatables (i - nmigrations): the order findings are listed. */
+static const struct manifest_migration *
+finding_owner(const struct manifest *m, size_t i)
+{
+    return i < m->nmigrations ? &m->migrations[i] : &m->repeatables[i - m->nmigrations];
+}
+
+/* The findings of the migrations and the repeatables, and how many of them were allowed. */
+static size_t
+count_findings(const struct manifest *m, size_t *allowed)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < m->nmigrations + m->nrepeatables; i++) {
+        const struct manifest_migration *mig = finding_owner(m, i);
+
+        n += mig->nfindings;
+        for (size_t f = 0; allowed && f < mig->nfindings; f++)
+            *allowed += mig->findings[f].allowed != NULL;
+    }
+    return n;
+}
+
 /*
- * The lint findings signed into the bundle, per migration (nothing when there are none): one
- * row each (migration, script:line:column, severity[rule], what it does), the reason that
- * allowed it on a line of its own under it.
+ * The lint findings signed into the bundle, per migration then per repeatable (nothing when
+ * there are none): one row each (migration, script:line:column, severity[rule], what it
+ * does), the reason that allowed it on a line of its own under it.
  */
 static void
 text_findings(const struct manifest *m, struct buf *out)
 {
-    size_t n = 0, allowed = 0;
+    size_t allowed = 0, n = count_findings(m, &allowed);
     struct buf what = BUF_INIT;
     struct table t;
 
-    for (size_t i = 0; i < m->nmigrations; i++)
-        for (size_t f = 0; f < m->migrations[i].nfindings; f++) {
-            n++;
-            allowed += m->migrations[i].findings[f].allowed != NULL;
-        }
     if (n == 0)
         return;
     table_init(&t, 4, "  ");
-    for (size_t i = 0; i < m->nmigrations; i++) {
-        const struct manifest_migration *mig = &m->migrations[i];
+    for (size_t i = 0; i < m->nmigrations + m->nrepeatables; i++) {
+        const struct manifest_migration *mig = finding_owner(m, i);
 
         for (size_t f = 0; f < mig->nfindings; f++) {
             const struct manifest_finding *fd = &mig->findings[f];
@@ -294,7 +309,10 @@ text_findings(const struct manifest *m, struct buf *out)
                 buf_addstr(&what, ", rewrites the table");
             if (fd->scans)
                 buf_addstr(&what, ", scans the table");
-            table_cell(&t, "%s%s%s", mig->id, mig->name[0] ? "_" : "", mig->name);
+            if (i < m->nmigrations)
+                table_cell(&t, "%s%s%s", mig->id, mig->name[0] ? "_" : "", mig->name);
+            else
+                table_cell(&t, "repeatable %s", mig->id);
             table_cell(&t, "%s:%u:%u", manifest_script_label((enum manifest_script_kind)fd->kind),
                        fd->line, fd->col);
             table_cell(&t, "%s[%s]", fd->allowed ? "allowed" : fd->severity, fd->rule);
@@ -310,12 +328,15 @@ text_findings(const struct manifest *m, struct buf *out)
 }
 
 void
-describe_finding_json(struct buf *out, const struct manifest_finding *fd, const char *migration)
+describe_finding_json(struct buf *out, const struct manifest_finding *fd, const char *migration,
+                      int repeatable)
 {
     buf_addch(out, '{');
     if (migration) {
         json_key(out, "migration", 1);
         json_str(out, migration);
+        json_key(out, "repeatable", 0);
+        buf_addstr(out, repeatable ? "true" : "false");
     }
     json_key(out, "script", migration == NULL);
     json_str(out, manifest_script_label((enum manifest_script_kind)fd->kind));
@@ -392,13 +413,7 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
     json_key(out, "format_version", 0);
     buf_addf(out, "%d", MANIFEST_FORMAT_VERSION);
     json_key(out, "lint_findings", 0);
-    {
-        size_t n = 0;
-
-        for (size_t i = 0; i < m->nmigrations; i++)
-            n += m->migrations[i].nfindings;
-        buf_addf(out, "%zu", n);
-    }
+    buf_addf(out, "%zu", count_findings(m, NULL));
     json_key(out, "compression", 0);
     json_str(out, codec_name(res->compression));
     json_key(out, "size", 0);
@@ -472,7 +487,7 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
         for (size_t f = 0; f < mig->nfindings; f++) {
             if (f)
                 buf_addch(out, ',');
-            describe_finding_json(out, &mig->findings[f], NULL);
+            describe_finding_json(out, &mig->findings[f], NULL, 0);
         }
         buf_addch(out, ']');
         json_key(out, "chain", 0);
@@ -494,6 +509,14 @@ describe_json(const char *path, const struct verify_result *res, int trust_check
             json_str(out, r->origin);
             json_key(out, "up", 0);
             json_script(out, m, &r->script[MANIFEST_UP]);
+            json_key(out, "findings", 0);
+            buf_addch(out, '[');
+            for (size_t f = 0; f < r->nfindings; f++) {
+                if (f)
+                    buf_addch(out, ',');
+                describe_finding_json(out, &r->findings[f], NULL, 1);
+            }
+            buf_addch(out, ']');
             json_key(out, "checksum", 0);
             json_hex(out, r->chain, HASH_SHA256_BYTES);
             buf_addch(out, '}');

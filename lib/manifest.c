@@ -19,7 +19,11 @@
 #define HEADER_LINE_REP "# sealift-manifest " MANIFEST_REPEATABLES_VERSION
 /* Expiry and key statements (minor version 3; lint records and repeatables optional). */
 #define HEADER_LINE_TRUST "# sealift-manifest " MANIFEST_TRUST_VERSION
-#define VERSIONS_READ     "1, 1.1, " MANIFEST_REPEATABLES_VERSION " and " MANIFEST_TRUST_VERSION
+/* Lint records in repeatables (minor version 4; expiry and key statements optional). */
+#define HEADER_LINE_REP_LINT "# sealift-manifest " MANIFEST_REPEATABLE_LINT_VERSION
+#define VERSIONS_READ                                                                              \
+    "1, 1.1, " MANIFEST_REPEATABLES_VERSION ", " MANIFEST_TRUST_VERSION                            \
+    " and " MANIFEST_REPEATABLE_LINT_VERSION
 
 static const char *const script_labels[MANIFEST_NSCRIPTS] = {"up", "down", "verify"};
 
@@ -568,6 +572,26 @@ has_findings(const struct manifest *m)
     return 0;
 }
 
+/* Does a repeatable have a finding (version 1.4)? */
+static int
+has_repeatable_findings(const struct manifest *m)
+{
+    for (size_t i = 0; i < m->nrepeatables; i++)
+        if (m->repeatables[i].nfindings)
+            return 1;
+    return 0;
+}
+
+const char *
+manifest_version(const struct manifest *m)
+{
+    return has_repeatable_findings(m)   ? MANIFEST_REPEATABLE_LINT_VERSION
+           : m->expires || m->nkeystmts ? MANIFEST_TRUST_VERSION
+           : m->nrepeatables            ? MANIFEST_REPEATABLES_VERSION
+           : has_findings(m)            ? "1.1"
+                                        : "1";
+}
+
 static void
 emit_field_or_dash(struct buf *out, const char *s)
 {
@@ -600,10 +624,7 @@ manifest_emit(const struct manifest *m, struct buf *out)
 {
     char hex[HASH_SHA256_HEX];
 
-    buf_addstr(out, m->expires || m->nkeystmts ? HEADER_LINE_TRUST "\n"
-                    : m->nrepeatables          ? HEADER_LINE_REP "\n"
-                    : has_findings(m)          ? HEADER_LINE_1_1 "\n"
-                                               : HEADER_LINE "\n");
+    buf_addf(out, "# sealift-manifest %s\n", manifest_version(m));
     buf_addf(out, "# project %s\n", m->project);
     buf_addf(out, "# serial %llu\n", (unsigned long long)m->serial);
     buf_addf(out, "# environment %s\n", m->environment ? m->environment : "-");
@@ -650,6 +671,8 @@ manifest_emit(const struct manifest *m, struct buf *out)
             buf_addch(out, '\n');
         }
         emit_script(out, m, r, MANIFEST_UP);
+        for (size_t f = 0; f < r->nfindings; f++)
+            emit_finding(out, &r->findings[f]);
         buf_addf(out, "# checksum %s\n", hex_encode(hex, r->chain, HASH_SHA256_BYTES));
     }
     for (size_t i = 0; i < m->nkeystmts; i++)
@@ -676,10 +699,11 @@ struct parser {
     const char *line; /* current line, without "\n" */
     size_t line_len;
     struct diag_err *err;
-    int minor_rep;   /* the header says version 1.2: repeatables allowed (and required) */
-    int minor_trust; /* version 1.3: expiry and key statements, repeatables optional */
-    int in_rep;      /* parsing the repeatable records: scripts belong to m->repeatables */
-    int odd_bytes;   /* the text holds a carriage return or NUL: each line is searched */
+    int minor_rep;      /* the header says version 1.2: repeatables allowed (and required) */
+    int minor_trust;    /* version 1.3: expiry and key statements, repeatables optional */
+    int minor_rep_lint; /* version 1.4: lint records in repeatables; the rest optional */
+    int in_rep;         /* parsing the repeatable records: scripts belong to m->repeatables */
+    int odd_bytes;      /* the text holds a carriage return or NUL: each line is searched */
 };
 
 static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -884,10 +908,14 @@ parse_header(struct parser *p)
                    memcmp(p->line, HEADER_LINE_REP, p->line_len) == 0;
     p->minor_trust = p->line_len == strlen(HEADER_LINE_TRUST) &&
                      memcmp(p->line, HEADER_LINE_TRUST, p->line_len) == 0;
+    p->minor_rep_lint = p->line_len == strlen(HEADER_LINE_REP_LINT) &&
+                        memcmp(p->line, HEADER_LINE_REP_LINT, p->line_len) == 0;
+    p->minor_trust = p->minor_trust || p->minor_rep_lint;
     p->minor_rep = p->minor_rep || p->minor_trust;
-    p->minor = p->minor_trust ? 3
-               : p->minor_rep ? 2
-                              : p->line_len == strlen(HEADER_LINE_1_1) &&
+    p->minor = p->minor_rep_lint ? 4
+               : p->minor_trust  ? 3
+               : p->minor_rep    ? 2
+                                 : p->line_len == strlen(HEADER_LINE_1_1) &&
                                     memcmp(p->line, HEADER_LINE_1_1, p->line_len) == 0;
     if (p->minor)
         return parse_header_fields(p);
@@ -1369,6 +1397,14 @@ parse_repeatables(struct parser *p, struct refs *refs)
         } else if (is_keyword(p, "copy", &rest)) {
             if (parse_copy(p, r, have_up ? MANIFEST_UP : -1, rest, refs) != 0)
                 return -1;
+        } else if (is_keyword(p, "lint", &rest)) {
+            if (!p->minor_rep_lint)
+                return perr(p, "\"# lint\" in a repeatable needs manifest version %s",
+                            MANIFEST_REPEATABLE_LINT_VERSION);
+            if (!have_up)
+                return perr(p, "\"# lint\" comes after the repeatable's script");
+            if (parse_finding(p, r, rest) != 0)
+                return -1;
         } else if (is_keyword(p, "checksum", &rest)) {
             if (!have_up)
                 return perr(p, "repeatable \"%s\" has no up script", r->id);
@@ -1630,7 +1666,13 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         parse_repeatables(&p, &refs) != 0 || parse_keystmts(&p, &refs) != 0 ||
         parse_provenance(&p) != 0 || parse_members(&p) != 0)
         goto cleanup;
-    if (p.minor_trust && m->expires == NULL && refs_count_keystmts(&refs) == 0) {
+    if (p.minor_rep_lint && !has_repeatable_findings(m)) {
+        err_set(err, "a version %s manifest has lint records in repeatables, and this one has none",
+                MANIFEST_REPEATABLE_LINT_VERSION);
+        goto cleanup;
+    }
+    if (p.minor_trust && !p.minor_rep_lint && m->expires == NULL &&
+        refs_count_keystmts(&refs) == 0) {
         err_set(err, "a version %s manifest has an expiry or key statements, and this one has none",
                 MANIFEST_TRUST_VERSION);
         goto cleanup;

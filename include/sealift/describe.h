@@ -26,9 +26,10 @@ void describe_json(const char *path, const struct verify_result *res, int trust_
 /*
  * One lint finding as a JSON object (script, line, column, rule, severity, message, relation,
  * relation_created_by, lock_mode, rewrites, scans, allowed), appended to out; with a
- * "migration" member first when migration is not NULL.
+ * "migration" member first when migration is not NULL (a migration's id, or a repeatable's
+ * name), and after it "repeatable" (whether migration names a repeatable).
  */
 void describe_finding_json(struct buf *out, const struct manifest_finding *fd,
-                           const char *migration);
+                           const char *migration, int repeatable);
 
 #endif

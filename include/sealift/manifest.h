@@ -37,7 +37,14 @@
  * only when a bundle has one of them, so that older bundles keep their bytes.
  */
 #define MANIFEST_TRUST_VERSION "1.3"
-#define MANIFEST_NAME          "MANIFEST"
+/*
+ * Minor version 1.4: version 1.3 (expiry and key statements optional) plus
+ * "# lint" records in repeatables (the lint's findings on their scripts). Written only when a
+ * repeatable has a finding, so that older bundles keep their bytes, and an applier that would
+ * not show them refuses the bundle at its first line.
+ */
+#define MANIFEST_REPEATABLE_LINT_VERSION "1.4"
+#define MANIFEST_NAME                    "MANIFEST"
 /* Longest manifest line, newline excluded. */
 #define MANIFEST_MAX_LINE 4096
 /*
@@ -210,6 +217,11 @@ size_t manifest_add_member(struct manifest *m, const char *path, uint64_t size,
 void manifest_script_add_stmt(struct manifest_script *s, uint64_t offset, uint64_t length);
 /* Append a copy record (copied) to s. */
 void manifest_script_add_copy(struct manifest_script *s, const struct manifest_copy *c);
+/*
+ * The format version m is written as ("1", "1.1", ... MANIFEST_REPEATABLE_LINT_VERSION): the
+ * oldest that holds what it has.
+ */
+const char *manifest_version(const struct manifest *m);
 /* Append a finding to mig (strings copied; NULL fields stay NULL). */
 void manifest_migration_add_finding(struct manifest_migration *mig,
                                     const struct manifest_finding *f);

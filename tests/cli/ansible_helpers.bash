@@ -30,7 +30,7 @@ fleet_install() {
     # The package scripts must not start the system's sshd: policy-rc.d says no, if present.
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null 2>&1; then
-        DEBIAN_FRONTEND=noninteractive apt-get update >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get update -o DPkg::Lock::Timeout=300 >/dev/null 2>&1
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null 2>&1 || {
             echo "could not install ${missing[*]} with apt-get"

@@ -123,6 +123,66 @@ CREATE INDEX orders_note ON orders (note);" 'DROP TABLE orders;'
     refute_output --partial 'create-index-concurrently'
 }
 
+# A repeatable run after the chain (pending with 002): one CREATE INDEX allowed with a reason, one not.
+reports_repeatable() {
+    mig m 001_orders "CREATE TABLE orders (id int PRIMARY KEY, note text);
+INSERT INTO orders SELECT g, 'n' || g FROM generate_series(1, 20000) g;" 'DROP TABLE orders;'
+    mig m 002_flag "-- sealift:allow add-column-rewrite orders has no rows yet
+ALTER TABLE orders ADD COLUMN flag float8 DEFAULT random();" 'ALTER TABLE orders DROP COLUMN flag;'
+    # The allow comes after the first statement: before it, it would cover the whole file.
+    printf '%s\n' 'CREATE OR REPLACE VIEW order_notes AS SELECT id, note FROM orders;' \
+        '-- sealift:allow create-index-concurrently orders is small in production' \
+        'CREATE INDEX IF NOT EXISTS orders_note ON orders (note);' \
+        'CREATE INDEX IF NOT EXISTS orders_id_note ON orders (id, note);' >m/R__reports.sql
+    bundle m b.sealift
+    must "$APPLY" apply b.sealift -p release.pub --to 001
+    sql 'ANALYZE orders'
+}
+
+@test "status and plan show a pending repeatable's findings, as a pending migration's" {
+    reports_repeatable
+    rm -r m # the production host has no source tree
+
+    run_apply status b.sealift -p release.pub
+    assert_exit 7
+    assert_line --regexp '^ +R__reports +pending: new '
+    assert_line '  R__reports'
+    assert_line "    R__reports: SHARE on public.orders (writes blocked (reads go on)), scans the table (allowed: 'orders is small in production')"
+    assert_line --regexp '^      allowed\[create-index-concurrently\] up:3:1: CREATE INDEX public\.orders_note without CONCURRENTLY'
+    assert_line '    R__reports: SHARE on public.orders (writes blocked (reads go on)), scans the table'
+    assert_line --regexp '^      warning\[create-index-concurrently\] up:4:1: CREATE INDEX public\.orders_id_note without CONCURRENTLY'
+    assert_line --regexp '^    risk: scans public\.orders \([0-9.]+ (kB|MB), ~20\.0k rows\) under SHARE: writes blocked \(reads go on\) until it finishes$'
+
+    run_apply status b.sealift -p release.pub --json
+    assert_exit 7
+    run jq -r '.findings[] | [.migration, .repeatable, .rule, .severity, .line, .relation, (.allowed // "-")] | map(tostring) | join("|")' <<<"$output"
+    assert_output $'002|false|add-column-rewrite|error|2|public.orders|orders has no rows yet\nreports|true|create-index-concurrently|warning|3|public.orders|orders is small in production\nreports|true|create-index-concurrently|warning|4|public.orders|-'
+
+    run_apply plan b.sealift -p release.pub
+    assert_exit 0
+    # The comments come after the repeatable's header and before its SQL.
+    [[ $output == *"-- Running repeatable reports (checksum "*$'\n'"-- R__reports: SHARE on public.orders"*"CREATE INDEX IF NOT EXISTS orders_note"* ]]
+    assert_line --regexp '^--   warning\[create-index-concurrently\] up:4:1: '
+    run_apply plan b.sealift -p release.pub --review
+    assert_exit 0
+    assert_line --regexp '^-- R__reports: SHARE on public\.orders .*allowed: .orders is small in production'
+
+    # Once it ran, nothing is pending: no findings.
+    must "$APPLY" apply b.sealift -p release.pub
+    run_apply status b.sealift -p release.pub
+    assert_exit 0
+    refute_output --partial 'create-index-concurrently'
+}
+
+@test "apply announces a repeatable's findings before it takes the migration lock" {
+    reports_repeatable
+    run_apply apply b.sealift -p release.pub
+    assert_exit 0
+    assert_line 'risk of what will run, before the migration lock is taken:'
+    assert_line '  R__reports'
+    assert_line --regexp '^      warning\[create-index-concurrently\] up:4:1: '
+}
+
 @test "a bundle without findings (golden, format 1) shows nothing extra" {
     local g=$BATS_TEST_DIRNAME/../../bundles/golden
     run_apply status "$g/golden-v1.sealift" -p "$g/sealift-TEST-ONLY.pub"

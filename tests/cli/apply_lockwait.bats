@@ -54,9 +54,12 @@ blocker() {
         AND column_name = 'total'" 1
 }
 
+# The relation is named from the lock watcher's sighting, whose first look comes at half the
+# lock timeout over a second connection: 400 ms leaves that connection time to open even when
+# other suites load the machine (tests/run-all runs suites side by side).
 @test "never released: exit 4, gave up after N lock timeouts on the relation, database at the previous head" {
     blocker 60
-    run_apply apply two.sealift -p release.pub --statement-lock-timeout 150ms --retries 2 --json
+    run_apply apply two.sealift -p release.pub --statement-lock-timeout 400ms --retries 2 --json
     assert_exit 4
     assert_error_regex 'migration 002_orders_total \(up\) failed: gave up after 3 lock timeouts on public\.orders: canceling statement due to lock timeout'
     assert_detail 'the transaction was rolled back; the database is at 001_orders'
@@ -71,7 +74,7 @@ blocker() {
 
 @test "--retries 0: the first lock timeout ends the run" {
     blocker 60
-    run_apply apply two.sealift -p release.pub --statement-lock-timeout 100ms --retries 0
+    run_apply apply two.sealift -p release.pub --statement-lock-timeout 400ms --retries 0
     assert_exit 4
     assert_error_regex 'migration 002_orders_total \(up\) failed: gave up after 1 lock timeout on public\.orders: '
     [[ $output != *retry* ]] || fail "no retry expected: $output"

@@ -313,6 +313,19 @@ sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
     assert_line --regexp '^test passed: '
 }
 
+@test "repeatables: test runs a no-transaction repeatable; the lock trace follows only migrations" {
+    rm m/R__views.sql
+    printf -- '-- sealift:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);\n' \
+        >m/R__indexes.sql
+    bundle m b.sealift
+    run_apply test b.sealift -p release.pub
+    assert_exit 0
+    refute_output --partial 'R__indexes'
+    refute_output --regexp 'lock trace.*indexes'
+    assert_line --regexp '^ok    repeatables: applied 2 repeatables after the chain, then again: the schema is the same'
+    assert_line --regexp '^test passed: '
+}
+
 @test "repeatables: test fails a repeatable that gives another schema when run again" {
     # Each run adds a column named after the run: not re-runnable.
     printf 'DO $$ BEGIN EXECUTE format(%s, (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s))); END $$;\n' \

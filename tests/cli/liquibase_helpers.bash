@@ -20,8 +20,12 @@ liquibase_install() {
             return 0
         fi
         mkdir -p "$LIQUIBASE_PREFIX"
-        if ! npm install --prefix "$LIQUIBASE_PREFIX" --no-audit --no-fund \
-            node-liquibase@4.3.3 >"$BATS_FILE_TMPDIR/npm.log" 2>&1; then
+        # Two Liquibase suites may run at once (tests/run-all): one installs, the other waits
+        # for it and finds the jar.
+        if ! flock "$LIQUIBASE_PREFIX/.install.lock" sh -c \
+            '[ -f "$1" ] || npm install --prefix "$2" --no-audit --no-fund node-liquibase@4.3.3' \
+            sh "$LIQUIBASE_DIST/liquibase/liquibase.jar" "$LIQUIBASE_PREFIX" \
+            >"$BATS_FILE_TMPDIR/npm.log" 2>&1; then
             export LIQUIBASE_SKIP="npm install node-liquibase@4.3.3 failed: $(tail -1 "$BATS_FILE_TMPDIR/npm.log")"
             return 0
         fi

@@ -27,7 +27,7 @@ setup_file() {
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         -o DPkg::Lock::Timeout=300 chromium jq >/dev/null 2>&1 || {
-        DEBIAN_FRONTEND=noninteractive apt-get update >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get update -o DPkg::Lock::Timeout=300 >/dev/null 2>&1
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             -o DPkg::Lock::Timeout=300 chromium jq >/dev/null 2>&1
     } || {

@@ -16,7 +16,8 @@ setup_file() {
         return 0
     fi
     if ! command -v man >/dev/null || ! command -v groff >/dev/null; then
-        apt-get install -y man-db groff-base >/dev/null 2>&1 || {
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 \
+            man-db groff-base >/dev/null 2>&1 || {
             export INSTALL_SKIP="man and groff are missing and could not be installed"
             return 0
         }

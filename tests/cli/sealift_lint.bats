@@ -268,6 +268,100 @@ assert "suppressions" not in res[1]
     echo "$output" | jq -e '[.migrations[1].findings[] | .severity] == ["error", "warning"]' >/dev/null
 }
 
+# repeatable NAME SQL: migrations/R__NAME.sql, a repeatable migration (runs after the chain).
+repeatable() {
+    printf '%s\n' "$2" >"migrations/R__$1.sql"
+}
+
+@test "repeatables are linted after the whole chain: the chain's tables are existing to them" {
+    repeatable reports $'CREATE OR REPLACE VIEW totals AS SELECT sum(total) FROM orders;\n  CREATE INDEX orders_total ON orders (total);\nCREATE TABLE scratch (a int); CREATE INDEX scratch_a ON scratch (a);\nCREATE TABLE IF NOT EXISTS seen (a int);\nCREATE INDEX seen_a ON seen (a);\n-- sealift:allow create-index-concurrently orders is tiny\nCREATE INDEX orders_note ON orders (note);'
+    run_sealift lint
+    assert_exit 0
+    # orders: the chain created it; scratch: created just before, new; seen: IF NOT EXISTS
+    # finds it there (with rows) every time the repeatable runs again.
+    assert_line --index 0 "migrations/R__reports.sql:2:3: warning[create-index-concurrently]: CREATE INDEX public.orders_total without CONCURRENTLY holds its lock for the whole build (SHARE lock on public.orders blocks writes and DDL)"
+    assert_line --index 2 --regexp '^migrations/R__reports\.sql:5:1: warning\[create-index-concurrently\]: CREATE INDEX public\.seen_a '
+    assert_line --index 4 --regexp '^migrations/R__reports\.sql:7:1: allowed\[create-index-concurrently\]: CREATE INDEX public\.orders_note '
+    assert_line --index 5 '  reason: orders is tiny'
+    refute_output --partial 'scratch'
+    [[ $stderr == *"sealift: 1 migration and 1 repeatable: 0 errors, 2 warnings, 0 info, 1 allowed"* ]]
+    run_sealift lint --format json
+    assert_exit 0
+    echo "$output" | jq -e 'length == 3 and (map(.migration) | unique) == ["reports"]
+        and all(.[]; .repeatable == true and .script == "up" and .file == "migrations/R__reports.sql")
+        and .[0].relation_created_by == "20240101000000_orders"
+        and .[1].relation == "public.seen" and .[1].relation_created_by == "reports"
+        and .[2].allowed == "orders is tiny"' >/dev/null
+    run_sealift lint --format sarif
+    assert_exit 0
+    echo "$output" | jq -e '.runs[0].results | length == 3
+        and .[0].locations[0].physicalLocation.artifactLocation.uri == "migrations/R__reports.sql"
+        and .[0].properties.migration == "reports" and .[0].properties.repeatable == true
+        and .[2].suppressions[0].justification == "orders is tiny"' >/dev/null
+    # check prints the same findings.
+    run_sealift check
+    assert_exit 0
+    [[ $stderr == *"migrations/R__reports.sql:2:3: warning[create-index-concurrently]"* ]]
+}
+
+@test "an error in a new repeatable fails check; once built unchanged it is reported, not enforced" {
+    make_keypair release
+    repeatable widen 'ALTER TABLE orders ALTER COLUMN total TYPE bigint;'
+    run_sealift check
+    assert_exit 1
+    [[ $stderr == *"migrations/R__widen.sql:1:1: error[alter-column-type]"* ]]
+    run_sealift build -s release.key -o a.sealift --project demo --lint warn
+    assert_exit 0
+    # sealift.sum records it as it is now: like a released migration.
+    run_sealift check
+    assert_exit 0
+    [[ $stderr == *"sealift: 1 lint finding in released migrations and repeatables sealift.sum records unchanged, not enforced"* ]]
+    run_sealift lint
+    assert_exit 0
+    assert_output --partial "[unchanged repeatable: reported, not enforced]"
+    # Edited, it runs again: enforced again.
+    repeatable widen $'SELECT 1;\nALTER TABLE orders ALTER COLUMN total TYPE bigint;'
+    run_sealift check
+    assert_exit 1
+    [[ $stderr == *"migrations/R__widen.sql:2:1: error[alter-column-type]"* ]]
+}
+
+@test "build signs a repeatable's findings (manifest 1.4); inspect shows them, text and --json" {
+    make_keypair release
+    repeatable reports $'SELECT 1;\n-- sealift:allow create-index-concurrently orders is tiny\nCREATE INDEX orders_note ON orders (note);\nCREATE INDEX orders_total ON orders (total);'
+    run_sealift build -s release.key -o a.sealift --project demo
+    assert_exit 0
+    run_sealift verify -p release.pub a.sealift
+    assert_exit 0
+    zstd -dc a.sealift | tar -xOf - MANIFEST | head -1 | grep -qx '# sealift-manifest 1.4'
+    run_sealift inspect a.sealift
+    assert_exit 0
+    assert_line --regexp '^format +sealift bundle v1\.4, '
+    assert_output --partial 'lint findings 2 (1 allowed)'
+    assert_line --regexp '^  repeatable reports  up:3:1  allowed\[create-index-concurrently\]  SHARE on public\.orders, scans the table: CREATE INDEX public\.orders_note'
+    assert_output --partial "      allowed: orders is tiny"
+    assert_line --regexp '^  repeatable reports  up:4:1  warning\[create-index-concurrently\] +SHARE on public\.orders'
+    run_sealift inspect --json a.sealift
+    assert_exit 0
+    echo "$output" | jq -e '.lint_findings == 2 and .migrations[0].findings == []
+        and (.repeatables[0].findings | length == 2)
+        and .repeatables[0].findings[0].rule == "create-index-concurrently"
+        and .repeatables[0].findings[0].lock_mode == "SHARE"
+        and .repeatables[0].findings[0].relation_created_by == "20240101000000"
+        and .repeatables[0].findings[0].allowed == "orders is tiny"
+        and .repeatables[0].findings[1].line == 4 and .repeatables[0].findings[1].allowed == null' >/dev/null
+}
+
+@test "a repeatable without findings keeps its bundle at manifest version 1.2" {
+    make_keypair release
+    repeatable views 'CREATE OR REPLACE VIEW totals AS SELECT sum(total) FROM orders;'
+    run_sealift build -s release.key -o a.sealift --project demo
+    assert_exit 0
+    zstd -dc a.sealift | tar -xOf - MANIFEST | head -1 | grep -qx '# sealift-manifest 1.2'
+    run_sealift inspect --json a.sealift
+    echo "$output" | jq -e '.lint_findings == 0 and .repeatables[0].findings == []' >/dev/null
+}
+
 @test "a chain with problems is not linted: what follows a refused script would be misjudged" {
     add_migration migrations 20240102000000_change 'CREATE TABLE t (id int); SELEC 1;' \
         'DROP TABLE t;'

@@ -59,10 +59,35 @@ add_migration(struct linted *l, const char *up, const char *down, int transactio
     }
 }
 
+/*
+ * Add a repeatable named name with script sql, checked and extracted like add_migration's
+ * scripts (after every migration: its entry follows theirs, as lint_chain reads them).
+ */
+static void
+add_repeatable(struct linted *l, const char *name, const char *sql)
+{
+    struct src_chain *ch = &l->chain;
+    struct src_migration *r = chain_add_repeatable(ch, name);
+    struct src_script *s = &r->script[MANIFEST_UP];
+    struct report rep = REPORT_INIT;
+    struct sqltrees trees = SQLTREES_INIT;
+    size_t j = ch->n + ch->nrep - 1;
+
+    l->scripts = xrealloc(l->scripts, (j + 1) * MANIFEST_NSCRIPTS * sizeof(*l->scripts));
+    memset(&l->scripts[j * MANIFEST_NSCRIPTS], 0, MANIFEST_NSCRIPTS * sizeof(*l->scripts));
+    s->present = 1;
+    s->transactional = 1;
+    s->file = xasprintf("R__%s.sql", name);
+    buf_addstr(&s->rendered, sql);
+    assert_int_equal(sqlcheck_script(s->file, s, lint_wants_tree, &trees, &rep), 0);
+    lint_extract(s, &trees, &l->scripts[j * MANIFEST_NSCRIPTS + MANIFEST_UP]);
+    sqltrees_release(&trees);
+}
+
 static void
 run_lint(struct linted *l, int pg_version, int mode)
 {
-    struct lint_options opt = {mode, pg_version, 0};
+    struct lint_options opt = {mode, pg_version, 0, NULL};
 
     lint_result_init(&l->res);
     lint_chain(&l->chain, l->scripts, &opt, &l->res);
@@ -71,7 +96,7 @@ run_lint(struct linted *l, int pg_version, int mode)
 static void
 linted_release(struct linted *l)
 {
-    for (size_t i = 0; i < l->chain.n * MANIFEST_NSCRIPTS; i++)
+    for (size_t i = 0; i < (l->chain.n + l->chain.nrep) * MANIFEST_NSCRIPTS; i++)
         lint_script_release(&l->scripts[i]);
     free(l->scripts);
     lint_result_release(&l->res);
@@ -291,6 +316,60 @@ test_lint_context(void **state)
     linted_release(&l);
 }
 
+/*
+ * Repeatables run after the whole chain: what it created is existing to them; what one
+ * creates earlier in its own script is new, but CREATE TABLE IF NOT EXISTS finds the table
+ * there on every rerun; a later repeatable sees an earlier one's tables as existing. Allows
+ * work in them, and one sealift.sum records unchanged is released.
+ */
+static void
+test_lint_repeatables(void **state)
+{
+    static const unsigned char released[] = {0, 1};
+    struct linted l;
+    struct lint_options opt = {LINT_MODE_DEFAULT, 15, 2, released};
+    (void)state;
+
+    linted_init(&l);
+    add_migration(&l, "CREATE TABLE a (id int);", "DROP TABLE a;", 1);
+    add_migration(&l, "SELECT 1;", NULL, 1);
+    add_repeatable(
+        &l, "r1",
+        "CREATE INDEX a_i ON a (id);\nCREATE TABLE t (x int); CREATE INDEX t_i ON t (x);\n"
+        "CREATE TABLE IF NOT EXISTS k (x int); CREATE INDEX k_i ON k (x);\n"
+        "-- sealift:allow create-index-concurrently a is tiny\n"
+        "CREATE INDEX a_j ON a (id);");
+    add_repeatable(&l, "r2", "CREATE INDEX t_j ON t (x);");
+    lint_result_init(&l.res);
+    lint_chain(&l.chain, l.scripts, &opt, &l.res);
+    assert_int_equal(l.res.n, 4);
+    /* On a, which migration 0001 created. */
+    assert_string_equal(l.res.v[0].rule->name, "create-index-concurrently");
+    assert_string_equal(l.res.v[0].relation, "public.a");
+    assert_string_equal(l.res.v[0].created_by, "0001_m");
+    assert_string_equal(l.res.v[0].file, "R__r1.sql");
+    assert_int_equal(l.res.v[0].mig, 2);
+    assert_int_equal(l.res.v[0].kind, MANIFEST_UP);
+    assert_int_equal(l.res.v[0].line, 1);
+    assert_int_equal(l.res.v[0].released, 0);
+    /* t_i: t is new (created just before); k_i: k is there on every rerun. */
+    assert_string_equal(l.res.v[1].relation, "public.k");
+    assert_string_equal(l.res.v[1].created_by, "r1");
+    assert_int_equal(l.res.v[1].line, 3);
+    assert_null(l.res.v[1].allowed);
+    assert_string_equal(l.res.v[2].relation, "public.a");
+    assert_string_equal(l.res.v[2].allowed, "a is tiny");
+    /* r2 runs after r1: t is existing to it; and sealift.sum records r2 unchanged. */
+    assert_string_equal(l.res.v[3].relation, "public.t");
+    assert_string_equal(l.res.v[3].created_by, "r1");
+    assert_string_equal(l.res.v[3].file, "R__r2.sql");
+    assert_int_equal(l.res.v[3].mig, 3);
+    assert_int_equal(l.res.v[3].released, 1);
+    assert_int_equal(l.res.allowed, 1);
+    assert_int_equal(l.res.warnings, 3);
+    linted_release(&l);
+}
+
 /* "-- sealift:allow RULE reason": per statement or for the file; a reason is mandatory. */
 static void
 test_lint_allow(void **state)
@@ -427,6 +506,7 @@ main(void)
         cmocka_unit_test(test_lint_every_rule_has_a_fixture),
         cmocka_unit_test(test_lint_pg_version),
         cmocka_unit_test(test_lint_context),
+        cmocka_unit_test(test_lint_repeatables),
         cmocka_unit_test(test_lint_allow),
         cmocka_unit_test(test_lint_modes),
         cmocka_unit_test(test_lint_formats),

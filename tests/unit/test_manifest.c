@@ -502,10 +502,10 @@ static const struct bad_manifest bad_manifests[] = {
      "line 1: not a sealift manifest"},
     {"header missing", NULL, "# sealift-manifest 1\n", "", NULL, "line 1: not a sealift manifest"},
     {"unsupported version", NULL, "# sealift-manifest 1\n", "# sealift-manifest 2\n", NULL,
-     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1, 1.1, 1.2 and "
-     "1.3; the bundle needs a newer sealift)"},
-    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.4\n", NULL,
-     "unsupported manifest version \"1.4\""},
+     "line 1: unsupported manifest version \"2\" (this sealift reads versions 1, 1.1, 1.2, 1.3 "
+     "and 1.4; the bundle needs a newer sealift)"},
+    {"version with suffix", NULL, "# sealift-manifest 1\n", "# sealift-manifest 1.5\n", NULL,
+     "unsupported manifest version \"1.5\""},
     /* Expiry and key statements (version 1.3). */
     {"1.3 without an expiry or key statements", NULL, "# sealift-manifest 1\n",
      "# sealift-manifest 1.3\n", NULL,
@@ -937,9 +937,9 @@ static const struct bad_manifest bad_rep_manifests[] = {
     {"repeatable in a version 1 manifest", NULL, "# sealift-manifest 1.2\n",
      "# sealift-manifest 1\n", NULL,
      "\"# repeatable\" needs manifest version 1.2 (the header says 1)"},
-    {"newer minor version", NULL, "# sealift-manifest 1.2\n", "# sealift-manifest 1.4\n", NULL,
-     "line 1: unsupported manifest version \"1.4\" (this sealift reads versions 1, 1.1, 1.2 and "
-     "1.3; the bundle needs a newer sealift)"},
+    {"newer minor version", NULL, "# sealift-manifest 1.2\n", "# sealift-manifest 1.5\n", NULL,
+     "line 1: unsupported manifest version \"1.5\" (this sealift reads versions 1, 1.1, 1.2, 1.3 "
+     "and 1.4; the bundle needs a newer sealift)"},
     {"checksum is not the member's", NULL, "# checksum ", "# checksum 0", NULL,
      "repeatable checksum is not 64 lowercase hex digits"},
     {"out of name order", NULL, NULL, NULL, mut_rep_swap,
@@ -1021,6 +1021,86 @@ test_manifest_repeatables_with_findings(void **state)
     replace_first(&second, "# sealift-manifest 1.2\n", "# sealift-manifest 1.1\n");
     assert_int_equal(manifest_parse(&parsed, second.data, second.len, &err), -1);
     assert_contains(err.msg, "\"# repeatable\" needs manifest version 1.2 (the header says 1.1)");
+    manifest_release(&m);
+    buf_release(&first);
+    buf_release(&second);
+}
+
+/*
+ * A repeatable's findings (version 1.4): after its script, before its checksum; round trip,
+ * and the refusals: the record in an older version, before the script, and a 1.4 header on
+ * a manifest whose repeatables have none.
+ */
+static void
+test_manifest_repeatable_findings(void **state)
+{
+    struct manifest m, parsed;
+    struct buf first = BUF_INIT, second = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct manifest_finding f;
+
+    (void)state;
+    build_rep_manifest(&m);
+    memset(&f, 0, sizeof(f));
+    f.kind = MANIFEST_UP;
+    f.rule = "create-index-concurrently";
+    f.severity = "warning";
+    f.lock = "SHARE";
+    f.scans = 1;
+    f.relation = "public.users";
+    f.created_by = "0001";
+    f.line = 2;
+    f.col = 1;
+    f.message = "CREATE INDEX i without CONCURRENTLY holds its lock for the whole build";
+    manifest_migration_add_finding(&m.repeatables[1], &f);
+    manifest_emit(&m, &first);
+    assert_memory_equal(first.data, "# sealift-manifest 1.4\n", strlen("# sealift-manifest 1.4\n"));
+    assert_string_equal(manifest_version(&m), "1.4");
+    assert_contains(first.data, "# repeatable b_view\n# up no-tx ");
+    assert_contains(first.data,
+                    "\n# lint up create-index-concurrently warning SHARE -s public.users "
+                    "0001 2:1 - CREATE%20INDEX%20i%20");
+    manifest_init(&parsed);
+    if (manifest_parse(&parsed, first.data, first.len, &err) != 0)
+        fail_msg("manifest with a repeatable's finding refused: %s", err.msg);
+    assert_int_equal(parsed.repeatables[0].nfindings, 0);
+    assert_int_equal(parsed.repeatables[1].nfindings, 1);
+    assert_string_equal(parsed.repeatables[1].findings[0].rule, "create-index-concurrently");
+    assert_int_equal(parsed.repeatables[1].findings[0].scans, 1);
+    manifest_emit(&parsed, &second);
+    assert_text_equal(second.data, second.len, first.data, first.len);
+
+    /* The same text under the 1.3 header (it has no expiry: 1.4 makes that optional too). */
+    buf_reset(&second);
+    buf_addstr(&second, first.data);
+    replace_first(&second, "# sealift-manifest 1.4\n", "# sealift-manifest 1.3\n");
+    assert_int_equal(manifest_parse(&parsed, second.data, second.len, &err), -1);
+    assert_contains(err.msg, "\"# lint\" in a repeatable needs manifest version 1.4");
+    /* The record before the script it judges. */
+    buf_reset(&second);
+    buf_addstr(&second, first.data);
+    {
+        const char *lint = strstr(second.data, "# lint up create-index");
+        size_t len = strcspn(lint, "\n") + 1;
+        char *line = xstrndup(lint, len);
+        char *moved = xasprintf("# repeatable b_view\n%s", line);
+
+        splice(&second, (size_t)(lint - second.data), len, "", 0);
+        replace_first(&second, "# repeatable b_view\n", moved);
+        free(moved);
+        free(line);
+    }
+    assert_int_equal(manifest_parse(&parsed, second.data, second.len, &err), -1);
+    assert_contains(err.msg, "\"# lint\" comes after the repeatable's script");
+    /* A 1.4 header, and no repeatable has a finding. */
+    buf_reset(&second);
+    build_rep_manifest(&parsed);
+    manifest_emit(&parsed, &second);
+    manifest_release(&parsed);
+    replace_first(&second, "# sealift-manifest 1.2\n", "# sealift-manifest 1.4\n");
+    assert_int_equal(manifest_parse(&parsed, second.data, second.len, &err), -1);
+    assert_contains(
+        err.msg, "a version 1.4 manifest has lint records in repeatables, and this one has none");
     manifest_release(&m);
     buf_release(&first);
     buf_release(&second);
@@ -1628,6 +1708,7 @@ main(void)
         cmocka_unit_test(test_manifest_rejects_bad_repeatables),
         cmocka_unit_test(test_manifest_rejects_empty_1_2),
         cmocka_unit_test(test_manifest_repeatables_with_findings),
+        cmocka_unit_test(test_manifest_repeatable_findings),
         cmocka_unit_test(test_manifest_findings_round_trip),
         cmocka_unit_test(test_manifest_rejects_oversized),
         cmocka_unit_test(test_manifest_pct_encode),
