@@ -22,7 +22,8 @@ json_field() {
     refute_errors
     assert_line 'bundle       app.sealift'
     assert_line --regexp '^id           [0-9a-f]{64}$'
-    assert_line "format       sealift bundle v1, zstd, $(stat -c %s app.sealift) bytes"
+    # add_email's ADD COLUMN has a finding (blocking-lock): manifest 1.1.
+    assert_line "format       sealift bundle v1.1, zstd, $(stat -c %s app.sealift) bytes"
     assert_line 'project      demo'
     assert_line 'serial       2'
     assert_line 'environment  (any)'
