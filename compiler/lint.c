@@ -212,6 +212,26 @@ struct origin {
 struct col_info {
     struct origin at;
     const struct lint_type *type; /* of the operation that set it (the extraction's) */
+    const char *rel;              /* its table (the extraction's) */
+};
+
+/* What the chain knows of a relation it created, besides where (rel_v, same index). */
+struct rel_extra {
+    unsigned flags; /* LINT_F_UNLOGGED, LINT_F_STORAGE, LINT_F_PARTITIONED */
+    size_t parent;  /* index of its parent (partition or inheritance child), or SIZE_MAX */
+    char sub;       /* 'p' partition, 'i' inheritance child (with parent) */
+    size_t nchild;  /* relations whose parent it is: none, and no statement looks for them */
+    char *name;
+};
+
+/* A relation a statement locks in a mode that blocks writes (judged after its operations). */
+struct lock_target {
+    const char *rel; /* borrowed from the operation, or from rel_extra.name */
+    int lock;
+    int scans;
+    const char *what; /* the statement, for the message */
+    const char *from; /* the parent it was locked through (recursion), or NULL */
+    const char *rule; /* the finding if no rule flags the relation (NULL: blocking-lock) */
 };
 
 /* A NOT VALID or valid constraint the chain added ("rel|con"). */
@@ -234,7 +254,11 @@ struct ctx {
     /* Created by ups of the chain so far (global), or by the current down/verify script. */
     struct smap rels, cols, cons, idxs;
     struct origin *rel_v;
-    size_t nrel, rel_cap;
+    struct rel_extra *relx_v;
+    size_t nrel, rel_cap, relx_cap;
+    /* The current statement's locks that block writes, on relations that are not new. */
+    struct lock_target *lt_v;
+    size_t nlt, lt_cap;
     struct col_info *col_v;
     size_t ncol, col_cap;
     struct con_info *con_v;
@@ -243,6 +267,12 @@ struct ctx {
     size_t nidx, idx_cap;
     /* Validated "rel|col IS NOT NULL" checks. */
     struct smap not_null_ok;
+    /* Domains with a CHECK or NOT NULL constraint (by last name): a column of one rewrites. */
+    struct smap checked_domains;
+    /* Every domain the chain created: its base type (domain_v, the extraction's). */
+    struct smap domains;
+    const struct lint_type **domain_v;
+    size_t ndomain, domain_cap;
     /* The script being judged. */
     size_t mig;
     int kind;
@@ -287,12 +317,27 @@ rel_put(struct ctx *c, const char *rel)
     i = *smap_add(&c->rels, rel, c->nrel, &added);
     if (added) {
         c->rel_v = xgrow(c->rel_v, &c->rel_cap, c->nrel + 1, sizeof(*c->rel_v));
+        c->relx_v = xgrow(c->relx_v, &c->relx_cap, c->nrel + 1, sizeof(*c->relx_v));
+        c->relx_v[i].name = xstrdup(rel);
         c->nrel++;
     }
     c->rel_v[i].mig = c->mig;
     c->rel_v[i].kind = c->kind;
     c->rel_v[i].gone = 0;
     c->rel_v[i].rerun = 0;
+    c->relx_v[i].flags = 0;
+    c->relx_v[i].parent = SIZE_MAX;
+    c->relx_v[i].sub = 0;
+    c->relx_v[i].nchild = 0;
+}
+
+/* The chain's extra knowledge of rel (created by an up, still there), or NULL. */
+static struct rel_extra *
+relx_get(struct ctx *c, const char *rel)
+{
+    size_t i = rel ? smap_get(&c->rels, rel) : SIZE_MAX;
+
+    return i == SIZE_MAX || c->rel_v[i].gone ? NULL : &c->relx_v[i];
 }
 
 /* Created earlier in this very script: new to the lint, nobody else can be using it. */
@@ -332,6 +377,7 @@ col_get(struct ctx *c, const char *rel, const char *col)
 static void
 col_put(struct ctx *c, const char *rel, const char *col, const struct lint_type *t)
 {
+    const char *table = rel;
     size_t i;
     int added;
 
@@ -347,6 +393,7 @@ col_put(struct ctx *c, const char *rel, const char *col, const struct lint_type 
     c->col_v[i].at.kind = c->kind;
     c->col_v[i].at.gone = 0;
     c->col_v[i].type = t;
+    c->col_v[i].rel = table;
 }
 
 static struct con_info *
@@ -485,6 +532,9 @@ finding(struct ctx *c, const char *name, const char *rel, int lock, int rewrites
     f->lock = lock;
     f->rewrites = rewrites;
     f->scans = scans;
+    /* A partitioned table has no storage of its own: its partitions are rewritten (below). */
+    if (rel && relx_get(c, rel) && (relx_get(c, rel)->flags & LINT_F_PARTITIONED))
+        f->rewrites = 0;
     if (lock && rel)
         f->message = xasprintf("%s (%s lock on %s blocks %s)", what, lint_lock_name(lock), rel,
                                lint_lock_blocks(lock));
@@ -541,6 +591,22 @@ type_change_is_free(const struct lint_type *from, const struct lint_type *to, in
     return 0;
 }
 
+/*
+ * timestamp <-> timestamptz with a precision that does not shrink: PostgreSQL 12+ makes it
+ * without a rewrite when the session's TimeZone is UTC (the values are the same then), and
+ * rewrites otherwise: the lint cannot know the server's setting.
+ */
+static int
+type_change_free_in_utc(const struct lint_type *from, const struct lint_type *to, int using)
+{
+    int fp = from->mod[0] < 0 ? 6 : from->mod[0], tp = to->mod[0] < 0 ? 6 : to->mod[0];
+
+    return !using && from->array == to->array &&
+           ((same(from->name, "timestamp") && same(to->name, "timestamptz")) ||
+            (same(from->name, "timestamptz") && same(to->name, "timestamp"))) &&
+           tp >= fp;
+}
+
 static void
 type_text(const struct lint_type *t, char *out, size_t cap)
 {
@@ -560,6 +626,9 @@ type_text(const struct lint_type *t, char *out, size_t cap)
 
 /* ---- the rules, per operation ---- */
 
+static int existing_rel(struct ctx *c, const char *rel);
+static const struct lint_type *base_type(struct ctx *c, const struct lint_type *t);
+
 static void
 judge_add_column(struct ctx *c, const struct lint_op *op, int existing)
 {
@@ -576,6 +645,8 @@ judge_add_column(struct ctx *c, const struct lint_op *op, int existing)
             why = "a serial column (its default calls nextval())";
         else if (f & LINT_F_VOLATILE)
             why = "a volatile default";
+        else if (op->type.name && smap_get(&c->checked_domains, op->type.name) != SIZE_MAX)
+            why = "a domain type with constraints (PostgreSQL checks every row)";
         else if ((f & LINT_F_DEFAULT) && c->opt->pg_version < 11)
             why = "a default (before PostgreSQL 11 every default rewrites)";
         else if (f & LINT_F_NONCONST) {
@@ -612,7 +683,18 @@ judge_alter_type(struct ctx *c, const struct lint_op *op, int existing)
                     "ALTER COLUMN %s TYPE %s may rewrite the table and its indexes (the "
                     "column's current type is not known to the chain)",
                     op->name, to);
-        else if (!type_change_is_free(col->type, &op->type, op->flags & LINT_F_USING)) {
+        else if (c->opt->pg_version >= 12 &&
+                 type_change_free_in_utc(base_type(c, col->type), base_type(c, &op->type),
+                                         op->flags & LINT_F_USING)) {
+            type_text(col->type, from, sizeof(from));
+            finding(c, "alter-column-type", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 0, UNCERTAIN,
+                    "ALTER COLUMN %s TYPE %s (from %s) rewrites the table and its indexes "
+                    "unless the session's TimeZone is UTC",
+                    op->name, to, from);
+        } else if (!type_change_is_free(base_type(c, col->type), base_type(c, &op->type),
+                                        op->flags & LINT_F_USING) ||
+                   (op->type.name && smap_get(&c->checked_domains, op->type.name) != SIZE_MAX)) {
+            /* To a domain with constraints, every row is checked: PostgreSQL rewrites. */
             type_text(col->type, from, sizeof(from));
             finding(c, "alter-column-type", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
                     "ALTER COLUMN %s TYPE %s (from %s%s) rewrites the table and its indexes",
@@ -638,13 +720,20 @@ judge_constraint(struct ctx *c, const struct lint_op *op, int existing)
         return;
     }
     if (existing && !(op->flags & LINT_F_NOT_VALID)) {
-        if (op->kind == LINT_OP_ADD_FOREIGN)
+        if (op->kind == LINT_OP_ADD_FOREIGN) {
             finding(c, "constraint-not-valid", op->rel, LINT_LOCK_SHARE_ROW_EXCLUSIVE, 0, 1, 0,
                     "ADD FOREIGN KEY%s%s without NOT VALID scans %s to validate it, also "
                     "locking %s",
                     op->name ? " " : "", op->name ? op->name : "", op->rel,
                     op->other ? op->other : "the referenced table");
-        else
+            /* The referenced table is locked for as long as the scan takes. */
+            if (op->other && existing_rel(c, op->other) && strcmp(op->other, op->rel) != 0)
+                finding(c, "constraint-not-valid", op->other, LINT_LOCK_SHARE_ROW_EXCLUSIVE, 0, 0,
+                        0,
+                        "ADD FOREIGN KEY%s%s on %s without NOT VALID holds a lock on the table "
+                        "it references, %s, while it scans %s",
+                        op->name ? " " : "", op->name ? op->name : "", op->rel, op->other, op->rel);
+        } else
             finding(c, "constraint-not-valid", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 1, 0,
                     "ADD CHECK%s%s without NOT VALID scans %s to validate it", op->name ? " " : "",
                     op->name ? op->name : "", op->rel);
@@ -750,6 +839,85 @@ later_use(const struct ctx *c, const char *value)
     return found;
 }
 
+/* Record (or, parent NULL, forget) that child is a partition ('p') or child ('i') of parent. */
+static void
+set_parent(struct ctx *c, const char *child, const char *parent, char sub)
+{
+    struct rel_extra *x = relx_get(c, child);
+    size_t p = parent && rel_get(c, parent) ? smap_get(&c->rels, parent) : SIZE_MAX;
+
+    if (x == NULL || !recording(c))
+        return;
+    if (x->parent != SIZE_MAX)
+        c->relx_v[x->parent].nchild--;
+    x->parent = p;
+    x->sub = p == SIZE_MAX ? 0 : sub;
+    if (p != SIZE_MAX)
+        c->relx_v[p].nchild++;
+}
+
+/*
+ * SET LOGGED / UNLOGGED / ACCESS METHOD / TABLESPACE to what the table already has: PostgreSQL
+ * 15 changes nothing then (no rewrite). Known only for tables the chain created (logged or not;
+ * the heap access method and the default tablespace unless its CREATE named others).
+ */
+static int
+alter_is_noop(struct ctx *c, const struct lint_op *op)
+{
+    struct rel_extra *x = relx_get(c, op->rel);
+
+    if (x == NULL)
+        return 0;
+    if (x->flags & LINT_F_PARTITIONED)
+        return 1; /* no storage of its own to rewrite */
+    switch (op->sub) {
+    case 'l':
+        return !(x->flags & LINT_F_UNLOGGED);
+    case 'u':
+        return (x->flags & LINT_F_UNLOGGED) != 0;
+    case 'a':
+        return !(x->flags & LINT_F_STORAGE) && same(op->name, "heap");
+    case 't':
+        return !(x->flags & LINT_F_STORAGE) && same(op->name, "pg_default");
+    default:
+        return 0;
+    }
+}
+
+/* CREATE DOMAIN with constraints; ALTER DOMAIN ... that checks every column of the domain. */
+static void
+judge_domain(struct ctx *c, const struct lint_op *op)
+{
+    if (op->name == NULL)
+        return;
+    if (!recording(c))
+        return;
+    if ((op->sub == 'c' && (op->flags & LINT_F_INLINE_CHECK)) || op->sub == 'a' || op->sub == 'n')
+        smap_put(&c->checked_domains, op->name, 1);
+    if (op->sub == 'c' && op->type.name) {
+        c->domain_v = xgrow(c->domain_v, &c->domain_cap, c->ndomain + 1, sizeof(*c->domain_v));
+        c->domain_v[c->ndomain] = &op->type;
+        smap_put(&c->domains, op->name, c->ndomain++);
+    }
+}
+
+/*
+ * The type a column really stores: a domain's base type (its constraints aside), or t. A domain
+ * over a domain is followed a few levels.
+ */
+static const struct lint_type *
+base_type(struct ctx *c, const struct lint_type *t)
+{
+    for (int depth = 0; t && t->name && !t->array && depth < 4; depth++) {
+        size_t i = smap_get(&c->domains, t->name);
+
+        if (i == SIZE_MAX)
+            break;
+        t = c->domain_v[i];
+    }
+    return t;
+}
+
 static void
 judge_op(struct ctx *c, const struct lint_op *op)
 {
@@ -763,8 +931,12 @@ judge_op(struct ctx *c, const struct lint_op *op)
     case LINT_OP_CREATE_TABLE:
         /* IF NOT EXISTS on a table the chain already has creates nothing: it stays existing. */
         c->skip_columns = (op->flags & LINT_F_IF_EXISTS) && rel_get(c, op->rel);
-        if (!c->skip_columns)
+        if (!c->skip_columns) {
             rel_put(c, op->rel);
+            if (recording(c))
+                relx_get(c, op->rel)->flags =
+                    op->flags & (LINT_F_UNLOGGED | LINT_F_STORAGE | LINT_F_PARTITIONED);
+        }
         /*
          * A repeatable runs again whenever it changes: from its second run on, IF NOT EXISTS
          * finds the table its first run created, with rows. So it is existing to what follows,
@@ -773,6 +945,13 @@ judge_op(struct ctx *c, const struct lint_op *op)
         if (!c->skip_columns && (op->flags & LINT_F_IF_EXISTS) &&
             chain_job_is_repeatable(c->ch, c->mig))
             rel_get(c, op->rel)->rerun = 1;
+        break;
+    case LINT_OP_CHILD:
+    case LINT_OP_ATTACH:
+        set_parent(c, op->name, op->rel, op->kind == LINT_OP_ATTACH ? 'p' : op->sub);
+        break;
+    case LINT_OP_DOMAIN:
+        judge_domain(c, op);
         break;
     case LINT_OP_COLUMN:
         if (!c->skip_columns)
@@ -819,6 +998,7 @@ judge_op(struct ctx *c, const struct lint_op *op)
         break;
     }
     case LINT_OP_DETACH:
+        set_parent(c, op->name, NULL, 0);
         if (existing && !(op->flags & LINT_F_CONCURRENT))
             finding(c, "detach-partition-concurrently", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 0, 0,
                     0, "DETACH PARTITION %s without CONCURRENTLY%s", op->name,
@@ -872,11 +1052,21 @@ judge_op(struct ctx *c, const struct lint_op *op)
                 xasprintf("%.*s.%s", (int)(strchr(op->rel, '.') - op->rel), op->rel, op->other);
 
             struct origin was = *rel_get(c, op->rel);
+            struct rel_extra wasx = *relx_get(c, op->rel);
+            size_t old = smap_get(&c->rels, op->rel), now;
 
             /* The renamed table keeps its origin: it is as new or as existing as before. */
             rel_get(c, op->rel)->gone = 1;
             rel_put(c, to);
             *rel_get(c, to) = was;
+            now = smap_get(&c->rels, to);
+            c->relx_v[now].flags = wasx.flags;
+            c->relx_v[now].parent = wasx.parent;
+            c->relx_v[now].sub = wasx.sub;
+            c->relx_v[now].nchild = wasx.nchild;
+            for (size_t i = 0; i < c->nrel; i++)
+                if (c->relx_v[i].parent == old)
+                    c->relx_v[i].parent = now;
             free(to);
         }
         break;
@@ -930,9 +1120,12 @@ judge_op(struct ctx *c, const struct lint_op *op)
                     op->rel);
         break;
     case LINT_OP_ALTER_REWRITE:
-        if (existing)
+        if (existing && !alter_is_noop(c, op))
             finding(c, "alter-table-rewrite", op->rel, LINT_LOCK_ACCESS_EXCLUSIVE, 1, 0, 0,
                     "ALTER TABLE %s %s rewrites the table and its indexes", op->rel, op->other);
+        if (relx_get(c, op->rel) && recording(c) && (op->sub == 'l' || op->sub == 'u'))
+            relx_get(c, op->rel)->flags = (relx_get(c, op->rel)->flags & ~LINT_F_UNLOGGED) |
+                                          (op->sub == 'u' ? LINT_F_UNLOGGED : 0);
         break;
     case LINT_OP_REFRESH_MATVIEW:
         if (!(op->flags & LINT_F_CONCURRENT) && !is_new(c, rel_get(c, op->rel)))
@@ -946,6 +1139,274 @@ judge_op(struct ctx *c, const struct lint_op *op)
     default:
         break;
     }
+}
+
+/* ---- blocking locks no rule flagged (blocking-lock), and locks reached through children ---- */
+
+/* What an operation is, for a blocking-lock message. */
+static const char *
+op_label(const struct lint_op *op)
+{
+    switch (op->kind) {
+    case LINT_OP_ADD_COLUMN:
+        return "ADD COLUMN";
+    case LINT_OP_ALTER_TYPE:
+        return "ALTER COLUMN ... TYPE";
+    case LINT_OP_SET_NOT_NULL:
+        return "SET NOT NULL";
+    case LINT_OP_ADD_CHECK:
+        return "ADD CHECK";
+    case LINT_OP_ADD_FOREIGN:
+        return "ADD FOREIGN KEY";
+    case LINT_OP_ADD_UNIQUE:
+        return "ADD CONSTRAINT";
+    case LINT_OP_DROP_COLUMN:
+        return "DROP COLUMN";
+    case LINT_OP_ALTER_REWRITE:
+        return op->other;
+    case LINT_OP_ALTER_OTHER:
+        return op->other ? op->other : "ALTER TABLE";
+    case LINT_OP_CHILD:
+        return "CREATE TABLE ... PARTITION OF";
+    case LINT_OP_ATTACH:
+        return "ATTACH PARTITION";
+    case LINT_OP_DETACH:
+        return "DETACH PARTITION";
+    case LINT_OP_CREATE_INDEX:
+        return "CREATE INDEX";
+    case LINT_OP_DROP_INDEX:
+        return "DROP INDEX";
+    case LINT_OP_DROP_TABLE:
+        return "DROP TABLE";
+    case LINT_OP_RENAME_TABLE:
+    case LINT_OP_RENAME_COLUMN:
+        return "RENAME";
+    case LINT_OP_LOCK_TABLE:
+        return "LOCK TABLE";
+    case LINT_OP_TRUNCATE:
+        return "TRUNCATE";
+    case LINT_OP_DOMAIN:
+        return op->sub == 'a'   ? "ALTER DOMAIN ... ADD CONSTRAINT"
+               : op->sub == 'n' ? "ALTER DOMAIN ... SET NOT NULL"
+                                : "ALTER DOMAIN ... VALIDATE CONSTRAINT";
+    default:
+        return "the statement";
+    }
+}
+
+/*
+ * Note that the current statement takes lock on rel (scanning it), unless rel is new (or the
+ * migration's own, in its down) or the lock lets writes go on. from: the parent it was reached
+ * through, or NULL. rule: the finding when no rule flags rel (NULL: blocking-lock).
+ */
+static void
+lock_target(struct ctx *c, const char *rel, int lock, int scans, const char *what, const char *from,
+            const char *rule_name)
+{
+    struct lock_target *t;
+
+    if (rel == NULL || lock < LINT_LOCK_SHARE || !existing_rel(c, rel) ||
+        is_own(c, rel_get(c, rel)))
+        return;
+    for (size_t i = 0; i < c->nlt; i++)
+        if (strcmp(c->lt_v[i].rel, rel) == 0) {
+            if (lock > c->lt_v[i].lock)
+                c->lt_v[i].lock = lock;
+            c->lt_v[i].scans |= scans;
+            return;
+        }
+    c->lt_v = xgrow(c->lt_v, &c->lt_cap, c->nlt + 1, sizeof(*c->lt_v));
+    t = &c->lt_v[c->nlt++];
+    t->rel = rel;
+    t->lock = lock;
+    t->scans = scans;
+    t->what = what;
+    t->from = from;
+    t->rule = rule_name;
+}
+
+/* The partitions (only, or every child table too) of parent, and theirs: the same lock. */
+static void
+lock_children(struct ctx *c, const char *parent, int lock, const char *what, int partitions_only,
+              int depth)
+{
+    size_t p = parent ? smap_get(&c->rels, parent) : SIZE_MAX;
+
+    /* Most tables have no child: no walk over every relation of the chain for them. */
+    if (p == SIZE_MAX || c->relx_v[p].nchild == 0 || depth > 8)
+        return;
+    for (size_t i = 0; i < c->nrel; i++) {
+        const struct rel_extra *x = &c->relx_v[i];
+
+        if (x->parent != p || c->rel_v[i].gone || (partitions_only && x->sub != 'p'))
+            continue;
+        lock_target(c, x->name, lock, 0, what, c->relx_v[p].name, NULL);
+        lock_children(c, x->name, lock, what, partitions_only, depth + 1);
+    }
+}
+
+/* The locks an operation takes that block writes, before judge_op changes the context. */
+static void
+note_locks(struct ctx *c, const struct lint_op *op)
+{
+    const char *what = op_label(op);
+    int recurse = !(op->flags & LINT_F_ONLY);
+
+    switch (op->kind) {
+    case LINT_OP_DOMAIN:
+        if (op->sub == 'v' || op->sub == 'n' || (op->sub == 'a' && !(op->flags & LINT_F_NOT_VALID)))
+            for (size_t i = 0; i < c->ncol; i++)
+                if (!c->col_v[i].at.gone && c->col_v[i].type &&
+                    same(c->col_v[i].type->name, op->name))
+                    lock_target(c, c->col_v[i].rel, LINT_LOCK_SHARE, 1, what, NULL,
+                                op->sub == 'a'   ? "constraint-not-valid"
+                                : op->sub == 'n' ? "set-not-null-scan"
+                                                 : NULL);
+        return;
+    case LINT_OP_REINDEX:
+        /* REINDEX INDEX / SCHEMA name no table: reindex-concurrently finds the index's. */
+        if (op->sub == 't')
+            lock_target(c, op->rel, op->lock, 0, what, NULL, NULL);
+        return;
+    case LINT_OP_ATTACH:
+        /* The table attached: ACCESS EXCLUSIVE, and a scan for the partition bound. */
+        lock_target(c, op->name, LINT_LOCK_ACCESS_EXCLUSIVE, 1, what, NULL, NULL);
+        return;
+    case LINT_OP_DETACH:
+        lock_target(c, op->rel, op->lock, 0, what, NULL, NULL);
+        if (!(op->flags & LINT_F_CONCURRENT))
+            lock_target(c, op->name, LINT_LOCK_ACCESS_EXCLUSIVE, 0, what, NULL, NULL);
+        return;
+    case LINT_OP_ADD_COLUMN:
+    case LINT_OP_ALTER_TYPE:
+    case LINT_OP_SET_NOT_NULL:
+    case LINT_OP_ADD_CHECK:
+    case LINT_OP_ADD_FOREIGN:
+    case LINT_OP_DROP_COLUMN:
+    case LINT_OP_LOCK_TABLE:
+    case LINT_OP_TRUNCATE:
+        lock_target(c, op->rel, op->lock, 0, what, NULL, NULL);
+        if (recurse)
+            lock_children(c, op->rel, op->lock, what, 0, 0);
+        break;
+    case LINT_OP_CREATE_INDEX:
+    case LINT_OP_DROP_TABLE: {
+        const struct rel_extra *x = op->kind == LINT_OP_DROP_TABLE ? relx_get(c, op->rel) : NULL;
+
+        lock_target(c, op->rel, op->lock, 0, what, NULL, NULL);
+        /* DROP TABLE drops the partitions; with CASCADE, the inheritance children too. */
+        if (recurse)
+            lock_children(c, op->rel, op->lock, what, !(op->flags & LINT_F_CASCADE), 0);
+        /* Dropping a partition locks its parent too. */
+        if (x && x->sub == 'p' && x->parent != SIZE_MAX && !c->rel_v[x->parent].gone)
+            lock_target(c, c->relx_v[x->parent].name, LINT_LOCK_ACCESS_EXCLUSIVE, 0, what, NULL,
+                        NULL);
+        break;
+    }
+    default:
+        lock_target(c, op->rel, op->lock, 0, what, NULL, NULL);
+        break;
+    }
+    /* A foreign key locks the table it references in SHARE ROW EXCLUSIVE (writes wait). */
+    if ((op->kind == LINT_OP_ADD_FOREIGN || (op->flags & LINT_F_REFERENCES)) && op->other)
+        lock_target(c, op->other, LINT_LOCK_SHARE_ROW_EXCLUSIVE, 0, "FOREIGN KEY ... REFERENCES",
+                    NULL, NULL);
+}
+
+/* Does a finding of the current statement concern rel? Its index, or SIZE_MAX. */
+static size_t
+stmt_finding_on(const struct ctx *c, const char *rel, int any_rule)
+{
+    for (size_t i = c->first_finding; i < c->out->n; i++)
+        if (c->out->v[i].relation && strcmp(c->out->v[i].relation, rel) == 0 &&
+            (any_rule || strcmp(c->out->v[i].rule->name, "blocking-lock") != 0))
+            return i;
+    return SIZE_MAX;
+}
+
+/*
+ * An ALTER TABLE takes the strongest lock of its subcommands for all of them: a finding of the
+ * statement on rel that names a weaker one (VALIDATE after an ADD in the same statement) gets
+ * the statement's lock, in its message too.
+ */
+static void
+raise_lock(struct ctx *c, const char *rel, int lock)
+{
+    for (size_t i = c->first_finding; i < c->out->n; i++) {
+        struct lint_finding *f = &c->out->v[i];
+        char *tail, *msg;
+
+        if (!f->relation || strcmp(f->relation, rel) != 0 || f->lock == 0 || f->lock >= lock)
+            continue;
+        tail = xasprintf(" (%s lock on %s blocks ", lint_lock_name(f->lock), rel);
+        msg = strstr(f->message, tail);
+        if (msg) {
+            char *now = xasprintf("%.*s (%s lock on %s blocks %s)", (int)(msg - f->message),
+                                  f->message, lint_lock_name(lock), rel, lint_lock_blocks(lock));
+
+            free(f->message);
+            f->message = now;
+        }
+        free(tail);
+        f->lock = lock;
+    }
+}
+
+/* The rules that rewrite what they flag (for the partitions of a partitioned table). */
+static int
+rewriting_rule(const struct lint_rule *r)
+{
+    return same(r->name, "add-column-rewrite") || same(r->name, "alter-column-type") ||
+           same(r->name, "alter-table-rewrite") || same(r->name, "truncate-table") ||
+           same(r->name, "truncate-cascade");
+}
+
+/*
+ * After a statement's operations: a relation it locks against writes that no finding names gets
+ * the finding of the parent it was reached through (a partition rewritten with its table), or
+ * a blocking-lock finding: a brief catalog change still queues behind every running query.
+ */
+static void
+judge_locks(struct ctx *c)
+{
+    for (size_t i = 0; i < c->nlt; i++) {
+        const struct lock_target *t = &c->lt_v[i];
+        size_t pf = t->from ? stmt_finding_on(c, t->from, 0) : SIZE_MAX;
+
+        if (stmt_finding_on(c, t->rel, 1) != SIZE_MAX) {
+            raise_lock(c, t->rel, t->lock);
+            continue;
+        }
+        if (pf != SIZE_MAX) {
+            const struct lint_finding *f = &c->out->v[pf];
+            const struct lint_rule *r = f->rule;
+            const struct rel_extra *px = relx_get(c, t->from);
+            int rw = f->rewrites || (rewriting_rule(r) && px && (px->flags & LINT_F_PARTITIONED));
+            int scans = f->scans;
+            unsigned fl = f->severity < r->severity ? UNCERTAIN : 0;
+            char *msg = xstrdup(f->message);
+
+            finding(c, r->name, t->rel, t->lock, rw, scans, fl,
+                    "%s reaches %s, which is %s of %s: %s", t->what, t->rel,
+                    relx_get(c, t->rel) && relx_get(c, t->rel)->sub == 'p' ? "a partition"
+                                                                           : "a child table",
+                    t->from, msg);
+            free(msg);
+        } else if (t->rule) {
+            finding(c, t->rule, t->rel, t->lock, 0, t->scans, 0,
+                    "%s checks every row of %s (a column of the domain) while holding the lock",
+                    t->what, t->rel);
+        } else if (t->scans) {
+            finding(c, "blocking-lock", t->rel, t->lock, 0, 1, 0,
+                    "%s scans %s while holding the lock", t->what, t->rel);
+        } else {
+            finding(c, "blocking-lock", t->rel, t->lock, 0, 0, 0,
+                    "%s changes only the catalog, but its lock queues: it waits for every query "
+                    "already running on %s, and every later query on the table waits behind it",
+                    t->what, t->rel);
+        }
+    }
+    c->nlt = 0;
 }
 
 /* Does allow a name rule r? */
@@ -1033,8 +1494,11 @@ judge_script(struct ctx *c, size_t mig, int kind, const struct lint_script *ls_i
 
         c->stmt = i;
         c->first_finding = first;
-        for (size_t j = 0; j < ls->stmts[i].nops; j++)
+        for (size_t j = 0; j < ls->stmts[i].nops; j++) {
+            note_locks(c, &ls->stmts[i].ops[j]);
             judge_op(c, &ls->stmts[i].ops[j]);
+        }
+        judge_locks(c);
         apply_allows(c, ls, i, first);
     }
     judge_allows(c, ls);
@@ -1050,9 +1514,16 @@ ctx_release(struct ctx *c)
     smap_release(&c->cons);
     smap_release(&c->idxs);
     smap_release(&c->not_null_ok);
+    smap_release(&c->checked_domains);
+    smap_release(&c->domains);
+    free(c->domain_v);
     smap_release(&c->dropped_if_exists);
     smap_release(&c->local_rels);
     free(c->rel_v);
+    for (size_t i = 0; i < c->nrel; i++)
+        free(c->relx_v[i].name);
+    free(c->relx_v);
+    free(c->lt_v);
     free(c->col_v);
     buf_release(&c->key);
     for (size_t i = 0; i < c->ncon; i++)

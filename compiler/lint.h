@@ -93,9 +93,16 @@ enum lint_op_kind {
     LINT_OP_TRUNCATE,        /* rel */
     LINT_OP_DROP_OTHER,      /* name: the kind of object dropped (for DROP ... CASCADE) */
     LINT_OP_LONG_IDENT,      /* name: an identifier over 63 bytes, as written */
-    LINT_OP_ALTER_REWRITE,   /* rel, other: SET TABLESPACE, SET LOGGED... (they rewrite) */
+    LINT_OP_ALTER_REWRITE,   /* rel, other: SET TABLESPACE, SET LOGGED... (they rewrite), name:
+                                the tablespace or access method; sub: 't', 'l', 'u', 'a' */
     LINT_OP_REFRESH_MATVIEW, /* rel */
-    LINT_OP_ALTER_OTHER      /* rel, lock: an ALTER TABLE subcommand no rule concerns */
+    LINT_OP_ALTER_OTHER,     /* rel, lock, other (the statement, for the message; NULL: ALTER
+                                TABLE): a lock no rule concerns (judged by blocking-lock) */
+    LINT_OP_CHILD,           /* rel (parent), name (child), lock (on the parent); sub: 'p'
+                                partition, 'i' inheritance child */
+    LINT_OP_DOMAIN           /* name (the domain's last name); sub: 'c' created (type: its
+                                base type; LINT_F_INLINE_CHECK: with a CHECK or NOT NULL), 'a'
+                                ADD CONSTRAINT, 'v' VALIDATE, 'n' SET NOT NULL */
 };
 
 /* Flags of an operation. */
@@ -111,10 +118,14 @@ enum lint_op_kind {
 #define LINT_F_IDENTITY     0x0200 /* GENERATED ... AS IDENTITY */
 #define LINT_F_SERIAL       0x0400 /* serial, bigserial, smallserial */
 #define LINT_F_NOT_NULL     0x0800
-#define LINT_F_USING        0x1000 /* ALTER COLUMN TYPE ... USING */
-#define LINT_F_REFERENCES   0x2000 /* ADD COLUMN ... REFERENCES */
-#define LINT_F_INLINE_INDEX 0x4000 /* ADD COLUMN ... PRIMARY KEY / UNIQUE */
-#define LINT_F_INLINE_CHECK 0x8000 /* ADD COLUMN ... CHECK */
+#define LINT_F_USING        0x1000  /* ALTER COLUMN TYPE ... USING */
+#define LINT_F_REFERENCES   0x2000  /* ADD COLUMN ... REFERENCES */
+#define LINT_F_INLINE_INDEX 0x4000  /* ADD COLUMN ... PRIMARY KEY / UNIQUE */
+#define LINT_F_INLINE_CHECK 0x8000  /* ADD COLUMN ... CHECK */
+#define LINT_F_ONLY         0x10000 /* ONLY rel: the statement does not recurse to children */
+#define LINT_F_UNLOGGED     0x20000 /* CREATE UNLOGGED TABLE */
+#define LINT_F_STORAGE      0x40000 /* CREATE TABLE ... USING / TABLESPACE: not the defaults */
+#define LINT_F_PARTITIONED  0x80000 /* CREATE TABLE ... PARTITION BY: no storage of its own */
 
 /* A column type as written: its last name ("varchar", "int4"), up to two modifiers. */
 struct lint_type {

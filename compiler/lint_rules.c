@@ -85,6 +85,10 @@ const struct lint_rule lint_rules[] = {
     {"identifier-too-long", LINT_ERROR,
      "use a name of at most 63 bytes: PostgreSQL cuts longer ones silently, and two names "
      "that differ only after byte 63 collide"},
+    {"blocking-lock", LINT_INFO,
+     "SET lock_timeout (a few seconds) at the top of the migration and retry on timeout, so "
+     "that waiting for the lock cannot stall the table's traffic; run it when the table is "
+     "quiet"},
     {"unused-allow", LINT_WARNING,
      "remove the \"-- sealift:allow\" comment, or name the rule the statement really breaks"},
     {"allow-without-reason", LINT_ERROR,

@@ -93,12 +93,18 @@ needs_tree(const char *sql, size_t tok, size_t end)
 {
     static const char *const always[] = {"reindex", "vacuum",   "cluster", "lock", "update",
                                          "delete",  "truncate", "refresh", "with"};
+    /* CREATE TRIGGER, POLICY, RULE lock their table; CREATE DOMAIN's constraints matter. */
     static const char *const create_skip[] = {
-        "function",     "procedure", "view",       "type",       "trigger",   "extension",
-        "schema",       "sequence",  "domain",     "role",       "user",      "policy",
-        "rule",         "aggregate", "operator",   "cast",       "collation", "publication",
-        "subscription", "server",    "statistics", "event",      "language",  "conversion",
-        "transform",    "group",     "database",   "tablespace", "recursive", "foreign"};
+        "function",   "procedure",    "view",   "type",       "extension", "schema",
+        "sequence",   "role",         "user",   "aggregate",  "operator",  "cast",
+        "collation",  "publication",  "server", "statistics", "event",     "language",
+        "conversion", "subscription", "group",  "transform",  "database",  "tablespace",
+        "recursive",  "foreign"};
+    /* ALTER and DROP of these lock a table (or scan the tables of a domain). */
+    static const char *const alter_what[] = {"table",   "type",   "materialized", "domain",
+                                             "trigger", "policy", "rule"};
+    static const char *const drop_what[] = {"table",   "index",  "materialized",
+                                            "trigger", "policy", "rule"};
     static const char *const create_prefix[] = {"or",        "replace", "global",   "local",
                                                 "temporary", "temp",    "unlogged", "unique"};
     size_t pos = tok, n = next_word(sql, &pos, end);
@@ -116,14 +122,12 @@ needs_tree(const char *sql, size_t tok, size_t end)
     if (n == 5 && strncasecmp(w, "alter", 5) == 0) {
         pos += n;
         n = next_word(sql, &pos, end);
-        return (n == 5 && strncasecmp(sql + pos, "table", 5) == 0) ||
-               (n == 4 && strncasecmp(sql + pos, "type", 4) == 0) || n == 0;
+        return word_in(sql + pos, n, alter_what, COUNT(alter_what)) || n == 0;
     }
     if (n == 4 && strncasecmp(w, "drop", 4) == 0) {
         pos += n;
         n = next_word(sql, &pos, end);
-        return (n == 5 && strncasecmp(sql + pos, "table", 5) == 0) ||
-               (n == 5 && strncasecmp(sql + pos, "index", 5) == 0) || n == 0 ||
+        return word_in(sql + pos, n, drop_what, COUNT(drop_what)) || n == 0 ||
                mentions(sql, pos, end, "cascade");
     }
     return 0;

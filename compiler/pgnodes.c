@@ -84,6 +84,13 @@ take_op(struct lint_stmt *st, int kind, char *rel, char *name)
     return op;
 }
 
+/* LINT_F_ONLY when rv is "ONLY rel" (the statement does not recurse to its children). */
+static unsigned
+only_flag(const RangeVar *rv)
+{
+    return rv && !rv->inh ? LINT_F_ONLY : 0;
+}
+
 /* The string of a String node, or NULL. */
 static const char *
 node_string(const void *n)
@@ -112,6 +119,43 @@ qualified_list(const List *items)
     if (last == NULL)
         return xstrdup("?");
     return qualified(schema ? schema : "public", last);
+}
+
+/* "schema.table" of the name list of a trigger, policy or rule: all its items but the last. */
+static char *
+qualified_owner(const List *items)
+{
+    List *head = NIL;
+    char *out;
+
+    for (int i = 0; i + 1 < list_length(items); i++)
+        head = lappend(head, list_nth(items, i));
+    out = head ? qualified_list(head) : NULL;
+    list_free(head);
+    return out;
+}
+
+/* An operation that only takes lock on rel (blocking-lock judges it); what: the statement. */
+static void
+lock_op(struct lint_stmt *st, const char *rel, int lock, const char *what)
+{
+    struct lint_op *op;
+
+    if (rel == NULL)
+        return;
+    op = lint_add_op(st, LINT_OP_ALTER_OTHER, rel, NULL);
+    op->lock = lock;
+    op->other = xstrdup(what);
+}
+
+/* lock_op on the relation of a RangeVar. */
+static void
+lock_rangevar(struct lint_stmt *st, const RangeVar *rv, int lock, const char *what)
+{
+    char *rel = rangevar_name(rv);
+
+    lock_op(st, rel, lock, what);
+    free(rel);
 }
 
 static void
@@ -366,7 +410,10 @@ constraint_op(struct lint_stmt *st, const char *rel, const Constraint *c)
         op->flags |= LINT_F_NOT_VALID;
 }
 
-/* The lock of ALTER TABLE subcommands no rule concerns (PostgreSQL's AlterTableGetLockLevel). */
+/*
+ * The lock of ALTER TABLE subcommands no rule concerns (PostgreSQL 15's AlterTableGetLockLevel;
+ * SET STORAGE takes ACCESS EXCLUSIVE there, SHARE UPDATE EXCLUSIVE only from 16).
+ */
 static int
 alter_cmd_lock(AlterTableType subtype)
 {
@@ -379,7 +426,6 @@ alter_cmd_lock(AlterTableType subtype)
     case AT_ReplaceRelOptions:
     case AT_SetOptions:
     case AT_ResetOptions:
-    case AT_SetStorage:
     case AT_ValidateConstraint:
     case AT_AttachPartition:
         return LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
@@ -399,30 +445,61 @@ alter_cmd_lock(AlterTableType subtype)
 
 /* ALTER TABLE subcommands that rewrite the table, and how to name them. */
 static const char *
-rewriting_subcommand(AlterTableType subtype)
+rewriting_subcommand(AlterTableType subtype, char *sub)
 {
     switch (subtype) {
     case AT_SetTableSpace:
+        *sub = 't';
         return "SET TABLESPACE";
     case AT_SetLogged:
+        *sub = 'l';
         return "SET LOGGED";
     case AT_SetUnLogged:
+        *sub = 'u';
         return "SET UNLOGGED";
     case AT_SetAccessMethod:
+        *sub = 'a';
         return "SET ACCESS METHOD";
     default:
         return NULL;
     }
 }
 
+/*
+ * Is a USING expression only the column itself, or a cast of it to the new type (type_name)?
+ * Then PostgreSQL judges the change as if there were no USING (no rewrite when the types are
+ * binary-coercible).
+ */
+static int
+using_is_column(const Node *e, const char *col, const char *type_name)
+{
+    const ColumnRef *cr;
+
+    if (e && IsA(e, TypeCast)) {
+        const TypeCast *tc = (const TypeCast *)e;
+        const char *t = tc->typeName ? node_string(last_of(tc->typeName->names)) : NULL;
+
+        if (t == NULL || type_name == NULL || strcmp(t, type_name) != 0)
+            return 0;
+        e = tc->arg;
+    }
+    if (e == NULL || !IsA(e, ColumnRef))
+        return 0;
+    cr = (const ColumnRef *)e;
+    return list_length(cr->fields) == 1 && col && node_string(linitial(cr->fields)) &&
+           strcmp(node_string(linitial(cr->fields)), col) == 0;
+}
+
 static void
-walk_alter_cmd(struct lint_stmt *st, const char *rel, const AlterTableCmd *c)
+walk_alter_cmd(struct lint_stmt *st, const char *rel, unsigned only, const AlterTableCmd *c)
 {
     const Node *def = c->def;
     const ColumnDef *cd = def && IsA(def, ColumnDef) ? (const ColumnDef *)def : NULL;
     const PartitionCmd *pc = def && IsA(def, PartitionCmd) ? (const PartitionCmd *)def : NULL;
-    const char *rewrite = rewriting_subcommand(c->subtype);
+    char sub = 0;
+    const char *rewrite = rewriting_subcommand(c->subtype, &sub);
     struct lint_op *op;
+    size_t first = st->nops;
 
     if (c->subtype == AT_AddColumn && cd) {
         op = column_op(st, LINT_OP_ADD_COLUMN, rel, cd);
@@ -432,7 +509,7 @@ walk_alter_cmd(struct lint_stmt *st, const char *rel, const AlterTableCmd *c)
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
         if (cd) {
             fill_type(&op->type, cd->typeName);
-            if (cd->raw_default)
+            if (cd->raw_default && !using_is_column(cd->raw_default, c->name, op->type.name))
                 op->flags |= LINT_F_USING;
         }
     } else if (c->subtype == AT_SetNotNull) {
@@ -459,13 +536,25 @@ walk_alter_cmd(struct lint_stmt *st, const char *rel, const AlterTableCmd *c)
             op->flags |= LINT_F_CONCURRENT;
         op->lock = detach && !conc ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
     } else if (rewrite) {
-        op = lint_add_op(st, LINT_OP_ALTER_REWRITE, rel, NULL);
+        op = lint_add_op(st, LINT_OP_ALTER_REWRITE, rel, c->name);
         op->other = xstrdup(rewrite);
+        op->sub = sub;
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
     } else {
         op = lint_add_op(st, LINT_OP_ALTER_OTHER, rel, c->name);
         op->lock = alter_cmd_lock(c->subtype);
+        if (c->subtype == AT_AddInherit && def && IsA(def, RangeVar)) {
+            char *parent = rangevar_name((const RangeVar *)def);
+
+            /* The parent: SHARE UPDATE EXCLUSIVE (the child: ACCESS EXCLUSIVE, above). */
+            op = lint_add_op(st, LINT_OP_CHILD, parent, rel);
+            op->lock = LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
+            op->sub = 'i';
+            free(parent);
+        }
     }
+    for (size_t i = first; i < st->nops; i++)
+        st->ops[i].flags |= only;
 }
 
 static void
@@ -474,15 +563,18 @@ walk_alter_table(struct lint_stmt *st, const AlterTableStmt *a)
     char *rel;
     const ListCell *lc;
 
-    /* ALTER INDEX / SEQUENCE / VIEW ... share the node; only tables concern the rules. */
-    if (a->objtype != OBJECT_TABLE)
+    /*
+     * ALTER INDEX / SEQUENCE / VIEW ... share the node; only tables and materialized views
+     * (whose locks block their readers) concern the rules.
+     */
+    if (a->objtype != OBJECT_TABLE && a->objtype != OBJECT_MATVIEW)
         return;
     rel = rangevar_name(a->relation);
     if (rel == NULL)
         return;
     foreach (lc, a->cmds)
         if (IsA(lfirst(lc), AlterTableCmd))
-            walk_alter_cmd(st, rel, lfirst(lc));
+            walk_alter_cmd(st, rel, only_flag(a->relation), lfirst(lc));
     free(rel);
 }
 
@@ -492,16 +584,43 @@ walk_create_table(struct lint_stmt *st, const CreateStmt *cs)
     char *rel = rangevar_name(cs->relation);
     const ListCell *lc;
 
+    struct lint_op *op;
+
     if (rel == NULL)
         return;
-    /* rel is the operation's now, and stays valid for the columns' copies. */
+    op = lint_add_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
     if (cs->if_not_exists)
-        take_op(st, LINT_OP_CREATE_TABLE, rel, NULL)->flags |= LINT_F_IF_EXISTS;
-    else
-        take_op(st, LINT_OP_CREATE_TABLE, rel, NULL);
-    foreach (lc, cs->tableElts)
-        if (IsA(lfirst(lc), ColumnDef))
+        op->flags |= LINT_F_IF_EXISTS;
+    if (cs->relation->relpersistence == 'u') /* RELPERSISTENCE_UNLOGGED */
+        op->flags |= LINT_F_UNLOGGED;
+    if (cs->accessMethod || cs->tablespacename)
+        op->flags |= LINT_F_STORAGE;
+    if (cs->partspec)
+        op->flags |= LINT_F_PARTITIONED;
+    /* PARTITION OF takes ACCESS EXCLUSIVE on the parent; INHERITS, SHARE UPDATE EXCLUSIVE. */
+    foreach (lc, cs->inhRelations) {
+        char *parent = IsA(lfirst(lc), RangeVar) ? rangevar_name(lfirst(lc)) : NULL;
+
+        if (parent == NULL)
+            continue;
+        op = lint_add_op(st, LINT_OP_CHILD, parent, rel);
+        op->lock = cs->partbound ? LINT_LOCK_ACCESS_EXCLUSIVE : LINT_LOCK_SHARE_UPDATE_EXCLUSIVE;
+        op->sub = cs->partbound ? 'p' : 'i';
+        free(parent);
+    }
+    foreach (lc, cs->tableElts) {
+        const Node *e = lfirst(lc);
+
+        if (IsA(e, ColumnDef)) {
             column_op(st, LINT_OP_COLUMN, rel, lfirst(lc));
+        } else if (IsA(e, Constraint) && ((const Constraint *)e)->contype == CONSTR_FOREIGN) {
+            char *pk = rangevar_name(((const Constraint *)e)->pktable);
+
+            lock_op(st, pk, LINT_LOCK_SHARE_ROW_EXCLUSIVE, "FOREIGN KEY ... REFERENCES");
+            free(pk);
+        }
+    }
+    free(rel);
 }
 
 static void
@@ -514,9 +633,22 @@ walk_drop(struct lint_stmt *st, const DropStmt *ds)
         char *name = o && IsA(o, List) ? qualified_list((const List *)o) : NULL;
         struct lint_op *op;
 
-        if (ds->removeType == OBJECT_TABLE) {
+        if (ds->removeType == OBJECT_TABLE || ds->removeType == OBJECT_MATVIEW) {
             op = take_op(st, LINT_OP_DROP_TABLE, name, NULL);
             op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+            op->sub = ds->removeType == OBJECT_MATVIEW ? 'm' : 't';
+        } else if ((ds->removeType == OBJECT_TRIGGER || ds->removeType == OBJECT_POLICY ||
+                    ds->removeType == OBJECT_RULE) &&
+                   o && IsA(o, List)) {
+            char *owner = qualified_owner((const List *)o);
+
+            lock_op(st, owner, LINT_LOCK_ACCESS_EXCLUSIVE,
+                    ds->removeType == OBJECT_TRIGGER  ? "DROP TRIGGER"
+                    : ds->removeType == OBJECT_POLICY ? "DROP POLICY"
+                                                      : "DROP RULE");
+            op = lint_add_op(st, LINT_OP_DROP_OTHER, NULL, NULL);
+            free(owner);
+            free(name);
         } else if (ds->removeType == OBJECT_INDEX) {
             op = take_op(st, LINT_OP_DROP_INDEX, NULL, name);
             op->lock =
@@ -540,14 +672,22 @@ walk_rename(struct lint_stmt *st, const RenameStmt *r)
     char *rel = rangevar_name(r->relation);
     struct lint_op *op;
 
-    if (rel && r->renameType == OBJECT_TABLE) {
+    if (rel && (r->renameType == OBJECT_TABLE || r->renameType == OBJECT_MATVIEW)) {
         op = lint_add_op(st, LINT_OP_RENAME_TABLE, rel, NULL);
         op->other = xstrdup(r->newname ? r->newname : "?");
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
-    } else if (rel && r->renameType == OBJECT_COLUMN && r->relationType == OBJECT_TABLE) {
+    } else if (rel && r->renameType == OBJECT_COLUMN &&
+               (r->relationType == OBJECT_TABLE || r->relationType == OBJECT_MATVIEW)) {
         op = lint_add_op(st, LINT_OP_RENAME_COLUMN, rel, r->subname);
         op->other = xstrdup(r->newname ? r->newname : "?");
         op->lock = LINT_LOCK_ACCESS_EXCLUSIVE;
+    } else if (rel && (r->renameType == OBJECT_TABCONSTRAINT || r->renameType == OBJECT_TRIGGER ||
+                       r->renameType == OBJECT_POLICY || r->renameType == OBJECT_RULE)) {
+        lock_op(st, rel, LINT_LOCK_ACCESS_EXCLUSIVE,
+                r->renameType == OBJECT_TABCONSTRAINT ? "RENAME CONSTRAINT"
+                : r->renameType == OBJECT_TRIGGER     ? "ALTER TRIGGER ... RENAME"
+                : r->renameType == OBJECT_POLICY      ? "ALTER POLICY ... RENAME"
+                                                      : "ALTER RULE ... RENAME");
     }
     free(rel);
 }
@@ -604,7 +744,7 @@ walk_relations(struct lint_stmt *st, const List *rels, int kind, int lock, unsig
             continue;
         op = lint_add_op(st, kind, rel, NULL);
         op->lock = lock;
-        op->flags |= flags;
+        op->flags |= flags | only_flag((const RangeVar *)r);
         free(rel);
     }
 }
@@ -626,6 +766,7 @@ walk_index(struct lint_stmt *st, const IndexStmt *ix)
         op->flags |= LINT_F_CONCURRENT;
     if (ix->if_not_exists)
         op->flags |= LINT_F_IF_EXISTS;
+    op->flags |= only_flag(ix->relation);
     op->sub = ix->unique ? 'u' : 'i';
 }
 
@@ -766,6 +907,62 @@ walk_statement(struct lint_stmt *st, const Node *n)
         const DeleteStmt *d = (const DeleteStmt *)n;
 
         walk_dml(st, d->relation, d->whereClause || d->usingClause, LINT_OP_DELETE_ALL);
+        break;
+    }
+    case T_CreateTrigStmt:
+        lock_rangevar(st, ((const CreateTrigStmt *)n)->relation, LINT_LOCK_SHARE_ROW_EXCLUSIVE,
+                      "CREATE TRIGGER");
+        break;
+    case T_RuleStmt:
+        lock_rangevar(st, ((const RuleStmt *)n)->relation, LINT_LOCK_ACCESS_EXCLUSIVE,
+                      "CREATE RULE");
+        break;
+    case T_CreatePolicyStmt:
+        lock_rangevar(st, ((const CreatePolicyStmt *)n)->table, LINT_LOCK_ACCESS_EXCLUSIVE,
+                      "CREATE POLICY");
+        break;
+    case T_AlterPolicyStmt:
+        lock_rangevar(st, ((const AlterPolicyStmt *)n)->table, LINT_LOCK_ACCESS_EXCLUSIVE,
+                      "ALTER POLICY");
+        break;
+    case T_AlterObjectSchemaStmt: {
+        const AlterObjectSchemaStmt *a = (const AlterObjectSchemaStmt *)n;
+
+        if (a->objectType == OBJECT_TABLE || a->objectType == OBJECT_MATVIEW)
+            lock_rangevar(st, a->relation, LINT_LOCK_ACCESS_EXCLUSIVE, "SET SCHEMA");
+        break;
+    }
+    case T_CreateDomainStmt: {
+        const CreateDomainStmt *d = (const CreateDomainStmt *)n;
+        const ListCell *lc;
+        int checked = 0;
+
+        foreach (lc, d->constraints) {
+            const Constraint *c = lfirst(lc);
+
+            checked |=
+                IsA(c, Constraint) && (c->contype == CONSTR_CHECK || c->contype == CONSTR_NOTNULL);
+        }
+        op = lint_add_op(st, LINT_OP_DOMAIN, NULL, node_string(last_of(d->domainname)));
+        op->sub = 'c';
+        fill_type(&op->type, d->typeName);
+        if (checked)
+            op->flags |= LINT_F_INLINE_CHECK;
+        break;
+    }
+    case T_AlterDomainStmt: {
+        const AlterDomainStmt *d = (const AlterDomainStmt *)n;
+        /* 'C' ADD CONSTRAINT, 'V' VALIDATE CONSTRAINT, 'O' SET NOT NULL scan every column. */
+        char sub = d->subtype == 'C' ? 'a' : d->subtype == 'V' ? 'v' : d->subtype == 'O' ? 'n' : 0;
+
+        if (sub == 0)
+            break;
+        op = lint_add_op(st, LINT_OP_DOMAIN, NULL, node_string(last_of(d->typeName)));
+        op->sub = sub;
+        op->lock = LINT_LOCK_SHARE;
+        if (sub == 'a' && d->def && IsA(d->def, Constraint) &&
+            ((const Constraint *)d->def)->skip_validation)
+            op->flags |= LINT_F_NOT_VALID;
         break;
     }
     case T_AlterEnumStmt: {

@@ -1101,13 +1101,14 @@ compile_report_lint(const struct compiled *c, struct report *rep)
     /*
      * Released migrations (and repeatables built unchanged before) cannot change: their
      * findings are counted, not listed again at every check ("sealift lint" lists them),
-     * unless --lint error enforces them.
+     * unless --lint error enforces them. Infos are never enforced: not counted either (a
+     * chain's brief locks, blocking-lock, would repeat that line at every build).
      */
     lint_format_text(&c->lint, 1, 0, &text);
     for (size_t i = 0; i < c->lint.n; i++) {
         const struct lint_finding *f = &c->lint.v[i];
 
-        if (f->released && !f->allowed && f->severity != LINT_ERROR) {
+        if (f->released && !f->allowed && f->severity == LINT_WARNING) {
             released++;
             reps += chain_job_is_repeatable(&c->chain, f->mig);
         }

@@ -45,9 +45,9 @@ GOLDEN=$BATS_TEST_DIRNAME/../../bundles/golden
     assert_line "    002_token: ACCESS EXCLUSIVE on public.orders (reads and writes blocked), rewrites the table (allowed: 'orders is empty in production until v3')"
     assert_line --regexp '^    risk: rewrites public\.orders \([0-9.]+ [kM]B, ~20\.0k rows\) under ACCESS EXCLUSIVE: reads and writes blocked until it finishes$'
     assert_line '  003_note'
-    # The statement without a finding gets its size line, with where it is.
-    assert_line --regexp '^    risk: alters public\.orders \([0-9.]+ [kM]B, ~20\.0k rows\), up:2$'
-    [[ $output == *"risk: alters public.orders"*"applied 2 migrations"* ]]
+    # The ADD COLUMN's brief ACCESS EXCLUSIVE is a finding too (blocking-lock, info).
+    assert_line --regexp '^    risk: locks public\.orders \([0-9.]+ [kM]B, ~20\.0k rows\) under ACCESS EXCLUSIVE: reads and writes blocked until it finishes$'
+    [[ $output == *"risk: locks public.orders"*"applied 2 migrations"* ]]
     assert_applied 001,002,003
 }
 
@@ -77,12 +77,12 @@ GOLDEN=$BATS_TEST_DIRNAME/../../bundles/golden
     run_apply rollback b.sealift -p release.pub --to 001
     run_apply apply b.sealift -p release.pub --json
     run jq -r 'select(.event == "risk") | .risk[] | [.migration, .script, (.line|tostring), .relation, (.from_lint|tostring), (.statement // "-"), (.lock_mode // "-"), (.rows|tostring)] | join("|")' <<<"$output"
-    assert_output $'002|up|2|public.orders|true|-|ACCESS EXCLUSIVE|20000\n003|up|1|public.orders|true|-|SHARE|20000\n003|up|2|public.orders|false|alters|-|20000'
+    assert_output $'002|up|2|public.orders|true|-|ACCESS EXCLUSIVE|20000\n003|up|1|public.orders|true|-|SHARE|20000\n003|up|2|public.orders|true|-|ACCESS EXCLUSIVE|20000'
     run_apply rollback b.sealift -p release.pub --to 001
     run jq -r 'select(.event == "risk") | .findings | length' <<<"$output"
     run_apply apply b.sealift -p release.pub --json
     run jq -r 'select(.event == "risk") | .findings | map(.rule) | join(",")' <<<"$output"
-    assert_output 'add-column-rewrite,create-index-concurrently'
+    assert_output 'add-column-rewrite,create-index-concurrently,blocking-lock'
     run_apply rollback b.sealift -p release.pub --to 001
     run_apply apply b.sealift -p release.pub --quiet
     assert_exit 0
@@ -135,7 +135,7 @@ GOLDEN=$BATS_TEST_DIRNAME/../../bundles/golden
     assert_line '-- transaction 1 of this plan (shared with the migration before)'
     assert_line "-- 002_token: ACCESS EXCLUSIVE on public.orders (reads and writes blocked), rewrites the table (allowed: 'orders is empty in production until v3')"
     assert_line --regexp '^-- risk: rewrites public\.orders \([0-9.]+ [kM]B, ~20\.0k rows\) under ACCESS EXCLUSIVE'
-    assert_line --regexp '^-- risk: alters public\.orders \([0-9.]+ [kM]B, ~20\.0k rows\), up:2$'
+    assert_line --regexp '^-- risk: locks public\.orders \([0-9.]+ [kM]B, ~20\.0k rows\) under ACCESS EXCLUSIVE'
     # In order: 002's statement, then 003's two.
     [[ $output == *"ADD COLUMN token"*"CREATE INDEX orders_note"*"ADD COLUMN memo"* ]]
     # Nothing of sealift's own: no history writes, no lock, no transaction control.

@@ -29,11 +29,25 @@ second() {
 }
 
 @test "a chain without findings lints clean: exit 0, nothing on stdout" {
-    second 'ALTER TABLE orders ADD COLUMN x int DEFAULT 0; ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);'
+    # Neither takes a lock that blocks writes (SHARE UPDATE EXCLUSIVE).
+    second 'ALTER TABLE orders SET (fillfactor = 80); ALTER TABLE orders ALTER COLUMN note SET STATISTICS 500; COMMENT ON TABLE orders IS NULL;'
     run_sealift lint
     assert_exit 0
     assert_output ''
     refute_errors
+}
+
+@test "a catalog-only change under a blocking lock is reported as info (blocking-lock), not failed" {
+    second 'ALTER TABLE orders ADD COLUMN x int DEFAULT 0; ALTER TABLE orders ALTER COLUMN note TYPE varchar(20); CREATE TRIGGER orders_t BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f();'
+    run_sealift lint
+    assert_exit 0
+    assert_output --partial 'up.sql:1:1: info[blocking-lock]: ADD COLUMN changes only the catalog'
+    assert_output --partial '(ACCESS EXCLUSIVE lock on public.orders blocks reads, writes and DDL)'
+    assert_output --partial 'info[blocking-lock]: CREATE TRIGGER changes only the catalog'
+    assert_output --partial '(SHARE ROW EXCLUSIVE lock on public.orders blocks writes and DDL)'
+    assert_output --partial 'help: SET lock_timeout'
+    refute_output --partial 'alter-column-type'
+    refute_output --partial 'add-column-rewrite'
 }
 
 @test "a table created in the same migration is new: no lock finding" {
@@ -201,7 +215,7 @@ assert "suppressions" not in res[1]
 
 @test "a bundle without findings keeps manifest version 1" {
     make_keypair release
-    second 'ALTER TABLE orders ADD COLUMN x int;'
+    second 'ALTER TABLE orders ALTER COLUMN note SET STATISTICS 500;'
     run_sealift build -s release.key -o a.sealift --project demo
     assert_exit 0
     run_sealift inspect a.sealift

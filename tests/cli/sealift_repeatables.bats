@@ -51,7 +51,8 @@ manifest_of() {
 
 @test "repeatables: a chain without them still builds a version 1 manifest" {
     rm migrations/R__*.sql
-    build -o app.sealift
+    # Without the lint's records (add_email's ADD COLUMN has a blocking-lock finding: 1.1).
+    build -o app.sealift --lint off
     assert_exit 0
     run manifest_of app.sealift
     assert_line --index 0 '# sealift-manifest 1'

@@ -98,7 +98,7 @@ setup() {
         run_sealift sign "app.$c" -s second.key
         assert_exit 0
         run_sealift inspect "app.$c"
-        assert_line --regexp "^format       sealift bundle v1, $c, "
+        assert_line --regexp "^format       sealift bundle v1(\.1)?, $c, "
     done
 }
 

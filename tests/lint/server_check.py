@@ -10,6 +10,8 @@ relfilenode before and after, and roll back. A fixture fails when:
     statement) the server took a stronger one;
   - a finding's rewrite flag differs from what the server did to the relation's file;
   - the server rewrote a pre-existing relation and no finding says so;
+  - the server took a lock blocking writes (SHARE or stronger) on a pre-existing relation and
+    no finding names that relation;
   - a negative fixture ("-") has a finding, or the server rewrote something;
   - a "!" fixture ran, or a "y" fixture did not.
 
@@ -32,6 +34,9 @@ MODES = {
     "AccessExclusiveLock": "ACCESS EXCLUSIVE",
 }
 ORDER = list(MODES.values())
+# SHARE and stronger block writes (or reads): every such lock on a pre-existing relation must
+# be named by a finding.
+BLOCKING = ORDER.index("SHARE")
 
 
 def read_fixtures(path):
@@ -146,6 +151,10 @@ def main():
             if rewrote and not any(f["relation"] == rel and f["rewrites"] for f in got):
                 fails.append("%s: the server rewrote %s and the lint did not say so"
                              % (what, rel))
+            top = max((ORDER.index(h) for h in held), default=-1)
+            if top >= BLOCKING and not any(f["relation"] == rel for f in got):
+                fails.append("%s: the server took %s on %s and no finding names it"
+                             % (what, ORDER[top], rel))
     for line in fails:
         print("FAIL " + line)
     print("%s %d fixtures on the server, %d problems" % ("ok" if not fails else "not ok",
