@@ -23,8 +23,9 @@ PRODUCT_TARGETS = [
     ("tiny", "3,000 one-table migrations within 1.05x of psql in both transaction modes"),
     ("inline", "an inline COPY of 1.5 M rows: apply within 1.1x of psql running the script; "
      "peak memory of apply, plan and verify not growing with the data"),
-    ("scale", "build, verify and status on chains of 1,000, 10,000 and 100,000 migrations: time "
-     "growing linearly (10x the migrations, about 10x the time)"),
+    ("scale", "build, verify, status, apply `--per-migration` and rollback `--to base` on chains "
+     "of 1,000, 10,000 and 100,000 migrations: time growing linearly (10x the migrations, about "
+     "10x the time)"),
     ("verify", "within 1.5x of `tar -x` + `sha256sum -c` + `minisign -V`; peak memory "
      "bounded (not growing with bundle size) for a 1 GiB bundle"),
     ("compile", "10,000 migrations within 2x of `tar --zstd -cf` + `minisign -S`"),
@@ -232,7 +233,7 @@ def render_scale(rows, out):
     out.append("| what | migrations | median | spread | peak RSS | per migration | growth |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     prev = {}
-    order = ["build", "verify", "status"]
+    order = ["build", "verify", "status", "apply", "rollback"]
     for r in sorted(rows, key=lambda r: (order.index(r.id.split("-")[1])
                                          if r.id.split("-")[1] in order else 9,
                                          int(r.id.split("-")[2]))):
