@@ -28,12 +28,19 @@ compiled_init(struct compiled *c)
     sumfile_init(&c->sum);
 }
 
-void
-compiled_release(struct compiled *c)
+static void
+release_lint_scripts(struct compiled *c)
 {
     for (size_t i = 0; c->lint_scripts && i < c->chain.n * MANIFEST_NSCRIPTS; i++)
         lint_script_release(&c->lint_scripts[i]);
     free(c->lint_scripts);
+    c->lint_scripts = NULL;
+}
+
+void
+compiled_release(struct compiled *c)
+{
+    release_lint_scripts(c);
     lint_result_release(&c->lint);
     chain_release(&c->chain);
     sumfile_release(&c->sum);
@@ -697,6 +704,12 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
 
         lint_chain(&out->chain, out->lint_scripts, &lo, &out->lint);
     }
+    /*
+     * What the lint extracted from every script is not needed once it has judged the chain
+     * (its findings own their strings): let it go before the manifest and the archive are
+     * built, which is when a build's memory peaks.
+     */
+    release_lint_scripts(out);
     return 0;
 }
 
