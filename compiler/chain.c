@@ -3,6 +3,7 @@
  * Layer: compiler.
  */
 #include "chain.h"
+#include "idindex.h"
 #include "sealift/diag.h"
 #include "sealift/xalloc.h"
 
@@ -166,41 +167,29 @@ chain_drop_ignored(struct src_chain *c, const char *name)
     c->nignored = kept;
 }
 
-/* A migration's id and its index in the chain, to sort by. */
-struct id_at {
-    const char *id;
-    size_t at;
-};
-
-/* By id, then by index (so the first of equal ids is the earliest migration). */
-static int
-cmp_id_at_cb(const void *pa, const void *pb)
+/* The id of migration i of a chain, for the id index. */
+const char *
+chain_id_of(const void *list, size_t i)
 {
-    const struct id_at *a = pa, *b = pb;
-    int c = strcmp(a->id, b->id);
-
-    return c ? c : (a->at > b->at) - (a->at < b->at);
+    return ((const struct src_chain *)list)->v[i].id;
 }
 
 void
 chain_check_unique_ids(const struct src_chain *c, struct report *rep)
 {
-    struct id_at *order;
+    struct id_index ix;
     size_t *first_of;
 
     if (c->n < 2)
         return;
-    order = xcalloc(c->n, sizeof(*order));
     first_of = xcalloc(c->n, sizeof(*first_of));
-    for (size_t i = 0; i < c->n; i++) {
-        order[i] = (struct id_at){c->v[i].id, i};
+    for (size_t i = 0; i < c->n; i++)
         first_of[i] = i;
-    }
     /* Sorted, equal ids sit together: n log n, where comparing every pair was n squared. */
-    qsort(order, c->n, sizeof(*order), cmp_id_at_cb);
-    for (size_t k = 1; k < c->n; k++)
-        if (strcmp(order[k].id, order[k - 1].id) == 0)
-            first_of[order[k].at] = first_of[order[k - 1].at];
+    id_index_build(&ix, c, c->n, chain_id_of);
+    for (size_t k = 1; k < ix.n; k++)
+        if (strcmp(ix.v[k].id, ix.v[k - 1].id) == 0)
+            first_of[ix.v[k].at] = first_of[ix.v[k - 1].at];
     /* Reported in chain order, each naming the first migration with its id. */
     for (size_t i = 0; i < c->n; i++) {
         size_t j = first_of[i];
@@ -214,7 +203,7 @@ chain_check_unique_ids(const struct src_chain *c, struct report *rep)
                      "%s: duplicate migration id \"%s\" (also %s); every migration needs its own",
                      fi ? fi : c->v[i].id, c->v[i].id, fj ? fj : c->v[j].id);
     }
-    free(order);
+    id_index_release(&ix);
     free(first_of);
 }
 

@@ -170,5 +170,7 @@ void report_held_finish(struct report *held, size_t n, struct report *into);
 
 /* Report every migration whose id an earlier one has, naming that earlier one's up file. */
 void chain_check_unique_ids(const struct src_chain *c, struct report *rep);
+/* The id of migration i of the chain list (a struct src_chain): for id_index_build. */
+const char *chain_id_of(const void *list, size_t i);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "pipeline.h"
 #include "formats.h"
+#include "idindex.h"
 #include "sqlcheck.h"
 #include "workers.h"
 #include "sealift/file.h"
@@ -231,6 +232,24 @@ warn_amended(const struct compiled *c, const struct sum_entry *e, const struct s
                      c->sum.n - pos - 1 == 1 ? "s its" : " their", e->id);
 }
 
+/* The id of entry i of a struct sumfile, for id_index_build. */
+static const char *
+sumfile_id_of(const void *list, size_t i)
+{
+    return ((const struct sumfile *)list)->v[i].id;
+}
+
+/*
+ * Is migration id, at position j of the chain, among the first nsum entries of sum (indexed
+ * by ids)? Usually the chain starts with the recorded history, in order: that is tried first.
+ */
+static int
+is_recorded(const struct sumfile *sum, size_t nsum, const struct id_index *ids, size_t j,
+            const char *id)
+{
+    return (j < nsum && strcmp(sum->v[j].id, id) == 0) || id_index_find(ids, id) != SIZE_MAX;
+}
+
 /* Hold the chain against sealift.sum: same prefix, same contents, new ones only after it. */
 static void
 check_history(struct compiled *c, struct report *rep)
@@ -239,7 +258,9 @@ check_history(struct compiled *c, struct report *rep)
     const struct sumfile *sum = &c->sum;
     size_t last_pos = 0; /* chain position after the last recorded migration seen */
     int any_recorded_found = 0;
+    struct id_index chain_ids, sum_ids;
 
+    id_index_build(&chain_ids, ch, ch->n, chain_id_of);
     for (size_t i = 0; i < sum->n; i++) {
         const struct sum_entry *e = &sum->v[i];
         size_t j;
@@ -247,10 +268,8 @@ check_history(struct compiled *c, struct report *rep)
         /* Usually the chain starts with the recorded history, in order: try that first. */
         if (i < ch->n && strcmp(ch->v[i].id, e->id) == 0)
             j = i;
-        else
-            for (j = 0; j < ch->n; j++)
-                if (strcmp(ch->v[j].id, e->id) == 0)
-                    break;
+        else if ((j = id_index_find(&chain_ids, e->id)) == SIZE_MAX)
+            j = ch->n;
         if (j == ch->n) {
             report_error(rep,
                          "migration %s_%s is recorded in %s but its files are gone (a released "
@@ -268,17 +287,13 @@ check_history(struct compiled *c, struct report *rep)
         last_pos = j + 1;
         any_recorded_found = 1;
     }
+    id_index_release(&chain_ids);
     /* Every migration that is not recorded must come after every recorded one. */
     c->nrecorded = 0;
     c->nnew = 0;
+    id_index_build(&sum_ids, sum, sum->n, sumfile_id_of);
     for (size_t j = 0; j < ch->n; j++) {
-        int recorded = 0;
-
-        if (j < sum->n && strcmp(sum->v[j].id, ch->v[j].id) == 0)
-            recorded = 1;
-        for (size_t i = 0; i < sum->n && !recorded; i++)
-            recorded = strcmp(sum->v[i].id, ch->v[j].id) == 0;
-        if (recorded) {
+        if (is_recorded(sum, sum->n, &sum_ids, j, ch->v[j].id)) {
             c->nrecorded++;
             continue;
         }
@@ -291,6 +306,7 @@ check_history(struct compiled *c, struct report *rep)
         else
             c->nnew++;
     }
+    id_index_release(&sum_ids);
 }
 
 /*
@@ -994,21 +1010,22 @@ compile_record_repeatables(struct compiled *c)
 void
 compile_record(struct compiled *c)
 {
+    struct id_index sum_ids;
+    size_t nsum = c->sum.n; /* the recorded ones: those appended below are new */
+
+    /* The index holds the entries' ids, which appending (moving the entries) leaves alone. */
+    id_index_build(&sum_ids, &c->sum, nsum, sumfile_id_of);
     for (size_t j = 0; j < c->chain.n; j++) {
         const struct src_migration *m = &c->chain.v[j];
         struct sum_entry *e;
-        int recorded = 0;
 
-        if (j < c->sum.n && strcmp(c->sum.v[j].id, m->id) == 0)
-            recorded = 1;
-        for (size_t i = 0; i < c->sum.n && !recorded; i++)
-            recorded = strcmp(c->sum.v[i].id, m->id) == 0;
-        if (recorded)
+        if (is_recorded(&c->sum, nsum, &sum_ids, j, m->id))
             continue;
         e = sumfile_append(&c->sum, m->id, m->name);
         fill_entry(e, m);
         sumfile_fill_chain(&c->sum, c->sum.n - 1);
     }
+    id_index_release(&sum_ids);
 }
 
 int

@@ -46,7 +46,10 @@ struct compiled {
     char *sum_path;
     size_t nrecorded; /* migrations already in sealift.sum */
     size_t nnew;      /* migrations after them, to be recorded by build */
-    /* The lint (unless --lint off): per script (i * MANIFEST_NSCRIPTS + k), then findings. */
+    /*
+     * The lint (unless --lint off): per script (i * MANIFEST_NSCRIPTS + k), then findings.
+     * compile_chain releases lint_scripts (NULL after it returns); lint keeps the findings.
+     */
     struct lint_script *lint_scripts;
     struct lint_result lint;
 };

@@ -52,7 +52,12 @@ xrealloc(void *ptr, size_t size)
 void *
 xgrow(void *ptr, size_t *cap, size_t want, size_t size)
 {
-    size_t n = *cap ? *cap : 8;
+    /*
+     * From one element, not eight: a compiler holds a few small arrays for every one of
+     * 100,000 migrations (statements, lint operations), mostly of one element, and eight
+     * slots each were a fifth of its peak memory. Doubling keeps the cost of growth linear.
+     */
+    size_t n = *cap ? *cap : 1;
 
     if (want <= *cap)
         return ptr;

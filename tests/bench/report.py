@@ -24,8 +24,9 @@ PRODUCT_TARGETS = [
     ("inline", "an inline COPY of 1.5 M rows and of 1 GiB: apply within 1.1x of psql running "
      "the script; peak memory of apply, plan and verify not growing with the data"),
     ("data", "a 1 GiB CSV load within 1.1x of psql `\\copy`, verification included"),
-    ("scale", "build, verify and status on chains of 1,000, 10,000 and 100,000 migrations: time "
-     "growing linearly (10x the migrations, about 10x the time)"),
+    ("scale", "build, verify, status, apply and rollback `--to base` (both `--per-migration`) on "
+     "chains of 1,000, 10,000 and 100,000 migrations: time growing linearly (10x the "
+     "migrations, about 10x the time)"),
     ("verify", "within 1.5x of `tar -x` + `sha256sum -c` + `minisign -V`; peak memory "
      "bounded (not growing with bundle size) for a 1 GiB bundle"),
     ("compile", "10,000 migrations within 2x of `tar --zstd -cf` + `minisign -S`"),
@@ -236,31 +237,39 @@ def render_section(section, rows, byid, machine, out, summary):
 
 def render_scale(rows, out):
     """The scale rows (id scale-WHAT-N): one line per job and chain length, with the growth of
-    time from the chain length before it (10x the migrations should be about 10x the time)."""
+    time from the chain length before it (10x the migrations should be about 10x the time), and
+    the same for the client's CPU, which a loaded machine does not stretch as it does time."""
     out.append("### Growth with the length of the chain")
     out.append("")
     out.append("Each job on chains of growing length; \"growth\" is the median divided by the "
-               "median at the previous length (linear growth: the ratio of the lengths).")
+               "median at the previous length (linear growth: the ratio of the lengths); \"CPU "
+               "growth\" is the same for the client's CPU (user + system), which does not "
+               "depend on what else the machine runs. Server CPU where it is measured.")
     out.append("")
-    out.append("| what | migrations | median | spread | peak RSS | per migration | growth |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    out.append("| what | migrations | median | spread | peak RSS | per migration | growth "
+               "| client CPU | CPU growth | server CPU |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     prev = {}
-    order = ["build", "verify", "status"]
+    order = ["build", "verify", "status", "apply", "rollback"]
     for r in sorted(rows, key=lambda r: (order.index(r.id.split("-")[1])
                                          if r.id.split("-")[1] in order else 9,
                                          int(r.id.split("-")[2]))):
         what, n = r.id.split("-")[1], int(r.id.split("-")[2])
         if not r.ok:
-            out.append("| %s | %s | %s | | | | |" % (r.label, format(n, ","), r.status))
+            out.append("| %s | %s | %s | | | | | | | |" % (r.label, format(n, ","), r.status))
             continue
-        growth = ""
+        growth = cpu_growth = ""
         if what in prev:
-            pn, pm = prev[what]
+            pn, pm, pc = prev[what]
             growth = "%s for %gx the migrations" % (fmt_ratio(r.median / pm), n / pn)
-        prev[what] = (n, r.median)
-        out.append("| %s | %s | %s | %s – %s | %s | %.3f ms | %s |" % (
+            if pc and r.client_cpu is not None:
+                cpu_growth = fmt_ratio(r.client_cpu / pc)
+        prev[what] = (n, r.median, r.client_cpu)
+        out.append("| %s | %s | %s | %s – %s | %s | %.3f ms | %s | %s | %s | %s |" % (
             r.label, format(n, ","), fmt_time(r.median), fmt_time(r.times[0]),
-            fmt_time(r.times[-1]), fmt_rss(r.rss_kib), r.median * 1000 / n, growth))
+            fmt_time(r.times[-1]), fmt_rss(r.rss_kib), r.median * 1000 / n, growth,
+            fmt_time(r.client_cpu) if r.client_cpu is not None else "",
+            cpu_growth, fmt_time(r.server_cpu) if r.server_cpu is not None else ""))
     out.append("")
 
 

@@ -62,7 +62,8 @@ test_xalloc_xgrow_doubles(void **state)
     static const struct {
         size_t want;
         size_t cap;
-    } steps[] = {{0, 0}, {1, 8}, {8, 8}, {9, 16}, {16, 16}, {100, 128}, {129, 256}, {3, 256}};
+    } steps[] = {{0, 0},  {1, 1},   {2, 2},     {3, 4},     {8, 8},
+                 {9, 16}, {16, 16}, {100, 128}, {129, 256}, {3, 256}};
     size_t cap = 0;
     int *v = NULL;
 
