@@ -378,9 +378,10 @@ build_query(struct buf *q, const char *history_schema, unsigned flags)
 
 /*
  * Settings that the catalog functions print by, for the snapshot only (SET LOCAL). jit = off:
- * from about 2,000 tables the query's estimated cost passes jit_above_cost, and compiling its
- * expressions costs the server about a second (3,000 tables: 1.0 s of 1.7 s) that one run
- * never earns back; the rows are the same either way.
+ * with thousands of tables the query's estimated cost can pass jit_above_cost (how soon
+ * depends on the catalogs' statistics), and compiling its expressions then costs the server
+ * about a second (one database of 3,000 tables: 1.0 s of 1.7 s) that one run never earns
+ * back; the rows are the same either way.
  */
 #define SNAPSHOT_SETTINGS                                                                          \
     "SET LOCAL search_path = pg_catalog, pg_temp; SET LOCAL DateStyle = 'ISO, YMD'; "              \
