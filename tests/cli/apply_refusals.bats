@@ -123,7 +123,8 @@ assert_untouched() {
 
     run_apply apply cut.sealift -p release.pub
     assert_exit 1
-    assert_error 'cut.sealift: the archive is truncated'
+    # Where the cut falls depends on the manifest's length: inside a member, the member is named.
+    assert_error_regex 'cut\.sealift: ([A-Za-z0-9_./-]+: )?the archive is truncated'
     assert_untouched
 
     run_apply apply cutz.sealift -p release.pub
