@@ -278,6 +278,7 @@ struct ctx {
     int kind;
     const struct src_script *script;
     const struct lint_script *ls;
+    struct lint_position pos; /* the script's, for the statements that get a finding */
     size_t stmt;
     size_t first_finding;          /* of the current statement */
     struct smap dropped_if_exists; /* DROP INDEX CONCURRENTLY IF EXISTS names of the script */
@@ -500,7 +501,8 @@ finding(struct ctx *c, const char *name, const char *rel, int lock, int rewrites
         unsigned flags, const char *fmt, ...)
 {
     const struct lint_rule *r = rule(name);
-    const struct lint_stmt *st = &c->ls->stmts[c->stmt];
+    /* Its line and column are counted here, once (lint_extract leaves them 0). */
+    struct lint_stmt *st = (struct lint_stmt *)&c->ls->stmts[c->stmt];
     struct lint_finding *f;
     struct origin *o = rel_get(c, rel);
     char what[800]; /* messages go into the manifest (MANIFEST_MAX_TEXT) */
@@ -524,6 +526,8 @@ finding(struct ctx *c, const char *name, const char *rel, int lock, int rewrites
     f->mig = c->mig;
     f->kind = c->kind;
     f->file = c->script->file;
+    if (st->line == 0)
+        lint_position_at(&c->pos, st->offset, &st->line, &st->col);
     f->line = st->line;
     f->col = st->col;
     f->relation = rel ? xstrdup(rel) : NULL;
@@ -1487,6 +1491,9 @@ judge_script(struct ctx *c, size_t mig, int kind, const struct lint_script *ls_i
     c->kind = kind;
     c->script = &chain_job(c->ch, mig)->script[kind];
     c->ls = ls;
+    c->pos.text = c->script->rendered.data;
+    c->pos.off = 0;
+    c->pos.line = c->pos.col = 1;
     for (size_t a = 0; a < ls->nallows; a++)
         ls->allows[a].used = 0;
     for (size_t i = 0; i < ls->nstmts; i++) {

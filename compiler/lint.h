@@ -147,6 +147,11 @@ struct lint_op {
 
 struct lint_stmt {
     size_t offset; /* of the first token, in the script's rendered text */
+    /*
+     * Its line and column (1-based), or 0, 0 until the first finding needs them: counting lines
+     * for every statement of a chain costs more than the few that get a finding
+     * (lint_position_at).
+     */
     unsigned line, col;
     struct lint_op *ops;
     size_t nops;
@@ -193,6 +198,17 @@ void lint_extract(const struct src_script *s, struct sqltrees *trees, struct lin
 void lint_script_release(struct lint_script *ls);
 /* Append an operation to st (rel and name copied; no flags, no lock, no type). */
 struct lint_op *lint_add_op(struct lint_stmt *st, int kind, const char *rel, const char *name);
+/*
+ * Line and column of offsets that mostly grow through one script: each is counted from the one
+ * before (a smaller one from the start), so that a script of many statements is not read from
+ * its start for each. Start with {text, 0, 1, 1}.
+ */
+struct lint_position {
+    const char *text;
+    size_t off;
+    unsigned line, col;
+};
+void lint_position_at(struct lint_position *p, size_t off, unsigned *line, unsigned *col);
 /* Free a statement's operations (leaving it with none). */
 void lint_stmt_release_ops(struct lint_stmt *st);
 

@@ -193,18 +193,8 @@ long_identifiers(struct lint_stmt *st, const char *text, size_t len)
     free(one);
 }
 
-/*
- * Line and column of offsets that only grow through a script: each is counted from the one
- * before, so that a script of many statements is not read from its start for each.
- */
-struct position {
-    const char *text;
-    size_t off;
-    unsigned line, col;
-};
-
-static void
-position_at(struct position *p, size_t off, unsigned *line, unsigned *col)
+void
+lint_position_at(struct lint_position *p, size_t off, unsigned *line, unsigned *col)
 {
     unsigned dl, dc;
 
@@ -230,7 +220,7 @@ position_at(struct position *p, size_t off, unsigned *line, unsigned *col)
  */
 static size_t
 skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, size_t stmt,
-              struct position *pos)
+              struct lint_position *pos)
 {
     while (off < len) {
         if (sql[off] == ' ' || sql[off] == '\t' || sql[off] == '\n' || sql[off] == '\r') {
@@ -252,7 +242,7 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
                 a = &out->allows[out->nallows++];
                 memset(a, 0, sizeof(*a));
                 a->stmt = stmt;
-                position_at(pos, start, &a->line, &a->col);
+                lint_position_at(pos, start, &a->line, &a->col);
                 while (q < end && (sql[q] == ' ' || sql[q] == '\t'))
                     q++;
                 /* RULE[,RULE]: up to the first blank. */
@@ -294,7 +284,7 @@ skip_comments(const char *sql, size_t len, size_t off, struct lint_script *out, 
 int
 lint_wants_tree(const char *sql, size_t start, size_t end)
 {
-    struct position unused = {sql, 0, 1, 1};
+    struct lint_position unused = {sql, 0, 1, 1};
 
     return needs_tree(sql, skip_comments(sql, end, start, NULL, 0, &unused), end);
 }
@@ -303,7 +293,7 @@ void
 lint_extract(const struct src_script *s, struct sqltrees *trees, struct lint_script *out)
 {
     const char *sql = s->rendered.data;
-    struct position pos = {sql, 0, 1, 1};
+    struct lint_position pos = {sql, 0, 1, 1};
 
     memset(out, 0, sizeof(*out));
     /* One entry per statement, allocated once: kept until the whole chain is judged. */
@@ -320,8 +310,7 @@ lint_extract(const struct src_script *s, struct sqltrees *trees, struct lint_scr
         struct lint_stmt *st;
 
         st = &out->stmts[out->nstmts++];
-        st->offset = tok;
-        position_at(&pos, tok, &st->line, &st->col);
+        st->offset = tok; /* its line and column: only if it gets a finding (lint.c) */
         if (tok >= end)
             continue;
         /* Operations are there only where lint_wants_tree asked for them: taken, not copied. */

@@ -224,15 +224,14 @@ data_directive(const char *sql, size_t from, size_t to, size_t *bad_at)
 
 /*
  * A statement as the project's lexer delimits it, before the parser runs: [start, end) of the
- * cut text (struct cut_text), end at its ';' or the text's end; and whether its tree is
- * needed, for the checks here (checked) or for the caller (wanted). The parser's statements
- * are the same ranges where the two agree, so that each question is asked once per statement.
+ * cut text (struct cut_text), end at its ';' or the text's end; and whether the checks here
+ * need its tree (checked). The parser's statements are the same ranges where the two agree, so
+ * that the question is asked once per statement.
  */
 struct chunk {
     size_t start;
     size_t end;
     unsigned char checked;
-    unsigned char wanted;
 };
 
 struct chunk_list {
@@ -447,10 +446,10 @@ statement_needs_tree(const char *sql, size_t tok, size_t end)
  * when want is set) ask of each statement's parse nodes: reading the nodes costs little next to
  * the parse, so every statement is parsed alike (when trees were serialised, only runs of the
  * statements that needed one were). The project's lexer has cut the script where statements
- * end (chunks): which of them the checks judge (statement_needs_tree) and which trees the
- * caller wants is asked once per chunk, here. Where the parse fails (a syntax error), the
- * grammar's split says where and the script has no statements. t must be empty. Returns the
- * number of problems reported (a syntax error).
+ * end (chunks): which of them the checks judge (statement_needs_tree) is asked once per chunk,
+ * here (which trees the caller wants, after the parse: sqlcheck_script). Where the parse fails (a
+ * syntax error), the grammar's split says where and the script has no statements. t must be empty.
+ * Returns the number of problems reported (a syntax error).
  */
 static size_t
 parse_script(const char *file, const struct src_script *s, const struct cut_text *ct,
@@ -467,7 +466,6 @@ parse_script(const char *file, const struct src_script *s, const struct cut_text
 
         c->checked =
             (unsigned char)statement_needs_tree(text, first_token(text, len, c->start), c->end);
-        c->wanted = want && want(text, c->start, c->end);
     }
     if (parse_with_trees(text, 0, len, want != NULL, t, out) == 0)
         return 0;
@@ -531,7 +529,7 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         size_t run_loc = cut_to_script(&ct, loc);
         size_t semi = cut_to_script(&ct, loc + slen);
         size_t run_len = semi - run_loc;
-        int checked, wanted;
+        int checked, wanted, planned;
         size_t ref = list.v[i].tree;
         const struct pgstmt *node;
         const char *what;
@@ -551,14 +549,16 @@ sqlcheck_script(const char *file, struct src_script *s, sqlcheck_want_cb want,
         /* The questions the plan asked of the same range; else asked now. */
         while (c < chunks.n && chunks.v[c].end < loc + slen)
             c++;
-        if (c < chunks.n && chunks.v[c].start == loc && chunks.v[c].end == loc + slen && !cut) {
-            checked = chunks.v[c].checked;
-            wanted = chunks.v[c].wanted;
-        } else {
-            /* Only the statements these rules can concern are judged, whatever trees exist. */
-            checked = statement_needs_tree(text, tok, loc + slen);
-            wanted = want && want(sql, run_loc, run_loc + run_len);
-        }
+        planned = c < chunks.n && chunks.v[c].start == loc && chunks.v[c].end == loc + slen && !cut;
+        /* Only the statements these rules can concern are judged, whatever trees exist. */
+        checked = planned ? chunks.v[c].checked : statement_needs_tree(text, tok, loc + slen);
+        /*
+         * The caller is asked only about a statement whose parse gave it operations (or that has
+         * no nodes yet): a tree with none adds nothing, and most statements of a chain (INSERT,
+         * GRANT, CREATE FUNCTION...) have none.
+         */
+        wanted = want && (ref == 0 || t->parsed.v[ref - 1].lint.nops > 0) &&
+                 (planned ? want(text, loc, loc + slen) : want(sql, run_loc, run_loc + run_len));
         /* No nodes were read for it (the script's parse failed, its split did not): alone. */
         if ((checked || wanted) && ref == 0)
             ref = parse_one(text, loc, slen, want != NULL, t);
