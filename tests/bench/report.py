@@ -289,17 +289,17 @@ def interleaved_text(rows):
             by_section.setdefault(r.section, []).append(r.id)
     if not by_section:
         return "No row was timed in alternation (tests/bench/interleave)."
-    return ("Timed in alternation (tests/bench/interleave: one untimed warm-up each, then A, B, "
-            "A, B ..., every run of either preceded by the same untimed preparation, for the apply "
-            "and load rows a fresh database): %s. "
+    return ("Timed in alternation (tests/bench/interleave: one untimed warm-up each, none where "
+            "a run takes many seconds, then A, B, A, B ..., every run of either preceded by the "
+            "same untimed preparation, for the apply and load rows a fresh database): %s. "
             "Each target row is measured so with the limit it is divided by, because on this "
             "kind of machine the cost of the same work drifts by several times within minutes "
             "(file-creating SQL on a VM: 3-4x from one minute to the next); hyperfine's blocks "
             "of runs (all of A, then all of B) give such a drift to one side and the ratio with "
             "it, where alternation lands it on both. Their \"x limit\" is still median over "
-            "median, both from the same alternation; their wall time, client CPU (the mean "
-            "user + system of the runs), server CPU and peak RSS are per run, from the rusage "
-            "of the run and the postmaster's reaped-children times." % "; ".join(
+            "median, both from the same alternation; their client CPU (the mean user + system "
+            "of the runs) comes from the rusage of each run, their server CPU from the "
+            "postmaster's reaped-children times read just before and after each run." % "; ".join(
                 "%s (%s)" % (s, ", ".join(ids)) for s, ids in by_section.items()))
 
 
@@ -413,8 +413,8 @@ def main():
                "except for the interleaved rows below. Peak RSS: GNU time (`/usr/bin/time`, "
                "maximum resident set size); for the apply and data-load rows GNU time wraps "
                "every timed run (half a millisecond on runs of a tenth of a second or more), "
-               "elsewhere it comes from one extra run; for interleaved rows, the rusage of "
-               "each run.")
+               "elsewhere it comes from one extra run; for interleaved rows, from GNU time around "
+               "the warm-up run (or around every run, where there is no warm-up).")
     out.append("- " + interleaved_text(rows))
     out.append("- sealift-apply is the static binary; every command verifies the signature "
                "and every member's SHA-256 before it touches the database, and this is "
