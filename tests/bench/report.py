@@ -3,7 +3,9 @@
 
 RESULTS_DIR holds meta.tsv (one line per row: id, section, label, limit id, peer ids, target,
 status), ID.json (hyperfine's export), ID.rss (peak RSS in KiB, one line per run measured),
-ID.failed, versions.tsv and machine.tsv. Ratios are medians divided by medians from the same
+ID.failed, versions.tsv and machine.tsv. Server CPU comes from ID.server (hyperfine rows: the
+server's CPU ticks after each reset and after each run) or from the JSON's server_ticks
+(tests/bench/interleave: per run). Ratios are medians divided by medians from the same
 invocation: "x limit" by the row's limit (psql running the same SQL in the same transaction
 mode, or the stock tools), "x best peer" by the fastest of the row's peers (Alembic, dbmate,
 Sqitch doing the same job).
@@ -76,15 +78,21 @@ class Row:
             if rss:
                 self.rss_kib = max(rss)
         self.cpu_times = None
+        self.interleaved = False
+        server_ticks = None
         if self.times is not None:
+            self.interleaved = bool(r.get("interleaved"))
+            server_ticks = r.get("server_ticks")
             # hyperfine's mean user + system time (rusage: the process and its children).
             self.client_cpu = r["user"] + r["system"]
             # Per run, from tests/bench/interleave only (hyperfine keeps the mean alone).
             if r.get("cpu_times"):
                 self.cpu_times = r["cpu_times"]
         spath = os.path.join(res, self.id + ".server")
-        if os.path.exists(spath) and self.times is not None:
-            self.server_cpu = server_ticks(spath)
+        if server_ticks:
+            self.server_cpu = median(server_ticks) / CLK_TCK
+        elif os.path.exists(spath) and self.times is not None:
+            self.server_cpu = server_file_cpu(spath)
 
     @property
     def ok(self):
@@ -100,7 +108,7 @@ def median(vals):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def server_ticks(path):
+def server_file_cpu(path):
     """Median server CPU (s) of the runs: each "post" (after the reset) to the next "pre"."""
     runs, post = [], None
     for line in open(path):
@@ -273,6 +281,28 @@ def render_scale(rows, out):
     out.append("")
 
 
+def interleaved_text(rows):
+    """The Method line on the rows timed in alternation, by section."""
+    by_section = {}
+    for r in rows:
+        if r.interleaved:
+            by_section.setdefault(r.section, []).append(r.id)
+    if not by_section:
+        return "No row was timed in alternation (tests/bench/interleave)."
+    return ("Timed in alternation (tests/bench/interleave: one untimed warm-up each, none where "
+            "a run takes many seconds, then A, B, A, B ..., every run of either preceded by the "
+            "same untimed preparation, for the apply and load rows a fresh database): %s. "
+            "Each target row is measured so with the limit it is divided by, because on this "
+            "kind of machine the cost of the same work drifts by several times within minutes "
+            "(file-creating SQL on a VM: 3-4x from one minute to the next); hyperfine's blocks "
+            "of runs (all of A, then all of B) give such a drift to one side and the ratio with "
+            "it, where alternation lands it on both. Their \"x limit\" is still median over "
+            "median, both from the same alternation; their client CPU (the mean user + system "
+            "of the runs) comes from the rusage of each run, their server CPU from the "
+            "postmaster's reaped-children times read just before and after each run." % "; ".join(
+                "%s (%s)" % (s, ", ".join(ids)) for s, ids in by_section.items()))
+
+
 def short_name(label):
     for name in ("Alembic", "dbmate", "Sqitch"):
         if label.startswith(name):
@@ -359,7 +389,7 @@ def main():
                "\"x best peer\": divided by the fastest of Alembic, dbmate and Sqitch on the "
                "same job. \"own cost per migration\": (median - limit) / N. Peak RSS is the "
                "largest of the process and its children (Sqitch runs psql per change). "
-               "\"client CPU\": user + system time of the tool's process tree (hyperfine's mean); "
+               "\"client CPU\": user + system time of the tool's process tree (mean of the runs); "
                "\"server CPU\": user + system time of the server backends that served the "
                "run (median; from the postmaster's reaped-children times, 10 ms ticks); "
                "\"CPU x limit\": (client + server CPU) over the limit's.")
@@ -379,10 +409,13 @@ def main():
                "DATABASE, CHECKPOINT before each run, untimed); the history tables of each "
                "tool are created inside the timed run, as on a first deploy. At-head runs use a "
                "database each tool brought to head itself.")
-    out.append("- Wall time: hyperfine (`-N` where no shell is needed), median and min-max. "
-               "Peak RSS: GNU time (`/usr/bin/time`, maximum resident set size); for the apply "
-               "and data-load rows GNU time wraps every timed run (half a millisecond on runs "
-               "of a tenth of a second or more), elsewhere it comes from one extra run.")
+    out.append("- Wall time: hyperfine (`-N` where no shell is needed), median and min-max, "
+               "except for the interleaved rows below. Peak RSS: GNU time (`/usr/bin/time`, "
+               "maximum resident set size); for the apply and data-load rows GNU time wraps "
+               "every timed run (half a millisecond on runs of a tenth of a second or more), "
+               "elsewhere it comes from one extra run; for interleaved rows, from GNU time around "
+               "the warm-up run (or around every run, where there is no warm-up).")
+    out.append("- " + interleaved_text(rows))
     out.append("- sealift-apply is the static binary; every command verifies the signature "
                "and every member's SHA-256 before it touches the database, and this is "
                "included in its times. dbmate is the Go binary from its npm package, run "
