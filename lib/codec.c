@@ -588,18 +588,84 @@ hash_crc32(unsigned long crc, const void *data, size_t len)
     return crc;
 }
 
+struct codec_zstd_stream {
+    ZSTD_CCtx *cc;
+};
+
+struct codec_zstd_stream *
+codec_zstd_stream_open(uint64_t size, struct diag_err *err)
+{
+    struct codec_zstd_stream *z = xcalloc(1, sizeof(*z));
+
+    z->cc = ZSTD_createCCtx();
+    /* The size goes in the frame's header: codec_zstd_decompress refuses a frame without. */
+    if (z->cc == NULL ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(z->cc, size))) {
+        codec_zstd_stream_free(z);
+        err_set(err, "could not start compressing");
+        return NULL;
+    }
+    return z;
+}
+
+/* Compress in (all of it, or with end the rest of the frame) onto the end of out. */
+static int
+zstd_stream_run(struct codec_zstd_stream *z, const void *data, size_t len, ZSTD_EndDirective end,
+                struct buf *out, struct diag_err *err)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    size_t left;
+
+    do {
+        ZSTD_outBuffer o;
+
+        buf_grow(out, ZSTD_CStreamOutSize());
+        o = (ZSTD_outBuffer){out->data + out->len, out->cap - out->len - 1, 0};
+        left = ZSTD_compressStream2(z->cc, &o, &in, end);
+        if (ZSTD_isError(left))
+            return err_set(err, "could not compress: %s", ZSTD_getErrorName(left));
+        out->len += o.pos;
+        out->data[out->len] = '\0';
+    } while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
+    return 0;
+}
+
+int
+codec_zstd_stream_add(struct codec_zstd_stream *z, const void *data, size_t len, struct buf *out,
+                      struct diag_err *err)
+{
+    return len ? zstd_stream_run(z, data, len, ZSTD_e_continue, out, err) : 0;
+}
+
+int
+codec_zstd_stream_finish(struct codec_zstd_stream *z, struct buf *out, struct diag_err *err)
+{
+    return zstd_stream_run(z, NULL, 0, ZSTD_e_end, out, err);
+}
+
+void
+codec_zstd_stream_free(struct codec_zstd_stream *z)
+{
+    if (z == NULL)
+        return;
+    ZSTD_freeCCtx(z->cc);
+    free(z);
+}
+
 int
 codec_zstd_compress(const void *data, size_t len, struct buf *out, struct diag_err *err)
 {
-    size_t bound = ZSTD_compressBound(len), n;
+    struct codec_zstd_stream *z = codec_zstd_stream_open(len, err);
+    int ret;
 
-    buf_grow(out, bound);
-    n = ZSTD_compress(out->data + out->len, bound, data, len, ZSTD_LEVEL);
-    if (ZSTD_isError(n))
-        return err_set(err, "could not compress: %s", ZSTD_getErrorName(n));
-    out->len += n;
-    out->data[out->len] = '\0';
-    return 0;
+    if (z == NULL)
+        return -1;
+    ret = codec_zstd_stream_add(z, data, len, out, err) != 0
+              ? -1
+              : codec_zstd_stream_finish(z, out, err);
+    codec_zstd_stream_free(z);
+    return ret;
 }
 
 int
