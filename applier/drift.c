@@ -73,19 +73,18 @@ struct canon_stream {
     struct hash_sha256 h;
     struct buf line;
     struct codec_zstd_stream *z; /* NULL: hash only */
-    struct buf *zout;
     uint64_t len;
+    size_t items;
     struct diag_err err;
 };
 
 static void
-canon_stream_init(struct canon_stream *c, struct codec_zstd_stream *z, struct buf *zout)
+canon_stream_init(struct canon_stream *c, struct codec_zstd_stream *z)
 {
     memset(c, 0, sizeof(*c));
     hash_sha256_init(&c->h);
     buf_init(&c->line);
     c->z = z;
-    c->zout = zout;
 }
 
 static int
@@ -93,7 +92,7 @@ canon_stream_add(struct canon_stream *c, const char *text, size_t len)
 {
     hash_sha256_update(&c->h, text, len);
     c->len += len;
-    return c->z ? codec_zstd_stream_add(c->z, text, len, c->zout, &c->err) : 0;
+    return c->z ? codec_zstd_stream_add(c->z, text, len, &c->err) : 0;
 }
 
 /* snapshot_item_cb: one item's line into the stream. */
@@ -102,6 +101,7 @@ canon_stream_item(void *data, const char *kind, const char *name, const char *de
 {
     struct canon_stream *c = data;
 
+    c->items++;
     buf_reset(&c->line);
     canonical_line(&c->line, kind, name, def);
     return canon_stream_add(c, c->line.data, c->line.len);
@@ -277,48 +277,16 @@ snapshot_cap(void)
     return *end == '\0' && n <= DRIFT_SNAPSHOT_CAP ? (size_t)n : DRIFT_SNAPSHOT_CAP;
 }
 
-/* Length of the canonical text of s, counted line by line (the compressor wants it first). */
-static uint64_t
-canonical_length(const struct snapshot *s)
+/* The INSERT of the fingerprint c made (finished: z holds its frame) for event. */
+static void
+sql_record(const struct history_ctx *h, const char *event, struct canon_stream *c,
+           const struct buf *z, struct buf *out)
 {
-    struct buf line = BUF_INIT;
-    uint64_t len = strlen(DRIFT_CANON_HEADER);
-
-    for (size_t i = 0; i < s->n; i++) {
-        buf_reset(&line);
-        canonical_line(&line, s->items[i].kind, s->items[i].name, s->items[i].def);
-        len += line.len;
-    }
-    buf_release(&line);
-    return len;
-}
-
-/* The INSERT of a fingerprint of s for event, tied to the journal's last row. */
-static int
-sql_record(const struct history_ctx *h, const char *event, const struct snapshot *s,
-           struct buf *out, struct db_error *e)
-{
-    struct buf z = BUF_INIT;
-    struct diag_err err = DIAG_ERR_INIT;
     unsigned char digest[HASH_SHA256_BYTES];
     char hex[HASH_SHA256_HEX];
-    struct canon_stream c;
-    struct codec_zstd_stream *zs = codec_zstd_stream_open(canonical_length(s), &err);
-    int kept;
 
-    canon_stream_init(&c, zs, &z);
-    if (zs == NULL || canon_stream_snapshot(&c, s) != 0 ||
-        codec_zstd_stream_finish(zs, &z, &c.err) != 0) {
-        db_error_from_message(e, zs ? c.err.msg : err.msg);
-        canon_stream_release(&c);
-        codec_zstd_stream_free(zs);
-        buf_release(&z);
-        return -1;
-    }
-    codec_zstd_stream_free(zs);
-    hash_sha256_final(&c.h, digest);
+    hash_sha256_final(&c->h, digest);
     hex_encode(hex, digest, HASH_SHA256_BYTES);
-    kept = z.len <= snapshot_cap();
     buf_addf(out,
              "INSERT INTO %s.fingerprint (journal_seq, project, event, format, sha256, objects, "
              "raw_bytes, snapshot) SELECT coalesce(max(seq), 0), ",
@@ -326,13 +294,14 @@ sql_record(const struct history_ctx *h, const char *event, const struct snapshot
     db_add_literal(out, h->project);
     buf_addstr(out, ", ");
     db_add_literal(out, event);
-    buf_addf(out, ", %d, '%s', %zu, %llu, ", DRIFT_FORMAT, hex, s->n, (unsigned long long)c.len);
-    if (kept) {
+    buf_addf(out, ", %d, '%s', %zu, %llu, ", DRIFT_FORMAT, hex, c->items,
+             (unsigned long long)c->len);
+    if (z->len <= snapshot_cap()) {
         /* Hex straight into the statement: no second copy of it. */
         buf_addstr(out, "decode('");
-        buf_grow(out, z.len * 2);
-        hex_encode(out->data + out->len, (const unsigned char *)z.data, z.len);
-        out->len += z.len * 2;
+        buf_grow(out, z->len * 2);
+        hex_encode(out->data + out->len, (const unsigned char *)z->data, z->len);
+        out->len += z->len * 2;
         buf_addstr(out, "', 'hex')");
     } else {
         buf_addstr(out, "NULL");
@@ -343,20 +312,55 @@ sql_record(const struct history_ctx *h, const char *event, const struct snapshot
              "excluded.format, sha256 = excluded.sha256, objects = excluded.objects, raw_bytes "
              "= excluded.raw_bytes, snapshot = excluded.snapshot",
              h->qschema);
+}
+
+/*
+ * Fingerprint the schema into sql (its INSERT), straight from the rows as they come: the
+ * canonical text is hashed and compressed line by line, and neither it nor the schema's
+ * objects are held (a schema of 100,000 tables has some 700,000).
+ */
+static int
+take_fingerprint(struct db *db, const struct history_ctx *h, const char *event, struct buf *sql,
+                 struct db_error *e)
+{
+    struct buf z = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct canon_stream c;
+    int ret = -1;
+
+    canon_stream_init(&c, codec_zstd_stream_open(&z, &err));
+    if (c.z == NULL)
+        c.err = err;
+    if (c.z == NULL || canon_stream_add(&c, DRIFT_CANON_HEADER, strlen(DRIFT_CANON_HEADER)) != 0)
+        goto bad;
+    /* In the move's transaction: the snapshot runs in a savepoint of its own. */
+    if (snapshot_each(db, h->schema, 1, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, canon_stream_item,
+                      &c, e) != 0) {
+        if (c.err.msg[0])
+            goto bad;
+        goto cleanup;
+    }
+    if (codec_zstd_stream_finish(c.z, &c.err) != 0)
+        goto bad;
+    sql_record(h, event, &c, &z, sql);
+    ret = 0;
+    goto cleanup;
+bad:
+    db_error_from_message(e, c.err.msg[0] ? c.err.msg : "could not compress");
+cleanup:
+    codec_zstd_stream_free(c.z);
     canon_stream_release(&c);
     buf_release(&z);
-    return 0;
+    return ret;
 }
 
 int
 drift_record(struct db *db, const struct history_ctx *h, const char *event, int in_tx,
              struct db_error *e)
 {
-    struct snapshot s;
     struct buf sql = BUF_INIT;
     int ret = -1;
 
-    snapshot_init(&s);
     if (!in_tx && db_exec(db, "BEGIN", e) != 0)
         goto cleanup;
     /*
@@ -364,9 +368,7 @@ drift_record(struct db *db, const struct history_ctx *h, const char *event, int 
      * the transaction as it was), and the row goes in without one: a row written in a
      * subtransaction would carry another xid than the move's history rows.
      */
-    if (snapshot_take_flags(db, h->schema, 1, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, &s, e) !=
-            0 ||
-        sql_record(h, event, &s, &sql, e) != 0 || db_exec(db, sql.data, e) != 0 ||
+    if (take_fingerprint(db, h, event, &sql, e) != 0 || db_exec(db, sql.data, e) != 0 ||
         (!in_tx && db_exec(db, "COMMIT", e) != 0)) {
         if (!in_tx)
             db_exec(db, "ROLLBACK", NULL);
@@ -374,7 +376,6 @@ drift_record(struct db *db, const struct history_ctx *h, const char *event, int 
     }
     ret = 0;
 cleanup:
-    snapshot_release(&s);
     buf_release(&sql);
     return ret;
 }
@@ -527,7 +528,7 @@ live_sha256(struct db *db, const struct history_ctx *h, char out[HASH_SHA256_HEX
     unsigned char digest[HASH_SHA256_BYTES];
     int ret;
 
-    canon_stream_init(&c, NULL, NULL);
+    canon_stream_init(&c, NULL);
     canon_stream_add(&c, DRIFT_CANON_HEADER, strlen(DRIFT_CANON_HEADER));
     ret = snapshot_each(db, h->schema, 0, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT,
                         canon_stream_item, &c, e);
@@ -544,7 +545,7 @@ snapshot_sha256(const struct snapshot *s, char out[HASH_SHA256_HEX])
     struct canon_stream c;
     unsigned char digest[HASH_SHA256_BYTES];
 
-    canon_stream_init(&c, NULL, NULL);
+    canon_stream_init(&c, NULL);
     canon_stream_snapshot(&c, s);
     hash_sha256_final(&c.h, digest);
     hex_encode(out, digest, HASH_SHA256_BYTES);

@@ -590,18 +590,21 @@ hash_crc32(unsigned long crc, const void *data, size_t len)
 
 struct codec_zstd_stream {
     ZSTD_CCtx *cc;
+    struct buf *out;
+    size_t start;  /* where the frame begins in out */
+    uint64_t size; /* bytes taken so far */
 };
 
 struct codec_zstd_stream *
-codec_zstd_stream_open(uint64_t size, struct diag_err *err)
+codec_zstd_stream_open(struct buf *out, struct diag_err *err)
 {
     struct codec_zstd_stream *z = xcalloc(1, sizeof(*z));
 
     z->cc = ZSTD_createCCtx();
-    /* The size goes in the frame's header: codec_zstd_decompress refuses a frame without. */
+    z->out = out;
+    z->start = out->len;
     if (z->cc == NULL ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
-        ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(z->cc, size))) {
+        ZSTD_isError(ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, ZSTD_LEVEL))) {
         codec_zstd_stream_free(z);
         err_set(err, "could not start compressing");
         return NULL;
@@ -612,9 +615,10 @@ codec_zstd_stream_open(uint64_t size, struct diag_err *err)
 /* Compress in (all of it, or with end the rest of the frame) onto the end of out. */
 static int
 zstd_stream_run(struct codec_zstd_stream *z, const void *data, size_t len, ZSTD_EndDirective end,
-                struct buf *out, struct diag_err *err)
+                struct diag_err *err)
 {
     ZSTD_inBuffer in = {data, len, 0};
+    struct buf *out = z->out;
     size_t left;
 
     do {
@@ -632,16 +636,50 @@ zstd_stream_run(struct codec_zstd_stream *z, const void *data, size_t len, ZSTD_
 }
 
 int
-codec_zstd_stream_add(struct codec_zstd_stream *z, const void *data, size_t len, struct buf *out,
+codec_zstd_stream_add(struct codec_zstd_stream *z, const void *data, size_t len,
                       struct diag_err *err)
 {
-    return len ? zstd_stream_run(z, data, len, ZSTD_e_continue, out, err) : 0;
+    z->size += len;
+    return len ? zstd_stream_run(z, data, len, ZSTD_e_continue, err) : 0;
+}
+
+/*
+ * Put the content size into the header of the frame at out[start...]: a frame compressed
+ * before its size was known has a window descriptor and no size field (RFC 8878, 3.1.1.1).
+ * The blocks do not depend on the header, so the field is inserted (8 bytes, flag 3) after the
+ * window descriptor and dictionary id, and the header's flags byte says so.
+ */
+static int
+frame_add_size(struct buf *out, size_t start, uint64_t size, struct diag_err *err)
+{
+    static const size_t did_bytes[4] = {0, 1, 2, 4};
+    unsigned char *f = (unsigned char *)out->data + start;
+    size_t at;
+
+    if (out->len - start < 6)
+        return err_set(err, "could not compress: a frame without a header");
+    /* Told the size some other way (a frame of one call): nothing to add. */
+    if ((f[4] & 0xE0) == 0) {
+        at = start + 6 + did_bytes[f[4] & 3];
+        buf_grow(out, 8);
+        memmove(out->data + at + 8, out->data + at, out->len - at);
+        for (int i = 0; i < 8; i++)
+            out->data[at + (size_t)i] = (char)(unsigned char)(size >> (8 * i));
+        out->data[start + 4] = (char)(unsigned char)((unsigned char)out->data[start + 4] | 0xC0);
+        out->len += 8;
+        out->data[out->len] = '\0';
+    }
+    if (ZSTD_getFrameContentSize(out->data + start, out->len - start) != size)
+        return err_set(err, "could not compress: the frame does not record its size");
+    return 0;
 }
 
 int
-codec_zstd_stream_finish(struct codec_zstd_stream *z, struct buf *out, struct diag_err *err)
+codec_zstd_stream_finish(struct codec_zstd_stream *z, struct diag_err *err)
 {
-    return zstd_stream_run(z, NULL, 0, ZSTD_e_end, out, err);
+    if (zstd_stream_run(z, NULL, 0, ZSTD_e_end, err) != 0)
+        return -1;
+    return frame_add_size(z->out, z->start, z->size, err);
 }
 
 void
@@ -656,14 +694,12 @@ codec_zstd_stream_free(struct codec_zstd_stream *z)
 int
 codec_zstd_compress(const void *data, size_t len, struct buf *out, struct diag_err *err)
 {
-    struct codec_zstd_stream *z = codec_zstd_stream_open(len, err);
+    struct codec_zstd_stream *z = codec_zstd_stream_open(out, err);
     int ret;
 
     if (z == NULL)
         return -1;
-    ret = codec_zstd_stream_add(z, data, len, out, err) != 0
-              ? -1
-              : codec_zstd_stream_finish(z, out, err);
+    ret = codec_zstd_stream_add(z, data, len, err) != 0 ? -1 : codec_zstd_stream_finish(z, err);
     codec_zstd_stream_free(z);
     return ret;
 }
