@@ -1117,7 +1117,8 @@ load_manifest(struct mod *m, struct verify_result *res)
             1,
             0,
             0,
-            0};
+            0,
+            1};
         if (bundle_verify(m->v[O_BUNDLE].s, &vo, res, &err) != 0)
             ret = fail_module(m, err.io ? EXIT_USAGE : EXIT_REJECTED, "%s", err.msg);
     }

@@ -760,6 +760,37 @@ db_query(struct db *db, const char *sql, struct db_error *e)
 }
 
 int
+db_query_each(struct db *db, const char *sql, db_row_cb row, void *data, struct db_error *e)
+{
+    PGresult *res;
+    int ret = 0;
+
+    if (send_deferred(db, e) != 0)
+        return -1;
+    if (!PQsendQuery(db->conn, sql) || !PQsetSingleRowMode(db->conn)) {
+        fill_error(db, NULL, e);
+        while ((res = PQgetResult(db->conn)) != NULL)
+            PQclear(res);
+        return -1;
+    }
+    /* Read every result, even after a failure or a stop, so the connection is ready again. */
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+
+        if (ret == 0 && st == PGRES_SINGLE_TUPLE) {
+            struct db_rows one = {res};
+
+            ret = row(data, &one);
+        } else if (ret == 0 && st != PGRES_TUPLES_OK) {
+            fill_error(db, res, e);
+            ret = -1;
+        }
+        PQclear(res);
+    }
+    return ret;
+}
+
+int
 db_query_batch(struct db *db, const char *sql, struct db_rows **out, size_t n, struct db_error *e)
 {
     PGresult *res;

@@ -120,6 +120,15 @@ struct db_rows *db_query(struct db *db, const char *sql, struct db_error *e);
  */
 int db_query_batch(struct db *db, const char *sql, struct db_rows **out, size_t n,
                    struct db_error *e);
+/*
+ * Run one query (no parameters) and hand its rows to row(data, r) one at a time as they
+ * arrive (r holds that one row, row 0; valid only during the call), so that a result of any
+ * size takes the memory of one row. A row() that returns nonzero stops the query (the rest
+ * of its rows are read and dropped). Returns 0; -1 with e set when the query failed; or
+ * row()'s nonzero value.
+ */
+typedef int (*db_row_cb)(void *data, const struct db_rows *r);
+int db_query_each(struct db *db, const char *sql, db_row_cb row, void *data, struct db_error *e);
 size_t db_nrows(const struct db_rows *r);
 /* Value of column col of row: NULL for SQL NULL. */
 const char *db_value(const struct db_rows *r, size_t row, int col);

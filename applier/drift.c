@@ -45,18 +45,84 @@ add_field(struct buf *out, const char *v)
     }
 }
 
+/* Append one item's line of the canonical text. */
+static void
+canonical_line(struct buf *out, const char *kind, const char *name, const char *def)
+{
+    add_field(out, kind);
+    buf_addch(out, '\t');
+    add_field(out, name);
+    buf_addch(out, '\t');
+    add_field(out, def);
+    buf_addch(out, '\n');
+}
+
 void
 drift_canonical(const struct snapshot *s, struct buf *out)
 {
     buf_addstr(out, DRIFT_CANON_HEADER);
-    for (size_t i = 0; i < s->n; i++) {
-        add_field(out, s->items[i].kind);
-        buf_addch(out, '\t');
-        add_field(out, s->items[i].name);
-        buf_addch(out, '\t');
-        add_field(out, s->items[i].def);
-        buf_addch(out, '\n');
-    }
+    for (size_t i = 0; i < s->n; i++)
+        canonical_line(out, s->items[i].kind, s->items[i].name, s->items[i].def);
+}
+
+/*
+ * The canonical text of a snapshot, one line at a time, hashed (and compressed, when z is set)
+ * as it is made: a schema of 100,000 tables makes a text of tens of megabytes, never held.
+ */
+struct canon_stream {
+    struct hash_sha256 h;
+    struct buf line;
+    struct codec_zstd_stream *z; /* NULL: hash only */
+    uint64_t len;
+    size_t items;
+    struct diag_err err;
+};
+
+static void
+canon_stream_init(struct canon_stream *c, struct codec_zstd_stream *z)
+{
+    memset(c, 0, sizeof(*c));
+    hash_sha256_init(&c->h);
+    buf_init(&c->line);
+    c->z = z;
+}
+
+static int
+canon_stream_add(struct canon_stream *c, const char *text, size_t len)
+{
+    hash_sha256_update(&c->h, text, len);
+    c->len += len;
+    return c->z ? codec_zstd_stream_add(c->z, text, len, &c->err) : 0;
+}
+
+/* snapshot_item_cb: one item's line into the stream. */
+static int
+canon_stream_item(void *data, const char *kind, const char *name, const char *def)
+{
+    struct canon_stream *c = data;
+
+    c->items++;
+    buf_reset(&c->line);
+    canonical_line(&c->line, kind, name, def);
+    return canon_stream_add(c, c->line.data, c->line.len);
+}
+
+/* The canonical text of s into c: its header, then every item. */
+static int
+canon_stream_snapshot(struct canon_stream *c, const struct snapshot *s)
+{
+    if (canon_stream_add(c, DRIFT_CANON_HEADER, strlen(DRIFT_CANON_HEADER)) != 0)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        if (canon_stream_item(c, s->items[i].kind, s->items[i].name, s->items[i].def) != 0)
+            return -1;
+    return 0;
+}
+
+static void
+canon_stream_release(struct canon_stream *c)
+{
+    buf_release(&c->line);
 }
 
 /* Unescape [p, end) into a new string; -1 on a bad escape. */
@@ -211,27 +277,16 @@ snapshot_cap(void)
     return *end == '\0' && n <= DRIFT_SNAPSHOT_CAP ? (size_t)n : DRIFT_SNAPSHOT_CAP;
 }
 
-/* The INSERT of a fingerprint of s for event, tied to the journal's last row. */
-static int
-sql_record(const struct history_ctx *h, const char *event, const struct snapshot *s,
-           struct buf *out, struct db_error *e)
+/* The INSERT of the fingerprint c made (finished: z holds its frame) for event. */
+static void
+sql_record(const struct history_ctx *h, const char *event, struct canon_stream *c,
+           const struct buf *z, struct buf *out)
 {
-    struct buf canon = BUF_INIT, z = BUF_INIT;
-    struct diag_err err = DIAG_ERR_INIT;
     unsigned char digest[HASH_SHA256_BYTES];
     char hex[HASH_SHA256_HEX];
-    int kept;
 
-    drift_canonical(s, &canon);
-    hash_sha256(canon.data, canon.len, digest);
+    hash_sha256_final(&c->h, digest);
     hex_encode(hex, digest, HASH_SHA256_BYTES);
-    if (codec_zstd_compress(canon.data, canon.len, &z, &err) != 0) {
-        db_error_from_message(e, err.msg);
-        buf_release(&canon);
-        buf_release(&z);
-        return -1;
-    }
-    kept = z.len <= snapshot_cap();
     buf_addf(out,
              "INSERT INTO %s.fingerprint (journal_seq, project, event, format, sha256, objects, "
              "raw_bytes, snapshot) SELECT coalesce(max(seq), 0), ",
@@ -239,12 +294,15 @@ sql_record(const struct history_ctx *h, const char *event, const struct snapshot
     db_add_literal(out, h->project);
     buf_addstr(out, ", ");
     db_add_literal(out, event);
-    buf_addf(out, ", %d, '%s', %zu, %zu, ", DRIFT_FORMAT, hex, s->n, canon.len);
-    if (kept) {
-        char *x = xmalloc(z.len * 2 + 1);
-
-        buf_addf(out, "decode('%s', 'hex')", hex_encode(x, (const unsigned char *)z.data, z.len));
-        free(x);
+    buf_addf(out, ", %d, '%s', %zu, %llu, ", DRIFT_FORMAT, hex, c->items,
+             (unsigned long long)c->len);
+    if (z->len <= snapshot_cap()) {
+        /* Hex straight into the statement: no second copy of it. */
+        buf_addstr(out, "decode('");
+        buf_grow(out, z->len * 2);
+        hex_encode(out->data + out->len, (const unsigned char *)z->data, z->len);
+        out->len += z->len * 2;
+        buf_addstr(out, "', 'hex')");
     } else {
         buf_addstr(out, "NULL");
     }
@@ -254,20 +312,55 @@ sql_record(const struct history_ctx *h, const char *event, const struct snapshot
              "excluded.format, sha256 = excluded.sha256, objects = excluded.objects, raw_bytes "
              "= excluded.raw_bytes, snapshot = excluded.snapshot",
              h->qschema);
-    buf_release(&canon);
+}
+
+/*
+ * Fingerprint the schema into sql (its INSERT), straight from the rows as they come: the
+ * canonical text is hashed and compressed line by line, and neither it nor the schema's
+ * objects are held (a schema of 100,000 tables has some 700,000).
+ */
+static int
+take_fingerprint(struct db *db, const struct history_ctx *h, const char *event, struct buf *sql,
+                 struct db_error *e)
+{
+    struct buf z = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct canon_stream c;
+    int ret = -1;
+
+    canon_stream_init(&c, codec_zstd_stream_open(&z, &err));
+    if (c.z == NULL)
+        c.err = err;
+    if (c.z == NULL || canon_stream_add(&c, DRIFT_CANON_HEADER, strlen(DRIFT_CANON_HEADER)) != 0)
+        goto bad;
+    /* In the move's transaction: the snapshot runs in a savepoint of its own. */
+    if (snapshot_each(db, h->schema, 1, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, canon_stream_item,
+                      &c, e) != 0) {
+        if (c.err.msg[0])
+            goto bad;
+        goto cleanup;
+    }
+    if (codec_zstd_stream_finish(c.z, &c.err) != 0)
+        goto bad;
+    sql_record(h, event, &c, &z, sql);
+    ret = 0;
+    goto cleanup;
+bad:
+    db_error_from_message(e, c.err.msg[0] ? c.err.msg : "could not compress");
+cleanup:
+    codec_zstd_stream_free(c.z);
+    canon_stream_release(&c);
     buf_release(&z);
-    return 0;
+    return ret;
 }
 
 int
 drift_record(struct db *db, const struct history_ctx *h, const char *event, int in_tx,
              struct db_error *e)
 {
-    struct snapshot s;
     struct buf sql = BUF_INIT;
     int ret = -1;
 
-    snapshot_init(&s);
     if (!in_tx && db_exec(db, "BEGIN", e) != 0)
         goto cleanup;
     /*
@@ -275,9 +368,7 @@ drift_record(struct db *db, const struct history_ctx *h, const char *event, int 
      * the transaction as it was), and the row goes in without one: a row written in a
      * subtransaction would carry another xid than the move's history rows.
      */
-    if (snapshot_take_flags(db, h->schema, 1, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, &s, e) !=
-            0 ||
-        sql_record(h, event, &s, &sql, e) != 0 || db_exec(db, sql.data, e) != 0 ||
+    if (take_fingerprint(db, h, event, &sql, e) != 0 || db_exec(db, sql.data, e) != 0 ||
         (!in_tx && db_exec(db, "COMMIT", e) != 0)) {
         if (!in_tx)
             db_exec(db, "ROLLBACK", NULL);
@@ -285,7 +376,6 @@ drift_record(struct db *db, const struct history_ctx *h, const char *event, int 
     }
     ret = 0;
 cleanup:
-    snapshot_release(&s);
     buf_release(&sql);
     return ret;
 }
@@ -305,7 +395,8 @@ drift_sql_last(const struct history_ctx *h, int with_snapshot, struct buf *out)
              "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), format, sha256, objects, %s, (SELECT "
              "count(*) FROM %s.journal j WHERE j.seq > f.journal_seq AND "
              "j.event IN ('apply', 'rollback', 'stamp', 'adopt')), (SELECT count(*) FROM "
-             "%s.progress p WHERE p.updated_at >= f.at) FROM %s.fingerprint f "
+             "%s.progress p WHERE p.updated_at >= f.at), snapshot IS NOT NULL FROM "
+             "%s.fingerprint f "
              "ORDER BY journal_seq DESC, at DESC LIMIT 1",
              with_snapshot ? "encode(snapshot, 'hex')" : "NULL", h->qschema, h->qschema,
              h->qschema);
@@ -337,6 +428,8 @@ drift_last_of(const struct db_rows *r, struct drift_fingerprint *fp, struct db_e
         goto cleanup;
     }
     hex = db_value(r, 0, 7);
+    /* Read without its snapshot, the row still says whether one was kept. */
+    fp->kept = db_value(r, 0, 10) && strcmp(db_value(r, 0, 10), "t") == 0;
     if (hex) {
         size_t n = strlen(hex) / 2;
         unsigned char digest[HASH_SHA256_BYTES];
@@ -358,7 +451,6 @@ drift_last_of(const struct db_rows *r, struct drift_fingerprint *fp, struct db_e
         }
         if (drift_parse(text.data, text.len, &fp->snap, &err) != 0)
             goto bad;
-        fp->kept = 1;
     }
     ret = 0;
     goto cleanup;
@@ -424,32 +516,85 @@ drift_load_last_head(struct db *db, const struct history_ctx *h, struct drift_fi
     return load_last(db, h, 0, 1, fp, e);
 }
 
+/*
+ * The SHA-256 of the live schema's canonical text (hex into out), streamed from the server:
+ * neither the schema nor its text is held.
+ */
+static int
+live_sha256(struct db *db, const struct history_ctx *h, char out[HASH_SHA256_HEX],
+            struct db_error *e)
+{
+    struct canon_stream c;
+    unsigned char digest[HASH_SHA256_BYTES];
+    int ret;
+
+    canon_stream_init(&c, NULL);
+    canon_stream_add(&c, DRIFT_CANON_HEADER, strlen(DRIFT_CANON_HEADER));
+    ret = snapshot_each(db, h->schema, 0, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT,
+                        canon_stream_item, &c, e);
+    hash_sha256_final(&c.h, digest);
+    hex_encode(out, digest, HASH_SHA256_BYTES);
+    canon_stream_release(&c);
+    return ret;
+}
+
+/* The SHA-256 (hex) of the canonical text of s, made line by line. */
+static void
+snapshot_sha256(const struct snapshot *s, char out[HASH_SHA256_HEX])
+{
+    struct canon_stream c;
+    unsigned char digest[HASH_SHA256_BYTES];
+
+    canon_stream_init(&c, NULL);
+    canon_stream_snapshot(&c, s);
+    hash_sha256_final(&c.h, digest);
+    hex_encode(out, digest, HASH_SHA256_BYTES);
+    canon_stream_release(&c);
+}
+
+/* The states a fingerprint decides without the live schema; 0 when it must be compared. */
+static int
+settled_without_live(struct drift_result *r)
+{
+    if (!r->fp.found)
+        r->state = DRIFT_NO_FINGERPRINT;
+    else if (r->fp.later_moves > 0 || r->fp.later_progress > 0)
+        r->state = DRIFT_STALE;
+    else
+        return 0;
+    return 1;
+}
+
 int
 drift_compare(struct db *db, const struct history_ctx *h, const char *const *ignore, size_t nignore,
               struct drift_result *r, struct db_error *e)
 {
-    struct buf canon = BUF_INIT;
-    unsigned char digest[HASH_SHA256_BYTES];
-
     r->ignore = ignore;
     r->nignore = nignore;
+    /*
+     * Hashes first: most databases have not drifted, and then neither the stored snapshot
+     * nor the live one is needed whole (each is the size of the schema).
+     */
+    if (load_last(db, h, 0, 0, &r->fp, e) != 0)
+        return -1;
+    if (settled_without_live(r))
+        return 0;
+    if (live_sha256(db, h, r->live_sha256, e) != 0)
+        return -1;
+    if (strcmp(r->live_sha256, r->fp.sha256) == 0) {
+        r->state = DRIFT_NONE;
+        return 0;
+    }
+    /* Drifted: the stored snapshot and the live one, whole, for the differences. */
     if (drift_load_last(db, h, &r->fp, e) != 0)
         return -1;
-    if (!r->fp.found) {
-        r->state = DRIFT_NO_FINGERPRINT;
+    if (settled_without_live(r))
         return 0;
-    }
-    if (r->fp.later_moves > 0 || r->fp.later_progress > 0) {
-        r->state = DRIFT_STALE;
-        return 0;
-    }
     if (snapshot_take_flags(db, h->schema, 0, SNAPSHOT_FULL_BODIES | SNAPSHOT_NO_WAIT, &r->live,
                             e) != 0)
         return -1;
-    drift_canonical(&r->live, &canon);
-    hash_sha256(canon.data, canon.len, digest);
-    hex_encode(r->live_sha256, digest, HASH_SHA256_BYTES);
-    buf_release(&canon);
+    /* The comparison describes this snapshot (the schema may have moved since the hash). */
+    snapshot_sha256(&r->live, r->live_sha256);
     if (strcmp(r->live_sha256, r->fp.sha256) == 0) {
         r->state = DRIFT_NONE;
         return 0;

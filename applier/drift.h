@@ -50,7 +50,7 @@ struct drift_fingerprint {
     /* no-transaction migrations whose statements ran after it (progress rows written since):
      * a run that was killed or lost its connection before it could record a fingerprint */
     long later_progress;
-    struct snapshot snap; /* the stored snapshot, when kept */
+    struct snapshot snap; /* the stored snapshot, when kept and read with it */
 };
 
 enum drift_state {

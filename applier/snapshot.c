@@ -400,33 +400,45 @@ static const char *const prepared_name[2] = {"sealift_snapshot", "sealift_snapsh
 static const struct db *prepared_db[2];
 static char *prepared_schema[2];
 
-static struct db_rows *
-run_query(struct db *db, const char *history_schema, unsigned flags, struct db_error *e)
+/* Prepare the query of this variant on db (once per connection and history schema). */
+static int
+prepare_query(struct db *db, const char *history_schema, unsigned flags, struct db_error *e)
 {
     int v = (flags & SNAPSHOT_FULL_BODIES) ? 1 : 0;
-    char *exec;
-    struct db_rows *r;
+    struct buf q = BUF_INIT;
+    int ret;
 
-    if (prepared_db[v] != db || strcmp(prepared_schema[v], history_schema) != 0) {
-        struct buf q = BUF_INIT;
-        int ret;
+    if (prepared_db[v] == db && strcmp(prepared_schema[v], history_schema) == 0)
+        return 0;
+    if (prepared_db[v] == db)
+        buf_addf(&q, "DEALLOCATE %s; ", prepared_name[v]);
+    buf_addf(&q, "PREPARE %s AS ", prepared_name[v]);
+    build_query(&q, history_schema, flags);
+    ret = db_exec(db, q.data, e);
+    buf_release(&q);
+    if (ret != 0)
+        return -1;
+    prepared_db[v] = db;
+    free(prepared_schema[v]);
+    prepared_schema[v] = xstrdup(history_schema);
+    return 0;
+}
 
-        if (prepared_db[v] == db)
-            buf_addf(&q, "DEALLOCATE %s; ", prepared_name[v]);
-        buf_addf(&q, "PREPARE %s AS ", prepared_name[v]);
-        build_query(&q, history_schema, flags);
-        ret = db_exec(db, q.data, e);
-        buf_release(&q);
-        if (ret != 0)
-            return NULL;
-        prepared_db[v] = db;
-        free(prepared_schema[v]);
-        prepared_schema[v] = xstrdup(history_schema);
-    }
-    exec = xasprintf("EXECUTE %s", prepared_name[v]);
-    r = db_query(db, exec, e);
-    free(exec);
-    return r;
+/* What snapshot_each hands its rows to, and how many it has handed. */
+struct each_ctx {
+    snapshot_item_cb item;
+    void *data;
+    size_t rows;
+};
+
+static int
+each_row(void *data, const struct db_rows *r)
+{
+    struct each_ctx *c = data;
+    const char *kind = db_value(r, 0, 0), *name = db_value(r, 0, 1), *def = db_value(r, 0, 2);
+
+    c->rows++;
+    return c->item(c->data, kind ? kind : "", name ? name : "", def ? def : "");
 }
 
 int
@@ -437,8 +449,8 @@ snapshot_take(struct db *db, const char *history_schema, int in_tx, struct snaps
 }
 
 int
-snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsigned flags,
-                    struct snapshot *s, struct db_error *e)
+snapshot_each(struct db *db, const char *history_schema, int in_tx, unsigned flags,
+              snapshot_item_cb item, void *data, struct db_error *e)
 {
     static int retried;
     /* In a savepoint, ROLLBACK TO undoes the SET LOCALs, which would otherwise last. */
@@ -453,10 +465,10 @@ snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsign
     const char *end = in_tx ? "ROLLBACK TO SAVEPOINT sealift_snapshot; "
                               "RELEASE SAVEPOINT sealift_snapshot"
                             : "COMMIT";
-    struct db_rows *r;
-    size_t n;
+    struct each_ctx c = {item, data, 0};
+    char *exec;
+    int ret;
 
-    snapshot_release(s);
     /*
      * A migration may have SET search_path (or DateStyle) for the rest of the session; the
      * catalog functions print names and constants by these, so fix them for the snapshot
@@ -467,34 +479,64 @@ snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsign
             db_exec(db, "ROLLBACK", NULL);
         return -1;
     }
-    r = run_query(db, history_schema, flags, e);
-    if (r == NULL) {
+    /* Row by row: a schema of 100,000 tables is never held whole, neither by libpq nor here. */
+    ret = prepare_query(db, history_schema, flags, e);
+    if (ret == 0) {
+        exec = xasprintf("EXECUTE %s", prepared_name[(flags & SNAPSHOT_FULL_BODIES) ? 1 : 0]);
+        ret = db_query_each(db, exec, each_row, &c, e);
+        free(exec);
+    }
+    if (ret != 0) {
         db_exec(db, in_tx ? end : "ROLLBACK", NULL);
-        /* A migration may have run DEALLOCATE ALL or DISCARD ALL: prepare it again, once. */
-        if (strcmp(e->sqlstate, "26000") == 0 && !retried) {
-            int ret;
-
+        /*
+         * A migration may have run DEALLOCATE ALL or DISCARD ALL: prepare it again, once (the
+         * server refuses the EXECUTE before any row, so item has seen none).
+         */
+        if (ret < 0 && c.rows == 0 && strcmp(e->sqlstate, "26000") == 0 && !retried) {
             prepared_db[0] = prepared_db[1] = NULL;
             retried = 1;
-            ret = snapshot_take_flags(db, history_schema, in_tx, flags, s, e);
+            ret = snapshot_each(db, history_schema, in_tx, flags, item, data, e);
             retried = 0;
             return ret;
         }
         return -1;
     }
-    n = db_nrows(r);
-    s->items = xcalloc(n ? n : 1, sizeof(*s->items));
-    for (size_t i = 0; i < n; i++) {
-        const char *def = db_value(r, i, 2);
-
-        s->items[i].kind = xstrdup(db_value(r, i, 0) ? db_value(r, i, 0) : "");
-        s->items[i].name = xstrdup(db_value(r, i, 1) ? db_value(r, i, 1) : "");
-        s->items[i].def = xstrdup(def ? def : "");
-    }
-    s->n = n;
-    db_rows_free(r);
     if (db_exec(db, end, e) != 0)
         return -1;
+    return 0;
+}
+
+/* snapshot_each's item for snapshot_take_flags: each row appended to the snapshot. */
+struct take_ctx {
+    struct snapshot *s;
+    size_t cap;
+};
+
+static int
+take_item(void *data, const char *kind, const char *name, const char *def)
+{
+    struct take_ctx *t = data;
+    struct snapshot_item *it;
+
+    t->s->items = xgrow(t->s->items, &t->cap, t->s->n + 1, sizeof(*t->s->items));
+    it = &t->s->items[t->s->n++];
+    it->kind = xstrdup(kind);
+    it->name = xstrdup(name);
+    it->def = xstrdup(def);
+    return 0;
+}
+
+int
+snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsigned flags,
+                    struct snapshot *s, struct db_error *e)
+{
+    struct take_ctx t = {s, 0};
+
+    snapshot_release(s);
+    if (snapshot_each(db, history_schema, in_tx, flags, take_item, &t, e) != 0) {
+        snapshot_release(s);
+        return -1;
+    }
     return 0;
 }
 

@@ -63,6 +63,16 @@ enum {
 /* snapshot_take with flags. */
 int snapshot_take_flags(struct db *db, const char *history_schema, int in_tx, unsigned flags,
                         struct snapshot *s, struct db_error *e);
+/*
+ * snapshot_take_flags without keeping the items: each is handed to item(data, kind, name, def)
+ * in order as it arrives (the strings are valid only during the call), so that a caller that
+ * only hashes or compresses them holds one at a time. An item() that returns nonzero stops the
+ * snapshot (its transaction or savepoint is ended as on a failure) and snapshot_each returns
+ * -1 with e as item() left it. Returns 0, or -1 with e filled.
+ */
+typedef int (*snapshot_item_cb)(void *data, const char *kind, const char *name, const char *def);
+int snapshot_each(struct db *db, const char *history_schema, int in_tx, unsigned flags,
+                  snapshot_item_cb item, void *data, struct db_error *e);
 
 enum snapshot_change { SNAPSHOT_ADDED, SNAPSHOT_MISSING, SNAPSHOT_CHANGED };
 

@@ -92,7 +92,8 @@ trust_load_bundle(const struct app_opts *o, const char *path, struct verify_resu
     struct script_keep keep = {NULL};
     int (*keep_cb)(const struct manifest *, size_t, uint64_t, void *) =
         all_scripts ? NULL : script_keep;
-    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1, keep_cb, &keep};
+    /* The applier never writes the manifest out again: its parse is all it keeps. */
+    struct verify_options vo = {o->ring.keys, o->ring.n, o->threshold, 1, 1, keep_cb, &keep, 1};
     struct diag_err err = DIAG_ERR_INIT, first = DIAG_ERR_INIT;
     struct verify_result untrusted;
     struct trust_set t;

@@ -27,7 +27,7 @@ cmd_inspect(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct sig_keyring ring;
     /* Scripts kept in memory: inspect shows the provenance member's text. */
-    struct verify_options vo = {NULL, 0, 1, 0, 1, 0, 0};
+    struct verify_options vo = {NULL, 0, 1, 0, 1, 0, 0, 0};
     struct verify_result res;
     struct diag_err err = DIAG_ERR_INIT;
     struct buf out = BUF_INIT;

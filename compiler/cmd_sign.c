@@ -36,7 +36,7 @@ cmd_sign(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     const char *seckey = NULL, *output = NULL, *bundle;
     struct sig_keyring ring;
-    struct verify_options vo = {NULL, 0, 1, 0, 1, 0, 0};
+    struct verify_options vo = {NULL, 0, 1, 0, 1, 0, 0, 0};
     struct verify_result res;
     struct diag_err err = DIAG_ERR_INIT;
     struct emit_signatures sigs;

@@ -588,18 +588,120 @@ hash_crc32(unsigned long crc, const void *data, size_t len)
     return crc;
 }
 
+struct codec_zstd_stream {
+    ZSTD_CCtx *cc;
+    struct buf *out;
+    size_t start;  /* where the frame begins in out */
+    uint64_t size; /* bytes taken so far */
+};
+
+struct codec_zstd_stream *
+codec_zstd_stream_open(struct buf *out, struct diag_err *err)
+{
+    struct codec_zstd_stream *z = xcalloc(1, sizeof(*z));
+
+    z->cc = ZSTD_createCCtx();
+    z->out = out;
+    z->start = out->len;
+    if (z->cc == NULL ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, ZSTD_LEVEL))) {
+        codec_zstd_stream_free(z);
+        err_set(err, "could not start compressing");
+        return NULL;
+    }
+    return z;
+}
+
+/* Compress in (all of it, or with end the rest of the frame) onto the end of out. */
+static int
+zstd_stream_run(struct codec_zstd_stream *z, const void *data, size_t len, ZSTD_EndDirective end,
+                struct diag_err *err)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    struct buf *out = z->out;
+    size_t left;
+
+    do {
+        ZSTD_outBuffer o;
+
+        buf_grow(out, ZSTD_CStreamOutSize());
+        o = (ZSTD_outBuffer){out->data + out->len, out->cap - out->len - 1, 0};
+        left = ZSTD_compressStream2(z->cc, &o, &in, end);
+        if (ZSTD_isError(left))
+            return err_set(err, "could not compress: %s", ZSTD_getErrorName(left));
+        out->len += o.pos;
+        out->data[out->len] = '\0';
+    } while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
+    return 0;
+}
+
+int
+codec_zstd_stream_add(struct codec_zstd_stream *z, const void *data, size_t len,
+                      struct diag_err *err)
+{
+    z->size += len;
+    return len ? zstd_stream_run(z, data, len, ZSTD_e_continue, err) : 0;
+}
+
+/*
+ * Put the content size into the header of the frame at out[start...]: a frame compressed
+ * before its size was known has a window descriptor and no size field (RFC 8878, 3.1.1.1).
+ * The blocks do not depend on the header, so the field is inserted (8 bytes, flag 3) after the
+ * window descriptor and dictionary id, and the header's flags byte says so.
+ */
+static int
+frame_add_size(struct buf *out, size_t start, uint64_t size, struct diag_err *err)
+{
+    static const size_t did_bytes[4] = {0, 1, 2, 4};
+    unsigned char *f = (unsigned char *)out->data + start;
+    size_t at;
+
+    if (out->len - start < 6)
+        return err_set(err, "could not compress: a frame without a header");
+    /* Told the size some other way (a frame of one call): nothing to add. */
+    if ((f[4] & 0xE0) == 0) {
+        at = start + 6 + did_bytes[f[4] & 3];
+        buf_grow(out, 8);
+        memmove(out->data + at + 8, out->data + at, out->len - at);
+        for (int i = 0; i < 8; i++)
+            out->data[at + (size_t)i] = (char)(unsigned char)(size >> (8 * i));
+        out->data[start + 4] = (char)(unsigned char)((unsigned char)out->data[start + 4] | 0xC0);
+        out->len += 8;
+        out->data[out->len] = '\0';
+    }
+    if (ZSTD_getFrameContentSize(out->data + start, out->len - start) != size)
+        return err_set(err, "could not compress: the frame does not record its size");
+    return 0;
+}
+
+int
+codec_zstd_stream_finish(struct codec_zstd_stream *z, struct diag_err *err)
+{
+    if (zstd_stream_run(z, NULL, 0, ZSTD_e_end, err) != 0)
+        return -1;
+    return frame_add_size(z->out, z->start, z->size, err);
+}
+
+void
+codec_zstd_stream_free(struct codec_zstd_stream *z)
+{
+    if (z == NULL)
+        return;
+    ZSTD_freeCCtx(z->cc);
+    free(z);
+}
+
 int
 codec_zstd_compress(const void *data, size_t len, struct buf *out, struct diag_err *err)
 {
-    size_t bound = ZSTD_compressBound(len), n;
+    struct codec_zstd_stream *z = codec_zstd_stream_open(out, err);
+    int ret;
 
-    buf_grow(out, bound);
-    n = ZSTD_compress(out->data + out->len, bound, data, len, ZSTD_LEVEL);
-    if (ZSTD_isError(n))
-        return err_set(err, "could not compress: %s", ZSTD_getErrorName(n));
-    out->len += n;
-    out->data[out->len] = '\0';
-    return 0;
+    if (z == NULL)
+        return -1;
+    ret = codec_zstd_stream_add(z, data, len, err) != 0 ? -1 : codec_zstd_stream_finish(z, err);
+    codec_zstd_stream_free(z);
+    return ret;
 }
 
 int

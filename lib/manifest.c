@@ -998,7 +998,12 @@ struct pending_ref {
     int kind;
     long copy;   /* index of the copy record naming the path, or -1 for the script itself */
     int keystmt; /* a "# key-statement" line: no migration */
-    char *path;
+    /*
+     * The path, in the manifest text (alive for the whole parse; not NUL-terminated): not a
+     * copy, because a chain of 100,000 migrations names 200,000 of them.
+     */
+    const char *path;
+    size_t path_len;
     size_t lineno;
 };
 
@@ -1007,6 +1012,39 @@ struct refs {
     size_t n;
     size_t cap;
 };
+
+/* The member path of field f as a string in out (checked); -1 with the error set if invalid. */
+static int
+ref_path_string(struct parser *p, const char *f, size_t len, char out[MANIFEST_MAX_PATH + 1])
+{
+    /* Longer than any valid path: refused without a copy. */
+    if (len > MANIFEST_MAX_PATH || memchr(f, '\0', len) != NULL)
+        return perr(p, "invalid member path");
+    memcpy(out, f, len);
+    out[len] = '\0';
+    if (!manifest_path_valid(out))
+        return perr(p, "invalid member path");
+    return 0;
+}
+
+/* A new pending reference to the path in field f of the current line (checked). */
+static struct pending_ref *
+add_ref(struct parser *p, struct refs *refs, const char *f, size_t len)
+{
+    char path[MANIFEST_MAX_PATH + 1];
+    struct pending_ref *ref;
+
+    if (ref_path_string(p, f, len, path) != 0)
+        return NULL;
+    refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
+    ref = &refs->v[refs->n++];
+    memset(ref, 0, sizeof(*ref));
+    ref->copy = -1;
+    ref->path = f;
+    ref->path_len = len;
+    ref->lineno = p->lineno;
+    return ref;
+}
 
 static int
 parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t rest,
@@ -1018,7 +1056,7 @@ parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t 
     size_t want = kind == MANIFEST_VERIFY ? 2 : 3;
     size_t n = split_fields(p, rest, f, fl, 3);
     size_t i = 0;
-    char *path;
+    struct pending_ref *ref;
 
     if (n != want)
         return perr(p, "\"# %s\" takes %zu fields", script_labels[kind], want);
@@ -1035,21 +1073,12 @@ parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t 
     }
     if (parse_digest(f[i], fl[i], s->source) != 0)
         return perr(p, "source checksum is not 64 lowercase hex digits");
-    path = xstrndup(f[i + 1], fl[i + 1]);
-    if (!manifest_path_valid(path)) {
-        free(path);
-        return perr(p, "invalid member path");
-    }
+    if ((ref = add_ref(p, refs, f[i + 1], fl[i + 1])) == NULL)
+        return -1;
     s->present = 1;
-    refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
-    refs->v[refs->n].migration = p->in_rep ? p->m->nrepeatables - 1 : p->m->nmigrations - 1;
-    refs->v[refs->n].repeatable = p->in_rep;
-    refs->v[refs->n].keystmt = 0;
-    refs->v[refs->n].kind = kind;
-    refs->v[refs->n].copy = -1;
-    refs->v[refs->n].path = path;
-    refs->v[refs->n].lineno = p->lineno;
-    refs->n++;
+    ref->migration = p->in_rep ? p->m->nrepeatables - 1 : p->m->nmigrations - 1;
+    ref->repeatable = p->in_rep;
+    ref->kind = kind;
     return 0;
 }
 
@@ -1122,26 +1151,17 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
             (c.stmt + 1 < s->nstmts && c.offset + c.length > s->stmts[c.stmt + 1].offset))
             return perr(p, "inline copy data must lie between its statement and the next");
     } else if (fl[2] == 4 && memcmp(f[2], "file", 4) == 0) {
-        char *path;
+        struct pending_ref *ref;
 
         if (p->in_rep)
             return perr(p, "a repeatable's COPY data is inline (\"# copy up N inline ...\")");
         if (parse_digest(f[3], fl[3], c.sha256) != 0)
             return perr(p, "copy data checksum is not 64 lowercase hex digits");
-        path = xstrndup(f[4], fl[4]);
-        if (!manifest_path_valid(path)) {
-            free(path);
-            return perr(p, "invalid member path");
-        }
-        refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
-        refs->v[refs->n].migration = p->m->nmigrations - 1;
-        refs->v[refs->n].repeatable = 0;
-        refs->v[refs->n].keystmt = 0;
-        refs->v[refs->n].kind = kind;
-        refs->v[refs->n].copy = (long)s->ncopies;
-        refs->v[refs->n].path = path;
-        refs->v[refs->n].lineno = p->lineno;
-        refs->n++;
+        if ((ref = add_ref(p, refs, f[4], fl[4])) == NULL)
+            return -1;
+        ref->migration = p->m->nmigrations - 1;
+        ref->kind = kind;
+        ref->copy = (long)s->ncopies;
     } else {
         return perr(p, "copy data is \"inline\" or \"file\"");
     }
@@ -1441,7 +1461,7 @@ parse_keystmts(struct parser *p, struct refs *refs)
     int r;
 
     while ((r = next_line(p)) == 1) {
-        char *path;
+        struct pending_ref *ref;
 
         if (!is_keyword(p, "key-statement", &rest)) {
             p->pos -= p->line_len + 1;
@@ -1450,18 +1470,9 @@ parse_keystmts(struct parser *p, struct refs *refs)
         }
         if (!p->minor_trust)
             return perr(p, "\"# key-statement\" needs manifest version %s", MANIFEST_TRUST_VERSION);
-        path = xstrndup(p->line + rest, p->line_len - rest);
-        if (!manifest_path_valid(path)) {
-            free(path);
-            return perr(p, "invalid member path");
-        }
-        refs->v = xgrow(refs->v, &refs->cap, refs->n + 1, sizeof(*refs->v));
-        memset(&refs->v[refs->n], 0, sizeof(refs->v[refs->n]));
-        refs->v[refs->n].keystmt = 1;
-        refs->v[refs->n].copy = -1;
-        refs->v[refs->n].path = path;
-        refs->v[refs->n].lineno = p->lineno;
-        refs->n++;
+        if ((ref = add_ref(p, refs, p->line + rest, p->line_len - rest)) == NULL)
+            return -1;
+        ref->keystmt = 1;
     }
     return r < 0 ? -1 : 0;
 }
@@ -1539,20 +1550,26 @@ resolve_refs(struct parser *p, struct refs *refs)
     struct manifest *m = p->m;
 
     for (size_t i = 0; i < refs->n; i++) {
-        struct pending_ref *ref = &refs->v[i];
-        long idx = manifest_find_member(m, ref->path);
+        const struct pending_ref *ref = &refs->v[i];
+        char path[MANIFEST_MAX_PATH + 1];
+        long idx;
         struct manifest_migration *mig;
         struct manifest_script *s;
+
+        /* Checked when it was read: fits, and holds no NUL. */
+        memcpy(path, ref->path, ref->path_len);
+        path[ref->path_len] = '\0';
+        idx = manifest_find_member(m, path);
 
         if (idx < 0)
             return err_set(p->err, "line %zu: %s names \"%s\", which is not a member", ref->lineno,
                            ref->keystmt    ? "key statement"
                            : ref->copy < 0 ? "script"
                                            : "copy",
-                           ref->path);
+                           path);
         if (m->members[idx].referenced)
             return err_set(p->err, "line %zu: member \"%s\" is named by two scripts", ref->lineno,
-                           ref->path);
+                           path);
         m->members[idx].referenced = 1;
         if (ref->keystmt) {
             manifest_add_keystmt(m, (size_t)idx);
@@ -1565,7 +1582,7 @@ resolve_refs(struct parser *p, struct refs *refs)
 
             if (!hash_equal(c->sha256, m->members[idx].sha256, HASH_SHA256_BYTES))
                 return err_set(p->err, "line %zu: copy data checksum differs from member \"%s\"'s",
-                               ref->lineno, ref->path);
+                               ref->lineno, path);
             c->member = (size_t)idx;
             m->members[idx].is_data = 1;
             continue;
@@ -1574,20 +1591,20 @@ resolve_refs(struct parser *p, struct refs *refs)
         if (ref->repeatable && !hash_equal(mig->chain, m->members[idx].sha256, HASH_SHA256_BYTES))
             return err_set(p->err,
                            "line %zu: checksum of repeatable \"%s\" differs from member \"%s\"'s",
-                           ref->lineno, mig->id, ref->path);
+                           ref->lineno, mig->id, path);
         if (s->nstmts > 0) {
             const struct manifest_stmt *last = &s->stmts[s->nstmts - 1];
 
             if (last->offset + last->length > m->members[idx].size)
                 return err_set(p->err, "line %zu: statements run past the end of \"%s\"",
-                               ref->lineno, ref->path);
+                               ref->lineno, path);
         }
         for (size_t k = 0; k < s->ncopies; k++) {
             const struct manifest_copy *c = &s->copies[k];
 
             if (c->inline_data && c->offset + c->length > m->members[idx].size)
                 return err_set(p->err, "line %zu: inline copy data runs past the end of \"%s\"",
-                               ref->lineno, ref->path);
+                               ref->lineno, path);
         }
     }
     for (size_t i = 0; i < m->nmembers; i++)
@@ -1697,8 +1714,6 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         goto cleanup;
     ret = 0;
 cleanup:
-    for (size_t i = 0; i < refs.n; i++)
-        free(refs.v[i].path);
     free(refs.v);
     if (ret != 0)
         manifest_release(m);

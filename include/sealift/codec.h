@@ -59,6 +59,19 @@ void codec_writer_free(struct codec_writer *w);
  */
 int codec_zstd_compress(const void *data, size_t len, struct buf *out, struct diag_err *err);
 /*
+ * The same kind of frame built piece by piece, for a text made as it is compressed (never held
+ * whole, its size not known before its end): open onto out, add the text's bytes in order,
+ * finish; each call appends the compressed bytes ready so far to out, and finish writes the
+ * text's size into the frame's header. -1 with err set on failure (the stream must then only
+ * be freed).
+ */
+struct codec_zstd_stream;
+struct codec_zstd_stream *codec_zstd_stream_open(struct buf *out, struct diag_err *err);
+int codec_zstd_stream_add(struct codec_zstd_stream *z, const void *data, size_t len,
+                          struct diag_err *err);
+int codec_zstd_stream_finish(struct codec_zstd_stream *z, struct diag_err *err);
+void codec_zstd_stream_free(struct codec_zstd_stream *z);
+/*
  * Decompress exactly one zstd frame of data into out (appended), refusing a frame that does not
  * record its content size, one over max bytes, and any byte after it. Returns 0, or -1.
  */

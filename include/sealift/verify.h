@@ -48,6 +48,12 @@ struct verify_options {
      */
     int (*keep)(const struct manifest *m, size_t member, uint64_t kept, void *arg);
     void *keep_arg;
+    /*
+     * Release result.manifest_text once the manifest is trusted and parsed (bundle_id keeps
+     * its SHA-256): for callers that never write the manifest out again, whose memory would
+     * otherwise hold the text beside its parse for the whole run.
+     */
+    int drop_text;
 };
 
 struct verify_signature {

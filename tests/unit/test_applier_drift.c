@@ -12,6 +12,8 @@
 #include "sealift/codec.h"
 #include "sealift/xalloc.h"
 
+#include <zstd.h>
+
 struct row {
     const char *kind;
     const char *name;
@@ -246,6 +248,41 @@ test_codec_zstd_memory_frame(void **state)
     buf_release(&back);
 }
 
+static void
+test_codec_zstd_stream_frame(void **state)
+{
+    struct buf text = BUF_INIT, z = BUF_INIT, back = BUF_INIT;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct codec_zstd_stream *zs;
+
+    (void)state;
+    for (int i = 0; i < 20000; i++)
+        buf_addf(&text, "index\tpublic.t%d_idx\tCREATE INDEX t%d_idx ON public.t%d (c)\n", i, i, i);
+    /* Fed in uneven pieces, as lines come: one frame that says its size and gives the text. */
+    buf_addstr(&z, "kept");
+    zs = codec_zstd_stream_open(&z, &err);
+    assert_non_null(zs);
+    for (size_t at = 0, step = 1; at < text.len; at += step, step = step * 3 % 9973 + 1)
+        assert_int_equal(codec_zstd_stream_add(zs, text.data + at,
+                                               step < text.len - at ? step : text.len - at, &err),
+                         0);
+    assert_int_equal(codec_zstd_stream_finish(zs, &err), 0);
+    codec_zstd_stream_free(zs);
+    /* Appended after what out held. */
+    assert_memory_equal(z.data, "kept", 4);
+    assert_true(z.len - 4 < text.len / 4);
+    assert_int_equal(ZSTD_getFrameContentSize(z.data + 4, z.len - 4), text.len);
+    assert_int_equal(codec_zstd_decompress(z.data + 4, z.len - 4, text.len, &back, &err), 0);
+    assert_int_equal(back.len, text.len);
+    assert_memory_equal(back.data, text.data, text.len);
+    /* The size in the header is what a reader bounds: a limit one byte short refuses it. */
+    buf_reset(&back);
+    assert_int_equal(codec_zstd_decompress(z.data + 4, z.len - 4, text.len - 1, &back, &err), -1);
+    buf_release(&text);
+    buf_release(&z);
+    buf_release(&back);
+}
+
 int
 main(void)
 {
@@ -255,6 +292,7 @@ main(void)
         cmocka_unit_test(test_drift_item_in_schema_table),
         cmocka_unit_test(test_drift_filter_and_report),
         cmocka_unit_test(test_codec_zstd_memory_frame),
+        cmocka_unit_test(test_codec_zstd_stream_frame),
     };
 
     return cmocka_run_group_tests_name("applier_drift", tests, NULL, NULL);
