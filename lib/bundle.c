@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,18 +116,30 @@ frame_zero(const unsigned char *h, size_t from, size_t to)
     return memcmp(h + from, zero_block, to - from) == 0;
 }
 
-/* The ustar checksum: the sum of the header's bytes, its own field counted as spaces. */
+/*
+ * The ustar checksum: the sum of the header's bytes, its own field counted as spaces. Summed
+ * eight bytes at a time (two bytes to a 16-bit lane: 64 words of at most 2 x 255 each stay
+ * below 65,536), then its own field's eight bytes taken back out: the byte loop was one
+ * verification's largest cost after hashing and decompression, on a bundle of small members.
+ */
 static unsigned
 frame_checksum(const unsigned char *h)
 {
-    unsigned sum = 8 * ' ';
+    const uint64_t low = 0x00FF00FF00FF00FFull;
+    uint64_t lanes = 0;
+    unsigned sum;
 
-    /* Two loops without a branch, which the compiler vectorizes. */
-    for (size_t i = 0; i < 148; i++)
-        sum += h[i];
-    for (size_t i = 156; i < TAR_BLOCK; i++)
-        sum += h[i];
-    return sum;
+    for (size_t i = 0; i < TAR_BLOCK; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, h + i, sizeof(w));
+        lanes += (w & low) + ((w >> 8) & low);
+    }
+    sum = (unsigned)((lanes & 0xFFFF) + ((lanes >> 16) & 0xFFFF) + ((lanes >> 32) & 0xFFFF) +
+                     (lanes >> 48));
+    for (size_t i = 148; i < 156; i++)
+        sum -= h[i];
+    return sum + 8 * ' ';
 }
 
 /*

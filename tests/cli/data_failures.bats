@@ -175,15 +175,15 @@ COPY people FROM STDIN WITH (FORMAT csv, HEADER true);' 'DROP TABLE people;'
 }
 
 # A compressed data member of several MiB is decompressed on a thread of its own past its first
-# MiB (lib/readahead.c): a damaged byte late in it is refused all the same, by verification and
-# by the load that reads it again.
+# 4 MiB (lib/readahead.c): a damaged byte late in it (at three quarters of 15 MB) is refused all
+# the same, by verification and by the load that reads it again.
 @test "a damaged byte late in a multi-MiB compressed data member: verify and the load refuse it" {
     mig m 001_wait 'SELECT pg_sleep(2);' 'SELECT 1;'
     mig m 002_load 'CREATE TABLE big (id int);
 -- sealift:data big.txt
 COPY big FROM STDIN;' 'DROP TABLE big;'
     mkdir -p m/002_load.data
-    seq 1 800000 >m/002_load.data/big.txt
+    seq 1 2000000 >m/002_load.data/big.txt
     bundle m b.sealift
     cp b.sealift evil.sealift
     flip_byte evil.sealift $(($(stat -c %s evil.sealift) * 3 / 4))

@@ -437,7 +437,7 @@ test_codec_limit_refuses_excess(void **state)
 }
 
 /*
- * Past its first MiB a stream is decompressed on a thread of its own (readahead.c): the same
+ * Past its first 4 MiB a stream is decompressed on a thread of its own (readahead.c): the same
  * bytes come out, and every refusal (checksum, truncation, trailing data, limit) still comes,
  * after the bytes before it. A reader freed in the middle stops its thread.
  */
@@ -449,8 +449,8 @@ test_codec_large_streams_read_ahead(void **state)
     struct buf big = BUF_INIT;
     unsigned x = 777;
 
-    /* 6 MiB: the thread starts after the first and fills its buffers many times over. */
-    while (big.len < 6u << 20) {
+    /* 12 MiB: the thread starts after the first 4 and fills its buffers many times over. */
+    while (big.len < 12u << 20) {
         x = x * 1103515245u + 12345u;
         buf_addf(&big, "%u,name %u,%u\n", (unsigned)big.len, x >> 8, (x >> 16) % 1000);
     }
