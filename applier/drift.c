@@ -107,18 +107,6 @@ canon_stream_item(void *data, const char *kind, const char *name, const char *de
     return canon_stream_add(c, c->line.data, c->line.len);
 }
 
-/* The canonical text of s into c: its header, then every item. */
-static int
-canon_stream_snapshot(struct canon_stream *c, const struct snapshot *s)
-{
-    if (canon_stream_add(c, DRIFT_CANON_HEADER, strlen(DRIFT_CANON_HEADER)) != 0)
-        return -1;
-    for (size_t i = 0; i < s->n; i++)
-        if (canon_stream_item(c, s->items[i].kind, s->items[i].name, s->items[i].def) != 0)
-            return -1;
-    return 0;
-}
-
 static void
 canon_stream_release(struct canon_stream *c)
 {
@@ -538,18 +526,20 @@ live_sha256(struct db *db, const struct history_ctx *h, char out[HASH_SHA256_HEX
     return ret;
 }
 
-/* The SHA-256 (hex) of the canonical text of s, made line by line. */
+/*
+ * The SHA-256 (hex) of the canonical text of s: only on the drifted path, where s is held whole
+ * anyway, so its text may be too (drift_canonical, the one writer of the text from a snapshot).
+ */
 static void
 snapshot_sha256(const struct snapshot *s, char out[HASH_SHA256_HEX])
 {
-    struct canon_stream c;
+    struct buf canon = BUF_INIT;
     unsigned char digest[HASH_SHA256_BYTES];
 
-    canon_stream_init(&c, NULL);
-    canon_stream_snapshot(&c, s);
-    hash_sha256_final(&c.h, digest);
+    drift_canonical(s, &canon);
+    hash_sha256(canon.data, canon.len, digest);
     hex_encode(out, digest, HASH_SHA256_BYTES);
-    canon_stream_release(&c);
+    buf_release(&canon);
 }
 
 /* The states a fingerprint decides without the live schema; 0 when it must be compared. */
