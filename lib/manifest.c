@@ -698,9 +698,19 @@ manifest_emit(const struct manifest *m, struct buf *out)
 
 struct parser {
     struct manifest *m;
-    const char *text;
-    size_t len;
+    const char *text; /* the whole text, or (streamed) the window over it */
+    size_t len;       /* bytes of text (of the window) */
     size_t pos;
+    /*
+     * Streamed: the window is refilled by read, as lines are taken; eof once read said so.
+     * The whole text is never held, only the current line and what follows it in the window.
+     */
+    char *win;
+    size_t win_cap;
+    manifest_read_fn read;
+    void *read_arg;
+    uint64_t total; /* bytes read so far */
+    int eof;
     size_t lineno;
     int minor;        /* the manifest's minor format version */
     const char *line; /* current line, without "\n" */
@@ -727,16 +737,62 @@ perr(struct parser *p, const char *fmt, ...)
     return err_set(p->err, "line %zu: %s", p->lineno, msg);
 }
 
+/*
+ * Streamed: make at least need bytes from pos available (fewer only at the end), keeping the
+ * bytes from keep (<= pos) on: the current line, which a record may push back. Returns 0, or
+ * -1 if read failed (its error is in p->err).
+ */
+static int
+fill(struct parser *p, size_t keep, size_t need)
+{
+    while (!p->eof && p->len - p->pos < need) {
+        ssize_t n;
+
+        if (p->win_cap - p->len < MANIFEST_READ_CHUNK) {
+            /* Slide what is kept to the front: a line at most, every READ_CHUNK bytes taken. */
+            memmove(p->win, p->win + keep, p->len - keep);
+            p->len -= keep;
+            p->pos -= keep;
+            if (p->line != NULL && p->line >= p->text + keep)
+                p->line -= keep;
+            keep = 0;
+        }
+        n = p->read(p->read_arg, p->win + p->len, p->win_cap - p->len, p->err);
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            p->eof = 1;
+            break;
+        }
+        p->total += (uint64_t)n;
+        if (p->total > MANIFEST_MAX_BYTES)
+            return err_set(p->err, "manifest is larger than %u bytes", MANIFEST_MAX_BYTES);
+        if (!p->odd_bytes)
+            p->odd_bytes = memchr(p->win + p->len, '\r', (size_t)n) != NULL ||
+                           memchr(p->win + p->len, '\0', (size_t)n) != NULL;
+        p->len += (size_t)n;
+    }
+    return 0;
+}
+
+/* Longest lookahead into the next line (is_next_keyword): "# " and a keyword and a space. */
+#define PEEK_BYTES 64
+
 /* Advance to the next line. Returns 1 if there is one, 0 at the end, -1 on error. */
 static int
 next_line(struct parser *p)
 {
     const char *nl;
 
+    /* A line and its newline, or the end: a line longer than that is refused below anyway. */
+    if (p->read && fill(p, p->pos, MANIFEST_MAX_LINE + 2) != 0)
+        return -1;
     if (p->pos >= p->len)
         return 0;
     p->lineno++;
     nl = memchr(p->text + p->pos, '\n', p->len - p->pos);
+    if (nl == NULL && !p->eof)
+        return perr(p, "line is longer than %d bytes", MANIFEST_MAX_LINE);
     if (nl == NULL)
         return perr(p, "the last line does not end with a newline");
     p->line = p->text + p->pos;
@@ -744,6 +800,8 @@ next_line(struct parser *p)
     p->pos += p->line_len + 1;
     if (p->line_len > MANIFEST_MAX_LINE)
         return perr(p, "line is longer than %d bytes", MANIFEST_MAX_LINE);
+    if (p->read && fill(p, (size_t)(p->line - p->text), PEEK_BYTES) != 0)
+        return -1;
     if (p->odd_bytes && memchr(p->line, '\r', p->line_len))
         return perr(p, "line contains a carriage return");
     if (p->odd_bytes && memchr(p->line, '\0', p->line_len))
@@ -999,10 +1057,11 @@ struct pending_ref {
     long copy;   /* index of the copy record naming the path, or -1 for the script itself */
     int keystmt; /* a "# key-statement" line: no migration */
     /*
-     * The path, in the manifest text (alive for the whole parse; not NUL-terminated): not a
-     * copy, because a chain of 100,000 migrations names 200,000 of them.
+     * The path (not NUL-terminated), at path_at in the manifest text, which is alive for the
+     * whole parse: not a copy each, because a chain of 100,000 migrations names 200,000 of
+     * them. A streamed parse holds no text: there path_at is in refs.paths, one buffer.
      */
-    const char *path;
+    size_t path_at;
     size_t path_len;
     size_t lineno;
 };
@@ -1011,6 +1070,7 @@ struct refs {
     struct pending_ref *v;
     size_t n;
     size_t cap;
+    struct buf paths; /* streamed parse: every path named, one after another */
 };
 
 /* The member path of field f as a string in out (checked); -1 with the error set if invalid. */
@@ -1040,7 +1100,12 @@ add_ref(struct parser *p, struct refs *refs, const char *f, size_t len)
     ref = &refs->v[refs->n++];
     memset(ref, 0, sizeof(*ref));
     ref->copy = -1;
-    ref->path = f;
+    if (p->read) {
+        ref->path_at = refs->paths.len;
+        buf_add(&refs->paths, f, len);
+    } else {
+        ref->path_at = (size_t)(f - p->text);
+    }
     ref->path_len = len;
     ref->lineno = p->lineno;
     return ref;
@@ -1557,7 +1622,7 @@ resolve_refs(struct parser *p, struct refs *refs)
         struct manifest_script *s;
 
         /* Checked when it was read: fits, and holds no NUL. */
-        memcpy(path, ref->path, ref->path_len);
+        memcpy(path, (p->read ? refs->paths.data : p->text) + ref->path_at, ref->path_len);
         path[ref->path_len] = '\0';
         idx = manifest_find_member(m, path);
 
@@ -1666,42 +1731,32 @@ check_unique_ids(struct parser *p)
     return ret;
 }
 
-int
-manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err *err)
+/* Parse what p reads (p->m released and p set up by the caller). */
+static int
+parse(struct parser *p)
 {
-    struct parser p;
+    struct manifest *m = p->m;
+    struct diag_err *err = p->err;
     struct refs refs = {0};
     int ret = -1;
 
-    manifest_release(m);
-    memset(&p, 0, sizeof(p));
-    p.m = m;
-    p.text = text;
-    p.len = len;
-    p.err = err;
-    /* Two searches of the whole text instead of two of every line (tens of thousands). */
-    p.odd_bytes = memchr(text, '\r', len) != NULL || memchr(text, '\0', len) != NULL;
-    err->msg[0] = '\0';
-    if (len > MANIFEST_MAX_BYTES) {
-        err_set(err, "manifest is larger than %u bytes", MANIFEST_MAX_BYTES);
+    buf_init(&refs.paths);
+    if (parse_header(p) != 0 || parse_migrations(p, &refs) != 0 ||
+        parse_repeatables(p, &refs) != 0 || parse_keystmts(p, &refs) != 0 ||
+        parse_provenance(p) != 0 || parse_members(p) != 0)
         goto cleanup;
-    }
-    if (parse_header(&p) != 0 || parse_migrations(&p, &refs) != 0 ||
-        parse_repeatables(&p, &refs) != 0 || parse_keystmts(&p, &refs) != 0 ||
-        parse_provenance(&p) != 0 || parse_members(&p) != 0)
-        goto cleanup;
-    if (p.minor_rep_lint && !has_repeatable_findings(m)) {
+    if (p->minor_rep_lint && !has_repeatable_findings(m)) {
         err_set(err, "a version %s manifest has lint records in repeatables, and this one has none",
                 MANIFEST_REPEATABLE_LINT_VERSION);
         goto cleanup;
     }
-    if (p.minor_trust && !p.minor_rep_lint && m->expires == NULL &&
+    if (p->minor_trust && !p->minor_rep_lint && m->expires == NULL &&
         refs_count_keystmts(&refs) == 0) {
         err_set(err, "a version %s manifest has an expiry or key statements, and this one has none",
                 MANIFEST_TRUST_VERSION);
         goto cleanup;
     }
-    if (p.minor_rep && !p.minor_trust && m->nrepeatables == 0) {
+    if (p->minor_rep && !p->minor_trust && m->nrepeatables == 0) {
         err_set(err, "a version %s manifest lists repeatables, and this one has none",
                 MANIFEST_REPEATABLES_VERSION);
         goto cleanup;
@@ -1710,12 +1765,57 @@ manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err
         err_set(err, "manifest lists no migrations");
         goto cleanup;
     }
-    if (check_unique_ids(&p) != 0 || resolve_provenance(&p) != 0 || resolve_refs(&p, &refs) != 0)
+    if (check_unique_ids(p) != 0 || resolve_provenance(p) != 0 || resolve_refs(p, &refs) != 0)
         goto cleanup;
     ret = 0;
 cleanup:
     free(refs.v);
+    buf_release(&refs.paths);
     if (ret != 0)
         manifest_release(m);
+    return ret;
+}
+
+int
+manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err *err)
+{
+    struct parser p;
+
+    manifest_release(m);
+    memset(&p, 0, sizeof(p));
+    p.m = m;
+    p.text = text;
+    p.len = len;
+    p.eof = 1;
+    p.err = err;
+    /* Two searches of the whole text instead of two of every line (tens of thousands). */
+    p.odd_bytes = memchr(text, '\r', len) != NULL || memchr(text, '\0', len) != NULL;
+    err->msg[0] = '\0';
+    if (len > MANIFEST_MAX_BYTES) {
+        manifest_release(m);
+        return err_set(err, "manifest is larger than %u bytes", MANIFEST_MAX_BYTES);
+    }
+    return parse(&p);
+}
+
+int
+manifest_parse_stream(struct manifest *m, manifest_read_fn read, void *arg, struct diag_err *err)
+{
+    struct parser p;
+    int ret;
+
+    manifest_release(m);
+    memset(&p, 0, sizeof(p));
+    p.m = m;
+    /* Room for a whole line and its lookahead, slid to the front, and a chunk read after. */
+    p.win_cap = 2 * (MANIFEST_MAX_LINE + 2) + PEEK_BYTES + MANIFEST_READ_CHUNK;
+    p.win = xmalloc(p.win_cap);
+    p.text = p.win;
+    p.read = read;
+    p.read_arg = arg;
+    p.err = err;
+    err->msg[0] = '\0';
+    ret = parse(&p);
+    free(p.win);
     return ret;
 }

@@ -294,11 +294,14 @@ sig_format(const struct sig_signature *sig, const char *untrusted_comment, struc
     buf_addch(out, '\n');
 }
 
-int
-sig_verify(const struct sig_signature *sig, const struct sig_pubkey *key, const void *msg,
-           size_t len, struct diag_err *err)
+/*
+ * The checks of sig_verify, over the message (legacy "Ed") or its BLAKE2b-512 digest ("ED"):
+ * key ids, the signature, then the global signature over the trusted comment.
+ */
+static int
+verify_signed(const struct sig_signature *sig, const struct sig_pubkey *key,
+              const unsigned char *signed_msg, size_t len, struct diag_err *err)
 {
-    unsigned char digest[HASH_BLAKE2B_BYTES];
     unsigned char *global_msg;
     size_t tc_len = strlen(sig->trusted_comment);
     char id[SIG_KEYID_HEX];
@@ -308,12 +311,7 @@ sig_verify(const struct sig_signature *sig, const struct sig_pubkey *key, const 
     if (memcmp(sig->keyid, key->keyid, SIG_KEYID_BYTES) != 0)
         return err_set(err, "signature is by key %s, not by key %s", sig_keyid_hex(id, sig->keyid),
                        sig_keyid_hex(want, key->keyid));
-    if (sig->prehashed) {
-        hash_blake2b(msg, len, digest);
-        bad = crypto_sign_verify_detached(sig->sig, digest, sizeof(digest), key->pk);
-    } else {
-        bad = crypto_sign_verify_detached(sig->sig, msg, len, key->pk);
-    }
+    bad = crypto_sign_verify_detached(sig->sig, signed_msg, len, key->pk);
     if (bad)
         return err_set(err, "signature by key %s does not verify", sig_keyid_hex(id, key->keyid));
     global_msg = xmalloc(SIG_SIGNATURE_BYTES + tc_len);
@@ -326,6 +324,27 @@ sig_verify(const struct sig_signature *sig, const struct sig_pubkey *key, const 
         return err_set(err, "trusted comment signature by key %s does not verify",
                        sig_keyid_hex(id, key->keyid));
     return 0;
+}
+
+int
+sig_verify(const struct sig_signature *sig, const struct sig_pubkey *key, const void *msg,
+           size_t len, struct diag_err *err)
+{
+    unsigned char digest[HASH_BLAKE2B_BYTES];
+
+    if (!sig->prehashed)
+        return verify_signed(sig, key, msg, len, err);
+    hash_blake2b(msg, len, digest);
+    return verify_signed(sig, key, digest, sizeof(digest), err);
+}
+
+int
+sig_verify_digest(const struct sig_signature *sig, const struct sig_pubkey *key,
+                  const unsigned char digest[HASH_BLAKE2B_BYTES], struct diag_err *err)
+{
+    if (!sig->prehashed)
+        return err_set(err, "signature is not prehashed (\"Ed\"): it needs the whole message");
+    return verify_signed(sig, key, digest, HASH_BLAKE2B_BYTES, err);
 }
 
 int

@@ -104,6 +104,97 @@ read_entry(struct bundle_reader *r, uint64_t size, struct buf *out, struct diag_
     return n < 0 ? -1 : 0;
 }
 
+/*
+ * The manifest as it streams out of the archive: through its parse, and through the SHA-256
+ * (bundle id) and BLAKE2b-512 (what an "ED" signature signs) that the trust check needs, so
+ * that its text (about 700 bytes a migration) is never held whole.
+ */
+struct manifest_stream {
+    struct bundle_reader *r;
+    struct hash_sha256 sha;
+    struct hash_blake2b blake;
+    int failed; /* reading failed: that error, not the parse's, is the one to report */
+};
+
+static ssize_t
+stream_read(void *arg, void *buf, size_t len, struct diag_err *err)
+{
+    struct manifest_stream *s = arg;
+    ssize_t n = bundle_reader_read(s->r, buf, len, err);
+
+    if (n < 0) {
+        s->failed = 1;
+        return -1;
+    }
+    hash_sha256_update(&s->sha, buf, (size_t)n);
+    hash_blake2b_update(&s->blake, buf, (size_t)n);
+    return n;
+}
+
+/*
+ * Parse the manifest (the current entry) as it streams, hashing every byte of it. Nothing of
+ * the parse is trusted yet: a parse error goes to parse_err (parse_err->msg[0] set) and is
+ * reported only once the signatures hold, so that a tampered manifest is reported as such.
+ * Returns -1 (err set) only when the entry could not be read.
+ */
+static int
+stream_manifest(struct bundle_reader *r, struct verify_result *res,
+                unsigned char digest[HASH_BLAKE2B_BYTES], struct diag_err *parse_err,
+                struct diag_err *err)
+{
+    struct manifest_stream s = {.r = r};
+    unsigned char *chunk;
+    ssize_t n;
+
+    hash_sha256_init(&s.sha);
+    hash_blake2b_init(&s.blake);
+    if (manifest_parse_stream(&res->manifest, stream_read, &s, parse_err) == 0)
+        parse_err->msg[0] = '\0';
+    if (s.failed) {
+        *err = *parse_err;
+        return -1;
+    }
+    /* What a failed parse left unread still counts for the hashes. */
+    chunk = xmalloc(DATA_CHUNK);
+    while ((n = stream_read(&s, chunk, DATA_CHUNK, err)) > 0)
+        ;
+    free(chunk);
+    if (n < 0)
+        return -1;
+    hash_sha256_final(&s.sha, res->bundle_id);
+    hash_blake2b_final(&s.blake, digest);
+    return 0;
+}
+
+/*
+ * A legacy "Ed" signature signs the manifest itself, not its digest: read the manifest again
+ * (only for such a bundle) and make sure it is the text that was parsed.
+ */
+static int
+load_text_again(const char *path, struct verify_result *res, struct diag_err *err)
+{
+    struct bundle_reader *r = bundle_reader_open(path, err);
+    struct bundle_entry e;
+    unsigned char id[HASH_SHA256_BYTES];
+    int ret;
+
+    if (r == NULL)
+        return -1;
+    bundle_reader_set_limit(r, (uint64_t)MANIFEST_MAX_BYTES + 2 * TAR_BLOCK);
+    ret = bundle_reader_next(r, &e, err);
+    if (ret > 0 && strcmp(e.name, MANIFEST_NAME) == 0 && e.size <= MANIFEST_MAX_BYTES) {
+        ret = read_entry(r, e.size, &res->manifest_text, err);
+        if (ret == 0)
+            hash_sha256(res->manifest_text.data, res->manifest_text.len, id);
+        if (ret == 0 && !hash_equal(id, res->bundle_id, HASH_SHA256_BYTES))
+            ret = err_set(err, "%s: changed while it was read", MANIFEST_NAME);
+    } else if (ret >= 0) {
+        ret = err_set(err, "%s: changed while it was read", MANIFEST_NAME);
+    }
+    bundle_reader_close(r);
+    return ret;
+}
+
 /* The member must be byte for byte what sealift writes for this signature. */
 static int
 check_canonical_signature(const struct verify_signature *vs, const struct sig_signature *sig,
@@ -123,9 +214,20 @@ check_canonical_signature(const struct verify_signature *vs, const struct sig_si
     return 0;
 }
 
+/* Is the manifest text in res->manifest_text (digest: NULL unless it was streamed)? */
+static int
+text_held(const struct verify_result *res, const unsigned char *digest)
+{
+    return digest == NULL || res->manifest_text.cap != 0;
+}
+
+/*
+ * digest: the manifest's BLAKE2b-512 when it was streamed (NULL when it was read whole), which
+ * "ED" signatures are checked against; path: to read the text again for an "Ed" one.
+ */
 static int
 check_signatures(const struct verify_options *opt, struct verify_result *res, const char *next,
-                 struct diag_err *err)
+                 const char *path, const unsigned char *digest, struct diag_err *err)
 {
     char id[SIG_KEYID_HEX];
 
@@ -154,8 +256,12 @@ check_signatures(const struct verify_options *opt, struct verify_result *res, co
                 continue;
             vs->trusted = 1;
             /* A bad signature by a trusted key is evidence of tampering: refuse outright. */
-            if (sig_verify(&sig, &opt->keys[k], res->manifest_text.data, res->manifest_text.len,
-                           err) != 0)
+            if (!text_held(res, digest) && !sig.prehashed && load_text_again(path, res, err) != 0)
+                return -1;
+            if (!text_held(res, digest)
+                    ? sig_verify_digest(&sig, &opt->keys[k], digest, err) != 0
+                    : sig_verify(&sig, &opt->keys[k], res->manifest_text.data,
+                                 res->manifest_text.len, err) != 0)
                 return err_prefix(err, "%s", MANIFEST_NAME);
             vs->valid = 1;
             res->ntrusted_valid++;
@@ -305,6 +411,8 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
 {
     struct bundle_reader *r;
     struct bundle_entry e;
+    struct diag_err parse_err = DIAG_ERR_INIT;
+    unsigned char digest[HASH_BLAKE2B_BYTES];
     int have_entry = 0;
     int ret = -1;
     size_t sigs_cap = 0;
@@ -338,11 +446,18 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
         err_set(err, "%s: larger than %u bytes", MANIFEST_NAME, MANIFEST_MAX_BYTES);
         goto cleanup;
     }
-    if (read_entry(r, e.size, &res->manifest_text, err) != 0) {
-        err_prefix(err, "%s", MANIFEST_NAME);
-        goto cleanup;
+    if (opt->drop_text) {
+        if (stream_manifest(r, res, digest, &parse_err, err) != 0) {
+            err_prefix(err, "%s", MANIFEST_NAME);
+            goto cleanup;
+        }
+    } else {
+        if (read_entry(r, e.size, &res->manifest_text, err) != 0) {
+            err_prefix(err, "%s", MANIFEST_NAME);
+            goto cleanup;
+        }
+        hash_sha256(res->manifest_text.data, res->manifest_text.len, res->bundle_id);
     }
-    hash_sha256(res->manifest_text.data, res->manifest_text.len, res->bundle_id);
     for (;;) {
         unsigned char keyid[SIG_KEYID_BYTES];
         struct verify_signature *vs;
@@ -381,17 +496,27 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
     }
 
     /* 2. Trust: nothing in the manifest is looked at before this succeeds. */
-    if (check_signatures(opt, res, have_entry ? e.name : NULL, err) != 0)
+    if (check_signatures(opt, res, have_entry ? e.name : NULL, path,
+                         opt->drop_text ? digest : NULL, err) != 0)
         goto cleanup;
 
-    /* 3. The manifest, now trusted (or explicitly untrusted for inspect). */
-    if (manifest_parse(&res->manifest, res->manifest_text.data, res->manifest_text.len, err) != 0) {
+    /*
+     * 3. The manifest, now trusted (or explicitly untrusted for inspect): parsed here, or as it
+     * streamed (its parse untouched until now, its error kept until now).
+     */
+    if (!opt->drop_text &&
+        manifest_parse(&res->manifest, res->manifest_text.data, res->manifest_text.len, err) != 0) {
+        err_prefix(err, "%s", MANIFEST_NAME);
+        goto cleanup;
+    }
+    if (opt->drop_text && parse_err.msg[0]) {
+        *err = parse_err;
         err_prefix(err, "%s", MANIFEST_NAME);
         goto cleanup;
     }
     if (check_trusted_comments(res, err) != 0)
         goto cleanup;
-    /* Signed, hashed and parsed: a caller that wants only the parsed manifest lets it go. */
+    /* Read again only for a legacy signature: a caller that wants only the parse lets it go. */
     if (opt->drop_text)
         buf_release(&res->manifest_text);
 

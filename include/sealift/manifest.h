@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MANIFEST_FORMAT_VERSION 1
 /*
@@ -198,6 +199,23 @@ void manifest_release(struct manifest *m);
  * 1-based). The manifest is released and re-initialised first.
  */
 int manifest_parse(struct manifest *m, const char *text, size_t len, struct diag_err *err);
+
+/*
+ * Reads up to len bytes of manifest text into buf: returns the count, 0 at the end, or -1 with
+ * err set.
+ */
+typedef ssize_t (*manifest_read_fn)(void *arg, void *buf, size_t len, struct diag_err *err);
+/* Bytes a streamed parse asks read for at a time (it holds about this plus two lines). */
+#define MANIFEST_READ_CHUNK (64 * 1024)
+/*
+ * manifest_parse over text that read hands out in pieces, so that the whole text is never held
+ * (a 100,000-migration manifest is about 70 MiB). The same checks and errors, but for a line
+ * longer than MANIFEST_MAX_LINE that also lacks its newline: that one is "too long". A read
+ * error is returned as is (-1, err set by read); read is not called again after it returns 0
+ * or -1, and whatever the parse did not reach is left unread (the caller drains it).
+ */
+int manifest_parse_stream(struct manifest *m, manifest_read_fn read, void *arg,
+                          struct diag_err *err);
 
 /* Append the canonical manifest text to out. manifest_emit(manifest_parse(x)) == x. */
 void manifest_emit(const struct manifest *m, struct buf *out);

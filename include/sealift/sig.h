@@ -12,6 +12,7 @@
 
 #include "sealift/buf.h"
 #include "sealift/diag.h"
+#include "sealift/hash.h"
 
 #include <stddef.h>
 
@@ -77,6 +78,12 @@ void sig_format(const struct sig_signature *sig, const char *untrusted_comment, 
  */
 int sig_verify(const struct sig_signature *sig, const struct sig_pubkey *key, const void *msg,
                size_t len, struct diag_err *err);
+/*
+ * sig_verify for a prehashed ("ED") signature, given the message's BLAKE2b-512 digest (hashed
+ * as the message streamed past). A legacy "Ed" signature signs the message itself: -1.
+ */
+int sig_verify_digest(const struct sig_signature *sig, const struct sig_pubkey *key,
+                      const unsigned char digest[HASH_BLAKE2B_BYTES], struct diag_err *err);
 
 /*
  * Sign msg with key as minisign -S does (prehashed "ED"), appending the four-line signature
