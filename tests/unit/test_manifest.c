@@ -774,6 +774,23 @@ static const struct bad_manifest bad_manifests[] = {
      "the last line does not end with a newline"},
 };
 
+/* The text of bad manifest case c. */
+static void
+bad_manifest_text(const struct bad_manifest *c, struct buf *text)
+{
+    struct manifest m;
+
+    build_manifest(&m);
+    if (c->edit)
+        c->edit(&m);
+    manifest_emit(&m, text);
+    manifest_release(&m);
+    if (c->from)
+        replace_first(text, c->from, c->to);
+    if (c->mutate)
+        c->mutate(text);
+}
+
 static void
 test_manifest_rejects_bad_manifests(void **state)
 {
@@ -782,19 +799,11 @@ test_manifest_rejects_bad_manifests(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad_manifests) / sizeof(bad_manifests[0]); i++) {
         const struct bad_manifest *c = &bad_manifests[i];
-        struct manifest m, parsed;
+        struct manifest parsed;
         struct buf text = BUF_INIT;
         struct diag_err err = DIAG_ERR_INIT;
 
-        build_manifest(&m);
-        if (c->edit)
-            c->edit(&m);
-        manifest_emit(&m, &text);
-        manifest_release(&m);
-        if (c->from)
-            replace_first(&text, c->from, c->to);
-        if (c->mutate)
-            c->mutate(&text);
+        bad_manifest_text(c, &text);
         manifest_init(&parsed);
         /* Report every failing case, not just the first. */
         if (manifest_parse(&parsed, text.data, text.len, &err) != -1) {
@@ -812,6 +821,224 @@ test_manifest_rejects_bad_manifests(void **state)
         buf_release(&text);
     }
     assert_int_equal(failures, 0);
+}
+
+/* ---- streamed parse ---- */
+
+static void build_rep_manifest(struct manifest *m);
+
+/* Hands out text chunk bytes at a time (fewer at its end), as an archive reader would. */
+struct chunk_reader {
+    const char *text;
+    size_t len;
+    size_t pos;
+    size_t chunk;
+    int reads_after_end; /* read called again after it returned 0 */
+    int at_end;
+};
+
+static ssize_t
+chunk_read(void *arg, void *buf, size_t len, struct diag_err *err)
+{
+    struct chunk_reader *r = arg;
+    size_t n = r->len - r->pos;
+
+    (void)err;
+    if (r->at_end)
+        r->reads_after_end++;
+    if (n > r->chunk)
+        n = r->chunk;
+    if (n > len)
+        n = len;
+    memcpy(buf, r->text + r->pos, n);
+    r->pos += n;
+    r->at_end = n == 0;
+    return (ssize_t)n;
+}
+
+/*
+ * Parse text streamed in pieces of chunk bytes and whole: the same answer (the same error, or
+ * manifests that emit the same bytes). Returns the number of differences (printed).
+ */
+static int
+stream_differs(const char *label, const struct buf *text, size_t chunk, int valid)
+{
+    struct chunk_reader r = {text->data, text->len, 0, chunk, 0, 0};
+    struct manifest whole, streamed;
+    struct diag_err werr = DIAG_ERR_INIT, serr = DIAG_ERR_INIT;
+    struct buf a = BUF_INIT, b = BUF_INIT;
+    int wret, sret, bad = 0;
+
+    manifest_init(&whole);
+    manifest_init(&streamed);
+    wret = manifest_parse(&whole, text->data, text->len, &werr);
+    sret = manifest_parse_stream(&streamed, chunk_read, &r, &serr);
+    if (wret != sret || (wret != 0 && strcmp(werr.msg, serr.msg) != 0)) {
+        print_error("%s, chunk %zu: whole %d \"%s\", streamed %d \"%s\"\n", label, chunk, wret,
+                    werr.msg, sret, serr.msg);
+        bad = 1;
+    }
+    if (wret != (valid ? 0 : -1)) {
+        print_error("%s: %s as a whole (\"%s\")\n", label, wret ? "refused" : "accepted",
+                    werr.msg);
+        bad = 1;
+    }
+    if (wret == 0 && sret == 0) {
+        manifest_emit(&whole, &a);
+        manifest_emit(&streamed, &b);
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0 || a.len != text->len) {
+            print_error("%s, chunk %zu: the streamed parse emits other bytes\n", label, chunk);
+            bad = 1;
+        }
+    }
+    if (sret != 0 && streamed.nmigrations + streamed.nmembers != 0) {
+        print_error("%s, chunk %zu: a failed streamed parse left a manifest\n", label, chunk);
+        bad = 1;
+    }
+    if (r.reads_after_end) {
+        print_error("%s, chunk %zu: read called after its end\n", label, chunk);
+        bad = 1;
+    }
+    manifest_release(&whole);
+    manifest_release(&streamed);
+    buf_release(&a);
+    buf_release(&b);
+    return bad;
+}
+
+/* Chunk sizes that split lines everywhere, and one larger than the parser's window. */
+static const size_t stream_chunks[] = {1, 2, 3, 7, 64, 4095, 4097, MANIFEST_READ_CHUNK,
+                                       4 * MANIFEST_READ_CHUNK};
+
+static void
+test_manifest_stream_rejects_as_whole(void **state)
+{
+    int failures = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_manifests) / sizeof(bad_manifests[0]); i++) {
+        struct buf text = BUF_INIT;
+
+        bad_manifest_text(&bad_manifests[i], &text);
+        for (size_t c = 0; c < sizeof(stream_chunks) / sizeof(stream_chunks[0]); c++)
+            failures += stream_differs(bad_manifests[i].name, &text, stream_chunks[c], 0);
+        buf_release(&text);
+    }
+    assert_int_equal(failures, 0);
+}
+
+/*
+ * A chain long enough that the parser's window slides many times, with lines of every length
+ * up to the limit, so that some line straddles every kind of boundary.
+ */
+static void
+build_long_manifest(struct manifest *m, size_t nmigrations)
+{
+    char id[32], name[MANIFEST_MAX_TOKEN + 1], path[MANIFEST_MAX_PATH + 1];
+
+    build_manifest(m);
+    for (size_t i = 0; i < nmigrations; i++) {
+        struct manifest_migration *mig;
+        size_t len = 1 + i % MANIFEST_MAX_TOKEN, up;
+
+        snprintf(id, sizeof(id), "%06zu", i + 3);
+        /* Spaces are percent-encoded: up to three bytes each in the line. */
+        for (size_t k = 0; k < len; k++)
+            name[k] = k % 3 == 1 ? ' ' : (char)('a' + (i + k) % 26);
+        name[len] = '\0';
+        snprintf(path, sizeof(path), "migrations/%s/up.sql", id);
+        up = add_member_text(m, path, UP1);
+        mig = manifest_add_migration(m, id, name);
+        set_script(&mig->script[MANIFEST_UP], 1, up, UP1);
+        for (size_t k = 0; k < i % 5; k++)
+            manifest_script_add_stmt(&mig->script[MANIFEST_UP], k, 1);
+    }
+    manifest_chain_fill(m);
+}
+
+static void
+test_manifest_stream_parses_as_whole(void **state)
+{
+    struct manifest m;
+    struct buf text = BUF_INIT;
+    int failures = 0;
+
+    (void)state;
+    build_long_manifest(&m, 3000);
+    manifest_emit(&m, &text);
+    manifest_release(&m);
+    /* Several windows' worth, or the window never slides. */
+    assert_true(text.len > 8 * MANIFEST_READ_CHUNK);
+    for (size_t c = 0; c < sizeof(stream_chunks) / sizeof(stream_chunks[0]); c++)
+        failures += stream_differs("long chain", &text, stream_chunks[c], 1);
+
+    /*
+     * A line at the limit, deep in the chain, whose error quotes it: wherever it falls, the
+     * window slides while it is current (and is looked past), and the quote stays right.
+     */
+    for (size_t k = 0; k < 60; k++) {
+        struct buf bad = BUF_INIT;
+        const char *at = text.data;
+
+        /* Inside a migration, where an unknown keyword is quoted in the error. */
+        for (size_t n = 0; n < 1000 + k; n++)
+            at = strstr(at, "# migration ") + 1;
+        at = strchr(at, '\n') + 1;
+        buf_add(&bad, text.data, (size_t)(at - text.data));
+        buf_addstr(&bad, "# ");
+        for (size_t n = 0; n < MANIFEST_MAX_LINE - 2; n++)
+            buf_addch(&bad, (char)('a' + n % 26));
+        buf_addch(&bad, '\n');
+        buf_add(&bad, at, text.len - (size_t)(at - text.data));
+        /* Reads of 3 and 7 bytes: the window is full when such a line comes, whatever k. */
+        for (size_t c = 2; c < 4; c++)
+            failures += stream_differs("line at the limit", &bad, stream_chunks[c], 0);
+        buf_release(&bad);
+    }
+
+    /* A line split by the last read, and a last line without its newline. */
+    buf_truncate(&text, text.len - 1);
+    failures += stream_differs("no final newline", &text, 5, 0);
+    failures += stream_differs("no final newline", &text, MANIFEST_READ_CHUNK, 0);
+    buf_release(&text);
+
+    build_rep_manifest(&m);
+    manifest_emit(&m, &text);
+    manifest_release(&m);
+    for (size_t c = 0; c < sizeof(stream_chunks) / sizeof(stream_chunks[0]); c++)
+        failures += stream_differs("repeatables", &text, stream_chunks[c], 1);
+    buf_release(&text);
+    assert_int_equal(failures, 0);
+}
+
+/* A read error is the parse's answer, as read gave it. */
+static ssize_t
+failing_read(void *arg, void *buf, size_t len, struct diag_err *err)
+{
+    size_t *calls = arg;
+
+    (void)buf;
+    (void)len;
+    if ((*calls)++ == 0) {
+        memcpy(buf, "# sealift-manifest 1\n# pro", 27);
+        return 27;
+    }
+    return err_set(err, "disk on fire");
+}
+
+static void
+test_manifest_stream_read_error(void **state)
+{
+    struct manifest m;
+    struct diag_err err = DIAG_ERR_INIT;
+    size_t calls = 0;
+
+    (void)state;
+    manifest_init(&m);
+    assert_int_equal(manifest_parse_stream(&m, failing_read, &calls, &err), -1);
+    assert_string_equal(err.msg, "disk on fire");
+    assert_int_equal(calls, 2);
+    assert_int_equal(m.nmigrations, 0);
 }
 
 /* ---- repeatables (format 1.2) ---- */
@@ -1704,6 +1931,9 @@ main(void)
         cmocka_unit_test(test_manifest_emit_parse_round_trip),
         cmocka_unit_test(test_manifest_round_trip_variants),
         cmocka_unit_test(test_manifest_rejects_bad_manifests),
+        cmocka_unit_test(test_manifest_stream_rejects_as_whole),
+        cmocka_unit_test(test_manifest_stream_parses_as_whole),
+        cmocka_unit_test(test_manifest_stream_read_error),
         cmocka_unit_test(test_manifest_repeatables_round_trip),
         cmocka_unit_test(test_manifest_rejects_bad_repeatables),
         cmocka_unit_test(test_manifest_rejects_empty_1_2),
