@@ -15,6 +15,8 @@
 #include "sealift/verify.h"
 #include "sealift/xalloc.h"
 
+#include <sodium.h>
+
 #define MTIME 1767225600
 
 #define PATH_UP1     "migrations/0001_create_users/up.sql"
@@ -299,6 +301,88 @@ test_verify_accepts_signed_bundle(void **state)
     }
 }
 
+/* A minisign -l style ("Ed") signature of text by key, in the canonical member form. */
+static void
+sign_legacy(const struct seckey *key, const struct buf *prehashed_sig, const struct buf *text,
+            struct buf *out)
+{
+    struct sig_signature sig;
+    struct diag_err err = DIAG_ERR_INIT;
+    unsigned char global_msg[SIG_SIGNATURE_BYTES + SIG_TRUSTED_COMMENT_MAX];
+    size_t tc_len;
+
+    /* The prehashed one's key id and trusted comment; signatures over the text itself. */
+    if (sig_parse(&sig, prehashed_sig->data, prehashed_sig->len, &err) != 0)
+        fail_msg("sig_parse: %s", err.msg);
+    sig.prehashed = 0;
+    crypto_sign_detached(sig.sig, NULL, (const unsigned char *)text->data, text->len, key->sk);
+    tc_len = strlen(sig.trusted_comment);
+    memcpy(global_msg, sig.sig, SIG_SIGNATURE_BYTES);
+    memcpy(global_msg + SIG_SIGNATURE_BYTES, sig.trusted_comment, tc_len);
+    crypto_sign_detached(sig.global_sig, NULL, global_msg, SIG_SIGNATURE_BYTES + tc_len, key->sk);
+    sig_format(&sig, BUNDLE_SIG_UNTRUSTED_COMMENT, out);
+}
+
+/*
+ * The applier's way (drop_text): the manifest is parsed and hashed as it streams, its text is
+ * never kept, and a legacy signature (over the text, not its digest) still verifies.
+ */
+static void
+test_verify_streamed_manifest(void **state)
+{
+    struct fixture *f = *state;
+    struct verify_options o = trust(&f->pub1, 1, 1);
+    struct verify_result res;
+    struct diag_err err = DIAG_ERR_INIT;
+    struct buf legacy = BUF_INIT, forged = BUF_INIT, want = BUF_INIT;
+    struct manifest other;
+    unsigned char id[HASH_SHA256_BYTES];
+    struct plan p;
+
+    o.drop_text = 1;
+    hash_sha256(f->text.data, f->text.len, id);
+    sign_legacy(f->key1, &f->sig1, &f->text, &legacy);
+    for (int is_legacy = 0; is_legacy < 2; is_legacy++) {
+        plan_standard(f, &p);
+        if (is_legacy) {
+            p.e[1].data = legacy.data;
+            p.e[1].len = legacy.len;
+        }
+        write_plan(f->path, &p);
+        verify_result_init(&res);
+        if (bundle_verify(f->path, &o, &res, &err) != 0)
+            fail_msg("%s signature refused: %s", is_legacy ? "legacy" : "prehashed", err.msg);
+        assert_int_equal(res.manifest_text.len, 0);
+        assert_int_equal(res.manifest_text.cap, 0);
+        assert_memory_equal(res.bundle_id, id, sizeof(id));
+        assert_string_equal(res.manifest.project, "demo");
+        assert_int_equal(res.manifest.nmigrations, 2);
+        assert_int_equal(res.manifest.nmembers, NMEMBERS);
+        assert_int_equal(res.ntrusted_valid, 1);
+        assert_true(res.sigs[0].valid);
+        verify_result_release(&res);
+    }
+
+    /* The legacy signature of this manifest does not make another one trusted. */
+    build_manifest(&other, 8);
+    manifest_emit(&other, &forged);
+    manifest_release(&other);
+    plan_standard(f, &p);
+    p.e[0].data = forged.data;
+    p.e[0].len = forged.len;
+    p.e[1].data = legacy.data;
+    p.e[1].len = legacy.len;
+    write_plan(f->path, &p);
+    verify_result_init(&res);
+    assert_int_equal(bundle_verify(f->path, &o, &res, &err), -1);
+    buf_addf(&want, "MANIFEST: signature by key %s does not verify", f->id1);
+    assert_contains(err.msg, want.data);
+    assert_int_equal(res.manifest.nmigrations, 0);
+    buf_release(&legacy);
+    buf_release(&forged);
+    buf_release(&want);
+}
+
 static void
 test_verify_options_change_what_is_kept_and_checked(void **state)
 {
@@ -550,6 +634,25 @@ t_forged_manifest(struct fixture *f, struct plan *p)
     p->e[0].len = f->scratch[0].len;
 }
 
+/* The manifest's first line, changed after signing: it would not parse either. */
+static void
+t_garbled_manifest(struct fixture *f, struct plan *p)
+{
+    buf_add(&f->scratch[0], f->text.data, f->text.len);
+    f->scratch[0].data[strlen("# sealift-manifest ")] = '9';
+    p->e[0].data = f->scratch[0].data;
+}
+
+/* The same manifest, signed as it is: trusted, then refused by the parser. */
+static void
+t_garbled_manifest_signed(struct fixture *f, struct plan *p)
+{
+    t_garbled_manifest(f, p);
+    sign_manifest(f->key1, &f->m, &f->scratch[0], &f->scratch[2]);
+    p->e[1].data = f->scratch[2].data;
+    p->e[1].len = f->scratch[2].len;
+}
+
 static void
 t_signature_garbage(struct fixture *f, struct plan *p)
 {
@@ -677,6 +780,11 @@ static const struct tamper {
      "MANIFEST.KEYID2.minisig: holds a signature by key KEYID1, not the key its name says"},
     {"manifest forged after signing", t_forged_manifest, KEY1, 1,
      "MANIFEST: signature by key KEYID1 does not verify"},
+    /* A manifest that does not parse is still reported as tampered when it is. */
+    {"manifest garbled after signing", t_garbled_manifest, KEY1, 1,
+     "MANIFEST: signature by key KEYID1 does not verify"},
+    {"manifest garbled, then signed", t_garbled_manifest_signed, KEY1, 1,
+     "MANIFEST: line 1: "},
     {"signature member garbage", t_signature_garbage, KEY1, 1,
      "MANIFEST.KEYID1.minisig: signature is truncated: 1 of 4 lines"},
     {"signature duplicated", t_signature_duplicated, KEY1, 1,
@@ -718,8 +826,10 @@ test_verify_refuses_tampered_bundles(void **state)
     struct fixture *f = *state;
     int failures = 0;
 
-    for (size_t i = 0; i < sizeof(tampers) / sizeof(tampers[0]); i++) {
-        const struct tamper *t = &tampers[i];
+    /* Each case twice: the manifest read whole (sign, inspect), and streamed (the applier). */
+    for (size_t i = 0; i < 2 * sizeof(tampers) / sizeof(tampers[0]); i++) {
+        const struct tamper *t = &tampers[i / 2];
+        int streamed = (int)(i % 2);
         struct sig_pubkey keys[2];
         struct verify_options o;
         struct verify_result res;
@@ -737,6 +847,7 @@ test_verify_refuses_tampered_bundles(void **state)
         if (t->keys == KEY1_WRONG_BYTES)
             keys[0].pk[0] ^= 1;
         o = trust(keys, nkeys, t->threshold);
+        o.drop_text = streamed;
         plan_standard(f, &p);
         if (t->fn)
             t->fn(f, &p);
@@ -744,11 +855,11 @@ test_verify_refuses_tampered_bundles(void **state)
         expand_expect(f, t->expect, &want);
         verify_result_init(&res);
         if (bundle_verify(f->path, &o, &res, &err) != -1) {
-            print_error("case \"%s\" accepted\n", t->name);
+            print_error("case \"%s\"%s accepted\n", t->name, streamed ? " (streamed)" : "");
             failures++;
         } else if (strstr(err.msg, want.data) == NULL) {
-            print_error("case \"%s\": \"%s\" does not contain \"%s\"\n", t->name, err.msg,
-                        want.data);
+            print_error("case \"%s\"%s: \"%s\" does not contain \"%s\"\n", t->name,
+                        streamed ? " (streamed)" : "", err.msg, want.data);
             failures++;
         } else if (strncmp(err.msg, f->path, strlen(f->path)) != 0 || err.io != 0) {
             print_error("case \"%s\": \"%s\" does not start with the path, or io is set\n", t->name,
@@ -884,6 +995,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_verify_accepts_signed_bundle, setup_fixture,
+                                        teardown_fixture),
+        cmocka_unit_test_setup_teardown(test_verify_streamed_manifest, setup_fixture,
                                         teardown_fixture),
         cmocka_unit_test_setup_teardown(test_verify_options_change_what_is_kept_and_checked,
                                         setup_fixture, teardown_fixture),
