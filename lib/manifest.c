@@ -1051,20 +1051,27 @@ parse_header_fields(struct parser *p)
 
 /* A script line's member path: recorded now, resolved against members at the end. */
 struct pending_ref {
-    size_t migration; /* index into migrations, or into repeatables when repeatable is set */
-    int repeatable;
-    int kind;
-    long copy;   /* index of the copy record naming the path, or -1 for the script itself */
-    int keystmt; /* a "# key-statement" line: no migration */
+    /*
+     * Sized for a 100,000-migration chain, which names 200,000 paths: every count and offset
+     * below is bounded by the manifest's size (< 2^32), a path by MANIFEST_MAX_PATH.
+     */
+    uint32_t migration; /* index into migrations, or into repeatables when repeatable is set */
+    int32_t copy;       /* index of the copy record naming the path, or -1 for the script itself */
+    uint32_t lineno;
     /*
      * The path (not NUL-terminated), at path_at in the manifest text, which is alive for the
-     * whole parse: not a copy each, because a chain of 100,000 migrations names 200,000 of
-     * them. A streamed parse holds no text: there path_at is in refs.paths, one buffer.
+     * whole parse: not a copy each. A streamed parse holds no text: there path_at is in
+     * refs.paths, one buffer.
      */
-    size_t path_at;
-    size_t path_len;
-    size_t lineno;
+    uint32_t path_at;
+    uint8_t path_len;
+    uint8_t kind;
+    uint8_t repeatable;
+    uint8_t keystmt; /* a "# key-statement" line: no migration */
 };
+
+_Static_assert(MANIFEST_MAX_BYTES <= INT32_MAX, "pending_ref offsets and counts are 32-bit");
+_Static_assert(MANIFEST_MAX_PATH <= UINT8_MAX, "pending_ref.path_len is 8-bit");
 
 struct refs {
     struct pending_ref *v;
@@ -1101,13 +1108,13 @@ add_ref(struct parser *p, struct refs *refs, const char *f, size_t len)
     memset(ref, 0, sizeof(*ref));
     ref->copy = -1;
     if (p->read) {
-        ref->path_at = refs->paths.len;
+        ref->path_at = (uint32_t)refs->paths.len;
         buf_add(&refs->paths, f, len);
     } else {
-        ref->path_at = (size_t)(f - p->text);
+        ref->path_at = (uint32_t)(f - p->text);
     }
-    ref->path_len = len;
-    ref->lineno = p->lineno;
+    ref->path_len = (uint8_t)len;
+    ref->lineno = (uint32_t)p->lineno;
     return ref;
 }
 
@@ -1141,9 +1148,9 @@ parse_script(struct parser *p, struct manifest_migration *mig, int kind, size_t 
     if ((ref = add_ref(p, refs, f[i + 1], fl[i + 1])) == NULL)
         return -1;
     s->present = 1;
-    ref->migration = p->in_rep ? p->m->nrepeatables - 1 : p->m->nmigrations - 1;
-    ref->repeatable = p->in_rep;
-    ref->kind = kind;
+    ref->migration = (uint32_t)(p->in_rep ? p->m->nrepeatables - 1 : p->m->nmigrations - 1);
+    ref->repeatable = (uint8_t)p->in_rep;
+    ref->kind = (uint8_t)kind;
     return 0;
 }
 
@@ -1224,9 +1231,9 @@ parse_copy(struct parser *p, struct manifest_migration *mig, int last_kind, size
             return perr(p, "copy data checksum is not 64 lowercase hex digits");
         if ((ref = add_ref(p, refs, f[4], fl[4])) == NULL)
             return -1;
-        ref->migration = p->m->nmigrations - 1;
-        ref->kind = kind;
-        ref->copy = (long)s->ncopies;
+        ref->migration = (uint32_t)(p->m->nmigrations - 1);
+        ref->kind = (uint8_t)kind;
+        ref->copy = (int32_t)s->ncopies;
     } else {
         return perr(p, "copy data is \"inline\" or \"file\"");
     }
@@ -1627,14 +1634,15 @@ resolve_refs(struct parser *p, struct refs *refs)
         idx = manifest_find_member(m, path);
 
         if (idx < 0)
-            return err_set(p->err, "line %zu: %s names \"%s\", which is not a member", ref->lineno,
+            return err_set(p->err, "line %zu: %s names \"%s\", which is not a member",
+                           (size_t)ref->lineno,
                            ref->keystmt    ? "key statement"
                            : ref->copy < 0 ? "script"
                                            : "copy",
                            path);
         if (m->members[idx].referenced)
-            return err_set(p->err, "line %zu: member \"%s\" is named by two scripts", ref->lineno,
-                           path);
+            return err_set(p->err, "line %zu: member \"%s\" is named by two scripts",
+                           (size_t)ref->lineno, path);
         m->members[idx].referenced = 1;
         if (ref->keystmt) {
             manifest_add_keystmt(m, (size_t)idx);
@@ -1647,7 +1655,7 @@ resolve_refs(struct parser *p, struct refs *refs)
 
             if (!hash_equal(c->sha256, m->members[idx].sha256, HASH_SHA256_BYTES))
                 return err_set(p->err, "line %zu: copy data checksum differs from member \"%s\"'s",
-                               ref->lineno, path);
+                               (size_t)ref->lineno, path);
             c->member = (size_t)idx;
             m->members[idx].is_data = 1;
             continue;
@@ -1656,20 +1664,20 @@ resolve_refs(struct parser *p, struct refs *refs)
         if (ref->repeatable && !hash_equal(mig->chain, m->members[idx].sha256, HASH_SHA256_BYTES))
             return err_set(p->err,
                            "line %zu: checksum of repeatable \"%s\" differs from member \"%s\"'s",
-                           ref->lineno, mig->id, path);
+                           (size_t)ref->lineno, mig->id, path);
         if (s->nstmts > 0) {
             const struct manifest_stmt *last = &s->stmts[s->nstmts - 1];
 
             if (last->offset + last->length > m->members[idx].size)
                 return err_set(p->err, "line %zu: statements run past the end of \"%s\"",
-                               ref->lineno, path);
+                               (size_t)ref->lineno, path);
         }
         for (size_t k = 0; k < s->ncopies; k++) {
             const struct manifest_copy *c = &s->copies[k];
 
             if (c->inline_data && c->offset + c->length > m->members[idx].size)
                 return err_set(p->err, "line %zu: inline copy data runs past the end of \"%s\"",
-                               ref->lineno, path);
+                               (size_t)ref->lineno, path);
         }
     }
     for (size_t i = 0; i < m->nmembers; i++)

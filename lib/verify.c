@@ -258,10 +258,9 @@ check_signatures(const struct verify_options *opt, struct verify_result *res, co
             /* A bad signature by a trusted key is evidence of tampering: refuse outright. */
             if (!text_held(res, digest) && !sig.prehashed && load_text_again(path, res, err) != 0)
                 return -1;
-            if (!text_held(res, digest)
-                    ? sig_verify_digest(&sig, &opt->keys[k], digest, err) != 0
-                    : sig_verify(&sig, &opt->keys[k], res->manifest_text.data,
-                                 res->manifest_text.len, err) != 0)
+            if (!text_held(res, digest) ? sig_verify_digest(&sig, &opt->keys[k], digest, err) != 0
+                                        : sig_verify(&sig, &opt->keys[k], res->manifest_text.data,
+                                                     res->manifest_text.len, err) != 0)
                 return err_prefix(err, "%s", MANIFEST_NAME);
             vs->valid = 1;
             res->ntrusted_valid++;
@@ -496,8 +495,8 @@ bundle_verify(const char *path, const struct verify_options *opt, struct verify_
     }
 
     /* 2. Trust: nothing in the manifest is looked at before this succeeds. */
-    if (check_signatures(opt, res, have_entry ? e.name : NULL, path,
-                         opt->drop_text ? digest : NULL, err) != 0)
+    if (check_signatures(opt, res, have_entry ? e.name : NULL, path, opt->drop_text ? digest : NULL,
+                         err) != 0)
         goto cleanup;
 
     /*

@@ -879,8 +879,7 @@ stream_differs(const char *label, const struct buf *text, size_t chunk, int vali
         bad = 1;
     }
     if (wret != (valid ? 0 : -1)) {
-        print_error("%s: %s as a whole (\"%s\")\n", label, wret ? "refused" : "accepted",
-                    werr.msg);
+        print_error("%s: %s as a whole (\"%s\")\n", label, wret ? "refused" : "accepted", werr.msg);
         bad = 1;
     }
     if (wret == 0 && sret == 0) {
@@ -907,8 +906,8 @@ stream_differs(const char *label, const struct buf *text, size_t chunk, int vali
 }
 
 /* Chunk sizes that split lines everywhere, and one larger than the parser's window. */
-static const size_t stream_chunks[] = {1, 2, 3, 7, 64, 4095, 4097, MANIFEST_READ_CHUNK,
-                                       4 * MANIFEST_READ_CHUNK};
+static const size_t stream_chunks[] = {
+    1, 2, 3, 7, 64, 4095, 4097, MANIFEST_READ_CHUNK, 4 * MANIFEST_READ_CHUNK};
 
 static void
 test_manifest_stream_rejects_as_whole(void **state)

@@ -783,8 +783,7 @@ static const struct tamper {
     /* A manifest that does not parse is still reported as tampered when it is. */
     {"manifest garbled after signing", t_garbled_manifest, KEY1, 1,
      "MANIFEST: signature by key KEYID1 does not verify"},
-    {"manifest garbled, then signed", t_garbled_manifest_signed, KEY1, 1,
-     "MANIFEST: line 1: "},
+    {"manifest garbled, then signed", t_garbled_manifest_signed, KEY1, 1, "MANIFEST: line 1: "},
     {"signature member garbage", t_signature_garbage, KEY1, 1,
      "MANIFEST.KEYID1.minisig: signature is truncated: 1 of 4 lines"},
     {"signature duplicated", t_signature_duplicated, KEY1, 1,
