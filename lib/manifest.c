@@ -737,25 +737,29 @@ perr(struct parser *p, const char *fmt, ...)
     return err_set(p->err, "line %zu: %s", p->lineno, msg);
 }
 
+/* Longest lookahead into the next line (is_next_keyword): "# " and a keyword and a space. */
+#define PEEK_BYTES 64
 /*
- * Streamed: make at least need bytes from pos available (fewer only at the end), keeping the
- * bytes from keep (<= pos) on: the current line, which a record may push back. Returns 0, or
- * -1 if read failed (its error is in p->err).
+ * What a streamed parse makes sure of before it takes a line: the line, its newline and the
+ * lookahead into the next one (or the end), so that a line is never moved while it is current.
+ */
+#define LINE_AHEAD (MANIFEST_MAX_LINE + 1 + PEEK_BYTES)
+
+/*
+ * Streamed: make at least LINE_AHEAD bytes from pos available (fewer only at the end). What
+ * is before pos is done with. Returns 0, or -1 if read failed (its error is in p->err).
  */
 static int
-fill(struct parser *p, size_t keep, size_t need)
+fill(struct parser *p)
 {
-    while (!p->eof && p->len - p->pos < need) {
+    while (!p->eof && p->len - p->pos < LINE_AHEAD) {
         ssize_t n;
 
         if (p->win_cap - p->len < MANIFEST_READ_CHUNK) {
-            /* Slide what is kept to the front: a line at most, every READ_CHUNK bytes taken. */
-            memmove(p->win, p->win + keep, p->len - keep);
-            p->len -= keep;
-            p->pos -= keep;
-            if (p->line != NULL && p->line >= p->text + keep)
-                p->line -= keep;
-            keep = 0;
+            /* Slide the rest to the front: under LINE_AHEAD bytes, every READ_CHUNK taken. */
+            memmove(p->win, p->win + p->pos, p->len - p->pos);
+            p->len -= p->pos;
+            p->pos = 0;
         }
         n = p->read(p->read_arg, p->win + p->len, p->win_cap - p->len, p->err);
         if (n < 0)
@@ -775,17 +779,17 @@ fill(struct parser *p, size_t keep, size_t need)
     return 0;
 }
 
-/* Longest lookahead into the next line (is_next_keyword): "# " and a keyword and a space. */
-#define PEEK_BYTES 64
-
 /* Advance to the next line. Returns 1 if there is one, 0 at the end, -1 on error. */
 static int
 next_line(struct parser *p)
 {
     const char *nl;
 
-    /* A line and its newline, or the end: a line longer than that is refused below anyway. */
-    if (p->read && fill(p, p->pos, MANIFEST_MAX_LINE + 2) != 0)
+    /*
+     * The test here, not in fill: it is made for every line, and mostly answered no. A line
+     * longer than the limit is refused below whether its newline was reached or not.
+     */
+    if (!p->eof && p->len - p->pos < LINE_AHEAD && fill(p) != 0)
         return -1;
     if (p->pos >= p->len)
         return 0;
@@ -800,8 +804,6 @@ next_line(struct parser *p)
     p->pos += p->line_len + 1;
     if (p->line_len > MANIFEST_MAX_LINE)
         return perr(p, "line is longer than %d bytes", MANIFEST_MAX_LINE);
-    if (p->read && fill(p, (size_t)(p->line - p->text), PEEK_BYTES) != 0)
-        return -1;
     if (p->odd_bytes && memchr(p->line, '\r', p->line_len))
         return perr(p, "line contains a carriage return");
     if (p->odd_bytes && memchr(p->line, '\0', p->line_len))
@@ -1815,8 +1817,8 @@ manifest_parse_stream(struct manifest *m, manifest_read_fn read, void *arg, stru
     manifest_release(m);
     memset(&p, 0, sizeof(p));
     p.m = m;
-    /* Room for a whole line and its lookahead, slid to the front, and a chunk read after. */
-    p.win_cap = 2 * (MANIFEST_MAX_LINE + 2) + PEEK_BYTES + MANIFEST_READ_CHUNK;
+    /* Room for what is slid to the front (under LINE_AHEAD bytes) and a chunk read after. */
+    p.win_cap = LINE_AHEAD + MANIFEST_READ_CHUNK;
     p.win = xmalloc(p.win_cap);
     p.text = p.win;
     p.read = read;

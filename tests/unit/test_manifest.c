@@ -972,8 +972,8 @@ test_manifest_stream_parses_as_whole(void **state)
         failures += stream_differs("long chain", &text, stream_chunks[c], 1);
 
     /*
-     * A line at the limit, deep in the chain, whose error quotes it: wherever it falls, the
-     * window slides while it is current (and is looked past), and the quote stays right.
+     * A line at the limit, deep in the chain, whose error quotes it: wherever it falls in the
+     * window (a line must never move while it is current), the quote stays right.
      */
     for (size_t k = 0; k < 60; k++) {
         struct buf bad = BUF_INIT;
