@@ -49,9 +49,12 @@ struct verify_options {
     int (*keep)(const struct manifest *m, size_t member, uint64_t kept, void *arg);
     void *keep_arg;
     /*
-     * Release result.manifest_text once the manifest is trusted and parsed (bundle_id keeps
-     * its SHA-256): for callers that never write the manifest out again, whose memory would
-     * otherwise hold the text beside its parse for the whole run.
+     * Never hold result.manifest_text: the manifest is parsed and hashed (bundle_id, and the
+     * digest its signatures sign) as it streams out of the archive, in bounded pieces. For
+     * callers that never write the manifest out again (the applier): a 100,000-migration
+     * manifest is about 70 MiB of text. Its parse is used only once the signatures hold, and
+     * a parse error is reported only then. A legacy "Ed" signature signs the text itself: the
+     * text is read again for it (and checked against bundle_id), then dropped.
      */
     int drop_text;
 };
