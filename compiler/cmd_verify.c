@@ -34,7 +34,8 @@ cmd_verify(int argc, char **argv)
         {"json", no_argument, NULL, 'J'},         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     struct sig_keyring ring;
-    struct verify_options vo = {NULL, 0, 1, 1, 0, 0, 0, 0};
+    /* The manifest streams: verify never writes it out again (only sign does). */
+    struct verify_options vo = {NULL, 0, 1, 1, 0, 0, 0, 1};
     struct verify_result res;
     struct diag_err err = DIAG_ERR_INIT;
     struct buf out = BUF_INIT;
