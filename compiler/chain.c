@@ -4,6 +4,8 @@
  */
 #include "chain.h"
 #include "idindex.h"
+#include "spill.h"
+#include "sealift/exitcode.h"
 #include "sealift/diag.h"
 #include "sealift/xalloc.h"
 
@@ -63,7 +65,40 @@ chain_release(struct src_chain *c)
     free(c->format);
     free(c->dir);
     free(c->project);
+    spill_close(c->spill);
     chain_init(c);
+}
+
+int
+chain_spill_script(const struct src_chain *c, struct src_script *s, struct diag_err *err)
+{
+    if (c->spill == NULL || s->spilled)
+        return 0;
+    if (spill_put(c->spill, s->rendered.data, s->rendered.len, &s->spill_off, err) != 0)
+        return -1;
+    s->rendered_size = s->rendered.len;
+    s->spilled = 1;
+    buf_release(&s->rendered);
+    return 0;
+}
+
+size_t
+chain_script_size(const struct src_script *s)
+{
+    return s->spilled ? s->rendered_size : s->rendered.len;
+}
+
+const char *
+chain_script_text(const struct src_chain *c, const struct src_script *s, struct buf *scratch)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+
+    if (!s->spilled)
+        return s->rendered.data;
+    /* The file is this process's own, unlinked: failing to read it back is the machine's fault. */
+    if (spill_get(c->spill, s->spill_off, s->rendered_size, scratch, &err) != 0)
+        die(EXIT_USAGE, "%s", err.msg);
+    return scratch->data;
 }
 
 static void

@@ -6,6 +6,7 @@
 #define SEALIFT_COMPILER_CHAIN_H
 
 #include "sealift/buf.h"
+#include "sealift/diag.h"
 #include "sealift/hash.h"
 #include "sealift/manifest.h"
 
@@ -55,6 +56,14 @@ struct src_script {
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
     struct buf rendered;  /* after placeholder substitution: the bytes that will run */
+    /*
+     * Once the script is checked, its rendering goes to the chain's spill (when it has one)
+     * and rendered is released: rendered_size bytes at spill_off. chain_script_text and
+     * chain_script_size read a script either way.
+     */
+    int spilled;
+    uint64_t spill_off;
+    size_t rendered_size;
     struct buf undefined; /* "NAME LINE:COL" lines: undefined placeholders (sqltext_render) */
     unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */
     struct manifest_stmt *stmts;                   /* statement ranges of rendered */
@@ -106,6 +115,8 @@ struct src_chain {
     struct src_migration *v;
     size_t n;
     size_t cap;
+    /* Where checked scripts' renderings go (spill.h); NULL: they stay in memory. */
+    struct spill *spill;
     /*
      * Repeatable migrations (R__NAME.sql): id is NAME, name is empty, only script[MANIFEST_UP]
      * is used. The pipeline sorts them by name; they run after the versioned ones, in that
@@ -120,6 +131,20 @@ struct src_chain {
 };
 
 void chain_init(struct src_chain *c);
+/*
+ * Move s's rendering to c's spill and release it from memory (a no-op without a spill). On a
+ * write error the rendering stays where it was. Returns 0 or -1 with err set.
+ */
+int chain_spill_script(const struct src_chain *c, struct src_script *s, struct diag_err *err);
+/* The length of s's rendering, in memory or spilled. */
+size_t chain_script_size(const struct src_script *s);
+/*
+ * s's rendering, NUL-terminated: its own buffer, or read back from c's spill into scratch
+ * (valid until scratch changes). Exits with a message when the spill cannot be read.
+ */
+const char *chain_script_text(const struct src_chain *c, const struct src_script *s,
+                              struct buf *scratch);
+
 void chain_release(struct src_chain *c);
 struct src_migration *chain_add(struct src_chain *c, const char *id, const char *name);
 /*

@@ -70,6 +70,15 @@ emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf 
     return ret;
 }
 
+void
+emit_sources_release(struct emit_source *sources, size_t n)
+{
+    for (size_t i = 0; sources && i < n; i++)
+        if (sources[i].file_owned)
+            free((char *)sources[i].file);
+    free(sources);
+}
+
 static ssize_t
 cursor_source_cb(void *data, void *buf, size_t cap, struct diag_err *err)
 {
@@ -98,6 +107,13 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
 
         if (src[i].file)
             bad = bundle_writer_add_file(w, mem->path, src[i].file, mem->size, mem->sha256, err);
+        else if (src[i].spill) {
+            /* Streamed, and re-hashed on the way: the spill is a file like any other. */
+            struct spill_cursor sc = {src[i].spill, src[i].spill_off, mem->size};
+
+            bad = bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256,
+                                           spill_cursor_read, &sc, err);
+        }
         else if (src[i].cursor)
             bad = bundle_cursor_seek(src[i].cursor, i, err) != 0 ||
                   bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256, cursor_source_cb,
