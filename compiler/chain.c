@@ -70,15 +70,32 @@ chain_release(struct src_chain *c)
 }
 
 int
-chain_spill_script(const struct src_chain *c, struct src_script *s, struct diag_err *err)
+chain_spill_migration(const struct src_chain *c, struct src_migration *m, struct diag_err *err)
 {
-    if (c->spill == NULL || s->spilled)
+    struct iovec iov[MANIFEST_NSCRIPTS];
+    int n = 0;
+    uint64_t off;
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        if (m->script[k].present && !m->script[k].spilled) {
+            iov[n].iov_base = m->script[k].rendered.data;
+            iov[n++].iov_len = m->script[k].rendered.len;
+        }
+    if (c->spill == NULL || n == 0)
         return 0;
-    if (spill_put(c->spill, s->rendered.data, s->rendered.len, &s->spill_off, err) != 0)
+    if (spill_put(c->spill, iov, n, &off, err) != 0)
         return -1;
-    s->rendered_size = s->rendered.len;
-    s->spilled = 1;
-    buf_release(&s->rendered);
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        struct src_script *s = &m->script[k];
+
+        if (!s->present || s->spilled)
+            continue;
+        s->spill_off = off;
+        s->rendered_size = s->rendered.len;
+        s->spilled = 1;
+        off += s->rendered.len;
+        buf_release(&s->rendered);
+    }
     return 0;
 }
 
@@ -89,15 +106,19 @@ chain_script_size(const struct src_script *s)
 }
 
 const char *
-chain_script_text(const struct src_chain *c, const struct src_script *s, struct buf *scratch)
+chain_script_text(const struct src_script *s, struct spill_reader *r, struct buf *scratch)
 {
     struct diag_err err = DIAG_ERR_INIT;
 
     if (!s->spilled)
         return s->rendered.data;
+    buf_reset(scratch);
+    buf_reserve(scratch, s->rendered_size);
     /* The file is this process's own, unlinked: failing to read it back is the machine's fault. */
-    if (spill_get(c->spill, s->spill_off, s->rendered_size, scratch, &err) != 0)
+    if (spill_read(r, s->spill_off, scratch->data, s->rendered_size, &err) != 0)
         die(EXIT_USAGE, "%s", err.msg);
+    scratch->len = s->rendered_size;
+    scratch->data[scratch->len] = '\0';
     return scratch->data;
 }
 

@@ -103,6 +103,7 @@ struct src_migration {
 };
 
 struct report;
+struct spill_reader;
 
 struct src_chain {
     char *format; /* the reader's name, set by the pipeline */
@@ -132,17 +133,19 @@ struct src_chain {
 
 void chain_init(struct src_chain *c);
 /*
- * Move s's rendering to c's spill and release it from memory (a no-op without a spill). On a
- * write error the rendering stays where it was. Returns 0 or -1 with err set.
+ * Move the renderings of m's present scripts to c's spill, in one write, and release them from
+ * memory (a no-op without a spill). On a write error they stay where they were. Returns 0, or
+ * -1 with err set. Safe from several threads at once, each on its own migration.
  */
-int chain_spill_script(const struct src_chain *c, struct src_script *s, struct diag_err *err);
+int chain_spill_migration(const struct src_chain *c, struct src_migration *m,
+                          struct diag_err *err);
 /* The length of s's rendering, in memory or spilled. */
 size_t chain_script_size(const struct src_script *s);
 /*
- * s's rendering, NUL-terminated: its own buffer, or read back from c's spill into scratch
- * (valid until scratch changes). Exits with a message when the spill cannot be read.
+ * s's rendering, NUL-terminated: its own buffer, or read back from c's spill through r into
+ * scratch (valid until scratch changes). Exits with a message when the spill cannot be read.
  */
-const char *chain_script_text(const struct src_chain *c, const struct src_script *s,
+const char *chain_script_text(const struct src_script *s, struct spill_reader *r,
                               struct buf *scratch);
 
 void chain_release(struct src_chain *c);

@@ -91,9 +91,11 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
             const struct manifest *m, const struct emit_source *src, struct diag_err *err)
 {
     struct bundle_writer *w = bundle_writer_open(path, compression, mtime, err);
+    struct spill_reader reader;
 
     if (w == NULL)
         return -1;
+    spill_reader_init(&reader, NULL);
     if (bundle_writer_add(w, MANIFEST_NAME, manifest_text->data, manifest_text->len, err) != 0)
         goto fail;
     for (size_t i = 0; i < sigs->n; i++)
@@ -109,7 +111,12 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
             bad = bundle_writer_add_file(w, mem->path, src[i].file, mem->size, mem->sha256, err);
         else if (src[i].spill) {
             /* Streamed, and re-hashed on the way: the spill is a file like any other. */
-            struct spill_cursor sc = {src[i].spill, src[i].spill_off, mem->size};
+            struct spill_cursor sc = {&reader, src[i].spill_off, mem->size};
+
+            if (reader.s != src[i].spill) {
+                spill_reader_release(&reader);
+                spill_reader_init(&reader, src[i].spill);
+            }
 
             bad = bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256,
                                            spill_cursor_read, &sc, err);
@@ -123,8 +130,10 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
         if (bad)
             goto fail;
     }
+    spill_reader_release(&reader);
     return bundle_writer_close(w, err);
 fail:
+    spill_reader_release(&reader);
     bundle_writer_abort(w);
     return -1;
 }

@@ -4,6 +4,7 @@
  * Layer: compiler. Pure: no parser, no I/O; lint_extract() gave it each script's operations.
  */
 #include "lint.h"
+#include "spill.h"
 #include "sealift/xalloc.h"
 
 #include <stdarg.h>
@@ -279,6 +280,7 @@ struct ctx {
     const struct src_script *script;
     const struct lint_script *ls;
     struct buf text; /* the script's text when it was read back from the chain's spill */
+    struct spill_reader reader;
     struct lint_position pos; /* the script's, for the statements that get a finding */
     size_t stmt;
     size_t first_finding;          /* of the current statement */
@@ -1494,7 +1496,7 @@ judge_script(struct ctx *c, size_t mig, int kind, const struct lint_script *ls_i
     c->script = &chain_job(c->ch, mig)->script[kind];
     c->ls = ls;
     /* One script's text at a time: the chain's are spilled once checked (chain.h). */
-    c->pos.text = chain_script_text(c->ch, c->script, &c->text);
+    c->pos.text = chain_script_text(c->script, &c->reader, &c->text);
     c->pos.off = 0;
     c->pos.line = c->pos.col = 1;
     for (size_t a = 0; a < ls->nallows; a++)
@@ -1537,6 +1539,7 @@ ctx_release(struct ctx *c)
     free(c->col_v);
     buf_release(&c->key);
     buf_release(&c->text);
+    spill_reader_release(&c->reader);
     for (size_t i = 0; i < c->ncon; i++)
         free(c->con_v[i].not_null_col);
     free(c->con_v);
@@ -1552,6 +1555,7 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
     memset(&c, 0, sizeof(c));
     buf_init(&c.key);
     buf_init(&c.text);
+    spill_reader_init(&c.reader, ch->spill);
     c.ch = ch;
     c.opt = opt;
     c.out = out;

@@ -440,16 +440,6 @@ check_migration(size_t i, void *ctx)
                 lint_extract(s, &trees, &b->out->lint_scripts[i * MANIFEST_NSCRIPTS + k]);
         }
         sqltrees_release(&trees);
-        {
-            /*
-             * Checked and extracted: the bytes go to disk until the lint and the archive read
-             * them back one script at a time, so memory does not grow with the chain.
-             */
-            struct diag_err serr = DIAG_ERR_INIT;
-
-            if (chain_spill_script(ch, s, &serr) != 0)
-                report_error(rep, "%s: %s", s->file, serr.msg);
-        }
         /* Its checksum covers its script only, and data files belong to a version. */
         for (size_t c = 0; i >= ch->n && c < s->ncopies; c++)
             if (!s->copies[c].inline_data)
@@ -457,6 +447,16 @@ check_migration(size_t i, void *ctx)
                              "%s: a repeatable migration cannot load a data file (\"-- "
                              "sealift:data %s\"): put the data inline after the COPY",
                              s->file, s->copies[c].name);
+    }
+    {
+        /*
+         * Checked and extracted: the bytes go to disk until the lint and the archive read them
+         * back one script at a time, so memory does not grow with the chain.
+         */
+        struct diag_err serr = DIAG_ERR_INIT;
+
+        if (chain_spill_migration(ch, m, &serr) != 0)
+            report_error(rep, "%s: %s", script_file(m, MANIFEST_UP), serr.msg);
     }
     if (i < ch->n)
         resolve_data_files(m, rep);

@@ -42,56 +42,115 @@ spill_close(struct spill *s)
     free(s);
 }
 
+/* The window of a reader; a read of more than half of it goes to the file directly. */
+#define SPILL_WINDOW (256 * 1024)
+/* Room left before the offset asked for: the other threads' scripts spilled just before it. */
+#define SPILL_BACK (32 * 1024)
+
 int
-spill_put(struct spill *s, const void *data, size_t len, uint64_t *off, struct diag_err *err)
+spill_put(struct spill *s, const struct iovec *iov, int n, uint64_t *off, struct diag_err *err)
 {
-    const char *p = data;
-    uint64_t at = atomic_fetch_add(&s->end, (uint64_t)len);
+    uint64_t len = 0, at;
+    ssize_t w;
 
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    at = atomic_fetch_add(&s->end, len);
     *off = at;
-    while (len > 0) {
-        ssize_t w = pwrite(s->fd, p, len, (off_t)at);
+    do
+        w = pwritev(s->fd, iov, n, (off_t)at);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return err_set(err, "could not write the temporary file of rendered scripts: %s",
+                       strerror(errno));
+    /* A short write (a full disk): the rest one buffer at a time, to its own place. */
+    for (int i = 0; i < n && (uint64_t)w < len; i++) {
+        const char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
 
-        if (w < 0 && errno == EINTR)
+        if ((size_t)w >= left) {
+            w -= (ssize_t)left;
+            at += left;
+            len -= left;
             continue;
-        if (w <= 0)
-            return err_set(err, "could not write the temporary file of rendered scripts: %s",
-                           w < 0 ? strerror(errno) : "no space written");
+        }
         p += w;
         at += (uint64_t)w;
-        len -= (size_t)w;
+        left -= (size_t)w;
+        len -= (uint64_t)w;
+        w = 0;
+        while (left > 0) {
+            ssize_t k = pwrite(s->fd, p, left, (off_t)at);
+
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                return err_set(err, "could not write the temporary file of rendered scripts: %s",
+                               k < 0 ? strerror(errno) : "no space written");
+            p += k;
+            at += (uint64_t)k;
+            left -= (size_t)k;
+            len -= (uint64_t)k;
+        }
     }
     return 0;
 }
 
-/* Read exactly len bytes at off into p. */
-static int
-read_at(const struct spill *s, uint64_t off, char *p, size_t len, struct diag_err *err)
+/* Read up to len bytes at off into p, at least need of them. Returns how many, or -1. */
+static ssize_t
+read_at(const struct spill *s, uint64_t off, char *p, size_t len, size_t need,
+        struct diag_err *err)
 {
-    while (len > 0) {
-        ssize_t r = pread(s->fd, p, len, (off_t)off);
+    size_t got = 0;
+
+    while (got < need) {
+        ssize_t r = pread(s->fd, p + got, len - got, (off_t)(off + got));
 
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return err_set(err, "could not read the temporary file of rendered scripts: %s",
                            r < 0 ? strerror(errno) : "it ended early");
-        p += r;
-        off += (uint64_t)r;
-        len -= (size_t)r;
+        got += (size_t)r;
     }
-    return 0;
+    return (ssize_t)got;
+}
+
+void
+spill_reader_init(struct spill_reader *r, const struct spill *s)
+{
+    memset(r, 0, sizeof(*r));
+    r->s = s;
+}
+
+void
+spill_reader_release(struct spill_reader *r)
+{
+    free(r->win);
+    spill_reader_init(r, NULL);
 }
 
 int
-spill_get(const struct spill *s, uint64_t off, size_t len, struct buf *into, struct diag_err *err)
+spill_read(struct spill_reader *r, uint64_t off, void *dst, size_t n, struct diag_err *err)
 {
-    buf_reset(into);
-    buf_reserve(into, len);
-    if (read_at(s, off, into->data, len, err) != 0)
+    ssize_t got;
+
+    if (off >= r->start && off - r->start <= r->len && n <= r->len - (off - r->start)) {
+        memcpy(dst, r->win + (off - r->start), n);
+        return 0;
+    }
+    if (n > SPILL_WINDOW / 2)
+        return read_at(r->s, off, dst, n, n, err) < 0 ? -1 : 0;
+    if (r->win == NULL)
+        r->win = xmalloc(SPILL_WINDOW);
+    r->start = off > SPILL_BACK ? off - SPILL_BACK : 0;
+    r->len = 0;
+    /* What the window holds past off + n is a bonus: the file may end sooner. */
+    got = read_at(r->s, r->start, r->win, SPILL_WINDOW, (size_t)(off - r->start) + n, err);
+    if (got < 0)
         return -1;
-    into->len = len;
-    into->data[len] = '\0';
+    r->len = (size_t)got;
+    memcpy(dst, r->win + (off - r->start), n);
     return 0;
 }
 
@@ -101,7 +160,7 @@ spill_cursor_read(void *cursor, void *buf, size_t cap, struct diag_err *err)
     struct spill_cursor *c = cursor;
     size_t n = c->left < cap ? (size_t)c->left : cap;
 
-    if (read_at(c->s, c->off, buf, n, err) != 0)
+    if (spill_read(c->r, c->off, buf, n, err) != 0)
         return -1;
     c->off += n;
     c->left -= n;
