@@ -147,6 +147,19 @@ chain_add(struct src_chain *c, const char *id, const char *name)
     return m;
 }
 
+void
+chain_trim(struct src_chain *c)
+{
+    if (c->n > 0 && c->cap > c->n) {
+        c->v = xrealloc(c->v, c->n * sizeof(*c->v));
+        c->cap = c->n;
+    }
+    if (c->nrep > 0 && c->rep_cap > c->nrep) {
+        c->rep = xrealloc(c->rep, c->nrep * sizeof(*c->rep));
+        c->rep_cap = c->nrep;
+    }
+}
+
 const struct src_migration *
 chain_job(const struct src_chain *c, size_t j)
 {

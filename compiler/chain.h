@@ -151,6 +151,11 @@ const char *chain_script_text(const struct src_script *s, struct spill_reader *r
 void chain_release(struct src_chain *c);
 struct src_migration *chain_add(struct src_chain *c, const char *id, const char *name);
 /*
+ * Give back the room the migration arrays grew into and will not use (up to half of the
+ * chain's largest structure, held until the archive is written): once the reader is done.
+ */
+void chain_trim(struct src_chain *c);
+/*
  * Job j of the chain, as the checks and the lint number them: its migrations 0 .. n - 1, then
  * its repeatables (repeatable r is job n + r).
  */

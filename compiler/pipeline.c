@@ -578,6 +578,7 @@ read_chain_or_sum(size_t i, void *ctx)
         /* What every format shares, done here once: sealift.sum is no file of the source. */
         c->format = xstrdup(b->reader->name);
         c->dir = xstrdup(b->out->opt->dir);
+        chain_trim(c);
         chain_drop_ignored(c, SUMFILE_NAME);
         chain_check_unique_ids(c, b->rep);
         chain_sort_repeatables(c, b->rep);
