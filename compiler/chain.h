@@ -55,7 +55,7 @@ struct src_script {
     struct buf text;
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
-    struct buf rendered;  /* after placeholder substitution: the bytes that will run */
+    struct buf rendered; /* after placeholder substitution: the bytes that will run */
     /*
      * Once the script is checked, its rendering goes to the chain's spill (when it has one)
      * and rendered is released: rendered_size bytes at spill_off. chain_script_text and
@@ -137,8 +137,7 @@ void chain_init(struct src_chain *c);
  * memory (a no-op without a spill). On a write error they stay where they were. Returns 0, or
  * -1 with err set. Safe from several threads at once, each on its own migration.
  */
-int chain_spill_migration(const struct src_chain *c, struct src_migration *m,
-                          struct diag_err *err);
+int chain_spill_migration(const struct src_chain *c, struct src_migration *m, struct diag_err *err);
 /* The length of s's rendering, in memory or spilled. */
 size_t chain_script_size(const struct src_script *s);
 /*

@@ -118,10 +118,9 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
                 spill_reader_init(&reader, src[i].spill);
             }
 
-            bad = bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256,
-                                           spill_cursor_read, &sc, err);
-        }
-        else if (src[i].cursor)
+            bad = bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256, spill_cursor_read,
+                                           &sc, err);
+        } else if (src[i].cursor)
             bad = bundle_cursor_seek(src[i].cursor, i, err) != 0 ||
                   bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256, cursor_source_cb,
                                            src[i].cursor, err) != 0;

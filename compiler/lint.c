@@ -836,8 +836,8 @@ later_use(const struct ctx *c, const char *value)
 
     for (size_t i = c->stmt + 1; i < c->ls->nstmts && !found; i++) {
         size_t from = c->ls->stmts[i].offset;
-        size_t to = i + 1 < c->ls->nstmts ? c->ls->stmts[i + 1].offset
-                                          : chain_script_size(c->script);
+        size_t to =
+            i + 1 < c->ls->nstmts ? c->ls->stmts[i + 1].offset : chain_script_size(c->script);
         size_t n = strlen(lit);
 
         for (size_t p = from; p + n <= to && !found; p++)

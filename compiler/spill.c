@@ -98,8 +98,7 @@ spill_put(struct spill *s, const struct iovec *iov, int n, uint64_t *off, struct
 
 /* Read up to len bytes at off into p, at least need of them. Returns how many, or -1. */
 static ssize_t
-read_at(const struct spill *s, uint64_t off, char *p, size_t len, size_t need,
-        struct diag_err *err)
+read_at(const struct spill *s, uint64_t off, char *p, size_t len, size_t need, struct diag_err *err)
 {
     size_t got = 0;
 

@@ -33,8 +33,7 @@ void spill_close(struct spill *s);
  * threads at once; *off is where the first went. Returns 0, or -1 with err set (the spill then
  * holds nothing useful there).
  */
-int spill_put(struct spill *s, const struct iovec *iov, int n, uint64_t *off,
-              struct diag_err *err);
+int spill_put(struct spill *s, const struct iovec *iov, int n, uint64_t *off, struct diag_err *err);
 
 /*
  * Reads of a spill through a window of it: scripts are spilled about in the chain's order and
