@@ -26,7 +26,6 @@ struct src_copy {
 };
 
 struct src_script {
-    int present;
     char *file; /* source path, for messages */
     /*
      * How the source format asks for a run outside a transaction (e.g. "add \"transaction:false\"
@@ -47,6 +46,7 @@ struct src_script {
      * refuses to cross it.
      */
     int may_block;
+    int present;
     char *blocked;
     /*
      * Normalised source (UTF-8, no BOM, LF line ends). The pipeline lets it go once it has its
@@ -55,13 +55,13 @@ struct src_script {
     struct buf text;
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
-    struct buf rendered; /* after placeholder substitution: the bytes that will run */
     /*
      * Once the script is checked, its rendering goes to the chain's spill (when it has one)
      * and rendered is released: rendered_size bytes at spill_off. chain_script_text and
      * chain_script_size read a script either way.
      */
     int spilled;
+    struct buf rendered; /* after placeholder substitution: the bytes that will run */
     uint64_t spill_off;
     size_t rendered_size;
     struct buf undefined; /* "NAME LINE:COL" lines: undefined placeholders (sqltext_render) */
