@@ -43,7 +43,9 @@ usage_build(void)
         "                        SLSA provenance v1 predicate, as a signed member\n"
         "      --builder-id URI  the provenance's builder id (default\n"
         "                        " PROVENANCE_DEFAULT_BUILDER ")\n\n"
-        "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
+        "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n"
+        "Checked scripts wait in an unnamed temporary file in TMPDIR (default /tmp) until the\n"
+        "archive is written, so that memory does not grow with the chain.\n");
 }
 
 struct build_opts {
