@@ -4,6 +4,8 @@
  */
 #include "chain.h"
 #include "idindex.h"
+#include "spill.h"
+#include "sealift/exitcode.h"
 #include "sealift/diag.h"
 #include "sealift/xalloc.h"
 
@@ -63,7 +65,61 @@ chain_release(struct src_chain *c)
     free(c->format);
     free(c->dir);
     free(c->project);
+    spill_close(c->spill);
     chain_init(c);
+}
+
+int
+chain_spill_migration(const struct src_chain *c, struct src_migration *m, struct diag_err *err)
+{
+    struct iovec iov[MANIFEST_NSCRIPTS];
+    int n = 0;
+    uint64_t off;
+
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++)
+        if (m->script[k].present && !m->script[k].spilled) {
+            iov[n].iov_base = m->script[k].rendered.data;
+            iov[n++].iov_len = m->script[k].rendered.len;
+        }
+    if (c->spill == NULL || n == 0)
+        return 0;
+    if (spill_put(c->spill, iov, n, &off, err) != 0)
+        return -1;
+    for (int k = 0; k < MANIFEST_NSCRIPTS; k++) {
+        struct src_script *s = &m->script[k];
+
+        if (!s->present || s->spilled)
+            continue;
+        s->spill_off = off;
+        s->rendered_size = s->rendered.len;
+        s->spilled = 1;
+        off += s->rendered.len;
+        buf_release(&s->rendered);
+    }
+    return 0;
+}
+
+size_t
+chain_script_size(const struct src_script *s)
+{
+    return s->spilled ? s->rendered_size : s->rendered.len;
+}
+
+const char *
+chain_script_text(const struct src_script *s, struct spill_reader *r, struct buf *scratch)
+{
+    struct diag_err err = DIAG_ERR_INIT;
+
+    if (!s->spilled)
+        return s->rendered.data;
+    buf_reset(scratch);
+    buf_reserve(scratch, s->rendered_size);
+    /* The file is this process's own, unlinked: failing to read it back is the machine's fault. */
+    if (spill_read(r, s->spill_off, scratch->data, s->rendered_size, &err) != 0)
+        die(EXIT_USAGE, "%s", err.msg);
+    scratch->len = s->rendered_size;
+    scratch->data[scratch->len] = '\0';
+    return scratch->data;
 }
 
 static void
@@ -89,6 +145,19 @@ chain_add(struct src_chain *c, const char *id, const char *name)
     m = &c->v[c->n++];
     migration_init(m, id, name);
     return m;
+}
+
+void
+chain_trim(struct src_chain *c)
+{
+    if (c->n > 0 && c->cap > c->n) {
+        c->v = xrealloc(c->v, c->n * sizeof(*c->v));
+        c->cap = c->n;
+    }
+    if (c->nrep > 0 && c->rep_cap > c->nrep) {
+        c->rep = xrealloc(c->rep, c->nrep * sizeof(*c->rep));
+        c->rep_cap = c->nrep;
+    }
 }
 
 const struct src_migration *

@@ -6,6 +6,7 @@
 #define SEALIFT_COMPILER_CHAIN_H
 
 #include "sealift/buf.h"
+#include "sealift/diag.h"
 #include "sealift/hash.h"
 #include "sealift/manifest.h"
 
@@ -25,7 +26,6 @@ struct src_copy {
 };
 
 struct src_script {
-    int present;
     char *file; /* source path, for messages */
     /*
      * How the source format asks for a run outside a transaction (e.g. "add \"transaction:false\"
@@ -46,6 +46,7 @@ struct src_script {
      * refuses to cross it.
      */
     int may_block;
+    int present;
     char *blocked;
     /*
      * Normalised source (UTF-8, no BOM, LF line ends). The pipeline lets it go once it has its
@@ -54,7 +55,15 @@ struct src_script {
     struct buf text;
     unsigned char source_sha[HASH_SHA256_BYTES]; /* of text, computed by the pipeline */
     int transactional;
-    struct buf rendered;  /* after placeholder substitution: the bytes that will run */
+    /*
+     * Once the script is checked, its rendering goes to the chain's spill (when it has one)
+     * and rendered is released: rendered_size bytes at spill_off. chain_script_text and
+     * chain_script_size read a script either way.
+     */
+    int spilled;
+    struct buf rendered; /* after placeholder substitution: the bytes that will run */
+    uint64_t spill_off;
+    size_t rendered_size;
     struct buf undefined; /* "NAME LINE:COL" lines: undefined placeholders (sqltext_render) */
     unsigned char rendered_sha[HASH_SHA256_BYTES]; /* of rendered, once it is checked */
     struct manifest_stmt *stmts;                   /* statement ranges of rendered */
@@ -94,6 +103,7 @@ struct src_migration {
 };
 
 struct report;
+struct spill_reader;
 
 struct src_chain {
     char *format; /* the reader's name, set by the pipeline */
@@ -106,6 +116,8 @@ struct src_chain {
     struct src_migration *v;
     size_t n;
     size_t cap;
+    /* Where checked scripts' renderings go (spill.h); NULL: they stay in memory. */
+    struct spill *spill;
     /*
      * Repeatable migrations (R__NAME.sql): id is NAME, name is empty, only script[MANIFEST_UP]
      * is used. The pipeline sorts them by name; they run after the versioned ones, in that
@@ -120,8 +132,28 @@ struct src_chain {
 };
 
 void chain_init(struct src_chain *c);
+/*
+ * Move the renderings of m's present scripts to c's spill, in one write, and release them from
+ * memory (a no-op without a spill). On a write error they stay where they were. Returns 0, or
+ * -1 with err set. Safe from several threads at once, each on its own migration.
+ */
+int chain_spill_migration(const struct src_chain *c, struct src_migration *m, struct diag_err *err);
+/* The length of s's rendering, in memory or spilled. */
+size_t chain_script_size(const struct src_script *s);
+/*
+ * s's rendering, NUL-terminated: its own buffer, or read back from c's spill through r into
+ * scratch (valid until scratch changes). Exits with a message when the spill cannot be read.
+ */
+const char *chain_script_text(const struct src_script *s, struct spill_reader *r,
+                              struct buf *scratch);
+
 void chain_release(struct src_chain *c);
 struct src_migration *chain_add(struct src_chain *c, const char *id, const char *name);
+/*
+ * Give back the room the migration arrays grew into and will not use (up to half of the
+ * chain's largest structure, held until the archive is written): once the reader is done.
+ */
+void chain_trim(struct src_chain *c);
 /*
  * Job j of the chain, as the checks and the lint number them: its migrations 0 .. n - 1, then
  * its repeatables (repeatable r is job n + r).

@@ -43,7 +43,9 @@ usage_build(void)
         "                        SLSA provenance v1 predicate, as a signed member\n"
         "      --builder-id URI  the provenance's builder id (default\n"
         "                        " PROVENANCE_DEFAULT_BUILDER ")\n\n"
-        "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n");
+        "SOURCE_DATE_EPOCH sets the creation time and member mtimes (reproducible builds).\n"
+        "Checked scripts wait in an unnamed temporary file in TMPDIR (default /tmp) until the\n"
+        "archive is written, so that memory does not grow with the chain.\n");
 }
 
 struct build_opts {
@@ -249,13 +251,14 @@ cmd_build(int argc, char **argv)
 
     /* 4. The manifest, its signature, the archive. */
     compile_manifest(&comp, &m, &sources);
+    m.source = xstrdup(comp.chain.format);
+    compile_drop_chain(&comp);
     format_utc(now, created);
     m.project = xstrdup(comp.sum.project);
     m.serial = b.have_serial ? b.serial : comp.sum.n;
     m.environment = b.env ? xstrdup(b.env) : NULL;
     m.created = xstrdup(created);
     m.compiler = xstrdup("sealift/" SEALIFT_VERSION);
-    m.source = xstrdup(comp.chain.format);
     m.expires = b.expires ? xstrdup(utc_format(expires, expires_text)) : NULL;
     if (keystmt_add_members(&m, &sources, b.keystmts, b.nkeystmts, &err) != 0) {
         diag_error("%s", err.msg);
@@ -310,7 +313,7 @@ cmd_build(int argc, char **argv)
 cleanup:
     free(opt.amend);
     keystmt_sources_release(&m, sources, b.nkeystmts);
-    free(sources);
+    emit_sources_release(sources, m.nmembers);
     free(b.keystmts);
     seckey_free(key);
     emit_signatures_release(&sigs);

@@ -70,6 +70,15 @@ emit_sign(struct emit_signatures *s, const struct manifest *m, const struct buf 
     return ret;
 }
 
+void
+emit_sources_release(struct emit_source *sources, size_t n)
+{
+    for (size_t i = 0; sources && i < n; i++)
+        if (sources[i].file_owned)
+            free((char *)sources[i].file);
+    free(sources);
+}
+
 static ssize_t
 cursor_source_cb(void *data, void *buf, size_t cap, struct diag_err *err)
 {
@@ -82,9 +91,11 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
             const struct manifest *m, const struct emit_source *src, struct diag_err *err)
 {
     struct bundle_writer *w = bundle_writer_open(path, compression, mtime, err);
+    struct spill_reader reader;
 
     if (w == NULL)
         return -1;
+    spill_reader_init(&reader, NULL);
     if (bundle_writer_add(w, MANIFEST_NAME, manifest_text->data, manifest_text->len, err) != 0)
         goto fail;
     for (size_t i = 0; i < sigs->n; i++)
@@ -98,7 +109,18 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
 
         if (src[i].file)
             bad = bundle_writer_add_file(w, mem->path, src[i].file, mem->size, mem->sha256, err);
-        else if (src[i].cursor)
+        else if (src[i].spill) {
+            /* Streamed, and re-hashed on the way: the spill is a file like any other. */
+            struct spill_cursor sc = {&reader, src[i].spill_off, mem->size};
+
+            if (reader.s != src[i].spill) {
+                spill_reader_release(&reader);
+                spill_reader_init(&reader, src[i].spill);
+            }
+
+            bad = bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256, spill_cursor_read,
+                                           &sc, err);
+        } else if (src[i].cursor)
             bad = bundle_cursor_seek(src[i].cursor, i, err) != 0 ||
                   bundle_writer_add_stream(w, mem->path, mem->size, mem->sha256, cursor_source_cb,
                                            src[i].cursor, err) != 0;
@@ -107,8 +129,10 @@ emit_bundle(const char *path, enum codec_kind compression, int64_t mtime,
         if (bad)
             goto fail;
     }
+    spill_reader_release(&reader);
     return bundle_writer_close(w, err);
 fail:
+    spill_reader_release(&reader);
     bundle_writer_abort(w);
     return -1;
 }

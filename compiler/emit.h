@@ -5,6 +5,7 @@
 #ifndef SEALIFT_COMPILER_EMIT_H
 #define SEALIFT_COMPILER_EMIT_H
 
+#include "spill.h"
 #include "sealift/buf.h"
 #include "sealift/codec.h"
 #include "sealift/diag.h"
@@ -35,14 +36,21 @@ int emit_sign(struct emit_signatures *s, const struct manifest *m, const struct 
               const struct seckey *key, struct diag_err *err);
 
 /*
- * Where a member's bytes come from: memory (scripts), a file (COPY data files, at build), or
- * the member of the same index read again from a verified bundle (data members, at sign).
+ * Where a member's bytes come from: memory, a file (COPY data files, at build), the chain's
+ * spill of checked scripts (at build, spill.h), or the member of the same index read again from
+ * a verified bundle (data members, at sign). Unused fields are zero.
  */
 struct emit_source {
     const struct buf *data;
     const char *file;
     struct bundle_cursor *cursor;
+    const struct spill *spill; /* the member's manifest size of bytes at spill_off */
+    uint64_t spill_off;
+    int file_owned; /* file is malloc'd: emit_sources_release frees it */
 };
+
+/* Free sources (n of them) and the file names they own. */
+void emit_sources_release(struct emit_source *sources, size_t n);
 
 /*
  * Write the whole bundle. src[i] holds member i of m. A file is streamed, and must still have

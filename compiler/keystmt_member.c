@@ -53,9 +53,8 @@ keystmt_add_members(struct manifest *m, struct emit_source **sources, const char
         *data = texts[i];
         buf_init(&texts[i]);
         *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
+        memset(&(*sources)[idx], 0, sizeof(**sources));
         (*sources)[idx].data = data;
-        (*sources)[idx].file = NULL;
-        (*sources)[idx].cursor = NULL;
     }
     ret = 0;
 cleanup:

@@ -4,6 +4,7 @@
  * Layer: compiler. Pure: no parser, no I/O; lint_extract() gave it each script's operations.
  */
 #include "lint.h"
+#include "spill.h"
 #include "sealift/xalloc.h"
 
 #include <stdarg.h>
@@ -278,6 +279,8 @@ struct ctx {
     int kind;
     const struct src_script *script;
     const struct lint_script *ls;
+    struct buf text; /* the script's text when it was read back from the chain's spill */
+    struct spill_reader reader;
     struct lint_position pos; /* the script's, for the statements that get a finding */
     size_t stmt;
     size_t first_finding;          /* of the current statement */
@@ -828,12 +831,13 @@ static int
 later_use(const struct ctx *c, const char *value)
 {
     char *lit = xasprintf("'%s'", value);
-    const char *text = c->script->rendered.data;
+    const char *text = c->pos.text;
     int found = 0;
 
     for (size_t i = c->stmt + 1; i < c->ls->nstmts && !found; i++) {
         size_t from = c->ls->stmts[i].offset;
-        size_t to = i + 1 < c->ls->nstmts ? c->ls->stmts[i + 1].offset : c->script->rendered.len;
+        size_t to =
+            i + 1 < c->ls->nstmts ? c->ls->stmts[i + 1].offset : chain_script_size(c->script);
         size_t n = strlen(lit);
 
         for (size_t p = from; p + n <= to && !found; p++)
@@ -1491,7 +1495,8 @@ judge_script(struct ctx *c, size_t mig, int kind, const struct lint_script *ls_i
     c->kind = kind;
     c->script = &chain_job(c->ch, mig)->script[kind];
     c->ls = ls;
-    c->pos.text = c->script->rendered.data;
+    /* One script's text at a time: the chain's are spilled once checked (chain.h). */
+    c->pos.text = chain_script_text(c->script, &c->reader, &c->text);
     c->pos.off = 0;
     c->pos.line = c->pos.col = 1;
     for (size_t a = 0; a < ls->nallows; a++)
@@ -1533,6 +1538,8 @@ ctx_release(struct ctx *c)
     free(c->lt_v);
     free(c->col_v);
     buf_release(&c->key);
+    buf_release(&c->text);
+    spill_reader_release(&c->reader);
     for (size_t i = 0; i < c->ncon; i++)
         free(c->con_v[i].not_null_col);
     free(c->con_v);
@@ -1547,6 +1554,8 @@ lint_chain(const struct src_chain *ch, const struct lint_script *scripts,
 
     memset(&c, 0, sizeof(c));
     buf_init(&c.key);
+    buf_init(&c.text);
+    spill_reader_init(&c.reader, ch->spill);
     c.ch = ch;
     c.opt = opt;
     c.out = out;

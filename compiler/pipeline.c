@@ -5,6 +5,7 @@
 #include "pipeline.h"
 #include "formats.h"
 #include "idindex.h"
+#include "spill.h"
 #include "sqlcheck.h"
 #include "workers.h"
 #include "sealift/file.h"
@@ -44,6 +45,7 @@ compiled_release(struct compiled *c)
     release_lint_scripts(c);
     lint_result_release(&c->lint);
     chain_release(&c->chain);
+    spill_close(c->spill);
     sumfile_release(&c->sum);
     free(c->sum_path);
     compiled_init(c);
@@ -446,6 +448,16 @@ check_migration(size_t i, void *ctx)
                              "sealift:data %s\"): put the data inline after the COPY",
                              s->file, s->copies[c].name);
     }
+    {
+        /*
+         * Checked and extracted: the bytes go to disk until the lint and the archive read them
+         * back one script at a time, so memory does not grow with the chain.
+         */
+        struct diag_err serr = DIAG_ERR_INIT;
+
+        if (chain_spill_migration(ch, m, &serr) != 0)
+            report_error(rep, "%s: %s", script_file(m, MANIFEST_UP), serr.msg);
+    }
     if (i < ch->n)
         resolve_data_files(m, rep);
 }
@@ -566,6 +578,7 @@ read_chain_or_sum(size_t i, void *ctx)
         /* What every format shares, done here once: sealift.sum is no file of the source. */
         c->format = xstrdup(b->reader->name);
         c->dir = xstrdup(b->out->opt->dir);
+        chain_trim(c);
         chain_drop_ignored(c, SUMFILE_NAME);
         chain_check_unique_ids(c, b->rep);
         chain_sort_repeatables(c, b->rep);
@@ -680,6 +693,11 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
     }
     say_irreversible(out);
 
+    out->chain.spill = spill_open(err);
+    if (out->chain.spill == NULL) {
+        err->io = 1;
+        return -1;
+    }
     check_migrations(out, rep);
     report_undefined(&out->chain, rep);
     /* After the data files are found and hashed: the recorded history covers them too. */
@@ -710,6 +728,15 @@ compile_chain(const struct compile_options *opt, struct compiled *out, struct re
      */
     release_lint_scripts(out);
     return 0;
+}
+
+void
+compile_drop_chain(struct compiled *c)
+{
+    c->spill = c->chain.spill;
+    c->chain.spill = NULL;
+    release_lint_scripts(c);
+    chain_release(&c->chain);
 }
 
 char *
@@ -810,17 +837,19 @@ compile_manifest_findings(const struct compiled *c, struct manifest *m)
  * added to sources at the member's index) and its statements. Data loads are the caller's.
  */
 static void
-add_script_member(struct manifest *m, struct manifest_script *ms, const struct src_script *s,
-                  const char *path, struct emit_source **sources, size_t *cap)
+add_script_member(const struct src_chain *ch, struct manifest *m, struct manifest_script *ms,
+                  const struct src_script *s, const char *path, struct emit_source **sources,
+                  size_t *cap)
 {
     ms->present = 1;
     ms->transactional = s->transactional;
     memcpy(ms->source, s->source_sha, HASH_SHA256_BYTES);
-    ms->member = manifest_add_member(m, path, s->rendered.len, s->rendered_sha);
+    ms->member = manifest_add_member(m, path, chain_script_size(s), s->rendered_sha);
     *sources = xgrow(*sources, cap, m->nmembers, sizeof(**sources));
-    (*sources)[ms->member].data = &s->rendered;
-    (*sources)[ms->member].file = NULL;
-    (*sources)[ms->member].cursor = NULL;
+    memset(&(*sources)[ms->member], 0, sizeof(**sources));
+    /* compile_chain spilled every script it checked: the bytes are read back as written. */
+    (*sources)[ms->member].spill = ch->spill;
+    (*sources)[ms->member].spill_off = s->spill_off;
     for (size_t st = 0; st < s->nstmts; st++)
         manifest_script_add_stmt(ms, s->stmts[st].offset, s->stmts[st].length);
 }
@@ -860,7 +889,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
             if (!s->present)
                 continue;
             path = compile_member_path(i + 1, src->id, src->name, k);
-            add_script_member(m, ms, s, path, sources, &cap);
+            add_script_member(ch, m, ms, s, path, sources, &cap);
             free(path);
             /* Data files follow the script that loads them. */
             for (size_t cp = 0; cp < s->ncopies; cp++) {
@@ -878,9 +907,10 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
                     mc.member = manifest_add_member(m, path, sc->size, sc->sha256);
                     m->members[mc.member].is_data = 1;
                     *sources = xgrow(*sources, &cap, m->nmembers, sizeof(**sources));
-                    (*sources)[mc.member].data = NULL;
-                    (*sources)[mc.member].file = sc->path;
-                    (*sources)[mc.member].cursor = NULL;
+                    memset(&(*sources)[mc.member], 0, sizeof(**sources));
+                    /* A copy: the chain may go before the archive is written. */
+                    (*sources)[mc.member].file = xstrdup(sc->path);
+                    (*sources)[mc.member].file_owned = 1;
                     free(path);
                 }
                 manifest_script_add_copy(ms, &mc);
@@ -897,7 +927,7 @@ compile_manifest(const struct compiled *c, struct manifest *m, struct emit_sourc
         if (src->origin_checksum)
             r->origin = xasprintf("%s %s", src->origin_name ? src->origin_name : src->id,
                                   src->origin_checksum);
-        add_script_member(m, ms, s, path, sources, &cap);
+        add_script_member(ch, m, ms, s, path, sources, &cap);
         for (size_t cp = 0; cp < s->ncopies; cp++) {
             struct manifest_copy mc;
 

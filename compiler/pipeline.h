@@ -52,6 +52,8 @@ struct compiled {
      */
     struct lint_script *lint_scripts;
     struct lint_result lint;
+    /* The chain's spill, kept by compile_drop_chain for the sources that read it. */
+    struct spill *spill;
 };
 
 void compiled_init(struct compiled *c);
@@ -70,6 +72,13 @@ int compile_chain(const struct compile_options *opt, struct compiled *out, struc
  * one per member, free() it) with where each member's bytes are.
  */
 void compile_manifest(const struct compiled *c, struct manifest *m, struct emit_source **sources);
+
+/*
+ * Let the chain go once compile_manifest has taken what the manifest says and the sources
+ * need (the spilled scripts stay readable until compiled_release): what the build allocates
+ * next, the manifest's text and the archive, does not add to a chain-sized structure.
+ */
+void compile_drop_chain(struct compiled *c);
 
 /* Re-record the --amend migrations (in memory). Returns 1 if any entry changed. */
 int compile_amend(struct compiled *c);

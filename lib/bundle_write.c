@@ -163,7 +163,11 @@ bundle_writer_add_stream(struct bundle_writer *w, const char *name, uint64_t siz
 
     if (write_header(w, name, size, err) != 0)
         return -1;
-    chunk = xmalloc(1 << 20);
+    /*
+     * No bigger than the member: a build streams thousands of small scripts, and a megabyte
+     * asked for each time costs a consolidation of the allocator's free lists.
+     */
+    chunk = xmalloc(size < (1 << 20) ? (size_t)size + 1 : (1 << 20));
     hash_sha256_init(&h);
     while (left > 0) {
         ssize_t n = src(src_data, chunk, left < (1 << 20) ? (size_t)left : (1 << 20), err);

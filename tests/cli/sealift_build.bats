@@ -267,6 +267,30 @@ assert_build_and_check_refuse() {
     assert_line --index 0 '3 migrations in migrations (native): 2 recorded in migrations/sealift.sum, 1 new'
 }
 
+@test "checked scripts wait in an unnamed file in TMPDIR; a TMPDIR that cannot take it is an environment error" {
+    # Between their check and the archive, the rendered scripts are on disk, not in memory: the
+    # members are still the scripts byte for byte, and no file is left behind.
+    mkdir tmp
+    TMPDIR=$PWD/tmp build -o app.sealift
+    assert_exit 0
+    for v in "$V1" "$V2"; do
+        local n=1
+        [ "$v" = "$V1" ] || n=2
+        for k in up down; do
+            tar -xOf app.sealift "migrations/00000${n}_$v/$k.sql" | cmp - "migrations/$v.$k.sql" ||
+                fail "member $k.sql of $v differs from its script"
+        done
+    done
+    assert_equal "$(ls -A tmp)" ''
+
+    rm -f migrations/sealift.sum
+    TMPDIR=$PWD/no-such-dir build -o again.sealift
+    assert_exit 2
+    assert_error "could not create a temporary file in \"$PWD/no-such-dir\": No such file or directory"
+    assert [ ! -e again.sealift ]
+    assert [ ! -e migrations/sealift.sum ]
+}
+
 @test "a chain with problems builds nothing and records nothing" {
     add_migration migrations 20240103000000_broken 'SELEC 1;' 'SELECT 1;'
     build -o app.sealift
