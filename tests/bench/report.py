@@ -344,6 +344,7 @@ def main():
     out.append("| system | %s, %s |" % (machine.get("os", "?"), machine.get("kernel", "?")))
     out.append("| server settings (every tool) | %s |" % machine.get("server", "?"))
     out.append("| connection | %s |" % machine.get("connection", "?"))
+    out.append("| cluster's file system | %s |" % machine.get("storage", "?"))
     out.append("| sealift sources | %s |" % machine.get("source", "?"))
     out.append("| load average (1, 5, 15 min) | at start %s; at end %s |" % (
         machine.get("load_start", "?"), machine.get("load_end", "?")))
@@ -408,7 +409,11 @@ def main():
     out.append("- Every apply run starts from an empty database (DROP DATABASE, CREATE "
                "DATABASE, CHECKPOINT before each run, untimed); the history tables of each "
                "tool are created inside the timed run, as on a first deploy. At-head runs use a "
-               "database each tool brought to head itself.")
+               "database each tool brought to head itself. The cluster lives on tmpfs when "
+               "there is room (\"cluster's file system\" above): on ext4, files created within "
+               "a minute or so of the previous run's DROP DATABASE cost a scan past every "
+               "inode it freed, so on disk the order of the runs, not the tool, decided the "
+               "ratio of the fresh-database rows (tests/bench/run, cluster_base).")
     out.append("- Wall time: hyperfine (`-N` where no shell is needed), median and min-max, "
                "except for the interleaved rows below. Peak RSS: GNU time (`/usr/bin/time`, "
                "maximum resident set size); for the apply and data-load rows GNU time wraps "
