@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 struct db {
@@ -664,8 +665,34 @@ db_prepare(struct db *db, const char *name, const char *sql, struct db_error *e)
     return ok;
 }
 
-/* Bytes handed to libpq per PQputCopyData call. */
-#define COPY_CHUNK (256 * 1024)
+/*
+ * Bytes handed to libpq per PQputCopyData call, and the Unix socket send buffer asked for at a
+ * COPY (it stays; it costs memory only while data waits in it). Both keep the server fed: the
+ * backend parses rows as fast as they come and waits whenever the socket is empty. A 1 GiB CSV
+ * load from a data member, against psql's \copy of the same file, alternated on a cluster on
+ * tmpfs: with 256 KiB chunks and the default buffer (212,992 bytes) the backend sat idle
+ * (wall minus its CPU) 2.7-3.1 s a run, 1.4 s of it during verification; with 64 KiB chunks
+ * and 4 MiB, 1.1-1.5 s, so the rest was gone (psql's: 0.1-0.3 s). 64 KiB alone: 1.2-1.8 s.
+ * The kernel caps the buffer at net.core.wmem_max, and a refusal changes nothing else.
+ */
+#define COPY_CHUNK  (64 * 1024)
+#define COPY_SNDBUF (4 * 1024 * 1024)
+
+/*
+ * A Unix socket's send buffer: COPY_SNDBUF, where the kernel allows it (a refusal changes
+ * nothing else). Not a TCP socket's: setting it there would turn off the kernel's own sizing,
+ * which grows the buffer to what the path to a distant server needs.
+ */
+static void
+copy_socket_buffer(int fd)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    int size = COPY_SNDBUF;
+
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) == 0 && addr.ss_family == AF_UNIX)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
 
 int
 db_copy_in(struct db *db, const char *stmt, db_copy_source_cb src, void *src_data,
@@ -689,6 +716,7 @@ db_copy_in(struct db *db, const char *stmt, db_copy_source_cb src, void *src_dat
         return -1;
     }
     PQclear(res);
+    copy_socket_buffer(PQsocket(db->conn));
     chunk = xmalloc(COPY_CHUNK);
     for (;;) {
         ssize_t n = src(src_data, chunk, COPY_CHUNK, source_err);
