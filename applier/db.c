@@ -671,7 +671,7 @@ db_prepare(struct db *db, const char *name, const char *sql, struct db_error *e)
  * backend parses rows as fast as they come and waits whenever the socket is empty. A 1 GiB CSV
  * load from a data member, against psql's \copy of the same file, alternated on a cluster on
  * tmpfs: with 256 KiB chunks and the default buffer (212,992 bytes) the backend sat idle
- * (wall minus its CPU) 2.7-3.1 s a run, 1.4 s of it during verification; with 64 KiB chunks
+ * (wall minus its CPU) 2.7-3.5 s a run, 1.4 s of it during verification; with 64 KiB chunks
  * and 4 MiB, 1.1-1.5 s, so the rest was gone (psql's: 0.1-0.3 s). 64 KiB alone: 1.2-1.8 s.
  * The kernel caps the buffer at net.core.wmem_max, and a refusal changes nothing else.
  */
