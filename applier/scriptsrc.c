@@ -4,6 +4,7 @@
  * bundle_cursor (which hashes them again), or from a private copy made through one.
  */
 #include "scriptsrc.h"
+#include "sealift/file.h"
 #include "sealift/sqllex.h"
 #include "sealift/hash.h"
 #include "sealift/textpos.h"
@@ -137,8 +138,6 @@ raw_read(struct script_reader *rd, void *buf, size_t cap, struct diag_err *err)
 static int
 prove(struct script_reader *rd, struct diag_err *err)
 {
-    const char *dir = getenv("TMPDIR");
-    char *tmpl;
     int fd;
     ssize_t n;
 
@@ -150,14 +149,14 @@ prove(struct script_reader *rd, struct diag_err *err)
             return -1;
         rd->mem = rd->owned;
     } else {
-        tmpl = xasprintf("%s/sealift-script-XXXXXX", dir && *dir ? dir : "/tmp");
-        fd = mkstemp(tmpl);
-        if (fd >= 0)
-            unlink(tmpl); /* private: no name another process could open */
-        free(tmpl);
-        if (fd < 0 || (rd->spool = fdopen(fd, "w+")) == NULL) {
-            if (fd >= 0)
-                close(fd);
+        struct diag_err tmp_err = DIAG_ERR_INIT;
+
+        fd = file_private_temp("script", &tmp_err);
+        if (fd < 0)
+            return err_set(err, "could not make a temporary copy of member \"%s\": %s",
+                           rd->s->m->members[rd->member].path, tmp_err.msg);
+        if ((rd->spool = fdopen(fd, "w+")) == NULL) {
+            close(fd);
             return err_set(err, "could not make a temporary copy of member \"%s\": %s",
                            rd->s->m->members[rd->member].path, strerror(errno));
         }

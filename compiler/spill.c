@@ -14,19 +14,11 @@
 struct spill *
 spill_open(struct diag_err *err)
 {
-    const char *dir = getenv("TMPDIR");
-    char *tmpl = xasprintf("%s/sealift-spill-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(tmpl);
+    int fd = file_private_temp("spill", err);
     struct spill *s;
 
-    if (fd < 0) {
-        err_set(err, "could not create a temporary file in \"%s\": %s", dir && *dir ? dir : "/tmp",
-                strerror(errno));
-        free(tmpl);
+    if (fd < 0)
         return NULL;
-    }
-    unlink(tmpl); /* private: no name another process could open, and gone when we exit */
-    free(tmpl);
     s = xmalloc(sizeof(*s));
     s->fd = fd;
     atomic_init(&s->end, 0);

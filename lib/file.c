@@ -1,5 +1,6 @@
 /*
- * file.c: open regular files without blocking on FIFOs; read, write or hash them whole.
+ * file.c: open regular files without blocking on FIFOs; read, write or hash them whole; private
+ * temporary files.
  * Layer: lib.
  */
 #include "sealift/file.h"
@@ -143,4 +144,23 @@ file_write_all(int fd, const void *data, size_t len)
         len -= (size_t)w;
     }
     return 0;
+}
+
+int
+file_private_temp(const char *prefix, struct diag_err *err)
+{
+    const char *env = getenv("TMPDIR");
+    const char *dir = env && *env ? env : "/tmp";
+    char *tmpl = xasprintf("%s/sealift-%s-XXXXXX", dir, prefix);
+    int fd = mkstemp(tmpl), saved;
+
+    if (fd < 0) {
+        saved = errno;
+        err_set(err, "could not create a temporary file in \"%s\": %s", dir, strerror(saved));
+        errno = saved;
+    } else {
+        unlink(tmpl); /* private: no name another process could open, and gone when closed */
+    }
+    free(tmpl);
+    return fd;
 }

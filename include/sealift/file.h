@@ -35,6 +35,14 @@ int file_read_all(const char *path, size_t max, struct buf *out, struct diag_err
  */
 int file_write_all(int fd, const void *data, size_t len);
 
+/*
+ * A private temporary file: created in TMPDIR (default /tmp) as sealift-PREFIX-XXXXXX and
+ * unlinked at once, so no other process can open it by name and it is gone when the descriptor
+ * is closed. Returns the read-write descriptor, or -1 with err set naming the directory (errno
+ * still holds the cause).
+ */
+int file_private_temp(const char *prefix, struct diag_err *err);
+
 /* SHA-256 and size of a regular file's bytes, read as a stream. */
 int file_sha256(const char *path, unsigned char out[32], uint64_t *size, struct diag_err *err);
 

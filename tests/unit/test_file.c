@@ -1,11 +1,13 @@
 /*
  * test_file.c: unit tests for lib/file.c: regular files only, the whole-file reader and its
- * size limit, the whole-buffer writer.
+ * size limit, the whole-buffer writer, private temporary files.
  * Layer: tests.
  */
 #include "unit.h"
 
 #include "sealift/file.h"
+
+#include <dirent.h>
 
 static int
 setup_tmpdir(void **state)
@@ -126,6 +128,57 @@ test_file_write_all(void **state)
     free(data);
 }
 
+/* How many entries dir holds besides "." and "..". */
+static int
+entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* In TMPDIR, with no name left behind, read-write; a missing TMPDIR is named in the error. */
+static void
+test_file_private_temp(void **state)
+{
+    const char *dir = *state;
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    char missing[UNIT_PATH_MAX], back[6] = {0};
+    struct diag_err err = DIAG_ERR_INIT;
+    int fd;
+
+    assert_int_equal(setenv("TMPDIR", dir, 1), 0);
+    fd = file_private_temp("test", &err);
+    assert_true(fd >= 0);
+    assert_int_equal(entries(dir), 0);
+    assert_int_equal(file_write_all(fd, "hello", 5), 0);
+    assert_int_equal(pread(fd, back, 5, 0), 5);
+    assert_string_equal(back, "hello");
+    assert_int_equal(close(fd), 0);
+
+    unit_path(missing, dir, "no-such-dir");
+    assert_int_equal(setenv("TMPDIR", missing, 1), 0);
+    errno = 0;
+    assert_int_equal(file_private_temp("test", &err), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_contains(err.msg, "could not create a temporary file in \"");
+    assert_contains(err.msg, "no-such-dir\": No such file or directory");
+
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
+}
+
 int
 main(void)
 {
@@ -136,6 +189,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_file_read_all_refuses_missing_and_directory,
                                         setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_file_write_all, setup_tmpdir, teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_file_private_temp, setup_tmpdir, teardown_tmpdir),
     };
 
     return cmocka_run_group_tests_name("file", tests, NULL, NULL);
